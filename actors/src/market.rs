@@ -1,0 +1,693 @@
+//! KRX market rules and the trader's basic types: `Ticker`, `Price`, `Qty`, `Side`,
+//! `Market`, the tick grid, the ±30% daily limits and regular session hours.
+//!
+//! Owns every KRX rule in one place so the engine, the risk gate and the embedded
+//! exchange agree. Must never use floats for money and never panic on bad input:
+//! every rejection is a typed [`MarketError`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Why a ticker, price, quantity or time was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MarketError {
+    #[error("bad ticker {input:?}: {reason}")]
+    BadTicker { input: String, reason: &'static str },
+    #[error("price {price} is not positive")]
+    NonPositivePrice { price: i64 },
+    #[error("price {price} is off the tick grid (tick {tick} won at that price)")]
+    OffGrid { price: i64, tick: i64 },
+    #[error("price {price} is above the upper limit {upper}")]
+    AboveUpperLimit { price: i64, upper: i64 },
+    #[error("price {price} is below the lower limit {lower}")]
+    BelowLowerLimit { price: i64, lower: i64 },
+    #[error("quantity must be at least one share")]
+    ZeroQty,
+    #[error("bad time of day {input:?}: expected HHMMSS")]
+    BadTime { input: String },
+}
+
+/// A six-digit KRX short code (단축코드), e.g. `005930`. Validated on construction.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ticker([u8; 6]);
+
+impl Ticker {
+    /// Parses exactly six ASCII digits.
+    pub fn parse(input: &str) -> Result<Ticker, MarketError> {
+        let bytes = input.as_bytes();
+        if bytes.len() != 6 {
+            return Err(MarketError::BadTicker {
+                input: input.to_owned(),
+                reason: "expected six digits",
+            });
+        }
+        if !bytes.iter().all(u8::is_ascii_digit) {
+            return Err(MarketError::BadTicker {
+                input: input.to_owned(),
+                reason: "expected ASCII digits only",
+            });
+        }
+        let mut code = [0u8; 6];
+        code.copy_from_slice(bytes);
+        Ok(Ticker(code))
+    }
+
+    /// Parses LS's `IsuNo`/`shtnIsuno` forms: `005930` or `A005930` (the `A` marks a stock).
+    pub fn parse_isu_no(input: &str) -> Result<Ticker, MarketError> {
+        Ticker::parse(input.strip_prefix('A').unwrap_or(input))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits are ever stored.
+        std::str::from_utf8(&self.0).expect("ticker holds ASCII digits")
+    }
+
+    /// LS's short issue number for a stock: `A` + code.
+    pub fn shtn_isu_no(&self) -> String {
+        format!("A{}", self.as_str())
+    }
+}
+
+impl fmt::Display for Ticker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Ticker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ticker({})", self.as_str())
+    }
+}
+
+impl FromStr for Ticker {
+    type Err = MarketError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ticker::parse(s)
+    }
+}
+
+impl Serialize for Ticker {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Ticker {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ticker::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A price in integer won.
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Price(pub i64);
+
+impl Price {
+    pub fn won(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Price {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A quantity in whole shares.
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Qty(pub u64);
+
+impl Qty {
+    pub fn shares(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Qty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Price × quantity in won, or `None` if it does not fit an `i64`.
+pub fn notional(price: Price, qty: Qty) -> Option<i64> {
+    i64::try_from(qty.0).ok()?.checked_mul(price.0)
+}
+
+/// Buy or sell.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+impl Side {
+    /// LS `BnsTpCode` / `bnstp`: `1` sell, `2` buy.
+    pub fn ls_code(self) -> &'static str {
+        match self {
+            Side::Sell => "1",
+            Side::Buy => "2",
+        }
+    }
+
+    pub fn from_ls_code(code: &str) -> Option<Side> {
+        match code {
+            "1" => Some(Side::Sell),
+            "2" => Some(Side::Buy),
+            _ => None,
+        }
+    }
+
+    /// The Korean label LS uses in t0425 `medosu`.
+    pub fn ls_label(self) -> &'static str {
+        match self {
+            Side::Sell => "매도",
+            Side::Buy => "매수",
+        }
+    }
+}
+
+/// The KRX market a stock is listed on.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub enum Market {
+    Kospi,
+    Kosdaq,
+}
+
+impl Market {
+    /// t8436 `gubun`: `1` KOSPI, `2` KOSDAQ (clients compare these as strings).
+    pub fn gubun(self) -> &'static str {
+        match self {
+            Market::Kospi => "1",
+            Market::Kosdaq => "2",
+        }
+    }
+
+    /// The realtime trade TR for this market: `S3_` (KOSPI) or `K3_` (KOSDAQ).
+    pub fn trade_tr(self) -> &'static str {
+        match self {
+            Market::Kospi => "S3_",
+            Market::Kosdaq => "K3_",
+        }
+    }
+
+    /// Order-market code in SC0/SC1 (`marketgb`, `ordmktcode`): `10` KOSPI, `20` KOSDAQ.
+    pub fn order_market_code(self) -> &'static str {
+        match self {
+            Market::Kospi => "10",
+            Market::Kosdaq => "20",
+        }
+    }
+
+    /// t1102 `janginfo`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Market::Kospi => "KOSPI",
+            Market::Kosdaq => "KOSDAQ",
+        }
+    }
+}
+
+/// KRX tick size (호가가격단위) at `price`, one table for KOSPI and KOSDAQ since 2023-01-25.
+/// Non-positive prices get the smallest tick, so callers can validate separately.
+pub fn tick_size(price: Price) -> i64 {
+    match price.0 {
+        i64::MIN..=1_999 => 1,
+        2_000..=4_999 => 5,
+        5_000..=19_999 => 10,
+        20_000..=49_999 => 50,
+        50_000..=199_999 => 100,
+        200_000..=499_999 => 500,
+        _ => 1_000,
+    }
+}
+
+/// True when `price` is positive and a multiple of its band's tick.
+pub fn is_on_grid(price: Price) -> bool {
+    price.0 > 0 && price.0 % tick_size(price) == 0
+}
+
+/// Which way to move an off-grid price onto the grid.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Rounding {
+    Down,
+    Up,
+    Nearest,
+}
+
+/// Moves a positive `price` onto the tick grid. Every band edge is a multiple of the tick
+/// of the band below it, so rounding never skips a band.
+pub fn round_to_grid(price: Price, rounding: Rounding) -> Price {
+    let p = price.0.max(1);
+    let tick = tick_size(Price(p));
+    let down = p - p.rem_euclid(tick);
+    if down == p {
+        return Price(p);
+    }
+    let up = down + tick;
+    match rounding {
+        Rounding::Down => Price(down.max(1)),
+        Rounding::Up => Price(up),
+        Rounding::Nearest => {
+            if p - down < up - p {
+                Price(down.max(1))
+            } else {
+                Price(up)
+            }
+        }
+    }
+}
+
+/// The next grid price above an on-grid `price`.
+pub fn tick_up(price: Price) -> Price {
+    Price(price.0 + tick_size(price))
+}
+
+/// The next grid price below an on-grid `price` (the tick of the band just below applies
+/// at a band edge: 2,000 → 1,999, 5,000 → 4,995), never below 1.
+pub fn tick_down(price: Price) -> Price {
+    Price((price.0 - tick_size(Price(price.0 - 1))).max(1))
+}
+
+/// Rejects a non-positive or off-grid price.
+pub fn check_grid(price: Price) -> Result<(), MarketError> {
+    if price.0 <= 0 {
+        return Err(MarketError::NonPositivePrice { price: price.0 });
+    }
+    let tick = tick_size(price);
+    if price.0 % tick != 0 {
+        return Err(MarketError::OffGrid {
+            price: price.0,
+            tick,
+        });
+    }
+    Ok(())
+}
+
+/// The day's price band: ±30% of the base price (기준가, normally the previous close),
+/// each limit on the grid and rounded toward the base (base 4,525 → 5,880 / 3,170).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct DailyLimits {
+    pub base: Price,
+    pub upper: Price,
+    pub lower: Price,
+}
+
+impl DailyLimits {
+    pub fn from_base(base: Price) -> DailyLimits {
+        let b = base.0.max(1);
+        let upper = round_to_grid(Price(b * 13 / 10), Rounding::Down);
+        // ceil(b * 0.7) in integers, then up onto the grid.
+        let lower = round_to_grid(Price((b * 7 + 9) / 10), Rounding::Up);
+        DailyLimits {
+            base: Price(b),
+            upper,
+            lower,
+        }
+    }
+
+    pub fn contains(&self, price: Price) -> bool {
+        self.lower <= price && price <= self.upper
+    }
+
+    /// Rejects a price outside the band.
+    pub fn check(&self, price: Price) -> Result<(), MarketError> {
+        if price > self.upper {
+            Err(MarketError::AboveUpperLimit {
+                price: price.0,
+                upper: self.upper.0,
+            })
+        } else if price < self.lower {
+            Err(MarketError::BelowLowerLimit {
+                price: price.0,
+                lower: self.lower.0,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn clamp(&self, price: Price) -> Price {
+        price.max(self.lower).min(self.upper)
+    }
+}
+
+/// A limit price a KRX order may carry: on the grid and inside the day's band.
+pub fn check_order_price(price: Price, limits: &DailyLimits) -> Result<(), MarketError> {
+    check_grid(price)?;
+    limits.check(price)
+}
+
+/// Rejects a zero quantity.
+pub fn check_qty(qty: Qty) -> Result<(), MarketError> {
+    if qty.0 == 0 {
+        Err(MarketError::ZeroQty)
+    } else {
+        Ok(())
+    }
+}
+
+/// A time of day in KST, to the second; the wire carries it as `HHMMSS`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub struct TimeOfDay(u32);
+
+impl TimeOfDay {
+    pub const fn hms(h: u32, m: u32, s: u32) -> TimeOfDay {
+        TimeOfDay(h * 3600 + m * 60 + s)
+    }
+
+    pub fn from_secs(secs: u32) -> TimeOfDay {
+        TimeOfDay(secs % 86_400)
+    }
+
+    pub fn secs(self) -> u32 {
+        self.0
+    }
+
+    /// Parses `HHMMSS` (24-hour).
+    pub fn parse_hhmmss(input: &str) -> Result<TimeOfDay, MarketError> {
+        let bad = || MarketError::BadTime {
+            input: input.to_owned(),
+        };
+        if input.len() != 6 || !input.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let n = |r: std::ops::Range<usize>| input[r].parse::<u32>().map_err(|_| bad());
+        let (h, m, s) = (n(0..2)?, n(2..4)?, n(4..6)?);
+        if h > 23 || m > 59 || s > 59 {
+            return Err(bad());
+        }
+        Ok(TimeOfDay::hms(h, m, s))
+    }
+
+    /// `HHMMSS`.
+    pub fn hhmmss(self) -> String {
+        format!(
+            "{:02}{:02}{:02}",
+            self.0 / 3600,
+            self.0 / 60 % 60,
+            self.0 % 60
+        )
+    }
+}
+
+impl fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:02}:{:02}:{:02}",
+            self.0 / 3600,
+            self.0 / 60 % 60,
+            self.0 % 60
+        )
+    }
+}
+
+/// Regular session (정규장) open, 09:00 KST.
+pub const REGULAR_OPEN: TimeOfDay = TimeOfDay::hms(9, 0, 0);
+/// Start of the closing call auction, 15:20 KST.
+pub const CLOSING_AUCTION: TimeOfDay = TimeOfDay::hms(15, 20, 0);
+/// Regular session close, 15:30 KST.
+pub const REGULAR_CLOSE: TimeOfDay = TimeOfDay::hms(15, 30, 0);
+
+/// Where the trading day stands at a moment.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SessionPhase {
+    /// Before 09:00.
+    PreOpen,
+    /// 09:00 – 15:20: continuous trading.
+    Continuous,
+    /// 15:20 – 15:30: closing call auction.
+    ClosingAuction,
+    /// From 15:30.
+    Closed,
+}
+
+pub fn session_phase(t: TimeOfDay) -> SessionPhase {
+    if t < REGULAR_OPEN {
+        SessionPhase::PreOpen
+    } else if t < CLOSING_AUCTION {
+        SessionPhase::Continuous
+    } else if t < REGULAR_CLOSE {
+        SessionPhase::ClosingAuction
+    } else {
+        SessionPhase::Closed
+    }
+}
+
+/// True inside the regular session, 09:00 ≤ t < 15:30.
+pub fn is_regular_session(t: TimeOfDay) -> bool {
+    REGULAR_OPEN <= t && t < REGULAR_CLOSE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticker_accepts_six_digits_only() {
+        assert_eq!(Ticker::parse("005930").unwrap().as_str(), "005930");
+        assert!(matches!(
+            Ticker::parse("05930"),
+            Err(MarketError::BadTicker { .. })
+        ));
+        assert!(Ticker::parse("0059300").is_err());
+        assert!(Ticker::parse("00593A").is_err());
+        assert!(Ticker::parse("").is_err());
+        assert!(Ticker::parse("００５９３０").is_err(), "full-width digits");
+        assert_eq!(
+            Ticker::parse_isu_no("A005930").unwrap(),
+            Ticker::parse_isu_no("005930").unwrap()
+        );
+        assert!(Ticker::parse_isu_no("AA005930").is_err());
+        assert_eq!(Ticker::parse("000660").unwrap().shtn_isu_no(), "A000660");
+    }
+
+    #[test]
+    fn ticker_error_names_the_input() {
+        let e = Ticker::parse("12345").unwrap_err().to_string();
+        assert!(e.contains("\"12345\""), "{e}");
+    }
+
+    #[test]
+    fn ticker_serde_is_a_string_and_validates() {
+        let t: Ticker = serde_json::from_str("\"035720\"").unwrap();
+        assert_eq!(serde_json::to_string(&t).unwrap(), "\"035720\"");
+        assert!(serde_json::from_str::<Ticker>("\"3572\"").is_err());
+    }
+
+    #[test]
+    fn tick_size_at_every_band_edge() {
+        let cases = [
+            (1, 1),
+            (1_999, 1),
+            (2_000, 5),
+            (4_999, 5),
+            (5_000, 10),
+            (19_999, 10),
+            (20_000, 50),
+            (49_999, 50),
+            (50_000, 100),
+            (199_999, 100),
+            (200_000, 500),
+            (499_999, 500),
+            (500_000, 1_000),
+            (3_000_000, 1_000),
+        ];
+        for (p, tick) in cases {
+            assert_eq!(tick_size(Price(p)), tick, "tick at {p}");
+        }
+    }
+
+    #[test]
+    fn grid_membership_at_band_edges() {
+        for p in [
+            1, 1_999, 2_000, 2_005, 4_995, 5_000, 5_010, 19_990, 20_000, 49_950,
+        ] {
+            assert!(is_on_grid(Price(p)), "{p} on grid");
+        }
+        for p in [
+            2_001, 2_004, 4_999, 5_005, 19_995, 20_010, 49_990, 50_050, 200_100, 500_500,
+        ] {
+            assert!(!is_on_grid(Price(p)), "{p} off grid");
+        }
+        assert!(is_on_grid(Price(50_000)) && is_on_grid(Price(500_000)));
+        assert!(!is_on_grid(Price(0)) && !is_on_grid(Price(-5)));
+    }
+
+    #[test]
+    fn rounding_onto_the_grid() {
+        assert_eq!(round_to_grid(Price(2_003), Rounding::Down), Price(2_000));
+        assert_eq!(round_to_grid(Price(2_003), Rounding::Up), Price(2_005));
+        assert_eq!(round_to_grid(Price(2_003), Rounding::Nearest), Price(2_005));
+        assert_eq!(round_to_grid(Price(2_002), Rounding::Nearest), Price(2_000));
+        // Up from just below a band edge lands on the edge, which is on both grids.
+        assert_eq!(round_to_grid(Price(4_999), Rounding::Up), Price(5_000));
+        assert_eq!(round_to_grid(Price(19_999), Rounding::Up), Price(20_000));
+        assert_eq!(round_to_grid(Price(49_999), Rounding::Up), Price(50_000));
+        assert_eq!(round_to_grid(Price(199_999), Rounding::Up), Price(200_000));
+        assert_eq!(round_to_grid(Price(499_999), Rounding::Up), Price(500_000));
+        assert_eq!(
+            round_to_grid(Price(499_999), Rounding::Down),
+            Price(499_500)
+        );
+        assert_eq!(round_to_grid(Price(55_550), Rounding::Down), Price(55_500));
+        assert_eq!(
+            round_to_grid(Price(55_550), Rounding::Nearest),
+            Price(55_600)
+        );
+        assert_eq!(round_to_grid(Price(1_999), Rounding::Down), Price(1_999));
+        assert_eq!(round_to_grid(Price(0), Rounding::Down), Price(1));
+        for p in 1..60_000 {
+            for r in [Rounding::Down, Rounding::Up, Rounding::Nearest] {
+                let q = round_to_grid(Price(p), r);
+                assert!(is_on_grid(q), "{p} {r:?} -> {q}");
+                assert!(
+                    (q.0 - p).abs() < tick_size(Price(p.max(q.0))),
+                    "{p} {r:?} -> {q}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tick_steps_cross_band_edges() {
+        assert_eq!(tick_up(Price(1_999)), Price(2_000));
+        assert_eq!(tick_up(Price(2_000)), Price(2_005));
+        assert_eq!(tick_down(Price(2_000)), Price(1_999));
+        assert_eq!(tick_down(Price(5_000)), Price(4_995));
+        assert_eq!(tick_down(Price(20_000)), Price(19_990));
+        assert_eq!(tick_down(Price(50_000)), Price(49_950));
+        assert_eq!(tick_down(Price(200_000)), Price(199_900));
+        assert_eq!(tick_down(Price(500_000)), Price(499_500));
+        assert_eq!(tick_up(Price(499_500)), Price(500_000));
+        assert_eq!(tick_down(Price(1)), Price(1));
+    }
+
+    #[test]
+    fn check_grid_is_typed() {
+        assert_eq!(
+            check_grid(Price(20_010)),
+            Err(MarketError::OffGrid {
+                price: 20_010,
+                tick: 50
+            })
+        );
+        assert_eq!(
+            check_grid(Price(0)),
+            Err(MarketError::NonPositivePrice { price: 0 })
+        );
+        assert!(check_grid(Price(20_050)).is_ok());
+    }
+
+    #[test]
+    fn daily_limits_match_the_reference_example() {
+        let l = DailyLimits::from_base(Price(4_525));
+        assert_eq!((l.upper, l.lower), (Price(5_880), Price(3_170)));
+    }
+
+    #[test]
+    fn daily_limits_round_toward_the_base_and_stay_on_grid() {
+        // 55,500 × 1.3 = 72,150 → 72,100; × 0.7 = 38,850 (tick 50, on the grid).
+        let l = DailyLimits::from_base(Price(55_500));
+        assert_eq!((l.upper, l.lower), (Price(72_100), Price(38_850)));
+        // Exactly on the grid: 10,000 → 13,000 / 7,000.
+        let l = DailyLimits::from_base(Price(10_000));
+        assert_eq!((l.upper, l.lower), (Price(13_000), Price(7_000)));
+        // The upper limit crosses into a coarser band: 160,000 × 1.3 = 208,000 (tick 500).
+        let l = DailyLimits::from_base(Price(160_000));
+        assert_eq!((l.upper, l.lower), (Price(208_000), Price(112_000)));
+        // 1,001 × 0.7 = 700.7 → 701; × 1.3 = 1,301.3 → 1,301.
+        let l = DailyLimits::from_base(Price(1_001));
+        assert_eq!((l.upper, l.lower), (Price(1_301), Price(701)));
+        for base in (1_000..600_000).step_by(37) {
+            let l = DailyLimits::from_base(Price(base));
+            assert!(is_on_grid(l.upper) && is_on_grid(l.lower), "base {base}");
+            assert!(l.upper.0 * 10 <= base * 13, "upper within 30% of {base}");
+            assert!(l.lower.0 * 10 >= base * 7, "lower within 30% of {base}");
+            assert!(
+                tick_up(l.upper).0 * 10 > base * 13,
+                "upper is the highest for {base}"
+            );
+            assert!(
+                tick_down(l.lower).0 * 10 < base * 7,
+                "lower is the lowest for {base}"
+            );
+        }
+    }
+
+    #[test]
+    fn order_price_checks_grid_then_limits() {
+        let l = DailyLimits::from_base(Price(10_000));
+        assert!(check_order_price(Price(13_000), &l).is_ok());
+        assert!(check_order_price(Price(7_000), &l).is_ok());
+        assert_eq!(
+            check_order_price(Price(13_010), &l),
+            Err(MarketError::AboveUpperLimit {
+                price: 13_010,
+                upper: 13_000
+            })
+        );
+        assert_eq!(
+            check_order_price(Price(6_990), &l),
+            Err(MarketError::BelowLowerLimit {
+                price: 6_990,
+                lower: 7_000
+            })
+        );
+        assert!(matches!(
+            check_order_price(Price(10_005), &l),
+            Err(MarketError::OffGrid { .. })
+        ));
+        assert_eq!(l.clamp(Price(99_999)), Price(13_000));
+    }
+
+    #[test]
+    fn qty_and_notional() {
+        assert_eq!(check_qty(Qty(0)), Err(MarketError::ZeroQty));
+        assert!(check_qty(Qty(1)).is_ok());
+        assert_eq!(notional(Price(55_500), Qty(10)), Some(555_000));
+        assert_eq!(notional(Price(i64::MAX), Qty(2)), None);
+        assert_eq!(notional(Price(1), Qty(u64::MAX)), None);
+    }
+
+    #[test]
+    fn side_codes() {
+        assert_eq!(Side::Buy.ls_code(), "2");
+        assert_eq!(Side::from_ls_code("1"), Some(Side::Sell));
+        assert_eq!(Side::from_ls_code("3"), None);
+        assert_eq!(Market::Kosdaq.trade_tr(), "K3_");
+        assert_eq!(Market::Kospi.gubun(), "1");
+    }
+
+    #[test]
+    fn session_hours() {
+        let t = |s| TimeOfDay::parse_hhmmss(s).unwrap();
+        assert_eq!(session_phase(t("085959")), SessionPhase::PreOpen);
+        assert_eq!(session_phase(t("090000")), SessionPhase::Continuous);
+        assert_eq!(session_phase(t("151959")), SessionPhase::Continuous);
+        assert_eq!(session_phase(t("152000")), SessionPhase::ClosingAuction);
+        assert_eq!(session_phase(t("152959")), SessionPhase::ClosingAuction);
+        assert_eq!(session_phase(t("153000")), SessionPhase::Closed);
+        assert!(!is_regular_session(t("085959")));
+        assert!(is_regular_session(t("090000")));
+        assert!(is_regular_session(t("152959")));
+        assert!(!is_regular_session(t("153000")));
+        assert_eq!(t("093005").hhmmss(), "093005");
+        assert_eq!(t("093005").to_string(), "09:30:05");
+        for bad in ["2400000", "240000", "096000", "090060", "9000", "09:00:00"] {
+            assert!(TimeOfDay::parse_hhmmss(bad).is_err(), "{bad}");
+        }
+    }
+}

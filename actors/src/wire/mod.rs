@@ -1,0 +1,1 @@
+//! LS OPEN API wire formats (placeholder until the wire module lands).
