@@ -1,3 +1,6 @@
-//! The condor service: CLI, configuration, wiring and the embedded LS-compatible exchange.
+//! The condor service: command line, configuration, wiring, and the embedded
+//! LS-compatible exchange that condor trades against when no broker is configured.
 
+pub mod cli;
+pub mod secret;
 pub mod sim;

@@ -1,1 +1,81 @@
-fn main() {}
+//! `condor`: the binary's edge. Loads `.env`, sets up logging, parses the command line
+//! and runs the chosen subcommand.
+
+use std::io::Write;
+
+use anyhow::Context;
+use clap::Parser;
+use condor::cli::{Cli, Command, SimArgs};
+use condor::sim::SimHandle;
+
+fn main() -> std::process::ExitCode {
+    // A missing .env is normal; a malformed one is an error the user must see.
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            eprintln!("error: .env: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    }
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    // Until the engine lands, the main job is the embedded exchange itself.
+    let command = cli.command.unwrap_or_else(|| {
+        Cli::parse_from(["condor", "sim"])
+            .command
+            .expect("`condor sim` parses")
+    });
+    let result = match command {
+        Command::Sim(args) => run_sim(&args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_sim(args: &SimArgs) -> anyhow::Result<()> {
+    let cfg = args.to_config()?;
+    let sim = SimHandle::start(cfg.clone()).with_context(|| {
+        format!(
+            "cannot listen on {} ports {} (REST) and {} (websocket)",
+            cfg.bind, cfg.rest_port, cfg.ws_port
+        )
+    })?;
+    let mut out = std::io::stdout().lock();
+    // These are the simulator's own credentials, printed so a client can be pointed at it.
+    writeln!(out, "rest: {}", sim.rest_url())?;
+    writeln!(out, "websocket: {}", sim.ws_url())?;
+    writeln!(out, "appkey: {}", sim.appkey().expose())?;
+    writeln!(out, "appsecret: {}", sim.appsecret().expose())?;
+    out.flush()?;
+    drop(out);
+    log::info!(target: "condor::sim", "embedded LS-compatible exchange running (seed {}); Ctrl-C stops it", cfg.exchange.seed);
+    wait_for_stop_signal()?;
+    log::info!(target: "condor::sim", "stopping");
+    sim.stop();
+    Ok(())
+}
+
+/// Blocks until Ctrl-C or SIGTERM.
+fn wait_for_stop_signal() -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r,
+                _ = term.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await
+    })?;
+    Ok(())
+}

@@ -1,1 +1,230 @@
-//! The embedded LS-compatible exchange.
+//! The embedded LS-compatible exchange: a real server on loopback that speaks LS OPEN
+//! API's REST (one port) and websocket (another port, path `/websocket`), backed by a
+//! seeded simulated market, a matching engine, one account and a condition screener.
+//!
+//! Owns its own thread and tokio runtime so it never competes with the engine's event
+//! loop. Must never share state with its clients except through its sockets: condor
+//! and every test talk to it exactly as they would to LS.
+
+pub mod exchange;
+
+mod auth;
+mod engine;
+mod http;
+mod render;
+mod tr;
+mod ws;
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, Notify};
+
+use crate::secret::Secret;
+use engine::Command;
+pub use engine::SubscriptionReport;
+pub use exchange::ExchangeConfig;
+
+/// The simulator's default app key: 36 characters, like LS's.
+pub const DEFAULT_APPKEY: &str = "condor-sim-appkey-000000000000000001";
+/// The simulator's default app secret: 36 characters, like LS's.
+pub const DEFAULT_APPSECRET: &str = "condor-sim-appsecret-000000000000001";
+
+/// Faults to inject on every websocket connection, for tests.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Drop each connection (no close frame) this long after it opened.
+    pub drop_after: Option<Duration>,
+    /// Drop each connection after sending this many frames.
+    pub drop_after_frames: Option<u64>,
+    /// Hold every outgoing frame this long before sending it (order is kept).
+    pub frame_delay: Option<Duration>,
+    /// Share of realtime data frames (0.0–1.0) sent cut in half, so they are not JSON.
+    pub malformed_share: f64,
+}
+
+/// Everything the simulator is started with.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub bind: IpAddr,
+    /// REST port; 0 picks a free one.
+    pub rest_port: u16,
+    /// Websocket port; 0 picks a free one.
+    pub ws_port: u16,
+    pub appkey: Secret,
+    pub appsecret: Secret,
+    /// Paper (모의투자) server: FOCCQ33600 and balance messages say so, as LS's do.
+    pub paper: bool,
+    /// Enforce LS's per-TR rate limits (IGW00201, HTTP 500 when exceeded).
+    pub rate_limits: bool,
+    /// How often the market advances in normal mode.
+    pub step: Duration,
+    /// Push trades as fast as clients take them instead of at the configured rate.
+    pub firehose: bool,
+    pub faults: Faults,
+    pub exchange: ExchangeConfig,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            rest_port: 0,
+            ws_port: 0,
+            appkey: Secret::new(DEFAULT_APPKEY),
+            appsecret: Secret::new(DEFAULT_APPSECRET),
+            paper: true,
+            rate_limits: true,
+            step: Duration::from_millis(5),
+            firehose: false,
+            faults: Faults::default(),
+            exchange: ExchangeConfig::default(),
+        }
+    }
+}
+
+/// A running simulator. Dropping it stops the server and joins its thread.
+pub struct SimHandle {
+    rest_url: String,
+    ws_url: String,
+    appkey: Secret,
+    appsecret: Secret,
+    control: mpsc::UnboundedSender<Command>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SimHandle {
+    /// Binds both ports, starts the server on its own thread and returns once both
+    /// listeners accept connections.
+    pub fn start(cfg: SimConfig) -> io::Result<SimHandle> {
+        let rest_listener = TcpListener::bind(SocketAddr::new(cfg.bind, cfg.rest_port))?;
+        let ws_listener = TcpListener::bind(SocketAddr::new(cfg.bind, cfg.ws_port))?;
+        rest_listener.set_nonblocking(true)?;
+        ws_listener.set_nonblocking(true)?;
+        let rest_addr = rest_listener.local_addr()?;
+        let ws_addr = ws_listener.local_addr()?;
+
+        let (control, commands) = mpsc::unbounded_channel();
+        let (shutdown, shutdown_rx) = oneshot::channel();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
+        let appkey = cfg.appkey.clone();
+        let appsecret = cfg.appsecret.clone();
+        let engine_tx = control.clone();
+
+        let thread = std::thread::Builder::new()
+            .name("condor-sim".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("condor-sim-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let rest = match tokio::net::TcpListener::from_std(rest_listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let ws = match tokio::net::TcpListener::from_std(ws_listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let faults = cfg.faults.clone();
+                    let seed = cfg.exchange.seed;
+                    // Writers signal after each batch so a waiting firehose can go on.
+                    let drained = Arc::new(Notify::new());
+                    let engine = tokio::spawn(engine::run(cfg, commands, drained.clone()));
+                    let http = tokio::spawn(http::serve(rest, engine_tx.clone()));
+                    let ws = tokio::spawn(ws::serve(ws, engine_tx, faults, seed, drained));
+                    let _ = ready_tx.send(Ok(()));
+                    let _ = shutdown_rx.await;
+                    http.abort();
+                    ws.abort();
+                    engine.abort();
+                });
+                rt.shutdown_timeout(Duration::from_secs(1));
+            })?;
+        ready_rx
+            .recv()
+            .map_err(|_| io::Error::other("simulator thread died while starting"))??;
+        log::info!(target: "condor::sim", "rest: http://{rest_addr}  websocket: ws://{ws_addr}/websocket");
+        Ok(SimHandle {
+            rest_url: format!("http://{rest_addr}"),
+            ws_url: format!("ws://{ws_addr}/websocket"),
+            appkey,
+            appsecret,
+            control,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn rest_url(&self) -> &str {
+        &self.rest_url
+    }
+
+    /// `ws://127.0.0.1:PORT/websocket`
+    pub fn ws_url(&self) -> &str {
+        &self.ws_url
+    }
+
+    pub fn appkey(&self) -> &Secret {
+        &self.appkey
+    }
+
+    pub fn appsecret(&self) -> &Secret {
+        &self.appsecret
+    }
+
+    /// Drops every websocket connection now, without a close frame (a network fault).
+    pub fn drop_connections(&self) {
+        let _ = self.control.send(Command::DropConnections);
+    }
+
+    /// What every connected websocket session is registered for right now.
+    pub async fn subscriptions(&self) -> SubscriptionReport {
+        let (reply, rx) = oneshot::channel();
+        if self.control.send(Command::Subscriptions { reply }).is_err() {
+            return SubscriptionReport::default();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    fn stop_inner(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}

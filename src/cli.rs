@@ -1,0 +1,240 @@
+//! The `condor` command line: subcommands and their flags, each documented for `--help`,
+//! every value validated with a message naming the flag (and its environment variable).
+//!
+//! Owns parsing only. Must never print a secret in an error or in `--help` defaults.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use condor_actors::market::TimeOfDay;
+
+use crate::secret::Secret;
+use crate::sim::exchange::{ExchangeConfig, Scenario};
+use crate::sim::{Faults, SimConfig, DEFAULT_APPKEY, DEFAULT_APPSECRET};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "condor",
+    version,
+    about = "Actor-based automated trading engine for condition-search strategies on KRX (LS Securities OPEN API)",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the embedded LS-compatible exchange standalone (REST + websocket on loopback).
+    Sim(SimArgs),
+}
+
+fn parse_hhmmss(s: &str) -> Result<TimeOfDay, String> {
+    TimeOfDay::parse_hhmmss(s).map_err(|e| e.to_string())
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not between 0 and 1"))
+    }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if v.is_finite() && v > 0.0 && v <= 100_000.0 {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{v} must be above 0 and at most 100000 trades per second"
+        ))
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SimArgs {
+    /// Address to listen on. Loopback by default; the simulator has no business elsewhere.
+    #[arg(long, env = "CONDOR_SIM_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// REST port (LS uses 8080). 0 picks a free port; the chosen URL is printed.
+    #[arg(long, env = "CONDOR_SIM_REST_PORT", default_value_t = 18080)]
+    pub rest_port: u16,
+    /// Websocket port (LS uses 9443 real, 29443 paper). 0 picks a free port.
+    #[arg(long, env = "CONDOR_SIM_WS_PORT", default_value_t = 29443)]
+    pub ws_port: u16,
+    /// App key clients must present at /oauth2/token (36 characters like LS's).
+    #[arg(long, env = "CONDOR_SIM_APPKEY", default_value = DEFAULT_APPKEY, hide_default_value = true)]
+    pub appkey: Secret,
+    /// App secret clients must present at /oauth2/token.
+    #[arg(long, env = "CONDOR_SIM_APPSECRET", default_value = DEFAULT_APPSECRET, hide_default_value = true)]
+    pub appsecret: Secret,
+    /// Seed of the simulated market: same seed, same market.
+    #[arg(long, env = "CONDOR_SIM_SEED", default_value_t = 1)]
+    pub seed: u64,
+    /// Mean trades per second for each ticker.
+    #[arg(long, env = "CONDOR_SIM_TRADES_PER_SEC", default_value = "2", value_parser = parse_rate)]
+    pub trades_per_sec: f64,
+    /// Simulated time of day when the simulator starts (HHMMSS, KST). The regular session
+    /// is 090000-153000; outside it there are no trades and orders are refused.
+    #[arg(long, env = "CONDOR_SIM_START_TIME", default_value = "090000", value_parser = parse_hhmmss)]
+    pub start_time: TimeOfDay,
+    /// Cash in the simulated account, in won.
+    #[arg(long, env = "CONDOR_SIM_CASH", default_value_t = 100_000_000)]
+    pub cash: i64,
+    /// Commission in parts per million of traded value (150 = 0.015%).
+    #[arg(long, env = "CONDOR_SIM_COMMISSION_PPM", default_value_t = 0)]
+    pub commission_ppm: i64,
+    /// Sell tax in parts per million of sold value (2000 = 0.20%).
+    #[arg(long, env = "CONDOR_SIM_SELL_TAX_PPM", default_value_t = 0)]
+    pub sell_tax_ppm: i64,
+    /// Scenario file: scripted conditions (which ticker enters or leaves when) and the
+    /// account's starting cash and holdings. See README.
+    #[arg(long, env = "CONDOR_SIM_SCENARIO")]
+    pub scenario: Option<PathBuf>,
+    /// Answer as LS's real server (FOCCQ33600 without 모의투자) instead of the paper one.
+    #[arg(long)]
+    pub real: bool,
+    /// Do not enforce LS's per-TR rate limits.
+    #[arg(long)]
+    pub no_rate_limit: bool,
+    /// Push trades as fast as clients take them (benchmarks), ignoring --trades-per-sec.
+    #[arg(long)]
+    pub firehose: bool,
+    /// Fault: drop every websocket this many seconds after it opens (no close frame).
+    #[arg(long, value_name = "SECS")]
+    pub drop_after_secs: Option<f64>,
+    /// Fault: drop every websocket after it has been sent this many frames.
+    #[arg(long, value_name = "N")]
+    pub drop_after_frames: Option<u64>,
+    /// Fault: hold every outgoing websocket frame this many milliseconds (order kept).
+    #[arg(long, value_name = "MS")]
+    pub frame_delay_ms: Option<u64>,
+    /// Fault: share of realtime frames (0-1) sent cut in half, so they are not JSON.
+    #[arg(long, value_name = "SHARE", default_value = "0", value_parser = parse_share)]
+    pub malformed_share: f64,
+}
+
+impl SimArgs {
+    /// The simulator configuration these flags describe.
+    pub fn to_config(&self) -> anyhow::Result<SimConfig> {
+        let scenario = match &self.scenario {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("--scenario {}: cannot read it: {e}", path.display())
+                })?;
+                Some(
+                    Scenario::parse(&text)
+                        .map_err(|e| anyhow::anyhow!("--scenario {}: {e}", path.display()))?,
+                )
+            }
+            None => None,
+        };
+        if self.cash < 0 {
+            anyhow::bail!(
+                "--cash (CONDOR_SIM_CASH) must not be negative, got {}",
+                self.cash
+            );
+        }
+        if !(0..=1_000_000).contains(&self.commission_ppm) {
+            anyhow::bail!(
+                "--commission-ppm must be 0..=1000000, got {}",
+                self.commission_ppm
+            );
+        }
+        if !(0..=1_000_000).contains(&self.sell_tax_ppm) {
+            anyhow::bail!(
+                "--sell-tax-ppm must be 0..=1000000, got {}",
+                self.sell_tax_ppm
+            );
+        }
+        let drop_after = match self.drop_after_secs {
+            Some(s) if !(s.is_finite() && s > 0.0) => {
+                anyhow::bail!("--drop-after-secs must be a positive number of seconds, got {s}")
+            }
+            Some(s) => Some(Duration::from_secs_f64(s)),
+            None => None,
+        };
+        if self.drop_after_frames == Some(0) {
+            anyhow::bail!("--drop-after-frames must be at least 1");
+        }
+        let exchange = ExchangeConfig {
+            seed: self.seed,
+            trades_per_sec: self.trades_per_sec,
+            start_time: self.start_time,
+            cash: self.cash,
+            commission_ppm: self.commission_ppm,
+            sell_tax_ppm: self.sell_tax_ppm,
+            scenario,
+            ..ExchangeConfig::default()
+        };
+        Ok(SimConfig {
+            bind: self.bind,
+            rest_port: self.rest_port,
+            ws_port: self.ws_port,
+            appkey: self.appkey.clone(),
+            appsecret: self.appsecret.clone(),
+            paper: !self.real,
+            rate_limits: !self.no_rate_limit,
+            firehose: self.firehose,
+            faults: Faults {
+                drop_after,
+                drop_after_frames: self.drop_after_frames,
+                frame_delay: self.frame_delay_ms.map(Duration::from_millis),
+                malformed_share: self.malformed_share,
+            },
+            exchange,
+            ..SimConfig::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        let e = Cli::try_parse_from(["condor", "sim", "--start-time", "25:00"]).unwrap_err();
+        assert!(e.to_string().contains("--start-time"), "{e}");
+        let e = Cli::try_parse_from(["condor", "sim", "--malformed-share", "1.5"]).unwrap_err();
+        assert!(e.to_string().contains("--malformed-share"), "{e}");
+        let e = Cli::try_parse_from(["condor", "sim", "--trades-per-sec", "0"]).unwrap_err();
+        assert!(e.to_string().contains("--trades-per-sec"), "{e}");
+        let Some(Command::Sim(args)) =
+            Cli::try_parse_from(["condor", "sim", "--drop-after-secs=-1"])
+                .unwrap()
+                .command
+        else {
+            panic!("sim expected")
+        };
+        assert!(args
+            .to_config()
+            .unwrap_err()
+            .to_string()
+            .contains("--drop-after-secs"));
+    }
+
+    #[test]
+    fn a_missing_scenario_file_is_named() {
+        let Some(Command::Sim(args)) =
+            Cli::try_parse_from(["condor", "sim", "--scenario", "/nonexistent/x.scn"])
+                .unwrap()
+                .command
+        else {
+            panic!("sim expected")
+        };
+        let e = args.to_config().unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/x.scn"), "{e}");
+    }
+}

@@ -1,0 +1,463 @@
+//! The simulator's single owner of state: the `Exchange`, issued tokens, rate limits and
+//! every websocket session's registrations. REST calls, websocket frames and the market
+//! clock all arrive here as commands, one at a time, so replies and pushed frames leave
+//! in a consistent order (an unregister's ack is the last frame of that subscription).
+//!
+//! Must never block or await a client: frames go out through each session's bounded
+//! queue, and a session that cannot keep up is dropped, not waited for (except in
+//! firehose mode, whose point is to go exactly as fast as the clients).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use condor_actors::market::Ticker;
+use condor_actors::wire::realtime::{self as rt, TrType};
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+use super::auth::Tokens;
+use super::exchange::rate_limit::RateLimiter;
+use super::exchange::{Event, Exchange};
+use super::http::{HttpReply, RestCall};
+use super::{render, tr, SimConfig};
+
+/// Batches a session may have queued before the engine stops feeding it.
+pub(crate) const SESSION_QUEUE: usize = 1024;
+/// Firehose: trades generated per burst, and batches in flight per session.
+const FIREHOSE_BURST: usize = 512;
+const FIREHOSE_INFLIGHT: usize = 4;
+
+/// What the engine sends a websocket writer.
+pub(crate) enum Outgoing {
+    Frames(Vec<Message>),
+    /// Close the connection abruptly (no close frame): a network fault.
+    Drop,
+}
+
+pub(crate) enum Command {
+    Token {
+        form: Vec<(String, String)>,
+        reply: oneshot::Sender<HttpReply>,
+    },
+    Revoke {
+        form: Vec<(String, String)>,
+        reply: oneshot::Sender<HttpReply>,
+    },
+    Tr {
+        call: RestCall,
+        reply: oneshot::Sender<HttpReply>,
+    },
+    WsOpen {
+        id: u64,
+        out: mpsc::Sender<Outgoing>,
+        inflight: Arc<AtomicUsize>,
+    },
+    WsText {
+        id: u64,
+        text: Utf8Bytes,
+    },
+    WsClosed {
+        id: u64,
+    },
+    DropConnections,
+    Subscriptions {
+        reply: oneshot::Sender<SubscriptionReport>,
+    },
+}
+
+/// What one websocket session is registered for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionSubscriptions {
+    pub session: u64,
+    /// `(tr_cd, tr_key)` of market-data registrations, e.g. `("S3_", "005930")`.
+    pub market: Vec<(String, String)>,
+    /// Registered for the account feed (SC0–SC4).
+    pub account: bool,
+    /// `sAlertNum`s of AFR registrations.
+    pub alerts: Vec<String>,
+}
+
+/// Every live session's registrations, for tests and `/sim/subscriptions`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SubscriptionReport {
+    pub sessions: Vec<SessionSubscriptions>,
+}
+
+impl serde::Serialize for SessionSubscriptions {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("SessionSubscriptions", 4)?;
+        st.serialize_field("session", &self.session)?;
+        st.serialize_field("market", &self.market)?;
+        st.serialize_field("account", &self.account)?;
+        st.serialize_field("alerts", &self.alerts)?;
+        st.end()
+    }
+}
+
+impl SubscriptionReport {
+    /// How many sessions are registered for this ticker's trades (S3_ or K3_).
+    pub fn trade_subscribers(&self, ticker: &str) -> usize {
+        self.sessions
+            .iter()
+            .map(|s| s.market.iter().filter(|(_, k)| k == ticker).count())
+            .sum()
+    }
+
+    /// Every ticker with at least one live trade registration, sorted.
+    pub fn subscribed_tickers(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .sessions
+            .iter()
+            .flat_map(|s| s.market.iter().map(|(_, k)| k.clone()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+struct Session {
+    out: mpsc::Sender<Outgoing>,
+    inflight: Arc<AtomicUsize>,
+    pending: Vec<Message>,
+    market: Vec<(&'static str, Ticker)>,
+    account: bool,
+    alerts: Vec<String>,
+}
+
+/// The state behind the commands; `tr` handlers borrow it.
+pub(crate) struct SimState {
+    pub(crate) exchange: Exchange,
+    pub(crate) tokens: Tokens,
+    pub(crate) limiter: RateLimiter,
+    pub(crate) paper: bool,
+    started: Instant,
+    sessions: BTreeMap<u64, Session>,
+    /// Sessions registered for each ticker's trades. Vec, not set: a session appears at
+    /// most once per ticker because registration is idempotent.
+    by_ticker: HashMap<Ticker, Vec<u64>>,
+    by_alert: HashMap<String, Vec<u64>>,
+    pub(crate) events: Vec<Event>,
+    firehose: bool,
+}
+
+pub(crate) async fn run(
+    cfg: SimConfig,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    drained: Arc<Notify>,
+) {
+    let mut limiter = RateLimiter::ls_defaults();
+    limiter.set_enabled(cfg.rate_limits);
+    let mut state = SimState {
+        exchange: Exchange::new(cfg.exchange.clone()),
+        tokens: Tokens::new(cfg.appkey.clone(), cfg.appsecret.clone()),
+        limiter,
+        paper: cfg.paper,
+        started: Instant::now(),
+        sessions: BTreeMap::new(),
+        by_ticker: HashMap::new(),
+        by_alert: HashMap::new(),
+        events: Vec::with_capacity(FIREHOSE_BURST * 2),
+        firehose: cfg.firehose,
+    };
+    let mut clock = tokio::time::interval(cfg.step);
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        let can_burst = state.firehose && state.firehose_ready();
+        let must_wait = state.firehose && !can_burst && !state.by_ticker.is_empty();
+        tokio::select! {
+            biased;
+            cmd = commands.recv() => match cmd {
+                Some(cmd) => state.handle(cmd),
+                None => return,
+            },
+            _ = std::future::ready(()), if can_burst => {
+                state.burst();
+                // Let writers and REST in between bursts.
+                tokio::task::yield_now().await;
+            }
+            _ = drained.notified(), if must_wait => {}
+            // The clock also drives scripted conditions and order matching in firehose mode.
+            _ = clock.tick(), if !can_burst && !must_wait => state.advance(),
+        }
+    }
+}
+
+impl SimState {
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Token { form, reply } => {
+                let now = self.now_ms();
+                let r = self.tokens.issue(&form, &mut self.limiter, now);
+                let _ = reply.send(r);
+            }
+            Command::Revoke { form, reply } => {
+                let _ = reply.send(self.tokens.revoke(&form));
+            }
+            Command::Tr { call, reply } => {
+                let r = tr::handle(self, call);
+                self.dispatch_events();
+                let _ = reply.send(r);
+            }
+            Command::WsOpen { id, out, inflight } => {
+                log::debug!(target: "condor::sim", "websocket session {id} opened");
+                self.sessions.insert(
+                    id,
+                    Session {
+                        out,
+                        inflight,
+                        pending: Vec::new(),
+                        market: Vec::new(),
+                        account: false,
+                        alerts: Vec::new(),
+                    },
+                );
+            }
+            Command::WsText { id, text } => {
+                self.client_frame(id, &text);
+                self.flush();
+            }
+            Command::WsClosed { id } => self.remove_session(id),
+            Command::DropConnections => {
+                log::info!(target: "condor::sim", "dropping {} websocket connection(s) on request", self.sessions.len());
+                for s in self.sessions.values() {
+                    let _ = s.out.try_send(Outgoing::Drop);
+                }
+            }
+            Command::Subscriptions { reply } => {
+                let _ = reply.send(self.report());
+            }
+        }
+    }
+
+    fn report(&self) -> SubscriptionReport {
+        SubscriptionReport {
+            sessions: self
+                .sessions
+                .iter()
+                .map(|(id, s)| SessionSubscriptions {
+                    session: *id,
+                    market: s
+                        .market
+                        .iter()
+                        .map(|(tr, t)| (tr.to_string(), t.to_string()))
+                        .collect(),
+                    account: s.account,
+                    alerts: s.alerts.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    fn remove_session(&mut self, id: u64) {
+        let Some(s) = self.sessions.remove(&id) else {
+            return;
+        };
+        for (_, t) in &s.market {
+            if let Some(v) = self.by_ticker.get_mut(t) {
+                v.retain(|x| *x != id);
+                if v.is_empty() {
+                    self.by_ticker.remove(t);
+                }
+            }
+        }
+        for a in &s.alerts {
+            if let Some(v) = self.by_alert.get_mut(a) {
+                v.retain(|x| *x != id);
+            }
+        }
+        log::debug!(target: "condor::sim", "websocket session {id} closed");
+    }
+
+    /// A registration frame from a client: answer with an ack (or an error ack), in
+    /// order with the data frames already queued for that session.
+    fn client_frame(&mut self, id: u64, text: &str) {
+        let ack = match rt::decode_client_frame(text) {
+            Err(e) => {
+                log::warn!(target: "condor::sim", "session {id}: malformed client frame: {e}");
+                rt::encode_ack("", None, "", "IGW00001", &format!("잘못된 요청입니다: {e}"))
+            }
+            Ok(reg) => self.register(id, reg),
+        };
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.pending.push(Message::Text(ack.into()));
+        }
+    }
+
+    fn register(&mut self, id: u64, reg: rt::Registration) -> String {
+        let tr_type = reg.tr_type;
+        let tr_cd = reg.tr_cd.clone();
+        let key = reg.tr_key.clone();
+        let nack =
+            |code: &str, msg: &str| rt::encode_ack(&tr_cd, Some(&key), tr_type.code(), code, msg);
+        if !self.tokens.is_valid(&reg.token) {
+            return nack("IGW00121", "유효하지 않은 토큰입니다.");
+        }
+        let Some(session) = self.sessions.get_mut(&id) else {
+            return nack("IGW00001", "세션이 없습니다.");
+        };
+        match (tr_type, tr_cd.as_str()) {
+            (TrType::RegisterAccount, "SC0" | "SC1" | "SC2" | "SC3" | "SC4") => {
+                // One account registration turns on all five SC feeds (as programgarden
+                // reports LS does; UNCONFIRMED).
+                session.account = true;
+            }
+            (TrType::UnregisterAccount, _) => session.account = false,
+            (TrType::RegisterMarket | TrType::UnregisterMarket, "S3_" | "K3_") => {
+                let tr: &'static str = if tr_cd == "S3_" { "S3_" } else { "K3_" };
+                // tr_key may concatenate several six-digit codes.
+                if key.is_empty() || key.len() % 6 != 0 {
+                    return nack("IGW00002", "종목코드가 올바르지 않습니다.");
+                }
+                let mut tickers = Vec::new();
+                for chunk in key.as_bytes().chunks(6) {
+                    let code = std::str::from_utf8(chunk).unwrap_or("");
+                    match Ticker::parse(code) {
+                        Ok(t) if self.exchange.listing(t).is_some() => tickers.push(t),
+                        _ => return nack("IGW00002", "종목코드가 올바르지 않습니다."),
+                    }
+                }
+                for t in tickers {
+                    let listed = session.market.iter().any(|(x, y)| *x == tr && *y == t);
+                    if tr_type == TrType::RegisterMarket && !listed {
+                        session.market.push((tr, t));
+                        self.by_ticker.entry(t).or_default().push(id);
+                    } else if tr_type == TrType::UnregisterMarket && listed {
+                        session.market.retain(|(x, y)| !(*x == tr && *y == t));
+                        if !session.market.iter().any(|(_, y)| *y == t) {
+                            if let Some(v) = self.by_ticker.get_mut(&t) {
+                                v.retain(|x| *x != id);
+                                if v.is_empty() {
+                                    self.by_ticker.remove(&t);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            (TrType::RegisterMarket, "AFR") => {
+                if !self.exchange.is_alert(&key) {
+                    return nack("IGW00002", "등록되지 않은 조건검색입니다.");
+                }
+                if !session.alerts.contains(&key) {
+                    session.alerts.push(key.clone());
+                    self.by_alert.entry(key.clone()).or_default().push(id);
+                }
+            }
+            (TrType::UnregisterMarket, "AFR") => {
+                session.alerts.retain(|a| *a != key);
+                if let Some(v) = self.by_alert.get_mut(&key) {
+                    v.retain(|x| *x != id);
+                }
+            }
+            _ => return nack("IGW00003", "지원하지 않는 실시간 TR입니다."),
+        }
+        rt::encode_ack(
+            &tr_cd,
+            Some(&key),
+            tr_type.code(),
+            "00000",
+            "정상처리되었습니다",
+        )
+    }
+
+    fn advance(&mut self) {
+        let now = self.now_ms();
+        let mut events = std::mem::take(&mut self.events);
+        self.exchange.advance(now, &mut events);
+        self.events = events;
+        self.dispatch_events();
+    }
+
+    fn firehose_ready(&self) -> bool {
+        !self.by_ticker.is_empty()
+            && self.sessions.values().all(|s| {
+                s.market.is_empty() || s.inflight.load(Ordering::Acquire) < FIREHOSE_INFLIGHT
+            })
+    }
+
+    fn burst(&mut self) {
+        let now = self.now_ms();
+        let mut events = std::mem::take(&mut self.events);
+        self.exchange.burst(FIREHOSE_BURST, now, &mut events);
+        self.events = events;
+        self.dispatch_events();
+    }
+
+    /// Renders the exchange's events into frames for the sessions registered for them,
+    /// then sends each session its batch.
+    pub(crate) fn dispatch_events(&mut self) {
+        let mut events = std::mem::take(&mut self.events);
+        for ev in events.drain(..) {
+            match &ev {
+                Event::Trade(t) => {
+                    let Some(ids) = self.by_ticker.get(&t.ticker) else {
+                        continue;
+                    };
+                    let tr = t.market.trade_tr();
+                    let frame: Utf8Bytes = render::trade_frame(t).into();
+                    for id in ids {
+                        if let Some(s) = self.sessions.get_mut(id) {
+                            if s.market.iter().any(|(x, y)| *x == tr && *y == t.ticker) {
+                                s.pending.push(Message::Text(frame.clone()));
+                            }
+                        }
+                    }
+                }
+                Event::ConditionAlert(a) => {
+                    let Some(ids) = self.by_alert.get(&a.alert_num) else {
+                        continue;
+                    };
+                    let frame: Utf8Bytes = render::alert_frame(a).into();
+                    for id in ids {
+                        if let Some(s) = self.sessions.get_mut(id) {
+                            s.pending.push(Message::Text(frame.clone()));
+                        }
+                    }
+                }
+                other => {
+                    let Some(frame) = render::account_frame(other, &self.exchange) else {
+                        continue;
+                    };
+                    let frame: Utf8Bytes = frame.into();
+                    for s in self.sessions.values_mut().filter(|s| s.account) {
+                        s.pending.push(Message::Text(frame.clone()));
+                    }
+                }
+            }
+        }
+        self.events = events;
+        self.flush();
+    }
+
+    /// Sends every session its pending frames as one batch (one flush on the socket).
+    fn flush(&mut self) {
+        let mut slow = Vec::new();
+        for (id, s) in self.sessions.iter_mut() {
+            if s.pending.is_empty() {
+                continue;
+            }
+            let batch = std::mem::take(&mut s.pending);
+            s.inflight.fetch_add(1, Ordering::AcqRel);
+            if s.out.try_send(Outgoing::Frames(batch)).is_err() {
+                s.inflight.fetch_sub(1, Ordering::AcqRel);
+                slow.push(*id);
+            }
+        }
+        for id in slow {
+            log::warn!(target: "condor::sim", "websocket session {id} cannot keep up ({SESSION_QUEUE} batches queued): dropping it");
+            if let Some(s) = self.sessions.get(&id) {
+                // The queue is full, so the writer learns of the drop from the closed channel.
+                let _ = s.out.try_send(Outgoing::Drop);
+            }
+            self.remove_session(id);
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! The embedded exchange's pure core: a deterministic, synchronous, single-owner
+//! [`Exchange`] — the seeded market, the matching engine, the account, the condition
+//! screener — that the simulator's network layer owns in one task and calls.
+//!
+//! Owns all simulated market and account state. Must never do I/O, spawn, lock, sleep or
+//! read a wall clock: time comes in as `now_ms` (milliseconds since the simulation
+//! started), and the same seed with the same calls yields the same events, byte for byte.
+//! Must never panic on client input: every refusal is a [`Reject`].
+//!
+//! Files: `universe` (listings), `walk` (prices, quotes, arrivals), `orders` (requests,
+//! order rows, matching), `account` (cash, holdings), `condition` (momentum + scripted
+//! conditions, alerts), `scenario` (script parser), `rate_limit` (LS per-TR limits),
+//! `events` (what comes out), `reject` (the code table).
+//!
+//! Time: the simulated clock reads `start_time + now_ms / 1000` and stops at 23:59:59 (one
+//! trading day; it never wraps into a second morning). Trades print only in the regular
+//! session, 09:00 ≤ t < 15:30, for both [`Exchange::advance`] and [`Exchange::burst`].
+
+pub mod account;
+pub mod condition;
+pub mod events;
+pub mod orders;
+pub mod rate_limit;
+pub mod reject;
+pub mod scenario;
+pub mod universe;
+pub mod walk;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use condor_actors::market::{
+    is_regular_session, Price, Side, Ticker, TimeOfDay, REGULAR_CLOSE, REGULAR_OPEN,
+};
+
+pub use account::{AccountView, HoldingView};
+pub use condition::{
+    ConditionInfo, MomentumParams, MOMENTUM_GROUP, MOMENTUM_NAME, MOMENTUM_QUERY_INDEX,
+    SCENARIO_GROUP,
+};
+pub use events::{
+    chg_rate_bp, sign_code, AlertEvent, AlertJob, CancelOrder, Event, FillEvent, ModifyOrder,
+    NewOrder, OrderAck, OrderSnapshot, RejectEvent, RejectedRequest, TradeEvent,
+};
+pub use orders::{OrderKind, OrderRecord, OrderStatus, PriceType, FIRST_ORD_NO, MAX_ORDER_QTY};
+pub use rate_limit::{
+    RateLimited, RateLimiter, DEFAULT_LIMIT, LS_LIMITS, RATE_LIMIT_CODE, RATE_LIMIT_MESSAGE,
+    TOKEN_TR,
+};
+pub use reject::{Reject, RejectCode, RejectReason, REJECT_CODES};
+pub use scenario::{
+    Scenario, ScenarioError, ScenarioHolding, ScriptAction, ScriptedCondition, ScriptedEvent,
+};
+pub use universe::{isin_check_digit, stock_isin, Listing};
+pub use walk::Quote;
+
+use account::Account;
+use condition::Conditions;
+use walk::Walk;
+
+/// How the exchange starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExchangeConfig {
+    pub seed: u64,
+    /// Mean trade arrival rate PER TICKER (Poisson), trades per second.
+    pub trades_per_sec: f64,
+    /// The simulated clock at `now_ms = 0`.
+    pub start_time: TimeOfDay,
+    /// Initial cash in won (a scenario's `cash` line overrides it).
+    pub cash: i64,
+    /// 11 digits.
+    pub account_no: String,
+    pub account_name: String,
+    /// Commission per million of traded value, buys and sells.
+    pub commission_ppm: i64,
+    /// Sell tax per million of sold value.
+    pub sell_tax_ppm: i64,
+    pub momentum: MomentumParams,
+    pub scenario: Option<Scenario>,
+}
+
+impl Default for ExchangeConfig {
+    fn default() -> Self {
+        ExchangeConfig {
+            seed: 42,
+            trades_per_sec: 2.0,
+            start_time: REGULAR_OPEN,
+            cash: 100_000_000,
+            account_no: "55501234501".to_owned(),
+            account_name: "condor 모의계좌".to_owned(),
+            commission_ppm: 0,
+            sell_tax_ppm: 0,
+            momentum: MomentumParams::default(),
+            scenario: None,
+        }
+    }
+}
+
+/// The simulated exchange. See the module docs.
+pub struct Exchange {
+    start: TimeOfDay,
+    /// Arrival rate of the whole market: per-ticker rate × tickers. The superposition of
+    /// independent per-ticker Poisson processes is one Poisson process whose arrivals
+    /// belong to a uniformly drawn ticker, so one clock serves them all.
+    market_rate: f64,
+    rng: fastrand::Rng,
+    account_no: String,
+    account_name: String,
+    listings: Vec<Listing>,
+    index: HashMap<Ticker, usize>,
+    quotes: Vec<Quote>,
+    walks: Vec<Walk>,
+    /// Session close in µs since `now_ms = 0` (no arrival is scheduled at or after it).
+    close_us: u64,
+    /// The next scheduled arrival, µs since `now_ms = 0`; `u64::MAX` when none is due today.
+    next_arrival_us: u64,
+    trade_seq: u64,
+    orders: Vec<OrderRecord>,
+    /// Per ticker: indexes into `orders` of the working orders, in time priority.
+    books: Vec<Vec<u32>>,
+    next_exec_no: i64,
+    account: Account,
+    cond: Conditions,
+}
+
+/// `HHMMSSmmm` (OrdTime, exectime).
+pub fn fmt_hhmmssmmm(t: TimeOfDay, ms: u16) -> String {
+    format!("{}{:03}", t.hhmmss(), ms)
+}
+
+/// `HHMMSSss`, hundredths (t0425 `ordtime`).
+pub fn fmt_hhmmsscc(t: TimeOfDay, ms: u16) -> String {
+    format!("{}{:02}", t.hhmmss(), ms / 10)
+}
+
+impl Exchange {
+    pub fn new(cfg: ExchangeConfig) -> Exchange {
+        let mut rng = fastrand::Rng::with_seed(cfg.seed);
+        let listings = universe::build();
+        let n = listings.len();
+        let index: HashMap<Ticker, usize> = listings
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.ticker, i))
+            .collect();
+        let quotes = listings.iter().map(Quote::new).collect();
+        let walks = listings
+            .iter()
+            .map(|l| Walk::new(&mut rng, l.prev_close))
+            .collect();
+        let scenario = cfg.scenario.unwrap_or_default();
+        let cash = scenario.cash.unwrap_or(cfg.cash);
+        let mut account = Account::new(cash, n, cfg.commission_ppm, cfg.sell_tax_ppm);
+        for h in &scenario.holdings {
+            match index.get(&h.ticker) {
+                Some(&i) => {
+                    let p = &mut account.positions[i];
+                    p.qty = p.qty.saturating_add(h.qty);
+                    p.cost = p
+                        .cost
+                        .saturating_add(h.avg_price.0.saturating_mul(h.qty as i64));
+                }
+                None => {
+                    log::warn!(target: "condor::sim", "scenario holding {} is not listed; ignored", h.ticker)
+                }
+            }
+        }
+        let mut scripted = Vec::new();
+        for c in scenario.conditions {
+            let clash = c.query_index == MOMENTUM_QUERY_INDEX
+                || scripted
+                    .iter()
+                    .any(|s: &ScriptedCondition| s.query_index == c.query_index);
+            if clash {
+                log::warn!(target: "condor::sim", "scenario condition {} duplicates another; ignored", c.query_index);
+            } else {
+                scripted.push(c);
+            }
+        }
+        let start = cfg.start_time;
+        let secs_until = |t: TimeOfDay| u64::from(t.secs().saturating_sub(start.secs()));
+        let open_us = secs_until(REGULAR_OPEN) * 1_000_000;
+        let close_us = secs_until(REGULAR_CLOSE) * 1_000_000;
+        let market_rate = if cfg.trades_per_sec.is_finite() && cfg.trades_per_sec > 0.0 {
+            cfg.trades_per_sec * n as f64
+        } else {
+            0.0
+        };
+        let mut ex = Exchange {
+            start,
+            market_rate,
+            rng,
+            account_no: cfg.account_no,
+            account_name: cfg.account_name,
+            listings,
+            index,
+            quotes,
+            walks,
+            close_us,
+            next_arrival_us: u64::MAX,
+            trade_seq: 0,
+            orders: Vec::new(),
+            books: vec![Vec::new(); n],
+            next_exec_no: 0,
+            account,
+            cond: Conditions::new(cfg.momentum, n, scripted),
+        };
+        ex.next_arrival_us = ex.schedule_after(open_us);
+        ex
+    }
+
+    /// The arrival after `from_us`, or never if it falls at or after the close.
+    fn schedule_after(&mut self, from_us: u64) -> u64 {
+        if self.listings.is_empty() || from_us >= self.close_us {
+            return u64::MAX;
+        }
+        let dt = walk::exp_interarrival_us(&mut self.rng, self.market_rate);
+        match from_us.checked_add(dt) {
+            Some(t) if t < self.close_us => t,
+            _ => u64::MAX,
+        }
+    }
+
+    pub fn listings(&self) -> &[Listing] {
+        &self.listings
+    }
+
+    pub fn listing(&self, t: Ticker) -> Option<&Listing> {
+        self.index_of(t).map(|i| &self.listings[i])
+    }
+
+    /// The ticker's running state (t1102's dynamic fields).
+    pub fn quote(&self, t: Ticker) -> Option<&Quote> {
+        self.index_of(t).map(|i| &self.quotes[i])
+    }
+
+    pub fn account_no(&self) -> &str {
+        &self.account_no
+    }
+
+    pub fn account_name(&self) -> &str {
+        &self.account_name
+    }
+
+    pub(crate) fn index_of(&self, t: Ticker) -> Option<usize> {
+        self.index.get(&t).copied()
+    }
+
+    /// The simulated clock at `now_ms`: `start_time + now_ms / 1000`, stopping at 23:59:59.
+    pub fn clock(&self, now_ms: u64) -> TimeOfDay {
+        self.stamp(now_ms).0
+    }
+
+    /// The simulated clock with milliseconds.
+    pub fn stamp(&self, now_ms: u64) -> (TimeOfDay, u16) {
+        let secs = u64::from(self.start.secs()).saturating_add(now_ms / 1000);
+        if secs >= 86_400 {
+            (TimeOfDay::from_secs(86_399), 999)
+        } else {
+            (TimeOfDay::from_secs(secs as u32), (now_ms % 1000) as u16)
+        }
+    }
+
+    /// True when the simulated clock at `now_ms` is inside the regular session.
+    pub fn is_open(&self, now_ms: u64) -> bool {
+        is_regular_session(self.clock(now_ms))
+    }
+
+    /// Trades printed so far today.
+    pub fn trade_count(&self) -> u64 {
+        self.trade_seq
+    }
+
+    /// Generates every trade due up to `now_ms` (Poisson arrivals, per ticker on
+    /// average `trades_per_sec`), matches working orders on each, evaluates the momentum
+    /// condition, and fires the scripted alert events that are due, all pushed in causal
+    /// (time) order. A `now_ms` earlier than a previous call does nothing.
+    pub fn advance(&mut self, now_ms: u64, out: &mut Vec<Event>) {
+        let now_us = now_ms.saturating_mul(1000);
+        loop {
+            // `u64::MAX` means "never" for both clocks, even when `now_ms` is `u64::MAX`.
+            let trade_us = self.next_arrival_us;
+            let trade_due = trade_us != u64::MAX && trade_us <= now_us;
+            let script_ms = self.cond.next_script_due;
+            let script_due = script_ms != u64::MAX && script_ms <= now_ms;
+            if script_due && (!trade_due || script_ms.saturating_mul(1000) <= trade_us) {
+                if !self.fire_next_script(now_ms, out) {
+                    break; // cannot happen (the due time names a pending event); never spin
+                }
+            } else if trade_due {
+                let idx = self.rng.usize(..self.listings.len());
+                self.print(idx, trade_us / 1000, out);
+                self.next_arrival_us = self.schedule_after(trade_us);
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Firehose: `n` trades at `now_ms`, each on a uniformly drawn ticker, ignoring the
+    /// arrival schedule, with the same processing as `advance` (matching, momentum).
+    /// Nothing prints outside the regular session.
+    pub fn burst(&mut self, n: usize, now_ms: u64, out: &mut Vec<Event>) {
+        let count = self.listings.len();
+        if count == 0 || !self.is_open(now_ms) {
+            return;
+        }
+        // Bounded so an absurd `n` cannot abort on allocation before a single trade.
+        out.reserve(n.min(1 << 20));
+        for _ in 0..n {
+            let idx = self.rng.usize(..count);
+            self.print(idx, now_ms, out);
+        }
+    }
+
+    /// One print of ticker `idx` at `at_ms`, drawn from the walk.
+    #[inline]
+    fn print(&mut self, idx: usize, at_ms: u64, out: &mut Vec<Event>) {
+        let r = self.rng.u64(..);
+        let q = &self.quotes[idx];
+        let (price, qty, aggressor) = self.walks[idx].step(&mut self.rng, r, q.price, &q.limits);
+        self.process_print(idx, price, qty, aggressor, at_ms, out);
+    }
+
+    /// Everything a print does: quote, Trade event, fills, momentum.
+    #[inline]
+    fn process_print(
+        &mut self,
+        idx: usize,
+        price: Price,
+        qty: u64,
+        aggressor: Side,
+        at_ms: u64,
+        out: &mut Vec<Event>,
+    ) {
+        let (time, ms) = self.stamp(at_ms);
+        self.trade_seq += 1;
+        let q = &mut self.quotes[idx];
+        let ev = q.record(self.trade_seq, price, qty, aggressor, time, ms);
+        let prev_close = q.prev_close;
+        out.push(Event::Trade(ev));
+        if !self.books[idx].is_empty() {
+            self.match_trade(idx, &ev, out);
+        }
+        if let Some(entered) = self
+            .cond
+            .momentum
+            .on_trade(idx, price, prev_close, qty, time.secs())
+        {
+            self.momentum_changed(idx, entered, at_ms, out);
+        }
+    }
+
+    /// Test hook: a print of a chosen price and size, processed like any other.
+    #[cfg(test)]
+    pub(crate) fn force_print(
+        &mut self,
+        t: Ticker,
+        price: i64,
+        qty: u64,
+        at_ms: u64,
+        out: &mut Vec<Event>,
+    ) {
+        let idx = self.index_of(t).expect("listed ticker");
+        let p = Price(price);
+        assert!(condor_actors::market::is_on_grid(p) && self.listings[idx].limits.contains(p));
+        self.process_print(idx, p, qty, Side::Buy, at_ms, out);
+    }
+}
