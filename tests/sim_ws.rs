@@ -195,11 +195,11 @@ async fn the_websocket_lives_at_slash_websocket() {
 const SCENARIO: &str = "\
 # a scripted condition for tests
 condition S001 스크립트 테스트
-at 300ms S001 enter 005930
-at 400ms S001 enter 000660
-at 500ms S001 exit 005930
-at 600ms S001 enter 005930
-at 700ms S001 exit 000660
+at 0ms S001 enter 005930
+at 10ms S001 enter 000660
+at 20ms S001 exit 005930
+at 30ms S001 enter 005930
+at 40ms S001 exit 000660
 ";
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use std::time::Instant;
 use condor_actors::market::Ticker;
 use condor_actors::wire::realtime::{self as rt, TrType};
 use tokio::sync::{mpsc, oneshot, Notify};
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 
 use super::auth::Tokens;
 use super::exchange::rate_limit::RateLimiter;
@@ -25,8 +25,10 @@ use super::{render, tr, SimConfig};
 
 /// Batches a session may have queued before the engine stops feeding it.
 pub(crate) const SESSION_QUEUE: usize = 1024;
+/// AFR frames kept per alert while nobody listens.
+const UNHEARD_ALERT_FRAMES: usize = 10_000;
 /// Firehose: trades generated per burst, and batches in flight per session.
-const FIREHOSE_BURST: usize = 512;
+const FIREHOSE_BURST: usize = 1024;
 const FIREHOSE_INFLIGHT: usize = 4;
 
 /// What the engine sends a websocket writer.
@@ -136,10 +138,17 @@ pub(crate) struct SimState {
     pub(crate) paper: bool,
     started: Instant,
     sessions: BTreeMap<u64, Session>,
-    /// Sessions registered for each ticker's trades. Vec, not set: a session appears at
-    /// most once per ticker because registration is idempotent.
-    by_ticker: HashMap<Ticker, Vec<u64>>,
+    /// `(session, tr_cd)` registered for each ticker's trades. A Vec, not a set: an
+    /// entry appears at most once because registration is idempotent.
+    by_ticker: HashMap<Ticker, Vec<(u64, &'static str)>>,
+    /// Trade frames of one dispatch, rendered into one buffer (one allocation per batch).
+    render_buf: String,
+    frame_ranges: Vec<std::ops::Range<usize>>,
     by_alert: HashMap<String, Vec<u64>>,
+    /// AFR frames of registered alerts that no session listened to yet, delivered to the
+    /// first that does: a test (or a slow client) registering AFR right after t1860 misses
+    /// nothing. Bounded per alert.
+    unheard: HashMap<String, std::collections::VecDeque<Utf8Bytes>>,
     pub(crate) events: Vec<Event>,
     firehose: bool,
 }
@@ -159,7 +168,10 @@ pub(crate) async fn run(
         started: Instant::now(),
         sessions: BTreeMap::new(),
         by_ticker: HashMap::new(),
+        render_buf: String::new(),
+        frame_ranges: Vec::new(),
         by_alert: HashMap::new(),
+        unheard: HashMap::new(),
         events: Vec::with_capacity(FIREHOSE_BURST * 2),
         firehose: cfg.firehose,
     };
@@ -237,6 +249,11 @@ impl SimState {
         }
     }
 
+    /// t1860 D: the alert is gone, and so are its frames nobody heard.
+    pub(crate) fn forget_alert(&mut self, alert_num: &str) {
+        self.unheard.remove(alert_num);
+    }
+
     fn report(&self) -> SubscriptionReport {
         SubscriptionReport {
             sessions: self
@@ -262,7 +279,7 @@ impl SimState {
         };
         for (_, t) in &s.market {
             if let Some(v) = self.by_ticker.get_mut(t) {
-                v.retain(|x| *x != id);
+                v.retain(|(x, _)| *x != id);
                 if v.is_empty() {
                     self.by_ticker.remove(t);
                 }
@@ -288,7 +305,13 @@ impl SimState {
         };
         if let Some(s) = self.sessions.get_mut(&id) {
             s.pending.push(Message::Text(ack.into()));
+            for (alert, frames) in self.unheard.iter_mut() {
+                if s.alerts.contains(alert) {
+                    s.pending.extend(frames.drain(..).map(Message::Text));
+                }
+            }
         }
+        self.unheard.retain(|_, frames| !frames.is_empty());
     }
 
     fn register(&mut self, id: u64, reg: rt::Registration) -> String {
@@ -328,15 +351,13 @@ impl SimState {
                     let listed = session.market.iter().any(|(x, y)| *x == tr && *y == t);
                     if tr_type == TrType::RegisterMarket && !listed {
                         session.market.push((tr, t));
-                        self.by_ticker.entry(t).or_default().push(id);
+                        self.by_ticker.entry(t).or_default().push((id, tr));
                     } else if tr_type == TrType::UnregisterMarket && listed {
                         session.market.retain(|(x, y)| !(*x == tr && *y == t));
-                        if !session.market.iter().any(|(_, y)| *y == t) {
-                            if let Some(v) = self.by_ticker.get_mut(&t) {
-                                v.retain(|x| *x != id);
-                                if v.is_empty() {
-                                    self.by_ticker.remove(&t);
-                                }
+                        if let Some(v) = self.by_ticker.get_mut(&t) {
+                            v.retain(|entry| *entry != (id, tr));
+                            if v.is_empty() {
+                                self.by_ticker.remove(&t);
                             }
                         }
                     }
@@ -392,30 +413,50 @@ impl SimState {
     }
 
     /// Renders the exchange's events into frames for the sessions registered for them,
-    /// then sends each session its batch.
+    /// then sends each session its batch. Trade frames are rendered first into one
+    /// buffer and sliced out of it; every session still gets its frames in event order.
     pub(crate) fn dispatch_events(&mut self) {
         let mut events = std::mem::take(&mut self.events);
-        for ev in events.drain(..) {
+        self.render_buf.clear();
+        self.frame_ranges.clear();
+        for ev in &events {
+            let start = self.render_buf.len();
+            if let Event::Trade(t) = ev {
+                if self.by_ticker.contains_key(&t.ticker) {
+                    render::trade_frame_into(&mut self.render_buf, t);
+                }
+            }
+            self.frame_ranges.push(start..self.render_buf.len());
+        }
+        let rendered = Bytes::from(std::mem::take(&mut self.render_buf).into_bytes());
+        for (ev, range) in events.drain(..).zip(self.frame_ranges.drain(..)) {
             match &ev {
                 Event::Trade(t) => {
-                    let Some(ids) = self.by_ticker.get(&t.ticker) else {
+                    let Some(entries) = self.by_ticker.get(&t.ticker) else {
+                        continue;
+                    };
+                    // Slices of a String at frame boundaries (ASCII) are valid UTF-8.
+                    let Ok(frame) = Utf8Bytes::try_from(rendered.slice(range)) else {
                         continue;
                     };
                     let tr = t.market.trade_tr();
-                    let frame: Utf8Bytes = render::trade_frame(t).into();
-                    for id in ids {
+                    for (id, _) in entries.iter().filter(|(_, x)| *x == tr) {
                         if let Some(s) = self.sessions.get_mut(id) {
-                            if s.market.iter().any(|(x, y)| *x == tr && *y == t.ticker) {
-                                s.pending.push(Message::Text(frame.clone()));
-                            }
+                            s.pending.push(Message::Text(frame.clone()));
                         }
                     }
                 }
                 Event::ConditionAlert(a) => {
-                    let Some(ids) = self.by_alert.get(&a.alert_num) else {
-                        continue;
-                    };
                     let frame: Utf8Bytes = render::alert_frame(a).into();
+                    let ids = self.by_alert.get(&a.alert_num).map_or(&[][..], |v| &v[..]);
+                    if ids.is_empty() {
+                        let q = self.unheard.entry(a.alert_num.clone()).or_default();
+                        if q.len() == UNHEARD_ALERT_FRAMES {
+                            q.pop_front();
+                        }
+                        q.push_back(frame);
+                        continue;
+                    }
                     for id in ids {
                         if let Some(s) = self.sessions.get_mut(id) {
                             s.pending.push(Message::Text(frame.clone()));

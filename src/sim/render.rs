@@ -5,32 +5,9 @@
 //! Owns no state. Must never emit a value that is not a string inside a realtime body:
 //! LS sends every realtime field as text, and clients parse it so.
 
-use condor_actors::market::{DailyLimits, Price, TimeOfDay};
+use condor_actors::market::TimeOfDay;
 
 use super::exchange::{Event, Exchange, TradeEvent};
-
-/// LS's `sign`: 1 upper limit, 2 up, 3 flat, 4 lower limit, 5 down.
-pub(crate) fn sign(price: Price, prev_close: Price, limits: &DailyLimits) -> &'static str {
-    if price >= limits.upper {
-        "1"
-    } else if price <= limits.lower {
-        "4"
-    } else if price > prev_close {
-        "2"
-    } else if price < prev_close {
-        "5"
-    } else {
-        "3"
-    }
-}
-
-/// Change from the previous close in basis points, truncated toward zero.
-pub(crate) fn change_bp(price: Price, prev_close: Price) -> i64 {
-    if prev_close.0 <= 0 {
-        return 0;
-    }
-    (price.0 - prev_close.0) * 10_000 / prev_close.0
-}
 
 fn push_int(out: &mut String, n: impl itoa::Integer) {
     out.push_str(itoa::Buffer::new().format(n));
@@ -61,77 +38,77 @@ fn push_hhmmss(out: &mut String, t: TimeOfDay) {
 
 /// One S3_/K3_ frame: `{"header":{"tr_cd":"S3_","tr_key":"005930"},"body":{...}}` with
 /// the full field set of LS's reference, every value a string.
+#[cfg(test)]
 pub(crate) fn trade_frame(t: &TradeEvent) -> String {
     let mut o = String::with_capacity(640);
+    trade_frame_into(&mut o, t);
+    o
+}
+
+/// Appends one S3_/K3_ frame to `o`.
+pub(crate) fn trade_frame_into(o: &mut String, t: &TradeEvent) {
     let tr = t.market.trade_tr();
     let code = t.ticker.as_str();
-    let limits = DailyLimits::from_base(t.prev_close);
     o.push_str(r#"{"header":{"tr_cd":""#);
     o.push_str(tr);
     o.push_str(r#"","tr_key":""#);
     o.push_str(code);
     o.push_str(r#""},"body":{"chetime":""#);
-    push_hhmmss(&mut o, t.time);
+    push_hhmmss(o, t.time);
     o.push_str(r#"","sign":""#);
-    o.push_str(sign(t.price, t.prev_close, &limits));
+    o.push_str(t.sign());
     o.push_str(r#"","change":""#);
-    push_int(&mut o, (t.price.0 - t.prev_close.0).abs());
+    push_int(o, (t.price.0 - t.prev_close.0).abs());
     o.push_str(r#"","drate":""#);
-    push_fixed2(&mut o, change_bp(t.price, t.prev_close));
+    push_fixed2(o, t.chg_rate_bp());
     o.push_str(r#"","price":""#);
-    push_int(&mut o, t.price.0);
+    push_int(o, t.price.0);
     o.push_str(r#"","opentime":""#);
-    push_hhmmss(&mut o, t.open_time);
+    push_hhmmss(o, t.open_time);
     o.push_str(r#"","open":""#);
-    push_int(&mut o, t.open.0);
+    push_int(o, t.open.0);
     o.push_str(r#"","hightime":""#);
-    push_hhmmss(&mut o, t.high_time);
+    push_hhmmss(o, t.high_time);
     o.push_str(r#"","high":""#);
-    push_int(&mut o, t.high.0);
+    push_int(o, t.high.0);
     o.push_str(r#"","lowtime":""#);
-    push_hhmmss(&mut o, t.low_time);
+    push_hhmmss(o, t.low_time);
     o.push_str(r#"","low":""#);
-    push_int(&mut o, t.low.0);
+    push_int(o, t.low.0);
     o.push_str(r#"","cgubun":""#);
     o.push_str(match t.aggressor {
         condor_actors::market::Side::Buy => "+",
         condor_actors::market::Side::Sell => "-",
     });
     o.push_str(r#"","cvolume":""#);
-    push_int(&mut o, t.qty.0);
+    push_int(o, t.qty.0);
     o.push_str(r#"","volume":""#);
-    push_int(&mut o, t.volume);
+    push_int(o, t.volume);
     // UNCONFIRMED unit: LS's samples look like millions of won.
     o.push_str(r#"","value":""#);
-    push_int(&mut o, t.value / 1_000_000);
+    push_int(o, t.value / 1_000_000);
     o.push_str(r#"","mdvolume":""#);
-    push_int(&mut o, t.sell_volume);
+    push_int(o, t.sell_volume);
     o.push_str(r#"","mdchecnt":""#);
-    push_int(&mut o, t.sell_count);
+    push_int(o, t.sell_count);
     o.push_str(r#"","msvolume":""#);
-    push_int(&mut o, t.buy_volume);
+    push_int(o, t.buy_volume);
     o.push_str(r#"","mschecnt":""#);
-    push_int(&mut o, t.buy_count);
+    push_int(o, t.buy_count);
     // 체결강도: buy volume / sell volume × 100, two decimals.
     o.push_str(r#"","cpower":""#);
-    let cpower = if t.sell_volume == 0 {
-        0
-    } else {
-        (t.buy_volume as u128 * 10_000 / t.sell_volume as u128).min(i64::MAX as u128) as i64
-    };
-    push_fixed2(&mut o, cpower);
+    push_fixed2(o, t.cpower_x100() as i64);
     o.push_str(r#"","w_avrg":""#);
-    push_int(&mut o, t.vwap.0);
+    push_int(o, t.vwap.0);
     o.push_str(r#"","offerho":""#);
-    push_int(&mut o, t.best_ask.0);
+    push_int(o, t.best_ask.0);
     o.push_str(r#"","bidho":""#);
-    push_int(&mut o, t.best_bid.0);
+    push_int(o, t.best_bid.0);
     o.push_str(r#"","status":"00","jnilvolume":""#);
-    push_int(&mut o, t.prev_day_volume);
+    push_int(o, t.prev_day_volume);
     o.push_str(r#"","shcode":""#);
     o.push_str(code);
     o.push_str(r#"","exchname":"KRX"}}"#);
-    o
 }
 
 /// One AFR frame keyed by the alert's `sAlertNum`.
@@ -147,6 +124,74 @@ pub(crate) fn account_frame(ev: &Event, exchange: &Exchange) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use condor_actors::market::{Market, Price, Qty, Side, Ticker};
+    use condor_actors::wire::realtime::{decode_server_frame, ServerFrame};
+
+    fn trade() -> TradeEvent {
+        TradeEvent {
+            seq: 7,
+            ticker: Ticker::parse("005930").unwrap(),
+            market: Market::Kospi,
+            time: TimeOfDay::hms(9, 8, 51),
+            ms: 5,
+            price: Price(55_500),
+            qty: Qty(12),
+            aggressor: Side::Sell,
+            prev_close: Price(56_000),
+            upper_limit: Price(72_800),
+            lower_limit: Price(39_200),
+            open: Price(55_600),
+            high: Price(55_800),
+            low: Price(55_500),
+            open_time: TimeOfDay::hms(9, 0, 30),
+            high_time: TimeOfDay::hms(9, 5, 4),
+            low_time: TimeOfDay::hms(9, 8, 51),
+            volume: 10_887,
+            value: 604_123_456,
+            sell_volume: 946,
+            sell_count: 23,
+            buy_volume: 3_146,
+            buy_count: 96,
+            vwap: Price(55_448),
+            best_ask: Price(55_600),
+            best_bid: Price(55_500),
+            prev_day_volume: 2_508_350,
+        }
+    }
+
+    #[test]
+    fn a_rendered_trade_decodes_with_the_wire_types() {
+        let text = trade_frame(&trade());
+        let ServerFrame::Trade { market, body } = decode_server_frame(&text).unwrap() else {
+            panic!("a trade frame: {text}")
+        };
+        assert_eq!(market, Market::Kospi);
+        assert_eq!(body.ticker().unwrap().as_str(), "005930");
+        assert_eq!(body.price().unwrap(), Price(55_500));
+        assert_eq!(body.cvolume().unwrap(), Qty(12));
+        assert_eq!(body.volume().unwrap(), Qty(10_887));
+        assert_eq!(body.time().unwrap(), TimeOfDay::hms(9, 8, 51));
+        assert_eq!(body.aggressor().unwrap(), Side::Sell);
+        assert_eq!(body.signed_change().unwrap(), -500);
+        assert_eq!(body.drate_bp().unwrap(), -89);
+        assert_eq!(body.drate, "-0.89");
+        assert_eq!(body.sign, "5");
+        assert_eq!(body.cpower, "332.55");
+        assert_eq!(body.value, "604");
+        assert_eq!(body.opentime, "090030");
+        assert_eq!(body.exchname, "KRX");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            json["body"].as_object().unwrap().len(),
+            27,
+            "the full S3_ field set"
+        );
+        assert!(json["body"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|v| v.is_string()));
+    }
 
     #[test]
     fn fixed_two_decimals() {
@@ -160,17 +205,5 @@ mod tests {
         assert_eq!(f(0), "0.00");
         assert_eq!(f(5), "0.05");
         assert_eq!(f(-3000), "-30.00");
-    }
-
-    #[test]
-    fn sign_codes() {
-        let l = DailyLimits::from_base(Price(10_000));
-        assert_eq!(sign(Price(13_000), Price(10_000), &l), "1");
-        assert_eq!(sign(Price(10_010), Price(10_000), &l), "2");
-        assert_eq!(sign(Price(10_000), Price(10_000), &l), "3");
-        assert_eq!(sign(Price(7_000), Price(10_000), &l), "4");
-        assert_eq!(sign(Price(9_990), Price(10_000), &l), "5");
-        assert_eq!(change_bp(Price(10_193), Price(10_000)), 193);
-        assert_eq!(change_bp(Price(9_963), Price(10_000)), -37);
     }
 }

@@ -32,11 +32,10 @@ use serde_json::json;
 
 use super::engine::SimState;
 use super::exchange::{
-    fmt_hhmmsscc, fmt_hhmmssmmm, AlertEvent, CancelOrder, Event, Exchange, ModifyOrder, NewOrder,
-    OrderKind, RejectedRequest,
+    chg_rate_bp, fmt_hhmmsscc, fmt_hhmmssmmm, sign_code, AlertEvent, CancelOrder, Event, Exchange,
+    ModifyOrder, NewOrder, OrderKind, RejectedRequest,
 };
 use super::http::{HttpReply, RestCall};
-use super::render;
 
 const PASSWORD_MASK: &str = "********";
 
@@ -529,9 +528,9 @@ fn current_price(state: &mut SimState, body: &str) -> Result<HttpReply, HttpRepl
         out_block: Some(T1102OutBlock {
             hname: l.name.into(),
             price: q.price.0,
-            sign: render::sign(q.price, l.prev_close, &l.limits).into(),
+            sign: sign_code(q.price, l.prev_close, l.limits.upper, l.limits.lower).into(),
             change: change.abs(),
-            diff: format_fixed_padded(render::change_bp(q.price, l.prev_close), 2, 6),
+            diff: format_fixed_padded(chg_rate_bp(q.price, l.prev_close), 2, 6),
             volume: q.volume as i64,
             recprice: l.prev_close.0,
             avg: q.vwap.0,
@@ -627,15 +626,14 @@ fn condition_realtime(state: &mut SimState, body: &str, now: u64) -> Result<Http
             .exchange
             .register_alert(req.query_index.trim(), now)
             .map(|num| (num, "실시간 조건검색이 등록되었습니다.")),
-        "D" => state
-            .exchange
-            .unregister_alert(req.s_alert_num.trim())
-            .map(|()| {
-                (
-                    req.s_alert_num.trim().to_owned(),
-                    "실시간 조건검색이 중지되었습니다.",
-                )
-            }),
+        "D" => {
+            let num = req.s_alert_num.trim();
+            let stopped = state.exchange.unregister_alert(num);
+            if stopped.is_ok() {
+                state.forget_alert(num);
+            }
+            stopped.map(|()| (num.to_owned(), "실시간 조건검색이 중지되었습니다."))
+        }
         other => {
             return Err(error(
                 200,
@@ -699,9 +697,9 @@ fn condition_members(state: &mut SimState, body: &str) -> Result<HttpReply, Http
                 shcode: t.to_string(),
                 hname: l.name.into(),
                 price: q.price.0,
-                sign: render::sign(q.price, l.prev_close, &l.limits).into(),
+                sign: sign_code(q.price, l.prev_close, l.limits.upper, l.limits.lower).into(),
                 change: (q.price.0 - l.prev_close.0).abs(),
-                diff: format_fixed(render::change_bp(q.price, l.prev_close), 2),
+                diff: format_fixed(chg_rate_bp(q.price, l.prev_close), 2),
                 volume: q.volume as i64,
             })
         })

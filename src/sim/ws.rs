@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, Notify};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::Message;
@@ -76,114 +76,131 @@ async fn session(
         out: out_tx,
         inflight: inflight.clone(),
     });
-    let (sink, mut stream) = ws.split();
-    let (dropped_tx, mut dropped_rx) = oneshot::channel::<()>();
-    let writer = tokio::spawn(write_loop(
-        sink,
-        out_rx,
-        inflight,
+    let mut conn = Connection {
+        ws,
         faults,
-        seed ^ id,
+        rng: fastrand::Rng::with_seed(seed ^ id),
+        sent: 0,
+        inflight,
         drained,
-        dropped_tx,
-    ));
-    loop {
-        tokio::select! {
-            msg = stream.next() => match msg {
-                Some(Ok(Message::Text(text))) => {
-                    let _ = engine.send(Command::WsText { id, text });
-                }
-                Some(Ok(Message::Binary(_))) => {
-                    // LS speaks JSON text frames only; answer like any malformed frame.
-                    let _ = engine.send(Command::WsText { id, text: "<binary frame>".into() });
-                }
-                Some(Ok(_)) => {} // ping/pong are answered by tungstenite; close ends below
-                Some(Err(_)) | None => break,
-            },
-            _ = &mut dropped_rx => break,
-        }
-    }
+    };
+    let result = conn.run(id, &engine, out_rx).await;
     let _ = engine.send(Command::WsClosed { id });
-    writer.abort();
-    Ok(())
+    result
 }
 
-/// Sends the engine's batches: every frame fed, one flush per batch.
-async fn write_loop(
-    mut sink: futures_util::stream::SplitSink<
-        tokio_tungstenite::WebSocketStream<TcpStream>,
-        Message,
-    >,
-    mut batches: mpsc::Receiver<Outgoing>,
-    inflight: Arc<AtomicUsize>,
+/// One connection, read and written by one task: no lock between a reader and a writer
+/// half, and the writer's batches go out with one flush each.
+struct Connection {
+    ws: tokio_tungstenite::WebSocketStream<TcpStream>,
     faults: Faults,
-    seed: u64,
+    rng: fastrand::Rng,
+    sent: u64,
+    inflight: Arc<AtomicUsize>,
     drained: Arc<Notify>,
-    dropped: oneshot::Sender<()>,
-) {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut sent: u64 = 0;
-    let deadline = faults.drop_after.map(|d| tokio::time::Instant::now() + d);
-    let drop_sleep = async {
-        match deadline {
-            Some(d) => tokio::time::sleep_until(d).await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::pin!(drop_sleep);
-    loop {
-        let batch = tokio::select! {
-            b = batches.recv() => b,
-            _ = &mut drop_sleep => {
-                log::info!(target: "condor::sim", "fault: dropping a websocket after {:?}", faults.drop_after.unwrap_or_default());
-                break;
+}
+
+/// What a connection's loop should do next.
+enum Step {
+    Go,
+    /// Close the socket without a close frame (a fault, or the engine's request).
+    Drop,
+}
+
+impl Connection {
+    async fn run(
+        &mut self,
+        id: u64,
+        engine: &mpsc::UnboundedSender<Command>,
+        mut batches: mpsc::Receiver<Outgoing>,
+    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        let deadline = self
+            .faults
+            .drop_after
+            .map(|d| tokio::time::Instant::now() + d);
+        let drop_sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
             }
         };
-        let frames = match batch {
-            Some(Outgoing::Frames(f)) => f,
-            Some(Outgoing::Drop) | None => break,
-        };
-        if let Some(delay) = faults.frame_delay {
+        tokio::pin!(drop_sleep);
+        loop {
+            // Each branch's future is dropped before its handler runs, so both may use
+            // the socket.
+            let step = tokio::select! {
+                msg = self.ws.next() => match msg {
+                    Some(Ok(Message::Text(text))) => {
+                        let _ = engine.send(Command::WsText { id, text });
+                        Step::Go
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        // LS speaks JSON text frames only; answer like any malformed frame.
+                        let _ = engine.send(Command::WsText { id, text: "<binary frame>".into() });
+                        Step::Go
+                    }
+                    // Pings are answered by tungstenite on the next write or flush.
+                    Some(Ok(_)) => Step::Go,
+                    Some(Err(e)) => return Err(e),
+                    None => return Ok(()),
+                },
+                batch = batches.recv() => match batch {
+                    Some(Outgoing::Frames(frames)) => self.send_batch(frames).await?,
+                    Some(Outgoing::Drop) | None => Step::Drop,
+                },
+                _ = &mut drop_sleep => {
+                    log::info!(target: "condor::sim", "fault: dropping websocket session {id} after {:?}", self.faults.drop_after.unwrap_or_default());
+                    Step::Drop
+                }
+            };
+            if let Step::Drop = step {
+                // Returning drops the stream: the socket closes with no close frame.
+                return Ok(());
+            }
+        }
+    }
+
+    /// Feeds every frame of a batch, then flushes once.
+    async fn send_batch(
+        &mut self,
+        frames: Vec<Message>,
+    ) -> Result<Step, tokio_tungstenite::tungstenite::Error> {
+        if let Some(delay) = self.faults.frame_delay {
             tokio::time::sleep(delay).await;
         }
-        let mut ok = true;
-        let mut limit_hit = false;
+        let mut step = Step::Go;
+        let mut result = Ok(());
         for frame in frames {
-            if let Some(max) = faults.drop_after_frames {
-                if sent >= max {
-                    limit_hit = true;
-                    break;
-                }
+            if self
+                .faults
+                .drop_after_frames
+                .is_some_and(|max| self.sent >= max)
+            {
+                log::info!(target: "condor::sim", "fault: dropping a websocket after {} frames", self.sent);
+                step = Step::Drop;
+                break;
             }
-            let frame = if faults.malformed_share > 0.0
+            let frame = if self.faults.malformed_share > 0.0
                 && !is_ack(&frame)
-                && rng.f64() < faults.malformed_share
+                && self.rng.f64() < self.faults.malformed_share
             {
                 malformed(frame)
             } else {
                 frame
             };
-            if sink.feed(frame).await.is_err() {
-                ok = false;
+            result = self.ws.feed(frame).await;
+            if result.is_err() {
                 break;
             }
-            sent += 1;
+            self.sent += 1;
         }
-        if ok && sink.flush().await.is_err() {
-            ok = false;
+        if result.is_ok() {
+            result = self.ws.flush().await;
         }
-        inflight.fetch_sub(1, Ordering::AcqRel);
-        drained.notify_one();
-        if !ok {
-            break;
-        }
-        if limit_hit {
-            log::info!(target: "condor::sim", "fault: dropping a websocket after {sent} frames");
-            break;
-        }
+        self.inflight.fetch_sub(1, Ordering::AcqRel);
+        self.drained.notify_one();
+        result.map(|()| step)
     }
-    // Tell the reader to let go of its half too, so the socket closes without a close frame.
-    let _ = dropped.send(());
 }
 
 /// Acknowledgements carry `rsp_cd` in their header; data frames do not.
