@@ -68,10 +68,10 @@ pub struct SimArgs {
     #[arg(long, env = "CONDOR_SIM_WS_PORT", default_value_t = 29443)]
     pub ws_port: u16,
     /// App key clients must present at /oauth2/token (36 characters like LS's).
-    #[arg(long, env = "CONDOR_SIM_APPKEY", default_value = DEFAULT_APPKEY, hide_default_value = true)]
+    #[arg(long, env = "CONDOR_SIM_APPKEY", default_value = DEFAULT_APPKEY, hide_default_value = true, hide_env_values = true)]
     pub appkey: Secret,
     /// App secret clients must present at /oauth2/token.
-    #[arg(long, env = "CONDOR_SIM_APPSECRET", default_value = DEFAULT_APPSECRET, hide_default_value = true)]
+    #[arg(long, env = "CONDOR_SIM_APPSECRET", default_value = DEFAULT_APPSECRET, hide_default_value = true, hide_env_values = true)]
     pub appsecret: Secret,
     /// Seed of the simulated market: same seed, same market.
     #[arg(long, env = "CONDOR_SIM_SEED", default_value_t = 1)]
