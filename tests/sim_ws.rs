@@ -372,3 +372,97 @@ async fn drop_connections_on_request() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_modify_moves_the_order_and_reports_sc0_then_sc2() {
+    let sim = start(busy_config());
+    let c = Client::connect(&sim).await;
+    let mut ws = c.ws().await;
+    c.register(&mut ws, "1", "SC0", "").await;
+    let p = c.current_price("000660").await;
+    let lower = num(&p["dnlmtprice"]);
+    let v = c.order("A000660", 4, lower, "2", "00").await;
+    let org = num(&v["CSPAT00601OutBlock2"]["OrdNo"]);
+    let new_price = condor_actors::market::tick_up(Price(lower)).0;
+    let (_, _, m) = c
+        .tr(
+            "/stock/order",
+            "CSPAT00701",
+            json!({"CSPAT00701InBlock1": {"OrgOrdNo": org, "IsuNo": "A000660", "OrdQty": 4, "OrdprcPtnCode": "00", "OrdCndiTpCode": "0", "OrdPrc": new_price}}),
+        )
+        .await;
+    let new_no = num(&m["CSPAT00701OutBlock2"]["OrdNo"]);
+    assert!(new_no > org, "a modify gets a new order number: {m}");
+    assert_eq!(num(&m["CSPAT00701OutBlock2"]["PrntOrdNo"]), org);
+    // SC0 for the new order, SC0 for the modify, then SC2.
+    assert_eq!(next_of(&mut ws, "SC0").await["body"]["trcode"], "SONAT000");
+    let accepted = next_of(&mut ws, "SC0").await;
+    assert_eq!(accepted["body"]["trcode"], "SONAT001");
+    let sc2 = next_of(&mut ws, "SC2").await;
+    assert_eq!(sc2["body"]["ordxctptncode"], "12");
+    assert_eq!(num(&sc2["body"]["ordno"]), new_no);
+    assert_eq!(num(&sc2["body"]["orgordno"]), org);
+    assert_eq!(num(&sc2["body"]["mdfycnfprc"]), new_price);
+    let (_, _, o) = c
+        .tr("/stock/accno", "t0425", json!({"t0425InBlock": {"expcode": "000660", "chegb": "2", "medosu": "0", "sortgb": "1", "cts_ordno": ""}}))
+        .await;
+    let working: Vec<i64> = o["t0425OutBlock1"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| num(&r["ordno"]))
+        .collect();
+    assert_eq!(working, vec![new_no], "only the modified order works: {o}");
+}
+
+#[tokio::test]
+async fn fault_drop_after_seconds_closes_the_connection() {
+    let mut cfg = busy_config();
+    cfg.faults = Faults {
+        drop_after: Some(Duration::from_millis(300)),
+        ..Faults::default()
+    };
+    let sim = start(cfg);
+    let c = Client::connect(&sim).await;
+    let mut ws = c.ws().await;
+    c.register(&mut ws, "3", "S3_", "005930").await;
+    loop {
+        match tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("the fault drops it")
+        {
+            Some(Ok(Message::Close(_))) => panic!("no close frame on a drop"),
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => break,
+        }
+    }
+    // A new connection works again (and is dropped again later).
+    let mut ws = c.ws().await;
+    assert_eq!(
+        c.register(&mut ws, "3", "S3_", "005930").await["header"]["rsp_cd"],
+        "00000"
+    );
+}
+
+#[tokio::test]
+async fn fault_frame_delay_keeps_every_frame_in_order() {
+    let mut cfg = busy_config();
+    cfg.faults = Faults {
+        frame_delay: Some(Duration::from_millis(20)),
+        ..Faults::default()
+    };
+    let sim = start(cfg);
+    let c = Client::connect(&sim).await;
+    let mut ws = c.ws().await;
+    c.register(&mut ws, "3", "S3_", "005930").await;
+    let mut last_volume = 0;
+    for _ in 0..30 {
+        let f = next_of(&mut ws, "S3_").await;
+        let volume = num(&f["body"]["volume"]);
+        assert!(
+            volume > last_volume,
+            "cumulative volume only grows: {last_volume} then {volume}"
+        );
+        last_volume = volume;
+    }
+}
