@@ -102,9 +102,20 @@ pub struct SimArgs {
     /// Do not enforce LS's per-TR rate limits.
     #[arg(long)]
     pub no_rate_limit: bool,
-    /// Push trades as fast as clients take them (benchmarks), ignoring --trades-per-sec.
+    /// Push trades of the watched tickers as fast as clients take them (benchmarks).
     #[arg(long)]
     pub firehose: bool,
+    /// With --firehose: stop after this many trades (a counted burst).
+    #[arg(long, value_name = "N", requires = "firehose")]
+    pub firehose_trades: Option<u64>,
+    /// Add this many made-up listings (codes 99NNNN) to the 50 real ones, for load tests.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        env = "CONDOR_SIM_SYNTHETIC_LISTINGS"
+    )]
+    pub synthetic_listings: usize,
     /// Fault: drop every websocket this many seconds after it opens (no close frame).
     #[arg(long, value_name = "SECS")]
     pub drop_after_secs: Option<f64>,
@@ -159,6 +170,13 @@ impl SimArgs {
             Some(s) => Some(Duration::from_secs_f64(s)),
             None => None,
         };
+        if self.synthetic_listings > crate::sim::exchange::universe::MAX_SYNTHETIC {
+            anyhow::bail!(
+                "--synthetic-listings must be at most {}, got {}",
+                crate::sim::exchange::universe::MAX_SYNTHETIC,
+                self.synthetic_listings
+            );
+        }
         if self.drop_after_frames == Some(0) {
             anyhow::bail!("--drop-after-frames must be at least 1");
         }
@@ -170,6 +188,7 @@ impl SimArgs {
             commission_ppm: self.commission_ppm,
             sell_tax_ppm: self.sell_tax_ppm,
             scenario,
+            synthetic_listings: self.synthetic_listings,
             ..ExchangeConfig::default()
         };
         Ok(SimConfig {
@@ -181,6 +200,7 @@ impl SimArgs {
             paper: !self.real,
             rate_limits: !self.no_rate_limit,
             firehose: self.firehose,
+            firehose_trades: self.firehose_trades,
             faults: Faults {
                 drop_after,
                 drop_after_frames: self.drop_after_frames,

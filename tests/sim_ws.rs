@@ -466,3 +466,89 @@ async fn fault_frame_delay_keeps_every_frame_in_order() {
         last_volume = volume;
     }
 }
+
+#[tokio::test]
+async fn a_counted_firehose_delivers_every_trade_over_synthetic_listings() {
+    let mut cfg = SimConfig {
+        rate_limits: false,
+        firehose: true,
+        firehose_trades: Some(20_000),
+        ..SimConfig::default()
+    };
+    cfg.exchange.synthetic_listings = 200;
+    cfg.exchange.trades_per_sec = 0.0; // only the counted burst prints
+    let sim = start(cfg);
+    let c = Client::connect(&sim).await;
+    let (_, _, list) = c
+        .tr(
+            "/stock/etc",
+            "t8436",
+            json!({"t8436InBlock": {"gubun": "0"}}),
+        )
+        .await;
+    let synthetic: Vec<(String, String)> = list["t8436OutBlock"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["shcode"].as_str().unwrap().starts_with("99"))
+        .map(|s| {
+            let tr = if s["gubun"] == "1" { "S3_" } else { "K3_" };
+            (tr.to_owned(), s["shcode"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(synthetic.len(), 200);
+    let mut ws = c.ws().await;
+    // Register everything first: trades start flowing after the first ack, so acks and
+    // data frames interleave from there on.
+    for (tr, code) in &synthetic {
+        send_registration(&mut ws, &c.token, "3", tr, code).await;
+    }
+    let mut volume: std::collections::HashMap<String, (u64, i64)> = Default::default();
+    let (mut received, mut acks) = (0u64, 0);
+    while received < 20_000 || acks < 200 {
+        let f = next_json(&mut ws).await;
+        if !f["body"].is_object() {
+            assert_eq!(f["header"]["rsp_cd"], "00000", "{f}");
+            acks += 1;
+            continue;
+        }
+        received += 1;
+        let entry = volume
+            .entry(f["header"]["tr_key"].as_str().unwrap().to_owned())
+            .or_default();
+        let v = num(&f["body"]["volume"]);
+        assert!(
+            v > entry.1,
+            "per-ticker order: volume {v} after {}",
+            entry.1
+        );
+        *entry = (entry.0 + 1, v);
+    }
+    // Read on until the market has printed nothing new for a moment, then compare
+    // per ticker: every trade of a watched ticker arrived.
+    let stats = sim.stats().await;
+    let mut printed = 0;
+    for (ticker, n) in stats
+        .trades_by_ticker
+        .iter()
+        .filter(|(t, _)| t.as_str().starts_with("99"))
+    {
+        while volume.get(ticker.as_str()).map_or(0, |e| e.0) < *n {
+            let f = next_json(&mut ws).await;
+            let entry = volume
+                .entry(f["header"]["tr_key"].as_str().unwrap().to_owned())
+                .or_default();
+            *entry = (entry.0 + 1, num(&f["body"]["volume"]));
+        }
+        assert_eq!(
+            volume[ticker.as_str()].0,
+            *n,
+            "{ticker}: every printed trade arrived, once"
+        );
+        printed += n;
+    }
+    assert!(
+        printed >= 20_000,
+        "the counted burst was printed: {printed}"
+    );
+}

@@ -67,6 +67,17 @@ pub(crate) enum Command {
     Subscriptions {
         reply: oneshot::Sender<SubscriptionReport>,
     },
+    Stats {
+        reply: oneshot::Sender<SimStats>,
+    },
+}
+
+/// What the market has printed so far, for tests that count what they received.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SimStats {
+    pub trades: u64,
+    /// Trades printed per ticker, for every ticker that traded.
+    pub trades_by_ticker: Vec<(Ticker, u64)>,
 }
 
 /// What one websocket session is registered for.
@@ -151,6 +162,8 @@ pub(crate) struct SimState {
     unheard: HashMap<String, std::collections::VecDeque<Utf8Bytes>>,
     pub(crate) events: Vec<Event>,
     firehose: bool,
+    /// Trades the firehose may still send (`None`: no end).
+    firehose_left: Option<u64>,
 }
 
 pub(crate) async fn run(
@@ -174,6 +187,7 @@ pub(crate) async fn run(
         unheard: HashMap::new(),
         events: Vec::with_capacity(FIREHOSE_BURST * 2),
         firehose: cfg.firehose,
+        firehose_left: cfg.firehose_trades,
     };
     let mut clock = tokio::time::interval(cfg.step);
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -245,6 +259,21 @@ impl SimState {
             }
             Command::Subscriptions { reply } => {
                 let _ = reply.send(self.report());
+            }
+            Command::Stats { reply } => {
+                let by_ticker = self
+                    .exchange
+                    .listings()
+                    .iter()
+                    .filter_map(|l| {
+                        let n = self.exchange.quote(l.ticker)?.trades;
+                        (n > 0).then_some((l.ticker, n))
+                    })
+                    .collect();
+                let _ = reply.send(SimStats {
+                    trades: self.exchange.trade_count(),
+                    trades_by_ticker: by_ticker,
+                });
             }
         }
     }
@@ -406,8 +435,23 @@ impl SimState {
 
     fn burst(&mut self) {
         let now = self.now_ms();
+        let n = match self.firehose_left {
+            Some(0) => {
+                self.firehose = false;
+                log::info!(target: "condor::sim", "firehose: counted burst sent ({} trades in all)", self.exchange.trade_count());
+                return;
+            }
+            Some(left) => left.min(FIREHOSE_BURST as u64) as usize,
+            None => FIREHOSE_BURST,
+        };
+        // Only the watched tickers: a trade nobody receives is wasted work.
+        let watched: Vec<Ticker> = self.by_ticker.keys().copied().collect();
+        let before = self.exchange.trade_count();
         let mut events = std::mem::take(&mut self.events);
-        self.exchange.burst(FIREHOSE_BURST, now, &mut events);
+        self.exchange.burst_over(&watched, n, now, &mut events);
+        if let Some(left) = self.firehose_left.as_mut() {
+            *left = left.saturating_sub(self.exchange.trade_count() - before);
+        }
         self.events = events;
         self.dispatch_events();
     }

@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::secret::Secret;
 use engine::Command;
-pub use engine::SubscriptionReport;
+pub use engine::{SimStats, SubscriptionReport};
 pub use exchange::ExchangeConfig;
 
 /// The simulator's default app key: 36 characters, like LS's.
@@ -63,8 +63,11 @@ pub struct SimConfig {
     pub rate_limits: bool,
     /// How often the market advances in normal mode.
     pub step: Duration,
-    /// Push trades as fast as clients take them instead of at the configured rate.
+    /// Push trades of the watched tickers as fast as clients take them, on top of the
+    /// configured rate.
     pub firehose: bool,
+    /// Stop the firehose after this many trades (a counted burst).
+    pub firehose_trades: Option<u64>,
     pub faults: Faults,
     pub exchange: ExchangeConfig,
 }
@@ -81,6 +84,7 @@ impl Default for SimConfig {
             rate_limits: true,
             step: Duration::from_millis(5),
             firehose: false,
+            firehose_trades: None,
             faults: Faults::default(),
             exchange: ExchangeConfig::default(),
         }
@@ -204,6 +208,15 @@ impl SimHandle {
         let (reply, rx) = oneshot::channel();
         if self.control.send(Command::Subscriptions { reply }).is_err() {
             return SubscriptionReport::default();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// How many trades the market has printed, in all and per ticker.
+    pub async fn stats(&self) -> SimStats {
+        let (reply, rx) = oneshot::channel();
+        if self.control.send(Command::Stats { reply }).is_err() {
+            return SimStats::default();
         }
         rx.await.unwrap_or_default()
     }

@@ -79,6 +79,9 @@ pub struct ExchangeConfig {
     pub sell_tax_ppm: i64,
     pub momentum: MomentumParams,
     pub scenario: Option<Scenario>,
+    /// Made-up listings (`99NNNN`) added after the real ones, for load tests that need
+    /// more tickers (at most `universe::MAX_SYNTHETIC`).
+    pub synthetic_listings: usize,
 }
 
 impl Default for ExchangeConfig {
@@ -94,6 +97,7 @@ impl Default for ExchangeConfig {
             sell_tax_ppm: 0,
             momentum: MomentumParams::default(),
             scenario: None,
+            synthetic_listings: 0,
         }
     }
 }
@@ -123,6 +127,8 @@ pub struct Exchange {
     next_exec_no: i64,
     account: Account,
     cond: Conditions,
+    /// Scratch for `burst_over`, kept to avoid an allocation per burst.
+    burst_idx: Vec<usize>,
 }
 
 /// `HHMMSSmmm` (OrdTime, exectime).
@@ -138,7 +144,7 @@ pub fn fmt_hhmmsscc(t: TimeOfDay, ms: u16) -> String {
 impl Exchange {
     pub fn new(cfg: ExchangeConfig) -> Exchange {
         let mut rng = fastrand::Rng::with_seed(cfg.seed);
-        let listings = universe::build();
+        let listings = universe::build(cfg.synthetic_listings);
         let n = listings.len();
         let index: HashMap<Ticker, usize> = listings
             .iter()
@@ -206,6 +212,7 @@ impl Exchange {
             next_exec_no: 0,
             account,
             cond: Conditions::new(cfg.momentum, n, scripted),
+            burst_idx: Vec::new(),
         };
         ex.next_arrival_us = ex.schedule_after(open_us);
         ex
@@ -311,6 +318,26 @@ impl Exchange {
         out.reserve(n.min(1 << 20));
         for _ in 0..n {
             let idx = self.rng.usize(..count);
+            self.print(idx, now_ms, out);
+        }
+    }
+
+    /// Firehose over some tickers only (those a client watches): n trades spread over
+    /// `tickers`, unlisted ones ignored. Same processing as [`Exchange::burst`].
+    pub fn burst_over(&mut self, tickers: &[Ticker], n: usize, now_ms: u64, out: &mut Vec<Event>) {
+        if !self.is_open(now_ms) {
+            return;
+        }
+        self.burst_idx.clear();
+        self.burst_idx
+            .extend(tickers.iter().filter_map(|t| self.index.get(t).copied()));
+        let count = self.burst_idx.len();
+        if count == 0 {
+            return;
+        }
+        out.reserve(n.min(1 << 20));
+        for _ in 0..n {
+            let idx = self.burst_idx[self.rng.usize(..count)];
             self.print(idx, now_ms, out);
         }
     }

@@ -84,24 +84,62 @@ const ROWS: &[(&str, &str, Market, i64, u64)] = &[
     ("095340", "ISC", Market::Kosdaq, 57_900, 150_000),
 ];
 
-/// Every listing, in table order (KOSPI first). Rows whose code fails to parse are
-/// skipped rather than panicking; a test asserts none is.
-pub fn build() -> Vec<Listing> {
-    ROWS.iter()
+/// Every listing, in table order (KOSPI first), then `synthetic` made-up listings for
+/// load tests that need more tickers than the real table has. Rows whose code fails to
+/// parse are skipped rather than panicking; a test asserts none is.
+pub fn build(synthetic: usize) -> Vec<Listing> {
+    let mut v: Vec<Listing> = ROWS
+        .iter()
         .filter_map(|&(code, name, market, close, vol)| {
             let ticker = Ticker::parse(code).ok()?;
-            let prev_close = Price(close);
-            Some(Listing {
-                ticker,
-                name,
-                market,
-                prev_close,
-                limits: DailyLimits::from_base(prev_close),
-                isin: stock_isin(ticker),
-                prev_day_volume: vol,
-            })
+            Some(listing(ticker, name, market, Price(close), vol))
         })
-        .collect()
+        .collect();
+    v.extend((0..synthetic.min(MAX_SYNTHETIC)).filter_map(synthetic_listing));
+    v
+}
+
+/// Synthetic codes are `99NNNN`: a range KRX does not use for stocks.
+pub const MAX_SYNTHETIC: usize = 10_000;
+
+/// The `i`th synthetic listing: alternating markets, a previous close on the grid
+/// between 1,000 and about 200,000 won, deterministic in `i`.
+fn synthetic_listing(i: usize) -> Option<Listing> {
+    let ticker = Ticker::parse(&format!("99{i:04}")).ok()?;
+    let market = if i % 2 == 0 {
+        Market::Kospi
+    } else {
+        Market::Kosdaq
+    };
+    // A spread of price bands, so synthetic tickers exercise every tick size.
+    let raw = 1_000 + (i as i64 * 7_919) % 199_000;
+    let prev_close =
+        condor_actors::market::round_to_grid(Price(raw), condor_actors::market::Rounding::Down);
+    Some(listing(
+        ticker,
+        "시뮬레이션종목",
+        market,
+        prev_close,
+        100_000 + (i as u64 % 50) * 10_000,
+    ))
+}
+
+fn listing(
+    ticker: Ticker,
+    name: &'static str,
+    market: Market,
+    prev_close: Price,
+    vol: u64,
+) -> Listing {
+    Listing {
+        ticker,
+        name,
+        market,
+        prev_close,
+        limits: DailyLimits::from_base(prev_close),
+        isin: stock_isin(ticker),
+        prev_day_volume: vol,
+    }
 }
 
 /// True when `code` is one of the simulated listings (the scenario parser uses this to
@@ -166,7 +204,7 @@ mod tests {
 
     #[test]
     fn universe_is_complete_unique_and_on_grid() {
-        let all = build();
+        let all = build(0);
         assert_eq!(all.len(), ROWS.len(), "every row parses");
         let kospi = all.iter().filter(|l| l.market == Market::Kospi).count();
         let kosdaq = all.iter().filter(|l| l.market == Market::Kosdaq).count();
