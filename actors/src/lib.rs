@@ -1,11 +1,16 @@
 //! condor-actors: the market types, the LS OPEN API wire formats, the engine's messages
 //! and pure trading logic, and (as they land) the actors of the condor trading engine.
 
+pub mod broker_session;
 pub mod clock;
 pub mod ledger;
+pub mod ls_rest;
 pub mod market;
 pub mod messages;
 pub mod order;
+pub mod processor;
 pub mod risk;
+pub mod stock_feed;
 pub mod strategy;
+pub mod supervisor;
 pub mod wire;

@@ -62,7 +62,8 @@ pub enum OrderType {
 }
 
 /// What a strategy wants done; the OrderManager decides whether and how.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
 pub struct OrderIntent {
     pub ticker: Ticker,
     pub side: Side,
@@ -77,7 +78,8 @@ pub struct OrderIntent {
 }
 
 /// One execution of one of our orders.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
 pub struct Fill {
     pub ticker: Ticker,
     pub side: Side,
@@ -87,3 +89,106 @@ pub struct Fill {
     pub order_no: i64,
     pub time: TimeOfDay,
 }
+
+/// An AFR frame as the broker sent it: the code is raw (it may be invalid) and the job
+/// flag says enter (N), re-enter (R) or exit (O).
+#[derive(Clone, Debug, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct ConditionAlert {
+    pub code: String,
+    pub job: crate::wire::realtime::JobFlag,
+}
+
+/// The screener says `ticker` matches the condition now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct ConditionEnter {
+    pub ticker: Ticker,
+}
+
+/// The screener says `ticker` no longer matches the condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct ConditionExit {
+    pub ticker: Ticker,
+}
+
+/// Start delivering `ticker`'s trades to `feed` (BrokerSession registers S3_/K3_).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SubscribeTrades {
+    pub ticker: Ticker,
+    pub market: crate::market::Market,
+    pub feed: actix::Recipient<Tick>,
+}
+
+/// Stop delivering `ticker`'s trades (BrokerSession unregisters with tr_type 4).
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "()")]
+pub struct UnsubscribeTrades {
+    pub ticker: Ticker,
+}
+
+/// Deliver the AFR frames of a registered realtime condition (`sAlertNum`) to `to`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct WatchCondition {
+    pub alert_num: String,
+    pub to: actix::Recipient<ConditionAlert>,
+}
+
+/// Stop an actor on purpose, saying why (logged by the actor).
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "()")]
+pub struct Stop {
+    pub reason: &'static str,
+}
+
+/// Does the engine hold a position or a working order in `ticker`?
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "bool")]
+pub struct IsFlat {
+    pub ticker: Ticker,
+}
+
+/// A ticker the engine held is flat again (sent by the Processor to the Supervisor).
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "()")]
+pub struct TickerFlat {
+    pub ticker: Ticker,
+}
+
+/// Answer once every message sent before this one has been handled (mailbox order).
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "ProcessorStats")]
+pub struct Flush;
+
+/// What the Processor has seen.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProcessorStats {
+    pub ticks: u64,
+    /// Per ticker: ticks seen and the last sequence number.
+    pub per_ticker: std::collections::HashMap<Ticker, (u64, u64)>,
+    /// Smallest and largest sequence numbers seen (0 when none).
+    pub min_seq: u64,
+    pub max_seq: u64,
+    /// Ticks whose sequence number was not above the ticker's previous one.
+    pub out_of_order: u64,
+    pub intents: u64,
+}
+
+/// Counters of the broker session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    pub frames: u64,
+    pub ticks: u64,
+    pub malformed: u64,
+    pub unrouted: u64,
+    pub reconnects: u64,
+    pub connected: bool,
+}
+
+/// Ask the broker session for its counters.
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "SessionStats")]
+pub struct GetSessionStats;

@@ -1,0 +1,356 @@
+//! BrokerSession: the one websocket to the broker. Registers and unregisters realtime
+//! feeds, routes S3_/K3_ trades to the StockFeed that asked for the ticker and AFR
+//! alerts to whoever watches the condition, stamps every trade with a per-session
+//! sequence number, pings, and reconnects with capped, jittered backoff, registering
+//! every live subscription again.
+//!
+//! Owns the socket, the token it registers with and the routing tables. Must never
+//! block: frames leave through a writer task, and a bad frame is counted and logged,
+//! never a reason to stop.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
+
+use crate::market::{Market, Price, Ticker};
+use crate::messages::{
+    ConditionAlert, GetSessionStats, SessionStats, SubscribeTrades, Tick, UnsubscribeTrades,
+    WatchCondition,
+};
+use crate::wire::realtime::{decode_server_frame, encode_registration, ServerFrame, TrType};
+
+const LOG: &str = "condor::session";
+
+/// Reconnect and liveness settings.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    pub ws_url: String,
+    /// Sent in every registration frame.
+    pub token: String,
+    /// First reconnect delay; doubles per failed attempt up to `max_backoff`.
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Our own websocket ping.
+    pub ping_every: Duration,
+    /// No frame at all for this long while subscribed: the link is dead, reconnect.
+    pub stale_after: Duration,
+}
+
+impl SessionConfig {
+    pub fn new(ws_url: impl Into<String>, token: impl Into<String>) -> SessionConfig {
+        SessionConfig {
+            ws_url: ws_url.into(),
+            token: token.into(),
+            min_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(10),
+            ping_every: Duration::from_secs(10),
+            stale_after: Duration::from_secs(60),
+        }
+    }
+}
+
+pub struct BrokerSession {
+    cfg: SessionConfig,
+    out: Option<mpsc::UnboundedSender<WsMessage>>,
+    /// Bumped per connection, so a stale stream's end does not tear down a new one.
+    generation: u64,
+    trades: HashMap<Ticker, (Market, Recipient<Tick>)>,
+    alerts: HashMap<String, Recipient<ConditionAlert>>,
+    seq: u64,
+    stats: SessionStats,
+    attempts: u32,
+    last_frame: Instant,
+    rng: u64,
+}
+
+impl BrokerSession {
+    pub fn new(cfg: SessionConfig) -> BrokerSession {
+        BrokerSession {
+            cfg,
+            out: None,
+            generation: 0,
+            trades: HashMap::new(),
+            alerts: HashMap::new(),
+            seq: 0,
+            stats: SessionStats::default(),
+            attempts: 0,
+            last_frame: Instant::now(),
+            rng: 0x9E37_79B9_7F4A_7C15,
+        }
+    }
+
+    fn send(&self, frame: String) {
+        if let Some(out) = &self.out {
+            let _ = out.send(WsMessage::Text(frame.into()));
+        }
+    }
+
+    fn register_trades(&self, ticker: Ticker, market: Market, tr_type: TrType) {
+        self.send(encode_registration(
+            &self.cfg.token,
+            tr_type,
+            market.trade_tr(),
+            ticker.as_str(),
+        ));
+    }
+
+    fn register_alert(&self, alert_num: &str, tr_type: TrType) {
+        self.send(encode_registration(
+            &self.cfg.token,
+            tr_type,
+            "AFR",
+            alert_num,
+        ));
+    }
+
+    fn connect(&mut self, ctx: &mut Context<Self>) {
+        let url = self.cfg.ws_url.clone();
+        ctx.spawn(
+            async move { tokio_tungstenite::connect_async(url).await }
+                .into_actor(self)
+                .map(|res, act, ctx| match res {
+                    Ok((ws, _)) => act.on_connected(ws, ctx),
+                    Err(e) => {
+                        log::warn!(target: LOG, "websocket connect to {} failed: {e}", act.cfg.ws_url);
+                        act.reconnect_later(ctx);
+                    }
+                }),
+        );
+    }
+
+    fn on_connected(
+        &mut self,
+        ws: tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+        ctx: &mut Context<Self>,
+    ) {
+        self.generation += 1;
+        let generation = self.generation;
+        let (mut sink, stream) = ws.split();
+        let (tx, mut rx) = mpsc::unbounded_channel::<WsMessage>();
+        // Writer: feed whatever is queued, flush once (registration bursts are one write).
+        actix::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                if sink.feed(first).await.is_err() {
+                    return;
+                }
+                while let Ok(more) = rx.try_recv() {
+                    if sink.feed(more).await.is_err() {
+                        return;
+                    }
+                }
+                if sink.flush().await.is_err() {
+                    return;
+                }
+            }
+            let _ = sink.close().await;
+        });
+        self.out = Some(tx);
+        // Each item carries its connection's generation; `None` marks the stream's end.
+        ctx.add_stream(stream.map(move |m| (generation, Some(m))).chain(
+            futures_util::stream::once(async move { (generation, None) }),
+        ));
+        if self.attempts > 0 || self.stats.reconnects > 0 {
+            log::info!(
+                target: LOG,
+                "reconnected; registering {} trade feed(s) and {} condition(s) again",
+                self.trades.len(),
+                self.alerts.len()
+            );
+        } else {
+            log::info!(target: LOG, "connected to {}", self.cfg.ws_url);
+        }
+        self.attempts = 0;
+        self.stats.connected = true;
+        self.last_frame = Instant::now();
+        for (t, (market, _)) in &self.trades {
+            self.register_trades(*t, *market, TrType::RegisterMarket);
+        }
+        for a in self.alerts.keys() {
+            self.register_alert(a, TrType::RegisterMarket);
+        }
+    }
+
+    fn reconnect_later(&mut self, ctx: &mut Context<Self>) {
+        self.stats.connected = false;
+        self.out = None;
+        self.attempts = self.attempts.saturating_add(1);
+        let exp = self
+            .cfg
+            .min_backoff
+            .saturating_mul(1u32 << self.attempts.min(16).saturating_sub(1));
+        let capped = exp.min(self.cfg.max_backoff);
+        // Full jitter over the upper half, so many clients do not reconnect in step.
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        let half = capped / 2;
+        let jitter = Duration::from_nanos(self.rng % (half.as_nanos().max(1) as u64));
+        let delay = half + jitter;
+        log::info!(target: LOG, "reconnecting in {delay:?} (attempt {})", self.attempts);
+        ctx.run_later(delay, |act, ctx| act.connect(ctx));
+    }
+
+    fn on_text(&mut self, text: &str, received_at: Instant) {
+        match decode_server_frame(text) {
+            Ok(ServerFrame::Trade { body, .. }) => {
+                let tick = (|| {
+                    let ticker = body.ticker()?;
+                    let price = body.price()?;
+                    Ok::<_, crate::wire::WireError>(Tick {
+                        ticker,
+                        price,
+                        qty: body.cvolume()?,
+                        cum_volume: body.volume()?.0,
+                        prev_close: Price(price.0 - body.signed_change()?),
+                        aggressor: body.aggressor()?,
+                        exchange_time: body.time()?,
+                        received_at,
+                        seq: 0,
+                    })
+                })();
+                match tick {
+                    Ok(mut tick) => match self.trades.get(&tick.ticker) {
+                        Some((_, feed)) => {
+                            self.seq += 1;
+                            self.stats.ticks += 1;
+                            tick.seq = self.seq;
+                            feed.do_send(tick);
+                        }
+                        None => self.stats.unrouted += 1,
+                    },
+                    Err(e) => self.malformed(&e.to_string(), text),
+                }
+            }
+            Ok(ServerFrame::ConditionAlert { alert_num, body }) => {
+                match (self.alerts.get(&alert_num), body.job()) {
+                    (Some(to), Ok(job)) => to.do_send(ConditionAlert {
+                        code: body.gs_code.clone(),
+                        job,
+                    }),
+                    (None, _) => self.stats.unrouted += 1,
+                    (_, Err(e)) => self.malformed(&e.to_string(), text),
+                }
+            }
+            Ok(ServerFrame::Ack(ack)) => {
+                if ack.is_ok() {
+                    log::debug!(target: LOG, "{}({}) {}: {}", ack.tr_cd, ack.tr_type.as_deref().unwrap_or(""), ack.tr_key.as_deref().unwrap_or(""), ack.rsp_msg);
+                } else {
+                    log::warn!(target: LOG, "registration refused: {} {} {}: [{}] {}", ack.tr_cd, ack.tr_type.as_deref().unwrap_or(""), ack.tr_key.as_deref().unwrap_or(""), ack.rsp_cd, ack.rsp_msg);
+                }
+            }
+            Ok(_) => self.stats.unrouted += 1,
+            Err(e) => self.malformed(&e.to_string(), text),
+        }
+    }
+
+    fn malformed(&mut self, error: &str, text: &str) {
+        self.stats.malformed += 1;
+        let mut cut = text.len().min(160);
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        log::warn!(target: LOG, "malformed frame #{} ({error}): {}", self.stats.malformed, &text[..cut]);
+    }
+}
+
+impl Actor for BrokerSession {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.connect(ctx);
+        ctx.run_interval(self.cfg.ping_every, |act, _| {
+            if let Some(out) = &act.out {
+                let _ = out.send(WsMessage::Ping(Vec::new().into()));
+            }
+        });
+        let check = (self.cfg.stale_after / 4).max(Duration::from_millis(50));
+        ctx.run_interval(check, |act, ctx| {
+            let watching = !act.trades.is_empty() || !act.alerts.is_empty();
+            if act.out.is_some() && watching && act.last_frame.elapsed() > act.cfg.stale_after {
+                log::warn!(target: LOG, "no frame for {:?}: treating the link as dead", act.last_frame.elapsed());
+                act.generation += 1; // the old stream's end is now ignored
+                act.stats.reconnects += 1;
+                act.reconnect_later(ctx);
+            }
+        });
+    }
+}
+
+type Frame = (u64, Option<Result<WsMessage, WsError>>);
+
+impl StreamHandler<Frame> for BrokerSession {
+    fn handle(&mut self, (generation, msg): Frame, ctx: &mut Context<Self>) {
+        if generation != self.generation {
+            return; // a replaced connection
+        }
+        let received_at = Instant::now();
+        match msg {
+            Some(Ok(WsMessage::Text(text))) => {
+                self.last_frame = received_at;
+                self.stats.frames += 1;
+                self.on_text(text.as_str(), received_at);
+            }
+            Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None => {
+                log::warn!(
+                    target: LOG,
+                    "websocket dropped; {} trade feed(s) and {} condition(s) will be registered again",
+                    self.trades.len(),
+                    self.alerts.len()
+                );
+                self.generation += 1;
+                self.stats.reconnects += 1;
+                self.reconnect_later(ctx);
+            }
+            Some(Ok(_)) => self.last_frame = received_at,
+        }
+    }
+
+    /// A stream ended; `handle` already saw its end marker. The actor lives on.
+    fn finished(&mut self, _: &mut Context<Self>) {}
+}
+
+impl Handler<SubscribeTrades> for BrokerSession {
+    type Result = ();
+    fn handle(&mut self, msg: SubscribeTrades, _: &mut Context<Self>) {
+        if self
+            .trades
+            .insert(msg.ticker, (msg.market, msg.feed))
+            .is_none()
+        {
+            self.register_trades(msg.ticker, msg.market, TrType::RegisterMarket);
+        }
+    }
+}
+
+impl Handler<UnsubscribeTrades> for BrokerSession {
+    type Result = ();
+    fn handle(&mut self, msg: UnsubscribeTrades, _: &mut Context<Self>) {
+        if let Some((market, _)) = self.trades.remove(&msg.ticker) {
+            self.register_trades(msg.ticker, market, TrType::UnregisterMarket);
+        }
+    }
+}
+
+impl Handler<WatchCondition> for BrokerSession {
+    type Result = ();
+    fn handle(&mut self, msg: WatchCondition, _: &mut Context<Self>) {
+        let new = !self.alerts.contains_key(&msg.alert_num);
+        if new {
+            self.register_alert(&msg.alert_num, TrType::RegisterMarket);
+        }
+        self.alerts.insert(msg.alert_num, msg.to);
+    }
+}
+
+impl Handler<GetSessionStats> for BrokerSession {
+    type Result = MessageResult<GetSessionStats>;
+    fn handle(&mut self, _: GetSessionStats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.stats)
+    }
+}

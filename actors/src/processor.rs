@@ -1,0 +1,130 @@
+//! Processor: the mailbox queue every Tick goes through, in order, none lost. Runs one
+//! strategy per ticker (plain structs behind the `Strategy` trait) and turns its
+//! signals into OrderIntents for the OrderManager.
+//!
+//! Owns the strategies and the tick counters. Must never block its mailbox: handlers are
+//! synchronous and short, and anything slow goes to the Compute pool.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix::prelude::*;
+
+use crate::clock::Clock;
+use crate::market::Ticker;
+use crate::messages::{
+    ConditionEnter, ConditionExit, Flush, IsFlat, OrderIntent, ProcessorStats, Tick,
+};
+use crate::strategy::{Signal, Strategy, StrategyFactory};
+
+const LOG: &str = "condor::processor";
+
+pub struct Processor {
+    factory: Box<dyn StrategyFactory>,
+    strategies: HashMap<Ticker, Box<dyn Strategy>>,
+    orders: Option<Recipient<OrderIntent>>,
+    clock: Arc<dyn Clock>,
+    stats: ProcessorStats,
+    signals: Vec<Signal>,
+}
+
+impl Processor {
+    pub fn new(
+        factory: Box<dyn StrategyFactory>,
+        orders: Option<Recipient<OrderIntent>>,
+        clock: Arc<dyn Clock>,
+    ) -> Processor {
+        Processor {
+            factory,
+            strategies: HashMap::new(),
+            orders,
+            clock,
+            stats: ProcessorStats::default(),
+            signals: Vec::new(),
+        }
+    }
+
+    fn strategy(&mut self, ticker: Ticker) -> &mut Box<dyn Strategy> {
+        let factory = &self.factory;
+        self.strategies
+            .entry(ticker)
+            .or_insert_with(|| factory.build(ticker))
+    }
+}
+
+impl Actor for Processor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        // Plenty of room: ticks are never dropped, only queued (do_send ignores the cap).
+        ctx.set_mailbox_capacity(1 << 16);
+        log::info!(target: LOG, "processor started with strategy {}", self.factory.name());
+    }
+}
+
+impl Handler<Tick> for Processor {
+    type Result = ();
+    fn handle(&mut self, tick: Tick, _: &mut Context<Self>) {
+        let s = &mut self.stats;
+        s.ticks += 1;
+        if s.min_seq == 0 || tick.seq < s.min_seq {
+            s.min_seq = tick.seq;
+        }
+        s.max_seq = s.max_seq.max(tick.seq);
+        let entry = s.per_ticker.entry(tick.ticker).or_default();
+        if entry.0 > 0 && tick.seq <= entry.1 {
+            s.out_of_order += 1;
+            log::warn!(target: LOG, "{} tick #{} after #{}: out of order", tick.ticker, tick.seq, entry.1);
+        }
+        *entry = (entry.0 + 1, tick.seq);
+
+        let mut signals = std::mem::take(&mut self.signals);
+        self.strategy(tick.ticker).on_tick(&tick, &mut signals);
+        for signal in signals.drain(..) {
+            let intent = signal.into_intent(&tick);
+            self.stats.intents += 1;
+            log::info!(target: LOG, "{} intent: {:?} {} {:?} ({})", intent.ticker, intent.side, intent.qty, intent.order_type, intent.reason);
+            match &self.orders {
+                Some(orders) => orders.do_send(intent),
+                None => {
+                    log::warn!(target: LOG, "{} no order manager: intent dropped", intent.ticker)
+                }
+            }
+        }
+        self.signals = signals;
+    }
+}
+
+impl Handler<ConditionEnter> for Processor {
+    type Result = ();
+    fn handle(&mut self, msg: ConditionEnter, _: &mut Context<Self>) {
+        let now = self.clock.time_of_day();
+        self.strategy(msg.ticker).on_condition_enter(now);
+    }
+}
+
+impl Handler<ConditionExit> for Processor {
+    type Result = ();
+    fn handle(&mut self, msg: ConditionExit, _: &mut Context<Self>) {
+        let now = self.clock.time_of_day();
+        if let Some(s) = self.strategies.get_mut(&msg.ticker) {
+            s.on_condition_exit(now);
+        }
+    }
+}
+
+impl Handler<IsFlat> for Processor {
+    type Result = bool;
+    fn handle(&mut self, msg: IsFlat, _: &mut Context<Self>) -> bool {
+        self.strategies
+            .get(&msg.ticker)
+            .is_none_or(|s| s.position().0 == 0 && !s.has_working_order())
+    }
+}
+
+impl Handler<Flush> for Processor {
+    type Result = MessageResult<Flush>;
+    fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.stats.clone())
+    }
+}

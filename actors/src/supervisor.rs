@@ -1,0 +1,324 @@
+//! Supervisor: turns the realtime condition feed into StockFeeds. Finds the configured
+//! condition by name (t1866), registers it (t1860 → `sAlertNum`), watches its AFR
+//! frames, spawns one StockFeed per entering ticker (never two), and stops it when the
+//! ticker leaves the condition and the engine holds nothing in it. Enforces the cap on
+//! live feeds and replaces a feed that died.
+//!
+//! Owns the ticker → feed map and the stock master. Must never stop a feed whose ticker
+//! still has a position or a working order, and never drop an enter silently: every
+//! refused or invalid one is logged and counted.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use actix::prelude::*;
+
+use crate::broker_session::BrokerSession;
+use crate::ls_rest::{LsError, LsRest};
+use crate::market::{Market, Ticker};
+use crate::messages::{
+    ConditionAlert, ConditionEnter, ConditionExit, IsFlat, Stop, TickerFlat, WatchCondition,
+};
+use crate::processor::Processor;
+use crate::stock_feed::StockFeed;
+use crate::wire::market_data::{T8436InBlock, T8436};
+use crate::wire::realtime::JobFlag;
+use crate::wire::search::{T1860InBlock, T1866InBlock, T1860, T1866};
+
+const LOG: &str = "condor::supervisor";
+
+/// Counters a person (and the shutdown summary) reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SupervisorStats {
+    pub live_feeds: usize,
+    pub spawned: u64,
+    pub stopped: u64,
+    pub restarted: u64,
+    pub refused_over_cap: u64,
+    pub invalid_codes: u64,
+    pub kept_while_holding: u64,
+}
+
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "SupervisorStats")]
+pub struct GetSupervisorStats;
+
+/// Stop every feed (shutdown): each unsubscribes in its `stopping()`.
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "usize")]
+pub struct StopAllFeeds;
+
+/// Why starting the condition failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SupervisorError {
+    #[error(transparent)]
+    Broker(#[from] LsError),
+    #[error("no condition named {name:?} (t1866 lists: {known})")]
+    UnknownCondition { name: String, known: String },
+    #[error("t1860 refused to register condition {query_index}: [{code}] {msg}")]
+    RegisterRefused {
+        query_index: String,
+        code: String,
+        msg: String,
+    },
+}
+
+pub struct Supervisor {
+    rest: LsRest,
+    session: Addr<BrokerSession>,
+    processor: Addr<Processor>,
+    condition_name: String,
+    max_feeds: usize,
+    master: HashMap<Ticker, (Market, String)>,
+    feeds: HashMap<Ticker, Addr<StockFeed>>,
+    /// Tickers the screener currently lists.
+    in_condition: HashSet<Ticker>,
+    stats: SupervisorStats,
+}
+
+impl Supervisor {
+    pub fn new(
+        rest: LsRest,
+        session: Addr<BrokerSession>,
+        processor: Addr<Processor>,
+        condition_name: impl Into<String>,
+        max_feeds: usize,
+    ) -> Supervisor {
+        Supervisor {
+            rest,
+            session,
+            processor,
+            condition_name: condition_name.into(),
+            max_feeds,
+            master: HashMap::new(),
+            feeds: HashMap::new(),
+            in_condition: HashSet::new(),
+            stats: SupervisorStats::default(),
+        }
+    }
+
+    /// Stock master (t8436) and the condition's registration (t1866, t1860).
+    async fn register_condition(
+        rest: LsRest,
+        name: String,
+    ) -> Result<(HashMap<Ticker, (Market, String)>, String, String), SupervisorError> {
+        let list = rest
+            .call::<T8436>(&T8436InBlock { gubun: "0".into() })
+            .await?;
+        let mut master = HashMap::new();
+        for s in &list.blocks.out_block {
+            let market = if s.gubun == "2" {
+                Market::Kosdaq
+            } else {
+                Market::Kospi
+            };
+            if let Ok(t) = Ticker::parse(&s.shcode) {
+                master.insert(t, (market, s.hname.clone()));
+            }
+        }
+        let conds = rest
+            .call::<T1866>(&T1866InBlock {
+                gb: "0".into(),
+                ..Default::default()
+            })
+            .await?;
+        let Some(cond) =
+            conds.blocks.out_block1.iter().find(|c| {
+                c.query_name.trim() == name.trim() || c.query_index.trim() == name.trim()
+            })
+        else {
+            let known: Vec<String> = conds
+                .blocks
+                .out_block1
+                .iter()
+                .map(|c| format!("{} {:?}", c.query_index, c.query_name))
+                .collect();
+            return Err(SupervisorError::UnknownCondition {
+                name,
+                known: known.join(", "),
+            });
+        };
+        let reg = rest
+            .call::<T1860>(&T1860InBlock {
+                s_sys_user_flag: "U".into(),
+                s_flag: "E".into(),
+                s_alert_num: String::new(),
+                query_index: cond.query_index.clone(),
+            })
+            .await?;
+        let out = reg.blocks.out_block.unwrap_or_default();
+        if out.s_result_flag != "S" || out.s_alert_num.trim().is_empty() {
+            return Err(SupervisorError::RegisterRefused {
+                query_index: cond.query_index.clone(),
+                code: reg.rsp_cd,
+                msg: reg.rsp_msg,
+            });
+        }
+        Ok((
+            master,
+            cond.query_index.clone(),
+            out.s_alert_num.trim().to_owned(),
+        ))
+    }
+
+    fn spawn_feed(&mut self, ticker: Ticker, market: Market) {
+        let feed = StockFeed::new(
+            ticker,
+            market,
+            self.session.clone(),
+            self.processor.clone().recipient(),
+        )
+        .start();
+        self.feeds.insert(ticker, feed);
+        self.stats.spawned += 1;
+    }
+
+    fn stop_feed(&mut self, ticker: Ticker, reason: &'static str) {
+        if let Some(feed) = self.feeds.remove(&ticker) {
+            feed.do_send(Stop { reason });
+            self.stats.stopped += 1;
+        }
+    }
+
+    fn on_enter(&mut self, ticker: Ticker) {
+        self.in_condition.insert(ticker);
+        self.processor.do_send(ConditionEnter { ticker });
+        if self.feeds.contains_key(&ticker) {
+            return; // N after R, or a repeat: one feed per ticker
+        }
+        let Some((market, name)) = self.master.get(&ticker).cloned() else {
+            self.stats.invalid_codes += 1;
+            log::warn!(target: LOG, "{ticker} entered the condition but is not in the stock master; ignored");
+            return;
+        };
+        if self.feeds.len() >= self.max_feeds {
+            self.stats.refused_over_cap += 1;
+            log::warn!(
+                target: LOG,
+                "{ticker} {name} entered but {} feeds are live (cap {}); not watched (refused #{})",
+                self.feeds.len(),
+                self.max_feeds,
+                self.stats.refused_over_cap
+            );
+            return;
+        }
+        log::info!(target: LOG, "{ticker} {name} entered the condition: watching");
+        self.spawn_feed(ticker, market);
+    }
+
+    fn on_exit(&mut self, ticker: Ticker, ctx: &mut Context<Self>) {
+        self.in_condition.remove(&ticker);
+        self.processor.do_send(ConditionExit { ticker });
+        if !self.feeds.contains_key(&ticker) {
+            return;
+        }
+        // Ask whoever knows the position; the feed stays until the answer says flat.
+        self.processor
+            .send(IsFlat { ticker })
+            .into_actor(self)
+            .map(move |flat, act, _| match flat {
+                Ok(true) if !act.in_condition.contains(&ticker) => {
+                    log::info!(target: LOG, "{ticker} left the condition: feed stopped");
+                    act.stop_feed(ticker, "left the condition");
+                }
+                Ok(true) => {} // entered again meanwhile
+                Ok(false) | Err(_) => {
+                    act.stats.kept_while_holding += 1;
+                    log::info!(target: LOG, "{ticker} left the condition while held: feed kept until flat");
+                }
+            })
+            .wait(ctx);
+    }
+}
+
+impl Actor for Supervisor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let rest = self.rest.clone();
+        let name = self.condition_name.clone();
+        Self::register_condition(rest, name)
+            .into_actor(self)
+            .map(|res, act, ctx| match res {
+                Ok((master, query_index, alert_num)) => {
+                    log::info!(
+                        target: LOG,
+                        "condition {:?} ({query_index}) registered as {alert_num}; {} stocks in the master",
+                        act.condition_name,
+                        master.len()
+                    );
+                    act.master = master;
+                    act.session.do_send(WatchCondition {
+                        alert_num,
+                        to: ctx.address().recipient(),
+                    });
+                }
+                Err(e) => {
+                    log::error!(target: LOG, "cannot start condition search: {e}");
+                    ctx.stop();
+                }
+            })
+            .wait(ctx);
+        // A feed that died (a panic in a handler) is replaced.
+        ctx.run_interval(Duration::from_secs(1), |act, _| {
+            let dead: Vec<Ticker> = act
+                .feeds
+                .iter()
+                .filter(|(_, a)| !a.connected())
+                .map(|(t, _)| *t)
+                .collect();
+            for t in dead {
+                if let Some((market, _)) = act.master.get(&t).cloned() {
+                    log::warn!(target: LOG, "{t} feed died: restarting it");
+                    act.stats.restarted += 1;
+                    act.spawn_feed(t, market);
+                }
+            }
+        });
+    }
+}
+
+impl Handler<ConditionAlert> for Supervisor {
+    type Result = ();
+    fn handle(&mut self, msg: ConditionAlert, ctx: &mut Context<Self>) {
+        let Ok(ticker) = Ticker::parse_isu_no(msg.code.trim()) else {
+            self.stats.invalid_codes += 1;
+            log::warn!(target: LOG, "condition alert for an invalid code {:?} ignored (#{})", msg.code, self.stats.invalid_codes);
+            return;
+        };
+        match msg.job {
+            JobFlag::Enter | JobFlag::Reenter => self.on_enter(ticker),
+            JobFlag::Exit => self.on_exit(ticker, ctx),
+        }
+    }
+}
+
+impl Handler<TickerFlat> for Supervisor {
+    type Result = ();
+    fn handle(&mut self, msg: TickerFlat, _: &mut Context<Self>) {
+        if !self.in_condition.contains(&msg.ticker) {
+            log::info!(target: LOG, "{} is flat and out of the condition: feed stopped", msg.ticker);
+            self.stop_feed(msg.ticker, "flat after leaving the condition");
+        }
+    }
+}
+
+impl Handler<GetSupervisorStats> for Supervisor {
+    type Result = MessageResult<GetSupervisorStats>;
+    fn handle(&mut self, _: GetSupervisorStats, _: &mut Context<Self>) -> Self::Result {
+        let mut s = self.stats;
+        s.live_feeds = self.feeds.len();
+        MessageResult(s)
+    }
+}
+
+impl Handler<StopAllFeeds> for Supervisor {
+    type Result = usize;
+    fn handle(&mut self, _: StopAllFeeds, _: &mut Context<Self>) -> usize {
+        let tickers: Vec<Ticker> = self.feeds.keys().copied().collect();
+        for t in &tickers {
+            self.stop_feed(*t, "shutdown");
+        }
+        tickers.len()
+    }
+}

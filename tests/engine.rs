@@ -1,0 +1,209 @@
+//! The actor engine against the embedded exchange over real sockets: BrokerSession,
+//! Supervisor, StockFeed and Processor, driven by scripted conditions.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use common::PATIENCE;
+use condor::sim::exchange::Scenario;
+use condor::sim::{SimConfig, SimHandle};
+use condor_actors::broker_session::{BrokerSession, SessionConfig};
+use condor_actors::clock::SystemClock;
+use condor_actors::ls_rest::LsRest;
+use condor_actors::messages::{Flush, GetSessionStats};
+use condor_actors::processor::Processor;
+use condor_actors::strategy::{strategy_by_name, MomentumParams};
+use condor_actors::supervisor::{GetSupervisorStats, Supervisor};
+
+struct Engine {
+    session: Addr<BrokerSession>,
+    processor: Addr<Processor>,
+    supervisor: Addr<Supervisor>,
+}
+
+async fn engine(sim: &SimHandle, condition: &str, max_feeds: usize) -> Engine {
+    let rest = LsRest::connect(
+        sim.rest_url(),
+        sim.appkey().expose(),
+        sim.appsecret().expose(),
+    )
+    .await
+    .expect("token");
+    let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
+    let factory = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+    let processor = Processor::new(factory, None, Arc::new(SystemClock)).start();
+    let supervisor = Supervisor::new(
+        rest,
+        session.clone(),
+        processor.clone(),
+        condition,
+        max_feeds,
+    )
+    .start();
+    Engine {
+        session,
+        processor,
+        supervisor,
+    }
+}
+
+fn sim_with(scenario: &str, tune: impl FnOnce(&mut SimConfig)) -> SimHandle {
+    let mut cfg = SimConfig {
+        rate_limits: false,
+        ..SimConfig::default()
+    };
+    cfg.exchange.trades_per_sec = 5.0;
+    cfg.exchange.scenario = Some(Scenario::parse(scenario).expect("scenario parses"));
+    tune(&mut cfg);
+    SimHandle::start(cfg).expect("simulator starts")
+}
+
+/// Waits until the simulator's live trade subscriptions are exactly `want`.
+async fn until_subscribed(sim: &SimHandle, want: &[&str]) -> condor::sim::SubscriptionReport {
+    let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let report = sim.subscriptions().await;
+        let got: BTreeSet<String> = report.subscribed_tickers().into_iter().collect();
+        if got == want {
+            return report;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "subscriptions {got:?}, want {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[actix_rt::test]
+async fn one_feed_per_ticker_however_often_it_enters() {
+    let sim = sim_with(
+        "condition S001 엔진 테스트\n\
+         at 0ms S001 enter 005930\n\
+         at 0ms S001 enter 005930\n\
+         at 5ms S001 enter 005930\n\
+         at 10ms S001 enter 000660\n\
+         at 10ms S001 enter 035720\n\
+         at 10ms S001 enter 035420\n\
+         at 10ms S001 enter 247540\n\
+         at 10ms S001 enter 086520\n\
+         at 20ms S001 enter 000660\n\
+         at 30ms S001 enter 005930\n",
+        |_| {},
+    );
+    let e = engine(&sim, "엔진 테스트", 100).await;
+    let report = until_subscribed(
+        &sim,
+        &["000660", "005930", "035420", "035720", "086520", "247540"],
+    )
+    .await;
+    for t in report.subscribed_tickers() {
+        assert_eq!(
+            report.trade_subscribers(&t),
+            1,
+            "{t}: exactly one subscription"
+        );
+    }
+    // Ticks flow to the Processor.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while e.processor.send(Flush).await.unwrap().ticks == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no tick reached the processor"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stats = e.supervisor.send(GetSupervisorStats).await.unwrap();
+    assert_eq!((stats.live_feeds, stats.spawned), (6, 6), "{stats:?}");
+}
+
+#[actix_rt::test]
+async fn an_exit_stops_the_feed_and_the_subscription() {
+    let sim = sim_with(
+        "condition S001 출구 테스트\n\
+         at 0ms S001 enter 005930\n\
+         at 0ms S001 enter 000660\n\
+         at 400ms S001 exit 005930\n",
+        |_| {},
+    );
+    let e = engine(&sim, "S001", 100).await;
+    until_subscribed(&sim, &["000660", "005930"]).await;
+    until_subscribed(&sim, &["000660"]).await;
+    let stats = e.supervisor.send(GetSupervisorStats).await.unwrap();
+    assert_eq!((stats.live_feeds, stats.stopped), (1, 1), "{stats:?}");
+}
+
+#[actix_rt::test]
+async fn an_invalid_code_and_a_feed_cap_are_counted_not_fatal() {
+    let sim = sim_with(
+        "condition S001 잘못된 코드\n\
+         at 0ms S001 enter 12345X\n\
+         at 0ms S001 enter 005930\n\
+         at 0ms S001 enter 000660\n\
+         at 0ms S001 enter 035720\n",
+        |_| {},
+    );
+    let e = engine(&sim, "S001", 2).await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let s = e.supervisor.send(GetSupervisorStats).await.unwrap();
+        if s.invalid_codes == 1 && s.refused_over_cap == 1 && s.live_feeds == 2 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{s:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(sim.subscriptions().await.subscribed_tickers().len(), 2);
+}
+
+#[actix_rt::test]
+async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order() {
+    const TRADES: u64 = 100_000;
+    let mut scenario = String::from("condition S001 폭주\n");
+    for i in 0..200 {
+        scenario.push_str(&format!("at 0ms S001 enter 99{i:04}\n"));
+    }
+    let sim = sim_with(&scenario, |cfg| {
+        cfg.firehose = true;
+        cfg.firehose_trades = Some(TRADES);
+        cfg.exchange.synthetic_listings = 200;
+        cfg.exchange.trades_per_sec = 0.0;
+    });
+    let e = engine(&sim, "S001", 1000).await;
+    let deadline = tokio::time::Instant::now() + PATIENCE * 3;
+    let stats = loop {
+        let printed = sim.stats().await;
+        let seen = e.processor.send(Flush).await.unwrap();
+        if printed.trades >= TRADES && seen.ticks == printed.trades {
+            break (printed, seen);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "printed {} trades, processor saw {}",
+            printed.trades,
+            seen.ticks
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let (printed, seen) = stats;
+    assert_eq!(seen.out_of_order, 0, "per-ticker order");
+    assert_eq!(
+        seen.max_seq - seen.min_seq + 1,
+        seen.ticks,
+        "no gap in the sequence numbers"
+    );
+    for (ticker, n) in &printed.trades_by_ticker {
+        assert_eq!(
+            seen.per_ticker.get(ticker).map(|e| e.0),
+            Some(*n),
+            "{ticker}"
+        );
+    }
+    let session = e.session.send(GetSessionStats).await.unwrap();
+    assert_eq!(session.malformed, 0);
+}
