@@ -125,7 +125,7 @@ pub struct SimArgs {
     /// Fault: hold every outgoing websocket frame this many milliseconds (order kept).
     #[arg(long, value_name = "MS")]
     pub frame_delay_ms: Option<u64>,
-    /// Fault: share of realtime frames (0-1) sent cut in half, so they are not JSON.
+    /// Fault: share of S3_/K3_ trade frames (0-1) sent cut in half, so they are not JSON.
     #[arg(long, value_name = "SHARE", default_value = "0", value_parser = parse_share)]
     pub malformed_share: f64,
 }

@@ -207,3 +207,78 @@ async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order() {
     let session = e.session.send(GetSessionStats).await.unwrap();
     assert_eq!(session.malformed, 0);
 }
+
+#[actix_rt::test]
+async fn a_dropped_websocket_comes_back_with_every_subscription() {
+    let sim = sim_with(
+        "condition S001 재접속\n\
+         at 0ms S001 enter 005930\n\
+         at 0ms S001 enter 000660\n\
+         at 0ms S001 enter 247540\n",
+        |_| {},
+    );
+    let e = engine(&sim, "S001", 100).await;
+    let before = until_subscribed(&sim, &["000660", "005930", "247540"]).await;
+    sim.drop_connections();
+    // The old session disappears, a new one registers the same three again.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let now = sim.subscriptions().await;
+        let fresh = now
+            .sessions
+            .iter()
+            .all(|s| !before.sessions.iter().any(|b| b.session == s.session));
+        if fresh && now.subscribed_tickers() == before.subscribed_tickers() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not re-registered: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let session = e.session.send(GetSessionStats).await.unwrap();
+    assert!(session.reconnects >= 1 && session.connected, "{session:?}");
+    let feeds = e.supervisor.send(GetSupervisorStats).await.unwrap();
+    assert_eq!(
+        (feeds.spawned, feeds.live_feeds, feeds.restarted),
+        (3, 3, 0),
+        "feeds keep their identity"
+    );
+    // Ticks flow again after the gap.
+    let ticks = e.processor.send(Flush).await.unwrap().ticks;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while e.processor.send(Flush).await.unwrap().ticks <= ticks {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no tick after the reconnect"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[actix_rt::test]
+async fn malformed_frames_are_counted_and_the_engine_carries_on() {
+    let sim = sim_with(
+        "condition S001 깨진 프레임\nat 0ms S001 enter 005930\n",
+        |cfg| {
+            cfg.exchange.trades_per_sec = 50.0;
+            cfg.faults.malformed_share = 0.3;
+        },
+    );
+    let e = engine(&sim, "S001", 100).await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let s = e.session.send(GetSessionStats).await.unwrap();
+        let ticks = e.processor.send(Flush).await.unwrap().ticks;
+        if s.malformed >= 5 && ticks >= 5 {
+            assert!(s.connected);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{s:?}, {ticks} ticks"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -43,7 +43,7 @@ pub struct Faults {
     pub drop_after_frames: Option<u64>,
     /// Hold every outgoing frame this long before sending it (order is kept).
     pub frame_delay: Option<Duration>,
-    /// Share of realtime data frames (0.0–1.0) sent cut in half, so they are not JSON.
+    /// Share of S3_/K3_ trade frames (0.0–1.0) sent cut in half, so they are not JSON.
     pub malformed_share: f64,
 }
 

@@ -181,7 +181,7 @@ impl Connection {
                 break;
             }
             let frame = if self.faults.malformed_share > 0.0
-                && !is_ack(&frame)
+                && is_trade(&frame)
                 && self.rng.f64() < self.faults.malformed_share
             {
                 malformed(frame)
@@ -203,9 +203,15 @@ impl Connection {
     }
 }
 
-/// Acknowledgements carry `rsp_cd` in their header; data frames do not.
-fn is_ack(frame: &Message) -> bool {
-    matches!(frame, Message::Text(t) if t.as_str().contains("\"rsp_cd\""))
+/// S3_/K3_ trade frames, the only ones the malformed-frame fault touches: acks, AFR and
+/// account events stay whole so a test's setup is not left to chance.
+fn is_trade(frame: &Message) -> bool {
+    let Message::Text(t) = frame else {
+        return false;
+    };
+    let t = t.as_str();
+    (t.starts_with(r#"{"header":{"tr_cd":"S3_""#) || t.starts_with(r#"{"header":{"tr_cd":"K3_""#))
+        && !t.contains(r#""rsp_cd""#)
 }
 
 /// Half of a text frame: not JSON, as a torn or garbled frame would be.
