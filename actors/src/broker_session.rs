@@ -18,8 +18,8 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use crate::market::{Market, Price, Ticker};
 use crate::messages::{
-    ConditionAlert, GetSessionStats, SessionStats, SubscribeTrades, Tick, UnsubscribeTrades,
-    WatchCondition,
+    AccountEvent, ConditionAlert, GetSessionStats, SessionStats, SubscribeTrades, Tick,
+    UnsubscribeTrades, WatchAccount, WatchCondition,
 };
 use crate::wire::realtime::{decode_server_frame, encode_registration, ServerFrame, TrType};
 
@@ -60,6 +60,7 @@ pub struct BrokerSession {
     generation: u64,
     trades: HashMap<Ticker, (Market, Recipient<Tick>)>,
     alerts: HashMap<String, Recipient<ConditionAlert>>,
+    account: Option<Recipient<AccountEvent>>,
     seq: u64,
     stats: SessionStats,
     attempts: u32,
@@ -75,6 +76,7 @@ impl BrokerSession {
             generation: 0,
             trades: HashMap::new(),
             alerts: HashMap::new(),
+            account: None,
             seq: 0,
             stats: SessionStats::default(),
             attempts: 0,
@@ -174,6 +176,78 @@ impl BrokerSession {
         for a in self.alerts.keys() {
             self.register_alert(a, TrType::RegisterMarket);
         }
+        if self.account.is_some() {
+            self.register_account();
+        }
+    }
+
+    /// One SC registration turns on all five account feeds (SC0–SC4).
+    fn register_account(&self) {
+        self.send(encode_registration(
+            &self.cfg.token,
+            TrType::RegisterAccount,
+            "SC0",
+            "",
+        ));
+    }
+
+    fn on_account(&mut self, frame: ServerFrame, text: &str) {
+        let Some(to) = &self.account else {
+            self.stats.unrouted += 1;
+            return;
+        };
+        let event = match &frame {
+            ServerFrame::OrderAccepted(b) => (|| {
+                Ok::<_, crate::wire::WireError>(AccountEvent::Accepted {
+                    order_no: b.order_no()?,
+                    org_order_no: b.org_order_no()?,
+                    ticker: b.ticker()?,
+                    side: b.side()?,
+                    qty: b.qty()?,
+                    price: b.price()?,
+                })
+            })(),
+            ServerFrame::OrderFilled(b) => (|| {
+                Ok(AccountEvent::Filled {
+                    order_no: b.order_no()?,
+                    exec_no: b.exec_no()?,
+                    ticker: b.ticker()?,
+                    side: b.side()?,
+                    qty: b.exec_qty()?,
+                    price: b.exec_price()?,
+                    remaining: b.unfilled_qty()?,
+                    time: b.exec_time()?,
+                })
+            })(),
+            ServerFrame::OrderModified(b) => (|| {
+                Ok(AccountEvent::Modified {
+                    order_no: b.order_no()?,
+                    org_order_no: b.org_order_no()?,
+                    qty: b.modified_qty()?,
+                    price: b.modified_price()?,
+                })
+            })(),
+            ServerFrame::OrderCancelled(b) => (|| {
+                Ok(AccountEvent::Cancelled {
+                    order_no: b.order_no()?,
+                    org_order_no: b.org_order_no()?,
+                    qty: b.cancelled_qty()?,
+                })
+            })(),
+            ServerFrame::OrderRejected(b) => (|| {
+                Ok(AccountEvent::Rejected {
+                    order_no: b.order_no().unwrap_or(0),
+                    org_order_no: b.org_order_no().unwrap_or(0),
+                    code: b.msgcode.clone(),
+                    qty: b.rejected_qty().unwrap_or_default(),
+                })
+            })(),
+            _ => return,
+        };
+        match event {
+            Ok(e) => to.do_send(e),
+            Err(e) => self.malformed(&e.to_string(), text),
+        }
     }
 
     fn reconnect_later(&mut self, ctx: &mut Context<Self>) {
@@ -244,7 +318,13 @@ impl BrokerSession {
                     log::warn!(target: LOG, "registration refused: {} {} {}: [{}] {}", ack.tr_cd, ack.tr_type.as_deref().unwrap_or(""), ack.tr_key.as_deref().unwrap_or(""), ack.rsp_cd, ack.rsp_msg);
                 }
             }
-            Ok(_) => self.stats.unrouted += 1,
+            Ok(
+                frame @ (ServerFrame::OrderAccepted(_)
+                | ServerFrame::OrderFilled(_)
+                | ServerFrame::OrderModified(_)
+                | ServerFrame::OrderCancelled(_)
+                | ServerFrame::OrderRejected(_)),
+            ) => self.on_account(frame, text),
             Err(e) => self.malformed(&e.to_string(), text),
         }
     }
@@ -345,6 +425,17 @@ impl Handler<WatchCondition> for BrokerSession {
             self.register_alert(&msg.alert_num, TrType::RegisterMarket);
         }
         self.alerts.insert(msg.alert_num, msg.to);
+    }
+}
+
+impl Handler<WatchAccount> for BrokerSession {
+    type Result = ();
+    fn handle(&mut self, msg: WatchAccount, _: &mut Context<Self>) {
+        let new = self.account.is_none();
+        self.account = Some(msg.to);
+        if new {
+            self.register_account();
+        }
     }
 }
 

@@ -192,3 +192,57 @@ pub struct SessionStats {
 #[derive(Clone, Copy, Debug, Message)]
 #[rtype(result = "SessionStats")]
 pub struct GetSessionStats;
+
+/// An SC0–SC4 account event, decoded: what the broker says happened to one of our orders.
+#[derive(Clone, Debug, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub enum AccountEvent {
+    /// SC0: the broker accepted a new order (or a modify/cancel request, `org_order_no` > 0).
+    Accepted {
+        order_no: i64,
+        org_order_no: i64,
+        ticker: Ticker,
+        side: Side,
+        qty: Qty,
+        price: Price,
+    },
+    /// SC1: one execution. `exec_no` identifies it, so a replay after a reconnect is
+    /// recognised; `remaining` is the order's unfilled quantity after it.
+    Filled {
+        order_no: i64,
+        exec_no: i64,
+        ticker: Ticker,
+        side: Side,
+        qty: Qty,
+        price: Price,
+        remaining: Qty,
+        time: TimeOfDay,
+    },
+    /// SC2: `org_order_no`'s remainder (or part) now works as `order_no` at `price`.
+    Modified {
+        order_no: i64,
+        org_order_no: i64,
+        qty: Qty,
+        price: Price,
+    },
+    /// SC3: `qty` of `org_order_no` was cancelled; `order_no` is the cancel's own number.
+    Cancelled {
+        order_no: i64,
+        org_order_no: i64,
+        qty: Qty,
+    },
+    /// SC4: the broker refused an order (`order_no` may be 0 when it never got one).
+    Rejected {
+        order_no: i64,
+        org_order_no: i64,
+        code: String,
+        qty: Qty,
+    },
+}
+
+/// Deliver SC0–SC4 to `to` (BrokerSession registers the account feed, tr_type 1).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct WatchAccount {
+    pub to: actix::Recipient<AccountEvent>,
+}
