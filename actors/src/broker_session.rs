@@ -234,14 +234,12 @@ impl BrokerSession {
                     qty: b.cancelled_qty()?,
                 })
             })(),
-            ServerFrame::OrderRejected(b) => (|| {
-                Ok(AccountEvent::Rejected {
-                    order_no: b.order_no().unwrap_or(0),
-                    org_order_no: b.org_order_no().unwrap_or(0),
-                    code: b.msgcode.clone(),
-                    qty: b.rejected_qty().unwrap_or_default(),
-                })
-            })(),
+            ServerFrame::OrderRejected(b) => Ok(AccountEvent::Rejected {
+                order_no: b.order_no().unwrap_or(0),
+                org_order_no: b.org_order_no().unwrap_or(0),
+                code: b.msgcode.clone(),
+                qty: b.rejected_qty().unwrap_or_default(),
+            }),
             _ => return,
         };
         match event {
