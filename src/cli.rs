@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use condor_actors::market::TimeOfDay;
+use condor_actors::market::{Qty, TimeOfDay};
+use condor_actors::risk::RiskLimits;
+use condor_actors::strategy::MomentumParams;
 
 use crate::secret::Secret;
 use crate::sim::exchange::{ExchangeConfig, Scenario};
@@ -28,8 +30,244 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the engine (the default): watch the condition's stocks and trade them. With no
+    /// broker configured it starts the embedded LS-compatible exchange on loopback.
+    Run(Box<RunArgs>),
     /// Run the embedded LS-compatible exchange standalone (REST + websocket on loopback).
-    Sim(SimArgs),
+    Sim(Box<SimArgs>),
+}
+
+fn parse_on_shutdown(s: &str) -> Result<OnShutdown, String> {
+    match s {
+        "cancel" => Ok(OnShutdown::Cancel),
+        "leave" => Ok(OnShutdown::Leave),
+        other => Err(format!("{other:?} is neither cancel nor leave")),
+    }
+}
+
+/// What happens to working orders when condor stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnShutdown {
+    Cancel,
+    Leave,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// LS REST base URL, e.g. https://openapi.ls-sec.co.kr:8080. With the websocket URL,
+    /// app key and secret set, condor trades there; with none set, the embedded exchange.
+    #[arg(long, env = "CONDOR_BROKER_REST_URL", help_heading = "Broker")]
+    pub broker_rest_url: Option<String>,
+    /// LS websocket URL, e.g. wss://openapi.ls-sec.co.kr:29443/websocket (paper).
+    #[arg(long, env = "CONDOR_BROKER_WS_URL", help_heading = "Broker")]
+    pub broker_ws_url: Option<String>,
+    /// LS app key (a secret: never logged).
+    #[arg(
+        long,
+        env = "CONDOR_APPKEY",
+        hide_env_values = true,
+        help_heading = "Broker"
+    )]
+    pub broker_appkey: Option<Secret>,
+    /// LS app secret (a secret: never logged).
+    #[arg(
+        long,
+        env = "CONDOR_APPSECRET",
+        hide_env_values = true,
+        help_heading = "Broker"
+    )]
+    pub broker_appsecret: Option<Secret>,
+
+    /// The condition to trade: its name or query_index as t1866 lists it.
+    #[arg(
+        long,
+        env = "CONDOR_CONDITION",
+        default_value = "급등 모멘텀",
+        help_heading = "Trading"
+    )]
+    pub condition: String,
+    /// Strategy by name (built in: momentum).
+    #[arg(
+        long,
+        env = "CONDOR_STRATEGY",
+        default_value = "momentum",
+        help_heading = "Trading"
+    )]
+    pub strategy: String,
+    /// Most tickers watched at once; enters beyond it are logged and counted.
+    #[arg(
+        long,
+        env = "CONDOR_MAX_FEEDS",
+        default_value_t = 100,
+        help_heading = "Trading"
+    )]
+    pub max_feeds: usize,
+    /// Working orders at shutdown: cancel or leave.
+    #[arg(long, env = "CONDOR_ON_SHUTDOWN", default_value = "cancel", value_parser = parse_on_shutdown, help_heading = "Trading")]
+    pub on_shutdown: OnShutdown,
+
+    /// Won to spend per entry (qty = budget / price).
+    #[arg(
+        long,
+        env = "CONDOR_BUDGET_WON",
+        default_value_t = 1_000_000,
+        help_heading = "Strategy: momentum"
+    )]
+    pub budget_won: i64,
+    /// Trades that must rise in a row (with buy volume ≥ sell volume) to confirm an entry.
+    #[arg(
+        long,
+        env = "CONDOR_CONFIRM_TICKS",
+        default_value_t = 3,
+        help_heading = "Strategy: momentum"
+    )]
+    pub confirm_ticks: u32,
+    /// Minimum rise from the previous close to enter, in basis points (100 = 1%).
+    #[arg(
+        long,
+        env = "CONDOR_MIN_CHANGE_BP",
+        default_value_t = 100,
+        allow_negative_numbers = true,
+        help_heading = "Strategy: momentum"
+    )]
+    pub min_change_bp: i64,
+    /// Take profit this many basis points above the entry price.
+    #[arg(
+        long,
+        env = "CONDOR_TAKE_PROFIT_BP",
+        default_value_t = 150,
+        help_heading = "Strategy: momentum"
+    )]
+    pub take_profit_bp: i64,
+    /// Stop loss this many basis points below the entry price.
+    #[arg(
+        long,
+        env = "CONDOR_STOP_LOSS_BP",
+        default_value_t = 100,
+        help_heading = "Strategy: momentum"
+    )]
+    pub stop_loss_bp: i64,
+    /// Time stop: sell this many seconds after the first fill.
+    #[arg(
+        long,
+        env = "CONDOR_MAX_HOLD_SECS",
+        default_value_t = 600,
+        help_heading = "Strategy: momentum"
+    )]
+    pub max_hold_secs: u32,
+    /// No new entries from this time (HHMMSS, KST).
+    #[arg(long, env = "CONDOR_ENTRY_CUTOFF", default_value = "150000", value_parser = parse_hhmmss, help_heading = "Strategy: momentum")]
+    pub entry_cutoff: TimeOfDay,
+    /// Flatten everything from this time (HHMMSS, KST), before the closing auction.
+    #[arg(long, env = "CONDOR_FLATTEN_AT", default_value = "151500", value_parser = parse_hhmmss, help_heading = "Strategy: momentum")]
+    pub flatten_at: TimeOfDay,
+
+    /// Most shares in one order.
+    #[arg(
+        long,
+        env = "CONDOR_MAX_ORDER_QTY",
+        default_value_t = 10_000,
+        help_heading = "Risk"
+    )]
+    pub max_order_qty: u64,
+    /// Most won one buy order may commit.
+    #[arg(
+        long,
+        env = "CONDOR_MAX_ORDER_NOTIONAL",
+        default_value_t = 10_000_000,
+        help_heading = "Risk"
+    )]
+    pub max_order_notional: i64,
+
+    #[command(
+        flatten,
+        next_help_heading = "Embedded exchange (when no broker is configured)"
+    )]
+    pub sim: SimArgs,
+}
+
+/// Where condor trades.
+#[derive(Clone, Debug)]
+pub enum BrokerTarget {
+    /// The embedded exchange, started in-process.
+    Embedded,
+    Remote {
+        rest_url: String,
+        ws_url: String,
+        appkey: Secret,
+        appsecret: Secret,
+    },
+}
+
+impl RunArgs {
+    /// All four broker settings, or none (the embedded exchange); anything between is an
+    /// error naming what is missing.
+    pub fn broker(&self) -> anyhow::Result<BrokerTarget> {
+        let named = [
+            ("CONDOR_BROKER_REST_URL", self.broker_rest_url.is_some()),
+            ("CONDOR_BROKER_WS_URL", self.broker_ws_url.is_some()),
+            ("CONDOR_APPKEY", self.broker_appkey.is_some()),
+            ("CONDOR_APPSECRET", self.broker_appsecret.is_some()),
+        ];
+        let missing: Vec<&str> = named
+            .iter()
+            .filter(|(_, set)| !set)
+            .map(|(n, _)| *n)
+            .collect();
+        match (&self.broker_rest_url, &self.broker_ws_url, &self.broker_appkey, &self.broker_appsecret) {
+            (Some(rest), Some(ws), Some(key), Some(secret)) => {
+                for (name, url, schemes) in [
+                    ("CONDOR_BROKER_REST_URL", rest, ["http://", "https://"]),
+                    ("CONDOR_BROKER_WS_URL", ws, ["ws://", "wss://"]),
+                ] {
+                    if !schemes.iter().any(|s| url.starts_with(s)) {
+                        anyhow::bail!("{name} must start with {} or {}, got {url:?}", schemes[0], schemes[1]);
+                    }
+                }
+                if key.is_empty() || secret.is_empty() {
+                    anyhow::bail!("CONDOR_APPKEY and CONDOR_APPSECRET must not be empty");
+                }
+                Ok(BrokerTarget::Remote {
+                    rest_url: rest.clone(),
+                    ws_url: ws.clone(),
+                    appkey: key.clone(),
+                    appsecret: secret.clone(),
+                })
+            }
+            (None, None, None, None) => Ok(BrokerTarget::Embedded),
+            _ => anyhow::bail!(
+                "a broker needs all of CONDOR_BROKER_REST_URL, CONDOR_BROKER_WS_URL, CONDOR_APPKEY and CONDOR_APPSECRET; missing: {}",
+                missing.join(", ")
+            ),
+        }
+    }
+
+    pub fn momentum(&self) -> anyhow::Result<MomentumParams> {
+        let p = MomentumParams {
+            budget_won: self.budget_won,
+            confirm_ticks: self.confirm_ticks,
+            min_change_bp: self.min_change_bp,
+            take_profit_bp: self.take_profit_bp,
+            stop_loss_bp: self.stop_loss_bp,
+            max_hold_secs: self.max_hold_secs,
+            entry_cutoff: self.entry_cutoff,
+            flatten_at: self.flatten_at,
+            ..MomentumParams::default()
+        };
+        p.validate()
+            .map_err(|e| anyhow::anyhow!("strategy settings: {e}"))?;
+        Ok(p)
+    }
+
+    pub fn risk(&self) -> anyhow::Result<RiskLimits> {
+        let r = RiskLimits {
+            max_order_qty: Qty(self.max_order_qty),
+            max_order_notional: self.max_order_notional,
+        };
+        r.validate()
+            .map_err(|e| anyhow::anyhow!("risk settings: {e}"))?;
+        Ok(r)
+    }
 }
 
 fn parse_hhmmss(s: &str) -> Result<TimeOfDay, String> {

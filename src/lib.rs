@@ -2,5 +2,6 @@
 //! LS-compatible exchange that condor trades against when no broker is configured.
 
 pub mod cli;
+pub mod run;
 pub mod secret;
 pub mod sim;

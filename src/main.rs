@@ -18,13 +18,14 @@ fn main() -> std::process::ExitCode {
     }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
-    // Until the engine lands, the main job is the embedded exchange itself.
+    // `condor` alone is `condor run`, with its settings from the environment and .env.
     let command = cli.command.unwrap_or_else(|| {
-        Cli::parse_from(["condor", "sim"])
+        Cli::parse_from(["condor", "run"])
             .command
-            .expect("`condor sim` parses")
+            .expect("`condor run` parses")
     });
     let result = match command {
+        Command::Run(args) => condor::run::run(&args),
         Command::Sim(args) => run_sim(&args),
     };
     match result {

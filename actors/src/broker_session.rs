@@ -61,6 +61,8 @@ pub struct BrokerSession {
     trades: HashMap<Ticker, (Market, Recipient<Tick>)>,
     alerts: HashMap<String, Recipient<ConditionAlert>>,
     account: Option<Recipient<AccountEvent>>,
+    writer: Option<tokio::task::JoinHandle<()>>,
+    shutting_down: bool,
     seq: u64,
     stats: SessionStats,
     attempts: u32,
@@ -77,6 +79,8 @@ impl BrokerSession {
             trades: HashMap::new(),
             alerts: HashMap::new(),
             account: None,
+            writer: None,
+            shutting_down: false,
             seq: 0,
             stats: SessionStats::default(),
             attempts: 0,
@@ -136,7 +140,7 @@ impl BrokerSession {
         let (mut sink, stream) = ws.split();
         let (tx, mut rx) = mpsc::unbounded_channel::<WsMessage>();
         // Writer: feed whatever is queued, flush once (registration bursts are one write).
-        actix::spawn(async move {
+        self.writer = Some(actix::spawn(async move {
             while let Some(first) = rx.recv().await {
                 if sink.feed(first).await.is_err() {
                     return;
@@ -151,7 +155,7 @@ impl BrokerSession {
                 }
             }
             let _ = sink.close().await;
-        });
+        }));
         self.out = Some(tx);
         // Each item carries its connection's generation; `None` marks the stream's end.
         ctx.add_stream(stream.map(move |m| (generation, Some(m))).chain(
@@ -250,6 +254,9 @@ impl BrokerSession {
 
     fn reconnect_later(&mut self, ctx: &mut Context<Self>) {
         self.stats.connected = false;
+        if self.shutting_down {
+            return;
+        }
         self.out = None;
         self.attempts = self.attempts.saturating_add(1);
         let exp = self
@@ -434,6 +441,44 @@ impl Handler<WatchAccount> for BrokerSession {
         if new {
             self.register_account();
         }
+    }
+}
+
+/// Unregister everything still registered, close the socket cleanly and answer once the
+/// last frame is written. Feeds stopping later find nothing left to unregister.
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "()")]
+pub struct Shutdown;
+
+impl Handler<Shutdown> for BrokerSession {
+    type Result = ResponseFuture<()>;
+    fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) -> Self::Result {
+        self.shutting_down = true;
+        for (t, (market, _)) in std::mem::take(&mut self.trades) {
+            self.register_trades(t, market, TrType::UnregisterMarket);
+        }
+        for a in std::mem::take(&mut self.alerts).into_keys() {
+            self.register_alert(&a, TrType::UnregisterMarket);
+        }
+        if self.account.take().is_some() {
+            self.send(encode_registration(
+                &self.cfg.token,
+                TrType::UnregisterAccount,
+                "SC0",
+                "",
+            ));
+        }
+        log::info!(target: LOG, "unregistered every feed; closing the websocket");
+        // Dropping the sender ends the writer after it has sent what is queued.
+        self.out = None;
+        self.stats.connected = false;
+        let writer = self.writer.take();
+        ctx.stop();
+        Box::pin(async move {
+            if let Some(w) = writer {
+                let _ = tokio::time::timeout(Duration::from_secs(5), w).await;
+            }
+        })
     }
 }
 

@@ -1,0 +1,122 @@
+//! `condor run`: wires the actors together against the configured broker (or the
+//! embedded exchange), runs until Ctrl-C or SIGTERM, then shuts down in order — feeds
+//! stop and unsubscribe, the Processor drains its mailbox, the socket closes cleanly —
+//! and prints the day's summary.
+//!
+//! Owns the startup and shutdown order only. Must never print or log a secret.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use anyhow::Context as _;
+use condor_actors::broker_session::{BrokerSession, SessionConfig, Shutdown};
+use condor_actors::clock::SystemClock;
+use condor_actors::ls_rest::LsRest;
+use condor_actors::messages::{Flush, GetSessionStats};
+use condor_actors::processor::Processor;
+use condor_actors::strategy::strategy_by_name;
+use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
+
+use crate::cli::{BrokerTarget, RunArgs};
+use crate::sim::SimHandle;
+
+const LOG: &str = "condor::run";
+
+pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let broker = args.broker()?;
+    let momentum = args.momentum()?;
+    let _risk = args.risk()?;
+    let factory = strategy_by_name(&args.strategy, &momentum)
+        .map_err(|e| anyhow::anyhow!("CONDOR_STRATEGY: {e}"))?;
+
+    // The embedded exchange lives as long as this function; it runs on its own thread.
+    let (sim, rest_url, ws_url, appkey, appsecret) = match broker {
+        BrokerTarget::Embedded => {
+            log::info!(target: LOG, "no broker configured (CONDOR_BROKER_*): starting the embedded LS-compatible exchange on loopback");
+            let cfg = args.sim.to_config()?;
+            let sim = SimHandle::start(cfg.clone()).with_context(|| {
+                format!(
+                    "cannot start the embedded exchange on {} ports {} and {} (use --rest-port 0 --ws-port 0 for any free ports)",
+                    cfg.bind, cfg.rest_port, cfg.ws_port
+                )
+            })?;
+            log::info!(
+                target: LOG,
+                "trading the embedded exchange at {} and {}",
+                sim.rest_url(),
+                sim.ws_url()
+            );
+            println!("rest: {}", sim.rest_url());
+            println!("websocket: {}", sim.ws_url());
+            let (rest, ws) = (sim.rest_url().to_owned(), sim.ws_url().to_owned());
+            let (key, secret) = (sim.appkey().clone(), sim.appsecret().clone());
+            (Some(sim), rest, ws, key, secret)
+        }
+        BrokerTarget::Remote {
+            rest_url,
+            ws_url,
+            appkey,
+            appsecret,
+        } => {
+            log::info!(target: LOG, "trading the broker at {rest_url} and {ws_url}");
+            (None, rest_url, ws_url, appkey, appsecret)
+        }
+    };
+
+    let condition = args.condition.clone();
+    let max_feeds = args.max_feeds;
+    let started = Instant::now();
+    let system = System::new();
+    let result = system.block_on(async move {
+        let rest = LsRest::connect(&rest_url, appkey.expose(), appsecret.expose())
+            .await
+            .context("cannot log in to the broker")?;
+        let session = BrokerSession::new(SessionConfig::new(&ws_url, rest.token())).start();
+        let processor = Processor::new(factory, None, Arc::new(SystemClock)).start();
+        let supervisor =
+            Supervisor::new(rest, session.clone(), processor.clone(), condition, max_feeds).start();
+
+        wait_for_stop_signal().await?;
+        log::info!(target: LOG, "stopping: feeds first, then the processor's queue, then the socket");
+
+        let feeds = supervisor.send(GetSupervisorStats).await.unwrap_or_default();
+        let stopped = supervisor.send(StopAllFeeds).await.unwrap_or(0);
+        // Mailbox order: every tick queued before this is processed when it answers.
+        let processed = processor.send(Flush).await.unwrap_or_default();
+        let session_stats = session.send(GetSessionStats).await.unwrap_or_default();
+        let _ = session.send(Shutdown).await;
+
+        println!("condor summary");
+        println!("  ran for            {:.1} s", started.elapsed().as_secs_f64());
+        println!(
+            "  feeds              {} spawned, {} stopped during the day, {} stopped at shutdown, {} refused over the cap, {} invalid codes",
+            feeds.spawned, feeds.stopped, stopped, feeds.refused_over_cap, feeds.invalid_codes
+        );
+        println!(
+            "  ticks              {} received, {} processed, {} malformed frames, {} reconnects",
+            session_stats.ticks, processed.ticks, session_stats.malformed, session_stats.reconnects
+        );
+        println!("  intents            {}", processed.intents);
+        Ok::<(), anyhow::Error>(())
+    });
+    drop(sim);
+    result
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+async fn wait_for_stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    // A moment for in-flight frames to land before the shutdown order starts.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    Ok(())
+}

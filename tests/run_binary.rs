@@ -1,0 +1,183 @@
+//! `condor run` as a user runs it, against a standalone `condor sim`: configuration from
+//! the environment, trading until SIGTERM, then a clean exit with the summary and no
+//! subscription left at the simulator.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn condor() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_condor"));
+    // Keep a developer's .env and CONDOR_* settings out of the test.
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .current_dir(std::env::temp_dir());
+    c
+}
+
+/// Starts `condor sim` and returns it with its start lines (rest, websocket, appkey, appsecret).
+fn standalone_sim(scenario: &std::path::Path) -> (Proc, std::collections::HashMap<String, String>) {
+    let mut child = condor()
+        .args([
+            "sim",
+            "--rest-port",
+            "0",
+            "--ws-port",
+            "0",
+            "--no-rate-limit",
+            "--trades-per-sec",
+            "20",
+            "--scenario",
+        ])
+        .arg(scenario)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("condor sim starts");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = std::collections::HashMap::new();
+    for _ in 0..4 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let (k, v) = line.trim().split_once(": ").expect("key: value");
+        lines.insert(k.to_owned(), v.to_owned());
+    }
+    (Proc(child), lines)
+}
+
+async fn subscribed(rest: &str) -> Vec<String> {
+    let v: serde_json::Value = reqwest::get(format!("{rest}/sim/subscriptions"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut out: Vec<String> = v["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["market"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m[1].as_str().unwrap().to_owned())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
+    let dir = std::env::temp_dir().join(format!("condor-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = dir.join("run.scn");
+    std::fs::write(
+        &scenario,
+        "condition S001 종료 테스트\nat 0ms S001 enter 005930\nat 0ms S001 enter 247540\n",
+    )
+    .unwrap();
+    let (_sim, urls) = standalone_sim(&scenario);
+    let rest = urls["rest"].clone();
+
+    let run = condor()
+        .args(["run", "--condition", "S001"])
+        .env("CONDOR_BROKER_REST_URL", &rest)
+        .env("CONDOR_BROKER_WS_URL", &urls["websocket"])
+        .env("CONDOR_APPKEY", &urls["appkey"])
+        .env("CONDOR_APPSECRET", &urls["appsecret"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("condor run starts");
+    let mut run = Proc(run);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while subscribed(&rest).await != ["005930", "247540"] {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the engine never subscribed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Let it trade a moment, then stop it the way a service manager would.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let kill = Command::new("kill")
+        .args(["-TERM", &run.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = run.0.wait().unwrap();
+    let mut stdout = String::new();
+    run.0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let mut stderr = String::new();
+    run.0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "exit 0 on SIGTERM: {status:?}\n{stderr}");
+    assert!(
+        stdout.contains("condor summary") && stdout.contains("ticks"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("condor::feed") && stderr.contains("feed stopped"),
+        "feeds log their stop: {stderr}"
+    );
+    assert!(
+        !stderr.contains(&urls["appsecret"]) && !stderr.contains(&urls["appkey"]),
+        "no secret in the log"
+    );
+    assert!(
+        subscribed(&rest).await.is_empty(),
+        "no live subscription left at the simulator"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_half_configured_broker_is_refused_naming_what_is_missing() {
+    let out = condor()
+        .args(["run"])
+        .env("CONDOR_BROKER_REST_URL", "http://127.0.0.1:1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for name in ["CONDOR_BROKER_WS_URL", "CONDOR_APPKEY", "CONDOR_APPSECRET"] {
+        assert!(err.contains(name), "{name} named in: {err}");
+    }
+}
+
+#[test]
+fn a_bad_strategy_setting_is_refused_naming_it() {
+    let out = condor()
+        .args(["run", "--rest-port", "0", "--ws-port", "0"])
+        .env("CONDOR_STRATEGY", "martingale")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("CONDOR_STRATEGY") && err.contains("momentum"),
+        "{err}"
+    );
+}
