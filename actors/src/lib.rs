@@ -3,6 +3,7 @@
 
 pub mod broker_session;
 pub mod clock;
+pub mod compute;
 pub mod ledger;
 pub mod ls_rest;
 pub mod market;
