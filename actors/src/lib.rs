@@ -9,6 +9,8 @@ pub mod ls_rest;
 pub mod market;
 pub mod messages;
 pub mod order;
+pub mod order_manager;
+pub mod portfolio;
 pub mod processor;
 pub mod risk;
 pub mod stock_feed;

@@ -13,7 +13,8 @@ use actix::prelude::*;
 use crate::clock::Clock;
 use crate::market::Ticker;
 use crate::messages::{
-    ConditionEnter, ConditionExit, Flush, IsFlat, OrderIntent, ProcessorStats, Tick,
+    ConditionEnter, ConditionExit, Fill, Flush, IsFlat, NotifyFlat, OrderDone, OrderIntent,
+    ProcessorStats, Tick, TickerFlat,
 };
 use crate::strategy::{Signal, Strategy, StrategyFactory};
 
@@ -23,6 +24,8 @@ pub struct Processor {
     factory: Box<dyn StrategyFactory>,
     strategies: HashMap<Ticker, Box<dyn Strategy>>,
     orders: Option<Recipient<OrderIntent>>,
+    /// Told when an order that filled nothing leaves its ticker flat (see `OrderDone`).
+    flat_to: Option<Recipient<TickerFlat>>,
     clock: Arc<dyn Clock>,
     stats: ProcessorStats,
     signals: Vec<Signal>,
@@ -38,6 +41,7 @@ impl Processor {
             factory,
             strategies: HashMap::new(),
             orders,
+            flat_to: None,
             clock,
             stats: ProcessorStats::default(),
             signals: Vec::new(),
@@ -126,5 +130,40 @@ impl Handler<Flush> for Processor {
     type Result = MessageResult<Flush>;
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
         MessageResult(self.stats.clone())
+    }
+}
+
+impl Handler<Fill> for Processor {
+    type Result = ();
+    fn handle(&mut self, fill: Fill, _: &mut Context<Self>) {
+        // A fill for a ticker with no strategy yet still creates one: the shares are real
+        // and the strategy must know it holds them.
+        self.strategy(fill.ticker).on_fill(&fill);
+    }
+}
+
+impl Handler<OrderDone> for Processor {
+    type Result = ();
+    fn handle(&mut self, done: OrderDone, _: &mut Context<Self>) {
+        let s = self.strategy(done.ticker);
+        s.on_order_done(done.side, done.filled, done.rejected);
+        // The Portfolio reports held → flat on the fill that closes a position. An order
+        // that filled nothing moved no position, so the Portfolio cannot see this case (an
+        // entry cancelled or refused, the ticker never held): report it here, and only
+        // here, so one event is never reported twice.
+        if done.filled.0 == 0 && s.position().0 == 0 && !s.has_working_order() {
+            if let Some(to) = &self.flat_to {
+                to.do_send(TickerFlat {
+                    ticker: done.ticker,
+                });
+            }
+        }
+    }
+}
+
+impl Handler<NotifyFlat> for Processor {
+    type Result = ();
+    fn handle(&mut self, msg: NotifyFlat, _: &mut Context<Self>) {
+        self.flat_to = Some(msg.to);
     }
 }

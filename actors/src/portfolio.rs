@@ -1,0 +1,174 @@
+//! Portfolio: the engine's cash, positions, average prices and P&L — one [`Ledger`], of
+//! which this actor is the only owner and the only writer.
+//!
+//! Books every [`Fill`] the OrderManager forwards (our own orders' executions, each once),
+//! marks held tickers from [`Tick`]s if it is sent them, answers [`IsFlat`] (by position)
+//! and [`GetPortfolio`] (a snapshot), and tells a registered recipient (the Supervisor)
+//! when a ticker it held becomes flat, so a feed kept open for a held ticker that left the
+//! condition can stop.
+//!
+//! Must never: be written by anyone else (the state lives here; updates are messages);
+//! use floats for money (integer won, exact cost basis, see `ledger.rs`); panic or
+//! half-apply a fill (a refused fill is logged and counted and changes nothing); block its
+//! mailbox (every handler is synchronous and short, so fills apply in arrival order).
+
+use actix::prelude::*;
+
+use crate::ledger::{Ledger, LedgerError, LedgerSnapshot};
+use crate::ls_rest::{LsError, LsRest};
+use crate::market::Side;
+use crate::messages::{Fill, GetPortfolio, IsFlat, NotifyFlat, Tick, TickerFlat};
+use crate::wire::account::{Cspaq12200, Cspaq12200InBlock1};
+use crate::wire::rest::Tr;
+
+const LOG: &str = "condor::portfolio";
+
+/// Why the opening balance could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PortfolioError {
+    #[error(transparent)]
+    Broker(#[from] LsError),
+    #[error("CSPAQ12200 refused: [{code}] {msg}")]
+    BalanceRefused { code: String, msg: String },
+    #[error("CSPAQ12200 reply carries no balance block (CSPAQ12200OutBlock2)")]
+    NoBalance,
+}
+
+/// Counters of the Portfolio.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PortfolioStats {
+    pub fills: u64,
+    /// Fills the ledger refused (logged); nothing changed for them.
+    pub refused_fills: u64,
+    pub flat_reports: u64,
+}
+
+/// Ask the Portfolio for its counters.
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "PortfolioStats")]
+pub struct GetPortfolioStats;
+
+/// See the module docs.
+pub struct Portfolio {
+    ledger: Ledger,
+    flat_to: Option<Recipient<TickerFlat>>,
+    stats: PortfolioStats,
+}
+
+impl Portfolio {
+    /// A flat portfolio with `opening_cash` won (from [`Portfolio::opening_cash`] when
+    /// trading against the broker).
+    pub fn new(opening_cash: i64) -> Portfolio {
+        Portfolio {
+            ledger: Ledger::new(opening_cash),
+            flat_to: None,
+            stats: PortfolioStats::default(),
+        }
+    }
+
+    /// The account's cash deposit (예수금, CSPAQ12200 `Dps`) in won: the opening cash.
+    pub async fn opening_cash(rest: &LsRest) -> Result<i64, PortfolioError> {
+        let reply = rest.call::<Cspaq12200>(&Cspaq12200InBlock1::new()).await?;
+        if !Cspaq12200::succeeded(&reply) {
+            return Err(PortfolioError::BalanceRefused {
+                code: reply.rsp_cd,
+                msg: reply.rsp_msg,
+            });
+        }
+        reply
+            .blocks
+            .out_block2
+            .map(|b| b.dps)
+            .ok_or(PortfolioError::NoBalance)
+    }
+}
+
+impl Actor for Portfolio {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(1 << 16);
+        log::info!(target: LOG, "portfolio started with {} won", self.ledger.cash());
+    }
+}
+
+impl Handler<Fill> for Portfolio {
+    type Result = ();
+    fn handle(&mut self, fill: Fill, _: &mut Context<Self>) {
+        let ticker = fill.ticker;
+        let was_held = !self.ledger.is_flat(ticker);
+        // Fee 0 for now: the simulator charges none by default and SC1 carries no fee. Real
+        // commission and the sell tax join when the broker's fee schedule is configured; the
+        // ledger already keeps fees apart from the cost basis for that.
+        match self.ledger.apply_fill(&fill, 0) {
+            Ok(e) => {
+                self.stats.fills += 1;
+                let side = match e.side {
+                    Side::Buy => "bought",
+                    Side::Sell => "sold",
+                };
+                log::info!(
+                    target: LOG,
+                    "{ticker} {side} {} @ {} (order #{}): holding {} avg {}, realized {:+} won, cash {} won",
+                    e.qty,
+                    e.price,
+                    fill.order_no,
+                    e.position_qty,
+                    e.avg_price.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+                    e.realized_pnl,
+                    e.cash
+                );
+                if was_held && e.position_qty.0 == 0 {
+                    self.stats.flat_reports += 1;
+                    log::info!(target: LOG, "{ticker} flat (realized today {:+} won)", self.ledger.position(ticker).map_or(0, |p| p.realized_pnl));
+                    if let Some(to) = &self.flat_to {
+                        to.do_send(TickerFlat { ticker });
+                    }
+                }
+            }
+            Err(err) => {
+                self.stats.refused_fills += 1;
+                log::error!(target: LOG, "{ticker} fill of order #{} not booked: {err} (refused fill #{})", fill.order_no, self.stats.refused_fills);
+            }
+        }
+    }
+}
+
+impl Handler<Tick> for Portfolio {
+    type Result = ();
+    fn handle(&mut self, tick: Tick, _: &mut Context<Self>) {
+        // Only held (or traded) tickers are valued; the ledger ignores the rest.
+        if let Err(e) = self.ledger.mark(tick.ticker, tick.price) {
+            log::debug!(target: LOG, "{} mark refused: {e}", tick.ticker);
+        }
+    }
+}
+
+impl Handler<IsFlat> for Portfolio {
+    type Result = bool;
+    /// By position only: working orders are the OrderManager's to know.
+    fn handle(&mut self, msg: IsFlat, _: &mut Context<Self>) -> bool {
+        self.ledger.is_flat(msg.ticker)
+    }
+}
+
+impl Handler<GetPortfolio> for Portfolio {
+    type Result = Result<LedgerSnapshot, LedgerError>;
+    fn handle(&mut self, _: GetPortfolio, _: &mut Context<Self>) -> Self::Result {
+        self.ledger.snapshot()
+    }
+}
+
+impl Handler<NotifyFlat> for Portfolio {
+    type Result = ();
+    fn handle(&mut self, msg: NotifyFlat, _: &mut Context<Self>) {
+        self.flat_to = Some(msg.to);
+    }
+}
+
+impl Handler<GetPortfolioStats> for Portfolio {
+    type Result = MessageResult<GetPortfolioStats>;
+    fn handle(&mut self, _: GetPortfolioStats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.stats)
+    }
+}

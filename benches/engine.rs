@@ -1,0 +1,243 @@
+//! Engine benchmark: the actor engine against the simulator's firehose over loopback,
+//! next to a bare tokio-tungstenite client that only reads and parses the same stream.
+//! Prints one figure a line: `name value unit [ratio]`. A measurement, not a test.
+//!
+//! `cargo bench --bench engine`
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use condor::sim::exchange::Scenario;
+use condor::sim::{SimConfig, SimHandle};
+use condor_actors::broker_session::{BrokerSession, SessionConfig, Shutdown};
+use condor_actors::clock::SystemClock;
+use condor_actors::ls_rest::LsRest;
+use condor_actors::messages::Flush;
+use condor_actors::processor::Processor;
+use condor_actors::strategy::{strategy_by_name, MomentumParams};
+use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
+use condor_actors::wire::realtime::{
+    decode_server_frame, encode_registration, ServerFrame, TrType,
+};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+
+const MEASURE: Duration = Duration::from_secs(3);
+
+fn figure(name: &str, value: f64, unit: &str, ratio: Option<f64>) {
+    match ratio {
+        Some(r) => println!("{name} {value:.0} {unit} {r:.2}x"),
+        None => println!("{name} {value:.0} {unit}"),
+    }
+}
+
+fn codes(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("99{i:04}")).collect()
+}
+
+fn sim(n: usize, firehose: bool, scenario: &str) -> SimHandle {
+    let mut cfg = SimConfig {
+        rate_limits: false,
+        firehose,
+        ..SimConfig::default()
+    };
+    cfg.exchange.synthetic_listings = n.max(1);
+    cfg.exchange.trades_per_sec = 0.0;
+    cfg.exchange.scenario = Some(Scenario::parse(scenario).expect("scenario"));
+    SimHandle::start(cfg).expect("simulator starts")
+}
+
+fn enter_all(n: usize) -> String {
+    let mut s = String::from("condition B001 bench\n");
+    for c in codes(n) {
+        s.push_str(&format!("at 0ms B001 enter {c}\n"));
+    }
+    s
+}
+
+/// Frames per second a bare client reads and fully parses (envelope + trade fields).
+async fn bare_reader(sim: &SimHandle, n: usize) -> f64 {
+    let rest = LsRest::connect(
+        sim.rest_url(),
+        sim.appkey().expose(),
+        sim.appsecret().expose(),
+    )
+    .await
+    .unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async(sim.ws_url())
+        .await
+        .unwrap();
+    for (i, c) in codes(n).iter().enumerate() {
+        let tr = if i % 2 == 0 { "S3_" } else { "K3_" };
+        ws.send(Message::Text(
+            encode_registration(rest.token(), TrType::RegisterMarket, tr, c).into(),
+        ))
+        .await
+        .unwrap();
+    }
+    let warm = Instant::now();
+    let mut start: Option<Instant> = None;
+    let mut parsed = 0u64;
+    while let Some(Ok(msg)) = ws.next().await {
+        let Message::Text(t) = msg else { continue };
+        if let Ok(ServerFrame::Trade { body, .. }) = decode_server_frame(t.as_str()) {
+            let ok = body.price().is_ok() && body.cvolume().is_ok() && body.time().is_ok();
+            match start {
+                None if warm.elapsed() > Duration::from_millis(500) => start = Some(Instant::now()),
+                None => {}
+                Some(s) => {
+                    parsed += u64::from(ok);
+                    if parsed % 1024 == 0 && s.elapsed() >= MEASURE {
+                        return parsed as f64 / s.elapsed().as_secs_f64();
+                    }
+                }
+            }
+        }
+    }
+    0.0
+}
+
+struct Engine {
+    session: Addr<BrokerSession>,
+    processor: Addr<Processor>,
+    supervisor: Addr<Supervisor>,
+}
+
+async fn engine(sim: &SimHandle, max_feeds: usize) -> Engine {
+    let rest = LsRest::connect(
+        sim.rest_url(),
+        sim.appkey().expose(),
+        sim.appsecret().expose(),
+    )
+    .await
+    .unwrap();
+    let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
+    let factory = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+    let processor = Processor::new(factory, None, Arc::new(SystemClock)).start();
+    let supervisor =
+        Supervisor::new(rest, session.clone(), processor.clone(), "B001", max_feeds).start();
+    Engine {
+        session,
+        processor,
+        supervisor,
+    }
+}
+
+async fn until_feeds(e: &Engine, n: usize) {
+    while e
+        .supervisor
+        .send(GetSupervisorStats)
+        .await
+        .unwrap()
+        .live_feeds
+        < n
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Ticks per second through to the Processor with `n` live feeds.
+async fn engine_throughput(sim: &SimHandle, n: usize) -> f64 {
+    let e = engine(sim, n.max(1)).await;
+    until_feeds(&e, n).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let t0 = e.processor.send(Flush).await.unwrap().ticks;
+    let s = Instant::now();
+    tokio::time::sleep(MEASURE).await;
+    let t1 = e.processor.send(Flush).await.unwrap().ticks;
+    let rate = (t1 - t0) as f64 / s.elapsed().as_secs_f64();
+    e.supervisor.send(StopAllFeeds).await.unwrap();
+    let _ = e.session.send(Shutdown).await;
+    rate
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn main() {
+    let system = System::new();
+    system.block_on(async {
+        for n in [1usize, 100, 1000] {
+            let baseline = {
+                let s = sim(n, true, "condition B001 bench\n");
+                bare_reader(&s, n).await
+            };
+            let rate = {
+                let s = sim(n, true, &enter_all(n));
+                engine_throughput(&s, n).await
+            };
+            figure(&format!("bare_reader_{n}_feeds"), baseline, "ticks/s", None);
+            figure(
+                &format!("engine_{n}_feeds"),
+                rate,
+                "ticks/s",
+                Some(rate / baseline),
+            );
+        }
+
+        // Memory: 1,000 feeds on a quiet market, RSS before and after.
+        {
+            let n = 1000;
+            let s = sim(n, false, &enter_all(n));
+            let before = rss_bytes();
+            let e = engine(&s, n).await;
+            until_feeds(&e, n).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let after = rss_bytes();
+            // Includes the in-process simulator's registration bookkeeping: an upper bound.
+            figure(
+                "rss_per_live_feed",
+                (after.saturating_sub(before)) as f64 / n as f64,
+                "bytes",
+                None,
+            );
+            e.supervisor.send(StopAllFeeds).await.unwrap();
+            let _ = e.session.send(Shutdown).await;
+        }
+
+        // Churn: enter then exit, over and over, as fast as the condition says so.
+        {
+            let cycles = 5_000;
+            let mut scenario = String::from("condition B001 bench\n");
+            for i in 0..cycles {
+                let c = format!("99{:04}", i % 1000);
+                scenario.push_str(&format!(
+                    "at {}ms B001 enter {c}\nat {}ms B001 exit {c}\n",
+                    i / 100,
+                    i / 100
+                ));
+            }
+            let s = sim(1000, false, &scenario);
+            let e = engine(&s, 1000).await;
+            let start = Instant::now();
+            let (mut last, mut last_change) = (0u64, Instant::now());
+            loop {
+                let st = e.supervisor.send(GetSupervisorStats).await.unwrap();
+                if st.stopped != last {
+                    (last, last_change) = (st.stopped, Instant::now());
+                }
+                // Done when every cycle finished, or nothing moved for a second.
+                if st.stopped as usize >= cycles || last_change.elapsed() > Duration::from_secs(1) {
+                    let secs = last_change.duration_since(start).as_secs_f64().max(1e-6);
+                    figure("feed_churn", st.stopped as f64 / secs, "cycles/s", None);
+                    figure(
+                        "feed_churn_cycles_completed",
+                        st.stopped as f64,
+                        "cycles",
+                        None,
+                    );
+                    figure("feed_churn_spawned", st.spawned as f64, "feeds", None);
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            e.supervisor.send(StopAllFeeds).await.unwrap();
+            let _ = e.session.send(Shutdown).await;
+        }
+    });
+}
