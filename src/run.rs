@@ -11,14 +11,19 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use anyhow::Context as _;
 use condor_actors::broker_session::{BrokerSession, SessionConfig, Shutdown};
+use condor_actors::clock::Clock;
 use condor_actors::clock::SystemClock;
 use condor_actors::ls_rest::LsRest;
-use condor_actors::messages::{Flush, GetSessionStats};
+use condor_actors::messages::{
+    CancelAllWorking, Flush, GetOrderStats, GetPortfolio, GetSessionStats, NotifyFlat,
+};
+use condor_actors::order_manager::OrderManager;
+use condor_actors::portfolio::Portfolio;
 use condor_actors::processor::Processor;
 use condor_actors::strategy::strategy_by_name;
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
 
-use crate::cli::{BrokerTarget, RunArgs};
+use crate::cli::{BrokerTarget, OnShutdown, RunArgs};
 use crate::sim::SimHandle;
 
 const LOG: &str = "condor::run";
@@ -26,7 +31,8 @@ const LOG: &str = "condor::run";
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let broker = args.broker()?;
     let momentum = args.momentum()?;
-    let _risk = args.risk()?;
+    let risk = args.risk()?;
+    let on_shutdown = args.on_shutdown;
     let factory = strategy_by_name(&args.strategy, &momentum)
         .map_err(|e| anyhow::anyhow!("CONDOR_STRATEGY: {e}"))?;
 
@@ -72,10 +78,31 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         let rest = LsRest::connect(&rest_url, appkey.expose(), appsecret.expose())
             .await
             .context("cannot log in to the broker")?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let opening_cash = Portfolio::opening_cash(&rest)
+            .await
+            .context("cannot read the account's cash (CSPAQ12200)")?;
         let session = BrokerSession::new(SessionConfig::new(&ws_url, rest.token())).start();
-        let processor = Processor::new(factory, None, Arc::new(SystemClock)).start();
+        let portfolio = Portfolio::new(opening_cash).start();
+        // The Processor and the OrderManager each need the other's address.
+        let om_ctx = Context::<OrderManager>::new();
+        let processor =
+            Processor::new(factory, Some(om_ctx.address().recipient()), clock.clone()).start();
+        let orders = om_ctx.run(
+            OrderManager::new(rest.clone(), risk, clock)
+                .with_account_feed(session.clone().recipient())
+                .with_portfolio(portfolio.clone().recipient())
+                .with_strategy(processor.clone().recipient(), processor.clone().recipient()),
+        );
         let supervisor =
             Supervisor::new(rest, session.clone(), processor.clone(), condition, max_feeds).start();
+        portfolio.do_send(NotifyFlat {
+            to: supervisor.clone().recipient(),
+        });
+        processor.do_send(NotifyFlat {
+            to: supervisor.clone().recipient(),
+        });
+        log::info!(target: LOG, "trading; opening cash {opening_cash} won");
 
         wait_for_stop_signal().await?;
         log::info!(target: LOG, "stopping: feeds first, then the processor's queue, then the socket");
@@ -84,6 +111,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         let stopped = supervisor.send(StopAllFeeds).await.unwrap_or(0);
         // Mailbox order: every tick queued before this is processed when it answers.
         let processed = processor.send(Flush).await.unwrap_or_default();
+        if on_shutdown == OnShutdown::Cancel {
+            let cancels = orders.send(CancelAllWorking).await.unwrap_or(0);
+            if cancels > 0 {
+                log::info!(target: LOG, "cancelling {cancels} working order(s)");
+                // The cancels' SC3 arrive on the socket we are about to close; give them a moment.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+        let order_stats = orders.send(GetOrderStats).await.unwrap_or_default();
+        let book = portfolio.send(GetPortfolio).await.ok().and_then(Result::ok);
         let session_stats = session.send(GetSessionStats).await.unwrap_or_default();
         let _ = session.send(Shutdown).await;
 
@@ -97,7 +134,32 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             "  ticks              {} received, {} processed, {} malformed frames, {} reconnects",
             session_stats.ticks, processed.ticks, session_stats.malformed, session_stats.reconnects
         );
-        println!("  intents            {}", processed.intents);
+        println!(
+            "  orders             {} intents, {} sent, {} filled, {} cancelled, {} rejected, {} refused by risk, {} still working",
+            processed.intents,
+            order_stats.orders,
+            order_stats.filled,
+            order_stats.cancelled,
+            order_stats.rejected,
+            order_stats.refused_by_risk,
+            order_stats.working
+        );
+        println!("  fills              {}", order_stats.fills);
+        println!(
+            "  latency            intent->ack p50 {} us p99 {} us ({} orders); ack->fill p50 {} us p99 {} us",
+            order_stats.intent_to_ack.p50,
+            order_stats.intent_to_ack.p99,
+            order_stats.intent_to_ack.count,
+            order_stats.ack_to_fill.p50,
+            order_stats.ack_to_fill.p99
+        );
+        if let Some(b) = book {
+            let held = b.positions.iter().filter(|p| p.qty.0 > 0).count();
+            println!(
+                "  P&L                realized {} won, unrealized {} won, fees {} won; cash {} won, equity {} won, {} position(s) open",
+                b.realized_pnl, b.unrealized_pnl, b.fees, b.cash, b.equity, held
+            );
+        }
         Ok::<(), anyhow::Error>(())
     });
     drop(sim);

@@ -531,13 +531,18 @@ impl SimState {
             }
             let batch = std::mem::take(&mut s.pending);
             s.inflight.fetch_add(1, Ordering::AcqRel);
-            if s.out.try_send(Outgoing::Frames(batch)).is_err() {
-                s.inflight.fetch_sub(1, Ordering::AcqRel);
-                slow.push(*id);
+            match s.out.try_send(Outgoing::Frames(batch)) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    s.inflight.fetch_sub(1, Ordering::AcqRel);
+                    log::warn!(target: "condor::sim", "websocket session {id} cannot keep up ({SESSION_QUEUE} batches queued): dropping it");
+                    slow.push(*id);
+                }
+                // The connection is gone; its WsClosed is on the way.
+                Err(mpsc::error::TrySendError::Closed(_)) => slow.push(*id),
             }
         }
         for id in slow {
-            log::warn!(target: "condor::sim", "websocket session {id} cannot keep up ({SESSION_QUEUE} batches queued): dropping it");
             if let Some(s) = self.sessions.get(&id) {
                 // The queue is full, so the writer learns of the drop from the closed channel.
                 let _ = s.out.try_send(Outgoing::Drop);
