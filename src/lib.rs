@@ -2,6 +2,7 @@
 //! LS-compatible exchange that condor trades against when no broker is configured.
 
 pub mod cli;
+pub mod engine;
 pub mod run;
 pub mod secret;
 pub mod sim;

@@ -5,25 +5,20 @@
 //!
 //! Owns the startup and shutdown order only. Must never print or log a secret.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use anyhow::Context as _;
-use condor_actors::broker_session::{BrokerSession, SessionConfig, Shutdown};
-use condor_actors::clock::Clock;
-use condor_actors::clock::SystemClock;
+use condor_actors::broker_session::Shutdown;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::messages::{
-    CancelAllWorking, Flush, GetOrderStats, GetPortfolio, GetSessionStats, NotifyFlat,
+    CancelAllWorking, Flush, GetOrderStats, GetPortfolio, GetSessionStats,
 };
-use condor_actors::order_manager::OrderManager;
-use condor_actors::portfolio::Portfolio;
-use condor_actors::processor::Processor;
 use condor_actors::strategy::strategy_by_name;
-use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
+use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds};
 
 use crate::cli::{BrokerTarget, OnShutdown, RunArgs};
+use crate::engine::{self, Engine, EngineSettings};
 use crate::sim::SimHandle;
 
 const LOG: &str = "condor::run";
@@ -78,30 +73,25 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         let rest = LsRest::connect(&rest_url, appkey.expose(), appsecret.expose())
             .await
             .context("cannot log in to the broker")?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let opening_cash = Portfolio::opening_cash(&rest)
-            .await
-            .context("cannot read the account's cash (CSPAQ12200)")?;
-        let session = BrokerSession::new(SessionConfig::new(&ws_url, rest.token())).start();
-        let portfolio = Portfolio::new(opening_cash).start();
-        // The Processor and the OrderManager each need the other's address.
-        let om_ctx = Context::<OrderManager>::new();
-        let processor =
-            Processor::new(factory, Some(om_ctx.address().recipient()), clock.clone()).start();
-        let orders = om_ctx.run(
-            OrderManager::new(rest.clone(), risk, clock)
-                .with_account_feed(session.clone().recipient())
-                .with_portfolio(portfolio.clone().recipient())
-                .with_strategy(processor.clone().recipient(), processor.clone().recipient()),
-        );
-        let supervisor =
-            Supervisor::new(rest, session.clone(), processor.clone(), condition, max_feeds).start();
-        portfolio.do_send(NotifyFlat {
-            to: supervisor.clone().recipient(),
-        });
-        processor.do_send(NotifyFlat {
-            to: supervisor.clone().recipient(),
-        });
+        let Engine {
+            session,
+            processor,
+            orders,
+            portfolio,
+            supervisor,
+            opening_cash,
+        } = engine::start(
+            rest,
+            &ws_url,
+            EngineSettings {
+                condition,
+                max_feeds,
+                risk,
+                strategy: factory,
+                compute_threads: 1,
+            },
+        )
+        .await?;
         log::info!(target: LOG, "trading; opening cash {opening_cash} won");
 
         wait_for_stop_signal().await?;

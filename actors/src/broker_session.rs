@@ -162,9 +162,10 @@ impl BrokerSession {
             futures_util::stream::once(async move { (generation, None) }),
         ));
         if self.attempts > 0 || self.stats.reconnects > 0 {
-            log::info!(
+            log::warn!(
                 target: LOG,
-                "reconnected; registering {} trade feed(s) and {} condition(s) again",
+                "reconnected after a gap of {} ms without frames; registering {} trade feed(s) and {} condition(s) again",
+                self.last_frame.elapsed().as_millis(),
                 self.trades.len(),
                 self.alerts.len()
             );

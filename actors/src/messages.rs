@@ -175,6 +175,14 @@ pub struct ProcessorStats {
     /// Ticks whose sequence number was not above the ticker's previous one.
     pub out_of_order: u64,
     pub intents: u64,
+    /// Compute jobs sent to the pool and answered.
+    pub jobs_sent: u64,
+    pub jobs_done: u64,
+    /// Ticks the Processor handled while its jobs ran (summed over jobs): the proof that
+    /// CPU-heavy work does not stall the loop.
+    pub ticks_during_jobs: u64,
+    /// Tick → Processor latency (socket read to strategy), µs: p50, p99, p99.9, samples.
+    pub tick_latency_us: (u64, u64, u64, u64),
 }
 
 /// Counters of the broker session.

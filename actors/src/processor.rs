@@ -11,6 +11,7 @@ use std::sync::Arc;
 use actix::prelude::*;
 
 use crate::clock::Clock;
+use crate::compute::{Compute, Job, JobDone};
 use crate::market::Ticker;
 use crate::messages::{
     ConditionEnter, ConditionExit, Fill, Flush, IsFlat, NotifyFlat, OrderDone, OrderIntent,
@@ -29,6 +30,11 @@ pub struct Processor {
     clock: Arc<dyn Clock>,
     stats: ProcessorStats,
     signals: Vec<Signal>,
+    compute: Option<Addr<Compute>>,
+    /// Ticks handled when each outstanding job was sent, by the job's tick seq.
+    jobs: HashMap<u64, u64>,
+    /// Socket read → strategy, in µs.
+    latency: hdrhistogram::Histogram<u64>,
 }
 
 impl Processor {
@@ -45,7 +51,17 @@ impl Processor {
             clock,
             stats: ProcessorStats::default(),
             signals: Vec::new(),
+            compute: None,
+            jobs: HashMap::new(),
+            latency: hdrhistogram::Histogram::new_with_bounds(1, 60_000_000, 3)
+                .expect("static histogram bounds are valid"),
         }
+    }
+
+    /// Sends CPU-heavy work to this pool instead of running it on the loop.
+    pub fn with_compute(mut self, pool: Addr<Compute>) -> Processor {
+        self.compute = Some(pool);
+        self
     }
 
     fn strategy(&mut self, ticker: Ticker) -> &mut Box<dyn Strategy> {
@@ -69,6 +85,8 @@ impl Actor for Processor {
 impl Handler<Tick> for Processor {
     type Result = ();
     fn handle(&mut self, tick: Tick, _: &mut Context<Self>) {
+        let waited = tick.received_at.elapsed().as_micros() as u64;
+        let _ = self.latency.record(waited.max(1));
         let s = &mut self.stats;
         s.ticks += 1;
         if s.min_seq == 0 || tick.seq < s.min_seq {
@@ -129,7 +147,57 @@ impl Handler<IsFlat> for Processor {
 impl Handler<Flush> for Processor {
     type Result = MessageResult<Flush>;
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(self.stats.clone())
+        let h = &self.latency;
+        let mut stats = self.stats.clone();
+        stats.tick_latency_us = (
+            h.value_at_quantile(0.5),
+            h.value_at_quantile(0.99),
+            h.value_at_quantile(0.999),
+            h.len(),
+        );
+        MessageResult(stats)
+    }
+}
+
+/// Run `work` for `ticker` in the Compute pool; the result comes back as `JobDone`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Offload {
+    pub ticker: Ticker,
+    /// The tick that asked, to match the result (workers finish out of order).
+    pub seq: u64,
+    pub work: Box<dyn FnOnce() -> i64 + Send>,
+}
+
+impl Handler<Offload> for Processor {
+    type Result = ();
+    fn handle(&mut self, msg: Offload, ctx: &mut Context<Self>) {
+        let Some(pool) = &self.compute else {
+            log::warn!(target: LOG, "{} job #{} dropped: no compute pool", msg.ticker, msg.seq);
+            return;
+        };
+        self.jobs.insert(msg.seq, self.stats.ticks);
+        self.stats.jobs_sent += 1;
+        pool.do_send(Job {
+            ticker: msg.ticker,
+            seq: msg.seq,
+            work: msg.work,
+            reply_to: ctx.address().recipient(),
+        });
+    }
+}
+
+impl Handler<JobDone> for Processor {
+    type Result = ();
+    fn handle(&mut self, done: JobDone, _: &mut Context<Self>) {
+        self.stats.jobs_done += 1;
+        if let Some(at) = self.jobs.remove(&done.seq) {
+            self.stats.ticks_during_jobs += self.stats.ticks - at;
+        }
+        match done.output {
+            Ok(v) => log::debug!(target: LOG, "{} job #{} done: {v}", done.ticker, done.seq),
+            Err(e) => log::warn!(target: LOG, "{} job #{} failed: {e}", done.ticker, done.seq),
+        }
     }
 }
 
