@@ -159,11 +159,17 @@ fn rss_bytes() -> u64 {
         .map_or(0, |pages| pages * 4096)
 }
 
+/// `CONDOR_BENCH=churn,latency` runs only those phases (memory, throughput, latency,
+/// churn); unset runs all. Useful under a profiler.
+fn phase(name: &str) -> bool {
+    std::env::var("CONDOR_BENCH").map_or(true, |v| v.split(',').any(|p| p.trim() == name))
+}
+
 fn main() {
     let system = System::new();
     system.block_on(async {
         // Memory first, before other phases leave freed memory in the allocator.
-        {
+        if phase("memory") {
             let n = 1000;
             // The feeds enter a second after the condition is registered, so the engine's
             // fixed cost (pools, histograms, sockets) is in the baseline, not per feed.
@@ -185,7 +191,10 @@ fn main() {
             let _ = e.session.send(Shutdown).await;
         }
 
-        for n in [1usize, 100, 1000] {
+        for n in [1usize, 100, 1000]
+            .into_iter()
+            .filter(|_| phase("throughput"))
+        {
             let baseline = {
                 let s = sim(n, true, "condition B001 bench\n");
                 bare_reader(&s, n).await
@@ -206,7 +215,7 @@ fn main() {
         // Latency when not saturated: 100 feeds at 2 trades/s each, the simulator stepping
         // every millisecond, so frames mostly arrive one at a time (in bursts, a frame also
         // waits for the decoding of those read before it).
-        {
+        if phase("latency") {
             let n = 100;
             let mut cfg = SimConfig {
                 rate_limits: false,
@@ -231,7 +240,7 @@ fn main() {
         }
 
         // Churn: enter then exit, over and over, as fast as the condition says so.
-        {
+        if phase("churn") {
             let cycles = 5_000;
             let mut scenario = String::from("condition B001 bench\n");
             for i in 0..cycles {

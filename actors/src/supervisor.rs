@@ -212,8 +212,10 @@ impl Supervisor {
         if !self.feeds.contains_key(&ticker) {
             return;
         }
-        // Ask whoever knows the position; the feed stays until the answer says flat.
-        self.processor
+        // Ask whoever knows the position; the feed stays until the answer says flat. The
+        // mailbox goes on meanwhile (a re-enter is seen by the answer's in_condition check).
+        let ask = self
+            .processor
             .send(IsFlat { ticker })
             .into_actor(self)
             .map(move |flat, act, _| match flat {
@@ -226,8 +228,8 @@ impl Supervisor {
                     act.stats.kept_while_holding += 1;
                     log::info!(target: LOG, "{ticker} left the condition while held: feed kept until flat");
                 }
-            })
-            .wait(ctx);
+            });
+        ctx.spawn(ask);
     }
 }
 

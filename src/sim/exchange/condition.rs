@@ -418,17 +418,20 @@ impl Exchange {
             self.cond.recompute_due();
             return false;
         };
-        let mut a = self.cond.alerts[ai].clone();
+        // In place: an alert's member sets can hold thousands of codes, so no clone.
+        let cursor = self.cond.alerts[ai].cursor;
+        let cond = self.cond.alerts[ai].cond;
         let Some(ev) = self
             .cond
             .scripted
-            .get(a.cond - 1)
-            .and_then(|c| c.events.get(a.cursor))
+            .get(cond - 1)
+            .and_then(|c| c.events.get(cursor))
             .cloned()
         else {
             self.cond.recompute_due();
             return false;
         };
+        let a = &mut self.cond.alerts[ai];
         a.cursor += 1;
         let job = match ev.action {
             ScriptAction::Enter => {
@@ -453,10 +456,12 @@ impl Exchange {
                 j
             }
         };
-        out.push(Event::ConditionAlert(
-            self.alert_event(&a, &ev.code, job, due),
-        ));
-        self.cond.alerts[ai] = a;
+        out.push(Event::ConditionAlert(self.alert_event(
+            &self.cond.alerts[ai],
+            &ev.code,
+            job,
+            due,
+        )));
         self.cond.recompute_due();
         true
     }
