@@ -15,7 +15,7 @@ use condor_actors::clock::SystemClock;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::messages::Flush;
 use condor_actors::processor::Processor;
-use condor_actors::strategy::{strategy_by_name, MomentumParams};
+use condor_actors::strategy::{strategy_by_name, MomentumParams, MomentumStrategy};
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
 use condor_actors::wire::realtime::{
     decode_server_frame, encode_registration, ServerFrame, TrType,
@@ -105,6 +105,10 @@ struct Engine {
 }
 
 async fn engine(sim: &SimHandle, max_feeds: usize) -> Engine {
+    engine_with(sim, max_feeds, MomentumParams::default()).await
+}
+
+async fn engine_with(sim: &SimHandle, max_feeds: usize, params: MomentumParams) -> Engine {
     let rest = LsRest::connect(
         sim.rest_url(),
         sim.appkey().expose(),
@@ -113,7 +117,7 @@ async fn engine(sim: &SimHandle, max_feeds: usize) -> Engine {
     .await
     .unwrap();
     let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
-    let factory = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+    let factory = strategy_by_name("momentum", &params).unwrap();
     let processor = Processor::new(factory, None, Arc::new(SystemClock)).start();
     let supervisor =
         Supervisor::new(rest, session.clone(), processor.clone(), "B001", max_feeds).start();
@@ -181,9 +185,16 @@ fn main() {
             tokio::time::sleep(Duration::from_millis(200)).await;
             let after = rss_bytes();
             // Includes the in-process simulator's registration bookkeeping: an upper bound.
+            let per_feed = (after.saturating_sub(before)) as f64 / n as f64;
+            figure("rss_per_live_feed", per_feed, "bytes", None);
+            // Strategy state is created with the feed; reported apart (inline size plus
+            // its recent-trade window at capacity).
+            let strategy = std::mem::size_of::<MomentumStrategy>()
+                + MomentumParams::default().confirm_ticks as usize * 32;
+            figure("strategy_state_per_ticker", strategy as f64, "bytes", None);
             figure(
-                "rss_per_live_feed",
-                (after.saturating_sub(before)) as f64 / n as f64,
+                "rss_per_live_feed_without_strategy",
+                per_feed - strategy as f64,
                 "bytes",
                 None,
             );
@@ -226,7 +237,13 @@ fn main() {
             cfg.exchange.trades_per_sec = 2.0;
             cfg.exchange.scenario = Some(Scenario::parse(&enter_all(n)).unwrap());
             let s = SimHandle::start(cfg).unwrap();
-            let e = engine(&s, n).await;
+            // Every ticker's first tick is an entry, so tick->intent has samples.
+            let eager = MomentumParams {
+                min_change_bp: -3000,
+                confirm_ticks: 1,
+                ..MomentumParams::default()
+            };
+            let e = engine_with(&s, n, eager).await;
             until_feeds(&e, n).await;
             tokio::time::sleep(MEASURE * 2).await;
             let st = e.processor.send(Flush).await.unwrap();
@@ -235,6 +252,11 @@ fn main() {
             figure("tick_to_strategy_p99", p99 as f64, "us", None);
             figure("tick_to_strategy_p99.9", p999 as f64, "us", None);
             figure("tick_to_strategy_samples", samples as f64, "ticks", None);
+            let (p50, p99, p999, samples) = st.intent_latency_us;
+            figure("tick_to_intent_p50", p50 as f64, "us", None);
+            figure("tick_to_intent_p99", p99 as f64, "us", None);
+            figure("tick_to_intent_p99.9", p999 as f64, "us", None);
+            figure("tick_to_intent_samples", samples as f64, "intents", None);
             e.supervisor.send(StopAllFeeds).await.unwrap();
             let _ = e.session.send(Shutdown).await;
         }

@@ -183,6 +183,9 @@ pub struct ProcessorStats {
     pub ticks_during_jobs: u64,
     /// Tick → Processor latency (socket read to strategy), µs: p50, p99, p99.9, samples.
     pub tick_latency_us: (u64, u64, u64, u64),
+    /// Tick → OrderIntent latency (socket read to the intent leaving the Processor), µs:
+    /// p50, p99, p99.9, samples.
+    pub intent_latency_us: (u64, u64, u64, u64),
 }
 
 /// Counters of the broker session.

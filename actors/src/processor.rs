@@ -35,6 +35,8 @@ pub struct Processor {
     jobs: HashMap<u64, u64>,
     /// Socket read → strategy, in µs.
     latency: hdrhistogram::Histogram<u64>,
+    /// Socket read → OrderIntent, in µs.
+    intent_latency: hdrhistogram::Histogram<u64>,
 }
 
 impl Processor {
@@ -54,6 +56,8 @@ impl Processor {
             compute: None,
             jobs: HashMap::new(),
             latency: hdrhistogram::Histogram::new_with_bounds(1, 60_000_000, 3)
+                .expect("static histogram bounds are valid"),
+            intent_latency: hdrhistogram::Histogram::new_with_bounds(1, 60_000_000, 3)
                 .expect("static histogram bounds are valid"),
         }
     }
@@ -105,6 +109,8 @@ impl Handler<Tick> for Processor {
         for signal in signals.drain(..) {
             let intent = signal.into_intent(&tick);
             self.stats.intents += 1;
+            let waited = tick.received_at.elapsed().as_micros() as u64;
+            let _ = self.intent_latency.record(waited.max(1));
             log::info!(target: LOG, "{} intent: {:?} {} {:?} ({})", intent.ticker, intent.side, intent.qty, intent.order_type, intent.reason);
             match &self.orders {
                 Some(orders) => orders.do_send(intent),
@@ -150,6 +156,13 @@ impl Handler<Flush> for Processor {
         let h = &self.latency;
         let mut stats = self.stats.clone();
         stats.tick_latency_us = (
+            h.value_at_quantile(0.5),
+            h.value_at_quantile(0.99),
+            h.value_at_quantile(0.999),
+            h.len(),
+        );
+        let h = &self.intent_latency;
+        stats.intent_latency_us = (
             h.value_at_quantile(0.5),
             h.value_at_quantile(0.99),
             h.value_at_quantile(0.999),
