@@ -114,6 +114,7 @@ impl BrokerSession {
     }
 
     fn connect(&mut self, ctx: &mut Context<Self>) {
+        crate::ls_rest::install_tls_provider();
         let url = self.cfg.ws_url.clone();
         ctx.spawn(
             async move { tokio_tungstenite::connect_async(url).await }

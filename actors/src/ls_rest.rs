@@ -66,9 +66,16 @@ fn transport(url: &str, e: reqwest::Error) -> LsError {
     }
 }
 
+/// Installs rustls' ring provider as the process default (once; later calls are no-ops),
+/// so https (reqwest) and wss (tokio-tungstenite) to LS's real endpoints work.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl LsRest {
     /// Gets a token for the key pair from `{base}/oauth2/token`.
     pub async fn connect(base: &str, appkey: &str, appsecret: &str) -> Result<LsRest, LsError> {
+        install_tls_provider();
         let base = base.trim_end_matches('/').to_owned();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
