@@ -66,10 +66,10 @@ fn transport(url: &str, e: reqwest::Error) -> LsError {
     }
 }
 
-/// Installs rustls' ring provider as the process default (once; later calls are no-ops),
-/// so https (reqwest) and wss (tokio-tungstenite) to LS's real endpoints work.
+/// Installs rustls' aws-lc-rs provider as the process default (once; later calls are
+/// no-ops), so wss (tokio-tungstenite) to LS's real endpoint works; reqwest brings its own.
 pub fn install_tls_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
 impl LsRest {
