@@ -1,11 +1,14 @@
-//! Where the engine gets the time: the KST time of day and a monotonic `Instant`.
+//! Where the engine gets the time: the KST trading day, the KST time of day, the wall clock
+//! (for journal timestamps) and a monotonic `Instant`.
 //!
-//! Owns the two clocks: [`SystemClock`] for live trading and [`ManualClock`] for tests,
+//! Owns [`TradingDay`] and the two clocks: [`SystemClock`] for live trading and [`ManualClock`] for tests,
 //! backtests and replays, which only moves when told to. Every actor is given an
 //! `Arc<dyn Clock>`, so a replay sees exactly the times it was fed. Must never hold a
 //! lock across a call: the manual clock is a few atomics behind an `Arc`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -23,6 +26,112 @@ pub trait Clock: Send + Sync {
     fn time_of_day(&self) -> TimeOfDay;
     /// A monotonic instant, for latencies and timeouts.
     fn now(&self) -> Instant;
+    /// Milliseconds since 1970-01-01 00:00:00 UTC: when an event happened, for the journal.
+    fn unix_ms(&self) -> i64;
+    /// The KST calendar day: which day's journal, limits and kill switch are in force.
+    fn today(&self) -> TradingDay {
+        TradingDay::from_unix_ms(self.unix_ms())
+    }
+}
+
+/// A KST calendar day. One trading day's journal is one file; a kill switch tripped on one
+/// day is off the next. Ordered by date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TradingDay {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+/// A day that is not a `YYYY-MM-DD` calendar date.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a date (YYYY-MM-DD)")]
+pub struct BadTradingDay(pub String);
+
+impl TradingDay {
+    /// `year-month-day`, if that date exists (years 1970..=9999).
+    pub fn new(year: u16, month: u8, day: u8) -> Option<TradingDay> {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days_in_month = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        ((1970..=9999).contains(&year) && day >= 1 && day <= days_in_month).then_some(TradingDay {
+            year,
+            month,
+            day,
+        })
+    }
+
+    /// The KST date at `ms` after the Unix epoch (times before 1970 read as 1970-01-01).
+    pub fn from_unix_ms(ms: i64) -> TradingDay {
+        let kst_secs = ms.max(0) / 1000 + KST_OFFSET_SECS as i64;
+        let days = kst_secs / DAY_SECS as i64;
+        // Howard Hinnant's civil-from-days, for days since 1970-01-01.
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)).min(9999) as u16;
+        TradingDay { year, month, day }
+    }
+
+    /// Milliseconds since the Unix epoch at 00:00:00 KST of this day.
+    pub fn midnight_unix_ms(self) -> i64 {
+        // Hinnant's days-from-civil.
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y / 400;
+        let yoe = y - era * 400;
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        (days * DAY_SECS as i64 - KST_OFFSET_SECS as i64) * 1000
+    }
+
+    pub fn year(self) -> u16 {
+        self.year
+    }
+    pub fn month(self) -> u8 {
+        self.month
+    }
+    pub fn day(self) -> u8 {
+        self.day
+    }
+}
+
+impl fmt::Display for TradingDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl FromStr for TradingDay {
+    type Err = BadTradingDay;
+    fn from_str(s: &str) -> Result<TradingDay, BadTradingDay> {
+        let bad = || BadTradingDay(s.to_owned());
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return Err(bad());
+        }
+        let num = |r: std::ops::Range<usize>| -> Result<u16, BadTradingDay> {
+            let part = &s[r];
+            if part.bytes().all(|c| c.is_ascii_digit()) {
+                part.parse().map_err(|_| bad())
+            } else {
+                Err(bad())
+            }
+        };
+        let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        TradingDay::new(y, m as u8, d as u8).ok_or_else(bad)
+    }
 }
 
 /// The real clock: KST from the system's wall clock, `Instant::now()` for monotonic time.
@@ -40,6 +149,12 @@ impl Clock for SystemClock {
 
     fn now(&self) -> Instant {
         Instant::now()
+    }
+
+    fn unix_ms(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
     }
 }
 
@@ -67,7 +182,16 @@ struct ManualInner {
     elapsed_nanos: AtomicU64,
     /// Time of day (in nanos since midnight) at elapsed = 0, in `0..DAY_NANOS`.
     tod_origin_nanos: AtomicU64,
+    /// The calendar day's midnight (KST) in Unix ms; moves only by `set_day`.
+    day_midnight_ms: AtomicI64,
 }
+
+/// The day a [`ManualClock`] starts on: a Monday.
+pub const MANUAL_CLOCK_DAY: TradingDay = TradingDay {
+    year: 2026,
+    month: 1,
+    day: 5,
+};
 
 impl ManualClock {
     /// A clock standing at `at` (KST).
@@ -77,6 +201,7 @@ impl ManualClock {
                 origin: Instant::now(),
                 elapsed_nanos: AtomicU64::new(0),
                 tod_origin_nanos: AtomicU64::new(u64::from(at.secs()) * NANOS_PER_SEC),
+                day_midnight_ms: AtomicI64::new(MANUAL_CLOCK_DAY.midnight_unix_ms()),
             }),
         }
     }
@@ -100,6 +225,14 @@ impl ManualClock {
         self.inner.tod_origin_nanos.store(origin, Ordering::SeqCst);
     }
 
+    /// Sets the calendar day (the time of day and the instant do not move): a new day for
+    /// the journal and the kill switch. The day does not roll over at midnight by itself.
+    pub fn set_day(&self, day: TradingDay) {
+        self.inner
+            .day_midnight_ms
+            .store(day.midnight_unix_ms(), Ordering::SeqCst);
+    }
+
     /// Time advanced since the clock was made.
     pub fn elapsed(&self) -> Duration {
         Duration::from_nanos(self.inner.elapsed_nanos.load(Ordering::SeqCst))
@@ -116,6 +249,15 @@ impl Clock for ManualClock {
 
     fn now(&self) -> Instant {
         self.inner.origin + self.elapsed()
+    }
+
+    fn unix_ms(&self) -> i64 {
+        let tod_ms = i64::from(self.time_of_day().secs()) * 1000;
+        self.inner.day_midnight_ms.load(Ordering::SeqCst) + tod_ms
+    }
+
+    fn today(&self) -> TradingDay {
+        TradingDay::from_unix_ms(self.inner.day_midnight_ms.load(Ordering::SeqCst))
     }
 }
 
@@ -140,6 +282,65 @@ mod tests {
             kst_time_of_day(Duration::from_millis(14 * 3_600_000 + 59 * 60_000 + 59_999)),
             TimeOfDay::hms(23, 59, 59)
         );
+    }
+
+    #[test]
+    fn trading_days_follow_the_kst_calendar() {
+        assert_eq!(TradingDay::from_unix_ms(0).to_string(), "1970-01-01");
+        // 2024-01-02 14:59:59.999 UTC is 23:59:59 KST on the 2nd; a ms later it is the 3rd.
+        assert_eq!(
+            TradingDay::from_unix_ms(1_704_207_599_999).to_string(),
+            "2024-01-02"
+        );
+        assert_eq!(
+            TradingDay::from_unix_ms(1_704_207_600_000).to_string(),
+            "2024-01-03"
+        );
+        assert_eq!(
+            TradingDay::from_unix_ms(1_709_164_800_000).to_string(),
+            "2024-02-29"
+        );
+        // Every day of 1970..2100 survives a round trip through its midnight and its text.
+        let mut day = TradingDay::from_unix_ms(0);
+        for _ in 0..47_482 {
+            let midnight = day.midnight_unix_ms();
+            assert_eq!(TradingDay::from_unix_ms(midnight), day);
+            assert_eq!(day.to_string().parse::<TradingDay>(), Ok(day));
+            let next = TradingDay::from_unix_ms(midnight + DAY_SECS as i64 * 1000);
+            assert!(next > day, "{next} after {day}");
+            day = next;
+        }
+        assert_eq!(day.to_string(), "2100-01-01");
+    }
+
+    #[test]
+    fn trading_day_text_is_strict() {
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-1-05",
+            "20260105",
+            "2026-01-0x",
+            "",
+        ] {
+            assert!(bad.parse::<TradingDay>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            "2028-02-29".parse::<TradingDay>(),
+            Ok(TradingDay::new(2028, 2, 29).unwrap())
+        );
+    }
+
+    #[test]
+    fn manual_clock_has_a_day_that_moves_only_when_set() {
+        let c = ManualClock::new(TimeOfDay::hms(23, 59, 59));
+        assert_eq!(c.today(), MANUAL_CLOCK_DAY);
+        c.advance_secs(5);
+        assert_eq!(c.today(), MANUAL_CLOCK_DAY);
+        let next = TradingDay::new(2026, 1, 6).unwrap();
+        c.set_day(next);
+        assert_eq!(c.today(), next);
+        assert_eq!(c.unix_ms(), next.midnight_unix_ms() + 4_000);
     }
 
     #[test]
