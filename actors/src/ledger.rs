@@ -170,6 +170,25 @@ impl Ledger {
         self.held_qty(ticker).0 == 0
     }
 
+    /// Takes on a position the engine did not build (held before the day's journal began, or
+    /// found at the broker by reconciliation): `qty` at `avg_price`, replacing what the ledger
+    /// had for `ticker`. Cash does not move: the broker's cash already paid for it.
+    pub fn adopt(&mut self, ticker: Ticker, qty: Qty, avg_price: Price) -> Result<(), LedgerError> {
+        let cost = notional(avg_price, qty).ok_or(LedgerError::Overflow {
+            ticker,
+            what: "adopted cost",
+        })?;
+        let pos = self.positions.entry(ticker).or_default();
+        pos.qty = qty;
+        pos.cost = cost;
+        Ok(())
+    }
+
+    /// Sets cash to the broker's figure (reconciliation: the broker is the truth).
+    pub fn correct_cash(&mut self, cash: i64) {
+        self.cash = cash;
+    }
+
     /// Books one execution. `fee_won` is everything the broker charged for it (commission,
     /// and on a sell the transaction tax); it leaves cash but not the cost basis, so
     /// realized P&L is before fees and `fees()` is the other half.

@@ -402,6 +402,27 @@ impl TimeOfDay {
     }
 }
 
+/// Journaled as `"HH:MM:SS"`, the way a person reads it.
+impl Serialize for TimeOfDay {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeOfDay {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let b = s.as_bytes();
+        if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+            return Err(serde::de::Error::custom(format!(
+                "time {s:?} is not HH:MM:SS"
+            )));
+        }
+        let hhmmss: String = s.chars().filter(|c| *c != ':').collect();
+        TimeOfDay::parse_hhmmss(&hhmmss).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for TimeOfDay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

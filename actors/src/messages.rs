@@ -54,8 +54,9 @@ impl fmt::Display for ClientOrderId {
     }
 }
 
-/// How an order is priced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How an order is priced. Journaled as `"market"` or `{"limit": price}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OrderType {
     Market,
     Limit(Price),
