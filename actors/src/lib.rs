@@ -13,6 +13,7 @@ pub mod order;
 pub mod order_manager;
 pub mod portfolio;
 pub mod processor;
+pub mod reconcile;
 pub mod risk;
 pub mod stock_feed;
 pub mod strategy;
