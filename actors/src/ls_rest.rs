@@ -118,6 +118,20 @@ impl LsRest {
     /// Calls TR `T`. A business refusal (e.g. an order reject) is an `Ok` reply whose
     /// `rsp_cd` says so; gateway errors (rate limit, token) are `Err`.
     pub async fn call<T: Tr>(&self, input: &T::In) -> Result<Reply<T::Out>, LsError> {
+        self.call_page::<T>(input, None)
+            .await
+            .map(|(reply, _)| reply)
+    }
+
+    /// Calls TR `T` for one page: the first when `cont_key` is `None`, else the page after
+    /// the reply that gave the key. Returns the reply and, when the broker says more data
+    /// follows (`tr_cont: Y`), the key for the next page. For t-TRs the caller also copies
+    /// the out-block's `cts_*` field into the next in-block.
+    pub async fn call_page<T: Tr>(
+        &self,
+        input: &T::In,
+        cont_key: Option<&str>,
+    ) -> Result<(Reply<T::Out>, Option<String>), LsError> {
         let url = format!("{}{}", self.base, T::PATH);
         let resp = self
             .http
@@ -125,15 +139,30 @@ impl LsRest {
             .header("content-type", "application/json; charset=utf-8")
             .header("authorization", &self.bearer)
             .header("tr_cd", T::TR_CD)
-            .header("tr_cont", "N")
-            .header("tr_cont_key", "")
+            .header("tr_cont", if cont_key.is_some() { "Y" } else { "N" })
+            .header("tr_cont_key", cont_key.unwrap_or(""))
             .body(encode_request::<T>(input))
             .send()
             .await
             .map_err(|e| transport(&url, e))?;
         let status = resp.status().as_u16();
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let next = match (header("tr_cont").as_deref(), header("tr_cont_key")) {
+            (Some("Y"), Some(key)) => Some(key),
+            _ => None,
+        };
         let body = resp.text().await.map_err(|e| transport(&url, e))?;
-        match decode_reply::<T>(&body) {
+        let reply = Self::read_reply::<T>(status, &body)?;
+        Ok((reply, next))
+    }
+
+    fn read_reply<T: Tr>(status: u16, body: &str) -> Result<Reply<T::Out>, LsError> {
+        match decode_reply::<T>(body) {
             Ok(reply) if is_gateway_code(&reply.rsp_cd) || status >= 500 => Err(LsError::Gateway {
                 tr_cd: T::TR_CD,
                 status,
@@ -143,7 +172,7 @@ impl LsRest {
             Ok(reply) => Ok(reply),
             Err(e) => {
                 // A gateway error carries no out-blocks; read just its code.
-                let head: Result<serde_json::Value, _> = serde_json::from_str(&body);
+                let head: Result<serde_json::Value, _> = serde_json::from_str(body);
                 match head {
                     Ok(v) if v.get("rsp_cd").is_some() => Err(LsError::Gateway {
                         tr_cd: T::TR_CD,

@@ -47,6 +47,9 @@ fn error(status: u16, tr_cd: &str, code: &str, msg: &str) -> HttpReply {
     )
 }
 
+/// Orders per t0425 page; more continue with `cts_ordno` and `tr_cont: Y`, as at LS.
+pub const T0425_PAGE: usize = 20;
+
 fn ok<T: Tr>(code: &str, msg: &str, out: &T::Out) -> HttpReply {
     HttpReply::tr(200, T::TR_CD, encode_reply::<T>(code, msg, out))
 }
@@ -468,14 +471,37 @@ fn orders_of_day(state: &mut SimState, body: &str) -> Result<HttpReply, HttpRepl
         });
     }
     // sortgb 1: newest first (LS's default); 2: oldest first.
-    if req.sortgb.trim() != "2" {
+    let newest_first = req.sortgb.trim() != "2";
+    if newest_first {
         rows.reverse();
     }
+    // A continuation starts after the previous page's last order number.
+    if let Ok(after) = req.cts_ordno.trim().parse::<i64>() {
+        rows.retain(|r| {
+            if newest_first {
+                r.ordno < after
+            } else {
+                r.ordno > after
+            }
+        });
+    }
+    let more = rows.len() > T0425_PAGE;
+    rows.truncate(T0425_PAGE);
+    let next = match rows.last() {
+        Some(last) if more => last.ordno.to_string(),
+        _ => String::new(),
+    };
+    summary.cts_ordno = next.clone();
     let out = T0425Out {
         out_block: Some(summary),
         out_block1: rows,
     };
-    Ok(ok::<T0425>("00000", "조회가 완료되었습니다.", &out))
+    let mut reply = ok::<T0425>("00000", "조회가 완료되었습니다.", &out);
+    if let Some(tr) = reply.tr.as_mut().filter(|_| more) {
+        tr.tr_cont = "Y".into();
+        tr.tr_cont_key = next;
+    }
+    Ok(reply)
 }
 
 fn period_return(state: &mut SimState, body: &str) -> Result<HttpReply, HttpReply> {
