@@ -27,6 +27,9 @@ pub struct Processor {
     orders: Option<Recipient<OrderIntent>>,
     /// Told when an order that filled nothing leaves its ticker flat (see `OrderDone`).
     flat_to: Option<Recipient<TickerFlat>>,
+    /// Gets the ticks of held tickers, to value positions (the Portfolio, for the day's
+    /// loss limit). Only held ones: the rest would double the tick traffic for nothing.
+    marks: Option<Recipient<Tick>>,
     clock: Arc<dyn Clock>,
     stats: ProcessorStats,
     signals: Vec<Signal>,
@@ -50,6 +53,7 @@ impl Processor {
             strategies: HashMap::new(),
             orders,
             flat_to: None,
+            marks: None,
             clock,
             stats: ProcessorStats::default(),
             signals: Vec::new(),
@@ -65,6 +69,12 @@ impl Processor {
     /// Sends CPU-heavy work to this pool instead of running it on the loop.
     pub fn with_compute(mut self, pool: Addr<Compute>) -> Processor {
         self.compute = Some(pool);
+        self
+    }
+
+    /// Sends the ticks of held tickers to `to` (the Portfolio), to mark positions.
+    pub fn with_marks(mut self, to: Recipient<Tick>) -> Processor {
+        self.marks = Some(to);
         self
     }
 
@@ -105,7 +115,12 @@ impl Handler<Tick> for Processor {
         *entry = (entry.0 + 1, tick.seq);
 
         let mut signals = std::mem::take(&mut self.signals);
-        self.strategy(tick.ticker).on_tick(&tick, &mut signals);
+        let strategy = self.strategy(tick.ticker);
+        strategy.on_tick(&tick, &mut signals);
+        let held = strategy.position().0 > 0;
+        if let Some(marks) = self.marks.as_ref().filter(|_| held) {
+            marks.do_send(tick);
+        }
         for signal in signals.drain(..) {
             let intent = signal.into_intent(&tick);
             self.stats.intents += 1;

@@ -23,7 +23,8 @@ use crate::processor::Processor;
 use crate::stock_feed::StockFeed;
 use crate::wire::market_data::{T8436InBlock, T8436};
 use crate::wire::realtime::JobFlag;
-use crate::wire::search::{T1860InBlock, T1866InBlock, T1860, T1866};
+use crate::wire::rest::Tr;
+use crate::wire::search::{T1859InBlock, T1860InBlock, T1866InBlock, T1859, T1860, T1866};
 
 const LOG: &str = "condor::supervisor";
 
@@ -73,6 +74,10 @@ pub struct Supervisor {
     feeds: HashMap<Ticker, Addr<StockFeed>>,
     /// Tickers the screener currently lists.
     in_condition: HashSet<Ticker>,
+    /// Tickers held or with a working order at start (from the journal and the broker):
+    /// watched as soon as the stock master is in, whatever the condition says, so their
+    /// exits still happen.
+    restore: Vec<Ticker>,
     stats: SupervisorStats,
 }
 
@@ -93,8 +98,72 @@ impl Supervisor {
             master: HashMap::new(),
             feeds: HashMap::new(),
             in_condition: HashSet::new(),
+            restore: Vec::new(),
             stats: SupervisorStats::default(),
         }
+    }
+
+    /// Watches `tickers` from the start (positions and working orders found at start):
+    /// each gets its feed even if the condition no longer lists it, over the cap if need
+    /// be, and keeps it until it is flat and out of the condition.
+    pub fn with_restored(mut self, tickers: impl IntoIterator<Item = Ticker>) -> Supervisor {
+        self.restore = tickers.into_iter().collect();
+        self
+    }
+
+    fn restore_feeds(&mut self) {
+        for ticker in std::mem::take(&mut self.restore) {
+            if self.feeds.contains_key(&ticker) {
+                continue;
+            }
+            match self.master.get(&ticker).cloned() {
+                Some((market, name)) => {
+                    log::info!(target: LOG, "{ticker} {name} held or working at start: watching until flat");
+                    self.stats.kept_while_holding += 1;
+                    self.spawn_feed(ticker, market);
+                }
+                None => log::error!(
+                    target: LOG,
+                    "{ticker} is held or working at start but not in the stock master: it cannot be watched, so its exits will not run"
+                ),
+            }
+        }
+    }
+
+    /// The condition's members right now (t1859): the realtime alerts (AFR) report only
+    /// changes, so a start (or a restart) learns who is already in from this. A failure is
+    /// logged, not fatal: the alerts still bring every later change.
+    fn load_members(&mut self, query_index: String, ctx: &mut Context<Self>) {
+        let rest = self.rest.clone();
+        ctx.spawn(
+            async move {
+                rest.call::<T1859>(&T1859InBlock {
+                    query_index: query_index.clone(),
+                })
+                .await
+            }
+            .into_actor(self)
+            .map(|reply, act, _| match reply {
+                Ok(r) if T1859::succeeded(&r) => {
+                    let mut entered = 0;
+                    for row in &r.blocks.out_block1 {
+                        match row.ticker() {
+                            Ok(t) => {
+                                entered += 1;
+                                act.on_enter(t);
+                            }
+                            Err(e) => {
+                                act.stats.invalid_codes += 1;
+                                log::warn!(target: LOG, "t1859 listed an invalid code: {e}");
+                            }
+                        }
+                    }
+                    log::info!(target: LOG, "{entered} stocks in the condition at start (t1859)");
+                }
+                Ok(r) => log::warn!(target: LOG, "t1859 refused [{}] {}; only later changes will be watched", r.rsp_cd, r.rsp_msg.trim()),
+                Err(e) => log::warn!(target: LOG, "cannot list the condition's members (t1859): {e}; only later changes will be watched"),
+            }),
+        );
     }
 
     /// Stock master (t8436) and the condition's registration (t1866, t1860).
@@ -250,10 +319,12 @@ impl Actor for Supervisor {
                         master.len()
                     );
                     act.master = master;
+                    act.restore_feeds();
                     act.session.do_send(WatchCondition {
                         alert_num,
                         to: ctx.address().recipient(),
                     });
+                    act.load_members(query_index, ctx);
                 }
                 Err(e) => {
                     log::error!(target: LOG, "cannot start condition search: {e}");
