@@ -17,4 +17,5 @@ pub mod risk;
 pub mod stock_feed;
 pub mod strategy;
 pub mod supervisor;
+pub mod throttle;
 pub mod wire;
