@@ -263,6 +263,7 @@ impl RunArgs {
         let r = RiskLimits {
             max_order_qty: Qty(self.max_order_qty),
             max_order_notional: self.max_order_notional,
+            ..RiskLimits::default()
         };
         r.validate()
             .map_err(|e| anyhow::anyhow!("risk settings: {e}"))?;

@@ -424,6 +424,8 @@ async fn a_broker_rejection_ends_rejected_with_its_code_and_changes_nothing() {
     let risk = RiskLimits {
         max_order_qty: Qty(10_000_000),
         max_order_notional: i64::MAX / 4,
+        max_position_notional: i64::MAX / 4,
+        ..RiskLimits::default()
     };
     let r = rig(&sim, risk).await;
     let before = r.snapshot().await;
@@ -466,10 +468,16 @@ async fn a_broker_rejection_ends_rejected_with_its_code_and_changes_nothing() {
 async fn many_concurrent_fills_for_one_ticker_lose_no_update() {
     const ORDERS: u64 = 30;
     let sim = sim(50.0);
-    let r = rig(&sim, RiskLimits::default()).await;
+    // 465 shares of one ticker: above the default position cap, on purpose.
+    let risk = RiskLimits {
+        max_position_notional: 100_000_000,
+        ..RiskLimits::default()
+    };
+    let r = rig(&sim, risk).await;
     let mut want_qty = 0;
     for i in 0..ORDERS {
-        let qty = i % 5 + 1;
+        // Each quantity different: the gate refuses a twin of a working order.
+        let qty = i + 1;
         want_qty += qty;
         r.orders.do_send(intent(Side::Buy, qty, OrderType::Market));
     }
@@ -589,7 +597,12 @@ async fn a_risk_refusal_never_reaches_the_broker_and_is_counted() {
 #[actix_rt::test]
 async fn cancel_all_working_cancels_what_the_broker_holds() {
     let sim = sim(20.0);
-    let r = rig(&sim, RiskLimits::default()).await;
+    // The lower limit is about 30% below the last trade: beyond the default price collar.
+    let risk = RiskLimits {
+        price_collar_bp: 5_000,
+        ..RiskLimits::default()
+    };
+    let r = rig(&sim, risk).await;
     // A buy at the day's lower limit: it rests, the market is far above it.
     let lower = r
         .rest

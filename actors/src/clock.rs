@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use crate::market::TimeOfDay;
 
 /// KST is UTC+9 all year (no daylight saving).
@@ -131,6 +133,21 @@ impl FromStr for TradingDay {
         };
         let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
         TradingDay::new(y, m as u8, d as u8).ok_or_else(bad)
+    }
+}
+
+// As `"YYYY-MM-DD"`, the same text as `Display`: a journaled day reads as a date in
+// `sqlite3`, and a bad date is refused on the way in, not found later.
+impl Serialize for TradingDay {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TradingDay {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -329,6 +346,17 @@ mod tests {
             "2028-02-29".parse::<TradingDay>(),
             Ok(TradingDay::new(2028, 2, 29).unwrap())
         );
+    }
+
+    #[test]
+    fn trading_day_serializes_as_its_date_text() {
+        let day = TradingDay::new(2026, 1, 5).unwrap();
+        let json = serde_json::to_string(&day).unwrap();
+        assert_eq!(json, r#""2026-01-05""#);
+        assert_eq!(serde_json::from_str::<TradingDay>(&json).unwrap(), day);
+        let e = serde_json::from_str::<TradingDay>(r#""2026-02-30""#).unwrap_err();
+        assert!(e.to_string().contains("not a date"), "{e}");
+        assert!(serde_json::from_str::<TradingDay>("20260105").is_err());
     }
 
     #[test]

@@ -211,14 +211,15 @@ impl OrderManager {
     fn place(&mut self, intent: OrderIntent, received: Instant, ctx: &mut Context<Self>) {
         let ticker = intent.ticker;
         let reference = self.refs.get(&ticker).copied().unwrap_or_default();
-        if let Err(refusal) = risk::check(
-            &intent,
-            reference.last,
-            reference.limits.as_ref(),
-            &self.ledger,
-            &self.book,
-            &self.risk,
-        ) {
+        let view = risk::GateView {
+            last_price: reference.last,
+            band: reference.limits.as_ref(),
+            ledger: &self.ledger,
+            book: &self.book,
+            orders_today: u32::try_from(self.book.summary().orders).unwrap_or(u32::MAX),
+            kill_switch_on: false,
+        };
+        if let Err(refusal) = risk::check(&intent, &view, &self.risk) {
             self.refused_by_risk += 1;
             log::warn!(
                 target: LOG,
