@@ -4,6 +4,7 @@
 pub mod broker_session;
 pub mod clock;
 pub mod compute;
+pub mod journal;
 pub mod ledger;
 pub mod ls_rest;
 pub mod market;
