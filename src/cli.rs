@@ -35,6 +35,10 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Run the embedded LS-compatible exchange standalone (REST + websocket on loopback).
     Sim(Box<SimArgs>),
+    /// Print what happened on a trading day, from its journal (text, or --json).
+    Journal(crate::journal_cli::JournalArgs),
+    /// Show, trip or reset today's kill switch (condor must be stopped to change it).
+    KillSwitch(crate::journal_cli::KillSwitchArgs),
 }
 
 fn parse_on_shutdown(s: &str) -> Result<OnShutdown, String> {
@@ -44,6 +48,16 @@ fn parse_on_shutdown(s: &str) -> Result<OnShutdown, String> {
         other => Err(format!("{other:?} is neither cancel nor leave")),
     }
 }
+
+fn parse_rate_excess(s: &str) -> Result<RateExcess, String> {
+    match s {
+        "queue" => Ok(RateExcess::Queue),
+        "refuse" => Ok(RateExcess::Refuse),
+        other => Err(format!("{other:?} is neither queue nor refuse")),
+    }
+}
+
+pub use condor_actors::order_manager::RateExcess;
 
 /// What happens to working orders when condor stops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,6 +192,79 @@ pub struct RunArgs {
         help_heading = "Risk"
     )]
     pub max_order_notional: i64,
+    /// Most won one ticker may hold: (held + working buys + this buy) × the buy's price.
+    #[arg(
+        long,
+        env = "CONDOR_MAX_POSITION_NOTIONAL",
+        default_value_t = 20_000_000,
+        help_heading = "Risk"
+    )]
+    pub max_position_notional: i64,
+    /// Most tickers held or being bought at once; a buy of a new ticker at the cap is refused.
+    #[arg(
+        long,
+        env = "CONDOR_MAX_OPEN_POSITIONS",
+        default_value_t = 10,
+        help_heading = "Risk"
+    )]
+    pub max_open_positions: u32,
+    /// Farthest a limit price may be from the last trade, in basis points (1000 = 10%).
+    #[arg(
+        long,
+        env = "CONDOR_PRICE_COLLAR_BP",
+        default_value_t = 1_000,
+        help_heading = "Risk"
+    )]
+    pub price_collar_bp: u32,
+    /// Orders sent today (restarts included) at which new buys stop; sells still pass.
+    #[arg(
+        long,
+        env = "CONDOR_MAX_ORDERS_PER_DAY",
+        default_value_t = 500,
+        help_heading = "Risk"
+    )]
+    pub max_orders_per_day: u32,
+    /// The day's loss in won (realized + unrealized) that trips the kill switch: working
+    /// orders cancelled, no new entries until the next day or `condor kill-switch reset`.
+    #[arg(
+        long,
+        env = "CONDOR_DAILY_LOSS_LIMIT",
+        default_value_t = 1_000_000,
+        help_heading = "Risk"
+    )]
+    pub daily_loss_limit: i64,
+    /// When the kill switch trips, also sell every position at market.
+    #[arg(
+        long,
+        env = "CONDOR_KILL_SWITCH_FLATTEN",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        help_heading = "Risk"
+    )]
+    pub kill_switch_flatten: bool,
+    /// Orders per second sent to the broker (CSPAT00601's limit at LS is 10); an intent
+    /// over it waits (queue) or is refused (refuse), never sent to be rejected.
+    #[arg(
+        long,
+        env = "CONDOR_ORDERS_PER_SEC",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..=1000),
+        help_heading = "Risk"
+    )]
+    pub orders_per_sec: u32,
+    /// What an intent over the order rate does: queue or refuse.
+    #[arg(long, env = "CONDOR_ORDER_RATE_EXCESS", default_value = "queue", value_parser = parse_rate_excess, help_heading = "Risk")]
+    pub order_rate_excess: RateExcess,
+
+    /// Where condor keeps its state: the journal (one file per trading day under
+    /// `journal/`). Created if missing.
+    #[arg(
+        long,
+        env = "CONDOR_DATA_DIR",
+        default_value = "condor-data",
+        help_heading = "Trading"
+    )]
+    pub data_dir: PathBuf,
 
     #[command(
         flatten,
@@ -259,14 +346,53 @@ impl RunArgs {
         Ok(p)
     }
 
+    /// The settings journaled at start: what was in force, never a secret.
+    pub fn journaled_settings(&self, rest_url: &str) -> std::collections::BTreeMap<String, String> {
+        let r = self.risk().unwrap_or_default();
+        [
+            ("broker_rest_url", rest_url.to_owned()),
+            ("condition", self.condition.clone()),
+            ("strategy", self.strategy.clone()),
+            ("max_feeds", self.max_feeds.to_string()),
+            ("max_order_qty", r.max_order_qty.to_string()),
+            ("max_order_notional", r.max_order_notional.to_string()),
+            ("max_position_notional", r.max_position_notional.to_string()),
+            ("max_open_positions", r.max_open_positions.to_string()),
+            ("price_collar_bp", r.price_collar_bp.to_string()),
+            ("max_orders_per_day", r.max_orders_per_day.to_string()),
+            ("daily_loss_limit", r.daily_loss_limit.to_string()),
+            ("kill_switch_flatten", self.kill_switch_flatten.to_string()),
+            ("orders_per_sec", self.orders_per_sec.to_string()),
+            (
+                "order_rate_excess",
+                format!("{:?}", self.order_rate_excess).to_lowercase(),
+            ),
+            (
+                "on_shutdown",
+                format!("{:?}", self.on_shutdown).to_lowercase(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
     pub fn risk(&self) -> anyhow::Result<RiskLimits> {
         let r = RiskLimits {
             max_order_qty: Qty(self.max_order_qty),
             max_order_notional: self.max_order_notional,
-            ..RiskLimits::default()
+            max_position_notional: self.max_position_notional,
+            max_open_positions: self.max_open_positions,
+            price_collar_bp: self.price_collar_bp,
+            max_orders_per_day: self.max_orders_per_day,
+            daily_loss_limit: self.daily_loss_limit,
         };
-        r.validate()
-            .map_err(|e| anyhow::anyhow!("risk settings: {e}"))?;
+        // Each message starts with the field's name; the variable is that name in capitals.
+        r.validate().map_err(|e| {
+            let text = e.to_string();
+            let field = text.split_whitespace().next().unwrap_or_default();
+            anyhow::anyhow!("CONDOR_{}: {text}", field.to_uppercase())
+        })?;
         Ok(r)
     }
 }

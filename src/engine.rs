@@ -1,24 +1,39 @@
-//! Starting the actor engine: one BrokerSession, the Processor with its Compute pool,
-//! the OrderManager, the Portfolio and the Supervisor, wired to each other. `condor run`
-//! and the engine tests start it the same way.
+//! Starting the actor engine: the day's journal opened and replayed, the state reconciled
+//! with the broker, then one BrokerSession, the Processor with its Compute pool, the
+//! OrderManager, the Portfolio and the Supervisor, wired to each other and carrying on
+//! from that state. `condor run` and the engine tests start it the same way.
 //!
-//! Owns the wiring only. Must never start an actor twice or leave one unwired.
+//! Owns the start-up order only: journal → rebuild (no broker call) → reconcile (the
+//! broker is the truth; every difference journaled, logged at warn and counted) → actors.
+//! Must never start an actor twice or leave one unwired, and never start trading on a
+//! journal it could not read (a damaged one stops start with the file and record named).
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix::prelude::*;
 use anyhow::Context as _;
+use condor_actors::broker_account;
 use condor_actors::broker_session::{BrokerSession, SessionConfig};
 use condor_actors::clock::{Clock, SystemClock};
 use condor_actors::compute;
+use condor_actors::journal::event::JournalEvent;
+use condor_actors::journal::recovery::{rebuild, Recovered};
+use condor_actors::journal::Journal;
+use condor_actors::ledger::Ledger;
 use condor_actors::ls_rest::LsRest;
-use condor_actors::messages::NotifyFlat;
-use condor_actors::order_manager::OrderManager;
+use condor_actors::market::Side;
+use condor_actors::messages::{Fill, NotifyFlat};
+use condor_actors::order_manager::{OrderManager, RateExcess, RecoveredOrders};
 use condor_actors::portfolio::Portfolio;
 use condor_actors::processor::Processor;
+use condor_actors::reconcile::{reconcile_account, reconcile_orders, Outcome};
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::StrategyFactory;
 use condor_actors::supervisor::Supervisor;
+
+const LOG: &str = "condor::engine";
 
 pub struct EngineSettings {
     pub condition: String,
@@ -26,6 +41,26 @@ pub struct EngineSettings {
     pub risk: RiskLimits,
     pub strategy: Box<dyn StrategyFactory>,
     pub compute_threads: usize,
+    /// The journals live in `data_dir/journal/`.
+    pub data_dir: PathBuf,
+    pub orders_per_sec: u32,
+    pub rate_excess: RateExcess,
+    pub kill_switch_flatten: bool,
+    /// The settings in force, journaled at start (never secrets).
+    pub journaled_settings: BTreeMap<String, String>,
+}
+
+/// What start-up found, for the log and the summary.
+#[derive(Clone, Debug, Default)]
+pub struct StartReport {
+    pub journal: PathBuf,
+    /// Records the journal held at start.
+    pub records: u64,
+    /// Earlier starts on today's journal (0 on a fresh day).
+    pub earlier_starts: u64,
+    /// Differences with the broker, by kind.
+    pub differences: BTreeMap<&'static str, u64>,
+    pub kill_switch_on: bool,
 }
 
 /// The running actors.
@@ -36,28 +71,173 @@ pub struct Engine {
     pub portfolio: Addr<Portfolio>,
     pub supervisor: Addr<Supervisor>,
     pub opening_cash: i64,
+    pub journal: Journal,
+    pub report: StartReport,
+}
+
+/// Journals `event` (blocking on the fsync off the event loop) and applies it to `state`.
+async fn journal_and_apply(
+    journal: &Journal,
+    state: &mut Recovered,
+    event: JournalEvent,
+) -> anyhow::Result<()> {
+    let j = journal.clone();
+    let e = event.clone();
+    let seq = actix_rt::task::spawn_blocking(move || j.record_wait(e))
+        .await
+        .context("the journal's writer task failed")??;
+    state.apply(seq, &event, std::time::Instant::now());
+    Ok(())
+}
+
+/// Journals and applies reconciliation's events; logs and counts its differences.
+async fn settle(
+    journal: &Journal,
+    state: &mut Recovered,
+    outcome: Outcome,
+    report: &mut StartReport,
+) -> anyhow::Result<()> {
+    for d in &outcome.differences {
+        *report.differences.entry(d.kind()).or_default() += 1;
+        if d.kind() == "not_ours" {
+            log::info!(target: LOG, "reconciliation: {d}");
+        } else {
+            log::warn!(target: LOG, "reconciliation: {d}");
+        }
+    }
+    for event in outcome.events {
+        journal_and_apply(journal, state, event).await?;
+    }
+    Ok(())
 }
 
 /// Starts every actor against the broker behind `rest` and `ws_url`. Must run inside an
 /// actix system.
 pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyhow::Result<Engine> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let opening_cash = Portfolio::opening_cash(&rest)
+    let day = clock.today();
+    let dir = settings.data_dir.join("journal");
+    let (journal, replay) = Journal::open(&dir, day, clock.clone())
+        .with_context(|| format!("cannot open today's journal in {}", dir.display()))?;
+    let mut report = StartReport {
+        journal: journal.path().to_owned(),
+        records: replay.records.len() as u64,
+        ..StartReport::default()
+    };
+
+    // 1. The journal alone.
+    let mut state = rebuild(
+        day,
+        replay.records.iter().map(|r| (r.seq, &r.event)),
+        clock.now(),
+    );
+    report.earlier_starts = state.starts;
+    for a in &state.anomalies {
+        log::warn!(target: LOG, "journal {}: {a}", journal.path().display());
+    }
+    log::info!(
+        target: LOG,
+        "journal {}: {} records; {} orders sent today ({} working, {} in doubt), {} fills, {} earlier start(s)",
+        journal.path().display(),
+        report.records,
+        state.orders_sent,
+        state.book.working().count(),
+        state.in_doubt.len(),
+        state.fills.len(),
+        state.starts
+    );
+    journal_and_apply(
+        &journal,
+        &mut state,
+        JournalEvent::Started {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            settings: settings.journaled_settings.clone(),
+        },
+    )
+    .await?;
+
+    // 2. The broker: opening cash on a fresh day, then today's orders, holdings and cash.
+    if state.opening_cash.is_none() {
+        let cash = broker_account::cash(&rest)
+            .await
+            .context("cannot read the account's cash (CSPAQ12200)")?;
+        journal_and_apply(&journal, &mut state, JournalEvent::OpeningCash { cash }).await?;
+        if state.fills.is_empty() {
+            state.ledger = Ledger::new(cash);
+        }
+        state.opening_cash = Some(cash);
+    }
+    let broker_orders = broker_account::orders_of_day(&rest)
+        .await
+        .context("cannot read today's orders at the broker (t0425)")?;
+    let outcome = reconcile_orders(&state.book, &broker_orders, clock.time_of_day());
+    settle(&journal, &mut state, outcome, &mut report).await?;
+    let holdings = broker_account::holdings(&rest)
+        .await
+        .context("cannot read the account's holdings (t0424)")?;
+    let cash = broker_account::cash(&rest)
         .await
         .context("cannot read the account's cash (CSPAQ12200)")?;
+    let outcome = reconcile_account(&state.ledger, &holdings, cash);
+    settle(&journal, &mut state, outcome, &mut report).await?;
+    let differences: u64 = report.differences.values().sum();
+    if differences > 0 {
+        log::warn!(target: LOG, "reconciled with the broker: {differences} difference(s) {:?}", report.differences);
+    } else {
+        log::info!(target: LOG, "reconciled with the broker: no differences");
+    }
+    report.kill_switch_on = state.kill_switch.is_some();
+
+    // 3. The actors, carrying on from that state.
+    let opening_cash = state.opening_cash.unwrap_or(cash);
+    let held: Vec<(
+        condor_actors::market::Ticker,
+        condor_actors::ledger::Position,
+    )> = state
+        .ledger
+        .positions()
+        .filter(|(_, p)| !p.is_flat())
+        .map(|(t, p)| (t, *p))
+        .collect();
+    let mut watch: BTreeSet<_> = held.iter().map(|(t, _)| *t).collect();
+    watch.extend(state.book.working().map(|o| o.ticker()));
+
     let session = BrokerSession::new(SessionConfig::new(ws_url, rest.token())).start();
-    let portfolio = Portfolio::new(opening_cash).start();
-    // The Processor and the OrderManager each need the other's address.
     let om_ctx = Context::<OrderManager>::new();
+    let portfolio = Portfolio::from_ledger(state.ledger.clone())
+        .with_loss_limit(settings.risk.daily_loss_limit, om_ctx.address().recipient())
+        .start();
+    // The Processor and the OrderManager each need the other's address.
     let processor = Processor::new(
         settings.strategy,
         Some(om_ctx.address().recipient()),
         clock.clone(),
     )
     .with_compute(compute::start_pool(settings.compute_threads))
+    .with_marks(portfolio.clone().recipient())
     .start();
+    // The strategies learn what is held before any tick: one fill at the average price.
+    for (ticker, p) in &held {
+        processor.do_send(Fill {
+            ticker: *ticker,
+            side: Side::Buy,
+            price: p.avg_price().unwrap_or_default(),
+            qty: p.qty,
+            order_no: 0,
+            time: clock.time_of_day(),
+        });
+    }
     let orders = om_ctx.run(
         OrderManager::new(rest.clone(), settings.risk, clock)
+            .with_recovered(RecoveredOrders {
+                book: state.book,
+                ledger: state.ledger,
+                orders_today: state.orders_sent,
+                kill_switch: state.kill_switch,
+            })
+            .with_journal(journal.clone())
+            .with_order_rate(settings.orders_per_sec, settings.rate_excess)
+            .with_kill_switch_flatten(settings.kill_switch_flatten)
             .with_account_feed(session.clone().recipient())
             .with_portfolio(portfolio.clone().recipient())
             .with_strategy(processor.clone().recipient(), processor.clone().recipient()),
@@ -69,6 +249,8 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         settings.condition,
         settings.max_feeds,
     )
+    .with_restored(watch)
+    .with_journal(journal.clone())
     .start();
     portfolio.do_send(NotifyFlat {
         to: supervisor.clone().recipient(),
@@ -83,5 +265,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         portfolio,
         supervisor,
         opening_cash,
+        journal,
+        report,
     })
 }

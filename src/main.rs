@@ -27,6 +27,8 @@ fn main() -> std::process::ExitCode {
     let result = match command {
         Command::Run(args) => condor::run::run(&args),
         Command::Sim(args) => run_sim(&args),
+        Command::Journal(args) => condor::journal_cli::print_journal(&args),
+        Command::KillSwitch(args) => condor::journal_cli::kill_switch(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

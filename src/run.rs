@@ -65,8 +65,18 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
     };
 
-    let condition = args.condition.clone();
-    let max_feeds = args.max_feeds;
+    let settings = EngineSettings {
+        condition: args.condition.clone(),
+        max_feeds: args.max_feeds,
+        risk,
+        strategy: factory,
+        compute_threads: 1,
+        data_dir: args.data_dir.clone(),
+        orders_per_sec: args.orders_per_sec,
+        rate_excess: args.order_rate_excess,
+        kill_switch_flatten: args.kill_switch_flatten,
+        journaled_settings: args.journaled_settings(&rest_url),
+    };
     let started = Instant::now();
     let system = System::new();
     let result = system.block_on(async move {
@@ -80,19 +90,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             portfolio,
             supervisor,
             opening_cash,
-        } = engine::start(
-            rest,
-            &ws_url,
-            EngineSettings {
-                condition,
-                max_feeds,
-                risk,
-                strategy: factory,
-                compute_threads: 1,
-            },
-        )
-        .await?;
-        log::info!(target: LOG, "trading; opening cash {opening_cash} won");
+            journal,
+            report,
+        } = engine::start(rest, &ws_url, settings).await?;
+        log::info!(
+            target: LOG,
+            "trading; opening cash {opening_cash} won; journal {}{}",
+            report.journal.display(),
+            if report.kill_switch_on { "; KILL SWITCH ON: no new entries today" } else { "" }
+        );
 
         wait_for_stop_signal().await?;
         log::info!(target: LOG, "stopping: feeds first, then the processor's queue, then the socket");
@@ -113,6 +119,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         let book = portfolio.send(GetPortfolio).await.ok().and_then(Result::ok);
         let session_stats = session.send(GetSessionStats).await.unwrap_or_default();
         let _ = session.send(Shutdown).await;
+        // Everything journaled so far reaches the disk before the process ends.
+        let synced = actix_rt::task::spawn_blocking(move || journal.sync()).await;
+        match synced {
+            Ok(Ok(seq)) => log::info!(target: LOG, "journal synced ({seq} records)"),
+            Ok(Err(e)) => log::error!(target: LOG, "{e}"),
+            Err(e) => log::error!(target: LOG, "journal sync task failed: {e}"),
+        }
 
         println!("condor summary");
         println!("  ran for            {:.1} s", started.elapsed().as_secs_f64());
@@ -135,6 +148,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             order_stats.working
         );
         println!("  fills              {}", order_stats.fills);
+        println!(
+            "  journal            {} ({} records at start, {} start(s) before this one today); {} difference(s) with the broker at start, {} while running; kill switch {}",
+            report.journal.display(),
+            report.records,
+            report.earlier_starts,
+            report.differences.values().sum::<u64>(),
+            order_stats.reconcile_differences,
+            if order_stats.kill_switch_on { "ON" } else { "off" }
+        );
         println!(
             "  latency            intent->ack p50 {} us p99 {} us ({} orders); ack->fill p50 {} us p99 {} us",
             order_stats.intent_to_ack.p50,

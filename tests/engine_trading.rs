@@ -12,6 +12,7 @@ use condor::sim::{SimConfig, SimHandle};
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::Ticker;
 use condor_actors::messages::{Flush, GetPortfolio};
+use condor_actors::order_manager::RateExcess;
 use condor_actors::processor::Offload;
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{MomentumFactory, MomentumParams};
@@ -27,7 +28,7 @@ fn sim_with(scenario: &str) -> SimHandle {
     SimHandle::start(cfg).expect("simulator starts")
 }
 
-async fn start(sim: &SimHandle, params: MomentumParams) -> Engine {
+async fn start(sim: &SimHandle, params: MomentumParams, data: &tempfile::TempDir) -> Engine {
     let rest = LsRest::connect(
         sim.rest_url(),
         sim.appkey().expose(),
@@ -44,6 +45,11 @@ async fn start(sim: &SimHandle, params: MomentumParams) -> Engine {
             risk: RiskLimits::default(),
             strategy: Box::new(MomentumFactory { params }),
             compute_threads: 2,
+            data_dir: data.path().to_owned(),
+            orders_per_sec: 10,
+            rate_excess: RateExcess::Queue,
+            kill_switch_flatten: false,
+            journaled_settings: Default::default(),
         },
     )
     .await
@@ -78,7 +84,8 @@ async fn an_exit_while_holding_keeps_the_feed_until_the_position_is_closed() {
         max_hold_secs: 3,
         ..MomentumParams::default()
     };
-    let e = start(&sim, params).await;
+    let data = tempfile::tempdir().expect("a data directory");
+    let e = start(&sim, params, &data).await;
     let t = Ticker::parse("005930").unwrap();
     // The exit arrives while the position is held: the feed stays.
     eventually("the exit is seen while holding", || async {
@@ -124,7 +131,8 @@ async fn slow_work_in_the_compute_pool_does_not_stall_the_ticks() {
         min_change_bp: 3000,
         ..MomentumParams::default()
     };
-    let e = start(&sim, params).await;
+    let data = tempfile::tempdir().expect("a data directory");
+    let e = start(&sim, params, &data).await;
     eventually("ticks flow", || async {
         e.processor.send(Flush).await.unwrap().ticks >= 5
     })

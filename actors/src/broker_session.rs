@@ -18,8 +18,8 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use crate::market::{Market, Price, Ticker};
 use crate::messages::{
-    AccountEvent, ConditionAlert, GetSessionStats, SessionStats, SubscribeTrades, Tick,
-    UnsubscribeTrades, WatchAccount, WatchCondition,
+    AccountEvent, ConditionAlert, GetSessionStats, ReconcileOrders, SessionStats, SubscribeTrades,
+    Tick, UnsubscribeTrades, WatchAccount, WatchCondition,
 };
 use crate::wire::realtime::{decode_server_frame, encode_registration, ServerFrame, TrType};
 
@@ -61,6 +61,8 @@ pub struct BrokerSession {
     trades: HashMap<Ticker, (Market, Recipient<Tick>)>,
     alerts: HashMap<String, Recipient<ConditionAlert>>,
     account: Option<Recipient<AccountEvent>>,
+    /// Told after a reconnect: account events of the gap are lost.
+    account_reconnect: Option<Recipient<ReconcileOrders>>,
     writer: Option<tokio::task::JoinHandle<()>>,
     shutting_down: bool,
     seq: u64,
@@ -79,6 +81,7 @@ impl BrokerSession {
             trades: HashMap::new(),
             alerts: HashMap::new(),
             account: None,
+            account_reconnect: None,
             writer: None,
             shutting_down: false,
             seq: 0,
@@ -162,7 +165,8 @@ impl BrokerSession {
         ctx.add_stream(stream.map(move |m| (generation, Some(m))).chain(
             futures_util::stream::once(async move { (generation, None) }),
         ));
-        if self.attempts > 0 || self.stats.reconnects > 0 {
+        let reconnected = self.attempts > 0 || self.stats.reconnects > 0;
+        if reconnected {
             log::warn!(
                 target: LOG,
                 "reconnected after a gap of {} ms without frames; registering {} trade feed(s) and {} condition(s) again",
@@ -184,6 +188,11 @@ impl BrokerSession {
         }
         if self.account.is_some() {
             self.register_account();
+            if reconnected {
+                if let Some(to) = &self.account_reconnect {
+                    to.do_send(ReconcileOrders);
+                }
+            }
         }
     }
 
@@ -440,6 +449,7 @@ impl Handler<WatchAccount> for BrokerSession {
     fn handle(&mut self, msg: WatchAccount, _: &mut Context<Self>) {
         let new = self.account.is_none();
         self.account = Some(msg.to);
+        self.account_reconnect = msg.on_reconnect;
         if new {
             self.register_account();
         }

@@ -252,11 +252,14 @@ pub enum AccountEvent {
     },
 }
 
-/// Deliver SC0–SC4 to `to` (BrokerSession registers the account feed, tr_type 1).
+/// Deliver SC0–SC4 to `to` (BrokerSession registers the account feed, tr_type 1), and tell
+/// `on_reconnect` after each reconnect: events of the gap are lost, so the broker's order
+/// list must be asked.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct WatchAccount {
     pub to: actix::Recipient<AccountEvent>,
+    pub on_reconnect: Option<actix::Recipient<ReconcileOrders>>,
 }
 
 /// One of our orders reached a final state, or an intent was refused before it became an
@@ -322,6 +325,42 @@ pub struct OrderStats {
     pub intent_to_ack: LatencyUs,
     /// Acceptance → first fill.
     pub ack_to_fill: LatencyUs,
+    /// Intents that waited for the order rate (`CONDOR_ORDERS_PER_SEC`) before going on.
+    pub rate_waited: u64,
+    /// Whether today's kill switch is on.
+    pub kill_switch_on: bool,
+    /// Differences with the broker found by reconciliation while running (after a
+    /// reconnect or an order in doubt); each was logged at warn.
+    pub reconcile_differences: u64,
+    /// Orders sent whose fate is not known yet (a send that failed in transit): they are
+    /// asked about at the broker, never sent again.
+    pub in_doubt: u64,
+    /// Events this actor journaled.
+    pub journaled: u64,
+}
+
+/// Trip the kill switch: cancel working orders and refuse new entries for the rest of the
+/// day (the Portfolio at the loss limit, or an operator). Goes straight to the
+/// OrderManager, never behind market data.
+#[derive(Clone, Debug, Message)]
+#[rtype(result = "()")]
+pub struct TripKillSwitch {
+    pub cause: crate::kill_switch::TripCause,
+}
+
+/// Ask the broker (t0425) about today's orders and bring ours in line: after a reconnect
+/// (fills may have happened during the gap) or an order in doubt.
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "()")]
+pub struct ReconcileOrders;
+
+/// The journal's answer for one append of an actor (its `ticket`, counted by the actor):
+/// durable, or failed. Sent by the journal's writer thread, in append order.
+#[derive(Clone, Debug, Message)]
+#[rtype(result = "()")]
+pub struct JournalDurable {
+    pub ticket: u64,
+    pub result: Result<u64, crate::journal::store::JournalFailure>,
 }
 
 /// Ask the OrderManager for its [`OrderStats`].

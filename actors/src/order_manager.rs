@@ -8,36 +8,49 @@
 //! counters and the latency histograms. A thin shell: the rules live in `risk.rs`, the state
 //! machine in `order.rs`, the wire formats in `wire/`.
 //!
-//! The path of one intent: risk gate (`risk::check`) → a refusal is logged, counted and
-//! reported back as a done-and-rejected order, never sent; a pass opens an `Order`, sends
-//! CSPAT00601 from a spawned future (the actor never blocks on I/O), and the REST reply acks
-//! or rejects it. SC0–SC4 from the account feed move it on; each new fill is forwarded to the
-//! Portfolio and to the Processor, and a final state is reported to the Processor as
-//! [`OrderDone`] (after the order's fills: same sender, same mailbox, so order is kept).
+//! The path of one intent: the order rate (a sliding-window throttle under the broker's
+//! per-TR limit: the intent waits or is refused, as configured) → the risk gate
+//! (`risk::check`, with today's order count and the kill switch) → a refusal is journaled,
+//! logged, counted and reported back as a done-and-rejected order, never sent; a pass opens
+//! an `Order` and journals `OrderSent`, and only once that is durable is CSPAT00601 sent
+//! from a spawned future (the actor never blocks on I/O). The REST reply acks or rejects
+//! it; a reply lost in transit leaves it in doubt, and the broker's order list (t0425) is
+//! asked. SC0–SC4 from the account feed move it on; each change is journaled, and what
+//! leaves this actor (a fill to the Portfolio and the Processor, [`OrderDone`]) leaves only
+//! once the journal has it, in order (same sender, same mailbox: fills before done).
 //!
-//! Must never: send an intent the gate refused; send an order twice; panic in a handler
+//! Must never: send an intent the gate refused; send an order twice (an order in doubt is
+//! asked about, never resent); send before its `OrderSent` is durable; panic in a handler
 //! (every refused event is logged and counted, and leaves the order as it was); forward a
 //! fill twice (duplicates are recognised by exec number in `order.rs`); book a fill for an
-//! order number that is not ours (logged at warn and counted; reconciliation with the
-//! broker is a later issue); hold a lock or share state: everything here is this actor's.
+//! order number that is not ours (logged at warn and counted); hold a lock or share state:
+//! everything here is this actor's.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use hdrhistogram::Histogram;
 
+use crate::broker_account;
 use crate::clock::Clock;
+use crate::journal::event::{FillSource, JournalEvent};
+use crate::journal::recovery::{apply_to_book, BookChange};
+use crate::journal::Journal;
+use crate::kill_switch::{KillSwitch, TripCause};
 use crate::ledger::Ledger;
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::{DailyLimits, Price, Qty, Side, Ticker};
 use crate::messages::{
-    AccountEvent, CancelAllWorking, ClientOrderId, Fill, GetOrder, GetOrderStats, LatencyUs,
-    OrderDone, OrderIntent, OrderStats, OrderType, WatchAccount,
+    AccountEvent, CancelAllWorking, ClientOrderId, Fill, GetOrder, GetOrderStats, JournalDurable,
+    LatencyUs, OrderDone, OrderIntent, OrderStats, OrderType, ReconcileOrders, TripKillSwitch,
+    WatchAccount,
 };
 use crate::order::{BookError, Order, OrderBook, OrderState, Transition};
+use crate::reconcile::reconcile_orders;
 use crate::risk::{self, RiskLimits};
+use crate::throttle::{Throttle, DEFAULT_MARGIN};
 use crate::wire::market_data::{T1102InBlock, T1102};
 use crate::wire::order::{
     Cspat00601, Cspat00601InBlock1, Cspat00601Out, Cspat00801, Cspat00801InBlock1,
@@ -56,6 +69,12 @@ pub const LOCAL_SEND_FAILED: &str = "LOCAL";
 const PARK_TTL: Duration = Duration::from_secs(15);
 /// How often parked events are checked for expiry.
 const PARK_SWEEP: Duration = Duration::from_secs(1);
+/// How soon an order left in doubt (its REST reply lost) is asked about at the broker.
+const IN_DOUBT_ASK_AFTER: Duration = Duration::from_secs(1);
+/// How soon a reconciliation that could not reach the broker is tried again.
+const RECONCILE_RETRY: Duration = Duration::from_secs(5);
+/// LS's limit on CSPAT00801 (cancel), per second.
+const CANCELS_PER_SEC: u32 = 3;
 /// Latencies above an hour are recorded as an hour: no order path takes that long, and the
 /// bound keeps the histogram small.
 const MAX_LATENCY_US: u64 = 3_600_000_000;
@@ -105,11 +124,64 @@ struct Parked {
     events: Vec<AccountEvent>,
 }
 
+/// What an intent over the order rate does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateExcess {
+    /// Waits, in arrival order, until the rate allows it.
+    Queue,
+    /// Is refused (journaled and counted like a risk refusal).
+    Refuse,
+}
+
+/// Something that leaves this actor, held until the journal has the event behind it.
+enum Effect {
+    Send {
+        id: ClientOrderId,
+        block: Cspat00601InBlock1,
+    },
+    Fill(Fill),
+    Done(OrderDone),
+}
+
+/// What the journal and the broker said while the engine was down, for `with_recovered`.
+pub struct RecoveredOrders {
+    pub book: OrderBook,
+    /// What our fills (and adopted positions) hold, for the naked-sell rule.
+    pub ledger: Ledger,
+    /// Orders sent today, restarts included.
+    pub orders_today: u64,
+    pub kill_switch: Option<TripCause>,
+}
+
 /// See the module docs.
 pub struct OrderManager {
     rest: LsRest,
     risk: RiskLimits,
     clock: Arc<dyn Clock>,
+    journal: Option<Journal>,
+    /// Appends made (each one's ticket) and the highest the journal confirmed durable.
+    appended: u64,
+    durable: u64,
+    /// Effects waiting for their ticket to be durable, in order.
+    pending: VecDeque<(u64, Effect)>,
+    /// Set when the journal failed: nothing more is sent.
+    journal_failed: Option<String>,
+    kill_switch: KillSwitch,
+    kill_switch_flatten: bool,
+    orders_today: u64,
+    throttle: Throttle,
+    excess: RateExcess,
+    /// Intents waiting for the order rate, with when each arrived.
+    throttled: VecDeque<(OrderIntent, Instant)>,
+    throttle_armed: bool,
+    cancel_throttle: Throttle,
+    cancels: VecDeque<(ClientOrderId, i64, Ticker, Qty)>,
+    cancels_armed: bool,
+    reconciling: bool,
+    reconcile_again: bool,
+    refused_by_rule: BTreeMap<&'static str, u64>,
+    rate_waited: u64,
+    reconcile_differences: u64,
     book: OrderBook,
     /// What our own fills hold, for the naked-sell rule. Opening cash is irrelevant to the
     /// gate, so it starts at 0 (the ledger allows negative cash: it records, it does not
@@ -157,6 +229,27 @@ impl OrderManager {
             rest,
             risk,
             clock,
+            journal: None,
+            appended: 0,
+            durable: 0,
+            pending: VecDeque::new(),
+            journal_failed: None,
+            kill_switch: KillSwitch::default(),
+            kill_switch_flatten: false,
+            orders_today: 0,
+            // LS's CSPAT00601 limit; `with_order_rate` sets the configured one.
+            throttle: broker_throttle(10),
+            excess: RateExcess::Queue,
+            throttled: VecDeque::new(),
+            throttle_armed: false,
+            cancel_throttle: broker_throttle(CANCELS_PER_SEC),
+            cancels: VecDeque::new(),
+            cancels_armed: false,
+            reconciling: false,
+            reconcile_again: false,
+            refused_by_rule: BTreeMap::new(),
+            rate_waited: 0,
+            reconcile_differences: 0,
             book: OrderBook::default(),
             ledger: Ledger::new(0),
             refs: HashMap::new(),
@@ -205,51 +298,206 @@ impl OrderManager {
         self
     }
 
+    /// Journals every change, and holds every send and every message out until the journal
+    /// has the event behind it.
+    pub fn with_journal(mut self, journal: Journal) -> OrderManager {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// Carries on from the state rebuilt from the journal (and reconciled with the broker).
+    pub fn with_recovered(mut self, r: RecoveredOrders) -> OrderManager {
+        self.book = r.book;
+        self.ledger = r.ledger;
+        self.orders_today = r.orders_today;
+        if let Some(cause) = r.kill_switch {
+            let (today, now_ms) = (self.clock.today(), self.clock.unix_ms());
+            self.kill_switch.trip(today, cause, now_ms);
+        }
+        self
+    }
+
+    /// Sends at most `per_sec` orders in any second (with a margin against jitter);
+    /// what is over it waits or is refused as `excess` says.
+    pub fn with_order_rate(mut self, per_sec: u32, excess: RateExcess) -> OrderManager {
+        self.throttle = broker_throttle(per_sec);
+        self.excess = excess;
+        self
+    }
+
+    /// Also sells every position at market when the kill switch trips.
+    pub fn with_kill_switch_flatten(mut self, flatten: bool) -> OrderManager {
+        self.kill_switch_flatten = flatten;
+        self
+    }
+
+    // ---- the journal ----
+
+    /// Journals `event`; returns its ticket. Without a journal, ticket 0 (always durable).
+    fn journal(&mut self, event: JournalEvent, ctx: &mut Context<Self>) -> u64 {
+        let Some(journal) = &self.journal else {
+            return 0;
+        };
+        self.appended += 1;
+        let ticket = self.appended;
+        let me = ctx.address();
+        journal.record_then(event, move |result| {
+            me.do_send(JournalDurable { ticket, result })
+        });
+        ticket
+    }
+
+    /// Runs `effect` once everything journaled so far is durable, after earlier effects.
+    fn effect(&mut self, effect: Effect, ctx: &mut Context<Self>) {
+        if self.pending.is_empty() && self.durable >= self.appended {
+            self.run(effect, ctx);
+        } else {
+            self.pending.push_back((self.appended, effect));
+        }
+    }
+
+    fn run(&mut self, effect: Effect, ctx: &mut Context<Self>) {
+        match effect {
+            Effect::Send { id, block } => {
+                if let Some(why) = self.journal_failed.clone() {
+                    log::error!(target: LOG, "{id} not sent: the journal failed ({why})");
+                    let result = self.book.rejected(
+                        id,
+                        LOCAL_SEND_FAILED,
+                        "not sent: the journal failed",
+                        self.clock.now(),
+                    );
+                    self.after(id, "journal failure", result, ctx);
+                    return;
+                }
+                let rest = self.rest.clone();
+                ctx.spawn(
+                    async move { rest.call::<Cspat00601>(&block).await }
+                        .into_actor(self)
+                        .map(move |reply, act, ctx| act.on_order_reply(id, reply, ctx)),
+                );
+            }
+            Effect::Fill(fill) => {
+                if let Some(p) = &self.portfolio {
+                    p.do_send(fill);
+                }
+                if let Some(s) = &self.strategy_fills {
+                    s.do_send(fill);
+                }
+            }
+            Effect::Done(done) => {
+                if let Some(to) = &self.strategy_done {
+                    to.do_send(done);
+                }
+            }
+        }
+    }
+
     // ---- intents ----
 
-    /// Runs the gate on `intent` (which arrived at `received`) and sends it if it passes.
+    /// An intent that arrived at `received`: in arrival order behind any that wait for the
+    /// order rate, then the gate, then the rate.
+    fn submit(&mut self, intent: OrderIntent, received: Instant, ctx: &mut Context<Self>) {
+        if !self.throttled.is_empty() {
+            self.throttled.push_back((intent, received));
+            return;
+        }
+        self.place(intent, received, ctx);
+    }
+
+    /// Refuses `intent` by `rule`: journaled, logged, counted, and the strategy told.
+    fn refuse(
+        &mut self,
+        intent: &OrderIntent,
+        rule: &'static str,
+        detail: String,
+        ctx: &mut Context<Self>,
+    ) {
+        let ticker = intent.ticker;
+        let n = self.refused_by_rule.entry(rule).or_default();
+        *n += 1;
+        self.refused_by_risk += 1;
+        log::warn!(
+            target: LOG,
+            "{ticker} {} {} {} refused by {rule}: {detail} ({}; refusal #{} of this rule)",
+            side_word(intent.side),
+            intent.qty,
+            order_type_text(intent.order_type),
+            intent.reason,
+            n
+        );
+        self.journal(
+            JournalEvent::Refused {
+                ticker,
+                side: intent.side,
+                qty: intent.qty,
+                order_type: intent.order_type,
+                rule: rule.to_owned(),
+                detail,
+                reason: intent.reason.to_owned(),
+            },
+            ctx,
+        );
+        self.effect(
+            Effect::Done(OrderDone {
+                id: None,
+                ticker,
+                side: intent.side,
+                filled: Qty(0),
+                rejected: true,
+            }),
+            ctx,
+        );
+    }
+
+    /// Runs the gate and the order rate on `intent`, and sends it if both pass.
     fn place(&mut self, intent: OrderIntent, received: Instant, ctx: &mut Context<Self>) {
         let ticker = intent.ticker;
+        if let Some(why) = self.journal_failed.clone() {
+            self.refuse(
+                &intent,
+                "journal",
+                format!("the journal failed ({why}): nothing is sent until condor restarts"),
+                ctx,
+            );
+            return;
+        }
         let reference = self.refs.get(&ticker).copied().unwrap_or_default();
         let view = risk::GateView {
             last_price: reference.last,
             band: reference.limits.as_ref(),
             ledger: &self.ledger,
             book: &self.book,
-            orders_today: u32::try_from(self.book.summary().orders).unwrap_or(u32::MAX),
-            kill_switch_on: false,
+            orders_today: u32::try_from(self.orders_today).unwrap_or(u32::MAX),
+            kill_switch_on: self.kill_switch.is_on(self.clock.today()),
         };
         if let Err(refusal) = risk::check(&intent, &view, &self.risk) {
-            self.refused_by_risk += 1;
-            log::warn!(
-                target: LOG,
-                "{ticker} {} {} {} refused by the risk gate: {refusal} ({}; refusal #{})",
-                side_word(intent.side),
-                intent.qty,
-                order_type_text(intent.order_type),
-                intent.reason,
-                self.refused_by_risk
-            );
-            self.tell_done(OrderDone {
-                id: None,
-                ticker,
-                side: intent.side,
-                filled: Qty(0),
-                rejected: true,
-            });
+            self.refuse(&intent, refusal.rule(), refusal.to_string(), ctx);
+            return;
+        }
+        if let Err(wait) = self.throttle.try_acquire(self.clock.now()) {
+            match self.excess {
+                RateExcess::Refuse => {
+                    let detail = format!(
+                        "{} orders already sent in the last {} ms (CONDOR_ORDERS_PER_SEC)",
+                        self.throttle.per_window(),
+                        self.throttle.window().as_millis()
+                    );
+                    self.refuse(&intent, "order_rate", detail, ctx);
+                }
+                RateExcess::Queue => {
+                    self.rate_waited += 1;
+                    log::debug!(target: LOG, "{ticker} intent waits {}µs for the order rate", wait.as_micros());
+                    self.throttled.push_front((intent, received));
+                    self.arm_throttle(wait, ctx);
+                }
+            }
             return;
         }
         let id = match self.book.open(&intent, received) {
             Ok(id) => id,
             Err(e) => {
-                log::error!(target: LOG, "{ticker} intent not placed: {e}");
-                self.tell_done(OrderDone {
-                    id: None,
-                    ticker,
-                    side: intent.side,
-                    filled: Qty(0),
-                    rejected: true,
-                });
+                self.refuse(&intent, "order_book", e.to_string(), ctx);
                 return;
             }
         };
@@ -262,6 +510,7 @@ impl OrderManager {
             log::error!(target: LOG, "{id} {ticker} not sent: {e}");
             return;
         }
+        self.orders_today += 1;
         log::info!(
             target: LOG,
             "{id} {ticker} {} {} {} sent ({}, tick #{})",
@@ -271,12 +520,42 @@ impl OrderManager {
             intent.reason,
             intent.tick_seq
         );
-        let rest = self.rest.clone();
-        ctx.spawn(
-            async move { rest.call::<Cspat00601>(&block).await }
-                .into_actor(self)
-                .map(move |reply, act, _| act.on_order_reply(id, reply)),
+        self.journal(
+            JournalEvent::OrderSent {
+                id: id.0,
+                ticker,
+                side: intent.side,
+                qty: intent.qty,
+                order_type: intent.order_type,
+                reason: intent.reason.to_owned(),
+                tick_seq: intent.tick_seq,
+            },
+            ctx,
         );
+        self.effect(Effect::Send { id, block }, ctx);
+    }
+
+    /// Wakes the rate queue in `wait`.
+    fn arm_throttle(&mut self, wait: Duration, ctx: &mut Context<Self>) {
+        if self.throttle_armed {
+            return;
+        }
+        self.throttle_armed = true;
+        ctx.run_later(wait, |act, ctx| {
+            act.throttle_armed = false;
+            act.drain_throttled(ctx);
+        });
+    }
+
+    /// Places waiting intents while the rate allows, in arrival order.
+    fn drain_throttled(&mut self, ctx: &mut Context<Self>) {
+        while let Some((intent, received)) = self.throttled.pop_front() {
+            let before = self.throttled.len();
+            self.place(intent, received, ctx);
+            if self.throttled.len() > before {
+                return; // it went back to the front: the rate is full again, timer armed
+            }
+        }
     }
 
     /// Fetches `ticker`'s band (t1102), then places the buys that waited for it.
@@ -304,59 +583,173 @@ impl OrderManager {
                     // Without a band the gate still runs: a limit is checked against the grid,
                     // a market buy against the last price or refused for want of one.
                     for (intent, received) in act.awaiting_band.remove(&ticker).unwrap_or_default() {
-                        act.place(intent, received, ctx);
+                        act.submit(intent, received, ctx);
                     }
                 }),
         );
     }
 
     /// The broker's answer to CSPAT00601 for order `id`.
-    fn on_order_reply(&mut self, id: ClientOrderId, reply: Result<Reply<Cspat00601Out>, LsError>) {
+    fn on_order_reply(
+        &mut self,
+        id: ClientOrderId,
+        reply: Result<Reply<Cspat00601Out>, LsError>,
+        ctx: &mut Context<Self>,
+    ) {
         let now = self.clock.now();
         match reply {
             Ok(r) if Cspat00601::succeeded(&r) => match r.blocks.ord_no() {
                 Some(order_no) => {
                     log::debug!(target: LOG, "{id} acked as #{order_no} [{}]", r.rsp_cd);
                     let result = self.book.acked(id, order_no, now);
-                    self.after(id, "REST ack", result);
+                    if matches!(result, Ok(Transition::Applied { .. })) {
+                        self.journal(JournalEvent::Acked { id: id.0, order_no }, ctx);
+                    }
+                    self.after(id, "REST ack", result, ctx);
                     // SC0/SC1 that beat this reply were parked under this number.
-                    self.unpark(order_no);
+                    self.unpark(order_no, ctx);
                 }
                 None => {
-                    // The broker said yes without a number to follow the order by. It may be
-                    // working; we cannot tell. Marked rejected locally, like a failed send (see
-                    // below), until asking the broker is implemented.
-                    log::error!(target: LOG, "{id} accepted [{}] {} but the reply has no order number; marked rejected locally", r.rsp_cd, r.rsp_msg);
-                    let result = self.book.rejected(
-                        id,
-                        LOCAL_SEND_FAILED,
-                        "accepted without an order number",
-                        now,
-                    );
-                    self.after(id, "REST ack", result);
+                    // The broker said yes without a number to follow the order by: it may be
+                    // working. In doubt: the broker's order list will name it.
+                    log::warn!(target: LOG, "{id} accepted [{}] {} but the reply has no order number: in doubt, asking the broker", r.rsp_cd, r.rsp_msg.trim());
+                    self.in_doubt(id, "accepted without an order number".to_owned(), ctx);
                 }
             },
             Ok(r) => {
                 log::warn!(target: LOG, "{id} {} rejected by the broker: [{}] {}", self.describe(id), r.rsp_cd, r.rsp_msg.trim());
-                let result = self.book.rejected(id, &r.rsp_cd, r.rsp_msg.trim(), now);
-                self.after(id, "REST reject", result);
+                self.reject(id, &r.rsp_cd, r.rsp_msg.trim(), "REST reject", ctx);
             }
+            // A gateway refusal (rate limit, token) is the gateway's answer: the order never
+            // reached the order system.
+            Err(LsError::Gateway { code, msg, .. }) => {
+                log::warn!(target: LOG, "{id} {} refused by the gateway: [{code}] {msg}", self.describe(id));
+                self.reject(id, &code, msg.trim(), "gateway refusal", ctx);
+            }
+            // Lost in transit, timed out, or an unreadable answer: the request may have
+            // reached the broker and be working. Never resent: asked about.
             Err(e) => {
-                // TODO(later issue): a transport error, timeout or undecodable reply leaves the
-                // order's fate UNKNOWN: the request may have reached the broker and be working.
-                // The fix is to ask the broker (t0425) about it rather than assume it died.
-                // Until then it is marked rejected locally with the error, and any SC0/SC1 for
-                // it arrives under an unknown order number (logged and counted as unknown).
-                let code = match &e {
-                    LsError::Gateway { code, .. } => code.clone(),
-                    _ => LOCAL_SEND_FAILED.to_owned(),
-                };
-                log::warn!(target: LOG, "{id} {} send failed: {e}; marked rejected locally [{code}]", self.describe(id));
-                let result = self.book.rejected(id, &code, &e.to_string(), now);
-                self.after(id, "send failure", result);
+                log::warn!(target: LOG, "{id} {} send failed: {e}; in doubt, asking the broker", self.describe(id));
+                self.in_doubt(id, e.to_string(), ctx);
             }
         }
         self.release_strangers_if_idle();
+    }
+
+    fn reject(
+        &mut self,
+        id: ClientOrderId,
+        code: &str,
+        message: &str,
+        event: &'static str,
+        ctx: &mut Context<Self>,
+    ) {
+        let result = self.book.rejected(id, code, message, self.clock.now());
+        if matches!(result, Ok(Transition::Applied { .. })) {
+            self.journal(
+                JournalEvent::Rejected {
+                    id: id.0,
+                    code: code.to_owned(),
+                    message: message.to_owned(),
+                },
+                ctx,
+            );
+        }
+        self.after(id, event, result, ctx);
+    }
+
+    /// `id` was sent but its fate is unknown: journaled as such, then asked about.
+    fn in_doubt(&mut self, id: ClientOrderId, error: String, ctx: &mut Context<Self>) {
+        self.journal(JournalEvent::SendUnknown { id: id.0, error }, ctx);
+        ctx.run_later(IN_DOUBT_ASK_AFTER, |act, ctx| act.start_reconcile(ctx));
+    }
+
+    // ---- reconciliation while running ----
+
+    fn start_reconcile(&mut self, ctx: &mut Context<Self>) {
+        if self.reconciling {
+            self.reconcile_again = true;
+            return;
+        }
+        self.reconciling = true;
+        let rest = self.rest.clone();
+        ctx.spawn(
+            async move { broker_account::orders_of_day(&rest).await }
+                .into_actor(self)
+                .map(|orders, act, ctx| {
+                    act.reconciling = false;
+                    match orders {
+                        Ok(orders) => act.reconcile_with(&orders, ctx),
+                        Err(e) => {
+                            log::warn!(target: LOG, "cannot read the broker's orders (t0425): {e}; trying again in {}s", RECONCILE_RETRY.as_secs());
+                            ctx.run_later(RECONCILE_RETRY, |act, ctx| act.start_reconcile(ctx));
+                            return;
+                        }
+                    }
+                    if std::mem::take(&mut act.reconcile_again) {
+                        act.start_reconcile(ctx);
+                    }
+                }),
+        );
+    }
+
+    /// Brings our orders to the broker's list: names the ones in doubt, books fills and
+    /// cancels missed during a gap. Each difference is logged at warn and counted.
+    fn reconcile_with(
+        &mut self,
+        orders: &[crate::reconcile::BrokerOrder],
+        ctx: &mut Context<Self>,
+    ) {
+        let outcome = reconcile_orders(&self.book, orders, self.clock.time_of_day());
+        for d in &outcome.differences {
+            // A stranger's order is not ours to reconcile; it is only noted.
+            if d.kind() == "not_ours" {
+                log::debug!(target: LOG, "reconciliation: {d}");
+                continue;
+            }
+            self.reconcile_differences += 1;
+            log::warn!(target: LOG, "reconciliation: {d}");
+        }
+        for event in outcome.events {
+            let order_no = event.order_no();
+            match apply_to_book(&mut self.book, &event, self.clock.now()) {
+                Ok(Some(change)) => {
+                    self.journal(event, ctx);
+                    self.changed(change, ctx);
+                    if let Some(n) = order_no.filter(|n| *n > 0) {
+                        self.unpark(n, ctx);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.bad_events += 1;
+                    log::warn!(target: LOG, "reconciliation event refused by the order state machine: {e} ({event})");
+                }
+            }
+        }
+        if self.book.working().any(|o| o.state() == OrderState::Sent) && !self.pending_send() {
+            // Still in doubt (the broker may not list it yet): ask again later.
+            ctx.run_later(RECONCILE_RETRY, |act, ctx| act.start_reconcile(ctx));
+        }
+        self.release_strangers_if_idle();
+    }
+
+    /// True while an order's send is still waiting for the journal or the rate (not in doubt).
+    fn pending_send(&self) -> bool {
+        self.pending
+            .iter()
+            .any(|(_, e)| matches!(e, Effect::Send { .. }))
+    }
+
+    /// Follows up a change the book accepted: a new fill is booked and forwarded, a final
+    /// state ends the order.
+    fn changed(&mut self, change: BookChange, ctx: &mut Context<Self>) {
+        if let Some(fill) = change.fill {
+            self.forward_fill(fill, ctx);
+        }
+        if change.finished() {
+            self.finish(change.id, ctx);
+        }
     }
 
     // ---- account events ----
@@ -368,7 +761,7 @@ impl OrderManager {
 
     /// Routes one SC0–SC4 event to its order; parks it if its order may not have its number
     /// yet (`may_park`), else it is a stranger's.
-    fn on_account_event(&mut self, event: AccountEvent, may_park: bool) {
+    fn on_account_event(&mut self, event: AccountEvent, may_park: bool, ctx: &mut Context<Self>) {
         let key = match &event {
             AccountEvent::Accepted {
                 org_order_no,
@@ -405,7 +798,7 @@ impl OrderManager {
             }
         };
         match self.book.id_by_order_no(key) {
-            Some(id) => self.apply_event(id, event),
+            Some(id) => self.apply_event(id, event, ctx),
             None if may_park && self.in_flight() => {
                 log::debug!(target: LOG, "event for #{key} before its REST reply: parked");
                 // Wall time, not the engine clock: this is a timeout on a live socket, not
@@ -423,13 +816,10 @@ impl OrderManager {
         }
     }
 
-    fn apply_event(&mut self, id: ClientOrderId, event: AccountEvent) {
+    fn apply_event(&mut self, id: ClientOrderId, event: AccountEvent, ctx: &mut Context<Self>) {
         let now = self.clock.now();
-        match event {
-            AccountEvent::Accepted { order_no, .. } => {
-                let result = self.book.accepted_event(id, order_no, now);
-                self.after(id, "SC0 accepted", result);
-            }
+        let journaled = match event {
+            AccountEvent::Accepted { order_no, .. } => JournalEvent::Acked { id: id.0, order_no },
             AccountEvent::Filled {
                 order_no,
                 exec_no,
@@ -439,22 +829,17 @@ impl OrderManager {
                 price,
                 time,
                 ..
-            } => {
-                let result = self.book.filled(id, order_no, exec_no, qty, price, now);
-                if let Ok(Transition::Applied { .. }) = result {
-                    self.forward_fill(Fill {
-                        ticker,
-                        side,
-                        price,
-                        qty,
-                        order_no,
-                        time,
-                    });
-                } else if let Ok(Transition::Duplicate) = result {
-                    log::debug!(target: LOG, "{id} exec #{exec_no} again (duplicate): ignored");
-                }
-                self.after(id, "SC1 fill", result);
-            }
+            } => JournalEvent::Filled {
+                id: id.0,
+                order_no,
+                exec_no,
+                ticker,
+                side,
+                qty,
+                price,
+                time,
+                source: FillSource::Sc1,
+            },
             AccountEvent::Modified {
                 order_no,
                 org_order_no,
@@ -463,33 +848,53 @@ impl OrderManager {
                 // The engine never modifies; someone else changed our order at the broker.
                 self.bad_events += 1;
                 log::warn!(target: LOG, "{id} #{org_order_no} was modified outside the engine (now #{order_no}); not followed");
+                return;
             }
-            AccountEvent::Cancelled { order_no, qty, .. } => {
-                let result = self.book.cancelled(id, order_no, qty, now);
-                self.after(id, "SC3 cancel", result);
-            }
-            AccountEvent::Rejected { code, .. } => {
-                let result = self
-                    .book
-                    .rejected(id, &code, "refused by the broker (SC4)", now);
-                self.after(id, "SC4 reject", result);
+            AccountEvent::Cancelled { order_no, qty, .. } => JournalEvent::Cancelled {
+                id: id.0,
+                order_no,
+                qty,
+            },
+            AccountEvent::Rejected { code, .. } => JournalEvent::Rejected {
+                id: id.0,
+                code,
+                message: "refused by the broker (SC4)".to_owned(),
+            },
+        };
+        // SC0 is news only when it moves the order (its REST ack normally came first).
+        let what = match &journaled {
+            JournalEvent::Acked { .. } => "SC0 accepted",
+            JournalEvent::Filled { .. } => "SC1 fill",
+            JournalEvent::Cancelled { .. } => "SC3 cancel",
+            _ => "SC4 reject",
+        };
+        match apply_to_book(&mut self.book, &journaled, now) {
+            Ok(Some(change)) => match change.transition {
+                Transition::Applied { from, to } => {
+                    log::debug!(target: LOG, "{id} {what}: {from} → {to}");
+                    self.journal(journaled, ctx);
+                    self.changed(change, ctx);
+                }
+                Transition::Duplicate => {
+                    log::debug!(target: LOG, "{id} {what}: already known");
+                }
+            },
+            Ok(None) => {}
+            Err(e) => {
+                self.bad_events += 1;
+                log::warn!(target: LOG, "{what} refused by the order state machine: {e} (bad event #{})", self.bad_events);
             }
         }
     }
 
-    /// Books a new fill of ours into the gate's view and forwards it.
-    fn forward_fill(&mut self, fill: Fill) {
+    /// Books a new fill of ours into the gate's view and forwards it once journaled.
+    fn forward_fill(&mut self, fill: Fill, ctx: &mut Context<Self>) {
         // Fee 0: the gate only needs quantities from this ledger.
         if let Err(e) = self.ledger.apply_fill(&fill, 0) {
             log::warn!(target: LOG, "{} fill of order #{} not in the risk view: {e}", fill.ticker, fill.order_no);
         }
         self.refs.entry(fill.ticker).or_default().last = Some(fill.price);
-        if let Some(p) = &self.portfolio {
-            p.do_send(fill);
-        }
-        if let Some(s) = &self.strategy_fills {
-            s.do_send(fill);
-        }
+        self.effect(Effect::Fill(fill), ctx);
     }
 
     /// An event for an order number that is not ours (or whose REST reply never named it).
@@ -517,11 +922,11 @@ impl OrderManager {
     }
 
     /// Re-applies the events that waited for `order_no`, in arrival order.
-    fn unpark(&mut self, order_no: i64) {
+    fn unpark(&mut self, order_no: i64, ctx: &mut Context<Self>) {
         if let Some(p) = self.parked.remove(&order_no) {
             self.early_events += p.events.len() as u64;
             for event in p.events {
-                self.on_account_event(event, false);
+                self.on_account_event(event, false, ctx);
             }
         }
     }
@@ -557,6 +962,106 @@ impl OrderManager {
         }
     }
 
+    // ---- the kill switch and cancels ----
+
+    fn trip(&mut self, cause: TripCause, ctx: &mut Context<Self>) {
+        let (today, now_ms) = (self.clock.today(), self.clock.unix_ms());
+        if !self.kill_switch.trip(today, cause.clone(), now_ms) {
+            return;
+        }
+        log::error!(target: LOG, "KILL SWITCH ON: {cause}; cancelling working orders, no new entries until the next day or `condor kill-switch reset`");
+        self.journal(JournalEvent::KillSwitchTripped { cause }, ctx);
+        // Buys waiting for the rate are refused now (the gate says why); sells keep their
+        // place in the queue.
+        let waiting: Vec<(OrderIntent, Instant)> = self.throttled.drain(..).collect();
+        for (intent, received) in waiting {
+            match intent.side {
+                Side::Buy => self.place(intent, received, ctx),
+                Side::Sell => self.throttled.push_back((intent, received)),
+            }
+        }
+        self.cancel_all_working(ctx);
+        if self.kill_switch_flatten {
+            let held: Vec<(Ticker, Qty)> = self
+                .ledger
+                .positions()
+                .filter(|(_, p)| !p.is_flat())
+                .map(|(t, p)| (t, p.qty))
+                .collect();
+            for (ticker, qty) in held {
+                let selling = self.book.working_qty(ticker, Side::Sell);
+                let qty = Qty(qty.0.saturating_sub(selling.0));
+                if qty.0 == 0 {
+                    continue;
+                }
+                let intent = OrderIntent {
+                    ticker,
+                    side: Side::Sell,
+                    qty,
+                    order_type: OrderType::Market,
+                    reason: "kill switch: flatten",
+                    tick_seq: 0,
+                    tick_received_at: None,
+                };
+                self.submit(intent, self.clock.now(), ctx);
+            }
+        }
+    }
+
+    /// Queues a cancel of the remainder of every working order that has a number.
+    fn cancel_all_working(&mut self, ctx: &mut Context<Self>) -> usize {
+        let mut targets = Vec::new();
+        for o in self.book.working() {
+            match o.order_no() {
+                Some(n) if o.remaining().0 > 0 => {
+                    targets.push((o.id(), n, o.ticker(), o.remaining()))
+                }
+                Some(_) => {}
+                // Still awaiting its REST reply: nothing to cancel by yet.
+                None => {
+                    log::warn!(target: LOG, "{} {} has no order number yet: cannot cancel it", o.id(), o.ticker())
+                }
+            }
+        }
+        let n = targets.len();
+        self.cancels.extend(targets);
+        self.drain_cancels(ctx);
+        n
+    }
+
+    /// Sends queued cancels as fast as CSPAT00801's limit allows.
+    fn drain_cancels(&mut self, ctx: &mut Context<Self>) {
+        while let Some(&(id, order_no, ticker, qty)) = self.cancels.front() {
+            if let Err(wait) = self.cancel_throttle.try_acquire(self.clock.now()) {
+                if !self.cancels_armed {
+                    self.cancels_armed = true;
+                    ctx.run_later(wait, |act, ctx| {
+                        act.cancels_armed = false;
+                        act.drain_cancels(ctx);
+                    });
+                }
+                return;
+            }
+            self.cancels.pop_front();
+            log::info!(target: LOG, "{id} {ticker} #{order_no}: cancelling the remaining {qty}");
+            let rest = self.rest.clone();
+            let block = Cspat00801InBlock1::new(order_no, ticker, qty);
+            ctx.spawn(
+                async move { rest.call::<Cspat00801>(&block).await }
+                    .into_actor(self)
+                    .map(move |reply, _, _| match reply {
+                        Ok(r) if Cspat00801::succeeded(&r) => log::info!(
+                            target: LOG,
+                            "{id} cancel accepted as #{}",
+                            r.blocks.ord_no().unwrap_or(0)
+                        ),
+                        Ok(r) => log::warn!(target: LOG, "{id} cancel refused: [{}] {}", r.rsp_cd, r.rsp_msg.trim()),
+                        Err(e) => log::warn!(target: LOG, "{id} cancel failed: {e}"),
+                    }),
+            );
+        }
+    }
+
     // ---- outcomes ----
 
     /// Logs what an event did; a final state ends the order.
@@ -565,12 +1070,13 @@ impl OrderManager {
         id: ClientOrderId,
         event: &'static str,
         result: Result<Transition, BookError>,
+        ctx: &mut Context<Self>,
     ) {
         match result {
             Ok(Transition::Applied { from, to }) => {
                 log::debug!(target: LOG, "{id} {event}: {from} → {to}");
                 if to.is_final() && !from.is_final() {
-                    self.finish(id);
+                    self.finish(id, ctx);
                 }
             }
             Ok(Transition::Duplicate) => {
@@ -584,7 +1090,7 @@ impl OrderManager {
     }
 
     /// The order reached a final state: latency, a log line, and the strategy told.
-    fn finish(&mut self, id: ClientOrderId) {
+    fn finish(&mut self, id: ClientOrderId, ctx: &mut Context<Self>) {
         let Some(o) = self.book.get(id) else {
             return;
         };
@@ -630,13 +1136,7 @@ impl OrderManager {
         if let Some(d) = fill {
             self.ack_to_fill.record(d);
         }
-        self.tell_done(done);
-    }
-
-    fn tell_done(&self, done: OrderDone) {
-        if let Some(to) = &self.strategy_done {
-            to.do_send(done);
-        }
+        self.effect(Effect::Done(done), ctx);
     }
 
     /// "buy 10 005930" for log lines about `id`.
@@ -662,8 +1162,24 @@ impl OrderManager {
             early_events: self.early_events,
             intent_to_ack: self.intent_to_ack.summary(),
             ack_to_fill: self.ack_to_fill.summary(),
+            rate_waited: self.rate_waited,
+            kill_switch_on: self.kill_switch.is_on(self.clock.today()),
+            reconcile_differences: self.reconcile_differences,
+            in_doubt: self
+                .book
+                .working()
+                .filter(|o| o.state() == OrderState::Sent)
+                .count() as u64,
+            journaled: self.appended,
         }
     }
+}
+
+/// A throttle for a broker limit of `per_sec` (at least 1) with the default margin.
+fn broker_throttle(per_sec: u32) -> Throttle {
+    Throttle::for_broker_limit(per_sec.max(1), DEFAULT_MARGIN)
+        .or_else(|_| Throttle::for_broker_limit(1, DEFAULT_MARGIN))
+        .expect("a limit of one call a second with the default margin is valid")
 }
 
 fn side_word(side: Side) -> &'static str {
@@ -694,16 +1210,38 @@ impl Actor for OrderManager {
         match &self.account_feed {
             Some(feed) => feed.do_send(WatchAccount {
                 to: ctx.address().recipient(),
+                on_reconnect: Some(ctx.address().recipient()),
             }),
             None => log::warn!(target: LOG, "no account feed: orders will never see SC0–SC4"),
         }
         ctx.run_interval(PARK_SWEEP, |act, _| act.sweep_parked());
+        let r = &self.risk;
         log::info!(
             target: LOG,
-            "order manager started (max_order_qty {}, max_order_notional {} won)",
-            self.risk.max_order_qty,
-            self.risk.max_order_notional
+            "order manager started: max_order_qty {}, max_order_notional {}, max_position_notional {}, max_open_positions {}, price_collar_bp {}, max_orders_per_day {} ({} sent today), daily_loss_limit {} won, {} orders/s ({:?} over it){}",
+            r.max_order_qty,
+            r.max_order_notional,
+            r.max_position_notional,
+            r.max_open_positions,
+            r.price_collar_bp,
+            r.max_orders_per_day,
+            self.orders_today,
+            r.daily_loss_limit,
+            self.throttle.per_window(),
+            self.excess,
+            if self.journal.is_some() { "" } else { "; NO JOURNAL: nothing survives a crash" }
         );
+        if let Some(trip) = self
+            .kill_switch
+            .trip_info()
+            .filter(|_| self.kill_switch.is_on(self.clock.today()))
+        {
+            log::error!(target: LOG, "KILL SWITCH ON from the journal: {}; no new entries until the next day or `condor kill-switch reset`", trip.cause);
+        }
+        // Orders the journal left in doubt are asked about at once.
+        if self.in_flight() {
+            self.start_reconcile(ctx);
+        }
     }
 }
 
@@ -718,7 +1256,7 @@ impl Handler<OrderIntent> for OrderManager {
         let needs_band =
             intent.side == Side::Buy && self.refs.get(&ticker).is_none_or(|r| r.limits.is_none());
         if !needs_band {
-            self.place(intent, received, ctx);
+            self.submit(intent, received, ctx);
             return;
         }
         match self.awaiting_band.get_mut(&ticker) {
@@ -733,46 +1271,55 @@ impl Handler<OrderIntent> for OrderManager {
 
 impl Handler<AccountEvent> for OrderManager {
     type Result = ();
-    fn handle(&mut self, event: AccountEvent, _: &mut Context<Self>) {
-        self.on_account_event(event, true);
+    fn handle(&mut self, event: AccountEvent, ctx: &mut Context<Self>) {
+        self.on_account_event(event, true, ctx);
+    }
+}
+
+impl Handler<JournalDurable> for OrderManager {
+    type Result = ();
+    fn handle(&mut self, msg: JournalDurable, ctx: &mut Context<Self>) {
+        match msg.result {
+            Ok(_) => self.durable = self.durable.max(msg.ticket),
+            Err(e) => {
+                if self.journal_failed.is_none() {
+                    log::error!(target: LOG, "{e}: no order is sent from now on; fills still reach the Portfolio");
+                    self.journal_failed = Some(e.to_string());
+                }
+                // Nothing more will be confirmed: release what waited (sends are refused).
+                self.durable = self.appended;
+            }
+        }
+        while self
+            .pending
+            .front()
+            .is_some_and(|(t, _)| *t <= self.durable)
+        {
+            if let Some((_, effect)) = self.pending.pop_front() {
+                self.run(effect, ctx);
+            }
+        }
+    }
+}
+
+impl Handler<TripKillSwitch> for OrderManager {
+    type Result = ();
+    fn handle(&mut self, msg: TripKillSwitch, ctx: &mut Context<Self>) {
+        self.trip(msg.cause, ctx);
+    }
+}
+
+impl Handler<ReconcileOrders> for OrderManager {
+    type Result = ();
+    fn handle(&mut self, _: ReconcileOrders, ctx: &mut Context<Self>) {
+        self.start_reconcile(ctx);
     }
 }
 
 impl Handler<CancelAllWorking> for OrderManager {
     type Result = usize;
     fn handle(&mut self, _: CancelAllWorking, ctx: &mut Context<Self>) -> usize {
-        let mut targets = Vec::new();
-        for o in self.book.working() {
-            match o.order_no() {
-                Some(n) if o.remaining().0 > 0 => {
-                    targets.push((o.id(), n, o.ticker(), o.remaining()))
-                }
-                Some(_) => {}
-                // Still awaiting its REST reply: nothing to cancel by yet.
-                None => {
-                    log::warn!(target: LOG, "{} {} has no order number yet: cannot cancel it", o.id(), o.ticker())
-                }
-            }
-        }
-        for &(id, order_no, ticker, qty) in &targets {
-            log::info!(target: LOG, "{id} {ticker} #{order_no}: cancelling the remaining {qty}");
-            let rest = self.rest.clone();
-            let block = Cspat00801InBlock1::new(order_no, ticker, qty);
-            ctx.spawn(
-                async move { rest.call::<Cspat00801>(&block).await }
-                    .into_actor(self)
-                    .map(move |reply, _, _| match reply {
-                        Ok(r) if Cspat00801::succeeded(&r) => log::info!(
-                            target: LOG,
-                            "{id} cancel accepted as #{}",
-                            r.blocks.ord_no().unwrap_or(0)
-                        ),
-                        Ok(r) => log::warn!(target: LOG, "{id} cancel refused: [{}] {}", r.rsp_cd, r.rsp_msg.trim()),
-                        Err(e) => log::warn!(target: LOG, "{id} cancel failed: {e}"),
-                    }),
-            );
-        }
-        targets.len()
+        self.cancel_all_working(ctx)
     }
 }
 

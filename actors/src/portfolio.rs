@@ -5,7 +5,8 @@
 //! marks held tickers from [`Tick`]s if it is sent them, answers [`IsFlat`] (by position)
 //! and [`GetPortfolio`] (a snapshot), and tells a registered recipient (the Supervisor)
 //! when a ticker it held becomes flat, so a feed kept open for a held ticker that left the
-//! condition can stop.
+//! condition can stop. Watches the day's loss (realized after fees + unrealized) and
+//! trips the kill switch at the OrderManager when it reaches the limit.
 //!
 //! Must never: be written by anyone else (the state lives here; updates are messages);
 //! use floats for money (integer won, exact cost basis, see `ledger.rs`); panic or
@@ -14,10 +15,11 @@
 
 use actix::prelude::*;
 
+use crate::kill_switch::loss_breach;
 use crate::ledger::{Ledger, LedgerError, LedgerSnapshot};
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::Side;
-use crate::messages::{Fill, GetPortfolio, IsFlat, NotifyFlat, Tick, TickerFlat};
+use crate::messages::{Fill, GetPortfolio, IsFlat, NotifyFlat, Tick, TickerFlat, TripKillSwitch};
 use crate::wire::account::{Cspaq12200, Cspaq12200InBlock1};
 use crate::wire::rest::Tr;
 
@@ -52,6 +54,9 @@ pub struct GetPortfolioStats;
 pub struct Portfolio {
     ledger: Ledger,
     flat_to: Option<Recipient<TickerFlat>>,
+    /// The day's loss limit in won and who trips the kill switch; told once.
+    loss_limit: Option<(i64, Recipient<TripKillSwitch>)>,
+    loss_tripped: bool,
     stats: PortfolioStats,
 }
 
@@ -59,10 +64,48 @@ impl Portfolio {
     /// A flat portfolio with `opening_cash` won (from [`Portfolio::opening_cash`] when
     /// trading against the broker).
     pub fn new(opening_cash: i64) -> Portfolio {
+        Portfolio::from_ledger(Ledger::new(opening_cash))
+    }
+
+    /// Carries on from `ledger` (rebuilt from the journal and reconciled with the broker).
+    pub fn from_ledger(ledger: Ledger) -> Portfolio {
         Portfolio {
-            ledger: Ledger::new(opening_cash),
+            ledger,
             flat_to: None,
+            loss_limit: None,
+            loss_tripped: false,
             stats: PortfolioStats::default(),
+        }
+    }
+
+    /// Trips the kill switch through `to` when the day's loss reaches `limit` won.
+    pub fn with_loss_limit(mut self, limit: i64, to: Recipient<TripKillSwitch>) -> Portfolio {
+        self.loss_limit = Some((limit, to));
+        self
+    }
+
+    fn check_loss(&mut self) {
+        let Some((limit, to)) = &self.loss_limit else {
+            return;
+        };
+        if self.loss_tripped {
+            return;
+        }
+        let unrealized = match self.ledger.unrealized_pnl() {
+            Ok(u) => u,
+            Err(e) => {
+                log::warn!(target: LOG, "cannot value the positions for the loss limit: {e}");
+                return;
+            }
+        };
+        let realized = self
+            .ledger
+            .realized_pnl()
+            .saturating_sub(self.ledger.fees());
+        if let Some(cause) = loss_breach(realized, unrealized, *limit) {
+            self.loss_tripped = true;
+            log::error!(target: LOG, "the day's loss reached the limit (realized {realized:+}, unrealized {unrealized:+} won): tripping the kill switch");
+            to.do_send(TripKillSwitch { cause });
         }
     }
 
@@ -131,6 +174,7 @@ impl Handler<Fill> for Portfolio {
                 log::error!(target: LOG, "{ticker} fill of order #{} not booked: {err} (refused fill #{})", fill.order_no, self.stats.refused_fills);
             }
         }
+        self.check_loss();
     }
 }
 
@@ -141,6 +185,7 @@ impl Handler<Tick> for Portfolio {
         if let Err(e) = self.ledger.mark(tick.ticker, tick.price) {
             log::debug!(target: LOG, "{} mark refused: {e}", tick.ticker);
         }
+        self.check_loss();
     }
 }
 

@@ -14,6 +14,8 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use crate::broker_session::BrokerSession;
+use crate::journal::event::JournalEvent;
+use crate::journal::Journal;
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::{Market, Ticker};
 use crate::messages::{
@@ -78,6 +80,9 @@ pub struct Supervisor {
     /// watched as soon as the stock master is in, whatever the condition says, so their
     /// exits still happen.
     restore: Vec<Ticker>,
+    /// Condition enters and exits are journaled (for the record and `condor journal`;
+    /// nothing waits on them: watching a stock changes no account state).
+    journal: Option<Journal>,
     stats: SupervisorStats,
 }
 
@@ -99,6 +104,7 @@ impl Supervisor {
             feeds: HashMap::new(),
             in_condition: HashSet::new(),
             restore: Vec::new(),
+            journal: None,
             stats: SupervisorStats::default(),
         }
     }
@@ -108,6 +114,12 @@ impl Supervisor {
     /// be, and keeps it until it is flat and out of the condition.
     pub fn with_restored(mut self, tickers: impl IntoIterator<Item = Ticker>) -> Supervisor {
         self.restore = tickers.into_iter().collect();
+        self
+    }
+
+    /// Journals each condition enter and exit.
+    pub fn with_journal(mut self, journal: Journal) -> Supervisor {
+        self.journal = Some(journal);
         self
     }
 
@@ -250,7 +262,11 @@ impl Supervisor {
     }
 
     fn on_enter(&mut self, ticker: Ticker) {
-        self.in_condition.insert(ticker);
+        if self.in_condition.insert(ticker) {
+            if let Some(j) = &self.journal {
+                j.record(JournalEvent::ConditionEnter { ticker });
+            }
+        }
         self.processor.do_send(ConditionEnter { ticker });
         if self.feeds.contains_key(&ticker) {
             return; // N after R, or a repeat: one feed per ticker
@@ -276,7 +292,11 @@ impl Supervisor {
     }
 
     fn on_exit(&mut self, ticker: Ticker, ctx: &mut Context<Self>) {
-        self.in_condition.remove(&ticker);
+        if self.in_condition.remove(&ticker) {
+            if let Some(j) = &self.journal {
+                j.record(JournalEvent::ConditionExit { ticker });
+            }
+        }
         self.processor.do_send(ConditionExit { ticker });
         if !self.feeds.contains_key(&ticker) {
             return;

@@ -11,6 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::kill_switch::TripCause;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
 use crate::messages::OrderType;
 
@@ -117,7 +118,7 @@ pub enum JournalEvent {
     },
     /// The day's loss limit (or an operator) stopped new entries.
     KillSwitchTripped {
-        cause: String,
+        cause: TripCause,
     },
     /// An operator turned the kill switch off (`condor kill-switch reset`).
     KillSwitchReset {

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use crate::clock::TradingDay;
+use crate::kill_switch::TripCause;
 use crate::ledger::Ledger;
 use crate::market::Ticker;
 use crate::messages::{ClientOrderId, Fill, OrderIntent};
@@ -42,7 +43,7 @@ pub struct Recovered {
     /// Tickers in the condition when the journal ends.
     pub watched: BTreeSet<Ticker>,
     /// Why the kill switch is on today, if it is.
-    pub kill_switch: Option<String>,
+    pub kill_switch: Option<TripCause>,
     /// Orders sent whose broker number the journal never learned: they may be working.
     pub in_doubt: Vec<ClientOrderId>,
     /// Orders sent today (passed the gate), for the per-day cap.
@@ -95,18 +96,124 @@ pub fn rebuild<'a>(
     r
 }
 
-fn applied(t: Result<Transition, crate::order::BookError>) -> Result<bool, String> {
-    match t {
-        Ok(Transition::Applied { .. }) => Ok(true),
-        Ok(Transition::Duplicate) => Ok(false),
-        Err(e) => Err(e.to_string()),
+/// What one order event did to the book.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BookChange {
+    pub id: ClientOrderId,
+    pub transition: Transition,
+    /// A fill new to the book (not a duplicate), to book into a ledger.
+    pub fill: Option<Fill>,
+}
+
+impl BookChange {
+    /// True when the event moved the order into a final state.
+    pub fn finished(&self) -> bool {
+        matches!(self.transition, Transition::Applied { from, to } if to.is_final() && !from.is_final())
+    }
+}
+
+/// Applies one order event to `book` through the order state machine, as the live engine
+/// does; `Ok(None)` for an event about no order. `OrderSent` opens the order under its
+/// journaled id (ids only grow).
+pub fn apply_to_book(
+    book: &mut OrderBook,
+    event: &JournalEvent,
+    now: Instant,
+) -> Result<Option<BookChange>, String> {
+    let change = |id: u64, t: Result<Transition, crate::order::BookError>, fill| {
+        t.map(|transition| {
+            Some(BookChange {
+                id: ClientOrderId(id),
+                transition,
+                fill: if transition.is_applied() { fill } else { None },
+            })
+        })
+        .map_err(|e| e.to_string())
+    };
+    match event {
+        JournalEvent::OrderSent {
+            id,
+            ticker,
+            side,
+            qty,
+            order_type,
+            tick_seq,
+            ..
+        } => {
+            book.reserve_ids_below(*id);
+            if book.next_client_id() != ClientOrderId(*id) {
+                return Err(format!(
+                    "id C{id} is below the next free id {}: ids must only grow",
+                    book.next_client_id()
+                ));
+            }
+            let intent = OrderIntent {
+                ticker: *ticker,
+                side: *side,
+                qty: *qty,
+                order_type: *order_type,
+                reason: RESTORED_REASON,
+                tick_seq: *tick_seq,
+                tick_received_at: None,
+            };
+            let opened = book.open(&intent, now).map_err(|e| e.to_string())?;
+            change(*id, book.sent(opened, now), None)
+        }
+        JournalEvent::Acked { id, order_no } | JournalEvent::Resolved { id, order_no } => {
+            change(*id, book.acked(ClientOrderId(*id), *order_no, now), None)
+        }
+        JournalEvent::Rejected { id, code, message } => change(
+            *id,
+            book.rejected(ClientOrderId(*id), code, message, now),
+            None,
+        ),
+        JournalEvent::Filled {
+            id,
+            order_no,
+            exec_no,
+            ticker,
+            side,
+            qty,
+            price,
+            time,
+            ..
+        } => {
+            let fill = Fill {
+                ticker: *ticker,
+                side: *side,
+                price: *price,
+                qty: *qty,
+                order_no: *order_no,
+                time: *time,
+            };
+            change(
+                *id,
+                book.filled(ClientOrderId(*id), *order_no, *exec_no, *qty, *price, now),
+                Some(fill),
+            )
+        }
+        JournalEvent::Cancelled { id, order_no, qty } => change(
+            *id,
+            book.cancelled(ClientOrderId(*id), *order_no, *qty, now),
+            None,
+        ),
+        _ => Ok(None),
     }
 }
 
 fn apply(r: &mut Recovered, event: &JournalEvent, now: Instant) -> Result<(), String> {
+    if let Some(change) = apply_to_book(&mut r.book, event, now)? {
+        if matches!(event, JournalEvent::OrderSent { .. }) {
+            r.orders_sent += 1;
+        }
+        if let Some(fill) = change.fill {
+            r.ledger.apply_fill(&fill, 0).map_err(|e| e.to_string())?;
+            r.fills.push(fill);
+        }
+        return Ok(());
+    }
     match event {
         JournalEvent::Started { .. } => r.starts += 1,
-        JournalEvent::OpeningCash { .. } => {}
         JournalEvent::PositionAdopted {
             ticker,
             qty,
@@ -123,79 +230,23 @@ fn apply(r: &mut Recovered, event: &JournalEvent, now: Instant) -> Result<(), St
             r.watched.remove(ticker);
         }
         JournalEvent::Refused { .. } => r.refusals += 1,
-        JournalEvent::OrderSent {
-            id,
-            ticker,
-            side,
-            qty,
-            order_type,
-            tick_seq,
-            ..
-        } => {
-            r.book.reserve_ids_below(*id);
-            if r.book.next_client_id() != ClientOrderId(*id) {
-                return Err(format!(
-                    "id C{id} is below the next free id {}: ids must only grow",
-                    r.book.next_client_id()
-                ));
-            }
-            let intent = OrderIntent {
-                ticker: *ticker,
-                side: *side,
-                qty: *qty,
-                order_type: *order_type,
-                reason: RESTORED_REASON,
-                tick_seq: *tick_seq,
-                tick_received_at: None,
-            };
-            let opened = r.book.open(&intent, now).map_err(|e| e.to_string())?;
-            r.book.sent(opened, now).map_err(|e| e.to_string())?;
-            r.orders_sent += 1;
-        }
-        JournalEvent::Acked { id, order_no } | JournalEvent::Resolved { id, order_no } => {
-            applied(r.book.acked(ClientOrderId(*id), *order_no, now))?;
-        }
-        JournalEvent::Rejected { id, code, message } => {
-            applied(r.book.rejected(ClientOrderId(*id), code, message, now))?;
-        }
-        // The order stays Sent: in doubt until the broker names it.
-        JournalEvent::SendUnknown { .. } => {}
-        JournalEvent::Filled {
-            id,
-            order_no,
-            exec_no,
-            ticker,
-            side,
-            qty,
-            price,
-            time,
-            ..
-        } => {
-            let new =
-                applied(
-                    r.book
-                        .filled(ClientOrderId(*id), *order_no, *exec_no, *qty, *price, now),
-                )?;
-            if new {
-                let fill = Fill {
-                    ticker: *ticker,
-                    side: *side,
-                    price: *price,
-                    qty: *qty,
-                    order_no: *order_no,
-                    time: *time,
-                };
-                r.ledger.apply_fill(&fill, 0).map_err(|e| e.to_string())?;
-                r.fills.push(fill);
-            }
-        }
-        JournalEvent::Cancelled { id, order_no, qty } => {
-            applied(r.book.cancelled(ClientOrderId(*id), *order_no, *qty, now))?;
-        }
         JournalEvent::KillSwitchTripped { cause } => r.kill_switch = Some(cause.clone()),
         JournalEvent::KillSwitchReset { .. } => r.kill_switch = None,
+        // Order events were applied above; the rest change nothing here.
+        _ => {}
     }
     Ok(())
+}
+
+impl Recovered {
+    /// Applies one more event (reconciliation's, after it is journaled), as the rebuild did.
+    pub fn apply(&mut self, seq: u64, event: &JournalEvent, now: Instant) {
+        self.events += 1;
+        if let Err(why) = apply(self, event, now) {
+            self.anomalies
+                .push(format!("record {seq} ({event}): {why}"));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -335,7 +386,10 @@ mod tests {
                 broker: 900,
             },
             JournalEvent::KillSwitchTripped {
-                cause: "loss 500 ≥ limit 500".into(),
+                cause: TripCause::LossLimit {
+                    pnl: -500,
+                    limit: 500,
+                },
             },
             JournalEvent::Started {
                 version: "0".into(),
@@ -343,7 +397,13 @@ mod tests {
             },
         ];
         let r = replay(&events);
-        assert_eq!(r.kill_switch.as_deref(), Some("loss 500 ≥ limit 500"));
+        assert_eq!(
+            r.kill_switch,
+            Some(TripCause::LossLimit {
+                pnl: -500,
+                limit: 500
+            })
+        );
         assert_eq!(r.ledger.held_qty(tk("005930")), Qty(5));
         assert_eq!(r.ledger.cash(), 900);
         assert_eq!(r.starts, 1);
