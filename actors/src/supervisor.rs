@@ -8,7 +8,7 @@
 //! still has a position or a working order, and never drop an enter silently: every
 //! refused or invalid one is logged and counted.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -76,6 +76,9 @@ pub struct Supervisor {
     feeds: HashMap<Ticker, Addr<StockFeed>>,
     /// Tickers the screener currently lists.
     in_condition: HashSet<Ticker>,
+    /// Tickers refused for the cap, in the order they entered: each gets a feed when one
+    /// is freed, if it is still in the condition by then.
+    waiting: VecDeque<Ticker>,
     /// Tickers held or with a working order at start (from the journal and the broker):
     /// watched as soon as the stock master is in, whatever the condition says, so their
     /// exits still happen.
@@ -103,6 +106,7 @@ impl Supervisor {
             master: HashMap::new(),
             feeds: HashMap::new(),
             in_condition: HashSet::new(),
+            waiting: VecDeque::new(),
             restore: Vec::new(),
             journal: None,
             stats: SupervisorStats::default(),
@@ -259,10 +263,31 @@ impl Supervisor {
             feed.do_send(Stop { reason });
             self.stats.stopped += 1;
         }
+        if reason != "shutdown" {
+            self.admit_waiting();
+        }
+    }
+
+    /// Gives freed feed slots to the tickers refused for the cap that are still in the
+    /// condition, first come first served.
+    fn admit_waiting(&mut self) {
+        while self.feeds.len() < self.max_feeds {
+            let Some(ticker) = self.waiting.pop_front() else {
+                return;
+            };
+            if !self.in_condition.contains(&ticker) || self.feeds.contains_key(&ticker) {
+                continue;
+            }
+            if let Some((market, name)) = self.master.get(&ticker).cloned() {
+                log::info!(target: LOG, "{ticker} {name} waited for a free feed: watching");
+                self.spawn_feed(ticker, market);
+            }
+        }
     }
 
     fn on_enter(&mut self, ticker: Ticker) {
-        if self.in_condition.insert(ticker) {
+        let newly = self.in_condition.insert(ticker);
+        if newly {
             if let Some(j) = &self.journal {
                 j.record(JournalEvent::ConditionEnter { ticker });
             }
@@ -277,10 +302,14 @@ impl Supervisor {
             return;
         };
         if self.feeds.len() >= self.max_feeds {
+            if !newly {
+                return; // a repeat of an enter already refused and waiting
+            }
             self.stats.refused_over_cap += 1;
+            self.waiting.push_back(ticker);
             log::warn!(
                 target: LOG,
-                "{ticker} {name} entered but {} feeds are live (cap {}); not watched (refused #{})",
+                "{ticker} {name} entered but {} feeds are live (cap {}); not watched until a feed is freed (refused #{})",
                 self.feeds.len(),
                 self.max_feeds,
                 self.stats.refused_over_cap
