@@ -201,7 +201,8 @@ async fn the_order_rate_never_lets_the_simulator_refuse_an_order() {
 
     // Refuse mode: what is over the rate is refused here, journaled, and never sent. A
     // fresh simulator: the first burst's calls still count in its one-second window.
-    let sim = start_sim(|_| {});
+    // A busy market, so the market orders that pass fill soon.
+    let sim = start_sim(|c| c.exchange.trades_per_sec = 50.0);
     let dir = tempfile::tempdir().unwrap();
     let rig = rig_refusing(&sim, dir.path()).await;
     for i in 0..25 {
