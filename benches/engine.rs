@@ -18,7 +18,7 @@ use condor_actors::processor::Processor;
 use condor_actors::strategy::{strategy_by_name, MomentumParams, MomentumStrategy};
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
 use condor_actors::wire::realtime::{
-    decode_server_frame, encode_registration, ServerFrame, TrType,
+    decode_incoming, decode_server_frame, encode_registration, Incoming, ServerFrame, TrType,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
@@ -164,7 +164,7 @@ fn rss_bytes() -> u64 {
 }
 
 /// `CONDOR_BENCH=churn,latency` runs only those phases (memory, throughput, latency,
-/// churn); unset runs all. Useful under a profiler.
+/// decode, churn); unset runs all. Useful under a profiler.
 fn phase(name: &str) -> bool {
     std::env::var("CONDOR_BENCH").map_or(true, |v| v.split(',').any(|p| p.trim() == name))
 }
@@ -259,6 +259,46 @@ fn main() {
             figure("tick_to_intent_samples", samples as f64, "intents", None);
             e.supervisor.send(StopAllFeeds).await.unwrap();
             let _ = e.session.send(Shutdown).await;
+        }
+
+        // Decoding one S3_ frame into a tick's fields: the full owned body (27 Strings) as
+        // the simulator and tools read it, and the engine's borrowed hot path.
+        if phase("decode") {
+            let frame = r#"{"header":{"tr_cd":"S3_","tr_key":"005930"},"body":{"chetime":"090851","sign":"2","change":"1050","drate":"1.93","price":"55550","opentime":"090030","open":"55600","hightime":"090504","high":"55800","lowtime":"090030","low":"55500","cgubun":"+","cvolume":"1","volume":"10887","value":"604","mdvolume":"946","mdchecnt":"23","msvolume":"3146","mschecnt":"96","cpower":"332.56","w_avrg":"55448","offerho":"55600","bidho":"55500","status":"00","jnilvolume":"2508350","shcode":"005930","exchname":"KRX"}}"#;
+            const N: u32 = 1_000_000;
+            let owned = {
+                let start = Instant::now();
+                let mut ok = 0u64;
+                for _ in 0..N {
+                    if let Ok(ServerFrame::Trade { body, .. }) =
+                        decode_server_frame(std::hint::black_box(frame))
+                    {
+                        ok += u64::from(body.price().is_ok() && body.time().is_ok());
+                    }
+                }
+                assert_eq!(ok, u64::from(N));
+                start.elapsed().as_nanos() as f64 / f64::from(N)
+            };
+            let borrowed = {
+                let start = Instant::now();
+                let mut ok = 0u64;
+                for _ in 0..N {
+                    if let Ok(Incoming::Trade { fields, .. }) =
+                        decode_incoming(std::hint::black_box(frame))
+                    {
+                        ok += u64::from(fields.price().is_ok() && fields.time().is_ok());
+                    }
+                }
+                assert_eq!(ok, u64::from(N));
+                start.elapsed().as_nanos() as f64 / f64::from(N)
+            };
+            figure("decode_trade_owned", owned, "ns/frame", None);
+            figure(
+                "decode_trade_borrowed",
+                borrowed,
+                "ns/frame",
+                Some(borrowed / owned),
+            );
         }
 
         // Churn: enter then exit, over and over, as fast as the condition says so.

@@ -4,6 +4,10 @@
 //! producers that keep appends in flight, then producers that each wait for every append.
 //! Prints one figure a line: `name value unit [ratio]`. A measurement, not a test.
 //!
+//! Last, the order path that durability sits on: intent → REST call issued at the embedded
+//! exchange, p50/p99, with the journal off and on in the same run (the OrderManager sends
+//! only once `OrderSent` is durable), next to the disk's own fsync.
+//!
 //! `cargo bench --bench journal`. Files go under Cargo's target tmp dir and are removed.
 
 use std::fs::{self, OpenOptions};
@@ -229,8 +233,214 @@ fn main() {
         Some(waiting / single),
     );
 
+    // The same events in SQLite (WAL, synchronous=FULL so a commit is durable, as the
+    // journal's appends are): one transaction per event, then groups of 256.
+    let sqlite_single = sqlite::single(&dir.0);
+    figure(
+        "sqlite_single_appends",
+        sqlite_single,
+        "appends/s",
+        Some(sqlite_single / single),
+    );
+    let sqlite_grouped = sqlite::grouped(&dir.0);
+    figure(
+        "sqlite_grouped_appends",
+        sqlite_grouped,
+        "appends/s",
+        Some(sqlite_grouped / grouped),
+    );
+
     let read_start = Instant::now();
     let replay = store::read::<BenchEvent>(&store::day_file(&dir.0, "2024-01-03")).expect("read");
     let rate = replay.records.len() as f64 / read_start.elapsed().as_secs_f64();
     figure("journal_replay", rate, "records/s", None);
+
+    let (off, on) = actix::System::new().block_on(order_path::both(&dir.0));
+    figure("intent_to_send_p50_journal_off", off.p50 as f64, "us", None);
+    figure("intent_to_send_p99_journal_off", off.p99 as f64, "us", None);
+    figure(
+        "intent_to_send_p50_journal_on",
+        on.p50 as f64,
+        "us",
+        Some(on.p50 as f64 / off.p50.max(1) as f64),
+    );
+    figure(
+        "intent_to_send_p99_journal_on",
+        on.p99 as f64,
+        "us",
+        Some(on.p99 as f64 / off.p99.max(1) as f64),
+    );
+    // What durability adds, in fsyncs of this disk measured above (target: at most one).
+    let fsync_us = (p50.as_secs_f64() * 1e6).max(1.0);
+    let added_p50 = on.p50.saturating_sub(off.p50) as f64;
+    figure(
+        "durability_added_p50",
+        added_p50,
+        "us",
+        Some(added_p50 / fsync_us),
+    );
+    let fsync99_us = (p99.as_secs_f64() * 1e6).max(1.0);
+    let added_p99 = on.p99.saturating_sub(off.p99) as f64;
+    figure(
+        "durability_added_p99",
+        added_p99,
+        "us",
+        Some(added_p99 / fsync99_us),
+    );
+}
+
+/// SQLite as the journal's store would use it: WAL, every commit durable, one table of
+/// events with their JSON. Ratios are to the file store's figures in the same run.
+mod sqlite {
+    use std::path::Path;
+    use std::time::Instant;
+
+    use super::{event, GROUPED_EVENTS, SINGLE_FOR};
+
+    fn open(path: &Path) -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open(path).expect("sqlite opens");
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .expect("WAL");
+        conn.pragma_update(None, "synchronous", "FULL")
+            .expect("synchronous");
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, \
+             json TEXT NOT NULL)",
+        )
+        .expect("table");
+        conn
+    }
+
+    /// One event per transaction, each commit waiting for its sync.
+    pub fn single(dir: &Path) -> f64 {
+        let conn = open(&dir.join("single.sqlite"));
+        let mut insert = conn
+            .prepare("INSERT INTO events (at_ms, json) VALUES (?1, ?2)")
+            .expect("prepare");
+        let start = Instant::now();
+        let mut n = 0u64;
+        while start.elapsed() < SINGLE_FOR {
+            n += 1;
+            let json = serde_json::to_string(&event(n)).expect("event encodes");
+            insert.execute((n as i64, json)).expect("insert");
+        }
+        n as f64 / start.elapsed().as_secs_f64()
+    }
+
+    /// `GROUPED_EVENTS` events in transactions of 256, as a group commit would write them.
+    pub fn grouped(dir: &Path) -> f64 {
+        let mut conn = open(&dir.join("grouped.sqlite"));
+        let start = Instant::now();
+        for group in 0..GROUPED_EVENTS / 256 {
+            let tx = conn.transaction().expect("begin");
+            {
+                let mut insert = tx
+                    .prepare_cached("INSERT INTO events (at_ms, json) VALUES (?1, ?2)")
+                    .expect("prepare");
+                for i in 0..256 {
+                    let n = group * 256 + i;
+                    let json = serde_json::to_string(&event(n)).expect("event encodes");
+                    insert.execute((n as i64, json)).expect("insert");
+                }
+            }
+            tx.commit().expect("commit");
+        }
+        (GROUPED_EVENTS / 256 * 256) as f64 / start.elapsed().as_secs_f64()
+    }
+}
+
+/// The OrderManager against the embedded exchange, one intent at a time, so each figure is
+/// the unloaded path: gate, order rate, journal (when on), then the REST call issued.
+mod order_path {
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use actix::prelude::*;
+    use condor::sim::{SimConfig, SimHandle};
+    use condor_actors::clock::{Clock, SystemClock};
+    use condor_actors::journal::Journal;
+    use condor_actors::ls_rest::LsRest;
+    use condor_actors::market::{Qty, Side, Ticker};
+    use condor_actors::messages::{GetOrderStats, LatencyUs, OrderIntent, OrderType};
+    use condor_actors::order_manager::{OrderManager, RateExcess};
+    use condor_actors::risk::RiskLimits;
+    use condor_actors::wire::market_data::{T1102InBlock, T1102};
+
+    const ORDERS: u64 = 300;
+
+    pub async fn both(dir: &Path) -> (LatencyUs, LatencyUs) {
+        let mut cfg = SimConfig {
+            rate_limits: false,
+            ..SimConfig::default()
+        };
+        cfg.exchange.trades_per_sec = 0.0;
+        let sim = SimHandle::start(cfg).expect("simulator starts");
+        let off = run(&sim, None).await;
+        let on = run(&sim, Some(dir)).await;
+        sim.stop();
+        (off, on)
+    }
+
+    async fn run(sim: &SimHandle, journal_dir: Option<&Path>) -> LatencyUs {
+        let rest = LsRest::connect(
+            sim.rest_url(),
+            sim.appkey().expose(),
+            sim.appsecret().expose(),
+        )
+        .await
+        .expect("token");
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let limits = RiskLimits {
+            max_order_qty: Qty(1_000_000),
+            max_order_notional: i64::MAX / 4,
+            max_position_notional: i64::MAX / 4,
+            max_open_positions: 1_000,
+            price_collar_bp: 5_000,
+            max_orders_per_day: 100_000,
+            daily_loss_limit: i64::MAX / 4,
+        };
+        let mut om = OrderManager::new(rest.clone(), limits, clock.clone())
+            .with_order_rate(100_000, RateExcess::Queue);
+        if let Some(dir) = journal_dir {
+            let (journal, _) =
+                Journal::open(&dir.join("order-path"), clock.today(), clock).expect("journal");
+            om = om.with_journal(journal);
+        }
+        let orders = om.start();
+        let ticker = Ticker::parse("005930").expect("ticker");
+        // Resting buys at the day's lower limit: accepted, never filled, so every order is
+        // the same work at the simulator.
+        let lower = rest
+            .call::<T1102>(&T1102InBlock::new(ticker))
+            .await
+            .expect("t1102")
+            .blocks
+            .out_block
+            .expect("quote")
+            .limits()
+            .lower;
+        for i in 0..ORDERS {
+            orders.do_send(OrderIntent {
+                ticker,
+                side: Side::Buy,
+                // Distinct sizes: identical working orders are refused as duplicates.
+                qty: Qty(1 + i),
+                order_type: OrderType::Limit(lower),
+                reason: "bench",
+                tick_seq: 0,
+                tick_received_at: None,
+            });
+            loop {
+                let s = orders.send(GetOrderStats).await.expect("stats");
+                assert_eq!(s.refused_by_risk, 0, "the gate refused a bench order");
+                if s.intent_to_send.count > i {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            }
+        }
+        let stats = orders.send(GetOrderStats).await.expect("stats");
+        stats.intent_to_send
+    }
 }

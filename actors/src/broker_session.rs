@@ -21,7 +21,9 @@ use crate::messages::{
     AccountEvent, ConditionAlert, GetSessionStats, ReconcileOrders, SessionStats, SubscribeTrades,
     Tick, UnsubscribeTrades, WatchAccount, WatchCondition,
 };
-use crate::wire::realtime::{decode_server_frame, encode_registration, ServerFrame, TrType};
+use crate::wire::realtime::{
+    decode_incoming, encode_registration, Incoming, ServerFrame, TrType, TradeFields,
+};
 
 const LOG: &str = "condor::session";
 
@@ -287,36 +289,14 @@ impl BrokerSession {
     }
 
     fn on_text(&mut self, text: &str, received_at: Instant) {
-        match decode_server_frame(text) {
-            Ok(ServerFrame::Trade { body, .. }) => {
-                let tick = (|| {
-                    let ticker = body.ticker()?;
-                    let price = body.price()?;
-                    Ok::<_, crate::wire::WireError>(Tick {
-                        ticker,
-                        price,
-                        qty: body.cvolume()?,
-                        cum_volume: body.volume()?.0,
-                        prev_close: Price(price.0 - body.signed_change()?),
-                        aggressor: body.aggressor()?,
-                        exchange_time: body.time()?,
-                        received_at,
-                        seq: 0,
-                    })
-                })();
-                match tick {
-                    Ok(mut tick) => match self.trades.get(&tick.ticker) {
-                        Some((_, feed)) => {
-                            self.seq += 1;
-                            self.stats.ticks += 1;
-                            tick.seq = self.seq;
-                            feed.do_send(tick);
-                        }
-                        None => self.stats.unrouted += 1,
-                    },
-                    Err(e) => self.malformed(&e.to_string(), text),
-                }
-            }
+        let frame = match decode_incoming(text) {
+            Ok(Incoming::Trade { fields, .. }) => return self.on_trade(&fields, text, received_at),
+            Ok(Incoming::Other(frame)) => Ok(*frame),
+            Err(e) => Err(e),
+        };
+        match frame {
+            // decode_incoming returns trades as fields; an owned one is read the same way.
+            Ok(ServerFrame::Trade { body, .. }) => self.on_trade(&body.fields(), text, received_at),
             Ok(ServerFrame::ConditionAlert { alert_num, body }) => {
                 match (self.alerts.get(&alert_num), body.job()) {
                     (Some(to), Ok(job)) => to.do_send(ConditionAlert {
@@ -341,6 +321,38 @@ impl BrokerSession {
                 | ServerFrame::OrderCancelled(_)
                 | ServerFrame::OrderRejected(_)),
             ) => self.on_account(frame, text),
+            Err(e) => self.malformed(&e.to_string(), text),
+        }
+    }
+
+    /// A trade becomes a Tick for the feed that registered its ticker. The fields are
+    /// borrowed from the frame: nothing is allocated on this path.
+    fn on_trade(&mut self, body: &TradeFields<'_>, text: &str, received_at: Instant) {
+        let tick = (|| {
+            let ticker = body.ticker()?;
+            let price = body.price()?;
+            Ok::<_, crate::wire::WireError>(Tick {
+                ticker,
+                price,
+                qty: body.cvolume()?,
+                cum_volume: body.volume()?.0,
+                prev_close: Price(price.0 - body.signed_change()?),
+                aggressor: body.aggressor()?,
+                exchange_time: body.time()?,
+                received_at,
+                seq: 0,
+            })
+        })();
+        match tick {
+            Ok(mut tick) => match self.trades.get(&tick.ticker) {
+                Some((_, feed)) => {
+                    self.seq += 1;
+                    self.stats.ticks += 1;
+                    tick.seq = self.seq;
+                    feed.do_send(tick);
+                }
+                None => self.stats.unrouted += 1,
+            },
             Err(e) => self.malformed(&e.to_string(), text),
         }
     }

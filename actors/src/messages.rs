@@ -323,6 +323,9 @@ pub struct OrderStats {
     pub early_events: u64,
     /// Intent → the broker's first sign of acceptance.
     pub intent_to_ack: LatencyUs,
+    /// Intent → the order's REST call issued: the gate, the order rate and the wait for
+    /// the journal to make `OrderSent` durable.
+    pub intent_to_send: LatencyUs,
     /// Acceptance → first fill.
     pub ack_to_fill: LatencyUs,
     /// Intents that waited for the order rate (`CONDOR_ORDERS_PER_SEC`) before going on.

@@ -203,6 +203,8 @@ pub struct OrderManager {
     bad_events: u64,
     early_events: u64,
     intent_to_ack: LatencyHist,
+    /// Intent → the REST call issued (after the gate, the rate and the journal's sync).
+    intent_to_send: LatencyHist,
     ack_to_fill: LatencyHist,
 }
 
@@ -265,6 +267,7 @@ impl OrderManager {
             bad_events: 0,
             early_events: 0,
             intent_to_ack: LatencyHist::new(),
+            intent_to_send: LatencyHist::new(),
             ack_to_fill: LatencyHist::new(),
         }
     }
@@ -369,6 +372,10 @@ impl OrderManager {
                     );
                     self.after(id, "journal failure", result, ctx);
                     return;
+                }
+                if let Some(o) = self.book.get(id) {
+                    let waited = self.clock.now().saturating_duration_since(o.intent_at());
+                    self.intent_to_send.record(waited);
                 }
                 let rest = self.rest.clone();
                 ctx.spawn(
@@ -1161,6 +1168,7 @@ impl OrderManager {
             bad_events: self.bad_events,
             early_events: self.early_events,
             intent_to_ack: self.intent_to_ack.summary(),
+            intent_to_send: self.intent_to_send.summary(),
             ack_to_fill: self.ack_to_fill.summary(),
             rate_waited: self.rate_waited,
             kill_switch_on: self.kill_switch.is_on(self.clock.today()),

@@ -12,6 +12,7 @@ mod bodies;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -19,7 +20,7 @@ use serde_json::value::RawValue;
 
 pub use bodies::{
     parse_time_ms, AcceptedKind, ConditionAlertBody, JobFlag, OrderAcceptedBody, OrderEventBody,
-    OrderEventKind, TradeBody,
+    OrderEventKind, TradeBody, TradeFields,
 };
 
 use super::{decode_tracked, to_json, WireError};
@@ -443,9 +444,47 @@ impl ServerFrame {
 /// (or absent) body is an [`Ack`]; otherwise `header.tr_cd` picks the body type, and an
 /// unknown `tr_cd` is an error naming it.
 pub fn decode_server_frame(text: &str) -> Result<ServerFrame, WireError> {
-    match serde_json::from_str::<Parsed<'_>>(text) {
+    Ok(match decode::<TradeBody>(text)? {
+        Decoded::Trade { market, body } => ServerFrame::Trade { market, body },
+        Decoded::Other(frame) => *frame,
+    })
+}
+
+/// A server frame as the engine's hot path reads it: a trade as borrowed [`TradeFields`]
+/// (no allocation for a body without escapes), anything else fully decoded (and boxed:
+/// those are rare, and a trade should not move a full frame's bytes).
+#[derive(Debug)]
+pub enum Incoming<'a> {
+    Trade {
+        market: Market,
+        fields: TradeFields<'a>,
+    },
+    Other(Box<ServerFrame>),
+}
+
+/// [`decode_server_frame`] for a client: the same rules and errors, but a trade keeps only
+/// the fields that make a tick, borrowed from `text`.
+pub fn decode_incoming(text: &str) -> Result<Incoming<'_>, WireError> {
+    Ok(match decode::<TradeFields<'_>>(text)? {
+        Decoded::Trade { market, body } => Incoming::Trade {
+            market,
+            fields: body,
+        },
+        Decoded::Other(frame) => Incoming::Other(frame),
+    })
+}
+
+/// A decoded frame whose trade body is `T` (owned [`TradeBody`] or borrowed
+/// [`TradeFields`]).
+enum Decoded<T> {
+    Trade { market: Market, body: T },
+    Other(Box<ServerFrame>),
+}
+
+fn decode<'de, T: Deserialize<'de>>(text: &'de str) -> Result<Decoded<T>, WireError> {
+    match serde_json::from_str::<Parsed<'de, T>>(text) {
         Ok(parsed) => finish(parsed),
-        Err(e) => Err(explain(text, &e)),
+        Err(e) => Err(explain::<T>(text, &e)),
     }
 }
 
@@ -456,7 +495,7 @@ fn frame_what(tr_cd: &str) -> String {
 }
 
 /// Builds the typed frame from a parsed envelope.
-fn finish(parsed: Parsed<'_>) -> Result<ServerFrame, WireError> {
+fn finish<'de, T: Deserialize<'de>>(parsed: Parsed<'de, T>) -> Result<Decoded<T>, WireError> {
     let header = parsed
         .header
         .ok_or_else(|| WireError::missing(SERVER_FRAME, "header"))?;
@@ -466,7 +505,7 @@ fn finish(parsed: Parsed<'_>) -> Result<ServerFrame, WireError> {
         BodySlot::Raw(Some(raw)) => decode_raw_body(&header.tr_cd, raw.get())?,
     };
     let tr_cd = header.tr_cd.as_ref();
-    Ok(match body {
+    Ok(Decoded::Other(Box::new(match body {
         Body::Null => {
             let Some(rsp_cd) = header.rsp_cd else {
                 // Neither a data frame nor an ack.
@@ -481,7 +520,7 @@ fn finish(parsed: Parsed<'_>) -> Result<ServerFrame, WireError> {
             })
         }
         Body::Trade(body) => match trade_market(tr_cd) {
-            Some(market) => ServerFrame::Trade { market, body },
+            Some(market) => return Ok(Decoded::Trade { market, body }),
             None => return Err(unknown_tr(tr_cd)),
         },
         Body::Alert(body) => ServerFrame::ConditionAlert {
@@ -497,7 +536,7 @@ fn finish(parsed: Parsed<'_>) -> Result<ServerFrame, WireError> {
             _ => return Err(unknown_tr(tr_cd)),
         },
         Body::Unknown => return Err(unknown_tr(tr_cd)),
-    })
+    })))
 }
 
 fn unknown_tr(tr_cd: &str) -> WireError {
@@ -508,11 +547,14 @@ fn unknown_tr(tr_cd: &str) -> WireError {
 }
 
 /// Decodes a body captured raw (it came before the header); rare, so tracked.
-fn decode_raw_body(tr_cd: &str, raw: &str) -> Result<Body, WireError> {
+fn decode_raw_body<'de, T: Deserialize<'de>>(
+    tr_cd: &str,
+    raw: &'de str,
+) -> Result<Body<T>, WireError> {
     let what = frame_what(tr_cd);
     let mut de = serde_json::Deserializer::from_str(raw);
     let mut track = serde_path_to_error::Track::new();
-    let seed = BodySeed { tr_cd };
+    let seed = BodySeed::<T>::new(tr_cd);
     seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
         .map_err(|e| {
             let inner =
@@ -530,7 +572,7 @@ fn decode_raw_body(tr_cd: &str, raw: &str) -> Result<Body, WireError> {
 
 /// Turns a failed fast decode into an error naming the frame and the field path, by
 /// decoding again with path tracking (error path only).
-fn explain(text: &str, err: &serde_json::Error) -> WireError {
+fn explain<'de, T: Deserialize<'de>>(text: &'de str, err: &serde_json::Error) -> WireError {
     if err.is_syntax() || err.is_eof() || err.is_io() {
         return WireError::from_json(SERVER_FRAME, err);
     }
@@ -547,7 +589,7 @@ fn explain(text: &str, err: &serde_json::Error) -> WireError {
         .unwrap_or_else(|_| SERVER_FRAME.to_owned());
     let mut de = serde_json::Deserializer::from_str(text);
     let mut track = serde_path_to_error::Track::new();
-    match Parsed::deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track)) {
+    match Parsed::<T>::deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track)) {
         Err(e) => WireError::from_tracked(&what, &serde_path_to_error::Error::new(track.path(), e)),
         Ok(_) => WireError::from_json(&what, err),
     }
@@ -593,11 +635,11 @@ fn loose_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
     d.deserialize_any(V)
 }
 
-/// A typed body, or null. Trades inline, as in [`ServerFrame`].
+/// A typed body, or null. Trades (`T`) inline, as in [`ServerFrame`].
 #[allow(clippy::large_enum_variant)]
-enum Body {
+enum Body<T> {
     Null,
-    Trade(TradeBody),
+    Trade(T),
     Alert(ConditionAlertBody),
     Accepted(Box<OrderAcceptedBody>),
     Event(Box<OrderEventBody>),
@@ -606,15 +648,15 @@ enum Body {
 }
 
 #[allow(clippy::large_enum_variant)]
-enum BodySlot<'de> {
+enum BodySlot<'de, T> {
     Absent,
-    Typed(Body),
+    Typed(Body<T>),
     Raw(Option<&'de RawValue>),
 }
 
-struct Parsed<'de> {
+struct Parsed<'de, T> {
     header: Option<WireHeader<'de>>,
-    body: BodySlot<'de>,
+    body: BodySlot<'de, T>,
 }
 
 #[derive(Deserialize)]
@@ -626,22 +668,22 @@ enum FrameKey {
     Other,
 }
 
-impl<'de> Deserialize<'de> for Parsed<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Parsed<'de>, D::Error> {
-        d.deserialize_map(FrameVisitor)
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Parsed<'de, T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Parsed<'de, T>, D::Error> {
+        d.deserialize_map(FrameVisitor(PhantomData))
     }
 }
 
-struct FrameVisitor;
+struct FrameVisitor<T>(PhantomData<T>);
 
-impl<'de> Visitor<'de> for FrameVisitor {
-    type Value = Parsed<'de>;
+impl<'de, T: Deserialize<'de>> Visitor<'de> for FrameVisitor<T> {
+    type Value = Parsed<'de, T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a frame object {\"header\":{…},\"body\":…}")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed<'de, T>, A::Error> {
         let mut header: Option<WireHeader<'de>> = None;
         let mut body = BodySlot::Absent;
         while let Some(key) = map.next_key::<FrameKey>()? {
@@ -649,9 +691,9 @@ impl<'de> Visitor<'de> for FrameVisitor {
                 FrameKey::Header => header = Some(map.next_value()?),
                 FrameKey::Body => {
                     body = match &header {
-                        Some(h) => BodySlot::Typed(map.next_value_seed(BodySeed {
-                            tr_cd: h.tr_cd.as_ref(),
-                        })?),
+                        Some(h) => BodySlot::Typed(
+                            map.next_value_seed(BodySeed::<T>::new(h.tr_cd.as_ref()))?,
+                        ),
                         None => BodySlot::Raw(map.next_value()?),
                     }
                 }
@@ -664,37 +706,47 @@ impl<'de> Visitor<'de> for FrameVisitor {
     }
 }
 
-/// Decodes a body straight into the type `tr_cd` calls for.
-struct BodySeed<'h> {
+/// Decodes a body straight into the type `tr_cd` calls for (`T` for a trade).
+struct BodySeed<'h, T> {
     tr_cd: &'h str,
+    trade: PhantomData<T>,
 }
 
-impl<'de> DeserializeSeed<'de> for BodySeed<'_> {
-    type Value = Body;
+impl<T> BodySeed<'_, T> {
+    fn new(tr_cd: &str) -> BodySeed<'_, T> {
+        BodySeed {
+            tr_cd,
+            trade: PhantomData,
+        }
+    }
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Body, D::Error> {
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for BodySeed<'_, T> {
+    type Value = Body<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Body<T>, D::Error> {
         d.deserialize_option(self)
     }
 }
 
-impl<'de> Visitor<'de> for BodySeed<'_> {
-    type Value = Body;
+impl<'de, T: Deserialize<'de>> Visitor<'de> for BodySeed<'_, T> {
+    type Value = Body<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "a {} body object or null", self.tr_cd)
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<Body, E> {
+    fn visit_none<E: de::Error>(self) -> Result<Body<T>, E> {
         Ok(Body::Null)
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Body, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Body<T>, E> {
         Ok(Body::Null)
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Body, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Body<T>, D::Error> {
         Ok(match self.tr_cd {
-            TR_KOSPI_TRADE | TR_KOSDAQ_TRADE => Body::Trade(TradeBody::deserialize(d)?),
+            TR_KOSPI_TRADE | TR_KOSDAQ_TRADE => Body::Trade(T::deserialize(d)?),
             TR_CONDITION_ALERT => Body::Alert(ConditionAlertBody::deserialize(d)?),
             TR_ORDER_ACCEPTED => Body::Accepted(Box::new(OrderAcceptedBody::deserialize(d)?)),
             TR_ORDER_FILLED | TR_ORDER_MODIFIED | TR_ORDER_CANCELLED | TR_ORDER_REJECTED => {
@@ -1049,6 +1101,64 @@ mod tests {
             decode_server_frame(text).unwrap(),
             ServerFrame::Trade { .. }
         ));
+    }
+
+    #[test]
+    fn the_hot_path_reads_the_same_trade_and_borrows_it() {
+        let ServerFrame::Trade { market, body } = decode_server_frame(S3_FRAME).unwrap() else {
+            panic!("a trade")
+        };
+        let Incoming::Trade { market: m, fields } = decode_incoming(S3_FRAME).unwrap() else {
+            panic!("a trade")
+        };
+        assert_eq!((m, &fields), (market, &body.fields()));
+        assert!(matches!(fields.price, Cow::Borrowed(_)), "no allocation");
+        // Body before header, extras, reordering: the same fields.
+        let messy = shuffled_with_extras(S3_FRAME);
+        let Incoming::Trade { fields: f2, .. } = decode_incoming(&messy).unwrap() else {
+            panic!("a trade: {messy}")
+        };
+        assert_eq!(f2, fields);
+        // An escaped string cannot be borrowed; it is still read.
+        let escaped = S3_FRAME.replace(r#""cgubun":"+""#, r#""cgubun":"\u002b""#);
+        let Incoming::Trade { fields: f3, .. } = decode_incoming(&escaped).unwrap() else {
+            panic!("a trade")
+        };
+        assert_eq!(f3.aggressor().unwrap(), Side::Buy);
+        // Every other frame decodes exactly as decode_server_frame has it.
+        for sample in [
+            AFR_FRAME, SC0_FRAME, SC1_FRAME, SC2_FRAME, SC3_FRAME, ACK_FRAME,
+        ] {
+            match decode_incoming(sample).unwrap() {
+                Incoming::Other(f) => assert_eq!(*f, decode_server_frame(sample).unwrap()),
+                Incoming::Trade { .. } => panic!("not a trade: {sample}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_hot_path_refuses_what_the_full_decoder_refuses_with_the_same_words() {
+        for key in ["shcode", "price", "chetime", "cvolume", "volume", "sign"] {
+            for text in [
+                without(S3_FRAME, key),
+                shuffled_with_extras(&without(S3_FRAME, key)),
+            ] {
+                let full = decode_server_frame(&text).unwrap_err().to_string();
+                let hot = decode_incoming(&text).unwrap_err().to_string();
+                assert_eq!(hot, full, "{key}");
+            }
+        }
+        let typed = S3_FRAME.replace(r#""price":"55550""#, r#""price":55550"#);
+        assert_eq!(
+            decode_incoming(&typed).unwrap_err().to_string(),
+            decode_server_frame(&typed).unwrap_err().to_string()
+        );
+        for bad in ["not json", "", r#"{"header":{"tr_cd":"ZZZ"},"body":{}}"#] {
+            assert_eq!(
+                decode_incoming(bad).unwrap_err().to_string(),
+                decode_server_frame(bad).unwrap_err().to_string()
+            );
+        }
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! default to `""`, so a field LS stops sending breaks nothing. Must never panic and never
 //! guess: an accessor returns a [`WireError`] naming the body, the field and the value.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
@@ -96,7 +98,121 @@ pub struct TradeBody {
 }
 
 impl TradeBody {
-    const WHAT: &'static str = "S3_/K3_ body";
+    const WHAT: &'static str = TRADE_WHAT;
+
+    /// The fields the engine acts on, borrowed.
+    pub fn fields(&self) -> TradeFields<'_> {
+        TradeFields {
+            shcode: Cow::Borrowed(&self.shcode),
+            price: Cow::Borrowed(&self.price),
+            chetime: Cow::Borrowed(&self.chetime),
+            sign: Cow::Borrowed(&self.sign),
+            change: Cow::Borrowed(&self.change),
+            cgubun: Cow::Borrowed(&self.cgubun),
+            cvolume: Cow::Borrowed(&self.cvolume),
+            volume: Cow::Borrowed(&self.volume),
+        }
+    }
+
+    /// `shcode`.
+    pub fn ticker(&self) -> Result<Ticker, WireError> {
+        self.fields().ticker()
+    }
+
+    /// `price`: the trade price.
+    pub fn price(&self) -> Result<Price, WireError> {
+        self.fields().price()
+    }
+
+    /// `cvolume`: shares in this trade.
+    pub fn cvolume(&self) -> Result<Qty, WireError> {
+        self.fields().cvolume()
+    }
+
+    /// `volume`: the day's cumulative volume.
+    pub fn volume(&self) -> Result<Qty, WireError> {
+        self.fields().volume()
+    }
+
+    /// `chetime` (HHMMSS).
+    pub fn time(&self) -> Result<TimeOfDay, WireError> {
+        self.fields().time()
+    }
+
+    pub fn sign(&self) -> Result<Sign, WireError> {
+        self.fields().sign()
+    }
+
+    /// `change` with the direction of `sign` (LS sends it unsigned).
+    pub fn signed_change(&self) -> Result<i64, WireError> {
+        self.fields().signed_change()
+    }
+
+    /// `drate` in basis points: `"1.93"` → 193, `"-0.37"` → -37.
+    pub fn drate_bp(&self) -> Result<i64, WireError> {
+        field_fixed(Self::WHAT, "drate", &self.drate, 2)
+    }
+
+    pub fn open(&self) -> Result<Price, WireError> {
+        positive_price(Self::WHAT, "open", &self.open)
+    }
+
+    pub fn high(&self) -> Result<Price, WireError> {
+        positive_price(Self::WHAT, "high", &self.high)
+    }
+
+    pub fn low(&self) -> Result<Price, WireError> {
+        positive_price(Self::WHAT, "low", &self.low)
+    }
+
+    /// `offerho`: best ask.
+    pub fn ask(&self) -> Result<Price, WireError> {
+        price_field(Self::WHAT, "offerho", &self.offerho)
+    }
+
+    /// `bidho`: best bid.
+    pub fn bid(&self) -> Result<Price, WireError> {
+        price_field(Self::WHAT, "bidho", &self.bidho)
+    }
+
+    /// `value`: cumulative traded value (millions of won in samples; UNCONFIRMED unit).
+    pub fn value(&self) -> Result<i64, WireError> {
+        field_i64(Self::WHAT, "value", &self.value)
+    }
+
+    /// `cgubun`: `+` buyer-initiated, `-` seller-initiated.
+    pub fn aggressor(&self) -> Result<Side, WireError> {
+        self.fields().aggressor()
+    }
+}
+
+const TRADE_WHAT: &str = "S3_/K3_ body";
+
+/// The fields of an S3_/K3_ body that make a tick, borrowed from the frame's text where
+/// it has no escapes: the hot path decodes these and skips the other 19 without
+/// allocating. Required as in [`TradeBody`].
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct TradeFields<'a> {
+    #[serde(borrow)]
+    pub shcode: Cow<'a, str>,
+    #[serde(borrow)]
+    pub price: Cow<'a, str>,
+    #[serde(borrow)]
+    pub chetime: Cow<'a, str>,
+    #[serde(borrow)]
+    pub sign: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub change: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub cgubun: Cow<'a, str>,
+    #[serde(borrow)]
+    pub cvolume: Cow<'a, str>,
+    #[serde(borrow)]
+    pub volume: Cow<'a, str>,
+}
+
+impl TradeFields<'_> {
+    const WHAT: &'static str = TRADE_WHAT;
 
     /// `shcode`.
     pub fn ticker(&self) -> Result<Ticker, WireError> {
@@ -131,38 +247,6 @@ impl TradeBody {
     pub fn signed_change(&self) -> Result<i64, WireError> {
         let magnitude = field_i64(Self::WHAT, "change", &self.change)?;
         Ok(self.sign()?.apply(magnitude))
-    }
-
-    /// `drate` in basis points: `"1.93"` → 193, `"-0.37"` → -37.
-    pub fn drate_bp(&self) -> Result<i64, WireError> {
-        field_fixed(Self::WHAT, "drate", &self.drate, 2)
-    }
-
-    pub fn open(&self) -> Result<Price, WireError> {
-        positive_price(Self::WHAT, "open", &self.open)
-    }
-
-    pub fn high(&self) -> Result<Price, WireError> {
-        positive_price(Self::WHAT, "high", &self.high)
-    }
-
-    pub fn low(&self) -> Result<Price, WireError> {
-        positive_price(Self::WHAT, "low", &self.low)
-    }
-
-    /// `offerho`: best ask.
-    pub fn ask(&self) -> Result<Price, WireError> {
-        price_field(Self::WHAT, "offerho", &self.offerho)
-    }
-
-    /// `bidho`: best bid.
-    pub fn bid(&self) -> Result<Price, WireError> {
-        price_field(Self::WHAT, "bidho", &self.bidho)
-    }
-
-    /// `value`: cumulative traded value (millions of won in samples; UNCONFIRMED unit).
-    pub fn value(&self) -> Result<i64, WireError> {
-        field_i64(Self::WHAT, "value", &self.value)
     }
 
     /// `cgubun`: `+` buyer-initiated, `-` seller-initiated.
