@@ -13,7 +13,7 @@ use condor::sim::{SimConfig, SimHandle};
 use condor_actors::broker_session::{BrokerSession, SessionConfig, Shutdown};
 use condor_actors::clock::SystemClock;
 use condor_actors::ls_rest::LsRest;
-use condor_actors::messages::Flush;
+use condor_actors::messages::{Flush, GetSessionStats};
 use condor_actors::processor::Processor;
 use condor_actors::strategy::{strategy_by_name, MomentumParams, MomentumStrategy};
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
@@ -30,6 +30,11 @@ fn figure(name: &str, value: f64, unit: &str, ratio: Option<f64>) {
         Some(r) => println!("{name} {value:.0} {unit} {r:.2}x"),
         None => println!("{name} {value:.0} {unit}"),
     }
+}
+
+/// A latency in µs with one decimal (the targets are a few µs).
+fn figure_us(name: &str, us: f64) {
+    println!("{name} {us:.1} us");
 }
 
 fn codes(n: usize) -> Vec<String> {
@@ -247,16 +252,21 @@ fn main() {
             until_feeds(&e, n).await;
             tokio::time::sleep(MEASURE * 2).await;
             let st = e.processor.send(Flush).await.unwrap();
-            let (p50, p99, p999, samples) = st.tick_latency_us;
-            figure("tick_to_strategy_p50", p50 as f64, "us", None);
-            figure("tick_to_strategy_p99", p99 as f64, "us", None);
-            figure("tick_to_strategy_p99.9", p999 as f64, "us", None);
-            figure("tick_to_strategy_samples", samples as f64, "ticks", None);
-            let (p50, p99, p999, samples) = st.intent_latency_us;
-            figure("tick_to_intent_p50", p50 as f64, "us", None);
-            figure("tick_to_intent_p99", p99 as f64, "us", None);
-            figure("tick_to_intent_p99.9", p999 as f64, "us", None);
-            figure("tick_to_intent_samples", samples as f64, "intents", None);
+            let session = e.session.send(GetSessionStats).await.unwrap();
+            let us = |ns: u64| ns as f64 / 1_000.0;
+            let d = session.decode_latency;
+            figure_us("tick_decode_and_route_p50", us(d.p50_ns));
+            figure_us("tick_decode_and_route_p99", us(d.p99_ns));
+            let t = st.tick_latency;
+            figure_us("tick_to_strategy_p50", us(t.p50_ns));
+            figure_us("tick_to_strategy_p99", us(t.p99_ns));
+            figure_us("tick_to_strategy_p99.9", us(t.p999_ns));
+            figure("tick_to_strategy_samples", t.samples as f64, "ticks", None);
+            let i = st.intent_latency;
+            figure_us("tick_to_intent_p50", us(i.p50_ns));
+            figure_us("tick_to_intent_p99", us(i.p99_ns));
+            figure_us("tick_to_intent_p99.9", us(i.p999_ns));
+            figure("tick_to_intent_samples", i.samples as f64, "intents", None);
             e.supervisor.send(StopAllFeeds).await.unwrap();
             let _ = e.session.send(Shutdown).await;
         }

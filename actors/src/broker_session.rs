@@ -18,9 +18,10 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use crate::market::{Market, Price, Ticker};
 use crate::messages::{
-    AccountEvent, ConditionAlert, GetSessionStats, ReconcileOrders, SessionStats, SubscribeTrades,
-    Tick, UnsubscribeTrades, WatchAccount, WatchCondition,
+    AccountEvent, ConditionAlert, GetSessionStats, Percentiles, ReconcileOrders, SessionStats,
+    SubscribeTrades, Tick, UnsubscribeTrades, WatchAccount, WatchCondition,
 };
+use crate::processor::{latency_histogram, nanos_since};
 use crate::wire::realtime::{
     decode_incoming, encode_registration, Incoming, ServerFrame, TrType, TradeFields,
 };
@@ -72,6 +73,8 @@ pub struct BrokerSession {
     attempts: u32,
     last_frame: Instant,
     rng: u64,
+    /// Socket read → tick handed to its feed, ns.
+    decode_latency: hdrhistogram::Histogram<u64>,
 }
 
 impl BrokerSession {
@@ -91,6 +94,7 @@ impl BrokerSession {
             attempts: 0,
             last_frame: Instant::now(),
             rng: 0x9E37_79B9_7F4A_7C15,
+            decode_latency: latency_histogram(),
         }
     }
 
@@ -350,6 +354,7 @@ impl BrokerSession {
                     self.stats.ticks += 1;
                     tick.seq = self.seq;
                     feed.do_send(tick);
+                    let _ = self.decode_latency.record(nanos_since(received_at));
                 }
                 None => self.stats.unrouted += 1,
             },
@@ -509,6 +514,8 @@ impl Handler<Shutdown> for BrokerSession {
 impl Handler<GetSessionStats> for BrokerSession {
     type Result = MessageResult<GetSessionStats>;
     fn handle(&mut self, _: GetSessionStats, _: &mut Context<Self>) -> Self::Result {
-        MessageResult(self.stats)
+        let mut stats = self.stats;
+        stats.decode_latency = Percentiles::of(&self.decode_latency);
+        MessageResult(stats)
     }
 }

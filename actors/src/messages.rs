@@ -182,11 +182,30 @@ pub struct ProcessorStats {
     /// Ticks the Processor handled while its jobs ran (summed over jobs): the proof that
     /// CPU-heavy work does not stall the loop.
     pub ticks_during_jobs: u64,
-    /// Tick → Processor latency (socket read to strategy), µs: p50, p99, p99.9, samples.
-    pub tick_latency_us: (u64, u64, u64, u64),
-    /// Tick → OrderIntent latency (socket read to the intent leaving the Processor), µs:
-    /// p50, p99, p99.9, samples.
-    pub intent_latency_us: (u64, u64, u64, u64),
+    /// Tick → Processor latency (socket read to strategy).
+    pub tick_latency: Percentiles,
+    /// Tick → OrderIntent latency (socket read to the intent leaving the Processor).
+    pub intent_latency: Percentiles,
+}
+
+/// A latency distribution in nanoseconds (µs targets need sub-µs resolution).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Percentiles {
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    pub p999_ns: u64,
+    pub samples: u64,
+}
+
+impl Percentiles {
+    pub fn of(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
+        Percentiles {
+            p50_ns: h.value_at_quantile(0.5),
+            p99_ns: h.value_at_quantile(0.99),
+            p999_ns: h.value_at_quantile(0.999),
+            samples: h.len(),
+        }
+    }
 }
 
 /// Counters of the broker session.
@@ -198,6 +217,9 @@ pub struct SessionStats {
     pub unrouted: u64,
     pub reconnects: u64,
     pub connected: bool,
+    /// Socket read → the tick handed to its feed (decode and routing): the session's
+    /// share of tick-to-strategy latency; the rest is the actor hops after it.
+    pub decode_latency: Percentiles,
 }
 
 /// Ask the broker session for its counters.
