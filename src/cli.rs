@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use condor_actors::market::{Qty, TimeOfDay};
+use condor_actors::notifier::NotifierConfig;
+use condor_actors::notify::discord::WebhookUrl;
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::MomentumParams;
 
@@ -266,6 +268,30 @@ pub struct RunArgs {
     )]
     pub data_dir: PathBuf,
 
+    /// Discord webhook URL for alerts: fills, rejects, the kill switch, broker outages,
+    /// start and stop, and the daily summary with its equity chart. A secret (it holds the
+    /// webhook's token): never logged. https:// only (http:// to a loopback address, for
+    /// tests). Unset or empty: alerts are only logged (target condor::notifier).
+    #[arg(
+        long,
+        env = "CONDOR_DISCORD_WEBHOOK",
+        hide_env_values = true,
+        help_heading = "Alerts (Discord)"
+    )]
+    pub discord_webhook: Option<Secret>,
+    /// A broker disconnect is told once it lasts this many seconds (and then its recovery).
+    #[arg(
+        long,
+        env = "CONDOR_DISCORD_DISCONNECT_SECS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        help_heading = "Alerts (Discord)"
+    )]
+    pub discord_disconnect_secs: u64,
+    /// When the day's summary is sent (HHMMSS, KST), after the close.
+    #[arg(long, env = "CONDOR_DISCORD_SUMMARY_AT", default_value = "154000", value_parser = parse_hhmmss, help_heading = "Alerts (Discord)")]
+    pub discord_summary_at: TimeOfDay,
+
     #[command(
         flatten,
         next_help_heading = "Embedded exchange (when no broker is configured)"
@@ -327,6 +353,22 @@ impl RunArgs {
                 missing.join(", ")
             ),
         }
+    }
+
+    /// The Notifier's settings; a webhook that is not an https URL (or http to loopback)
+    /// stops condor with a message that names the variable but never quotes the value.
+    pub fn notifier(&self) -> anyhow::Result<NotifierConfig> {
+        let webhook = match &self.discord_webhook {
+            Some(w) if !w.expose().trim().is_empty() => Some(
+                WebhookUrl::parse(w.expose())
+                    .map_err(|e| anyhow::anyhow!("CONDOR_DISCORD_WEBHOOK {e}"))?,
+            ),
+            _ => None,
+        };
+        let mut cfg = NotifierConfig::new(webhook);
+        cfg.link_alert_after = Duration::from_secs(self.discord_disconnect_secs);
+        cfg.summary_at = self.discord_summary_at;
+        Ok(cfg)
     }
 
     pub fn momentum(&self) -> anyhow::Result<MomentumParams> {
@@ -608,6 +650,63 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("--drop-after-secs"));
+    }
+
+    fn run_args(args: &[&str]) -> RunArgs {
+        let argv = ["condor", "run"].iter().chain(args).copied();
+        match Cli::try_parse_from(argv).unwrap().command {
+            Some(Command::Run(a)) => *a,
+            _ => panic!("run expected"),
+        }
+    }
+
+    #[test]
+    fn the_discord_webhook_is_checked_and_never_shown() {
+        let token = "T0kEnT0kEnT0kEnT0kEnT0kEn";
+        let a = run_args(&[
+            "--discord-webhook",
+            &format!("http://discord.com/api/webhooks/1/{token}"),
+        ]);
+        let e = a.notifier().unwrap_err().to_string();
+        assert!(
+            e.contains("CONDOR_DISCORD_WEBHOOK") && e.contains("https"),
+            "{e}"
+        );
+        assert!(!e.contains(token), "the token is not quoted: {e}");
+        assert!(!format!("{a:?}").contains(token), "Debug hides it");
+        let e = run_args(&["--discord-webhook", token])
+            .notifier()
+            .unwrap_err();
+        assert!(!e.to_string().contains(token), "{e}");
+
+        let a = run_args(&[
+            "--discord-webhook",
+            &format!("https://discord.com/api/webhooks/1/{token}"),
+            "--discord-disconnect-secs",
+            "30",
+            "--discord-summary-at",
+            "160000",
+        ]);
+        let cfg = a.notifier().unwrap();
+        assert!(cfg.webhook.is_some());
+        assert!(!format!("{cfg:?}").contains(token));
+        assert_eq!(cfg.link_alert_after, Duration::from_secs(30));
+        assert_eq!(cfg.summary_at, TimeOfDay::hms(16, 0, 0));
+        assert!(run_args(&["--discord-webhook", "http://127.0.0.1:9/x"])
+            .notifier()
+            .unwrap()
+            .webhook
+            .is_some());
+        // Empty (a .env template's `CONDOR_DISCORD_WEBHOOK=`) or unset: log only.
+        assert!(run_args(&["--discord-webhook", ""])
+            .notifier()
+            .unwrap()
+            .webhook
+            .is_none());
+        let cfg = run_args(&[]).notifier().unwrap();
+        assert!(cfg.webhook.is_none());
+        assert_eq!(cfg.link_alert_after, Duration::from_secs(10));
+        assert!(Cli::try_parse_from(["condor", "run", "--discord-disconnect-secs", "0"]).is_err());
     }
 
     #[test]

@@ -24,7 +24,8 @@ use condor_actors::journal::Journal;
 use condor_actors::ledger::Ledger;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::Side;
-use condor_actors::messages::{Fill, NotifyFlat};
+use condor_actors::messages::{Alert, Fill, NotifyFlat};
+use condor_actors::notifier::Notifier;
 use condor_actors::order_manager::{OrderManager, RateExcess, RecoveredOrders};
 use condor_actors::portfolio::Portfolio;
 use condor_actors::processor::Processor;
@@ -48,6 +49,8 @@ pub struct EngineSettings {
     pub kill_switch_flatten: bool,
     /// The settings in force, journaled at start (never secrets).
     pub journaled_settings: BTreeMap<String, String>,
+    /// Told of fills, rejects, the kill switch, broker outages and the stock names.
+    pub notifier: Option<Addr<Notifier>>,
 }
 
 /// What start-up found, for the log and the summary.
@@ -202,10 +205,17 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     let mut watch: BTreeSet<_> = held.iter().map(|(t, _)| *t).collect();
     watch.extend(state.book.working().map(|o| o.ticker()));
 
-    let session = BrokerSession::new(SessionConfig::new(ws_url, rest.token())).start();
+    let alerts = settings
+        .notifier
+        .as_ref()
+        .map(|n| n.clone().recipient::<Alert>());
+    let session = BrokerSession::new(SessionConfig::new(ws_url, rest.token()))
+        .with_notifier(alerts.clone())
+        .start();
     let om_ctx = Context::<OrderManager>::new();
     let portfolio = Portfolio::from_ledger(state.ledger.clone())
         .with_loss_limit(settings.risk.daily_loss_limit, om_ctx.address().recipient())
+        .with_notifier(alerts.clone())
         .start();
     // The Processor and the OrderManager each need the other's address.
     let processor = Processor::new(
@@ -238,6 +248,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
             .with_journal(journal.clone())
             .with_order_rate(settings.orders_per_sec, settings.rate_excess)
             .with_kill_switch_flatten(settings.kill_switch_flatten)
+            .with_notifier(alerts)
             .with_account_feed(session.clone().recipient())
             .with_portfolio(portfolio.clone().recipient())
             .with_strategy(processor.clone().recipient(), processor.clone().recipient()),
@@ -251,6 +262,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     )
     .with_restored(watch)
     .with_journal(journal.clone())
+    .with_names_to(settings.notifier.map(|n| n.recipient()))
     .start();
     portfolio.do_send(NotifyFlat {
         to: supervisor.clone().recipient(),

@@ -1,19 +1,24 @@
 //! `condor run`: wires the actors together against the configured broker (or the
 //! embedded exchange), runs until Ctrl-C or SIGTERM, then shuts down in order — feeds
 //! stop and unsubscribe, the Processor drains its mailbox, the socket closes cleanly —
-//! and prints the day's summary.
+//! and prints the day's summary. The Notifier (Discord) runs on a thread of its own from
+//! before the engine starts until the stop alert and the day's summary have gone out.
 //!
 //! Owns the startup and shutdown order only. Must never print or log a secret.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use anyhow::Context as _;
 use condor_actors::broker_session::Shutdown;
+use condor_actors::clock::SystemClock;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::messages::{
-    CancelAllWorking, Flush, GetOrderStats, GetPortfolio, GetSessionStats,
+    Alert, CancelAllWorking, DrainAlerts, EngineStart, EngineStop, Flush, GetOrderStats,
+    GetPortfolio, GetSessionStats, Stop, WatchDay,
 };
+use condor_actors::notifier::Notifier;
 use condor_actors::strategy::strategy_by_name;
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds};
 
@@ -28,11 +33,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let momentum = args.momentum()?;
     let risk = args.risk()?;
     let on_shutdown = args.on_shutdown;
+    let alerts_cfg = args.notifier()?;
     let factory = strategy_by_name(&args.strategy, &momentum)
         .map_err(|e| anyhow::anyhow!("CONDOR_STRATEGY: {e}"))?;
 
     // The embedded exchange lives as long as this function; it runs on its own thread.
-    let (sim, rest_url, ws_url, appkey, appsecret) = match broker {
+    let (sim, rest_url, ws_url, appkey, appsecret, broker_label) = match broker {
         BrokerTarget::Embedded => {
             log::info!(target: LOG, "no broker configured (CONDOR_BROKER_*): starting the embedded LS-compatible exchange on loopback");
             let cfg = args.sim.to_config()?;
@@ -52,7 +58,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             println!("websocket: {}", sim.ws_url());
             let (rest, ws) = (sim.rest_url().to_owned(), sim.ws_url().to_owned());
             let (key, secret) = (sim.appkey().clone(), sim.appsecret().clone());
-            (Some(sim), rest, ws, key, secret)
+            (
+                Some(sim),
+                rest,
+                ws,
+                key,
+                secret,
+                "embedded exchange".to_owned(),
+            )
         }
         BrokerTarget::Remote {
             rest_url,
@@ -61,11 +74,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             appsecret,
         } => {
             log::info!(target: LOG, "trading the broker at {rest_url} and {ws_url}");
-            (None, rest_url, ws_url, appkey, appsecret)
+            let label = rest_url.clone();
+            (None, rest_url, ws_url, appkey, appsecret, label)
         }
     };
 
-    let settings = EngineSettings {
+    let (condition, strategy) = (args.condition.clone(), args.strategy.clone());
+    let mut settings = EngineSettings {
         condition: args.condition.clone(),
         max_feeds: args.max_feeds,
         risk,
@@ -76,10 +91,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         rate_excess: args.order_rate_excess,
         kill_switch_flatten: args.kill_switch_flatten,
         journaled_settings: args.journaled_settings(&rest_url),
+        notifier: None,
     };
     let started = Instant::now();
     let system = System::new();
     let result = system.block_on(async move {
+        // A thread of its own: a chart being drawn or a slow webhook never delays a tick.
+        let alerts_thread = Arbiter::new();
+        let notifier = Notifier::start_in_arbiter(&alerts_thread.handle(), move |_| {
+            Notifier::new(alerts_cfg, Arc::new(SystemClock))
+        });
+        settings.notifier = Some(notifier.clone());
         let rest = LsRest::connect(&rest_url, appkey.expose(), appsecret.expose())
             .await
             .context("cannot log in to the broker")?;
@@ -99,6 +121,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             report.journal.display(),
             if report.kill_switch_on { "; KILL SWITCH ON: no new entries today" } else { "" }
         );
+        notifier.do_send(WatchDay {
+            orders: orders.clone().recipient(),
+            portfolio: portfolio.clone().recipient(),
+        });
+        notifier.do_send(Alert::EngineStarted(EngineStart {
+            broker: broker_label,
+            condition,
+            strategy,
+            opening_cash,
+            kill_switch_on: report.kill_switch_on,
+        }));
 
         wait_for_stop_signal().await?;
         log::info!(target: LOG, "stopping: feeds first, then the processor's queue, then the socket");
@@ -165,13 +198,39 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             order_stats.ack_to_fill.p50,
             order_stats.ack_to_fill.p99
         );
-        if let Some(b) = book {
+        if let Some(b) = &book {
             let held = b.positions.iter().filter(|p| p.qty.0 > 0).count();
             println!(
                 "  P&L                realized {} won, unrealized {} won, fees {} won; cash {} won, equity {} won, {} position(s) open",
                 b.realized_pnl, b.unrealized_pnl, b.fees, b.cash, b.equity, held
             );
         }
+
+        // The stop (and, on a day that traded, the summary first) goes out before the
+        // process ends; a dead webhook holds the exit for ten seconds at most.
+        notifier.do_send(Alert::EngineStopped(EngineStop {
+            ran_for_secs: started.elapsed().as_secs(),
+            orders: order_stats.orders,
+            fills: order_stats.fills,
+            working: order_stats.working,
+            open_positions: book.as_ref().map_or(0, |b| {
+                b.positions.iter().filter(|p| p.qty.0 > 0).count() as u64
+            }),
+            realized_pnl: book.as_ref().map_or(0, |b| b.realized_pnl),
+            unrealized_pnl: book.as_ref().map_or(0, |b| b.unrealized_pnl),
+        }));
+        let drained = notifier
+            .send(DrainAlerts {
+                within: Duration::from_secs(10),
+            })
+            .await
+            .unwrap_or(false);
+        if !drained {
+            log::warn!(target: LOG, "alerts still waiting for Discord at exit: each is logged (condor::notifier)");
+        }
+        // Logs whatever is left, then stops; its thread goes with it.
+        let _ = notifier.send(Stop { reason: "condor stopping" }).await;
+        alerts_thread.stop();
         Ok::<(), anyhow::Error>(())
     });
     drop(sim);

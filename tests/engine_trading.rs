@@ -50,6 +50,7 @@ async fn start(sim: &SimHandle, params: MomentumParams, data: &tempfile::TempDir
             rate_excess: RateExcess::Queue,
             kill_switch_flatten: false,
             journaled_settings: Default::default(),
+            notifier: None,
         },
     )
     .await

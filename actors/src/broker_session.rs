@@ -66,6 +66,8 @@ pub struct BrokerSession {
     account: Option<Recipient<AccountEvent>>,
     /// Told after a reconnect: account events of the gap are lost.
     account_reconnect: Option<Recipient<ReconcileOrders>>,
+    /// Told when the link drops and when it is back (the Notifier times the outage).
+    notifier: Option<Recipient<crate::messages::Alert>>,
     writer: Option<tokio::task::JoinHandle<()>>,
     shutting_down: bool,
     seq: u64,
@@ -87,6 +89,7 @@ impl BrokerSession {
             alerts: HashMap::new(),
             account: None,
             account_reconnect: None,
+            notifier: None,
             writer: None,
             shutting_down: false,
             seq: 0,
@@ -96,6 +99,15 @@ impl BrokerSession {
             rng: 0x9E37_79B9_7F4A_7C15,
             decode_latency: latency_histogram(),
         }
+    }
+
+    /// Tells `notifier` when the link drops and when it is back.
+    pub fn with_notifier(
+        mut self,
+        notifier: Option<Recipient<crate::messages::Alert>>,
+    ) -> BrokerSession {
+        self.notifier = notifier;
+        self
     }
 
     fn send(&self, frame: String) {
@@ -180,6 +192,9 @@ impl BrokerSession {
                 self.trades.len(),
                 self.alerts.len()
             );
+            if let Some(n) = &self.notifier {
+                n.do_send(crate::messages::Alert::BrokerLink { up: true });
+            }
         } else {
             log::info!(target: LOG, "connected to {}", self.cfg.ws_url);
         }
@@ -270,6 +285,9 @@ impl BrokerSession {
     }
 
     fn reconnect_later(&mut self, ctx: &mut Context<Self>) {
+        if let Some(n) = self.notifier.as_ref().filter(|_| self.stats.connected) {
+            n.do_send(crate::messages::Alert::BrokerLink { up: false });
+        }
         self.stats.connected = false;
         if self.shutting_down {
             return;

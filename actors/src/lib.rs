@@ -11,6 +11,8 @@ pub mod ledger;
 pub mod ls_rest;
 pub mod market;
 pub mod messages;
+pub mod notifier;
+pub mod notify;
 pub mod order;
 pub mod order_manager;
 pub mod portfolio;

@@ -411,3 +411,165 @@ pub struct GetPortfolio;
 pub struct GetOrder {
     pub id: ClientOrderId,
 }
+
+// ---- the Notifier (Discord) ----
+
+/// Something the trader is told on Discord. Trading actors `do_send` it to the Notifier and
+/// carry on: it has no answer, so nothing on the trading path ever waits for Discord.
+#[derive(Clone, Debug, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub enum Alert {
+    /// One execution of our order, as the Portfolio booked it.
+    Filled(FillAlert),
+    /// An order the broker refused, or an intent the risk gate refused before it became an
+    /// order.
+    Rejected(RejectAlert),
+    /// The kill switch turned on (it was off).
+    KillSwitch {
+        cause: crate::kill_switch::TripCause,
+    },
+    /// The broker's websocket dropped (`up: false`) or is back (`up: true`). The Notifier
+    /// speaks only of an outage longer than its threshold, and then of its end.
+    BrokerLink { up: bool },
+    /// `condor run` is trading.
+    EngineStarted(EngineStart),
+    /// `condor run` stopped cleanly (Ctrl-C or SIGTERM, everything drained).
+    EngineStopped(EngineStop),
+}
+
+/// One fill with what it did to the position (the Portfolio's [`crate::ledger::FillEffect`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FillAlert {
+    pub ticker: Ticker,
+    pub side: Side,
+    pub qty: Qty,
+    pub price: Price,
+    /// Broker order number.
+    pub order_no: i64,
+    pub time: TimeOfDay,
+    /// Fees and tax charged for this fill, in won.
+    pub fee: i64,
+    /// Shares held after the fill and their average price (`None` when flat).
+    pub position_after: Qty,
+    pub avg_price: Option<Price>,
+    /// Realized by this fill (0 for a buy), before fees.
+    pub realized_pnl: i64,
+    /// The ticker's realized P&L today, after this fill.
+    pub ticker_realized_pnl: i64,
+    /// Cash + market value after the fill (`None` if the ledger could not value it): a
+    /// point of the day's equity curve.
+    pub equity: Option<i64>,
+}
+
+/// Why an order or an intent was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RejectCause {
+    /// The broker (or its gateway) said no: its code and message. `LOCAL` when the send
+    /// failed before the broker answered.
+    Broker { code: String, message: String },
+    /// The pre-trade risk gate said no: the rule and its numbers.
+    Risk { rule: String, detail: String },
+}
+
+/// An order or intent that will not trade.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectAlert {
+    /// `None` when the risk gate refused the intent: it never became an order.
+    pub id: Option<ClientOrderId>,
+    pub ticker: Ticker,
+    pub side: Side,
+    pub qty: Qty,
+    pub order_type: OrderType,
+    /// Why the strategy wanted it ("entry: momentum").
+    pub reason: String,
+    pub cause: RejectCause,
+}
+
+/// What `condor run` started with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineStart {
+    /// "embedded exchange" or the broker's REST host (never a key or a token).
+    pub broker: String,
+    pub condition: String,
+    pub strategy: String,
+    pub opening_cash: i64,
+    pub kill_switch_on: bool,
+}
+
+/// How `condor run` ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EngineStop {
+    pub ran_for_secs: u64,
+    pub orders: u64,
+    pub fills: u64,
+    /// Orders still working at the broker (left there by `CONDOR_ON_SHUTDOWN=leave`, or
+    /// whose cancel was not confirmed yet).
+    pub working: u64,
+    pub open_positions: u64,
+    pub realized_pnl: i64,
+    pub unrealized_pnl: i64,
+}
+
+/// The stock master's names (t8436 `hname`), so alerts say "005930 삼성전자".
+#[derive(Clone, Debug, Default, Message)]
+#[rtype(result = "()")]
+pub struct StockNames {
+    pub names: std::collections::HashMap<Ticker, String>,
+}
+
+/// Where the Notifier reads the day's figures for its summary and equity curve (sent once
+/// the OrderManager and the Portfolio are up: they are started after the Notifier).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct WatchDay {
+    pub orders: actix::Recipient<GetOrderStats>,
+    pub portfolio: actix::Recipient<GetPortfolio>,
+}
+
+/// Send the day's summary now (it also goes by itself after the close).
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "()")]
+pub struct SendDailySummary;
+
+/// Answer `true` once every alert received so far has been delivered (or given up and
+/// logged), `false` if that has not happened `within` (shutdown waits, but not forever).
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "bool")]
+pub struct DrainAlerts {
+    pub within: std::time::Duration,
+}
+
+/// Counters of the Notifier. A "notice" is one thing to tell (a fill, a reject, an outage,
+/// a summary…); one Discord message carries one or many.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NotifierStats {
+    pub alerts: u64,
+    /// Messages Discord accepted, and the notices they carried.
+    pub sent: u64,
+    pub notices_sent: u64,
+    /// Notices delivered in a message together with others.
+    pub coalesced: u64,
+    /// Notices folded into a count because the queue was full (never dropped: the count
+    /// is sent).
+    pub summarised: u64,
+    /// HTTP requests made, and those that failed (5xx, 4xx other than 429, no connection).
+    pub attempts: u64,
+    pub failed: u64,
+    /// Requests answered 429 and sent again after `retry_after`.
+    pub retried_after_429: u64,
+    /// Notices abandoned after the configured attempts (each one logged at error).
+    pub given_up: u64,
+    /// Long pauses taken after a webhook kept failing.
+    pub long_pauses: u64,
+    /// Notices only logged, because no webhook is configured.
+    pub logged_only: u64,
+    /// Broker outages shorter than the threshold: not worth a message.
+    pub short_outages: u64,
+    /// Notices waiting now.
+    pub queued: u64,
+}
+
+/// Ask the Notifier for its [`NotifierStats`].
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "NotifierStats")]
+pub struct GetNotifierStats;

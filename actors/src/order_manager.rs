@@ -18,6 +18,8 @@
 //! asked. SC0–SC4 from the account feed move it on; each change is journaled, and what
 //! leaves this actor (a fill to the Portfolio and the Processor, [`OrderDone`]) leaves only
 //! once the journal has it, in order (same sender, same mailbox: fills before done).
+//! Rejects (the gate's and the broker's) and a kill switch trip are told to the Notifier,
+//! if it is given one, with `do_send`: nothing here waits for Discord.
 //!
 //! Must never: send an intent the gate refused; send an order twice (an order in doubt is
 //! asked about, never resent); send before its `OrderSent` is durable; panic in a handler
@@ -43,9 +45,9 @@ use crate::ledger::Ledger;
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::{DailyLimits, Price, Qty, Side, Ticker};
 use crate::messages::{
-    AccountEvent, CancelAllWorking, ClientOrderId, Fill, GetOrder, GetOrderStats, JournalDurable,
-    LatencyUs, OrderDone, OrderIntent, OrderStats, OrderType, ReconcileOrders, TripKillSwitch,
-    WatchAccount,
+    AccountEvent, Alert, CancelAllWorking, ClientOrderId, Fill, GetOrder, GetOrderStats,
+    JournalDurable, LatencyUs, OrderDone, OrderIntent, OrderStats, OrderType, ReconcileOrders,
+    RejectAlert, RejectCause, TripKillSwitch, WatchAccount,
 };
 use crate::order::{BookError, Order, OrderBook, OrderState, Transition};
 use crate::reconcile::reconcile_orders;
@@ -197,6 +199,7 @@ pub struct OrderManager {
     portfolio: Option<Recipient<Fill>>,
     strategy_fills: Option<Recipient<Fill>>,
     strategy_done: Option<Recipient<OrderDone>>,
+    notifier: Option<Recipient<Alert>>,
     refused_by_risk: u64,
     unknown_fills: u64,
     unknown_events: u64,
@@ -261,6 +264,7 @@ impl OrderManager {
             portfolio: None,
             strategy_fills: None,
             strategy_done: None,
+            notifier: None,
             refused_by_risk: 0,
             unknown_fills: 0,
             unknown_events: 0,
@@ -292,6 +296,12 @@ impl OrderManager {
     ) -> OrderManager {
         self.strategy_fills = Some(fills);
         self.strategy_done = Some(done);
+        self
+    }
+
+    /// Tells `notifier` of every reject and of a kill switch trip (the trader's Discord).
+    pub fn with_notifier(mut self, notifier: Option<Recipient<Alert>>) -> OrderManager {
+        self.notifier = notifier;
         self
     }
 
@@ -433,6 +443,20 @@ impl OrderManager {
             intent.reason,
             n
         );
+        if let Some(to) = &self.notifier {
+            to.do_send(Alert::Rejected(RejectAlert {
+                id: None,
+                ticker,
+                side: intent.side,
+                qty: intent.qty,
+                order_type: intent.order_type,
+                reason: intent.reason.to_owned(),
+                cause: RejectCause::Risk {
+                    rule: rule.to_owned(),
+                    detail: detail.clone(),
+                },
+            }));
+        }
         self.journal(
             JournalEvent::Refused {
                 ticker,
@@ -977,6 +1001,11 @@ impl OrderManager {
             return;
         }
         log::error!(target: LOG, "KILL SWITCH ON: {cause}; cancelling working orders, no new entries until the next day or `condor kill-switch reset`");
+        if let Some(to) = &self.notifier {
+            to.do_send(Alert::KillSwitch {
+                cause: cause.clone(),
+            });
+        }
         self.journal(JournalEvent::KillSwitchTripped { cause }, ctx);
         // Buys waiting for the rate are refused now (the gate says why); sells keep their
         // place in the queue.
@@ -1120,14 +1149,30 @@ impl OrderManager {
             o.state(),
         );
         match o.reject() {
-            Some(r) => log::info!(
-                target: LOG,
-                "{line}: [{}] {}; intent→ack {} ({})",
-                r.code,
-                r.message,
-                micros(ack),
-                o.reason()
-            ),
+            Some(r) => {
+                log::info!(
+                    target: LOG,
+                    "{line}: [{}] {}; intent→ack {} ({})",
+                    r.code,
+                    r.message,
+                    micros(ack),
+                    o.reason()
+                );
+                if let Some(to) = &self.notifier {
+                    to.do_send(Alert::Rejected(RejectAlert {
+                        id: Some(id),
+                        ticker: o.ticker(),
+                        side: o.side(),
+                        qty: o.qty(),
+                        order_type: o.order_type(),
+                        reason: o.reason().to_owned(),
+                        cause: RejectCause::Broker {
+                            code: r.code.clone(),
+                            message: r.message.clone(),
+                        },
+                    }));
+                }
+            }
             None => log::info!(
                 target: LOG,
                 "{line}, avg {}; intent→ack {}, ack→fill {} ({})",

@@ -6,7 +6,8 @@
 //! and [`GetPortfolio`] (a snapshot), and tells a registered recipient (the Supervisor)
 //! when a ticker it held becomes flat, so a feed kept open for a held ticker that left the
 //! condition can stop. Watches the day's loss (realized after fees + unrealized) and
-//! trips the kill switch at the OrderManager when it reaches the limit.
+//! trips the kill switch at the OrderManager when it reaches the limit. Tells the Notifier
+//! of each fill it booked, with the position and P&L after it, if it is given one.
 //!
 //! Must never: be written by anyone else (the state lives here; updates are messages);
 //! use floats for money (integer won, exact cost basis, see `ledger.rs`); panic or
@@ -19,7 +20,9 @@ use crate::kill_switch::loss_breach;
 use crate::ledger::{Ledger, LedgerError, LedgerSnapshot};
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::Side;
-use crate::messages::{Fill, GetPortfolio, IsFlat, NotifyFlat, Tick, TickerFlat, TripKillSwitch};
+use crate::messages::{
+    Alert, Fill, FillAlert, GetPortfolio, IsFlat, NotifyFlat, Tick, TickerFlat, TripKillSwitch,
+};
 use crate::wire::account::{Cspaq12200, Cspaq12200InBlock1};
 use crate::wire::rest::Tr;
 
@@ -57,6 +60,7 @@ pub struct Portfolio {
     /// The day's loss limit in won and who trips the kill switch; told once.
     loss_limit: Option<(i64, Recipient<TripKillSwitch>)>,
     loss_tripped: bool,
+    notifier: Option<Recipient<Alert>>,
     stats: PortfolioStats,
 }
 
@@ -74,6 +78,7 @@ impl Portfolio {
             flat_to: None,
             loss_limit: None,
             loss_tripped: false,
+            notifier: None,
             stats: PortfolioStats::default(),
         }
     }
@@ -81,6 +86,12 @@ impl Portfolio {
     /// Trips the kill switch through `to` when the day's loss reaches `limit` won.
     pub fn with_loss_limit(mut self, limit: i64, to: Recipient<TripKillSwitch>) -> Portfolio {
         self.loss_limit = Some((limit, to));
+        self
+    }
+
+    /// Tells `notifier` of every fill booked (the trader's Discord).
+    pub fn with_notifier(mut self, notifier: Option<Recipient<Alert>>) -> Portfolio {
+        self.notifier = notifier;
         self
     }
 
@@ -161,6 +172,26 @@ impl Handler<Fill> for Portfolio {
                     e.realized_pnl,
                     e.cash
                 );
+                if let Some(n) = &self.notifier {
+                    n.do_send(Alert::Filled(FillAlert {
+                        ticker,
+                        side: e.side,
+                        qty: e.qty,
+                        price: e.price,
+                        order_no: fill.order_no,
+                        time: fill.time,
+                        fee: e.fee,
+                        position_after: e.position_qty,
+                        avg_price: e.avg_price,
+                        realized_pnl: e.realized_pnl,
+                        ticker_realized_pnl: self
+                            .ledger
+                            .position(ticker)
+                            .map_or(0, |p| p.realized_pnl),
+                        // Only with a notifier: a snapshot per fill is cheap, but not free.
+                        equity: self.ledger.snapshot().ok().map(|s| s.equity),
+                    }));
+                }
                 if was_held && e.position_qty.0 == 0 {
                     self.stats.flat_reports += 1;
                     log::info!(target: LOG, "{ticker} flat (realized today {:+} won)", self.ledger.position(ticker).map_or(0, |p| p.realized_pnl));

@@ -19,7 +19,8 @@ use crate::journal::Journal;
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::{Market, Ticker};
 use crate::messages::{
-    ConditionAlert, ConditionEnter, ConditionExit, IsFlat, Stop, TickerFlat, WatchCondition,
+    ConditionAlert, ConditionEnter, ConditionExit, IsFlat, StockNames, Stop, TickerFlat,
+    WatchCondition,
 };
 use crate::processor::Processor;
 use crate::stock_feed::StockFeed;
@@ -86,6 +87,8 @@ pub struct Supervisor {
     /// Condition enters and exits are journaled (for the record and `condor journal`;
     /// nothing waits on them: watching a stock changes no account state).
     journal: Option<Journal>,
+    /// Given the stock master's names once they are in (the Notifier's alerts use them).
+    names_to: Option<Recipient<StockNames>>,
     stats: SupervisorStats,
 }
 
@@ -109,6 +112,7 @@ impl Supervisor {
             waiting: VecDeque::new(),
             restore: Vec::new(),
             journal: None,
+            names_to: None,
             stats: SupervisorStats::default(),
         }
     }
@@ -124,6 +128,12 @@ impl Supervisor {
     /// Journals each condition enter and exit.
     pub fn with_journal(mut self, journal: Journal) -> Supervisor {
         self.journal = Some(journal);
+        self
+    }
+
+    /// Sends the stock master's names to `to` once they are read (t8436).
+    pub fn with_names_to(mut self, to: Option<Recipient<StockNames>>) -> Supervisor {
+        self.names_to = to;
         self
     }
 
@@ -367,6 +377,10 @@ impl Actor for Supervisor {
                         act.condition_name,
                         master.len()
                     );
+                    if let Some(to) = &act.names_to {
+                        let names = master.iter().map(|(t, (_, n))| (*t, n.clone())).collect();
+                        to.do_send(StockNames { names });
+                    }
                     act.master = master;
                     act.restore_feeds();
                     act.session.do_send(WatchCondition {
