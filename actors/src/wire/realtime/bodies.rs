@@ -130,7 +130,7 @@ impl TradeBody {
     /// `change` with the direction of `sign` (LS sends it unsigned).
     pub fn signed_change(&self) -> Result<i64, WireError> {
         let magnitude = field_i64(Self::WHAT, "change", &self.change)?;
-        Ok(self.sign()?.apply(magnitude))
+        self.sign()?.apply_field(Self::WHAT, "change", magnitude)
     }
 
     /// `drate` in basis points: `"1.93"` → 193, `"-0.37"` → -37.
@@ -273,7 +273,7 @@ impl ConditionAlertBody {
     /// `gsChange` with the direction of `gsSign`.
     pub fn signed_change(&self) -> Result<i64, WireError> {
         let magnitude = field_i64(Self::WHAT, "gsChange", &self.gs_change)?;
-        Ok(self.sign()?.apply(magnitude))
+        self.sign()?.apply_field(Self::WHAT, "gsChange", magnitude)
     }
 
     /// `gsChgRate` in basis points: `"1.88"` → 188.
