@@ -16,7 +16,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
-use crate::market::{Market, Price, Ticker};
+use crate::market::{Market, Ticker};
 use crate::messages::{
     AccountEvent, ConditionAlert, GetSessionStats, Percentiles, ReconcileOrders, SessionStats,
     SubscribeTrades, Tick, UnsubscribeTrades, WatchAccount, WatchCondition,
@@ -358,7 +358,7 @@ impl BrokerSession {
                 price,
                 qty: body.cvolume()?,
                 cum_volume: body.volume()?.0,
-                prev_close: Price(price.0 - body.signed_change()?),
+                prev_close: body.prev_close()?,
                 aggressor: body.aggressor()?,
                 exchange_time: body.time()?,
                 received_at,

@@ -454,7 +454,7 @@ impl T1102OutBlock {
 
     /// `change` with the direction of `sign`.
     pub fn signed_change(&self) -> Result<i64, WireError> {
-        Ok(self.sign()?.apply(self.change))
+        self.sign()?.apply_field(Self::WHAT, "change", self.change)
     }
 
     /// `diff` in basis points (`"000.22"` → 22), unsigned as LS sends it.
@@ -658,6 +658,25 @@ mod tests {
         assert_eq!(v["t1102OutBlock"]["price"], Value::from(4535));
         assert_eq!(v["t1102OutBlock"]["diff"], Value::from("000.22"));
         assert_eq!(v["t1102OutBlock"]["sign"], Value::from("2"));
+    }
+
+    /// Found by tests/hostile_input.rs: `signed_change` on a `change` of i64::MIN (a JSON
+    /// number the lenient reader takes) overflowed in `Sign::apply`.
+    #[test]
+    fn a_change_of_i64_min_is_refused_naming_it() {
+        let text = QUOTE_REPLY.replace(r#""change":10"#, r#""change":-9223372036854775808"#);
+        let q = decode_reply::<T1102>(&text)
+            .unwrap()
+            .blocks
+            .out_block
+            .unwrap();
+        let msg = q.signed_change().unwrap_err().to_string();
+        assert!(
+            msg.contains("t1102OutBlock")
+                && msg.contains("`change`")
+                && msg.contains("-9223372036854775808"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -190,15 +190,36 @@ impl Sign {
         matches!(self, Sign::LowerLimit | Sign::Down)
     }
 
-    /// LS sends `change` unsigned; this gives it the sign's direction.
-    pub fn apply(self, magnitude: i64) -> i64 {
-        if self.is_down() {
-            -magnitude.abs()
+    /// LS sends `change` unsigned; this gives it the sign's direction. `None` for
+    /// `i64::MIN`, the one magnitude whose absolute value has no `i64` (a REST body can
+    /// carry it as a JSON number).
+    pub fn apply(self, magnitude: i64) -> Option<i64> {
+        let m = magnitude.checked_abs()?;
+        Some(if self.is_down() {
+            -m
         } else if self == Sign::Flat {
             0
         } else {
-            magnitude.abs()
-        }
+            m
+        })
+    }
+
+    /// [`Sign::apply`] to a field's value, naming the frame/TR, field and value when the
+    /// magnitude does not fit.
+    pub fn apply_field(
+        self,
+        what: &str,
+        field: &'static str,
+        magnitude: i64,
+    ) -> Result<i64, WireError> {
+        self.apply(magnitude).ok_or_else(|| {
+            WireError::bad_value(
+                what,
+                field,
+                &magnitude.to_string(),
+                "a magnitude above i64::MIN",
+            )
+        })
     }
 
     /// Parses a sign field, naming the frame/TR, field and value on failure.
@@ -223,9 +244,10 @@ mod tests {
         ] {
             assert_eq!(Sign::from_code(s.code()), Some(s));
         }
-        assert_eq!(Sign::Down.apply(200), -200);
-        assert_eq!(Sign::Up.apply(200), 200);
-        assert_eq!(Sign::Flat.apply(200), 0);
+        assert_eq!(Sign::Down.apply(200), Some(-200));
+        assert_eq!(Sign::Up.apply(200), Some(200));
+        assert_eq!(Sign::Flat.apply(200), Some(0));
+        assert_eq!(Sign::Down.apply(-i64::MAX), Some(-i64::MAX));
         assert_eq!(Sign::of_change(-5, true), Sign::LowerLimit);
         assert_eq!(Sign::of_change(0, true), Sign::Flat);
         let e = Sign::parse_field("S3_/K3_ body", "sign", "9").unwrap_err();
@@ -234,6 +256,28 @@ mod tests {
             msg.contains("S3_/K3_") && msg.contains("`sign`") && msg.contains("\"9\""),
             "{msg}"
         );
+    }
+
+    /// Found by tests/hostile_input.rs: `i64::MIN.abs()` overflowed (a panic in debug
+    /// builds, a wrong sign in release) on a t1102 `change` of -9223372036854775808.
+    #[test]
+    fn apply_refuses_the_magnitude_of_i64_min() {
+        for s in [Sign::UpperLimit, Sign::Up, Sign::Flat, Sign::Down] {
+            assert_eq!(s.apply(i64::MIN), None, "{s:?}");
+        }
+        let e = Sign::Up
+            .apply_field("t1102OutBlock", "change", i64::MIN)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            WireError::BadValue {
+                what: "t1102OutBlock".into(),
+                field: "change",
+                value: "-9223372036854775808".into(),
+                expected: "a magnitude above i64::MIN",
+            }
+        );
+        assert_eq!(Sign::Down.apply_field("x", "change", 7), Ok(-7));
     }
 
     #[test]

@@ -463,7 +463,8 @@ pub enum Incoming<'a> {
 }
 
 /// [`decode_server_frame`] for a client: the same rules and errors, but a trade keeps only
-/// the fields that make a tick, borrowed from `text`.
+/// the fields that make a tick, borrowed from `text`. The body's other fields are skipped
+/// unread, so a malformed one the engine never uses does not cost it a tick.
 pub fn decode_incoming(text: &str) -> Result<Incoming<'_>, WireError> {
     Ok(match decode::<TradeFields<'_>>(text)? {
         Decoded::Trade { market, body } => Incoming::Trade {
@@ -688,6 +689,15 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for FrameVisitor<T> {
         let mut body = BodySlot::Absent;
         while let Some(key) = map.next_key::<FrameKey>()? {
             match key {
+                // A second header or body is refused, as serde refuses any repeated
+                // field: the body is typed by the header it follows, so a later header
+                // would re-label it.
+                FrameKey::Header if header.is_some() => {
+                    return Err(de::Error::duplicate_field("header"))
+                }
+                FrameKey::Body if !matches!(body, BodySlot::Absent) => {
+                    return Err(de::Error::duplicate_field("body"))
+                }
                 FrameKey::Header => header = Some(map.next_value()?),
                 FrameKey::Body => {
                     body = match &header {
@@ -1260,6 +1270,57 @@ mod tests {
         assert!(matches!(e, WireError::Malformed { .. }), "{e:?}");
         let e = decode_server_frame(r#"{"header":{"tr_cd":"S3_"},"body":"x"}"#).unwrap_err();
         assert!(e.to_string().contains("S3_ frame"), "{e}");
+    }
+
+    /// Found by tests/hostile_input.rs: a second header re-labelled a frame whose body
+    /// had been typed by the first (an AFR body came out keyed by the S3_ header's
+    /// tr_key), and a second body replaced the first.
+    #[test]
+    fn a_repeated_header_or_body_is_refused() {
+        let cases = [
+            (
+                r#"{"header":{"tr_cd":"AFR","tr_key":"1"},"body":{"gsCode":"005930","gsJobFlag":"N"},"header":{"tr_cd":"S3_","tr_key":"005930"}}"#,
+                "header",
+            ),
+            (
+                r#"{"header":{"tr_cd":"S3_","tr_key":"1"},"body":null,"header":{"tr_cd":"S3_","rsp_cd":"00000"}}"#,
+                "header",
+            ),
+            (
+                r#"{"body":{"gsCode":"005930","gsJobFlag":"N"},"header":{"tr_cd":"AFR"},"body":{"gsCode":"000660","gsJobFlag":"O"}}"#,
+                "body",
+            ),
+        ];
+        for (text, key) in cases {
+            let e = decode_server_frame(text).unwrap_err();
+            assert!(
+                matches!(e, WireError::Malformed { .. })
+                    && e.to_string().contains(&format!("duplicate field `{key}`")),
+                "{text}: {e:?}"
+            );
+        }
+        let doubled = format!("{},{}", &S3_FRAME[..S3_FRAME.len() - 1], &S3_FRAME[1..]);
+        assert!(decode_server_frame(&doubled).is_err(), "{doubled}");
+    }
+
+    #[test]
+    fn a_previous_close_that_overflows_is_refused_not_wrapped() {
+        let text = S3_FRAME
+            .replace(r#""price":"55550""#, r#""price":"9000000000000000000""#)
+            .replace(r#""sign":"2""#, r#""sign":"5""#)
+            .replace(r#""change":"1050""#, r#""change":"1000000000000000000""#);
+        let Incoming::Trade { fields, .. } = decode_incoming(&text).unwrap() else {
+            panic!("a trade")
+        };
+        let msg = fields.prev_close().unwrap_err().to_string();
+        assert!(
+            msg.contains("change") && msg.contains("1000000000000000000"),
+            "{msg}"
+        );
+        let Incoming::Trade { fields, .. } = decode_incoming(S3_FRAME).unwrap() else {
+            panic!("a trade")
+        };
+        assert_eq!(fields.prev_close().unwrap(), Price(55_550 - 1_050));
     }
 
     #[test]

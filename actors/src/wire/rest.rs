@@ -322,6 +322,11 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for InBlockSeed<T> {
         let mut found = None;
         while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             if k == self.key {
+                // Two in-blocks: whichever one a reader takes, another reader (a proxy,
+                // the broker) may take the other. Refused like a repeated field.
+                if found.is_some() {
+                    return Err(de::Error::duplicate_field(self.key));
+                }
                 found = Some(map.next_value::<T>()?);
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -407,6 +412,22 @@ mod tests {
         assert!(e.to_string().contains("tXInBlock.shcode"), "{e}");
         let e = decode_request::<Tx>("not json").unwrap_err();
         assert!(matches!(e, WireError::NotJson { .. }), "{e:?}");
+    }
+
+    /// Found by tests/hostile_input.rs: a body with the in-block twice decoded as the
+    /// last one, though a field repeated inside a block was refused.
+    #[test]
+    fn a_repeated_in_block_is_refused() {
+        let e = decode_request::<Tx>(
+            r#"{"tXInBlock":{"shcode":"005930"},"tXInBlock":{"shcode":"000660"}}"#,
+        )
+        .unwrap_err();
+        assert!(matches!(e, WireError::Malformed { .. }), "{e:?}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("tX request") && msg.contains("duplicate field `tXInBlock`"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -285,6 +285,8 @@ fn percent_decode(what: &str, s: &str) -> Result<String, WireError> {
             b'%' => {
                 let hex = bytes
                     .get(i + 1..i + 3)
+                    // Checked first: from_str_radix alone takes a sign (`%+1`).
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
                     .ok_or_else(|| {
@@ -388,6 +390,24 @@ mod tests {
         assert!(e.to_string().contains("appsecretkey"), "{e}");
         let e = TokenRequest::from_form("appkey=%ZZ").unwrap_err();
         assert!(e.to_string().contains("%ZZ"), "{e}");
+    }
+
+    /// Found by tests/hostile_input.rs: `%+1` decoded as byte 0x01, because
+    /// `u8::from_str_radix` accepts a leading `+`.
+    #[test]
+    fn a_percent_escape_needs_two_hex_digits() {
+        for bad in ["%+1", "%+f", "%-1", "% 1", "%1", "%", "%G0", "%1한"] {
+            let body = format!("appkey={bad}");
+            let e = decode_form("token request", &body).unwrap_err();
+            assert!(
+                e.to_string().contains("%XX escapes") && e.to_string().contains(bad),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(
+            decode_form("token request", "a=%2B%2b%41").unwrap(),
+            [("a".to_owned(), "++A".to_owned())]
+        );
     }
 
     #[test]

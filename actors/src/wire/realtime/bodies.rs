@@ -246,7 +246,22 @@ impl TradeFields<'_> {
     /// `change` with the direction of `sign` (LS sends it unsigned).
     pub fn signed_change(&self) -> Result<i64, WireError> {
         let magnitude = field_i64(Self::WHAT, "change", &self.change)?;
-        Ok(self.sign()?.apply(magnitude))
+        self.sign()?.apply_field(Self::WHAT, "change", magnitude)
+    }
+
+    /// The previous close (기준가): `price` less the signed `change`, refused when that
+    /// does not fit (a hostile frame must not overflow the engine's arithmetic).
+    pub fn prev_close(&self) -> Result<Price, WireError> {
+        let price = self.price()?;
+        let change = self.signed_change()?;
+        price.0.checked_sub(change).map(Price).ok_or_else(|| {
+            WireError::bad_value(
+                Self::WHAT,
+                "change",
+                &self.change,
+                "a change the price can be taken back by",
+            )
+        })
     }
 
     /// `cgubun`: `+` buyer-initiated, `-` seller-initiated.
@@ -357,7 +372,7 @@ impl ConditionAlertBody {
     /// `gsChange` with the direction of `gsSign`.
     pub fn signed_change(&self) -> Result<i64, WireError> {
         let magnitude = field_i64(Self::WHAT, "gsChange", &self.gs_change)?;
-        Ok(self.sign()?.apply(magnitude))
+        self.sign()?.apply_field(Self::WHAT, "gsChange", magnitude)
     }
 
     /// `gsChgRate` in basis points: `"1.88"` → 188.
