@@ -1,7 +1,9 @@
 //! `condor run`: wires the actors together against the configured broker (or the
-//! embedded exchange), runs until Ctrl-C or SIGTERM, then shuts down in order — feeds
-//! stop and unsubscribe, the Processor drains its mailbox, the socket closes cleanly —
-//! and prints the day's summary.
+//! embedded exchange), runs until Ctrl-C or SIGTERM, then shuts down in order — no new
+//! order leaves, feeds stop and unsubscribe, the Processor drains its mailbox, every order
+//! sent is answered (and with `cancel` every working order ends) while the socket still
+//! brings their events into the journal, then the socket closes cleanly — and prints the
+//! day's summary.
 //!
 //! Owns the startup and shutdown order only. Must never print or log a secret.
 
@@ -12,8 +14,9 @@ use anyhow::Context as _;
 use condor_actors::broker_session::Shutdown;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::messages::{
-    CancelAllWorking, Flush, GetOrderStats, GetPortfolio, GetSessionStats,
+    CancelAllWorking, Flush, GetOrderStats, GetPortfolio, GetSessionStats, StopOrders,
 };
+use condor_actors::order_manager::OrderManager;
 use condor_actors::strategy::strategy_by_name;
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds};
 
@@ -101,31 +104,26 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         );
 
         wait_for_stop_signal().await?;
-        log::info!(target: LOG, "stopping: feeds first, then the processor's queue, then the socket");
+        log::info!(target: LOG, "stopping: new orders first, then the feeds, the processor's queue, the working orders, then the socket");
 
+        // No order leaves from here on: intents still coming (the Processor's queue, a
+        // ticker entering the condition) are refused, not sent to be forgotten.
+        orders.send(StopOrders).await.unwrap_or(0);
         let feeds = supervisor.send(GetSupervisorStats).await.unwrap_or_default();
         let stopped = supervisor.send(StopAllFeeds).await.unwrap_or(0);
         // Mailbox order: every tick queued before this is processed when it answers.
         let processed = processor.send(Flush).await.unwrap_or_default();
-        if on_shutdown == OnShutdown::Cancel {
-            let cancels = orders.send(CancelAllWorking).await.unwrap_or(0);
-            if cancels > 0 {
-                log::info!(target: LOG, "cancelling {cancels} working order(s)");
-                // The cancels' SC3 arrive on the socket we are about to close; give them a moment.
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        }
+        // Orders sent carry on to an answer (and, with `cancel`, to their end) while the
+        // socket is still open to bring their events into the journal.
+        settle_orders(&orders, on_shutdown).await;
+        // Everything journaled so far reaches the disk, and what waited for it (fills for
+        // the Portfolio) is delivered before anyone is asked for figures.
+        sync_journal(&journal).await;
         let order_stats = orders.send(GetOrderStats).await.unwrap_or_default();
         let book = portfolio.send(GetPortfolio).await.ok().and_then(Result::ok);
         let session_stats = session.send(GetSessionStats).await.unwrap_or_default();
         let _ = session.send(Shutdown).await;
-        // Everything journaled so far reaches the disk before the process ends.
-        let synced = actix_rt::task::spawn_blocking(move || journal.sync()).await;
-        match synced {
-            Ok(Ok(seq)) => log::info!(target: LOG, "journal synced ({seq} records)"),
-            Ok(Err(e)) => log::error!(target: LOG, "{e}"),
-            Err(e) => log::error!(target: LOG, "journal sync task failed: {e}"),
-        }
+        sync_journal(&journal).await;
 
         println!("condor summary");
         println!("  ran for            {:.1} s", started.elapsed().as_secs_f64());
@@ -176,6 +174,57 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     });
     drop(sim);
     result
+}
+
+/// How long shutdown waits for the orders it sent (and, with `cancel`, their cancels) to
+/// be answered; what is still open then is left to the next start's reconciliation.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Waits until no order is awaiting its send's answer and, with `cancel`, until every
+/// working order has ended (cancelled, or filled first), asking again for the cancels the
+/// broker refused and for orders numbered since. Gives up after [`SETTLE_TIMEOUT`].
+async fn settle_orders(orders: &Addr<OrderManager>, on_shutdown: OnShutdown) {
+    let cancel = on_shutdown == OnShutdown::Cancel;
+    let deadline = Instant::now() + SETTLE_TIMEOUT;
+    let mut cancels = 0;
+    loop {
+        let Ok(s) = orders.send(GetOrderStats).await else {
+            return;
+        };
+        let open = if cancel { s.working } else { s.in_doubt };
+        if open == 0 {
+            if cancels > 0 {
+                log::info!(target: LOG, "every working order ended ({cancels} cancel(s) sent)");
+            }
+            return;
+        }
+        if Instant::now() >= deadline {
+            log::warn!(
+                target: LOG,
+                "{open} order(s) still open after {} s ({} awaiting an answer); the next start reconciles them with the broker",
+                SETTLE_TIMEOUT.as_secs(),
+                s.in_doubt
+            );
+            return;
+        }
+        if cancel {
+            let n = orders.send(CancelAllWorking).await.unwrap_or(0);
+            if n > 0 && cancels == 0 {
+                log::info!(target: LOG, "cancelling {n} working order(s)");
+            }
+            cancels += n;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn sync_journal(journal: &condor_actors::journal::Journal) {
+    let j = journal.clone();
+    match actix_rt::task::spawn_blocking(move || j.sync()).await {
+        Ok(Ok(seq)) => log::info!(target: LOG, "journal synced ({seq} records)"),
+        Ok(Err(e)) => log::error!(target: LOG, "{e}"),
+        Err(e) => log::error!(target: LOG, "journal sync task failed: {e}"),
+    }
 }
 
 /// Waits for Ctrl-C or SIGTERM.

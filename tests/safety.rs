@@ -3,7 +3,8 @@
 //! entries, and is still on after a restart), the order rate (the simulator enforces LS's
 //! per-TR limits and never has to refuse one of ours), an order in flight across a
 //! websocket drop (learned from t0425 after the reconnect), and control before data (a
-//! kill switch tripped behind 100,000 queued ticks stops orders at once).
+//! kill switch tripped behind 100,000 queued ticks stops orders at once), and a shutdown
+//! that sends nothing new and cancels each working order once.
 //!
 //! Everything is asserted on what the simulator and the journal hold, never on durations.
 
@@ -27,8 +28,8 @@ use condor_actors::ledger::Ledger;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::{
-    Fill, Flush, GetOrderStats, GetPortfolio, OrderIntent, OrderStats, OrderType, Tick,
-    TripKillSwitch,
+    CancelAllWorking, Fill, Flush, GetOrderStats, GetPortfolio, OrderIntent, OrderStats, OrderType,
+    StopOrders, Tick, TripKillSwitch,
 };
 use condor_actors::order_manager::{OrderManager, RateExcess, RecoveredOrders};
 use condor_actors::portfolio::Portfolio;
@@ -523,5 +524,57 @@ async fn a_kill_switch_tripped_behind_100k_queued_ticks_stops_orders_at_once() {
         at_trip.orders
     );
     drop(session);
+    sim.stop();
+}
+
+#[actix_rt::test]
+async fn a_stopping_order_manager_sends_nothing_new_and_cancels_each_working_order_once() {
+    let sim = start_sim(|c| c.rate_limits = false);
+    let dir = tempfile::tempdir().unwrap();
+    let rig = start_rig(&sim, dir.path(), |om| om, None).await;
+    // Two buys resting at the day's lower limit: they never fill.
+    let quote = rig
+        .rest
+        .call::<condor_actors::wire::market_data::T1102>(
+            &condor_actors::wire::market_data::T1102InBlock::new(samsung()),
+        )
+        .await
+        .unwrap()
+        .blocks
+        .out_block
+        .unwrap();
+    let lower = quote.limits().lower;
+    rig.orders.do_send(buy(3, OrderType::Limit(lower)));
+    rig.orders.do_send(buy(4, OrderType::Limit(lower)));
+    until("both buys working at the broker", || async {
+        let s = rig.stats().await;
+        (s.working == 2 && s.in_doubt == 0).then_some(())
+    })
+    .await;
+
+    // Shutdown: an intent after StopOrders is refused, never sent.
+    rig.orders.send(StopOrders).await.unwrap();
+    rig.orders.do_send(buy(5, OrderType::Market));
+    until("the buy after the stop refused", || async {
+        (rig.stats().await.refused_by_risk == 1).then_some(())
+    })
+    .await;
+    // Cancel asked twice (shutdown asks until everything ended): one cancel per order.
+    let first = rig.orders.send(CancelAllWorking).await.unwrap();
+    let again = rig.orders.send(CancelAllWorking).await.unwrap();
+    assert_eq!((first, again), (2, 0), "each working order cancelled once");
+    let stats = until("both buys cancelled", || async {
+        let s = rig.stats().await;
+        (s.working == 0).then_some(s)
+    })
+    .await;
+    assert_eq!((stats.orders, stats.cancelled), (2, 2), "{stats:?}");
+    let at_sim = broker_account::orders_of_day(&rig.rest).await.unwrap();
+    let (new, cancels): (Vec<&_>, Vec<&_>) = at_sim.iter().partition(|o| o.org_order_no == 0);
+    assert_eq!((new.len(), cancels.len()), (2, 2), "{at_sim:#?}");
+    rig.journal.sync().unwrap();
+    assert!(journal_events(dir.path())
+        .iter()
+        .any(|e| matches!(e, JournalEvent::Refused { rule, .. } if rule == "shutdown")));
     sim.stop();
 }

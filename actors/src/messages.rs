@@ -369,10 +369,19 @@ pub struct JournalDurable {
 pub struct GetOrderStats;
 
 /// Shutdown: send a cancel (CSPAT00801) for every working order that has a broker order
-/// number; answers how many cancels were sent.
+/// number and no cancel already on its way; answers how many cancels were queued. Sent
+/// again, it retries the cancels the broker refused and covers orders numbered since.
 #[derive(Clone, Copy, Debug, Message)]
 #[rtype(result = "usize")]
 pub struct CancelAllWorking;
+
+/// Shutdown: the OrderManager sends no new order from now on. Every intent after this (and
+/// every one still waiting for the order rate or a price band) is refused by the rule
+/// `shutdown`, journaled like any refusal; orders already sent carry on to their end.
+/// Answers how many waiting intents were refused.
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "usize")]
+pub struct StopOrders;
 
 /// Ask the Portfolio for cash, positions and P&L. An `Err` only on an arithmetic overflow
 /// while valuing the positions.

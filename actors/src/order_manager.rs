@@ -26,7 +26,7 @@
 //! order number that is not ours (logged at warn and counted); hold a lock or share state:
 //! everything here is this actor's.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -44,8 +44,8 @@ use crate::ls_rest::{LsError, LsRest};
 use crate::market::{DailyLimits, Price, Qty, Side, Ticker};
 use crate::messages::{
     AccountEvent, CancelAllWorking, ClientOrderId, Fill, GetOrder, GetOrderStats, JournalDurable,
-    LatencyUs, OrderDone, OrderIntent, OrderStats, OrderType, ReconcileOrders, TripKillSwitch,
-    WatchAccount,
+    LatencyUs, OrderDone, OrderIntent, OrderStats, OrderType, ReconcileOrders, StopOrders,
+    TripKillSwitch, WatchAccount,
 };
 use crate::order::{BookError, Order, OrderBook, OrderState, Transition};
 use crate::reconcile::reconcile_orders;
@@ -177,6 +177,10 @@ pub struct OrderManager {
     cancel_throttle: Throttle,
     cancels: VecDeque<(ClientOrderId, i64, Ticker, Qty)>,
     cancels_armed: bool,
+    /// Orders with a cancel queued or on its way: never asked twice at once.
+    cancelling: HashSet<ClientOrderId>,
+    /// Set at shutdown ([`StopOrders`]): no new order is sent.
+    stopping: bool,
     reconciling: bool,
     reconcile_again: bool,
     refused_by_rule: BTreeMap<&'static str, u64>,
@@ -245,6 +249,8 @@ impl OrderManager {
             cancel_throttle: broker_throttle(CANCELS_PER_SEC),
             cancels: VecDeque::new(),
             cancels_armed: false,
+            cancelling: HashSet::new(),
+            stopping: false,
             reconciling: false,
             reconcile_again: false,
             refused_by_rule: BTreeMap::new(),
@@ -453,6 +459,15 @@ impl OrderManager {
     /// Runs the gate and the order rate on `intent`, and sends it if both pass.
     fn place(&mut self, intent: OrderIntent, received: Instant, ctx: &mut Context<Self>) {
         let ticker = intent.ticker;
+        if self.stopping {
+            self.refuse(
+                &intent,
+                "shutdown",
+                "condor is stopping: no new order is sent".to_owned(),
+                ctx,
+            );
+            return;
+        }
         if let Some(why) = self.journal_failed.clone() {
             self.refuse(
                 &intent,
@@ -1012,18 +1027,26 @@ impl OrderManager {
     fn cancel_all_working(&mut self, ctx: &mut Context<Self>) -> usize {
         let mut targets = Vec::new();
         for o in self.book.working() {
+            if self.cancelling.contains(&o.id()) {
+                continue; // its cancel is queued or on its way
+            }
             match o.order_no() {
                 Some(n) if o.remaining().0 > 0 => {
                     targets.push((o.id(), n, o.ticker(), o.remaining()))
                 }
                 Some(_) => {}
-                // Still awaiting its REST reply: nothing to cancel by yet.
+                // Still awaiting its REST reply: nothing to cancel by yet. At shutdown it is
+                // asked again once the reply names it.
+                None if self.stopping => {
+                    log::debug!(target: LOG, "{} {} has no order number yet: cancelled once it has one", o.id(), o.ticker())
+                }
                 None => {
                     log::warn!(target: LOG, "{} {} has no order number yet: cannot cancel it", o.id(), o.ticker())
                 }
             }
         }
         let n = targets.len();
+        self.cancelling.extend(targets.iter().map(|t| t.0));
         self.cancels.extend(targets);
         self.drain_cancels(ctx);
         n
@@ -1043,20 +1066,31 @@ impl OrderManager {
                 return;
             }
             self.cancels.pop_front();
+            if self.book.get(id).is_none_or(|o| o.state().is_final()) {
+                continue; // it ended while its cancel waited
+            }
             log::info!(target: LOG, "{id} {ticker} #{order_no}: cancelling the remaining {qty}");
             let rest = self.rest.clone();
             let block = Cspat00801InBlock1::new(order_no, ticker, qty);
             ctx.spawn(
                 async move { rest.call::<Cspat00801>(&block).await }
                     .into_actor(self)
-                    .map(move |reply, _, _| match reply {
+                    .map(move |reply, act, _| match reply {
                         Ok(r) if Cspat00801::succeeded(&r) => log::info!(
                             target: LOG,
                             "{id} cancel accepted as #{}",
                             r.blocks.ord_no().unwrap_or(0)
                         ),
-                        Ok(r) => log::warn!(target: LOG, "{id} cancel refused: [{}] {}", r.rsp_cd, r.rsp_msg.trim()),
-                        Err(e) => log::warn!(target: LOG, "{id} cancel failed: {e}"),
+                        // Refused (often: it filled first) or lost: the order may be asked
+                        // to cancel again; its own events say how it ended.
+                        Ok(r) => {
+                            act.cancelling.remove(&id);
+                            log::warn!(target: LOG, "{id} cancel refused: [{}] {}", r.rsp_cd, r.rsp_msg.trim())
+                        }
+                        Err(e) => {
+                            act.cancelling.remove(&id);
+                            log::warn!(target: LOG, "{id} cancel failed: {e}")
+                        }
                     }),
             );
         }
@@ -1091,6 +1125,7 @@ impl OrderManager {
 
     /// The order reached a final state: latency, a log line, and the strategy told.
     fn finish(&mut self, id: ClientOrderId, ctx: &mut Context<Self>) {
+        self.cancelling.remove(&id);
         let Some(o) = self.book.get(id) else {
             return;
         };
@@ -1320,6 +1355,22 @@ impl Handler<CancelAllWorking> for OrderManager {
     type Result = usize;
     fn handle(&mut self, _: CancelAllWorking, ctx: &mut Context<Self>) -> usize {
         self.cancel_all_working(ctx)
+    }
+}
+
+impl Handler<StopOrders> for OrderManager {
+    type Result = usize;
+    fn handle(&mut self, _: StopOrders, ctx: &mut Context<Self>) -> usize {
+        self.stopping = true;
+        // Intents waiting for the order rate go now, refused; those waiting for a price
+        // band are refused when it arrives.
+        let waiting: Vec<(OrderIntent, Instant)> = self.throttled.drain(..).collect();
+        let n = waiting.len();
+        for (intent, received) in waiting {
+            self.place(intent, received, ctx);
+        }
+        log::info!(target: LOG, "no new orders from now on ({n} waiting intent(s) refused); {} order(s) working", self.book.working().count());
+        n
     }
 }
 

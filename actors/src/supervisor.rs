@@ -87,6 +87,8 @@ pub struct Supervisor {
     /// nothing waits on them: watching a stock changes no account state).
     journal: Option<Journal>,
     stats: SupervisorStats,
+    /// Set by [`StopAllFeeds`]: no feed starts after it, whatever the condition says.
+    stopped: bool,
 }
 
 impl Supervisor {
@@ -110,6 +112,7 @@ impl Supervisor {
             restore: Vec::new(),
             journal: None,
             stats: SupervisorStats::default(),
+            stopped: false,
         }
     }
 
@@ -247,6 +250,10 @@ impl Supervisor {
     }
 
     fn spawn_feed(&mut self, ticker: Ticker, market: Market) {
+        if self.stopped {
+            log::debug!(target: LOG, "{ticker} not watched: shutting down");
+            return;
+        }
         let feed = StockFeed::new(
             ticker,
             market,
@@ -314,6 +321,9 @@ impl Supervisor {
                 self.max_feeds,
                 self.stats.refused_over_cap
             );
+            return;
+        }
+        if self.stopped {
             return;
         }
         log::info!(target: LOG, "{ticker} {name} entered the condition: watching");
@@ -437,6 +447,7 @@ impl Handler<GetSupervisorStats> for Supervisor {
 impl Handler<StopAllFeeds> for Supervisor {
     type Result = usize;
     fn handle(&mut self, _: StopAllFeeds, _: &mut Context<Self>) -> usize {
+        self.stopped = true;
         let tickers: Vec<Ticker> = self.feeds.keys().copied().collect();
         for t in &tickers {
             self.stop_feed(*t, "shutdown");
