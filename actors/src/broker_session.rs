@@ -21,7 +21,9 @@ use crate::messages::{
     AccountEvent, ConditionAlert, GetSessionStats, ReconcileOrders, SessionStats, SubscribeTrades,
     Tick, UnsubscribeTrades, WatchAccount, WatchCondition,
 };
-use crate::wire::realtime::{decode_server_frame, encode_registration, ServerFrame, TrType};
+use crate::wire::realtime::{
+    decode_server_frame, encode_registration, is_account_feed, ServerFrame, TrType,
+};
 
 const LOG: &str = "condor::session";
 
@@ -188,11 +190,6 @@ impl BrokerSession {
         }
         if self.account.is_some() {
             self.register_account();
-            if reconnected {
-                if let Some(to) = &self.account_reconnect {
-                    to.do_send(ReconcileOrders);
-                }
-            }
         }
     }
 
@@ -330,6 +327,14 @@ impl BrokerSession {
             Ok(ServerFrame::Ack(ack)) => {
                 if ack.is_ok() {
                     log::debug!(target: LOG, "{}({}) {}: {}", ack.tr_cd, ack.tr_type.as_deref().unwrap_or(""), ack.tr_key.as_deref().unwrap_or(""), ack.rsp_msg);
+                    // The account feed is live only from here: what our orders did before
+                    // (since the start read the order list, or during a gap) is asked of it.
+                    if is_account_feed(&ack.tr_cd) && ack.tr_type() == Some(TrType::RegisterAccount)
+                    {
+                        if let Some(to) = &self.account_reconnect {
+                            to.do_send(ReconcileOrders);
+                        }
+                    }
                 } else {
                     log::warn!(target: LOG, "registration refused: {} {} {}: [{}] {}", ack.tr_cd, ack.tr_type.as_deref().unwrap_or(""), ack.tr_key.as_deref().unwrap_or(""), ack.rsp_cd, ack.rsp_msg);
                 }

@@ -253,8 +253,9 @@ pub enum AccountEvent {
 }
 
 /// Deliver SC0–SC4 to `to` (BrokerSession registers the account feed, tr_type 1), and tell
-/// `on_reconnect` after each reconnect: events of the gap are lost, so the broker's order
-/// list must be asked.
+/// `on_reconnect` each time the broker acknowledges that registration (the first one and
+/// every one after a reconnect): events from before it are never delivered, so the
+/// broker's order list must be asked.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct WatchAccount {

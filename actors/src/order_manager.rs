@@ -48,7 +48,7 @@ use crate::messages::{
     TripKillSwitch, WatchAccount,
 };
 use crate::order::{BookError, Order, OrderBook, OrderState, Transition};
-use crate::reconcile::reconcile_orders;
+use crate::reconcile::reconcile_orders_while_sending;
 use crate::risk::{self, RiskLimits};
 use crate::throttle::{Throttle, DEFAULT_MARGIN};
 use crate::wire::market_data::{T1102InBlock, T1102};
@@ -181,6 +181,9 @@ pub struct OrderManager {
     cancelling: HashSet<ClientOrderId>,
     /// Set at shutdown ([`StopOrders`]): no new order is sent.
     stopping: bool,
+    /// Orders on their way: `OrderSent` journaled, the request waiting for it to be durable
+    /// or for its reply. Not in doubt: reconciliation leaves them to their reply.
+    sending: HashSet<ClientOrderId>,
     reconciling: bool,
     reconcile_again: bool,
     refused_by_rule: BTreeMap<&'static str, u64>,
@@ -251,6 +254,7 @@ impl OrderManager {
             cancels_armed: false,
             cancelling: HashSet::new(),
             stopping: false,
+            sending: HashSet::new(),
             reconciling: false,
             reconcile_again: false,
             refused_by_rule: BTreeMap::new(),
@@ -367,6 +371,7 @@ impl OrderManager {
             Effect::Send { id, block } => {
                 if let Some(why) = self.journal_failed.clone() {
                     log::error!(target: LOG, "{id} not sent: the journal failed ({why})");
+                    self.sending.remove(&id);
                     let result = self.book.rejected(
                         id,
                         LOCAL_SEND_FAILED,
@@ -526,6 +531,7 @@ impl OrderManager {
             return;
         }
         self.orders_today += 1;
+        self.sending.insert(id);
         log::info!(
             target: LOG,
             "{id} {ticker} {} {} {} sent ({}, tick #{})",
@@ -611,6 +617,7 @@ impl OrderManager {
         reply: Result<Reply<Cspat00601Out>, LsError>,
         ctx: &mut Context<Self>,
     ) {
+        self.sending.remove(&id);
         let now = self.clock.now();
         match reply {
             Ok(r) if Cspat00601::succeeded(&r) => match r.blocks.ord_no() {
@@ -715,7 +722,12 @@ impl OrderManager {
         orders: &[crate::reconcile::BrokerOrder],
         ctx: &mut Context<Self>,
     ) {
-        let outcome = reconcile_orders(&self.book, orders, self.clock.time_of_day());
+        let outcome = reconcile_orders_while_sending(
+            &self.book,
+            orders,
+            self.clock.time_of_day(),
+            &self.sending,
+        );
         for d in &outcome.differences {
             // A stranger's order is not ours to reconcile; it is only noted.
             if d.kind() == "not_ours" {
@@ -742,18 +754,15 @@ impl OrderManager {
                 }
             }
         }
-        if self.book.working().any(|o| o.state() == OrderState::Sent) && !self.pending_send() {
+        if self
+            .book
+            .working()
+            .any(|o| o.state() == OrderState::Sent && !self.sending.contains(&o.id()))
+        {
             // Still in doubt (the broker may not list it yet): ask again later.
             ctx.run_later(RECONCILE_RETRY, |act, ctx| act.start_reconcile(ctx));
         }
         self.release_strangers_if_idle();
-    }
-
-    /// True while an order's send is still waiting for the journal or the rate (not in doubt).
-    fn pending_send(&self) -> bool {
-        self.pending
-            .iter()
-            .any(|(_, e)| matches!(e, Effect::Send { .. }))
     }
 
     /// Follows up a change the book accepted: a new fill is booked and forwarded, a final
@@ -835,6 +844,21 @@ impl OrderManager {
         let now = self.clock.now();
         let journaled = match event {
             AccountEvent::Accepted { order_no, .. } => JournalEvent::Acked { id: id.0, order_no },
+            AccountEvent::Filled {
+                order_no,
+                exec_no,
+                qty,
+                remaining,
+                ..
+            } if self
+                .book
+                .get(id)
+                .is_some_and(|o| already_counted(o.qty(), o.filled_qty(), qty, remaining)) =>
+            {
+                // The broker's order list (t0425) told us of this fill before its SC1 came.
+                log::debug!(target: LOG, "{id} SC1 #{order_no} exec #{exec_no} of {qty} ({remaining} left): already learned from the broker's order list");
+                return;
+            }
             AccountEvent::Filled {
                 order_no,
                 exec_no,
@@ -1210,6 +1234,15 @@ impl OrderManager {
     }
 }
 
+/// True when an SC1 of `fill` shares, after which the broker has `left` of the order unfilled,
+/// is already in our `filled` of `qty`: booking it would leave fewer unfilled than the
+/// broker says. A fill learned from t0425 (which has no execution numbers) and then
+/// reported by its SC1 is counted once.
+fn already_counted(qty: Qty, filled: Qty, fill: Qty, left: Qty) -> bool {
+    let unfilled = qty.0.saturating_sub(filled.0);
+    unfilled < fill.0.saturating_add(left.0)
+}
+
 /// A throttle for a broker limit of `per_sec` (at least 1) with the default margin.
 fn broker_throttle(per_sec: u32) -> Throttle {
     Throttle::for_broker_limit(per_sec.max(1), DEFAULT_MARGIN)
@@ -1347,7 +1380,10 @@ impl Handler<TripKillSwitch> for OrderManager {
 impl Handler<ReconcileOrders> for OrderManager {
     type Result = ();
     fn handle(&mut self, _: ReconcileOrders, ctx: &mut Context<Self>) {
-        self.start_reconcile(ctx);
+        // With nothing working, nothing of ours can have changed at the broker.
+        if self.book.working().next().is_some() {
+            self.start_reconcile(ctx);
+        }
     }
 }
 
@@ -1391,6 +1427,24 @@ impl Handler<GetOrder> for OrderManager {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_sc1_already_learned_from_the_order_list_is_counted_once() {
+        // An order of 10: SC1s of 2 (8 left) and then 3 (5 left).
+        let q = Qty;
+        // Nothing learned before: both are new.
+        assert!(!already_counted(q(10), q(0), q(2), q(8)));
+        assert!(!already_counted(q(10), q(2), q(3), q(5)));
+        // t0425 told of both (5 filled) before either SC1 came: both already counted.
+        assert!(already_counted(q(10), q(5), q(2), q(8)));
+        assert!(already_counted(q(10), q(5), q(3), q(5)));
+        // t0425 told of the first only: the first is counted, the second is new.
+        assert!(already_counted(q(10), q(2), q(2), q(8)));
+        assert!(!already_counted(q(10), q(2), q(3), q(5)));
+        // The last fill of an order.
+        assert!(!already_counted(q(10), q(7), q(3), q(0)));
+        assert!(already_counted(q(10), q(10), q(3), q(0)));
+    }
 
     #[test]
     fn latency_histogram_reports_percentiles_in_micros() {

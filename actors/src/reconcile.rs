@@ -19,7 +19,7 @@ use std::fmt;
 use crate::journal::event::{FillSource, JournalEvent};
 use crate::ledger::Ledger;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
-use crate::messages::OrderType;
+use crate::messages::{ClientOrderId, OrderType};
 use crate::order::{Order, OrderBook, OrderState};
 
 /// One order as the broker lists it (t0425 row).
@@ -179,6 +179,18 @@ fn same_order(o: &Order, b: &BrokerOrder) -> bool {
 /// Orders: names the in-doubt ones, and brings each of ours to the broker's fills and end.
 /// `now` stamps fills learned here (t0425 has no execution time).
 pub fn reconcile_orders(book: &OrderBook, broker: &[BrokerOrder], now: TimeOfDay) -> Outcome {
+    reconcile_orders_while_sending(book, broker, now, &HashSet::new())
+}
+
+/// As [`reconcile_orders`], while the orders in `sending` are on their way (the request
+/// not yet sent, or its reply not yet in): they are not in doubt, so neither named from
+/// the broker's list nor closed for being absent from it; their reply names them.
+pub fn reconcile_orders_while_sending(
+    book: &OrderBook,
+    broker: &[BrokerOrder],
+    now: TimeOfDay,
+    sending: &HashSet<ClientOrderId>,
+) -> Outcome {
     let mut out = Outcome::default();
     let originals: Vec<&BrokerOrder> = broker.iter().filter(|b| b.org_order_no == 0).collect();
     let mut claimed: HashSet<i64> = originals
@@ -190,7 +202,7 @@ pub fn reconcile_orders(book: &OrderBook, broker: &[BrokerOrder], now: TimeOfDay
     // In doubt, oldest first: each takes the oldest unclaimed broker order that matches.
     let mut in_doubt: Vec<&Order> = book
         .working()
-        .filter(|o| o.state() == OrderState::Sent)
+        .filter(|o| o.state() == OrderState::Sent && !sending.contains(&o.id()))
         .collect();
     in_doubt.sort_by_key(|o| o.id());
     let mut numbered: Vec<(u64, &BrokerOrder)> = Vec::new();
@@ -581,6 +593,30 @@ mod tests {
         assert!(reconcile_account(&Ledger::new(5), &[], 5, &BTreeSet::new())
             .events
             .is_empty());
+    }
+
+    #[test]
+    fn an_order_whose_send_is_on_its_way_is_not_in_doubt() {
+        // One order sent with its reply lost (in doubt) and one just sent, its reply not in
+        // yet; the broker has neither.
+        let a = first_client_id(day());
+        let r = state(&[
+            sent(a, 5, OrderType::Market),
+            JournalEvent::SendUnknown {
+                id: a,
+                error: "timeout".into(),
+            },
+            sent(a + 1, 7, OrderType::Market),
+        ]);
+        let sending = HashSet::from([ClientOrderId(a + 1)]);
+        let out = reconcile_orders_while_sending(&r.book, &[], TimeOfDay::hms(10, 0, 0), &sending);
+        // Only the one in doubt is closed; the other's reply will say what became of it.
+        assert_eq!(out.differences, vec![Difference::InDoubtMissing { id: a }]);
+        assert!(matches!(&out.events[..], [JournalEvent::Rejected { id, .. }] if *id == a));
+        // Without knowing it is on its way, it would be closed as never arrived, and its
+        // reply (or fills) then refused by the order state machine.
+        let out = reconcile_orders(&r.book, &[], TimeOfDay::hms(10, 0, 0));
+        assert_eq!(out.differences.len(), 2);
     }
 
     #[test]
