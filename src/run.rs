@@ -83,6 +83,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let system = System::new();
     let result = system.block_on(async move {
+        // Listening from the very start: a SIGTERM during start-up stops condor cleanly
+        // once it has started, instead of killing it with the default action.
+        let stop = StopSignal::listen()?;
         let rest = LsRest::connect(&rest_url, appkey.expose(), appsecret.expose())
             .await
             .context("cannot log in to the broker")?;
@@ -103,7 +106,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             if report.kill_switch_on { "; KILL SWITCH ON: no new entries today" } else { "" }
         );
 
-        wait_for_stop_signal().await?;
+        stop.wait().await?;
         log::info!(target: LOG, "stopping: new orders first, then the feeds, the processor's queue, the working orders, then the socket");
 
         // No order leaves from here on: intents still coming (the Processor's queue, a
@@ -227,19 +230,41 @@ async fn sync_journal(journal: &condor_actors::journal::Journal) {
     }
 }
 
-/// Waits for Ctrl-C or SIGTERM.
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
+/// Ctrl-C or SIGTERM, listened for from `listen` on: a signal that arrives before `wait` is
+/// kept, not lost.
+struct StopSignal {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r?,
-            _ = term.recv() => {}
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    fn listen() -> anyhow::Result<StopSignal> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(StopSignal {
+                term: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(StopSignal {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    // A moment for in-flight frames to land before the shutdown order starts.
-    tokio::time::sleep(Duration::from_millis(10)).await;
-    Ok(())
+
+    /// Waits for Ctrl-C or SIGTERM.
+    #[cfg_attr(not(unix), allow(unused_mut))]
+    async fn wait(mut self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await?;
+        // A moment for in-flight frames to land before the shutdown order starts.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        Ok(())
+    }
 }
