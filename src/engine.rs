@@ -170,18 +170,22 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         }
         state.opening_cash = Some(cash);
     }
-    let broker_orders = broker_account::orders_of_day(&rest)
+    // One consistent picture: a fill landing between the reads must not be counted both
+    // in the holdings and as a fill learned from the order list.
+    let account = broker_account::snapshot(&rest)
         .await
-        .context("cannot read today's orders at the broker (t0425)")?;
-    let outcome = reconcile_orders(&state.book, &broker_orders, clock.time_of_day());
+        .context("cannot read the account at the broker (t0425, t0424, CSPAQ12200)")?;
+    let cash = account.cash;
+    let outcome = reconcile_orders(&state.book, &account.orders, clock.time_of_day());
     settle(&journal, &mut state, outcome, &mut report).await?;
-    let holdings = broker_account::holdings(&rest)
-        .await
-        .context("cannot read the account's holdings (t0424)")?;
-    let cash = broker_account::cash(&rest)
-        .await
-        .context("cannot read the account's cash (CSPAQ12200)")?;
-    let outcome = reconcile_account(&state.ledger, &holdings, cash);
+    if !account.unsettled.is_empty() {
+        log::warn!(
+            target: LOG,
+            "orders of {:?} kept changing while the account was read: their holdings and the cash are taken from the fills, not adopted",
+            account.unsettled.iter().map(|t| t.as_str()).collect::<Vec<_>>()
+        );
+    }
+    let outcome = reconcile_account(&state.ledger, &account.holdings, cash, &account.unsettled);
     settle(&journal, &mut state, outcome, &mut report).await?;
     let differences: u64 = report.differences.values().sum();
     if differences > 0 {
@@ -251,6 +255,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
             .with_notifier(alerts)
             .with_account_feed(session.clone().recipient())
             .with_portfolio(portfolio.clone().recipient())
+            .with_cash_reconcile(portfolio.clone().recipient(), portfolio.clone().recipient())
             .with_strategy(processor.clone().recipient(), processor.clone().recipient()),
     );
     let supervisor = Supervisor::new(

@@ -1,8 +1,10 @@
 //! `condor run`: wires the actors together against the configured broker (or the
-//! embedded exchange), runs until Ctrl-C or SIGTERM, then shuts down in order — feeds
-//! stop and unsubscribe, the Processor drains its mailbox, the socket closes cleanly —
-//! and prints the day's summary. The Notifier (Discord) runs on a thread of its own from
-//! before the engine starts until the stop alert and the day's summary have gone out.
+//! embedded exchange), runs until Ctrl-C or SIGTERM, then shuts down in order — no new
+//! order leaves, feeds stop and unsubscribe, the Processor drains its mailbox, every order
+//! sent is answered (and with `cancel` every working order ends) while the socket still
+//! brings their events into the journal, then the socket closes cleanly — and prints the
+//! day's summary. The Notifier (Discord) runs on a thread of its own from before the
+//! engine starts until the stop alert and the day's summary have gone out.
 //!
 //! Owns the startup and shutdown order only. Must never print or log a secret.
 
@@ -16,9 +18,10 @@ use condor_actors::clock::SystemClock;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::messages::{
     Alert, CancelAllWorking, DrainAlerts, EngineStart, EngineStop, Flush, GetOrderStats,
-    GetPortfolio, GetSessionStats, Stop, WatchDay,
+    GetPortfolio, GetSessionStats, Stop, StopOrders, WatchDay,
 };
 use condor_actors::notifier::Notifier;
+use condor_actors::order_manager::OrderManager;
 use condor_actors::strategy::strategy_by_name;
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds};
 
@@ -96,6 +99,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let system = System::new();
     let result = system.block_on(async move {
+        // Listening from the very start: a SIGTERM during start-up stops condor cleanly
+        // once it has started, instead of killing it with the default action.
+        let stop = StopSignal::listen()?;
         // A thread of its own: a chart being drawn or a slow webhook never delays a tick.
         let alerts_thread = Arbiter::new();
         let notifier = Notifier::start_in_arbiter(&alerts_thread.handle(), move |_| {
@@ -133,32 +139,27 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             kill_switch_on: report.kill_switch_on,
         }));
 
-        wait_for_stop_signal().await?;
-        log::info!(target: LOG, "stopping: feeds first, then the processor's queue, then the socket");
+        stop.wait().await?;
+        log::info!(target: LOG, "stopping: new orders first, then the feeds, the processor's queue, the working orders, then the socket");
 
+        // No order leaves from here on: intents still coming (the Processor's queue, a
+        // ticker entering the condition) are refused, not sent to be forgotten.
+        orders.send(StopOrders).await.unwrap_or(0);
         let feeds = supervisor.send(GetSupervisorStats).await.unwrap_or_default();
         let stopped = supervisor.send(StopAllFeeds).await.unwrap_or(0);
         // Mailbox order: every tick queued before this is processed when it answers.
         let processed = processor.send(Flush).await.unwrap_or_default();
-        if on_shutdown == OnShutdown::Cancel {
-            let cancels = orders.send(CancelAllWorking).await.unwrap_or(0);
-            if cancels > 0 {
-                log::info!(target: LOG, "cancelling {cancels} working order(s)");
-                // The cancels' SC3 arrive on the socket we are about to close; give them a moment.
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        }
+        // Orders sent carry on to an answer (and, with `cancel`, to their end) while the
+        // socket is still open to bring their events into the journal.
+        settle_orders(&orders, on_shutdown).await;
+        // Everything journaled so far reaches the disk, and what waited for it (fills for
+        // the Portfolio) is delivered before anyone is asked for figures.
+        sync_journal(&journal).await;
         let order_stats = orders.send(GetOrderStats).await.unwrap_or_default();
         let book = portfolio.send(GetPortfolio).await.ok().and_then(Result::ok);
         let session_stats = session.send(GetSessionStats).await.unwrap_or_default();
         let _ = session.send(Shutdown).await;
-        // Everything journaled so far reaches the disk before the process ends.
-        let synced = actix_rt::task::spawn_blocking(move || journal.sync()).await;
-        match synced {
-            Ok(Ok(seq)) => log::info!(target: LOG, "journal synced ({seq} records)"),
-            Ok(Err(e)) => log::error!(target: LOG, "{e}"),
-            Err(e) => log::error!(target: LOG, "journal sync task failed: {e}"),
-        }
+        sync_journal(&journal).await;
 
         println!("condor summary");
         println!("  ran for            {:.1} s", started.elapsed().as_secs_f64());
@@ -237,19 +238,92 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     result
 }
 
-/// Waits for Ctrl-C or SIGTERM.
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r?,
-            _ = term.recv() => {}
+/// How long shutdown waits for the orders it sent (and, with `cancel`, their cancels) to
+/// be answered; what is still open then is left to the next start's reconciliation.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Waits until no order is awaiting its send's answer and, with `cancel`, until every
+/// working order has ended (cancelled, or filled first), asking again for the cancels the
+/// broker refused and for orders numbered since. Gives up after [`SETTLE_TIMEOUT`].
+async fn settle_orders(orders: &Addr<OrderManager>, on_shutdown: OnShutdown) {
+    let cancel = on_shutdown == OnShutdown::Cancel;
+    let deadline = Instant::now() + SETTLE_TIMEOUT;
+    let mut cancels = 0;
+    loop {
+        let Ok(s) = orders.send(GetOrderStats).await else {
+            return;
+        };
+        let open = if cancel { s.working } else { s.in_doubt };
+        if open == 0 {
+            if cancels > 0 {
+                log::info!(target: LOG, "every working order ended ({cancels} cancel(s) sent)");
+            }
+            return;
         }
+        if Instant::now() >= deadline {
+            log::warn!(
+                target: LOG,
+                "{open} order(s) still open after {} s ({} awaiting an answer); the next start reconciles them with the broker",
+                SETTLE_TIMEOUT.as_secs(),
+                s.in_doubt
+            );
+            return;
+        }
+        if cancel {
+            let n = orders.send(CancelAllWorking).await.unwrap_or(0);
+            if n > 0 && cancels == 0 {
+                log::info!(target: LOG, "cancelling {n} working order(s)");
+            }
+            cancels += n;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    // A moment for in-flight frames to land before the shutdown order starts.
-    tokio::time::sleep(Duration::from_millis(10)).await;
-    Ok(())
+}
+
+async fn sync_journal(journal: &condor_actors::journal::Journal) {
+    let j = journal.clone();
+    match actix_rt::task::spawn_blocking(move || j.sync()).await {
+        Ok(Ok(seq)) => log::info!(target: LOG, "journal synced ({seq} records)"),
+        Ok(Err(e)) => log::error!(target: LOG, "{e}"),
+        Err(e) => log::error!(target: LOG, "journal sync task failed: {e}"),
+    }
+}
+
+/// Ctrl-C or SIGTERM, listened for from `listen` on: a signal that arrives before `wait` is
+/// kept, not lost.
+struct StopSignal {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    fn listen() -> anyhow::Result<StopSignal> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(StopSignal {
+                term: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(StopSignal {})
+    }
+
+    /// Waits for Ctrl-C or SIGTERM.
+    #[cfg_attr(not(unix), allow(unused_mut))]
+    async fn wait(mut self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await?;
+        // A moment for in-flight frames to land before the shutdown order starts.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        Ok(())
+    }
 }

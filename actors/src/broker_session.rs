@@ -23,7 +23,8 @@ use crate::messages::{
 };
 use crate::processor::{latency_histogram, nanos_since};
 use crate::wire::realtime::{
-    decode_incoming, encode_registration, Incoming, ServerFrame, TrType, TradeFields,
+    decode_incoming, encode_registration, is_account_feed, Incoming, ServerFrame, TrType,
+    TradeFields,
 };
 
 const LOG: &str = "condor::session";
@@ -209,11 +210,6 @@ impl BrokerSession {
         }
         if self.account.is_some() {
             self.register_account();
-            if reconnected {
-                if let Some(to) = &self.account_reconnect {
-                    to.do_send(ReconcileOrders);
-                }
-            }
         }
     }
 
@@ -332,6 +328,14 @@ impl BrokerSession {
             Ok(ServerFrame::Ack(ack)) => {
                 if ack.is_ok() {
                     log::debug!(target: LOG, "{}({}) {}: {}", ack.tr_cd, ack.tr_type.as_deref().unwrap_or(""), ack.tr_key.as_deref().unwrap_or(""), ack.rsp_msg);
+                    // The account feed is live only from here: what our orders did before
+                    // (since the start read the order list, or during a gap) is asked of it.
+                    if is_account_feed(&ack.tr_cd) && ack.tr_type() == Some(TrType::RegisterAccount)
+                    {
+                        if let Some(to) = &self.account_reconnect {
+                            to.do_send(ReconcileOrders);
+                        }
+                    }
                 } else {
                     log::warn!(target: LOG, "registration refused: {} {} {}: [{}] {}", ack.tr_cd, ack.tr_type.as_deref().unwrap_or(""), ack.tr_key.as_deref().unwrap_or(""), ack.rsp_cd, ack.rsp_msg);
                 }

@@ -275,8 +275,9 @@ pub enum AccountEvent {
 }
 
 /// Deliver SC0–SC4 to `to` (BrokerSession registers the account feed, tr_type 1), and tell
-/// `on_reconnect` after each reconnect: events of the gap are lost, so the broker's order
-/// list must be asked.
+/// `on_reconnect` each time the broker acknowledges that registration (the first one and
+/// every one after a reconnect): events from before it are never delivered, so the
+/// broker's order list must be asked.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct WatchAccount {
@@ -394,16 +395,40 @@ pub struct JournalDurable {
 pub struct GetOrderStats;
 
 /// Shutdown: send a cancel (CSPAT00801) for every working order that has a broker order
-/// number; answers how many cancels were sent.
+/// number and no cancel already on its way; answers how many cancels were queued. Sent
+/// again, it retries the cancels the broker refused and covers orders numbered since.
 #[derive(Clone, Copy, Debug, Message)]
 #[rtype(result = "usize")]
 pub struct CancelAllWorking;
+
+/// Shutdown: the OrderManager sends no new order from now on. Every intent after this (and
+/// every one still waiting for the order rate or a price band) is refused by the rule
+/// `shutdown`, journaled like any refusal; orders already sent carry on to their end.
+/// Answers how many waiting intents were refused.
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "usize")]
+pub struct StopOrders;
 
 /// Ask the Portfolio for cash, positions and P&L. An `Err` only on an arithmetic overflow
 /// while valuing the positions.
 #[derive(Clone, Copy, Debug, Message)]
 #[rtype(result = "Result<crate::ledger::LedgerSnapshot, crate::ledger::LedgerError>")]
 pub struct GetPortfolio;
+
+/// Ask the Portfolio for its cash in won (reconciliation compares it with the broker's).
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "i64")]
+pub struct GetCash;
+
+/// Take the broker's cash (the broker is the truth), if the Portfolio's is still
+/// `expected`: a fill booked since the comparison makes it stale, and it is skipped.
+/// Answers whether it was applied.
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "bool")]
+pub struct CorrectCash {
+    pub expected: i64,
+    pub broker: i64,
+}
 
 /// Ask the OrderManager for one order as it stands (working or final); `None` if unknown.
 #[derive(Clone, Copy, Debug, Message)]

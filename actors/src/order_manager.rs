@@ -28,7 +28,7 @@
 //! order number that is not ours (logged at warn and counted); hold a lock or share state:
 //! everything here is this actor's.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -45,12 +45,12 @@ use crate::ledger::Ledger;
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::{DailyLimits, Price, Qty, Side, Ticker};
 use crate::messages::{
-    AccountEvent, Alert, CancelAllWorking, ClientOrderId, Fill, GetOrder, GetOrderStats,
-    JournalDurable, LatencyUs, OrderDone, OrderIntent, OrderStats, OrderType, ReconcileOrders,
-    RejectAlert, RejectCause, TripKillSwitch, WatchAccount,
+    AccountEvent, Alert, CancelAllWorking, ClientOrderId, CorrectCash, Fill, GetCash, GetOrder,
+    GetOrderStats, JournalDurable, LatencyUs, OrderDone, OrderIntent, OrderStats, OrderType,
+    ReconcileOrders, RejectAlert, RejectCause, StopOrders, TripKillSwitch, WatchAccount,
 };
 use crate::order::{BookError, Order, OrderBook, OrderState, Transition};
-use crate::reconcile::reconcile_orders;
+use crate::reconcile::reconcile_orders_while_sending;
 use crate::risk::{self, RiskLimits};
 use crate::throttle::{Throttle, DEFAULT_MARGIN};
 use crate::wire::market_data::{T1102InBlock, T1102};
@@ -143,6 +143,9 @@ enum Effect {
     },
     Fill(Fill),
     Done(OrderDone),
+    /// Compare cash with the broker's once the fills before it reached the Portfolio.
+    CheckCash,
+    CorrectCash(CorrectCash),
 }
 
 /// What the journal and the broker said while the engine was down, for `with_recovered`.
@@ -176,9 +179,22 @@ pub struct OrderManager {
     /// Intents waiting for the order rate, with when each arrived.
     throttled: VecDeque<(OrderIntent, Instant)>,
     throttle_armed: bool,
+    /// The same rate at the moment of the REST call: orders granted while the journal
+    /// was slow to sync would otherwise leave together once it syncs, over the broker's
+    /// limit. Orders wait here in order; none is refused.
+    send_pacer: Throttle,
+    paced: VecDeque<(ClientOrderId, Cspat00601InBlock1)>,
+    pacer_armed: bool,
     cancel_throttle: Throttle,
     cancels: VecDeque<(ClientOrderId, i64, Ticker, Qty)>,
     cancels_armed: bool,
+    /// Orders with a cancel queued or on its way: never asked twice at once.
+    cancelling: HashSet<ClientOrderId>,
+    /// Set at shutdown ([`StopOrders`]): no new order is sent.
+    stopping: bool,
+    /// Orders on their way: `OrderSent` journaled, the request waiting for it to be durable
+    /// or for its reply. Not in doubt: reconciliation leaves them to their reply.
+    sending: HashSet<ClientOrderId>,
     reconciling: bool,
     reconcile_again: bool,
     refused_by_rule: BTreeMap<&'static str, u64>,
@@ -197,6 +213,7 @@ pub struct OrderManager {
     parked: HashMap<i64, Parked>,
     account_feed: Option<Recipient<WatchAccount>>,
     portfolio: Option<Recipient<Fill>>,
+    cash_to: Option<(Recipient<GetCash>, Recipient<CorrectCash>)>,
     strategy_fills: Option<Recipient<Fill>>,
     strategy_done: Option<Recipient<OrderDone>>,
     notifier: Option<Recipient<Alert>>,
@@ -247,9 +264,15 @@ impl OrderManager {
             excess: RateExcess::Queue,
             throttled: VecDeque::new(),
             throttle_armed: false,
+            send_pacer: broker_throttle(10),
+            paced: VecDeque::new(),
+            pacer_armed: false,
             cancel_throttle: broker_throttle(CANCELS_PER_SEC),
             cancels: VecDeque::new(),
             cancels_armed: false,
+            cancelling: HashSet::new(),
+            stopping: false,
+            sending: HashSet::new(),
             reconciling: false,
             reconcile_again: false,
             refused_by_rule: BTreeMap::new(),
@@ -262,6 +285,7 @@ impl OrderManager {
             parked: HashMap::new(),
             account_feed: None,
             portfolio: None,
+            cash_to: None,
             strategy_fills: None,
             strategy_done: None,
             notifier: None,
@@ -285,6 +309,18 @@ impl OrderManager {
     /// Forwards every new fill of our orders to `portfolio`.
     pub fn with_portfolio(mut self, portfolio: Recipient<Fill>) -> OrderManager {
         self.portfolio = Some(portfolio);
+        self
+    }
+
+    /// After fills learned from the broker's order list (t0425 gives a rounded average
+    /// price, so their cash can be a few won off), compares the Portfolio's cash with the
+    /// broker's (CSPAQ12200) and, when no order is working, takes the broker's.
+    pub fn with_cash_reconcile(
+        mut self,
+        get: Recipient<GetCash>,
+        correct: Recipient<CorrectCash>,
+    ) -> OrderManager {
+        self.cash_to = Some((get, correct));
         self
     }
 
@@ -334,6 +370,7 @@ impl OrderManager {
     /// what is over it waits or is refused as `excess` says.
     pub fn with_order_rate(mut self, per_sec: u32, excess: RateExcess) -> OrderManager {
         self.throttle = broker_throttle(per_sec);
+        self.send_pacer = broker_throttle(per_sec);
         self.excess = excess;
         self
     }
@@ -374,6 +411,7 @@ impl OrderManager {
             Effect::Send { id, block } => {
                 if let Some(why) = self.journal_failed.clone() {
                     log::error!(target: LOG, "{id} not sent: the journal failed ({why})");
+                    self.sending.remove(&id);
                     let result = self.book.rejected(
                         id,
                         LOCAL_SEND_FAILED,
@@ -383,16 +421,12 @@ impl OrderManager {
                     self.after(id, "journal failure", result, ctx);
                     return;
                 }
-                if let Some(o) = self.book.get(id) {
-                    let waited = self.clock.now().saturating_duration_since(o.intent_at());
-                    self.intent_to_send.record(waited);
+                if self.paced.is_empty() && self.send_pacer.try_acquire(self.clock.now()).is_ok() {
+                    self.send_order(id, block, ctx);
+                } else {
+                    self.paced.push_back((id, block));
+                    self.drain_paced(ctx);
                 }
-                let rest = self.rest.clone();
-                ctx.spawn(
-                    async move { rest.call::<Cspat00601>(&block).await }
-                        .into_actor(self)
-                        .map(move |reply, act, ctx| act.on_order_reply(id, reply, ctx)),
-                );
             }
             Effect::Fill(fill) => {
                 if let Some(p) = &self.portfolio {
@@ -405,6 +439,12 @@ impl OrderManager {
             Effect::Done(done) => {
                 if let Some(to) = &self.strategy_done {
                     to.do_send(done);
+                }
+            }
+            Effect::CheckCash => self.check_cash(ctx),
+            Effect::CorrectCash(c) => {
+                if let Some((_, to)) = &self.cash_to {
+                    to.do_send(c);
                 }
             }
         }
@@ -484,6 +524,15 @@ impl OrderManager {
     /// Runs the gate and the order rate on `intent`, and sends it if both pass.
     fn place(&mut self, intent: OrderIntent, received: Instant, ctx: &mut Context<Self>) {
         let ticker = intent.ticker;
+        if self.stopping {
+            self.refuse(
+                &intent,
+                "shutdown",
+                "condor is stopping: no new order is sent".to_owned(),
+                ctx,
+            );
+            return;
+        }
         if let Some(why) = self.journal_failed.clone() {
             self.refuse(
                 &intent,
@@ -542,6 +591,7 @@ impl OrderManager {
             return;
         }
         self.orders_today += 1;
+        self.sending.insert(id);
         log::info!(
             target: LOG,
             "{id} {ticker} {} {} {} sent ({}, tick #{})",
@@ -564,6 +614,48 @@ impl OrderManager {
             ctx,
         );
         self.effect(Effect::Send { id, block }, ctx);
+    }
+
+    /// The REST call of a new order.
+    fn send_order(
+        &mut self,
+        id: ClientOrderId,
+        block: Cspat00601InBlock1,
+        ctx: &mut Context<Self>,
+    ) {
+        if let Some(o) = self.book.get(id) {
+            let waited = self.clock.now().saturating_duration_since(o.intent_at());
+            self.intent_to_send.record(waited);
+        }
+        let rest = self.rest.clone();
+        ctx.spawn(
+            async move { rest.call::<Cspat00601>(&block).await }
+                .into_actor(self)
+                .map(move |reply, act, ctx| act.on_order_reply(id, reply, ctx)),
+        );
+    }
+
+    /// Sends paced orders while the rate allows, in order; wakes when it next will.
+    fn drain_paced(&mut self, ctx: &mut Context<Self>) {
+        while !self.paced.is_empty() {
+            match self.send_pacer.try_acquire(self.clock.now()) {
+                Ok(()) => {
+                    if let Some((id, block)) = self.paced.pop_front() {
+                        self.send_order(id, block, ctx);
+                    }
+                }
+                Err(wait) => {
+                    if !self.pacer_armed {
+                        self.pacer_armed = true;
+                        ctx.run_later(wait, |act, ctx| {
+                            act.pacer_armed = false;
+                            act.drain_paced(ctx);
+                        });
+                    }
+                    return;
+                }
+            }
+        }
     }
 
     /// Wakes the rate queue in `wait`.
@@ -627,6 +719,7 @@ impl OrderManager {
         reply: Result<Reply<Cspat00601Out>, LsError>,
         ctx: &mut Context<Self>,
     ) {
+        self.sending.remove(&id);
         let now = self.clock.now();
         match reply {
             Ok(r) if Cspat00601::succeeded(&r) => match r.blocks.ord_no() {
@@ -724,6 +817,50 @@ impl OrderManager {
         );
     }
 
+    /// Reads the broker's cash, then the Portfolio's (behind every fill already sent to
+    /// it), and takes the broker's when they differ and no order is working (a working
+    /// order's fills may be counted on one side and not yet on the other).
+    fn check_cash(&mut self, ctx: &mut Context<Self>) {
+        let Some((get, _)) = self.cash_to.clone() else {
+            return;
+        };
+        let rest = self.rest.clone();
+        ctx.spawn(
+            async move {
+                let broker = broker_account::cash(&rest)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let ours = get.send(GetCash).await.map_err(|e| e.to_string())?;
+                Ok::<_, String>((ours, broker))
+            }
+            .into_actor(self)
+            .map(|read, act, ctx| match read {
+                Ok((ours, broker)) if ours != broker && act.book.working().next().is_none() => {
+                    act.reconcile_differences += 1;
+                    log::warn!(target: LOG, "reconciliation: cash {ours} won here, {broker} won at the broker: taking the broker's");
+                    act.journal(
+                        JournalEvent::CashCorrected {
+                            journal: ours,
+                            broker,
+                        },
+                        ctx,
+                    );
+                    act.effect(
+                        Effect::CorrectCash(CorrectCash {
+                            expected: ours,
+                            broker,
+                        }),
+                        ctx,
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    log::warn!(target: LOG, "cannot compare cash with the broker's (CSPAQ12200): {e}; the next start will")
+                }
+            }),
+        );
+    }
+
     /// Brings our orders to the broker's list: names the ones in doubt, books fills and
     /// cancels missed during a gap. Each difference is logged at warn and counted.
     fn reconcile_with(
@@ -731,7 +868,12 @@ impl OrderManager {
         orders: &[crate::reconcile::BrokerOrder],
         ctx: &mut Context<Self>,
     ) {
-        let outcome = reconcile_orders(&self.book, orders, self.clock.time_of_day());
+        let outcome = reconcile_orders_while_sending(
+            &self.book,
+            orders,
+            self.clock.time_of_day(),
+            &self.sending,
+        );
         for d in &outcome.differences {
             // A stranger's order is not ours to reconcile; it is only noted.
             if d.kind() == "not_ours" {
@@ -741,10 +883,12 @@ impl OrderManager {
             self.reconcile_differences += 1;
             log::warn!(target: LOG, "reconciliation: {d}");
         }
+        let mut fills_learned = false;
         for event in outcome.events {
             let order_no = event.order_no();
             match apply_to_book(&mut self.book, &event, self.clock.now()) {
                 Ok(Some(change)) => {
+                    fills_learned |= matches!(event, JournalEvent::Filled { .. });
                     self.journal(event, ctx);
                     self.changed(change, ctx);
                     if let Some(n) = order_no.filter(|n| *n > 0) {
@@ -758,18 +902,18 @@ impl OrderManager {
                 }
             }
         }
-        if self.book.working().any(|o| o.state() == OrderState::Sent) && !self.pending_send() {
+        if fills_learned {
+            self.effect(Effect::CheckCash, ctx);
+        }
+        if self
+            .book
+            .working()
+            .any(|o| o.state() == OrderState::Sent && !self.sending.contains(&o.id()))
+        {
             // Still in doubt (the broker may not list it yet): ask again later.
             ctx.run_later(RECONCILE_RETRY, |act, ctx| act.start_reconcile(ctx));
         }
         self.release_strangers_if_idle();
-    }
-
-    /// True while an order's send is still waiting for the journal or the rate (not in doubt).
-    fn pending_send(&self) -> bool {
-        self.pending
-            .iter()
-            .any(|(_, e)| matches!(e, Effect::Send { .. }))
     }
 
     /// Follows up a change the book accepted: a new fill is booked and forwarded, a final
@@ -851,6 +995,21 @@ impl OrderManager {
         let now = self.clock.now();
         let journaled = match event {
             AccountEvent::Accepted { order_no, .. } => JournalEvent::Acked { id: id.0, order_no },
+            AccountEvent::Filled {
+                order_no,
+                exec_no,
+                qty,
+                remaining,
+                ..
+            } if self
+                .book
+                .get(id)
+                .is_some_and(|o| already_counted(o.qty(), o.filled_qty(), qty, remaining)) =>
+            {
+                // The broker's order list (t0425) told us of this fill before its SC1 came.
+                log::debug!(target: LOG, "{id} SC1 #{order_no} exec #{exec_no} of {qty} ({remaining} left): already learned from the broker's order list");
+                return;
+            }
             AccountEvent::Filled {
                 order_no,
                 exec_no,
@@ -1048,18 +1207,26 @@ impl OrderManager {
     fn cancel_all_working(&mut self, ctx: &mut Context<Self>) -> usize {
         let mut targets = Vec::new();
         for o in self.book.working() {
+            if self.cancelling.contains(&o.id()) {
+                continue; // its cancel is queued or on its way
+            }
             match o.order_no() {
                 Some(n) if o.remaining().0 > 0 => {
                     targets.push((o.id(), n, o.ticker(), o.remaining()))
                 }
                 Some(_) => {}
-                // Still awaiting its REST reply: nothing to cancel by yet.
+                // Still awaiting its REST reply: nothing to cancel by yet. At shutdown it is
+                // asked again once the reply names it.
+                None if self.stopping => {
+                    log::debug!(target: LOG, "{} {} has no order number yet: cancelled once it has one", o.id(), o.ticker())
+                }
                 None => {
                     log::warn!(target: LOG, "{} {} has no order number yet: cannot cancel it", o.id(), o.ticker())
                 }
             }
         }
         let n = targets.len();
+        self.cancelling.extend(targets.iter().map(|t| t.0));
         self.cancels.extend(targets);
         self.drain_cancels(ctx);
         n
@@ -1079,20 +1246,31 @@ impl OrderManager {
                 return;
             }
             self.cancels.pop_front();
+            if self.book.get(id).is_none_or(|o| o.state().is_final()) {
+                continue; // it ended while its cancel waited
+            }
             log::info!(target: LOG, "{id} {ticker} #{order_no}: cancelling the remaining {qty}");
             let rest = self.rest.clone();
             let block = Cspat00801InBlock1::new(order_no, ticker, qty);
             ctx.spawn(
                 async move { rest.call::<Cspat00801>(&block).await }
                     .into_actor(self)
-                    .map(move |reply, _, _| match reply {
+                    .map(move |reply, act, _| match reply {
                         Ok(r) if Cspat00801::succeeded(&r) => log::info!(
                             target: LOG,
                             "{id} cancel accepted as #{}",
                             r.blocks.ord_no().unwrap_or(0)
                         ),
-                        Ok(r) => log::warn!(target: LOG, "{id} cancel refused: [{}] {}", r.rsp_cd, r.rsp_msg.trim()),
-                        Err(e) => log::warn!(target: LOG, "{id} cancel failed: {e}"),
+                        // Refused (often: it filled first) or lost: the order may be asked
+                        // to cancel again; its own events say how it ended.
+                        Ok(r) => {
+                            act.cancelling.remove(&id);
+                            log::warn!(target: LOG, "{id} cancel refused: [{}] {}", r.rsp_cd, r.rsp_msg.trim())
+                        }
+                        Err(e) => {
+                            act.cancelling.remove(&id);
+                            log::warn!(target: LOG, "{id} cancel failed: {e}")
+                        }
                     }),
             );
         }
@@ -1127,6 +1305,7 @@ impl OrderManager {
 
     /// The order reached a final state: latency, a log line, and the strategy told.
     fn finish(&mut self, id: ClientOrderId, ctx: &mut Context<Self>) {
+        self.cancelling.remove(&id);
         let Some(o) = self.book.get(id) else {
             return;
         };
@@ -1226,6 +1405,15 @@ impl OrderManager {
             journaled: self.appended,
         }
     }
+}
+
+/// True when an SC1 of `fill` shares, after which the broker has `left` of the order unfilled,
+/// is already in our `filled` of `qty`: booking it would leave fewer unfilled than the
+/// broker says. A fill learned from t0425 (which has no execution numbers) and then
+/// reported by its SC1 is counted once.
+fn already_counted(qty: Qty, filled: Qty, fill: Qty, left: Qty) -> bool {
+    let unfilled = qty.0.saturating_sub(filled.0);
+    unfilled < fill.0.saturating_add(left.0)
 }
 
 /// A throttle for a broker limit of `per_sec` (at least 1) with the default margin.
@@ -1365,7 +1553,10 @@ impl Handler<TripKillSwitch> for OrderManager {
 impl Handler<ReconcileOrders> for OrderManager {
     type Result = ();
     fn handle(&mut self, _: ReconcileOrders, ctx: &mut Context<Self>) {
-        self.start_reconcile(ctx);
+        // With nothing working, nothing of ours can have changed at the broker.
+        if self.book.working().next().is_some() {
+            self.start_reconcile(ctx);
+        }
     }
 }
 
@@ -1373,6 +1564,22 @@ impl Handler<CancelAllWorking> for OrderManager {
     type Result = usize;
     fn handle(&mut self, _: CancelAllWorking, ctx: &mut Context<Self>) -> usize {
         self.cancel_all_working(ctx)
+    }
+}
+
+impl Handler<StopOrders> for OrderManager {
+    type Result = usize;
+    fn handle(&mut self, _: StopOrders, ctx: &mut Context<Self>) -> usize {
+        self.stopping = true;
+        // Intents waiting for the order rate go now, refused; those waiting for a price
+        // band are refused when it arrives.
+        let waiting: Vec<(OrderIntent, Instant)> = self.throttled.drain(..).collect();
+        let n = waiting.len();
+        for (intent, received) in waiting {
+            self.place(intent, received, ctx);
+        }
+        log::info!(target: LOG, "no new orders from now on ({n} waiting intent(s) refused); {} order(s) working", self.book.working().count());
+        n
     }
 }
 
@@ -1393,6 +1600,24 @@ impl Handler<GetOrder> for OrderManager {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_sc1_already_learned_from_the_order_list_is_counted_once() {
+        // An order of 10: SC1s of 2 (8 left) and then 3 (5 left).
+        let q = Qty;
+        // Nothing learned before: both are new.
+        assert!(!already_counted(q(10), q(0), q(2), q(8)));
+        assert!(!already_counted(q(10), q(2), q(3), q(5)));
+        // t0425 told of both (5 filled) before either SC1 came: both already counted.
+        assert!(already_counted(q(10), q(5), q(2), q(8)));
+        assert!(already_counted(q(10), q(5), q(3), q(5)));
+        // t0425 told of the first only: the first is counted, the second is new.
+        assert!(already_counted(q(10), q(2), q(2), q(8)));
+        assert!(!already_counted(q(10), q(2), q(3), q(5)));
+        // The last fill of an order.
+        assert!(!already_counted(q(10), q(7), q(3), q(0)));
+        assert!(already_counted(q(10), q(10), q(3), q(0)));
+    }
 
     #[test]
     fn latency_histogram_reports_percentiles_in_micros() {

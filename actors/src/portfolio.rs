@@ -21,7 +21,8 @@ use crate::ledger::{Ledger, LedgerError, LedgerSnapshot};
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::Side;
 use crate::messages::{
-    Alert, Fill, FillAlert, GetPortfolio, IsFlat, NotifyFlat, Tick, TickerFlat, TripKillSwitch,
+    Alert, CorrectCash, Fill, FillAlert, GetCash, GetPortfolio, IsFlat, NotifyFlat, Tick,
+    TickerFlat, TripKillSwitch,
 };
 use crate::wire::account::{Cspaq12200, Cspaq12200InBlock1};
 use crate::wire::rest::Tr;
@@ -232,6 +233,26 @@ impl Handler<GetPortfolio> for Portfolio {
     type Result = Result<LedgerSnapshot, LedgerError>;
     fn handle(&mut self, _: GetPortfolio, _: &mut Context<Self>) -> Self::Result {
         self.ledger.snapshot()
+    }
+}
+
+impl Handler<GetCash> for Portfolio {
+    type Result = i64;
+    fn handle(&mut self, _: GetCash, _: &mut Context<Self>) -> i64 {
+        self.ledger.cash()
+    }
+}
+
+impl Handler<CorrectCash> for Portfolio {
+    type Result = bool;
+    fn handle(&mut self, msg: CorrectCash, _: &mut Context<Self>) -> bool {
+        if self.ledger.cash() != msg.expected {
+            log::info!(target: LOG, "cash correction to {} won skipped: cash moved since it was compared ({} won now)", msg.broker, self.ledger.cash());
+            return false;
+        }
+        log::warn!(target: LOG, "cash corrected to the broker's {} won (was {})", msg.broker, msg.expected);
+        self.ledger.correct_cash(msg.broker);
+        true
     }
 }
 

@@ -13,13 +13,13 @@
 //! rounded down, so a fill learned here is priced at what the broker's total implies;
 //! `reconcile_account` then sets cash to the broker's figure, so cash ends exact.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
 use crate::journal::event::{FillSource, JournalEvent};
 use crate::ledger::Ledger;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
-use crate::messages::OrderType;
+use crate::messages::{ClientOrderId, OrderType};
 use crate::order::{Order, OrderBook, OrderState};
 
 /// One order as the broker lists it (t0425 row).
@@ -179,6 +179,18 @@ fn same_order(o: &Order, b: &BrokerOrder) -> bool {
 /// Orders: names the in-doubt ones, and brings each of ours to the broker's fills and end.
 /// `now` stamps fills learned here (t0425 has no execution time).
 pub fn reconcile_orders(book: &OrderBook, broker: &[BrokerOrder], now: TimeOfDay) -> Outcome {
+    reconcile_orders_while_sending(book, broker, now, &HashSet::new())
+}
+
+/// As [`reconcile_orders`], while the orders in `sending` are on their way (the request
+/// not yet sent, or its reply not yet in): they are not in doubt, so neither named from
+/// the broker's list nor closed for being absent from it; their reply names them.
+pub fn reconcile_orders_while_sending(
+    book: &OrderBook,
+    broker: &[BrokerOrder],
+    now: TimeOfDay,
+    sending: &HashSet<ClientOrderId>,
+) -> Outcome {
     let mut out = Outcome::default();
     let originals: Vec<&BrokerOrder> = broker.iter().filter(|b| b.org_order_no == 0).collect();
     let mut claimed: HashSet<i64> = originals
@@ -190,7 +202,7 @@ pub fn reconcile_orders(book: &OrderBook, broker: &[BrokerOrder], now: TimeOfDay
     // In doubt, oldest first: each takes the oldest unclaimed broker order that matches.
     let mut in_doubt: Vec<&Order> = book
         .working()
-        .filter(|o| o.state() == OrderState::Sent)
+        .filter(|o| o.state() == OrderState::Sent && !sending.contains(&o.id()))
         .collect();
     in_doubt.sort_by_key(|o| o.id());
     let mut numbered: Vec<(u64, &BrokerOrder)> = Vec::new();
@@ -308,9 +320,39 @@ pub fn reconcile_orders(book: &OrderBook, broker: &[BrokerOrder], now: TimeOfDay
     out
 }
 
+/// The tickers whose orders at the broker changed between two reads of its order list
+/// (`before`, `after`): a fill, a cancel or a new order. Holdings and cash read between the
+/// two may or may not include that change, so they cannot be taken as they are for those
+/// tickers (nor the cash at all): a fill landing between the reads would be counted twice,
+/// once in the holding adopted and once as the fill learned from the order list.
+pub fn unsettled(before: &[BrokerOrder], after: &[BrokerOrder]) -> BTreeSet<Ticker> {
+    let mut out = BTreeSet::new();
+    for a in after {
+        let same = before.iter().any(|b| {
+            b.order_no == a.order_no && b.filled == a.filled && b.remaining == a.remaining
+        });
+        if !same {
+            out.insert(a.ticker);
+        }
+    }
+    for b in before {
+        if !after.iter().any(|a| a.order_no == b.order_no) {
+            out.insert(b.ticker);
+        }
+    }
+    out
+}
+
 /// Positions and cash: adopts the broker's holdings where they differ and takes its cash.
-/// Run after the order events have been applied to `ledger`.
-pub fn reconcile_account(ledger: &Ledger, holdings: &[BrokerHolding], cash: i64) -> Outcome {
+/// Run after the order events have been applied to `ledger`. The holdings of `unsettled`
+/// tickers are left alone, and so is the cash if any ticker is unsettled (see
+/// [`unsettled`]): the order list's fills, already applied, are the better word for them.
+pub fn reconcile_account(
+    ledger: &Ledger,
+    holdings: &[BrokerHolding],
+    cash: i64,
+    unsettled: &BTreeSet<Ticker>,
+) -> Outcome {
     let mut out = Outcome::default();
     let mut tickers: Vec<Ticker> = ledger
         .positions()
@@ -320,7 +362,7 @@ pub fn reconcile_account(ledger: &Ledger, holdings: &[BrokerHolding], cash: i64)
         .collect();
     tickers.sort();
     tickers.dedup();
-    for ticker in tickers {
+    for ticker in tickers.into_iter().filter(|t| !unsettled.contains(t)) {
         let journal = ledger.held_qty(ticker);
         let held = holdings.iter().find(|h| h.ticker == ticker);
         let broker = held.map_or(Qty(0), |h| h.qty);
@@ -337,7 +379,7 @@ pub fn reconcile_account(ledger: &Ledger, holdings: &[BrokerHolding], cash: i64)
             });
         }
     }
-    if ledger.cash() != cash {
+    if ledger.cash() != cash && unsettled.is_empty() {
         out.differences.push(Difference::Cash {
             journal: ledger.cash(),
             broker: cash,
@@ -527,7 +569,7 @@ mod tests {
             qty: Qty(2),
             avg_price: Price(50),
         }];
-        let out = reconcile_account(&ledger, &holdings, 900);
+        let out = reconcile_account(&ledger, &holdings, 900, &BTreeSet::new());
         assert_eq!(
             out.differences,
             vec![
@@ -548,6 +590,98 @@ mod tests {
             ]
         );
         assert_eq!(out.events.len(), 3);
-        assert!(reconcile_account(&Ledger::new(5), &[], 5).events.is_empty());
+        assert!(reconcile_account(&Ledger::new(5), &[], 5, &BTreeSet::new())
+            .events
+            .is_empty());
+    }
+
+    #[test]
+    fn an_order_whose_send_is_on_its_way_is_not_in_doubt() {
+        // One order sent with its reply lost (in doubt) and one just sent, its reply not in
+        // yet; the broker has neither.
+        let a = first_client_id(day());
+        let r = state(&[
+            sent(a, 5, OrderType::Market),
+            JournalEvent::SendUnknown {
+                id: a,
+                error: "timeout".into(),
+            },
+            sent(a + 1, 7, OrderType::Market),
+        ]);
+        let sending = HashSet::from([ClientOrderId(a + 1)]);
+        let out = reconcile_orders_while_sending(&r.book, &[], TimeOfDay::hms(10, 0, 0), &sending);
+        // Only the one in doubt is closed; the other's reply will say what became of it.
+        assert_eq!(out.differences, vec![Difference::InDoubtMissing { id: a }]);
+        assert!(matches!(&out.events[..], [JournalEvent::Rejected { id, .. }] if *id == a));
+        // Without knowing it is on its way, it would be closed as never arrived, and its
+        // reply (or fills) then refused by the order state machine.
+        let out = reconcile_orders(&r.book, &[], TimeOfDay::hms(10, 0, 0));
+        assert_eq!(out.differences.len(), 2);
+    }
+
+    #[test]
+    fn a_fill_between_the_reads_is_counted_once() {
+        // The journal's buy of 10 is working. The broker fills it between the first read of
+        // its order list and the read of its holdings and cash: the holdings already hold
+        // the 10 shares and the cash paid for them, and the second read of the order list
+        // shows the fill.
+        let a = first_client_id(day());
+        let journal = vec![
+            JournalEvent::OpeningCash { cash: 1_000_000 },
+            sent(a, 10, OrderType::Limit(Price(50_000))),
+            JournalEvent::Acked { id: a, order_no: 7 },
+        ];
+        let mut r = state(&journal);
+        let before = [row(7, 10, 50_000, 0, 0, 10)];
+        let after = [row(7, 10, 50_000, 10, 50_000, 0)];
+        let holdings = [BrokerHolding {
+            ticker: tk("005930"),
+            qty: Qty(10),
+            avg_price: Price(50_000),
+        }];
+        let open = unsettled(&before, &after);
+        assert_eq!(open, BTreeSet::from([tk("005930")]));
+        assert!(unsettled(&after, &after).is_empty());
+
+        // The fill is learned from the second read, and the holdings are not adopted on
+        // top of it: 10 shares, not 20, and the cash paid once.
+        let out = reconcile_orders(&r.book, &after, TimeOfDay::hms(10, 0, 0));
+        for (i, e) in out.events.iter().enumerate() {
+            r.apply(100 + i as u64, e, std::time::Instant::now());
+        }
+        let account = reconcile_account(&r.ledger, &holdings, 500_000, &open);
+        assert!(account.events.is_empty(), "{:?}", account.events);
+        for (i, e) in account.events.iter().enumerate() {
+            r.apply(200 + i as u64, e, std::time::Instant::now());
+        }
+        assert!(r.anomalies.is_empty(), "{:?}", r.anomalies);
+        assert_eq!(r.ledger.held_qty(tk("005930")), Qty(10));
+        assert_eq!(r.ledger.cash(), 500_000);
+
+        // Reconciling it again (the next start) changes nothing.
+        let again = reconcile_orders(&r.book, &after, TimeOfDay::hms(10, 0, 1));
+        assert!(again.events.is_empty(), "{:?}", again.events);
+        let account = reconcile_account(&r.ledger, &holdings, 500_000, &BTreeSet::new());
+        assert!(account.events.is_empty(), "{:?}", account.events);
+
+        // Without the second read, the same holdings on top of the late fill hold 20.
+        let mut naive = state(&journal);
+        let stale = reconcile_orders(&naive.book, &before, TimeOfDay::hms(10, 0, 0));
+        assert!(stale.events.is_empty());
+        for (i, e) in reconcile_account(&naive.ledger, &holdings, 500_000, &BTreeSet::new())
+            .events
+            .iter()
+            .enumerate()
+        {
+            naive.apply(100 + i as u64, e, std::time::Instant::now());
+        }
+        for (i, e) in reconcile_orders(&naive.book, &after, TimeOfDay::hms(10, 0, 1))
+            .events
+            .iter()
+            .enumerate()
+        {
+            naive.apply(200 + i as u64, e, std::time::Instant::now());
+        }
+        assert_eq!(naive.ledger.held_qty(tk("005930")), Qty(20));
     }
 }

@@ -90,6 +90,8 @@ pub struct Supervisor {
     /// Given the stock master's names once they are in (the Notifier's alerts use them).
     names_to: Option<Recipient<StockNames>>,
     stats: SupervisorStats,
+    /// Set by [`StopAllFeeds`]: no feed starts after it, whatever the condition says.
+    stopped: bool,
 }
 
 impl Supervisor {
@@ -114,6 +116,7 @@ impl Supervisor {
             journal: None,
             names_to: None,
             stats: SupervisorStats::default(),
+            stopped: false,
         }
     }
 
@@ -257,6 +260,10 @@ impl Supervisor {
     }
 
     fn spawn_feed(&mut self, ticker: Ticker, market: Market) {
+        if self.stopped {
+            log::debug!(target: LOG, "{ticker} not watched: shutting down");
+            return;
+        }
         let feed = StockFeed::new(
             ticker,
             market,
@@ -324,6 +331,9 @@ impl Supervisor {
                 self.max_feeds,
                 self.stats.refused_over_cap
             );
+            return;
+        }
+        if self.stopped {
             return;
         }
         log::info!(target: LOG, "{ticker} {name} entered the condition: watching");
@@ -451,6 +461,7 @@ impl Handler<GetSupervisorStats> for Supervisor {
 impl Handler<StopAllFeeds> for Supervisor {
     type Result = usize;
     fn handle(&mut self, _: StopAllFeeds, _: &mut Context<Self>) -> usize {
+        self.stopped = true;
         let tickers: Vec<Ticker> = self.feeds.keys().copied().collect();
         for t in &tickers {
             self.stop_feed(*t, "shutdown");

@@ -1,0 +1,1214 @@
+//! Crash anywhere: the `condor` binary trading a standalone `condor sim`, SIGKILLed at
+//! random moments (during start-up and reconciliation, right after an order is journaled,
+//! acknowledged or filled, or at any time), restarted on the same data directory each
+//! time, then stopped cleanly. Afterwards the journal must agree with the simulator
+//! exactly: cash, positions, every order's fills and what is still working, and no order
+//! sent twice (each simulator order maps to exactly one journaled `OrderSent`).
+//!
+//! And fills while down: an order acknowledged, condor killed before its fill, the
+//! simulator filling it while condor is dead, and the restart booking that fill from t0425
+//! against the journaled order.
+//!
+//! The kill schedule is seeded: the seed is printed, and `CONDOR_CRASH_SEED=<seed>` replays
+//! it. `CONDOR_CRASH_KILLS=<n>` sets the number of kills (the soak; see README). Every wait
+//! is for a condition with a generous deadline; nothing is asserted on durations.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use common::PATIENCE;
+use condor_actors::journal::event::{FillSource, JournalEvent};
+use condor_actors::journal::recovery::{rebuild, Recovered};
+use condor_actors::journal::store;
+use condor_actors::market::Side;
+use condor_actors::messages::OrderType;
+use condor_actors::order::OrderState;
+use serde_json::{json, Value};
+use tokio::time::{sleep, Instant};
+
+/// Kills in the default run: enough moments to hit every window, short enough for CI.
+const DEFAULT_KILLS: usize = 24;
+
+/// Tickers the scripted condition cycles through (all listed at the simulator).
+const TICKERS: &[&str] = &[
+    "005930", "000660", "005380", "000270", "035420", "035720", "105560", "055550", "066570",
+    "003550", "017670", "030200", "096770", "015760", "032830", "009150", "011200", "086790",
+    "033780", "247540", "086520", "028300", "293490", "263750", "035900", "041510", "214150",
+    "240810", "036930", "078150",
+];
+
+// ---------------------------------------------------------------------------------------
+// Processes
+
+/// A child process killed (SIGKILL) and reaped when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn condor_cmd(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_condor"));
+    // Keep a developer's .env and CONDOR_* settings out of the test.
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(dir);
+    c
+}
+
+/// A working directory for one test: kept (and named) when the test fails, so the logs of
+/// every life can be read; removed when it passes.
+struct Work(PathBuf);
+
+impl Work {
+    fn new(name: &str, seed: u64) -> Work {
+        let dir =
+            std::env::temp_dir().join(format!("condor-crash-{name}-{}-{seed}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Work(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Work {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("logs and data kept in {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// A standalone `condor sim`, as a user starts one.
+struct Sim {
+    _proc: Proc,
+    rest: String,
+    ws: String,
+    appkey: String,
+    appsecret: String,
+}
+
+fn start_sim(work: &Work, seed: u64, trades_per_sec: &str, scenario: &str) -> Sim {
+    let path = work.path("scenario.scn");
+    std::fs::write(&path, scenario).unwrap();
+    let log = std::fs::File::create(work.path("sim.log")).unwrap();
+    let mut child = condor_cmd(&work.0)
+        .env("RUST_LOG", "warn")
+        .args([
+            "sim",
+            "--rest-port",
+            "0",
+            "--ws-port",
+            "0",
+            "--no-rate-limit",
+        ])
+        .args(["--trades-per-sec", trades_per_sec])
+        .args(["--seed", &seed.to_string()])
+        .arg("--scenario")
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .expect("condor sim starts");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let proc = Proc(child);
+    let mut lines = HashMap::new();
+    for _ in 0..4 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let (k, v) = line.trim().split_once(": ").expect("key: value");
+        lines.insert(k.to_owned(), v.to_owned());
+    }
+    Sim {
+        _proc: proc,
+        rest: lines["rest"].clone(),
+        ws: lines["websocket"].clone(),
+        appkey: lines["appkey"].clone(),
+        appsecret: lines["appsecret"].clone(),
+    }
+}
+
+/// One life of `condor run`: its stdout and stderr go to files named after the life.
+struct Condor {
+    proc: Proc,
+    life: usize,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+/// What every life of `condor run` shares: the broker, the data directory, the strategy.
+struct RunSettings {
+    env: Vec<(&'static str, String)>,
+}
+
+impl RunSettings {
+    fn new(sim: &Sim, data: &Path, extra: &[(&'static str, &str)]) -> RunSettings {
+        let mut env = vec![
+            ("RUST_LOG", "info".to_owned()),
+            ("CONDOR_BROKER_REST_URL", sim.rest.clone()),
+            ("CONDOR_BROKER_WS_URL", sim.ws.clone()),
+            ("CONDOR_APPKEY", sim.appkey.clone()),
+            ("CONDOR_APPSECRET", sim.appsecret.clone()),
+            ("CONDOR_DATA_DIR", data.display().to_string()),
+        ];
+        env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        RunSettings { env }
+    }
+
+    fn set(&mut self, key: &'static str, value: &str) {
+        self.env.retain(|(k, _)| *k != key);
+        self.env.push((key, value.to_owned()));
+    }
+}
+
+fn spawn_condor(work: &Work, settings: &RunSettings, life: usize) -> Condor {
+    let stdout = work.path(&format!("run-{life:03}.out"));
+    let stderr = life_log(work, life);
+    let mut cmd = condor_cmd(&work.0);
+    cmd.arg("run")
+        .stdout(std::fs::File::create(&stdout).unwrap())
+        .stderr(std::fs::File::create(&stderr).unwrap());
+    for (k, v) in &settings.env {
+        cmd.env(k, v);
+    }
+    Condor {
+        proc: Proc(cmd.spawn().expect("condor run starts")),
+        life,
+        stdout,
+        stderr,
+    }
+}
+
+/// The last `n` lines of a file, for a failure message.
+fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+impl Condor {
+    /// Panics (with its log) if this life ended by itself.
+    fn assert_alive(&mut self) {
+        if let Some(status) = self.proc.0.try_wait().unwrap() {
+            panic!(
+                "condor life {} exited by itself ({status}):\n{}\n{}",
+                self.life,
+                tail(&self.stdout, 20),
+                tail(&self.stderr, 40)
+            );
+        }
+    }
+
+    /// SIGKILL: no destructor, no flush, no goodbye.
+    fn kill9(mut self) {
+        self.assert_alive();
+        self.proc.0.kill().unwrap();
+        self.proc.0.wait().unwrap();
+    }
+
+    /// SIGTERM, as a service manager stops it; waits for the exit.
+    async fn terminate(mut self) -> (ExitStatus, String, String) {
+        self.assert_alive();
+        let ok = Command::new("kill")
+            .args(["-TERM", &self.proc.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let deadline = Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = self.proc.0.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "condor life {} did not stop after SIGTERM:\n{}",
+                self.life,
+                tail(&self.stderr, 40)
+            );
+            sleep(Duration::from_millis(20)).await;
+        };
+        (
+            status,
+            std::fs::read_to_string(&self.stdout).unwrap(),
+            std::fs::read_to_string(&self.stderr).unwrap(),
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The simulator's account, read as any LS client reads it (literal JSON over REST)
+
+/// One row of t0425.
+#[derive(Clone, Debug)]
+struct SimOrder {
+    ordno: i64,
+    orgordno: i64,
+    ticker: String,
+    side: Side,
+    qty: u64,
+    price: i64,
+    filled: u64,
+    remaining: u64,
+}
+
+struct Broker {
+    http: reqwest::Client,
+    rest: String,
+    token: String,
+}
+
+impl Broker {
+    async fn connect(sim: &Sim) -> Broker {
+        let http = reqwest::Client::new();
+        let token = common::token(&http, &sim.rest, &sim.appkey, &sim.appsecret)
+            .await
+            .expect("token issued");
+        Broker {
+            http,
+            rest: sim.rest.clone(),
+            token,
+        }
+    }
+
+    /// One TR call; returns the reply's `tr_cont`/`tr_cont_key` and body. Any refusal fails.
+    async fn tr(
+        &self,
+        path: &str,
+        tr_cd: &str,
+        cont: Option<&str>,
+        body: Value,
+    ) -> (bool, String, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.rest))
+            .header("content-type", "application/json; charset=utf-8")
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("tr_cd", tr_cd)
+            .header("tr_cont", if cont.is_some() { "Y" } else { "N" })
+            .header("tr_cont_key", cont.unwrap_or(""))
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("REST call");
+        let status = r.status().as_u16();
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let (more, key) = (header("tr_cont") == "Y", header("tr_cont_key"));
+        let v: Value = r.json().await.expect("JSON reply");
+        assert_eq!(status, 200, "{tr_cd}: {v}");
+        let code = v["rsp_cd"].as_str().unwrap_or_default();
+        assert!(code.starts_with("00"), "{tr_cd} refused: {v}");
+        (more, key, v)
+    }
+
+    /// Every order of the day (t0425, newest first, every page), oldest first.
+    async fn orders(&self) -> Vec<SimOrder> {
+        let mut out: Vec<SimOrder> = Vec::new();
+        let mut key: Option<String> = None;
+        for _ in 0..100_000 {
+            let body = json!({"t0425InBlock": {
+                "expcode": "", "chegb": "0", "medosu": "0", "sortgb": "1",
+                "cts_ordno": key.clone().unwrap_or_default()
+            }});
+            let (more, next, v) = self.tr("/stock/accno", "t0425", key.as_deref(), body).await;
+            for row in v["t0425OutBlock1"].as_array().expect("t0425OutBlock1") {
+                let medosu = row["medosu"].as_str().unwrap();
+                out.push(SimOrder {
+                    ordno: common::num(&row["ordno"]),
+                    orgordno: common::num(&row["orgordno"]),
+                    ticker: row["expcode"].as_str().unwrap().to_owned(),
+                    side: match medosu {
+                        "매수" => Side::Buy,
+                        "매도" => Side::Sell,
+                        other => panic!("t0425 medosu {other:?}"),
+                    },
+                    qty: common::num(&row["qty"]) as u64,
+                    price: common::num(&row["price"]),
+                    filled: common::num(&row["cheqty"]) as u64,
+                    remaining: common::num(&row["ordrem"]) as u64,
+                });
+            }
+            if !more {
+                out.sort_by_key(|o| o.ordno);
+                let n = out.len();
+                out.dedup_by_key(|o| o.ordno);
+                assert_eq!(n, out.len(), "t0425 pages repeat an order");
+                return out;
+            }
+            assert_ne!(key.as_deref(), Some(next.as_str()), "t0425 repeats its key");
+            key = Some(next);
+        }
+        panic!("t0425 never stops paging");
+    }
+
+    /// The newest order number at the simulator (0 before the first): one page of t0425.
+    async fn last_order_no(&self) -> i64 {
+        let body = json!({"t0425InBlock": {
+            "expcode": "", "chegb": "0", "medosu": "0", "sortgb": "1", "cts_ordno": ""
+        }});
+        let (_, _, v) = self.tr("/stock/accno", "t0425", None, body).await;
+        v["t0425OutBlock1"]
+            .as_array()
+            .and_then(|rows| rows.first())
+            .map_or(0, |row| common::num(&row["ordno"]))
+    }
+
+    /// The deposit (CSPAQ12200 `Dps`), the cash condor's ledger counts.
+    async fn cash(&self) -> i64 {
+        let body = json!({"CSPAQ12200InBlock1": {"RecCnt": 1, "BalCreTp": "0"}});
+        let (_, _, v) = self.tr("/stock/accno", "CSPAQ12200", None, body).await;
+        common::num(&v["CSPAQ12200OutBlock2"]["Dps"])
+    }
+
+    /// Shares held by ticker (t0424, every page).
+    async fn holdings(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        let mut key: Option<String> = None;
+        loop {
+            let body = json!({"t0424InBlock": {
+                "prcgb": "1", "chegb": "2", "dangb": "0", "charge": "1",
+                "cts_expcode": key.clone().unwrap_or_default()
+            }});
+            let (more, next, v) = self.tr("/stock/accno", "t0424", key.as_deref(), body).await;
+            for row in v["t0424OutBlock1"].as_array().expect("t0424OutBlock1") {
+                let qty = common::num(&row["janqty"]) as u64;
+                if qty > 0 {
+                    out.insert(row["expcode"].as_str().unwrap().to_owned(), qty);
+                }
+            }
+            if !more {
+                return out;
+            }
+            key = Some(next);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The journal
+
+fn journal_path(data: &Path) -> Option<PathBuf> {
+    let days = store::list_days(&data.join("journal")).unwrap();
+    assert!(
+        days.len() <= 1,
+        "more than one journal day ({days:?}): the run crossed midnight KST; run it again"
+    );
+    days.into_iter().next().map(|(_, p)| p)
+}
+
+/// The intact records of the journal as it is now (a torn tail, mid-write, is left out).
+fn journal_events(data: &Path) -> Vec<(u64, JournalEvent)> {
+    match journal_path(data) {
+        Some(p) => store::read::<JournalEvent>(&p)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .records
+            .into_iter()
+            .map(|r| (r.seq, r.event))
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// How many events of each kind the journal holds, by their serialized tag: starts, orders
+/// sent, acknowledged by the REST reply or SC0, and filled by SC1 (live trading; what
+/// reconciliation learns at a start is not counted).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Counts {
+    started: usize,
+    sent: usize,
+    acked: usize,
+    filled: usize,
+}
+
+/// Counts the journal's events as condor appends them: reads only what is new since the
+/// last look (it looks every few milliseconds), complete lines only, by a cheap text match.
+struct Watch {
+    data: PathBuf,
+    offset: u64,
+    counts: Counts,
+}
+
+impl Watch {
+    fn new(data: &Path) -> Watch {
+        Watch {
+            data: data.to_owned(),
+            offset: 0,
+            counts: Counts::default(),
+        }
+    }
+
+    fn counts(&mut self) -> Counts {
+        use std::io::{Read, Seek, SeekFrom};
+        let Some(path) = journal_path(&self.data) else {
+            return self.counts;
+        };
+        let Ok(mut file) = std::fs::File::open(&path) else {
+            return self.counts;
+        };
+        if file.metadata().map_or(0, |m| m.len()) < self.offset {
+            // A torn tail was cut off at a start: count again from the top.
+            (self.offset, self.counts) = (0, Counts::default());
+        }
+        let mut new = Vec::new();
+        file.seek(SeekFrom::Start(self.offset)).unwrap();
+        file.read_to_end(&mut new).unwrap();
+        let complete = new.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let c = &mut self.counts;
+        for line in new[..complete].split(|&b| b == b'\n') {
+            let has = |tag: &[u8]| line.windows(tag.len()).any(|w| w == tag);
+            if has(b"{\"event\":\"started\"") {
+                c.started += 1;
+            } else if has(b"{\"event\":\"order_sent\"") {
+                c.sent += 1;
+            } else if has(b"{\"event\":\"acked\"") {
+                c.acked += 1;
+            } else if has(b"{\"event\":\"filled\"") && has(b"\"source\":\"sc1\"") {
+                c.filled += 1;
+            }
+        }
+        self.offset += complete as u64;
+        self.counts
+    }
+}
+
+fn state_of(events: &[(u64, JournalEvent)]) -> Recovered {
+    rebuild(
+        condor_actors::clock::Clock::today(&condor_actors::clock::SystemClock),
+        events.iter().map(|(seq, e)| (*seq, e)),
+        std::time::Instant::now(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// The check: condor's journal against the simulator's account
+
+/// What the check found, for the report line.
+#[derive(Debug)]
+struct Agreement {
+    orders: usize,
+    fills: usize,
+    positions: usize,
+    cash: i64,
+}
+
+/// The journal and the simulator agree exactly, and no order was sent twice.
+/// What t0425's rounded average prices may leave the journal's cash off by: a fill learned
+/// from t0425 is priced at the broker's average rounded down (less than a won a share off),
+/// and only a start that read the account while it stood still sets the cash to the
+/// broker's. Twice the shares of each order with such a fill since the last correction.
+fn rounding_bound(events: &[(u64, JournalEvent)]) -> i64 {
+    let from = events
+        .iter()
+        .rposition(|(_, e)| matches!(e, JournalEvent::CashCorrected { .. }))
+        .map_or(0, |i| i + 1);
+    let qty_of: HashMap<u64, u64> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            JournalEvent::OrderSent { id, qty, .. } => Some((*id, qty.0)),
+            _ => None,
+        })
+        .collect();
+    let learned: BTreeSet<u64> = events[from..]
+        .iter()
+        .filter_map(|(_, e)| match e {
+            JournalEvent::Filled {
+                id,
+                source: FillSource::Reconcile,
+                ..
+            } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    learned.iter().map(|id| 2 * qty_of[id] as i64).sum()
+}
+
+/// How exactly the journal's cash must equal the simulator's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CashCheck {
+    /// To the won.
+    Exact,
+    /// Within [`rounding_bound`]: t0425's rounding, not yet corrected by a settled start.
+    WithinRounding,
+}
+
+async fn assert_agree(broker: &Broker, data: &Path, summary: &str, check: CashCheck) -> Agreement {
+    let path = journal_path(data).expect("a journal");
+    let replay = store::read::<JournalEvent>(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        replay.torn.is_none(),
+        "a clean stop leaves no torn tail: {:?}",
+        replay.torn
+    );
+    let events: Vec<(u64, JournalEvent)> = replay
+        .records
+        .into_iter()
+        .map(|r| (r.seq, r.event))
+        .collect();
+    let sim_orders = broker.orders().await;
+
+    // Each client order id is journaled as sent once, and ids only grow.
+    let mut sent: BTreeMap<u64, &JournalEvent> = BTreeMap::new();
+    let mut last_id = 0;
+    for (seq, e) in &events {
+        if let JournalEvent::OrderSent { id, .. } = e {
+            assert!(
+                sent.insert(*id, e).is_none(),
+                "C{id} sent twice (record {seq})"
+            );
+            assert!(*id > last_id, "C{id} after C{last_id} (record {seq})");
+            last_id = *id;
+        }
+    }
+    // The broker number each order was given: one per order, one order per number.
+    let mut number_of: BTreeMap<u64, i64> = BTreeMap::new();
+    let mut id_of: BTreeMap<i64, u64> = BTreeMap::new();
+    for (seq, e) in &events {
+        let (id, n) = match e {
+            JournalEvent::Acked { id, order_no } | JournalEvent::Resolved { id, order_no } => {
+                (*id, *order_no)
+            }
+            JournalEvent::Filled { id, order_no, .. } if *order_no > 0 => (*id, *order_no),
+            _ => continue,
+        };
+        assert!(
+            sent.contains_key(&id),
+            "record {seq} names C{id}, never sent: {e}"
+        );
+        if let Some(prev) = number_of.insert(id, n) {
+            assert_eq!(prev, n, "C{id} has two order numbers (record {seq})");
+        }
+        if let Some(prev) = id_of.insert(n, id) {
+            assert_eq!(
+                prev, id,
+                "#{n} is two orders, C{prev} and C{id} (record {seq})"
+            );
+        }
+    }
+
+    let state = state_of(&events);
+    assert!(
+        state.anomalies.is_empty(),
+        "journal anomalies: {:#?}",
+        state.anomalies
+    );
+    assert!(
+        state.in_doubt.is_empty(),
+        "orders left in doubt: {:?}",
+        state.in_doubt
+    );
+
+    // Every order the simulator received is exactly one journaled order, the same order.
+    let originals: Vec<&SimOrder> = sim_orders.iter().filter(|o| o.orgordno == 0).collect();
+    for o in &originals {
+        let id = *id_of.get(&o.ordno).unwrap_or_else(|| {
+            panic!(
+                "simulator order #{} ({} {:?} {} @ {}) is no journaled order: sent twice or never journaled",
+                o.ordno, o.ticker, o.side, o.qty, o.price
+            )
+        });
+        let JournalEvent::OrderSent {
+            ticker,
+            side,
+            qty,
+            order_type,
+            ..
+        } = sent[&id]
+        else {
+            unreachable!()
+        };
+        assert_eq!(
+            (ticker.as_str(), *side, qty.0),
+            (o.ticker.as_str(), o.side, o.qty),
+            "C{id} is not #{}",
+            o.ordno
+        );
+        if let OrderType::Limit(p) = order_type {
+            assert_eq!(p.0, o.price, "C{id} #{} price", o.ordno);
+        }
+        let mine = state
+            .book
+            .get(condor_actors::messages::ClientOrderId(id))
+            .expect("in the book");
+        assert_eq!(
+            (mine.filled_qty().0, mine.remaining().0),
+            (o.filled, o.remaining),
+            "C{id} #{} (filled, working) by the journal vs the simulator; journal state {}",
+            o.ordno,
+            mine.state()
+        );
+    }
+    assert_eq!(
+        id_of.len(),
+        originals.len(),
+        "journaled order numbers not at the simulator: {:?}",
+        id_of
+            .keys()
+            .filter(|n| !originals.iter().any(|o| o.ordno == **n))
+            .collect::<Vec<_>>()
+    );
+    // Orders that never got a number never reached the simulator: they are closed.
+    for id in sent.keys().filter(|id| !number_of.contains_key(id)) {
+        let o = state
+            .book
+            .get(condor_actors::messages::ClientOrderId(*id))
+            .unwrap();
+        assert_eq!(
+            o.state(),
+            OrderState::Rejected,
+            "C{id} has no number but is {}",
+            o.state()
+        );
+    }
+    // Cancels are of our orders.
+    for c in sim_orders.iter().filter(|o| o.orgordno != 0) {
+        assert!(
+            id_of.contains_key(&c.orgordno),
+            "cancel #{} of a stranger #{}",
+            c.ordno,
+            c.orgordno
+        );
+    }
+    // What is working, by number and shares.
+    let working_journal: BTreeMap<i64, u64> = state
+        .book
+        .working()
+        .map(|o| (o.order_no().unwrap_or(0), o.remaining().0))
+        .collect();
+    let working_sim: BTreeMap<i64, u64> = originals
+        .iter()
+        .filter(|o| o.remaining > 0)
+        .map(|o| (o.ordno, o.remaining))
+        .collect();
+    assert_eq!(
+        working_journal, working_sim,
+        "working orders (number → shares)"
+    );
+
+    // Cash and positions.
+    let cash = broker.cash().await;
+    match check {
+        CashCheck::Exact => assert_eq!(state.ledger.cash(), cash, "cash: journal vs simulator"),
+        CashCheck::WithinRounding => {
+            let bound = rounding_bound(&events);
+            assert!(
+                (state.ledger.cash() - cash).abs() <= bound,
+                "cash: journal {} vs simulator {cash}, more than t0425's rounding ({bound} won) apart",
+                state.ledger.cash()
+            );
+        }
+    }
+    let held_journal: BTreeMap<String, u64> = state
+        .ledger
+        .positions()
+        .filter(|(_, p)| !p.is_flat())
+        .map(|(t, p)| (t.as_str().to_owned(), p.qty.0))
+        .collect();
+    let held_sim = broker.holdings().await;
+    assert_eq!(held_journal, held_sim, "positions: journal vs simulator");
+
+    // The summary condor printed at its clean stop (the Portfolio's view) says the same as
+    // its journal.
+    let pnl = summary
+        .lines()
+        .find(|l| l.trim_start().starts_with("P&L"))
+        .unwrap_or_else(|| panic!("no P&L line in the summary:\n{summary}"));
+    assert!(
+        pnl.contains(&format!("cash {} won", state.ledger.cash())),
+        "summary cash vs the journal's {}: {pnl}",
+        state.ledger.cash()
+    );
+    assert!(
+        pnl.contains(&format!("{} position(s) open", held_sim.len())),
+        "summary positions vs the simulator's {}: {pnl}",
+        held_sim.len()
+    );
+    Agreement {
+        orders: originals.len(),
+        fills: state.fills.len(),
+        positions: held_sim.len(),
+        cash,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Test 1: crash anywhere
+
+fn seed() -> u64 {
+    match std::env::var("CONDOR_CRASH_SEED") {
+        Ok(s) => s.parse().expect("CONDOR_CRASH_SEED is a number"),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
+    }
+}
+
+fn kills() -> usize {
+    match std::env::var("CONDOR_CRASH_KILLS") {
+        Ok(s) => s.parse().expect("CONDOR_CRASH_KILLS is a number"),
+        Err(_) => DEFAULT_KILLS,
+    }
+}
+
+/// A condition every ticker enters and, four seconds later, leaves, every five seconds
+/// (staggered), for an hour: each entry arms the strategy for one more trade. Every
+/// registration (every life of condor) replays it from the start.
+fn busy_scenario() -> String {
+    let mut s = String::from("condition S001 crash test\ncondition S009 nothing\n");
+    for (i, code) in TICKERS.iter().enumerate() {
+        let mut t = (i as u64 * 137) % 3_000;
+        while t < 3_600_000 {
+            s.push_str(&format!(
+                "at {t}ms S001 enter {code}\nat {}ms S001 exit {code}\n",
+                t + 4_000
+            ));
+            t += 5_000;
+        }
+    }
+    s
+}
+
+/// The momentum strategy tuned to trade all the time: enter on any rising trade, leave on
+/// a 0.2% move or after two seconds.
+const BUSY: &[(&str, &str)] = &[
+    ("CONDOR_CONDITION", "S001"),
+    ("CONDOR_CONFIRM_TICKS", "1"),
+    ("CONDOR_MIN_CHANGE_BP", "-3000"),
+    ("CONDOR_TAKE_PROFIT_BP", "20"),
+    ("CONDOR_STOP_LOSS_BP", "20"),
+    ("CONDOR_MAX_HOLD_SECS", "2"),
+    ("CONDOR_BUDGET_WON", "300000"),
+    ("CONDOR_MAX_OPEN_POSITIONS", "50"),
+    ("CONDOR_MAX_ORDERS_PER_DAY", "1000000"),
+    ("CONDOR_DAILY_LOSS_LIMIT", "1000000000"),
+];
+
+/// When a life is killed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Moment {
+    /// This long after the process starts: during start-up (token, journal, reconciliation)
+    /// or early trading.
+    Early(u64),
+    /// Right after the journal holds one more `Started`: the broker is being read and the
+    /// differences journaled.
+    AfterStart(u64),
+    /// Right after the journal holds one more `OrderSent` (durable, the request leaving).
+    AfterSent(u64),
+    /// Right after one more acknowledgement (the fill not yet in).
+    AfterAck(u64),
+    /// Right after one more fill.
+    AfterFill(u64),
+    /// At any time this long after start.
+    Anytime(u64),
+}
+
+fn pick(rng: &mut fastrand::Rng) -> Moment {
+    // A few milliseconds of jitter after the event, sometimes none.
+    let jitter = if rng.bool() { 0 } else { rng.u64(0..8) };
+    match rng.u32(0..10) {
+        0 => Moment::Early(rng.u64(0..400)),
+        1 => Moment::AfterStart(jitter),
+        2 | 3 => Moment::AfterSent(jitter),
+        4 | 5 => Moment::AfterAck(jitter),
+        6 | 7 => Moment::AfterFill(jitter),
+        _ => Moment::Anytime(rng.u64(400..3_000)),
+    }
+}
+
+/// Waits until `f` says yes about the journal, while the life is alive; panics after the
+/// patience.
+async fn wait_journal(c: &mut Condor, watch: &mut Watch, what: &str, f: impl Fn(Counts) -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if f(watch.counts()) {
+            return;
+        }
+        c.assert_alive();
+        assert!(
+            Instant::now() < deadline,
+            "life {}: gave up waiting for {what}; journal {:?}\n{}",
+            c.life,
+            watch.counts(),
+            tail(&c.stderr, 30)
+        );
+        sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Waits until this life's log holds `text`.
+async fn wait_log(c: &mut Condor, text: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    while !std::fs::read_to_string(&c.stderr)
+        .unwrap_or_default()
+        .contains(text)
+    {
+        c.assert_alive();
+        assert!(
+            Instant::now() < deadline,
+            "life {}: no {text:?} in the log:\n{}",
+            c.life,
+            tail(&c.stderr, 30)
+        );
+        sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The log of one life of `condor run`.
+fn life_log(work: &Work, life: usize) -> PathBuf {
+    work.path(&format!("run-{life:03}.err"))
+}
+
+#[tokio::test]
+async fn sigkill_at_random_moments_never_sends_an_order_twice_and_ends_agreeing_with_the_broker() {
+    let seed = seed();
+    let kills = kills();
+    println!("crash test: seed {seed} (CONDOR_CRASH_SEED={seed} replays it), {kills} kills");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let work = Work::new("anywhere", seed);
+    let sim = start_sim(&work, seed % 1_000_000, "5", &busy_scenario());
+    let broker = Broker::connect(&sim).await;
+    let data = work.path("data");
+    let mut settings = RunSettings::new(&sim, &data, BUSY);
+    let mut watch = Watch::new(&data);
+
+    let mut moments: Vec<Moment> = (0..kills).map(|_| pick(&mut rng)).collect();
+    // The first life always dies during start-up, before its first order.
+    moments[0] = if rng.bool() {
+        Moment::Early(rng.u64(0..200))
+    } else {
+        Moment::AfterStart(0)
+    };
+    let mut lives_sending = 0;
+    let mut last_no = broker.last_order_no().await;
+    for (life, moment) in moments.iter().enumerate() {
+        let before = watch.counts();
+        let mut c = spawn_condor(&work, &settings, life);
+        match *moment {
+            Moment::Early(ms) | Moment::Anytime(ms) => sleep(Duration::from_millis(ms)).await,
+            Moment::AfterStart(jitter)
+            | Moment::AfterSent(jitter)
+            | Moment::AfterAck(jitter)
+            | Moment::AfterFill(jitter) => {
+                let (what, f): (&str, fn(Counts, Counts) -> bool) = match moment {
+                    Moment::AfterStart(_) => ("the start", |b, n| n.started > b.started),
+                    Moment::AfterSent(_) => ("an order sent", |b, n| n.sent > b.sent),
+                    Moment::AfterAck(_) => ("an order acknowledged", |b, n| n.acked > b.acked),
+                    _ => ("a fill", |b, n| n.filled > b.filled),
+                };
+                wait_journal(&mut c, &mut watch, what, |n| f(before, n)).await;
+                if jitter > 0 {
+                    sleep(Duration::from_millis(jitter)).await;
+                }
+            }
+        }
+        c.kill9();
+        let after = watch.counts();
+        let no = broker.last_order_no().await;
+        if after.sent > before.sent {
+            lives_sending += 1;
+        }
+        println!(
+            "life {life:3}: killed {moment:?}; journal +{} sent +{} acked +{} filled; simulator orders #{last_no} → #{no}",
+            after.sent - before.sent,
+            after.acked - before.acked,
+            after.filled - before.filled,
+        );
+        last_no = no;
+    }
+
+    // The last life trades a little, then stops cleanly.
+    let before = watch.counts();
+    let mut c = spawn_condor(&work, &settings, kills);
+    wait_journal(&mut c, &mut watch, "an order after the last restart", |n| {
+        n.sent > before.sent
+    })
+    .await;
+    let (status, stdout, stderr) = c.terminate().await;
+    assert!(
+        status.success(),
+        "exit 0 on SIGTERM: {status:?}\n{}",
+        tail(&life_log(&work, kills), 40)
+    );
+    assert!(
+        !stderr.contains("still open after"),
+        "the clean stop left orders open:\n{}",
+        tail(&life_log(&work, kills), 40)
+    );
+    assert!(!stderr.contains(&sim.appsecret) && !stderr.contains(&sim.appkey));
+
+    // Trading went on between the kills: most lives sent orders, and the simulator got
+    // more orders than there were lives.
+    let total = broker.orders().await.len();
+    assert!(
+        total > kills,
+        "only {total} orders at the simulator over {} lives",
+        kills + 1
+    );
+    assert!(
+        lives_sending * 2 >= kills,
+        "only {lives_sending} of {kills} killed lives sent an order"
+    );
+    // The clean stop: every order, fill, position and working order as at the simulator;
+    // the cash too, but for t0425's rounding if the last start could not correct it.
+    assert_agree(&broker, &data, &stdout, CashCheck::WithinRounding).await;
+
+    // A final reconciliation: one more start, on a condition with no members, reads the
+    // account while it stands still (nothing works at the broker after the clean stop),
+    // finds the positions already right, sets the cash, and stops cleanly again.
+    settings.set("CONDOR_CONDITION", "S009");
+    let before = watch.counts();
+    let mut c = spawn_condor(&work, &settings, kills + 1);
+    wait_journal(&mut c, &mut watch, "the final start", |n| {
+        n.started > before.started
+    })
+    .await;
+    wait_log(&mut c, "] trading; opening cash").await;
+    let (status, stdout, stderr) = c.terminate().await;
+    assert!(status.success(), "{status:?}\n{stderr}");
+    assert!(
+        !stderr.contains("the broker's is adopted") && !stderr.contains("kept changing"),
+        "the final start found positions to adopt:\n{stderr}"
+    );
+    let agreed = assert_agree(&broker, &data, &stdout, CashCheck::Exact).await;
+    // No life took a fill of its own orders for a stranger's.
+    for life in 0..=kills + 1 {
+        let log = std::fs::read_to_string(life_log(&work, life)).unwrap();
+        assert!(
+            !log.contains("fill for unknown order"),
+            "life {life} did not know one of its fills:\n{}",
+            tail(&life_log(&work, life), 40)
+        );
+    }
+    let events = journal_events(&data);
+    let starts = events
+        .iter()
+        .filter(|(_, e)| matches!(e, JournalEvent::Started { .. }))
+        .count();
+    // Every life that traded started on the journal (the early ones may not have got so far).
+    let traded = moments
+        .iter()
+        .filter(|m| {
+            matches!(
+                m,
+                Moment::AfterStart(_)
+                    | Moment::AfterSent(_)
+                    | Moment::AfterAck(_)
+                    | Moment::AfterFill(_)
+            )
+        })
+        .count();
+    assert!(
+        starts > traded + 1 && starts <= kills + 2,
+        "{starts} starts journaled for {} lives, {traded} of them trading before the kill",
+        kills + 2
+    );
+    println!(
+        "crash test: seed {seed}: {kills} kills ({lives_sending} lives sending orders), {} orders at the simulator (none twice), {} fills, {} positions, cash {} won: journal and simulator agree",
+        agreed.orders, agreed.fills, agreed.positions, agreed.cash
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Test 2: fills while down
+
+#[tokio::test]
+async fn a_fill_made_while_condor_is_dead_is_booked_against_its_order_at_restart() {
+    let seed = seed();
+    println!("fills-while-down test: seed {seed}");
+    let work = Work::new("down", seed);
+    // One ticker, slow trades: an acknowledged market sell waits for the next print, so
+    // condor can be killed between the two.
+    let scenario = "condition S002 one ticker\ncondition S009 nothing\nat 0ms S002 enter 005930\n";
+    let sim = start_sim(&work, seed % 1_000_000, "1", scenario);
+    let broker = Broker::connect(&sim).await;
+    let data = work.path("data");
+    let mut watch = Watch::new(&data);
+    let mut settings = RunSettings::new(
+        &sim,
+        &data,
+        &[
+            ("CONDOR_CONDITION", "S002"),
+            ("CONDOR_CONFIRM_TICKS", "1"),
+            ("CONDOR_MIN_CHANGE_BP", "-3000"),
+            ("CONDOR_TAKE_PROFIT_BP", "1"),
+            ("CONDOR_STOP_LOSS_BP", "1"),
+            ("CONDOR_MAX_HOLD_SECS", "1"),
+            ("CONDOR_BUDGET_WON", "300000"),
+        ],
+    );
+
+    // Kill right after a market sell is acknowledged, before its fill reaches condor; a
+    // print that beats the kill spoils the attempt, and another life tries again.
+    let mut life = 0;
+    let (id, order_no, qty) = loop {
+        assert!(
+            life < 10,
+            "no attempt killed condor between an ack and its fill"
+        );
+        // Only this life's orders: an earlier life's may still wait for this one's
+        // reconciliation.
+        let from = journal_events(&data).last().map_or(0, |(seq, _)| *seq);
+        let mut c = spawn_condor(&work, &settings, life);
+        life += 1;
+        let deadline = Instant::now() + PATIENCE * 3;
+        let target = loop {
+            let events: Vec<(u64, JournalEvent)> = journal_events(&data)
+                .into_iter()
+                .filter(|(seq, _)| *seq > from)
+                .collect();
+            let done: BTreeSet<u64> = events
+                .iter()
+                .filter_map(|(_, e)| match e {
+                    JournalEvent::Filled { id, .. }
+                    | JournalEvent::Rejected { id, .. }
+                    | JournalEvent::Cancelled { id, .. } => Some(*id),
+                    _ => None,
+                })
+                .collect();
+            let sells: BTreeMap<u64, u64> = events
+                .iter()
+                .filter_map(|(_, e)| match e {
+                    JournalEvent::OrderSent {
+                        id,
+                        side: Side::Sell,
+                        qty,
+                        ..
+                    } => Some((*id, qty.0)),
+                    _ => None,
+                })
+                .collect();
+            let acked_sell = events.iter().find_map(|(_, e)| match e {
+                JournalEvent::Acked { id, order_no }
+                    if sells.contains_key(id) && !done.contains(id) =>
+                {
+                    Some((*id, *order_no, sells[id]))
+                }
+                _ => None,
+            });
+            if let Some(t) = acked_sell {
+                break t;
+            }
+            c.assert_alive();
+            assert!(
+                Instant::now() < deadline,
+                "no sell acknowledged in life {}:\n{}",
+                c.life,
+                tail(&c.stderr, 30)
+            );
+            sleep(Duration::from_millis(2)).await;
+        };
+        c.kill9();
+        let (id, order_no, _) = target;
+        let at_sim = broker.orders().await;
+        let row = at_sim
+            .iter()
+            .find(|o| o.ordno == order_no)
+            .expect("the sell is at the simulator");
+        let filled_in_journal = journal_events(&data)
+            .iter()
+            .any(|(_, e)| matches!(e, JournalEvent::Filled { id: f, .. } if *f == id));
+        if row.filled == 0 && !filled_in_journal {
+            println!(
+                "life {}: killed after C{id} #{order_no} was acknowledged, before any fill",
+                life - 1
+            );
+            break target;
+        }
+        println!(
+            "life {}: C{id} #{order_no} filled before the kill; again",
+            life - 1
+        );
+    };
+
+    // condor is dead; the simulator fills the market sell on its next prints.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let at_sim = broker.orders().await;
+        let row = at_sim.iter().find(|o| o.ordno == order_no).unwrap();
+        if row.filled == qty {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the simulator never filled #{order_no}: {row:?}"
+        );
+        sleep(Duration::from_millis(50)).await;
+    }
+
+    // Restart on a condition with no members: nothing new is traded, only what the
+    // journal and the broker say is learned.
+    settings.set("CONDOR_CONDITION", "S009");
+    let before = watch.counts();
+    let mut c = spawn_condor(&work, &settings, life);
+    let deadline = Instant::now() + PATIENCE;
+    let fill = loop {
+        let found = journal_events(&data)
+            .into_iter()
+            .find_map(|(_, e)| match e {
+                JournalEvent::Filled { id: f, .. } if f == id => Some(e),
+                _ => None,
+            });
+        if let Some(e) = found {
+            break e;
+        }
+        c.assert_alive();
+        assert!(
+            Instant::now() < deadline,
+            "the restart never booked C{id}'s fill:\n{}",
+            tail(&c.stderr, 30)
+        );
+        sleep(Duration::from_millis(10)).await;
+    };
+    match &fill {
+        JournalEvent::Filled {
+            order_no: n,
+            qty: q,
+            side: Side::Sell,
+            source: FillSource::Reconcile,
+            ..
+        } => {
+            assert_eq!((*n, q.0), (order_no, qty), "{fill}");
+        }
+        other => panic!("C{id}'s fill is not a reconciliation fill of the sell: {other}"),
+    }
+    // Wait until it is trading (the start-up reconciliation is over), then stop it.
+    wait_journal(&mut c, &mut watch, "the restart", |n| {
+        n.started > before.started
+    })
+    .await;
+    wait_log(&mut c, "] trading; opening cash").await;
+    let (status, stdout, stderr) = c.terminate().await;
+    assert!(status.success(), "{status:?}\n{stderr}");
+    assert!(
+        !stderr.contains("fill for unknown order") && !stderr.contains("not_ours"),
+        "the fill was matched to its order, not taken for a stranger's:\n{stderr}"
+    );
+    let events = journal_events(&data);
+    let state = state_of(&events);
+    let order = state
+        .book
+        .get(condor_actors::messages::ClientOrderId(id))
+        .unwrap();
+    assert_eq!(order.state(), OrderState::Filled, "C{id}");
+    assert_eq!(order.filled_qty().0, qty);
+    let agreed = assert_agree(&broker, &data, &stdout, CashCheck::Exact).await;
+    println!("fills-while-down test: C{id} #{order_no} sold {qty} while condor was dead, booked at restart: {agreed:?}");
+}
