@@ -24,7 +24,7 @@ use condor_actors::journal::Journal;
 use condor_actors::ledger::Ledger;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::Side;
-use condor_actors::messages::{Alert, Fill, NotifyFlat};
+use condor_actors::messages::{Alert, Fill, NotifyFlat, Tick};
 use condor_actors::notifier::Notifier;
 use condor_actors::order_manager::{OrderManager, RateExcess, RecoveredOrders};
 use condor_actors::portfolio::Portfolio;
@@ -51,6 +51,8 @@ pub struct EngineSettings {
     pub journaled_settings: BTreeMap<String, String>,
     /// Told of fills, rejects, the kill switch, broker outages and the stock names.
     pub notifier: Option<Addr<Notifier>>,
+    /// A user's actors that watch every tick the Processor handles (after the strategy).
+    pub tick_watchers: Vec<Recipient<Tick>>,
 }
 
 /// What start-up found, for the log and the summary.
@@ -229,6 +231,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     )
     .with_compute(compute::start_pool(settings.compute_threads))
     .with_marks(portfolio.clone().recipient())
+    .with_tick_watchers(settings.tick_watchers)
     .start();
     // The strategies learn what is held before any tick: one fill at the average price.
     for (ticker, p) in &held {

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod extend;
 pub mod journal_cli;
 pub mod run;
 pub mod secret;

@@ -22,23 +22,29 @@ use condor_actors::messages::{
 };
 use condor_actors::notifier::Notifier;
 use condor_actors::order_manager::OrderManager;
-use condor_actors::strategy::strategy_by_name;
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds};
 
 use crate::cli::{BrokerTarget, OnShutdown, RunArgs};
 use crate::engine::{self, Engine, EngineSettings};
+use crate::extend::Extensions;
 use crate::sim::SimHandle;
 
 const LOG: &str = "condor::run";
 
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    run_with(args, |_| {})
+}
+
+/// `condor run` with what `extend` adds (actors that watch every tick, strategies that
+/// `CONDOR_STRATEGY` can name); see [`crate::extend`].
+pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow::Result<()> {
+    let mut extensions = Extensions::new();
+    extend(&mut extensions);
     let broker = args.broker()?;
-    let momentum = args.momentum()?;
     let risk = args.risk()?;
     let on_shutdown = args.on_shutdown;
     let alerts_cfg = args.notifier()?;
-    let factory = strategy_by_name(&args.strategy, &momentum)
-        .map_err(|e| anyhow::anyhow!("CONDOR_STRATEGY: {e}"))?;
+    let factory = extensions.strategy(args)?;
 
     // The embedded exchange lives as long as this function; it runs on its own thread.
     let (sim, rest_url, ws_url, appkey, appsecret, broker_label) = match broker {
@@ -95,6 +101,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         kill_switch_flatten: args.kill_switch_flatten,
         journaled_settings: args.journaled_settings(&rest_url),
         notifier: None,
+        tick_watchers: Vec::new(),
     };
     let started = Instant::now();
     let system = System::new();
@@ -108,6 +115,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             Notifier::new(alerts_cfg, Arc::new(SystemClock))
         });
         settings.notifier = Some(notifier.clone());
+        settings.tick_watchers = extensions.start_tick_watchers();
         let rest = LsRest::connect(&rest_url, appkey.expose(), appsecret.expose())
             .await
             .context("cannot log in to the broker")?;

@@ -1,6 +1,7 @@
 //! Processor: the mailbox queue every Tick goes through, in order, none lost. Runs one
 //! strategy per ticker (plain structs behind the `Strategy` trait) and turns its
-//! signals into OrderIntents for the OrderManager.
+//! signals into OrderIntents for the OrderManager; then hands the tick on to the actors a
+//! user's program added to watch every tick.
 //!
 //! Owns the strategies and the tick counters. Must never block its mailbox: handlers are
 //! synchronous and short, and anything slow goes to the Compute pool.
@@ -43,6 +44,8 @@ pub struct Processor {
     /// Gets the ticks of held tickers, to value positions (the Portfolio, for the day's
     /// loss limit). Only held ones: the rest would double the tick traffic for nothing.
     marks: Option<Recipient<Tick>>,
+    /// A user's actors that watch every tick (see `with_tick_watchers`).
+    tick_watchers: Vec<Recipient<Tick>>,
     clock: Arc<dyn Clock>,
     stats: ProcessorStats,
     signals: Vec<Signal>,
@@ -67,6 +70,7 @@ impl Processor {
             orders,
             flat_to: None,
             marks: None,
+            tick_watchers: Vec::new(),
             clock,
             stats: ProcessorStats::default(),
             signals: Vec::new(),
@@ -86,6 +90,14 @@ impl Processor {
     /// Sends the ticks of held tickers to `to` (the Portfolio), to mark positions.
     pub fn with_marks(mut self, to: Recipient<Tick>) -> Processor {
         self.marks = Some(to);
+        self
+    }
+
+    /// Sends every tick, after the strategy has seen it and its intents have gone, to each
+    /// of `watchers` (`do_send`: a watcher never slows the Processor, and one whose actor
+    /// has stopped misses the rest silently). None: nothing is sent.
+    pub fn with_tick_watchers(mut self, watchers: Vec<Recipient<Tick>>) -> Processor {
+        self.tick_watchers = watchers;
         self
     }
 
@@ -144,6 +156,9 @@ impl Handler<Tick> for Processor {
             }
         }
         self.signals = signals;
+        for watcher in &self.tick_watchers {
+            watcher.do_send(tick);
+        }
     }
 }
 

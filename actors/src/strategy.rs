@@ -1,6 +1,7 @@
 //! Trading strategies: one plain state machine per watched ticker that turns condition
 //! changes, ticks and our own fills into [`Signal`]s, and the built-in
-//! [`MomentumStrategy`] (조건검색 편입 → 체결 강세 확인 → 매수, 익절/손절/시간청산/장마감 청산).
+//! [`MomentumStrategy`] (조건검색 편입 → 체결 강세 확인 → 매수, 익절/손절/시간청산/장마감 청산);
+//! the [`StrategyRegistry`] that configuration picks a strategy from by name.
 //!
 //! Owns entry and exit decisions only. Must never hold actix types, a clock or I/O: the
 //! Processor calls these methods in mailbox order, the OrderManager decides whether an
@@ -123,28 +124,104 @@ pub trait StrategyFactory: Send {
     fn build(&self, ticker: Ticker) -> Box<dyn Strategy>;
 }
 
-/// Every strategy [`strategy_by_name`] knows.
-pub const STRATEGY_NAMES: &[&str] = &[MomentumStrategy::NAME];
+/// Builds a strategy's factory from the strategy settings configuration gives
+/// (`CONDOR_BUDGET_WON`, `CONDOR_ENTRY_CUTOFF`, `CONDOR_FLATTEN_AT`, and momentum's own
+/// knobs). A strategy takes what it shares with momentum and ignores the rest.
+pub type StrategyBuilder = Box<dyn Fn(&MomentumParams) -> Box<dyn StrategyFactory>>;
 
-/// A strategy name configuration asked for that does not exist.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown strategy {name:?}; known strategies: {}", STRATEGY_NAMES.join(", "))]
-pub struct UnknownStrategy {
-    pub name: String,
+/// Every strategy configuration can name (`CONDOR_STRATEGY`), the built-in momentum and a
+/// user's own alike: each is a name and a [`StrategyBuilder`]. Names are matched ignoring
+/// case and surrounding spaces; registering a name again replaces the earlier builder (so
+/// a user's program may replace a built-in).
+pub struct StrategyRegistry {
+    entries: Vec<(String, StrategyBuilder)>,
 }
 
-/// The factory for the strategy called `name` (case and surrounding spaces ignored).
+impl Default for StrategyRegistry {
+    fn default() -> Self {
+        StrategyRegistry::new()
+    }
+}
+
+impl fmt::Debug for StrategyRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
+impl StrategyRegistry {
+    /// The built-in strategies: momentum.
+    pub fn new() -> StrategyRegistry {
+        let mut registry = StrategyRegistry {
+            entries: Vec::new(),
+        };
+        registry.register(MomentumStrategy::NAME, |params| {
+            Box::new(MomentumFactory { params: *params })
+        });
+        registry
+    }
+
+    /// Makes `name` select the strategy `build` makes. Panics on a blank name: that is a
+    /// mistake in the program registering it, found the first time it starts.
+    pub fn register(
+        &mut self,
+        name: impl Into<String>,
+        build: impl Fn(&MomentumParams) -> Box<dyn StrategyFactory> + 'static,
+    ) -> &mut StrategyRegistry {
+        let name = name.into().trim().to_owned();
+        assert!(!name.is_empty(), "a strategy needs a name");
+        let build: StrategyBuilder = Box::new(build);
+        match self
+            .entries
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+        {
+            Some(entry) => *entry = (name, build),
+            None => self.entries.push((name, build)),
+        }
+        self
+    }
+
+    /// The registered names, in the order they were first registered.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// The factory for the strategy called `name` (case and surrounding spaces ignored),
+    /// built with `params`.
+    pub fn build(
+        &self,
+        name: &str,
+        params: &MomentumParams,
+    ) -> Result<Box<dyn StrategyFactory>, UnknownStrategy> {
+        let wanted = name.trim();
+        self.entries
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(wanted))
+            .map(|(_, build)| build(params))
+            .ok_or_else(|| UnknownStrategy {
+                name: name.to_owned(),
+                known: self.names().map(str::to_owned).collect(),
+            })
+    }
+}
+
+/// A strategy name configuration asked for that is not registered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown strategy {name:?}; known strategies: {}", known.join(", "))]
+pub struct UnknownStrategy {
+    pub name: String,
+    /// Every registered name.
+    pub known: Vec<String>,
+}
+
+/// The factory for the built-in strategy called `name` (case and surrounding spaces
+/// ignored); [`StrategyRegistry`] for a registry with a user's strategies too.
 pub fn strategy_by_name(
     name: &str,
     params: &MomentumParams,
 ) -> Result<Box<dyn StrategyFactory>, UnknownStrategy> {
-    if name.trim().eq_ignore_ascii_case(MomentumStrategy::NAME) {
-        Ok(Box::new(MomentumFactory { params: *params }))
-    } else {
-        Err(UnknownStrategy {
-            name: name.to_owned(),
-        })
-    }
+    StrategyRegistry::new().build(name, params)
 }
 
 /// A strategy parameter out of range; `field` is the [`MomentumParams`] field name.
@@ -1305,6 +1382,64 @@ mod tests {
             msg.contains("\"macd\"") && msg.contains("momentum"),
             "{msg}"
         );
+    }
+
+    /// A user's factory, as far as the registry can tell: a name of its own.
+    struct Renamed(&'static str, MomentumParams);
+
+    impl StrategyFactory for Renamed {
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn build(&self, ticker: Ticker) -> Box<dyn Strategy> {
+            Box::new(MomentumStrategy::new(ticker, self.1))
+        }
+    }
+
+    #[test]
+    fn a_registered_strategy_is_built_by_name_with_the_configured_settings() {
+        let mut registry = StrategyRegistry::new();
+        registry.register("breakout", |p| Box::new(Renamed("breakout", *p)));
+        assert_eq!(
+            registry.names().collect::<Vec<_>>(),
+            ["momentum", "breakout"]
+        );
+        let params = MomentumParams {
+            budget_won: 123_000,
+            ..MomentumParams::default()
+        };
+        let f = registry.build(" BreakOut ", &params).unwrap();
+        assert_eq!(f.name(), "breakout");
+        assert_eq!(
+            registry.build("momentum", &params).unwrap().name(),
+            "momentum"
+        );
+        let e = registry.build("macd", &params).err().unwrap();
+        assert_eq!(e.known, ["momentum", "breakout"]);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("\"macd\"") && msg.contains("momentum, breakout"),
+            "{msg}"
+        );
+        // The built-ins alone do not know it.
+        let e = strategy_by_name("breakout", &params).err().unwrap();
+        assert_eq!(e.known, ["momentum"]);
+    }
+
+    #[test]
+    fn registering_a_name_again_replaces_it_in_place() {
+        let mut registry = StrategyRegistry::new();
+        registry
+            .register("breakout", |p| Box::new(Renamed("breakout", *p)))
+            .register("MOMENTUM", |p| Box::new(Renamed("my-momentum", *p)));
+        assert_eq!(
+            registry.names().collect::<Vec<_>>(),
+            ["MOMENTUM", "breakout"]
+        );
+        let f = registry
+            .build("momentum", &MomentumParams::default())
+            .unwrap();
+        assert_eq!(f.name(), "my-momentum");
     }
 
     #[test]

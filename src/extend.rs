@@ -1,0 +1,191 @@
+//! Extending condor: a program of the user's own runs condor's main job (`condor run`) with
+//! its own actors and strategies added, one line each, e.g. (the whole of
+//! `examples/volume_spikes.rs`'s wiring):
+//!
+//! ```text
+//! condor::extend::main_with(|ext| {
+//!     ext.watch_ticks(VolumeSpikes::default());
+//! })
+//! ```
+//!
+//! Owns what a program adds and when it takes effect: strategies are known before anything
+//! starts (so an unknown `CONDOR_STRATEGY` stops condor at once, listing every registered
+//! name); added actors start inside condor's actix system just before the engine, so they
+//! see its first tick. Must never change what `condor run` does when nothing is added.
+
+use std::process::ExitCode;
+
+use actix::prelude::*;
+use clap::Parser;
+use condor_actors::messages::Tick;
+use condor_actors::strategy::{MomentumParams, StrategyFactory, StrategyRegistry};
+
+use crate::cli::RunArgs;
+
+const LOG: &str = "condor::run";
+
+/// Starts one added actor (inside the actix system) and gives its address.
+type StartWatcher = Box<dyn FnOnce() -> Recipient<Tick>>;
+
+/// What a program adds to `condor run`. [`crate::run::run_with`] and [`main_with`] hand one
+/// to the program, then use it: the strategies when configuration is read, the actors
+/// when the engine starts.
+pub struct Extensions {
+    strategies: StrategyRegistry,
+    /// With each actor's type name, for the log.
+    tick_watchers: Vec<(&'static str, StartWatcher)>,
+}
+
+impl Default for Extensions {
+    fn default() -> Self {
+        Extensions::new()
+    }
+}
+
+impl Extensions {
+    /// Nothing added: the built-in strategies, no actors.
+    pub fn new() -> Extensions {
+        Extensions {
+            strategies: StrategyRegistry::new(),
+            tick_watchers: Vec::new(),
+        }
+    }
+
+    /// Starts `actor` with the engine (on its arbiter, before the first tick) and sends it
+    /// every tick the Processor handles, after the strategy has seen it. The Processor
+    /// never waits for it: a slow watcher only grows its own mailbox.
+    pub fn watch_ticks<A>(&mut self, actor: A) -> &mut Extensions
+    where
+        A: Actor<Context = Context<A>> + Handler<Tick>,
+    {
+        self.tick_watchers.push((
+            std::any::type_name::<A>(),
+            Box::new(move || actor.start().recipient()),
+        ));
+        self
+    }
+
+    /// Makes `CONDOR_STRATEGY=name` pick the strategy `build` makes, exactly as `momentum`
+    /// picks the built-in one. `build` gets the strategy settings configuration gives
+    /// (`CONDOR_BUDGET_WON`, `CONDOR_ENTRY_CUTOFF`, `CONDOR_FLATTEN_AT`, …).
+    pub fn add_strategy(
+        &mut self,
+        name: impl Into<String>,
+        build: impl Fn(&MomentumParams) -> Box<dyn StrategyFactory> + 'static,
+    ) -> &mut Extensions {
+        self.strategies.register(name, build);
+        self
+    }
+
+    /// Every strategy configuration may name: the built-ins and those added.
+    pub fn strategies(&self) -> &StrategyRegistry {
+        &self.strategies
+    }
+
+    /// The strategy `args` names (`CONDOR_STRATEGY`), built with its settings; an unknown
+    /// name is an error naming the variable and listing every registered name.
+    pub fn strategy(&self, args: &RunArgs) -> anyhow::Result<Box<dyn StrategyFactory>> {
+        let params = args.momentum()?;
+        self.strategies
+            .build(&args.strategy, &params)
+            .map_err(|e| anyhow::anyhow!("CONDOR_STRATEGY: {e}"))
+    }
+
+    /// Starts the added actors and gives their addresses, for
+    /// [`crate::engine::EngineSettings::tick_watchers`]. Must run inside an actix system;
+    /// each actor starts once (a second call gives none).
+    pub fn start_tick_watchers(&mut self) -> Vec<Recipient<Tick>> {
+        std::mem::take(&mut self.tick_watchers)
+            .into_iter()
+            .map(|(name, start)| {
+                log::info!(target: LOG, "added by this program: {name} watches every tick");
+                start()
+            })
+            .collect()
+    }
+}
+
+/// `condor run`'s settings alone, from the command line, the environment and `.env`.
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    about = "condor run, with this program's own actors and strategies added",
+    long_about = None
+)]
+struct RunCommand {
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// A program's whole `main`: does what the `condor` binary does for `condor run` (reads
+/// `.env`, sets up logging from `RUST_LOG`, takes the same flags and `CONDOR_*` settings)
+/// and runs it with what `extend` adds.
+pub fn main_with(extend: impl FnOnce(&mut Extensions)) -> ExitCode {
+    // A missing .env is normal; a malformed one is an error the user must see.
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            eprintln!("error: .env: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let command = RunCommand::parse();
+    match crate::run::run_with(&command.run, extend) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+    use condor_actors::strategy::MomentumFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_run_command_is_well_formed() {
+        RunCommand::command().debug_assert();
+    }
+
+    fn run_args(args: &[&str]) -> RunArgs {
+        let argv = ["example"].iter().chain(args).copied();
+        RunCommand::try_parse_from(argv).unwrap().run
+    }
+
+    #[test]
+    fn an_unknown_strategy_names_the_setting_and_every_registered_name() {
+        let mut ext = Extensions::new();
+        ext.add_strategy("breakout", |p| Box::new(MomentumFactory { params: *p }));
+        let e = ext
+            .strategy(&run_args(&["--strategy", "macd"]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.starts_with("CONDOR_STRATEGY: "), "{e}");
+        assert!(
+            e.contains("\"macd\"") && e.contains("momentum, breakout"),
+            "{e}"
+        );
+        // Nothing added: the built-in is the default and the only name.
+        let plain = Extensions::new();
+        assert_eq!(plain.strategy(&run_args(&[])).unwrap().name(), "momentum");
+        let e = plain
+            .strategy(&run_args(&["--strategy", "breakout"]))
+            .err()
+            .unwrap();
+        assert!(e.to_string().ends_with("known strategies: momentum"), "{e}");
+    }
+
+    #[test]
+    fn bad_strategy_settings_stop_before_the_name_is_looked_up() {
+        let e = Extensions::new()
+            .strategy(&run_args(&["--confirm-ticks", "0"]))
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("confirm_ticks"), "{e}");
+    }
+}

@@ -1,0 +1,288 @@
+//! Extending condor through `condor::extend::Extensions`, the hook `condor::run::run_with`
+//! and `main_with` hand a user's program: an actor added in one line sees every tick the
+//! Processor handles, and a strategy added in one line is picked by name from
+//! configuration and is what trades. The engine runs against the embedded exchange over
+//! real sockets.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix::prelude::*;
+use clap::Parser;
+use common::PATIENCE;
+use condor::cli::{Cli, Command, RunArgs};
+use condor::engine::{self, Engine, EngineSettings};
+use condor::extend::Extensions;
+use condor::sim::exchange::Scenario;
+use condor::sim::{SimConfig, SimHandle};
+use condor_actors::ls_rest::LsRest;
+use condor_actors::market::{Qty, Side, Ticker, TimeOfDay};
+use condor_actors::messages::{Fill, Flush, GetPortfolio, OrderType, Tick};
+use condor_actors::order_manager::RateExcess;
+use condor_actors::risk::RiskLimits;
+use condor_actors::strategy::{MomentumFactory, MomentumParams, Signal, Strategy, StrategyFactory};
+
+fn sim_with(scenario: &str) -> SimHandle {
+    let mut cfg = SimConfig {
+        rate_limits: false,
+        ..SimConfig::default()
+    };
+    cfg.exchange.trades_per_sec = 40.0;
+    cfg.exchange.scenario = Some(Scenario::parse(scenario).expect("scenario parses"));
+    SimHandle::start(cfg).expect("simulator starts")
+}
+
+/// `condor run` with these flags (and the environment), as the binary parses them.
+fn run_args(flags: &[&str]) -> RunArgs {
+    let argv = ["condor", "run"].iter().chain(flags).copied();
+    match Cli::try_parse_from(argv).expect("flags parse").command {
+        Some(Command::Run(args)) => *args,
+        _ => panic!("run expected"),
+    }
+}
+
+/// Starts the engine the way `run_with` does: the strategy and the tick watchers from
+/// `ext`.
+async fn start(
+    sim: &SimHandle,
+    strategy: Box<dyn StrategyFactory>,
+    ext: &mut Extensions,
+    data: &tempfile::TempDir,
+) -> Engine {
+    let rest = LsRest::connect(
+        sim.rest_url(),
+        sim.appkey().expose(),
+        sim.appsecret().expose(),
+    )
+    .await
+    .expect("token");
+    engine::start(
+        rest,
+        sim.ws_url(),
+        EngineSettings {
+            condition: "S001".into(),
+            max_feeds: 100,
+            risk: RiskLimits::default(),
+            strategy,
+            compute_threads: 1,
+            data_dir: data.path().to_owned(),
+            orders_per_sec: 10,
+            rate_excess: RateExcess::Queue,
+            kill_switch_flatten: false,
+            journaled_settings: Default::default(),
+            notifier: None,
+            tick_watchers: ext.start_tick_watchers(),
+        },
+    )
+    .await
+    .expect("engine starts")
+}
+
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Each ticker's tick sequence numbers in the order they reached the watcher.
+type Seen = Arc<Mutex<HashMap<Ticker, Vec<u64>>>>;
+
+/// A user's actor that watches every tick: it writes down what it is sent.
+struct Tally {
+    seen: Seen,
+}
+
+impl Actor for Tally {
+    type Context = Context<Self>;
+}
+
+impl Handler<Tick> for Tally {
+    type Result = ();
+    fn handle(&mut self, tick: Tick, _: &mut Context<Self>) {
+        let mut seen = self.seen.lock().unwrap();
+        seen.entry(tick.ticker).or_default().push(tick.seq);
+    }
+}
+
+#[actix_rt::test]
+async fn an_actor_added_in_one_line_sees_every_tick_the_processor_handles() {
+    let sim = sim_with(
+        "condition S001 지켜보기\n\
+         at 0ms S001 enter 005930\n\
+         at 0ms S001 enter 000660\n\
+         at 0ms S001 enter 035420\n",
+    );
+    let seen = Seen::default();
+    let mut ext = Extensions::new();
+    ext.watch_ticks(Tally { seen: seen.clone() });
+    // A strategy that never trades (entries need +30%): the ticks are all there is.
+    let quiet = MomentumParams {
+        min_change_bp: 3000,
+        ..MomentumParams::default()
+    };
+    let data = tempfile::tempdir().expect("a data directory");
+    let e = start(
+        &sim,
+        Box::new(MomentumFactory { params: quiet }),
+        &mut ext,
+        &data,
+    )
+    .await;
+    assert!(ext.start_tick_watchers().is_empty(), "started once");
+    eventually("ticks of three tickers", || async {
+        let s = e.processor.send(Flush).await.unwrap();
+        s.ticks >= 60 && s.per_ticker.len() == 3
+    })
+    .await;
+
+    // The Processor keeps handling ticks; what it had handled when it answered must have
+    // reached the watcher, each ticker's ticks in order, none twice, none missing.
+    let handled = e.processor.send(Flush).await.unwrap();
+    assert_eq!(handled.out_of_order, 0);
+    eventually("the watcher has caught up with the Processor", || async {
+        let seen = seen.lock().unwrap();
+        handled
+            .per_ticker
+            .iter()
+            .all(|(t, (n, _))| seen.get(t).map_or(0, Vec::len) as u64 >= *n)
+    })
+    .await;
+    let seen = seen.lock().unwrap().clone();
+    let mut total = 0;
+    for (ticker, (n, last_seq)) in &handled.per_ticker {
+        let seqs = &seen[ticker];
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "{ticker}: each tick once, in order: {seqs:?}"
+        );
+        // The watcher's n-th tick of this ticker is the Processor's last: the same n ticks.
+        assert_eq!(
+            seqs[*n as usize - 1],
+            *last_seq,
+            "{ticker}: {n} ticks handled, the watcher's {n}th differs: {seqs:?}"
+        );
+        total += n;
+    }
+    assert_eq!(total, handled.ticks, "every tick the Processor handled");
+}
+
+/// A user's strategy: buys one share at market on the first trade after 편입, then
+/// holds. Nothing like momentum, which buys a budget's worth after a confirmed rise.
+struct FirstTrade {
+    ticker: Ticker,
+    armed: bool,
+    position: u64,
+    working: bool,
+}
+
+impl FirstTrade {
+    const NAME: &'static str = "first-trade";
+    const REASON: &'static str = "entry: first trade";
+}
+
+impl Strategy for FirstTrade {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+    fn on_condition_enter(&mut self, _: TimeOfDay) {
+        self.armed = self.position == 0 && !self.working;
+    }
+    fn on_condition_exit(&mut self, _: TimeOfDay) {
+        self.armed = false;
+    }
+    fn on_tick(&mut self, tick: &Tick, out: &mut Vec<Signal>) {
+        if tick.ticker == self.ticker && self.armed {
+            self.armed = false;
+            self.working = true;
+            out.push(Signal::Buy {
+                qty: Qty(1),
+                order_type: OrderType::Market,
+                reason: Self::REASON,
+            });
+        }
+    }
+    fn on_fill(&mut self, fill: &Fill) {
+        match fill.side {
+            Side::Buy => self.position += fill.qty.0,
+            Side::Sell => self.position = self.position.saturating_sub(fill.qty.0),
+        }
+    }
+    fn on_order_done(&mut self, _: Side, _: Qty, _: bool) {
+        self.working = false;
+    }
+    fn position(&self) -> Qty {
+        Qty(self.position)
+    }
+    fn has_working_order(&self) -> bool {
+        self.working
+    }
+}
+
+struct FirstTradeFactory;
+
+impl StrategyFactory for FirstTradeFactory {
+    fn name(&self) -> &'static str {
+        FirstTrade::NAME
+    }
+    fn build(&self, ticker: Ticker) -> Box<dyn Strategy> {
+        Box::new(FirstTrade {
+            ticker,
+            armed: false,
+            position: 0,
+            working: false,
+        })
+    }
+}
+
+#[actix_rt::test]
+async fn a_strategy_added_in_one_line_is_picked_by_name_from_configuration_and_trades() {
+    let mut ext = Extensions::new();
+    ext.add_strategy(FirstTrade::NAME, |_| Box::new(FirstTradeFactory));
+
+    // Unknown names list every registered one, the added one among them.
+    let e = ext
+        .strategy(&run_args(&["--strategy", "macd"]))
+        .err()
+        .expect("macd is not registered")
+        .to_string();
+    assert!(
+        e.contains("CONDOR_STRATEGY") && e.contains("\"macd\"") && e.contains("first-trade"),
+        "{e}"
+    );
+    assert!(e.contains("momentum"), "{e}");
+
+    // CONDOR_STRATEGY (here its flag) picks it, case and spaces aside.
+    let strategy = ext
+        .strategy(&run_args(&["--strategy", " First-Trade "]))
+        .expect("first-trade is registered");
+    assert_eq!(strategy.name(), "first-trade");
+
+    let sim = sim_with("condition S001 첫 체결\nat 0ms S001 enter 005930\n");
+    let data = tempfile::tempdir().expect("a data directory");
+    let e = start(&sim, strategy, &mut ext, &data).await;
+    let samsung = Ticker::parse("005930").unwrap();
+    let held = || async {
+        let book = e.portfolio.send(GetPortfolio).await.unwrap().unwrap();
+        book.positions
+            .iter()
+            .find(|p| p.ticker == samsung)
+            .map_or(Qty(0), |p| p.qty)
+    };
+    eventually("the first trade is bought", || async {
+        held().await == Qty(1)
+    })
+    .await;
+    // It is the added strategy that traded: one share, one intent, on the first trade.
+    let s = e.processor.send(Flush).await.unwrap();
+    assert_eq!(s.intents, 1, "{s:?}");
+    assert_eq!(held().await, Qty(1));
+}
