@@ -12,9 +12,13 @@ use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
 use condor_actors::broker_session::{BrokerSession, SessionConfig, Shutdown};
 use condor_actors::clock::SystemClock;
+use condor_actors::kill_switch::TripCause;
 use condor_actors::ls_rest::LsRest;
-use condor_actors::messages::{Flush, GetSessionStats};
+use condor_actors::market::{Price, Qty, Side, Ticker, TimeOfDay};
+use condor_actors::messages::{Flush, GetSessionStats, Tick, TripKillSwitch};
+use condor_actors::order_manager::OrderManager;
 use condor_actors::processor::Processor;
+use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{strategy_by_name, MomentumParams, MomentumStrategy};
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
 use condor_actors::wire::realtime::{
@@ -169,7 +173,7 @@ fn rss_bytes() -> u64 {
 }
 
 /// `CONDOR_BENCH=churn,latency` runs only those phases (memory, throughput, latency,
-/// decode, churn); unset runs all. Useful under a profiler.
+/// kill_switch, decode, churn); unset runs all. Useful under a profiler.
 fn phase(name: &str) -> bool {
     std::env::var("CONDOR_BENCH").map_or(true, |v| v.split(',').any(|p| p.trim() == name))
 }
@@ -269,6 +273,70 @@ fn main() {
             figure("tick_to_intent_samples", i.samples as f64, "intents", None);
             e.supervisor.send(StopAllFeeds).await.unwrap();
             let _ = e.session.send(Shutdown).await;
+        }
+
+        // Control before data: 100,000 ticks queued behind the Processor (whose strategy
+        // keeps asking for orders), then the kill switch tripped at the OrderManager. The
+        // trip is in effect when the OrderManager has handled it; the ticks' drain is timed
+        // beside it, from the same instant.
+        if phase("kill_switch") {
+            const QUEUED: u64 = 100_000;
+            let mut cfg = SimConfig {
+                rate_limits: false,
+                ..SimConfig::default()
+            };
+            cfg.exchange.trades_per_sec = 0.0;
+            let s = SimHandle::start(cfg).expect("simulator starts");
+            let rest = LsRest::connect(s.rest_url(), s.appkey().expose(), s.appsecret().expose())
+                .await
+                .unwrap();
+            let clock = Arc::new(SystemClock);
+            let orders = OrderManager::new(rest, RiskLimits::default(), clock.clone()).start();
+            let eager = MomentumParams {
+                min_change_bp: -3000,
+                confirm_ticks: 1,
+                ..MomentumParams::default()
+            };
+            let processor = Processor::new(
+                strategy_by_name("momentum", &eager).unwrap(),
+                Some(orders.clone().recipient()),
+                clock,
+            )
+            .start();
+            let prev = Price(70_000);
+            for seq in 1..=QUEUED {
+                processor.do_send(Tick {
+                    ticker: Ticker::parse(&format!("99{:04}", seq % 1000)).unwrap(),
+                    price: prev,
+                    qty: Qty(1),
+                    cum_volume: seq,
+                    prev_close: prev,
+                    aggressor: Side::Buy,
+                    exchange_time: TimeOfDay::hms(10, 0, 0),
+                    received_at: Instant::now(),
+                    seq,
+                });
+            }
+            let tripped_at = Instant::now();
+            orders
+                .send(TripKillSwitch {
+                    cause: TripCause::Operator {
+                        note: "bench".into(),
+                    },
+                })
+                .await
+                .unwrap();
+            let trip = tripped_at.elapsed();
+            let drained = processor.send(Flush).await.unwrap();
+            let drain = tripped_at.elapsed();
+            assert_eq!(drained.ticks, QUEUED);
+            figure_us("kill_switch_trip_to_effect", trip.as_secs_f64() * 1e6);
+            figure_us(
+                "kill_switch_queued_ticks_drained",
+                drain.as_secs_f64() * 1e6,
+            );
+            figure("kill_switch_queued_ticks", QUEUED as f64, "ticks", None);
+            s.stop();
         }
 
         // Decoding one S3_ frame into a tick's fields: the full owned body (27 Strings) as
