@@ -91,12 +91,20 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
     let (_sim, urls) = standalone_sim(&scenario);
     let rest = urls["rest"].clone();
 
+    // A webhook nobody answers (its token must reach neither a log nor the journal).
+    let webhook_token = "wh-token-e3b0c44298fc1c149afbf4c8996fb924";
+    let data_dir = dir.join("data");
     let run = condor()
         .args(["run", "--condition", "S001"])
         .env("CONDOR_BROKER_REST_URL", &rest)
         .env("CONDOR_BROKER_WS_URL", &urls["websocket"])
         .env("CONDOR_APPKEY", &urls["appkey"])
         .env("CONDOR_APPSECRET", &urls["appsecret"])
+        .env(
+            "CONDOR_DISCORD_WEBHOOK",
+            format!("http://127.0.0.1:9/api/webhooks/1/{webhook_token}"),
+        )
+        .env("CONDOR_DATA_DIR", &data_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -142,10 +150,28 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
         stderr.contains("condor::feed") && stderr.contains("feed stopped"),
         "feeds log their stop: {stderr}"
     );
-    assert!(
-        !stderr.contains(&urls["appsecret"]) && !stderr.contains(&urls["appkey"]),
-        "no secret in the log"
-    );
+    let secrets = [
+        urls["appsecret"].as_str(),
+        urls["appkey"].as_str(),
+        webhook_token,
+    ];
+    for secret in secrets {
+        assert!(
+            !stderr.contains(secret) && !stdout.contains(secret),
+            "no secret in the output"
+        );
+    }
+    // Nor in anything condor wrote: the journal (with the settings it journals at start).
+    let mut files = 0;
+    for day in std::fs::read_dir(data_dir.join("journal")).expect("a journal was written") {
+        let text = std::fs::read_to_string(day.unwrap().path()).unwrap();
+        assert!(text.contains("started"), "the start is journaled: {text}");
+        for secret in secrets {
+            assert!(!text.contains(secret), "no secret in the journal");
+        }
+        files += 1;
+    }
+    assert_eq!(files, 1, "one journal for the day");
     assert!(
         subscribed(&rest).await.is_empty(),
         "no live subscription left at the simulator"
