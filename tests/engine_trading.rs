@@ -51,6 +51,7 @@ async fn start(sim: &SimHandle, params: MomentumParams, data: &tempfile::TempDir
             kill_switch_flatten: false,
             journaled_settings: Default::default(),
             notifier: None,
+            meters: None,
         },
     )
     .await
