@@ -21,6 +21,7 @@ use condor_actors::processor::Processor;
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{strategy_by_name, MomentumParams, MomentumStrategy};
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
+use condor_actors::telemetry::Meters;
 use condor_actors::wire::realtime::{
     decode_incoming, decode_server_frame, encode_registration, Incoming, ServerFrame, TrType,
 };
@@ -165,6 +166,51 @@ async fn engine_throughput(sim: &SimHandle, n: usize) -> f64 {
     rate
 }
 
+/// `n` ticks over 100 tickers, flat around the previous close: the strategy runs on each
+/// and never signals, so what is timed is the mailbox, the counters and the strategy.
+fn flat_ticks(n: usize) -> Vec<Tick> {
+    let tickers: Vec<Ticker> = codes(100)
+        .iter()
+        .map(|c| Ticker::parse(c).unwrap())
+        .collect();
+    let at = Instant::now();
+    (0..n)
+        .map(|i| Tick {
+            ticker: tickers[i % tickers.len()],
+            price: Price(10_000 + 10 * (i as i64 / 100 % 2)),
+            qty: Qty(1),
+            cum_volume: i as u64,
+            prev_close: Price(10_000),
+            aggressor: Side::Buy,
+            exchange_time: TimeOfDay::hms(9, 30, 0),
+            received_at: at,
+            seq: i as u64 + 1,
+        })
+        .collect()
+}
+
+/// Nanoseconds per tick to push `ticks` into a fresh Processor's mailbox and have them
+/// handled, with `meters` (`None`: metrics off).
+async fn through_processor(ticks: &[Tick], meters: Option<Arc<Meters>>) -> f64 {
+    let factory = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+    let p = Processor::new(factory, None, Arc::new(SystemClock))
+        .with_meters(meters)
+        .start();
+    // Every ticker's strategy exists before the clock starts.
+    for t in &ticks[..100] {
+        p.do_send(*t);
+    }
+    p.send(Flush).await.unwrap();
+    let start = Instant::now();
+    for t in ticks {
+        p.do_send(*t);
+    }
+    let seen = p.send(Flush).await.unwrap().ticks;
+    let ns = start.elapsed().as_nanos() as f64 / ticks.len() as f64;
+    assert_eq!(seen as usize, ticks.len() + 100);
+    ns
+}
+
 fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
@@ -173,7 +219,7 @@ fn rss_bytes() -> u64 {
 }
 
 /// `CONDOR_BENCH=churn,latency` runs only those phases (memory, throughput, latency,
-/// kill_switch, decode, churn); unset runs all. Useful under a profiler.
+/// kill_switch, decode, churn, metrics); unset runs all. Useful under a profiler.
 fn phase(name: &str) -> bool {
     std::env::var("CONDOR_BENCH").map_or(true, |v| v.split(',').any(|p| p.trim() == name))
 }
@@ -377,6 +423,40 @@ fn main() {
                 "ns/frame",
                 Some(borrowed / owned),
             );
+        }
+
+        // The cost of metrics on the tick path: the same ticks through a Processor without
+        // meters (metrics off: `None`, no metric work) and with them (the counters the
+        // Processor bumps per tick). Alternating rounds, the best of each, so a noisy
+        // neighbour on the machine hurts both sides alike.
+        // Ticks go straight into the Processor's mailbox: the session's and the feeds'
+        // counters (two more adds per hop) are not in this figure; see
+        // metrics_counter_increment for what one costs.
+        if phase("metrics") {
+            let ticks = flat_ticks(500_000);
+            let (mut off, mut on) = (f64::MAX, f64::MAX);
+            for round in 0..8 {
+                // Each goes first in half the rounds.
+                if round % 2 == 0 {
+                    off = off.min(through_processor(&ticks, None).await);
+                    on = on.min(through_processor(&ticks, Some(Meters::shared())).await);
+                } else {
+                    on = on.min(through_processor(&ticks, Some(Meters::shared())).await);
+                    off = off.min(through_processor(&ticks, None).await);
+                }
+            }
+            figure("processor_tick_metrics_off", off, "ns/tick", None);
+            figure("processor_tick_metrics_on", on, "ns/tick", Some(on / off));
+            // One counter increment on its own: a relaxed atomic add on a cached handle.
+            let m = Meters::shared();
+            const N: u32 = 100_000_000;
+            let start = Instant::now();
+            for _ in 0..N {
+                std::hint::black_box(&m.feed_ticks_received).inc();
+            }
+            let ns = start.elapsed().as_nanos() as f64 / f64::from(N);
+            assert_eq!(m.feed_ticks_received.get(), u64::from(N));
+            println!("metrics_counter_increment {ns:.2} ns");
         }
 
         // Churn: enter then exit, over and over, as fast as the condition says so.

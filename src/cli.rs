@@ -3,7 +3,7 @@
 //!
 //! Owns parsing only. Must never print a secret in an error or in `--help` defaults.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use condor_actors::notify::discord::WebhookUrl;
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::MomentumParams;
 
+use crate::http::HttpConfig;
 use crate::secret::Secret;
 use crate::sim::exchange::{ExchangeConfig, Scenario};
 use crate::sim::{Faults, SimConfig, DEFAULT_APPKEY, DEFAULT_APPSECRET};
@@ -41,6 +42,52 @@ pub enum Command {
     Journal(crate::journal_cli::JournalArgs),
     /// Show, trip or reset today's kill switch (condor must be stopped to change it).
     KillSwitch(crate::journal_cli::KillSwitchArgs),
+    /// Print what a running condor is doing (feeds, positions, orders, fills, latency),
+    /// read from its HTTP server's /status.
+    Status(StatusArgs),
+}
+
+/// Where `condor run`'s HTTP server listens: an address, or nowhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpAddr {
+    Off,
+    At(SocketAddr),
+}
+
+/// `host:port` (an IP address, or `localhost`), or `off`.
+fn parse_http_addr(s: &str) -> Result<HttpAddr, String> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(HttpAddr::Off);
+    }
+    if let Some(port) = s.strip_prefix("localhost:") {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("{port:?} is not a port number"))?;
+        return Ok(HttpAddr::At(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port,
+        )));
+    }
+    s.parse().map(HttpAddr::At).map_err(|_| {
+        format!(
+            "{s:?} is neither host:port (an IP address and a port, e.g. 127.0.0.1:8686) nor off"
+        )
+    })
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StatusArgs {
+    /// The running condor's HTTP server: host:port as in CONDOR_HTTP_ADDR (an unspecified
+    /// 0.0.0.0 means this machine), or an http:// URL.
+    #[arg(long, env = "CONDOR_HTTP_ADDR", default_value = "127.0.0.1:8686")]
+    pub addr: String,
+    /// Print the /status document as JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Bearer token to present (needed when condor is not on this machine).
+    #[arg(long, env = "CONDOR_HTTP_TOKEN", hide_env_values = true)]
+    pub token: Option<Secret>,
 }
 
 fn parse_on_shutdown(s: &str) -> Result<OnShutdown, String> {
@@ -292,6 +339,22 @@ pub struct RunArgs {
     #[arg(long, env = "CONDOR_DISCORD_SUMMARY_AT", default_value = "154000", value_parser = parse_hhmmss, help_heading = "Alerts (Discord)")]
     pub discord_summary_at: TimeOfDay,
 
+    /// Where the HTTP server listens: /metrics (Prometheus), /status (JSON) and / (the live
+    /// dashboard). host:port, or `off` for no server. Loopback by default; any other
+    /// address needs CONDOR_HTTP_TOKEN. Port 0 picks a free port (printed at start).
+    #[arg(long, env = "CONDOR_HTTP_ADDR", default_value = "127.0.0.1:8686", value_parser = parse_http_addr, help_heading = "Status, metrics and dashboard (HTTP)")]
+    pub http_addr: HttpAddr,
+    /// Bearer token every client not on this machine must present (a secret: never
+    /// logged): at least 16 characters, each a letter, a digit or one of - . _ ~ + / =.
+    /// A browser can open the dashboard once with ?token=…; it keeps it in a cookie.
+    #[arg(
+        long,
+        env = "CONDOR_HTTP_TOKEN",
+        hide_env_values = true,
+        help_heading = "Status, metrics and dashboard (HTTP)"
+    )]
+    pub http_token: Option<Secret>,
+
     #[command(
         flatten,
         next_help_heading = "Embedded exchange (when no broker is configured)"
@@ -369,6 +432,15 @@ impl RunArgs {
         cfg.link_alert_after = Duration::from_secs(self.discord_disconnect_secs);
         cfg.summary_at = self.discord_summary_at;
         Ok(cfg)
+    }
+
+    /// The HTTP server's settings (`None`: off). A non-loopback address without a token, or
+    /// a token too short, stops condor with a message naming the variable (never the token).
+    pub fn http(&self) -> anyhow::Result<Option<HttpConfig>> {
+        match self.http_addr {
+            HttpAddr::Off => Ok(None),
+            HttpAddr::At(addr) => Ok(Some(HttpConfig::new(addr, self.http_token.clone())?)),
+        }
     }
 
     pub fn momentum(&self) -> anyhow::Result<MomentumParams> {
@@ -707,6 +779,37 @@ mod tests {
         assert!(cfg.webhook.is_none());
         assert_eq!(cfg.link_alert_after, Duration::from_secs(10));
         assert!(Cli::try_parse_from(["condor", "run", "--discord-disconnect-secs", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_http_server_is_checked_and_its_token_never_shown() {
+        assert_eq!(
+            run_args(&[]).http().unwrap().unwrap().addr(),
+            crate::http::DEFAULT_ADDR
+        );
+        assert!(run_args(&["--http-addr", "off"]).http().unwrap().is_none());
+        assert_eq!(
+            run_args(&["--http-addr", "localhost:0"])
+                .http()
+                .unwrap()
+                .unwrap()
+                .addr(),
+            "127.0.0.1:0".parse().unwrap()
+        );
+        let e =
+            Cli::try_parse_from(["condor", "run", "--http-addr", "example.com:80"]).unwrap_err();
+        assert!(e.to_string().contains("--http-addr"), "{e}");
+        let e = run_args(&["--http-addr", "0.0.0.0:8686"])
+            .http()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("CONDOR_HTTP_TOKEN"), "{e}");
+        let token = "Zx9-0123456789abcdefgh";
+        let a = run_args(&["--http-addr", "0.0.0.0:8686", "--http-token", token]);
+        assert!(a.http().unwrap().is_some());
+        assert!(!format!("{a:?}").contains(token), "Debug hides it");
+        let e = run_args(&["--http-token", "short"]).http().unwrap_err();
+        assert!(!e.to_string().contains("short"), "{e}");
     }
 
     #[test]

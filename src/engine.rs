@@ -33,6 +33,7 @@ use condor_actors::reconcile::{reconcile_account, reconcile_orders, Outcome};
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::StrategyFactory;
 use condor_actors::supervisor::Supervisor;
+use condor_actors::telemetry::Meters;
 
 const LOG: &str = "condor::engine";
 
@@ -53,6 +54,8 @@ pub struct EngineSettings {
     pub notifier: Option<Addr<Notifier>>,
     /// A user's actors that watch every tick the Processor handles (after the strategy).
     pub tick_watchers: Vec<Recipient<Tick>>,
+    /// The metrics every actor counts into (`None`: metrics off).
+    pub meters: Option<Arc<Meters>>,
 }
 
 /// What start-up found, for the log and the summary.
@@ -124,6 +127,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     let dir = settings.data_dir.join("journal");
     let (journal, replay) = Journal::open(&dir, day, clock.clone())
         .with_context(|| format!("cannot open today's journal in {}", dir.display()))?;
+    let journal = journal.with_meters(settings.meters.as_deref());
     let mut report = StartReport {
         journal: journal.path().to_owned(),
         records: replay.records.len() as u64,
@@ -217,6 +221,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         .map(|n| n.clone().recipient::<Alert>());
     let session = BrokerSession::new(SessionConfig::new(ws_url, rest.token()))
         .with_notifier(alerts.clone())
+        .with_meters(settings.meters.clone())
         .start();
     let om_ctx = Context::<OrderManager>::new();
     let portfolio = Portfolio::from_ledger(state.ledger.clone())
@@ -232,6 +237,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     .with_compute(compute::start_pool(settings.compute_threads))
     .with_marks(portfolio.clone().recipient())
     .with_tick_watchers(settings.tick_watchers)
+    .with_meters(settings.meters.clone())
     .start();
     // The strategies learn what is held before any tick: one fill at the average price.
     for (ticker, p) in &held {
@@ -256,6 +262,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
             .with_order_rate(settings.orders_per_sec, settings.rate_excess)
             .with_kill_switch_flatten(settings.kill_switch_flatten)
             .with_notifier(alerts)
+            .with_meters(settings.meters.clone())
             .with_account_feed(session.clone().recipient())
             .with_portfolio(portfolio.clone().recipient())
             .with_cash_reconcile(portfolio.clone().recipient(), portfolio.clone().recipient())
@@ -271,6 +278,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     .with_restored(watch)
     .with_journal(journal.clone())
     .with_names_to(settings.notifier.map(|n| n.recipient()))
+    .with_meters(settings.meters)
     .start();
     portfolio.do_send(NotifyFlat {
         to: supervisor.clone().recipient(),

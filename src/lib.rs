@@ -4,7 +4,9 @@
 pub mod cli;
 pub mod engine;
 pub mod extend;
+pub mod http;
 pub mod journal_cli;
 pub mod run;
 pub mod secret;
 pub mod sim;
+pub mod status_cli;

@@ -29,6 +29,7 @@ fn main() -> std::process::ExitCode {
         Command::Sim(args) => run_sim(&args),
         Command::Journal(args) => condor::journal_cli::print_journal(&args),
         Command::KillSwitch(args) => condor::journal_cli::kill_switch(&args),
+        Command::Status(args) => condor::status_cli::print_status(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

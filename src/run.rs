@@ -4,7 +4,9 @@
 //! sent is answered (and with `cancel` every working order ends) while the socket still
 //! brings their events into the journal, then the socket closes cleanly — and prints the
 //! day's summary. The Notifier (Discord) runs on a thread of its own from before the
-//! engine starts until the stop alert and the day's summary have gone out.
+//! engine starts until the stop alert and the day's summary have gone out. The HTTP
+//! server (status, metrics, dashboard) binds before trading starts and serves from a
+//! thread of its own until the summary is printed.
 //!
 //! Owns the startup and shutdown order only. Must never print or log a secret.
 
@@ -23,10 +25,12 @@ use condor_actors::messages::{
 use condor_actors::notifier::Notifier;
 use condor_actors::order_manager::OrderManager;
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds};
+use condor_actors::telemetry::Meters;
 
 use crate::cli::{BrokerTarget, OnShutdown, RunArgs};
 use crate::engine::{self, Engine, EngineSettings};
 use crate::extend::Extensions;
+use crate::http::{HttpServer, Sources};
 use crate::sim::SimHandle;
 
 const LOG: &str = "condor::run";
@@ -45,6 +49,20 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     let on_shutdown = args.on_shutdown;
     let alerts_cfg = args.notifier()?;
     let factory = extensions.strategy(args)?;
+    // Bound now, so a port in use stops condor before it trades.
+    let http = match args.http()? {
+        Some(cfg) => {
+            let listener = cfg.bind().with_context(|| {
+                format!(
+                    "cannot listen on {} for the HTTP server (CONDOR_HTTP_ADDR; `off` runs none)",
+                    cfg.addr()
+                )
+            })?;
+            Some((cfg, listener))
+        }
+        None => None,
+    };
+    let meters = http.as_ref().map(|_| Meters::shared());
 
     // The embedded exchange lives as long as this function; it runs on its own thread.
     let (sim, rest_url, ws_url, appkey, appsecret, broker_label) = match broker {
@@ -102,6 +120,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         journaled_settings: args.journaled_settings(&rest_url),
         notifier: None,
         tick_watchers: Vec::new(),
+        meters: meters.clone(),
     };
     let started = Instant::now();
     let system = System::new();
@@ -129,6 +148,28 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
             journal,
             report,
         } = engine::start(rest, &ws_url, settings).await?;
+        let server = match (http, meters) {
+            (Some((cfg, listener)), Some(meters)) => {
+                let sources = Sources {
+                    session: session.clone(),
+                    processor: processor.clone(),
+                    orders: orders.clone(),
+                    portfolio: portfolio.clone(),
+                    supervisor: supervisor.clone(),
+                    meters,
+                    broker: broker_label.clone(),
+                    condition: condition.clone(),
+                    strategy: strategy.clone(),
+                    started: std::time::SystemTime::now(),
+                };
+                let server = HttpServer::start(listener, &cfg, sources)
+                    .context("cannot start the HTTP server")?;
+                log::info!(target: LOG, "dashboard at http://{0}/, metrics at http://{0}/metrics, status at http://{0}/status", server.local_addr());
+                println!("dashboard: http://{}/", server.local_addr());
+                Some(server)
+            }
+            _ => None,
+        };
         log::info!(
             target: LOG,
             "trading; opening cash {opening_cash} won; journal {}{}",
@@ -214,6 +255,8 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
                 b.realized_pnl, b.unrealized_pnl, b.fees, b.cash, b.equity, held
             );
         }
+        // Joins its thread; its last streams end here.
+        drop(server);
 
         // The stop (and, on a day that traded, the summary first) goes out before the
         // process ends; a dead webhook holds the exit for ten seconds at most.

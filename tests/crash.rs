@@ -58,8 +58,10 @@ impl Drop for Proc {
 fn condor_cmd(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_condor"));
     // Keep a developer's .env and CONDOR_* settings out of the test.
+    // No HTTP server: the two tests' lives run side by side and would share its port.
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CONDOR_HTTP_ADDR", "off")
         .current_dir(dir);
     c
 }

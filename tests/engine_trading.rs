@@ -52,6 +52,7 @@ async fn start(sim: &SimHandle, params: MomentumParams, data: &tempfile::TempDir
             journaled_settings: Default::default(),
             notifier: None,
             tick_watchers: Vec::new(),
+            meters: None,
         },
     )
     .await

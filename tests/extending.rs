@@ -75,6 +75,7 @@ async fn start(
             journaled_settings: Default::default(),
             notifier: None,
             tick_watchers: ext.start_tick_watchers(),
+            meters: None,
         },
     )
     .await

@@ -812,6 +812,7 @@ async fn condor_run_tells_its_start_fills_summary_and_stop() {
         .arg(&scenario)
         .env("CONDOR_DATA_DIR", data.path().join("state"))
         .env("CONDOR_DISCORD_WEBHOOK", &hook.url)
+        .env("CONDOR_HTTP_ADDR", "off")
         // Enter on the first trade, leave after a second: a round trip soon.
         .env("CONDOR_MIN_CHANGE_BP", "-3000")
         .env("CONDOR_CONFIRM_TICKS", "1")

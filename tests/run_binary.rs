@@ -21,6 +21,8 @@ fn condor() -> Command {
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "info")
+        // Any free port: the default (8686) may be taken by a condor already running here.
+        .env("CONDOR_HTTP_ADDR", "127.0.0.1:0")
         .current_dir(std::env::temp_dir());
     c
 }

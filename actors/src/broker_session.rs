@@ -9,6 +9,7 @@
 //! never a reason to stop.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -22,6 +23,7 @@ use crate::messages::{
     SubscribeTrades, Tick, UnsubscribeTrades, WatchAccount, WatchCondition,
 };
 use crate::processor::{latency_histogram, nanos_since};
+use crate::telemetry::Meters;
 use crate::wire::realtime::{
     decode_incoming, encode_registration, is_account_feed, Incoming, ServerFrame, TrType,
     TradeFields,
@@ -57,12 +59,20 @@ impl SessionConfig {
     }
 }
 
+/// Where one ticker's trades go, and how many went there (for the ticks a stopping feed
+/// never handled: see `UnsubscribeTrades`).
+struct Route {
+    market: Market,
+    feed: Recipient<Tick>,
+    routed: u64,
+}
+
 pub struct BrokerSession {
     cfg: SessionConfig,
     out: Option<mpsc::UnboundedSender<WsMessage>>,
     /// Bumped per connection, so a stale stream's end does not tear down a new one.
     generation: u64,
-    trades: HashMap<Ticker, (Market, Recipient<Tick>)>,
+    trades: HashMap<Ticker, Route>,
     alerts: HashMap<String, Recipient<ConditionAlert>>,
     account: Option<Recipient<AccountEvent>>,
     /// Told after a reconnect: account events of the gap are lost.
@@ -78,6 +88,7 @@ pub struct BrokerSession {
     rng: u64,
     /// Socket read → tick handed to its feed, ns.
     decode_latency: hdrhistogram::Histogram<u64>,
+    meters: Option<Arc<Meters>>,
 }
 
 impl BrokerSession {
@@ -99,7 +110,14 @@ impl BrokerSession {
             last_frame: Instant::now(),
             rng: 0x9E37_79B9_7F4A_7C15,
             decode_latency: latency_histogram(),
+            meters: None,
         }
+    }
+
+    /// Counts ticks, drops, reconnects and malformed frames into `meters`.
+    pub fn with_meters(mut self, meters: Option<Arc<Meters>>) -> BrokerSession {
+        self.meters = meters;
+        self
     }
 
     /// Tells `notifier` when the link drops and when it is back.
@@ -202,8 +220,8 @@ impl BrokerSession {
         self.attempts = 0;
         self.stats.connected = true;
         self.last_frame = Instant::now();
-        for (t, (market, _)) in &self.trades {
-            self.register_trades(*t, *market, TrType::RegisterMarket);
+        for (t, route) in &self.trades {
+            self.register_trades(*t, route.market, TrType::RegisterMarket);
         }
         for a in self.alerts.keys() {
             self.register_alert(a, TrType::RegisterMarket);
@@ -370,22 +388,34 @@ impl BrokerSession {
             })
         })();
         match tick {
-            Ok(mut tick) => match self.trades.get(&tick.ticker) {
-                Some((_, feed)) => {
-                    self.seq += 1;
-                    self.stats.ticks += 1;
-                    tick.seq = self.seq;
-                    feed.do_send(tick);
-                    let _ = self.decode_latency.record(nanos_since(received_at));
+            Ok(mut tick) => {
+                if let Some(m) = &self.meters {
+                    m.session_ticks_received.inc();
                 }
-                None => self.stats.unrouted += 1,
-            },
+                match self.trades.get_mut(&tick.ticker) {
+                    Some(route) => {
+                        self.seq += 1;
+                        self.stats.ticks += 1;
+                        tick.seq = self.seq;
+                        route.routed += 1;
+                        route.feed.do_send(tick);
+                        if let Some(m) = &self.meters {
+                            m.session_ticks_routed.inc();
+                        }
+                        let _ = self.decode_latency.record(nanos_since(received_at));
+                    }
+                    None => self.stats.unrouted += 1,
+                }
+            }
             Err(e) => self.malformed(&e.to_string(), text),
         }
     }
 
     fn malformed(&mut self, error: &str, text: &str) {
         self.stats.malformed += 1;
+        if let Some(m) = &self.meters {
+            m.malformed_frames.inc();
+        }
         let mut cut = text.len().min(160);
         while !text.is_char_boundary(cut) {
             cut -= 1;
@@ -411,6 +441,9 @@ impl Actor for BrokerSession {
                 log::warn!(target: LOG, "no frame for {:?}: treating the link as dead", act.last_frame.elapsed());
                 act.generation += 1; // the old stream's end is now ignored
                 act.stats.reconnects += 1;
+                if let Some(m) = &act.meters {
+                    m.reconnects.inc();
+                }
                 act.reconnect_later(ctx);
             }
         });
@@ -440,6 +473,9 @@ impl StreamHandler<Frame> for BrokerSession {
                 );
                 self.generation += 1;
                 self.stats.reconnects += 1;
+                if let Some(m) = &self.meters {
+                    m.reconnects.inc();
+                }
                 self.reconnect_later(ctx);
             }
             Some(Ok(_)) => self.last_frame = received_at,
@@ -453,11 +489,12 @@ impl StreamHandler<Frame> for BrokerSession {
 impl Handler<SubscribeTrades> for BrokerSession {
     type Result = ();
     fn handle(&mut self, msg: SubscribeTrades, _: &mut Context<Self>) {
-        if self
-            .trades
-            .insert(msg.ticker, (msg.market, msg.feed))
-            .is_none()
-        {
+        let route = Route {
+            market: msg.market,
+            feed: msg.feed,
+            routed: 0,
+        };
+        if self.trades.insert(msg.ticker, route).is_none() {
             self.register_trades(msg.ticker, msg.market, TrType::RegisterMarket);
         }
     }
@@ -466,8 +503,16 @@ impl Handler<SubscribeTrades> for BrokerSession {
 impl Handler<UnsubscribeTrades> for BrokerSession {
     type Result = ();
     fn handle(&mut self, msg: UnsubscribeTrades, _: &mut Context<Self>) {
-        if let Some((market, _)) = self.trades.remove(&msg.ticker) {
-            self.register_trades(msg.ticker, market, TrType::UnregisterMarket);
+        if let Some(route) = self.trades.remove(&msg.ticker) {
+            // Ticks sent after the feed stopped were never handled: the mailbox had closed.
+            let dropped = route.routed.saturating_sub(msg.handled);
+            if let Some(m) = self.meters.as_ref().filter(|_| dropped > 0) {
+                m.feed_ticks_dropped.inc_by(dropped);
+            }
+            if dropped > 0 {
+                log::debug!(target: LOG, "{} {dropped} tick(s) arrived after its feed stopped", msg.ticker);
+            }
+            self.register_trades(msg.ticker, route.market, TrType::UnregisterMarket);
         }
     }
 }
@@ -505,8 +550,8 @@ impl Handler<Shutdown> for BrokerSession {
     type Result = ResponseFuture<()>;
     fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) -> Self::Result {
         self.shutting_down = true;
-        for (t, (market, _)) in std::mem::take(&mut self.trades) {
-            self.register_trades(t, market, TrType::UnregisterMarket);
+        for (t, route) in std::mem::take(&mut self.trades) {
+            self.register_trades(t, route.market, TrType::UnregisterMarket);
         }
         for a in std::mem::take(&mut self.alerts).into_keys() {
             self.register_alert(&a, TrType::UnregisterMarket);

@@ -22,5 +22,6 @@ pub mod risk;
 pub mod stock_feed;
 pub mod strategy;
 pub mod supervisor;
+pub mod telemetry;
 pub mod throttle;
 pub mod wire;

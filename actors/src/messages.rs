@@ -128,6 +128,9 @@ pub struct SubscribeTrades {
 #[rtype(result = "()")]
 pub struct UnsubscribeTrades {
     pub ticker: Ticker,
+    /// Ticks the feed handled in its life: those the session routed to it beyond this
+    /// reached a closed mailbox (counted as dropped, not as lag).
+    pub handled: u64,
 }
 
 /// Deliver the AFR frames of a registered realtime condition (`sAlertNum`) to `to`.

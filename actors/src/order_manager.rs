@@ -52,6 +52,7 @@ use crate::messages::{
 use crate::order::{BookError, Order, OrderBook, OrderState, Transition};
 use crate::reconcile::reconcile_orders_while_sending;
 use crate::risk::{self, RiskLimits};
+use crate::telemetry::Meters;
 use crate::throttle::{Throttle, DEFAULT_MARGIN};
 use crate::wire::market_data::{T1102InBlock, T1102};
 use crate::wire::order::{
@@ -226,6 +227,16 @@ pub struct OrderManager {
     /// Intent → the REST call issued (after the gate, the rate and the journal's sync).
     intent_to_send: LatencyHist,
     ack_to_fill: LatencyHist,
+    meters: Option<Arc<Meters>>,
+}
+
+/// The working orders and the most recent final ones (by client id, newest first), for
+/// `/status`.
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "Vec<Order>")]
+pub struct GetOrderList {
+    /// How many final orders, at most.
+    pub recent: usize,
 }
 
 impl OrderManager {
@@ -297,7 +308,15 @@ impl OrderManager {
             intent_to_ack: LatencyHist::new(),
             intent_to_send: LatencyHist::new(),
             ack_to_fill: LatencyHist::new(),
+            meters: None,
         }
+    }
+
+    /// Counts intents, refusals, rejects and fills, and times intent → ack → fill, into
+    /// `meters`.
+    pub fn with_meters(mut self, meters: Option<Arc<Meters>>) -> OrderManager {
+        self.meters = meters;
+        self
     }
 
     /// Registers for SC0–SC4 with `feed` (the BrokerSession) when the actor starts.
@@ -474,6 +493,9 @@ impl OrderManager {
         let n = self.refused_by_rule.entry(rule).or_default();
         *n += 1;
         self.refused_by_risk += 1;
+        if let Some(m) = &self.meters {
+            m.refusal(rule);
+        }
         log::warn!(
             target: LOG,
             "{ticker} {} {} {} refused by {rule}: {detail} ({}; refusal #{} of this rule)",
@@ -1084,6 +1106,9 @@ impl OrderManager {
             log::warn!(target: LOG, "{} fill of order #{} not in the risk view: {e}", fill.ticker, fill.order_no);
         }
         self.refs.entry(fill.ticker).or_default().last = Some(fill.price);
+        if let Some(m) = &self.meters {
+            m.fills.inc();
+        }
         self.effect(Effect::Fill(fill), ctx);
     }
 
@@ -1327,6 +1352,9 @@ impl OrderManager {
             order_type_text(o.order_type()),
             o.state(),
         );
+        if let (Some(m), Some(r)) = (&self.meters, o.reject()) {
+            m.reject(&r.code);
+        }
         match o.reject() {
             Some(r) => {
                 log::info!(
@@ -1366,6 +1394,10 @@ impl OrderManager {
         }
         if let Some(d) = fill {
             self.ack_to_fill.record(d);
+        }
+        if let Some(m) = &self.meters {
+            ack.inspect(|d| Meters::observe(&m.intent_to_ack, *d));
+            fill.inspect(|d| Meters::observe(&m.ack_to_fill, *d));
         }
         self.effect(Effect::Done(done), ctx);
     }
@@ -1489,6 +1521,9 @@ impl Actor for OrderManager {
 impl Handler<OrderIntent> for OrderManager {
     type Result = ();
     fn handle(&mut self, intent: OrderIntent, ctx: &mut Context<Self>) {
+        if let Some(m) = &self.meters {
+            m.intents_received.inc();
+        }
         let received = self.clock.now();
         let ticker = intent.ticker;
         // A buy needs the day's band: it bounds a market buy's notional and checks a limit
@@ -1587,6 +1622,18 @@ impl Handler<GetOrderStats> for OrderManager {
     type Result = MessageResult<GetOrderStats>;
     fn handle(&mut self, _: GetOrderStats, _: &mut Context<Self>) -> Self::Result {
         MessageResult(self.stats())
+    }
+}
+
+impl Handler<GetOrderList> for OrderManager {
+    type Result = Vec<Order>;
+    fn handle(&mut self, msg: GetOrderList, _: &mut Context<Self>) -> Vec<Order> {
+        let mut done: Vec<&Order> = self.book.finished().collect();
+        done.sort_unstable_by_key(|o| std::cmp::Reverse(o.id()));
+        let mut list: Vec<Order> = self.book.working().cloned().collect();
+        list.sort_unstable_by_key(|o| std::cmp::Reverse(o.id()));
+        list.extend(done.into_iter().take(msg.recent).cloned());
+        list
     }
 }
 

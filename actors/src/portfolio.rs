@@ -7,12 +7,15 @@
 //! when a ticker it held becomes flat, so a feed kept open for a held ticker that left the
 //! condition can stop. Watches the day's loss (realized after fees + unrealized) and
 //! trips the kill switch at the OrderManager when it reaches the limit. Tells the Notifier
-//! of each fill it booked, with the position and P&L after it, if it is given one.
+//! of each fill it booked, with the position and P&L after it, if it is given one. Keeps
+//! the last [`RECENT_FILLS`] fills it booked for `/status` ([`GetRecentFills`]).
 //!
 //! Must never: be written by anyone else (the state lives here; updates are messages);
 //! use floats for money (integer won, exact cost basis, see `ledger.rs`); panic or
 //! half-apply a fill (a refused fill is logged and counted and changes nothing); block its
 //! mailbox (every handler is synchronous and short, so fills apply in arrival order).
+
+use std::collections::VecDeque;
 
 use actix::prelude::*;
 
@@ -54,6 +57,16 @@ pub struct PortfolioStats {
 #[rtype(result = "PortfolioStats")]
 pub struct GetPortfolioStats;
 
+/// How many booked fills the Portfolio keeps for [`GetRecentFills`].
+pub const RECENT_FILLS: usize = 100;
+
+/// Ask the Portfolio for the fills it booked most recently, newest first (at most `limit`).
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "Vec<FillAlert>")]
+pub struct GetRecentFills {
+    pub limit: usize,
+}
+
 /// See the module docs.
 pub struct Portfolio {
     ledger: Ledger,
@@ -63,6 +76,8 @@ pub struct Portfolio {
     loss_tripped: bool,
     notifier: Option<Recipient<Alert>>,
     stats: PortfolioStats,
+    /// Newest at the back.
+    recent: VecDeque<FillAlert>,
 }
 
 impl Portfolio {
@@ -81,6 +96,7 @@ impl Portfolio {
             loss_tripped: false,
             notifier: None,
             stats: PortfolioStats::default(),
+            recent: VecDeque::new(),
         }
     }
 
@@ -173,25 +189,30 @@ impl Handler<Fill> for Portfolio {
                     e.realized_pnl,
                     e.cash
                 );
+                let booked = FillAlert {
+                    ticker,
+                    side: e.side,
+                    qty: e.qty,
+                    price: e.price,
+                    order_no: fill.order_no,
+                    time: fill.time,
+                    fee: e.fee,
+                    position_after: e.position_qty,
+                    avg_price: e.avg_price,
+                    realized_pnl: e.realized_pnl,
+                    ticker_realized_pnl: self.ledger.position(ticker).map_or(0, |p| p.realized_pnl),
+                    // Only with a notifier: a snapshot per fill is cheap, but not free.
+                    equity: self
+                        .notifier
+                        .as_ref()
+                        .and_then(|_| self.ledger.snapshot().ok().map(|s| s.equity)),
+                };
+                if self.recent.len() == RECENT_FILLS {
+                    self.recent.pop_front();
+                }
+                self.recent.push_back(booked);
                 if let Some(n) = &self.notifier {
-                    n.do_send(Alert::Filled(FillAlert {
-                        ticker,
-                        side: e.side,
-                        qty: e.qty,
-                        price: e.price,
-                        order_no: fill.order_no,
-                        time: fill.time,
-                        fee: e.fee,
-                        position_after: e.position_qty,
-                        avg_price: e.avg_price,
-                        realized_pnl: e.realized_pnl,
-                        ticker_realized_pnl: self
-                            .ledger
-                            .position(ticker)
-                            .map_or(0, |p| p.realized_pnl),
-                        // Only with a notifier: a snapshot per fill is cheap, but not free.
-                        equity: self.ledger.snapshot().ok().map(|s| s.equity),
-                    }));
+                    n.do_send(Alert::Filled(booked));
                 }
                 if was_held && e.position_qty.0 == 0 {
                     self.stats.flat_reports += 1;
@@ -260,6 +281,13 @@ impl Handler<NotifyFlat> for Portfolio {
     type Result = ();
     fn handle(&mut self, msg: NotifyFlat, _: &mut Context<Self>) {
         self.flat_to = Some(msg.to);
+    }
+}
+
+impl Handler<GetRecentFills> for Portfolio {
+    type Result = Vec<FillAlert>;
+    fn handle(&mut self, msg: GetRecentFills, _: &mut Context<Self>) -> Vec<FillAlert> {
+        self.recent.iter().rev().take(msg.limit).copied().collect()
     }
 }
 

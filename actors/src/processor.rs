@@ -19,6 +19,7 @@ use crate::messages::{
     Percentiles, ProcessorStats, Tick, TickerFlat,
 };
 use crate::strategy::{Signal, Strategy, StrategyFactory};
+use crate::telemetry::Meters;
 
 const LOG: &str = "condor::processor";
 
@@ -56,6 +57,7 @@ pub struct Processor {
     latency: hdrhistogram::Histogram<u64>,
     /// Socket read → OrderIntent, in ns.
     intent_latency: hdrhistogram::Histogram<u64>,
+    meters: Option<Arc<Meters>>,
 }
 
 impl Processor {
@@ -78,7 +80,14 @@ impl Processor {
             jobs: HashMap::new(),
             latency: latency_histogram(),
             intent_latency: latency_histogram(),
+            meters: None,
         }
+    }
+
+    /// Counts ticks and intents, and times tick → intent, into `meters`.
+    pub fn with_meters(mut self, meters: Option<Arc<Meters>>) -> Processor {
+        self.meters = meters;
+        self
     }
 
     /// Sends CPU-heavy work to this pool instead of running it on the loop.
@@ -122,6 +131,9 @@ impl Actor for Processor {
 impl Handler<Tick> for Processor {
     type Result = ();
     fn handle(&mut self, tick: Tick, _: &mut Context<Self>) {
+        if let Some(m) = &self.meters {
+            m.processor_ticks_received.inc();
+        }
         let _ = self.latency.record(nanos_since(tick.received_at));
         let s = &mut self.stats;
         s.ticks += 1;
@@ -147,9 +159,17 @@ impl Handler<Tick> for Processor {
             let intent = signal.into_intent(&tick);
             self.stats.intents += 1;
             let _ = self.intent_latency.record(nanos_since(tick.received_at));
+            if let Some(m) = &self.meters {
+                Meters::observe(&m.tick_to_intent, tick.received_at.elapsed());
+            }
             log::info!(target: LOG, "{} intent: {:?} {} {:?} ({})", intent.ticker, intent.side, intent.qty, intent.order_type, intent.reason);
             match &self.orders {
-                Some(orders) => orders.do_send(intent),
+                Some(orders) => {
+                    orders.do_send(intent);
+                    if let Some(m) = &self.meters {
+                        m.intents_sent.inc();
+                    }
+                }
                 None => {
                     log::warn!(target: LOG, "{} no order manager: intent dropped", intent.ticker)
                 }
@@ -158,6 +178,9 @@ impl Handler<Tick> for Processor {
         self.signals = signals;
         for watcher in &self.tick_watchers {
             watcher.do_send(tick);
+        }
+        if let Some(m) = &self.meters {
+            m.processor_ticks_processed.inc();
         }
     }
 }

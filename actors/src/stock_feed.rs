@@ -1,16 +1,19 @@
 //! StockFeed: one per watched ticker. Registers the ticker's realtime trades with the
 //! BrokerSession when it starts, unregisters when it stops, keeps the last price and
-//! forwards every Tick to the Processor.
+//! forwards every Tick to the Processor. Answers [`GetFeedStatus`] (last price, ticks).
 //!
 //! Owns its ticker's subscription and last trade. Must never outlive its subscription:
 //! it is stopped only by an explicit `Stop` (an actor with a live stream would survive
 //! the loss of every address), and its `stopping()` always unsubscribes.
 
+use std::sync::Arc;
+
 use actix::prelude::*;
 
 use crate::broker_session::BrokerSession;
-use crate::market::{Market, Price, Ticker};
+use crate::market::{Market, Price, Ticker, TimeOfDay};
 use crate::messages::{Stop, SubscribeTrades, Tick, UnsubscribeTrades};
+use crate::telemetry::Meters;
 
 const LOG: &str = "condor::feed";
 
@@ -20,9 +23,26 @@ pub struct StockFeed {
     session: Addr<BrokerSession>,
     processor: Recipient<Tick>,
     last_price: Option<Price>,
+    last_time: Option<TimeOfDay>,
     ticks: u64,
     stop_reason: &'static str,
+    meters: Option<Arc<Meters>>,
 }
+
+/// What one feed has seen, for `/status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeedStatus {
+    pub ticker: Ticker,
+    /// The last trade's price and exchange time (KST), if any trade came yet.
+    pub last_price: Option<Price>,
+    pub last_time: Option<TimeOfDay>,
+    pub ticks: u64,
+}
+
+/// Ask a feed for its [`FeedStatus`].
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "FeedStatus")]
+pub struct GetFeedStatus;
 
 impl StockFeed {
     pub fn new(
@@ -37,9 +57,17 @@ impl StockFeed {
             session,
             processor,
             last_price: None,
+            last_time: None,
             ticks: 0,
             stop_reason: "shutdown",
+            meters: None,
         }
+    }
+
+    /// Counts the ticks it receives and forwards into `meters`.
+    pub fn with_meters(mut self, meters: Option<Arc<Meters>>) -> StockFeed {
+        self.meters = meters;
+        self
     }
 }
 
@@ -58,6 +86,7 @@ impl Actor for StockFeed {
     fn stopping(&mut self, _: &mut Context<Self>) -> Running {
         self.session.do_send(UnsubscribeTrades {
             ticker: self.ticker,
+            handled: self.ticks,
         });
         log::info!(
             target: LOG,
@@ -76,8 +105,27 @@ impl Handler<Tick> for StockFeed {
     fn handle(&mut self, tick: Tick, _: &mut Context<Self>) {
         self.ticks += 1;
         self.last_price = Some(tick.price);
+        self.last_time = Some(tick.exchange_time);
         log::debug!(target: LOG, "{} #{} {} x {} at {}", tick.ticker, tick.seq, tick.price, tick.qty, tick.exchange_time);
+        if let Some(m) = &self.meters {
+            m.feed_ticks_received.inc();
+        }
         self.processor.do_send(tick);
+        if let Some(m) = &self.meters {
+            m.feed_ticks_forwarded.inc();
+        }
+    }
+}
+
+impl Handler<GetFeedStatus> for StockFeed {
+    type Result = MessageResult<GetFeedStatus>;
+    fn handle(&mut self, _: GetFeedStatus, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(FeedStatus {
+            ticker: self.ticker,
+            last_price: self.last_price,
+            last_time: self.last_time,
+            ticks: self.ticks,
+        })
     }
 }
 

@@ -4,12 +4,15 @@
 //! ticker leaves the condition and the engine holds nothing in it. Enforces the cap on
 //! live feeds and replaces a feed that died.
 //!
+//! Answers [`GetLiveFeeds`] (each live feed with its name and start time) for `/status`.
+//!
 //! Owns the ticker → feed map and the stock master. Must never stop a feed whose ticker
 //! still has a position or a working order, and never drop an enter silently: every
 //! refused or invalid one is logged and counted.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use actix::prelude::*;
 
@@ -24,6 +27,7 @@ use crate::messages::{
 };
 use crate::processor::Processor;
 use crate::stock_feed::StockFeed;
+use crate::telemetry::Meters;
 use crate::wire::market_data::{T8436InBlock, T8436};
 use crate::wire::realtime::JobFlag;
 use crate::wire::rest::Tr;
@@ -46,6 +50,34 @@ pub struct SupervisorStats {
 #[derive(Clone, Copy, Debug, Message)]
 #[rtype(result = "SupervisorStats")]
 pub struct GetSupervisorStats;
+
+/// The live feeds, each with its name and when it started, and the names of `names_of`
+/// (tickers held or traded without a feed), for `/status`.
+#[derive(Clone, Debug, Default, Message)]
+#[rtype(result = "LiveFeeds")]
+pub struct GetLiveFeeds {
+    pub names_of: Vec<Ticker>,
+}
+
+/// One live feed.
+#[derive(Clone, Debug)]
+pub struct LiveFeed {
+    pub ticker: Ticker,
+    /// The stock master's name (t8436 `hname`).
+    pub name: String,
+    pub since: SystemTime,
+    /// Ask it for its last price and tick count.
+    pub feed: Addr<StockFeed>,
+}
+
+/// The answer to [`GetLiveFeeds`].
+#[derive(Clone, Debug, Default, MessageResponse)]
+pub struct LiveFeeds {
+    /// By ticker.
+    pub feeds: Vec<LiveFeed>,
+    /// The names the stock master has for the tickers asked about.
+    pub names: HashMap<Ticker, String>,
+}
 
 /// Stop every feed (shutdown): each unsubscribes in its `stopping()`.
 #[derive(Clone, Copy, Debug, Message)]
@@ -74,7 +106,8 @@ pub struct Supervisor {
     condition_name: String,
     max_feeds: usize,
     master: HashMap<Ticker, (Market, String)>,
-    feeds: HashMap<Ticker, Addr<StockFeed>>,
+    /// Each live feed and when it started.
+    feeds: HashMap<Ticker, (Addr<StockFeed>, SystemTime)>,
     /// Tickers the screener currently lists.
     in_condition: HashSet<Ticker>,
     /// Tickers refused for the cap, in the order they entered: each gets a feed when one
@@ -92,6 +125,7 @@ pub struct Supervisor {
     stats: SupervisorStats,
     /// Set by [`StopAllFeeds`]: no feed starts after it, whatever the condition says.
     stopped: bool,
+    meters: Option<Arc<Meters>>,
 }
 
 impl Supervisor {
@@ -117,7 +151,14 @@ impl Supervisor {
             names_to: None,
             stats: SupervisorStats::default(),
             stopped: false,
+            meters: None,
         }
+    }
+
+    /// Counts feed spawns, stops and refusals into `meters`, and hands them to each feed.
+    pub fn with_meters(mut self, meters: Option<Arc<Meters>>) -> Supervisor {
+        self.meters = meters;
+        self
     }
 
     /// Watches `tickers` from the start (positions and working orders found at start):
@@ -270,15 +311,24 @@ impl Supervisor {
             self.session.clone(),
             self.processor.clone().recipient(),
         )
+        .with_meters(self.meters.clone())
         .start();
-        self.feeds.insert(ticker, feed);
+        self.feeds.insert(ticker, (feed, SystemTime::now()));
         self.stats.spawned += 1;
+        if let Some(m) = &self.meters {
+            m.feed_spawns.inc();
+            m.live_feeds.set(self.feeds.len() as i64);
+        }
     }
 
     fn stop_feed(&mut self, ticker: Ticker, reason: &'static str) {
-        if let Some(feed) = self.feeds.remove(&ticker) {
+        if let Some((feed, _)) = self.feeds.remove(&ticker) {
             feed.do_send(Stop { reason });
             self.stats.stopped += 1;
+            if let Some(m) = &self.meters {
+                m.feed_stops.inc();
+                m.live_feeds.set(self.feeds.len() as i64);
+            }
         }
         if reason != "shutdown" {
             self.admit_waiting();
@@ -323,6 +373,9 @@ impl Supervisor {
                 return; // a repeat of an enter already refused and waiting
             }
             self.stats.refused_over_cap += 1;
+            if let Some(m) = &self.meters {
+                m.feed_refusals.inc();
+            }
             self.waiting.push_back(ticker);
             log::warn!(
                 target: LOG,
@@ -410,7 +463,7 @@ impl Actor for Supervisor {
             let dead: Vec<Ticker> = act
                 .feeds
                 .iter()
-                .filter(|(_, a)| !a.connected())
+                .filter(|(_, (a, _))| !a.connected())
                 .map(|(t, _)| *t)
                 .collect();
             for t in dead {
@@ -455,6 +508,30 @@ impl Handler<GetSupervisorStats> for Supervisor {
         let mut s = self.stats;
         s.live_feeds = self.feeds.len();
         MessageResult(s)
+    }
+}
+
+impl Handler<GetLiveFeeds> for Supervisor {
+    type Result = LiveFeeds;
+    fn handle(&mut self, msg: GetLiveFeeds, _: &mut Context<Self>) -> LiveFeeds {
+        let name = |t: &Ticker| self.master.get(t).map(|(_, n)| n.clone());
+        let mut feeds: Vec<LiveFeed> = self
+            .feeds
+            .iter()
+            .map(|(t, (feed, since))| LiveFeed {
+                ticker: *t,
+                name: name(t).unwrap_or_default(),
+                since: *since,
+                feed: feed.clone(),
+            })
+            .collect();
+        feeds.sort_by_key(|f| f.ticker);
+        let names = msg
+            .names_of
+            .iter()
+            .filter_map(|t| Some((*t, name(t)?)))
+            .collect();
+        LiveFeeds { feeds, names }
     }
 }
 

@@ -34,6 +34,8 @@ pub fn day_path(dir: &Path, day: TradingDay) -> std::path::PathBuf {
 pub struct Journal {
     writer: Arc<JournalWriter<JournalEvent>>,
     clock: Arc<dyn Clock>,
+    /// Counts appends, when metrics are on.
+    appends: Option<prometheus_client::metrics::counter::Counter>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -55,9 +57,16 @@ impl Journal {
             Journal {
                 writer: Arc::new(writer),
                 clock,
+                appends: None,
             },
             replay,
         ))
+    }
+
+    /// Counts every append (this handle's and its clones') into `meters`.
+    pub fn with_meters(mut self, meters: Option<&crate::telemetry::Meters>) -> Journal {
+        self.appends = meters.map(|m| m.journal_appends.clone());
+        self
     }
 
     /// Appends `event`; `done` runs (on the writer thread) once it is durable or failed.
@@ -66,6 +75,9 @@ impl Journal {
         event: JournalEvent,
         done: impl FnOnce(Result<u64, JournalFailure>) + Send + 'static,
     ) {
+        if let Some(c) = &self.appends {
+            c.inc();
+        }
         self.writer.append(self.clock.unix_ms(), event, done);
     }
 
@@ -77,6 +89,9 @@ impl Journal {
     /// Appends `event` and blocks until it is durable: for start-up and commands, never
     /// inside a trading actor's handler.
     pub fn record_wait(&self, event: JournalEvent) -> Result<u64, JournalFailure> {
+        if let Some(c) = &self.appends {
+            c.inc();
+        }
         self.writer.append_wait(self.clock.unix_ms(), event)
     }
 

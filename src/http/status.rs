@@ -1,0 +1,456 @@
+//! `/status`: what a running condor is doing, gathered by asking the actors (their stats
+//! and snapshot messages, each with a timeout) and read from the shared metric handles.
+//! The same JSON feeds the dashboard's live stream and `condor status`.
+//!
+//! Owns the status document and how it is gathered. Must never reach into an actor's state
+//! (everything comes by message), wait on an actor for long (a busy one is named in
+//! `unavailable` and its part left empty), or carry a secret.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use actix::prelude::*;
+use condor_actors::broker_session::BrokerSession;
+use condor_actors::market::{Side, Ticker};
+use condor_actors::messages::{
+    Flush, GetOrderStats, GetPortfolio, GetSessionStats, OrderStats, OrderType, SessionStats,
+};
+use condor_actors::order::Order;
+use condor_actors::order_manager::{GetOrderList, OrderManager};
+use condor_actors::portfolio::{GetRecentFills, Portfolio};
+use condor_actors::processor::Processor;
+use condor_actors::stock_feed::GetFeedStatus;
+use condor_actors::supervisor::{GetLiveFeeds, GetSupervisorStats, Supervisor};
+use condor_actors::telemetry::Meters;
+use futures_util::future::join_all;
+use serde::{Deserialize, Serialize};
+
+/// How long one actor may take to answer before its part is left out.
+const ASK_WITHIN: Duration = Duration::from_secs(2);
+/// Final orders and fills listed.
+const RECENT: usize = 30;
+
+/// The running engine, as the HTTP server sees it: addresses to ask and handles to read.
+#[derive(Clone)]
+pub struct Sources {
+    pub session: Addr<BrokerSession>,
+    pub processor: Addr<Processor>,
+    pub orders: Addr<OrderManager>,
+    pub portfolio: Addr<Portfolio>,
+    pub supervisor: Addr<Supervisor>,
+    pub meters: Arc<Meters>,
+    /// "embedded exchange" or the broker's REST URL (never a key).
+    pub broker: String,
+    pub condition: String,
+    pub strategy: String,
+    pub started: SystemTime,
+}
+
+/// The document `/status` answers (all money in integer won).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub version: String,
+    pub broker: String,
+    pub condition: String,
+    pub strategy: String,
+    pub at_unix_ms: i64,
+    pub started_unix_ms: i64,
+    pub connection: Connection,
+    pub kill_switch_on: bool,
+    pub feeds: Vec<Feed>,
+    pub account: Option<Account>,
+    /// Every ticker traded or held today; flat ones have qty 0.
+    pub positions: Vec<Position>,
+    /// Working orders first, then the most recent final ones; newest first within each.
+    pub orders: Vec<OrderRow>,
+    /// The most recent fills, newest first.
+    pub fills: Vec<FillRow>,
+    pub counters: Counters,
+    pub latency: Latency,
+    /// Messages sent and not yet handled, per mailbox link.
+    pub mailbox_lag: BTreeMap<String, i64>,
+    /// Actors that did not answer in time; their parts are empty.
+    pub unavailable: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    pub connected: bool,
+    pub reconnects: u64,
+    pub frames: u64,
+    pub malformed: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feed {
+    pub ticker: String,
+    pub name: String,
+    pub since_unix_ms: i64,
+    pub last_price: Option<i64>,
+    /// The last trade's exchange time, HH:MM:SS KST.
+    pub last_trade_time: Option<String>,
+    pub ticks: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub opening_cash: i64,
+    pub cash: i64,
+    pub realized_pnl: i64,
+    pub unrealized_pnl: i64,
+    pub fees: i64,
+    pub equity: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    pub ticker: String,
+    pub name: String,
+    pub qty: u64,
+    pub avg_price: Option<i64>,
+    pub last_price: Option<i64>,
+    pub market_value: i64,
+    pub unrealized_pnl: i64,
+    pub realized_pnl: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRow {
+    /// The client order id, `C17`.
+    pub id: String,
+    pub order_no: Option<i64>,
+    pub ticker: String,
+    pub name: String,
+    /// `buy` or `sell`.
+    pub side: String,
+    pub qty: u64,
+    pub filled: u64,
+    /// `None` for a market order.
+    pub limit_price: Option<i64>,
+    pub avg_fill_price: Option<i64>,
+    /// new, sent, accepted, partially_filled, filled, cancelled, rejected.
+    pub state: String,
+    pub working: bool,
+    pub reason: String,
+    /// The broker's code and message for a rejected order.
+    pub reject: Option<String>,
+    pub placed_unix_ms: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FillRow {
+    /// Exchange time, HH:MM:SS KST.
+    pub time: String,
+    pub ticker: String,
+    pub name: String,
+    pub side: String,
+    pub qty: u64,
+    pub price: i64,
+    pub order_no: i64,
+    pub position_after: u64,
+    /// Realized by this fill (0 for a buy), before fees.
+    pub realized_pnl: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Trades decoded off the websocket.
+    pub ticks_received: u64,
+    /// Ticks run through the strategy.
+    pub ticks_processed: u64,
+    pub intents: u64,
+    pub feeds_spawned: u64,
+    pub feeds_stopped: u64,
+    pub feeds_restarted: u64,
+    pub feeds_refused_over_cap: u64,
+    pub orders: u64,
+    pub working: u64,
+    pub filled: u64,
+    pub cancelled: u64,
+    pub rejected: u64,
+    pub refused_by_risk: u64,
+    pub fills: u64,
+    pub journal_appends: u64,
+}
+
+/// Latency of one leg, in microseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Leg {
+    pub count: u64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub tick_to_intent: Leg,
+    pub intent_to_ack: Leg,
+    pub ack_to_fill: Leg,
+}
+
+fn unix_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The wall time of a monotonic instant in this process.
+fn unix_ms_of(at: Instant, now: Instant, wall_now: SystemTime) -> i64 {
+    unix_ms(wall_now - now.saturating_duration_since(at))
+}
+
+fn side_word(side: Side) -> String {
+    match side {
+        Side::Buy => "buy",
+        Side::Sell => "sell",
+    }
+    .to_owned()
+}
+
+/// Sends `msg` to `to`; `None` if it does not answer within [`ASK_WITHIN`].
+async fn ask<A, M>(to: &Addr<A>, msg: M) -> Option<M::Result>
+where
+    A: Actor + Handler<M>,
+    A::Context: actix::dev::ToEnvelope<A, M>,
+    M: Message + Send + 'static,
+    M::Result: Send,
+{
+    tokio::time::timeout(ASK_WITHIN, to.send(msg))
+        .await
+        .ok()
+        .and_then(Result::ok)
+}
+
+/// Asks every actor at once and puts the answers together.
+pub async fn gather(src: &Sources) -> Status {
+    let ((session, processor, order_stats, order_list), (book, fills, sup_stats)) =
+        futures_util::future::join(
+            futures_util::future::join4(
+                ask(&src.session, GetSessionStats),
+                ask(&src.processor, Flush),
+                ask(&src.orders, GetOrderStats),
+                ask(&src.orders, GetOrderList { recent: RECENT }),
+            ),
+            futures_util::future::join3(
+                ask(&src.portfolio, GetPortfolio),
+                ask(&src.portfolio, GetRecentFills { limit: RECENT }),
+                ask(&src.supervisor, GetSupervisorStats),
+            ),
+        )
+        .await;
+    let mut unavailable = Vec::new();
+    for (who, answered) in [
+        ("broker session", session.is_some()),
+        ("processor", processor.is_some()),
+        (
+            "order manager",
+            order_stats.is_some() && order_list.is_some(),
+        ),
+        ("portfolio", book.is_some() && fills.is_some()),
+    ] {
+        if !answered {
+            unavailable.push(who.to_owned());
+        }
+    }
+    let book = book.and_then(Result::ok);
+    let order_list = order_list.unwrap_or_default();
+    let fills = fills.unwrap_or_default();
+
+    // Names for whatever is held, traded or ordered without a live feed.
+    let mut tickers: HashSet<Ticker> = HashSet::new();
+    tickers.extend(
+        book.iter()
+            .flat_map(|b| b.positions.iter().map(|p| p.ticker)),
+    );
+    tickers.extend(order_list.iter().map(Order::ticker));
+    tickers.extend(fills.iter().map(|f| f.ticker));
+    let live = ask(
+        &src.supervisor,
+        GetLiveFeeds {
+            names_of: tickers.into_iter().collect(),
+        },
+    )
+    .await;
+    if sup_stats.is_none() || live.is_none() {
+        unavailable.push("supervisor".to_owned());
+    }
+    let live = live.unwrap_or_default();
+    let feed_status = join_all(live.feeds.iter().map(|f| {
+        let feed = f.feed.clone();
+        async move {
+            tokio::time::timeout(ASK_WITHIN, feed.send(GetFeedStatus))
+                .await
+                .ok()
+                .and_then(Result::ok)
+        }
+    }))
+    .await;
+    let mut names: HashMap<Ticker, String> = live.names;
+    for f in &live.feeds {
+        names.insert(f.ticker, f.name.clone());
+    }
+    let name = |t: Ticker| names.get(&t).cloned().unwrap_or_default();
+
+    let (now, wall_now) = (Instant::now(), SystemTime::now());
+    let feeds = live
+        .feeds
+        .iter()
+        .zip(feed_status)
+        .map(|(f, st)| Feed {
+            ticker: f.ticker.to_string(),
+            name: f.name.clone(),
+            since_unix_ms: unix_ms(f.since),
+            last_price: st.and_then(|s| s.last_price).map(|p| p.0),
+            last_trade_time: st.and_then(|s| s.last_time).map(|t| t.to_string()),
+            ticks: st.map_or(0, |s| s.ticks),
+        })
+        .collect();
+    let positions = book
+        .iter()
+        .flat_map(|b| b.positions.iter())
+        .map(|p| Position {
+            ticker: p.ticker.to_string(),
+            name: name(p.ticker),
+            qty: p.qty.0,
+            avg_price: p.avg_price.map(|p| p.0),
+            last_price: p.last_price.map(|p| p.0),
+            market_value: p.market_value,
+            unrealized_pnl: p.unrealized_pnl,
+            realized_pnl: p.realized_pnl,
+        })
+        .collect();
+    let orders = order_list
+        .iter()
+        .map(|o| OrderRow {
+            id: o.id().to_string(),
+            order_no: o.order_no(),
+            ticker: o.ticker().to_string(),
+            name: name(o.ticker()),
+            side: side_word(o.side()),
+            qty: o.qty().0,
+            filled: o.filled_qty().0,
+            limit_price: match o.order_type() {
+                OrderType::Market => None,
+                OrderType::Limit(p) => Some(p.0),
+            },
+            avg_fill_price: o.avg_fill_price().map(|p| p.0),
+            state: o.state().name().to_owned(),
+            working: !o.state().is_final(),
+            reason: o.reason().to_owned(),
+            reject: o.reject().map(|r| format!("[{}] {}", r.code, r.message)),
+            placed_unix_ms: unix_ms_of(o.intent_at(), now, wall_now),
+        })
+        .collect();
+    let fills = fills
+        .iter()
+        .map(|f| FillRow {
+            time: f.time.to_string(),
+            ticker: f.ticker.to_string(),
+            name: name(f.ticker),
+            side: side_word(f.side),
+            qty: f.qty.0,
+            price: f.price.0,
+            order_no: f.order_no,
+            position_after: f.position_after.0,
+            realized_pnl: f.realized_pnl,
+        })
+        .collect();
+
+    let os: OrderStats = order_stats.unwrap_or_default();
+    let ss: SessionStats = session.unwrap_or_default();
+    let sup = sup_stats.unwrap_or_default();
+    let m = &src.meters;
+    let us = |ns: u64| ns as f64 / 1_000.0;
+    let leg = |l: condor_actors::messages::LatencyUs| Leg {
+        count: l.count,
+        p50_us: l.p50 as f64,
+        p99_us: l.p99 as f64,
+    };
+    let tick_to_intent = processor.as_ref().map_or_else(Leg::default, |p| Leg {
+        count: p.intent_latency.samples,
+        p50_us: us(p.intent_latency.p50_ns),
+        p99_us: us(p.intent_latency.p99_ns),
+    });
+    Status {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        broker: src.broker.clone(),
+        condition: src.condition.clone(),
+        strategy: src.strategy.clone(),
+        at_unix_ms: unix_ms(wall_now),
+        started_unix_ms: unix_ms(src.started),
+        connection: Connection {
+            connected: ss.connected,
+            reconnects: ss.reconnects,
+            frames: ss.frames,
+            malformed: ss.malformed,
+        },
+        kill_switch_on: os.kill_switch_on,
+        feeds,
+        account: book.as_ref().map(|b| Account {
+            opening_cash: b.opening_cash,
+            cash: b.cash,
+            realized_pnl: b.realized_pnl,
+            unrealized_pnl: b.unrealized_pnl,
+            fees: b.fees,
+            equity: b.equity,
+        }),
+        positions,
+        orders,
+        fills,
+        counters: Counters {
+            ticks_received: m.session_ticks_received.get(),
+            ticks_processed: m.processor_ticks_processed.get(),
+            intents: m.intents_sent.get(),
+            feeds_spawned: sup.spawned,
+            feeds_stopped: sup.stopped,
+            feeds_restarted: sup.restarted,
+            feeds_refused_over_cap: sup.refused_over_cap,
+            orders: os.orders,
+            working: os.working,
+            filled: os.filled,
+            cancelled: os.cancelled,
+            rejected: os.rejected,
+            refused_by_risk: os.refused_by_risk,
+            fills: os.fills,
+            journal_appends: m.journal_appends.get(),
+        },
+        latency: Latency {
+            tick_to_intent,
+            intent_to_ack: leg(os.intent_to_ack),
+            ack_to_fill: leg(os.ack_to_fill),
+        },
+        mailbox_lag: m
+            .mailbox_lags()
+            .iter()
+            .map(|(link, lag)| ((*link).to_owned(), *lag))
+            .collect(),
+        unavailable,
+    }
+}
+
+/// Brings the gauges that mirror actor state (orders by state, the connection, the kill
+/// switch, P&L) up to date for a scrape. Asks only the actors that answer fast; the
+/// Processor, which may be behind a tick backlog, is never waited on here.
+pub async fn refresh_gauges(src: &Sources) {
+    let (orders, session, book) = futures_util::future::join3(
+        ask(&src.orders, GetOrderStats),
+        ask(&src.session, GetSessionStats),
+        ask(&src.portfolio, GetPortfolio),
+    )
+    .await;
+    let m = &src.meters;
+    if let Some(o) = orders {
+        m.set_orders(o.working, o.filled, o.cancelled, o.rejected);
+        m.kill_switch_on.set(i64::from(o.kill_switch_on));
+    }
+    if let Some(s) = session {
+        m.broker_connected.set(i64::from(s.connected));
+    }
+    if let Some(Ok(b)) = book {
+        m.set_pnl(b.realized_pnl, b.unrealized_pnl, b.fees);
+        m.equity.set(b.equity);
+        m.cash.set(b.cash);
+        m.open_positions
+            .set(b.positions.iter().filter(|p| p.qty.0 > 0).count() as i64);
+    }
+}

@@ -1,0 +1,151 @@
+//! `condor run`, the binary, trading a simulator started in the test process, over real
+//! sockets; its HTTP server on a free loopback port, read from the `dashboard:` line it
+//! prints at start.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use condor::sim::exchange::Scenario;
+use condor::sim::{SimConfig, SimHandle};
+
+/// How long a test waits for something that should happen promptly. Generous, because CI
+/// machines are shared; a test never asserts on how long it took.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A child process killed (and reaped) when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A simulator with `scenario`, 20 trades a second per ticker, no rate limits.
+pub fn sim(scenario: &str) -> SimHandle {
+    let mut cfg = SimConfig {
+        rate_limits: false,
+        ..SimConfig::default()
+    };
+    cfg.exchange.trades_per_sec = 20.0;
+    cfg.exchange.scenario = Some(Scenario::parse(scenario).expect("scenario parses"));
+    SimHandle::start(cfg).expect("simulator starts")
+}
+
+/// `condor` with a clean environment: a developer's `.env` and `CONDOR_*` stay out.
+pub fn condor(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_condor"));
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .current_dir(dir);
+    c
+}
+
+pub struct Running {
+    pub proc: Proc,
+    /// `http://127.0.0.1:PORT`.
+    pub http: String,
+    /// condor's stderr (its log), in a file: a pipe nobody reads could stall it.
+    pub log: PathBuf,
+}
+
+impl Running {
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, then waits for the exit; returns whether it exited 0.
+    pub fn stop(&mut self) -> bool {
+        let pid = self.proc.0.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(killed.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        self.proc.0.wait().is_ok_and(|s| s.success())
+    }
+}
+
+/// Starts `condor run` trading `condition` at `sim`, its state and log in `dir`, with the
+/// extra environment `env`, and waits for its HTTP server's address.
+pub fn start(sim: &SimHandle, dir: &Path, condition: &str, env: &[(&str, &str)]) -> Running {
+    let log = dir.join("condor.log");
+    let mut cmd = condor(dir);
+    cmd.args(["run", "--condition", condition])
+        .env("CONDOR_BROKER_REST_URL", sim.rest_url())
+        .env("CONDOR_BROKER_WS_URL", sim.ws_url())
+        .env("CONDOR_APPKEY", sim.appkey().expose())
+        .env("CONDOR_APPSECRET", sim.appsecret().expose())
+        .env("CONDOR_DATA_DIR", dir.join("state"))
+        .env("CONDOR_HTTP_ADDR", "127.0.0.1:0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("condor run starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let proc = Proc(child);
+    // Read on a thread, so a condor that never prints cannot hang the test.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if let Some(url) = line.strip_prefix("dashboard: ") {
+                let _ = tx.send(url.trim_end_matches('/').to_owned());
+            }
+        }
+    });
+    let http = rx.recv_timeout(PATIENCE).unwrap_or_else(|_| {
+        panic!(
+            "condor run printed no dashboard address:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        )
+    });
+    Running { proc, http, log }
+}
+
+/// The tickers the simulator has trade subscriptions for, sorted.
+pub async fn subscribed(rest: &str) -> Vec<String> {
+    let v: serde_json::Value = reqwest::get(format!("{rest}/sim/subscriptions"))
+        .await
+        .expect("subscriptions")
+        .json()
+        .await
+        .expect("subscriptions JSON");
+    let mut out: Vec<String> = v["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .flat_map(|s| {
+            s["market"]
+                .as_array()
+                .expect("market")
+                .iter()
+                .map(|m| m[1].as_str().expect("code").to_owned())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Waits (up to [`PATIENCE`]) until `check` returns `Some`, then returns it.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
