@@ -288,3 +288,89 @@ async fn malformed_frames_are_counted_and_the_engine_carries_on() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Counts the ticks it is sent.
+#[derive(Default)]
+struct TickCount(u64);
+impl Actor for TickCount {
+    type Context = Context<Self>;
+}
+impl Handler<condor_actors::messages::Tick> for TickCount {
+    type Result = ();
+    fn handle(&mut self, _: condor_actors::messages::Tick, _: &mut Context<Self>) {
+        self.0 += 1;
+    }
+}
+#[derive(Message)]
+#[rtype(result = "u64")]
+struct Count;
+impl Handler<Count> for TickCount {
+    type Result = u64;
+    fn handle(&mut self, _: Count, _: &mut Context<Self>) -> u64 {
+        self.0
+    }
+}
+
+/// A ticker that leaves and comes back at once gets a new feed while the old one is
+/// still stopping: the new feed's subscribe can reach the session before the old feed's
+/// unsubscribe. That late unsubscribe must not take the new feed's route and
+/// registration with it.
+#[actix_rt::test]
+async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed() {
+    use condor_actors::market::{Market, Ticker};
+    use condor_actors::messages::{SubscribeTrades, UnsubscribeTrades};
+    use condor_actors::stock_feed::FeedId;
+
+    let sim = sim_with("condition B001 late\n", |c| {
+        c.exchange.trades_per_sec = 50.0
+    });
+    let rest = LsRest::connect(
+        sim.rest_url(),
+        sim.appkey().expose(),
+        sim.appsecret().expose(),
+    )
+    .await
+    .expect("token");
+    let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
+    let ticker = Ticker::parse("005930").unwrap();
+    let (old, new) = (TickCount::default().start(), TickCount::default().start());
+    let (old_id, new_id) = (FeedId::next(), FeedId::next());
+    session.do_send(SubscribeTrades {
+        ticker,
+        market: Market::Kospi,
+        feed: old.clone().recipient(),
+        feed_id: old_id,
+    });
+    until_subscribed(&sim, &["005930"]).await;
+    // The successor subscribes first, then the old feed's unsubscribe arrives.
+    session.do_send(SubscribeTrades {
+        ticker,
+        market: Market::Kospi,
+        feed: new.clone().recipient(),
+        feed_id: new_id,
+    });
+    session.do_send(UnsubscribeTrades {
+        ticker,
+        feed_id: old_id,
+        handled: 0,
+    });
+    // Still subscribed at the exchange, and the ticks now reach the new feed.
+    let before = new.send(Count).await.unwrap();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while new.send(Count).await.unwrap() < before + 5 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new feed gets no ticks"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let report = until_subscribed(&sim, &["005930"]).await;
+    assert_eq!(report.trade_subscribers("005930"), 1);
+    // The new feed's own unsubscribe does end it.
+    session.do_send(UnsubscribeTrades {
+        ticker,
+        feed_id: new_id,
+        handled: 0,
+    });
+    until_subscribed(&sim, &[]).await;
+}

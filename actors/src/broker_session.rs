@@ -23,6 +23,7 @@ use crate::messages::{
     SubscribeTrades, Tick, UnsubscribeTrades, WatchAccount, WatchCondition,
 };
 use crate::processor::{latency_histogram, nanos_since};
+use crate::stock_feed::FeedId;
 use crate::telemetry::Meters;
 use crate::wire::realtime::{
     decode_incoming, encode_registration, is_account_feed, Incoming, ServerFrame, TrType,
@@ -64,6 +65,7 @@ impl SessionConfig {
 struct Route {
     market: Market,
     feed: Recipient<Tick>,
+    feed_id: FeedId,
     routed: u64,
 }
 
@@ -73,6 +75,9 @@ pub struct BrokerSession {
     /// Bumped per connection, so a stale stream's end does not tear down a new one.
     generation: u64,
     trades: HashMap<Ticker, Route>,
+    /// Ticks routed to feeds whose route a newer feed took over before they unsubscribed
+    /// (a fast exit and re-enter), kept until their unsubscribe counts the dropped ones.
+    replaced: HashMap<FeedId, u64>,
     alerts: HashMap<String, Recipient<ConditionAlert>>,
     account: Option<Recipient<AccountEvent>>,
     /// Told after a reconnect: account events of the gap are lost.
@@ -98,6 +103,7 @@ impl BrokerSession {
             out: None,
             generation: 0,
             trades: HashMap::new(),
+            replaced: HashMap::new(),
             alerts: HashMap::new(),
             account: None,
             account_reconnect: None,
@@ -158,14 +164,14 @@ impl BrokerSession {
         let url = self.cfg.ws_url.clone();
         ctx.spawn(
             async move { tokio_tungstenite::connect_async(url).await }
-                .into_actor(self)
-                .map(|res, act, ctx| match res {
-                    Ok((ws, _)) => act.on_connected(ws, ctx),
-                    Err(e) => {
-                        log::warn!(target: LOG, "websocket connect to {} failed: {e}", act.cfg.ws_url);
-                        act.reconnect_later(ctx);
-                    }
-                }),
+            .into_actor(self)
+            .map(|res, act, ctx| match res {
+                Ok((ws, _)) => act.on_connected(ws, ctx),
+                Err(e) => {
+                    log::warn!(target: LOG, "websocket connect to {} failed: {e}", act.cfg.ws_url);
+                    act.reconnect_later(ctx);
+                }
+            }),
         );
     }
 
@@ -492,10 +498,18 @@ impl Handler<SubscribeTrades> for BrokerSession {
         let route = Route {
             market: msg.market,
             feed: msg.feed,
+            feed_id: msg.feed_id,
             routed: 0,
         };
-        if self.trades.insert(msg.ticker, route).is_none() {
-            self.register_trades(msg.ticker, msg.market, TrType::RegisterMarket);
+        match self.trades.insert(msg.ticker, route) {
+            None => self.register_trades(msg.ticker, msg.market, TrType::RegisterMarket),
+            // Already registered: the new feed takes the route over; the old one's
+            // unsubscribe, still on its way, must not remove it.
+            Some(old) if old.feed_id != msg.feed_id => {
+                log::debug!(target: LOG, "{} feed {:?} takes over from {:?}", msg.ticker, msg.feed_id, old.feed_id);
+                self.replaced.insert(old.feed_id, old.routed);
+            }
+            Some(_) => {}
         }
     }
 }
@@ -503,16 +517,25 @@ impl Handler<SubscribeTrades> for BrokerSession {
 impl Handler<UnsubscribeTrades> for BrokerSession {
     type Result = ();
     fn handle(&mut self, msg: UnsubscribeTrades, _: &mut Context<Self>) {
-        if let Some(route) = self.trades.remove(&msg.ticker) {
-            // Ticks sent after the feed stopped were never handled: the mailbox had closed.
-            let dropped = route.routed.saturating_sub(msg.handled);
-            if let Some(m) = self.meters.as_ref().filter(|_| dropped > 0) {
-                m.feed_ticks_dropped.inc_by(dropped);
+        let routed = match self.trades.get(&msg.ticker) {
+            Some(route) if route.feed_id == msg.feed_id => {
+                let route = self.trades.remove(&msg.ticker).expect("just seen");
+                self.register_trades(msg.ticker, route.market, TrType::UnregisterMarket);
+                route.routed
             }
-            if dropped > 0 {
-                log::debug!(target: LOG, "{} {dropped} tick(s) arrived after its feed stopped", msg.ticker);
-            }
-            self.register_trades(msg.ticker, route.market, TrType::UnregisterMarket);
+            // A newer feed owns the route now: only the count is settled.
+            _ => match self.replaced.remove(&msg.feed_id) {
+                Some(routed) => routed,
+                None => return,
+            },
+        };
+        // Ticks sent after the feed stopped were never handled: the mailbox had closed.
+        let dropped = routed.saturating_sub(msg.handled);
+        if let Some(m) = self.meters.as_ref().filter(|_| dropped > 0) {
+            m.feed_ticks_dropped.inc_by(dropped);
+        }
+        if dropped > 0 {
+            log::debug!(target: LOG, "{} {dropped} tick(s) arrived after its feed stopped", msg.ticker);
         }
     }
 }
@@ -553,6 +576,7 @@ impl Handler<Shutdown> for BrokerSession {
         for (t, route) in std::mem::take(&mut self.trades) {
             self.register_trades(t, route.market, TrType::UnregisterMarket);
         }
+        self.replaced.clear();
         for a in std::mem::take(&mut self.alerts).into_keys() {
             self.register_alert(&a, TrType::UnregisterMarket);
         }

@@ -115,12 +115,17 @@ pub struct ConditionExit {
 }
 
 /// Start delivering `ticker`'s trades to `feed` (BrokerSession registers S3_/K3_).
+/// A later subscription for the same ticker takes the route over (no second
+/// registration): the feed it replaces may still be stopping.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct SubscribeTrades {
     pub ticker: Ticker,
     pub market: crate::market::Market,
     pub feed: actix::Recipient<Tick>,
+    /// Which feed this is ([`crate::stock_feed::FeedId`]), so that its unsubscribe removes
+    /// its own route and never a successor's.
+    pub feed_id: crate::stock_feed::FeedId,
 }
 
 /// Stop delivering `ticker`'s trades (BrokerSession unregisters with tr_type 4).
@@ -128,6 +133,9 @@ pub struct SubscribeTrades {
 #[rtype(result = "()")]
 pub struct UnsubscribeTrades {
     pub ticker: Ticker,
+    /// The feed that subscribed. When the ticker's route already belongs to a newer
+    /// feed (a fast exit and re-enter), the route and the registration stay.
+    pub feed_id: crate::stock_feed::FeedId,
     /// Ticks the feed handled in its life: those the session routed to it beyond this
     /// reached a closed mailbox (counted as dropped, not as lag).
     pub handled: u64,

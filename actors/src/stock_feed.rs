@@ -6,6 +6,7 @@
 //! it is stopped only by an explicit `Stop` (an actor with a live stream would survive
 //! the loss of every address), and its `stopping()` always unsubscribes.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use actix::prelude::*;
@@ -17,7 +18,21 @@ use crate::telemetry::Meters;
 
 const LOG: &str = "condor::feed";
 
+/// One feed's identity for the life of the process: a ticker that leaves and comes back
+/// gets a new feed, and the BrokerSession must tell the two apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FeedId(pub u64);
+
+impl FeedId {
+    /// A process-wide fresh id.
+    pub fn next() -> FeedId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        FeedId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
 pub struct StockFeed {
+    id: FeedId,
     ticker: Ticker,
     market: Market,
     session: Addr<BrokerSession>,
@@ -52,6 +67,7 @@ impl StockFeed {
         processor: Recipient<Tick>,
     ) -> StockFeed {
         StockFeed {
+            id: FeedId::next(),
             ticker,
             market,
             session,
@@ -80,12 +96,14 @@ impl Actor for StockFeed {
             ticker: self.ticker,
             market: self.market,
             feed: ctx.address().recipient(),
+            feed_id: self.id,
         });
     }
 
     fn stopping(&mut self, _: &mut Context<Self>) -> Running {
         self.session.do_send(UnsubscribeTrades {
             ticker: self.ticker,
+            feed_id: self.id,
             handled: self.ticks,
         });
         log::info!(
