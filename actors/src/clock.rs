@@ -175,6 +175,42 @@ impl Clock for SystemClock {
     }
 }
 
+/// The market's time of day as the exchange prints it: the latest trade time seen, moved
+/// on by the monotonic time since. Strategy time rules (time stop, flatten before the
+/// close) read this, not the host's wall clock, so they agree with the trades' own times
+/// whether the exchange is LS or a simulator whose day started when it did.
+///
+/// Trade times are whole seconds (truncated), so this may lag the exchange by under a
+/// second; it never goes back. Before the first trade it is `None`: the caller decides
+/// what to fall back on.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MarketClock {
+    anchor: Option<(TimeOfDay, Instant)>,
+}
+
+impl MarketClock {
+    /// A trade printed at `exchange_time` was received at `at`.
+    pub fn observe(&mut self, exchange_time: TimeOfDay, at: Instant) {
+        let ahead = self
+            .time_at(at)
+            .is_none_or(|projected| exchange_time > projected);
+        if ahead {
+            self.anchor = Some((exchange_time, at));
+        }
+    }
+
+    /// The market's time at `at`, once a trade has been seen; stops at 23:59:59.
+    pub fn time_at(&self, at: Instant) -> Option<TimeOfDay> {
+        let (time, seen) = self.anchor?;
+        let since = at.saturating_duration_since(seen).as_secs();
+        let secs = u64::from(time.secs())
+            .saturating_add(since)
+            .min(DAY_SECS - 1);
+        // < 86,400, so it fits a u32.
+        Some(TimeOfDay::from_secs(secs as u32))
+    }
+}
+
 /// The KST time of day `since_unix_epoch` after 1970-01-01 00:00:00 UTC.
 pub fn kst_time_of_day(since_unix_epoch: Duration) -> TimeOfDay {
     let secs = (since_unix_epoch.as_secs() % DAY_SECS + KST_OFFSET_SECS) % DAY_SECS;
@@ -281,6 +317,30 @@ impl Clock for ManualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_market_clock_follows_the_tape_and_never_goes_back() {
+        let t0 = Instant::now();
+        let mut c = MarketClock::default();
+        assert_eq!(c.time_at(t0), None, "no trade seen yet");
+        c.observe(TimeOfDay::hms(9, 0, 5), t0);
+        assert_eq!(c.time_at(t0), Some(TimeOfDay::hms(9, 0, 5)));
+        // Moves on with the monotonic clock while no trade comes.
+        let later = t0 + Duration::from_millis(2_500);
+        assert_eq!(c.time_at(later), Some(TimeOfDay::hms(9, 0, 7)));
+        // An older print (a late frame of another ticker) does not take it back.
+        c.observe(TimeOfDay::hms(9, 0, 6), later);
+        assert_eq!(c.time_at(later), Some(TimeOfDay::hms(9, 0, 7)));
+        // A print ahead of the projection re-anchors it.
+        c.observe(TimeOfDay::hms(9, 30, 0), later);
+        assert_eq!(c.time_at(later), Some(TimeOfDay::hms(9, 30, 0)));
+        // An instant before the anchor reads as the anchor.
+        assert_eq!(c.time_at(t0), Some(TimeOfDay::hms(9, 30, 0)));
+        // The day ends at 23:59:59.
+        c.observe(TimeOfDay::hms(23, 59, 58), later);
+        let next_day = later + Duration::from_secs(10);
+        assert_eq!(c.time_at(next_day), Some(TimeOfDay::hms(23, 59, 59)));
+    }
 
     #[test]
     fn kst_is_utc_plus_nine() {

@@ -8,12 +8,13 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::prelude::*;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, MarketClock};
 use crate::compute::{Compute, Job, JobDone};
-use crate::market::Ticker;
+use crate::market::{Ticker, TimeOfDay};
 use crate::messages::{
     ConditionEnter, ConditionExit, Fill, Flush, IsFlat, NotifyFlat, OrderDone, OrderIntent,
     Percentiles, ProcessorStats, Tick, TickerFlat,
@@ -48,6 +49,11 @@ pub struct Processor {
     /// A user's actors that watch every tick (see `with_tick_watchers`).
     tick_watchers: Vec<Recipient<Tick>>,
     clock: Arc<dyn Clock>,
+    /// The exchange's time, from the trades' own timestamps (see [`MarketClock`]).
+    market: MarketClock,
+    /// How often strategies get `on_timer`, for exits no tick brings (a held ticker that
+    /// stops trading must still meet its time stop and the pre-close flatten).
+    timer_every: Duration,
     stats: ProcessorStats,
     signals: Vec<Signal>,
     compute: Option<Addr<Compute>>,
@@ -74,6 +80,8 @@ impl Processor {
             marks: None,
             tick_watchers: Vec::new(),
             clock,
+            market: MarketClock::default(),
+            timer_every: Duration::from_secs(1),
             stats: ProcessorStats::default(),
             signals: Vec::new(),
             compute: None,
@@ -110,6 +118,51 @@ impl Processor {
         self
     }
 
+    /// Wakes the strategies every `every` instead of every second.
+    pub fn with_timer_every(mut self, every: Duration) -> Processor {
+        self.timer_every = every;
+        self
+    }
+
+    /// The market's time now: the tape's, or the engine clock's before the first trade.
+    fn market_time(&self) -> TimeOfDay {
+        self.market
+            .time_at(self.clock.now())
+            .unwrap_or_else(|| self.clock.time_of_day())
+    }
+
+    /// Gives every strategy the time, and sends what it decides (time stop, flatten).
+    fn on_timer(&mut self) {
+        let now = self.market_time();
+        let mut signals = std::mem::take(&mut self.signals);
+        let mut intents = Vec::new();
+        for (ticker, strategy) in &mut self.strategies {
+            strategy.on_timer(now, &mut signals);
+            intents.extend(signals.drain(..).map(|s| s.into_timer_intent(*ticker)));
+        }
+        self.signals = signals;
+        for intent in intents {
+            log::debug!(target: LOG, "{} timer at market time {now}", intent.ticker);
+            self.send_intent(intent);
+        }
+    }
+
+    fn send_intent(&mut self, intent: OrderIntent) {
+        self.stats.intents += 1;
+        log::info!(target: LOG, "{} intent: {:?} {} {:?} ({})", intent.ticker, intent.side, intent.qty, intent.order_type, intent.reason);
+        match &self.orders {
+            Some(orders) => {
+                orders.do_send(intent);
+                if let Some(m) = &self.meters {
+                    m.intents_sent.inc();
+                }
+            }
+            None => {
+                log::warn!(target: LOG, "{} no order manager: intent dropped", intent.ticker)
+            }
+        }
+    }
+
     fn strategy(&mut self, ticker: Ticker) -> &mut Box<dyn Strategy> {
         let factory = &self.factory;
         self.strategies
@@ -124,6 +177,7 @@ impl Actor for Processor {
     fn started(&mut self, ctx: &mut Context<Self>) {
         // Plenty of room: ticks are never dropped, only queued (do_send ignores the cap).
         ctx.set_mailbox_capacity(1 << 16);
+        ctx.run_interval(self.timer_every, |act, _| act.on_timer());
         log::info!(target: LOG, "processor started with strategy {}", self.factory.name());
     }
 }
@@ -135,6 +189,7 @@ impl Handler<Tick> for Processor {
             m.processor_ticks_received.inc();
         }
         let _ = self.latency.record(nanos_since(tick.received_at));
+        self.market.observe(tick.exchange_time, self.clock.now());
         let s = &mut self.stats;
         s.ticks += 1;
         if s.min_seq == 0 || tick.seq < s.min_seq {
@@ -157,23 +212,11 @@ impl Handler<Tick> for Processor {
         }
         for signal in signals.drain(..) {
             let intent = signal.into_intent(&tick);
-            self.stats.intents += 1;
             let _ = self.intent_latency.record(nanos_since(tick.received_at));
             if let Some(m) = &self.meters {
                 Meters::observe(&m.tick_to_intent, tick.received_at.elapsed());
             }
-            log::info!(target: LOG, "{} intent: {:?} {} {:?} ({})", intent.ticker, intent.side, intent.qty, intent.order_type, intent.reason);
-            match &self.orders {
-                Some(orders) => {
-                    orders.do_send(intent);
-                    if let Some(m) = &self.meters {
-                        m.intents_sent.inc();
-                    }
-                }
-                None => {
-                    log::warn!(target: LOG, "{} no order manager: intent dropped", intent.ticker)
-                }
-            }
+            self.send_intent(intent);
         }
         self.signals = signals;
         for watcher in &self.tick_watchers {
@@ -188,7 +231,7 @@ impl Handler<Tick> for Processor {
 impl Handler<ConditionEnter> for Processor {
     type Result = ();
     fn handle(&mut self, msg: ConditionEnter, _: &mut Context<Self>) {
-        let now = self.clock.time_of_day();
+        let now = self.market_time();
         self.strategy(msg.ticker).on_condition_enter(now);
     }
 }
@@ -196,7 +239,7 @@ impl Handler<ConditionEnter> for Processor {
 impl Handler<ConditionExit> for Processor {
     type Result = ();
     fn handle(&mut self, msg: ConditionExit, _: &mut Context<Self>) {
-        let now = self.clock.time_of_day();
+        let now = self.market_time();
         if let Some(s) = self.strategies.get_mut(&msg.ticker) {
             s.on_condition_exit(now);
         }
@@ -296,5 +339,128 @@ impl Handler<NotifyFlat> for Processor {
     type Result = ();
     fn handle(&mut self, msg: NotifyFlat, _: &mut Context<Self>) {
         self.flat_to = Some(msg.to);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::market::{Price, Qty, Side};
+    use crate::strategy::{strategy_by_name, MomentumParams, MomentumStrategy};
+
+    /// Keeps the intents it is sent.
+    #[derive(Default)]
+    struct Intents(Vec<OrderIntent>);
+    impl Actor for Intents {
+        type Context = Context<Self>;
+    }
+    impl Handler<OrderIntent> for Intents {
+        type Result = ();
+        fn handle(&mut self, i: OrderIntent, _: &mut Context<Self>) {
+            self.0.push(i);
+        }
+    }
+    #[derive(Message)]
+    #[rtype(result = "Vec<OrderIntent>")]
+    struct Taken;
+    impl Handler<Taken> for Intents {
+        type Result = MessageResult<Taken>;
+        fn handle(&mut self, _: Taken, _: &mut Context<Self>) -> Self::Result {
+            MessageResult(std::mem::take(&mut self.0))
+        }
+    }
+
+    fn ticker() -> Ticker {
+        Ticker::parse("005930").unwrap()
+    }
+
+    fn tick(seq: u64, at: TimeOfDay) -> Tick {
+        Tick {
+            ticker: ticker(),
+            price: Price(70_000),
+            qty: Qty(10),
+            cum_volume: seq * 10,
+            prev_close: Price(69_000),
+            aggressor: Side::Buy,
+            exchange_time: at,
+            received_at: Instant::now(),
+            seq,
+        }
+    }
+
+    /// Waits (a few timer periods at most) for the intents the collector has.
+    async fn intents_after(to: &Addr<Intents>, want: usize) -> Vec<OrderIntent> {
+        let mut got = Vec::new();
+        for _ in 0..200 {
+            got.extend(to.send(Taken).await.unwrap());
+            if got.len() >= want {
+                break;
+            }
+            actix_rt::time::sleep(Duration::from_millis(10)).await;
+        }
+        got
+    }
+
+    /// A held ticker that stops trading still meets its time stop: the timer runs the
+    /// strategy on the market's time (the trades' clock moved on by the engine's), not
+    /// on the host's wall clock, which here reads a time of day far from the trades'.
+    #[actix_rt::test]
+    async fn the_time_stop_fires_on_the_market_clock_when_ticks_stop() {
+        let clock = ManualClock::new(TimeOfDay::hms(21, 0, 0));
+        let params = MomentumParams {
+            min_change_bp: -3000,
+            confirm_ticks: 1,
+            max_hold_secs: 30,
+            ..MomentumParams::default()
+        };
+        let intents = Intents::default().start();
+        let processor = Processor::new(
+            strategy_by_name("momentum", &params).unwrap(),
+            Some(intents.clone().recipient()),
+            Arc::new(clock.clone()),
+        )
+        .with_timer_every(Duration::from_millis(5))
+        .start();
+        processor.do_send(ConditionEnter { ticker: ticker() });
+        processor.do_send(tick(1, TimeOfDay::hms(9, 0, 10)));
+        let entry = intents_after(&intents, 1).await;
+        assert_eq!(entry.len(), 1);
+        assert_eq!(entry[0].reason, MomentumStrategy::REASON_ENTRY);
+        processor.do_send(Fill {
+            ticker: ticker(),
+            side: Side::Buy,
+            price: Price(70_000),
+            qty: entry[0].qty,
+            order_no: 1,
+            time: TimeOfDay::hms(9, 0, 10),
+        });
+        processor.do_send(OrderDone {
+            id: None,
+            ticker: ticker(),
+            side: Side::Buy,
+            filled: entry[0].qty,
+            rejected: false,
+        });
+        // No trade comes. 29 s on, the position is young: nothing (the 21:00 wall clock
+        // would have stopped it at once, and flattened it as after the close).
+        clock.advance_secs(29);
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+        let none = intents.send(Taken).await.unwrap();
+        assert!(none.is_empty(), "{none:?}");
+        // At 30 s the timer sells it, with no tick to cause it.
+        clock.advance_secs(1);
+        let exit = intents_after(&intents, 1).await;
+        assert_eq!(exit.len(), 1, "{exit:?}");
+        assert_eq!(exit[0].side, Side::Sell);
+        assert_eq!(exit[0].qty, entry[0].qty);
+        assert_eq!(exit[0].reason, MomentumStrategy::REASON_TIME_STOP);
+        assert_eq!(exit[0].tick_seq, 0);
+        // Sent once, not once per timer.
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+        let none = intents.send(Taken).await.unwrap();
+        assert!(none.is_empty(), "{none:?}");
     }
 }
