@@ -9,6 +9,7 @@
 //! [`WireError`] naming the frame, the field and the value.
 
 mod bodies;
+mod trade_scan;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -465,7 +466,12 @@ pub enum Incoming<'a> {
 /// [`decode_server_frame`] for a client: the same rules and errors, but a trade keeps only
 /// the fields that make a tick, borrowed from `text`. The body's other fields are skipped
 /// unread, so a malformed one the engine never uses does not cost it a tick.
+///
+/// LS's usual trade frame is read by a one-pass scanner; every other shape by serde.
 pub fn decode_incoming(text: &str) -> Result<Incoming<'_>, WireError> {
+    if let Some((market, fields)) = trade_scan::scan_trade(text) {
+        return Ok(Incoming::Trade { market, fields });
+    }
     Ok(match decode::<TradeFields<'_>>(text)? {
         Decoded::Trade { market, body } => Incoming::Trade {
             market,
