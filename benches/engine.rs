@@ -15,13 +15,18 @@ use condor_actors::clock::SystemClock;
 use condor_actors::kill_switch::TripCause;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Price, Qty, Side, Ticker, TimeOfDay};
+use condor_actors::messages::Fill;
+use condor_actors::messages::OrderType;
 use condor_actors::messages::{Flush, GetSessionStats, Tick, TripKillSwitch};
 use condor_actors::order_manager::OrderManager;
 use condor_actors::processor::Processor;
 use condor_actors::risk::RiskLimits;
-use condor_actors::strategy::{strategy_by_name, MomentumParams, MomentumStrategy};
+use condor_actors::strategy::{
+    strategy_by_name, MomentumParams, MomentumStrategy, Signal, Strategy, StrategyFactory,
+};
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
 use condor_actors::telemetry::Meters;
+use condor_actors::tick_hand_off::DEFAULT_LIMIT_PER_MS;
 use condor_actors::wire::realtime::{
     decode_incoming, decode_server_frame, encode_registration, Incoming, ServerFrame, TrType,
 };
@@ -66,8 +71,17 @@ fn enter_all(n: usize) -> String {
     s
 }
 
-/// Frames per second a bare client reads and fully parses (envelope + trade fields).
-async fn bare_reader(sim: &SimHandle, n: usize) -> f64 {
+/// How the bare reader parses each frame.
+#[derive(Clone, Copy)]
+enum Parse {
+    /// The engine's own decoder (the hot-path scanner): the ratio is the engine's cost.
+    Engine,
+    /// serde into the full 27-field body, as a client with no scanner would.
+    Serde,
+}
+
+/// Frames per second a bare client reads and parses (envelope + trade fields).
+async fn bare_reader(sim: &SimHandle, n: usize, parse: Parse) -> f64 {
     let rest = LsRest::connect(
         sim.rest_url(),
         sim.appkey().expose(),
@@ -91,16 +105,27 @@ async fn bare_reader(sim: &SimHandle, n: usize) -> f64 {
     let mut parsed = 0u64;
     while let Some(Ok(msg)) = ws.next().await {
         let Message::Text(t) = msg else { continue };
-        if let Ok(ServerFrame::Trade { body, .. }) = decode_server_frame(t.as_str()) {
-            let ok = body.price().is_ok() && body.cvolume().is_ok() && body.time().is_ok();
-            match start {
-                None if warm.elapsed() > Duration::from_millis(500) => start = Some(Instant::now()),
-                None => {}
-                Some(s) => {
-                    parsed += u64::from(ok);
-                    if parsed % 1024 == 0 && s.elapsed() >= MEASURE {
-                        return parsed as f64 / s.elapsed().as_secs_f64();
-                    }
+        let ok = match parse {
+            Parse::Engine => match decode_incoming(t.as_str()) {
+                Ok(Incoming::Trade { fields, .. }) => {
+                    fields.price().is_ok() && fields.cvolume().is_ok() && fields.time().is_ok()
+                }
+                _ => continue,
+            },
+            Parse::Serde => match decode_server_frame(t.as_str()) {
+                Ok(ServerFrame::Trade { body, .. }) => {
+                    body.price().is_ok() && body.cvolume().is_ok() && body.time().is_ok()
+                }
+                _ => continue,
+            },
+        };
+        match start {
+            None if warm.elapsed() > Duration::from_millis(500) => start = Some(Instant::now()),
+            None => {}
+            Some(s) => {
+                parsed += u64::from(ok);
+                if parsed % 1024 == 0 && s.elapsed() >= MEASURE {
+                    return parsed as f64 / s.elapsed().as_secs_f64();
                 }
             }
         }
@@ -115,10 +140,74 @@ struct Engine {
 }
 
 async fn engine(sim: &SimHandle, max_feeds: usize) -> Engine {
-    engine_with(sim, max_feeds, MomentumParams::default()).await
+    let momentum = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+    engine_with(sim, max_feeds, momentum, DEFAULT_LIMIT_PER_MS).await
 }
 
-async fn engine_with(sim: &SimHandle, max_feeds: usize, params: MomentumParams) -> Engine {
+/// The momentum strategy (its full work on every tick) plus a buy signal on every 10th
+/// tick of a ticker, so tick->intent has samples all through a run: momentum alone
+/// enters once per ticker, in the first rush of subscriptions.
+struct Sampled {
+    inner: Box<dyn Strategy>,
+    ticks: u64,
+}
+
+impl Strategy for Sampled {
+    fn name(&self) -> &'static str {
+        "sampled"
+    }
+    fn on_condition_enter(&mut self, now: TimeOfDay) {
+        self.inner.on_condition_enter(now)
+    }
+    fn on_condition_exit(&mut self, now: TimeOfDay) {
+        self.inner.on_condition_exit(now)
+    }
+    fn on_tick(&mut self, tick: &Tick, out: &mut Vec<Signal>) {
+        self.inner.on_tick(tick, out);
+        self.ticks += 1;
+        if self.ticks % 10 == 0 {
+            out.push(Signal::Buy {
+                qty: Qty(1),
+                order_type: OrderType::Market,
+                reason: "bench sample",
+            });
+        }
+    }
+    fn on_fill(&mut self, fill: &Fill) {
+        self.inner.on_fill(fill)
+    }
+    fn on_order_done(&mut self, side: Side, filled: Qty, rejected: bool) {
+        self.inner.on_order_done(side, filled, rejected)
+    }
+    fn position(&self) -> Qty {
+        self.inner.position()
+    }
+    fn has_working_order(&self) -> bool {
+        self.inner.has_working_order()
+    }
+}
+
+struct SampledFactory(Box<dyn StrategyFactory>);
+
+impl StrategyFactory for SampledFactory {
+    fn name(&self) -> &'static str {
+        "sampled"
+    }
+    fn build(&self, ticker: Ticker) -> Box<dyn Strategy> {
+        Box::new(Sampled {
+            inner: self.0.build(ticker),
+            ticks: 0,
+        })
+    }
+}
+
+/// `hand_off`: the session's [`SessionConfig::hand_off_below_per_ms`] (0: always batch).
+async fn engine_with(
+    sim: &SimHandle,
+    max_feeds: usize,
+    factory: Box<dyn StrategyFactory>,
+    hand_off: u32,
+) -> Engine {
     let rest = LsRest::connect(
         sim.rest_url(),
         sim.appkey().expose(),
@@ -126,8 +215,9 @@ async fn engine_with(sim: &SimHandle, max_feeds: usize, params: MomentumParams) 
     )
     .await
     .unwrap();
-    let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
-    let factory = strategy_by_name("momentum", &params).unwrap();
+    let mut cfg = SessionConfig::new(sim.ws_url(), rest.token());
+    cfg.hand_off_below_per_ms = hand_off;
+    let session = BrokerSession::new(cfg).start();
     let processor = Processor::new(factory, None, Arc::new(SystemClock)).start();
     let supervisor =
         Supervisor::new(rest, session.clone(), processor.clone(), "B001", max_feeds).start();
@@ -257,66 +347,100 @@ fn main() {
             let _ = e.session.send(Shutdown).await;
         }
 
+        // Throughput with a firehose. Two baselines: a bare reader parsing with the
+        // engine's own decoder (the ratio is what the actors cost) and one parsing with
+        // serde into the full body (what a client without the scanner pays).
         for n in [1usize, 100, 1000]
             .into_iter()
             .filter(|_| phase("throughput"))
         {
-            let baseline = {
+            let same = {
                 let s = sim(n, true, "condition B001 bench\n");
-                bare_reader(&s, n).await
+                bare_reader(&s, n, Parse::Engine).await
+            };
+            let serde = {
+                let s = sim(n, true, "condition B001 bench\n");
+                bare_reader(&s, n, Parse::Serde).await
             };
             let rate = {
                 let s = sim(n, true, &enter_all(n));
                 engine_throughput(&s, n).await
             };
-            figure(&format!("bare_reader_{n}_feeds"), baseline, "ticks/s", None);
+            figure(&format!("bare_reader_{n}_feeds"), same, "ticks/s", None);
+            figure(&format!("bare_reader_serde_{n}_feeds"), serde, "ticks/s", None);
             figure(
                 &format!("engine_{n}_feeds"),
                 rate,
                 "ticks/s",
-                Some(rate / baseline),
+                Some(rate / same),
+            );
+            figure(
+                &format!("engine_{n}_feeds_vs_serde_reader"),
+                rate,
+                "ticks/s",
+                Some(rate / serde),
             );
         }
 
-        // Latency when not saturated: 100 feeds at 2 trades/s each, the simulator stepping
-        // every millisecond, so frames mostly arrive one at a time (in bursts, a frame also
-        // waits for the decoding of those read before it).
-        if phase("latency") {
+        // Latency when not saturated: 100 feeds, the simulator stepping every millisecond,
+        // at three offered loads far below the engine's throughput: 200, 2,000 and 20,000
+        // trades/s in all. At the lowest, frames arrive one at a time with the engine idle
+        // in between, so each one meets cold caches; the higher ones keep the path warm.
+        // `CONDOR_LATENCY_LOADS=200` runs only that total load (under a profiler).
+        let loads: Vec<f64> = std::env::var("CONDOR_LATENCY_LOADS")
+            .ok()
+            .map(|v| v.split(',').filter_map(|l| l.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![200.0, 2_000.0, 20_000.0]);
+        let modes = [("", DEFAULT_LIMIT_PER_MS), ("_batching", 0)];
+        let runs = loads
+            .iter()
+            .flat_map(|&l| modes.iter().map(move |&m| (l, m)))
+            .filter(|_| phase("latency"));
+        for (total, (mode, hand_off)) in runs {
             let n = 100;
+            let per_ticker = total / n as f64;
             let mut cfg = SimConfig {
                 rate_limits: false,
                 step: Duration::from_millis(1),
                 ..SimConfig::default()
             };
             cfg.exchange.synthetic_listings = n;
-            cfg.exchange.trades_per_sec = 2.0;
+            cfg.exchange.trades_per_sec = per_ticker;
             cfg.exchange.scenario = Some(Scenario::parse(&enter_all(n)).unwrap());
             let s = SimHandle::start(cfg).unwrap();
-            // Every ticker's first tick is an entry, so tick->intent has samples.
-            let eager = MomentumParams {
-                min_change_bp: -3000,
-                confirm_ticks: 1,
-                ..MomentumParams::default()
-            };
-            let e = engine_with(&s, n, eager).await;
+            let momentum = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+            let e = engine_with(&s, n, Box::new(SampledFactory(momentum)), hand_off).await;
             until_feeds(&e, n).await;
             tokio::time::sleep(MEASURE * 2).await;
             let st = e.processor.send(Flush).await.unwrap();
             let session = e.session.send(GetSessionStats).await.unwrap();
             let us = |ns: u64| ns as f64 / 1_000.0;
+            let total = (per_ticker * n as f64) as u64;
+            let load = format!("{total}{mode}");
+            println!("latency_offered_load{mode} {total} ticks/s");
             let d = session.decode_latency;
-            figure_us("tick_decode_and_route_p50", us(d.p50_ns));
-            figure_us("tick_decode_and_route_p99", us(d.p99_ns));
+            figure_us(&format!("tick_decode_and_route_p50@{load}"), us(d.p50_ns));
+            figure_us(&format!("tick_decode_and_route_p99@{load}"), us(d.p99_ns));
             let t = st.tick_latency;
-            figure_us("tick_to_strategy_p50", us(t.p50_ns));
-            figure_us("tick_to_strategy_p99", us(t.p99_ns));
-            figure_us("tick_to_strategy_p99.9", us(t.p999_ns));
-            figure("tick_to_strategy_samples", t.samples as f64, "ticks", None);
+            figure_us(&format!("tick_to_strategy_p50@{load}"), us(t.p50_ns));
+            figure_us(&format!("tick_to_strategy_p99@{load}"), us(t.p99_ns));
+            figure_us(&format!("tick_to_strategy_p99.9@{load}"), us(t.p999_ns));
+            figure(
+                &format!("tick_to_strategy_samples@{load}"),
+                t.samples as f64,
+                "ticks",
+                None,
+            );
             let i = st.intent_latency;
-            figure_us("tick_to_intent_p50", us(i.p50_ns));
-            figure_us("tick_to_intent_p99", us(i.p99_ns));
-            figure_us("tick_to_intent_p99.9", us(i.p999_ns));
-            figure("tick_to_intent_samples", i.samples as f64, "intents", None);
+            figure_us(&format!("tick_to_intent_p50@{load}"), us(i.p50_ns));
+            figure_us(&format!("tick_to_intent_p99@{load}"), us(i.p99_ns));
+            figure_us(&format!("tick_to_intent_p99.9@{load}"), us(i.p999_ns));
+            figure(
+                &format!("tick_to_intent_samples@{load}"),
+                i.samples as f64,
+                "intents",
+                None,
+            );
             e.supervisor.send(StopAllFeeds).await.unwrap();
             let _ = e.session.send(Shutdown).await;
         }
@@ -416,12 +540,44 @@ fn main() {
                 assert_eq!(ok, u64::from(N));
                 start.elapsed().as_nanos() as f64 / f64::from(N)
             };
+            // The same decode once after each 5 ms idle (the gap between frames at 200
+            // ticks/s): what a cold cache costs the hot path, with nothing else changed.
+            let (warm, cold) = {
+                let (mut warm, mut cold) = (Vec::new(), Vec::new());
+                for i in 0..1_000 {
+                    let idle = i % 2 == 0;
+                    if idle {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    let start = Instant::now();
+                    let Ok(Incoming::Trade { fields, .. }) =
+                        decode_incoming(std::hint::black_box(frame))
+                    else {
+                        unreachable!("the sample is a trade")
+                    };
+                    let _ = std::hint::black_box((fields.price(), fields.time(), fields.prev_close()));
+                    let ns = start.elapsed().as_nanos() as u64;
+                    if idle { &mut cold } else { &mut warm }.push(ns);
+                }
+                let p50 = |mut v: Vec<u64>| {
+                    v.sort_unstable();
+                    v[v.len() / 2]
+                };
+                (p50(warm), p50(cold))
+            };
             figure("decode_trade_owned", owned, "ns/frame", None);
             figure(
                 "decode_trade_borrowed",
                 borrowed,
                 "ns/frame",
                 Some(borrowed / owned),
+            );
+            figure("decode_trade_back_to_back_p50", warm as f64, "ns/frame", None);
+            figure(
+                "decode_trade_after_5ms_idle_p50",
+                cold as f64,
+                "ns/frame",
+                Some(cold as f64 / warm as f64),
             );
         }
 

@@ -24,4 +24,5 @@ pub mod strategy;
 pub mod supervisor;
 pub mod telemetry;
 pub mod throttle;
+pub mod tick_hand_off;
 pub mod wire;
