@@ -483,11 +483,13 @@ async fn a_kill_switch_tripped_behind_100k_queued_ticks_stops_orders_at_once() {
     let (journal, _) = Journal::open(dir.path(), clock.today(), clock.clone()).unwrap();
     let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
     let om_ctx = Context::<OrderManager>::new();
+    let meters = condor_actors::telemetry::Meters::shared();
     let processor = Processor::new(
         Box::new(EveryThousandth),
         Some(om_ctx.address().recipient()),
         clock.clone(),
     )
+    .with_meters(Some(meters.clone()))
     .start();
     let orders = om_ctx.run(
         OrderManager::new(rest.clone(), loose(), clock)
@@ -518,6 +520,13 @@ async fn a_kill_switch_tripped_behind_100k_queued_ticks_stops_orders_at_once() {
         })
         .await
         .unwrap();
+    // The trip did not wait for the queue: the Processor takes turns with the other
+    // actors on its thread instead of draining its whole mailbox in one go.
+    let handled_at_trip = meters.processor_ticks_processed.get();
+    assert!(
+        handled_at_trip < 10_000,
+        "the trip waited for {handled_at_trip} queued ticks"
+    );
     // Everything the OrderManager let through was let through before the trip.
     let at_trip = orders.send(GetOrderStats).await.unwrap();
     let drained = processor.send(Flush).await.unwrap();
