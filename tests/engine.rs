@@ -25,14 +25,18 @@ struct Engine {
     supervisor: Addr<Supervisor>,
 }
 
-async fn engine(sim: &SimHandle, condition: &str, max_feeds: usize) -> Engine {
-    let rest = LsRest::connect(
+async fn rest_client(sim: &SimHandle) -> LsRest {
+    LsRest::connect(
         sim.rest_url(),
         sim.appkey().expose(),
         sim.appsecret().expose(),
     )
     .await
-    .expect("token");
+    .expect("token")
+}
+
+async fn engine(sim: &SimHandle, condition: &str, max_feeds: usize) -> Engine {
+    let rest = rest_client(sim).await;
     let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
     let factory = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
     let processor = Processor::new(factory, None, Arc::new(SystemClock)).start();
@@ -324,13 +328,7 @@ async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed() 
     let sim = sim_with("condition B001 late\n", |c| {
         c.exchange.trades_per_sec = 50.0
     });
-    let rest = LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token");
+    let rest = rest_client(&sim).await;
     let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
     let ticker = Ticker::parse("005930").unwrap();
     let (old, new) = (TickCount::default().start(), TickCount::default().start());
