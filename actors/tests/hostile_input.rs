@@ -395,3 +395,16 @@ proptest! {
         prop_assert!(decode_form("form", &body).is_err(), "{body:?} was decoded");
     }
 }
+
+/// Found by `mutated_samples_never_panic` in CI: a number serde cannot hold in a field the
+/// engine never reads. The hot path skips it and keeps the tick; the full decoder, which
+/// must read it, refuses the frame. Both are right, and `check_incoming` allows it.
+#[test]
+fn an_out_of_range_number_in_an_unread_field_costs_no_tick() {
+    use condor_actors::wire::realtime::{decode_incoming, Incoming};
+    let text = r#"{"header":{"tr_cd":"S3_","tr_key":"005930"},"body":{"chetime":"090851","sign":"2","change":"1050","drate":"1.93","price":"55550","opentime":1e400,"open":"55600","cgubun":"+","cvolume":"1","volume":"10887","shcode":"005930","exchname":"KRX"}}"#;
+    assert!(matches!(decode_incoming(text), Ok(Incoming::Trade { .. })));
+    assert!(decode_server_frame(text).is_err());
+    let server_frame = TARGETS.iter().find(|t| t.name == "server_frame").unwrap();
+    assert!((server_frame.check)(text).is_err());
+}

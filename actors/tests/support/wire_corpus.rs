@@ -344,6 +344,13 @@ fn check_incoming(text: &str) {
         {
             let _ = (fields.prev_close(), fields.aggressor(), fields.time());
         }
+        // An unread field holding a number serde cannot hold (`"drate":1e400`): the hot
+        // path skips it unread, the full decoder must read it and cannot.
+        (Ok(Incoming::Trade { fields, .. }), Err(WireError::NotJson { detail, .. }))
+            if detail.starts_with("number out of range") =>
+        {
+            let _ = (fields.prev_close(), fields.aggressor(), fields.time());
+        }
         (Ok(Incoming::Other(hot)), Ok(full)) => assert_eq!(*hot, full, "{text}"),
         (Err(_), Err(_)) => {}
         (hot, full) => panic!("hot path {hot:?} but full decoder {full:?} for {text}"),
