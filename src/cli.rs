@@ -607,6 +607,10 @@ pub struct SimArgs {
     /// Fault: share of S3_/K3_ trade frames (0-1) sent cut in half, so they are not JSON.
     #[arg(long, value_name = "SHARE", default_value = "0", value_parser = parse_share)]
     pub malformed_share: f64,
+    /// Fault: hold every TR answer this many milliseconds after the exchange handled it
+    /// (a slow gateway: an order rests at the exchange before its reply arrives).
+    #[arg(long, value_name = "MS")]
+    pub rest_reply_delay_ms: Option<u64>,
 }
 
 impl SimArgs {
@@ -685,6 +689,7 @@ impl SimArgs {
                 drop_after_frames: self.drop_after_frames,
                 frame_delay: self.frame_delay_ms.map(Duration::from_millis),
                 malformed_share: self.malformed_share,
+                rest_reply_delay: self.rest_reply_delay_ms.map(Duration::from_millis),
             },
             exchange,
             ..SimConfig::default()

@@ -543,21 +543,128 @@ async fn a_kill_switch_tripped_behind_100k_queued_ticks_stops_orders_at_once() {
         "no order passed after the trip"
     );
     assert!(after.refused_by_risk > 0, "{after:?}");
-    // And the simulator received exactly those, none later.
+    // And the simulator received those, less any buy still waiting for the journal or
+    // the send rate at the trip: that one was withdrawn (rejected locally), never sent.
+    let settled = until("every order granted before the trip ended", || async {
+        let s = orders.send(GetOrderStats).await.ok()?;
+        (s.working == 0).then_some(s)
+    })
+    .await;
+    let reached_sim = at_trip.orders - settled.rejected;
     until(
         "the orders sent before the trip reach the simulator",
         || async {
             let n = broker_account::orders_of_day(&rest).await.ok()?.len() as u64;
-            (n == at_trip.orders).then_some(())
+            (n == reached_sim).then_some(())
         },
     )
     .await;
     orders.send(GetOrderStats).await.unwrap();
     assert_eq!(
         broker_account::orders_of_day(&rest).await.unwrap().len() as u64,
-        at_trip.orders
+        reached_sim
     );
     drop(session);
+    sim.stop();
+}
+
+#[actix_rt::test]
+async fn a_buy_granted_before_a_trip_but_not_yet_sent_is_withdrawn_not_sent() {
+    let sim = start_sim(|c| c.rate_limits = false);
+    let dir = tempfile::tempdir().unwrap();
+    let rig = start_rig(&sim, dir.path(), |om| om, None, NO_LOSS_LIMIT).await;
+    // One filled buy first, so the day's band is known and later buys pass the gate at once.
+    rig.orders.do_send(buy(1, OrderType::Market));
+    until("the first buy filled", || async {
+        (rig.stats().await.filled == 1).then_some(())
+    })
+    .await;
+    // Three buys (not alike: twins are refused), then the trip, in one mailbox: each buy
+    // passes the gate and waits for its `OrderSent` to be durable; the journal's answer
+    // queues behind the trip.
+    for qty in 1..=3 {
+        rig.orders.do_send(buy(qty, OrderType::Market));
+    }
+    rig.orders.do_send(TripKillSwitch {
+        cause: TripCause::Operator {
+            note: "test".into(),
+        },
+    });
+    let stats = until("the three buys ended", || async {
+        let s = rig.stats().await;
+        (s.orders == 4 && s.working == 0).then_some(s)
+    })
+    .await;
+    assert_eq!((stats.filled, stats.rejected), (1, 3), "{stats:?}");
+    assert_eq!(
+        broker_account::orders_of_day(&rig.rest)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "only the buy before the trip reached the broker"
+    );
+    // Journaled as rejected after `OrderSent`: a restart does not take them for in doubt.
+    rig.journal.sync().unwrap();
+    let withdrawn = journal_events(dir.path())
+        .into_iter()
+        .filter(|e| {
+            matches!(e, JournalEvent::Rejected { code, message, .. }
+                if code == "LOCAL" && message.contains("kill switch"))
+        })
+        .count();
+    assert_eq!(withdrawn, 3);
+    sim.stop();
+}
+
+#[actix_rt::test]
+async fn a_trip_while_an_order_awaits_its_number_cancels_it_once_the_broker_names_it() {
+    // Every TR answer takes 400 ms: the order rests at the exchange while its reply travels.
+    let sim = start_sim(|c| {
+        c.rate_limits = false;
+        c.faults.rest_reply_delay = Some(Duration::from_millis(400));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let rig = start_rig(&sim, dir.path(), |om| om, None, NO_LOSS_LIMIT).await;
+    let lower = rig
+        .rest
+        .call::<condor_actors::wire::market_data::T1102>(
+            &condor_actors::wire::market_data::T1102InBlock::new(samsung()),
+        )
+        .await
+        .unwrap()
+        .blocks
+        .out_block
+        .unwrap()
+        .limits()
+        .lower;
+    rig.orders.do_send(buy(3, OrderType::Limit(lower)));
+    until("the buy's REST call is on its way", || async {
+        (rig.stats().await.intent_to_send.count == 1).then_some(())
+    })
+    .await;
+    rig.orders
+        .send(TripKillSwitch {
+            cause: TripCause::Operator {
+                note: "test".into(),
+            },
+        })
+        .await
+        .unwrap();
+    let at_trip = rig.stats().await;
+    assert_eq!(
+        (at_trip.working, at_trip.cancelled),
+        (1, 0),
+        "still unnamed at the trip: {at_trip:?}"
+    );
+    let stats = until("the buy cancelled once named", || async {
+        let s = rig.stats().await;
+        (s.working == 0).then_some(s)
+    })
+    .await;
+    assert_eq!(stats.cancelled, 1, "{stats:?}");
+    let at_sim = broker_account::orders_of_day(&rig.rest).await.unwrap();
+    assert!(at_sim.iter().all(|o| o.remaining.0 == 0), "{at_sim:#?}");
     sim.stop();
 }
 

@@ -191,6 +191,10 @@ pub struct OrderManager {
     cancels_armed: bool,
     /// Orders with a cancel queued or on its way: never asked twice at once.
     cancelling: HashSet<ClientOrderId>,
+    /// Orders asked to cancel before the broker named them (a trip or shutdown while the
+    /// REST reply was on its way): cancelled as soon as a reply, SC0 or reconciliation
+    /// gives their number.
+    cancel_when_named: HashSet<ClientOrderId>,
     /// Set at shutdown ([`StopOrders`]): no new order is sent.
     stopping: bool,
     /// Orders on their way: `OrderSent` journaled, the request waiting for it to be durable
@@ -282,6 +286,7 @@ impl OrderManager {
             cancels: VecDeque::new(),
             cancels_armed: false,
             cancelling: HashSet::new(),
+            cancel_when_named: HashSet::new(),
             stopping: false,
             sending: HashSet::new(),
             reconciling: false,
@@ -438,6 +443,9 @@ impl OrderManager {
                         self.clock.now(),
                     );
                     self.after(id, "journal failure", result, ctx);
+                    return;
+                }
+                if self.withdrawn_by_kill_switch(id, ctx) {
                     return;
                 }
                 if self.paced.is_empty() && self.send_pacer.try_acquire(self.clock.now()).is_ok() {
@@ -657,13 +665,35 @@ impl OrderManager {
         );
     }
 
+    /// A buy not yet on the wire when the kill switch is on is never sent: it ends
+    /// `rejected` here, journaled, with the reason. Sells still go (they reduce exposure).
+    fn withdrawn_by_kill_switch(&mut self, id: ClientOrderId, ctx: &mut Context<Self>) -> bool {
+        if !self.kill_switch.is_on(self.clock.today())
+            || self.book.get(id).is_none_or(|o| o.side() != Side::Buy)
+        {
+            return false;
+        }
+        log::warn!(target: LOG, "{id} {} withdrawn before sending: the kill switch is on", self.describe(id));
+        self.sending.remove(&id);
+        self.reject(
+            id,
+            LOCAL_SEND_FAILED,
+            "not sent: the kill switch tripped first",
+            "kill switch",
+            ctx,
+        );
+        true
+    }
+
     /// Sends paced orders while the rate allows, in order; wakes when it next will.
     fn drain_paced(&mut self, ctx: &mut Context<Self>) {
         while !self.paced.is_empty() {
             match self.send_pacer.try_acquire(self.clock.now()) {
                 Ok(()) => {
                     if let Some((id, block)) = self.paced.pop_front() {
-                        self.send_order(id, block, ctx);
+                        if !self.withdrawn_by_kill_switch(id, ctx) {
+                            self.send_order(id, block, ctx);
+                        }
                     }
                 }
                 Err(wait) => {
@@ -946,6 +976,8 @@ impl OrderManager {
         }
         if change.finished() {
             self.finish(change.id, ctx);
+        } else if self.cancel_when_named.contains(&change.id) {
+            self.cancel_named(change.id, ctx);
         }
     }
 
@@ -1200,6 +1232,14 @@ impl OrderManager {
                 Side::Sell => self.throttled.push_back((intent, received)),
             }
         }
+        // Buys already granted but waiting for the send rate are withdrawn now; those
+        // waiting for the journal are withdrawn when it syncs (`run`).
+        let paced: Vec<(ClientOrderId, Cspat00601InBlock1)> = self.paced.drain(..).collect();
+        for (id, block) in paced {
+            if !self.withdrawn_by_kill_switch(id, ctx) {
+                self.paced.push_back((id, block));
+            }
+        }
         self.cancel_all_working(ctx);
         if self.kill_switch_flatten {
             let held: Vec<(Ticker, Qty)> = self
@@ -1228,9 +1268,11 @@ impl OrderManager {
         }
     }
 
-    /// Queues a cancel of the remainder of every working order that has a number.
+    /// Queues a cancel of the remainder of every working order that has a number; one
+    /// without a number yet is cancelled once the broker names it.
     fn cancel_all_working(&mut self, ctx: &mut Context<Self>) -> usize {
         let mut targets = Vec::new();
+        let mut unnamed = Vec::new();
         for o in self.book.working() {
             if self.cancelling.contains(&o.id()) {
                 continue; // its cancel is queued or on its way
@@ -1240,14 +1282,12 @@ impl OrderManager {
                     targets.push((o.id(), n, o.ticker(), o.remaining()))
                 }
                 Some(_) => {}
-                // Still awaiting its REST reply: nothing to cancel by yet. At shutdown it is
-                // asked again once the reply names it.
-                None if self.stopping => {
-                    log::debug!(target: LOG, "{} {} has no order number yet: cancelled once it has one", o.id(), o.ticker())
-                }
-                None => {
-                    log::warn!(target: LOG, "{} {} has no order number yet: cannot cancel it", o.id(), o.ticker())
-                }
+                None => unnamed.push((o.id(), o.ticker())),
+            }
+        }
+        for (id, ticker) in unnamed {
+            if self.cancel_when_named.insert(id) {
+                log::info!(target: LOG, "{id} {ticker} has no order number yet: cancelled once the broker names it");
             }
         }
         let n = targets.len();
@@ -1255,6 +1295,24 @@ impl OrderManager {
         self.cancels.extend(targets);
         self.drain_cancels(ctx);
         n
+    }
+
+    /// Cancels `id`, which waited for its number, once it has one.
+    fn cancel_named(&mut self, id: ClientOrderId, ctx: &mut Context<Self>) {
+        let Some(o) = self.book.get(id) else {
+            return;
+        };
+        let (Some(order_no), remaining) = (o.order_no(), o.remaining()) else {
+            return;
+        };
+        self.cancel_when_named.remove(&id);
+        if remaining.0 == 0 || !self.cancelling.insert(id) {
+            return;
+        }
+        log::info!(target: LOG, "{id} {} named #{order_no}: sending the cancel it waited for", o.ticker());
+        self.cancels
+            .push_back((id, order_no, o.ticker(), remaining));
+        self.drain_cancels(ctx);
     }
 
     /// Sends queued cancels as fast as CSPAT00801's limit allows.
@@ -1316,6 +1374,8 @@ impl OrderManager {
                 log::debug!(target: LOG, "{id} {event}: {from} → {to}");
                 if to.is_final() && !from.is_final() {
                     self.finish(id, ctx);
+                } else if self.cancel_when_named.contains(&id) {
+                    self.cancel_named(id, ctx);
                 }
             }
             Ok(Transition::Duplicate) => {
@@ -1331,6 +1391,7 @@ impl OrderManager {
     /// The order reached a final state: latency, a log line, and the strategy told.
     fn finish(&mut self, id: ClientOrderId, ctx: &mut Context<Self>) {
         self.cancelling.remove(&id);
+        self.cancel_when_named.remove(&id);
         let Some(o) = self.book.get(id) else {
             return;
         };

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
@@ -83,14 +84,27 @@ impl IntoResponse for HttpReply {
 
 type Engine = mpsc::UnboundedSender<Command>;
 
-pub(crate) async fn serve(listener: TcpListener, engine: Engine) {
+/// What the TR handler needs: the exchange, and how long to hold each answer (a fault).
+#[derive(Clone)]
+struct TrRoute {
+    engine: Engine,
+    reply_delay: Option<Duration>,
+}
+
+pub(crate) async fn serve(listener: TcpListener, engine: Engine, reply_delay: Option<Duration>) {
+    let tr = Router::new()
+        .route("/stock/{group}", post(tr_call))
+        .with_state(TrRoute {
+            engine: engine.clone(),
+            reply_delay,
+        });
     let app = Router::new()
         .route("/oauth2/token", post(token))
         .route("/oauth2/revoke", post(revoke))
-        .route("/stock/{group}", post(tr_call))
         .route("/sim/subscriptions", get(subscriptions))
-        .fallback(not_found)
-        .with_state(engine);
+        .with_state(engine)
+        .merge(tr)
+        .fallback(not_found);
     if let Err(e) = axum::serve(listener, app).await {
         log::error!(target: "condor::sim", "REST server stopped: {e}");
     }
@@ -138,7 +152,7 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 async fn tr_call(
-    State(engine): State<Engine>,
+    State(route): State<TrRoute>,
     Path(group): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -149,7 +163,11 @@ async fn tr_call(
         authorization: header(&headers, "authorization"),
         body,
     };
-    ask(&engine, |reply| Command::Tr { call, reply }).await
+    let reply = ask(&route.engine, |reply| Command::Tr { call, reply }).await;
+    if let Some(delay) = route.reply_delay {
+        tokio::time::sleep(delay).await;
+    }
+    reply
 }
 
 async fn subscriptions(State(engine): State<Engine>) -> HttpReply {

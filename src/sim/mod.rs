@@ -45,6 +45,9 @@ pub struct Faults {
     pub frame_delay: Option<Duration>,
     /// Share of S3_/K3_ trade frames (0.0–1.0) sent cut in half, so they are not JSON.
     pub malformed_share: f64,
+    /// Hold every TR answer this long after the exchange handled the request: a slow
+    /// gateway, where an order already rests at the exchange while its reply is on its way.
+    pub rest_reply_delay: Option<Duration>,
 }
 
 /// Everything the simulator is started with.
@@ -151,11 +154,12 @@ impl SimHandle {
                         }
                     };
                     let faults = cfg.faults.clone();
+                    let cfg_reply_delay = cfg.faults.rest_reply_delay;
                     let seed = cfg.exchange.seed;
                     // Writers signal after each batch so a waiting firehose can go on.
                     let drained = Arc::new(Notify::new());
                     let engine = tokio::spawn(engine::run(cfg, commands, drained.clone()));
-                    let http = tokio::spawn(http::serve(rest, engine_tx.clone()));
+                    let http = tokio::spawn(http::serve(rest, engine_tx.clone(), cfg_reply_delay));
                     let ws = tokio::spawn(ws::serve(ws, engine_tx, faults, seed, drained));
                     let _ = ready_tx.send(Ok(()));
                     let _ = shutdown_rx.await;
