@@ -139,9 +139,14 @@ impl Processor {
             .unwrap_or_else(|| self.clock.time_of_day())
     }
 
-    /// Gives every strategy the time, and sends what it decides (time stop, flatten).
+    /// Gives every strategy the market's time, and sends what it decides (time stop,
+    /// flatten). Not before the run's first trade: the host's clock may be far from the
+    /// market's (a simulator's day, a restart after hours), and a time rule run on it could
+    /// flatten every recovered position at once.
     fn on_timer(&mut self) {
-        let now = self.market_time();
+        let Some(now) = self.market.time_at(self.clock.now()) else {
+            return;
+        };
         let mut signals = std::mem::take(&mut self.signals);
         let mut intents = Vec::new();
         for (ticker, strategy) in &mut self.strategies {
@@ -416,6 +421,38 @@ mod tests {
             actix_rt::time::sleep(Duration::from_millis(10)).await;
         }
         got
+    }
+
+    /// After a restart, positions come back before any trade does. With a wall clock past
+    /// the close and no trade yet, the timer must not flatten them on the host's time.
+    #[actix_rt::test]
+    async fn no_time_rule_runs_before_the_first_trade() {
+        let clock = ManualClock::new(TimeOfDay::hms(21, 0, 0));
+        let intents = Intents::default().start();
+        let processor = Processor::new(
+            strategy_by_name("momentum", &MomentumParams::default()).unwrap(),
+            Some(intents.clone().recipient()),
+            Arc::new(clock.clone()),
+        )
+        .with_timer_every(Duration::from_millis(5))
+        .start();
+        // The recovered holding, as the journal replays it.
+        processor.do_send(Fill {
+            ticker: ticker(),
+            side: Side::Buy,
+            price: Price(70_000),
+            qty: Qty(10),
+            order_no: 1,
+            time: TimeOfDay::hms(9, 0, 5),
+        });
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+        let none = intents.send(Taken).await.unwrap();
+        assert!(none.is_empty(), "flattened on the host's clock: {none:?}");
+        // The first trade gives the market's time (09:00:10): still nothing to do.
+        processor.do_send(tick(1, TimeOfDay::hms(9, 0, 10)));
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+        let none = intents.send(Taken).await.unwrap();
+        assert!(none.is_empty(), "{none:?}");
     }
 
     /// A held ticker that stops trading still meets its time stop: the timer runs the

@@ -98,8 +98,9 @@ pub trait Strategy: Send {
     /// Every trade of the ticker, in order.
     fn on_tick(&mut self, tick: &Tick, out: &mut Vec<Signal>);
 
-    /// A periodic wake-up with the engine clock's time, so time-based exits happen even
-    /// when the ticker stops trading. Signals from here carry no tick.
+    /// A periodic wake-up with the market's time (the latest trade time, moved on by the
+    /// engine's clock), so time-based exits happen even when the ticker stops trading.
+    /// Not called before the run's first trade. Signals from here carry no tick.
     fn on_timer(&mut self, now: TimeOfDay, out: &mut Vec<Signal>) {
         let _ = (now, out);
     }
