@@ -26,6 +26,7 @@ use condor_actors::strategy::{
 };
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
 use condor_actors::telemetry::Meters;
+use condor_actors::tick_backlog::{self, TickBacklog};
 use condor_actors::tick_hand_off::DEFAULT_LIMIT_PER_MS;
 use condor_actors::wire::realtime::{
     decode_incoming, decode_server_frame, encode_registration, Incoming, ServerFrame, TrType,
@@ -43,6 +44,12 @@ fn figure(name: &str, value: f64, unit: &str, ratio: Option<f64>) {
 }
 
 /// A latency in µs with one decimal (the targets are a few µs).
+/// The middle value (the upper middle of an even count).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
 fn figure_us(name: &str, us: f64) {
     println!("{name} {us:.1} us");
 }
@@ -80,7 +87,7 @@ enum Parse {
     Serde,
 }
 
-/// Frames per second a bare client reads and parses (envelope + trade fields).
+/// Frames per second a bare client reads and parses into the engine's `Tick`.
 async fn bare_reader(sim: &SimHandle, n: usize, parse: Parse) -> f64 {
     let rest = LsRest::connect(
         sim.rest_url(),
@@ -107,14 +114,13 @@ async fn bare_reader(sim: &SimHandle, n: usize, parse: Parse) -> f64 {
         let Message::Text(t) = msg else { continue };
         let ok = match parse {
             Parse::Engine => match decode_incoming(t.as_str()) {
-                Ok(Incoming::Trade { fields, .. }) => {
-                    fields.price().is_ok() && fields.cvolume().is_ok() && fields.time().is_ok()
-                }
+                // The same Tick the session builds, from the same decoder.
+                Ok(Incoming::Trade { fields, .. }) => fields.to_tick(Instant::now()).is_ok(),
                 _ => continue,
             },
             Parse::Serde => match decode_server_frame(t.as_str()) {
                 Ok(ServerFrame::Trade { body, .. }) => {
-                    body.price().is_ok() && body.cvolume().is_ok() && body.time().is_ok()
+                    body.fields().to_tick(Instant::now()).is_ok()
                 }
                 _ => continue,
             },
@@ -217,8 +223,18 @@ async fn engine_with(
     .unwrap();
     let mut cfg = SessionConfig::new(sim.ws_url(), rest.token());
     cfg.hand_off_below_per_ms = hand_off;
-    let session = BrokerSession::new(cfg).start();
-    let processor = Processor::new(factory, None, Arc::new(SystemClock)).start();
+    // `CONDOR_BACKLOG=512` tries another bound on ticks in flight.
+    let limit = std::env::var("CONDOR_BACKLOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(tick_backlog::DEFAULT_LIMIT);
+    let backlog = TickBacklog::new(limit);
+    let session = BrokerSession::new(cfg)
+        .with_backlog(backlog.clone())
+        .start();
+    let processor = Processor::new(factory, None, Arc::new(SystemClock))
+        .with_backlog(backlog)
+        .start();
     let supervisor =
         Supervisor::new(rest, session.clone(), processor.clone(), "B001", max_feeds).start();
     Engine {
@@ -314,6 +330,11 @@ fn phase(name: &str) -> bool {
     std::env::var("CONDOR_BENCH").map_or(true, |v| v.split(',').any(|p| p.trim() == name))
 }
 
+/// A phase for profiling, run only when `CONDOR_BENCH` names it.
+fn only_if_named(name: &str) -> bool {
+    std::env::var("CONDOR_BENCH").is_ok_and(|v| v.split(',').any(|p| p.trim() == name))
+}
+
 fn main() {
     let system = System::new();
     system.block_on(async {
@@ -350,29 +371,54 @@ fn main() {
         // Throughput with a firehose. Two baselines: a bare reader parsing with the
         // engine's own decoder (the ratio is what the actors cost) and one parsing with
         // serde into the full body (what a client without the scanner pays).
-        for n in [1usize, 100, 1000]
-            .into_iter()
-            .filter(|_| phase("throughput"))
-        {
-            let same = {
-                let s = sim(n, true, "condition B001 bench\n");
-                bare_reader(&s, n, Parse::Engine).await
-            };
+        // `CONDOR_FEEDS=100` runs one feed count; `CONDOR_BENCH=engine_throughput` (or
+        // `bare_throughput`) runs the engine (or its baseline) alone, under a profiler.
+        let feed_counts: Vec<usize> = std::env::var("CONDOR_FEEDS")
+            .ok()
+            .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![1, 100, 1000]);
+        for &n in feed_counts.iter().filter(|_| only_if_named("engine_throughput")) {
+            let s = sim(n, true, &enter_all(n));
+            let rate = engine_throughput(&s, n).await;
+            figure(&format!("engine_{n}_feeds"), rate, "ticks/s", None);
+        }
+        for &n in feed_counts.iter().filter(|_| only_if_named("bare_throughput")) {
+            let s = sim(n, true, "condition B001 bench\n");
+            let rate = bare_reader(&s, n, Parse::Engine).await;
+            figure(&format!("bare_reader_{n}_feeds"), rate, "ticks/s", None);
+        }
+        // The engine and its same-decoder baseline alternate, `ROUNDS` times each: this
+        // machine's speed drifts by tens of percent over a minute, so one run of each can
+        // put the drift into the ratio. Printed: the medians, and the median of the
+        // per-round ratios.
+        const ROUNDS: usize = 3;
+        for &n in feed_counts.iter().filter(|_| phase("throughput")) {
+            let (mut bare, mut eng, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..ROUNDS {
+                let same = {
+                    let s = sim(n, true, "condition B001 bench\n");
+                    bare_reader(&s, n, Parse::Engine).await
+                };
+                let rate = {
+                    let s = sim(n, true, &enter_all(n));
+                    engine_throughput(&s, n).await
+                };
+                bare.push(same);
+                eng.push(rate);
+                ratios.push(rate / same);
+            }
             let serde = {
                 let s = sim(n, true, "condition B001 bench\n");
                 bare_reader(&s, n, Parse::Serde).await
             };
-            let rate = {
-                let s = sim(n, true, &enter_all(n));
-                engine_throughput(&s, n).await
-            };
+            let (same, rate) = (median(&mut bare), median(&mut eng));
             figure(&format!("bare_reader_{n}_feeds"), same, "ticks/s", None);
             figure(&format!("bare_reader_serde_{n}_feeds"), serde, "ticks/s", None);
             figure(
                 &format!("engine_{n}_feeds"),
                 rate,
                 "ticks/s",
-                Some(rate / same),
+                Some(median(&mut ratios)),
             );
             figure(
                 &format!("engine_{n}_feeds_vs_serde_reader"),

@@ -34,6 +34,7 @@ use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::StrategyFactory;
 use condor_actors::supervisor::Supervisor;
 use condor_actors::telemetry::Meters;
+use condor_actors::tick_backlog::{self, TickBacklog};
 
 const LOG: &str = "condor::engine";
 
@@ -219,9 +220,13 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         .notifier
         .as_ref()
         .map(|n| n.clone().recipient::<Alert>());
+    // Bounds the ticks between the socket and the strategy: under a burst the session
+    // stops reading rather than queue without limit.
+    let backlog = TickBacklog::new(tick_backlog::DEFAULT_LIMIT);
     let session = BrokerSession::new(SessionConfig::new(ws_url, rest.token()))
         .with_notifier(alerts.clone())
         .with_meters(settings.meters.clone())
+        .with_backlog(backlog.clone())
         .start();
     let om_ctx = Context::<OrderManager>::new();
     let portfolio = Portfolio::from_ledger(state.ledger.clone())
@@ -238,6 +243,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     .with_marks(portfolio.clone().recipient())
     .with_tick_watchers(settings.tick_watchers)
     .with_meters(settings.meters.clone())
+    .with_backlog(backlog)
     .start();
     // The strategies learn what is held before any tick: one fill at the average price.
     for (ticker, p) in &held {

@@ -14,10 +14,15 @@ use condor::sim::{SimConfig, SimHandle};
 use condor_actors::broker_session::{BrokerSession, SessionConfig};
 use condor_actors::clock::SystemClock;
 use condor_actors::ls_rest::LsRest;
+use condor_actors::market::{Qty, Side, TimeOfDay};
+use condor_actors::messages::{Fill, Tick};
 use condor_actors::messages::{Flush, GetSessionStats};
 use condor_actors::processor::Processor;
-use condor_actors::strategy::{strategy_by_name, MomentumParams};
+use condor_actors::strategy::{
+    strategy_by_name, MomentumParams, Signal, Strategy, StrategyFactory,
+};
 use condor_actors::supervisor::{GetSupervisorStats, Supervisor};
+use condor_actors::tick_backlog::{self, TickBacklog};
 
 struct Engine {
     session: Addr<BrokerSession>,
@@ -36,10 +41,37 @@ async fn rest_client(sim: &SimHandle) -> LsRest {
 }
 
 async fn engine(sim: &SimHandle, condition: &str, max_feeds: usize) -> Engine {
-    let rest = rest_client(sim).await;
-    let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
     let factory = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
-    let processor = Processor::new(factory, None, Arc::new(SystemClock)).start();
+    engine_with(
+        sim,
+        condition,
+        max_feeds,
+        factory,
+        tick_backlog::DEFAULT_LIMIT,
+        |_| {},
+    )
+    .await
+}
+
+async fn engine_with(
+    sim: &SimHandle,
+    condition: &str,
+    max_feeds: usize,
+    factory: Box<dyn StrategyFactory>,
+    backlog_limit: u64,
+    tune: impl FnOnce(&mut SessionConfig),
+) -> Engine {
+    let rest = rest_client(sim).await;
+    // As `condor run` wires them: the session reads at most this far ahead.
+    let backlog = TickBacklog::new(backlog_limit);
+    let mut cfg = SessionConfig::new(sim.ws_url(), rest.token());
+    tune(&mut cfg);
+    let session = BrokerSession::new(cfg)
+        .with_backlog(backlog.clone())
+        .start();
+    let processor = Processor::new(factory, None, Arc::new(SystemClock))
+        .with_backlog(backlog)
+        .start();
     let supervisor = Supervisor::new(
         rest,
         session.clone(),
@@ -216,6 +248,80 @@ async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order() {
     }
     let session = e.session.send(GetSessionStats).await.unwrap();
     assert_eq!(session.malformed, 0);
+}
+
+/// A strategy slower than any socket read: 200 µs of work a tick.
+struct Slow;
+
+impl Strategy for Slow {
+    fn name(&self) -> &'static str {
+        "slow"
+    }
+    fn on_condition_enter(&mut self, _: TimeOfDay) {}
+    fn on_condition_exit(&mut self, _: TimeOfDay) {}
+    fn on_tick(&mut self, _: &Tick, _: &mut Vec<Signal>) {
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_micros(200) {
+            std::hint::spin_loop();
+        }
+    }
+    fn on_fill(&mut self, _: &Fill) {}
+    fn on_order_done(&mut self, _: Side, _: Qty, _: bool) {}
+    fn position(&self) -> Qty {
+        Qty(0)
+    }
+    fn has_working_order(&self) -> bool {
+        false
+    }
+}
+
+impl StrategyFactory for Slow {
+    fn name(&self) -> &'static str {
+        "slow"
+    }
+    fn build(&self, _: condor_actors::market::Ticker) -> Box<dyn Strategy> {
+        Box::new(Slow)
+    }
+}
+
+/// A burst faster than the strategy: the session stops reading at the backlog's limit
+/// (TCP holds the simulator back) instead of queueing every tick in memory, and still
+/// every tick arrives, in order. The session batches frames here, as it does above 100
+/// frames/ms; handing each tick on, it never gets more than one ahead.
+#[actix_rt::test]
+async fn a_slow_strategy_holds_the_socket_back_and_loses_nothing() {
+    const TRADES: u64 = 5_000;
+    const LIMIT: u64 = 64;
+    let sim = sim_with("condition S001 폭주\nat 0ms S001 enter 005930\n", |cfg| {
+        cfg.firehose = true;
+        cfg.firehose_trades = Some(TRADES);
+        cfg.exchange.trades_per_sec = 0.0;
+    });
+    let batching = |c: &mut SessionConfig| c.hand_off_below_per_ms = 0;
+    let e = engine_with(&sim, "S001", 10, Box::new(Slow), LIMIT, batching).await;
+    let deadline = tokio::time::Instant::now() + PATIENCE * 3;
+    let seen = loop {
+        let printed = sim.stats().await.trades;
+        let seen = e.processor.send(Flush).await.unwrap();
+        if printed >= TRADES && seen.ticks == printed {
+            break seen;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "printed {printed} trades, processor saw {}",
+            seen.ticks
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(seen.out_of_order, 0, "per-ticker order");
+    assert_eq!(seen.max_seq - seen.min_seq + 1, seen.ticks, "no gap");
+    let session = e.session.send(GetSessionStats).await.unwrap();
+    assert!(session.read_pauses > 0, "{session:?}");
+    assert!(
+        session.max_in_flight <= LIMIT,
+        "{} ticks in flight, limit {LIMIT}",
+        session.max_in_flight
+    );
 }
 
 #[actix_rt::test]

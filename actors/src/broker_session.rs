@@ -8,6 +8,7 @@
 //! block: frames leave through a writer task, and a bad frame is counted and logged,
 //! never a reason to stop.
 
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +27,7 @@ use crate::messages::{
 use crate::processor::{latency_histogram, nanos_since};
 use crate::stock_feed::FeedId;
 use crate::telemetry::Meters;
+use crate::tick_backlog::TickBacklog;
 use crate::tick_hand_off::TickHandOff;
 use crate::wire::realtime::{
     decode_incoming, encode_registration, is_account_feed, Incoming, ServerFrame, TrType,
@@ -38,6 +40,9 @@ use crate::wire::realtime::{
 /// CPU spent for nothing (the latency figures did not move measurably). 8 KiB still
 /// takes a dozen LS trade frames per read syscall in a burst.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
+
+/// How long the session waits for the Processor before it reads on regardless.
+const BACKLOG_STALL: Duration = Duration::from_secs(1);
 
 const LOG: &str = "condor::session";
 
@@ -88,7 +93,7 @@ pub struct BrokerSession {
     out: Option<mpsc::UnboundedSender<WsMessage>>,
     /// Bumped per connection, so a stale stream's end does not tear down a new one.
     generation: u64,
-    trades: HashMap<Ticker, Route>,
+    trades: FxHashMap<Ticker, Route>,
     /// Ticks routed to feeds whose route a newer feed took over before they unsubscribed
     /// (a fast exit and re-enter), kept until their unsubscribe counts the dropped ones.
     replaced: HashMap<FeedId, u64>,
@@ -109,16 +114,22 @@ pub struct BrokerSession {
     decode_latency: hdrhistogram::Histogram<u64>,
     meters: Option<Arc<Meters>>,
     hand_off: TickHandOff,
+    /// Ticks in flight to the Processor; the session stops reading at its limit.
+    backlog: Option<Arc<TickBacklog>>,
+    /// The tick just routed filled the backlog: wait before reading on.
+    backlog_full: bool,
 }
 
 impl BrokerSession {
     pub fn new(cfg: SessionConfig) -> BrokerSession {
         BrokerSession {
             hand_off: TickHandOff::new(cfg.hand_off_below_per_ms),
+            backlog: None,
+            backlog_full: false,
             cfg,
             out: None,
             generation: 0,
-            trades: HashMap::new(),
+            trades: FxHashMap::default(),
             replaced: HashMap::new(),
             alerts: HashMap::new(),
             account: None,
@@ -139,6 +150,13 @@ impl BrokerSession {
     /// Counts ticks, drops, reconnects and malformed frames into `meters`.
     pub fn with_meters(mut self, meters: Option<Arc<Meters>>) -> BrokerSession {
         self.meters = meters;
+        self
+    }
+
+    /// Stops reading the socket while `backlog`'s limit of ticks is in flight to the
+    /// Processor (which must be given the same backlog).
+    pub fn with_backlog(mut self, backlog: Arc<TickBacklog>) -> BrokerSession {
+        self.backlog = Some(backlog);
         self
     }
 
@@ -397,21 +415,7 @@ impl BrokerSession {
     /// A trade becomes a Tick for the feed that registered its ticker. The fields are
     /// borrowed from the frame: nothing is allocated on this path.
     fn on_trade(&mut self, body: &TradeFields<'_>, text: &str, received_at: Instant) {
-        let tick = (|| {
-            let ticker = body.ticker()?;
-            let price = body.price()?;
-            Ok::<_, crate::wire::WireError>(Tick {
-                ticker,
-                price,
-                qty: body.cvolume()?,
-                cum_volume: body.volume()?.0,
-                prev_close: body.prev_close()?,
-                aggressor: body.aggressor()?,
-                exchange_time: body.time()?,
-                received_at,
-                seq: 0,
-            })
-        })();
+        let tick = body.to_tick(received_at);
         match tick {
             Ok(mut tick) => {
                 if let Some(m) = &self.meters {
@@ -424,6 +428,9 @@ impl BrokerSession {
                         tick.seq = self.seq;
                         route.routed += 1;
                         route.feed.do_send(tick);
+                        if let Some(b) = &self.backlog {
+                            self.backlog_full |= b.routed();
+                        }
                         if let Some(m) = &self.meters {
                             m.session_ticks_routed.inc();
                         }
@@ -434,6 +441,40 @@ impl BrokerSession {
             }
             Err(e) => self.malformed(&e.to_string(), text),
         }
+    }
+
+    /// Reads nothing more until the Processor is down to half the backlog's limit; the
+    /// feeds and the Processor run meanwhile, and TCP holds the sender back.
+    fn wait_for_processor(&mut self, ctx: &mut Context<Self>) {
+        let Some(backlog) = self.backlog.clone() else {
+            return;
+        };
+        self.stats.read_pauses += 1;
+        let before = backlog.in_flight();
+        log::trace!(target: LOG, "{before} ticks in flight: reading paused until the Processor catches up");
+        ctx.wait(
+            async move {
+                let stalled = tokio::time::timeout(BACKLOG_STALL, backlog.drained())
+                    .await
+                    .is_err();
+                (stalled, backlog)
+            }
+            .into_actor(self)
+            .map(move |(stalled, backlog), _, _| {
+                if !stalled {
+                    return;
+                }
+                let now = backlog.in_flight();
+                if now < before {
+                    log::warn!(target: LOG, "the Processor is slow: {now} ticks still in flight after {BACKLOG_STALL:?}; reading on");
+                } else {
+                    // No tick taken in all that time: a count went astray (a tick lost
+                    // without being forgiven). Reading must not stop for good over it.
+                    log::error!(target: LOG, "no tick taken by the Processor in {BACKLOG_STALL:?} with {now} in flight; counting them as lost and reading on");
+                    backlog.forgive(now);
+                }
+            }),
+        );
     }
 
     fn malformed(&mut self, error: &str, text: &str) {
@@ -489,7 +530,10 @@ impl StreamHandler<Frame> for BrokerSession {
                 self.stats.frames += 1;
                 let routed = self.seq;
                 self.on_text(text.as_str(), received_at);
-                if self.hand_off.after_frame(received_at) && self.seq != routed {
+                let hand_off = self.hand_off.after_frame(received_at);
+                if std::mem::take(&mut self.backlog_full) {
+                    self.wait_for_processor(ctx);
+                } else if hand_off && self.seq != routed {
                     // The feed and the Processor take this tick before the next frame.
                     ctx.wait(tokio::task::yield_now().into_actor(self));
                 }
@@ -555,6 +599,9 @@ impl Handler<UnsubscribeTrades> for BrokerSession {
         };
         // Ticks sent after the feed stopped were never handled: the mailbox had closed.
         let dropped = routed.saturating_sub(msg.handled);
+        if let Some(b) = &self.backlog {
+            b.forgive(dropped);
+        }
         if let Some(m) = self.meters.as_ref().filter(|_| dropped > 0) {
             m.feed_ticks_dropped.inc_by(dropped);
         }
@@ -631,6 +678,7 @@ impl Handler<GetSessionStats> for BrokerSession {
     fn handle(&mut self, _: GetSessionStats, _: &mut Context<Self>) -> Self::Result {
         let mut stats = self.stats;
         stats.decode_latency = Percentiles::of(&self.decode_latency);
+        stats.max_in_flight = self.backlog.as_ref().map_or(0, |b| b.high_water());
         MessageResult(stats)
     }
 }

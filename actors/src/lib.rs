@@ -24,5 +24,6 @@ pub mod strategy;
 pub mod supervisor;
 pub mod telemetry;
 pub mod throttle;
+pub mod tick_backlog;
 pub mod tick_hand_off;
 pub mod wire;

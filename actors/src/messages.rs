@@ -180,7 +180,7 @@ pub struct Flush;
 pub struct ProcessorStats {
     pub ticks: u64,
     /// Per ticker: ticks seen and the last sequence number.
-    pub per_ticker: std::collections::HashMap<Ticker, (u64, u64)>,
+    pub per_ticker: rustc_hash::FxHashMap<Ticker, (u64, u64)>,
     /// Smallest and largest sequence numbers seen (0 when none).
     pub min_seq: u64,
     pub max_seq: u64,
@@ -228,6 +228,10 @@ pub struct SessionStats {
     pub unrouted: u64,
     pub reconnects: u64,
     pub connected: bool,
+    /// Times the session stopped reading because the Processor was `limit` ticks behind
+    /// (see `tick_backlog`), and the most ticks that were ever in flight.
+    pub read_pauses: u64,
+    pub max_in_flight: u64,
     /// Socket read → the tick handed to its feed (decode and routing): the session's
     /// share of tick-to-strategy latency; the rest is the actor hops after it.
     pub decode_latency: Percentiles,

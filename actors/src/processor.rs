@@ -6,6 +6,9 @@
 //! Owns the strategies and the tick counters. Must never block its mailbox: handlers are
 //! synchronous and short, and anything slow goes to the Compute pool.
 
+use rustc_hash::FxHashMap;
+
+use crate::tick_backlog::TickBacklog;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,7 +42,7 @@ pub(crate) fn nanos_since(t: std::time::Instant) -> u64 {
 
 pub struct Processor {
     factory: Box<dyn StrategyFactory>,
-    strategies: HashMap<Ticker, Box<dyn Strategy>>,
+    strategies: FxHashMap<Ticker, Box<dyn Strategy>>,
     orders: Option<Recipient<OrderIntent>>,
     /// Told when an order that filled nothing leaves its ticker flat (see `OrderDone`).
     flat_to: Option<Recipient<TickerFlat>>,
@@ -64,6 +67,7 @@ pub struct Processor {
     /// Socket read → OrderIntent, in ns.
     intent_latency: hdrhistogram::Histogram<u64>,
     meters: Option<Arc<Meters>>,
+    backlog: Option<Arc<TickBacklog>>,
     /// Ticks handled since the Processor last let the other actors run.
     since_yield: u32,
 }
@@ -81,7 +85,7 @@ impl Processor {
     ) -> Processor {
         Processor {
             factory,
-            strategies: HashMap::new(),
+            strategies: FxHashMap::default(),
             orders,
             flat_to: None,
             marks: None,
@@ -96,6 +100,7 @@ impl Processor {
             latency: latency_histogram(),
             intent_latency: latency_histogram(),
             meters: None,
+            backlog: None,
             since_yield: 0,
         }
     }
@@ -103,6 +108,12 @@ impl Processor {
     /// Counts ticks and intents, and times tick → intent, into `meters`.
     pub fn with_meters(mut self, meters: Option<Arc<Meters>>) -> Processor {
         self.meters = meters;
+        self
+    }
+
+    /// Counts each tick taken off `backlog`, the session's bound on ticks in flight.
+    pub fn with_backlog(mut self, backlog: Arc<TickBacklog>) -> Processor {
+        self.backlog = Some(backlog);
         self
     }
 
@@ -206,6 +217,9 @@ impl Handler<Tick> for Processor {
         }
         if let Some(m) = &self.meters {
             m.processor_ticks_received.inc();
+        }
+        if let Some(b) = &self.backlog {
+            b.handled();
         }
         let _ = self.latency.record(nanos_since(tick.received_at));
         self.market.observe(tick.exchange_time, self.clock.now());

@@ -8,10 +8,12 @@
 //! guess: an accessor returns a [`WireError`] naming the body, the field and the value.
 
 use std::borrow::Cow;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
+use crate::messages::Tick;
 use crate::wire::num::{field_fixed, field_i64, field_u64};
 use crate::wire::{Sign, WireError};
 
@@ -252,7 +254,10 @@ impl TradeFields<'_> {
     /// The previous close (기준가): `price` less the signed `change`, refused when that
     /// does not fit (a hostile frame must not overflow the engine's arithmetic).
     pub fn prev_close(&self) -> Result<Price, WireError> {
-        let price = self.price()?;
+        self.prev_close_from(self.price()?)
+    }
+
+    fn prev_close_from(&self, price: Price) -> Result<Price, WireError> {
         let change = self.signed_change()?;
         price.0.checked_sub(change).map(Price).ok_or_else(|| {
             WireError::bad_value(
@@ -276,6 +281,24 @@ impl TradeFields<'_> {
                 "\"+\" or \"-\"",
             )),
         }
+    }
+
+    /// The trade as the engine's [`Tick`], read from the socket at `received_at`. Its
+    /// `seq` is 0: the session numbers the ticks it routes.
+    pub fn to_tick(&self, received_at: Instant) -> Result<Tick, WireError> {
+        let ticker = self.ticker()?;
+        let price = self.price()?;
+        Ok(Tick {
+            ticker,
+            price,
+            qty: self.cvolume()?,
+            cum_volume: self.volume()?.0,
+            prev_close: self.prev_close_from(price)?,
+            aggressor: self.aggressor()?,
+            exchange_time: self.time()?,
+            received_at,
+            seq: 0,
+        })
     }
 }
 
