@@ -4,6 +4,8 @@
 //!
 //! `cargo bench --bench engine`
 
+use std::alloc::{GlobalAlloc, Layout, System as SystemHeap};
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,6 +37,57 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
 const MEASURE: Duration = Duration::from_secs(3);
+
+/// Heap bytes live per thread: the engine's actors all run on the bench's main thread,
+/// the in-process simulator on its own, so the memory phase can tell the engine's growth
+/// per feed from the simulator's, which RSS cannot.
+struct ThreadHeap;
+
+thread_local! {
+    static HEAP_LIVE: Cell<i64> = const { Cell::new(0) };
+}
+
+fn heap_add(bytes: i64) {
+    let _ = HEAP_LIVE.try_with(|c| c.set(c.get() + bytes));
+}
+
+/// Net heap bytes this thread allocated (and did not free) so far.
+fn thread_heap_bytes() -> i64 {
+    HEAP_LIVE.with(Cell::get)
+}
+
+// SAFETY: every call goes to the system allocator unchanged; only a thread-local counter
+// (const-initialised, no destructor, never allocating) is updated beside it.
+unsafe impl GlobalAlloc for ThreadHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = SystemHeap.alloc(layout);
+        if !p.is_null() {
+            heap_add(layout.size() as i64);
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = SystemHeap.alloc_zeroed(layout);
+        if !p.is_null() {
+            heap_add(layout.size() as i64);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        SystemHeap.dealloc(ptr, layout);
+        heap_add(-(layout.size() as i64));
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = SystemHeap.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            heap_add(new_size as i64 - layout.size() as i64);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static HEAP: ThreadHeap = ThreadHeap;
 
 fn figure(name: &str, value: f64, unit: &str, ratio: Option<f64>) {
     match ratio {
@@ -346,10 +399,11 @@ fn main() {
             let s = sim(n, false, &enter_all(n).replace("at 0ms", "at 1500ms"));
             let e = engine(&s, n).await;
             tokio::time::sleep(Duration::from_millis(700)).await;
-            let before = rss_bytes();
+            let (before, heap_before) = (rss_bytes(), thread_heap_bytes());
             until_feeds(&e, n).await;
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let after = rss_bytes();
+            let (after, heap_after) = (rss_bytes(), thread_heap_bytes());
+            let heap_per_feed = (heap_after - heap_before) as f64 / n as f64;
             // Includes the in-process simulator's registration bookkeeping: an upper bound.
             let per_feed = (after.saturating_sub(before)) as f64 / n as f64;
             figure("rss_per_live_feed", per_feed, "bytes", None);
@@ -361,6 +415,15 @@ fn main() {
             figure(
                 "rss_per_live_feed_without_strategy",
                 per_feed - strategy as f64,
+                "bytes",
+                None,
+            );
+            // The engine thread's own heap growth: the feed actors, their mailboxes, the
+            // routes and the Supervisor's entries, nothing of the simulator's.
+            figure("engine_heap_per_live_feed", heap_per_feed, "bytes", None);
+            figure(
+                "engine_heap_per_live_feed_without_strategy",
+                heap_per_feed - strategy as f64,
                 "bytes",
                 None,
             );

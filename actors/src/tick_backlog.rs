@@ -64,7 +64,10 @@ impl TickBacklog {
     pub fn routed(&self) -> bool {
         self.routed.fetch_add(1, Ordering::SeqCst);
         let now = self.in_flight();
-        self.high_water.fetch_max(now, Ordering::Relaxed);
+        // One session writes it: a plain compare, no locked instruction per tick.
+        if now > self.high_water.load(Ordering::Relaxed) {
+            self.high_water.store(now, Ordering::Relaxed);
+        }
         now >= self.limit
     }
 
