@@ -199,6 +199,19 @@ impl MarketClock {
         }
     }
 
+    /// As [`Self::observe`], reading the time (`now`) only when the trade could move the
+    /// clock: one printed no later than the anchor's cannot, so most ticks (many share a
+    /// printed second) cost no clock read.
+    pub fn observe_with(&mut self, exchange_time: TimeOfDay, now: impl FnOnce() -> Instant) {
+        if self
+            .anchor
+            .is_some_and(|(anchored, _)| exchange_time <= anchored)
+        {
+            return;
+        }
+        self.observe(exchange_time, now());
+    }
+
     /// The market's time at `at`, once a trade has been seen; stops at 23:59:59.
     pub fn time_at(&self, at: Instant) -> Option<TimeOfDay> {
         let (time, seen) = self.anchor?;
@@ -340,6 +353,32 @@ mod tests {
         c.observe(TimeOfDay::hms(23, 59, 58), later);
         let next_day = later + Duration::from_secs(10);
         assert_eq!(c.time_at(next_day), Some(TimeOfDay::hms(23, 59, 59)));
+    }
+
+    #[test]
+    fn observe_with_reads_the_time_only_for_a_later_printed_second() {
+        let t0 = Instant::now();
+        let mut c = MarketClock::default();
+        let mut reads = 0;
+        c.observe_with(TimeOfDay::hms(9, 0, 5), || {
+            reads += 1;
+            t0
+        });
+        c.observe_with(TimeOfDay::hms(9, 0, 5), || {
+            reads += 1;
+            t0
+        });
+        c.observe_with(TimeOfDay::hms(9, 0, 4), || {
+            reads += 1;
+            t0
+        });
+        assert_eq!(reads, 1, "the same or an earlier second moves nothing");
+        c.observe_with(TimeOfDay::hms(9, 0, 6), || {
+            reads += 1;
+            t0
+        });
+        assert_eq!(reads, 2);
+        assert_eq!(c.time_at(t0), Some(TimeOfDay::hms(9, 0, 6)));
     }
 
     #[test]

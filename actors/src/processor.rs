@@ -222,7 +222,8 @@ impl Handler<Tick> for Processor {
             b.handled();
         }
         let _ = self.latency.record(nanos_since(tick.received_at));
-        self.market.observe(tick.exchange_time, self.clock.now());
+        let clock = &self.clock;
+        self.market.observe_with(tick.exchange_time, || clock.now());
         let s = &mut self.stats;
         s.ticks += 1;
         if s.min_seq == 0 || tick.seq < s.min_seq {
