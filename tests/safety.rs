@@ -89,6 +89,20 @@ async fn connect(sim: &SimHandle) -> LsRest {
     .expect("token")
 }
 
+/// The day's lower price limit of 삼성전자 (t1102): a buy there rests and never fills.
+async fn samsung_lower_limit(rest: &LsRest) -> Price {
+    rest.call::<condor_actors::wire::market_data::T1102>(
+        &condor_actors::wire::market_data::T1102InBlock::new(samsung()),
+    )
+    .await
+    .expect("t1102")
+    .blocks
+    .out_block
+    .expect("t1102 out block")
+    .limits()
+    .lower
+}
+
 /// OrderManager + Portfolio + BrokerSession with a journal in `dir`, as `condor run` wires
 /// them (no strategy side unless `processor` is given).
 struct Rig {
@@ -255,18 +269,8 @@ async fn the_kill_switch_trips_on_the_loss_limit_cancels_working_orders_and_surv
     // A resting buy far below the market (it will be cancelled by the trip) and a position.
     let last = broker_account::orders_of_day(&rig.rest).await.unwrap();
     assert!(last.is_empty());
-    let quote = rig
-        .rest
-        .call::<condor_actors::wire::market_data::T1102>(
-            &condor_actors::wire::market_data::T1102InBlock::new(samsung()),
-        )
-        .await
-        .unwrap()
-        .blocks
-        .out_block
-        .unwrap();
-    rig.orders
-        .do_send(buy(3, OrderType::Limit(quote.limits().lower)));
+    let lower = samsung_lower_limit(&rig.rest).await;
+    rig.orders.do_send(buy(3, OrderType::Limit(lower)));
     rig.orders.do_send(buy(10, OrderType::Market));
     let held = until("10 shares held", || async {
         let p = rig.portfolio.send(GetPortfolio).await.unwrap().unwrap();
@@ -626,18 +630,7 @@ async fn a_trip_while_an_order_awaits_its_number_cancels_it_once_the_broker_name
     });
     let dir = tempfile::tempdir().unwrap();
     let rig = start_rig(&sim, dir.path(), |om| om, None, NO_LOSS_LIMIT).await;
-    let lower = rig
-        .rest
-        .call::<condor_actors::wire::market_data::T1102>(
-            &condor_actors::wire::market_data::T1102InBlock::new(samsung()),
-        )
-        .await
-        .unwrap()
-        .blocks
-        .out_block
-        .unwrap()
-        .limits()
-        .lower;
+    let lower = samsung_lower_limit(&rig.rest).await;
     rig.orders.do_send(buy(3, OrderType::Limit(lower)));
     until("the buy's REST call is on its way", || async {
         (rig.stats().await.intent_to_send.count == 1).then_some(())
@@ -674,17 +667,7 @@ async fn a_stopping_order_manager_sends_nothing_new_and_cancels_each_working_ord
     let dir = tempfile::tempdir().unwrap();
     let rig = start_rig(&sim, dir.path(), |om| om, None, NO_LOSS_LIMIT).await;
     // Two buys resting at the day's lower limit: they never fill.
-    let quote = rig
-        .rest
-        .call::<condor_actors::wire::market_data::T1102>(
-            &condor_actors::wire::market_data::T1102InBlock::new(samsung()),
-        )
-        .await
-        .unwrap()
-        .blocks
-        .out_block
-        .unwrap();
-    let lower = quote.limits().lower;
+    let lower = samsung_lower_limit(&rig.rest).await;
     rig.orders.do_send(buy(3, OrderType::Limit(lower)));
     rig.orders.do_send(buy(4, OrderType::Limit(lower)));
     until("both buys working at the broker", || async {

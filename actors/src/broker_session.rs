@@ -8,13 +8,13 @@
 //! block: frames leave through a writer task, and a bad frame is counted and logged,
 //! never a reason to stop.
 
-use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use futures_util::{SinkExt, StreamExt};
+use rustc_hash::FxHashMap;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};

@@ -6,14 +6,12 @@
 //! Owns the strategies and the tick counters. Must never block its mailbox: handlers are
 //! synchronous and short, and anything slow goes to the Compute pool.
 
-use rustc_hash::FxHashMap;
-
-use crate::tick_backlog::TickBacklog;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::clock::{Clock, MarketClock};
 use crate::compute::{Compute, Job, JobDone};
@@ -24,6 +22,7 @@ use crate::messages::{
 };
 use crate::strategy::{Signal, Strategy, StrategyFactory};
 use crate::telemetry::Meters;
+use crate::tick_backlog::TickBacklog;
 
 const LOG: &str = "condor::processor";
 
