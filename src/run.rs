@@ -221,6 +221,10 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
             session_stats.ticks, processed.ticks, session_stats.malformed, session_stats.reconnects
         );
         println!(
+            "  backlog            at most {} ticks in flight to the Processor, reading paused {} times for it",
+            session_stats.max_in_flight, session_stats.read_pauses
+        );
+        println!(
             "  orders             {} intents, {} sent, {} filled, {} cancelled, {} rejected, {} refused by risk, {} still working",
             processed.intents,
             order_stats.orders,

@@ -145,7 +145,9 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
         .unwrap();
     assert!(status.success(), "exit 0 on SIGTERM: {status:?}\n{stderr}");
     assert!(
-        stdout.contains("condor summary") && stdout.contains("ticks"),
+        stdout.contains("condor summary")
+            && stdout.contains("ticks")
+            && stdout.contains("ticks in flight to the Processor"),
         "{stdout}"
     );
     assert!(
