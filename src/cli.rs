@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use condor_actors::ledger::FeeSchedule;
 use condor_actors::market::{Qty, TimeOfDay};
 use condor_actors::notifier::NotifierConfig;
 use condor_actors::notify::discord::WebhookUrl;
@@ -291,6 +292,27 @@ pub struct RunArgs {
         help_heading = "Risk"
     )]
     pub kill_switch_flatten: bool,
+    /// Broker commission per execution, in parts per million of its value (150 = 0.015%;
+    /// see your account's schedule). Booked against cash and the day's loss. Unset: the
+    /// embedded exchange's rate, or 0 with a warning against a real broker.
+    #[arg(
+        long,
+        value_name = "PPM",
+        env = "CONDOR_COMMISSION_PPM",
+        value_parser = clap::value_parser!(i64).range(0..=FeeSchedule::MAX_PPM),
+        help_heading = "Risk"
+    )]
+    pub fee_commission_ppm: Option<i64>,
+    /// Securities transaction tax on sells, in parts per million of the sold value
+    /// (2000 = 0.20%; it changes with the law). Unset: as for the commission.
+    #[arg(
+        long,
+        value_name = "PPM",
+        env = "CONDOR_SELL_TAX_PPM",
+        value_parser = clap::value_parser!(i64).range(0..=FeeSchedule::MAX_PPM),
+        help_heading = "Risk"
+    )]
+    pub fee_sell_tax_ppm: Option<i64>,
     /// Orders per second sent to the broker (CSPAT00601's limit at LS is 10); an intent
     /// over it waits (queue) or is refused (refuse), never sent to be rejected.
     #[arg(
@@ -489,6 +511,32 @@ impl RunArgs {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect()
+    }
+
+    /// The fee schedule the engine books: each rate as configured, else the embedded
+    /// exchange's (`exchange`), else 0; and a warning to log when the books will not match
+    /// what the broker charges.
+    pub fn fee_schedule(&self, exchange: Option<FeeSchedule>) -> (FeeSchedule, Option<String>) {
+        let base = exchange.unwrap_or_default();
+        let fees = FeeSchedule {
+            commission_ppm: self.fee_commission_ppm.unwrap_or(base.commission_ppm),
+            sell_tax_ppm: self.fee_sell_tax_ppm.unwrap_or(base.sell_tax_ppm),
+        };
+        let warning = match exchange {
+            Some(charged) if charged != fees => Some(format!(
+                "fees booked at {} ppm commission and {} ppm sell tax, but the embedded exchange charges {} and {}: cash will be corrected from the exchange's",
+                fees.commission_ppm, fees.sell_tax_ppm, charged.commission_ppm, charged.sell_tax_ppm
+            )),
+            Some(_) => None,
+            None if self.fee_commission_ppm.is_none() || self.fee_sell_tax_ppm.is_none() => {
+                Some(format!(
+                    "CONDOR_COMMISSION_PPM or CONDOR_SELL_TAX_PPM is unset: P&L and the day's loss limit count {} ppm commission and {} ppm sell tax; set your account's rates",
+                    fees.commission_ppm, fees.sell_tax_ppm
+                ))
+            }
+            None => None,
+        };
+        (fees, warning)
     }
 
     pub fn risk(&self) -> anyhow::Result<RiskLimits> {
@@ -735,6 +783,30 @@ mod tests {
             Some(Command::Run(a)) => *a,
             _ => panic!("run expected"),
         }
+    }
+
+    #[test]
+    fn fees_are_the_configured_rates_else_the_embedded_exchanges() {
+        let exchange = FeeSchedule {
+            commission_ppm: 150,
+            sell_tax_ppm: 2_000,
+        };
+        // Unset against the embedded exchange: its rates, silently.
+        assert_eq!(run_args(&[]).fee_schedule(Some(exchange)), (exchange, None));
+        // Set: as set, with a warning when the exchange charges otherwise.
+        let a = run_args(&["--fee-commission-ppm", "100", "--fee-sell-tax-ppm", "2000"]);
+        let (fees, warning) = a.fee_schedule(Some(exchange));
+        assert_eq!(fees.commission_ppm, 100);
+        assert!(warning.is_some_and(|w| w.contains("corrected")));
+        assert_eq!(a.fee_schedule(None).1, None, "a real broker, both set");
+        // Unset against a real broker: 0, and a warning naming the variables.
+        let (fees, warning) = run_args(&[]).fee_schedule(None);
+        assert_eq!(fees, FeeSchedule::default());
+        assert!(warning.is_some_and(|w| w.contains("CONDOR_COMMISSION_PPM")));
+        // Out of range: refused with the flag named.
+        let argv = ["condor", "run", "--fee-sell-tax-ppm", "1000001"];
+        let e = Cli::try_parse_from(argv).unwrap_err().to_string();
+        assert!(e.contains("--fee-sell-tax-ppm"), "{e}");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use condor_actors::compute;
 use condor_actors::journal::event::JournalEvent;
 use condor_actors::journal::recovery::{rebuild, Recovered};
 use condor_actors::journal::Journal;
-use condor_actors::ledger::Ledger;
+use condor_actors::ledger::{FeeSchedule, Ledger};
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::Side;
 use condor_actors::messages::{Alert, Fill, NotifyFlat, Tick};
@@ -42,6 +42,8 @@ pub struct EngineSettings {
     pub condition: String,
     pub max_feeds: usize,
     pub risk: RiskLimits,
+    /// What each fill costs beyond its value, booked by the Portfolio and on replay.
+    pub fees: FeeSchedule,
     pub strategy: Box<dyn StrategyFactory>,
     pub compute_threads: usize,
     /// The journals live in `data_dir/journal/`.
@@ -139,6 +141,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     let mut state = rebuild(
         day,
         replay.records.iter().map(|r| (r.seq, &r.event)),
+        settings.fees,
         clock.now(),
     );
     report.earlier_starts = state.starts;
@@ -230,6 +233,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         .start();
     let om_ctx = Context::<OrderManager>::new();
     let portfolio = Portfolio::from_ledger(state.ledger.clone())
+        .with_fees(settings.fees)
         .with_loss_limit(settings.risk.daily_loss_limit, om_ctx.address().recipient())
         .with_notifier(alerts.clone())
         .start();

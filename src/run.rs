@@ -17,6 +17,7 @@ use actix::prelude::*;
 use anyhow::Context as _;
 use condor_actors::broker_session::Shutdown;
 use condor_actors::clock::SystemClock;
+use condor_actors::ledger::FeeSchedule;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::messages::{
     Alert, CancelAllWorking, DrainAlerts, EngineStart, EngineStop, Flush, GetOrderStats,
@@ -65,7 +66,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     let meters = http.as_ref().map(|_| Meters::shared());
 
     // The embedded exchange lives as long as this function; it runs on its own thread.
-    let (sim, rest_url, ws_url, appkey, appsecret, broker_label) = match broker {
+    let (sim, rest_url, ws_url, appkey, appsecret, broker_label, charged) = match broker {
         BrokerTarget::Embedded => {
             log::info!(target: LOG, "no broker configured (CONDOR_BROKER_*): starting the embedded LS-compatible exchange on loopback");
             let cfg = args.sim.to_config()?;
@@ -85,6 +86,10 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
             println!("websocket: {}", sim.ws_url());
             let (rest, ws) = (sim.rest_url().to_owned(), sim.ws_url().to_owned());
             let (key, secret) = (sim.appkey().clone(), sim.appsecret().clone());
+            let charged = FeeSchedule {
+                commission_ppm: cfg.exchange.commission_ppm,
+                sell_tax_ppm: cfg.exchange.sell_tax_ppm,
+            };
             (
                 Some(sim),
                 rest,
@@ -92,6 +97,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
                 key,
                 secret,
                 "embedded exchange".to_owned(),
+                Some(charged),
             )
         }
         BrokerTarget::Remote {
@@ -102,22 +108,30 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         } => {
             log::info!(target: LOG, "trading the broker at {rest_url} and {ws_url}");
             let label = rest_url.clone();
-            (None, rest_url, ws_url, appkey, appsecret, label)
+            (None, rest_url, ws_url, appkey, appsecret, label, None)
         }
     };
 
     let (condition, strategy) = (args.condition.clone(), args.strategy.clone());
+    let (fees, fee_warning) = args.fee_schedule(charged);
+    if let Some(w) = fee_warning {
+        log::warn!(target: LOG, "{w}");
+    }
+    let mut journaled_settings = args.journaled_settings(&rest_url);
+    journaled_settings.insert("commission_ppm".into(), fees.commission_ppm.to_string());
+    journaled_settings.insert("sell_tax_ppm".into(), fees.sell_tax_ppm.to_string());
     let mut settings = EngineSettings {
         condition: args.condition.clone(),
         max_feeds: args.max_feeds,
         risk,
+        fees,
         strategy: factory,
         compute_threads: 1,
         data_dir: args.data_dir.clone(),
         orders_per_sec: args.orders_per_sec,
         rate_excess: args.order_rate_excess,
         kill_switch_flatten: args.kill_switch_flatten,
-        journaled_settings: args.journaled_settings(&rest_url),
+        journaled_settings,
         notifier: None,
         tick_watchers: Vec::new(),
         meters: meters.clone(),

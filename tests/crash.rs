@@ -495,6 +495,7 @@ fn state_of(events: &[(u64, JournalEvent)]) -> Recovered {
     rebuild(
         condor_actors::clock::Clock::today(&condor_actors::clock::SystemClock),
         events.iter().map(|(seq, e)| (*seq, e)),
+        condor_actors::ledger::FeeSchedule::default(),
         std::time::Instant::now(),
     )
 }

@@ -9,6 +9,8 @@ use common::PATIENCE;
 use condor::engine::{self, Engine, EngineSettings};
 use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
+use condor_actors::broker_account;
+use condor_actors::ledger::FeeSchedule;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::Ticker;
 use condor_actors::messages::{Flush, GetPortfolio};
@@ -18,17 +20,38 @@ use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{MomentumFactory, MomentumParams};
 use condor_actors::supervisor::GetSupervisorStats;
 
+/// The exchange's fees in the fee test: 0.015% commission, 0.20% sell tax.
+const FEES: FeeSchedule = FeeSchedule {
+    commission_ppm: 150,
+    sell_tax_ppm: 2_000,
+};
+
 fn sim_with(scenario: &str) -> SimHandle {
+    sim_charging(scenario, FeeSchedule::default())
+}
+
+fn sim_charging(scenario: &str, fees: FeeSchedule) -> SimHandle {
     let mut cfg = SimConfig {
         rate_limits: false,
         ..SimConfig::default()
     };
+    cfg.exchange.commission_ppm = fees.commission_ppm;
+    cfg.exchange.sell_tax_ppm = fees.sell_tax_ppm;
     cfg.exchange.trades_per_sec = 40.0;
     cfg.exchange.scenario = Some(Scenario::parse(scenario).expect("scenario parses"));
     SimHandle::start(cfg).expect("simulator starts")
 }
 
 async fn start(sim: &SimHandle, params: MomentumParams, data: &tempfile::TempDir) -> Engine {
+    start_booking(sim, params, data, FeeSchedule::default()).await
+}
+
+async fn start_booking(
+    sim: &SimHandle,
+    params: MomentumParams,
+    data: &tempfile::TempDir,
+    fees: FeeSchedule,
+) -> Engine {
     let rest = LsRest::connect(
         sim.rest_url(),
         sim.appkey().expose(),
@@ -43,6 +66,7 @@ async fn start(sim: &SimHandle, params: MomentumParams, data: &tempfile::TempDir
             condition: "S001".into(),
             max_feeds: 100,
             risk: RiskLimits::default(),
+            fees,
             strategy: Box::new(MomentumFactory { params }),
             compute_threads: 2,
             data_dir: data.path().to_owned(),
@@ -73,10 +97,12 @@ where
 
 #[actix_rt::test]
 async fn an_exit_while_holding_keeps_the_feed_until_the_position_is_closed() {
-    let sim = sim_with(
+    // The exchange charges commission and the sell tax; the engine books the same.
+    let sim = sim_charging(
         "condition S001 보유 중 이탈\n\
          at 0ms S001 enter 005930\n\
          at 1000ms S001 exit 005930\n",
+        FEES,
     );
     // Enter on the first tick; hold until a 3-second time stop.
     let params = MomentumParams {
@@ -88,7 +114,7 @@ async fn an_exit_while_holding_keeps_the_feed_until_the_position_is_closed() {
         ..MomentumParams::default()
     };
     let data = tempfile::tempdir().expect("a data directory");
-    let e = start(&sim, params, &data).await;
+    let e = start_booking(&sim, params, &data, FEES).await;
     let t = Ticker::parse("005930").unwrap();
     // The exit arrives while the position is held: the feed stays.
     eventually("the exit is seen while holding", || async {
@@ -117,10 +143,25 @@ async fn an_exit_while_holding_keeps_the_feed_until_the_position_is_closed() {
     .await;
     let book = e.portfolio.send(GetPortfolio).await.unwrap().unwrap();
     assert!(book.positions.iter().all(|p| p.qty.0 == 0), "{book:?}");
+    assert!(book.fees > 0, "a buy and a sell pay commission and tax");
     assert_eq!(
         book.cash,
-        e.opening_cash + book.realized_pnl,
-        "cash moved by exactly the realized P&L"
+        e.opening_cash + book.realized_pnl - book.fees,
+        "cash moved by exactly the realized P&L less the fees"
+    );
+    let rest = LsRest::connect(
+        sim.rest_url(),
+        sim.appkey().expose(),
+        sim.appsecret().expose(),
+    )
+    .await
+    .expect("token");
+    assert_eq!(
+        book.cash,
+        broker_account::cash(&rest)
+            .await
+            .expect("the exchange's cash"),
+        "the books' cash is the exchange's, to the won"
     );
     let s = e.supervisor.send(GetSupervisorStats).await.unwrap();
     assert_eq!((s.live_feeds, s.stopped), (0, 1), "{s:?}");

@@ -66,6 +66,7 @@ async fn start(
             condition: "S001".into(),
             max_feeds: 100,
             risk: RiskLimits::default(),
+            fees: Default::default(),
             strategy,
             compute_threads: 1,
             data_dir: data.path().to_owned(),

@@ -344,6 +344,7 @@ async fn the_kill_switch_trips_on_the_loss_limit_cancels_working_orders_and_surv
     let state = rebuild(
         SystemClock.today(),
         records.iter().map(|r| (r.seq, &r.event)),
+        condor_actors::ledger::FeeSchedule::default(),
         Instant::now(),
     );
     assert!(state.kill_switch.is_some());

@@ -347,6 +347,39 @@ impl Ledger {
     }
 }
 
+/// What the broker charges for one execution, in parts per million of its value, each
+/// part rounded down per execution (as the embedded exchange charges): commission on
+/// both sides, the securities transaction tax on sells. LS rounds its own way over a day's
+/// executions, so against LS this is an estimate within a few won per fill; the cash
+/// check after fills takes the broker's figure when they differ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeeSchedule {
+    pub commission_ppm: i64,
+    pub sell_tax_ppm: i64,
+}
+
+impl FeeSchedule {
+    /// The most either rate may be: all of the value.
+    pub const MAX_PPM: i64 = 1_000_000;
+
+    /// The fee, in won, of `fill`.
+    pub fn fee(&self, fill: &Fill) -> i64 {
+        let value = i128::from(fill.price.0) * i128::from(fill.qty.0);
+        let part = |ppm: i64| -> i128 {
+            if value <= 0 || ppm <= 0 {
+                0
+            } else {
+                value * i128::from(ppm) / 1_000_000
+            }
+        };
+        let tax = match fill.side {
+            Side::Buy => 0,
+            Side::Sell => part(self.sell_tax_ppm),
+        };
+        i64::try_from(part(self.commission_ppm) + tax).unwrap_or(i64::MAX)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,5 +621,32 @@ mod tests {
             let snap = l.snapshot().unwrap();
             assert_eq!((snap.unrealized_pnl, snap.equity), (0, l.cash()));
         }
+    }
+
+    #[test]
+    fn fees_are_charged_per_execution_and_rounded_down_like_the_exchange() {
+        let fees = FeeSchedule {
+            commission_ppm: 150,
+            sell_tax_ppm: 2_000,
+        };
+        let fill = |side, price, qty| Fill {
+            ticker: Ticker::parse("005930").unwrap(),
+            side,
+            price: Price(price),
+            qty: Qty(qty),
+            order_no: 1,
+            time: crate::market::TimeOfDay::hms(9, 0, 0),
+        };
+        // 70,100 × 7 = 490,700: commission 73.605 → 73; no tax on a buy.
+        assert_eq!(fees.fee(&fill(Side::Buy, 70_100, 7)), 73);
+        // A sell adds the tax: 981.4 → 981, plus 73.
+        assert_eq!(fees.fee(&fill(Side::Sell, 70_100, 7)), 73 + 981);
+        assert_eq!(FeeSchedule::default().fee(&fill(Side::Sell, 70_100, 7)), 0);
+        // Booked, the fee leaves cash and not the cost basis.
+        let mut l = Ledger::new(1_000_000);
+        let buy = fill(Side::Buy, 70_100, 7);
+        l.apply_fill(&buy, fees.fee(&buy)).unwrap();
+        assert_eq!(l.cash(), 1_000_000 - 490_700 - 73);
+        assert_eq!(l.fees(), 73);
     }
 }

@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use actix::prelude::*;
 
 use crate::kill_switch::loss_breach;
-use crate::ledger::{Ledger, LedgerError, LedgerSnapshot};
+use crate::ledger::{FeeSchedule, Ledger, LedgerError, LedgerSnapshot};
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::Side;
 use crate::messages::{
@@ -70,6 +70,8 @@ pub struct GetRecentFills {
 /// See the module docs.
 pub struct Portfolio {
     ledger: Ledger,
+    /// What each fill costs beyond its value (commission, the sell tax).
+    fees: FeeSchedule,
     flat_to: Option<Recipient<TickerFlat>>,
     /// The day's loss limit in won and who trips the kill switch; told once.
     loss_limit: Option<(i64, Recipient<TripKillSwitch>)>,
@@ -91,6 +93,7 @@ impl Portfolio {
     pub fn from_ledger(ledger: Ledger) -> Portfolio {
         Portfolio {
             ledger,
+            fees: FeeSchedule::default(),
             flat_to: None,
             loss_limit: None,
             loss_tripped: false,
@@ -98,6 +101,12 @@ impl Portfolio {
             stats: PortfolioStats::default(),
             recent: VecDeque::new(),
         }
+    }
+
+    /// Books each fill's fee from `fees`: it leaves cash and counts against the day's loss.
+    pub fn with_fees(mut self, fees: FeeSchedule) -> Portfolio {
+        self.fees = fees;
+        self
     }
 
     /// Trips the kill switch through `to` when the day's loss reaches `limit` won.
@@ -168,10 +177,8 @@ impl Handler<Fill> for Portfolio {
     fn handle(&mut self, fill: Fill, _: &mut Context<Self>) {
         let ticker = fill.ticker;
         let was_held = !self.ledger.is_flat(ticker);
-        // Fee 0 for now: the simulator charges none by default and SC1 carries no fee. Real
-        // commission and the sell tax join when the broker's fee schedule is configured; the
-        // ledger already keeps fees apart from the cost basis for that.
-        match self.ledger.apply_fill(&fill, 0) {
+        // SC1 carries no fee: it is worked out from the configured schedule.
+        match self.ledger.apply_fill(&fill, self.fees.fee(&fill)) {
             Ok(e) => {
                 self.stats.fills += 1;
                 let side = match e.side {

@@ -443,6 +443,7 @@ mod tests {
         rebuild(
             day(),
             events.iter().enumerate().map(|(i, e)| (i as u64 + 1, e)),
+            crate::ledger::FeeSchedule::default(),
             std::time::Instant::now(),
         )
     }

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use crate::clock::TradingDay;
 use crate::kill_switch::TripCause;
-use crate::ledger::Ledger;
+use crate::ledger::{FeeSchedule, Ledger};
 use crate::market::Ticker;
 use crate::messages::{ClientOrderId, Fill, OrderIntent};
 use crate::order::{OrderBook, OrderState, Transition};
@@ -35,6 +35,8 @@ pub fn first_client_id(day: TradingDay) -> u64 {
 pub struct Recovered {
     pub book: OrderBook,
     pub ledger: Ledger,
+    /// The schedule each fill's fee is booked by, here and in later [`Recovered::apply`].
+    pub fees: FeeSchedule,
     /// The broker's cash when the day's journal began; `None` in a journal that never
     /// recorded it (a fresh day: ask the broker).
     pub opening_cash: Option<i64>,
@@ -60,6 +62,7 @@ pub struct Recovered {
 pub fn rebuild<'a>(
     day: TradingDay,
     records: impl IntoIterator<Item = (u64, &'a JournalEvent)> + Clone,
+    fees: FeeSchedule,
     now: Instant,
 ) -> Recovered {
     let opening_cash = records.clone().into_iter().find_map(|(_, e)| match e {
@@ -69,6 +72,7 @@ pub fn rebuild<'a>(
     let mut r = Recovered {
         book: OrderBook::starting_at(first_client_id(day)),
         ledger: Ledger::new(opening_cash.unwrap_or(0)),
+        fees,
         opening_cash,
         fills: Vec::new(),
         watched: BTreeSet::new(),
@@ -207,7 +211,9 @@ fn apply(r: &mut Recovered, event: &JournalEvent, now: Instant) -> Result<(), St
             r.orders_sent += 1;
         }
         if let Some(fill) = change.fill {
-            r.ledger.apply_fill(&fill, 0).map_err(|e| e.to_string())?;
+            r.ledger
+                .apply_fill(&fill, r.fees.fee(&fill))
+                .map_err(|e| e.to_string())?;
             r.fills.push(fill);
         }
         return Ok(());
@@ -301,6 +307,7 @@ mod tests {
         rebuild(
             day(),
             events.iter().enumerate().map(|(i, e)| (i as u64 + 1, e)),
+            FeeSchedule::default(),
             Instant::now(),
         )
     }
@@ -370,6 +377,43 @@ mod tests {
         );
         assert_eq!(r.in_doubt, vec![ClientOrderId(a + 3)]);
         assert_eq!(r.watched, BTreeSet::from([tk("000660")]));
+    }
+
+    /// A restart books each replayed fill's fee, so the cash it rebuilds is what the
+    /// exchange left, and so is a fill reconciliation adds after it.
+    #[test]
+    fn a_replay_books_the_fees_of_each_fill() {
+        let fees = FeeSchedule {
+            commission_ppm: 150,
+            sell_tax_ppm: 2_000,
+        };
+        let a = first_client_id(day());
+        let events = vec![
+            JournalEvent::OpeningCash { cash: 10_000_000 },
+            sent(a, "005930", Side::Buy, 10),
+            fill(a, 100, 1, Side::Buy, 10, 70_000),
+            sent(a + 1, "005930", Side::Sell, 10),
+        ];
+        let mut r = rebuild(
+            day(),
+            events.iter().enumerate().map(|(i, e)| (i as u64 + 1, e)),
+            fees,
+            Instant::now(),
+        );
+        assert!(r.anomalies.is_empty(), "{:?}", r.anomalies);
+        // 700,000 bought: commission 105.
+        assert_eq!(r.ledger.cash(), 10_000_000 - 700_000 - 105);
+        r.apply(
+            9,
+            &fill(a + 1, 101, 2, Side::Sell, 10, 71_000),
+            Instant::now(),
+        );
+        // 710,000 sold: commission 106 (106.5 rounded down) and tax 1,420.
+        assert_eq!(r.ledger.fees(), 105 + 106 + 1_420);
+        assert_eq!(
+            r.ledger.cash(),
+            10_000_000 - 700_000 - 105 + 710_000 - 106 - 1_420
+        );
     }
 
     #[test]
