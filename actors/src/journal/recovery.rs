@@ -388,7 +388,7 @@ mod tests {
             sell_tax_ppm: 2_000,
         };
         let a = first_client_id(day());
-        let events = vec![
+        let events = [
             JournalEvent::OpeningCash { cash: 10_000_000 },
             sent(a, "005930", Side::Buy, 10),
             fill(a, 100, 1, Side::Buy, 10, 70_000),
