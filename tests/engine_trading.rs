@@ -42,6 +42,16 @@ fn sim_charging(scenario: &str, fees: FeeSchedule) -> SimHandle {
     SimHandle::start(cfg).expect("simulator starts")
 }
 
+async fn rest_client(sim: &SimHandle) -> LsRest {
+    LsRest::connect(
+        sim.rest_url(),
+        sim.appkey().expose(),
+        sim.appsecret().expose(),
+    )
+    .await
+    .expect("token")
+}
+
 async fn start(sim: &SimHandle, params: MomentumParams, data: &tempfile::TempDir) -> Engine {
     start_booking(sim, params, data, FeeSchedule::default()).await
 }
@@ -52,13 +62,7 @@ async fn start_booking(
     data: &tempfile::TempDir,
     fees: FeeSchedule,
 ) -> Engine {
-    let rest = LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token");
+    let rest = rest_client(sim).await;
     engine::start(
         rest,
         sim.ws_url(),
@@ -149,13 +153,7 @@ async fn an_exit_while_holding_keeps_the_feed_until_the_position_is_closed() {
         e.opening_cash + book.realized_pnl - book.fees,
         "cash moved by exactly the realized P&L less the fees"
     );
-    let rest = LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token");
+    let rest = rest_client(&sim).await;
     assert_eq!(
         book.cash,
         broker_account::cash(&rest)
