@@ -27,6 +27,7 @@ use condor_actors::strategy::{
     strategy_by_name, MomentumParams, MomentumStrategy, Signal, Strategy, StrategyFactory,
 };
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
+use condor_actors::tape::Tape;
 use condor_actors::telemetry::Meters;
 use condor_actors::tick_backlog::{self, TickBacklog};
 use condor_actors::tick_hand_off::DEFAULT_LIMIT_PER_MS;
@@ -200,7 +201,7 @@ struct Engine {
 
 async fn engine(sim: &SimHandle, max_feeds: usize) -> Engine {
     let momentum = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
-    engine_with(sim, max_feeds, momentum, DEFAULT_LIMIT_PER_MS).await
+    engine_with(sim, max_feeds, momentum, DEFAULT_LIMIT_PER_MS, None).await
 }
 
 /// The momentum strategy (its full work on every tick) plus a buy signal on every 10th
@@ -266,6 +267,7 @@ async fn engine_with(
     max_feeds: usize,
     factory: Box<dyn StrategyFactory>,
     hand_off: u32,
+    tape: Option<&Tape>,
 ) -> Engine {
     let rest = LsRest::connect(
         sim.rest_url(),
@@ -285,9 +287,12 @@ async fn engine_with(
     let session = BrokerSession::new(cfg)
         .with_backlog(backlog.clone())
         .start();
-    let processor = Processor::new(factory, None, Arc::new(SystemClock))
-        .with_backlog(backlog)
-        .start();
+    let processor = Processor::new(factory, None, Arc::new(SystemClock)).with_backlog(backlog);
+    let processor = match tape {
+        Some(t) => processor.with_tape(t.recorder()),
+        None => processor,
+    }
+    .start();
     let supervisor =
         Supervisor::new(rest, session.clone(), processor.clone(), "B001", max_feeds).start();
     Engine {
@@ -312,7 +317,13 @@ async fn until_feeds(e: &Engine, n: usize) {
 
 /// Ticks per second through to the Processor with `n` live feeds.
 async fn engine_throughput(sim: &SimHandle, n: usize) -> f64 {
-    let e = engine(sim, n.max(1)).await;
+    engine_throughput_taped(sim, n, None).await
+}
+
+/// [`engine_throughput`], the Processor recording on `tape` when given.
+async fn engine_throughput_taped(sim: &SimHandle, n: usize, tape: Option<&Tape>) -> f64 {
+    let momentum = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+    let e = engine_with(sim, n.max(1), momentum, DEFAULT_LIMIT_PER_MS, tape).await;
     until_feeds(&e, n).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let t0 = e.processor.send(Flush).await.unwrap().ticks;
@@ -351,10 +362,22 @@ fn flat_ticks(n: usize) -> Vec<Tick> {
 /// Nanoseconds per tick to push `ticks` into a fresh Processor's mailbox and have them
 /// handled, with `meters` (`None`: metrics off).
 async fn through_processor(ticks: &[Tick], meters: Option<Arc<Meters>>) -> f64 {
+    through_processor_taped(ticks, meters, None).await
+}
+
+/// [`through_processor`], the Processor recording on `tape` when given.
+async fn through_processor_taped(
+    ticks: &[Tick],
+    meters: Option<Arc<Meters>>,
+    tape: Option<&Tape>,
+) -> f64 {
     let factory = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
-    let p = Processor::new(factory, None, Arc::new(SystemClock))
-        .with_meters(meters)
-        .start();
+    let p = Processor::new(factory, None, Arc::new(SystemClock)).with_meters(meters);
+    let p = match tape {
+        Some(t) => p.with_tape(t.recorder()),
+        None => p,
+    }
+    .start();
     // Every ticker's strategy exists before the clock starts.
     for t in &ticks[..100] {
         p.do_send(*t);
@@ -378,7 +401,7 @@ fn rss_bytes() -> u64 {
 }
 
 /// `CONDOR_BENCH=churn,latency` runs only those phases (memory, throughput, latency,
-/// kill_switch, decode, churn, metrics); unset runs all. Useful under a profiler.
+/// kill_switch, decode, churn, metrics, tape); unset runs all. Useful under a profiler.
 fn phase(name: &str) -> bool {
     std::env::var("CONDOR_BENCH").map_or(true, |v| v.split(',').any(|p| p.trim() == name))
 }
@@ -518,7 +541,7 @@ fn main() {
             cfg.exchange.scenario = Some(Scenario::parse(&enter_all(n)).unwrap());
             let s = SimHandle::start(cfg).unwrap();
             let momentum = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
-            let e = engine_with(&s, n, Box::new(SampledFactory(momentum)), hand_off).await;
+            let e = engine_with(&s, n, Box::new(SampledFactory(momentum)), hand_off, None).await;
             until_feeds(&e, n).await;
             tokio::time::sleep(MEASURE * 2).await;
             let st = e.processor.send(Flush).await.unwrap();
@@ -722,6 +745,49 @@ fn main() {
             let ns = start.elapsed().as_nanos() as f64 / f64::from(N);
             assert_eq!(m.feed_ticks_received.get(), u64::from(N));
             println!("metrics_counter_increment {ns:.2} ns");
+        }
+
+        // What recording the tape costs: the engine under the firehose (100 feeds) with
+        // the Processor recording every tick and without, alternating rounds, medians and
+        // the median of the per-round ratios; then the same ticks straight through a
+        // Processor's mailbox, the best of alternating rounds. The tape is a real file
+        // (the writer thread writing it as the engine runs).
+        if phase("tape") {
+            let dir = std::env::temp_dir().join(format!("condor-bench-tape-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let n = 100;
+            let (mut off, mut on, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+            for round in 0..3 {
+                let tape = Tape::open(&dir.join(format!("{round}.tape")), "bench").unwrap();
+                let s = sim(n, true, &enter_all(n));
+                let without = engine_throughput_taped(&s, n, None).await;
+                drop(s);
+                let s = sim(n, true, &enter_all(n));
+                let with = engine_throughput_taped(&s, n, Some(&tape)).await;
+                tape.sync().unwrap();
+                off.push(without);
+                on.push(with);
+                ratios.push(with / without);
+            }
+            let (off, on) = (median(&mut off), median(&mut on));
+            figure("engine_100_feeds_tape_off", off, "ticks/s", None);
+            figure("engine_100_feeds_tape_on", on, "ticks/s", Some(median(&mut ratios)));
+            let ticks = flat_ticks(500_000);
+            let (mut off, mut on) = (f64::MAX, f64::MAX);
+            for round in 0..8 {
+                let tape = Tape::open(&dir.join(format!("p{round}.tape")), "bench").unwrap();
+                if round % 2 == 0 {
+                    off = off.min(through_processor_taped(&ticks, None, None).await);
+                    on = on.min(through_processor_taped(&ticks, None, Some(&tape)).await);
+                } else {
+                    on = on.min(through_processor_taped(&ticks, None, Some(&tape)).await);
+                    off = off.min(through_processor_taped(&ticks, None, None).await);
+                }
+                tape.sync().unwrap();
+            }
+            figure("processor_tick_tape_off", off, "ns/tick", None);
+            figure("processor_tick_tape_on", on, "ns/tick", Some(on / off));
+            let _ = std::fs::remove_dir_all(&dir);
         }
 
         // Churn: enter then exit, over and over, as fast as the condition says so.

@@ -46,6 +46,14 @@ pub enum Command {
     /// Print what a running condor is doing (feeds, positions, orders, fills, latency),
     /// read from its HTTP server's /status.
     Status(StatusArgs),
+    /// List, dump or import the recorded days (tapes) under the data directory.
+    Tape(crate::tape_cli::TapeArgs),
+    /// Feed a recorded day through the trading core and compare its intents with the
+    /// ones the live run produced; exits non-zero on any difference.
+    Replay(crate::replay_cli::ReplayArgs),
+    /// Backtest a strategy over recorded days (a fill model over the tape's trades): a
+    /// report, or a parameter sweep on all cores; `merge` joins the shards of a sweep.
+    Backtest(Box<crate::backtest_cli::BacktestArgs>),
 }
 
 /// Where `condor run`'s HTTP server listens: an address, or nowhere.
@@ -89,6 +97,14 @@ pub struct StatusArgs {
     /// Bearer token to present (needed when condor is not on this machine).
     #[arg(long, env = "CONDOR_HTTP_TOKEN", hide_env_values = true)]
     pub token: Option<Secret>,
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" => Ok(true),
+        "off" | "false" | "0" => Ok(false),
+        _ => Err(format!("expected on or off, got {s:?}")),
+    }
 }
 
 fn parse_on_shutdown(s: &str) -> Result<OnShutdown, String> {
@@ -337,6 +353,19 @@ pub struct RunArgs {
     )]
     pub data_dir: PathBuf,
 
+    /// Record everything that reaches the trading core (condition events, every trade of
+    /// every watched ticker, fills, order ends, timers) and the intents it produced, one
+    /// tape per day under `<data-dir>/tape/`, for `condor replay` and `condor tape`: `on`
+    /// or `off`.
+    #[arg(
+        long,
+        env = "CONDOR_TAPE",
+        default_value = "on",
+        value_parser = parse_on_off,
+        help_heading = "Trading"
+    )]
+    pub tape: bool,
+
     /// Discord webhook URL for alerts: fills, rejects, the kill switch, broker outages,
     /// start and stop, and the daily summary with its equity chart. A secret (it holds the
     /// webhook's token): never logged. https:// only (http:// to a loopback address, for
@@ -509,6 +538,7 @@ impl RunArgs {
             ),
         ]
         .into_iter()
+        .chain(self.momentum().unwrap_or_default().settings())
         .map(|(k, v)| (k.to_owned(), v))
         .collect()
     }
@@ -659,6 +689,11 @@ pub struct SimArgs {
     /// (a slow gateway: an order rests at the exchange before its reply arrives).
     #[arg(long, value_name = "MS")]
     pub rest_reply_delay_ms: Option<u64>,
+    /// `--tape FILE` (env CONDOR_SIM_TAPE) and `--speed N|max` (default 1): play a recorded
+    /// day instead of the random market. Under `condor run`, whose `--tape` is the
+    /// recording, they are `--sim-tape` and `--sim-speed`.
+    #[command(flatten)]
+    pub tape: crate::sim::TapeArgs,
 }
 
 impl SimArgs {
@@ -720,6 +755,12 @@ impl SimArgs {
             sell_tax_ppm: self.sell_tax_ppm,
             scenario,
             synthetic_listings: self.synthetic_listings,
+            tape: match &self.tape.tape {
+                Some(path) => Some(std::sync::Arc::new(
+                    crate::sim::load_day(path).map_err(|e| anyhow::anyhow!("--tape: {e}"))?,
+                )),
+                None => None,
+            },
             ..ExchangeConfig::default()
         };
         Ok(SimConfig {
@@ -740,6 +781,7 @@ impl SimArgs {
                 rest_reply_delay: self.rest_reply_delay_ms.map(Duration::from_millis),
             },
             exchange,
+            tape_speed: self.tape.speed,
             ..SimConfig::default()
         })
     }

@@ -33,6 +33,7 @@ use condor_actors::reconcile::{reconcile_account, reconcile_orders, Outcome};
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::StrategyFactory;
 use condor_actors::supervisor::Supervisor;
+use condor_actors::tape::{self, Tape, TapeEvent};
 use condor_actors::telemetry::Meters;
 use condor_actors::tick_backlog::{self, TickBacklog};
 
@@ -59,6 +60,8 @@ pub struct EngineSettings {
     pub tick_watchers: Vec<Recipient<Tick>>,
     /// The metrics every actor counts into (`None`: metrics off).
     pub meters: Option<Arc<Meters>>,
+    /// Record the day's tape under `data_dir/tape/` (`condor replay` reads it).
+    pub tape: bool,
 }
 
 /// What start-up found, for the log and the summary.
@@ -83,6 +86,8 @@ pub struct Engine {
     pub supervisor: Addr<Supervisor>,
     pub opening_cash: i64,
     pub journal: Journal,
+    /// Today's tape, when recording.
+    pub tape: Option<Tape>,
     pub report: StartReport,
 }
 
@@ -205,7 +210,14 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     }
     report.kill_switch_on = state.kill_switch.is_some();
 
-    // 3. The actors, carrying on from that state.
+    // 3. The tape: a start record first, then whatever reaches the strategies.
+    let tape = if settings.tape {
+        Some(open_tape(&settings, &journal, day, clock.as_ref())?)
+    } else {
+        None
+    };
+
+    // 4. The actors, carrying on from that state.
     let opening_cash = state.opening_cash.unwrap_or(cash);
     let held: Vec<(
         condor_actors::market::Ticker,
@@ -230,6 +242,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         .with_notifier(alerts.clone())
         .with_meters(settings.meters.clone())
         .with_backlog(backlog.clone())
+        .with_tape(tape.as_ref().map(Tape::recorder))
         .start();
     let om_ctx = Context::<OrderManager>::new();
     let portfolio = Portfolio::from_ledger(state.ledger.clone())
@@ -247,7 +260,11 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     .with_marks(portfolio.clone().recipient())
     .with_tick_watchers(settings.tick_watchers)
     .with_meters(settings.meters.clone())
-    .with_backlog(backlog)
+    .with_backlog(backlog);
+    let processor = match &tape {
+        Some(t) => processor.with_tape(t.recorder()),
+        None => processor,
+    }
     .start();
     // The strategies learn what is held before any tick: one fill at the average price.
     for (ticker, p) in &held {
@@ -304,6 +321,47 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         supervisor,
         opening_cash,
         journal,
+        tape,
         report,
     })
+}
+
+/// Opens today's tape (a restart appends to it), records this start with the strategy and
+/// settings in force, and has every journal group wait for the tape's sync: an order's
+/// `OrderSent` is durable, and the order sent, only once the inputs that caused it are.
+fn open_tape(
+    settings: &EngineSettings,
+    journal: &Journal,
+    day: condor_actors::clock::TradingDay,
+    clock: &dyn Clock,
+) -> anyhow::Result<Tape> {
+    let dir = settings.data_dir.join("tape");
+    let path = tape::day_path(&dir, day);
+    let writer = format!("condor {}", env!("CARGO_PKG_VERSION"));
+    let tape = Tape::open(&path, &writer)
+        .with_context(|| format!("cannot open today's tape {}", path.display()))?;
+    let mut start = tape.recorder();
+    start.record(
+        clock.unix_ms().saturating_mul(1_000_000),
+        TapeEvent::Started {
+            writer,
+            condition: settings.condition.clone(),
+            strategy: settings.strategy.name().to_owned(),
+            settings: settings.journaled_settings.clone(),
+        },
+    );
+    start.flush();
+    let synced = tape.clone();
+    journal.before_commit(Box::new(move || {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        // A failure is the tape's to log (once); the journal carries on without it.
+        synced.sync_then(move |_| {
+            let _ = tx.send(());
+        });
+        Box::new(move || {
+            let _ = rx.recv();
+        })
+    }));
+    log::info!(target: LOG, "recording the tape {}", path.display());
+    Ok(tape)
 }

@@ -71,7 +71,7 @@ impl Extensions {
     pub fn add_strategy(
         &mut self,
         name: impl Into<String>,
-        build: impl Fn(&MomentumParams) -> Box<dyn StrategyFactory> + 'static,
+        build: impl Fn(&MomentumParams) -> Box<dyn StrategyFactory> + Send + Sync + 'static,
     ) -> &mut Extensions {
         self.strategies.register(name, build);
         self

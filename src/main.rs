@@ -16,8 +16,15 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     }
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    // The offline tools speak through their output; the strategies' per-intent lines would
+    // bury it. RUST_LOG still chooses.
+    let quiet = matches!(
+        cli.command,
+        Some(Command::Backtest(_) | Command::Replay(_) | Command::Tape(_))
+    );
+    let default = if quiet { "warn" } else { "info" };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default)).init();
     // `condor` alone is `condor run`, with its settings from the environment and .env.
     let command = cli.command.unwrap_or_else(|| {
         Cli::parse_from(["condor", "run"])
@@ -30,6 +37,26 @@ fn main() -> std::process::ExitCode {
         Command::Journal(args) => condor::journal_cli::print_journal(&args),
         Command::KillSwitch(args) => condor::journal_cli::kill_switch(&args),
         Command::Status(args) => condor::status_cli::print_status(&args),
+        Command::Tape(args) => condor::tape_cli::run(&args),
+        Command::Backtest(args) => {
+            return match condor::backtest_cli::run(&args) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    std::process::ExitCode::from(2)
+                }
+            };
+        }
+        Command::Replay(args) => {
+            return match condor::replay_cli::run(&args) {
+                Ok(condor::replay_cli::Verdict::Identical) => std::process::ExitCode::SUCCESS,
+                Ok(condor::replay_cli::Verdict::Differs) => std::process::ExitCode::from(1),
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    std::process::ExitCode::from(2)
+                }
+            };
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

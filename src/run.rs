@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use anyhow::Context as _;
 use condor_actors::broker_session::Shutdown;
-use condor_actors::clock::SystemClock;
+use condor_actors::clock::{Clock, SystemClock};
 use condor_actors::ledger::FeeSchedule;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::messages::{
@@ -135,6 +135,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         notifier: None,
         tick_watchers: Vec::new(),
         meters: meters.clone(),
+        tape: args.tape,
     };
     let started = Instant::now();
     let system = System::new();
@@ -160,6 +161,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
             supervisor,
             opening_cash,
             journal,
+            tape,
             report,
         } = engine::start(rest, &ws_url, settings).await?;
         let server = match (http, meters) {
@@ -223,6 +225,10 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         let session_stats = session.send(GetSessionStats).await.unwrap_or_default();
         let _ = session.send(Shutdown).await;
         sync_journal(&journal).await;
+        // The order ends that settling brought reached the strategies after the first
+        // flush: a second one hands them to the tape before it closes.
+        let _ = processor.send(Flush).await;
+        let taped = close_tape(tape).await;
 
         println!("condor summary");
         println!("  ran for            {:.1} s", started.elapsed().as_secs_f64());
@@ -249,6 +255,9 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
             order_stats.working
         );
         println!("  fills              {}", order_stats.fills);
+        if let Some(t) = &taped {
+            println!("  tape               {t}");
+        }
         println!(
             "  journal            {} ({} records at start, {} start(s) before this one today); {} difference(s) with the broker at start, {} while running; kill switch {}",
             report.journal.display(),
@@ -346,6 +355,37 @@ async fn settle_orders(orders: &Addr<OrderManager>, on_shutdown: OnShutdown) {
             cancels += n;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Records the clean stop and waits until the tape is on disk; what to print of it.
+async fn close_tape(tape: Option<condor_actors::tape::Tape>) -> Option<String> {
+    let tape = tape?;
+    let mut stop = tape.recorder();
+    stop.record(
+        SystemClock.unix_ms().saturating_mul(1_000_000),
+        condor_actors::tape::TapeEvent::Stopped,
+    );
+    stop.flush();
+    let t = tape.clone();
+    let synced = actix_rt::task::spawn_blocking(move || t.sync()).await;
+    let stats = tape.stats();
+    let line = format!(
+        "{} ({} records, {} bytes written this run)",
+        tape.path().display(),
+        stats.records,
+        stats.bytes
+    );
+    match synced {
+        Ok(Ok(_)) => Some(line),
+        Ok(Err(e)) => {
+            log::error!(target: LOG, "the tape: {e}");
+            Some(format!("{line}; NOT SYNCED: {e}"))
+        }
+        Err(e) => {
+            log::error!(target: LOG, "tape sync task failed: {e}");
+            Some(line)
+        }
     }
 }
 

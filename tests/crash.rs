@@ -14,20 +14,22 @@
 //! is for a condition with a generous deadline; nothing is asserted on durations.
 
 mod common;
+#[path = "support/lives.rs"]
+mod lives;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use common::PATIENCE;
 use condor_actors::journal::event::{FillSource, JournalEvent};
 use condor_actors::journal::recovery::{rebuild, Recovered};
 use condor_actors::journal::store;
 use condor_actors::market::Side;
 use condor_actors::messages::OrderType;
 use condor_actors::order::OrderState;
+use lives::{
+    life_log, spawn_condor, start_sim, tail, Condor, RunSettings, Sim, Work, BUSY, PATIENCE,
+};
 use serde_json::{json, Value};
 use tokio::time::{sleep, Instant};
 
@@ -41,214 +43,6 @@ const TICKERS: &[&str] = &[
     "033780", "247540", "086520", "028300", "293490", "263750", "035900", "041510", "214150",
     "240810", "036930", "078150",
 ];
-
-// ---------------------------------------------------------------------------------------
-// Processes
-
-/// A child process killed (SIGKILL) and reaped when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn condor_cmd(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_condor"));
-    // Keep a developer's .env and CONDOR_* settings out of the test.
-    // No HTTP server: the two tests' lives run side by side and would share its port.
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("CONDOR_HTTP_ADDR", "off")
-        .current_dir(dir);
-    c
-}
-
-/// A working directory for one test: kept (and named) when the test fails, so the logs of
-/// every life can be read; removed when it passes.
-struct Work(PathBuf);
-
-impl Work {
-    fn new(name: &str, seed: u64) -> Work {
-        let dir =
-            std::env::temp_dir().join(format!("condor-crash-{name}-{}-{seed}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Work(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Work {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("logs and data kept in {}", self.0.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-/// A standalone `condor sim`, as a user starts one.
-struct Sim {
-    _proc: Proc,
-    rest: String,
-    ws: String,
-    appkey: String,
-    appsecret: String,
-}
-
-fn start_sim(work: &Work, seed: u64, trades_per_sec: &str, scenario: &str) -> Sim {
-    let path = work.path("scenario.scn");
-    std::fs::write(&path, scenario).unwrap();
-    let log = std::fs::File::create(work.path("sim.log")).unwrap();
-    let mut child = condor_cmd(&work.0)
-        .env("RUST_LOG", "warn")
-        .args([
-            "sim",
-            "--rest-port",
-            "0",
-            "--ws-port",
-            "0",
-            "--no-rate-limit",
-        ])
-        .args(["--trades-per-sec", trades_per_sec])
-        .args(["--seed", &seed.to_string()])
-        .arg("--scenario")
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .expect("condor sim starts");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let proc = Proc(child);
-    let mut lines = HashMap::new();
-    for _ in 0..4 {
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        let (k, v) = line.trim().split_once(": ").expect("key: value");
-        lines.insert(k.to_owned(), v.to_owned());
-    }
-    Sim {
-        _proc: proc,
-        rest: lines["rest"].clone(),
-        ws: lines["websocket"].clone(),
-        appkey: lines["appkey"].clone(),
-        appsecret: lines["appsecret"].clone(),
-    }
-}
-
-/// One life of `condor run`: its stdout and stderr go to files named after the life.
-struct Condor {
-    proc: Proc,
-    life: usize,
-    stdout: PathBuf,
-    stderr: PathBuf,
-}
-
-/// What every life of `condor run` shares: the broker, the data directory, the strategy.
-struct RunSettings {
-    env: Vec<(&'static str, String)>,
-}
-
-impl RunSettings {
-    fn new(sim: &Sim, data: &Path, extra: &[(&'static str, &str)]) -> RunSettings {
-        let mut env = vec![
-            ("RUST_LOG", "info".to_owned()),
-            ("CONDOR_BROKER_REST_URL", sim.rest.clone()),
-            ("CONDOR_BROKER_WS_URL", sim.ws.clone()),
-            ("CONDOR_APPKEY", sim.appkey.clone()),
-            ("CONDOR_APPSECRET", sim.appsecret.clone()),
-            ("CONDOR_DATA_DIR", data.display().to_string()),
-        ];
-        env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        RunSettings { env }
-    }
-
-    fn set(&mut self, key: &'static str, value: &str) {
-        self.env.retain(|(k, _)| *k != key);
-        self.env.push((key, value.to_owned()));
-    }
-}
-
-fn spawn_condor(work: &Work, settings: &RunSettings, life: usize) -> Condor {
-    let stdout = work.path(&format!("run-{life:03}.out"));
-    let stderr = life_log(work, life);
-    let mut cmd = condor_cmd(&work.0);
-    cmd.arg("run")
-        .stdout(std::fs::File::create(&stdout).unwrap())
-        .stderr(std::fs::File::create(&stderr).unwrap());
-    for (k, v) in &settings.env {
-        cmd.env(k, v);
-    }
-    Condor {
-        proc: Proc(cmd.spawn().expect("condor run starts")),
-        life,
-        stdout,
-        stderr,
-    }
-}
-
-/// The last `n` lines of a file, for a failure message.
-fn tail(path: &Path, n: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-impl Condor {
-    /// Panics (with its log) if this life ended by itself.
-    fn assert_alive(&mut self) {
-        if let Some(status) = self.proc.0.try_wait().unwrap() {
-            panic!(
-                "condor life {} exited by itself ({status}):\n{}\n{}",
-                self.life,
-                tail(&self.stdout, 20),
-                tail(&self.stderr, 40)
-            );
-        }
-    }
-
-    /// SIGKILL: no destructor, no flush, no goodbye.
-    fn kill9(mut self) {
-        self.assert_alive();
-        self.proc.0.kill().unwrap();
-        self.proc.0.wait().unwrap();
-    }
-
-    /// SIGTERM, as a service manager stops it; waits for the exit.
-    async fn terminate(mut self) -> (ExitStatus, String, String) {
-        self.assert_alive();
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.proc.0.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        let deadline = Instant::now() + PATIENCE;
-        let status = loop {
-            if let Some(status) = self.proc.0.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "condor life {} did not stop after SIGTERM:\n{}",
-                self.life,
-                tail(&self.stderr, 40)
-            );
-            sleep(Duration::from_millis(20)).await;
-        };
-        (
-            status,
-            std::fs::read_to_string(&self.stdout).unwrap(),
-            std::fs::read_to_string(&self.stderr).unwrap(),
-        )
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // The simulator's account, read as any LS client reads it (literal JSON over REST)
@@ -771,38 +565,13 @@ fn kills() -> usize {
     }
 }
 
-/// A condition every ticker enters and, four seconds later, leaves, every five seconds
-/// (staggered), for an hour: each entry arms the strategy for one more trade. Every
-/// registration (every life of condor) replays it from the start.
 fn busy_scenario() -> String {
-    let mut s = String::from("condition S001 crash test\ncondition S009 nothing\n");
-    for (i, code) in TICKERS.iter().enumerate() {
-        let mut t = (i as u64 * 137) % 3_000;
-        while t < 3_600_000 {
-            s.push_str(&format!(
-                "at {t}ms S001 enter {code}\nat {}ms S001 exit {code}\n",
-                t + 4_000
-            ));
-            t += 5_000;
-        }
-    }
-    s
+    lives::busy_scenario(
+        "condition S001 crash test\ncondition S009 nothing\n",
+        TICKERS,
+        137,
+    )
 }
-
-/// The momentum strategy tuned to trade all the time: enter on any rising trade, leave on
-/// a 0.2% move or after two seconds.
-const BUSY: &[(&str, &str)] = &[
-    ("CONDOR_CONDITION", "S001"),
-    ("CONDOR_CONFIRM_TICKS", "1"),
-    ("CONDOR_MIN_CHANGE_BP", "-3000"),
-    ("CONDOR_TAKE_PROFIT_BP", "20"),
-    ("CONDOR_STOP_LOSS_BP", "20"),
-    ("CONDOR_MAX_HOLD_SECS", "2"),
-    ("CONDOR_BUDGET_WON", "300000"),
-    ("CONDOR_MAX_OPEN_POSITIONS", "50"),
-    ("CONDOR_MAX_ORDERS_PER_DAY", "1000000"),
-    ("CONDOR_DAILY_LOSS_LIMIT", "1000000000"),
-];
 
 /// When a life is killed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -872,11 +641,6 @@ async fn wait_log(c: &mut Condor, text: &str) {
         );
         sleep(Duration::from_millis(10)).await;
     }
-}
-
-/// The log of one life of `condor run`.
-fn life_log(work: &Work, life: usize) -> PathBuf {
-    work.path(&format!("run-{life:03}.err"))
 }
 
 #[tokio::test]
@@ -1023,9 +787,31 @@ async fn sigkill_at_random_moments_never_sends_an_order_twice_and_ends_agreeing_
         "{starts} starts journaled for {} lives, {traded} of them trading before the kill",
         kills + 2
     );
+    // The tape through every kill: the replay gives every live intent again, in order,
+    // and no order the journal sent lacks its intent on the tape.
+    let out = lives::condor_cmd(&work.0)
+        .env("RUST_LOG", "warn")
+        .args(["replay", "--json", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("condor replay runs");
+    let replay: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("replay: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(
+        out.status.success(),
+        "replay after {kills} kills: {}",
+        serde_json::to_string_pretty(&replay).unwrap()
+    );
+    assert!(
+        replay["journal"]["not_on_tape"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{replay}"
+    );
     println!(
-        "crash test: seed {seed}: {kills} kills ({lives_sending} lives sending orders), {} orders at the simulator (none twice), {} fills, {} positions, cash {} won: journal and simulator agree",
-        agreed.orders, agreed.fills, agreed.positions, agreed.cash
+        "crash test: seed {seed}: {kills} kills ({lives_sending} lives sending orders), {} orders at the simulator (none twice), {} fills, {} positions, cash {} won: journal and simulator agree; replay of the tape: {} intents identical over {} starts",
+        agreed.orders, agreed.fills, agreed.positions, agreed.cash, replay["live_intents"], replay["starts"]
     );
 }
 

@@ -81,6 +81,7 @@ async fn start_booking(
             notifier: None,
             tick_watchers: Vec::new(),
             meters: None,
+            tape: true,
         },
     )
     .await

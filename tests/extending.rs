@@ -77,6 +77,7 @@ async fn start(
             notifier: None,
             tick_watchers: ext.start_tick_watchers(),
             meters: None,
+            tape: true,
         },
     )
     .await

@@ -103,6 +103,8 @@ pub struct BrokerSession {
     account_reconnect: Option<Recipient<ReconcileOrders>>,
     /// Told when the link drops and when it is back (the Notifier times the outage).
     notifier: Option<Recipient<crate::messages::Alert>>,
+    /// Marks each reconnect on the tape, so a replayed day shows where the link broke.
+    tape: Option<crate::tape::TapeRecorder>,
     writer: Option<tokio::task::JoinHandle<()>>,
     shutting_down: bool,
     seq: u64,
@@ -135,6 +137,7 @@ impl BrokerSession {
             account: None,
             account_reconnect: None,
             notifier: None,
+            tape: None,
             writer: None,
             shutting_down: false,
             seq: 0,
@@ -155,6 +158,12 @@ impl BrokerSession {
 
     /// Stops reading the socket while `backlog`'s limit of ticks is in flight to the
     /// Processor (which must be given the same backlog).
+    /// Records a marker on the tape at each reconnect.
+    pub fn with_tape(mut self, recorder: Option<crate::tape::TapeRecorder>) -> BrokerSession {
+        self.tape = recorder;
+        self
+    }
+
     pub fn with_backlog(mut self, backlog: Arc<TickBacklog>) -> BrokerSession {
         self.backlog = Some(backlog);
         self
@@ -256,6 +265,13 @@ impl BrokerSession {
             );
             if let Some(n) = &self.notifier {
                 n.do_send(crate::messages::Alert::BrokerLink { up: true });
+            }
+            if let Some(t) = &mut self.tape {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+                t.record(now, crate::tape::TapeEvent::Reconnected);
+                t.flush();
             }
         } else {
             log::info!(target: LOG, "connected to {}", self.cfg.ws_url);

@@ -1,6 +1,7 @@
 //! condor-actors: the market types, the LS OPEN API wire formats, the engine's messages
 //! and pure trading logic, and (as they land) the actors of the condor trading engine.
 
+pub mod backtest;
 pub mod broker_account;
 pub mod broker_session;
 pub mod clock;
@@ -22,8 +23,10 @@ pub mod risk;
 pub mod stock_feed;
 pub mod strategy;
 pub mod supervisor;
+pub mod tape;
 pub mod telemetry;
 pub mod throttle;
 pub mod tick_backlog;
 pub mod tick_hand_off;
+pub mod trading;
 pub mod wire;

@@ -66,6 +66,10 @@ const LOG: &str = "condor::orders";
 /// transport error, a timeout, an undecodable reply). Gateway refusals keep their `IGW…`.
 pub const LOCAL_SEND_FAILED: &str = "LOCAL";
 
+/// The reason of the sells the kill switch sends itself (`CONDOR_KILL_SWITCH_FLATTEN`):
+/// the one kind of order no strategy asked for.
+pub const REASON_KILL_SWITCH_FLATTEN: &str = "kill switch: flatten";
+
 /// How long an account event for an order number we do not know yet waits for the REST
 /// reply that may name it. Longer than `LsRest`'s 10 s request timeout, so a slow reply
 /// still finds its early SC0/SC1.
@@ -1259,7 +1263,7 @@ impl OrderManager {
                     side: Side::Sell,
                     qty,
                     order_type: OrderType::Market,
-                    reason: "kill switch: flatten",
+                    reason: REASON_KILL_SWITCH_FLATTEN,
                     tick_seq: 0,
                     tick_received_at: None,
                 };

@@ -1,17 +1,20 @@
-//! Processor: the mailbox queue every Tick goes through, in order, none lost. Runs one
-//! strategy per ticker (plain structs behind the `Strategy` trait) and turns its
-//! signals into OrderIntents for the OrderManager; then hands the tick on to the actors a
-//! user's program added to watch every tick.
+//! Processor: the mailbox queue every Tick goes through, in order, none lost. The live
+//! driver of the trading core's [`StrategyDesk`] (one strategy per ticker): it stamps each
+//! event with the market's time, records it on the tape in the order it arrived, feeds it
+//! to the desk and sends the OrderIntents that come out to the OrderManager; then hands the
+//! tick on to the actors a user's program added to watch every tick.
 //!
-//! Owns the strategies and the tick counters. Must never block its mailbox: handlers are
-//! synchronous and short, and anything slow goes to the Compute pool.
+//! Owns the desk, the tick counters and its tape recorder. Decides nothing itself: every
+//! decision is the desk's, so `condor replay` reproduces it from the tape. Must never
+//! block its mailbox (handlers are synchronous and short, anything slow goes to the
+//! Compute pool), and never let an intent leave before the inputs that caused it are
+//! handed to the tape's writer.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use rustc_hash::FxHashMap;
 
 use crate::clock::{Clock, MarketClock};
 use crate::compute::{Compute, Job, JobDone};
@@ -20,9 +23,11 @@ use crate::messages::{
     ConditionEnter, ConditionExit, Fill, Flush, IsFlat, NotifyFlat, OrderDone, OrderIntent,
     Percentiles, ProcessorStats, Tick, TickerFlat,
 };
-use crate::strategy::{Signal, Strategy, StrategyFactory};
+use crate::strategy::StrategyFactory;
+use crate::tape::{TapeEvent, TapeIntent, TapeRecorder, TapeTrade, BATCH_RECORDS};
 use crate::telemetry::Meters;
 use crate::tick_backlog::TickBacklog;
+use crate::trading::StrategyDesk;
 
 const LOG: &str = "condor::processor";
 
@@ -39,9 +44,53 @@ pub(crate) fn nanos_since(t: std::time::Instant) -> u64 {
         .max(1)
 }
 
+/// Turns the engine's monotonic instants into the tape's Unix ns without a clock read per
+/// tick: one reading of both clocks at start, then arithmetic.
+#[derive(Clone, Copy, Debug)]
+struct TapeTime {
+    base: std::time::Instant,
+    base_unix_ns: i64,
+}
+
+impl TapeTime {
+    fn new(clock: &dyn Clock) -> TapeTime {
+        TapeTime {
+            base: clock.now(),
+            base_unix_ns: clock.unix_ms().saturating_mul(1_000_000),
+        }
+    }
+
+    fn unix_ns(&self, at: std::time::Instant) -> i64 {
+        let since = at.saturating_duration_since(self.base).as_nanos();
+        self.base_unix_ns
+            .saturating_add(i64::try_from(since).unwrap_or(i64::MAX))
+    }
+}
+
+/// The tape a Processor records on, with its time base.
+struct Recording {
+    recorder: TapeRecorder,
+    time: TapeTime,
+}
+
+/// Room kept in a batch for the intents one input may cause, so an input and its intents
+/// go to the writer in one batch (one block on disk): a crash can then never keep the
+/// input and lose the intents, which replay would report as a difference.
+const INTENT_ROOM: usize = 16;
+
+impl Recording {
+    fn record_input(&mut self, ns: i64, event: TapeEvent) {
+        if self.recorder.buffered() + INTENT_ROOM >= BATCH_RECORDS {
+            self.recorder.flush();
+        }
+        self.recorder.record(ns, event);
+    }
+}
+
 pub struct Processor {
-    factory: Box<dyn StrategyFactory>,
-    strategies: FxHashMap<Ticker, Box<dyn Strategy>>,
+    desk: StrategyDesk,
+    /// Where what reached the desk is recorded, when the tape is on.
+    tape: Option<Recording>,
     orders: Option<Recipient<OrderIntent>>,
     /// Told when an order that filled nothing leaves its ticker flat (see `OrderDone`).
     flat_to: Option<Recipient<TickerFlat>>,
@@ -57,7 +106,8 @@ pub struct Processor {
     /// stops trading must still meet its time stop and the pre-close flatten).
     timer_every: Duration,
     stats: ProcessorStats,
-    signals: Vec<Signal>,
+    /// Reused for the desk's intents.
+    intents: Vec<OrderIntent>,
     compute: Option<Addr<Compute>>,
     /// Ticks handled when each outstanding job was sent, by the job's tick seq.
     jobs: HashMap<u64, u64>,
@@ -83,8 +133,8 @@ impl Processor {
         clock: Arc<dyn Clock>,
     ) -> Processor {
         Processor {
-            factory,
-            strategies: FxHashMap::default(),
+            desk: StrategyDesk::new(factory),
+            tape: None,
             orders,
             flat_to: None,
             marks: None,
@@ -93,7 +143,7 @@ impl Processor {
             market: MarketClock::default(),
             timer_every: Duration::from_secs(1),
             stats: ProcessorStats::default(),
-            signals: Vec::new(),
+            intents: Vec::new(),
             compute: None,
             jobs: HashMap::new(),
             latency: latency_histogram(),
@@ -102,6 +152,15 @@ impl Processor {
             backlog: None,
             since_yield: 0,
         }
+    }
+
+    /// Records every event the desk receives, and every intent it produces, on `recorder`.
+    pub fn with_tape(mut self, recorder: TapeRecorder) -> Processor {
+        self.tape = Some(Recording {
+            recorder,
+            time: TapeTime::new(self.clock.as_ref()),
+        });
+        self
     }
 
     /// Counts ticks and intents, and times tick → intent, into `meters`.
@@ -154,24 +213,57 @@ impl Processor {
     /// market's (a simulator's day, a restart after hours), and a time rule run on it could
     /// flatten every recovered position at once.
     fn on_timer(&mut self) {
-        let Some(now) = self.market.time_at(self.clock.now()) else {
+        let at = self.clock.now();
+        let Some(now) = self.market.time_at(at) else {
             return;
         };
-        let mut signals = std::mem::take(&mut self.signals);
-        let mut intents = Vec::new();
-        for (ticker, strategy) in &mut self.strategies {
-            strategy.on_timer(now, &mut signals);
-            intents.extend(signals.drain(..).map(|s| s.into_timer_intent(*ticker)));
+        // Every strategy may act on a timer: its intents start a batch of their own.
+        if let Some(t) = &mut self.tape {
+            t.recorder.flush();
         }
-        self.signals = signals;
-        for intent in intents {
+        self.record(at, TapeEvent::Timer { market_time: now });
+        let mut intents = std::mem::take(&mut self.intents);
+        self.desk.on_timer(now, &mut intents);
+        for intent in intents.drain(..) {
             log::debug!(target: LOG, "{} timer at market time {now}", intent.ticker);
             self.send_intent(intent);
+        }
+        self.intents = intents;
+        // At most a second of inputs waits in the recorder's buffer.
+        if let Some(t) = &mut self.tape {
+            t.recorder.flush();
+        }
+    }
+
+    /// Records the input `event`, received at `at`, when the tape is on.
+    fn record(&mut self, at: std::time::Instant, event: TapeEvent) {
+        if let Some(t) = &mut self.tape {
+            let ns = t.time.unix_ns(at);
+            t.record_input(ns, event);
         }
     }
 
     fn send_intent(&mut self, intent: OrderIntent) {
         self.stats.intents += 1;
+        if let Some(t) = &mut self.tape {
+            let ns = t
+                .time
+                .unix_ns(intent.tick_received_at.unwrap_or_else(|| self.clock.now()));
+            t.recorder.record(
+                ns,
+                TapeEvent::Intent(TapeIntent {
+                    ticker: intent.ticker,
+                    side: intent.side,
+                    qty: intent.qty,
+                    order_type: intent.order_type,
+                    reason: intent.reason.to_owned(),
+                    tick_seq: intent.tick_seq,
+                }),
+            );
+            // The inputs that caused it reach the writer before the order can be
+            // journaled, and the journal's group commit syncs the tape first.
+            t.recorder.flush();
+        }
         log::info!(target: LOG, "{} intent: {:?} {} {:?} ({})", intent.ticker, intent.side, intent.qty, intent.order_type, intent.reason);
         match &self.orders {
             Some(orders) => {
@@ -185,13 +277,6 @@ impl Processor {
             }
         }
     }
-
-    fn strategy(&mut self, ticker: Ticker) -> &mut Box<dyn Strategy> {
-        let factory = &self.factory;
-        self.strategies
-            .entry(ticker)
-            .or_insert_with(|| factory.build(ticker))
-    }
 }
 
 impl Actor for Processor {
@@ -201,7 +286,7 @@ impl Actor for Processor {
         // Plenty of room: ticks are never dropped, only queued (do_send ignores the cap).
         ctx.set_mailbox_capacity(1 << 16);
         ctx.run_interval(self.timer_every, |act, _| act.on_timer());
-        log::info!(target: LOG, "processor started with strategy {}", self.factory.name());
+        log::info!(target: LOG, "processor started with strategy {}", self.desk.strategy_name());
     }
 }
 
@@ -236,22 +321,23 @@ impl Handler<Tick> for Processor {
         }
         *entry = (entry.0 + 1, tick.seq);
 
-        let mut signals = std::mem::take(&mut self.signals);
-        let strategy = self.strategy(tick.ticker);
-        strategy.on_tick(&tick, &mut signals);
-        let held = strategy.position().0 > 0;
+        if let Some(t) = &mut self.tape {
+            let ns = t.time.unix_ns(tick.received_at);
+            t.record_input(ns, TapeEvent::Trade(TapeTrade::from_tick(&tick)));
+        }
+        let mut intents = std::mem::take(&mut self.intents);
+        let held = self.desk.on_tick(&tick, &mut intents);
         if let Some(marks) = self.marks.as_ref().filter(|_| held) {
             marks.do_send(tick);
         }
-        for signal in signals.drain(..) {
-            let intent = signal.into_intent(&tick);
+        for intent in intents.drain(..) {
             let _ = self.intent_latency.record(nanos_since(tick.received_at));
             if let Some(m) = &self.meters {
                 Meters::observe(&m.tick_to_intent, tick.received_at.elapsed());
             }
             self.send_intent(intent);
         }
-        self.signals = signals;
+        self.intents = intents;
         for watcher in &self.tick_watchers {
             watcher.do_send(tick);
         }
@@ -265,7 +351,14 @@ impl Handler<ConditionEnter> for Processor {
     type Result = ();
     fn handle(&mut self, msg: ConditionEnter, _: &mut Context<Self>) {
         let now = self.market_time();
-        self.strategy(msg.ticker).on_condition_enter(now);
+        self.record(
+            self.clock.now(),
+            TapeEvent::ConditionEnter {
+                ticker: msg.ticker,
+                market_time: now,
+            },
+        );
+        self.desk.on_condition_enter(msg.ticker, now);
     }
 }
 
@@ -273,24 +366,30 @@ impl Handler<ConditionExit> for Processor {
     type Result = ();
     fn handle(&mut self, msg: ConditionExit, _: &mut Context<Self>) {
         let now = self.market_time();
-        if let Some(s) = self.strategies.get_mut(&msg.ticker) {
-            s.on_condition_exit(now);
-        }
+        self.record(
+            self.clock.now(),
+            TapeEvent::ConditionExit {
+                ticker: msg.ticker,
+                market_time: now,
+            },
+        );
+        self.desk.on_condition_exit(msg.ticker, now);
     }
 }
 
 impl Handler<IsFlat> for Processor {
     type Result = bool;
     fn handle(&mut self, msg: IsFlat, _: &mut Context<Self>) -> bool {
-        self.strategies
-            .get(&msg.ticker)
-            .is_none_or(|s| s.position().0 == 0 && !s.has_working_order())
+        self.desk.is_flat(msg.ticker)
     }
 }
 
 impl Handler<Flush> for Processor {
     type Result = MessageResult<Flush>;
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
+        if let Some(t) = &mut self.tape {
+            t.recorder.flush();
+        }
         let mut stats = self.stats.clone();
         stats.tick_latency = Percentiles::of(&self.latency);
         stats.intent_latency = Percentiles::of(&self.intent_latency);
@@ -343,22 +442,27 @@ impl Handler<JobDone> for Processor {
 impl Handler<Fill> for Processor {
     type Result = ();
     fn handle(&mut self, fill: Fill, _: &mut Context<Self>) {
-        // A fill for a ticker with no strategy yet still creates one: the shares are real
-        // and the strategy must know it holds them.
-        self.strategy(fill.ticker).on_fill(&fill);
+        self.record(self.clock.now(), TapeEvent::Fill(fill));
+        self.desk.on_fill(&fill);
     }
 }
 
 impl Handler<OrderDone> for Processor {
     type Result = ();
     fn handle(&mut self, done: OrderDone, _: &mut Context<Self>) {
-        let s = self.strategy(done.ticker);
-        s.on_order_done(done.side, done.filled, done.rejected);
-        // The Portfolio reports held → flat on the fill that closes a position. An order
-        // that filled nothing moved no position, so the Portfolio cannot see this case (an
-        // entry cancelled or refused, the ticker never held): report it here, and only
-        // here, so one event is never reported twice.
-        if done.filled.0 == 0 && s.position().0 == 0 && !s.has_working_order() {
+        self.record(
+            self.clock.now(),
+            TapeEvent::OrderDone {
+                id: done.id.map(|id| id.0),
+                ticker: done.ticker,
+                side: done.side,
+                filled: done.filled,
+                rejected: done.rejected,
+            },
+        );
+        // The Portfolio reports held → flat on the fill that closes a position; an order
+        // that filled nothing moved no position, so the desk says when to report it.
+        if self.desk.on_order_done(&done) {
             if let Some(to) = &self.flat_to {
                 to.do_send(TickerFlat {
                     ticker: done.ticker,
@@ -435,6 +539,99 @@ mod tests {
             actix_rt::time::sleep(Duration::from_millis(10)).await;
         }
         got
+    }
+
+    /// What the Processor receives and decides reaches the tape in its order, and the
+    /// tape replays to the same intents: the live driver and the replay run one core.
+    #[actix_rt::test]
+    async fn what_the_processor_records_replays_to_the_same_intents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("day.tape");
+        let tape = crate::tape::Tape::open(&path, "condor test").unwrap();
+        let clock = ManualClock::new(TimeOfDay::hms(9, 0, 0));
+        let params = MomentumParams {
+            min_change_bp: -3000,
+            confirm_ticks: 1,
+            max_hold_secs: 30,
+            ..MomentumParams::default()
+        };
+        let mut start = tape.recorder();
+        start.record(
+            0,
+            TapeEvent::Started {
+                writer: "condor test".into(),
+                condition: "0000".into(),
+                strategy: "momentum".into(),
+                settings: params
+                    .settings()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+            },
+        );
+        start.flush();
+        let intents = Intents::default().start();
+        let processor = Processor::new(
+            strategy_by_name("momentum", &params).unwrap(),
+            Some(intents.clone().recipient()),
+            Arc::new(clock.clone()),
+        )
+        .with_timer_every(Duration::from_millis(5))
+        .with_tape(tape.recorder())
+        .start();
+        processor.do_send(ConditionEnter { ticker: ticker() });
+        processor.do_send(tick(1, TimeOfDay::hms(9, 0, 10)));
+        let entry = intents_after(&intents, 1).await;
+        assert_eq!(entry.len(), 1);
+        processor.do_send(Fill {
+            ticker: ticker(),
+            side: Side::Buy,
+            price: Price(70_000),
+            qty: entry[0].qty,
+            order_no: 1,
+            time: TimeOfDay::hms(9, 0, 10),
+        });
+        processor.do_send(OrderDone {
+            id: None,
+            ticker: ticker(),
+            side: Side::Buy,
+            filled: entry[0].qty,
+            rejected: false,
+        });
+        processor.do_send(tick(2, TimeOfDay::hms(9, 0, 11)));
+        clock.advance_secs(40);
+        let exit = intents_after(&intents, 1).await;
+        assert_eq!(exit[0].reason, MomentumStrategy::REASON_TIME_STOP);
+        processor.send(Flush).await.unwrap();
+        tape.sync().unwrap();
+
+        let file = crate::tape::read(&path).unwrap();
+        let kinds: Vec<&str> = file
+            .records
+            .iter()
+            .map(|r| r.event.kind_name())
+            .filter(|k| *k != "timer")
+            .collect();
+        assert_eq!(
+            kinds,
+            ["started", "enter", "trade", "intent", "fill", "done", "trade", "intent"],
+        );
+        let out = crate::trading::replay::replay(&file.records, |s| {
+            let mut p = MomentumParams::default();
+            for (k, v) in s.settings.into_iter().flatten() {
+                p.set(k, v).unwrap();
+            }
+            strategy_by_name("momentum", &p)
+        })
+        .unwrap();
+        assert_eq!(out.live.len(), 2);
+        assert!(out.differences.is_empty(), "{:?}", out.differences);
+        // The recorded trade is the tick the Processor got, but for its receive instant.
+        let crate::tape::TapeEvent::Trade(t) = &file.records[2].event else {
+            panic!("{:?}", file.records[2]);
+        };
+        let sent = tick(1, TimeOfDay::hms(9, 0, 10));
+        assert_eq!(t.to_tick(sent.received_at), sent);
     }
 
     /// After a restart, positions come back before any trade does. With a wall clock past

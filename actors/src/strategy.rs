@@ -128,7 +128,8 @@ pub trait StrategyFactory: Send {
 /// Builds a strategy's factory from the strategy settings configuration gives
 /// (`CONDOR_BUDGET_WON`, `CONDOR_ENTRY_CUTOFF`, `CONDOR_FLATTEN_AT`, and momentum's own
 /// knobs). A strategy takes what it shares with momentum and ignores the rest.
-pub type StrategyBuilder = Box<dyn Fn(&MomentumParams) -> Box<dyn StrategyFactory>>;
+/// `Send + Sync`: a backtest sweep builds strategies on every core.
+pub type StrategyBuilder = Box<dyn Fn(&MomentumParams) -> Box<dyn StrategyFactory> + Send + Sync>;
 
 /// Every strategy configuration can name (`CONDOR_STRATEGY`), the built-in momentum and a
 /// user's own alike: each is a name and a [`StrategyBuilder`]. Names are matched ignoring
@@ -167,7 +168,7 @@ impl StrategyRegistry {
     pub fn register(
         &mut self,
         name: impl Into<String>,
-        build: impl Fn(&MomentumParams) -> Box<dyn StrategyFactory> + 'static,
+        build: impl Fn(&MomentumParams) -> Box<dyn StrategyFactory> + Send + Sync + 'static,
     ) -> &mut StrategyRegistry {
         let name = name.into().trim().to_owned();
         assert!(!name.is_empty(), "a strategy needs a name");
@@ -279,6 +280,62 @@ impl Default for MomentumParams {
 }
 
 impl MomentumParams {
+    /// The parameters as (name, value) text, as recorded with the settings on the tape;
+    /// [`Self::set`] reads each back.
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("budget_won", self.budget_won.to_string()),
+            ("confirm_ticks", self.confirm_ticks.to_string()),
+            ("min_change_bp", self.min_change_bp.to_string()),
+            (
+                "entry_slippage_ticks",
+                self.entry_slippage_ticks
+                    .map_or_else(|| "market".to_owned(), |n| n.to_string()),
+            ),
+            ("entry_cutoff", self.entry_cutoff.hhmmss()),
+            ("take_profit_bp", self.take_profit_bp.to_string()),
+            ("stop_loss_bp", self.stop_loss_bp.to_string()),
+            ("max_hold_secs", self.max_hold_secs.to_string()),
+            ("flatten_at", self.flatten_at.hhmmss()),
+        ]
+    }
+
+    /// Sets the parameter `name` from its text (as [`Self::settings`] writes it). Returns
+    /// false when `name` is not one of these parameters; a value that does not parse is an
+    /// error naming the parameter. Ranges are [`Self::validate`]'s.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<bool, InvalidParam> {
+        fn num<T: std::str::FromStr>(field: &'static str, v: &str) -> Result<T, InvalidParam> {
+            v.trim().parse().map_err(|_| InvalidParam {
+                field,
+                reason: format!("{v:?} is not a whole number"),
+            })
+        }
+        fn time(field: &'static str, v: &str) -> Result<TimeOfDay, InvalidParam> {
+            TimeOfDay::parse_hhmmss(v.trim()).map_err(|e| InvalidParam {
+                field,
+                reason: e.to_string(),
+            })
+        }
+        match name {
+            "budget_won" => self.budget_won = num("budget_won", value)?,
+            "confirm_ticks" => self.confirm_ticks = num("confirm_ticks", value)?,
+            "min_change_bp" => self.min_change_bp = num("min_change_bp", value)?,
+            "entry_slippage_ticks" => {
+                self.entry_slippage_ticks = match value.trim() {
+                    "market" => None,
+                    v => Some(num("entry_slippage_ticks", v)?),
+                }
+            }
+            "entry_cutoff" => self.entry_cutoff = time("entry_cutoff", value)?,
+            "take_profit_bp" => self.take_profit_bp = num("take_profit_bp", value)?,
+            "stop_loss_bp" => self.stop_loss_bp = num("stop_loss_bp", value)?,
+            "max_hold_secs" => self.max_hold_secs = num("max_hold_secs", value)?,
+            "flatten_at" => self.flatten_at = time("flatten_at", value)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> Result<(), InvalidParam> {
         let bad = |field, reason: String| Err(InvalidParam { field, reason });

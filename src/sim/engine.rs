@@ -5,12 +5,20 @@
 //!
 //! Must never block or await a client: frames go out through each session's bounded
 //! queue, and a session that cannot keep up is dropped, not waited for (except in
-//! firehose mode, whose point is to go exactly as fast as the clients).
+//! firehose mode and a tape at `max`, whose point is to go exactly as fast as the clients).
+//!
+//! A tape (see `SimConfig::tape_*`) starts when the first client registers AFR or S3_/K3_
+//! (plus a short delay). At speed N the clock tick plays what is due by `elapsed × N`; at
+//! `max` it plays in bursts whenever every session has fewer than `FIREHOSE_INFLIGHT`
+//! batches in flight (so none is ever dropped), and holds a trade of a ticker that just
+//! entered the condition until a session registers that ticker (or the grace passes). The
+//! exchange gets the tape's time as `now_ms` (frozen at the last record once played);
+//! tokens and rate limits keep real time.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use condor_actors::market::Ticker;
 use condor_actors::wire::realtime::{self as rt, TrType};
@@ -19,9 +27,9 @@ use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 
 use super::auth::Tokens;
 use super::exchange::rate_limit::RateLimiter;
-use super::exchange::{Event, Exchange};
+use super::exchange::{Event, Exchange, TapeItem};
 use super::http::{HttpReply, RestCall};
-use super::{render, tr, SimConfig};
+use super::{render, tr, SimConfig, TapeSpeed};
 
 /// Batches a session may have queued before the engine stops feeding it.
 pub(crate) const SESSION_QUEUE: usize = 1024;
@@ -132,6 +140,29 @@ impl SubscriptionReport {
     }
 }
 
+/// Tape mode: when the tape runs and, at full speed, what it waits for.
+struct Player {
+    speed: TapeSpeed,
+    start_delay: Duration,
+    grace: Duration,
+    /// Tape time 0 in real time: `start_delay` after the first registration.
+    zero: Option<Instant>,
+    /// Full speed: tickers whose entry a listening client was just sent, each with the
+    /// instant its next trade stops waiting for a registration.
+    awaiting: HashMap<Ticker, Instant>,
+    finished: bool,
+}
+
+/// What a tape at full speed can do now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TapePoll {
+    /// Not playing at full speed, not started, finished, or holding for a registration.
+    Idle,
+    Play,
+    /// A session has `FIREHOSE_INFLIGHT` batches in flight: wait for a writer.
+    Drain,
+}
+
 struct Session {
     out: mpsc::Sender<Outgoing>,
     inflight: Arc<AtomicUsize>,
@@ -164,6 +195,8 @@ pub(crate) struct SimState {
     firehose: bool,
     /// Trades the firehose may still send (`None`: no end).
     firehose_left: Option<u64>,
+    /// Tape mode.
+    player: Option<Player>,
 }
 
 pub(crate) async fn run(
@@ -173,6 +206,32 @@ pub(crate) async fn run(
 ) {
     let mut limiter = RateLimiter::ls_defaults();
     limiter.set_enabled(cfg.rate_limits);
+    let player = cfg.exchange.tape.as_ref().map(|day| {
+        log::info!(
+            target: "condor::sim",
+            "tape mode: condition {} {:?}: {} trades of {} tickers and {} condition events over {:.1} s, clock from {}, speed {}; it plays {:.1} s after the first client registers AFR or a ticker's trades",
+            super::exchange::TAPE_QUERY_INDEX,
+            day.name(),
+            day.trades(),
+            day.tickers().len(),
+            day.condition_events(),
+            day.end_ms() as f64 / 1000.0,
+            day.start_time(),
+            cfg.tape_speed,
+            cfg.tape_start_delay.as_secs_f64(),
+        );
+        Player {
+            speed: cfg.tape_speed,
+            start_delay: cfg.tape_start_delay,
+            grace: cfg.tape_subscribe_grace,
+            zero: None,
+            awaiting: HashMap::new(),
+            finished: false,
+        }
+    });
+    if player.is_some() && cfg.firehose {
+        log::warn!(target: "condor::sim", "tape mode: the firehose is off (the tape is the market)");
+    }
     let mut state = SimState {
         exchange: Exchange::new(cfg.exchange.clone()),
         tokens: Tokens::new(cfg.appkey.clone(), cfg.appsecret.clone()),
@@ -186,14 +245,18 @@ pub(crate) async fn run(
         by_alert: HashMap::new(),
         unheard: HashMap::new(),
         events: Vec::with_capacity(FIREHOSE_BURST * 2),
-        firehose: cfg.firehose,
+        firehose: cfg.firehose && player.is_none(),
         firehose_left: cfg.firehose_trades,
+        player,
     };
     let mut clock = tokio::time::interval(cfg.step);
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         let can_burst = state.firehose && state.firehose_ready();
-        let must_wait = state.firehose && !can_burst && !state.by_ticker.is_empty();
+        let tape = state.tape_poll();
+        let play = tape == TapePoll::Play;
+        let must_wait = (state.firehose && !can_burst && !state.by_ticker.is_empty())
+            || tape == TapePoll::Drain;
         tokio::select! {
             biased;
             cmd = commands.recv() => match cmd {
@@ -205,16 +268,134 @@ pub(crate) async fn run(
                 // Let writers and REST in between bursts.
                 tokio::task::yield_now().await;
             }
+            _ = std::future::ready(()), if play => {
+                state.tape_burst();
+                tokio::task::yield_now().await;
+            }
             _ = drained.notified(), if must_wait => {}
-            // The clock also drives scripted conditions and order matching in firehose mode.
-            _ = clock.tick(), if !can_burst && !must_wait => state.advance(),
+            // The clock also drives scripted conditions and order matching in firehose mode,
+            // a tape at speed N, and a held tape's start and grace at `max`.
+            _ = clock.tick(), if !can_burst && !must_wait && !play => state.advance(),
         }
     }
 }
 
 impl SimState {
+    /// Real milliseconds since the simulator started (tokens, rate limits).
     pub(crate) fn now_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
+    }
+
+    /// The exchange's `now_ms`: real time, or in tape mode the tape's time (0 before it
+    /// starts; `elapsed × N` at speed N, never past the last record; the last record
+    /// played at `max`).
+    pub(crate) fn market_ms(&self) -> u64 {
+        let Some(p) = &self.player else {
+            return self.now_ms();
+        };
+        let Some(elapsed) = p
+            .zero
+            .and_then(|z| Instant::now().checked_duration_since(z))
+        else {
+            return 0;
+        };
+        let position = self.exchange.tape_position_ms();
+        match p.speed {
+            TapeSpeed::Max => position,
+            TapeSpeed::Times(x) => {
+                let ms = (elapsed.as_secs_f64() * 1000.0 * x) as u64;
+                ms.min(self.exchange.tape_end_ms()).max(position)
+            }
+        }
+    }
+
+    /// The first AFR or S3_/K3_ registration starts the tape's countdown.
+    fn tape_trigger(&mut self) {
+        let Some(p) = self.player.as_mut() else {
+            return;
+        };
+        if p.zero.is_none() {
+            p.zero = Some(Instant::now() + p.start_delay);
+            log::info!(target: "condor::sim", "tape: a client registered; playing in {:.1} s at speed {}", p.start_delay.as_secs_f64(), p.speed);
+        }
+    }
+
+    /// Full speed: whether to play now, wait for a writer, or idle until the next command
+    /// or clock tick (not started, finished, or a trade held for a registration).
+    fn tape_poll(&mut self) -> TapePoll {
+        let Some(p) = self.player.as_mut() else {
+            return TapePoll::Idle;
+        };
+        if p.speed != TapeSpeed::Max || p.finished {
+            return TapePoll::Idle;
+        }
+        let now = Instant::now();
+        if p.zero.is_none_or(|z| now < z) {
+            return TapePoll::Idle;
+        }
+        let by_ticker = &self.by_ticker;
+        p.awaiting
+            .retain(|t, until| !by_ticker.contains_key(t) && now < *until);
+        match self.exchange.tape_peek() {
+            None => return TapePoll::Idle,
+            Some(TapeItem::Trade { trade, .. }) if p.awaiting.contains_key(&trade.ticker) => {
+                return TapePoll::Idle
+            }
+            Some(_) => {}
+        }
+        let room = self
+            .sessions
+            .values()
+            .all(|s| s.inflight.load(Ordering::Acquire) < FIREHOSE_INFLIGHT);
+        if room {
+            TapePoll::Play
+        } else {
+            TapePoll::Drain
+        }
+    }
+
+    /// Full speed: one burst of the tape, sent, then the checks it calls for.
+    fn tape_burst(&mut self) {
+        let Some(p) = self.player.as_ref() else {
+            return;
+        };
+        let mut events = std::mem::take(&mut self.events);
+        let awaiting = &p.awaiting;
+        let step =
+            self.exchange
+                .play_tape(FIREHOSE_BURST, |t| awaiting.contains_key(&t), &mut events);
+        self.events = events;
+        self.dispatch_events();
+        if let Some(ticker) = step.entered {
+            let listened = self.by_alert.values().any(|v| !v.is_empty());
+            if listened && !self.by_ticker.contains_key(&ticker) {
+                if let Some(p) = self.player.as_mut() {
+                    p.awaiting.insert(ticker, Instant::now() + p.grace);
+                }
+            }
+        }
+        self.tape_finished_check();
+    }
+
+    /// Logs the end of the tape, once.
+    fn tape_finished_check(&mut self) {
+        let Some(p) = self.player.as_mut() else {
+            return;
+        };
+        if p.finished || p.zero.is_none() || self.exchange.tape_peek().is_some() {
+            return;
+        }
+        p.finished = true;
+        p.awaiting.clear();
+        if let Some(pr) = self.exchange.tape_progress() {
+            let clock = self.exchange.clock(pr.position_ms);
+            log::info!(
+                target: "condor::sim",
+                "tape finished: {} trades, {} condition events; the market stays open at {clock} and prints nothing more",
+                pr.played_trades,
+                pr.played_condition_events
+            );
+        }
     }
 
     fn handle(&mut self, cmd: Command) {
@@ -228,6 +409,14 @@ impl SimState {
                 let _ = reply.send(self.tokens.revoke(&form));
             }
             Command::Tr { call, reply } => {
+                if self
+                    .player
+                    .as_ref()
+                    .is_some_and(|p| matches!(p.speed, TapeSpeed::Times(_)))
+                {
+                    // The market as of now, before the call sees it.
+                    self.advance();
+                }
                 let r = tr::handle(self, call);
                 self.dispatch_events();
                 let _ = reply.send(r);
@@ -409,6 +598,9 @@ impl SimState {
             }
             _ => return nack("IGW00003", "지원하지 않는 실시간 TR입니다."),
         }
+        if tr_type == TrType::RegisterMarket {
+            self.tape_trigger();
+        }
         rt::encode_ack(
             &tr_cd,
             Some(&key),
@@ -419,11 +611,17 @@ impl SimState {
     }
 
     fn advance(&mut self) {
-        let now = self.now_ms();
+        if let Some(p) = &self.player {
+            if p.speed == TapeSpeed::Max || p.zero.is_none_or(|z| Instant::now() < z) {
+                return;
+            }
+        }
+        let now = self.market_ms();
         let mut events = std::mem::take(&mut self.events);
         self.exchange.advance(now, &mut events);
         self.events = events;
         self.dispatch_events();
+        self.tape_finished_check();
     }
 
     fn firehose_ready(&self) -> bool {

@@ -2,6 +2,10 @@
 //! API's REST (one port) and websocket (another port, path `/websocket`), backed by a
 //! seeded simulated market, a matching engine, one account and a condition screener.
 //!
+//! With a tape ([`exchange::ExchangeConfig::tape`], `condor sim --tape FILE`) the market is
+//! a recorded day played back over the same wire (`playback` loads it, the exchange plays
+//! it, the engine paces it: [`SimConfig::tape_speed`]).
+//!
 //! Owns its own thread and tokio runtime so it never competes with the engine's event
 //! loop. Must never share state with its clients except through its sockets: condor
 //! and every test talk to it exactly as they would to LS.
@@ -11,6 +15,7 @@ pub mod exchange;
 mod auth;
 mod engine;
 mod http;
+pub mod playback;
 mod render;
 mod tr;
 mod ws;
@@ -28,6 +33,7 @@ use crate::secret::Secret;
 use engine::Command;
 pub use engine::{SimStats, SubscriptionReport};
 pub use exchange::ExchangeConfig;
+pub use playback::{load_day, TapeArgs, TapeLoadError, TapeSpeed};
 
 /// The simulator's default app key: 36 characters, like LS's.
 pub const DEFAULT_APPKEY: &str = "condor-sim-appkey-000000000000000001";
@@ -73,6 +79,18 @@ pub struct SimConfig {
     pub firehose_trades: Option<u64>,
     pub faults: Faults,
     pub exchange: ExchangeConfig,
+    /// With a tape (`exchange.tape`): how fast it plays.
+    pub tape_speed: TapeSpeed,
+    /// With a tape: it starts playing this long after the first client registers its
+    /// condition's alerts (AFR) or a ticker's trades (S3_/K3_), so a client that goes on
+    /// to ask t1859 and register the rest misses nothing. Until then the clock stands at
+    /// the tape's start.
+    pub tape_start_delay: Duration,
+    /// With a tape at `max`: after a ticker's entry reaches a client listening to the
+    /// condition, its next trade waits this long at most for a session to register the
+    /// ticker's trades (the recorded day had the client's reaction time; full speed has
+    /// none). The tape plays on up to that trade, then waits.
+    pub tape_subscribe_grace: Duration,
 }
 
 impl Default for SimConfig {
@@ -90,6 +108,9 @@ impl Default for SimConfig {
             firehose_trades: None,
             faults: Faults::default(),
             exchange: ExchangeConfig::default(),
+            tape_speed: TapeSpeed::default(),
+            tape_start_delay: Duration::from_secs(1),
+            tape_subscribe_grace: Duration::from_secs(2),
         }
     }
 }

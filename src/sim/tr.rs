@@ -84,10 +84,12 @@ pub(crate) fn handle(state: &mut SimState, call: RestCall) -> HttpReply {
     let Ok(body) = std::str::from_utf8(&call.body) else {
         return error(400, &tr_cd, "IGW00005", "요청 본문이 UTF-8이 아닙니다.");
     };
+    // The exchange's clock: the tape's time in tape mode, else the same as `now`.
+    let market = state.market_ms();
     let reply = match tr_cd.as_str() {
-        "CSPAT00601" => new_order(state, body, now),
-        "CSPAT00701" => modify_order(state, body, now),
-        "CSPAT00801" => cancel_order(state, body, now),
+        "CSPAT00601" => new_order(state, body, market),
+        "CSPAT00701" => modify_order(state, body, market),
+        "CSPAT00801" => cancel_order(state, body, market),
         "CSPAQ12200" => balance(state, body),
         "t0424" => holdings(state, body),
         "t0425" => orders_of_day(state, body),
@@ -95,7 +97,7 @@ pub(crate) fn handle(state: &mut SimState, call: RestCall) -> HttpReply {
         "t1102" => current_price(state, body),
         "t8436" => stock_list(state, body),
         "t1866" => condition_list(state, body),
-        "t1860" => condition_realtime(state, body, now),
+        "t1860" => condition_realtime(state, body, market),
         "t1859" => condition_members(state, body),
         _ => Err(error(
             500,

@@ -135,9 +135,25 @@ impl Browser {
         }
     }
 
+    /// Navigates to `url` and waits until the new document has loaded (navigate answers
+    /// before the page is there: an eval right after it may still see about:blank).
     pub async fn goto(&mut self, url: &str) {
         let r = self.call("Page.navigate", json!({"url": url})).await;
         assert!(r.get("errorText").is_none(), "navigate to {url}: {r}");
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let state = self
+                .eval("location.href === 'about:blank' ? 'blank' : document.readyState")
+                .await;
+            if state == "complete" {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{url} did not load: {state}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Evaluates `expression` in the page and returns its value (as JSON).

@@ -95,6 +95,12 @@ impl Journal {
         self.writer.append_wait(self.clock.unix_ms(), event)
     }
 
+    /// Runs `hook` before each later group of appends is written, and writes the group
+    /// only once what it returns is done (the tape's sync: see [`store::BeforeCommit`]).
+    pub fn before_commit(&self, hook: store::BeforeCommit) {
+        self.writer.before_commit(hook);
+    }
+
     /// Blocks until everything appended so far is durable (shutdown).
     pub fn sync(&self) -> Result<u64, JournalFailure> {
         self.writer.sync()

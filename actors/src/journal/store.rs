@@ -404,6 +404,11 @@ impl Sink for File {
 
 type Done = Box<dyn FnOnce(Result<u64, JournalFailure>) + Send>;
 
+/// Called on the writer thread before each group of appends is written; returns what to
+/// wait on before the group is written. The tape uses it so that nothing journaled (an
+/// order about to be sent) reaches the disk before the inputs that caused it are durable.
+pub type BeforeCommit = Box<dyn FnMut() -> Box<dyn FnOnce() + Send> + Send>;
+
 /// What the writer thread is asked to do, in queue order.
 enum Op {
     Append {
@@ -415,12 +420,15 @@ enum Op {
     Refused { message: String, done: Done },
     /// Answered once everything queued before it is durable.
     Barrier { done: Done },
+    /// From here on, run this before each group is written.
+    BeforeCommit(BeforeCommit),
 }
 
 impl Op {
     fn into_done(self) -> Done {
         match self {
             Op::Append { done, .. } | Op::Refused { done, .. } | Op::Barrier { done } => done,
+            Op::BeforeCommit(_) => Box::new(|_| {}),
         }
     }
 }
@@ -583,6 +591,12 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> JournalWriter<T> {
         rx.recv().unwrap_or_else(|_| Err(self.stopped()))
     }
 
+    /// Runs `hook` before each later group of appends is written, and waits on what it
+    /// returns before writing the group (see [`BeforeCommit`]).
+    pub fn before_commit(&self, hook: BeforeCommit) {
+        self.send(Op::BeforeCommit(hook));
+    }
+
     /// Writes everything queued, stops the writer thread and releases the lock; returns the
     /// last durable seq. Dropping the writer does the same without the result.
     pub fn close(mut self) -> Result<u64, JournalFailure> {
@@ -671,6 +685,7 @@ fn write_groups(
     let mut failed: Option<JournalFailure> = None;
     let mut batch: Vec<Op> = Vec::with_capacity(MAX_BATCH);
     let mut buf: Vec<u8> = Vec::with_capacity(BUF_KEEP);
+    let mut before: Option<BeforeCommit> = None;
     while let Ok(first) = rx.recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -679,6 +694,15 @@ fn write_groups(
                 Err(_) => break,
             }
         }
+        batch.retain_mut(|op| {
+            if let Op::BeforeCommit(hook) = op {
+                let hook = std::mem::replace(hook, Box::new(|| Box::new(|| {})));
+                before = Some(hook);
+                false
+            } else {
+                true
+            }
+        });
         let base = durable;
         if failed.is_none() {
             buf.clear();
@@ -690,6 +714,12 @@ fn write_groups(
                 }
             }
             if !buf.is_empty() {
+                // What the hook waits for (the tape's inputs) is on disk before a byte of
+                // this group is written: a SIGKILL or a power cut between the two can leave
+                // the tape without the journal's record, never the other way round.
+                if let Some(hook) = before.as_mut() {
+                    hook()();
+                }
                 let result = sink
                     .write_all(&buf)
                     .map_err(|e| ("write", e))
@@ -729,6 +759,7 @@ fn write_groups(
                     }),
                 ),
                 Op::Barrier { done } => (done, Ok(durable)),
+                Op::BeforeCommit(_) => continue,
             };
             let result = match &failed {
                 Some(failure) => Err(failure.clone()),
@@ -792,6 +823,61 @@ mod tests {
         fn drop(&mut self) {
             let _ = fs::remove_dir_all(&self.0);
         }
+    }
+
+    /// The hook runs before each group is written, and the group is written (and
+    /// answered) only once what it returned is done.
+    #[test]
+    fn a_group_waits_for_its_before_commit_hook() {
+        let dir = TempDir::new("before-commit");
+        let (writer, _) = JournalWriter::<Ev>::open(&dir.file("j.log")).unwrap();
+        let seen: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+        let sizes: Arc<Mutex<Vec<u64>>> = Arc::default();
+        let hook_seen = Arc::clone(&seen);
+        let hook_sizes = Arc::clone(&sizes);
+        let path = dir.file("j.log");
+        writer.before_commit(Box::new(move || {
+            hook_seen.lock().unwrap().push("hook");
+            let done_seen = Arc::clone(&hook_seen);
+            let done_sizes = Arc::clone(&hook_sizes);
+            let path = path.clone();
+            Box::new(move || {
+                std::thread::sleep(Duration::from_millis(30));
+                let len = fs::metadata(&path).unwrap().len();
+                done_sizes.lock().unwrap().push(len);
+                done_seen.lock().unwrap().push("hook done");
+            })
+        }));
+        for n in 1..=2 {
+            let answered = Arc::clone(&seen);
+            let (tx, rx) = mpsc::channel();
+            writer.append(1, ev(0, n), move |r| {
+                answered.lock().unwrap().push("answered");
+                tx.send(r).unwrap();
+            });
+            assert_eq!(rx.recv().unwrap(), Ok(u64::from(n)));
+        }
+        // A barrier with nothing to write runs no hook.
+        assert_eq!(writer.sync(), Ok(2));
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                "hook",
+                "hook done",
+                "answered",
+                "hook",
+                "hook done",
+                "answered"
+            ]
+        );
+        // Nothing of a group is written until the hook is done: the first found the file
+        // empty, the second held only the first record.
+        let sizes = sizes.lock().unwrap().clone();
+        assert_eq!(sizes[0], 0);
+        assert_eq!(
+            sizes[1],
+            fs::read(dir.file("j.log")).unwrap().len() as u64 / 2
+        );
     }
 
     /// A journal of `n` events from thread 0; returns its bytes.

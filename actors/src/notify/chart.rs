@@ -29,7 +29,7 @@ pub enum ChartError {
 
 /// Registers DejaVu Sans as plotters' "sans-serif" once; `false` if the font would not
 /// load (then the chart is drawn without text).
-fn font_ready() -> bool {
+pub(crate) fn font_ready() -> bool {
     static READY: OnceLock<bool> = OnceLock::new();
     *READY.get_or_init(|| {
         register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular()).is_ok()
@@ -106,13 +106,18 @@ pub fn equity_png(points: &[(i64, i64)], caption: &str) -> Result<Vec<u8>, Chart
             .map_err(|e| draw(&e))?;
         root.present().map_err(|e| draw(&e))?;
     }
+    encode_png(&rgb)
+}
+
+/// A [`WIDTH`]×[`HEIGHT`] RGB buffer as PNG.
+pub(crate) fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, ChartError> {
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, WIDTH, HEIGHT);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         let mut w = enc.write_header()?;
-        w.write_image_data(&rgb)?;
+        w.write_image_data(rgb)?;
         w.finish()?;
     }
     Ok(out)

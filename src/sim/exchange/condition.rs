@@ -15,6 +15,10 @@
 //! replays. A scripted condition's t1859 members are the union of its live alerts'
 //! current members.
 //!
+//! Tape mode (`tape_market`): the momentum and scripted conditions are off and the only
+//! condition is the tape's (`T001`, named after the tape), whose membership is global like
+//! momentum's and changes only when the tape plays a recorded enter or exit.
+//!
 //! Job flags per alert: the first entry of a code under that alert is `N`, an entry
 //! after that is `R`, an exit is `O`. Registering a momentum alert counts the current
 //! members as already entered (a client learns them from t1859), so their next entry is `R`.
@@ -36,6 +40,16 @@ pub const MOMENTUM_GROUP: &str = "condor";
 pub const MOMENTUM_NAME: &str = "급등 모멘텀";
 /// t1866 `group_name` of scenario conditions.
 pub const SCENARIO_GROUP: &str = "시나리오";
+
+/// `Alert::cond` of the tape's condition.
+pub(super) const TAPE_COND: usize = usize::MAX;
+
+/// The tape's condition: its t1866 row and its members by listing index.
+#[derive(Clone, Debug)]
+pub(super) struct TapeCondition {
+    pub info: ConditionInfo,
+    pub member: Vec<bool>,
+}
 
 /// Thresholds of the momentum condition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,7 +167,7 @@ impl Momentum {
 #[derive(Clone, Debug)]
 pub(super) struct Alert {
     pub num: String,
-    /// 0 = momentum, k ≥ 1 = scripted condition k − 1.
+    /// 0 = momentum, k ≥ 1 = scripted condition k − 1, [`TAPE_COND`] = the tape's.
     pub cond: usize,
     pub registered_ms: u64,
     /// Next script event to fire (scripted conditions only).
@@ -172,6 +186,8 @@ pub(super) struct Conditions {
     pub next_alert_seq: u64,
     /// Earliest due time (ms) of any pending script event; `u64::MAX` if none.
     pub next_script_due: u64,
+    /// Tape mode: the only condition there is.
+    pub tape: Option<TapeCondition>,
 }
 
 impl Conditions {
@@ -182,10 +198,14 @@ impl Conditions {
             alerts: Vec::new(),
             next_alert_seq: 1,
             next_script_due: u64::MAX,
+            tape: None,
         }
     }
 
     fn find(&self, query_index: &str) -> Option<usize> {
+        if let Some(tc) = &self.tape {
+            return (tc.info.query_index == query_index).then_some(TAPE_COND);
+        }
         if query_index == MOMENTUM_QUERY_INDEX {
             return Some(0);
         }
@@ -198,6 +218,10 @@ impl Conditions {
     fn query_index(&self, cond: usize) -> &str {
         match cond {
             0 => MOMENTUM_QUERY_INDEX,
+            TAPE_COND => self
+                .tape
+                .as_ref()
+                .map_or("", |tc| tc.info.query_index.as_str()),
             k => self
                 .scripted
                 .get(k - 1)
@@ -223,8 +247,12 @@ impl Conditions {
 }
 
 impl Exchange {
-    /// t1866: every condition, the built-in momentum first, then the scenario's.
+    /// t1866: every condition, the built-in momentum first, then the scenario's; in tape
+    /// mode the tape's alone.
     pub fn conditions(&self) -> Vec<ConditionInfo> {
+        if let Some(tc) = &self.cond.tape {
+            return vec![tc.info.clone()];
+        }
         let mut v = vec![ConditionInfo {
             query_index: MOMENTUM_QUERY_INDEX.to_owned(),
             group_name: MOMENTUM_GROUP.to_owned(),
@@ -239,9 +267,18 @@ impl Exchange {
     }
 
     /// t1859: the current members of a condition, in universe order (scripted: the
-    /// listed codes among its live alerts' members). `None` for an unknown query_index.
+    /// listed codes among its live alerts' members; the tape's: as its play has left them).
+    /// `None` for an unknown query_index.
     pub fn condition_members(&self, query_index: &str) -> Option<Vec<Ticker>> {
         match self.cond.find(query_index)? {
+            TAPE_COND => Some(
+                self.listings
+                    .iter()
+                    .zip(self.cond.tape.as_ref().map_or(&[][..], |tc| &tc.member[..]))
+                    .filter(|(_, &m)| m)
+                    .map(|(l, _)| l.ticker)
+                    .collect(),
+            ),
             0 => Some(
                 self.listings
                     .iter()
@@ -267,7 +304,7 @@ impl Exchange {
     /// ones (sorted).
     pub fn condition_member_codes(&self, query_index: &str) -> Option<Vec<String>> {
         let k = self.cond.find(query_index)?;
-        if k == 0 {
+        if k == 0 || k == TAPE_COND {
             return self
                 .condition_members(query_index)
                 .map(|v| v.iter().map(|t| t.as_str().to_owned()).collect());
@@ -294,15 +331,20 @@ impl Exchange {
         })?;
         let num = format!("{:010}A", self.cond.next_alert_seq % 10_000_000_000);
         self.cond.next_alert_seq += 1;
-        let ever = if cond == 0 {
-            self.listings
+        let members = match cond {
+            0 => Some(&self.cond.momentum.member[..]),
+            TAPE_COND => self.cond.tape.as_ref().map(|tc| &tc.member[..]),
+            _ => None,
+        };
+        let ever = match members {
+            Some(members) => self
+                .listings
                 .iter()
-                .zip(&self.cond.momentum.member)
+                .zip(members)
                 .filter(|(_, &m)| m)
                 .map(|(l, _)| l.ticker.as_str().to_owned())
-                .collect()
-        } else {
-            BTreeSet::new()
+                .collect(),
+            None => BTreeSet::new(),
         };
         self.cond.alerts.push(Alert {
             num: num.clone(),
@@ -382,12 +424,25 @@ impl Exchange {
         at_ms: u64,
         out: &mut Vec<Event>,
     ) {
+        self.membership_changed(0, idx, entered, at_ms, out);
+    }
+
+    /// A membership change of ticker `idx` in a global condition (momentum or the tape's)
+    /// at `at_ms`: one event per alert of that condition.
+    pub(super) fn membership_changed(
+        &mut self,
+        cond: usize,
+        idx: usize,
+        entered: bool,
+        at_ms: u64,
+        out: &mut Vec<Event>,
+    ) {
         if self.cond.alerts.is_empty() {
             return;
         }
         let code = self.listings[idx].ticker.as_str().to_owned();
         let mut alerts = std::mem::take(&mut self.cond.alerts);
-        for a in alerts.iter_mut().filter(|a| a.cond == 0) {
+        for a in alerts.iter_mut().filter(|a| a.cond == cond) {
             let job = if !entered {
                 AlertJob::Exit
             } else if a.ever.insert(code.clone()) {

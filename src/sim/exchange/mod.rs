@@ -10,11 +10,19 @@
 //! Files: `universe` (listings), `walk` (prices, quotes, arrivals), `orders` (requests,
 //! order rows, matching), `account` (cash, holdings), `condition` (momentum + scripted
 //! conditions, alerts), `scenario` (script parser), `rate_limit` (LS per-TR limits),
-//! `events` (what comes out), `reject` (the code table).
+//! `events` (what comes out), `reject` (the code table), `tape_market` (a recorded day in
+//! place of the walk).
 //!
 //! Time: the simulated clock reads `start_time + now_ms / 1000` and stops at 23:59:59 (one
 //! trading day; it never wraps into a second morning). Trades print only in the regular
 //! session, 09:00 ≤ t < 15:30, for both [`Exchange::advance`] and [`Exchange::burst`].
+//!
+//! Tape mode ([`ExchangeConfig::tape`]): no walk, no momentum, no scripted conditions;
+//! `now_ms` is the tape's time (milliseconds from its first playable record), the clock
+//! starts at the tape's `start_time`, [`Exchange::advance`] plays the recorded trades and
+//! condition events due by `now_ms` and [`Exchange::play_tape`] plays them at full speed.
+//! Recorded trades print whatever the clock says (they happened); orders still need the
+//! regular session.
 
 pub mod account;
 pub mod condition;
@@ -23,6 +31,7 @@ pub mod orders;
 pub mod rate_limit;
 pub mod reject;
 pub mod scenario;
+pub mod tape_market;
 pub mod universe;
 pub mod walk;
 
@@ -30,6 +39,7 @@ pub mod walk;
 mod tests;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use condor_actors::market::{
     is_regular_session, Price, Side, Ticker, TimeOfDay, REGULAR_CLOSE, REGULAR_OPEN,
@@ -53,11 +63,16 @@ pub use reject::{Reject, RejectCode, RejectReason, REJECT_CODES};
 pub use scenario::{
     Scenario, ScenarioError, ScenarioHolding, ScriptAction, ScriptedCondition, ScriptedEvent,
 };
+pub use tape_market::{
+    TapeDay, TapeDayBuilder, TapeDayError, TapeItem, TapeProgress, TapeStep, MAX_TAPE_PRICE,
+    MAX_TAPE_QTY, TAPE_GROUP, TAPE_QUERY_INDEX, UNPRICED_PREV_CLOSE,
+};
 pub use universe::{isin_check_digit, stock_isin, Listing};
 pub use walk::Quote;
 
 use account::Account;
-use condition::Conditions;
+use condition::{Conditions, TapeCondition};
+use tape_market::TapePlay;
 use walk::Walk;
 
 /// How the exchange starts.
@@ -82,6 +97,9 @@ pub struct ExchangeConfig {
     /// Made-up listings (`99NNNN`) added after the real ones, for load tests that need
     /// more tickers (at most `universe::MAX_SYNTHETIC`).
     pub synthetic_listings: usize,
+    /// Play this recorded day instead of the walk (see the module docs): `start_time`,
+    /// `trades_per_sec`, `momentum` and the scenario's conditions are then unused.
+    pub tape: Option<Arc<TapeDay>>,
 }
 
 impl Default for ExchangeConfig {
@@ -98,6 +116,7 @@ impl Default for ExchangeConfig {
             momentum: MomentumParams::default(),
             scenario: None,
             synthetic_listings: 0,
+            tape: None,
         }
     }
 }
@@ -129,6 +148,8 @@ pub struct Exchange {
     cond: Conditions,
     /// Scratch for `burst_over`, kept to avoid an allocation per burst.
     burst_idx: Vec<usize>,
+    /// Tape mode: the day and how far it has played.
+    tape: Option<TapePlay>,
 }
 
 /// `HHMMSSmmm` (OrdTime, exectime).
@@ -144,7 +165,10 @@ pub fn fmt_hhmmsscc(t: TimeOfDay, ms: u16) -> String {
 impl Exchange {
     pub fn new(cfg: ExchangeConfig) -> Exchange {
         let mut rng = fastrand::Rng::with_seed(cfg.seed);
-        let listings = universe::build(cfg.synthetic_listings);
+        let mut listings = universe::build(cfg.synthetic_listings);
+        if let Some(day) = &cfg.tape {
+            tape_market::list_tape_tickers(&mut listings, day);
+        }
         let n = listings.len();
         let index: HashMap<Ticker, usize> = listings
             .iter()
@@ -174,7 +198,15 @@ impl Exchange {
             }
         }
         let mut scripted = Vec::new();
-        for c in scenario.conditions {
+        if cfg.tape.is_some() && !scenario.conditions.is_empty() {
+            log::warn!(target: "condor::sim", "tape mode: the scenario's {} scripted condition(s) are off; only its cash and holdings apply", scenario.conditions.len());
+        }
+        let conditions = if cfg.tape.is_some() {
+            Vec::new()
+        } else {
+            scenario.conditions
+        };
+        for c in conditions {
             let clash = c.query_index == MOMENTUM_QUERY_INDEX
                 || scripted
                     .iter()
@@ -185,11 +217,16 @@ impl Exchange {
                 scripted.push(c);
             }
         }
-        let start = cfg.start_time;
+        let start = cfg
+            .tape
+            .as_ref()
+            .map_or(cfg.start_time, |day| day.start_time());
         let secs_until = |t: TimeOfDay| u64::from(t.secs().saturating_sub(start.secs()));
         let open_us = secs_until(REGULAR_OPEN) * 1_000_000;
         let close_us = secs_until(REGULAR_CLOSE) * 1_000_000;
-        let market_rate = if cfg.trades_per_sec.is_finite() && cfg.trades_per_sec > 0.0 {
+        let market_rate = if cfg.tape.is_some() {
+            0.0
+        } else if cfg.trades_per_sec.is_finite() && cfg.trades_per_sec > 0.0 {
             cfg.trades_per_sec * n as f64
         } else {
             0.0
@@ -213,7 +250,18 @@ impl Exchange {
             account,
             cond: Conditions::new(cfg.momentum, n, scripted),
             burst_idx: Vec::new(),
+            tape: cfg.tape.map(TapePlay::new),
         };
+        if let Some(play) = &ex.tape {
+            ex.cond.tape = Some(TapeCondition {
+                info: ConditionInfo {
+                    query_index: TAPE_QUERY_INDEX.to_owned(),
+                    group_name: TAPE_GROUP.to_owned(),
+                    query_name: play.day.name().to_owned(),
+                },
+                member: vec![false; n],
+            });
+        }
         ex.next_arrival_us = ex.schedule_after(open_us);
         ex
     }
@@ -283,8 +331,13 @@ impl Exchange {
     /// Generates every trade due up to `now_ms` (Poisson arrivals, per ticker on
     /// average `trades_per_sec`), matches working orders on each, evaluates the momentum
     /// condition, and fires the scripted alert events that are due, all pushed in causal
-    /// (time) order. A `now_ms` earlier than a previous call does nothing.
+    /// (time) order. A `now_ms` earlier than a previous call does nothing. In tape mode:
+    /// plays the recorded trades and condition events due by `now_ms` (tape time).
     pub fn advance(&mut self, now_ms: u64, out: &mut Vec<Event>) {
+        if self.tape.is_some() {
+            self.play_tape_until(now_ms, out);
+            return;
+        }
         let now_us = now_ms.saturating_mul(1000);
         loop {
             // `u64::MAX` means "never" for both clocks, even when `now_ms` is `u64::MAX`.
@@ -308,10 +361,10 @@ impl Exchange {
 
     /// Firehose: `n` trades at `now_ms`, each on a uniformly drawn ticker, ignoring the
     /// arrival schedule, with the same processing as `advance` (matching, momentum).
-    /// Nothing prints outside the regular session.
+    /// Nothing prints outside the regular session, nor in tape mode.
     pub fn burst(&mut self, n: usize, now_ms: u64, out: &mut Vec<Event>) {
         let count = self.listings.len();
-        if count == 0 || !self.is_open(now_ms) {
+        if count == 0 || !self.is_open(now_ms) || self.tape.is_some() {
             return;
         }
         // Bounded so an absurd `n` cannot abort on allocation before a single trade.
@@ -325,7 +378,7 @@ impl Exchange {
     /// Firehose over some tickers only (those a client watches): n trades spread over
     /// `tickers`, unlisted ones ignored. Same processing as [`Exchange::burst`].
     pub fn burst_over(&mut self, tickers: &[Ticker], n: usize, now_ms: u64, out: &mut Vec<Event>) {
-        if !self.is_open(now_ms) {
+        if !self.is_open(now_ms) || self.tape.is_some() {
             return;
         }
         self.burst_idx.clear();

@@ -1,0 +1,436 @@
+//! Replay: a recorded day's tape fed through the strategies' part of the core
+//! ([`StrategyDesk`]) in the order the Processor received it, and the intents that come
+//! out compared with the intents the live run recorded.
+//!
+//! Each `Started` record (one per start of condor that day) begins a fresh desk built from
+//! the strategy and settings it names, as the live start did; the recovered holdings that
+//! start fed the strategies are on the tape as fills after it. Intents are compared by the
+//! input they followed (the trade, timer, fill, … whose handling produced them), so one
+//! difference is reported once and does not shift every later intent.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::market::Side;
+use crate::messages::{ClientOrderId, OrderDone, OrderIntent, OrderType};
+use crate::strategy::StrategyFactory;
+use crate::tape::{TapeEvent, TapeIntent, TapeRecord};
+use crate::trading::StrategyDesk;
+
+/// One intent as `condor replay` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IntentRow {
+    pub ticker: String,
+    pub side: &'static str,
+    pub qty: u64,
+    /// `market` or `limit`.
+    pub order_type: &'static str,
+    /// The limit price in won; `None` for a market order.
+    pub price: Option<i64>,
+    pub reason: String,
+    /// The trade that caused it; 0 for one a timer caused.
+    pub tick_seq: u64,
+}
+
+impl IntentRow {
+    pub fn new(i: &TapeIntent) -> IntentRow {
+        let (order_type, price) = match i.order_type {
+            OrderType::Market => ("market", None),
+            OrderType::Limit(p) => ("limit", Some(p.0)),
+        };
+        IntentRow {
+            ticker: i.ticker.as_str().to_owned(),
+            side: match i.side {
+                Side::Buy => "buy",
+                Side::Sell => "sell",
+            },
+            qty: i.qty.0,
+            order_type,
+            price,
+            reason: i.reason.clone(),
+            tick_seq: i.tick_seq,
+        }
+    }
+
+    pub fn of(i: &OrderIntent) -> IntentRow {
+        IntentRow::new(&TapeIntent {
+            ticker: i.ticker,
+            side: i.side,
+            qty: i.qty,
+            order_type: i.order_type,
+            reason: i.reason.to_owned(),
+            tick_seq: i.tick_seq,
+        })
+    }
+}
+
+impl std::fmt::Display for IntentRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {} {}",
+            self.ticker, self.side, self.qty, self.order_type
+        )?;
+        if let Some(p) = self.price {
+            write!(f, " {p}")?;
+        }
+        write!(f, " ({}) after tick #{}", self.reason, self.tick_seq)
+    }
+}
+
+/// An intent live and replay disagree on: one side missing, or both there but different.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// The tape record (seq) whose handling produced the intent(s).
+    pub after_record: u64,
+    pub live: Option<IntentRow>,
+    pub replayed: Option<IntentRow>,
+}
+
+/// What a replay found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ReplayOutcome {
+    /// Starts of condor on the tape (each a fresh desk).
+    pub starts: u64,
+    /// Records read, and of them trades.
+    pub records: u64,
+    pub trades: u64,
+    /// Intents the live run recorded, with the record each followed.
+    pub live: Vec<(u64, IntentRow)>,
+    /// Intents the replay produced, with the record each followed.
+    pub replayed: Vec<(u64, IntentRow)>,
+    pub differences: Vec<Difference>,
+}
+
+/// The strategy to replay with: its name and settings as a `Started` record gave them
+/// (`None` for a tape with no start record, e.g. one imported from CSV).
+pub struct StartedWith<'a> {
+    pub strategy: Option<&'a str>,
+    pub settings: Option<&'a BTreeMap<String, String>>,
+}
+
+/// Feeds `records` (one day's tape, in order) through a [`StrategyDesk`] built by `build`
+/// at each start, and compares the intents with the recorded ones.
+pub fn replay<E>(
+    records: &[TapeRecord],
+    mut build: impl FnMut(StartedWith<'_>) -> Result<Box<dyn StrategyFactory>, E>,
+) -> Result<ReplayOutcome, E> {
+    let mut out = ReplayOutcome::default();
+    let mut desk: Option<StrategyDesk> = None;
+    let mut intents = Vec::new();
+    let mut last_input = 0;
+    for r in records {
+        out.records += 1;
+        if let TapeEvent::Started {
+            strategy, settings, ..
+        } = &r.event
+        {
+            out.starts += 1;
+            desk = Some(StrategyDesk::new(build(StartedWith {
+                strategy: Some(strategy),
+                settings: Some(settings),
+            })?));
+            continue;
+        }
+        if let TapeEvent::Intent(i) = &r.event {
+            out.live.push((last_input, IntentRow::new(i)));
+            continue;
+        }
+        if matches!(r.event, TapeEvent::Stopped | TapeEvent::Reconnected) {
+            continue;
+        }
+        let d = match &mut desk {
+            Some(d) => d,
+            None => desk.insert(StrategyDesk::new(build(StartedWith {
+                strategy: None,
+                settings: None,
+            })?)),
+        };
+        last_input = r.seq;
+        match &r.event {
+            TapeEvent::Trade(t) => {
+                out.trades += 1;
+                d.on_tick(&t.to_tick(Instant::now()), &mut intents);
+            }
+            TapeEvent::Timer { market_time } => d.on_timer(*market_time, &mut intents),
+            TapeEvent::ConditionEnter {
+                ticker,
+                market_time,
+            } => d.on_condition_enter(*ticker, *market_time),
+            TapeEvent::ConditionExit {
+                ticker,
+                market_time,
+            } => d.on_condition_exit(*ticker, *market_time),
+            TapeEvent::Fill(f) => d.on_fill(f),
+            TapeEvent::OrderDone {
+                id,
+                ticker,
+                side,
+                filled,
+                rejected,
+            } => {
+                d.on_order_done(&OrderDone {
+                    id: id.map(ClientOrderId),
+                    ticker: *ticker,
+                    side: *side,
+                    filled: *filled,
+                    rejected: *rejected,
+                });
+            }
+            TapeEvent::Started { .. }
+            | TapeEvent::Intent(_)
+            | TapeEvent::Stopped
+            | TapeEvent::Reconnected => {}
+        }
+        out.replayed
+            .extend(intents.drain(..).map(|i| (r.seq, IntentRow::of(&i))));
+    }
+    out.differences = compare(&out.live, &out.replayed);
+    Ok(out)
+}
+
+/// Pairs the intents that followed the same record, in order; whatever does not pair up
+/// or differs is a difference.
+fn compare(live: &[(u64, IntentRow)], replayed: &[(u64, IntentRow)]) -> Vec<Difference> {
+    let mut diffs = Vec::new();
+    let (mut a, mut b) = (0, 0);
+    while a < live.len() || b < replayed.len() {
+        let key = match (live.get(a), replayed.get(b)) {
+            (Some(l), Some(r)) => l.0.min(r.0),
+            (Some(l), None) => l.0,
+            (None, Some(r)) => r.0,
+            (None, None) => break,
+        };
+        let l_end = a + live[a..].iter().take_while(|(k, _)| *k == key).count();
+        let r_end = b + replayed[b..].iter().take_while(|(k, _)| *k == key).count();
+        let (ls, rs) = (&live[a..l_end], &replayed[b..r_end]);
+        for i in 0..ls.len().max(rs.len()) {
+            let l = ls.get(i).map(|x| x.1.clone());
+            let r = rs.get(i).map(|x| x.1.clone());
+            if l != r {
+                diffs.push(Difference {
+                    after_record: key,
+                    live: l,
+                    replayed: r,
+                });
+            }
+        }
+        (a, b) = (l_end, r_end);
+    }
+    diffs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::{Price, Qty, Ticker, TimeOfDay};
+    use crate::messages::Fill;
+    use crate::strategy::{strategy_by_name, MomentumParams, MomentumStrategy};
+    use crate::tape::TapeTrade;
+
+    fn t() -> Ticker {
+        Ticker::parse("005930").unwrap()
+    }
+
+    fn params() -> MomentumParams {
+        MomentumParams {
+            min_change_bp: -3000,
+            confirm_ticks: 1,
+            max_hold_secs: 30,
+            ..MomentumParams::default()
+        }
+    }
+
+    fn settings(p: &MomentumParams) -> BTreeMap<String, String> {
+        p.settings()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect()
+    }
+
+    fn build(s: StartedWith<'_>) -> Result<Box<dyn StrategyFactory>, String> {
+        let mut p = MomentumParams::default();
+        for (k, v) in s.settings.into_iter().flatten() {
+            p.set(k, v).map_err(|e| e.to_string())?;
+        }
+        strategy_by_name(s.strategy.unwrap_or("momentum"), &p).map_err(|e| e.to_string())
+    }
+
+    fn trade(seq: u64, price: i64, at: TimeOfDay) -> TapeEvent {
+        TapeEvent::Trade(TapeTrade {
+            ticker: t(),
+            price: Price(price),
+            qty: Qty(10),
+            cum_volume: seq * 10,
+            prev_close: Price(10_000),
+            aggressor: Side::Buy,
+            exchange_time: at,
+            seq,
+        })
+    }
+
+    /// A day as the live Processor would record it with `p`: its inputs, and the intents
+    /// a desk with `p` produced after each.
+    fn live_day(p: &MomentumParams, inputs: Vec<TapeEvent>) -> Vec<TapeRecord> {
+        let mut desk = StrategyDesk::new(strategy_by_name("momentum", p).unwrap());
+        let mut events = vec![TapeEvent::Started {
+            writer: "condor test".into(),
+            condition: "0000".into(),
+            strategy: "momentum".into(),
+            settings: settings(p),
+        }];
+        for e in inputs {
+            let mut intents = Vec::new();
+            match &e {
+                TapeEvent::Trade(tr) => {
+                    desk.on_tick(&tr.to_tick(Instant::now()), &mut intents);
+                }
+                TapeEvent::ConditionEnter {
+                    ticker,
+                    market_time,
+                } => desk.on_condition_enter(*ticker, *market_time),
+                TapeEvent::Fill(f) => desk.on_fill(f),
+                TapeEvent::Timer { market_time } => desk.on_timer(*market_time, &mut intents),
+                _ => {}
+            }
+            events.push(e);
+            events.extend(intents.iter().map(|i| {
+                TapeEvent::Intent(TapeIntent {
+                    ticker: i.ticker,
+                    side: i.side,
+                    qty: i.qty,
+                    order_type: i.order_type,
+                    reason: i.reason.to_owned(),
+                    tick_seq: i.tick_seq,
+                })
+            }));
+        }
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| TapeRecord {
+                seq: i as u64 + 1,
+                recv_ns: i as i64 * 1_000,
+                event,
+            })
+            .collect()
+    }
+
+    fn inputs() -> Vec<TapeEvent> {
+        vec![
+            TapeEvent::ConditionEnter {
+                ticker: t(),
+                market_time: TimeOfDay::hms(9, 0, 0),
+            },
+            trade(1, 10_100, TimeOfDay::hms(9, 0, 1)),
+            TapeEvent::Fill(Fill {
+                ticker: t(),
+                side: Side::Buy,
+                price: Price(10_100),
+                qty: Qty(99),
+                order_no: 1,
+                time: TimeOfDay::hms(9, 0, 1),
+            }),
+            trade(2, 10_100, TimeOfDay::hms(9, 0, 2)),
+            TapeEvent::Timer {
+                market_time: TimeOfDay::hms(9, 0, 31),
+            },
+        ]
+    }
+
+    #[test]
+    fn a_day_replayed_with_its_own_settings_gives_the_same_intents() {
+        let day = live_day(&params(), inputs());
+        let out = replay(&day, build).unwrap();
+        assert_eq!(out.starts, 1);
+        assert_eq!(out.trades, 2);
+        // An entry on the first trade and a time stop from the timer.
+        assert_eq!(out.live.len(), 2, "{:?}", out.live);
+        assert_eq!(out.live[0].1.reason, MomentumStrategy::REASON_ENTRY);
+        assert_eq!(out.live[1].1.reason, MomentumStrategy::REASON_TIME_STOP);
+        assert_eq!(out.replayed, out.live);
+        assert!(out.differences.is_empty(), "{:?}", out.differences);
+    }
+
+    #[test]
+    fn a_changed_parameter_is_a_difference_naming_the_record_it_followed() {
+        let day = live_day(&params(), inputs());
+        let out = replay(&day, |s| {
+            let mut p = params();
+            for (k, v) in s.settings.into_iter().flatten() {
+                p.set(k, v).unwrap();
+            }
+            p.max_hold_secs = 60;
+            strategy_by_name("momentum", &p)
+        })
+        .unwrap();
+        // The entry still happens; the time stop at 30 s does not.
+        assert_eq!(out.differences.len(), 1, "{:?}", out.differences);
+        let d = &out.differences[0];
+        assert_eq!(d.replayed, None);
+        assert_eq!(
+            d.live.as_ref().unwrap().reason,
+            MomentumStrategy::REASON_TIME_STOP
+        );
+        let timer_seq = day
+            .iter()
+            .find(|r| matches!(r.event, TapeEvent::Timer { .. }))
+            .unwrap()
+            .seq;
+        assert_eq!(d.after_record, timer_seq);
+    }
+
+    #[test]
+    fn a_missing_intent_in_the_middle_does_not_shift_the_later_ones() {
+        let mut day = live_day(&params(), inputs());
+        // Drop the live entry intent: the replay has one more, and only that differs.
+        let at = day
+            .iter()
+            .position(|r| matches!(r.event, TapeEvent::Intent(_)))
+            .unwrap();
+        day.remove(at);
+        let out = replay(&day, build).unwrap();
+        assert_eq!(out.differences.len(), 1, "{:?}", out.differences);
+        assert!(out.differences[0].live.is_none());
+        assert_eq!(
+            out.differences[0].replayed.as_ref().unwrap().reason,
+            MomentumStrategy::REASON_ENTRY
+        );
+    }
+
+    #[test]
+    fn each_start_begins_a_fresh_desk() {
+        let p = params();
+        let mut day = live_day(&p, inputs());
+        // A second start later that day: the recovered holding arrives as a fill, then
+        // the timer's time stop comes from the new desk (first fill 09:00:40).
+        let next = day.len() as u64;
+        let again = live_day(
+            &p,
+            vec![
+                TapeEvent::Fill(Fill {
+                    ticker: t(),
+                    side: Side::Buy,
+                    price: Price(10_100),
+                    qty: Qty(5),
+                    order_no: 0,
+                    time: TimeOfDay::hms(9, 0, 40),
+                }),
+                trade(3, 10_100, TimeOfDay::hms(9, 0, 41)),
+                TapeEvent::Timer {
+                    market_time: TimeOfDay::hms(9, 1, 10),
+                },
+            ],
+        );
+        day.extend(again.into_iter().map(|mut r| {
+            r.seq += next;
+            r
+        }));
+        let out = replay(&day, build).unwrap();
+        assert_eq!(out.starts, 2);
+        assert_eq!(out.live.len(), 3, "{:?}", out.live);
+        assert!(out.differences.is_empty(), "{:?}", out.differences);
+    }
+}

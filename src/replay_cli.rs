@@ -1,0 +1,318 @@
+//! `condor replay`: proves what the engine did on a recorded day. Feeds the day's tape
+//! through the trading core (`condor_actors::trading::replay`) with the strategy and
+//! settings each start recorded (or those `--set` replaces), and compares the intents with
+//! the ones the live run produced, recorded on the same tape. Prints the counts and every
+//! difference; exits 1 on any difference, 2 when the tape cannot be read.
+//!
+//! Reads tapes only; writes nothing. A damaged tape replays its good prefix and says
+//! where it stopped.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context as _};
+use clap::Args;
+use condor_actors::clock::{Clock, SystemClock, TradingDay};
+use condor_actors::journal::{self, event::JournalEvent, store};
+use condor_actors::market::{Price, Side};
+use condor_actors::messages::OrderType;
+use condor_actors::order_manager::REASON_KILL_SWITCH_FLATTEN;
+use condor_actors::strategy::{MomentumParams, StrategyFactory, StrategyRegistry};
+use condor_actors::tape;
+use condor_actors::trading::replay::{replay, ReplayOutcome, StartedWith};
+use serde::Serialize;
+use serde_json::json;
+
+/// Where the tapes live under the data directory.
+pub fn tape_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("tape")
+}
+
+fn parse_day(s: &str) -> Result<TradingDay, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
+fn parse_set(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got {s:?}"))?;
+    if k.trim().is_empty() {
+        return Err(format!("expected NAME=VALUE, got {s:?}"));
+    }
+    Ok((k.trim().to_owned(), v.trim().to_owned()))
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReplayArgs {
+    /// The trading day to replay (YYYY-MM-DD, KST); today by default.
+    #[arg(long, value_parser = parse_day)]
+    pub day: Option<TradingDay>,
+    /// A tape file to replay instead of the day's under the data directory.
+    #[arg(long, conflicts_with = "day")]
+    pub tape: Option<PathBuf>,
+    /// Where condor keeps its tapes (one file per trading day under `tape/`).
+    #[arg(long, env = "CONDOR_DATA_DIR", default_value = "condor-data")]
+    pub data_dir: PathBuf,
+    /// Replace a recorded strategy parameter for the replay, e.g. `--set take_profit_bp=200`
+    /// (repeatable): what would the engine have done with it?
+    #[arg(long = "set", value_parser = parse_set, value_name = "NAME=VALUE")]
+    pub set: Vec<(String, String)>,
+    /// Replay with this strategy instead of the recorded one.
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// One JSON document (`intents`, `differences`, counts) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `condor replay` found, for its exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Identical,
+    Differs,
+}
+
+/// Runs `condor replay` with the built-in strategies.
+pub fn run(args: &ReplayArgs) -> anyhow::Result<Verdict> {
+    run_with(args, &StrategyRegistry::new())
+}
+
+/// Runs `condor replay` with the strategies `registry` knows (a user's program passes its
+/// own, so its strategies replay too).
+pub fn run_with(args: &ReplayArgs, registry: &StrategyRegistry) -> anyhow::Result<Verdict> {
+    let (label, path, day) = match (&args.tape, args.day) {
+        (Some(p), _) => (p.display().to_string(), p.clone(), None),
+        (None, day) => {
+            let day = day.unwrap_or_else(|| SystemClock.today());
+            (
+                day.to_string(),
+                tape::day_path(&tape_dir(&args.data_dir), day),
+                Some(day),
+            )
+        }
+    };
+    if !path.exists() {
+        return Err(anyhow!(
+            "no tape for {label}: {} does not exist (condor run records one per day unless CONDOR_TAPE=off)",
+            path.display()
+        ));
+    }
+    let file =
+        tape::read(&path).with_context(|| format!("cannot read the tape {}", path.display()))?;
+    let outcome = replay(&file.records, |started| build(registry, args, started))?;
+    // The journal of the same day says which intents became orders: each must be on the
+    // tape, which a crash must never lose once the order is sent.
+    let journal = match day {
+        Some(day) => journal_check(&args.data_dir, day, &outcome)?,
+        None => None,
+    };
+    let stopped = file.stopped.as_ref().map(|d| {
+        format!(
+            "the tape is damaged at byte {} after record #{} ({}; {} bytes not read): replayed the good part before it",
+            d.offset, d.after_seq, d.reason, d.bytes_left
+        )
+    });
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let doc = json!({
+            "tape": path.display().to_string(),
+            "writer": file.writer,
+            "starts": outcome.starts,
+            "records": outcome.records,
+            "trades": outcome.trades,
+            "live_intents": outcome.live.len(),
+            "replayed_intents": outcome.replayed.len(),
+            "intents": outcome.replayed.iter().map(|(_, i)| i).collect::<Vec<_>>(),
+            "differences": outcome.differences,
+            "stopped": stopped,
+            "journal": journal,
+        });
+        writeln!(out, "{doc}")?;
+    } else {
+        print_text(&mut out, &path, &outcome, stopped.as_deref())?;
+        if let Some(j) = &journal {
+            writeln!(
+                out,
+                "journal: {} orders sent and {} intents refused by the risk gate, {} of them not on the tape",
+                j.orders_sent,
+                j.refused,
+                j.not_on_tape.len()
+            )?;
+            for o in &j.not_on_tape {
+                writeln!(out, "  not on the tape: {o}")?;
+            }
+        }
+    }
+    out.flush()?;
+    let complete = journal.as_ref().is_none_or(|j| j.not_on_tape.is_empty());
+    Ok(if outcome.differences.is_empty() && complete {
+        Verdict::Identical
+    } else {
+        Verdict::Differs
+    })
+}
+
+fn print_text(
+    out: &mut impl Write,
+    path: &Path,
+    o: &ReplayOutcome,
+    stopped: Option<&str>,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "replay of {}: {} start(s), {} records, {} trades",
+        path.display(),
+        o.starts,
+        o.records,
+        o.trades
+    )?;
+    if let Some(s) = stopped {
+        writeln!(out, "warning: {s}")?;
+    }
+    writeln!(
+        out,
+        "intents: {} live, {} replayed, {} difference(s)",
+        o.live.len(),
+        o.replayed.len(),
+        o.differences.len()
+    )?;
+    for d in &o.differences {
+        let show = |i: &Option<condor_actors::trading::replay::IntentRow>| {
+            i.as_ref()
+                .map_or_else(|| "none".to_owned(), |i| i.to_string())
+        };
+        writeln!(
+            out,
+            "  after record #{}: live {}; replayed {}",
+            d.after_record,
+            show(&d.live),
+            show(&d.replayed)
+        )?;
+    }
+    Ok(())
+}
+
+/// What the day's journal says of the live intents.
+#[derive(Debug, Serialize)]
+struct JournalCheck {
+    orders_sent: usize,
+    refused: usize,
+    /// Journaled orders and refusals no live intent on the tape accounts for.
+    not_on_tape: Vec<String>,
+}
+
+/// Matches each order the journal sent (and each intent the risk gate refused) with a
+/// live intent on the tape. The kill switch's own flatten sells are no strategy's and are
+/// left out. `None` when the day has no journal.
+fn journal_check(
+    data_dir: &Path,
+    day: TradingDay,
+    outcome: &ReplayOutcome,
+) -> anyhow::Result<Option<JournalCheck>> {
+    let path = journal::day_path(&data_dir.join("journal"), day);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let records = store::read::<JournalEvent>(&path)
+        .with_context(|| format!("cannot read the journal {}", path.display()))?
+        .records;
+    let key = |ticker: &str, side: Side, qty: u64, ot: OrderType, reason: &str| {
+        let (kind, price) = match ot {
+            OrderType::Market => ("market", None),
+            OrderType::Limit(p) => ("limit", Some(p.0)),
+        };
+        let side = match side {
+            Side::Buy => "buy",
+            Side::Sell => "sell",
+        };
+        format!("{ticker} {side} {qty} {kind} {price:?} ({reason})")
+    };
+    let mut on_tape: HashMap<String, usize> = HashMap::new();
+    for (_, i) in &outcome.live {
+        let ot = match i.price {
+            Some(p) => OrderType::Limit(Price(p)),
+            None => OrderType::Market,
+        };
+        let side = if i.side == "buy" {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
+        *on_tape
+            .entry(key(&i.ticker, side, i.qty, ot, &i.reason))
+            .or_default() += 1;
+    }
+    let mut check = JournalCheck {
+        orders_sent: 0,
+        refused: 0,
+        not_on_tape: Vec::new(),
+    };
+    for r in &records {
+        let k = match &r.event {
+            JournalEvent::OrderSent {
+                ticker,
+                side,
+                qty,
+                order_type,
+                reason,
+                ..
+            } if reason != REASON_KILL_SWITCH_FLATTEN => {
+                check.orders_sent += 1;
+                key(ticker.as_str(), *side, qty.0, *order_type, reason)
+            }
+            JournalEvent::Refused {
+                ticker,
+                side,
+                qty,
+                order_type,
+                reason,
+                ..
+            } if reason != REASON_KILL_SWITCH_FLATTEN => {
+                check.refused += 1;
+                key(ticker.as_str(), *side, qty.0, *order_type, reason)
+            }
+            _ => continue,
+        };
+        match on_tape.get_mut(&k) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => check
+                .not_on_tape
+                .push(format!("journal record #{}: {k}", r.seq)),
+        }
+    }
+    Ok(Some(check))
+}
+
+/// The strategy for one start: the recorded name and parameters, then the overrides.
+fn build(
+    registry: &StrategyRegistry,
+    args: &ReplayArgs,
+    started: StartedWith<'_>,
+) -> anyhow::Result<Box<dyn StrategyFactory>> {
+    let mut params = MomentumParams::default();
+    for (k, v) in started.settings.into_iter().flatten() {
+        // The settings hold the risk and broker settings too; only the strategy's apply.
+        params
+            .set(k, v)
+            .map_err(|e| anyhow!("the tape's recorded settings: {e}"))?;
+    }
+    for (k, v) in &args.set {
+        if !params.set(k, v).map_err(|e| anyhow!("--set: {e}"))? {
+            let known: Vec<&str> = params.settings().iter().map(|(n, _)| *n).collect();
+            return Err(anyhow!(
+                "--set {k}: not a strategy parameter; known: {}",
+                known.join(", ")
+            ));
+        }
+    }
+    params
+        .validate()
+        .map_err(|e| anyhow!("strategy settings: {e}"))?;
+    let name = args
+        .strategy
+        .as_deref()
+        .or(started.strategy)
+        .unwrap_or("momentum");
+    registry.build(name, &params).map_err(|e| anyhow!("{e}"))
+}
