@@ -10,10 +10,13 @@
 //!
 //! Landed so far: the strategies' part ([`StrategyDesk`]: one strategy per ticker, ticks,
 //! fills, timers and condition events in, order intents out) and its replay
-//! ([`replay`]). The order engine (risk gate, pacing, order state machine, kill switch)
-//! still lives in the OrderManager actor and moves here next.
+//! ([`replay`]); the order engine ([`OrderDesk`]: intents, REST replies, SC0–SC4, price
+//! bands, timers, the kill switch and the broker's order list in; journal appends, sends,
+//! cancels, fetches, timers, fills and dones out), which the OrderManager actor drives.
 
+pub mod orders;
 pub mod replay;
 pub mod strategies;
 
+pub use orders::OrderDesk;
 pub use strategies::StrategyDesk;
