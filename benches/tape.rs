@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use condor_actors::market::{self, Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::{Fill, OrderType};
-use condor_actors::tape::format::{self, BlockHeader, BLOCK_HEADER_LEN};
+use condor_actors::tape::format::{self, BlockDecoder, BlockHeader, BLOCK_HEADER_LEN};
 use condor_actors::tape::{
     self, Tape, TapeEvent, TapeIntent, TapeReader, TapeTrade, BATCH_RECORDS,
 };
@@ -208,6 +208,7 @@ fn synthetic_day() -> (Vec<(i64, TapeEvent)>, usize) {
 fn decode_blocks(bytes: &[u8]) -> usize {
     let mut decoded = 0usize;
     let mut records = Vec::with_capacity(BATCH_RECORDS);
+    let mut decoder = BlockDecoder::new();
     let mut at = 0;
     while at < bytes.len() {
         let mut hdr = [0u8; BLOCK_HEADER_LEN];
@@ -216,7 +217,9 @@ fn decode_blocks(bytes: &[u8]) -> usize {
         let payload = &bytes[at + BLOCK_HEADER_LEN..at + BLOCK_HEADER_LEN + h.payload_len as usize];
         assert!(h.crc_matches(&hdr, payload), "checksum");
         records.clear();
-        format::decode_payload(&h, payload, |r| records.push(r)).expect("decodes");
+        decoder
+            .decode(&h, payload, |r| records.push(r))
+            .expect("decodes");
         decoded += records.len();
         at += BLOCK_HEADER_LEN + payload.len();
     }
@@ -261,15 +264,16 @@ fn main() {
     );
     drop(encoded);
 
-    // Through the public API: one recorder, the writer thread, the file, a final sync.
+    // Through the public API: one recorder, the writer thread, the file, a final sync. The
+    // events are cloned from the day as they are recorded (a trade is a plain copy), as the
+    // engine builds each from the tick it handles.
     let path = tape::day_path(&dir.0, "2024-01-02".parse().expect("day"));
-    let feed = events.clone();
     let start = Instant::now();
     let tape = Tape::open(&path, "condor bench").expect("tape opens");
     let mut recorder = tape.recorder();
     let produce = Instant::now();
-    for (recv_ns, event) in feed {
-        recorder.record(recv_ns, event);
+    for (recv_ns, event) in &events {
+        recorder.record(*recv_ns, event.clone());
     }
     recorder.flush();
     let produced = produce.elapsed().as_secs_f64();

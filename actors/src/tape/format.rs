@@ -207,22 +207,58 @@ impl BlockHeader {
 /// Appends one block holding `records` (seqs from `first_seq`) to `out`. `records` must
 /// not be empty; at most `u32::MAX` of them.
 pub fn encode_block(first_seq: u64, records: &[(i64, TapeEvent)], out: &mut Vec<u8>) {
-    let start = out.len();
-    out.extend_from_slice(&[0u8; BLOCK_HEADER_LEN]);
-    let mut ctx = EncodeContext::default();
+    let mut block = BlockEncoder::new(first_seq, out);
     for (recv_ns, event) in records {
-        encode_record(&mut ctx, *recv_ns, event, out);
+        block.push(*recv_ns, event);
     }
-    let payload_len = (out.len() - start - BLOCK_HEADER_LEN) as u32;
-    let header = &mut out[start..start + BLOCK_HEADER_LEN];
-    header[0..4].copy_from_slice(&payload_len.to_le_bytes());
-    header[4..8].copy_from_slice(&(records.len() as u32).to_le_bytes());
-    header[8..16].copy_from_slice(&first_seq.to_le_bytes());
-    let mut h = crc32fast::Hasher::new();
-    h.update(&out[start..start + 16]);
-    h.update(&out[start + BLOCK_HEADER_LEN..]);
-    let crc = h.finalize();
-    out[start + 16..start + BLOCK_HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
+    block.finish();
+}
+
+/// Builds one block record by record, for callers that do not hold `(i64, TapeEvent)`
+/// pairs; [`BlockEncoder::finish`] writes its header.
+pub struct BlockEncoder<'a> {
+    out: &'a mut Vec<u8>,
+    start: usize,
+    first_seq: u64,
+    count: u32,
+    ctx: EncodeContext,
+}
+
+impl<'a> BlockEncoder<'a> {
+    /// Starts a block at the end of `out` whose first record gets seq `first_seq`.
+    pub fn new(first_seq: u64, out: &'a mut Vec<u8>) -> BlockEncoder<'a> {
+        let start = out.len();
+        out.extend_from_slice(&[0u8; BLOCK_HEADER_LEN]);
+        BlockEncoder {
+            out,
+            start,
+            first_seq,
+            count: 0,
+            ctx: EncodeContext::default(),
+        }
+    }
+
+    pub fn push(&mut self, recv_ns: i64, event: &TapeEvent) {
+        encode_record(&mut self.ctx, recv_ns, event, self.out);
+        self.count += 1;
+    }
+
+    /// Writes the block's header (lengths, first seq, checksum); returns its records.
+    pub fn finish(self) -> u32 {
+        let start = self.start;
+        let out = self.out;
+        let payload_len = (out.len() - start - BLOCK_HEADER_LEN) as u32;
+        let header = &mut out[start..start + BLOCK_HEADER_LEN];
+        header[0..4].copy_from_slice(&payload_len.to_le_bytes());
+        header[4..8].copy_from_slice(&self.count.to_le_bytes());
+        header[8..16].copy_from_slice(&self.first_seq.to_le_bytes());
+        let mut h = crc32fast::Hasher::new();
+        h.update(&out[start..start + 16]);
+        h.update(&out[start + BLOCK_HEADER_LEN..]);
+        let crc = h.finalize();
+        out[start + 16..start + BLOCK_HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
+        self.count
+    }
 }
 
 /// Decodes the payload of a block whose header is `header`, calling `push` with each record

@@ -49,11 +49,13 @@ pub struct TapeDamage {
 /// damaged header or a missing file is an `Err`.
 pub fn read(path: &Path) -> Result<TapeFile, TapeError> {
     let mut reader = TapeReader::open(path)?;
-    // About 20 bytes a record for a day of trades: one allocation for most days (capped:
-    // the file's size is only a guess at its records).
-    let estimate = (reader.file_len / 20).min(16 << 20);
+    // A trade is about 20 bytes on disk: reserve for 16 a record so a day of trades never
+    // outgrows its first allocation (pages beyond what is used are never touched), capped
+    // since the size is only a guess; the excess is returned at the end.
+    let estimate = (reader.file_len / 16).min(32 << 20);
     let mut records = Vec::with_capacity(usize::try_from(estimate).unwrap_or(0));
     while !reader.done && reader.load_block(&mut records)? {}
+    records.shrink_to_fit();
     Ok(TapeFile {
         version: reader.version,
         writer: mem::take(&mut reader.writer),
