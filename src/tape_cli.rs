@@ -193,7 +193,12 @@ fn ls(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
         writeln!(out, "# no tapes under {}", dir.display())?;
         return Ok(());
     }
-    writeln!(out, "# {} ({} days)", dir.display(), days.len())?;
+    writeln!(
+        out,
+        "# {} ({})",
+        dir.display(),
+        plural(days.len() as u64, "day")
+    )?;
     writeln!(
         out,
         "{:<10}  {:>12}  {:>10}  {:>10}  {:>7}  {:>10}  {:>7}  {:>6}  hours (KST)",
@@ -242,6 +247,15 @@ fn ls(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `1 day`, `2 days`.
+fn plural(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -466,8 +480,13 @@ fn dump(
     }
     if let Some(d) = reader.damage() {
         out.flush()?;
+        let live = if d.resumes_at.is_none() {
+            " (if condor is recording this tape right now, its last block may just be being written)"
+        } else {
+            ""
+        };
         return Err(anyhow!(
-            "tape {}: reading stopped at byte offset {} after seq {} ({} bytes not read): {}",
+            "tape {}: reading stopped at byte offset {} after seq {} ({} bytes not read): {}{live}",
             path.display(),
             d.offset,
             d.after_seq,
@@ -507,11 +526,12 @@ fn import_day(
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     writeln!(
         out,
-        "wrote {}: {records} records ({} trades of {} tickers, {} condition events), {}–{} KST, {bytes} bytes",
+        "wrote {}: {} ({} of {}, {}), {}–{} KST, {bytes} bytes",
         path.display(),
-        s.trades,
-        s.tickers,
-        s.conditions,
+        plural(records, "record"),
+        plural(s.trades, "trade"),
+        plural(s.tickers as u64, "ticker"),
+        plural(s.conditions, "condition event"),
         s.first_ns.map_or("-".to_owned(), import::clock_text),
         s.last_ns.map_or("-".to_owned(), import::clock_text),
     )?;
