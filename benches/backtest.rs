@@ -150,6 +150,7 @@ fn settings() -> Settings {
         cash: 1_000_000_000,
         fills: FillSource::Model,
         carry: false,
+        orders_per_sec: 10,
     }
 }
 

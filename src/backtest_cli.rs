@@ -104,6 +104,10 @@ pub struct BacktestArgs {
     /// Write a self-contained HTML report (equity, drawdown, daily P&L, trades).
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
+    /// Write every intent the strategies produced, in order, as JSON (the fields of
+    /// `condor replay --json`'s intents, and the day).
+    #[arg(long, value_name = "FILE.json")]
+    pub intents: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -161,6 +165,7 @@ pub fn run_with(args: &BacktestArgs, registry: &StrategyRegistry) -> anyhow::Res
             cash: args.cash,
             fills: args.fills,
             carry: args.carry,
+            orders_per_sec: run.orders_per_sec,
         },
         latency: args.latency,
         seed: args.seed,
@@ -177,8 +182,8 @@ pub fn run_with(args: &BacktestArgs, registry: &StrategyRegistry) -> anyhow::Res
         params_for(&plan, &grid.combination(i), registry)?;
     }
     if grid.is_sweep() || args.shard.is_some() {
-        if args.trades.is_some() || args.report.is_some() {
-            bail!("--trades and --report describe one run: not with a sweep or --shard");
+        if args.trades.is_some() || args.report.is_some() || args.intents.is_some() {
+            bail!("--trades, --report and --intents describe one run: not with a sweep or --shard");
         }
         let indices = match args.shard {
             Some(s) => grid.shard(s),
@@ -198,6 +203,18 @@ pub fn run_with(args: &BacktestArgs, registry: &StrategyRegistry) -> anyhow::Res
         let out = backtest(&plan, &grid.combination(0), registry)?;
         if let Some(path) = &args.trades {
             write_whole(path, trades_csv(&out.fills).as_bytes())?;
+        }
+        if let Some(path) = &args.intents {
+            let rows: Vec<serde_json::Value> = out
+                .intents
+                .iter()
+                .map(|(day, i)| {
+                    let mut v = serde_json::to_value(i).unwrap_or_default();
+                    v["day"] = serde_json::Value::from(day.as_str());
+                    v
+                })
+                .collect();
+            write_whole(path, serde_json::to_string(&rows)?.as_bytes())?;
         }
         if let Some(path) = &args.report {
             write_whole(

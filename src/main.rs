@@ -17,13 +17,13 @@ fn main() -> std::process::ExitCode {
         }
     }
     let cli = Cli::parse();
-    // The offline tools speak through their output; the strategies' per-intent lines would
-    // bury it. RUST_LOG still chooses.
-    let quiet = matches!(
-        cli.command,
-        Some(Command::Backtest(_) | Command::Replay(_) | Command::Tape(_))
-    );
-    let default = if quiet { "warn" } else { "info" };
+    // The offline tools speak through their output; the core's per-order lines (a backtest
+    // refuses and rejects by the thousand) would bury it. RUST_LOG still chooses.
+    let default = match cli.command {
+        Some(Command::Backtest(_)) => "error",
+        Some(Command::Replay(_) | Command::Tape(_)) => "warn",
+        _ => "info",
+    };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default)).init();
     // `condor` alone is `condor run`, with its settings from the environment and .env.
     let command = cli.command.unwrap_or_else(|| {

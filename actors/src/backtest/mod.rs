@@ -1,16 +1,21 @@
-//! The backtest: recorded days fed through the same trading core `condor run` drives
-//! (the strategies' [`StrategyDesk`], the risk gate [`risk::check`], the order book's
-//! state machine, the [`Ledger`] and [`FeeSchedule`]), on the tape's clock, single-threaded
-//! and deterministic, with a fill model (`fills`) in place of the exchange.
+//! The backtest: recorded days fed through the same trading core `condor run` drives (the
+//! strategies' [`StrategyDesk`] and the [`OrderDesk`]: risk gate, order rate, price bands,
+//! order state machine, kill switch), on the tape's clock, single-threaded and
+//! deterministic, with a fill model (`fills`) in the exchange's place and the same
+//! [`Ledger`](crate::ledger::Ledger) and [`FeeSchedule`] for the books.
 //!
 //! Per day, in the tape's order: each trade first fills what it reaches of the orders
-//! working in the model (delivered to the strategy after the trade, as live fills arrive
-//! after their print), then goes to the strategies; their intents pass the gate and the
-//! exchange's cash check and are worked by the model from the intent's time plus the
-//! latency. Condition events and timer firings are the tape's own, with their recorded
-//! market times (a tape without a start record, e.g. imported from CSV, gets a timer at
-//! each new second of trade time instead). At the day's end what still works is cancelled,
-//! as the exchange does at the close.
+//! working in the model (handed to the order desk as SC1 events after the strategies have
+//! seen the trade, as live fills arrive after their print); the strategies' intents go to
+//! the order desk, whose commands this module carries out as the OrderManager does live:
+//! a price band from the day's previous close, a send answered by the exchange's cash check
+//! and worked by the model from the intent's time plus the latency, a cancel, a wake-up at
+//! a later tape time. Condition events and timer firings are the tape's own, with their
+//! recorded market times (a tape without a start record, e.g. imported from CSV, gets a
+//! timer at each new second of trade time instead). At the day's end what still works is
+//! cancelled, as the exchange does at the close. A ticker's trades reach the strategies
+//! only while it is watched, as live only a subscribed StockFeed brings them: from its
+//! entry until it has left the condition and is flat (the fill model sees every trade).
 //!
 //! With `FillSource::Recorded` no order is worked: the fills and order ends the live run
 //! received are delivered where the tape has them, so a live-recorded day books exactly
@@ -24,16 +29,20 @@ pub mod fills;
 pub mod report;
 pub mod sweep;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use crate::clock::{kst_time_of_day, TradingDay};
+use crate::kill_switch::TripCause;
 use crate::ledger::FeeSchedule;
-use crate::market::{DailyLimits, Price, Qty, Side, Ticker, TimeOfDay};
-use crate::messages::{ClientOrderId, Fill, OrderDone, OrderIntent, OrderType};
-use crate::order::OrderBook;
-use crate::risk::{self, RiskLimits};
+use crate::market::{DailyLimits, Price, Side, Ticker, TimeOfDay};
+use crate::messages::{AccountEvent, ClientOrderId, Fill, OrderDone, OrderIntent, OrderType};
+use crate::risk::RiskLimits;
 use crate::strategy::StrategyFactory;
 use crate::tape::{TapeEvent, TapeRecord};
+use crate::trading::orders::{
+    Band, CancelReply, Command, OrderDesk, OrderReply, RateExcess, Stamp, Timer,
+};
 use crate::trading::replay::IntentRow;
 use crate::trading::StrategyDesk;
 use fills::{FillModel, Latency, ModelFill};
@@ -58,6 +67,8 @@ pub struct Settings {
     pub fills: FillSource,
     /// Days carry cash and positions over; otherwise each starts afresh from `cash`.
     pub carry: bool,
+    /// The order rate the order desk keeps (`CONDOR_ORDERS_PER_SEC`); intents over it wait.
+    pub orders_per_sec: u32,
 }
 
 /// Everything a backtest produced.
@@ -70,45 +81,71 @@ pub struct Outcome {
     pub intents: Vec<(String, IntentRow)>,
 }
 
-/// One order the backtest works.
+/// The exchange's view of one order the model works: what a buy set aside.
 #[derive(Clone, Copy, Debug)]
 struct Working {
-    ticker: Ticker,
-    side: Side,
-    filled: u64,
-    /// Won set aside for a buy (the exchange's cash check).
     reserved: i64,
 }
 
-/// One day's run: the desk, the gate's view and the model.
+/// One day's run: the strategies' desk and the order desk of the trading core, the fill
+/// model in the exchange's place, and the timers the order desk asked for.
 struct DayRun<'a> {
     settings: &'a Settings,
     desk: StrategyDesk,
+    orders: OrderDesk,
     model: FillModel,
-    book: OrderBook,
+    /// Orders the model works, by client id, and the cash they set aside.
     working: HashMap<u64, Working>,
     reserved: i64,
     refs: HashMap<Ticker, (Price, DailyLimits)>,
+    /// The order desk's wake-ups, by tape time.
+    timers: BTreeMap<i64, Vec<Timer>>,
+    /// Tickers the condition lists now, and those whose trades the strategies get: live,
+    /// a ticker is watched (its StockFeed subscribed) from its entry until it has left the
+    /// condition and holds nothing and has no order working.
+    listed: HashSet<Ticker>,
+    watched: HashSet<Ticker>,
     base: Instant,
     base_ns: Option<i64>,
-    orders_today: u32,
     exec_no: i64,
-    kill_switch: bool,
+    cancel_no: i64,
+    tripped: bool,
     opening_equity: i64,
     intents: Vec<OrderIntent>,
+    commands: Vec<Command>,
     model_fills: Vec<ModelFill>,
     out_intents: Vec<(String, IntentRow)>,
     day: String,
 }
 
 impl DayRun<'_> {
-    fn instant(&mut self, ns: i64) -> Instant {
+    /// The order desk's view of tape time `ns`.
+    fn stamp(&mut self, ns: i64) -> Stamp {
         let base_ns = *self.base_ns.get_or_insert(ns);
-        self.base + Duration::from_nanos(u64::try_from(ns.saturating_sub(base_ns)).unwrap_or(0))
+        let since = u64::try_from(ns.saturating_sub(base_ns)).unwrap_or(0);
+        let unix_ms = ns.div_euclid(1_000_000);
+        Stamp {
+            at: self.base + Duration::from_nanos(since),
+            day: TradingDay::from_unix_ms(unix_ms),
+            time: kst_time_of_day(Duration::from_millis(u64::try_from(unix_ms).unwrap_or(0))),
+            unix_ms,
+        }
     }
 
-    /// Gate, cash check and model for each intent the desk just produced.
-    fn place_intents(&mut self, books: &mut Books, ns: i64, time: TimeOfDay) {
+    /// Fires the order desk's wake-ups due by `ns`, in time order.
+    fn fire_timers(&mut self, books: &mut Books, ns: i64) {
+        while let Some((&due, _)) = self.timers.iter().next().filter(|(d, _)| **d <= ns) {
+            let list = self.timers.remove(&due).unwrap_or_default();
+            for timer in list {
+                let now = self.stamp(due);
+                self.orders.timer(timer, now, &mut self.commands);
+                self.carry_out(books, due);
+            }
+        }
+    }
+
+    /// Hands the strategies' intents to the order desk.
+    fn place_intents(&mut self, books: &mut Books, ns: i64) {
         let intents = std::mem::take(&mut self.intents);
         for intent in &intents {
             self.out_intents
@@ -116,173 +153,211 @@ impl DayRun<'_> {
             if self.settings.fills == FillSource::Recorded {
                 continue;
             }
-            self.place(intent, books, ns, time);
+            let now = self.stamp(ns);
+            self.orders.intent(intent.clone(), now, &mut self.commands);
+            self.carry_out(books, ns);
         }
         self.intents = intents;
         self.intents.clear();
     }
 
-    fn place(&mut self, intent: &OrderIntent, books: &mut Books, ns: i64, time: TimeOfDay) {
-        let now = self.instant(ns);
-        let reference = self.refs.get(&intent.ticker).copied();
-        let view = risk::GateView {
-            last_price: reference.map(|r| r.0),
-            band: reference.as_ref().map(|r| &r.1),
-            ledger: books.ledger(),
-            book: &self.book,
-            orders_today: self.orders_today,
-            kill_switch_on: self.kill_switch,
-        };
-        let refused = risk::check(intent, &view, &self.settings.risk).is_err();
-        let opened = if refused {
-            None
-        } else {
-            self.book.open(intent, now).ok()
-        };
-        let Some(id) = opened else {
-            books.count(Counted::Refused);
-            self.done(intent.ticker, intent.side, None, 0, true);
+    /// Carries out what the order desk decided, as the OrderManager does live, with the
+    /// fill model and the exchange's cash check in the broker's place.
+    fn carry_out(&mut self, books: &mut Books, ns: i64) {
+        while !self.commands.is_empty() {
+            let commands = std::mem::take(&mut self.commands);
+            for command in commands {
+                let now = self.stamp(ns);
+                match command {
+                    Command::FetchBand(ticker) => {
+                        let band = self.refs.get(&ticker).map(|(last, limits)| Band {
+                            limits: *limits,
+                            last: Some(*last),
+                        });
+                        self.orders.band(ticker, band, now, &mut self.commands);
+                    }
+                    Command::Send { id, .. } => self.send(id, books, ns),
+                    Command::Cancel { id, order_no, .. } => {
+                        if let Some(left) = self.model.cancel(id.0) {
+                            if let Some(w) = self.working.remove(&id.0) {
+                                self.reserved -= w.reserved;
+                            }
+                            self.cancel_no += 1;
+                            let cancel_no = 1_000_000_000 + self.cancel_no;
+                            self.orders.cancel_reply(
+                                id,
+                                CancelReply::Accepted {
+                                    order_no: cancel_no,
+                                },
+                            );
+                            books.count(Counted::Cancelled);
+                            self.orders.account_event(
+                                AccountEvent::Cancelled {
+                                    order_no: cancel_no,
+                                    org_order_no: order_no,
+                                    qty: left,
+                                },
+                                now,
+                                &mut self.commands,
+                            );
+                        }
+                    }
+                    Command::Wake { timer, after } => {
+                        let due =
+                            ns.saturating_add(i64::try_from(after.as_nanos()).unwrap_or(i64::MAX));
+                        self.timers.entry(due).or_default().push(timer);
+                    }
+                    Command::Fill(fill) => {
+                        books.fill(&fill, ns);
+                        self.desk.on_fill(&fill);
+                        self.unwatch_if_done(fill.ticker);
+                        self.after_money_moved(books, ns);
+                    }
+                    Command::Done(done) => {
+                        let _ = self.desk.on_order_done(&done);
+                        self.unwatch_if_done(done.ticker);
+                    }
+                    Command::Refused(_) => books.count(Counted::Refused),
+                    // No journal, no broker list, no account to reconcile: the model is
+                    // the exchange and knows every order.
+                    Command::Journal { .. }
+                    | Command::FetchOrders
+                    | Command::CheckCash
+                    | Command::CorrectCash(_)
+                    | Command::Finished(_)
+                    | Command::Tripped(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Stops feeding `ticker`'s trades to the strategies once it has left the condition
+    /// and is flat, as the Supervisor stops its feed live.
+    fn unwatch_if_done(&mut self, ticker: Ticker) {
+        if !self.listed.contains(&ticker) && self.desk.is_flat(ticker) {
+            self.watched.remove(&ticker);
+        }
+    }
+
+    /// The exchange's answer to a new order: refused for cash (a buy sets aside its limit,
+    /// or the upper limit for a market buy, and the commission) or for shares, else
+    /// accepted and worked by the model.
+    fn send(&mut self, id: ClientOrderId, books: &mut Books, ns: i64) {
+        let now = self.stamp(ns);
+        let Some(order) = self.orders.book().get(id) else {
             return;
         };
-        let _ = self.book.sent(id, now);
-        self.orders_today = self.orders_today.saturating_add(1);
+        let (ticker, side, qty, order_type) = (
+            order.ticker(),
+            order.side(),
+            order.qty(),
+            order.order_type(),
+        );
         books.count(Counted::Order);
-        // The exchange's cash check: a buy reserves its limit (or the upper limit for a
-        // market buy) and the commission on it.
-        let reserved = if intent.side == Side::Buy {
-            let price = match intent.order_type {
+        let reference = self.refs.get(&ticker).copied();
+        let reserved = if side == Side::Buy {
+            let price = match order_type {
                 OrderType::Limit(p) => p,
                 OrderType::Market => reference.map_or(Price(0), |r| r.1.upper),
             };
-            let value = crate::market::notional(price, intent.qty).unwrap_or(i64::MAX);
+            let value = crate::market::notional(price, qty).unwrap_or(i64::MAX);
             value.saturating_add(self.settings.fees.fee(&Fill {
-                ticker: intent.ticker,
+                ticker,
                 side: Side::Buy,
                 price,
-                qty: intent.qty,
+                qty,
                 order_no: 0,
-                time,
+                time: now.time,
             }))
         } else {
             0
         };
-        let held = books.ledger().held_qty(intent.ticker).0;
-        let selling = self
-            .working
-            .values()
-            .filter(|w| w.ticker == intent.ticker && w.side == Side::Sell)
-            .map(|w| w.filled)
-            .sum::<u64>();
-        let short = intent.side == Side::Sell && intent.qty.0 > held.saturating_sub(selling);
-        if reserved > books.cash().saturating_sub(self.reserved) || short {
-            let _ = self
-                .book
-                .rejected(id, "MODEL", "refused by the exchange", now);
+        let held = books.ledger().held_qty(ticker).0;
+        let selling: u64 = self
+            .orders
+            .book()
+            .working()
+            .filter(|o| o.ticker() == ticker && o.side() == Side::Sell && o.id() != id)
+            .map(|o| o.remaining().0)
+            .sum();
+        let short = side == Side::Sell && qty.0 > held.saturating_sub(selling);
+        let reply = if reserved > books.cash().saturating_sub(self.reserved) || short {
             books.count(Counted::Rejected);
-            self.done(intent.ticker, intent.side, Some(id), 0, true);
-            return;
-        }
-        let _ = self
-            .book
-            .acked(id, i64::try_from(id.0).unwrap_or(i64::MAX), now);
-        self.reserved = self.reserved.saturating_add(reserved);
-        self.working.insert(
-            id.0,
-            Working {
-                ticker: intent.ticker,
-                side: intent.side,
-                filled: 0,
-                reserved,
-            },
-        );
-        self.model.submit(
-            id.0,
-            intent.ticker,
-            intent.side,
-            intent.qty,
-            intent.order_type,
-            ns,
-        );
+            OrderReply::Rejected {
+                code: "MODEL".to_owned(),
+                message: if short {
+                    "not enough shares to sell".to_owned()
+                } else {
+                    "not enough cash".to_owned()
+                },
+            }
+        } else {
+            self.reserved = self.reserved.saturating_add(reserved);
+            self.working.insert(id.0, Working { reserved });
+            self.model.submit(id.0, ticker, side, qty, order_type, ns);
+            OrderReply::Acked {
+                order_no: i64::try_from(id.0).unwrap_or(i64::MAX),
+                code: "MODEL".to_owned(),
+            }
+        };
+        self.orders.order_reply(id, reply, now, &mut self.commands);
     }
 
-    fn done(
-        &mut self,
-        ticker: Ticker,
-        side: Side,
-        id: Option<ClientOrderId>,
-        filled: u64,
-        rejected: bool,
-    ) {
-        // Whether the ticker went flat matters to the Supervisor live, not here.
-        let _ = self.desk.on_order_done(&OrderDone {
-            id,
-            ticker,
-            side,
-            filled: Qty(filled),
-            rejected,
-        });
-    }
-
-    /// Books and delivers the fills the model made on the last trade.
+    /// Hands the fills the model made on the last trade to the order desk, as SC1 events.
     fn deliver_fills(&mut self, books: &mut Books, ns: i64, time: TimeOfDay) {
         let fills = std::mem::take(&mut self.model_fills);
         for f in &fills {
-            let now = self.instant(ns);
             self.exec_no += 1;
-            let order_no = i64::try_from(f.id).unwrap_or(i64::MAX);
-            let _ = self.book.filled(
-                ClientOrderId(f.id),
-                order_no,
-                self.exec_no,
-                f.qty,
-                f.price,
-                now,
-            );
-            let fill = Fill {
-                ticker: f.ticker,
-                side: f.side,
-                price: f.price,
-                qty: f.qty,
-                order_no,
-                time,
-            };
-            books.fill(&fill, ns);
-            self.desk.on_fill(&fill);
-            self.after_money_moved(books);
-            let Some(w) = self.working.get_mut(&f.id) else {
-                continue;
-            };
-            w.filled += f.qty.0;
-            if f.side == Side::Buy {
-                // The reserve shrinks with what the fill used (at most what was reserved).
-                let used = crate::market::notional(f.price, f.qty)
-                    .unwrap_or(0)
-                    .min(w.reserved);
-                w.reserved -= used;
-                self.reserved -= used;
+            if let Some(w) = self.working.get_mut(&f.id) {
+                if f.side == Side::Buy {
+                    // The reserve shrinks with what the fill used (never below zero).
+                    let used = crate::market::notional(f.price, f.qty)
+                        .unwrap_or(0)
+                        .min(w.reserved);
+                    w.reserved -= used;
+                    self.reserved -= used;
+                }
+                if f.remaining.0 == 0 {
+                    self.reserved -= w.reserved;
+                    self.working.remove(&f.id);
+                }
             }
-            if f.remaining.0 == 0 {
-                let w = self.working.remove(&f.id).unwrap_or(Working {
+            let now = self.stamp(ns);
+            self.orders.account_event(
+                AccountEvent::Filled {
+                    order_no: i64::try_from(f.id).unwrap_or(i64::MAX),
+                    exec_no: self.exec_no,
                     ticker: f.ticker,
                     side: f.side,
-                    filled: 0,
-                    reserved: 0,
-                });
-                self.reserved -= w.reserved;
-                self.done(f.ticker, f.side, Some(ClientOrderId(f.id)), w.filled, false);
-            }
+                    qty: f.qty,
+                    price: f.price,
+                    remaining: f.remaining,
+                    time,
+                },
+                now,
+                &mut self.commands,
+            );
+            self.carry_out(books, ns);
         }
         self.model_fills = fills;
         self.model_fills.clear();
     }
 
-    /// The day's loss limit, as the Portfolio trips it live: new buys stop.
-    fn after_money_moved(&mut self, books: &Books) {
-        let loss = self
-            .opening_equity
-            .saturating_sub(books.cash().saturating_add(books_value(books)));
-        if loss >= self.settings.risk.daily_loss_limit {
-            self.kill_switch = true;
+    /// The day's loss limit, as the Portfolio trips it live: the order desk's kill switch.
+    fn after_money_moved(&mut self, books: &Books, ns: i64) {
+        if self.tripped {
+            return;
+        }
+        let pnl = books
+            .cash()
+            .saturating_add(books_value(books))
+            .saturating_sub(self.opening_equity);
+        let limit = self.settings.risk.daily_loss_limit;
+        if pnl <= -limit {
+            self.tripped = true;
+            let now = self.stamp(ns);
+            self.orders
+                .trip(TripCause::LossLimit { pnl, limit }, now, &mut self.commands);
         }
     }
 }
@@ -321,18 +396,23 @@ pub fn run<'a, E>(
         let mut run = DayRun {
             settings,
             desk: StrategyDesk::new(factory()),
+            orders: OrderDesk::new(settings.risk)
+                .with_order_rate(settings.orders_per_sec, RateExcess::Queue),
             model: FillModel::new(latency(&day)),
-            book: OrderBook::starting_at(1),
             working: HashMap::new(),
             reserved: 0,
             refs: HashMap::new(),
+            timers: BTreeMap::new(),
+            listed: HashSet::new(),
+            watched: HashSet::new(),
             base: Instant::now(),
             base_ns: None,
-            orders_today: 0,
             exec_no: 0,
-            kill_switch: false,
+            cancel_no: 0,
+            tripped: false,
             opening_equity: books.cash().saturating_add(books_value(&books)),
             intents: Vec::new(),
+            commands: Vec::new(),
             model_fills: Vec::new(),
             out_intents: Vec::new(),
             day: day.clone(),
@@ -348,6 +428,7 @@ pub fn run<'a, E>(
                     order_no: 0,
                     time: TimeOfDay::hms(9, 0, 0),
                 });
+                run.watched.insert(ticker);
             }
         }
         let mut synthetic_timers = true;
@@ -356,12 +437,13 @@ pub fn run<'a, E>(
             let r = record?;
             let ns = r.recv_ns;
             books.at(ns);
+            run.fire_timers(&mut books, ns);
             match &r.event {
                 TapeEvent::Started { .. } => synthetic_timers = false,
                 TapeEvent::Trade(t) => {
                     if synthetic_timers && market_second.is_some_and(|s| t.exchange_time > s) {
                         run.desk.on_timer(t.exchange_time, &mut run.intents);
-                        run.place_intents(&mut books, ns, t.exchange_time);
+                        run.place_intents(&mut books, ns);
                     }
                     if market_second.is_none_or(|s| t.exchange_time > s) {
                         market_second = Some(t.exchange_time);
@@ -374,23 +456,34 @@ pub fn run<'a, E>(
                         run.model.on_trade(t, ns, &mut run.model_fills);
                     }
                     books.mark(t.ticker, t.price, ns);
-                    run.after_money_moved(&books);
-                    let tick = t.to_tick(run.instant(ns));
-                    run.desk.on_tick(&tick, &mut run.intents);
-                    run.place_intents(&mut books, ns, t.exchange_time);
+                    run.after_money_moved(&books, ns);
+                    run.carry_out(&mut books, ns);
+                    if run.watched.contains(&t.ticker) {
+                        let tick = t.to_tick(run.stamp(ns).at);
+                        run.desk.on_tick(&tick, &mut run.intents);
+                        run.place_intents(&mut books, ns);
+                    }
                     run.deliver_fills(&mut books, ns, t.exchange_time);
                 }
                 TapeEvent::ConditionEnter {
                     ticker,
                     market_time,
-                } => run.desk.on_condition_enter(*ticker, *market_time),
+                } => {
+                    run.listed.insert(*ticker);
+                    run.watched.insert(*ticker);
+                    run.desk.on_condition_enter(*ticker, *market_time);
+                }
                 TapeEvent::ConditionExit {
                     ticker,
                     market_time,
-                } => run.desk.on_condition_exit(*ticker, *market_time),
+                } => {
+                    run.listed.remove(ticker);
+                    run.desk.on_condition_exit(*ticker, *market_time);
+                    run.unwatch_if_done(*ticker);
+                }
                 TapeEvent::Timer { market_time } => {
                     run.desk.on_timer(*market_time, &mut run.intents);
-                    run.place_intents(&mut books, ns, *market_time);
+                    run.place_intents(&mut books, ns);
                 }
                 TapeEvent::Fill(f) if settings.fills == FillSource::Recorded => {
                     // A fill with no order number is a restart telling the strategies
@@ -399,6 +492,8 @@ pub fn run<'a, E>(
                         books.fill(f, ns);
                     }
                     run.desk.on_fill(f);
+                    run.watched.insert(f.ticker);
+                    run.unwatch_if_done(f.ticker);
                 }
                 TapeEvent::OrderDone {
                     id,
@@ -414,23 +509,17 @@ pub fn run<'a, E>(
                         filled: *filled,
                         rejected: *rejected,
                     });
+                    run.unwatch_if_done(*ticker);
                 }
                 _ => {}
             }
         }
         // The close: the exchange cancels what still works.
-        let open: Vec<u64> = {
-            let mut ids: Vec<u64> = run.working.keys().copied().collect();
-            ids.sort_unstable();
-            ids
-        };
-        for id in open {
-            if let (Some(w), Some(_)) = (run.working.remove(&id), run.model.cancel(id)) {
-                run.reserved -= w.reserved;
-                books.count(Counted::Cancelled);
-                run.done(w.ticker, w.side, Some(ClientOrderId(id)), w.filled, false);
-            }
-        }
+        let close = books.last_ns();
+        run.fire_timers(&mut books, close);
+        let now = run.stamp(close);
+        run.orders.cancel_all_working(now, &mut run.commands);
+        run.carry_out(&mut books, close);
         intents.append(&mut run.out_intents);
         if settings.carry {
             carried = Some(books);

@@ -244,6 +244,11 @@ impl Books {
         }
     }
 
+    /// The latest event time booked.
+    pub fn last_ns(&self) -> i64 {
+        self.last_ns
+    }
+
     /// The ledger: what the risk gate sees.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
