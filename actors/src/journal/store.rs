@@ -14,7 +14,7 @@
 //! [`JournalWriter::open`]), never modify a file in [`read`], and never panic on bad input.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 
-use fs4::{FileExt, TryLockError};
+use crate::durable_file;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -466,46 +466,12 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> JournalWriter<T> {
                 source,
             }
         };
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        // Directories about to be created: each one's entry in its parent must be synced too.
-        let mut created = Vec::new();
-        let mut dir = parent;
-        while !dir.exists() {
-            created.push(dir);
-            match dir.parent() {
-                Some(p) if !p.as_os_str().is_empty() => dir = p,
-                _ => break,
-            }
-        }
-        fs::create_dir_all(parent).map_err(io_err("create its directory"))?;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(io_err("open the file"))?;
-        // Called through the trait: std's own `File::try_lock` is newer than rust-version.
-        match FileExt::try_lock(&file) {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(StoreError::Locked {
-                    path: path.to_path_buf(),
-                })
-            }
-            Err(TryLockError::Error(e)) => return Err(io_err("lock the file")(e)),
-        }
-        // A new file's directory entry must be durable before any of its records are.
-        sync_dir(parent).map_err(io_err("sync its directory"))?;
-        for dir in &created {
-            let up = match dir.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            sync_dir(up).map_err(io_err("sync a new directory"))?;
-        }
+        let mut file = durable_file::open_locked_append(path).map_err(|e| match e {
+            durable_file::OpenError::Locked => StoreError::Locked {
+                path: path.to_path_buf(),
+            },
+            durable_file::OpenError::Io { action, source } => io_err(action)(source),
+        })?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .map_err(io_err("read the file"))?;
@@ -648,17 +614,6 @@ impl<T> Drop for JournalWriter<T> {
     fn drop(&mut self) {
         let _ = self.shutdown();
     }
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
-    // Directories cannot be opened as files here; the file's own sync has to do.
-    Ok(())
 }
 
 /// Calls `done`, containing a panic so one bad callback cannot stop the journal.

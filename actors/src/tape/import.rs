@@ -49,9 +49,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use fs4::{FileExt, TryLockError};
 
 use super::format;
-use super::writer::{sync_dir, BATCH_RECORDS};
+use super::writer::BATCH_RECORDS;
 use super::{kst_second_of_day, TapeError, TapeEvent, TapeRecord, TapeTrade};
 use crate::clock::TradingDay;
+use crate::durable_file::sync_dir;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
 
 /// The columns [`write_trades_csv`] writes, in order.

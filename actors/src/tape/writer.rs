@@ -6,7 +6,7 @@
 //! never write after a failed write (a gap would hide everything after it from readers).
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
@@ -16,7 +16,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
-use fs4::{FileExt, TryLockError};
+use crate::durable_file;
 
 use super::format;
 use super::reader::{self, Scan};
@@ -215,44 +215,12 @@ impl Tape {
                 source,
             }
         };
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let mut created = Vec::new();
-        let mut dir = parent;
-        while !dir.exists() {
-            created.push(dir);
-            match dir.parent() {
-                Some(p) if !p.as_os_str().is_empty() => dir = p,
-                _ => break,
-            }
-        }
-        fs::create_dir_all(parent).map_err(io_err("create its directory"))?;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(io_err("open the file"))?;
-        // Called through the trait: std's own `File::try_lock` is newer than rust-version.
-        match FileExt::try_lock(&file) {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(TapeError::Locked {
-                    path: path.to_path_buf(),
-                })
-            }
-            Err(TryLockError::Error(e)) => return Err(io_err("lock the file")(e)),
-        }
-        sync_dir(parent).map_err(io_err("sync its directory"))?;
-        for dir in &created {
-            let up = match dir.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            sync_dir(up).map_err(io_err("sync a new directory"))?;
-        }
+        let mut file = durable_file::open_locked_append(path).map_err(|e| match e {
+            durable_file::OpenError::Locked => TapeError::Locked {
+                path: path.to_path_buf(),
+            },
+            durable_file::OpenError::Io { action, source } => io_err(action)(source),
+        })?;
 
         let mut header_bytes = 0u64;
         let last_seq = match reader::scan(path)? {
@@ -440,17 +408,6 @@ fn write_header(file: &mut File, writer: &str) -> io::Result<u64> {
     Ok(header.len() as u64)
 }
 
-#[cfg(unix)]
-pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-pub(super) fn sync_dir(_dir: &Path) -> io::Result<()> {
-    // Directories cannot be opened as files here; the file's own sync has to do.
-    Ok(())
-}
-
 /// Calls `done`, containing a panic so one bad callback cannot stop the tape.
 fn answer(path: &Path, done: Done, result: Result<u64, TapeError>) {
     if panic::catch_unwind(AssertUnwindSafe(move || done(result))).is_err() {
@@ -602,7 +559,7 @@ mod tests {
         let stats = tape.stats();
         assert_eq!(stats.records, every_kind().len() as u64);
         assert_eq!(stats.batches, 1);
-        assert_eq!(stats.bytes, fs::metadata(&path).unwrap().len());
+        assert_eq!(stats.bytes, std::fs::metadata(&path).unwrap().len());
         drop(rec);
         drop(tape);
         let file = read(&path).unwrap();

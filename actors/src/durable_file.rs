@@ -1,0 +1,98 @@
+//! Opening one of the engine's append-only files (the journal, the tape) so that what is
+//! written to it survives a crash and nothing else writes it: its directories created with
+//! their entries synced, the file opened for appending and exclusively locked.
+//!
+//! Owns nothing; plain functions. Must never leave a new file whose directory entry is not
+//! durable, and never hand out a file another writer holds.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::Path;
+
+use fs4::{FileExt, TryLockError};
+
+/// Why a file could not be opened: another writer holds it, or an I/O step failed.
+#[derive(Debug)]
+pub enum OpenError {
+    Locked,
+    Io {
+        action: &'static str,
+        source: io::Error,
+    },
+}
+
+/// The directory `path` is in (`.` for a bare file name).
+pub fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Opens (creating) `path` for reading and appending, with an exclusive advisory lock
+/// (flock: released when the process dies). The directories it creates, and the file's own
+/// entry, are synced before it returns, so a new file's records are never lost with it.
+pub fn open_locked_append(path: &Path) -> Result<File, OpenError> {
+    let io = |action| move |source| OpenError::Io { action, source };
+    let parent = parent_of(path);
+    // Directories about to be created: each one's entry in its parent must be synced too.
+    let mut created = Vec::new();
+    let mut dir = parent;
+    while !dir.exists() {
+        created.push(dir);
+        match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => dir = p,
+            _ => break,
+        }
+    }
+    fs::create_dir_all(parent).map_err(io("create its directory"))?;
+    let file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(io("open the file"))?;
+    // Called through the trait: std's own `File::try_lock` is newer than rust-version.
+    match FileExt::try_lock(&file) {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Err(OpenError::Locked),
+        Err(TryLockError::Error(e)) => return Err(io("lock the file")(e)),
+    }
+    sync_dir(parent).map_err(io("sync its directory"))?;
+    for dir in &created {
+        sync_dir(parent_of(dir)).map_err(io("sync a new directory"))?;
+    }
+    Ok(file)
+}
+
+/// Makes `dir`'s entries (a file created or renamed in it) durable.
+#[cfg(unix)]
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+pub fn sync_dir(_dir: &Path) -> io::Result<()> {
+    // Directories cannot be opened as files here; the file's own sync has to do.
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_the_directories_and_refuses_a_second_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/day.log");
+        let file = open_locked_append(&path).unwrap();
+        assert!(path.exists());
+        assert!(matches!(open_locked_append(&path), Err(OpenError::Locked)));
+        drop(file);
+        assert!(
+            open_locked_append(&path).is_ok(),
+            "the lock goes with the file"
+        );
+        assert_eq!(parent_of(Path::new("x.log")), Path::new("."));
+    }
+}
