@@ -166,6 +166,7 @@ pub fn run_with(args: &BacktestArgs, registry: &StrategyRegistry) -> anyhow::Res
             fills: args.fills,
             carry: args.carry,
             orders_per_sec: run.orders_per_sec,
+            keep_intents: args.intents.is_some(),
         },
         latency: args.latency,
         seed: args.seed,

@@ -69,6 +69,9 @@ pub struct Settings {
     pub carry: bool,
     /// The order rate the order desk keeps (`CONDOR_ORDERS_PER_SEC`); intents over it wait.
     pub orders_per_sec: u32,
+    /// Keep every intent for [`Outcome::intents`]. Off, memory does not grow with them: a
+    /// strategy whose entries the gate keeps refusing asks again on every trade.
+    pub keep_intents: bool,
 }
 
 /// Everything a backtest produced.
@@ -77,7 +80,8 @@ pub struct Outcome {
     pub report: Report,
     pub fills: Vec<FillRow>,
     pub curve: Vec<EquityPoint>,
-    /// Every intent the strategies produced, in order, by day.
+    /// Every intent the strategies produced, in order, by day (with
+    /// [`Settings::keep_intents`]).
     pub intents: Vec<(String, IntentRow)>,
 }
 
@@ -119,6 +123,12 @@ struct DayRun<'a> {
 }
 
 impl DayRun<'_> {
+    /// Tape time `ns` as the engine's monotonic clock.
+    fn instant(&mut self, ns: i64) -> Instant {
+        let base_ns = *self.base_ns.get_or_insert(ns);
+        self.base + Duration::from_nanos(u64::try_from(ns.saturating_sub(base_ns)).unwrap_or(0))
+    }
+
     /// The order desk's view of tape time `ns`.
     fn stamp(&mut self, ns: i64) -> Stamp {
         let base_ns = *self.base_ns.get_or_insert(ns);
@@ -148,8 +158,10 @@ impl DayRun<'_> {
     fn place_intents(&mut self, books: &mut Books, ns: i64) {
         let intents = std::mem::take(&mut self.intents);
         for intent in &intents {
-            self.out_intents
-                .push((self.day.clone(), IntentRow::of(intent)));
+            if self.settings.keep_intents {
+                self.out_intents
+                    .push((self.day.clone(), IntentRow::of(intent)));
+            }
             if self.settings.fills == FillSource::Recorded {
                 continue;
             }
@@ -348,10 +360,7 @@ impl DayRun<'_> {
         if self.tripped {
             return;
         }
-        let pnl = books
-            .cash()
-            .saturating_add(books_value(books))
-            .saturating_sub(self.opening_equity);
+        let pnl = books.equity().saturating_sub(self.opening_equity);
         let limit = self.settings.risk.daily_loss_limit;
         if pnl <= -limit {
             self.tripped = true;
@@ -360,20 +369,6 @@ impl DayRun<'_> {
                 .trip(TripCause::LossLimit { pnl, limit }, now, &mut self.commands);
         }
     }
-}
-
-/// What `books` holds at its last prices.
-fn books_value(books: &Books) -> i64 {
-    books
-        .ledger()
-        .positions()
-        .filter(|(_, p)| !p.is_flat())
-        .map(|(_, p)| {
-            p.last_price
-                .and_then(|price| crate::market::notional(price, p.qty))
-                .unwrap_or(p.cost)
-        })
-        .sum()
 }
 
 /// Runs a backtest over `days` (day name and its records, in date order) with a fresh
@@ -410,7 +405,7 @@ pub fn run<'a, E>(
             exec_no: 0,
             cancel_no: 0,
             tripped: false,
-            opening_equity: books.cash().saturating_add(books_value(&books)),
+            opening_equity: books.equity(),
             intents: Vec::new(),
             commands: Vec::new(),
             model_fills: Vec::new(),
@@ -459,7 +454,7 @@ pub fn run<'a, E>(
                     run.after_money_moved(&books, ns);
                     run.carry_out(&mut books, ns);
                     if run.watched.contains(&t.ticker) {
-                        let tick = t.to_tick(run.stamp(ns).at);
+                        let tick = t.to_tick(run.instant(ns));
                         run.desk.on_tick(&tick, &mut run.intents);
                         run.place_intents(&mut books, ns);
                     }

@@ -258,7 +258,8 @@ impl Books {
         self.ledger.cash()
     }
 
-    fn equity(&self) -> i64 {
+    /// Cash and what is held at its last prices.
+    pub fn equity(&self) -> i64 {
         self.ledger.cash().saturating_add(self.value)
     }
 
