@@ -187,6 +187,22 @@ async fn a_backtest_reports_the_same_every_time_with_its_fills_and_a_page() {
     assert_eq!(r["unrealized_pnl"].as_i64().unwrap(), 0, "{r}");
     assert_eq!(per_day, r["net_pnl"].as_i64().unwrap());
 
+    // Carrying cash and positions over: the same days as one account.
+    let carried = json(&condor(root, &["--tape", tapes, "--carry", "--json"]));
+    assert_eq!(
+        carried["per_day"].as_object().unwrap().len(),
+        2,
+        "{carried}"
+    );
+    assert_eq!(
+        carried["closing_equity"].as_i64().unwrap(),
+        carried["opening_cash"].as_i64().unwrap() + carried["net_pnl"].as_i64().unwrap()
+    );
+    assert_eq!(
+        carried["fills"], r["fills"],
+        "flat at each day's end: the same trading"
+    );
+
     // The text a person reads, the fills as CSV and the page.
     let csv = d.path("fills.csv");
     let html = d.path("report.html");
