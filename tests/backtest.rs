@@ -475,6 +475,22 @@ async fn recorded_fills_reproduce_the_live_days_pnl_to_the_won() {
         "live and --fills recorded agree: realized {realized} won, fees {fees} won over {} fills",
         r["fills"]
     );
+
+    // The model with latencies drawn from this day's own intent→fill times: seeded, so
+    // the same seed gives the same report.
+    let args = [
+        "--tape",
+        tape_dir.to_str().unwrap(),
+        "--latency-ms",
+        "recorded",
+        "--seed",
+        "7",
+        "--json",
+    ];
+    let (a, b) = (condor(&work.0, &args), condor(&work.0, &args));
+    let drawn = json(&a);
+    assert_eq!(a.stdout, b.stdout, "the same seed, the same report");
+    assert!(drawn["orders"].as_u64().unwrap() > 0, "{drawn}");
 }
 
 /// The intents of a live run as replay and backtest print them, less the tick's number
