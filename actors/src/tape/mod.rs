@@ -58,10 +58,14 @@
 //!
 //! # Crashes and damage
 //!
-//! The writer thread writes every batch as soon as it arrives and fdatasyncs after each
-//! write group, so a crash of the process or the machine loses at most what the recorders
-//! had not yet handed over (less than one batch each: they hand over at [`BATCH_RECORDS`],
-//! before an order intent leaves, and once a second) and the group in flight. A crash
+//! The writer thread writes every batch as soon as it arrives, and fdatasyncs when a sync
+//! is asked for (the journal asks before every group it commits, so an order's inputs are
+//! durable before its `OrderSent`) or when what it wrote has waited 200 ms. A crash of the
+//! process loses at most what the recorders had not yet handed over (less than one batch
+//! each: they hand over at [`BATCH_RECORDS`], before an order intent leaves, and once a
+//! second); a power cut may also take the last 200 ms of writes no order depended on. An
+//! fdatasync after every group cost the engine 17% of its firehose throughput (0.83x);
+//! syncing on demand and by the period, 3–7% (0.93x and 0.97x in two runs). A crash
 //! mid-write leaves a torn tail: a short block or a bad checksum with nothing intact after
 //! it. [`read`] keeps the good prefix and says where it stopped ([`TapeFile::stopped`]);
 //! [`Tape::open`] cuts the torn tail off with a warning naming the bytes cut, then continues

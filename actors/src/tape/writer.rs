@@ -12,9 +12,10 @@ use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use crate::durable_file;
 
@@ -287,7 +288,7 @@ impl Tape {
         let thread_shared = Arc::clone(&shared);
         let thread = thread::Builder::new()
             .name(THREAD_NAME.to_owned())
-            .spawn(move || write_loop(file, &thread_path, &thread_shared, last_seq, rx))
+            .spawn(move || write_loop(file, &thread_path, &thread_shared, last_seq, rx, SYNC_EVERY))
             .map_err(io_err("start the writer thread"))?;
         Ok(Tape {
             inner: Arc::new(Inner {
@@ -435,17 +436,63 @@ impl Sink for File {
     }
 }
 
+/// How long written records may wait for their fdatasync when nobody asked for one: what
+/// a power cut (not a process crash: the kernel has every write) can take from the tape.
+/// A sync asked for (the journal asks before every group it commits) is never delayed.
+const SYNC_EVERY: Duration = Duration::from_millis(200);
+
 /// The writer thread: takes one op, drains what else is queued (up to [`MAX_GROUP`]),
-/// encodes each batch as a block, writes the group with one write and fdatasyncs, then
-/// answers the group's syncs. Returns when every handle is gone and the queue is empty.
-fn write_loop(mut sink: impl Sink, path: &Path, shared: &Shared, last_seq: u64, rx: Receiver<Op>) {
+/// encodes each batch as a block and writes the group with one write; fdatasyncs when the
+/// group holds a sync asked for, or when what was written has waited [`SYNC_EVERY`], then
+/// answers the group's syncs. Returns, synced, when every handle is gone and the queue is
+/// empty.
+fn write_loop(
+    mut sink: impl Sink,
+    path: &Path,
+    shared: &Shared,
+    last_seq: u64,
+    rx: Receiver<Op>,
+    sync_every: Duration,
+) {
     let mut durable = last_seq;
     let mut next_seq = last_seq + 1;
     let mut failed: Option<Failure> = None;
     let mut group: Vec<Op> = Vec::with_capacity(MAX_GROUP);
     let mut syncs: Vec<Done> = Vec::new();
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 20);
-    while let Ok(first) = rx.recv() {
+    // Written but not yet fdatasync'ed: since when, and up to which seq.
+    let mut unsynced: Option<Instant> = None;
+    let sync = |sink: &mut dyn Sink, failed: &mut Option<Failure>, upto: u64| -> Option<u64> {
+        match sink.sync_data() {
+            Ok(()) => Some(upto),
+            Err(e) => {
+                log::error!(target: LOG_TARGET, "tape {}: fdatasync failed: {e}; the tape has stopped recording", path.display());
+                let failure = Failure {
+                    action: "fdatasync",
+                    kind: e.kind(),
+                    message: e.to_string(),
+                };
+                if let Ok(mut f) = shared.failure.lock() {
+                    *f = Some(failure.clone());
+                }
+                *failed = Some(failure);
+                None
+            }
+        }
+    };
+    loop {
+        let first = match rx.recv_timeout(sync_every) {
+            Ok(op) => op,
+            Err(RecvTimeoutError::Timeout) => {
+                if unsynced.take().is_some() && failed.is_none() {
+                    if let Some(upto) = sync(&mut sink, &mut failed, next_seq - 1) {
+                        durable = upto;
+                    }
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         group.push(first);
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
@@ -481,13 +528,9 @@ fn write_loop(mut sink: impl Sink, path: &Path, shared: &Shared, last_seq: u64, 
             }
         }
         if !buf.is_empty() {
-            let result = sink
-                .write_all(&buf)
-                .map_err(|e| ("write", e))
-                .and_then(|()| sink.sync_data().map_err(|e| ("fdatasync", e)));
-            match result {
+            match sink.write_all(&buf).map_err(|e| ("write", e)) {
                 Ok(()) => {
-                    durable = next_seq - 1;
+                    unsynced.get_or_insert_with(Instant::now);
                     shared.records.fetch_add(records, Ordering::Relaxed);
                     shared.batches.fetch_add(blocks, Ordering::Relaxed);
                     shared.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
@@ -515,6 +558,13 @@ fn write_loop(mut sink: impl Sink, path: &Path, shared: &Shared, last_seq: u64, 
                 buf = Vec::with_capacity(1 << 20);
             }
         }
+        let due = unsynced.is_some_and(|since| !syncs.is_empty() || since.elapsed() >= sync_every);
+        if due && failed.is_none() {
+            unsynced = None;
+            if let Some(upto) = sync(&mut sink, &mut failed, next_seq - 1) {
+                durable = upto;
+            }
+        }
         for done in syncs.drain(..) {
             let result = match &failed {
                 Some(f) => Err(f.to_error(path)),
@@ -522,6 +572,9 @@ fn write_loop(mut sink: impl Sink, path: &Path, shared: &Shared, last_seq: u64, 
             };
             answer(path, done, result);
         }
+    }
+    if unsynced.is_some() && failed.is_none() {
+        let _ = sync(&mut sink, &mut failed, next_seq - 1);
     }
 }
 
@@ -726,6 +779,82 @@ mod tests {
         }
     }
 
+    /// A device that counts its fdatasyncs.
+    struct Counting(Arc<Mutex<(u32, u32)>>);
+
+    impl Sink for Counting {
+        fn write_all(&mut self, _: &[u8]) -> io::Result<()> {
+            self.0.lock().unwrap().0 += 1;
+            Ok(())
+        }
+
+        fn sync_data(&mut self) -> io::Result<()> {
+            self.0.lock().unwrap().1 += 1;
+            Ok(())
+        }
+    }
+
+    /// A tape over a [`Counting`] device whose unasked writes wait `period` for their sync.
+    fn counting_tape(period: Duration) -> (Tape, Arc<Mutex<(u32, u32)>>) {
+        let counts = Arc::new(Mutex::new((0, 0)));
+        let shared = Arc::new(Shared::default());
+        let (tx, rx) = mpsc::channel();
+        let (sink, thread_shared) = (Counting(Arc::clone(&counts)), Arc::clone(&shared));
+        let thread = thread::spawn(move || {
+            write_loop(sink, Path::new("/x.tape"), &thread_shared, 0, rx, period)
+        });
+        let tape = Tape {
+            inner: Arc::new(Inner {
+                path: PathBuf::from("/x.tape"),
+                tx: Some(tx),
+                thread: Some(thread),
+                shared,
+            }),
+        };
+        (tape, counts)
+    }
+
+    /// Batches nobody waits for are written at once but not each fdatasync'ed; a sync
+    /// asked for is answered only after an fdatasync of its own.
+    #[test]
+    fn only_a_sync_asked_for_costs_an_fdatasync_before_the_period() {
+        let (tape, counts) = counting_tape(Duration::from_secs(3600));
+        let mut rec = tape.recorder();
+        for n in 1..=3 {
+            rec.record(n, trade(n as u64));
+            rec.flush();
+        }
+        assert_eq!(tape.sync().unwrap(), 3);
+        let (writes, syncs) = *counts.lock().unwrap();
+        assert!((1..=3).contains(&writes), "{writes} writes");
+        assert_eq!(syncs, 1, "one fdatasync, for the sync asked for");
+        assert_eq!(tape.sync().unwrap(), 3);
+        assert_eq!(
+            counts.lock().unwrap().1,
+            1,
+            "nothing new: no second fdatasync"
+        );
+    }
+
+    /// What nobody asked to sync is synced once it has waited the period.
+    #[test]
+    fn an_unasked_write_is_synced_after_the_period() {
+        let (tape, counts) = counting_tape(Duration::from_millis(10));
+        let mut rec = tape.recorder();
+        rec.record(1, trade(1));
+        rec.flush();
+        // Waited for generously: the point is that it happens with nobody asking.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while counts.lock().unwrap().1 < 1 {
+            assert!(
+                Instant::now() < deadline,
+                "the period never synced the write"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop((rec, tape));
+    }
+
     #[test]
     fn a_write_failure_stops_writing_and_every_later_sync_reports_it() {
         let data = Arc::new(Mutex::new(Vec::new()));
@@ -737,8 +866,16 @@ mod tests {
         let shared = Arc::new(Shared::default());
         let (tx, rx) = mpsc::channel();
         let thread_shared = Arc::clone(&shared);
-        let thread =
-            thread::spawn(move || write_loop(sink, Path::new("/x.tape"), &thread_shared, 0, rx));
+        let thread = thread::spawn(move || {
+            write_loop(
+                sink,
+                Path::new("/x.tape"),
+                &thread_shared,
+                0,
+                rx,
+                SYNC_EVERY,
+            )
+        });
         let tape = Tape {
             inner: Arc::new(Inner {
                 path: PathBuf::from("/x.tape"),
