@@ -18,9 +18,7 @@ mod common;
 mod lives;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,7 +29,7 @@ use condor_actors::market::{tick_down, tick_up, Price, Qty, Side, Ticker, TimeOf
 use condor_actors::tape::{self, TapeEvent, TapeTrade};
 use condor_actors::wire::realtime::{decode_server_frame, ServerFrame};
 use futures_util::StreamExt;
-use lives::{condor_cmd, spawn_condor, tail, Proc, RunSettings, Sim, Work};
+use lives::{spawn_condor, tail, RunSettings, Sim, Work};
 use serde_json::{json, Value};
 use tokio::time::{sleep, Instant};
 use tokio_tungstenite::MaybeTlsStream;
@@ -527,46 +525,8 @@ async fn at_speed_n_the_recorded_gaps_shrink_n_times() {
 
 /// `condor sim --tape FILE --speed max` as a user starts it, logging at info.
 fn start_tape_sim(work: &Work, tape: &Path) -> Sim {
-    let log = std::fs::File::create(work.path("sim.log")).unwrap();
-    let mut child = condor_cmd(&work.0)
-        .env("RUST_LOG", "info")
-        .args([
-            "sim",
-            "--rest-port",
-            "0",
-            "--ws-port",
-            "0",
-            "--no-rate-limit",
-            "--speed",
-            "max",
-        ])
-        .arg("--tape")
-        .arg(tape)
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .expect("condor sim starts");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let proc = Proc(child);
-    let mut lines = BTreeMap::new();
-    for _ in 0..4 {
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        let (k, v) = line.trim().split_once(": ").unwrap_or_else(|| {
-            panic!(
-                "key: value, got {line:?}; {}",
-                tail(&work.path("sim.log"), 20)
-            )
-        });
-        lines.insert(k.to_owned(), v.to_owned());
-    }
-    Sim {
-        _proc: proc,
-        rest: lines["rest"].clone(),
-        ws: lines["websocket"].clone(),
-        appkey: lines["appkey"].clone(),
-        appsecret: lines["appsecret"].clone(),
-    }
+    let tape = tape.to_str().expect("a UTF-8 temp path");
+    lives::start_sim_args(work, "info", &["--speed", "max", "--tape", tape])
 }
 
 /// What condor's own tape holds: its trades per ticker (seq cleared) and its condition

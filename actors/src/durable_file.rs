@@ -7,9 +7,11 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use fs4::{FileExt, TryLockError};
+
+use crate::clock::TradingDay;
 
 /// Why a file could not be opened: another writer holds it, or an I/O step failed.
 #[derive(Debug)]
@@ -65,6 +67,34 @@ pub fn open_locked_append(path: &Path) -> Result<File, OpenError> {
     Ok(file)
 }
 
+/// The per-day files in `dir` named `{prefix}YYYY-MM-DD{suffix}`: (the day, the path), in
+/// date order. Other files and directories are ignored; a missing directory has none.
+pub fn list_days(dir: &Path, prefix: &str, suffix: &str) -> io::Result<Vec<(String, PathBuf)>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut days = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(day) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|n| n.strip_suffix(suffix))
+        else {
+            continue;
+        };
+        if day.parse::<TradingDay>().is_ok() && !entry.file_type()?.is_dir() {
+            days.push((day.to_owned(), entry.path()));
+        }
+    }
+    // YYYY-MM-DD sorts by date as text.
+    days.sort();
+    Ok(days)
+}
+
 /// Makes `dir`'s entries (a file created or renamed in it) durable.
 #[cfg(unix)]
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -94,5 +124,25 @@ mod tests {
             "the lock goes with the file"
         );
         assert_eq!(parent_of(Path::new("x.log")), Path::new("."));
+    }
+
+    #[test]
+    fn days_are_listed_in_date_order_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "j-2026-12-04.log",
+            "j-2026-12-03.log",
+            "j-2026-13-01.log",
+            "notes.txt",
+        ] {
+            fs::write(dir.path().join(name), b"").unwrap();
+        }
+        fs::create_dir(dir.path().join("j-2026-12-05.log")).unwrap();
+        let days = list_days(dir.path(), "j-", ".log").unwrap();
+        let names: Vec<&str> = days.iter().map(|(d, _)| d.as_str()).collect();
+        assert_eq!(names, ["2026-12-03", "2026-12-04"]);
+        assert!(list_days(&dir.path().join("none"), "j-", ".log")
+            .unwrap()
+            .is_empty());
     }
 }

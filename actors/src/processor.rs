@@ -528,6 +528,25 @@ mod tests {
         }
     }
 
+    /// The broker filled the entry whole at 70,000 won at 09:00:10: its fill, then its end.
+    fn entry_filled(processor: &Addr<Processor>, qty: Qty) {
+        processor.do_send(Fill {
+            ticker: ticker(),
+            side: Side::Buy,
+            price: Price(70_000),
+            qty,
+            order_no: 1,
+            time: TimeOfDay::hms(9, 0, 10),
+        });
+        processor.do_send(OrderDone {
+            id: None,
+            ticker: ticker(),
+            side: Side::Buy,
+            filled: qty,
+            rejected: false,
+        });
+    }
+
     /// Waits (a few timer periods at most) for the intents the collector has.
     async fn intents_after(to: &Addr<Intents>, want: usize) -> Vec<OrderIntent> {
         let mut got = Vec::new();
@@ -583,21 +602,7 @@ mod tests {
         processor.do_send(tick(1, TimeOfDay::hms(9, 0, 10)));
         let entry = intents_after(&intents, 1).await;
         assert_eq!(entry.len(), 1);
-        processor.do_send(Fill {
-            ticker: ticker(),
-            side: Side::Buy,
-            price: Price(70_000),
-            qty: entry[0].qty,
-            order_no: 1,
-            time: TimeOfDay::hms(9, 0, 10),
-        });
-        processor.do_send(OrderDone {
-            id: None,
-            ticker: ticker(),
-            side: Side::Buy,
-            filled: entry[0].qty,
-            rejected: false,
-        });
+        entry_filled(&processor, entry[0].qty);
         processor.do_send(tick(2, TimeOfDay::hms(9, 0, 11)));
         clock.advance_secs(40);
         let exit = intents_after(&intents, 1).await;
@@ -691,21 +696,7 @@ mod tests {
         let entry = intents_after(&intents, 1).await;
         assert_eq!(entry.len(), 1);
         assert_eq!(entry[0].reason, MomentumStrategy::REASON_ENTRY);
-        processor.do_send(Fill {
-            ticker: ticker(),
-            side: Side::Buy,
-            price: Price(70_000),
-            qty: entry[0].qty,
-            order_no: 1,
-            time: TimeOfDay::hms(9, 0, 10),
-        });
-        processor.do_send(OrderDone {
-            id: None,
-            ticker: ticker(),
-            side: Side::Buy,
-            filled: entry[0].qty,
-            rejected: false,
-        });
+        entry_filled(&processor, entry[0].qty);
         // No trade comes. 29 s on, the position is young: nothing (the 21:00 wall clock
         // would have stopped it at once, and flattened it as after the close).
         clock.advance_secs(29);

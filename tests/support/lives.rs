@@ -120,9 +120,26 @@ pub fn start_sim_with(
 ) -> Sim {
     let path = work.path("scenario.scn");
     std::fs::write(&path, scenario).unwrap();
+    let seed = seed.to_string();
+    let mut args = vec![
+        "--trades-per-sec",
+        trades_per_sec,
+        "--seed",
+        &seed,
+        "--scenario",
+    ];
+    let path = path.to_str().expect("a UTF-8 temp path");
+    args.push(path);
+    args.extend(extra);
+    start_sim_args(work, "warn", &args)
+}
+
+/// `condor sim --rest-port 0 --ws-port 0 --no-rate-limit ARGS`, its log (at `log_level`) in
+/// `sim.log`; waits for the four lines it prints (REST and websocket URLs, key pair).
+pub fn start_sim_args(work: &Work, log_level: &str, args: &[&str]) -> Sim {
     let log = std::fs::File::create(work.path("sim.log")).unwrap();
     let mut child = condor_cmd(&work.0)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", log_level)
         .args([
             "sim",
             "--rest-port",
@@ -131,11 +148,7 @@ pub fn start_sim_with(
             "0",
             "--no-rate-limit",
         ])
-        .args(["--trades-per-sec", trades_per_sec])
-        .args(["--seed", &seed.to_string()])
-        .arg("--scenario")
-        .arg(&path)
-        .args(extra)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(log)
         .spawn()
@@ -146,7 +159,12 @@ pub fn start_sim_with(
     for _ in 0..4 {
         let mut line = String::new();
         out.read_line(&mut line).unwrap();
-        let (k, v) = line.trim().split_once(": ").expect("key: value");
+        let (k, v) = line.trim().split_once(": ").unwrap_or_else(|| {
+            panic!(
+                "condor sim printed {line:?}, not key: value; {}",
+                tail(&work.path("sim.log"), 20)
+            )
+        });
         lines.insert(k.to_owned(), v.to_owned());
     }
     Sim {

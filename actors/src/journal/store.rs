@@ -144,45 +144,11 @@ pub fn day_file(dir: &Path, day: &str) -> PathBuf {
 /// Every day with a journal in `dir`, oldest first. Other files are ignored; a missing
 /// directory has no days.
 pub fn list_days(dir: &Path) -> Result<Vec<(String, PathBuf)>, StoreError> {
-    let io_err = |source| StoreError::Io {
+    crate::durable_file::list_days(dir, "journal-", ".log").map_err(|source| StoreError::Io {
         path: dir.to_path_buf(),
         action: "list the directory",
         source,
-    };
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_err(e)),
-    };
-    let mut days = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(io_err)?;
-        let name = entry.file_name();
-        let Some(day) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("journal-"))
-            .and_then(|n| n.strip_suffix(".log"))
-        else {
-            continue;
-        };
-        if is_day(day) && !entry.file_type().map_err(io_err)?.is_dir() {
-            days.push((day.to_owned(), entry.path()));
-        }
-    }
-    // YYYY-MM-DD sorts by date as text.
-    days.sort();
-    Ok(days)
-}
-
-fn is_day(s: &str) -> bool {
-    s.len() == 10
-        && s.bytes().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        })
+    })
 }
 
 /// Reads a journal without changing it. A missing file is an empty journal.

@@ -110,7 +110,6 @@ pub mod reader;
 pub mod writer;
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -318,30 +317,11 @@ pub fn day_path(dir: &Path, day: TradingDay) -> PathBuf {
 /// The tapes in `dir`: (day string, path), in date order. Other files are ignored; a
 /// missing directory has none.
 pub fn list_days(dir: &Path) -> Result<Vec<(String, PathBuf)>, TapeError> {
-    let io_err = |source| TapeError::Io {
+    crate::durable_file::list_days(dir, "", ".tape").map_err(|source| TapeError::Io {
         path: dir.to_path_buf(),
         action: "list the directory",
         source,
-    };
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_err(e)),
-    };
-    let mut days = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(io_err)?;
-        let name = entry.file_name();
-        let Some(day) = name.to_str().and_then(|n| n.strip_suffix(".tape")) else {
-            continue;
-        };
-        if day.parse::<TradingDay>().is_ok() && !entry.file_type().map_err(io_err)?.is_dir() {
-            days.push((day.to_owned(), entry.path()));
-        }
-    }
-    // YYYY-MM-DD sorts by date as text.
-    days.sort();
-    Ok(days)
+    })
 }
 
 /// Seconds of the KST day at `unix_ns`.
@@ -352,6 +332,7 @@ pub(crate) fn kst_second_of_day(unix_ns: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn day_path_and_list_days_agree_and_ignore_other_files() {
