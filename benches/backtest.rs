@@ -183,7 +183,7 @@ fn backtest(days: Days<'_>, take_profit_bp: i64) -> u64 {
     let out = bt::run(
         days,
         &settings(),
-        || strategy_by_name("momentum", &p).unwrap(),
+        || strategy_by_name("momentum", &p.to_params().unwrap()).unwrap(),
         |_| Latency::Fixed(1_000_000),
     )
     .unwrap();

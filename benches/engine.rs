@@ -200,7 +200,8 @@ struct Engine {
 }
 
 async fn engine(sim: &SimHandle, max_feeds: usize) -> Engine {
-    let momentum = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+    let momentum =
+        strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap();
     engine_with(sim, max_feeds, momentum, DEFAULT_LIMIT_PER_MS, None).await
 }
 
@@ -322,7 +323,8 @@ async fn engine_throughput(sim: &SimHandle, n: usize) -> f64 {
 
 /// [`engine_throughput`], the Processor recording on `tape` when given.
 async fn engine_throughput_taped(sim: &SimHandle, n: usize, tape: Option<&Tape>) -> f64 {
-    let momentum = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+    let momentum =
+        strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap();
     let e = engine_with(sim, n.max(1), momentum, DEFAULT_LIMIT_PER_MS, tape).await;
     until_feeds(&e, n).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -371,7 +373,8 @@ async fn through_processor_taped(
     meters: Option<Arc<Meters>>,
     tape: Option<&Tape>,
 ) -> f64 {
-    let factory = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+    let factory =
+        strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap();
     let p = Processor::new(factory, None, Arc::new(SystemClock)).with_meters(meters);
     let p = match tape {
         Some(t) => p.with_tape(t.recorder()),
@@ -540,7 +543,7 @@ fn main() {
             cfg.exchange.trades_per_sec = per_ticker;
             cfg.exchange.scenario = Some(Scenario::parse(&enter_all(n)).unwrap());
             let s = SimHandle::start(cfg).unwrap();
-            let momentum = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+            let momentum = strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap();
             let e = engine_with(&s, n, Box::new(SampledFactory(momentum)), hand_off, None).await;
             until_feeds(&e, n).await;
             tokio::time::sleep(MEASURE * 2).await;
@@ -600,7 +603,7 @@ fn main() {
                 ..MomentumParams::default()
             };
             let processor = Processor::new(
-                strategy_by_name("momentum", &eager).unwrap(),
+                strategy_by_name("momentum", &eager.to_params().unwrap()).unwrap(),
                 Some(orders.clone().recipient()),
                 clock,
             )

@@ -18,7 +18,7 @@ use condor_actors::backtest::report::{EquityPoint, FillRow, Report};
 use condor_actors::backtest::sweep::{self, Grid, Row, Shard, Sweep};
 use condor_actors::backtest::{self as bt, FillSource, Outcome, Settings};
 use condor_actors::ledger::FeeSchedule;
-use condor_actors::strategy::{MomentumParams, StrategyRegistry};
+use condor_actors::strategy::{Params, StrategyRegistry};
 use condor_actors::tape::{self, TapeError, TapeReader, TapeRecord};
 use rayon::prelude::*;
 
@@ -137,7 +137,7 @@ fn run_settings() -> anyhow::Result<RunArgs> {
 struct Plan {
     days: Vec<(String, PathBuf)>,
     strategy: String,
-    base: MomentumParams,
+    base: Params,
     settings: Settings,
     latency: LatencyArg,
     seed: u64,
@@ -158,7 +158,7 @@ pub fn run_with(args: &BacktestArgs, registry: &StrategyRegistry) -> anyhow::Res
     let plan = Plan {
         days,
         strategy: run.strategy.clone(),
-        base: run.momentum()?,
+        base: run.strategy_params(registry)?,
         settings: Settings {
             risk: run.risk()?,
             fees,
@@ -237,22 +237,20 @@ fn params_for(
     plan: &Plan,
     combo: &[(String, String)],
     registry: &StrategyRegistry,
-) -> anyhow::Result<MomentumParams> {
-    let mut p = plan.base;
+) -> anyhow::Result<Params> {
+    let mut p = plan.base.clone();
     for (k, v) in combo {
         if !p.set(k, v).map_err(|e| anyhow!("--set {e}"))? {
-            let known: Vec<&str> = p.settings().iter().map(|(n, _)| *n).collect();
             bail!(
                 "--set {k}: not a parameter of {}; known: {}",
                 plan.strategy,
-                known.join(", ")
+                p.names().join(", ")
             );
         }
     }
-    p.validate().map_err(|e| anyhow!("--set: {e}"))?;
     registry
         .build(&plan.strategy, &p)
-        .map_err(|e| anyhow!("CONDOR_STRATEGY: {e}"))?;
+        .map_err(|e| anyhow!("--set: {e}"))?;
     Ok(p)
 }
 

@@ -13,7 +13,7 @@ use condor_actors::market::{Qty, TimeOfDay};
 use condor_actors::notifier::NotifierConfig;
 use condor_actors::notify::discord::WebhookUrl;
 use condor_actors::risk::RiskLimits;
-use condor_actors::strategy::MomentumParams;
+use condor_actors::strategy::{Params, StrategyRegistry};
 
 use crate::http::HttpConfig;
 use crate::secret::Secret;
@@ -54,6 +54,8 @@ pub enum Command {
     /// Backtest a strategy over recorded days (a fill model over the tape's trades): a
     /// report, or a parameter sweep on all cores; `merge` joins the shards of a sweep.
     Backtest(Box<crate::backtest_cli::BacktestArgs>),
+    /// List every strategy condor knows, with its parameters, defaults and ranges.
+    Strategies(crate::strategies_cli::StrategiesArgs),
 }
 
 /// Where `condor run`'s HTTP server listens: an address, or nowhere.
@@ -186,61 +188,40 @@ pub struct RunArgs {
     #[arg(long, env = "CONDOR_ON_SHUTDOWN", default_value = "cancel", value_parser = parse_on_shutdown, help_heading = "Trading")]
     pub on_shutdown: OnShutdown,
 
-    /// Won to spend per entry (qty = budget / price).
+    /// Won to spend per entry (shares = budget / order price). Every strategy has it; the
+    /// parameter `budget_won` (default 1000000).
     #[arg(
         long,
         env = "CONDOR_BUDGET_WON",
-        default_value_t = 1_000_000,
-        help_heading = "Strategy: momentum"
+        help_heading = "Strategy (see `condor strategies`)"
     )]
-    pub budget_won: i64,
-    /// Trades that must rise in a row (with buy volume ≥ sell volume) to confirm an entry.
+    pub budget_won: Option<String>,
+    /// No new entries from this time (HHMMSS, KST). The parameter `entry_cutoff` (default
+    /// 150000).
     #[arg(
         long,
-        env = "CONDOR_CONFIRM_TICKS",
-        default_value_t = 3,
-        help_heading = "Strategy: momentum"
+        env = "CONDOR_ENTRY_CUTOFF",
+        help_heading = "Strategy (see `condor strategies`)"
     )]
-    pub confirm_ticks: u32,
-    /// Minimum rise from the previous close to enter, in basis points (100 = 1%).
+    pub entry_cutoff: Option<String>,
+    /// Flatten everything from this time (HHMMSS, KST), before the closing auction. The
+    /// parameter `flatten_at` (default 151500).
     #[arg(
         long,
-        env = "CONDOR_MIN_CHANGE_BP",
-        default_value_t = 100,
-        allow_negative_numbers = true,
-        help_heading = "Strategy: momentum"
+        env = "CONDOR_FLATTEN_AT",
+        help_heading = "Strategy (see `condor strategies`)"
     )]
-    pub min_change_bp: i64,
-    /// Take profit this many basis points above the entry price.
+    pub flatten_at: Option<String>,
+    /// A strategy parameter, NAME=VALUE (repeatable); `condor strategies` lists each
+    /// strategy's. In the environment or `.env`: CONDOR_PARAM_<NAME>=VALUE. A flag wins
+    /// over the environment.
     #[arg(
-        long,
-        env = "CONDOR_TAKE_PROFIT_BP",
-        default_value_t = 150,
-        help_heading = "Strategy: momentum"
+        long = "param",
+        value_name = "NAME=VALUE",
+        value_parser = parse_param,
+        help_heading = "Strategy (see `condor strategies`)"
     )]
-    pub take_profit_bp: i64,
-    /// Stop loss this many basis points below the entry price.
-    #[arg(
-        long,
-        env = "CONDOR_STOP_LOSS_BP",
-        default_value_t = 100,
-        help_heading = "Strategy: momentum"
-    )]
-    pub stop_loss_bp: i64,
-    /// Time stop: sell this many seconds after the first fill.
-    #[arg(
-        long,
-        env = "CONDOR_MAX_HOLD_SECS",
-        default_value_t = 600,
-        help_heading = "Strategy: momentum"
-    )]
-    pub max_hold_secs: u32,
-    /// No new entries from this time (HHMMSS, KST).
-    #[arg(long, env = "CONDOR_ENTRY_CUTOFF", default_value = "150000", value_parser = parse_hhmmss, help_heading = "Strategy: momentum")]
-    pub entry_cutoff: TimeOfDay,
-    /// Flatten everything from this time (HHMMSS, KST), before the closing auction.
-    #[arg(long, env = "CONDOR_FLATTEN_AT", default_value = "151500", value_parser = parse_hhmmss, help_heading = "Strategy: momentum")]
-    pub flatten_at: TimeOfDay,
+    pub params: Vec<(String, String)>,
 
     /// Most shares in one order.
     #[arg(
@@ -494,25 +475,87 @@ impl RunArgs {
         }
     }
 
-    pub fn momentum(&self) -> anyhow::Result<MomentumParams> {
-        let p = MomentumParams {
-            budget_won: self.budget_won,
-            confirm_ticks: self.confirm_ticks,
-            min_change_bp: self.min_change_bp,
-            take_profit_bp: self.take_profit_bp,
-            stop_loss_bp: self.stop_loss_bp,
-            max_hold_secs: self.max_hold_secs,
-            entry_cutoff: self.entry_cutoff,
-            flatten_at: self.flatten_at,
-            ..MomentumParams::default()
+    /// The strategy's parameters from the process environment (and `.env`, read into it
+    /// at start) and the flags; [`Self::strategy_params_from`].
+    pub fn strategy_params(&self, registry: &StrategyRegistry) -> anyhow::Result<Params> {
+        self.strategy_params_from(registry, std::env::vars())
+    }
+
+    /// The parameters of the strategy `CONDOR_STRATEGY` names: its defaults, then
+    /// `CONDOR_BUDGET_WON`, `CONDOR_ENTRY_CUTOFF`, `CONDOR_FLATTEN_AT`, then momentum's
+    /// older names (`CONDOR_CONFIRM_TICKS`, …: still read, where the strategy has that
+    /// parameter), then each `CONDOR_PARAM_<NAME>` in `env`, then `--param`; the checks
+    /// across them last. Every error names the variable or flag it came from; a
+    /// `CONDOR_PARAM_` the strategy does not declare is an error listing the ones it does.
+    pub fn strategy_params_from(
+        &self,
+        registry: &StrategyRegistry,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Params> {
+        let strategy = self.strategy.trim();
+        let mut params = registry
+            .params(strategy)
+            .map_err(|e| anyhow::anyhow!("CONDOR_STRATEGY: {e}"))?;
+        let unknown = |source: &str, name: &str, params: &Params| {
+            anyhow::anyhow!(
+                "{source}: strategy {strategy} has no parameter {name:?}; its parameters: {}",
+                params.names().join(", ")
+            )
         };
-        p.validate()
+        for (source, name, value) in [
+            ("CONDOR_BUDGET_WON", "budget_won", &self.budget_won),
+            ("CONDOR_ENTRY_CUTOFF", "entry_cutoff", &self.entry_cutoff),
+            ("CONDOR_FLATTEN_AT", "flatten_at", &self.flatten_at),
+        ] {
+            if let Some(v) = value {
+                params
+                    .set(name, v)
+                    .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+            }
+        }
+        let mut env: Vec<(String, String)> = env.into_iter().collect();
+        env.sort();
+        for (var, name) in LEGACY_PARAM_VARS {
+            if let Some((_, v)) = env.iter().find(|(k, _)| k == var) {
+                if params.get(name).is_some() {
+                    params
+                        .set(name, v)
+                        .map_err(|e| anyhow::anyhow!("{var}: {e}"))?;
+                }
+            }
+        }
+        for (var, v) in &env {
+            let Some(name) = var.strip_prefix(PARAM_VAR_PREFIX) else {
+                continue;
+            };
+            let name = name.to_ascii_lowercase();
+            if !params
+                .set(&name, v)
+                .map_err(|e| anyhow::anyhow!("{var}: {e}"))?
+            {
+                return Err(unknown(var, &name, &params));
+            }
+        }
+        for (name, v) in &self.params {
+            if !params
+                .set(name, v)
+                .map_err(|e| anyhow::anyhow!("--param {e}"))?
+            {
+                return Err(unknown("--param", name, &params));
+            }
+        }
+        registry
+            .build(strategy, &params)
             .map_err(|e| anyhow::anyhow!("strategy settings: {e}"))?;
-        Ok(p)
+        Ok(params)
     }
 
     /// The settings journaled at start: what was in force, never a secret.
-    pub fn journaled_settings(&self, rest_url: &str) -> std::collections::BTreeMap<String, String> {
+    pub fn journaled_settings(
+        &self,
+        rest_url: &str,
+        params: &Params,
+    ) -> std::collections::BTreeMap<String, String> {
         let r = self.risk().unwrap_or_default();
         [
             ("broker_rest_url", rest_url.to_owned()),
@@ -538,7 +581,7 @@ impl RunArgs {
             ),
         ]
         .into_iter()
-        .chain(self.momentum().unwrap_or_default().settings())
+        .chain(params.settings())
         .map(|(k, v)| (k.to_owned(), v))
         .collect()
     }
@@ -586,6 +629,29 @@ impl RunArgs {
             anyhow::anyhow!("CONDOR_{}: {text}", field.to_uppercase())
         })?;
         Ok(r)
+    }
+}
+
+/// `CONDOR_PARAM_CONFIRM_TICKS=5` sets the strategy parameter `confirm_ticks`.
+pub const PARAM_VAR_PREFIX: &str = "CONDOR_PARAM_";
+
+/// Momentum's parameters by the names they had before strategies declared their own; still
+/// read so a `.env` written then keeps working. `CONDOR_PARAM_*` wins over them.
+const LEGACY_PARAM_VARS: [(&str, &str); 5] = [
+    ("CONDOR_CONFIRM_TICKS", "confirm_ticks"),
+    ("CONDOR_MIN_CHANGE_BP", "min_change_bp"),
+    ("CONDOR_TAKE_PROFIT_BP", "take_profit_bp"),
+    ("CONDOR_STOP_LOSS_BP", "stop_loss_bp"),
+    ("CONDOR_MAX_HOLD_SECS", "max_hold_secs"),
+];
+
+/// `NAME=VALUE`, for `--param`.
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        }
+        _ => Err(format!("{s:?} is not NAME=VALUE")),
     }
 }
 
@@ -825,6 +891,86 @@ mod tests {
             Some(Command::Run(a)) => *a,
             _ => panic!("run expected"),
         }
+    }
+
+    fn params_with(args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Params> {
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        run_args(args).strategy_params_from(&StrategyRegistry::new(), env)
+    }
+
+    #[test]
+    fn strategy_parameters_come_from_the_environment_and_flags_in_that_order() {
+        let p = params_with(&[], &[]).unwrap();
+        assert_eq!(p, StrategyRegistry::new().params("momentum").unwrap());
+        let p = params_with(
+            &["--budget-won", "500000", "--param", "take_profit_bp=300"],
+            &[
+                ("CONDOR_PARAM_CONFIRM_TICKS", "5"),
+                ("CONDOR_PARAM_TAKE_PROFIT_BP", "200"),
+                ("CONDOR_PARAM_ENTRY_SLIPPAGE_TICKS", "market"),
+                // The older name, read, but the new one wins where both are set.
+                ("CONDOR_STOP_LOSS_BP", "70"),
+                ("CONDOR_CONFIRM_TICKS", "9"),
+                ("CONDOR_UNRELATED", "x"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(p.int("budget_won"), 500_000);
+        assert_eq!(p.int("confirm_ticks"), 5);
+        assert_eq!(p.int("take_profit_bp"), 300, "the flag wins");
+        assert_eq!(p.int("stop_loss_bp"), 70);
+        assert_eq!(p.int_or_none("entry_slippage_ticks"), None);
+    }
+
+    #[test]
+    fn a_bad_strategy_parameter_names_where_it_came_from() {
+        let e = params_with(&[], &[("CONDOR_PARAM_CONFIRM_TICKS", "0")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "CONDOR_PARAM_CONFIRM_TICKS: strategy parameter confirm_ticks: must be 1..=100, got 0"
+        );
+        let e = params_with(&[], &[("CONDOR_PARAM_CONFIRM_TIKS", "3")]).unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.starts_with("CONDOR_PARAM_CONFIRM_TIKS: strategy momentum has no parameter \"confirm_tiks\"; its parameters: budget_won, ")
+                && e.contains("confirm_ticks"),
+            "{e}"
+        );
+        let e = params_with(&["--budget-won", "0"], &[]).unwrap_err();
+        assert!(e.to_string().starts_with("CONDOR_BUDGET_WON: "), "{e}");
+        let e = params_with(&[], &[("CONDOR_MAX_HOLD_SECS", "forever")]).unwrap_err();
+        assert!(e.to_string().starts_with("CONDOR_MAX_HOLD_SECS: "), "{e}");
+        let e = params_with(&["--param", "nope=1"], &[]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("--param: strategy momentum has no parameter"),
+            "{e}"
+        );
+        let e = params_with(&["--entry-cutoff", "151600"], &[]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("entry_cutoff: must be before flatten_at"),
+            "{e}"
+        );
+        assert!(Cli::try_parse_from(["condor", "run", "--param", "novalue"]).is_err());
+        let e = params_with(&["--strategy", "macd"], &[]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("CONDOR_STRATEGY: unknown strategy"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_journaled_settings_hold_the_strategy_parameters() {
+        let args = run_args(&["--param", "confirm_ticks=4"]);
+        let p = args
+            .strategy_params_from(&StrategyRegistry::new(), std::iter::empty())
+            .unwrap();
+        let s = args.journaled_settings("http://x", &p);
+        assert_eq!(s["confirm_ticks"], "4");
+        assert_eq!(s["budget_won"], "1000000");
+        assert_eq!(s["strategy"], "momentum");
     }
 
     #[test]

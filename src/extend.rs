@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use actix::prelude::*;
 use clap::Parser;
 use condor_actors::messages::Tick;
-use condor_actors::strategy::{MomentumParams, StrategyFactory, StrategyRegistry};
+use condor_actors::strategy::{InvalidParam, ParamSpec, Params, StrategyFactory, StrategyRegistry};
 
 use crate::cli::RunArgs;
 
@@ -66,14 +66,21 @@ impl Extensions {
     }
 
     /// Makes `CONDOR_STRATEGY=name` pick the strategy `build` makes, exactly as `momentum`
-    /// picks the built-in one. `build` gets the strategy settings configuration gives
-    /// (`CONDOR_BUDGET_WON`, `CONDOR_ENTRY_CUTOFF`, `CONDOR_FLATTEN_AT`, …).
+    /// picks the built-in one. `params` are the parameters it declares (set by
+    /// `CONDOR_PARAM_<NAME>`, `--param`, `condor backtest --set`, listed by
+    /// `strategies`); `build` gets them checked, with the ones every strategy has
+    /// (`budget_won`, `entry_cutoff`, `flatten_at`).
     pub fn add_strategy(
         &mut self,
         name: impl Into<String>,
-        build: impl Fn(&MomentumParams) -> Box<dyn StrategyFactory> + Send + Sync + 'static,
+        about: impl Into<String>,
+        params: &[ParamSpec],
+        build: impl Fn(&Params) -> Result<Box<dyn StrategyFactory>, InvalidParam>
+            + Send
+            + Sync
+            + 'static,
     ) -> &mut Extensions {
-        self.strategies.register(name, build);
+        self.strategies.register(name, about, params, build);
         self
     }
 
@@ -82,13 +89,16 @@ impl Extensions {
         &self.strategies
     }
 
-    /// The strategy `args` names (`CONDOR_STRATEGY`), built with its settings; an unknown
-    /// name is an error naming the variable and listing every registered name.
-    pub fn strategy(&self, args: &RunArgs) -> anyhow::Result<Box<dyn StrategyFactory>> {
-        let params = args.momentum()?;
-        self.strategies
+    /// The strategy `args` names (`CONDOR_STRATEGY`), built with its parameters, and the
+    /// parameters (to journal); an unknown name is an error naming the variable and
+    /// listing every registered name.
+    pub fn strategy(&self, args: &RunArgs) -> anyhow::Result<(Box<dyn StrategyFactory>, Params)> {
+        let params = args.strategy_params(&self.strategies)?;
+        let factory = self
+            .strategies
             .build(&args.strategy, &params)
-            .map_err(|e| anyhow::anyhow!("CONDOR_STRATEGY: {e}"))
+            .map_err(|e| anyhow::anyhow!("CONDOR_STRATEGY: {e}"))?;
+        Ok((factory, params))
     }
 
     /// Starts the added actors and gives their addresses, for
@@ -113,8 +123,17 @@ impl Extensions {
     long_about = None
 )]
 struct RunCommand {
+    #[command(subcommand)]
+    list: Option<ListCommand>,
     #[command(flatten)]
     run: RunArgs,
+}
+
+/// What a program answers besides running.
+#[derive(clap::Subcommand, Debug)]
+enum ListCommand {
+    /// List every strategy this program knows (condor's and its own), with parameters.
+    Strategies(crate::strategies_cli::StrategiesArgs),
 }
 
 /// A program's whole `main`: does what the `condor` binary does for `condor run` (reads
@@ -130,6 +149,17 @@ pub fn main_with(extend: impl FnOnce(&mut Extensions)) -> ExitCode {
     }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let command = RunCommand::parse();
+    if let Some(ListCommand::Strategies(args)) = &command.list {
+        let mut ext = Extensions::new();
+        extend(&mut ext);
+        return match crate::strategies_cli::run(args, ext.strategies()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match crate::run::run_with(&command.run, extend) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -142,7 +172,7 @@ pub fn main_with(extend: impl FnOnce(&mut Extensions)) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
-    use condor_actors::strategy::MomentumFactory;
+    use condor_actors::strategy::{MomentumFactory, MomentumParams};
 
     use super::*;
 
@@ -159,7 +189,11 @@ mod tests {
     #[test]
     fn an_unknown_strategy_names_the_setting_and_every_registered_name() {
         let mut ext = Extensions::new();
-        ext.add_strategy("breakout", |p| Box::new(MomentumFactory { params: *p }));
+        ext.add_strategy("breakout", "a test's", &[], |p| {
+            Ok(Box::new(MomentumFactory {
+                params: MomentumParams::from_params(&momentum(p))?,
+            }))
+        });
         let e = ext
             .strategy(&run_args(&["--strategy", "macd"]))
             .err()
@@ -172,7 +206,7 @@ mod tests {
         );
         // Nothing added: the built-in is the default and the only name.
         let plain = Extensions::new();
-        assert_eq!(plain.strategy(&run_args(&[])).unwrap().name(), "momentum");
+        assert_eq!(plain.strategy(&run_args(&[])).unwrap().0.name(), "momentum");
         let e = plain
             .strategy(&run_args(&["--strategy", "breakout"]))
             .err()
@@ -180,12 +214,25 @@ mod tests {
         assert!(e.to_string().ends_with("known strategies: momentum"), "{e}");
     }
 
+    /// Momentum's parameters at their defaults but for the common ones in `p`.
+    fn momentum(p: &Params) -> Params {
+        let mut m = Params::new(MomentumParams::SPECS);
+        for (k, v) in p.settings() {
+            m.set(k, &v).unwrap();
+        }
+        m
+    }
+
     #[test]
-    fn bad_strategy_settings_stop_before_the_name_is_looked_up() {
+    fn bad_strategy_settings_name_the_flag() {
         let e = Extensions::new()
-            .strategy(&run_args(&["--confirm-ticks", "0"]))
+            .strategy(&run_args(&["--param", "confirm_ticks=0"]))
             .err()
             .unwrap();
-        assert!(e.to_string().contains("confirm_ticks"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("--param strategy parameter confirm_ticks: must be 1..=100, got 0"),
+            "{e}"
+        );
     }
 }

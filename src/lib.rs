@@ -13,4 +13,5 @@ pub mod run;
 pub mod secret;
 pub mod sim;
 pub mod status_cli;
+pub mod strategies_cli;
 pub mod tape_cli;

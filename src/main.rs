@@ -38,6 +38,9 @@ fn main() -> std::process::ExitCode {
         Command::KillSwitch(args) => condor::journal_cli::kill_switch(&args),
         Command::Status(args) => condor::status_cli::print_status(&args),
         Command::Tape(args) => condor::tape_cli::run(&args),
+        Command::Strategies(args) => {
+            condor::strategies_cli::run(&args, &condor_actors::strategy::StrategyRegistry::new())
+        }
         Command::Backtest(args) => {
             return match condor::backtest_cli::run(&args) {
                 Ok(()) => std::process::ExitCode::SUCCESS,

@@ -18,7 +18,7 @@ use condor_actors::journal::{self, event::JournalEvent, store};
 use condor_actors::market::{Price, Side};
 use condor_actors::messages::OrderType;
 use condor_actors::order_manager::REASON_KILL_SWITCH_FLATTEN;
-use condor_actors::strategy::{MomentumParams, StrategyFactory, StrategyRegistry};
+use condor_actors::strategy::{StrategyFactory, StrategyRegistry};
 use condor_actors::tape;
 use condor_actors::trading::replay::{replay, ReplayOutcome, StartedWith};
 use serde::Serialize;
@@ -290,7 +290,12 @@ fn build(
     args: &ReplayArgs,
     started: StartedWith<'_>,
 ) -> anyhow::Result<Box<dyn StrategyFactory>> {
-    let mut params = MomentumParams::default();
+    let name = args
+        .strategy
+        .as_deref()
+        .or(started.strategy)
+        .unwrap_or("momentum");
+    let mut params = registry.params(name).map_err(|e| anyhow!("{e}"))?;
     for (k, v) in started.settings.into_iter().flatten() {
         // The settings hold the risk and broker settings too; only the strategy's apply.
         params
@@ -299,20 +304,11 @@ fn build(
     }
     for (k, v) in &args.set {
         if !params.set(k, v).map_err(|e| anyhow!("--set: {e}"))? {
-            let known: Vec<&str> = params.settings().iter().map(|(n, _)| *n).collect();
             return Err(anyhow!(
-                "--set {k}: not a strategy parameter; known: {}",
-                known.join(", ")
+                "--set {k}: not a parameter of {name}; known: {}",
+                params.names().join(", ")
             ));
         }
     }
-    params
-        .validate()
-        .map_err(|e| anyhow!("strategy settings: {e}"))?;
-    let name = args
-        .strategy
-        .as_deref()
-        .or(started.strategy)
-        .unwrap_or("momentum");
     registry.build(name, &params).map_err(|e| anyhow!("{e}"))
 }

@@ -49,7 +49,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     let risk = args.risk()?;
     let on_shutdown = args.on_shutdown;
     let alerts_cfg = args.notifier()?;
-    let factory = extensions.strategy(args)?;
+    let (factory, params) = extensions.strategy(args)?;
     // Bound now, so a port in use stops condor before it trades.
     let http = match args.http()? {
         Some(cfg) => {
@@ -117,7 +117,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     if let Some(w) = fee_warning {
         log::warn!(target: LOG, "{w}");
     }
-    let mut journaled_settings = args.journaled_settings(&rest_url);
+    let mut journaled_settings = args.journaled_settings(&rest_url, &params);
     journaled_settings.insert("commission_ppm".into(), fees.commission_ppm.to_string());
     journaled_settings.insert("sell_tax_ppm".into(), fees.sell_tax_ppm.to_string());
     let mut settings = EngineSettings {

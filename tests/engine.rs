@@ -41,7 +41,8 @@ async fn rest_client(sim: &SimHandle) -> LsRest {
 }
 
 async fn engine(sim: &SimHandle, condition: &str, max_feeds: usize) -> Engine {
-    let factory = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+    let factory =
+        strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap();
     engine_with(
         sim,
         condition,

@@ -23,7 +23,9 @@ use condor_actors::market::{Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::{Fill, Flush, GetPortfolio, OrderType, Tick};
 use condor_actors::order_manager::RateExcess;
 use condor_actors::risk::RiskLimits;
-use condor_actors::strategy::{MomentumFactory, MomentumParams, Signal, Strategy, StrategyFactory};
+use condor_actors::strategy::{
+    MomentumFactory, MomentumParams, ParamSpec, Signal, Strategy, StrategyFactory,
+};
 
 fn sim_with(scenario: &str) -> SimHandle {
     let mut cfg = SimConfig {
@@ -178,10 +180,12 @@ async fn an_actor_added_in_one_line_sees_every_tick_the_processor_handles() {
     assert_eq!(total, handled.ticks, "every tick the Processor handled");
 }
 
-/// A user's strategy: buys one share at market on the first trade after 편입, then
-/// holds. Nothing like momentum, which buys a budget's worth after a confirmed rise.
+/// A user's strategy: buys `shares` (its own parameter) at market on the first trade
+/// after 편입, then holds. Nothing like momentum, which buys a budget's worth after a confirmed rise.
 struct FirstTrade {
     ticker: Ticker,
+    /// Its own parameter: shares per entry.
+    shares: u64,
     armed: bool,
     position: u64,
     working: bool,
@@ -207,7 +211,7 @@ impl Strategy for FirstTrade {
             self.armed = false;
             self.working = true;
             out.push(Signal::Buy {
-                qty: Qty(1),
+                qty: Qty(self.shares),
                 order_type: OrderType::Market,
                 reason: Self::REASON,
             });
@@ -230,7 +234,17 @@ impl Strategy for FirstTrade {
     }
 }
 
-struct FirstTradeFactory;
+struct FirstTradeFactory {
+    shares: u64,
+}
+
+const FIRST_TRADE_PARAMS: &[ParamSpec] = &[ParamSpec::int(
+    "shares",
+    1,
+    1_000,
+    1,
+    "shares bought on the first trade",
+)];
 
 impl StrategyFactory for FirstTradeFactory {
     fn name(&self) -> &'static str {
@@ -239,6 +253,7 @@ impl StrategyFactory for FirstTradeFactory {
     fn build(&self, ticker: Ticker) -> Box<dyn Strategy> {
         Box::new(FirstTrade {
             ticker,
+            shares: self.shares,
             armed: false,
             position: 0,
             working: false,
@@ -249,7 +264,16 @@ impl StrategyFactory for FirstTradeFactory {
 #[actix_rt::test]
 async fn a_strategy_added_in_one_line_is_picked_by_name_from_configuration_and_trades() {
     let mut ext = Extensions::new();
-    ext.add_strategy(FirstTrade::NAME, |_| Box::new(FirstTradeFactory));
+    ext.add_strategy(
+        FirstTrade::NAME,
+        "buys on the first trade after 편입",
+        FIRST_TRADE_PARAMS,
+        |p| {
+            Ok(Box::new(FirstTradeFactory {
+                shares: p.int("shares").unsigned_abs(),
+            }))
+        },
+    );
 
     // Unknown names list every registered one, the added one among them.
     let e = ext
@@ -263,11 +287,45 @@ async fn a_strategy_added_in_one_line_is_picked_by_name_from_configuration_and_t
     );
     assert!(e.contains("momentum"), "{e}");
 
-    // CONDOR_STRATEGY (here its flag) picks it, case and spaces aside.
-    let strategy = ext
-        .strategy(&run_args(&["--strategy", " First-Trade "]))
+    // Its own parameter is checked against the range it declared, and named.
+    let e = ext
+        .strategy(&run_args(&[
+            "--strategy",
+            "first-trade",
+            "--param",
+            "shares=0",
+        ]))
+        .err()
+        .expect("0 shares is out of range")
+        .to_string();
+    assert!(e.contains("shares: must be 1..=1000, got 0"), "{e}");
+    // Momentum's parameters are not its own.
+    let e = ext
+        .strategy(&run_args(&[
+            "--strategy",
+            "first-trade",
+            "--param",
+            "confirm_ticks=2",
+        ]))
+        .err()
+        .expect("not a first-trade parameter")
+        .to_string();
+    assert!(
+        e.contains("its parameters: budget_won, entry_cutoff, flatten_at, shares"),
+        "{e}"
+    );
+
+    // CONDOR_STRATEGY (here its flag) picks it, case and spaces aside, with its parameter.
+    let (strategy, params) = ext
+        .strategy(&run_args(&[
+            "--strategy",
+            " First-Trade ",
+            "--param",
+            "shares=2",
+        ]))
         .expect("first-trade is registered");
     assert_eq!(strategy.name(), "first-trade");
+    assert_eq!(params.int("shares"), 2);
 
     let sim = sim_with("condition S001 첫 체결\nat 0ms S001 enter 005930\n");
     let data = tempfile::tempdir().expect("a data directory");
@@ -281,11 +339,11 @@ async fn a_strategy_added_in_one_line_is_picked_by_name_from_configuration_and_t
             .map_or(Qty(0), |p| p.qty)
     };
     eventually("the first trade is bought", || async {
-        held().await == Qty(1)
+        held().await == Qty(2)
     })
     .await;
-    // It is the added strategy that traded: one share, one intent, on the first trade.
+    // It is the added strategy that traded: its two shares, one intent, on the first trade.
     let s = e.processor.send(Flush).await.unwrap();
     assert_eq!(s.intents, 1, "{s:?}");
-    assert_eq!(held().await, Qty(1));
+    assert_eq!(held().await, Qty(2));
 }

@@ -158,7 +158,8 @@ async fn rig(sim: &SimHandle, risk: RiskLimits) -> Rig {
     // The Processor needs the OrderManager's address and the OrderManager the Processor's
     // (through the tap): start the OrderManager from an unstarted context.
     let om_ctx = Context::<OrderManager>::new();
-    let factory = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+    let factory =
+        strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap();
     let processor =
         Processor::new(factory, Some(om_ctx.address().recipient()), clock.clone()).start();
     let tap = Tap {

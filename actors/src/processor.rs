@@ -486,7 +486,7 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
     use crate::market::{Price, Qty, Side};
-    use crate::strategy::{strategy_by_name, MomentumParams, MomentumStrategy};
+    use crate::strategy::{strategy_by_name, MomentumParams, MomentumStrategy, StrategyRegistry};
 
     /// Keeps the intents it is sent.
     #[derive(Default)]
@@ -582,6 +582,8 @@ mod tests {
                 condition: "0000".into(),
                 strategy: "momentum".into(),
                 settings: params
+                    .to_params()
+                    .unwrap()
                     .settings()
                     .into_iter()
                     .map(|(k, v)| (k.to_owned(), v))
@@ -591,7 +593,7 @@ mod tests {
         start.flush();
         let intents = Intents::default().start();
         let processor = Processor::new(
-            strategy_by_name("momentum", &params).unwrap(),
+            strategy_by_name("momentum", &params.to_params().unwrap()).unwrap(),
             Some(intents.clone().recipient()),
             Arc::new(clock.clone()),
         )
@@ -622,11 +624,9 @@ mod tests {
             ["started", "enter", "trade", "intent", "fill", "done", "trade", "intent"],
         );
         let out = crate::trading::replay::replay(&file.records, |s| {
-            let mut p = MomentumParams::default();
-            for (k, v) in s.settings.into_iter().flatten() {
-                p.set(k, v).unwrap();
-            }
-            strategy_by_name("momentum", &p)
+            let settings = s.settings.into_iter().flatten();
+            StrategyRegistry::new()
+                .build_from_settings("momentum", settings.map(|(k, v)| (k.as_str(), v.as_str())))
         })
         .unwrap();
         assert_eq!(out.live.len(), 2);
@@ -646,7 +646,7 @@ mod tests {
         let clock = ManualClock::new(TimeOfDay::hms(21, 0, 0));
         let intents = Intents::default().start();
         let processor = Processor::new(
-            strategy_by_name("momentum", &MomentumParams::default()).unwrap(),
+            strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap(),
             Some(intents.clone().recipient()),
             Arc::new(clock.clone()),
         )
@@ -685,7 +685,7 @@ mod tests {
         };
         let intents = Intents::default().start();
         let processor = Processor::new(
-            strategy_by_name("momentum", &params).unwrap(),
+            strategy_by_name("momentum", &params.to_params().unwrap()).unwrap(),
             Some(intents.clone().recipient()),
             Arc::new(clock.clone()),
         )

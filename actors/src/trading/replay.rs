@@ -227,7 +227,7 @@ mod tests {
     use super::*;
     use crate::market::{Price, Qty, Ticker, TimeOfDay};
     use crate::messages::Fill;
-    use crate::strategy::{strategy_by_name, MomentumParams, MomentumStrategy};
+    use crate::strategy::{strategy_by_name, MomentumParams, MomentumStrategy, StrategyRegistry};
     use crate::tape::TapeTrade;
 
     fn t() -> Ticker {
@@ -244,18 +244,22 @@ mod tests {
     }
 
     fn settings(p: &MomentumParams) -> BTreeMap<String, String> {
-        p.settings()
+        p.to_params()
+            .unwrap()
+            .settings()
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect()
     }
 
     fn build(s: StartedWith<'_>) -> Result<Box<dyn StrategyFactory>, String> {
-        let mut p = MomentumParams::default();
-        for (k, v) in s.settings.into_iter().flatten() {
-            p.set(k, v).map_err(|e| e.to_string())?;
-        }
-        strategy_by_name(s.strategy.unwrap_or("momentum"), &p).map_err(|e| e.to_string())
+        let settings = s.settings.into_iter().flatten();
+        StrategyRegistry::new()
+            .build_from_settings(
+                s.strategy.unwrap_or("momentum"),
+                settings.map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+            .map_err(|e| e.to_string())
     }
 
     fn trade(seq: u64, price: i64, at: TimeOfDay) -> TapeEvent {
@@ -274,7 +278,8 @@ mod tests {
     /// A day as the live Processor would record it with `p`: its inputs, and the intents
     /// a desk with `p` produced after each.
     fn live_day(p: &MomentumParams, inputs: Vec<TapeEvent>) -> Vec<TapeRecord> {
-        let mut desk = StrategyDesk::new(strategy_by_name("momentum", p).unwrap());
+        let mut desk =
+            StrategyDesk::new(strategy_by_name("momentum", &p.to_params().unwrap()).unwrap());
         let mut events = vec![TapeEvent::Started {
             writer: "condor test".into(),
             condition: "0000".into(),
@@ -358,11 +363,11 @@ mod tests {
     fn a_changed_parameter_is_a_difference_naming_the_record_it_followed() {
         let day = live_day(&params(), inputs());
         let out = replay(&day, |s| {
-            let mut p = params();
+            let mut p = params().to_params().unwrap();
             for (k, v) in s.settings.into_iter().flatten() {
                 p.set(k, v).unwrap();
             }
-            p.max_hold_secs = 60;
+            p.set("max_hold_secs", "60").unwrap();
             strategy_by_name("momentum", &p)
         })
         .unwrap();

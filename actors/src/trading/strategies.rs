@@ -148,7 +148,7 @@ mod tests {
             max_hold_secs: 30,
             ..MomentumParams::default()
         };
-        StrategyDesk::new(strategy_by_name("momentum", &params).unwrap())
+        StrategyDesk::new(strategy_by_name("momentum", &params.to_params().unwrap()).unwrap())
     }
 
     #[test]

@@ -1,238 +1,17 @@
-//! Trading strategies: one plain state machine per watched ticker that turns condition
-//! changes, ticks and our own fills into [`Signal`]s, and the built-in
-//! [`MomentumStrategy`] (조건검색 편입 → 체결 강세 확인 → 매수, 익절/손절/시간청산/장마감 청산);
-//! the [`StrategyRegistry`] that configuration picks a strategy from by name.
+//! The built-in momentum strategy (조건검색 편입 → 체결 강세 확인 → 매수, 익절/손절/시간청산/
+//! 장마감 청산) and its parameters.
 //!
-//! Owns entry and exit decisions only. Must never hold actix types, a clock or I/O: the
-//! Processor calls these methods in mailbox order, the OrderManager decides whether an
-//! intent becomes an order, and every time the strategy sees comes from the data it is fed
-//! (tick exchange time, fill time, timer time), so a replay gives the same signals.
-//!
-//! Contract with the caller: every `on_fill` of an order comes before that order's
-//! `on_order_done`.
+//! Owns momentum's entry and exit decisions. Must never hold actix types, a clock or I/O
+//! (see the module above).
 
 use std::collections::VecDeque;
-use std::fmt;
 
+use super::params::{InvalidParam, ParamSpec, Params};
+use super::{Signal, Strategy, StrategyFactory};
 use crate::market::{self, DailyLimits, Price, Qty, Rounding, Side, Ticker, TimeOfDay};
-use crate::messages::{Fill, OrderIntent, OrderType, Tick};
+use crate::messages::{Fill, OrderType, Tick};
 
 const LOG: &str = "condor::strategy";
-
-/// What a strategy wants done, as data; [`Signal::into_intent`] makes it an [`OrderIntent`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signal {
-    Buy {
-        qty: Qty,
-        order_type: OrderType,
-        reason: &'static str,
-    },
-    Sell {
-        qty: Qty,
-        order_type: OrderType,
-        reason: &'static str,
-    },
-}
-
-impl Signal {
-    pub fn side(&self) -> Side {
-        match self {
-            Signal::Buy { .. } => Side::Buy,
-            Signal::Sell { .. } => Side::Sell,
-        }
-    }
-
-    pub fn qty(&self) -> Qty {
-        match *self {
-            Signal::Buy { qty, .. } | Signal::Sell { qty, .. } => qty,
-        }
-    }
-
-    pub fn order_type(&self) -> OrderType {
-        match *self {
-            Signal::Buy { order_type, .. } | Signal::Sell { order_type, .. } => order_type,
-        }
-    }
-
-    pub fn reason(&self) -> &'static str {
-        match *self {
-            Signal::Buy { reason, .. } | Signal::Sell { reason, .. } => reason,
-        }
-    }
-
-    /// The intent for a signal `tick` caused: its ticker, sequence number and receive time.
-    pub fn into_intent(self, tick: &Tick) -> OrderIntent {
-        OrderIntent {
-            tick_seq: tick.seq,
-            tick_received_at: Some(tick.received_at),
-            ..self.into_timer_intent(tick.ticker)
-        }
-    }
-
-    /// The intent for a signal no tick caused (from [`Strategy::on_timer`]): `tick_seq` 0.
-    pub fn into_timer_intent(self, ticker: Ticker) -> OrderIntent {
-        OrderIntent {
-            ticker,
-            side: self.side(),
-            qty: self.qty(),
-            order_type: self.order_type(),
-            reason: self.reason(),
-            tick_seq: 0,
-            tick_received_at: None,
-        }
-    }
-}
-
-/// One strategy state for one ticker. Object-safe: the Processor keeps
-/// `HashMap<Ticker, Box<dyn Strategy>>`.
-pub trait Strategy: Send {
-    /// The strategy's configuration name, e.g. `"momentum"`.
-    fn name(&self) -> &'static str;
-
-    /// The screener says the ticker now matches the condition (편입).
-    fn on_condition_enter(&mut self, now: TimeOfDay);
-
-    /// The screener says the ticker no longer matches (이탈).
-    fn on_condition_exit(&mut self, now: TimeOfDay);
-
-    /// Every trade of the ticker, in order.
-    fn on_tick(&mut self, tick: &Tick, out: &mut Vec<Signal>);
-
-    /// A periodic wake-up with the market's time (the latest trade time, moved on by the
-    /// engine's clock), so time-based exits happen even when the ticker stops trading.
-    /// Not called before the run's first trade. Signals from here carry no tick.
-    fn on_timer(&mut self, now: TimeOfDay, out: &mut Vec<Signal>) {
-        let _ = (now, out);
-    }
-
-    /// An execution of one of our orders for this ticker.
-    fn on_fill(&mut self, fill: &Fill);
-
-    /// One of our orders reached a final state (filled, cancelled or rejected) with
-    /// `filled` shares executed in total.
-    fn on_order_done(&mut self, side: Side, filled: Qty, rejected: bool);
-
-    /// Shares held according to the fills seen.
-    fn position(&self) -> Qty;
-
-    /// True while an order this strategy asked for has not reached a final state.
-    fn has_working_order(&self) -> bool;
-}
-
-/// Builds a fresh strategy for each ticker the screener hands the engine.
-pub trait StrategyFactory: Send {
-    fn name(&self) -> &'static str;
-    fn build(&self, ticker: Ticker) -> Box<dyn Strategy>;
-}
-
-/// Builds a strategy's factory from the strategy settings configuration gives
-/// (`CONDOR_BUDGET_WON`, `CONDOR_ENTRY_CUTOFF`, `CONDOR_FLATTEN_AT`, and momentum's own
-/// knobs). A strategy takes what it shares with momentum and ignores the rest.
-/// `Send + Sync`: a backtest sweep builds strategies on every core.
-pub type StrategyBuilder = Box<dyn Fn(&MomentumParams) -> Box<dyn StrategyFactory> + Send + Sync>;
-
-/// Every strategy configuration can name (`CONDOR_STRATEGY`), the built-in momentum and a
-/// user's own alike: each is a name and a [`StrategyBuilder`]. Names are matched ignoring
-/// case and surrounding spaces; registering a name again replaces the earlier builder (so
-/// a user's program may replace a built-in).
-pub struct StrategyRegistry {
-    entries: Vec<(String, StrategyBuilder)>,
-}
-
-impl Default for StrategyRegistry {
-    fn default() -> Self {
-        StrategyRegistry::new()
-    }
-}
-
-impl fmt::Debug for StrategyRegistry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.names()).finish()
-    }
-}
-
-impl StrategyRegistry {
-    /// The built-in strategies: momentum.
-    pub fn new() -> StrategyRegistry {
-        let mut registry = StrategyRegistry {
-            entries: Vec::new(),
-        };
-        registry.register(MomentumStrategy::NAME, |params| {
-            Box::new(MomentumFactory { params: *params })
-        });
-        registry
-    }
-
-    /// Makes `name` select the strategy `build` makes. Panics on a blank name: that is a
-    /// mistake in the program registering it, found the first time it starts.
-    pub fn register(
-        &mut self,
-        name: impl Into<String>,
-        build: impl Fn(&MomentumParams) -> Box<dyn StrategyFactory> + Send + Sync + 'static,
-    ) -> &mut StrategyRegistry {
-        let name = name.into().trim().to_owned();
-        assert!(!name.is_empty(), "a strategy needs a name");
-        let build: StrategyBuilder = Box::new(build);
-        match self
-            .entries
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
-        {
-            Some(entry) => *entry = (name, build),
-            None => self.entries.push((name, build)),
-        }
-        self
-    }
-
-    /// The registered names, in the order they were first registered.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|(n, _)| n.as_str())
-    }
-
-    /// The factory for the strategy called `name` (case and surrounding spaces ignored),
-    /// built with `params`.
-    pub fn build(
-        &self,
-        name: &str,
-        params: &MomentumParams,
-    ) -> Result<Box<dyn StrategyFactory>, UnknownStrategy> {
-        let wanted = name.trim();
-        self.entries
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(wanted))
-            .map(|(_, build)| build(params))
-            .ok_or_else(|| UnknownStrategy {
-                name: name.to_owned(),
-                known: self.names().map(str::to_owned).collect(),
-            })
-    }
-}
-
-/// A strategy name configuration asked for that is not registered.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown strategy {name:?}; known strategies: {}", known.join(", "))]
-pub struct UnknownStrategy {
-    pub name: String,
-    /// Every registered name.
-    pub known: Vec<String>,
-}
-
-/// The factory for the built-in strategy called `name` (case and surrounding spaces
-/// ignored); [`StrategyRegistry`] for a registry with a user's strategies too.
-pub fn strategy_by_name(
-    name: &str,
-    params: &MomentumParams,
-) -> Result<Box<dyn StrategyFactory>, UnknownStrategy> {
-    StrategyRegistry::new().build(name, params)
-}
-
-/// A strategy parameter out of range; `field` is the [`MomentumParams`] field name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("strategy parameter {field}: {reason}")]
-pub struct InvalidParam {
-    pub field: &'static str,
-    pub reason: String,
-}
 
 /// The momentum strategy's knobs. Money in won, changes in basis points (100 bp = 1%).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -258,152 +37,111 @@ pub struct MomentumParams {
     pub flatten_at: TimeOfDay,
 }
 
-/// The longest confirmation window [`MomentumParams::validate`] accepts.
+/// The longest confirmation window momentum accepts.
 pub const MAX_CONFIRM_TICKS: u32 = 100;
-/// The most entry slippage [`MomentumParams::validate`] accepts, in grid ticks.
+/// The most entry slippage momentum accepts, in grid ticks.
 pub const MAX_ENTRY_SLIPPAGE_TICKS: u32 = 20;
 
 impl Default for MomentumParams {
     fn default() -> Self {
-        MomentumParams {
-            budget_won: 1_000_000,
-            confirm_ticks: 3,
-            min_change_bp: 100,
-            entry_slippage_ticks: Some(1),
-            entry_cutoff: TimeOfDay::hms(15, 0, 0),
-            take_profit_bp: 150,
-            stop_loss_bp: 100,
-            max_hold_secs: 600,
-            flatten_at: TimeOfDay::hms(15, 15, 0),
-        }
+        MomentumParams::from_params(&Params::new(MomentumParams::SPECS))
+            .expect("momentum's defaults pass its checks")
     }
 }
 
 impl MomentumParams {
-    /// The parameters as (name, value) text, as recorded with the settings on the tape;
-    /// [`Self::set`] reads each back.
-    pub fn settings(&self) -> Vec<(&'static str, String)> {
-        vec![
+    /// Momentum's own parameters, after [`COMMON`](super::COMMON)'s.
+    pub const SPECS: &'static [ParamSpec] = &[
+        ParamSpec::int(
+            "confirm_ticks",
+            1,
+            MAX_CONFIRM_TICKS as i64,
+            3,
+            "trades that must rise in a row (buy volume >= sell volume over them) to enter",
+        ),
+        // The daily band is ±30%, so a threshold outside ±3,000 bp can never (or always) hold.
+        ParamSpec::int(
+            "min_change_bp",
+            -3_000,
+            3_000,
+            100,
+            "least rise from the previous close to enter, in bp (100 = 1%)",
+        ),
+        ParamSpec::int_or(
+            "entry_slippage_ticks",
+            0,
+            MAX_ENTRY_SLIPPAGE_TICKS as i64,
+            "market",
+            Some(1),
+            "entry as a limit this many grid ticks above the last trade, or market",
+        ),
+        ParamSpec::int(
+            "take_profit_bp",
+            1,
+            100_000,
+            150,
+            "sell all once the last trade is this far above the average entry price, in bp",
+        ),
+        ParamSpec::int(
+            "stop_loss_bp",
+            1,
+            9_999,
+            100,
+            "sell all once the last trade is this far below the average entry price, in bp",
+        ),
+        ParamSpec::int(
+            "max_hold_secs",
+            1,
+            86_400,
+            600,
+            "time stop: sell all this long (exchange time) after the position's first fill",
+        ),
+    ];
+
+    /// Momentum's typed view of validated parameters: [`COMMON`](super::COMMON)'s and [`Self::SPECS`],
+    /// with the checks across them.
+    pub fn from_params(p: &Params) -> Result<MomentumParams, InvalidParam> {
+        p.check_common()?;
+        Ok(MomentumParams {
+            budget_won: p.int("budget_won"),
+            confirm_ticks: p.uint("confirm_ticks"),
+            min_change_bp: p.int("min_change_bp"),
+            entry_slippage_ticks: p
+                .int_or_none("entry_slippage_ticks")
+                .map(|n| u32::try_from(n).unwrap_or(MAX_ENTRY_SLIPPAGE_TICKS)),
+            entry_cutoff: p.time("entry_cutoff"),
+            take_profit_bp: p.int("take_profit_bp"),
+            stop_loss_bp: p.int("stop_loss_bp"),
+            max_hold_secs: p.uint("max_hold_secs"),
+            flatten_at: p.time("flatten_at"),
+        })
+    }
+
+    /// These values as [`Params`], each checked against its range as it is set.
+    pub fn to_params(&self) -> Result<Params, InvalidParam> {
+        let mut p = Params::new(MomentumParams::SPECS);
+        let slippage = self
+            .entry_slippage_ticks
+            .map_or_else(|| "market".to_owned(), |n| n.to_string());
+        for (name, value) in [
             ("budget_won", self.budget_won.to_string()),
             ("confirm_ticks", self.confirm_ticks.to_string()),
             ("min_change_bp", self.min_change_bp.to_string()),
-            (
-                "entry_slippage_ticks",
-                self.entry_slippage_ticks
-                    .map_or_else(|| "market".to_owned(), |n| n.to_string()),
-            ),
+            ("entry_slippage_ticks", slippage),
             ("entry_cutoff", self.entry_cutoff.hhmmss()),
             ("take_profit_bp", self.take_profit_bp.to_string()),
             ("stop_loss_bp", self.stop_loss_bp.to_string()),
             ("max_hold_secs", self.max_hold_secs.to_string()),
             ("flatten_at", self.flatten_at.hhmmss()),
-        ]
-    }
-
-    /// Sets the parameter `name` from its text (as [`Self::settings`] writes it). Returns
-    /// false when `name` is not one of these parameters; a value that does not parse is an
-    /// error naming the parameter. Ranges are [`Self::validate`]'s.
-    pub fn set(&mut self, name: &str, value: &str) -> Result<bool, InvalidParam> {
-        fn num<T: std::str::FromStr>(field: &'static str, v: &str) -> Result<T, InvalidParam> {
-            v.trim().parse().map_err(|_| InvalidParam {
-                field,
-                reason: format!("{v:?} is not a whole number"),
-            })
+        ] {
+            p.set(name, &value)?;
         }
-        fn time(field: &'static str, v: &str) -> Result<TimeOfDay, InvalidParam> {
-            TimeOfDay::parse_hhmmss(v.trim()).map_err(|e| InvalidParam {
-                field,
-                reason: e.to_string(),
-            })
-        }
-        match name {
-            "budget_won" => self.budget_won = num("budget_won", value)?,
-            "confirm_ticks" => self.confirm_ticks = num("confirm_ticks", value)?,
-            "min_change_bp" => self.min_change_bp = num("min_change_bp", value)?,
-            "entry_slippage_ticks" => {
-                self.entry_slippage_ticks = match value.trim() {
-                    "market" => None,
-                    v => Some(num("entry_slippage_ticks", v)?),
-                }
-            }
-            "entry_cutoff" => self.entry_cutoff = time("entry_cutoff", value)?,
-            "take_profit_bp" => self.take_profit_bp = num("take_profit_bp", value)?,
-            "stop_loss_bp" => self.stop_loss_bp = num("stop_loss_bp", value)?,
-            "max_hold_secs" => self.max_hold_secs = num("max_hold_secs", value)?,
-            "flatten_at" => self.flatten_at = time("flatten_at", value)?,
-            _ => return Ok(false),
-        }
-        Ok(true)
+        Ok(p)
     }
 
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> Result<(), InvalidParam> {
-        let bad = |field, reason: String| Err(InvalidParam { field, reason });
-        if self.budget_won <= 0 {
-            return bad(
-                "budget_won",
-                format!("must be positive, got {}", self.budget_won),
-            );
-        }
-        if !(1..=MAX_CONFIRM_TICKS).contains(&self.confirm_ticks) {
-            return bad(
-                "confirm_ticks",
-                format!(
-                    "must be 1..={MAX_CONFIRM_TICKS}, got {}",
-                    self.confirm_ticks
-                ),
-            );
-        }
-        // The daily band is ±30%, so a threshold outside ±3,000 bp can never (or always) hold.
-        if !(-3_000..=3_000).contains(&self.min_change_bp) {
-            return bad(
-                "min_change_bp",
-                format!("must be -3000..=3000, got {}", self.min_change_bp),
-            );
-        }
-        if let Some(n) = self.entry_slippage_ticks {
-            if n > MAX_ENTRY_SLIPPAGE_TICKS {
-                return bad(
-                    "entry_slippage_ticks",
-                    format!("must be at most {MAX_ENTRY_SLIPPAGE_TICKS}, got {n}"),
-                );
-            }
-        }
-        if self.take_profit_bp <= 0 {
-            return bad(
-                "take_profit_bp",
-                format!("must be positive, got {}", self.take_profit_bp),
-            );
-        }
-        if !(1..10_000).contains(&self.stop_loss_bp) {
-            return bad(
-                "stop_loss_bp",
-                format!("must be 1..=9999, got {}", self.stop_loss_bp),
-            );
-        }
-        if self.max_hold_secs == 0 {
-            return bad("max_hold_secs", "must be positive".to_owned());
-        }
-        if self.flatten_at > market::CLOSING_AUCTION {
-            return bad(
-                "flatten_at",
-                format!(
-                    "must be at or before the closing auction {}, got {}",
-                    market::CLOSING_AUCTION,
-                    self.flatten_at
-                ),
-            );
-        }
-        if self.entry_cutoff >= self.flatten_at {
-            return bad(
-                "entry_cutoff",
-                format!(
-                    "must be before flatten_at {}, got {}",
-                    self.flatten_at, self.entry_cutoff
-                ),
-            );
-        }
-        Ok(())
+        MomentumParams::from_params(&self.to_params()?).map(|_| ())
     }
 }
 
@@ -776,86 +514,13 @@ impl Strategy for MomentumStrategy {
     }
 }
 
-/// One input to a strategy, for replaying a recorded session.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StrategyEvent {
-    ConditionEnter(TimeOfDay),
-    ConditionExit(TimeOfDay),
-    Tick(Tick),
-    Timer(TimeOfDay),
-    Fill(Fill),
-    OrderDone {
-        side: Side,
-        filled: Qty,
-        rejected: bool,
-    },
-}
-
-impl fmt::Display for StrategyEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StrategyEvent::ConditionEnter(t) => write!(f, "{t} condition enter"),
-            StrategyEvent::ConditionExit(t) => write!(f, "{t} condition exit"),
-            StrategyEvent::Tick(k) => write!(f, "{} tick {} x{}", k.exchange_time, k.price, k.qty),
-            StrategyEvent::Timer(t) => write!(f, "{t} timer"),
-            StrategyEvent::Fill(x) => {
-                write!(f, "{} fill {:?} {} x{}", x.time, x.side, x.price, x.qty)
-            }
-            StrategyEvent::OrderDone { side, filled, .. } => {
-                write!(f, "order done {side:?} filled {filled}")
-            }
-        }
-    }
-}
-
-/// Feeds one event to `strategy` and appends the intents it produced.
-pub fn apply_event(
-    strategy: &mut dyn Strategy,
-    ticker: Ticker,
-    event: &StrategyEvent,
-    intents: &mut Vec<OrderIntent>,
-) {
-    let mut signals = Vec::new();
-    match event {
-        StrategyEvent::ConditionEnter(t) => strategy.on_condition_enter(*t),
-        StrategyEvent::ConditionExit(t) => strategy.on_condition_exit(*t),
-        StrategyEvent::Tick(tick) => {
-            strategy.on_tick(tick, &mut signals);
-            intents.extend(signals.drain(..).map(|s| s.into_intent(tick)));
-        }
-        StrategyEvent::Timer(t) => {
-            strategy.on_timer(*t, &mut signals);
-            intents.extend(signals.drain(..).map(|s| s.into_timer_intent(ticker)));
-        }
-        StrategyEvent::Fill(fill) => strategy.on_fill(fill),
-        StrategyEvent::OrderDone {
-            side,
-            filled,
-            rejected,
-        } => strategy.on_order_done(*side, *filled, *rejected),
-    }
-}
-
-/// Replays `events` through `strategy` in order and returns every intent, in order. The
-/// same events give the same intents: strategies read no clock of their own.
-pub fn replay<'a>(
-    strategy: &mut dyn Strategy,
-    ticker: Ticker,
-    events: impl IntoIterator<Item = &'a StrategyEvent>,
-) -> Vec<OrderIntent> {
-    let mut intents = Vec::new();
-    for event in events {
-        apply_event(strategy, ticker, event, &mut intents);
-    }
-    intents
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
     use std::time::{Duration, Instant};
 
     use super::*;
+    use crate::messages::OrderIntent;
+    use crate::strategy::{apply_event, replay, strategy_by_name, StrategyEvent};
 
     const M: &str = MomentumStrategy::REASON_ENTRY;
 
@@ -1362,7 +1027,9 @@ mod tests {
         let events = h.events.clone();
 
         let run = || {
-            let factory = strategy_by_name("momentum", &MomentumParams::default()).unwrap();
+            let factory =
+                strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap())
+                    .unwrap();
             let mut s = factory.build(samsung());
             let intents = replay(s.as_mut(), samsung(), &events);
             (intents, s.position())
@@ -1405,101 +1072,7 @@ mod tests {
         );
     }
 
-    #[test]
-    fn strategies_live_in_a_map_by_ticker() {
-        let factory = strategy_by_name(" Momentum ", &MomentumParams::default()).unwrap();
-        assert_eq!(factory.name(), "momentum");
-        let other = Ticker::parse("000660").unwrap();
-        let mut map: HashMap<Ticker, Box<dyn Strategy>> = HashMap::new();
-        for ticker in [samsung(), other] {
-            map.insert(ticker, factory.build(ticker));
-        }
-        let s = map.get_mut(&samsung()).unwrap();
-        assert_eq!(s.name(), "momentum");
-        s.on_condition_enter(t(9, 30, 0));
-        assert_eq!(s.position(), Qty(0));
-        // A tick for another ticker is ignored, not traded.
-        let mut h = Harness::default(10_000);
-        let mut tick = h.tick(10_500, 10, Side::Buy);
-        tick.ticker = other;
-        let mut out = Vec::new();
-        for _ in 0..3 {
-            s.on_tick(&tick, &mut out);
-        }
-        assert!(out.is_empty());
-    }
-
-    #[test]
-    fn unknown_strategy_lists_the_known_ones() {
-        let e = strategy_by_name("macd", &MomentumParams::default())
-            .err()
-            .unwrap();
-        assert_eq!(e.name, "macd");
-        let msg = e.to_string();
-        assert!(
-            msg.contains("\"macd\"") && msg.contains("momentum"),
-            "{msg}"
-        );
-    }
-
-    /// A user's factory, as far as the registry can tell: a name of its own.
-    struct Renamed(&'static str, MomentumParams);
-
-    impl StrategyFactory for Renamed {
-        fn name(&self) -> &'static str {
-            self.0
-        }
-        fn build(&self, ticker: Ticker) -> Box<dyn Strategy> {
-            Box::new(MomentumStrategy::new(ticker, self.1))
-        }
-    }
-
-    #[test]
-    fn a_registered_strategy_is_built_by_name_with_the_configured_settings() {
-        let mut registry = StrategyRegistry::new();
-        registry.register("breakout", |p| Box::new(Renamed("breakout", *p)));
-        assert_eq!(
-            registry.names().collect::<Vec<_>>(),
-            ["momentum", "breakout"]
-        );
-        let params = MomentumParams {
-            budget_won: 123_000,
-            ..MomentumParams::default()
-        };
-        let f = registry.build(" BreakOut ", &params).unwrap();
-        assert_eq!(f.name(), "breakout");
-        assert_eq!(
-            registry.build("momentum", &params).unwrap().name(),
-            "momentum"
-        );
-        let e = registry.build("macd", &params).err().unwrap();
-        assert_eq!(e.known, ["momentum", "breakout"]);
-        let msg = e.to_string();
-        assert!(
-            msg.contains("\"macd\"") && msg.contains("momentum, breakout"),
-            "{msg}"
-        );
-        // The built-ins alone do not know it.
-        let e = strategy_by_name("breakout", &params).err().unwrap();
-        assert_eq!(e.known, ["momentum"]);
-    }
-
-    #[test]
-    fn registering_a_name_again_replaces_it_in_place() {
-        let mut registry = StrategyRegistry::new();
-        registry
-            .register("breakout", |p| Box::new(Renamed("breakout", *p)))
-            .register("MOMENTUM", |p| Box::new(Renamed("my-momentum", *p)));
-        assert_eq!(
-            registry.names().collect::<Vec<_>>(),
-            ["MOMENTUM", "breakout"]
-        );
-        let f = registry
-            .build("momentum", &MomentumParams::default())
-            .unwrap();
-        assert_eq!(f.name(), "my-momentum");
-    }
-
+    // PARAMS TESTS
     #[test]
     fn default_params_are_valid_and_as_documented() {
         let p = MomentumParams::default();
