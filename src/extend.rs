@@ -201,7 +201,7 @@ mod tests {
             .to_string();
         assert!(e.starts_with("CONDOR_STRATEGY: "), "{e}");
         assert!(
-            e.contains("\"macd\"") && e.contains("momentum, breakout"),
+            e.contains("\"macd\"") && e.contains("momentum, vwap-band, breakout"),
             "{e}"
         );
         // Nothing added: the built-in is the default and the only name.
@@ -211,7 +211,11 @@ mod tests {
             .strategy(&run_args(&["--strategy", "breakout"]))
             .err()
             .unwrap();
-        assert!(e.to_string().ends_with("known strategies: momentum"), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with("known strategies: momentum, vwap-band"),
+            "{e}"
+        );
     }
 
     /// Momentum's parameters at their defaults but for the common ones in `p`.

@@ -111,8 +111,9 @@ mod tests {
             "{line}"
         );
         let j = json(&registry);
-        assert_eq!(j[1]["name"], "breakout");
-        assert_eq!(j[1]["params"][3]["env"], "CONDOR_PARAM_LOOKBACK");
+        assert_eq!(j[1]["name"], "vwap-band");
+        assert_eq!(j[2]["name"], "breakout");
+        assert_eq!(j[2]["params"][3]["env"], "CONDOR_PARAM_LOOKBACK");
         assert_eq!(j[0]["params"][0]["name"], "budget_won");
         assert_eq!(j[0]["params"][0]["default"], "1000000");
     }

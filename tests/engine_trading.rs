@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::PATIENCE;
@@ -12,12 +14,14 @@ use condor::sim::{SimConfig, SimHandle};
 use condor_actors::broker_account;
 use condor_actors::ledger::FeeSchedule;
 use condor_actors::ls_rest::LsRest;
-use condor_actors::market::Ticker;
-use condor_actors::messages::{Flush, GetPortfolio};
+use condor_actors::market::{Qty, Side, Ticker, TimeOfDay};
+use condor_actors::messages::{Fill, Flush, GetPortfolio, Tick};
 use condor_actors::order_manager::RateExcess;
-use condor_actors::processor::Offload;
 use condor_actors::risk::RiskLimits;
-use condor_actors::strategy::{MomentumFactory, MomentumParams};
+use condor_actors::strategy::{
+    ComputeJob, JobAnswer, JobOutput, MomentumFactory, MomentumParams, Signal, Strategy,
+    StrategyFactory,
+};
 use condor_actors::supervisor::GetSupervisorStats;
 
 /// The exchange's fees in the fee test: 0.015% commission, 0.20% sell tax.
@@ -52,13 +56,18 @@ async fn rest_client(sim: &SimHandle) -> LsRest {
     .expect("token")
 }
 
-async fn start(sim: &SimHandle, params: MomentumParams, data: &tempfile::TempDir) -> Engine {
-    start_booking(sim, params, data, FeeSchedule::default()).await
-}
-
 async fn start_booking(
     sim: &SimHandle,
     params: MomentumParams,
+    data: &tempfile::TempDir,
+    fees: FeeSchedule,
+) -> Engine {
+    start_with(sim, Box::new(MomentumFactory { params }), data, fees).await
+}
+
+async fn start_with(
+    sim: &SimHandle,
+    strategy: Box<dyn StrategyFactory>,
     data: &tempfile::TempDir,
     fees: FeeSchedule,
 ) -> Engine {
@@ -71,7 +80,7 @@ async fn start_booking(
             max_feeds: 100,
             risk: RiskLimits::default(),
             fees,
-            strategy: Box::new(MomentumFactory { params }),
+            strategy,
             compute_threads: 2,
             data_dir: data.path().to_owned(),
             orders_per_sec: 10,
@@ -166,42 +175,143 @@ async fn an_exit_while_holding_keeps_the_feed_until_the_position_is_closed() {
     assert_eq!((s.live_feeds, s.stopped), (0, 1), "{s:?}");
 }
 
+/// What the job test's strategies saw, in the order they saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Seen {
+    Tick(Ticker, u64),
+    Answer(Ticker, u64, JobOutput),
+}
+
+/// A strategy that never trades: on 005930's first trade it asks for one job that does not
+/// finish until `OTHER_TICKS` more trades of 000660 have reached the strategies, so it can
+/// finish only if the loop keeps handing out ticks while it runs.
+struct WaitsForTicks {
+    ticker: Ticker,
+    log: Arc<Mutex<Vec<Seen>>>,
+    other: Arc<AtomicU64>,
+    job: Option<ComputeJob>,
+    asked: bool,
+}
+
+const OTHER_TICKS: u64 = 5;
+
+impl Strategy for WaitsForTicks {
+    fn name(&self) -> &'static str {
+        "waits-for-ticks"
+    }
+    fn on_condition_enter(&mut self, _: TimeOfDay) {}
+    fn on_condition_exit(&mut self, _: TimeOfDay) {}
+    fn on_tick(&mut self, tick: &Tick, _: &mut Vec<Signal>) {
+        self.log
+            .lock()
+            .unwrap()
+            .push(Seen::Tick(tick.ticker, tick.seq));
+        if tick.ticker.as_str() == "000660" {
+            self.other.fetch_add(1, Ordering::SeqCst);
+        }
+        if tick.ticker.as_str() == "005930" && !self.asked {
+            self.asked = true;
+            let other = self.other.clone();
+            let from = other.load(Ordering::SeqCst);
+            self.job = Some(ComputeJob::new(move || {
+                let deadline = std::time::Instant::now() + PATIENCE;
+                while other.load(Ordering::SeqCst) < from + OTHER_TICKS {
+                    assert!(std::time::Instant::now() < deadline, "the ticks stalled");
+                    std::hint::spin_loop();
+                }
+                vec![(other.load(Ordering::SeqCst) - from) as i64]
+            }));
+        }
+    }
+    fn take_job(&mut self) -> Option<ComputeJob> {
+        self.job.take()
+    }
+    fn on_job_done(&mut self, answer: &JobAnswer, _: &mut Vec<Signal>) {
+        self.log.lock().unwrap().push(Seen::Answer(
+            self.ticker,
+            answer.asked_on,
+            answer.output.clone(),
+        ));
+    }
+    fn on_fill(&mut self, _: &Fill) {}
+    fn on_order_done(&mut self, _: Side, _: Qty, _: bool) {}
+    fn position(&self) -> Qty {
+        Qty(0)
+    }
+    fn has_working_order(&self) -> bool {
+        false
+    }
+}
+
+struct WaitsForTicksFactory {
+    log: Arc<Mutex<Vec<Seen>>>,
+    other: Arc<AtomicU64>,
+}
+
+impl StrategyFactory for WaitsForTicksFactory {
+    fn name(&self) -> &'static str {
+        "waits-for-ticks"
+    }
+    fn build(&self, ticker: Ticker) -> Box<dyn Strategy> {
+        Box::new(WaitsForTicks {
+            ticker,
+            log: self.log.clone(),
+            other: self.other.clone(),
+            job: None,
+            asked: false,
+        })
+    }
+}
+
 #[actix_rt::test]
-async fn slow_work_in_the_compute_pool_does_not_stall_the_ticks() {
+async fn a_strategys_job_runs_in_the_pool_while_other_tickers_ticks_keep_flowing_in_order() {
     let sim = sim_with("condition S001 계산\nat 0ms S001 enter 005930\nat 0ms S001 enter 000660\n");
-    // A strategy that never trades: entries need +30%.
-    let params = MomentumParams {
-        min_change_bp: 3000,
-        ..MomentumParams::default()
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let factory = WaitsForTicksFactory {
+        log: log.clone(),
+        other: Arc::new(AtomicU64::new(0)),
     };
     let data = tempfile::tempdir().expect("a data directory");
-    let e = start(&sim, params, &data).await;
-    eventually("ticks flow", || async {
-        e.processor.send(Flush).await.unwrap().ticks >= 5
-    })
-    .await;
-    // Hundreds of milliseconds of pure CPU in the pool.
-    let t = Ticker::parse("005930").unwrap();
-    e.processor.do_send(Offload {
-        ticker: t,
-        seq: 42,
-        work: Box::new(|| {
-            let mut x: u64 = 1;
-            for i in 0..300_000_000u64 {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(i);
-            }
-            std::hint::black_box(x) as i64
-        }),
-    });
-    eventually("the job finishes", || async {
+    let e = start_with(&sim, Box::new(factory), &data, FeeSchedule::default()).await;
+    eventually("the job is answered", || async {
         e.processor.send(Flush).await.unwrap().jobs_done == 1
     })
     .await;
     let stats = e.processor.send(Flush).await.unwrap();
-    assert_eq!(stats.jobs_sent, 1);
-    assert!(
-        stats.ticks_during_jobs > 0,
-        "ticks were handled while the job ran: {stats:?}"
-    );
+    assert_eq!((stats.jobs_sent, stats.jobs_dropped), (1, 0), "{stats:?}");
+    assert!(stats.ticks_during_jobs >= OTHER_TICKS, "{stats:?}");
     assert_eq!(stats.out_of_order, 0);
+
+    let log = log.lock().unwrap().clone();
+    let samsung = Ticker::parse("005930").unwrap();
+    let hynix = Ticker::parse("000660").unwrap();
+    let asked = log
+        .iter()
+        .position(|s| matches!(s, Seen::Tick(t, _) if *t == samsung))
+        .expect("005930 traded");
+    let Seen::Tick(_, asked_on) = log[asked] else {
+        unreachable!()
+    };
+    let answered = log
+        .iter()
+        .position(|s| matches!(s, Seen::Answer(..)))
+        .expect("answered");
+    // The answer is 005930's, tagged with the tick that asked, and came after it.
+    assert!(answered > asked);
+    let Seen::Answer(who, tagged, output) = &log[answered] else {
+        unreachable!()
+    };
+    assert_eq!((*who, *tagged), (samsung, asked_on));
+    let waited = output.as_ref().expect("the job finished")[0];
+    assert!(waited >= OTHER_TICKS as i64, "{output:?}");
+    // While it ran, 000660's trades kept reaching its strategy, in order, none twice.
+    let during: Vec<u64> = log[asked..answered]
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Tick(t, seq) if *t == hynix => Some(*seq),
+            _ => None,
+        })
+        .collect();
+    assert!(during.len() as u64 >= OTHER_TICKS, "{during:?}");
+    assert!(during.windows(2).all(|w| w[0] < w[1]), "{during:?}");
 }

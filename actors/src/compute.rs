@@ -3,37 +3,31 @@
 //! tagged with the tick sequence that asked, because N > 1 workers finish out of order.
 //!
 //! Owns nothing between jobs. Must never panic on a job: a panic would kill the worker
-//! thread silently, so each job runs under `catch_unwind` and a panic becomes an error
-//! result.
-
-use std::panic::{catch_unwind, AssertUnwindSafe};
+//! thread silently, so each job runs under `catch_unwind` ([`ComputeJob::run`]) and a
+//! panic becomes an error answer.
 
 use actix::prelude::*;
 
-use crate::market::Ticker;
+use crate::strategy::{ComputeJob, JobOutput};
+use crate::trading::strategies::JobTicket;
 
 const LOG: &str = "condor::compute";
 
-/// What a job produced: a number for the strategy, or why it failed.
-pub type JobOutput = Result<i64, String>;
-
-/// One CPU-bound job.
+/// One CPU-bound job a strategy asked for.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Job {
-    pub ticker: Ticker,
-    /// The tick that asked for it; results arrive out of order and are matched by this.
-    pub seq: u64,
-    pub work: Box<dyn FnOnce() -> i64 + Send>,
+    /// Whose it is; answers arrive out of order (N > 1 workers) and are matched by this.
+    pub ticket: JobTicket,
+    pub job: ComputeJob,
     pub reply_to: Recipient<JobDone>,
 }
 
-/// A job's result, back on the asker's mailbox.
+/// A job's answer, back on the asker's mailbox.
 #[derive(Clone, Debug, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub struct JobDone {
-    pub ticker: Ticker,
-    pub seq: u64,
+    pub ticket: JobTicket,
     pub output: JobOutput,
 }
 
@@ -46,18 +40,12 @@ impl Actor for Compute {
 impl Handler<Job> for Compute {
     type Result = ();
     fn handle(&mut self, job: Job, _: &mut SyncContext<Self>) {
-        let output = catch_unwind(AssertUnwindSafe(job.work)).map_err(|panic| {
-            let why = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            log::error!(target: LOG, "{} job #{} panicked: {why}", job.ticker, job.seq);
-            why
-        });
+        let output = job.job.run();
+        if let Err(why) = &output {
+            log::error!(target: LOG, "{} job of tick #{} failed: {why}", job.ticket.ticker, job.ticket.asked_on);
+        }
         job.reply_to.do_send(JobDone {
-            ticker: job.ticker,
-            seq: job.seq,
+            ticket: job.ticket,
             output,
         });
     }
@@ -71,6 +59,7 @@ pub fn start_pool(threads: usize) -> Addr<Compute> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::market::Ticker;
 
     struct Collect(
         Vec<JobDone>,
@@ -98,28 +87,22 @@ mod tests {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let collect = Collect(Vec::new(), 3, Some(tx)).start();
         let t = Ticker::parse("005930").unwrap();
-        pool.do_send(Job {
-            ticker: t,
-            seq: 1,
-            work: Box::new(|| (1..=1000).sum()),
-            reply_to: collect.clone().recipient(),
-        });
-        pool.do_send(Job {
-            ticker: t,
-            seq: 2,
-            work: Box::new(|| panic!("bad model")),
-            reply_to: collect.clone().recipient(),
-        });
-        pool.do_send(Job {
-            ticker: t,
-            seq: 3,
-            work: Box::new(|| 7),
-            reply_to: collect.recipient(),
-        });
+        let jobs: [(u64, ComputeJob); 3] = [
+            (1, ComputeJob::new(|| vec![(1..=1000).sum()])),
+            (2, ComputeJob::new(|| panic!("bad model"))),
+            (3, ComputeJob::new(|| vec![7])),
+        ];
+        for (seq, job) in jobs {
+            pool.do_send(Job {
+                ticket: JobTicket::new(t, seq, None),
+                job,
+                reply_to: collect.clone().recipient(),
+            });
+        }
         let mut done = rx.await.unwrap();
-        done.sort_by_key(|d| d.seq);
-        assert_eq!(done[0].output, Ok(500_500));
+        done.sort_by_key(|d| d.ticket.asked_on);
+        assert_eq!(done[0].output, Ok(vec![500_500]));
         assert_eq!(done[1].output, Err("bad model".to_owned()));
-        assert_eq!(done[2].output, Ok(7));
+        assert_eq!(done[2].output, Ok(vec![7]));
     }
 }

@@ -190,6 +190,8 @@ pub struct ProcessorStats {
     /// Compute jobs sent to the pool and answered.
     pub jobs_sent: u64,
     pub jobs_done: u64,
+    /// Answers that came after their ticker left the condition, not delivered.
+    pub jobs_dropped: u64,
     /// Ticks the Processor handled while its jobs ran (summed over jobs): the proof that
     /// CPU-heavy work does not stall the loop.
     pub ticks_during_jobs: u64,

@@ -109,8 +109,8 @@ pub struct Processor {
     /// Reused for the desk's intents.
     intents: Vec<OrderIntent>,
     compute: Option<Addr<Compute>>,
-    /// Ticks handled when each outstanding job was sent, by the job's tick seq.
-    jobs: HashMap<u64, u64>,
+    /// Ticks handled when each outstanding job was sent, by its ticker and asking tick.
+    jobs: HashMap<(Ticker, u64), u64>,
     /// Socket read → strategy, in ns.
     latency: hdrhistogram::Histogram<u64>,
     /// Socket read → OrderIntent, in ns.
@@ -243,6 +243,51 @@ impl Processor {
         }
     }
 
+    /// Sends the jobs the strategies asked for to the pool; without one, runs them here.
+    fn send_jobs(&mut self, ctx: &mut Context<Self>) {
+        for (ticket, job) in self.desk.take_jobs() {
+            self.stats.jobs_sent += 1;
+            self.jobs
+                .insert((ticket.ticker, ticket.asked_on), self.stats.ticks);
+            match &self.compute {
+                Some(pool) => pool.do_send(Job {
+                    ticket,
+                    job,
+                    reply_to: ctx.address().recipient(),
+                }),
+                None => {
+                    let output = job.run();
+                    self.job_done(JobDone { ticket, output });
+                }
+            }
+        }
+    }
+
+    /// A job's answer: to its strategy (or dropped when its ticker left since), and the
+    /// intents it causes out.
+    fn job_done(&mut self, done: JobDone) {
+        self.stats.jobs_done += 1;
+        let ticket = done.ticket;
+        if let Some(at) = self.jobs.remove(&(ticket.ticker, ticket.asked_on)) {
+            self.stats.ticks_during_jobs += self.stats.ticks - at;
+        }
+        if let Err(e) = &done.output {
+            log::warn!(target: LOG, "{} job of tick #{} failed: {e}", ticket.ticker, ticket.asked_on);
+        }
+        let mut intents = std::mem::take(&mut self.intents);
+        if !self.desk.on_job_done(&ticket, done.output, &mut intents) {
+            self.stats.jobs_dropped += 1;
+            log::debug!(target: LOG, "{} job of tick #{} answered after the ticker left: dropped", ticket.ticker, ticket.asked_on);
+        }
+        for intent in intents.drain(..) {
+            if let Some(at) = intent.tick_received_at {
+                let _ = self.intent_latency.record(nanos_since(at));
+            }
+            self.send_intent(intent);
+        }
+        self.intents = intents;
+    }
+
     fn send_intent(&mut self, intent: OrderIntent) {
         self.stats.intents += 1;
         if let Some(t) = &mut self.tape {
@@ -338,6 +383,9 @@ impl Handler<Tick> for Processor {
             self.send_intent(intent);
         }
         self.intents = intents;
+        if self.desk.has_jobs() {
+            self.send_jobs(ctx);
+        }
         for watcher in &self.tick_watchers {
             watcher.do_send(tick);
         }
@@ -397,45 +445,10 @@ impl Handler<Flush> for Processor {
     }
 }
 
-/// Run `work` for `ticker` in the Compute pool; the result comes back as `JobDone`.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Offload {
-    pub ticker: Ticker,
-    /// The tick that asked, to match the result (workers finish out of order).
-    pub seq: u64,
-    pub work: Box<dyn FnOnce() -> i64 + Send>,
-}
-
-impl Handler<Offload> for Processor {
-    type Result = ();
-    fn handle(&mut self, msg: Offload, ctx: &mut Context<Self>) {
-        let Some(pool) = &self.compute else {
-            log::warn!(target: LOG, "{} job #{} dropped: no compute pool", msg.ticker, msg.seq);
-            return;
-        };
-        self.jobs.insert(msg.seq, self.stats.ticks);
-        self.stats.jobs_sent += 1;
-        pool.do_send(Job {
-            ticker: msg.ticker,
-            seq: msg.seq,
-            work: msg.work,
-            reply_to: ctx.address().recipient(),
-        });
-    }
-}
-
 impl Handler<JobDone> for Processor {
     type Result = ();
     fn handle(&mut self, done: JobDone, _: &mut Context<Self>) {
-        self.stats.jobs_done += 1;
-        if let Some(at) = self.jobs.remove(&done.seq) {
-            self.stats.ticks_during_jobs += self.stats.ticks - at;
-        }
-        match done.output {
-            Ok(v) => log::debug!(target: LOG, "{} job #{} done: {v}", done.ticker, done.seq),
-            Err(e) => log::warn!(target: LOG, "{} job #{} failed: {e}", done.ticker, done.seq),
-        }
+        self.job_done(done);
     }
 }
 

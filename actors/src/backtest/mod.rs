@@ -456,6 +456,9 @@ pub fn run<'a, E>(
                     if run.watched.contains(&t.ticker) {
                         let tick = t.to_tick(run.instant(ns));
                         run.desk.on_tick(&tick, &mut run.intents);
+                        if run.desk.has_jobs() {
+                            run.desk.run_jobs_inline(&mut run.intents);
+                        }
                         run.place_intents(&mut books, ns);
                     }
                     run.deliver_fills(&mut books, ns, t.exchange_time);

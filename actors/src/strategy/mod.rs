@@ -16,13 +16,20 @@ use std::fmt;
 use crate::market::{Qty, Side, Ticker, TimeOfDay};
 use crate::messages::{Fill, OrderIntent, OrderType, Tick};
 
+pub mod holding;
+mod job;
 mod momentum;
 mod params;
+mod vwap_band;
 
+pub use job::{ComputeJob, JobAnswer, JobOutput};
 pub use momentum::{
     MomentumFactory, MomentumParams, MomentumStrategy, MAX_CONFIRM_TICKS, MAX_ENTRY_SLIPPAGE_TICKS,
 };
 pub use params::{InvalidParam, ParamKind, ParamSpec, ParamValue, Params, COMMON};
+pub use vwap_band::{
+    SessionScore, SessionTrade, VwapBandFactory, VwapBandParams, VwapBandStrategy,
+};
 
 /// What a strategy wants done, as data; [`Signal::into_intent`] makes it an [`OrderIntent`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +81,22 @@ impl Signal {
         }
     }
 
+    /// The intent for a signal a job's answer caused: the tick that asked for the job is
+    /// its cause (`tick_seq`, and `received_at` for the tick → intent latency, compute
+    /// time included).
+    pub fn into_job_intent(
+        self,
+        ticker: Ticker,
+        asked_on: u64,
+        received_at: Option<std::time::Instant>,
+    ) -> OrderIntent {
+        OrderIntent {
+            tick_seq: asked_on,
+            tick_received_at: received_at,
+            ..self.into_timer_intent(ticker)
+        }
+    }
+
     /// The intent for a signal no tick caused (from [`Strategy::on_timer`]): `tick_seq` 0.
     pub fn into_timer_intent(self, ticker: Ticker) -> OrderIntent {
         OrderIntent {
@@ -108,6 +131,20 @@ pub trait Strategy: Send {
     /// Not called before the run's first trade. Signals from here carry no tick.
     fn on_timer(&mut self, now: TimeOfDay, out: &mut Vec<Signal>) {
         let _ = (now, out);
+    }
+
+    /// CPU-heavy work this strategy wants done off the event loop, asked for by the
+    /// `on_tick` just called: the driver takes it after every `on_tick` (so at most one a
+    /// tick) and runs it in the Compute pool (live) or inline (replay, backtest). See
+    /// [`ComputeJob`] for what the strategy sees of the answer.
+    fn take_job(&mut self) -> Option<ComputeJob> {
+        None
+    }
+
+    /// The answer to a job this strategy asked for, while it is still in the same stay in
+    /// the condition it asked in. Signals from here count as caused by the tick that asked.
+    fn on_job_done(&mut self, answer: &JobAnswer, out: &mut Vec<Signal>) {
+        let _ = (answer, out);
     }
 
     /// An execution of one of our orders for this ticker.
@@ -185,6 +222,12 @@ impl StrategyRegistry {
             "buy after 편입 once trades rise in a row on buyers' volume; take-profit, stop-loss, time stop, flatten",
             MomentumParams::SPECS,
             |p| Ok(Box::new(MomentumFactory { params: MomentumParams::from_params(p)? })),
+        );
+        registry.register(
+            VwapBandStrategy::NAME,
+            "after 편입, score the session's trades (VWAP, trend) in the Compute pool; buy just above a rising VWAP",
+            VwapBandParams::SPECS,
+            |p| Ok(Box::new(VwapBandFactory { params: VwapBandParams::from_params(p)? })),
         );
         registry
     }
@@ -486,7 +529,7 @@ mod tests {
         registry.register("breakout", "a test's", BREAKOUT, breakout);
         assert_eq!(
             registry.names().collect::<Vec<_>>(),
-            ["momentum", "breakout"]
+            ["momentum", "vwap-band", "breakout"]
         );
         let mut params = registry.params("BREAKOUT").unwrap();
         assert_eq!(
@@ -507,12 +550,12 @@ mod tests {
         let e = registry.build("macd", &params).err().unwrap();
         let msg = e.to_string();
         assert!(
-            msg.contains("\"macd\"") && msg.contains("momentum, breakout"),
+            msg.contains("\"macd\"") && msg.contains("momentum, vwap-band, breakout"),
             "{msg}"
         );
         // The built-ins alone do not know it.
         let e = strategy_by_name("breakout", &params).err().unwrap();
-        assert!(matches!(e, StrategyError::Unknown(u) if u.known == ["momentum"]));
+        assert!(matches!(e, StrategyError::Unknown(u) if u.known == ["momentum", "vwap-band"]));
     }
 
     #[test]
@@ -525,8 +568,10 @@ mod tests {
             .collect();
         assert_eq!(listed[0].0, "momentum");
         assert!(listed[0].1.contains("confirm_ticks=3"), "{listed:?}");
+        assert_eq!(listed[1].0, "vwap-band");
+        assert!(listed[1].1.contains("band_bp=150"), "{listed:?}");
         assert_eq!(
-            listed[1],
+            listed[2],
             (
                 "breakout".to_owned(),
                 "budget_won=1000000 entry_cutoff=150000 flatten_at=151500 lookback=5".to_owned()
@@ -558,7 +603,7 @@ mod tests {
             });
         assert_eq!(
             registry.names().collect::<Vec<_>>(),
-            ["MOMENTUM", "breakout"]
+            ["MOMENTUM", "vwap-band", "breakout"]
         );
         let f = registry.build("momentum", &momentum_defaults()).unwrap();
         assert_eq!(f.name(), "my-momentum");

@@ -6,10 +6,11 @@
 
 use std::collections::VecDeque;
 
+use super::holding::{self, entry_order, ExitRules, Holding, OrderEnd};
 use super::params::{InvalidParam, ParamSpec, Params};
 use super::{Signal, Strategy, StrategyFactory};
-use crate::market::{self, DailyLimits, Price, Qty, Rounding, Side, Ticker, TimeOfDay};
-use crate::messages::{Fill, OrderType, Tick};
+use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
+use crate::messages::{Fill, Tick};
 
 const LOG: &str = "condor::strategy";
 
@@ -181,26 +182,21 @@ struct Recent {
 pub struct MomentumStrategy {
     ticker: Ticker,
     params: MomentumParams,
+    exits: ExitRules,
     in_condition: bool,
     /// May enter on the next confirmation (set by 편입, spent by an entry).
     armed: bool,
     window: VecDeque<Recent>,
-    entry_working: bool,
-    exit_working: bool,
-    position: u64,
-    /// Cost of the shares held, in won, at their average price.
-    cost_won: i128,
-    /// Exchange time of the position's first fill, for the time stop.
-    first_fill: Option<TimeOfDay>,
+    holding: Holding,
 }
 
 impl MomentumStrategy {
     pub const NAME: &'static str = "momentum";
     pub const REASON_ENTRY: &'static str = "entry: momentum";
-    pub const REASON_TAKE_PROFIT: &'static str = "take-profit";
-    pub const REASON_STOP_LOSS: &'static str = "stop-loss";
-    pub const REASON_TIME_STOP: &'static str = "time stop";
-    pub const REASON_FLATTEN: &'static str = "flatten before close";
+    pub const REASON_TAKE_PROFIT: &'static str = holding::REASON_TAKE_PROFIT;
+    pub const REASON_STOP_LOSS: &'static str = holding::REASON_STOP_LOSS;
+    pub const REASON_TIME_STOP: &'static str = holding::REASON_TIME_STOP;
+    pub const REASON_FLATTEN: &'static str = holding::REASON_FLATTEN;
 
     /// A strategy for `ticker`. Params are expected to have passed
     /// [`MomentumParams::validate`]; out-of-range values never panic here.
@@ -208,16 +204,18 @@ impl MomentumStrategy {
         MomentumStrategy {
             ticker,
             params,
+            exits: ExitRules {
+                take_profit_bp: params.take_profit_bp,
+                stop_loss_bp: params.stop_loss_bp,
+                max_hold_secs: params.max_hold_secs,
+                flatten_at: params.flatten_at,
+            },
             in_condition: false,
             armed: false,
             window: VecDeque::with_capacity(
                 params.confirm_ticks.clamp(1, MAX_CONFIRM_TICKS) as usize
             ),
-            entry_working: false,
-            exit_working: false,
-            position: 0,
-            cost_won: 0,
-            first_fill: None,
+            holding: Holding::new(ticker),
         }
     }
 
@@ -231,70 +229,19 @@ impl MomentumStrategy {
 
     /// Average price of the shares held (truncated to the won), or `None` when flat.
     pub fn avg_price(&self) -> Option<Price> {
-        if self.position == 0 {
-            return None;
-        }
-        i64::try_from(self.cost_won / i128::from(self.position))
-            .ok()
-            .map(Price)
+        self.holding.avg_price()
     }
 
     fn confirm_ticks(&self) -> usize {
         self.params.confirm_ticks.max(1) as usize
     }
 
-    /// Why the position should go now, if it should.
-    fn exit_reason(&self, now: TimeOfDay, last: Option<Price>) -> Option<&'static str> {
-        if self.position == 0 || self.exit_working {
-            return None;
-        }
-        if let (Some(price), Some(avg)) = (last, self.avg_price()) {
-            if avg.0 > 0 {
-                let bp = (price.0 - avg.0) * 10_000 / avg.0;
-                if bp <= -self.params.stop_loss_bp {
-                    return Some(Self::REASON_STOP_LOSS);
-                }
-                if bp >= self.params.take_profit_bp {
-                    return Some(Self::REASON_TAKE_PROFIT);
-                }
-            }
-        }
-        if now >= self.params.flatten_at {
-            return Some(Self::REASON_FLATTEN);
-        }
-        if let Some(first) = self.first_fill {
-            if now.secs().saturating_sub(first.secs()) >= self.params.max_hold_secs {
-                return Some(Self::REASON_TIME_STOP);
-            }
-        }
-        None
-    }
-
-    fn exit(&mut self, reason: &'static str, out: &mut Vec<Signal>) {
-        log::info!(
-            target: LOG,
-            "{} {}: sell {} at market (avg {:?})",
-            self.ticker,
-            reason,
-            self.position,
-            self.avg_price()
-        );
-        self.exit_working = true;
-        out.push(Signal::Sell {
-            qty: Qty(self.position),
-            order_type: OrderType::Market,
-            reason,
-        });
-    }
-
     fn may_enter(&self, now: TimeOfDay) -> bool {
         self.in_condition
             && self.armed
-            && self.position == 0
-            && !self.entry_working
-            && !self.exit_working
-            && now < self.params.entry_cutoff
-            && now < self.params.flatten_at
+            && self
+                .holding
+                .may_enter(now, self.params.entry_cutoff, &self.exits)
     }
 
     /// The window is full, never falls, and buyers traded at least as much as sellers.
@@ -316,48 +263,6 @@ impl MomentumStrategy {
         }
         rising && bought >= sold
     }
-
-    /// The entry order for `tick`, or `None` when the budget buys no whole share.
-    fn entry_signal(&self, tick: &Tick) -> Option<Signal> {
-        let order_type = match self.params.entry_slippage_ticks {
-            None => OrderType::Market,
-            Some(n) => {
-                let mut price = market::round_to_grid(tick.price, Rounding::Up);
-                for _ in 0..n {
-                    price = market::tick_up(price);
-                }
-                if tick.prev_close.0 > 0 {
-                    // Never above the day's upper limit (상한가): the exchange would refuse it.
-                    price = price.min(DailyLimits::from_base(tick.prev_close).upper);
-                }
-                OrderType::Limit(price)
-            }
-        };
-        let order_price = match order_type {
-            OrderType::Limit(p) => p,
-            OrderType::Market => tick.price,
-        };
-        if order_price.0 <= 0 {
-            return None;
-        }
-        let qty = self.params.budget_won.max(0) / order_price.0;
-        if qty == 0 {
-            log::debug!(
-                target: LOG,
-                "{} momentum at {} but budget {} buys no share at {}",
-                self.ticker,
-                tick.price,
-                self.params.budget_won,
-                order_price
-            );
-            return None;
-        }
-        Some(Signal::Buy {
-            qty: Qty(qty as u64),
-            order_type,
-            reason: Self::REASON_ENTRY,
-        })
-    }
 }
 
 impl Strategy for MomentumStrategy {
@@ -377,7 +282,7 @@ impl Strategy for MomentumStrategy {
             target: LOG,
             "{} condition exit at {now} (position {})",
             self.ticker,
-            self.position
+            self.holding.position
         );
         self.in_condition = false;
         self.armed = false;
@@ -393,8 +298,8 @@ impl Strategy for MomentumStrategy {
             return;
         }
         let now = tick.exchange_time;
-        if let Some(reason) = self.exit_reason(now, Some(tick.price)) {
-            self.exit(reason, out);
+        if let Some(reason) = self.holding.exit_reason(now, Some(tick.price), &self.exits) {
+            self.holding.exit(reason, out);
             return;
         }
         if !self.in_condition {
@@ -414,29 +319,36 @@ impl Strategy for MomentumStrategy {
         {
             return;
         }
-        if let Some(signal) = self.entry_signal(tick) {
+        let entry = entry_order(
+            tick,
+            self.params.budget_won,
+            self.params.entry_slippage_ticks,
+        );
+        if let Some((qty, order_type)) = entry {
             log::info!(
                 target: LOG,
-                "{} {}: buy {} {:?} at tick {} ({} bp, seq {})",
+                "{} {}: buy {qty} {order_type:?} at tick {} ({} bp, seq {})",
                 self.ticker,
                 Self::REASON_ENTRY,
-                signal.qty(),
-                signal.order_type(),
                 tick.price,
                 tick.change_bp(),
                 tick.seq
             );
             self.armed = false;
-            self.entry_working = true;
+            self.holding.entering();
             // A retry after a failed entry needs a fresh confirmation.
             self.window.clear();
-            out.push(signal);
+            out.push(Signal::Buy {
+                qty,
+                order_type,
+                reason: Self::REASON_ENTRY,
+            });
         }
     }
 
     fn on_timer(&mut self, now: TimeOfDay, out: &mut Vec<Signal>) {
-        if let Some(reason) = self.exit_reason(now, None) {
-            self.exit(reason, out);
+        if let Some(reason) = self.holding.exit_reason(now, None, &self.exits) {
+            self.holding.exit(reason, out);
         }
     }
 
@@ -445,72 +357,26 @@ impl Strategy for MomentumStrategy {
             log::warn!(target: LOG, "{} strategy got a fill for {}", self.ticker, fill.ticker);
             return;
         }
-        let qty = fill.qty.0;
-        match fill.side {
-            Side::Buy => {
-                if self.position == 0 {
-                    self.first_fill = Some(fill.time);
-                }
-                self.position = self.position.saturating_add(qty);
-                self.cost_won += i128::from(fill.price.0) * i128::from(qty);
-            }
-            Side::Sell => {
-                let before = self.position;
-                if before == 0 {
-                    log::warn!(target: LOG, "{} sell fill of {qty} while flat", self.ticker);
-                    return;
-                }
-                self.position = before.saturating_sub(qty);
-                // The shares left keep their average price.
-                self.cost_won = self.cost_won * i128::from(self.position) / i128::from(before);
-                if self.position == 0 {
-                    log::info!(target: LOG, "{} flat", self.ticker);
-                    self.cost_won = 0;
-                    self.first_fill = None;
-                    // Re-entry only after a new condition enter.
-                    self.armed = false;
-                    self.window.clear();
-                }
-            }
+        if self.holding.on_fill(fill) {
+            // Re-entry only after a new condition enter.
+            self.armed = false;
+            self.window.clear();
         }
     }
 
     fn on_order_done(&mut self, side: Side, filled: Qty, rejected: bool) {
-        match side {
-            Side::Buy => {
-                self.entry_working = false;
-                if filled.0 == 0 && self.position == 0 {
-                    // Nothing bought: the entry did not happen; try again on a new confirmation.
-                    self.armed = self.in_condition;
-                    log::info!(
-                        target: LOG,
-                        "{} entry {} with nothing filled",
-                        self.ticker,
-                        if rejected { "rejected" } else { "cancelled" }
-                    );
-                }
-            }
-            Side::Sell => {
-                self.exit_working = false;
-                if self.position > 0 {
-                    log::warn!(
-                        target: LOG,
-                        "{} exit {} with {} still held; exits re-check on the next tick",
-                        self.ticker,
-                        if rejected { "rejected" } else { "ended" },
-                        self.position
-                    );
-                }
-            }
+        if self.holding.on_order_done(side, filled, rejected) == OrderEnd::EntryCameToNothing {
+            // Nothing bought: the entry did not happen; try again on a new confirmation.
+            self.armed = self.in_condition;
         }
     }
 
     fn position(&self) -> Qty {
-        Qty(self.position)
+        Qty(self.holding.position)
     }
 
     fn has_working_order(&self) -> bool {
-        self.entry_working || self.exit_working
+        self.holding.has_working_order()
     }
 }
 
@@ -519,7 +385,8 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::messages::OrderIntent;
+    use crate::market;
+    use crate::messages::{OrderIntent, OrderType};
     use crate::strategy::{apply_event, replay, strategy_by_name, StrategyEvent};
 
     const M: &str = MomentumStrategy::REASON_ENTRY;

@@ -6,11 +6,37 @@
 //! the same inputs give the same intents. Must never read a clock, do I/O or depend on
 //! hash-map order: on a timer the strategies are woken in ticker order.
 
+use std::time::Instant;
+
 use rustc_hash::FxHashMap;
 
 use crate::market::{Ticker, TimeOfDay};
 use crate::messages::{Fill, OrderDone, OrderIntent, Tick};
-use crate::strategy::{Signal, Strategy, StrategyFactory};
+use crate::strategy::{ComputeJob, JobAnswer, JobOutput, Signal, Strategy, StrategyFactory};
+
+/// Which job an answer belongs to: the ticker, the tick that asked, and the ticker's stay
+/// in the condition it was asked in (an answer from an earlier stay is dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobTicket {
+    pub ticker: Ticker,
+    /// The sequence number of the tick that asked.
+    pub asked_on: u64,
+    /// That tick's receive time (live only), for the tick → intent latency.
+    pub received_at: Option<Instant>,
+    stay: u32,
+}
+
+impl JobTicket {
+    /// A ticket of the ticker's first stay (tests and tools; the desk makes the real ones).
+    pub fn new(ticker: Ticker, asked_on: u64, received_at: Option<Instant>) -> JobTicket {
+        JobTicket {
+            ticker,
+            asked_on,
+            received_at,
+            stay: 0,
+        }
+    }
+}
 
 /// See the module docs.
 pub struct StrategyDesk {
@@ -20,6 +46,11 @@ pub struct StrategyDesk {
     signals: Vec<Signal>,
     /// Tickers in order, for the timer (rebuilt only when a strategy is added).
     order: Vec<Ticker>,
+    /// Per ticker, its condition exits so far: a job's answer goes only to the stay it was
+    /// asked in.
+    stays: FxHashMap<Ticker, u32>,
+    /// Jobs asked for since the driver last took them.
+    asked: Vec<(JobTicket, ComputeJob)>,
 }
 
 impl StrategyDesk {
@@ -29,6 +60,8 @@ impl StrategyDesk {
             strategies: FxHashMap::default(),
             signals: Vec::new(),
             order: Vec::new(),
+            stays: FxHashMap::default(),
+            asked: Vec::new(),
         }
     }
 
@@ -55,9 +88,66 @@ impl StrategyDesk {
         let strategy = self.strategy(tick.ticker);
         strategy.on_tick(tick, &mut signals);
         let held = strategy.position().0 > 0;
+        if let Some(job) = strategy.take_job() {
+            let ticket = JobTicket {
+                ticker: tick.ticker,
+                asked_on: tick.seq,
+                received_at: Some(tick.received_at),
+                stay: self.stays.get(&tick.ticker).copied().unwrap_or(0),
+            };
+            self.asked.push((ticket, job));
+        }
         out.extend(signals.drain(..).map(|s| s.into_intent(tick)));
         self.signals = signals;
         held
+    }
+
+    /// True when a strategy asked for a job since [`Self::take_jobs`] was last called.
+    pub fn has_jobs(&self) -> bool {
+        !self.asked.is_empty()
+    }
+
+    /// The jobs asked for, in the order asked, for the driver to run.
+    pub fn take_jobs(&mut self) -> Vec<(JobTicket, ComputeJob)> {
+        std::mem::take(&mut self.asked)
+    }
+
+    /// Runs every job asked for here and now and delivers each answer at once, in the
+    /// order asked: the backtest's way (no compute latency).
+    pub fn run_jobs_inline(&mut self, out: &mut Vec<OrderIntent>) {
+        for (ticket, job) in self.take_jobs() {
+            let output = job.run();
+            self.on_job_done(&ticket, output, out);
+        }
+    }
+
+    /// A job's answer: to its strategy, whose intents are pushed to `out`, when the ticker
+    /// is still in the stay it asked in; otherwise dropped (returns false).
+    pub fn on_job_done(
+        &mut self,
+        ticket: &JobTicket,
+        output: JobOutput,
+        out: &mut Vec<OrderIntent>,
+    ) -> bool {
+        if self.stays.get(&ticket.ticker).copied().unwrap_or(0) != ticket.stay {
+            return false;
+        }
+        let Some(strategy) = self.strategies.get_mut(&ticket.ticker) else {
+            return false;
+        };
+        let mut signals = std::mem::take(&mut self.signals);
+        let answer = JobAnswer {
+            asked_on: ticket.asked_on,
+            output,
+        };
+        strategy.on_job_done(&answer, &mut signals);
+        out.extend(
+            signals
+                .drain(..)
+                .map(|s| s.into_job_intent(ticket.ticker, ticket.asked_on, ticket.received_at)),
+        );
+        self.signals = signals;
+        true
     }
 
     /// The periodic wake-up at market time `now`: every strategy, in ticker order, for
@@ -83,6 +173,7 @@ impl StrategyDesk {
     pub fn on_condition_exit(&mut self, ticker: Ticker, now: TimeOfDay) {
         if let Some(s) = self.strategies.get_mut(&ticker) {
             s.on_condition_exit(now);
+            *self.stays.entry(ticker).or_insert(0) += 1;
         }
     }
 
@@ -121,7 +212,10 @@ mod tests {
 
     use super::*;
     use crate::market::{Price, Qty, Side};
-    use crate::strategy::{strategy_by_name, MomentumParams, MomentumStrategy};
+    use crate::strategy::{
+        strategy_by_name, MomentumParams, MomentumStrategy, VwapBandFactory, VwapBandParams,
+        VwapBandStrategy,
+    };
 
     fn t(code: &str) -> Ticker {
         Ticker::parse(code).unwrap()
@@ -149,6 +243,79 @@ mod tests {
             ..MomentumParams::default()
         };
         StrategyDesk::new(strategy_by_name("momentum", &params.to_params().unwrap()).unwrap())
+    }
+
+    fn scoring() -> StrategyDesk {
+        let params = VwapBandParams {
+            min_trades: 10,
+            trend_trades: 10,
+            min_change_bp: 0,
+            ..VwapBandParams::default()
+        };
+        StrategyDesk::new(Box::new(VwapBandFactory { params }))
+    }
+
+    /// Rising trades of `a` from seq `first`; the jobs asked on the way.
+    fn rising(
+        desk: &mut StrategyDesk,
+        a: Ticker,
+        first: u64,
+        n: u64,
+    ) -> Vec<(JobTicket, ComputeJob)> {
+        let mut out = Vec::new();
+        let mut jobs = Vec::new();
+        for seq in first..first + n {
+            desk.on_tick(
+                &tick(a, seq, 10_000 + seq as i64, TimeOfDay::hms(9, 0, 1)),
+                &mut out,
+            );
+            jobs.extend(desk.take_jobs());
+        }
+        assert!(out.is_empty());
+        jobs
+    }
+
+    #[test]
+    fn a_jobs_answer_reaches_its_stay_and_one_from_an_earlier_stay_is_dropped() {
+        let mut desk = scoring();
+        let a = t("005930");
+        let mut out = Vec::new();
+        desk.on_condition_enter(a, TimeOfDay::hms(9, 0, 0));
+        let mut jobs = rising(&mut desk, a, 1, 10);
+        assert_eq!(jobs.len(), 1, "the tenth trade asks");
+        let (old, old_job) = jobs.remove(0);
+        assert_eq!(old.asked_on, 10);
+        // The ticker leaves and comes back before the answer: the answer is the old stay's.
+        desk.on_condition_exit(a, TimeOfDay::hms(9, 0, 2));
+        desk.on_condition_enter(a, TimeOfDay::hms(9, 0, 3));
+        assert!(!desk.on_job_done(&old, old_job.run(), &mut out));
+        assert!(out.is_empty());
+        // The new stay asks again and its answer buys, caused by the tick that asked.
+        let (new, job) = rising(&mut desk, a, 11, 1).remove(0);
+        assert_eq!(new.asked_on, 11);
+        assert!(desk.on_job_done(&new, job.run(), &mut out));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!((out[0].side, out[0].tick_seq), (Side::Buy, 11));
+        assert_eq!(out[0].reason, VwapBandStrategy::REASON_ENTRY);
+        assert_eq!(out[0].tick_received_at, new.received_at);
+    }
+
+    #[test]
+    fn inline_jobs_answer_right_after_the_tick_that_asked() {
+        let mut desk = scoring();
+        let a = t("005930");
+        desk.on_condition_enter(a, TimeOfDay::hms(9, 0, 0));
+        let mut out = Vec::new();
+        for seq in 1..=10 {
+            desk.on_tick(
+                &tick(a, seq, 10_000 + seq as i64, TimeOfDay::hms(9, 0, 1)),
+                &mut out,
+            );
+            desk.run_jobs_inline(&mut out);
+        }
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].tick_seq, 10);
+        assert!(!desk.has_jobs());
     }
 
     #[test]

@@ -1,0 +1,242 @@
+//! What one ticker's strategy holds and which of its orders work ([`Holding`]), the exits
+//! every built-in strategy shares ([`ExitRules`]: take-profit, stop-loss, time stop,
+//! flatten) and the entry order a budget buys ([`entry_order`]).
+//!
+//! Owns the position's arithmetic from the strategy's own fills. Must never hold actix
+//! types, a clock or I/O: times come from the fills and ticks it is given.
+
+use crate::market::{self, DailyLimits, Price, Qty, Rounding, Side, Ticker, TimeOfDay};
+use crate::messages::{Fill, OrderType, Tick};
+
+use super::Signal;
+
+const LOG: &str = "condor::strategy";
+
+pub const REASON_TAKE_PROFIT: &str = "take-profit";
+pub const REASON_STOP_LOSS: &str = "stop-loss";
+pub const REASON_TIME_STOP: &str = "time stop";
+pub const REASON_FLATTEN: &str = "flatten before close";
+
+/// When a position goes, whole, at market. Changes in basis points of the average price.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitRules {
+    pub take_profit_bp: i64,
+    pub stop_loss_bp: i64,
+    pub max_hold_secs: u32,
+    pub flatten_at: TimeOfDay,
+}
+
+/// See the module docs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Holding {
+    pub ticker: Option<Ticker>,
+    /// Shares held according to the fills seen.
+    pub position: u64,
+    /// Cost of the shares held, in won, at their average price.
+    cost_won: i128,
+    /// Exchange time of the position's first fill, for the time stop.
+    first_fill: Option<TimeOfDay>,
+    pub entry_working: bool,
+    pub exit_working: bool,
+}
+
+/// What an order's end meant for the holding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderEnd {
+    /// An entry that bought nothing: it did not happen.
+    EntryCameToNothing,
+    /// Anything else.
+    Done,
+}
+
+impl Holding {
+    pub fn new(ticker: Ticker) -> Holding {
+        Holding {
+            ticker: Some(ticker),
+            ..Holding::default()
+        }
+    }
+
+    /// Average price of the shares held (truncated to the won), or `None` when flat.
+    pub fn avg_price(&self) -> Option<Price> {
+        if self.position == 0 {
+            return None;
+        }
+        i64::try_from(self.cost_won / i128::from(self.position))
+            .ok()
+            .map(Price)
+    }
+
+    pub fn has_working_order(&self) -> bool {
+        self.entry_working || self.exit_working
+    }
+
+    /// May a new entry go now: flat, nothing working, before the cutoff and the flatten.
+    pub fn may_enter(&self, now: TimeOfDay, entry_cutoff: TimeOfDay, rules: &ExitRules) -> bool {
+        self.position == 0
+            && !self.entry_working
+            && !self.exit_working
+            && now < entry_cutoff
+            && now < rules.flatten_at
+    }
+
+    /// Why the position should go now, if it should; `last` is the last trade's price
+    /// (none on a timer).
+    pub fn exit_reason(
+        &self,
+        now: TimeOfDay,
+        last: Option<Price>,
+        rules: &ExitRules,
+    ) -> Option<&'static str> {
+        if self.position == 0 || self.exit_working {
+            return None;
+        }
+        if let (Some(price), Some(avg)) = (last, self.avg_price()) {
+            if avg.0 > 0 {
+                let bp = (i128::from(price.0) - i128::from(avg.0)) * 10_000 / i128::from(avg.0);
+                if bp <= -i128::from(rules.stop_loss_bp) {
+                    return Some(REASON_STOP_LOSS);
+                }
+                if bp >= i128::from(rules.take_profit_bp) {
+                    return Some(REASON_TAKE_PROFIT);
+                }
+            }
+        }
+        if now >= rules.flatten_at {
+            return Some(REASON_FLATTEN);
+        }
+        if let Some(first) = self.first_fill {
+            if now.secs().saturating_sub(first.secs()) >= rules.max_hold_secs {
+                return Some(REASON_TIME_STOP);
+            }
+        }
+        None
+    }
+
+    /// Sells everything at market for `reason`.
+    pub fn exit(&mut self, reason: &'static str, out: &mut Vec<Signal>) {
+        log::info!(
+            target: LOG,
+            "{} {}: sell {} at market (avg {:?})",
+            self.label(),
+            reason,
+            self.position,
+            self.avg_price()
+        );
+        self.exit_working = true;
+        out.push(Signal::Sell {
+            qty: Qty(self.position),
+            order_type: OrderType::Market,
+            reason,
+        });
+    }
+
+    /// An entry of `signal` goes out.
+    pub fn entering(&mut self) {
+        self.entry_working = true;
+    }
+
+    fn label(&self) -> String {
+        self.ticker.map_or_else(String::new, |t| t.to_string())
+    }
+
+    /// One of our fills. Returns true when it made the position flat.
+    pub fn on_fill(&mut self, fill: &Fill) -> bool {
+        let qty = fill.qty.0;
+        match fill.side {
+            Side::Buy => {
+                if self.position == 0 {
+                    self.first_fill = Some(fill.time);
+                }
+                self.position = self.position.saturating_add(qty);
+                self.cost_won += i128::from(fill.price.0) * i128::from(qty);
+                false
+            }
+            Side::Sell => {
+                let before = self.position;
+                if before == 0 {
+                    log::warn!(target: LOG, "{} sell fill of {qty} while flat", self.label());
+                    return false;
+                }
+                self.position = before.saturating_sub(qty);
+                // The shares left keep their average price.
+                self.cost_won = self.cost_won * i128::from(self.position) / i128::from(before);
+                if self.position == 0 {
+                    log::info!(target: LOG, "{} flat", self.label());
+                    self.cost_won = 0;
+                    self.first_fill = None;
+                    return true;
+                }
+                false
+            }
+        }
+    }
+
+    /// One of our orders ended with `filled` shares executed in all.
+    pub fn on_order_done(&mut self, side: Side, filled: Qty, rejected: bool) -> OrderEnd {
+        let how = if rejected { "rejected" } else { "cancelled" };
+        match side {
+            Side::Buy => {
+                self.entry_working = false;
+                if filled.0 == 0 && self.position == 0 {
+                    log::info!(target: LOG, "{} entry {how} with nothing filled", self.label());
+                    return OrderEnd::EntryCameToNothing;
+                }
+            }
+            Side::Sell => {
+                self.exit_working = false;
+                if self.position > 0 {
+                    log::warn!(
+                        target: LOG,
+                        "{} exit {} with {} still held; exits re-check on the next tick",
+                        self.label(),
+                        if rejected { "rejected" } else { "ended" },
+                        self.position
+                    );
+                }
+            }
+        }
+        OrderEnd::Done
+    }
+}
+
+/// The entry a budget buys on `tick`: a limit `slippage_ticks` grid ticks above the last
+/// trade (never above the day's upper limit), or market when `None`; `None` when the
+/// budget buys no whole share.
+pub fn entry_order(
+    tick: &Tick,
+    budget_won: i64,
+    slippage_ticks: Option<u32>,
+) -> Option<(Qty, OrderType)> {
+    let order_type = match slippage_ticks {
+        None => OrderType::Market,
+        Some(n) => {
+            let mut price = market::round_to_grid(tick.price, Rounding::Up);
+            for _ in 0..n {
+                price = market::tick_up(price);
+            }
+            if tick.prev_close.0 > 0 {
+                // Never above the day's upper limit (상한가): the exchange would refuse it.
+                price = price.min(DailyLimits::from_base(tick.prev_close).upper);
+            }
+            OrderType::Limit(price)
+        }
+    };
+    let order_price = match order_type {
+        OrderType::Limit(p) => p,
+        OrderType::Market => tick.price,
+    };
+    if order_price.0 <= 0 {
+        return None;
+    }
+    let qty = budget_won.max(0) / order_price.0;
+    if qty == 0 {
+        log::debug!(
+            target: LOG,
+            "{} budget {budget_won} buys no share at {order_price}",
+            tick.ticker
+        );
+        return None;
+    }
+    Some((Qty(qty.unsigned_abs()), order_type))
+}
