@@ -12,6 +12,7 @@ use condor_actors::ledger::FeeSchedule;
 use condor_actors::market::{Qty, TimeOfDay};
 use condor_actors::notifier::NotifierConfig;
 use condor_actors::notify::discord::WebhookUrl;
+use condor_actors::notify::telegram::{self, ApiUrl, BotToken, ChatId, TelegramBot};
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{Params, StrategyRegistry};
 
@@ -358,6 +359,32 @@ pub struct RunArgs {
         help_heading = "Alerts (Discord)"
     )]
     pub discord_webhook: Option<Secret>,
+    /// Telegram bot token for alerts (from @BotFather): every alert Discord gets goes to
+    /// the chat too, with the same limits and coalescing. A secret (the bot's password):
+    /// never logged. Needs CONDOR_TELEGRAM_CHAT_ID. Unset or empty: no Telegram.
+    #[arg(
+        long,
+        env = "CONDOR_TELEGRAM_BOT_TOKEN",
+        hide_env_values = true,
+        help_heading = "Alerts (Telegram)"
+    )]
+    pub telegram_bot_token: Option<Secret>,
+    /// The chat the bot writes to: a number (your own chat with the bot, or -100… for a
+    /// group or channel) or a public channel's @username. Never logged. Needs
+    /// CONDOR_TELEGRAM_BOT_TOKEN.
+    #[arg(
+        long,
+        env = "CONDOR_TELEGRAM_CHAT_ID",
+        hide_env_values = true,
+        // A group's id starts with '-': a value, not a flag.
+        allow_hyphen_values = true,
+        help_heading = "Alerts (Telegram)"
+    )]
+    pub telegram_chat_id: Option<Secret>,
+    /// The Bot API's address: https:// only (http:// to a loopback address, for a local
+    /// Bot API server or tests).
+    #[arg(long, env = "CONDOR_TELEGRAM_API_URL", default_value = telegram::DEFAULT_API, help_heading = "Alerts (Telegram)")]
+    pub telegram_api_url: String,
     /// A broker disconnect is told once it lasts this many seconds (and then its recovery).
     #[arg(
         long,
@@ -461,9 +488,38 @@ impl RunArgs {
             _ => None,
         };
         let mut cfg = NotifierConfig::new(webhook);
+        cfg.telegram = self.telegram()?;
         cfg.link_alert_after = Duration::from_secs(self.discord_disconnect_secs);
         cfg.summary_at = self.discord_summary_at;
         Ok(cfg)
+    }
+
+    /// The Telegram bot, when both its token and its chat id are set; one without the other
+    /// is an error. Errors name the variable and never quote a token or a chat id.
+    fn telegram(&self) -> anyhow::Result<Option<TelegramBot>> {
+        let api = ApiUrl::parse(&self.telegram_api_url)
+            .map_err(|e| anyhow::anyhow!("CONDOR_TELEGRAM_API_URL {e}"))?;
+        let set = |s: &Option<Secret>| {
+            s.as_ref()
+                .filter(|v| !v.expose().trim().is_empty())
+                .cloned()
+        };
+        match (set(&self.telegram_bot_token), set(&self.telegram_chat_id)) {
+            (Some(token), Some(chat)) => {
+                let token = BotToken::parse(token.expose())
+                    .map_err(|e| anyhow::anyhow!("CONDOR_TELEGRAM_BOT_TOKEN {e}"))?;
+                let chat = ChatId::parse(chat.expose())
+                    .map_err(|e| anyhow::anyhow!("CONDOR_TELEGRAM_CHAT_ID {e}"))?;
+                Ok(Some(TelegramBot::new(api, token, chat)))
+            }
+            (None, None) => Ok(None),
+            (Some(_), None) => anyhow::bail!(
+                "CONDOR_TELEGRAM_BOT_TOKEN is set but CONDOR_TELEGRAM_CHAT_ID is not: Telegram alerts need both"
+            ),
+            (None, Some(_)) => anyhow::bail!(
+                "CONDOR_TELEGRAM_CHAT_ID is set but CONDOR_TELEGRAM_BOT_TOKEN is not: Telegram alerts need both"
+            ),
+        }
     }
 
     /// The HTTP server's settings (`None`: off). A non-loopback address without a token, or
@@ -1044,6 +1100,106 @@ mod tests {
         assert!(cfg.webhook.is_none());
         assert_eq!(cfg.link_alert_after, Duration::from_secs(10));
         assert!(Cli::try_parse_from(["condor", "run", "--discord-disconnect-secs", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_telegram_bot_is_checked_and_never_shown() {
+        let token = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ";
+        let chat = "-1001234567890";
+        let a = run_args(&["--telegram-bot-token", token, "--telegram-chat-id", chat]);
+        let cfg = a.notifier().unwrap();
+        let bot = cfg.telegram.as_ref().expect("configured");
+        assert_eq!(
+            bot.method_url("sendMessage"),
+            format!("https://api.telegram.org/bot{token}/sendMessage")
+        );
+        assert_eq!(bot.min_gap(), telegram::GROUP_CHAT_GAP);
+        assert!(cfg.webhook.is_none(), "Telegram alone is enough");
+        for shown in [format!("{a:?}"), format!("{cfg:?}")] {
+            assert!(
+                !shown.contains(token) && !shown.contains("AAHdqTcv") && !shown.contains(chat),
+                "Debug hides both: {shown}"
+            );
+        }
+        // One without the other: an error naming what is missing.
+        let e = run_args(&["--telegram-bot-token", token])
+            .notifier()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("CONDOR_TELEGRAM_CHAT_ID"), "{e}");
+        assert!(!e.contains(token) && !e.contains("AAHdqTcv"), "{e}");
+        let e = run_args(&["--telegram-chat-id", chat])
+            .notifier()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("CONDOR_TELEGRAM_BOT_TOKEN") && !e.contains(chat),
+            "{e}"
+        );
+        // Malformed: named, never quoted.
+        let bad_token = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ";
+        let e = run_args(&[
+            "--telegram-bot-token",
+            bad_token,
+            "--telegram-chat-id",
+            chat,
+        ])
+        .notifier()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("CONDOR_TELEGRAM_BOT_TOKEN") && !e.contains(bad_token),
+            "{e}"
+        );
+        let e = run_args(&[
+            "--telegram-bot-token",
+            token,
+            "--telegram-chat-id",
+            "chat-12345",
+        ])
+        .notifier()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("CONDOR_TELEGRAM_CHAT_ID") && !e.contains("chat-12345"),
+            "{e}"
+        );
+        // The API: https, or http to loopback only.
+        let e = run_args(&[
+            "--telegram-bot-token",
+            token,
+            "--telegram-chat-id",
+            chat,
+            "--telegram-api-url",
+            "http://api.telegram.org",
+        ])
+        .notifier()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("CONDOR_TELEGRAM_API_URL") && e.contains("https"),
+            "{e}"
+        );
+        let cfg = run_args(&[
+            "--telegram-bot-token",
+            token,
+            "--telegram-chat-id",
+            "123456789",
+            "--telegram-api-url",
+            "http://127.0.0.1:9",
+        ])
+        .notifier()
+        .unwrap();
+        let bot = cfg.telegram.unwrap();
+        assert_eq!(
+            bot.method_url("sendPhoto"),
+            format!("http://127.0.0.1:9/bot{token}/sendPhoto")
+        );
+        assert_eq!(bot.min_gap(), telegram::PRIVATE_CHAT_GAP);
+        // Empty (a .env template's `CONDOR_TELEGRAM_BOT_TOKEN=`) or unset: no Telegram.
+        let a = run_args(&["--telegram-bot-token", "", "--telegram-chat-id", ""]);
+        assert!(a.notifier().unwrap().telegram.is_none());
+        assert!(run_args(&[]).notifier().unwrap().telegram.is_none());
     }
 
     #[test]

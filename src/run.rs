@@ -3,7 +3,7 @@
 //! order leaves, feeds stop and unsubscribe, the Processor drains its mailbox, every order
 //! sent is answered (and with `cancel` every working order ends) while the socket still
 //! brings their events into the journal, then the socket closes cleanly — and prints the
-//! day's summary. The Notifier (Discord) runs on a thread of its own from before the
+//! day's summary. The Notifier (Discord, Telegram) runs on a thread of its own from before the
 //! engine starts until the stop alert and the day's summary have gone out. The HTTP
 //! server (status, metrics, dashboard) binds before trading starts and serves from a
 //! thread of its own until the summary is printed.
@@ -305,7 +305,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
             .await
             .unwrap_or(false);
         if !drained {
-            log::warn!(target: LOG, "alerts still waiting for Discord at exit: each is logged (condor::notifier)");
+            log::warn!(target: LOG, "alerts still waiting for Discord or Telegram at exit: each is logged (condor::notifier)");
         }
         // Logs whatever is left, then stops; its thread goes with it.
         let _ = notifier.send(Stop { reason: "condor stopping" }).await;

@@ -1,8 +1,10 @@
 //! The Notifier over real sockets, against a local server that answers like Discord's
 //! execute-webhook endpoint, scripted request by request: 204, 429 with `retry_after` (and
-//! `Retry-After`), 5xx, 404; and against a dead endpoint (a closed port). Then the wiring:
-//! a real BrokerSession's outage, and `condor run` telling its start, fills, summary and
-//! stop. No assertion on how long anything took: attempts are counted, not timed.
+//! `Retry-After`), 5xx, 404; and against a dead endpoint (a closed port). The same against
+//! a local server that answers like Telegram's Bot API (`sendMessage`, `sendPhoto`), and
+//! both at once. Then the wiring: a real BrokerSession's outage, and `condor run` telling
+//! its start, fills, summary and stop to both. No assertion on how long anything took but
+//! the waits the Notifier must keep (a lower bound): attempts are counted, not timed.
 
 mod common;
 
@@ -29,10 +31,14 @@ use condor_actors::messages::{
 };
 use condor_actors::notifier::{Notifier, NotifierConfig};
 use condor_actors::notify::discord::WebhookUrl;
+use condor_actors::notify::telegram::{ApiUrl, BotToken, ChatId, TelegramBot};
 use serde_json::Value;
 
 /// The webhook token every test uses: it must never reach a log line.
 const TOKEN: &str = "Zq7TokenOfTheTestWebhook_never-logged-xY9kLmN0pQrStUvW";
+/// The Telegram bot's token and chat: neither may reach a log line.
+const TG_TOKEN: &str = "7391846205:AAFtestTokenOfTheBot_never-logged-Qx81";
+const TG_CHAT: i64 = -1_009_876_543_210;
 
 // ---- a log that the tests can read ----
 
@@ -81,6 +87,17 @@ fn assert_token_never_logged() {
         leaks.is_empty(),
         "the webhook id reached the log: {leaks:?}"
     );
+}
+
+fn assert_telegram_secrets_never_logged() {
+    let key = TG_TOKEN.split_once(':').unwrap().1;
+    for secret in [TG_TOKEN, key, &TG_CHAT.to_string()[1..]] {
+        let leaks = logged(secret);
+        assert!(
+            leaks.is_empty(),
+            "a Telegram secret reached the log: {leaks:?}"
+        );
+    }
 }
 
 // ---- a Discord-like webhook endpoint ----
@@ -291,6 +308,189 @@ fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<(String, String, Stri
     out
 }
 
+// ---- a Telegram-like Bot API ----
+
+/// One Bot API call as it arrived, when, and how it was answered.
+#[derive(Clone, Debug)]
+struct Call {
+    /// `sendMessage`, `sendPhoto`.
+    method: String,
+    content_type: String,
+    /// The JSON body, or the multipart's text parts as a JSON object of strings.
+    payload: Value,
+    /// `(field name, file name, content type, bytes)` of each file part.
+    files: Vec<(String, String, String, Vec<u8>)>,
+    status: u16,
+    arrived: std::time::Instant,
+    answered: Option<std::time::Instant>,
+}
+
+#[derive(Default)]
+struct BotState {
+    script: Mutex<VecDeque<Reply>>,
+    otherwise: Mutex<Option<Reply>>,
+    calls: Mutex<Vec<Call>>,
+}
+
+struct BotApi {
+    state: Arc<BotState>,
+    /// The base URL, as CONDOR_TELEGRAM_API_URL takes it.
+    url: String,
+}
+
+impl BotApi {
+    /// A server on loopback answering `script` in order, then `otherwise` (200 if `None`).
+    fn start(script: Vec<Reply>, otherwise: Option<Reply>) -> BotApi {
+        let state = Arc::new(BotState::default());
+        *state.script.lock().unwrap() = script.into();
+        *state.otherwise.lock().unwrap() = otherwise;
+        let app = axum::Router::new()
+            .route("/{bot}/{method}", axum::routing::post(bot_api))
+            .with_state(state.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        BotApi {
+            state,
+            url: format!("http://{}", rx.recv().unwrap()),
+        }
+    }
+
+    fn calls(&self) -> Vec<Call> {
+        self.state.calls.lock().unwrap().clone()
+    }
+
+    async fn until_called(&self, n: usize) -> Vec<Call> {
+        eventually(&format!("{n} call(s) at the Bot API"), || async {
+            self.calls().len() >= n
+        })
+        .await;
+        self.calls()
+    }
+}
+
+async fn bot_api(
+    State(state): State<Arc<BotState>>,
+    axum::extract::Path((bot, method)): axum::extract::Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let arrived = std::time::Instant::now();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let (payload, files) = if content_type.starts_with("multipart/form-data") {
+        let mut fields = serde_json::Map::new();
+        let mut files = Vec::new();
+        for (name, filename, ctype, data) in multipart_parts(&content_type, &body) {
+            if filename.is_empty() {
+                fields.insert(name, Value::String(String::from_utf8_lossy(&data).into()));
+            } else {
+                files.push((name, filename, ctype, data));
+            }
+        }
+        (Value::Object(fields), files)
+    } else {
+        (
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+            Vec::new(),
+        )
+    };
+    // Telegram answers a wrong token with 401 whatever the script says.
+    let mut reply = if bot == format!("bot{TG_TOKEN}") {
+        let next = state.script.lock().unwrap().pop_front();
+        next.or_else(|| state.otherwise.lock().unwrap().clone())
+            .unwrap_or(Reply::Ok)
+    } else {
+        Reply::Status(401)
+    };
+    let index = {
+        let mut c = state.calls.lock().unwrap();
+        c.push(Call {
+            method,
+            content_type,
+            payload,
+            files,
+            status: 0,
+            arrived,
+            answered: None,
+        });
+        c.len() - 1
+    };
+    if let Reply::Held(gate, then) = reply {
+        gate.notified().await;
+        reply = *then;
+    }
+    let error = |code: u16, description: &str| {
+        (
+            StatusCode::from_u16(code).unwrap(),
+            axum::Json(serde_json::json!({
+                "ok": false, "error_code": code, "description": description
+            })),
+        )
+            .into_response()
+    };
+    let (status, response) = match reply {
+        Reply::Ok | Reply::Held(..) => (
+            200,
+            axum::Json(serde_json::json!({"ok": true, "result": {"message_id": index + 1}}))
+                .into_response(),
+        ),
+        Reply::RateLimited(secs) => {
+            let secs = secs.ceil() as u64;
+            (
+                429,
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    axum::Json(serde_json::json!({
+                        "ok": false,
+                        "error_code": 429,
+                        "description": format!("Too Many Requests: retry after {secs}"),
+                        "parameters": {"retry_after": secs}
+                    })),
+                )
+                    .into_response(),
+            )
+        }
+        Reply::Status(401) => (401, error(401, "Unauthorized")),
+        Reply::Status(code) if code >= 500 => (code, error(code, "Internal Server Error")),
+        Reply::Status(code) => (code, error(code, "Bad Request: chat not found")),
+    };
+    let mut calls = state.calls.lock().unwrap();
+    calls[index].status = status;
+    calls[index].answered = Some(std::time::Instant::now());
+    response
+}
+
+/// A bot for the Bot API at `api`; `telegram_gap` short, so tests are quick.
+fn telegram_config(api: &str) -> NotifierConfig {
+    let mut c = config_without_webhook();
+    c.telegram = Some(TelegramBot::new(
+        ApiUrl::parse(api).expect("a loopback URL"),
+        BotToken::parse(TG_TOKEN).unwrap(),
+        ChatId::parse(&TG_CHAT.to_string()).unwrap(),
+    ));
+    c.telegram_gap = Some(Duration::from_millis(10));
+    c
+}
+
+/// The text of a `sendMessage` call.
+fn message_text(c: &Call) -> String {
+    assert_eq!(c.method, "sendMessage");
+    c.payload["text"].as_str().unwrap_or_default().to_owned()
+}
+
 // ---- helpers ----
 
 async fn eventually<F, Fut>(what: &str, mut check: F)
@@ -307,7 +507,13 @@ where
 
 /// Settings for a test: quick retries, a long pause, three attempts.
 fn config(url: &str) -> NotifierConfig {
-    let mut c = NotifierConfig::new(Some(WebhookUrl::parse(url).expect("a loopback URL")));
+    let mut c = config_without_webhook();
+    c.webhook = Some(WebhookUrl::parse(url).expect("a loopback URL"));
+    c
+}
+
+fn config_without_webhook() -> NotifierConfig {
+    let mut c = NotifierConfig::new(None);
     c.batch_window = Duration::from_millis(10);
     c.first_retry = Duration::from_millis(10);
     c.max_retry = Duration::from_millis(40);
@@ -582,16 +788,24 @@ impl Handler<GetPortfolio> for FakeDay {
     }
 }
 
-#[actix_rt::test]
-async fn the_daily_summary_goes_after_the_close_with_its_chart_as_a_png_attachment() {
-    let hook = Hook::start(Vec::new(), None);
-    let clock = ManualClock::new(TimeOfDay::hms(15, 39, 0));
-    let mut cfg = config(&hook.url);
-    cfg.summary_at = TimeOfDay::hms(15, 40, 0);
-    cfg.clock_check_every = Duration::from_millis(10);
-    capture_logs();
-    let n = Notifier::new(cfg, Arc::new(clock.clone())).start();
+/// `png_bytes` is a PNG of plausible size with something drawn on it.
+fn assert_is_a_chart(png_bytes: &[u8]) {
+    assert_eq!(&png_bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().expect("a PNG header");
+    let (w, h) = (reader.info().width, reader.info().height);
+    assert!(
+        (400..=2000).contains(&w) && (200..=1200).contains(&h),
+        "{w}×{h}"
+    );
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    reader.next_frame(&mut pixels).expect("the image decodes");
+    assert!(pixels.iter().any(|&b| b != 255), "something is drawn");
+}
 
+/// Tells `n` a day of two round trips (+50,000 won, a win; -20,000, a loss) and gives it a
+/// fake OrderManager and Portfolio that report that day.
+fn a_day_of_two_round_trips(n: &Addr<Notifier>) {
     // Two round trips: +50,000 (a win) and -20,000 (a loss).
     let t = |c: &str| Ticker::parse(c).unwrap();
     let f = |ticker, side, after, realized, equity| FillAlert {
@@ -639,6 +853,19 @@ async fn the_daily_summary_goes_after_the_close_with_its_chart_as_a_png_attachme
         orders: day.clone().recipient(),
         portfolio: day.recipient(),
     });
+}
+
+#[actix_rt::test]
+async fn the_daily_summary_goes_after_the_close_with_its_chart_as_a_png_attachment() {
+    let hook = Hook::start(Vec::new(), None);
+    let clock = ManualClock::new(TimeOfDay::hms(15, 39, 0));
+    let mut cfg = config(&hook.url);
+    cfg.summary_at = TimeOfDay::hms(15, 40, 0);
+    cfg.clock_check_every = Duration::from_millis(10);
+    capture_logs();
+    let n = Notifier::new(cfg, Arc::new(clock.clone())).start();
+
+    a_day_of_two_round_trips(&n);
     until_stats(&n, "the fills told", |s| s.notices_sent == 4).await;
     let before = hook.received().len();
 
@@ -691,17 +918,7 @@ async fn the_daily_summary_goes_after_the_close_with_its_chart_as_a_png_attachme
         (name.as_str(), filename.as_str(), ctype.as_str()),
         ("files[0]", "equity.png", "image/png")
     );
-    assert_eq!(&png_bytes[..8], b"\x89PNG\r\n\x1a\n");
-    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes.as_slice()));
-    let mut reader = decoder.read_info().expect("a PNG header");
-    let (w, h) = (reader.info().width, reader.info().height);
-    assert!(
-        (400..=2000).contains(&w) && (200..=1200).contains(&h),
-        "{w}×{h}"
-    );
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    reader.next_frame(&mut pixels).expect("the image decodes");
-    assert!(pixels.iter().any(|&b| b != 255), "something is drawn");
+    assert_is_a_chart(png_bytes);
 
     // Once a day: the stop that follows brings no second summary.
     n.do_send(Alert::EngineStopped(Default::default()));
@@ -775,6 +992,272 @@ async fn a_broker_session_outage_longer_than_the_threshold_is_told_then_its_reco
     assert_eq!(stats(&n).await.short_outages, 0);
 }
 
+#[actix_rt::test]
+async fn telegram_a_fill_arrives_as_send_message_to_the_chat() {
+    let api = BotApi::start(Vec::new(), None);
+    let n = start(telegram_config(&api.url));
+    n.do_send(StockNames {
+        names: [(Ticker::parse("005930").unwrap(), "삼성전자".to_owned())].into(),
+    });
+    n.do_send(Alert::Filled(fill(1)));
+    until_stats(&n, "delivered", |s| s.sent == 1).await;
+    let got = api.calls();
+    assert_eq!(got.len(), 1);
+    let c = &got[0];
+    assert_eq!((c.method.as_str(), c.status), ("sendMessage", 200));
+    assert_eq!(c.content_type, "application/json");
+    assert_eq!(c.payload["chat_id"], serde_json::json!(TG_CHAT));
+    assert_eq!(c.payload["parse_mode"], "HTML");
+    let text = message_text(c);
+    assert!(
+        text.starts_with("🔴 <b>BUY 10 005930 삼성전자 @ 55,500</b>\nQty: 10 sh\n"),
+        "{text}"
+    );
+    assert!(text.contains("Order: #1 at 09:30:00"), "{text}");
+    let s = stats(&n).await;
+    assert_eq!((s.sent, s.notices_sent, s.failed), (1, 1, 0), "{s:?}");
+    assert_telegram_secrets_never_logged();
+}
+
+#[actix_rt::test]
+async fn telegram_a_429_is_waited_out_for_its_retry_after_and_nothing_is_lost() {
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let api = BotApi::start(
+        vec![
+            Reply::Ok,
+            Reply::Held(gate.clone(), Box::new(Reply::RateLimited(1.0))),
+        ],
+        None,
+    );
+    let n = start(telegram_config(&api.url));
+    n.do_send(Alert::Filled(fill(1)));
+    api.until_called(1).await;
+    until_stats(&n, "the first message delivered", |s| s.sent == 1).await;
+
+    // The second message is held at the server; a burst arrives meanwhile; then 429.
+    n.do_send(Alert::Filled(fill(2)));
+    api.until_called(2).await;
+    for order_no in 3..=40 {
+        n.do_send(Alert::Filled(fill(order_no)));
+    }
+    until_stats(&n, "the burst queued", |s| s.alerts == 40).await;
+    gate.notify_one();
+    until_stats(&n, "everything delivered", |s| s.queued == 0 && s.sent >= 2).await;
+
+    let got = api.calls();
+    let statuses: Vec<u16> = got.iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [200, 429, 200], "one resend, carrying the burst");
+    assert_eq!(order_numbers(&got[0].payload), [1]);
+    assert_eq!(order_numbers(&got[1].payload), [2]);
+    assert_eq!(
+        order_numbers(&got[2].payload),
+        (2..=40).collect::<Vec<_>>(),
+        "the message refused with 429 went again with the burst, coalesced"
+    );
+    assert!(message_text(&got[2]).starts_with("📋 <b>39 fills</b>\n"));
+    // retry_after is 1 s: the resend waited at least that long after the 429.
+    let waited = got[2].arrived - got[1].answered.unwrap();
+    assert!(
+        waited >= Duration::from_millis(990),
+        "resent after {waited:?}"
+    );
+    let s = stats(&n).await;
+    assert_eq!(
+        (s.sent, s.notices_sent, s.retried_after_429, s.failed),
+        (2, 40, 1, 0),
+        "{s:?}"
+    );
+    assert_telegram_secrets_never_logged();
+}
+
+#[actix_rt::test]
+async fn telegram_server_errors_are_retried_until_one_gets_through() {
+    let api = BotApi::start(vec![Reply::Status(500), Reply::Status(502)], None);
+    let n = start(telegram_config(&api.url));
+    n.do_send(Alert::KillSwitch {
+        cause: TripCause::LossLimit {
+            pnl: -1_000_000,
+            limit: 1_000_000,
+        },
+    });
+    until_stats(&n, "delivered", |s| s.sent == 1).await;
+    let got = api.calls();
+    assert_eq!(
+        got.iter().map(|c| c.status).collect::<Vec<_>>(),
+        [500, 502, 200]
+    );
+    assert!(
+        got.windows(2).all(|w| w[0].payload == w[1].payload),
+        "the same message each time"
+    );
+    let text = message_text(&got[2]);
+    assert!(text.starts_with("🚨 <b>KILL SWITCH ON</b>\n"), "{text}");
+    assert!(text.contains("daily_loss_limit of 1000000 won"), "{text}");
+    let s = stats(&n).await;
+    assert_eq!(
+        (s.attempts, s.failed, s.given_up, s.long_pauses),
+        (3, 2, 0, 0)
+    );
+    assert!(logged("condor::notifier Telegram bot failed")
+        .iter()
+        .any(|l| l.contains("HTTP 500: Internal Server Error")));
+    assert_telegram_secrets_never_logged();
+}
+
+#[actix_rt::test]
+async fn telegram_a_wrong_token_is_refused_not_resent_and_never_logged() {
+    let api = BotApi::start(Vec::new(), None);
+    let mut cfg = telegram_config(&api.url);
+    let wrong = "7391846205:AAFwrongTokenNotTheBots_never-logged-Zz7";
+    cfg.telegram = Some(TelegramBot::new(
+        ApiUrl::parse(&api.url).unwrap(),
+        BotToken::parse(wrong).unwrap(),
+        ChatId::parse(&TG_CHAT.to_string()).unwrap(),
+    ));
+    let n = start(cfg);
+    n.do_send(Alert::Filled(fill(6_001)));
+    until_stats(&n, "given up", |s| s.given_up == 1).await;
+    assert_eq!(
+        api.calls().iter().map(|c| c.status).collect::<Vec<_>>(),
+        [401],
+        "resending cannot help: sent once"
+    );
+    assert!(logged("Telegram refused the message")
+        .iter()
+        .any(|l| l.contains("HTTP 401: Unauthorized")));
+    assert!(logged("not delivered to Telegram")
+        .iter()
+        .any(|l| l.contains("#6001")));
+    assert!(logged(wrong.split_once(':').unwrap().1).is_empty());
+    assert_telegram_secrets_never_logged();
+}
+
+#[actix_rt::test]
+async fn telegram_messages_to_one_chat_keep_telegrams_pace() {
+    let api = BotApi::start(Vec::new(), None);
+    let mut cfg = telegram_config(&api.url);
+    cfg.telegram_gap = Some(Duration::from_millis(400));
+    let n = start(cfg);
+    n.do_send(Alert::Filled(fill(1)));
+    api.until_called(1).await;
+    until_stats(&n, "the first delivered", |s| s.sent == 1).await;
+    // Within the gap: these wait for it, then go together.
+    for order_no in 2..=5 {
+        n.do_send(Alert::Filled(fill(order_no)));
+    }
+    until_stats(&n, "the rest delivered", |s| s.notices_sent == 5).await;
+    let got = api.calls();
+    assert_eq!(got.len(), 2, "one message for what waited");
+    assert_eq!(order_numbers(&got[1].payload), [2, 3, 4, 5]);
+    let gap = got[1].arrived - got[0].answered.unwrap();
+    assert!(
+        gap >= Duration::from_millis(390),
+        "sent again after {gap:?}"
+    );
+    assert_telegram_secrets_never_logged();
+}
+
+#[actix_rt::test]
+async fn telegram_the_daily_summary_goes_as_a_photo_of_its_chart() {
+    let api = BotApi::start(Vec::new(), None);
+    let clock = ManualClock::new(TimeOfDay::hms(15, 39, 0));
+    let mut cfg = telegram_config(&api.url);
+    cfg.summary_at = TimeOfDay::hms(15, 40, 0);
+    cfg.clock_check_every = Duration::from_millis(10);
+    capture_logs();
+    let n = Notifier::new(cfg, Arc::new(clock.clone())).start();
+    a_day_of_two_round_trips(&n);
+    until_stats(&n, "the fills told", |s| s.notices_sent == 4).await;
+    let before = api.calls().len();
+
+    clock.set_time_of_day(TimeOfDay::hms(15, 40, 0));
+    let got = api.until_called(before + 1).await;
+    let summary = &got[before];
+    assert_eq!(summary.method, "sendPhoto");
+    assert!(
+        summary.content_type.starts_with("multipart/form-data"),
+        "{}",
+        summary.content_type
+    );
+    let p = &summary.payload;
+    assert_eq!(p["chat_id"], TG_CHAT.to_string());
+    assert_eq!(p["parse_mode"], "HTML");
+    let caption = p["caption"].as_str().unwrap();
+    assert!(
+        caption.starts_with("📊 <b>Daily summary 2026-01-05</b>\nNet P&amp;L +28,500 won\n"),
+        "{caption}"
+    );
+    for line in [
+        "Orders: 4 sent: 4 filled, 0 cancelled, 0 rejected; 1 refused by risk",
+        "Win rate: 50.00% (1 of 2 round trips)",
+        "Realized P&amp;L: +30,000 won",
+        "Fees and tax: 1,500 won",
+        "Max drawdown: 21,500 won (0.02%)",
+        "Intent → ack: p50 900 µs · p99 4,000 µs (4 orders)",
+    ] {
+        assert!(caption.contains(line), "{line} in {caption}");
+    }
+    assert_eq!(summary.files.len(), 1);
+    let (name, filename, ctype, png_bytes) = &summary.files[0];
+    assert_eq!(
+        (name.as_str(), filename.as_str(), ctype.as_str()),
+        ("photo", "equity.png", "image/png")
+    );
+    assert_is_a_chart(png_bytes);
+
+    // Once a day: the stop that follows brings no second summary.
+    n.do_send(Alert::EngineStopped(Default::default()));
+    let got = api.until_called(before + 2).await;
+    assert!(message_text(&got[before + 1]).contains("condor stopped"));
+    assert_eq!(got.iter().filter(|c| c.method == "sendPhoto").count(), 1);
+    assert_telegram_secrets_never_logged();
+}
+
+#[actix_rt::test]
+async fn both_destinations_get_each_notice_and_a_failing_one_does_not_hold_the_other_back() {
+    let hook = Hook::start(Vec::new(), None);
+    let api = BotApi::start(Vec::new(), Some(Reply::Status(503)));
+    let mut cfg = telegram_config(&api.url);
+    cfg.webhook = Some(WebhookUrl::parse(&hook.url).unwrap());
+    let n = start(cfg);
+    n.do_send(Alert::Filled(fill(5_001)));
+    // Telegram: its three attempts, then given up and paused. Discord: delivered.
+    until_stats(&n, "Telegram given up", |s| s.given_up == 1).await;
+    until_stats(&n, "Discord delivered", |s| s.sent == 1).await;
+    assert_eq!(api.calls().len(), 3);
+    assert_eq!(stats(&n).await.long_pauses, 1);
+
+    // Telegram is paused; Discord goes on, each notice still reaching it.
+    for order_no in 5_002..=5_004 {
+        n.do_send(Alert::Filled(fill(order_no)));
+    }
+    until_stats(&n, "Discord delivered the rest", |s| s.notices_sent == 4).await;
+    let delivered: Vec<i64> = hook
+        .received()
+        .iter()
+        .flat_map(|r| order_numbers(&r.payload))
+        .collect();
+    assert_eq!(delivered, (5_001..=5_004).collect::<Vec<_>>());
+    assert_eq!(api.calls().len(), 3, "no Telegram request during its pause");
+    assert_eq!(stats(&n).await.queued, 3, "waiting for Telegram");
+
+    // At the stop, what Telegram did not get is logged, each notice.
+    n.send(Stop { reason: "test" }).await.unwrap();
+    let lost = logged("not delivered to Telegram");
+    for order_no in 5_001..=5_004 {
+        let mark = format!("#{order_no}");
+        assert!(lost.iter().any(|l| l.contains(&mark)), "{mark}: {lost:?}");
+    }
+    assert!(!logged("not delivered to Discord")
+        .iter()
+        .any(|l| l.contains("#500")));
+    assert!(logged("condor::notifier Telegram bot failed")
+        .iter()
+        .any(|l| l.contains("HTTP 503")));
+    assert_token_never_logged();
+    assert_telegram_secrets_never_logged();
+}
+
 // ---- the wiring, end to end ----
 
 struct Proc(std::process::Child);
@@ -787,8 +1270,11 @@ impl Drop for Proc {
 }
 
 #[tokio::test]
-async fn condor_run_tells_its_start_fills_summary_and_stop() {
+async fn condor_run_tells_its_start_fills_summary_and_stop_on_discord_and_telegram() {
     let hook = Hook::start(Vec::new(), None);
+    let api = BotApi::start(Vec::new(), None);
+    // A private chat: Telegram's pace for it is a message a second.
+    let chat = "7123456789";
     let data = tempfile::tempdir().unwrap();
     let scenario = data.path().join("notify.scn");
     std::fs::write(&scenario, "condition S001 알림\nat 0ms S001 enter 005930\n").unwrap();
@@ -812,6 +1298,9 @@ async fn condor_run_tells_its_start_fills_summary_and_stop() {
         .arg(&scenario)
         .env("CONDOR_DATA_DIR", data.path().join("state"))
         .env("CONDOR_DISCORD_WEBHOOK", &hook.url)
+        .env("CONDOR_TELEGRAM_BOT_TOKEN", TG_TOKEN)
+        .env("CONDOR_TELEGRAM_CHAT_ID", chat)
+        .env("CONDOR_TELEGRAM_API_URL", &api.url)
         .env("CONDOR_HTTP_ADDR", "off")
         // Enter on the first trade, leave after a second: a round trip soon.
         .env("CONDOR_MIN_CHANGE_BP", "-3000")
@@ -829,9 +1318,16 @@ async fn condor_run_tells_its_start_fills_summary_and_stop() {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    eventually("a buy and a sell told", || async {
-        let t = all_text();
-        t.contains("SELL") && t.contains("BUY")
+    let telegram_text = || {
+        api.calls()
+            .iter()
+            .map(|c| texts(&c.payload))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    eventually("a buy and a sell told, on both", || async {
+        let (d, t) = (all_text(), telegram_text());
+        d.contains("SELL") && d.contains("BUY") && t.contains("SELL") && t.contains("BUY")
     })
     .await;
     let kill = Command::new("kill")
@@ -863,4 +1359,34 @@ async fn condor_run_tells_its_start_fills_summary_and_stop() {
     assert!(got.iter().all(|r| r.status == 204));
     assert!(!stderr.contains(TOKEN), "the token is not in condor's log");
     assert!(stderr.contains("alerts go to a Discord webhook on 127.0.0.1"));
+
+    // Telegram was told the same, in the same order, each message accepted.
+    let calls = api.calls();
+    let text = telegram_text();
+    assert!(message_text(&calls[0]).contains("condor started"), "{text}");
+    assert!(text.contains("005930 삼성전자"), "{text}");
+    let photo = calls
+        .iter()
+        .position(|c| c.method == "sendPhoto")
+        .expect("the day's summary, as a photo of its chart");
+    assert!(calls[photo].files[0].3.starts_with(b"\x89PNG"));
+    assert!(
+        message_text(calls.last().unwrap()).contains("condor stopped") && photo < calls.len() - 1,
+        "the stop comes last, after the summary: {text}"
+    );
+    assert!(calls.iter().all(|c| c.status == 200));
+    assert!(calls
+        .iter()
+        .all(|c| c.payload["chat_id"].to_string().contains(chat)));
+    let key = TG_TOKEN.split_once(':').unwrap().1;
+    for secret in [TG_TOKEN, key, chat] {
+        assert!(
+            !stderr.contains(secret),
+            "no Telegram secret in condor's log"
+        );
+    }
+    assert!(
+        stderr.contains("a Telegram chat through 127.0.0.1"),
+        "{stderr}"
+    );
 }

@@ -93,8 +93,12 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
     let (_sim, urls) = standalone_sim(&scenario);
     let rest = urls["rest"].clone();
 
-    // A webhook nobody answers (its token must reach neither a log nor the journal).
+    // A webhook and a Telegram Bot API nobody answers (their token, and the chat id, must
+    // reach neither a log nor the journal).
     let webhook_token = "wh-token-e3b0c44298fc1c149afbf4c8996fb924";
+    let telegram_token = "6093512874:AAE-tgTokenE3b0c44298fc1c149afbf4c89";
+    let telegram_key = telegram_token.split_once(':').unwrap().1;
+    let telegram_chat = "-1002468013579";
     let data_dir = dir.join("data");
     let run = condor()
         .args(["run", "--condition", "S001"])
@@ -106,6 +110,9 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
             "CONDOR_DISCORD_WEBHOOK",
             format!("http://127.0.0.1:9/api/webhooks/1/{webhook_token}"),
         )
+        .env("CONDOR_TELEGRAM_BOT_TOKEN", telegram_token)
+        .env("CONDOR_TELEGRAM_CHAT_ID", telegram_chat)
+        .env("CONDOR_TELEGRAM_API_URL", "http://127.0.0.1:9")
         .env("CONDOR_DATA_DIR", &data_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -158,6 +165,8 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
         urls["appsecret"].as_str(),
         urls["appkey"].as_str(),
         webhook_token,
+        telegram_key,
+        &telegram_chat[1..],
     ];
     for secret in secrets {
         assert!(
@@ -165,6 +174,11 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
             "no secret in the output"
         );
     }
+    // Even where a failed request is explained (the URL holds the bot token).
+    assert!(
+        stderr.contains("Telegram bot failed") && stderr.contains("cannot connect"),
+        "{stderr}"
+    );
     // Nor in anything condor wrote: the journal (with the settings it journals at start).
     let mut files = 0;
     for day in std::fs::read_dir(data_dir.join("journal")).expect("a journal was written") {
@@ -181,6 +195,23 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
         "no live subscription left at the simulator"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_telegram_token_without_its_chat_is_refused_at_start_without_showing_it() {
+    let token = "6093512874:AAE-tgTokenE3b0c44298fc1c149afbf4c89";
+    let out = condor()
+        .args(["run"])
+        .env("CONDOR_TELEGRAM_BOT_TOKEN", token)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CONDOR_TELEGRAM_CHAT_ID"), "{err}");
+    assert!(
+        !err.contains("AAE-tgToken"),
+        "the token is not shown: {err}"
+    );
 }
 
 #[test]

@@ -454,10 +454,11 @@ pub struct GetOrder {
     pub id: ClientOrderId,
 }
 
-// ---- the Notifier (Discord) ----
+// ---- the Notifier (Discord, Telegram) ----
 
-/// Something the trader is told on Discord. Trading actors `do_send` it to the Notifier and
-/// carry on: it has no answer, so nothing on the trading path ever waits for Discord.
+/// Something the trader is told on Discord and Telegram. Trading actors `do_send` it to the
+/// Notifier and carry on: it has no answer, so nothing on the trading path ever waits for
+/// a destination.
 #[derive(Clone, Debug, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub enum Alert {
@@ -582,11 +583,13 @@ pub struct DrainAlerts {
 }
 
 /// Counters of the Notifier. A "notice" is one thing to tell (a fill, a reject, an outage,
-/// a summary…); one Discord message carries one or many.
+/// a summary…); one message carries one or many. With two destinations the counts are
+/// their sum (a notice delivered to both counts twice in `notices_sent`); `alerts` counts
+/// each alert once.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NotifierStats {
     pub alerts: u64,
-    /// Messages Discord accepted, and the notices they carried.
+    /// Messages a destination accepted, and the notices they carried.
     pub sent: u64,
     pub notices_sent: u64,
     /// Notices delivered in a message together with others.
@@ -601,9 +604,9 @@ pub struct NotifierStats {
     pub retried_after_429: u64,
     /// Notices abandoned after the configured attempts (each one logged at error).
     pub given_up: u64,
-    /// Long pauses taken after a webhook kept failing.
+    /// Long pauses taken after a destination kept failing.
     pub long_pauses: u64,
-    /// Notices only logged, because no webhook is configured.
+    /// Notices only logged, because no destination is configured.
     pub logged_only: u64,
     /// Broker outages shorter than the threshold: not worth a message.
     pub short_outages: u64,

@@ -1,19 +1,24 @@
-//! Notifier: tells the trader on Discord what the engine does — each fill, each reject and
-//! why, a kill switch trip, a broker outage longer than a threshold and its end, engine
-//! start and clean stop, and the day's summary after the close with its equity chart.
+//! Notifier: tells the trader on Discord and on Telegram what the engine does — each fill,
+//! each reject and why, a kill switch trip, a broker outage longer than a threshold and its
+//! end, engine start and clean stop, and the day's summary after the close with its equity
+//! chart.
 //!
-//! Owns the webhook URL (a secret: it holds the token) and its HTTP client, the send queue
-//! (bounded; a burst is coalesced into as few messages as Discord's limits allow), the
-//! day's tally for the summary, and the broker link's outage clock. The rules are pure
-//! functions in `notify/`; this is the shell with the timers and the I/O. Without a
-//! webhook it logs what it would send (target `condor::notifier`) and nothing else.
+//! Owns the destinations' secrets (the Discord webhook URL holds its token; the Telegram
+//! bot token and chat id) and one HTTP client, a send queue per destination (bounded; a
+//! burst is coalesced into as few messages as that destination's limits and pace allow),
+//! the day's tally for the summary, and the broker link's outage clock. Every notice goes
+//! to every destination, each with its own queue, retries and pauses, so one failing never
+//! holds the other back. The rules are pure functions in `notify/`; this is the shell with
+//! the timers and the I/O. Without a destination it logs what it would send (target
+//! `condor::notifier`) and nothing else.
 //!
 //! Must never: slow a trading actor (they only `do_send` here, nothing here waits on them,
 //! and `condor run` gives this actor a thread of its own); drop a notice silently (a full
 //! queue folds notices into a count that is sent, a message given up is logged line by
 //! line, and so is what is left at shutdown); retry in a tight loop (capped backoff, a long
-//! pause after the configured attempts, a floor under every 429 wait); put the webhook URL
-//! in a log line or an error (errors are described without it, and scrubbed of it).
+//! pause after the configured attempts, a floor under every 429 wait); put a webhook URL,
+//! a bot token or a chat id in a log line or an error (errors are described without the
+//! URL, and scrubbed of every secret).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,6 +37,7 @@ use crate::notify::link::LinkWatch;
 use crate::notify::outbox::{Entry, Outbox};
 use crate::notify::render::{self, CHART_FILE};
 use crate::notify::summary::{summarize, DayBook};
+use crate::notify::telegram::{self, TelegramBot};
 use crate::notify::{chart, retry_delay, Names, Notice, Queued};
 
 const LOG: &str = "condor::notifier";
@@ -40,24 +46,29 @@ const LOG: &str = "condor::notifier";
 const MIN_RATE_LIMIT_WAIT: Duration = Duration::from_millis(20);
 /// The wait after a 429 that says nothing readable about how long.
 const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(1);
-/// 429s in a row past which the webhook counts as failing (a misbehaving proxy).
+/// 429s in a row past which a destination counts as failing (a misbehaving proxy).
 const RATE_LIMITS_IN_A_ROW_MAX: u32 = 20;
 
 /// How the Notifier sends. [`NotifierConfig::new`] gives the defaults.
 #[derive(Clone, Debug)]
 pub struct NotifierConfig {
-    /// `None`: log only.
+    /// `None` (and no `telegram`): log only.
     pub webhook: Option<WebhookUrl>,
+    /// A Telegram bot and its chat; alongside the webhook or alone.
+    pub telegram: Option<TelegramBot>,
+    /// The gap kept between two messages to the Telegram chat; `None`: Telegram's own pace
+    /// for the chat's kind ([`TelegramBot::min_gap`]).
+    pub telegram_gap: Option<Duration>,
     /// A broker outage is told once it lasts this long (and then its end).
     pub link_alert_after: Duration,
     /// When the day's summary goes (KST), after the close.
     pub summary_at: TimeOfDay,
-    /// Queue entries before notices are folded into counts.
+    /// Queue entries (per destination) before notices are folded into counts.
     pub queue_cap: usize,
     /// How long the first notice of a quiet spell waits for company.
     pub batch_window: Duration,
     /// Attempts of one message on 5xx or a connection error before it is given up and the
-    /// Notifier pauses for `long_pause`.
+    /// destination pauses for `long_pause`.
     pub max_attempts: u32,
     /// Backoff between those attempts: `first_retry`, doubling, at most `max_retry`.
     pub first_retry: Duration,
@@ -74,6 +85,8 @@ impl NotifierConfig {
     pub fn new(webhook: Option<WebhookUrl>) -> NotifierConfig {
         NotifierConfig {
             webhook,
+            telegram: None,
+            telegram_gap: None,
             link_alert_after: Duration::from_secs(10),
             summary_at: TimeOfDay::hms(15, 40, 0),
             queue_cap: 1_000,
@@ -91,7 +104,7 @@ impl NotifierConfig {
 
 /// What one request came to.
 enum Outcome {
-    /// 2xx; `wait` when the rate-limit headers say the bucket is empty.
+    /// 2xx; `wait` when the destination says to hold the next one back.
     Delivered {
         wait: Option<Duration>,
     },
@@ -104,21 +117,74 @@ enum Outcome {
     Refused(String),
 }
 
+/// Where notices go.
+enum Dest {
+    Discord(WebhookUrl),
+    Telegram(TelegramBot),
+}
+
+impl Dest {
+    /// For "not delivered to …".
+    fn name(&self) -> &'static str {
+        match self {
+            Dest::Discord(_) => "Discord",
+            Dest::Telegram(_) => "Telegram",
+        }
+    }
+
+    /// For "… failed".
+    fn endpoint(&self) -> &'static str {
+        match self {
+            Dest::Discord(_) => "Discord webhook",
+            Dest::Telegram(_) => "Telegram bot",
+        }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        match self {
+            Dest::Discord(w) => w.redact(text),
+            Dest::Telegram(b) => b.redact(text),
+        }
+    }
+}
+
+/// A request ready to go to one destination.
+enum Request {
+    Discord {
+        url: WebhookUrl,
+        body: String,
+        chart: Option<Vec<u8>>,
+    },
+    Telegram {
+        bot: TelegramBot,
+        request: telegram::Request,
+    },
+}
+
+/// One destination: its queue and its own retry state, so one never waits on the other.
+struct Sink {
+    dest: Dest,
+    outbox: Outbox,
+    /// Kept after every delivered message (Telegram's pace; Discord says it per response).
+    gap: Duration,
+    /// A timer will pump the queue (batch window, pace, backoff, rate limit, pause).
+    waiting: bool,
+    /// Failed requests in a row.
+    failures: u32,
+    rate_limited_in_a_row: u32,
+}
+
 /// See the module docs.
 pub struct Notifier {
     cfg: NotifierConfig,
     clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
-    outbox: Outbox,
+    /// Discord first, then Telegram; fixed once built (timers name a sink by its index).
+    sinks: Vec<Sink>,
     names: Names,
     link: LinkWatch,
     book: DayBook,
     sources: Option<WatchDay>,
-    /// A timer will pump the queue (batch window, backoff, rate limit, pause).
-    waiting: bool,
-    /// Failed requests in a row.
-    failures: u32,
-    rate_limited_in_a_row: u32,
     /// Summaries whose figures are being asked for.
     gathering: u32,
     last_clock_check: TimeOfDay,
@@ -128,42 +194,56 @@ pub struct Notifier {
 
 impl Notifier {
     pub fn new(cfg: NotifierConfig, clock: Arc<dyn Clock>) -> Notifier {
-        let http = cfg.webhook.as_ref().and_then(|_| {
-            crate::ls_rest::install_tls_provider();
-            match reqwest::Client::builder()
-                .timeout(cfg.request_timeout)
-                .build()
-            {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    log::error!(target: LOG, "cannot build the HTTP client ({}): alerts are only logged", e.without_url());
-                    None
+        let mut dests = Vec::new();
+        if let Some(w) = &cfg.webhook {
+            dests.push((Dest::Discord(w.clone()), Duration::ZERO));
+        }
+        if let Some(b) = &cfg.telegram {
+            let gap = cfg.telegram_gap.unwrap_or_else(|| b.min_gap());
+            dests.push((Dest::Telegram(b.clone()), gap));
+        }
+        let http = (!dests.is_empty())
+            .then(|| {
+                crate::ls_rest::install_tls_provider();
+                match reqwest::Client::builder()
+                    .timeout(cfg.request_timeout)
+                    .build()
+                {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        log::error!(target: LOG, "cannot build the HTTP client ({}): alerts are only logged", e.without_url());
+                        None
+                    }
                 }
-            }
-        });
+            })
+            .flatten();
+        let sinks = match http {
+            Some(_) => dests
+                .into_iter()
+                .map(|(dest, gap)| Sink {
+                    dest,
+                    outbox: Outbox::new(cfg.queue_cap),
+                    gap,
+                    waiting: false,
+                    failures: 0,
+                    rate_limited_in_a_row: 0,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         Notifier {
-            outbox: Outbox::new(cfg.queue_cap),
             book: DayBook::new(clock.today()),
             last_clock_check: clock.time_of_day(),
             cfg,
             clock,
             http,
+            sinks,
             names: Names::new(),
             link: LinkWatch::default(),
             sources: None,
-            waiting: false,
-            failures: 0,
-            rate_limited_in_a_row: 0,
             gathering: 0,
             drain_waiters: Vec::new(),
             stats: NotifierStats::default(),
-        }
-    }
-
-    fn redact(&self, text: &str) -> String {
-        match &self.cfg.webhook {
-            Some(w) => w.redact(text),
-            None => text.to_owned(),
         }
     }
 
@@ -175,142 +255,192 @@ impl Notifier {
         }
     }
 
+    /// Queues `notice` for every destination.
     fn enqueue(&mut self, notice: Notice, ctx: &mut Context<Self>) {
         let q = Queued {
             at_unix_ms: self.clock.unix_ms(),
             notice,
         };
-        if self.http.is_none() {
+        if self.sinks.is_empty() {
             self.stats.logged_only += 1;
-            log::info!(target: LOG, "would send (no CONDOR_DISCORD_WEBHOOK): {}", render::line(&q, &self.names));
+            log::info!(target: LOG, "would send (no CONDOR_DISCORD_WEBHOOK or CONDOR_TELEGRAM_BOT_TOKEN): {}", render::line(&q, &self.names));
             return;
         }
-        if !self.outbox.push(q) {
-            self.stats.summarised += 1;
-            if self.stats.summarised == 1 || self.stats.summarised % 1_000 == 0 {
-                log::warn!(target: LOG, "Discord queue full: {} notice(s) folded into counts so far", self.stats.summarised);
+        for i in 0..self.sinks.len() {
+            let sink = &mut self.sinks[i];
+            if !sink.outbox.push(q.clone()) {
+                self.stats.summarised += 1;
+                if self.stats.summarised == 1 || self.stats.summarised % 1_000 == 0 {
+                    log::warn!(target: LOG, "{} queue full: {} notice(s) folded into counts so far", sink.dest.name(), self.stats.summarised);
+                }
             }
-        }
-        if !self.waiting && !self.outbox.in_flight() {
-            self.wait(self.cfg.batch_window, ctx);
+            if !sink.waiting && !sink.outbox.in_flight() {
+                self.wait(i, self.cfg.batch_window, ctx);
+            }
         }
     }
 
-    fn wait(&mut self, d: Duration, ctx: &mut Context<Self>) {
-        self.waiting = true;
-        ctx.run_later(d, |act, ctx| {
-            act.waiting = false;
-            act.pump(ctx);
+    fn wait(&mut self, i: usize, d: Duration, ctx: &mut Context<Self>) {
+        self.sinks[i].waiting = true;
+        ctx.run_later(d, move |act, ctx| {
+            act.sinks[i].waiting = false;
+            act.pump(i, ctx);
         });
     }
 
-    /// Sends the next message if nothing is out and no timer holds the queue.
-    fn pump(&mut self, ctx: &mut Context<Self>) {
-        if self.waiting || self.outbox.in_flight() {
+    /// Sends the next message to sink `i` if nothing is out there and no timer holds it.
+    fn pump(&mut self, i: usize, ctx: &mut Context<Self>) {
+        let Some(http) = self.http.clone() else {
+            return;
+        };
+        let names = &self.names;
+        let sink = &mut self.sinks[i];
+        if sink.waiting || sink.outbox.in_flight() {
             return;
         }
-        let (Some(http), Some(url)) = (self.http.clone(), self.cfg.webhook.clone()) else {
-            return;
-        };
-        let Some(packed) = self.outbox.begin(&self.names) else {
-            self.check_drained();
-            return;
-        };
-        let body = match serde_json::to_string(&packed.message) {
-            Ok(b) => b,
-            Err(e) => {
-                // Plain structs of strings and numbers: this cannot fail, but if it did the
-                // message would fail forever, so it is given up (and logged) at once.
-                self.failed(format!("cannot encode the message: {e}"), false, ctx);
-                return;
+        let (request, notices, what) = match &sink.dest {
+            Dest::Discord(url) => {
+                let Some(packed) = sink.outbox.begin(names) else {
+                    self.check_drained();
+                    return;
+                };
+                let what = format!(
+                    "in {} embed(s){}",
+                    packed.message.embeds.len(),
+                    if packed.chart.is_some() {
+                        " with the chart"
+                    } else {
+                        ""
+                    }
+                );
+                let body = match serde_json::to_string(&packed.message) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        // Plain structs of strings and numbers: this cannot fail, but if it
+                        // did the message would fail forever, so it is given up (and logged)
+                        // at once.
+                        self.failed(i, format!("cannot encode the message: {e}"), false, ctx);
+                        return;
+                    }
+                };
+                let request = Request::Discord {
+                    url: url.clone(),
+                    body,
+                    chart: packed.chart,
+                };
+                (request, packed.notices, what)
+            }
+            Dest::Telegram(bot) => {
+                let Some(packed) = sink.outbox.begin_with(|e| telegram::pack(e, names)) else {
+                    self.check_drained();
+                    return;
+                };
+                let what = format!("with {}", packed.request.method());
+                let request = Request::Telegram {
+                    bot: bot.clone(),
+                    request: packed.request,
+                };
+                (request, packed.notices, what)
             }
         };
         self.stats.attempts += 1;
-        log::debug!(target: LOG, "sending {} notice(s) in {} embed(s){} (attempt #{})", packed.notices, packed.message.embeds.len(), if packed.chart.is_some() { " with the chart" } else { "" }, self.stats.attempts);
+        log::debug!(target: LOG, "sending {notices} notice(s) to {} {what} (attempt #{})", self.sinks[i].dest.name(), self.stats.attempts);
+        let send = async move {
+            match request {
+                Request::Discord { url, body, chart } => deliver(http, url, body, chart).await,
+                Request::Telegram { bot, request } => deliver_telegram(http, bot, request).await,
+            }
+        };
         ctx.spawn(
-            deliver(http, url, body, packed.chart)
-                .into_actor(self)
-                .map(|outcome, act, ctx| act.on_outcome(outcome, ctx)),
+            send.into_actor(self)
+                .map(move |outcome, act, ctx| act.on_outcome(i, outcome, ctx)),
         );
     }
 
-    fn on_outcome(&mut self, outcome: Outcome, ctx: &mut Context<Self>) {
+    fn on_outcome(&mut self, i: usize, outcome: Outcome, ctx: &mut Context<Self>) {
         match outcome {
             Outcome::Delivered { wait } => {
-                let n = self.outbox.delivered();
+                let sink = &mut self.sinks[i];
+                let n = sink.outbox.delivered();
                 self.stats.sent += 1;
                 self.stats.notices_sent += n;
                 if n > 1 {
                     self.stats.coalesced += n;
                 }
-                self.failures = 0;
-                self.rate_limited_in_a_row = 0;
-                match wait {
-                    Some(w) => self.wait(w, ctx),
-                    None => self.pump(ctx),
+                sink.failures = 0;
+                sink.rate_limited_in_a_row = 0;
+                let wait = wait.unwrap_or_default().max(sink.gap);
+                if wait.is_zero() {
+                    self.pump(i, ctx);
+                } else {
+                    self.wait(i, wait, ctx);
                 }
             }
             Outcome::RateLimited { wait } => {
                 self.stats.retried_after_429 += 1;
-                self.rate_limited_in_a_row += 1;
-                if self.rate_limited_in_a_row > RATE_LIMITS_IN_A_ROW_MAX {
-                    self.rate_limited_in_a_row = 0;
+                let sink = &mut self.sinks[i];
+                sink.rate_limited_in_a_row += 1;
+                if sink.rate_limited_in_a_row > RATE_LIMITS_IN_A_ROW_MAX {
+                    sink.rate_limited_in_a_row = 0;
                     let why = format!("HTTP 429 {} times in a row", RATE_LIMITS_IN_A_ROW_MAX + 1);
-                    self.failed(why, true, ctx);
+                    self.failed(i, why, true, ctx);
                 } else {
-                    self.outbox.retry();
+                    sink.outbox.retry();
                     let wait = wait
                         .unwrap_or(DEFAULT_RATE_LIMIT_WAIT)
                         .max(MIN_RATE_LIMIT_WAIT);
-                    log::info!(target: LOG, "Discord rate limit (429): sending again in {} ms; the {} notice(s) waiting go together", wait.as_millis(), self.outbox.notices());
-                    self.wait(wait, ctx);
+                    log::info!(target: LOG, "{} rate limit (429): sending again in {} ms; the {} notice(s) waiting go together", sink.dest.name(), wait.as_millis(), sink.outbox.notices());
+                    self.wait(i, wait, ctx);
                 }
             }
-            Outcome::Retryable(why) => self.failed(why, true, ctx),
-            Outcome::Refused(why) => self.failed(why, false, ctx),
+            Outcome::Retryable(why) => self.failed(i, why, true, ctx),
+            Outcome::Refused(why) => self.failed(i, why, false, ctx),
         }
         self.check_drained();
     }
 
-    /// A request failed. A retryable failure is retried with backoff until the configured
-    /// attempts; then (or at once when resending cannot help) the message is given up,
-    /// every notice in it logged. After `max_attempts` failures in a row, a long pause.
-    fn failed(&mut self, why: String, retryable: bool, ctx: &mut Context<Self>) {
-        let why = self.redact(&why);
+    /// A request to sink `i` failed. A retryable failure is retried with backoff until the
+    /// configured attempts; then (or at once when resending cannot help) the message is
+    /// given up, every notice in it logged. After `max_attempts` failures in a row, a long
+    /// pause for that sink alone.
+    fn failed(&mut self, i: usize, why: String, retryable: bool, ctx: &mut Context<Self>) {
+        let sink = &mut self.sinks[i];
+        let why = sink.dest.redact(&why);
+        let (name, endpoint) = (sink.dest.name(), sink.dest.endpoint());
         self.stats.failed += 1;
-        self.failures = self.failures.saturating_add(1);
-        let n = self.failures;
+        sink.failures = sink.failures.saturating_add(1);
+        let n = sink.failures;
         let exhausted = n >= self.cfg.max_attempts;
         let backoff = retry_delay(n, self.cfg.first_retry, self.cfg.max_retry);
         if retryable && !exhausted {
-            self.outbox.retry();
-            log::warn!(target: LOG, "Discord webhook failed: {why}; attempt {n} of {}, again in {} ms", self.cfg.max_attempts, backoff.as_millis());
-            self.wait(backoff, ctx);
+            sink.outbox.retry();
+            log::warn!(target: LOG, "{endpoint} failed: {why}; attempt {n} of {}, again in {} ms", self.cfg.max_attempts, backoff.as_millis());
+            self.wait(i, backoff, ctx);
             return;
         }
-        let lost = self.outbox.give_up();
+        let lost = sink.outbox.give_up();
         let count: u64 = lost.iter().map(Entry::notices).sum();
         self.stats.given_up += count;
         if retryable {
-            log::error!(target: LOG, "Discord webhook failed {n} times in a row ({why}): giving up on {count} notice(s); each follows");
+            log::error!(target: LOG, "{endpoint} failed {n} times in a row ({why}): giving up on {count} notice(s); each follows");
         } else {
-            log::error!(target: LOG, "Discord refused the message ({why}); resending cannot help: giving up on {count} notice(s); each follows");
+            log::error!(target: LOG, "{name} refused the message ({why}); resending cannot help: giving up on {count} notice(s); each follows");
         }
         for e in &lost {
-            log::error!(target: LOG, "not delivered to Discord: {}", e.line(&self.names));
+            log::error!(target: LOG, "not delivered to {name}: {}", e.line(&self.names));
         }
         if exhausted {
-            self.failures = 0;
+            sink.failures = 0;
             self.stats.long_pauses += 1;
-            log::error!(target: LOG, "Discord webhook keeps failing: pausing for {} s ({} notice(s) wait)", self.cfg.long_pause.as_secs(), self.outbox.notices());
-            self.wait(self.cfg.long_pause, ctx);
+            log::error!(target: LOG, "{endpoint} keeps failing: pausing it for {} s ({} notice(s) wait)", self.cfg.long_pause.as_secs(), sink.outbox.notices());
+            self.wait(i, self.cfg.long_pause, ctx);
         } else {
-            self.wait(backoff, ctx);
+            self.wait(i, backoff, ctx);
         }
     }
 
     fn is_drained(&self) -> bool {
-        self.outbox.is_empty() && self.gathering == 0
+        self.sinks.iter().all(|s| s.outbox.is_empty()) && self.gathering == 0
     }
 
     fn check_drained(&mut self) {
@@ -372,7 +502,7 @@ impl Notifier {
         ctx.spawn(ask.into_actor(self).map(move |(orders, ledger), act, ctx| {
             act.gathering -= 1;
             let summary = summarize(&act.book, orders.as_ref(), ledger.as_ref());
-            let chart = if act.http.is_some() {
+            let chart = if !act.sinks.is_empty() {
                 let caption = format!("equity {} (won, KST)", summary.day);
                 match chart::equity_png(&summary.curve, &caption) {
                     Ok(png) => Some(png),
@@ -449,7 +579,7 @@ async fn deliver(
     };
     let resp = match req.send().await {
         Ok(r) => r,
-        Err(e) => return Outcome::Retryable(describe(e, &url)),
+        Err(e) => return Outcome::Retryable(describe(e, |t| url.redact(t))),
     };
     let status = resp.status();
     let header = |name: &str| {
@@ -479,8 +609,65 @@ async fn deliver(
     }
 }
 
-/// A transport error in words, without the URL (`reqwest::Error`'s Display has it).
-fn describe(e: reqwest::Error, url: &WebhookUrl) -> String {
+/// One request to the Bot API: `sendMessage` as JSON, or `sendPhoto` as multipart with the
+/// chart as `photo`. The URL holds the token: every error text is made without it and
+/// scrubbed of the token and the chat id.
+async fn deliver_telegram(
+    http: reqwest::Client,
+    bot: TelegramBot,
+    request: telegram::Request,
+) -> Outcome {
+    let req = http.post(bot.method_url(request.method()));
+    let req = match request {
+        telegram::Request::Message { text } => {
+            let body = telegram::SendMessage {
+                chat_id: bot.chat(),
+                text: &text,
+                parse_mode: telegram::PARSE_MODE,
+            };
+            match serde_json::to_string(&body) {
+                Ok(b) => req
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(b),
+                Err(_) => return Outcome::Refused("cannot encode the message".to_owned()),
+            }
+        }
+        telegram::Request::Photo { caption, png } => {
+            use reqwest::multipart::{Form, Part};
+            match Part::bytes(png).file_name(CHART_FILE).mime_str("image/png") {
+                Ok(photo) => req.multipart(
+                    Form::new()
+                        .text("chat_id", bot.chat().expose().to_owned())
+                        .text("caption", caption)
+                        .text("parse_mode", telegram::PARSE_MODE)
+                        .part("photo", photo),
+                ),
+                Err(_) => return Outcome::Refused("cannot build the multipart body".to_owned()),
+            }
+        }
+    };
+    let resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => return Outcome::Retryable(describe(e, |t| bot.redact(t))),
+    };
+    let status = resp.status().as_u16();
+    let retry_header = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = resp.bytes().await.unwrap_or_default();
+    match telegram::answer(status, retry_header.as_deref(), &body) {
+        telegram::Answer::Delivered => Outcome::Delivered { wait: None },
+        telegram::Answer::TooManyRequests(wait) => Outcome::RateLimited { wait },
+        telegram::Answer::ServerError(why) => Outcome::Retryable(bot.redact(&why)),
+        telegram::Answer::Refused(why) => Outcome::Refused(bot.redact(&why)),
+    }
+}
+
+/// A transport error in words, without the URL (`reqwest::Error`'s Display has it), and
+/// put through `redact` for the secrets a cause might still quote.
+fn describe(e: reqwest::Error, redact: impl Fn(&str) -> String) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -496,22 +683,35 @@ fn describe(e: reqwest::Error, url: &WebhookUrl) -> String {
         text.push_str(&s.to_string());
         source = s.source();
     }
-    url.redact(&text)
+    redact(&text)
 }
 
 impl Actor for Notifier {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        match (&self.http, &self.cfg.webhook) {
-            (Some(_), Some(w)) => log::info!(
+        let to: Vec<String> = self
+            .sinks
+            .iter()
+            .map(|s| match &s.dest {
+                Dest::Discord(w) => format!("a Discord webhook on {}", w.host()),
+                Dest::Telegram(b) => format!(
+                    "a Telegram chat through {} (a message every {} ms at most)",
+                    b.host(),
+                    s.gap.as_millis()
+                ),
+            })
+            .collect();
+        if to.is_empty() {
+            log::info!(target: LOG, "no CONDOR_DISCORD_WEBHOOK or CONDOR_TELEGRAM_BOT_TOKEN: alerts are only logged here");
+        } else {
+            log::info!(
                 target: LOG,
-                "alerts go to a Discord webhook on {}; broker outages told after {} s; daily summary at {} KST",
-                w.host(),
+                "alerts go to {}; broker outages told after {} s; daily summary at {} KST",
+                to.join(" and "),
                 self.cfg.link_alert_after.as_secs(),
                 self.cfg.summary_at
-            ),
-            _ => log::info!(target: LOG, "no CONDOR_DISCORD_WEBHOOK: alerts are only logged here"),
+            );
         }
         ctx.run_interval(self.cfg.clock_check_every, |act, ctx| act.check_clock(ctx));
         ctx.run_interval(self.cfg.equity_every, |act, ctx| act.sample_equity(ctx));
@@ -523,14 +723,18 @@ impl Actor for Notifier {
 }
 
 impl Notifier {
-    /// At the end: whatever Discord did not get goes to the log, so nothing is lost unseen.
+    /// At the end: whatever a destination did not get goes to the log, so nothing is lost
+    /// unseen.
     fn log_undelivered(&mut self) {
-        let left = self.outbox.take_all();
-        if !left.is_empty() {
-            log::warn!(target: LOG, "stopping with {} notice(s) not delivered to Discord; each follows", left.iter().map(Entry::notices).sum::<u64>());
-        }
-        for e in &left {
-            log::warn!(target: LOG, "not delivered to Discord: {}", e.line(&self.names));
+        for sink in &mut self.sinks {
+            let name = sink.dest.name();
+            let left = sink.outbox.take_all();
+            if !left.is_empty() {
+                log::warn!(target: LOG, "stopping with {} notice(s) not delivered to {name}; each follows", left.iter().map(Entry::notices).sum::<u64>());
+            }
+            for e in &left {
+                log::warn!(target: LOG, "not delivered to {name}: {}", e.line(&self.names));
+            }
         }
     }
 }
@@ -615,7 +819,7 @@ impl Handler<GetNotifierStats> for Notifier {
     type Result = MessageResult<GetNotifierStats>;
     fn handle(&mut self, _: GetNotifierStats, _: &mut Context<Self>) -> Self::Result {
         let mut s = self.stats;
-        s.queued = self.outbox.notices();
+        s.queued = self.sinks.iter().map(|k| k.outbox.notices()).sum();
         MessageResult(s)
     }
 }

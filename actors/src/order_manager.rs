@@ -16,7 +16,7 @@
 //! reported back (the desk holds sends, fills and dones until then); fills to the Portfolio
 //! and the Processor and dones to the Processor (same sender, same mailbox: fills before
 //! done, as the desk orders them); alerts to the Notifier with `do_send` (nothing here waits
-//! for Discord); timers; the counters and latency histograms (intent → send → ack → fill);
+//! for Discord or Telegram); timers; the counters and latency histograms (intent → send → ack → fill);
 //! the log lines of refusals, final orders and a trip.
 //!
 //! Must never: decide what the desk decides (a rule here would not replay); read the
@@ -199,7 +199,7 @@ impl OrderManager {
         self
     }
 
-    /// Tells `notifier` of every reject and of a kill switch trip (the trader's Discord).
+    /// Tells `notifier` of every reject and of a kill switch trip (the trader's Discord and Telegram).
     pub fn with_notifier(mut self, notifier: Option<Recipient<Alert>>) -> OrderManager {
         self.notifier = notifier;
         self

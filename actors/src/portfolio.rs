@@ -115,7 +115,7 @@ impl Portfolio {
         self
     }
 
-    /// Tells `notifier` of every fill booked (the trader's Discord).
+    /// Tells `notifier` of every fill booked (the trader's Discord and Telegram).
     pub fn with_notifier(mut self, notifier: Option<Recipient<Alert>>) -> Portfolio {
         self.notifier = notifier;
         self

@@ -321,29 +321,12 @@ pub fn error_text(body: &[u8]) -> String {
 pub struct WebhookUrl(reqwest::Url);
 
 /// Why a webhook URL was refused. Never quotes the URL: it holds the token.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum WebhookUrlError {
-    #[error("is not a URL")]
-    NotAUrl,
-    #[error("must be an https:// URL (http:// only to a loopback address)")]
-    Insecure,
-}
+pub type WebhookUrlError = crate::notify::UrlError;
 
 impl WebhookUrl {
     /// An `https://` URL, or `http://` to a loopback address (a test server on this host).
     pub fn parse(s: &str) -> Result<WebhookUrl, WebhookUrlError> {
-        let url = reqwest::Url::parse(s.trim()).map_err(|_| WebhookUrlError::NotAUrl)?;
-        let host = url.host_str().ok_or(WebhookUrlError::NotAUrl)?;
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let loopback = bare.eq_ignore_ascii_case("localhost")
-            || bare
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        match url.scheme() {
-            "https" => Ok(WebhookUrl(url)),
-            "http" if loopback => Ok(WebhookUrl(url)),
-            _ => Err(WebhookUrlError::Insecure),
-        }
+        crate::notify::https_or_loopback(s).map(WebhookUrl)
     }
 
     /// The URL itself: only for the request.

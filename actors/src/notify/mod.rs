@@ -1,6 +1,7 @@
 //! What the Notifier tells the trader, as pure logic: Discord's webhook format and limits
-//! (`discord`), notices turned into embeds and one-line texts (`render`), the bounded
-//! queue that coalesces a burst into as few messages as fit (`outbox`), the day's
+//! (`discord`), Telegram's Bot API and its limits (`telegram`), notices turned into embeds
+//! and one-line texts (`render`), the bounded queue that coalesces a burst into as few
+//! messages as fit (`outbox`, one per destination), the day's
 //! arithmetic for the summary (`summary`), the equity chart (`chart`) and the broker
 //! link's outage clock (`link`).
 //!
@@ -13,6 +14,7 @@ pub mod link;
 pub mod outbox;
 pub mod render;
 pub mod summary;
+pub mod telegram;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -69,6 +71,32 @@ impl Notice {
 pub struct Queued {
     pub at_unix_ms: i64,
     pub notice: Notice,
+}
+
+/// Why an alert endpoint's URL was refused. Never quotes the URL: it may hold a token.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("is not a URL")]
+    NotAUrl,
+    #[error("must be an https:// URL (http:// only to a loopback address)")]
+    Insecure,
+}
+
+/// `s` as a URL if it is `https://`, or `http://` to a loopback address (a test server on
+/// this host): a token must never cross a network in the clear.
+pub fn https_or_loopback(s: &str) -> Result<reqwest::Url, UrlError> {
+    let url = reqwest::Url::parse(s.trim()).map_err(|_| UrlError::NotAUrl)?;
+    let host = url.host_str().ok_or(UrlError::NotAUrl)?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(UrlError::Insecure),
+    }
 }
 
 /// The wait before retrying after `failures` failures in a row (1 = the first):

@@ -1,4 +1,5 @@
-//! The Notifier's send queue, bounded, and the packing of what waits into Discord messages.
+//! The Notifier's send queue, bounded, and the packing of what waits into Discord messages
+//! (Telegram's packing is in `telegram.rs`; the queue is the same, one per destination).
 //!
 //! The queue is the truth: a message is built from its front when it is time to send, and
 //! its notices leave the queue only once Discord accepted it (or it was given up). So a
@@ -127,7 +128,7 @@ impl Entry {
         }
     }
 
-    fn is_summary(&self) -> bool {
+    pub fn is_summary(&self) -> bool {
         matches!(
             self,
             Entry::One(Queued {
@@ -137,7 +138,7 @@ impl Entry {
         )
     }
 
-    fn is_urgent(&self) -> bool {
+    pub fn is_urgent(&self) -> bool {
         match self {
             Entry::One(q) => q.notice.is_urgent(),
             Entry::Digest(_) => false,
@@ -152,7 +153,8 @@ impl Entry {
         }
     }
 
-    fn embed(&self, names: &Names) -> Embed {
+    /// The rich form (Telegram renders its text from it too, so both say the same).
+    pub fn embed(&self, names: &Names) -> Embed {
         match self {
             Entry::One(q) => render::embed(q, names),
             Entry::Digest(d) => Embed {
@@ -183,6 +185,18 @@ impl Entry {
             },
             Entry::Digest(_) => COLOR_DIGEST,
         }
+    }
+}
+
+/// A message built from the queue's front, by whichever destination's packing.
+pub trait Carries {
+    /// Queue entries the message carries (at least 1).
+    fn entries(&self) -> usize;
+}
+
+impl Carries for Packed {
+    fn entries(&self) -> usize {
+        self.entries
     }
 }
 
@@ -386,11 +400,19 @@ impl Outbox {
     /// The next message, from the front; its entries stay queued until [`Outbox::delivered`]
     /// or [`Outbox::give_up`]. `None` when nothing waits or a message is already out.
     pub fn begin(&mut self, names: &Names) -> Option<Packed> {
+        self.begin_with(|entries| pack(entries, names))
+    }
+
+    /// [`Outbox::begin`] with another destination's packing (`telegram::pack`).
+    pub fn begin_with<P: Carries>(
+        &mut self,
+        pack: impl FnOnce(&[Entry]) -> Option<P>,
+    ) -> Option<P> {
         if self.in_flight > 0 {
             return None;
         }
-        let packed = pack(self.queue.make_contiguous(), names)?;
-        self.in_flight = packed.entries;
+        let packed = pack(self.queue.make_contiguous())?;
+        self.in_flight = packed.entries().clamp(1, self.queue.len());
         Some(packed)
     }
 
