@@ -294,8 +294,14 @@ async fn engine_with(
         None => processor,
     }
     .start();
-    let supervisor =
-        Supervisor::new(rest, session.clone(), processor.clone(), "B001", max_feeds).start();
+    let supervisor = Supervisor::new(
+        rest,
+        session.clone(),
+        processor.clone(),
+        vec!["B001".to_owned()],
+        max_feeds,
+    )
+    .start();
     Engine {
         session,
         processor,

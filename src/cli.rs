@@ -169,7 +169,13 @@ pub struct RunArgs {
         help_heading = "Trading"
     )]
     pub condition: String,
-    /// Strategy by name (built in: momentum).
+    /// The conditions file (see `condor.toml` in the README): the conditions to trade,
+    /// each with its strategy, parameters, budget and most open positions. Unset: a
+    /// `condor.toml` in the working directory if there is one, else the one condition of
+    /// CONDOR_CONDITION and CONDOR_STRATEGY.
+    #[arg(long, env = "CONDOR_CONFIG", help_heading = "Trading")]
+    pub config: Option<PathBuf>,
+    /// Strategy by name (built in: momentum, vwap-band; `condor strategies` lists all).
     #[arg(
         long,
         env = "CONDOR_STRATEGY",
@@ -606,17 +612,67 @@ impl RunArgs {
         Ok(params)
     }
 
+    /// The conditions to trade: `condor.toml`'s (CONDOR_CONFIG, else the working
+    /// directory's), or else the one condition of CONDOR_CONDITION, CONDOR_STRATEGY and
+    /// the strategy's parameters ([`Self::strategy_params`]). With a file, a
+    /// `CONDOR_PARAM_*` or `--param` is an error: which condition would it be for?
+    pub fn conditions(
+        &self,
+        registry: &StrategyRegistry,
+    ) -> anyhow::Result<Vec<crate::conditions::ConditionConfig>> {
+        let file = match &self.config {
+            Some(path) => Some(path.clone()),
+            None => Some(PathBuf::from("condor.toml")).filter(|p| p.is_file()),
+        };
+        let Some(file) = file else {
+            return Ok(vec![crate::conditions::ConditionConfig {
+                name: self.condition.clone(),
+                strategy: self.strategy.trim().to_owned(),
+                params: self.strategy_params(registry)?,
+                max_positions: None,
+            }]);
+        };
+        let stray = std::env::vars()
+            .map(|(k, _)| k)
+            .find(|k| k.starts_with(PARAM_VAR_PREFIX))
+            .or_else(|| self.params.first().map(|_| "--param".to_owned()));
+        if let Some(stray) = stray {
+            anyhow::bail!(
+                "{stray} is set, but {} lists the conditions: put a parameter in its condition's [conditions.params]",
+                file.display()
+            );
+        }
+        crate::conditions::load(&file, registry)
+    }
+
     /// The settings journaled at start: what was in force, never a secret.
-    pub fn journaled_settings(
+    /// The first condition's name, strategy and parameters under their own names (what a
+    /// replay rebuilds the strategy from); each further condition's under `c<N>.` (`c2.name`,
+    /// `c2.strategy`, `c2.max_positions`, `c2.confirm_ticks`, …).
+    pub fn journaled_settings<F>(
         &self,
         rest_url: &str,
-        params: &Params,
+        conditions: &[(crate::conditions::ConditionConfig, F)],
     ) -> std::collections::BTreeMap<String, String> {
         let r = self.risk().unwrap_or_default();
+        let mut per_condition: Vec<(String, String)> = Vec::new();
+        for (i, (c, _)) in conditions.iter().enumerate() {
+            let prefix = if i == 0 {
+                String::new()
+            } else {
+                format!("c{}.", i + 1)
+            };
+            per_condition.push((format!("{prefix}condition"), c.name.clone()));
+            per_condition.push((format!("{prefix}strategy"), c.strategy.clone()));
+            if let Some(n) = c.max_positions {
+                per_condition.push((format!("{prefix}max_positions"), n.to_string()));
+            }
+            for (k, v) in c.params.settings() {
+                per_condition.push((format!("{prefix}{k}"), v));
+            }
+        }
         [
             ("broker_rest_url", rest_url.to_owned()),
-            ("condition", self.condition.clone()),
-            ("strategy", self.strategy.clone()),
             ("max_feeds", self.max_feeds.to_string()),
             ("max_order_qty", r.max_order_qty.to_string()),
             ("max_order_notional", r.max_order_notional.to_string()),
@@ -637,8 +693,8 @@ impl RunArgs {
             ),
         ]
         .into_iter()
-        .chain(params.settings())
         .map(|(k, v)| (k.to_owned(), v))
+        .chain(per_condition)
         .collect()
     }
 
@@ -1023,7 +1079,13 @@ mod tests {
         let p = args
             .strategy_params_from(&StrategyRegistry::new(), std::iter::empty())
             .unwrap();
-        let s = args.journaled_settings("http://x", &p);
+        let one = crate::conditions::ConditionConfig {
+            name: args.condition.clone(),
+            strategy: "momentum".into(),
+            params: p,
+            max_positions: None,
+        };
+        let s = args.journaled_settings("http://x", &[(one, ())]);
         assert_eq!(s["confirm_ticks"], "4");
         assert_eq!(s["budget_won"], "1000000");
         assert_eq!(s["strategy"], "momentum");

@@ -36,16 +36,36 @@ use condor_actors::supervisor::Supervisor;
 use condor_actors::tape::{self, Tape, TapeEvent};
 use condor_actors::telemetry::Meters;
 use condor_actors::tick_backlog::{self, TickBacklog};
+use condor_actors::trading::strategies::{DeskCondition, StrategyDesk};
 
 const LOG: &str = "condor::engine";
 
+/// One condition to trade: registered by `name` (t1866 name or query_index), traded with
+/// `strategy`, with at most `max_positions` tickers held or being bought at once.
+pub struct ConditionPlan {
+    pub name: String,
+    pub strategy: Box<dyn StrategyFactory>,
+    pub max_positions: Option<usize>,
+}
+
+impl ConditionPlan {
+    /// The one-condition case: `name` traded with `strategy`, no limit of its own.
+    pub fn one(name: impl Into<String>, strategy: Box<dyn StrategyFactory>) -> Vec<ConditionPlan> {
+        vec![ConditionPlan {
+            name: name.into(),
+            strategy,
+            max_positions: None,
+        }]
+    }
+}
+
 pub struct EngineSettings {
-    pub condition: String,
+    /// At least one; a ticker in several is watched once (see `trading::strategies`).
+    pub conditions: Vec<ConditionPlan>,
     pub max_feeds: usize,
     pub risk: RiskLimits,
     /// What each fill costs beyond its value, booked by the Portfolio and on replay.
     pub fees: FeeSchedule,
-    pub strategy: Box<dyn StrategyFactory>,
     pub compute_threads: usize,
     /// The journals live in `data_dir/journal/`.
     pub data_dir: PathBuf,
@@ -251,16 +271,23 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         .with_notifier(alerts.clone())
         .start();
     // The Processor and the OrderManager each need the other's address.
-    let processor = Processor::new(
-        settings.strategy,
-        Some(om_ctx.address().recipient()),
-        clock.clone(),
-    )
-    .with_compute(compute::start_pool(settings.compute_threads))
-    .with_marks(portfolio.clone().recipient())
-    .with_tick_watchers(settings.tick_watchers)
-    .with_meters(settings.meters.clone())
-    .with_backlog(backlog);
+    let names: Vec<String> = settings.conditions.iter().map(|c| c.name.clone()).collect();
+    let desk = StrategyDesk::with_conditions(
+        settings
+            .conditions
+            .into_iter()
+            .map(|c| DeskCondition {
+                factory: c.strategy,
+                max_positions: c.max_positions,
+            })
+            .collect(),
+    );
+    let processor = Processor::trading(desk, Some(om_ctx.address().recipient()), clock.clone())
+        .with_compute(compute::start_pool(settings.compute_threads))
+        .with_marks(portfolio.clone().recipient())
+        .with_tick_watchers(settings.tick_watchers)
+        .with_meters(settings.meters.clone())
+        .with_backlog(backlog);
     let processor = match &tape {
         Some(t) => processor.with_tape(t.recorder()),
         None => processor,
@@ -299,7 +326,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         rest,
         session.clone(),
         processor.clone(),
-        settings.condition,
+        names,
         settings.max_feeds,
     )
     .with_restored(watch)
@@ -345,8 +372,8 @@ fn open_tape(
         clock.unix_ms().saturating_mul(1_000_000),
         TapeEvent::Started {
             writer,
-            condition: settings.condition.clone(),
-            strategy: settings.strategy.name().to_owned(),
+            condition: settings.conditions[0].name.clone(),
+            strategy: settings.conditions[0].strategy.name().to_owned(),
             settings: settings.journaled_settings.clone(),
         },
     );

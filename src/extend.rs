@@ -101,6 +101,24 @@ impl Extensions {
         Ok((factory, params))
     }
 
+    /// The conditions `args` configures (`condor.toml`, or the one condition of
+    /// `CONDOR_CONDITION` and `CONDOR_STRATEGY`), each with its strategy built.
+    pub fn conditions(
+        &self,
+        args: &RunArgs,
+    ) -> anyhow::Result<Vec<(crate::conditions::ConditionConfig, Box<dyn StrategyFactory>)>> {
+        args.conditions(&self.strategies)?
+            .into_iter()
+            .map(|c| {
+                let factory = self
+                    .strategies
+                    .build(&c.strategy, &c.params)
+                    .map_err(|e| anyhow::anyhow!("condition {:?}: {e}", c.name))?;
+                Ok((c, factory))
+            })
+            .collect()
+    }
+
     /// Starts the added actors and gives their addresses, for
     /// [`crate::engine::EngineSettings::tick_watchers`]. Must run inside an actix system;
     /// each actor starts once (a second call gives none).

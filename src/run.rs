@@ -29,7 +29,7 @@ use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds};
 use condor_actors::telemetry::Meters;
 
 use crate::cli::{BrokerTarget, OnShutdown, RunArgs};
-use crate::engine::{self, Engine, EngineSettings};
+use crate::engine::{self, ConditionPlan, Engine, EngineSettings};
 use crate::extend::Extensions;
 use crate::http::{HttpServer, Sources};
 use crate::sim::SimHandle;
@@ -49,7 +49,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     let risk = args.risk()?;
     let on_shutdown = args.on_shutdown;
     let alerts_cfg = args.notifier()?;
-    let (factory, params) = extensions.strategy(args)?;
+    let conditions = extensions.conditions(args)?;
     // Bound now, so a port in use stops condor before it trades.
     let http = match args.http()? {
         Some(cfg) => {
@@ -112,20 +112,35 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         }
     };
 
-    let (condition, strategy) = (args.condition.clone(), args.strategy.clone());
+    let condition = conditions
+        .iter()
+        .map(|(c, _)| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let strategy = conditions
+        .iter()
+        .map(|(c, _)| c.strategy.as_str())
+        .collect::<Vec<_>>()
+        .join(" + ");
     let (fees, fee_warning) = args.fee_schedule(charged);
     if let Some(w) = fee_warning {
         log::warn!(target: LOG, "{w}");
     }
-    let mut journaled_settings = args.journaled_settings(&rest_url, &params);
+    let mut journaled_settings = args.journaled_settings(&rest_url, &conditions);
     journaled_settings.insert("commission_ppm".into(), fees.commission_ppm.to_string());
     journaled_settings.insert("sell_tax_ppm".into(), fees.sell_tax_ppm.to_string());
     let mut settings = EngineSettings {
-        condition: args.condition.clone(),
+        conditions: conditions
+            .into_iter()
+            .map(|(c, factory)| ConditionPlan {
+                name: c.name,
+                strategy: factory,
+                max_positions: c.max_positions,
+            })
+            .collect(),
         max_feeds: args.max_feeds,
         risk,
         fees,
-        strategy: factory,
         compute_threads: 1,
         data_dir: args.data_dir.clone(),
         orders_per_sec: args.orders_per_sec,

@@ -77,7 +77,7 @@ async fn engine_with(
         rest,
         session.clone(),
         processor.clone(),
-        condition,
+        vec![condition.to_owned()],
         max_feeds,
     )
     .start();

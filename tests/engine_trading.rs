@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::PATIENCE;
-use condor::engine::{self, Engine, EngineSettings};
+use condor::engine::{self, ConditionPlan, Engine, EngineSettings};
 use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
 use condor_actors::broker_account;
@@ -71,16 +71,24 @@ async fn start_with(
     data: &tempfile::TempDir,
     fees: FeeSchedule,
 ) -> Engine {
+    start_conditions(sim, ConditionPlan::one("S001", strategy), data, fees).await
+}
+
+async fn start_conditions(
+    sim: &SimHandle,
+    conditions: Vec<ConditionPlan>,
+    data: &tempfile::TempDir,
+    fees: FeeSchedule,
+) -> Engine {
     let rest = rest_client(sim).await;
     engine::start(
         rest,
         sim.ws_url(),
         EngineSettings {
-            condition: "S001".into(),
+            conditions,
             max_feeds: 100,
             risk: RiskLimits::default(),
             fees,
-            strategy,
             compute_threads: 2,
             data_dir: data.path().to_owned(),
             orders_per_sec: 10,
@@ -314,4 +322,127 @@ async fn a_strategys_job_runs_in_the_pool_while_other_tickers_ticks_keep_flowing
         .collect();
     assert!(during.len() as u64 >= OTHER_TICKS, "{during:?}");
     assert!(during.windows(2).all(|w| w[0] < w[1]), "{during:?}");
+}
+
+/// (condition tag, "enter" or "exit", ticker), in the order the strategies were handed them.
+type ConditionLog = Arc<Mutex<Vec<(&'static str, &'static str, Ticker)>>>;
+
+/// A strategy that never trades and logs the condition events it is handed, tagged with
+/// its condition.
+struct Listens {
+    tag: &'static str,
+    ticker: Ticker,
+    log: ConditionLog,
+}
+
+impl Strategy for Listens {
+    fn name(&self) -> &'static str {
+        "listens"
+    }
+    fn on_condition_enter(&mut self, _: TimeOfDay) {
+        self.log
+            .lock()
+            .unwrap()
+            .push((self.tag, "enter", self.ticker));
+    }
+    fn on_condition_exit(&mut self, _: TimeOfDay) {
+        self.log
+            .lock()
+            .unwrap()
+            .push((self.tag, "exit", self.ticker));
+    }
+    fn on_tick(&mut self, _: &Tick, _: &mut Vec<Signal>) {}
+    fn on_fill(&mut self, _: &Fill) {}
+    fn on_order_done(&mut self, _: Side, _: Qty, _: bool) {}
+    fn position(&self) -> Qty {
+        Qty(0)
+    }
+    fn has_working_order(&self) -> bool {
+        false
+    }
+}
+
+struct ListensFactory {
+    tag: &'static str,
+    log: ConditionLog,
+}
+
+impl StrategyFactory for ListensFactory {
+    fn name(&self) -> &'static str {
+        "listens"
+    }
+    fn build(&self, ticker: Ticker) -> Box<dyn Strategy> {
+        Box::new(Listens {
+            tag: self.tag,
+            ticker,
+            log: self.log.clone(),
+        })
+    }
+}
+
+#[actix_rt::test]
+async fn two_conditions_sharing_a_ticker_watch_it_once_and_each_strategy_sees_its_own_events() {
+    let sim = sim_with(
+        "condition S001 갭상승\n\
+         condition S002 거래량 급증\n\
+         at 0ms S001 enter 005930\n\
+         at 0ms S002 enter 005930\n\
+         at 0ms S002 enter 000660\n\
+         at 1500ms S002 exit 005930\n\
+         at 3000ms S001 exit 005930\n",
+    );
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let plan = |name: &str, tag| ConditionPlan {
+        name: name.into(),
+        strategy: Box::new(ListensFactory {
+            tag,
+            log: log.clone(),
+        }),
+        max_positions: None,
+    };
+    let data = tempfile::tempdir().expect("a data directory");
+    let e = start_conditions(
+        &sim,
+        vec![plan("S001", "S001"), plan("S002", "S002")],
+        &data,
+        FeeSchedule::default(),
+    )
+    .await;
+    let (samsung, hynix) = (
+        Ticker::parse("005930").unwrap(),
+        Ticker::parse("000660").unwrap(),
+    );
+    eventually("both tickers are watched", || async {
+        let subs = sim.subscriptions().await;
+        subs.trade_subscribers("005930") == 1 && subs.trade_subscribers("000660") == 1
+    })
+    .await;
+    // S002 drops 005930 while S001 still lists it: the feed stays, still one subscription.
+    eventually("S002's exit has reached the strategies' desk", || async {
+        e.processor.send(Flush).await.unwrap();
+        sim.subscriptions().await.trade_subscribers("005930") == 1 && log.lock().unwrap().len() >= 2
+    })
+    .await;
+    // Out of both, and flat: the feed stops; 000660 keeps its one.
+    eventually("005930's feed stops once no condition lists it", || async {
+        sim.subscriptions().await.trade_subscribers("005930") == 0
+    })
+    .await;
+    let subs = sim.subscriptions().await;
+    assert_eq!(subs.trade_subscribers("000660"), 1);
+    let s = e.supervisor.send(GetSupervisorStats).await.unwrap();
+    assert_eq!((s.spawned, s.stopped), (2, 1), "one feed per ticker: {s:?}");
+    // 005930 is S001's (it entered first): only S001's strategy saw its enter and exit;
+    // S002's enter and exit of it were remembered, not delivered. 000660 is S002's.
+    e.processor.send(Flush).await.unwrap();
+    let mut seen = log.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("S001", "enter", samsung),
+            ("S001", "exit", samsung),
+            ("S002", "enter", hynix),
+        ]
+    );
 }

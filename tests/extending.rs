@@ -14,7 +14,7 @@ use actix::prelude::*;
 use clap::Parser;
 use common::PATIENCE;
 use condor::cli::{Cli, Command, RunArgs};
-use condor::engine::{self, Engine, EngineSettings};
+use condor::engine::{self, ConditionPlan, Engine, EngineSettings};
 use condor::extend::Extensions;
 use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
@@ -65,11 +65,10 @@ async fn start(
         rest,
         sim.ws_url(),
         EngineSettings {
-            condition: "S001".into(),
+            conditions: ConditionPlan::one("S001", strategy),
             max_feeds: 100,
             risk: RiskLimits::default(),
             fees: Default::default(),
-            strategy,
             compute_threads: 1,
             data_dir: data.path().to_owned(),
             orders_per_sec: 10,

@@ -242,3 +242,43 @@ fn a_bad_strategy_setting_is_refused_naming_it() {
         "{err}"
     );
 }
+
+#[test]
+fn a_bad_conditions_file_is_refused_naming_the_file_the_table_and_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("condor.toml");
+    std::fs::write(
+        &file,
+        "[[conditions]]\nname = \"급등 모멘텀\"\n\n[[conditions]]\nname = \"0001\"\nstrategy = \"vwap-band\"\n[conditions.params]\nband_bp = 0\n",
+    )
+    .unwrap();
+    let out = condor()
+        .args(["run", "--rest-port", "0", "--ws-port", "0"])
+        .env("CONDOR_CONFIG", &file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}: conditions[2] (\"0001\"): key params.band_bp: must be 1..=3000, got 0",
+            file.display()
+        )),
+        "{err}"
+    );
+    // A parameter for no condition in particular is refused while the file lists them.
+    std::fs::write(&file, "[[conditions]]\nname = \"급등 모멘텀\"\n").unwrap();
+    let out = condor()
+        .args(["run", "--rest-port", "0", "--ws-port", "0"])
+        .env("CONDOR_CONFIG", &file)
+        .env("CONDOR_PARAM_CONFIRM_TICKS", "2")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("CONDOR_PARAM_CONFIRM_TICKS is set, but")
+            && err.contains("[conditions.params]"),
+        "{err}"
+    );
+}

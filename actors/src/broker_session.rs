@@ -395,6 +395,7 @@ impl BrokerSession {
             Ok(ServerFrame::ConditionAlert { alert_num, body }) => {
                 match (self.alerts.get(&alert_num), body.job()) {
                     (Some(to), Ok(job)) => to.do_send(ConditionAlert {
+                        alert_num: alert_num.clone(),
                         code: body.gs_code.clone(),
                         job,
                     }),

@@ -96,22 +96,35 @@ pub struct Fill {
 #[derive(Clone, Debug, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub struct ConditionAlert {
+    /// The registration it came for (t1860 `sAlertNum`): which condition.
+    pub alert_num: String,
     pub code: String,
     pub job: crate::wire::realtime::JobFlag,
 }
 
-/// The screener says `ticker` matches the condition now.
+/// One of the conditions condor trades, by its place in the configuration (`condor.toml`'s
+/// order; the one-condition case is [`ConditionId::FIRST`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ConditionId(pub u8);
+
+impl ConditionId {
+    pub const FIRST: ConditionId = ConditionId(0);
+}
+
+/// Condition `condition`'s screener says `ticker` matches now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub struct ConditionEnter {
     pub ticker: Ticker,
+    pub condition: ConditionId,
 }
 
-/// The screener says `ticker` no longer matches the condition.
+/// Condition `condition`'s screener says `ticker` no longer matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub struct ConditionExit {
     pub ticker: Ticker,
+    pub condition: ConditionId,
 }
 
 /// Start delivering `ticker`'s trades to `feed` (BrokerSession registers S3_/K3_).

@@ -132,8 +132,17 @@ impl Processor {
         orders: Option<Recipient<OrderIntent>>,
         clock: Arc<dyn Clock>,
     ) -> Processor {
+        Processor::trading(StrategyDesk::new(factory), orders, clock)
+    }
+
+    /// A Processor driving `desk` (several conditions, each with its strategy).
+    pub fn trading(
+        desk: StrategyDesk,
+        orders: Option<Recipient<OrderIntent>>,
+        clock: Arc<dyn Clock>,
+    ) -> Processor {
         Processor {
-            desk: StrategyDesk::new(factory),
+            desk,
             tape: None,
             orders,
             flat_to: None,
@@ -406,7 +415,7 @@ impl Handler<ConditionEnter> for Processor {
                 market_time: now,
             },
         );
-        self.desk.on_condition_enter(msg.ticker, now);
+        self.desk.on_condition_enter(msg.condition, msg.ticker, now);
     }
 }
 
@@ -421,7 +430,7 @@ impl Handler<ConditionExit> for Processor {
                 market_time: now,
             },
         );
-        self.desk.on_condition_exit(msg.ticker, now);
+        self.desk.on_condition_exit(msg.condition, msg.ticker, now);
     }
 }
 
@@ -499,6 +508,7 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
     use crate::market::{Price, Qty, Side};
+    use crate::messages::ConditionId;
     use crate::strategy::{strategy_by_name, MomentumParams, MomentumStrategy, StrategyRegistry};
 
     /// Keeps the intents it is sent.
@@ -613,7 +623,10 @@ mod tests {
         .with_timer_every(Duration::from_millis(5))
         .with_tape(tape.recorder())
         .start();
-        processor.do_send(ConditionEnter { ticker: ticker() });
+        processor.do_send(ConditionEnter {
+            ticker: ticker(),
+            condition: ConditionId::FIRST,
+        });
         processor.do_send(tick(1, TimeOfDay::hms(9, 0, 10)));
         let entry = intents_after(&intents, 1).await;
         assert_eq!(entry.len(), 1);
@@ -704,7 +717,10 @@ mod tests {
         )
         .with_timer_every(Duration::from_millis(5))
         .start();
-        processor.do_send(ConditionEnter { ticker: ticker() });
+        processor.do_send(ConditionEnter {
+            ticker: ticker(),
+            condition: ConditionId::FIRST,
+        });
         processor.do_send(tick(1, TimeOfDay::hms(9, 0, 10)));
         let entry = intents_after(&intents, 1).await;
         assert_eq!(entry.len(), 1);

@@ -10,7 +10,7 @@
 //! still has a position or a working order, and never drop an enter silently: every
 //! refused or invalid one is logged and counted.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -22,8 +22,8 @@ use crate::journal::Journal;
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::{Market, Ticker};
 use crate::messages::{
-    ConditionAlert, ConditionEnter, ConditionExit, IsFlat, StockNames, Stop, TickerFlat,
-    WatchCondition,
+    ConditionAlert, ConditionEnter, ConditionExit, ConditionId, IsFlat, StockNames, Stop,
+    TickerFlat, WatchCondition,
 };
 use crate::processor::Processor;
 use crate::stock_feed::StockFeed;
@@ -103,13 +103,18 @@ pub struct Supervisor {
     rest: LsRest,
     session: Addr<BrokerSession>,
     processor: Addr<Processor>,
-    condition_name: String,
+    /// The conditions to register, by name or query_index, [`ConditionId`] `i` being the
+    /// `i`th.
+    condition_names: Vec<String>,
+    /// Each registration's alert number and its condition.
+    alerts: HashMap<String, ConditionId>,
     max_feeds: usize,
     master: HashMap<Ticker, (Market, String)>,
     /// Each live feed and when it started.
     feeds: HashMap<Ticker, (Addr<StockFeed>, SystemTime)>,
-    /// Tickers the screener currently lists.
-    in_condition: HashSet<Ticker>,
+    /// Tickers some condition lists now, with the conditions listing each. A ticker keeps
+    /// one feed however many list it.
+    in_condition: HashMap<Ticker, Vec<ConditionId>>,
     /// Tickers refused for the cap, in the order they entered: each gets a feed when one
     /// is freed, if it is still in the condition by then.
     waiting: VecDeque<Ticker>,
@@ -133,18 +138,19 @@ impl Supervisor {
         rest: LsRest,
         session: Addr<BrokerSession>,
         processor: Addr<Processor>,
-        condition_name: impl Into<String>,
+        condition_names: Vec<String>,
         max_feeds: usize,
     ) -> Supervisor {
         Supervisor {
             rest,
             session,
             processor,
-            condition_name: condition_name.into(),
+            condition_names,
+            alerts: HashMap::new(),
             max_feeds,
             master: HashMap::new(),
             feeds: HashMap::new(),
-            in_condition: HashSet::new(),
+            in_condition: HashMap::new(),
             waiting: VecDeque::new(),
             restore: Vec::new(),
             journal: None,
@@ -203,7 +209,7 @@ impl Supervisor {
     /// The condition's members right now (t1859): the realtime alerts (AFR) report only
     /// changes, so a start (or a restart) learns who is already in from this. A failure is
     /// logged, not fatal: the alerts still bring every later change.
-    fn load_members(&mut self, query_index: String, ctx: &mut Context<Self>) {
+    fn load_members(&mut self, c: ConditionId, query_index: String, ctx: &mut Context<Self>) {
         let rest = self.rest.clone();
         ctx.spawn(
             async move {
@@ -213,14 +219,14 @@ impl Supervisor {
                 .await
             }
             .into_actor(self)
-            .map(|reply, act, _| match reply {
+            .map(move |reply, act, _| match reply {
                 Ok(r) if T1859::succeeded(&r) => {
                     let mut entered = 0;
                     for row in &r.blocks.out_block1 {
                         match row.ticker() {
                             Ok(t) => {
                                 entered += 1;
-                                act.on_enter(t);
+                                act.on_enter(c, t);
                             }
                             Err(e) => {
                                 act.stats.invalid_codes += 1;
@@ -228,7 +234,7 @@ impl Supervisor {
                             }
                         }
                     }
-                    log::info!(target: LOG, "{entered} stocks in the condition at start (t1859)");
+                    log::info!(target: LOG, "{entered} stocks in condition #{} at start (t1859)", c.0);
                 }
                 Ok(r) => log::warn!(target: LOG, "t1859 refused [{}] {}; only later changes will be watched", r.rsp_cd, r.rsp_msg.trim()),
                 Err(e) => log::warn!(target: LOG, "cannot list the condition's members (t1859): {e}; only later changes will be watched"),
@@ -236,11 +242,12 @@ impl Supervisor {
         );
     }
 
-    /// Stock master (t8436) and the condition's registration (t1866, t1860).
-    async fn register_condition(
+    /// Stock master (t8436) and each condition's registration (t1866, t1860): per
+    /// condition, its query_index and alert number, in the order named.
+    async fn register_conditions(
         rest: LsRest,
-        name: String,
-    ) -> Result<(HashMap<Ticker, (Market, String)>, String, String), SupervisorError> {
+        names: Vec<String>,
+    ) -> Result<(HashMap<Ticker, (Market, String)>, Vec<(String, String)>), SupervisorError> {
         let list = rest
             .call::<T8436>(&T8436InBlock { gubun: "0".into() })
             .await?;
@@ -261,43 +268,41 @@ impl Supervisor {
                 ..Default::default()
             })
             .await?;
-        let Some(cond) =
-            conds.blocks.out_block1.iter().find(|c| {
+        let mut registered = Vec::new();
+        for name in names {
+            let Some(cond) = conds.blocks.out_block1.iter().find(|c| {
                 c.query_name.trim() == name.trim() || c.query_index.trim() == name.trim()
-            })
-        else {
-            let known: Vec<String> = conds
-                .blocks
-                .out_block1
-                .iter()
-                .map(|c| format!("{} {:?}", c.query_index, c.query_name))
-                .collect();
-            return Err(SupervisorError::UnknownCondition {
-                name,
-                known: known.join(", "),
-            });
-        };
-        let reg = rest
-            .call::<T1860>(&T1860InBlock {
-                s_sys_user_flag: "U".into(),
-                s_flag: "E".into(),
-                s_alert_num: String::new(),
-                query_index: cond.query_index.clone(),
-            })
-            .await?;
-        let out = reg.blocks.out_block.unwrap_or_default();
-        if out.s_result_flag != "S" || out.s_alert_num.trim().is_empty() {
-            return Err(SupervisorError::RegisterRefused {
-                query_index: cond.query_index.clone(),
-                code: reg.rsp_cd,
-                msg: reg.rsp_msg,
-            });
+            }) else {
+                let known: Vec<String> = conds
+                    .blocks
+                    .out_block1
+                    .iter()
+                    .map(|c| format!("{} {:?}", c.query_index, c.query_name))
+                    .collect();
+                return Err(SupervisorError::UnknownCondition {
+                    name,
+                    known: known.join(", "),
+                });
+            };
+            let reg = rest
+                .call::<T1860>(&T1860InBlock {
+                    s_sys_user_flag: "U".into(),
+                    s_flag: "E".into(),
+                    s_alert_num: String::new(),
+                    query_index: cond.query_index.clone(),
+                })
+                .await?;
+            let out = reg.blocks.out_block.unwrap_or_default();
+            if out.s_result_flag != "S" || out.s_alert_num.trim().is_empty() {
+                return Err(SupervisorError::RegisterRefused {
+                    query_index: cond.query_index.clone(),
+                    code: reg.rsp_cd,
+                    msg: reg.rsp_msg,
+                });
+            }
+            registered.push((cond.query_index.clone(), out.s_alert_num.trim().to_owned()));
         }
-        Ok((
-            master,
-            cond.query_index.clone(),
-            out.s_alert_num.trim().to_owned(),
-        ))
+        Ok((master, registered))
     }
 
     fn spawn_feed(&mut self, ticker: Ticker, market: Market) {
@@ -342,7 +347,7 @@ impl Supervisor {
             let Some(ticker) = self.waiting.pop_front() else {
                 return;
             };
-            if !self.in_condition.contains(&ticker) || self.feeds.contains_key(&ticker) {
+            if !self.is_listed(ticker) || self.feeds.contains_key(&ticker) {
                 continue;
             }
             if let Some((market, name)) = self.master.get(&ticker).cloned() {
@@ -352,14 +357,27 @@ impl Supervisor {
         }
     }
 
-    fn on_enter(&mut self, ticker: Ticker) {
-        let newly = self.in_condition.insert(ticker);
-        if newly {
+    /// Some condition lists `ticker` now.
+    fn is_listed(&self, ticker: Ticker) -> bool {
+        self.in_condition
+            .get(&ticker)
+            .is_some_and(|c| !c.is_empty())
+    }
+
+    fn on_enter(&mut self, c: ConditionId, ticker: Ticker) {
+        let listing = self.in_condition.entry(ticker).or_default();
+        // The ticker was listed by no condition: a feed refused for the cap waits once.
+        let newly = listing.is_empty();
+        if !listing.contains(&c) {
+            listing.push(c);
             if let Some(j) = &self.journal {
                 j.record(JournalEvent::ConditionEnter { ticker });
             }
         }
-        self.processor.do_send(ConditionEnter { ticker });
+        self.processor.do_send(ConditionEnter {
+            ticker,
+            condition: c,
+        });
         if self.feeds.contains_key(&ticker) {
             return; // N after R, or a repeat: one feed per ticker
         }
@@ -393,15 +411,24 @@ impl Supervisor {
         self.spawn_feed(ticker, market);
     }
 
-    fn on_exit(&mut self, ticker: Ticker, ctx: &mut Context<Self>) {
-        if self.in_condition.remove(&ticker) {
-            if let Some(j) = &self.journal {
-                j.record(JournalEvent::ConditionExit { ticker });
+    fn on_exit(&mut self, c: ConditionId, ticker: Ticker, ctx: &mut Context<Self>) {
+        if let Some(listing) = self.in_condition.get_mut(&ticker) {
+            if let Some(at) = listing.iter().position(|x| *x == c) {
+                listing.remove(at);
+                if let Some(j) = &self.journal {
+                    j.record(JournalEvent::ConditionExit { ticker });
+                }
+            }
+            if listing.is_empty() {
+                self.in_condition.remove(&ticker);
             }
         }
-        self.processor.do_send(ConditionExit { ticker });
-        if !self.feeds.contains_key(&ticker) {
-            return;
+        self.processor.do_send(ConditionExit {
+            ticker,
+            condition: c,
+        });
+        if !self.feeds.contains_key(&ticker) || self.is_listed(ticker) {
+            return; // another condition still lists it: the feed stays
         }
         // Ask whoever knows the position; the feed stays until the answer says flat. The
         // mailbox goes on meanwhile (a re-enter is seen by the answer's in_condition check).
@@ -410,7 +437,7 @@ impl Supervisor {
             .send(IsFlat { ticker })
             .into_actor(self)
             .map(move |flat, act, _| match flat {
-                Ok(true) if !act.in_condition.contains(&ticker) => {
+                Ok(true) if !act.is_listed(ticker) => {
                     log::info!(target: LOG, "{ticker} left the condition: feed stopped");
                     act.stop_feed(ticker, "left the condition");
                 }
@@ -429,28 +456,32 @@ impl Actor for Supervisor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         let rest = self.rest.clone();
-        let name = self.condition_name.clone();
-        Self::register_condition(rest, name)
+        let names = self.condition_names.clone();
+        Self::register_conditions(rest, names)
             .into_actor(self)
             .map(|res, act, ctx| match res {
-                Ok((master, query_index, alert_num)) => {
-                    log::info!(
-                        target: LOG,
-                        "condition {:?} ({query_index}) registered as {alert_num}; {} stocks in the master",
-                        act.condition_name,
-                        master.len()
-                    );
+                Ok((master, registered)) => {
                     if let Some(to) = &act.names_to {
                         let names = master.iter().map(|(t, (_, n))| (*t, n.clone())).collect();
                         to.do_send(StockNames { names });
                     }
                     act.master = master;
                     act.restore_feeds();
-                    act.session.do_send(WatchCondition {
-                        alert_num,
-                        to: ctx.address().recipient(),
-                    });
-                    act.load_members(query_index, ctx);
+                    for (i, (query_index, alert_num)) in registered.into_iter().enumerate() {
+                        let c = ConditionId(u8::try_from(i).unwrap_or(u8::MAX));
+                        log::info!(
+                            target: LOG,
+                            "condition #{i} {:?} ({query_index}) registered as {alert_num}; {} stocks in the master",
+                            act.condition_names[i],
+                            act.master.len()
+                        );
+                        act.alerts.insert(alert_num.clone(), c);
+                        act.session.do_send(WatchCondition {
+                            alert_num,
+                            to: ctx.address().recipient(),
+                        });
+                        act.load_members(c, query_index, ctx);
+                    }
                 }
                 Err(e) => {
                     log::error!(target: LOG, "cannot start condition search: {e}");
@@ -485,9 +516,13 @@ impl Handler<ConditionAlert> for Supervisor {
             log::warn!(target: LOG, "condition alert for an invalid code {:?} ignored (#{})", msg.code, self.stats.invalid_codes);
             return;
         };
+        let Some(&c) = self.alerts.get(&msg.alert_num) else {
+            log::warn!(target: LOG, "condition alert for an unknown registration {:?} ignored", msg.alert_num);
+            return;
+        };
         match msg.job {
-            JobFlag::Enter | JobFlag::Reenter => self.on_enter(ticker),
-            JobFlag::Exit => self.on_exit(ticker, ctx),
+            JobFlag::Enter | JobFlag::Reenter => self.on_enter(c, ticker),
+            JobFlag::Exit => self.on_exit(c, ticker, ctx),
         }
     }
 }
@@ -495,8 +530,8 @@ impl Handler<ConditionAlert> for Supervisor {
 impl Handler<TickerFlat> for Supervisor {
     type Result = ();
     fn handle(&mut self, msg: TickerFlat, _: &mut Context<Self>) {
-        if !self.in_condition.contains(&msg.ticker) {
-            log::info!(target: LOG, "{} is flat and out of the condition: feed stopped", msg.ticker);
+        if !self.is_listed(msg.ticker) {
+            log::info!(target: LOG, "{} is flat and out of every condition: feed stopped", msg.ticker);
             self.stop_feed(msg.ticker, "flat after leaving the condition");
         }
     }

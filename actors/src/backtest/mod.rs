@@ -36,6 +36,7 @@ use crate::clock::{kst_time_of_day, TradingDay};
 use crate::kill_switch::TripCause;
 use crate::ledger::FeeSchedule;
 use crate::market::{DailyLimits, Price, Side, Ticker, TimeOfDay};
+use crate::messages::ConditionId;
 use crate::messages::{AccountEvent, ClientOrderId, Fill, OrderDone, OrderIntent, OrderType};
 use crate::risk::RiskLimits;
 use crate::strategy::StrategyFactory;
@@ -469,14 +470,16 @@ pub fn run<'a, E>(
                 } => {
                     run.listed.insert(*ticker);
                     run.watched.insert(*ticker);
-                    run.desk.on_condition_enter(*ticker, *market_time);
+                    run.desk
+                        .on_condition_enter(ConditionId::FIRST, *ticker, *market_time);
                 }
                 TapeEvent::ConditionExit {
                     ticker,
                     market_time,
                 } => {
                     run.listed.remove(ticker);
-                    run.desk.on_condition_exit(*ticker, *market_time);
+                    run.desk
+                        .on_condition_exit(ConditionId::FIRST, *ticker, *market_time);
                     run.unwatch_if_done(*ticker);
                 }
                 TapeEvent::Timer { market_time } => {

@@ -14,6 +14,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::market::Side;
+use crate::messages::ConditionId;
 use crate::messages::{ClientOrderId, OrderDone, OrderIntent, OrderType};
 use crate::strategy::StrategyFactory;
 use crate::tape::{TapeEvent, TapeIntent, TapeRecord};
@@ -158,11 +159,11 @@ pub fn replay<E>(
             TapeEvent::ConditionEnter {
                 ticker,
                 market_time,
-            } => d.on_condition_enter(*ticker, *market_time),
+            } => d.on_condition_enter(ConditionId::FIRST, *ticker, *market_time),
             TapeEvent::ConditionExit {
                 ticker,
                 market_time,
-            } => d.on_condition_exit(*ticker, *market_time),
+            } => d.on_condition_exit(ConditionId::FIRST, *ticker, *market_time),
             TapeEvent::Fill(f) => d.on_fill(f),
             TapeEvent::OrderDone {
                 id,
@@ -295,7 +296,7 @@ mod tests {
                 TapeEvent::ConditionEnter {
                     ticker,
                     market_time,
-                } => desk.on_condition_enter(*ticker, *market_time),
+                } => desk.on_condition_enter(ConditionId::FIRST, *ticker, *market_time),
                 TapeEvent::Fill(f) => desk.on_fill(f),
                 TapeEvent::Timer { market_time } => desk.on_timer(*market_time, &mut intents),
                 _ => {}
