@@ -167,14 +167,14 @@ fn synthetic_day() -> (Vec<(i64, TapeEvent)>, usize) {
         let qty = Qty(rng.u64(1..100));
         events.push((
             recv_ns,
-            TapeEvent::Intent(TapeIntent {
+            TapeEvent::Intent(Box::new(TapeIntent {
                 ticker,
                 side,
                 qty,
                 order_type: OrderType::Limit(price),
                 reason: "entry: momentum".to_owned(),
                 tick_seq: rng.u64(1..TRADES as u64),
-            }),
+            })),
         ));
         let filled_ns = recv_ns + rng.i64(1_000_000..5_000_000_000);
         events.push((
