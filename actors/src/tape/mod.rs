@@ -86,17 +86,20 @@
 //! | write: one recorder → writer thread → file, open and final sync included | 14–16 M records/s |
 //! | [`TapeRecorder::record`] on the recording thread | 32–36 ns a record (~2.3% of a 1.5 µs tick) |
 //! | read: [`TapeReader`] streaming | 24.7–25.7 M records/s |
-//! | read: [`read`], the whole day into a `Vec` | 12.0–12.8 M records/s |
+//! | read: [`read`], the whole day into a `Vec` | 15.3–18.1 M records/s, 0.80–0.92x of streaming in the same run |
 //! | encode only, no I/O | 20–21 M records/s |
-//! | decode only, no I/O, checksums checked | 29–31 M records/s |
+//! | decode only, no I/O, checksums checked | 29–31 M records/s (28.6–33.5 with 72-byte records) |
 //!
-//! [`read`] is bound by the memory it fills, not by decoding: 2 M records are 227 MB of
-//! `TapeRecord`s, and first touching those pages is the other half of its time (decoding
-//! into a `Vec` whose pages were touched before runs at 24 M records/s, into a fresh one at
-//! 13–14 M). Tools that can stream use [`TapeReader`].
+//! [`read`] is bound by the memory it fills, not by decoding: first touching fresh pages
+//! (the kernel zeroing and mapping each) costs about as much a byte as decoding does. With
+//! a trade inline in [`TapeEvent`] and the two bigger kinds boxed, a record is 72 bytes and a
+//! day 146 MB; at 112 bytes (227 MB) the whole read ran at 12.0–12.8 M records/s, 0.44–0.50x
+//! of streaming. The whole-read figures are from runs beside other builds (streaming then
+//! ran at 18.6–22.5 M); the ratio is the figure to compare. Tools that can stream use
+//! [`TapeReader`].
 //!
-//! A queued record is 64 bytes (a trade inline, other kinds boxed) rather than a 96-byte
-//! `TapeEvent`: handing 64-byte trades to another thread measured about half the cost.
+//! A queued record is 64 bytes (a trade inline, other kinds boxed): when a `TapeEvent` was
+//! 96 bytes, handing 64-byte trades to another thread measured about half the cost.
 //!
 //! Compression does not pay. LZ4 (lz4_flex 0.11, block format) over this day's payloads
 //! saved 16% block by block (19.7 → 16.6 bytes a trade; 22% compressing 8 blocks together)
