@@ -98,8 +98,8 @@
 //! ran at 18.6–22.5 M); the ratio is the figure to compare. Tools that can stream use
 //! [`TapeReader`].
 //!
-//! A queued record is 64 bytes (a trade inline, other kinds boxed): when a `TapeEvent` was
-//! 96 bytes, handing 64-byte trades to another thread measured about half the cost.
+//! A queued record is 64 bytes (its receive time and a `TapeEvent`): when a `TapeEvent` was
+//! 96 bytes, handing 64-byte records to another thread measured about half the cost.
 //!
 //! Compression does not pay. LZ4 (lz4_flex 0.11, block format) over this day's payloads
 //! saved 16% block by block (19.7 → 16.6 bytes a trade; 22% compressing 8 blocks together)
