@@ -86,7 +86,7 @@
 //! | write: one recorder → writer thread → file, open and final sync included | 14–16 M records/s |
 //! | [`TapeRecorder::record`] on the recording thread | 32–36 ns a record (~2.3% of a 1.5 µs tick) |
 //! | read: [`TapeReader`] streaming | 24.7–25.7 M records/s |
-//! | read: [`read`], the whole day into a `Vec` | 15.3–18.1 M records/s, 0.80–0.92x of streaming in the same run |
+//! | read: [`read`], the whole day into a `Vec` | 14.4–18.1 M records/s, 0.63–0.92x of streaming in the same run |
 //! | encode only, no I/O | 20–21 M records/s |
 //! | decode only, no I/O, checksums checked | 29–31 M records/s (28.6–33.5 with 72-byte records) |
 //!
@@ -95,7 +95,7 @@
 //! a trade inline in [`TapeEvent`] and the two bigger kinds boxed, a record is 72 bytes and a
 //! day 146 MB; at 112 bytes (227 MB) the whole read ran at 12.0–12.8 M records/s, 0.44–0.50x
 //! of streaming. The whole-read figures are from runs beside other builds (streaming then
-//! ran at 18.6–22.5 M); the ratio is the figure to compare. Tools that can stream use
+//! ran at 18.6–23.9 M); the ratio is the figure to compare. Tools that can stream use
 //! [`TapeReader`].
 //!
 //! A queued record is 64 bytes (its receive time and a `TapeEvent`): when a `TapeEvent` was
