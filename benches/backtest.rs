@@ -20,7 +20,9 @@ use condor_actors::ledger::FeeSchedule;
 use condor_actors::market::{self, Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{strategy_by_name, MomentumParams};
-use condor_actors::tape::{Tape, TapeError, TapeEvent, TapeReader, TapeRecord, TapeTrade};
+use condor_actors::tape::{
+    Tape, TapeError, TapeEvent, TapeReader, TapeRecord, TapeStarted, TapeTrade,
+};
 use rayon::prelude::*;
 
 const TICKERS: usize = 200;
@@ -64,12 +66,12 @@ fn write_day(path: &Path, trades: usize) -> u64 {
     let mut records = 0u64;
     rec.record(
         OPEN_NS,
-        TapeEvent::Started {
+        TapeEvent::Started(Box::new(TapeStarted {
             writer: "bench".into(),
             condition: "B001".into(),
             strategy: "momentum".into(),
             settings: Default::default(),
-        },
+        })),
     );
     for n in 0..trades {
         let at = OPEN_NS + n as i64 * gap;

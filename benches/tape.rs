@@ -23,6 +23,8 @@ const TRADES: usize = 2_000_000;
 const TICKERS: usize = 200;
 const CONDITION_EVENTS: usize = 1_200;
 const ORDERS: usize = 200;
+/// What `tape::read` of a day should reach on one core (records/s).
+const WHOLE_READ_TARGET: f64 = 20e6;
 /// 2024-01-02 09:00:00 KST in Unix ns, and the regular session's length.
 const OPEN_NS: i64 = 1_704_153_600 * 1_000_000_000;
 const SESSION_NS: i64 = 23_400 * 1_000_000_000;
@@ -167,14 +169,14 @@ fn synthetic_day() -> (Vec<(i64, TapeEvent)>, usize) {
         let qty = Qty(rng.u64(1..100));
         events.push((
             recv_ns,
-            TapeEvent::Intent(TapeIntent {
+            TapeEvent::Intent(Box::new(TapeIntent {
                 ticker,
                 side,
                 qty,
                 order_type: OrderType::Limit(price),
                 reason: "entry: momentum".to_owned(),
                 tick_seq: rng.u64(1..TRADES as u64),
-            }),
+            })),
         ));
         let filled_ns = recv_ns + rng.i64(1_000_000..5_000_000_000);
         events.push((
@@ -312,20 +314,21 @@ fn main() {
         count += 1;
         trades_read += matches!(r.event, TapeEvent::Trade(_)) as usize;
     }
-    figure(
-        "tape_read_streaming",
-        count as f64 / start.elapsed().as_secs_f64(),
-        "records/s",
-    );
+    let streaming = count as f64 / start.elapsed().as_secs_f64();
+    figure("tape_read_streaming", streaming, "records/s");
     assert!(reader.damage().is_none());
     assert_eq!((count, trades_read), (n, trades));
 
     let start = Instant::now();
     let file = tape::read(&path).expect("reads");
-    figure(
-        "tape_read_whole",
-        file.records.len() as f64 / start.elapsed().as_secs_f64(),
-        "records/s",
+    let whole = file.records.len() as f64 / start.elapsed().as_secs_f64();
+    figure("tape_read_whole", whole, "records/s");
+    // The machine is shared: the whole-day read is best judged against streaming in the
+    // same run, and against the goal of 20 M records/s on one core.
+    println!("tape_read_whole_vs_streaming {:.2} x", whole / streaming);
+    println!(
+        "tape_read_whole_vs_target {:.2} x (of {WHOLE_READ_TARGET:.0} records/s)",
+        whole / WHOLE_READ_TARGET
     );
     assert!(file.stopped.is_none());
     assert_eq!(file.records.len(), n);

@@ -33,7 +33,7 @@ use condor_actors::reconcile::{reconcile_account, reconcile_orders, Outcome};
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::StrategyFactory;
 use condor_actors::supervisor::Supervisor;
-use condor_actors::tape::{self, Tape, TapeEvent};
+use condor_actors::tape::{self, Tape, TapeEvent, TapeStarted};
 use condor_actors::telemetry::Meters;
 use condor_actors::tick_backlog::{self, TickBacklog};
 use condor_actors::trading::strategies::{DeskCondition, StrategyDesk};
@@ -370,12 +370,12 @@ fn open_tape(
     let mut start = tape.recorder();
     start.record(
         clock.unix_ms().saturating_mul(1_000_000),
-        TapeEvent::Started {
+        TapeEvent::Started(Box::new(TapeStarted {
             writer,
             condition: settings.conditions[0].name.clone(),
             strategy: settings.conditions[0].strategy.name().to_owned(),
             settings: settings.journaled_settings.clone(),
-        },
+        })),
     );
     start.flush();
     let synced = tape.clone();

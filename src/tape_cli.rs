@@ -16,7 +16,9 @@ use clap::{Args, Subcommand};
 use condor_actors::clock::TradingDay;
 use condor_actors::market::{Side, Ticker};
 use condor_actors::messages::OrderType;
-use condor_actors::tape::{self, import, TapeError, TapeEvent, TapeReader, TapeRecord};
+use condor_actors::tape::{
+    self, import, TapeError, TapeEvent, TapeReader, TapeRecord, TapeStarted,
+};
 use serde_json::json;
 
 /// Where the tapes live under the data directory.
@@ -178,7 +180,7 @@ fn summarize(path: &Path) -> Result<Summary, TapeError> {
             }
             TapeEvent::ConditionEnter { .. } | TapeEvent::ConditionExit { .. } => s.conditions += 1,
             TapeEvent::Intent(_) => s.intents += 1,
-            TapeEvent::Started { .. } => s.starts += 1,
+            TapeEvent::Started(_) => s.starts += 1,
             _ => {}
         }
     }
@@ -283,12 +285,13 @@ fn clock_us(unix_ns: i64) -> String {
 fn text_line(r: &TapeRecord) -> String {
     let head = format!("{:>8} {}", r.seq, clock_us(r.recv_ns));
     let body = match &r.event {
-        TapeEvent::Started {
-            writer,
-            condition,
-            strategy,
-            settings,
-        } => {
+        TapeEvent::Started(started) => {
+            let TapeStarted {
+                writer,
+                condition,
+                strategy,
+                settings,
+            } = &**started;
             let mut s =
                 format!("started  {writer:?} condition {condition:?} strategy {strategy:?}");
             for (k, v) in settings {
@@ -374,12 +377,13 @@ fn json_line(r: &TapeRecord) -> serde_json::Value {
         "kind": r.event.kind_name(),
     });
     let fields = match &r.event {
-        TapeEvent::Started {
-            writer,
-            condition,
-            strategy,
-            settings,
-        } => {
+        TapeEvent::Started(started) => {
+            let TapeStarted {
+                writer,
+                condition,
+                strategy,
+                settings,
+            } = &**started;
             json!({"writer": writer, "condition": condition, "strategy": strategy, "settings": settings})
         }
         TapeEvent::Stopped | TapeEvent::Reconnected => json!({}),
@@ -725,12 +729,12 @@ mod tests {
         use condor_actors::market::{Price, Qty, TimeOfDay};
         let t = Ticker::parse("005930").unwrap();
         let events = [
-            TapeEvent::Started {
+            TapeEvent::Started(Box::new(TapeStarted {
                 writer: "condor 0.1.0".into(),
                 condition: "급등".into(),
                 strategy: "momentum".into(),
                 settings: [("a".to_owned(), "1".to_owned())].into(),
-            },
+            })),
             TapeEvent::Stopped,
             TapeEvent::Reconnected,
             TapeEvent::Timer {
@@ -751,14 +755,14 @@ mod tests {
                 filled: Qty(0),
                 rejected: true,
             },
-            TapeEvent::Intent(tape::TapeIntent {
+            TapeEvent::Intent(Box::new(tape::TapeIntent {
                 ticker: t,
                 side: Side::Buy,
                 qty: Qty(3),
                 order_type: OrderType::Limit(Price(101)),
                 reason: "entry".into(),
                 tick_seq: 9,
-            }),
+            })),
         ];
         let expect = [
             "started  \"condor 0.1.0\" condition \"급등\" strategy \"momentum\" a=\"1\"",

@@ -26,7 +26,7 @@ use common::{next_json, num, Client, Ws, PATIENCE};
 use condor::sim::exchange::TAPE_QUERY_INDEX;
 use condor::sim::{load_day, SimConfig, SimHandle, TapeSpeed};
 use condor_actors::market::{tick_down, tick_up, Price, Qty, Side, Ticker, TimeOfDay};
-use condor_actors::tape::{self, TapeEvent, TapeTrade};
+use condor_actors::tape::{self, TapeEvent, TapeStarted, TapeTrade};
 use condor_actors::wire::realtime::{decode_server_frame, ServerFrame};
 use futures_util::StreamExt;
 use lives::{spawn_condor, tail, RunSettings, Sim, Work};
@@ -68,12 +68,12 @@ fn source_day() -> Vec<(i64, TapeEvent)> {
     let mut cum: BTreeMap<&str, u64> = closes.iter().map(|&(c, _)| (c, 1_000_000)).collect();
     let mut v = vec![(
         T0 - 3_000_000_000,
-        TapeEvent::Started {
+        TapeEvent::Started(Box::new(TapeStarted {
             writer: "condor 0.1.0".into(),
             condition: CONDITION_NAME.into(),
             strategy: "momentum".into(),
             settings: BTreeMap::new(),
-        },
+        })),
     )];
     let cond = |ms: i64| -> Option<TapeEvent> {
         let at = TimeOfDay::from_secs(10 * 3600 + (ms / 1000) as u32);

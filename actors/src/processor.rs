@@ -305,14 +305,14 @@ impl Processor {
                 .unix_ns(intent.tick_received_at.unwrap_or_else(|| self.clock.now()));
             t.recorder.record(
                 ns,
-                TapeEvent::Intent(TapeIntent {
+                TapeEvent::Intent(Box::new(TapeIntent {
                     ticker: intent.ticker,
                     side: intent.side,
                     qty: intent.qty,
                     order_type: intent.order_type,
                     reason: intent.reason.to_owned(),
                     tick_seq: intent.tick_seq,
-                }),
+                })),
             );
             // The inputs that caused it reach the writer before the order can be
             // journaled, and the journal's group commit syncs the tape first.
@@ -510,6 +510,7 @@ mod tests {
     use crate::market::{Price, Qty, Side};
     use crate::messages::ConditionId;
     use crate::strategy::{strategy_by_name, MomentumParams, MomentumStrategy, StrategyRegistry};
+    use crate::tape::TapeStarted;
 
     /// Keeps the intents it is sent.
     #[derive(Default)]
@@ -600,7 +601,7 @@ mod tests {
         let mut start = tape.recorder();
         start.record(
             0,
-            TapeEvent::Started {
+            TapeEvent::Started(Box::new(TapeStarted {
                 writer: "condor test".into(),
                 condition: "0000".into(),
                 strategy: "momentum".into(),
@@ -611,7 +612,7 @@ mod tests {
                     .into_iter()
                     .map(|(k, v)| (k.to_owned(), v))
                     .collect(),
-            },
+            })),
         );
         start.flush();
         let intents = Intents::default().start();

@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{kst_second_of_day, TapeEvent, TapeIntent, TapeRecord, TapeTrade, TAPE_VERSION};
+use super::{
+    kst_second_of_day, TapeEvent, TapeIntent, TapeRecord, TapeStarted, TapeTrade, TAPE_VERSION,
+};
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
 use crate::messages::{Fill, OrderType};
 
@@ -422,7 +424,7 @@ fn encode_record(ctx: &mut EncodeContext, recv_ns: i64, event: &TapeEvent, out: 
     out.push(0);
     let body_at = out.len();
     let kind = match event {
-        TapeEvent::Started { .. } => KIND_STARTED,
+        TapeEvent::Started(_) => KIND_STARTED,
         TapeEvent::Stopped => KIND_STOPPED,
         TapeEvent::Reconnected => KIND_RECONNECTED,
         TapeEvent::ConditionEnter { .. } => KIND_ENTER,
@@ -438,12 +440,13 @@ fn encode_record(ctx: &mut EncodeContext, recv_ns: i64, event: &TapeEvent, out: 
     put_zz(out, recv_ns.wrapping_sub(ctx.prev_ns));
     ctx.prev_ns = recv_ns;
     match event {
-        TapeEvent::Started {
-            writer,
-            condition,
-            strategy,
-            settings,
-        } => {
+        TapeEvent::Started(s) => {
+            let TapeStarted {
+                writer,
+                condition,
+                strategy,
+                settings,
+            } = &**s;
             put_str(out, writer);
             put_str(out, condition);
             put_str(out, strategy);
@@ -692,12 +695,12 @@ fn decode_record(ctx: &mut Context<'_>, cur: &mut Cursor<'_>) -> Result<(i64, Ta
                     return Err(format!("a setting is recorded twice (one value {old:?})"));
                 }
             }
-            TapeEvent::Started {
+            TapeEvent::Started(Box::new(TapeStarted {
                 writer,
                 condition,
                 strategy,
                 settings,
-            }
+            }))
         }
         KIND_STOPPED => TapeEvent::Stopped,
         KIND_RECONNECTED => TapeEvent::Reconnected,
@@ -783,14 +786,14 @@ fn decode_record(ctx: &mut Context<'_>, cur: &mut Cursor<'_>) -> Result<(i64, Ta
             };
             let reason = rec.str()?;
             let tick_seq = rec.varint()?;
-            TapeEvent::Intent(TapeIntent {
+            TapeEvent::Intent(Box::new(TapeIntent {
                 ticker,
                 side: side(flags & INTENT_SELL != 0),
                 qty: Qty(qty),
                 order_type,
                 reason,
                 tick_seq,
-            })
+            }))
         }
         other => return Err(format!("unknown record kind {other}")),
     };
@@ -827,12 +830,12 @@ pub(crate) mod tests {
         vec![
             (
                 NINE_AM,
-                TapeEvent::Started {
+                TapeEvent::Started(Box::new(TapeStarted {
                     writer: "condor 0.1.0".to_owned(),
                     condition: "급등 모멘텀".to_owned(),
                     strategy: "momentum".to_owned(),
                     settings,
-                },
+                })),
             ),
             (
                 NINE_AM + 1_000,
@@ -883,25 +886,25 @@ pub(crate) mod tests {
             ),
             (
                 NINE_AM + 2_000_000_001,
-                TapeEvent::Intent(TapeIntent {
+                TapeEvent::Intent(Box::new(TapeIntent {
                     ticker: ticker("005930"),
                     side: Side::Buy,
                     qty: Qty(10),
                     order_type: OrderType::Limit(Price(71_300)),
                     reason: "entry: momentum".to_owned(),
                     tick_seq: 1_000_000,
-                }),
+                })),
             ),
             (
                 NINE_AM + 2_000_000_002,
-                TapeEvent::Intent(TapeIntent {
+                TapeEvent::Intent(Box::new(TapeIntent {
                     ticker: ticker("035720"),
                     side: Side::Sell,
                     qty: Qty(3),
                     order_type: OrderType::Market,
                     reason: "x".repeat(300),
                     tick_seq: 0,
-                }),
+                })),
             ),
             (
                 NINE_AM + 3_000_000_000,
@@ -1009,14 +1012,14 @@ pub(crate) mod tests {
     fn long_records_take_a_longer_length() {
         let events = vec![(
             5,
-            TapeEvent::Intent(TapeIntent {
+            TapeEvent::Intent(Box::new(TapeIntent {
                 ticker: ticker("005930"),
                 side: Side::Buy,
                 qty: Qty(1),
                 order_type: OrderType::Market,
                 reason: "r".repeat(100_000),
                 tick_seq: 7,
-            }),
+            })),
         )];
         let mut bytes = Vec::new();
         encode_block(1, &events, &mut bytes);

@@ -86,17 +86,20 @@
 //! | write: one recorder → writer thread → file, open and final sync included | 14–16 M records/s |
 //! | [`TapeRecorder::record`] on the recording thread | 32–36 ns a record (~2.3% of a 1.5 µs tick) |
 //! | read: [`TapeReader`] streaming | 24.7–25.7 M records/s |
-//! | read: [`read`], the whole day into a `Vec` | 12.0–12.8 M records/s |
+//! | read: [`read`], the whole day into a `Vec` | 14.4–18.1 M records/s, 0.63–0.92x of streaming in the same run |
 //! | encode only, no I/O | 20–21 M records/s |
-//! | decode only, no I/O, checksums checked | 29–31 M records/s |
+//! | decode only, no I/O, checksums checked | 29–31 M records/s (28.6–33.5 with 72-byte records) |
 //!
-//! [`read`] is bound by the memory it fills, not by decoding: 2 M records are 227 MB of
-//! `TapeRecord`s, and first touching those pages is the other half of its time (decoding
-//! into a `Vec` whose pages were touched before runs at 24 M records/s, into a fresh one at
-//! 13–14 M). Tools that can stream use [`TapeReader`].
+//! [`read`] is bound by the memory it fills, not by decoding: first touching fresh pages
+//! (the kernel zeroing and mapping each) costs about as much a byte as decoding does. With
+//! a trade inline in [`TapeEvent`] and the two bigger kinds boxed, a record is 72 bytes and a
+//! day 146 MB; at 112 bytes (227 MB) the whole read ran at 12.0–12.8 M records/s, 0.44–0.50x
+//! of streaming. The whole-read figures are from runs beside other builds (streaming then
+//! ran at 18.6–23.9 M); the ratio is the figure to compare. Tools that can stream use
+//! [`TapeReader`].
 //!
-//! A queued record is 64 bytes (a trade inline, other kinds boxed) rather than a 96-byte
-//! `TapeEvent`: handing 64-byte trades to another thread measured about half the cost.
+//! A queued record is 64 bytes (its receive time and a `TapeEvent`): when a `TapeEvent` was
+//! 96 bytes, handing 64-byte records to another thread measured about half the cost.
 //!
 //! Compression does not pay. LZ4 (lz4_flex 0.11, block format) over this day's payloads
 //! saved 16% block by block (19.7 → 16.6 bytes a trade; 22% compressing 8 blocks together)
@@ -125,17 +128,12 @@ pub use writer::{Tape, TapeRecorder, TapeStats, BATCH_RECORDS};
 /// The format version this condor writes and the newest it reads.
 pub const TAPE_VERSION: u16 = 1;
 
-/// What reached the core, or what it decided.
+/// What reached the core, or what it decided. A trade (nearly every record) is held
+/// inline; the two kinds bigger than a trade are boxed, which keeps a [`TapeRecord`] at 72
+/// bytes rather than 112: [`read`] of a day is bound by the memory it fills (see above).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TapeEvent {
-    /// condor started on this day: its version ("condor 0.1.0"), the condition it trades,
-    /// the strategy's name, and the settings in force (strategy parameters included).
-    Started {
-        writer: String,
-        condition: String,
-        strategy: String,
-        settings: BTreeMap<String, String>,
-    },
+    Started(Box<TapeStarted>),
     /// A clean stop.
     Stopped,
     /// The broker's websocket was lost and is back (every subscription re-registered).
@@ -164,14 +162,24 @@ pub enum TapeEvent {
         market_time: TimeOfDay,
     },
     /// An order intent the core produced.
-    Intent(TapeIntent),
+    Intent(Box<TapeIntent>),
+}
+
+/// condor started on this day: its version ("condor 0.1.0"), the condition it trades, the
+/// strategy's name, and the settings in force (strategy parameters included).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TapeStarted {
+    pub writer: String,
+    pub condition: String,
+    pub strategy: String,
+    pub settings: BTreeMap<String, String>,
 }
 
 impl TapeEvent {
     /// The ticker the event is about, if any (markers and timers are about none).
     pub fn ticker(&self) -> Option<Ticker> {
         match self {
-            TapeEvent::Started { .. }
+            TapeEvent::Started(_)
             | TapeEvent::Stopped
             | TapeEvent::Reconnected
             | TapeEvent::Timer { .. } => None,
@@ -187,7 +195,7 @@ impl TapeEvent {
     /// A short lowercase name of the kind: `started`, `trade`, `enter`, …
     pub fn kind_name(&self) -> &'static str {
         match self {
-            TapeEvent::Started { .. } => "started",
+            TapeEvent::Started(_) => "started",
             TapeEvent::Stopped => "stopped",
             TapeEvent::Reconnected => "reconnected",
             TapeEvent::ConditionEnter { .. } => "enter",
@@ -371,6 +379,15 @@ mod tests {
         assert_eq!(trade.to_tick(now), tick);
         assert_eq!(trade.cum_volume, 1_234_567);
         assert_eq!(trade.aggressor, Side::Sell);
+    }
+
+    /// [`read`] of a day writes one of these per record into fresh memory; a trade inline
+    /// and the bigger kinds boxed keep that at 72 bytes (it was 112).
+    #[test]
+    fn a_record_is_a_trade_and_its_two_stamps() {
+        assert_eq!(std::mem::size_of::<TapeTrade>(), 56);
+        assert_eq!(std::mem::size_of::<TapeEvent>(), 56);
+        assert_eq!(std::mem::size_of::<TapeRecord>(), 72);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::durable_file;
 
 use super::format;
 use super::reader::{self, Scan};
-use super::{TapeError, TapeEvent, TapeTrade};
+use super::{TapeError, TapeEvent};
 
 const LOG_TARGET: &str = "condor::tape";
 const THREAD_NAME: &str = "condor-tape";
@@ -36,15 +36,9 @@ const BUF_KEEP: usize = 4 << 20;
 /// Emptied batch buffers kept for the recorders to reuse, at most.
 const POOL_KEEP: usize = 64;
 
-/// One queued record. A trade (nearly every record) is held inline; the rare other kinds
-/// are boxed, so a slot is 64 bytes where a `TapeEvent` is 96: less to move between the
-/// recording thread and the writer's.
-enum Slot {
-    Trade(i64, TapeTrade),
-    Other(i64, Box<TapeEvent>),
-}
-
-type Batch = Vec<Slot>;
+/// Queued records: receive time and event, 64 bytes each (a `TapeEvent` holds a trade
+/// inline and boxes the bigger kinds).
+type Batch = Vec<(i64, TapeEvent)>;
 type Done = Box<dyn FnOnce(Result<u64, TapeError>) + Send>;
 
 /// What the writer thread is asked to do, in queue order.
@@ -364,14 +358,11 @@ impl fmt::Debug for TapeRecorder {
 
 impl TapeRecorder {
     /// Queues one record, received at `recv_ns` (Unix ns); never blocks on I/O. A trade
-    /// does not allocate (batch buffers are reused); another kind is boxed. Hands the batch to the writer thread when it holds
-    /// [`BATCH_RECORDS`] records.
+    /// does not allocate (batch buffers are reused). Hands the batch to the writer thread
+    /// when it holds [`BATCH_RECORDS`] records.
     #[inline]
     pub fn record(&mut self, recv_ns: i64, event: TapeEvent) {
-        self.buf.push(match event {
-            TapeEvent::Trade(t) => Slot::Trade(recv_ns, t),
-            other => Slot::Other(recv_ns, Box::new(other)),
-        });
+        self.buf.push((recv_ns, event));
         if self.buf.len() >= BATCH_RECORDS {
             self.flush();
         }
@@ -511,11 +502,8 @@ fn write_loop(
                             .fetch_add(batch.len() as u64, Ordering::Relaxed);
                     } else {
                         let mut block = format::BlockEncoder::new(next_seq, &mut buf);
-                        for slot in &batch {
-                            match slot {
-                                Slot::Trade(ns, t) => block.push(*ns, &TapeEvent::Trade(*t)),
-                                Slot::Other(ns, e) => block.push(*ns, e),
-                            }
+                        for (ns, event) in &batch {
+                            block.push(*ns, event);
                         }
                         block.finish();
                         next_seq += batch.len() as u64;
@@ -929,9 +917,8 @@ mod tests {
 #[cfg(test)]
 mod sizes {
     #[test]
-    fn a_queued_trade_is_smaller_than_an_event() {
-        assert_eq!(std::mem::size_of::<super::Slot>(), 64);
-        assert!(std::mem::size_of::<super::TapeEvent>() > 64);
+    fn a_queued_record_is_64_bytes() {
+        assert_eq!(std::mem::size_of::<(i64, super::TapeEvent)>(), 64);
     }
 
     /// Actors hold these and move them to their threads.

@@ -124,14 +124,11 @@ pub fn replay<E>(
     let mut last_input = 0;
     for r in records {
         out.records += 1;
-        if let TapeEvent::Started {
-            strategy, settings, ..
-        } = &r.event
-        {
+        if let TapeEvent::Started(s) = &r.event {
             out.starts += 1;
             desk = Some(StrategyDesk::new(build(StartedWith {
-                strategy: Some(strategy),
-                settings: Some(settings),
+                strategy: Some(&s.strategy),
+                settings: Some(&s.settings),
             })?));
             continue;
         }
@@ -180,7 +177,7 @@ pub fn replay<E>(
                     rejected: *rejected,
                 });
             }
-            TapeEvent::Started { .. }
+            TapeEvent::Started(_)
             | TapeEvent::Intent(_)
             | TapeEvent::Stopped
             | TapeEvent::Reconnected => {}
@@ -229,7 +226,7 @@ mod tests {
     use crate::market::{Price, Qty, Ticker, TimeOfDay};
     use crate::messages::Fill;
     use crate::strategy::{strategy_by_name, MomentumParams, MomentumStrategy, StrategyRegistry};
-    use crate::tape::TapeTrade;
+    use crate::tape::{TapeStarted, TapeTrade};
 
     fn t() -> Ticker {
         Ticker::parse("005930").unwrap()
@@ -281,12 +278,12 @@ mod tests {
     fn live_day(p: &MomentumParams, inputs: Vec<TapeEvent>) -> Vec<TapeRecord> {
         let mut desk =
             StrategyDesk::new(strategy_by_name("momentum", &p.to_params().unwrap()).unwrap());
-        let mut events = vec![TapeEvent::Started {
+        let mut events = vec![TapeEvent::Started(Box::new(TapeStarted {
             writer: "condor test".into(),
             condition: "0000".into(),
             strategy: "momentum".into(),
             settings: settings(p),
-        }];
+        }))];
         for e in inputs {
             let mut intents = Vec::new();
             match &e {
@@ -303,14 +300,14 @@ mod tests {
             }
             events.push(e);
             events.extend(intents.iter().map(|i| {
-                TapeEvent::Intent(TapeIntent {
+                TapeEvent::Intent(Box::new(TapeIntent {
                     ticker: i.ticker,
                     side: i.side,
                     qty: i.qty,
                     order_type: i.order_type,
                     reason: i.reason.to_owned(),
                     tick_seq: i.tick_seq,
-                })
+                }))
             }));
         }
         events

@@ -188,9 +188,9 @@ impl TapeDayBuilder {
     /// order ends, timers, intents, markers) only count for the condition's name.
     pub fn push(&mut self, r: &TapeRecord) {
         let (ticker, prev_close) = match &r.event {
-            TapeEvent::Started { condition, .. } => {
-                if self.started_name.is_none() && !condition.trim().is_empty() {
-                    self.started_name = Some(condition.trim().to_owned());
+            TapeEvent::Started(s) => {
+                if self.started_name.is_none() && !s.condition.trim().is_empty() {
+                    self.started_name = Some(s.condition.trim().to_owned());
                 }
                 return;
             }
@@ -512,6 +512,7 @@ mod tests {
 
     use super::super::{ExchangeConfig, NewOrder, TradeEvent};
     use super::*;
+    use condor_actors::tape::TapeStarted;
 
     const SAMSUNG: &str = "005930"; // in the universe (55,500 there; the tape says 70,000)
     const UNKNOWN: &str = "123450"; // not in the universe
@@ -567,12 +568,12 @@ mod tests {
         };
         push(
             -5_000,
-            ev(TapeEvent::Started {
+            ev(TapeEvent::Started(Box::new(TapeStarted {
                 writer: "condor 0.1.0".into(),
                 condition: "돌파 매매".into(),
                 strategy: "momentum".into(),
                 settings: BTreeMap::new(),
-            }),
+            }))),
         );
         push(
             0,
