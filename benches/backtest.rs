@@ -93,11 +93,13 @@ fn write_day(path: &Path, trades: usize) -> u64 {
                     TapeEvent::ConditionEnter {
                         ticker,
                         market_time: time,
+                        condition: condor_actors::messages::ConditionId::FIRST,
                     }
                 } else {
                     TapeEvent::ConditionExit {
                         ticker,
                         market_time: time,
+                        condition: condor_actors::messages::ConditionId::FIRST,
                     }
                 },
             );

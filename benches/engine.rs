@@ -19,12 +19,15 @@ use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::Fill;
 use condor_actors::messages::OrderType;
-use condor_actors::messages::{Flush, GetSessionStats, Tick, TripKillSwitch};
+use condor_actors::messages::{
+    ConditionEnter, ConditionId, Flush, GetSessionStats, Tick, TripKillSwitch,
+};
 use condor_actors::order_manager::OrderManager;
 use condor_actors::processor::Processor;
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{
     strategy_by_name, MomentumParams, MomentumStrategy, Signal, Strategy, StrategyFactory,
+    VwapBandFactory, VwapBandParams,
 };
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
 use condor_actors::tape::Tape;
@@ -402,6 +405,35 @@ async fn through_processor_taped(
     ns
 }
 
+/// Nanoseconds per tick through a Processor running vwap-band with `params` on every one of
+/// the ticks' tickers (all in the condition) and a Compute pool of one thread, and the
+/// jobs the pool answered meanwhile.
+async fn through_processor_scoring(ticks: &[Tick], params: VwapBandParams) -> (f64, u64) {
+    let p = Processor::new(
+        Box::new(VwapBandFactory { params }),
+        None,
+        Arc::new(SystemClock),
+    )
+    .with_compute(condor_actors::compute::start_pool(1))
+    .start();
+    for t in &ticks[..100] {
+        p.do_send(ConditionEnter {
+            ticker: t.ticker,
+            condition: ConditionId::FIRST,
+        });
+        p.do_send(*t);
+    }
+    let before = p.send(Flush).await.unwrap();
+    let start = Instant::now();
+    for t in ticks {
+        p.do_send(*t);
+    }
+    let after = p.send(Flush).await.unwrap();
+    let ns = start.elapsed().as_nanos() as f64 / ticks.len() as f64;
+    assert_eq!(after.ticks as usize, ticks.len() + 100);
+    (ns, after.jobs_done - before.jobs_done)
+}
+
 fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
@@ -754,6 +786,46 @@ fn main() {
             let ns = start.elapsed().as_nanos() as f64 / f64::from(N);
             assert_eq!(m.feed_ticks_received.get(), u64::from(N));
             println!("metrics_counter_increment {ns:.2} ns");
+        }
+
+        // Ticks through the Processor while the Compute pool is busy, as a ratio to idle:
+        // vwap-band on 100 tickers scoring each ticker's whole session in the pool after
+        // every answer (busy) against the same strategy never scoring (idle: the same
+        // session kept, no jobs). Best of alternating rounds.
+        if phase("compute") {
+            let ticks = flat_ticks(500_000);
+            let busy = VwapBandParams {
+                min_trades: 10,
+                rescore_trades: 1,
+                min_change_bp: -3_000,
+                ..VwapBandParams::default()
+            };
+            let idle = VwapBandParams {
+                min_trades: 10_000_000,
+                ..busy
+            };
+            let (mut idle_ns, mut busy_ns, mut jobs) = (f64::MAX, f64::MAX, 0);
+            for round in 0..6 {
+                let order = if round % 2 == 0 { [false, true] } else { [true, false] };
+                for scoring in order {
+                    if scoring {
+                        let (ns, done) = through_processor_scoring(&ticks, busy).await;
+                        if ns < busy_ns {
+                            (busy_ns, jobs) = (ns, done);
+                        }
+                    } else {
+                        idle_ns = idle_ns.min(through_processor_scoring(&ticks, idle).await.0);
+                    }
+                }
+            }
+            figure("processor_ticks_pool_idle", 1e9 / idle_ns, "ticks/s", None);
+            figure(
+                "processor_ticks_pool_busy",
+                1e9 / busy_ns,
+                "ticks/s",
+                Some(idle_ns / busy_ns),
+            );
+            figure("processor_pool_jobs_during_busy_run", jobs as f64, "jobs", None);
         }
 
         // What recording the tape costs: the engine under the firehose (100 feeds) with

@@ -143,11 +143,13 @@ fn synthetic_day() -> (Vec<(i64, TapeEvent)>, usize) {
                 TapeEvent::ConditionEnter {
                     ticker,
                     market_time,
+                    condition: condor_actors::messages::ConditionId::FIRST,
                 }
             } else {
                 TapeEvent::ConditionExit {
                     ticker,
                     market_time,
+                    condition: condor_actors::messages::ConditionId::FIRST,
                 }
             },
         ));

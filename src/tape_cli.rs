@@ -15,7 +15,7 @@ use anyhow::{anyhow, bail, Context as _};
 use clap::{Args, Subcommand};
 use condor_actors::clock::TradingDay;
 use condor_actors::market::{Side, Ticker};
-use condor_actors::messages::OrderType;
+use condor_actors::messages::{ConditionId, OrderType};
 use condor_actors::tape::{
     self, import, TapeError, TapeEvent, TapeReader, TapeRecord, TapeStarted,
 };
@@ -282,6 +282,16 @@ fn clock_us(unix_ns: i64) -> String {
 }
 
 /// One record as a person reads it.
+/// Which condition, when the day traded several: nothing for the first (a one-condition
+/// day reads as before), ` condition #N` (1-based, condor.toml's order) for the others.
+fn of_condition(c: ConditionId) -> String {
+    if c == ConditionId::FIRST {
+        String::new()
+    } else {
+        format!(" condition #{}", u16::from(c.0) + 1)
+    }
+}
+
 fn text_line(r: &TapeRecord) -> String {
     let head = format!("{:>8} {}", r.seq, clock_us(r.recv_ns));
     let body = match &r.event {
@@ -304,11 +314,26 @@ fn text_line(r: &TapeRecord) -> String {
         TapeEvent::ConditionEnter {
             ticker,
             market_time,
-        } => format!("enter    {ticker} at {market_time}"),
+            condition,
+        } => format!(
+            "enter    {ticker} at {market_time}{}",
+            of_condition(*condition)
+        ),
         TapeEvent::ConditionExit {
             ticker,
             market_time,
-        } => format!("exit     {ticker} at {market_time}"),
+            condition,
+        } => format!(
+            "exit     {ticker} at {market_time}{}",
+            of_condition(*condition)
+        ),
+        TapeEvent::JobDone(j) => match &j.output {
+            Ok(values) => format!(
+                "job      {} of #{} answered {values:?}",
+                j.ticker, j.asked_on
+            ),
+            Err(why) => format!("job      {} of #{} failed: {why}", j.ticker, j.asked_on),
+        },
         TapeEvent::Trade(t) => {
             let change = if t.prev_close.0 > 0 {
                 format!(
@@ -390,11 +415,19 @@ fn json_line(r: &TapeRecord) -> serde_json::Value {
         TapeEvent::ConditionEnter {
             ticker,
             market_time,
+            condition,
         }
         | TapeEvent::ConditionExit {
             ticker,
             market_time,
-        } => json!({"ticker": ticker, "market_time": market_time}),
+            condition,
+        } => {
+            json!({"ticker": ticker, "market_time": market_time, "condition": u16::from(condition.0) + 1})
+        }
+        TapeEvent::JobDone(j) => match &j.output {
+            Ok(values) => json!({"ticker": j.ticker, "asked_on": j.asked_on, "answer": values}),
+            Err(why) => json!({"ticker": j.ticker, "asked_on": j.asked_on, "failed": why}),
+        },
         TapeEvent::Trade(t) => json!({
             "ticker": t.ticker,
             "price": t.price,

@@ -55,6 +55,7 @@ fn day_of(seed: u64, secs: i64) -> Vec<(i64, TapeEvent)> {
                     TapeEvent::ConditionEnter {
                         ticker,
                         market_time: time,
+                        condition: condor_actors::messages::ConditionId::FIRST,
                     },
                 ));
             }
@@ -64,6 +65,7 @@ fn day_of(seed: u64, secs: i64) -> Vec<(i64, TapeEvent)> {
                     TapeEvent::ConditionExit {
                         ticker,
                         market_time: time,
+                        condition: condor_actors::messages::ConditionId::FIRST,
                     },
                 ));
             }

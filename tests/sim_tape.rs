@@ -80,10 +80,12 @@ fn source_day() -> Vec<(i64, TapeEvent)> {
         let enter = |c: &str| TapeEvent::ConditionEnter {
             ticker: tk(c),
             market_time: at,
+            condition: condor_actors::messages::ConditionId::FIRST,
         };
         let exit = |c: &str| TapeEvent::ConditionExit {
             ticker: tk(c),
             market_time: at,
+            condition: condor_actors::messages::ConditionId::FIRST,
         };
         match ms {
             0 => Some(enter(A)),
@@ -397,6 +399,7 @@ async fn at_max_speed_a_slow_client_is_waited_for_not_dropped() {
             TapeEvent::ConditionEnter {
                 ticker: tk(A),
                 market_time: at,
+                condition: condor_actors::messages::ConditionId::FIRST,
             },
         ));
         for k in 0..2i64 {
@@ -419,6 +422,7 @@ async fn at_max_speed_a_slow_client_is_waited_for_not_dropped() {
             TapeEvent::ConditionExit {
                 ticker: tk(A),
                 market_time: at,
+                condition: condor_actors::messages::ConditionId::FIRST,
             },
         ));
     }
@@ -467,6 +471,7 @@ async fn at_speed_n_the_recorded_gaps_shrink_n_times() {
         TapeEvent::ConditionEnter {
             ticker: tk(A),
             market_time: TimeOfDay::hms(10, 0, 0),
+            condition: condor_actors::messages::ConditionId::FIRST,
         },
     )];
     for i in 0..6i64 {

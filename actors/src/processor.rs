@@ -24,7 +24,7 @@ use crate::messages::{
     Percentiles, ProcessorStats, Tick, TickerFlat,
 };
 use crate::strategy::StrategyFactory;
-use crate::tape::{TapeEvent, TapeIntent, TapeRecorder, TapeTrade, BATCH_RECORDS};
+use crate::tape::{TapeEvent, TapeIntent, TapeJobDone, TapeRecorder, TapeTrade, BATCH_RECORDS};
 use crate::telemetry::Meters;
 use crate::tick_backlog::TickBacklog;
 use crate::trading::StrategyDesk;
@@ -283,6 +283,16 @@ impl Processor {
         if let Err(e) = &done.output {
             log::warn!(target: LOG, "{} job of tick #{} failed: {e}", ticket.ticker, ticket.asked_on);
         }
+        // Where the answer arrived among the ticks is an input too: a replay delivers the
+        // recomputed answer at this place.
+        self.record(
+            self.clock.now(),
+            TapeEvent::JobDone(Box::new(TapeJobDone {
+                ticker: ticket.ticker,
+                asked_on: ticket.asked_on,
+                output: done.output.clone(),
+            })),
+        );
         let mut intents = std::mem::take(&mut self.intents);
         if !self.desk.on_job_done(&ticket, done.output, &mut intents) {
             self.stats.jobs_dropped += 1;
@@ -413,6 +423,7 @@ impl Handler<ConditionEnter> for Processor {
             TapeEvent::ConditionEnter {
                 ticker: msg.ticker,
                 market_time: now,
+                condition: msg.condition,
             },
         );
         self.desk.on_condition_enter(msg.condition, msg.ticker, now);
@@ -428,6 +439,7 @@ impl Handler<ConditionExit> for Processor {
             TapeEvent::ConditionExit {
                 ticker: msg.ticker,
                 market_time: now,
+                condition: msg.condition,
             },
         );
         self.desk.on_condition_exit(msg.condition, msg.ticker, now);

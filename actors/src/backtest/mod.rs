@@ -29,7 +29,7 @@ pub mod fills;
 pub mod report;
 pub mod sweep;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::clock::{kst_time_of_day, TradingDay};
@@ -105,10 +105,12 @@ struct DayRun<'a> {
     refs: HashMap<Ticker, (Price, DailyLimits)>,
     /// The order desk's wake-ups, by tape time.
     timers: BTreeMap<i64, Vec<Timer>>,
-    /// Tickers the condition lists now, and those whose trades the strategies get: live,
-    /// a ticker is watched (its StockFeed subscribed) from its entry until it has left the
-    /// condition and holds nothing and has no order working.
-    listed: HashSet<Ticker>,
+    /// Per ticker, the recorded conditions listing it now (the backtest trades one
+    /// strategy: a ticker is in "the condition" while any recorded condition lists it),
+    /// and the tickers whose trades the strategies get: live, a ticker is watched (its
+    /// StockFeed subscribed) from its entry until it has left every condition and holds
+    /// nothing and has no order working.
+    listed: HashMap<Ticker, BTreeSet<ConditionId>>,
     watched: HashSet<Ticker>,
     base: Instant,
     base_ns: Option<i64>,
@@ -247,7 +249,7 @@ impl DayRun<'_> {
     /// Stops feeding `ticker`'s trades to the strategies once it has left the condition
     /// and is flat, as the Supervisor stops its feed live.
     fn unwatch_if_done(&mut self, ticker: Ticker) {
-        if !self.listed.contains(&ticker) && self.desk.is_flat(ticker) {
+        if !self.listed.contains_key(&ticker) && self.desk.is_flat(ticker) {
             self.watched.remove(&ticker);
         }
     }
@@ -399,7 +401,7 @@ pub fn run<'a, E>(
             reserved: 0,
             refs: HashMap::new(),
             timers: BTreeMap::new(),
-            listed: HashSet::new(),
+            listed: HashMap::new(),
             watched: HashSet::new(),
             base: Instant::now(),
             base_ns: None,
@@ -467,20 +469,32 @@ pub fn run<'a, E>(
                 TapeEvent::ConditionEnter {
                     ticker,
                     market_time,
+                    condition,
                 } => {
-                    run.listed.insert(*ticker);
+                    let listing = run.listed.entry(*ticker).or_default();
+                    let first = listing.is_empty();
+                    listing.insert(*condition);
                     run.watched.insert(*ticker);
-                    run.desk
-                        .on_condition_enter(ConditionId::FIRST, *ticker, *market_time);
+                    if first {
+                        run.desk
+                            .on_condition_enter(ConditionId::FIRST, *ticker, *market_time);
+                    }
                 }
                 TapeEvent::ConditionExit {
                     ticker,
                     market_time,
+                    condition,
                 } => {
-                    run.listed.remove(ticker);
-                    run.desk
-                        .on_condition_exit(ConditionId::FIRST, *ticker, *market_time);
-                    run.unwatch_if_done(*ticker);
+                    let Some(listing) = run.listed.get_mut(ticker) else {
+                        continue;
+                    };
+                    listing.remove(condition);
+                    if listing.is_empty() {
+                        run.listed.remove(ticker);
+                        run.desk
+                            .on_condition_exit(ConditionId::FIRST, *ticker, *market_time);
+                        run.unwatch_if_done(*ticker);
+                    }
                 }
                 TapeEvent::Timer { market_time } => {
                     run.desk.on_timer(*market_time, &mut run.intents);

@@ -8,10 +8,11 @@
 use std::collections::BTreeMap;
 
 use super::{
-    kst_second_of_day, TapeEvent, TapeIntent, TapeRecord, TapeStarted, TapeTrade, TAPE_VERSION,
+    kst_second_of_day, TapeEvent, TapeIntent, TapeJobDone, TapeRecord, TapeStarted, TapeTrade,
+    TAPE_VERSION,
 };
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
-use crate::messages::{Fill, OrderType};
+use crate::messages::{ConditionId, Fill, OrderType};
 
 /// The first eight bytes of every tape.
 pub const MAGIC: [u8; 8] = *b"CONDORTP";
@@ -37,6 +38,10 @@ const KIND_FILL: u8 = 8;
 const KIND_DONE: u8 = 9;
 const KIND_TIMER: u8 = 10;
 const KIND_INTENT: u8 = 11;
+const KIND_JOB_DONE: u8 = 12;
+
+/// [`TapeEvent::JobDone`]'s flag: the job failed (a text follows, not numbers).
+const JOB_FAILED: u8 = 1;
 
 const DONE_HAS_ID: u8 = 1;
 const DONE_SELL: u8 = 2;
@@ -435,6 +440,7 @@ fn encode_record(ctx: &mut EncodeContext, recv_ns: i64, event: &TapeEvent, out: 
         TapeEvent::OrderDone { .. } => KIND_DONE,
         TapeEvent::Timer { .. } => KIND_TIMER,
         TapeEvent::Intent(_) => KIND_INTENT,
+        TapeEvent::JobDone(_) => KIND_JOB_DONE,
     };
     out.push(kind);
     put_zz(out, recv_ns.wrapping_sub(ctx.prev_ns));
@@ -460,13 +466,36 @@ fn encode_record(ctx: &mut EncodeContext, recv_ns: i64, event: &TapeEvent, out: 
         TapeEvent::ConditionEnter {
             ticker,
             market_time,
+            condition,
         }
         | TapeEvent::ConditionExit {
             ticker,
             market_time,
+            condition,
         } => {
             put_varint(out, pack_ticker(*ticker));
             put_time(out, recv_ns, *market_time);
+            // Only when not the first: a one-condition day is written as version 1 wrote it.
+            if condition.0 != 0 {
+                put_varint(out, u64::from(condition.0));
+            }
+        }
+        TapeEvent::JobDone(j) => {
+            put_varint(out, pack_ticker(j.ticker));
+            put_varint(out, j.asked_on);
+            match &j.output {
+                Ok(values) => {
+                    out.push(0);
+                    put_varint(out, values.len() as u64);
+                    for v in values {
+                        put_zz(out, *v);
+                    }
+                }
+                Err(why) => {
+                    out.push(JOB_FAILED);
+                    put_str(out, why);
+                }
+            }
         }
         TapeEvent::Trade(t) => {
             put_varint(out, pack_ticker(t.ticker));
@@ -707,17 +736,48 @@ fn decode_record(ctx: &mut Context<'_>, cur: &mut Cursor<'_>) -> Result<(i64, Ta
         KIND_ENTER | KIND_EXIT => {
             let ticker = rec.ticker(ctx.tickers)?;
             let market_time = rec.time(recv_ns)?;
+            let condition = if rec.pos < rec.end {
+                let c = rec.varint()?;
+                ConditionId(u8::try_from(c).map_err(|_| "a condition number over 255")?)
+            } else {
+                ConditionId::FIRST
+            };
             if kind == KIND_ENTER {
                 TapeEvent::ConditionEnter {
                     ticker,
                     market_time,
+                    condition,
                 }
             } else {
                 TapeEvent::ConditionExit {
                     ticker,
                     market_time,
+                    condition,
                 }
             }
+        }
+        KIND_JOB_DONE => {
+            let ticker = rec.ticker(ctx.tickers)?;
+            let asked_on = rec.varint()?;
+            let output = if rec.flags(JOB_FAILED)? == JOB_FAILED {
+                Err(rec.str()?)
+            } else {
+                let n = rec.varint()?;
+                // Each number is at least a byte: a count past the record is damage.
+                if n > (rec.end - rec.pos) as u64 {
+                    return Err("a job's answer counts more numbers than the record holds".into());
+                }
+                let mut values = Vec::with_capacity(n as usize);
+                for _ in 0..n {
+                    values.push(rec.zz()?);
+                }
+                Ok(values)
+            };
+            TapeEvent::JobDone(Box::new(TapeJobDone {
+                ticker,
+                asked_on,
+                output,
+            }))
         }
         KIND_TRADE_BUY | KIND_TRADE_SELL => {
             let ticker = rec.ticker(ctx.tickers)?;
@@ -842,7 +902,32 @@ pub(crate) mod tests {
                 TapeEvent::ConditionEnter {
                     ticker: ticker("005930"),
                     market_time: t(32_400),
+                    condition: ConditionId::FIRST,
                 },
+            ),
+            (
+                NINE_AM + 1_100,
+                TapeEvent::ConditionEnter {
+                    ticker: ticker("000660"),
+                    market_time: t(32_400),
+                    condition: ConditionId(31),
+                },
+            ),
+            (
+                NINE_AM + 1_200,
+                TapeEvent::JobDone(Box::new(TapeJobDone {
+                    ticker: ticker("000660"),
+                    asked_on: u64::MAX,
+                    output: Ok(vec![i64::MIN, 0, i64::MAX]),
+                })),
+            ),
+            (
+                NINE_AM + 1_300,
+                TapeEvent::JobDone(Box::new(TapeJobDone {
+                    ticker: ticker("000660"),
+                    asked_on: 7,
+                    output: Err("the window is empty: 창이 비었다".into()),
+                })),
             ),
             (
                 NINE_AM + 1_500,
@@ -949,6 +1034,7 @@ pub(crate) mod tests {
                 TapeEvent::ConditionExit {
                     ticker: ticker("005930"),
                     market_time: t(54_000),
+                    condition: ConditionId(2),
                 },
             ),
             (0, TapeEvent::Stopped),

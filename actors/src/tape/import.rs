@@ -54,6 +54,7 @@ use super::{kst_second_of_day, TapeError, TapeEvent, TapeRecord, TapeTrade};
 use crate::clock::TradingDay;
 use crate::durable_file::sync_dir;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
+use crate::messages::ConditionId;
 
 /// The columns [`write_trades_csv`] writes, in order.
 pub const TRADES_CSV_HEADER: &str =
@@ -533,10 +534,12 @@ fn read_conditions(path: &Path, day: TradingDay) -> Result<Vec<(i64, TapeEvent)>
                 "enter" => TapeEvent::ConditionEnter {
                     ticker,
                     market_time,
+                    condition: ConditionId::FIRST,
                 },
                 "exit" => TapeEvent::ConditionExit {
                     ticker,
                     market_time,
+                    condition: ConditionId::FIRST,
                 },
                 other => return Err(format!("event {other:?} is not enter or exit")),
             };
@@ -755,7 +758,8 @@ mod tests {
             events[2].1,
             TapeEvent::ConditionEnter {
                 ticker: ticker("005930"),
-                market_time: TimeOfDay::hms(9, 0, 1)
+                market_time: TimeOfDay::hms(9, 0, 1),
+                condition: ConditionId::FIRST,
             }
         );
         // Trade seqs count trades only, in the merged order.

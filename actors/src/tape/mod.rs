@@ -119,14 +119,16 @@ use std::time::Instant;
 
 use crate::clock::TradingDay;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
-use crate::messages::{Fill, OrderType, Tick};
+use crate::messages::{ConditionId, Fill, OrderType, Tick};
 
 pub use import::{import_csv, replace_day, write_day, write_trades_csv};
 pub use reader::{read, TapeDamage, TapeFile, TapeReader};
 pub use writer::{Tape, TapeRecorder, TapeStats, BATCH_RECORDS};
 
 /// The format version this condor writes and the newest it reads.
-pub const TAPE_VERSION: u16 = 1;
+/// 2 added the condition to enters and exits (written only when not the first, so a
+/// one-condition day is encoded as version 1 encoded it) and the Compute job's answer.
+pub const TAPE_VERSION: u16 = 2;
 
 /// What reached the core, or what it decided. A trade (nearly every record) is held
 /// inline; the two kinds bigger than a trade are boxed, which keeps a [`TapeRecord`] at 72
@@ -138,13 +140,17 @@ pub enum TapeEvent {
     Stopped,
     /// The broker's websocket was lost and is back (every subscription re-registered).
     Reconnected,
+    /// Condition `condition` (its place in the configuration; 0 when one is traded) lists
+    /// `ticker` now.
     ConditionEnter {
         ticker: Ticker,
         market_time: TimeOfDay,
+        condition: ConditionId,
     },
     ConditionExit {
         ticker: Ticker,
         market_time: TimeOfDay,
+        condition: ConditionId,
     },
     Trade(TapeTrade),
     /// messages::Fill as the strategy received it.
@@ -163,6 +169,17 @@ pub enum TapeEvent {
     },
     /// An order intent the core produced.
     Intent(Box<TapeIntent>),
+    /// The answer to a strategy's Compute job reached the strategies' desk here (live: when
+    /// the pool answered), for the job `ticker`'s tick `asked_on` asked for.
+    JobDone(Box<TapeJobDone>),
+}
+
+/// See [`TapeEvent::JobDone`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TapeJobDone {
+    pub ticker: Ticker,
+    pub asked_on: u64,
+    pub output: crate::strategy::JobOutput,
 }
 
 /// condor started on this day: its version ("condor 0.1.0"), the condition it trades, the
@@ -189,6 +206,7 @@ impl TapeEvent {
             TapeEvent::Trade(t) => Some(t.ticker),
             TapeEvent::Fill(f) => Some(f.ticker),
             TapeEvent::Intent(i) => Some(i.ticker),
+            TapeEvent::JobDone(j) => Some(j.ticker),
         }
     }
 
@@ -205,6 +223,7 @@ impl TapeEvent {
             TapeEvent::OrderDone { .. } => "done",
             TapeEvent::Timer { .. } => "timer",
             TapeEvent::Intent(_) => "intent",
+            TapeEvent::JobDone(_) => "job",
         }
     }
 }

@@ -585,6 +585,23 @@ mod tests {
         assert!(starts[2] < len);
     }
 
+    /// Version 2 only added to version 1: a day written by a version 1 condor reads as it
+    /// was written (its enters and exits are the first condition's).
+    #[test]
+    fn a_version_1_tape_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut bytes, _) = three_blocks([2, 1, 3]);
+        bytes[8..10].copy_from_slice(&1u16.to_le_bytes());
+        let len = format::header_len(&bytes[..format::HEADER_FIXED_LEN]).unwrap();
+        let crc = crc32fast::hash(&bytes[..len - 4]);
+        bytes[len - 4..len].copy_from_slice(&crc.to_le_bytes());
+        let path = write(dir.path(), "old.tape", &bytes);
+        let file = read(&path).unwrap();
+        assert_eq!(file.version, 1);
+        assert_eq!(file.records.len(), 6);
+        assert_eq!(file.records[5].event, trade(6));
+    }
+
     #[test]
     fn newer_versions_and_other_files_are_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
@@ -600,12 +617,12 @@ mod tests {
                 err,
                 TapeError::NewerVersion {
                     found: 3,
-                    supported: 1,
+                    supported: 2,
                     ..
                 }
             ));
             assert!(
-                text.contains("version 3") && text.contains("up to version 1"),
+                text.contains("version 3") && text.contains("up to version 2"),
                 "{text}"
             );
             assert!(text.contains("new.tape"), "{text}");
@@ -667,12 +684,13 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(0xc0de);
         let mut good = Vec::new();
         encode_header("fuzz", &mut good);
+        let n = every_kind().len() as u64;
         encode_block(1, &every_kind(), &mut good);
-        encode_block(15, &every_kind(), &mut good);
+        encode_block(1 + n, &every_kind(), &mut good);
         let path = dir.path().join("good.tape");
         fs::write(&path, &good).unwrap();
         let all = read(&path).unwrap().records;
-        assert_eq!(all.len(), 28);
+        assert_eq!(all.len() as u64, 2 * n);
         for round in 0..400 {
             let mut bytes = good.clone();
             match round % 3 {

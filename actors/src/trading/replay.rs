@@ -8,16 +8,16 @@
 //! input they followed (the trade, timer, fill, … whose handling produced them), so one
 //! difference is reported once and does not shift every later intent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::market::Side;
-use crate::messages::ConditionId;
+use crate::market::{Side, Ticker};
 use crate::messages::{ClientOrderId, OrderDone, OrderIntent, OrderType};
-use crate::strategy::StrategyFactory;
+use crate::strategy::{JobOutput, StrategyFactory};
 use crate::tape::{TapeEvent, TapeIntent, TapeRecord};
+use crate::trading::strategies::{DeskCondition, JobTicket};
 use crate::trading::StrategyDesk;
 
 /// One intent as `condor replay` shows it.
@@ -103,6 +103,8 @@ pub struct ReplayOutcome {
     /// Intents the replay produced, with the record each followed.
     pub replayed: Vec<(u64, IntentRow)>,
     pub differences: Vec<Difference>,
+    /// Compute jobs' answers delivered at their recorded places.
+    pub jobs: u64,
 }
 
 /// The strategy to replay with: its name and settings as a `Started` record gave them
@@ -112,8 +114,36 @@ pub struct StartedWith<'a> {
     pub settings: Option<&'a BTreeMap<String, String>>,
 }
 
+/// The conditions a start traded, from its recorded settings: the first under plain names
+/// (with the start's strategy), each further one under `c<N>.` (see `condor run`'s
+/// journaled settings). Each: its strategy, its settings with the prefix taken off, its
+/// most open positions.
+fn conditions_of(
+    strategy: &str,
+    settings: &BTreeMap<String, String>,
+) -> Vec<(String, BTreeMap<String, String>, Option<usize>)> {
+    let max = |s: &BTreeMap<String, String>| s.get("max_positions").and_then(|v| v.parse().ok());
+    let mut out = vec![(strategy.to_owned(), settings.clone(), max(settings))];
+    for n in 2.. {
+        let prefix = format!("c{n}.");
+        let own: BTreeMap<String, String> = settings
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?.to_owned(), v.clone())))
+            .collect();
+        let Some(strategy) = own.get("strategy").cloned() else {
+            break;
+        };
+        let max_positions = max(&own);
+        out.push((strategy, own, max_positions));
+    }
+    out
+}
+
 /// Feeds `records` (one day's tape, in order) through a [`StrategyDesk`] built by `build`
-/// at each start, and compares the intents with the recorded ones.
+/// at each start (once per condition the start traded), and compares the intents with the
+/// recorded ones. A strategy's Compute job runs inline when asked; its answer is delivered
+/// where the tape says the live answer arrived (`JobDone`), so the interleaving of ticks
+/// and answers is the live one.
 pub fn replay<E>(
     records: &[TapeRecord],
     mut build: impl FnMut(StartedWith<'_>) -> Result<Box<dyn StrategyFactory>, E>,
@@ -122,14 +152,24 @@ pub fn replay<E>(
     let mut desk: Option<StrategyDesk> = None;
     let mut intents = Vec::new();
     let mut last_input = 0;
+    // Jobs asked and run, by (ticker, asking tick), waiting for their place on the tape.
+    let mut answers: HashMap<(Ticker, u64), (JobTicket, JobOutput)> = HashMap::new();
     for r in records {
         out.records += 1;
         if let TapeEvent::Started(s) = &r.event {
             out.starts += 1;
-            desk = Some(StrategyDesk::new(build(StartedWith {
-                strategy: Some(&s.strategy),
-                settings: Some(&s.settings),
-            })?));
+            answers.clear();
+            let mut conditions = Vec::new();
+            for (strategy, settings, max_positions) in conditions_of(&s.strategy, &s.settings) {
+                conditions.push(DeskCondition {
+                    factory: build(StartedWith {
+                        strategy: Some(&strategy),
+                        settings: Some(&settings),
+                    })?,
+                    max_positions,
+                });
+            }
+            desk = Some(StrategyDesk::with_conditions(conditions));
             continue;
         }
         if let TapeEvent::Intent(i) = &r.event {
@@ -151,16 +191,28 @@ pub fn replay<E>(
             TapeEvent::Trade(t) => {
                 out.trades += 1;
                 d.on_tick(&t.to_tick(Instant::now()), &mut intents);
+                for (ticket, job) in d.take_jobs() {
+                    answers.insert((ticket.ticker, ticket.asked_on), (ticket, job.run()));
+                }
+            }
+            TapeEvent::JobDone(j) => {
+                // Not asked in this replay (other parameters): nothing to deliver.
+                if let Some((ticket, output)) = answers.remove(&(j.ticker, j.asked_on)) {
+                    out.jobs += 1;
+                    d.on_job_done(&ticket, output, &mut intents);
+                }
             }
             TapeEvent::Timer { market_time } => d.on_timer(*market_time, &mut intents),
             TapeEvent::ConditionEnter {
                 ticker,
                 market_time,
-            } => d.on_condition_enter(ConditionId::FIRST, *ticker, *market_time),
+                condition,
+            } => d.on_condition_enter(*condition, *ticker, *market_time),
             TapeEvent::ConditionExit {
                 ticker,
                 market_time,
-            } => d.on_condition_exit(ConditionId::FIRST, *ticker, *market_time),
+                condition,
+            } => d.on_condition_exit(*condition, *ticker, *market_time),
             TapeEvent::Fill(f) => d.on_fill(f),
             TapeEvent::OrderDone {
                 id,
@@ -224,9 +276,12 @@ fn compare(live: &[(u64, IntentRow)], replayed: &[(u64, IntentRow)]) -> Vec<Diff
 mod tests {
     use super::*;
     use crate::market::{Price, Qty, Ticker, TimeOfDay};
+    use crate::messages::ConditionId;
     use crate::messages::Fill;
-    use crate::strategy::{strategy_by_name, MomentumParams, MomentumStrategy, StrategyRegistry};
-    use crate::tape::{TapeStarted, TapeTrade};
+    use crate::strategy::{
+        strategy_by_name, MomentumParams, MomentumStrategy, StrategyRegistry, VwapBandStrategy,
+    };
+    use crate::tape::{TapeJobDone, TapeStarted, TapeTrade};
 
     fn t() -> Ticker {
         Ticker::parse("005930").unwrap()
@@ -293,7 +348,8 @@ mod tests {
                 TapeEvent::ConditionEnter {
                     ticker,
                     market_time,
-                } => desk.on_condition_enter(ConditionId::FIRST, *ticker, *market_time),
+                    condition,
+                } => desk.on_condition_enter(*condition, *ticker, *market_time),
                 TapeEvent::Fill(f) => desk.on_fill(f),
                 TapeEvent::Timer { market_time } => desk.on_timer(*market_time, &mut intents),
                 _ => {}
@@ -326,6 +382,7 @@ mod tests {
             TapeEvent::ConditionEnter {
                 ticker: t(),
                 market_time: TimeOfDay::hms(9, 0, 0),
+                condition: ConditionId::FIRST,
             },
             trade(1, 10_100, TimeOfDay::hms(9, 0, 1)),
             TapeEvent::Fill(Fill {
@@ -435,5 +492,152 @@ mod tests {
         assert_eq!(out.starts, 2);
         assert_eq!(out.live.len(), 3, "{:?}", out.live);
         assert!(out.differences.is_empty(), "{:?}", out.differences);
+    }
+
+    #[test]
+    fn a_day_with_compute_jobs_and_two_conditions_replays_identically() {
+        let a = t();
+        let b = Ticker::parse("000660").unwrap();
+        let c2 = ConditionId(1);
+        let mut settings = settings(&params());
+        for (k, v) in [
+            ("c2.condition", "0001"),
+            ("c2.strategy", "vwap-band"),
+            ("c2.max_positions", "1"),
+            ("c2.min_trades", "10"),
+            ("c2.trend_trades", "10"),
+            ("c2.min_change_bp", "0"),
+        ] {
+            settings.insert(k.to_owned(), v.to_owned());
+        }
+        let registry = StrategyRegistry::new();
+        let build = |s: StartedWith<'_>| {
+            let settings = s.settings.into_iter().flatten();
+            registry.build_from_settings(
+                s.strategy.unwrap_or("momentum"),
+                settings.map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+        };
+        // The live desk, built as the replay will build it.
+        let mut conditions = Vec::new();
+        for (strategy, own, max_positions) in conditions_of("momentum", &settings) {
+            conditions.push(DeskCondition {
+                factory: build(StartedWith {
+                    strategy: Some(&strategy),
+                    settings: Some(&own),
+                })
+                .unwrap(),
+                max_positions,
+            });
+        }
+        let mut desk = StrategyDesk::with_conditions(conditions);
+        let mut events = vec![TapeEvent::Started(Box::new(TapeStarted {
+            writer: "condor test".into(),
+            condition: "0000".into(),
+            strategy: "momentum".into(),
+            settings,
+        }))];
+        let mut inputs = vec![
+            TapeEvent::ConditionEnter {
+                ticker: b,
+                market_time: TimeOfDay::hms(9, 0, 0),
+                condition: c2,
+            },
+            TapeEvent::ConditionEnter {
+                ticker: a,
+                market_time: TimeOfDay::hms(9, 0, 0),
+                condition: ConditionId::FIRST,
+            },
+        ];
+        for seq in 1..=30u64 {
+            let mut tr = match trade(seq, 10_000 + seq as i64 * 10, TimeOfDay::hms(9, 0, 1)) {
+                TapeEvent::Trade(tr) => tr,
+                _ => unreachable!(),
+            };
+            tr.ticker = if seq % 2 == 0 { a } else { b };
+            if tr.ticker == b {
+                // b's own rising session: ten trades before it is scored.
+                tr.price = Price(10_000 + seq as i64);
+            }
+            inputs.push(TapeEvent::Trade(tr));
+        }
+        // Live: an answer reaches the desk three inputs after the tick that asked.
+        let mut late: Vec<(usize, JobTicket, JobOutput)> = Vec::new();
+        let mut pending = std::collections::VecDeque::from(inputs);
+        let mut step = 0;
+        while let Some(e) = pending.pop_front() {
+            step += 1;
+            let mut intents = Vec::new();
+            match &e {
+                TapeEvent::Trade(tr) => {
+                    desk.on_tick(&tr.to_tick(Instant::now()), &mut intents);
+                    for (ticket, job) in desk.take_jobs() {
+                        late.push((step + 3, ticket, job.run()));
+                    }
+                }
+                TapeEvent::ConditionEnter {
+                    ticker,
+                    market_time,
+                    condition,
+                } => desk.on_condition_enter(*condition, *ticker, *market_time),
+                TapeEvent::JobDone(j) => {
+                    let at = late
+                        .iter()
+                        .position(|(_, t, _)| t.ticker == j.ticker && t.asked_on == j.asked_on)
+                        .unwrap();
+                    let (_, ticket, output) = late.remove(at);
+                    desk.on_job_done(&ticket, output, &mut intents);
+                }
+                _ => {}
+            }
+            events.push(e);
+            events.extend(intents.iter().map(|i| {
+                TapeEvent::Intent(Box::new(TapeIntent {
+                    ticker: i.ticker,
+                    side: i.side,
+                    qty: i.qty,
+                    order_type: i.order_type,
+                    reason: i.reason.to_owned(),
+                    tick_seq: i.tick_seq,
+                }))
+            }));
+            if let Some((_, t, o)) = late.iter().find(|(due, _, _)| *due == step) {
+                pending.push_front(TapeEvent::JobDone(Box::new(TapeJobDone {
+                    ticker: t.ticker,
+                    asked_on: t.asked_on,
+                    output: o.clone(),
+                })));
+            }
+        }
+        let day: Vec<TapeRecord> = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| TapeRecord {
+                seq: i as u64 + 1,
+                recv_ns: i as i64 * 1_000,
+                event,
+            })
+            .collect();
+        let out = replay(&day, build).unwrap();
+        let reasons: Vec<&str> = out.live.iter().map(|(_, i)| i.reason.as_str()).collect();
+        assert!(
+            reasons.contains(&VwapBandStrategy::REASON_ENTRY)
+                && reasons.contains(&MomentumStrategy::REASON_ENTRY),
+            "both conditions traded: {reasons:?}"
+        );
+        assert_eq!(out.jobs, 1);
+        assert_eq!(out.replayed, out.live);
+        assert!(out.differences.is_empty(), "{:?}", out.differences);
+        // The vwap entry followed the answer's record, not the tick that asked.
+        let (after, row) = out
+            .live
+            .iter()
+            .find(|(_, i)| i.reason == VwapBandStrategy::REASON_ENTRY)
+            .unwrap();
+        assert!(matches!(
+            day[*after as usize - 1].event,
+            TapeEvent::JobDone(_)
+        ));
+        assert_eq!(row.ticker, "000660");
     }
 }

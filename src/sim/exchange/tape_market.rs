@@ -26,6 +26,7 @@
 use std::collections::HashMap;
 
 use condor_actors::market::{DailyLimits, Market, Price, Ticker, TimeOfDay};
+use condor_actors::messages::ConditionId;
 use condor_actors::tape::{TapeEvent, TapeRecord, TapeTrade};
 
 use super::condition::TAPE_COND;
@@ -164,6 +165,9 @@ pub struct TapeDayBuilder {
     trades: u64,
     condition_events: u64,
     skipped: u64,
+    /// Per ticker, the recorded conditions listing it: the tape's one condition lists a
+    /// ticker while any of them does.
+    listing: HashMap<Ticker, Vec<ConditionId>>,
 }
 
 impl TapeDayBuilder {
@@ -181,6 +185,7 @@ impl TapeDayBuilder {
             trades: 0,
             condition_events: 0,
             skipped: 0,
+            listing: HashMap::new(),
         }
     }
 
@@ -209,7 +214,28 @@ impl TapeDayBuilder {
                 };
                 (t.ticker, Some(base))
             }
-            TapeEvent::ConditionEnter { ticker, .. } | TapeEvent::ConditionExit { ticker, .. } => {
+            TapeEvent::ConditionEnter {
+                ticker, condition, ..
+            } => {
+                let listing = self.listing.entry(*ticker).or_default();
+                let first = listing.is_empty();
+                if !listing.contains(condition) {
+                    listing.push(*condition);
+                }
+                if !first {
+                    return; // another recorded condition already lists it
+                }
+                (*ticker, None)
+            }
+            TapeEvent::ConditionExit {
+                ticker, condition, ..
+            } => {
+                if let Some(listing) = self.listing.get_mut(ticker) {
+                    listing.retain(|c| c != condition);
+                    if !listing.is_empty() {
+                        return; // still listed by another recorded condition
+                    }
+                }
                 (*ticker, None)
             }
             _ => return,
@@ -580,6 +606,7 @@ mod tests {
             TapeEvent::ConditionEnter {
                 ticker: tk(SAMSUNG),
                 market_time: at(9, 59, 59),
+                condition: ConditionId::FIRST,
             },
         );
         push(
@@ -654,6 +681,7 @@ mod tests {
             TapeEvent::ConditionExit {
                 ticker: tk(SAMSUNG),
                 market_time: at(10, 0, 3),
+                condition: ConditionId::FIRST,
             },
         );
         push(
@@ -673,6 +701,7 @@ mod tests {
             TapeEvent::ConditionEnter {
                 ticker: tk(SAMSUNG),
                 market_time: at(10, 0, 4),
+                condition: ConditionId::FIRST,
             },
         );
         push(
@@ -833,6 +862,7 @@ mod tests {
             TapeEvent::ConditionEnter {
                 ticker: tk(UNKNOWN),
                 market_time: at(9, 30, 0),
+                condition: ConditionId::FIRST,
             },
         ));
         let d = b.finish().unwrap();
