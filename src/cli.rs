@@ -851,6 +851,11 @@ pub struct SimArgs {
         env = "CONDOR_SIM_SYNTHETIC_LISTINGS"
     )]
     pub synthetic_listings: usize,
+    /// How many stocks, chosen by the seed, gap up 3-9% at the open, so the momentum
+    /// condition lists them at once (a real morning); 0 opens every stock at its previous
+    /// close, and the first enters only once the random walk has moved it 2%.
+    #[arg(long, value_name = "N", env = "CONDOR_SIM_GAP_UPS", default_value_t = crate::sim::exchange::DEFAULT_GAP_UPS)]
+    pub gap_ups: usize,
     /// Fault: drop every websocket this many seconds after it opens (no close frame).
     #[arg(long, value_name = "SECS")]
     pub drop_after_secs: Option<f64>,
@@ -933,6 +938,7 @@ impl SimArgs {
             sell_tax_ppm: self.sell_tax_ppm,
             scenario,
             synthetic_listings: self.synthetic_listings,
+            gap_ups: self.gap_ups,
             tape: match &self.tape.tape {
                 Some(path) => Some(std::sync::Arc::new(
                     crate::sim::load_day(path).map_err(|e| anyhow::anyhow!("--tape: {e}"))?,

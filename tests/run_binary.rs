@@ -197,6 +197,126 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// What a newcomer's `cargo run --release` does: `condor run` with nothing configured
+/// trades its embedded exchange, whose morning opens with a few gap ups. Counted in the
+/// market's own terms, never in wall-clock time: the first order is on a gapped stock, on
+/// one of the first trades condor receives, and that trade printed in the session's first
+/// minute (the flat open of before took over a minute to its first order with this seed).
+#[test]
+fn a_bare_condor_run_buys_one_of_the_morning_gap_ups_on_its_first_trades() {
+    let dir = std::env::temp_dir().join(format!("condor-morning-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut run = Proc(
+        condor()
+            .args(["run", "--rest-port", "0", "--ws-port", "0"])
+            // Every tick a feed receives, with its exchange time.
+            .env("RUST_LOG", "info,condor::feed=debug")
+            .env("CONDOR_HTTP_ADDR", "off")
+            .env("CONDOR_DATA_DIR", dir.join("data"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("condor run starts"),
+    );
+    let stderr = run.0.stderr.take().unwrap();
+    // Read on a thread, so a condor that never orders cannot hang the test.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    // A hang guard only: the order normally comes a few seconds in.
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let mut seen = Vec::new();
+    let mut gapped: Vec<String> = Vec::new();
+    let mut first_feed = None;
+    let mut tick_time = std::collections::HashMap::new();
+    let mut order: Option<(String, u64)> = None;
+    loop {
+        if let Some((_, n)) = &order {
+            if tick_time.contains_key(n) {
+                break;
+            }
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let Ok(line) = rx.recv_timeout(left) else {
+            panic!(
+                "no order on a logged tick before the hang guard:\n{}",
+                seen.join("\n")
+            );
+        };
+        if let Some(list) = line.split("gap ups at the open: ").nth(1) {
+            gapped = list
+                .split(", ")
+                .map(|g| g.split(' ').next().unwrap().to_owned())
+                .collect();
+        }
+        if let Some(rest) = line.split("condor::feed] ").nth(1) {
+            let w: Vec<&str> = rest.split(' ').collect();
+            if w.get(1) == Some(&"feed") && w.get(2) == Some(&"started") && first_feed.is_none() {
+                first_feed = Some(w[0].to_owned());
+            }
+            // `TICKER #SEQ PRICE x QTY at HH:MM:SS`
+            if let (Some(seq), Some(&"at"), Some(t)) = (
+                w.get(1).and_then(|s| s.strip_prefix('#')),
+                w.get(5),
+                w.get(6),
+            ) {
+                tick_time.insert(seq.parse::<u64>().unwrap(), t.to_string());
+            }
+        }
+        if order.is_none() && line.contains("condor::orders]") && line.contains(" sent (") {
+            let rest = line.split("condor::orders] ").nth(1).unwrap();
+            let ticker = rest.split(' ').nth(1).unwrap().to_owned();
+            let n = rest
+                .rsplit("tick #")
+                .next()
+                .and_then(|x| x.trim_end_matches(')').parse().ok())
+                .expect("the order names its tick");
+            order = Some((ticker, n));
+        }
+        if !line.contains("DEBUG") {
+            seen.push(line);
+        }
+    }
+    let (ticker, n) = order.unwrap();
+    let log = seen.join("\n");
+    assert_eq!(
+        gapped.len(),
+        4,
+        "the default morning has four gap ups:\n{log}"
+    );
+    let first_feed = first_feed.expect("a feed started before the order");
+    assert!(
+        gapped.contains(&first_feed),
+        "first feed {first_feed} is a gap up:\n{log}"
+    );
+    assert!(
+        gapped.contains(&ticker),
+        "first order {ticker} is a gap up:\n{log}"
+    );
+    assert!(
+        n <= 100,
+        "first order on trade #{n} condor received:\n{log}"
+    );
+    let at = &tick_time[&n];
+    assert!(
+        at.as_str() < "09:01:00",
+        "first order on a trade printed at {at}:\n{log}"
+    );
+    let kill = Command::new("kill")
+        .args(["-TERM", &run.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let _ = run.0.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_telegram_token_without_its_chat_is_refused_at_start_without_showing_it() {
     let token = "6093512874:AAE-tgTokenE3b0c44298fc1c149afbf4c89";

@@ -98,9 +98,17 @@ pub struct ExchangeConfig {
     /// more tickers (at most `universe::MAX_SYNTHETIC`).
     pub synthetic_listings: usize,
     /// Play this recorded day instead of the walk (see the module docs): `start_time`,
-    /// `trades_per_sec`, `momentum` and the scenario's conditions are then unused.
+    /// `trades_per_sec`, `momentum`, `gap_ups` and the scenario's conditions are then unused.
     pub tape: Option<Arc<TapeDay>>,
+    /// How many listings, chosen by the seed, gap up 3–9% at the open (their first print
+    /// of the day), so the momentum condition has members within the first second, as on
+    /// a real morning (see `walk`). 0 = every ticker opens at its previous close.
+    pub gap_ups: usize,
 }
+
+/// Gap ups of a default morning: enough that a client sees the condition fill at once,
+/// few enough that most of the market opens flat.
+pub const DEFAULT_GAP_UPS: usize = 4;
 
 impl Default for ExchangeConfig {
     fn default() -> Self {
@@ -117,6 +125,7 @@ impl Default for ExchangeConfig {
             scenario: None,
             synthetic_listings: 0,
             tape: None,
+            gap_ups: DEFAULT_GAP_UPS,
         }
     }
 }
@@ -150,6 +159,8 @@ pub struct Exchange {
     burst_idx: Vec<usize>,
     /// Tape mode: the day and how far it has played.
     tape: Option<TapePlay>,
+    /// The morning's gap ups: ticker and opening price, in listing order.
+    gap_ups: Vec<(Ticker, Price)>,
 }
 
 /// `HHMMSSmmm` (OrdTime, exectime).
@@ -176,10 +187,27 @@ impl Exchange {
             .map(|(i, l)| (l.ticker, i))
             .collect();
         let quotes = listings.iter().map(Quote::new).collect();
-        let walks = listings
+        let mut walks: Vec<Walk> = listings
             .iter()
             .map(|l| Walk::new(&mut rng, l.prev_close))
             .collect();
+        let mut gap_ups = Vec::new();
+        if cfg.tape.is_none() && cfg.gap_ups > 0 {
+            let gaps = walk::open_gaps(cfg.seed, cfg.gap_ups, &mut walks, &listings);
+            let list: Vec<String> = gaps
+                .iter()
+                .map(|&(i, open)| {
+                    let l = &listings[i];
+                    let bp = chg_rate_bp(open, l.prev_close);
+                    format!("{} {} +{}.{:02}%", l.ticker, l.name, bp / 100, bp % 100)
+                })
+                .collect();
+            log::info!(target: "condor::sim", "gap ups at the open: {}", list.join(", "));
+            gap_ups = gaps
+                .into_iter()
+                .map(|(i, open)| (listings[i].ticker, open))
+                .collect();
+        }
         let scenario = cfg.scenario.unwrap_or_default();
         let cash = scenario.cash.unwrap_or(cfg.cash);
         let mut account = Account::new(cash, n, cfg.commission_ppm, cfg.sell_tax_ppm);
@@ -251,6 +279,7 @@ impl Exchange {
             cond: Conditions::new(cfg.momentum, n, scripted),
             burst_idx: Vec::new(),
             tape: cfg.tape.map(TapePlay::new),
+            gap_ups,
         };
         if let Some(play) = &ex.tape {
             ex.cond.tape = Some(TapeCondition {
@@ -289,6 +318,12 @@ impl Exchange {
     /// The ticker's running state (t1102's dynamic fields).
     pub fn quote(&self, t: Ticker) -> Option<&Quote> {
         self.index_of(t).map(|i| &self.quotes[i])
+    }
+
+    /// The tickers that gap up at today's open and their opening prices, in listing
+    /// order ([`ExchangeConfig::gap_ups`]; empty in tape mode).
+    pub fn gap_ups(&self) -> &[(Ticker, Price)] {
+        &self.gap_ups
     }
 
     pub fn account_no(&self) -> &str {

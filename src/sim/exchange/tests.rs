@@ -178,6 +178,160 @@ fn several_tickers_move_two_percent_within_minutes_and_momentum_fires() {
     }
 }
 
+/// Five simulated seconds of a default market with `gap_ups` gaps, an alert registered
+/// on the momentum condition at the start.
+fn first_seconds(seed: u64, gap_ups: usize, secs: u64) -> (Exchange, String, Vec<Event>) {
+    let mut ex = Exchange::new(ExchangeConfig {
+        seed,
+        gap_ups,
+        ..ExchangeConfig::default()
+    });
+    let alert = ex.register_alert("0000", 0).unwrap();
+    let mut out = Vec::new();
+    for step in 1..=secs * 10 {
+        ex.advance(step * 100, &mut out);
+    }
+    (ex, alert, out)
+}
+
+const MORNING_SEEDS: [u64; 6] = [1, 2, 3, 7, 42, 2024];
+
+#[test]
+fn the_morning_gaps_a_few_tickers_up_and_momentum_lists_them_within_seconds() {
+    let enter_bp = MomentumParams::default().enter_bp;
+    let mut picks = std::collections::HashSet::new();
+    for seed in MORNING_SEEDS {
+        let (ex, alert, out) = first_seconds(seed, DEFAULT_GAP_UPS, 5);
+        let gaps = ex.gap_ups().to_vec();
+        assert_eq!(gaps.len(), DEFAULT_GAP_UPS, "seed {seed}");
+        let tape = trades(&out);
+        let mut first = std::collections::HashMap::new();
+        for tr in &tape {
+            first.entry(tr.ticker).or_insert(*tr);
+        }
+        for &(tk, open) in &gaps {
+            let l = ex.listing(tk).unwrap();
+            let bp = chg_rate_bp(open, l.prev_close);
+            assert!(
+                is_on_grid(open) && (enter_bp..=900).contains(&bp),
+                "seed {seed}: {tk} opens at {open}, {bp} bp"
+            );
+            // The opening auction: one large buy at the gap price.
+            let f = first[&tk];
+            assert_eq!((f.price, f.aggressor, f.open), (open, Side::Buy, open));
+            assert!(f.qty.0 >= 500, "seed {seed}: {tk} opened on {}", f.qty.0);
+        }
+        // Everyone else opens where it closed, give or take two ticks.
+        for (tk, f) in &first {
+            if gaps.iter().all(|g| g.0 != *tk) {
+                let close = ex.listing(*tk).unwrap().prev_close;
+                let ticks = (f.price.0 - close.0).abs() / condor_actors::market::tick_size(close);
+                assert!(ticks <= 2, "seed {seed}: {tk} opened {ticks} ticks away");
+            }
+        }
+        // Within five seconds the condition lists exactly the gapped tickers, each with
+        // an N alert.
+        let gapped: Vec<Ticker> = gaps.iter().map(|g| g.0).collect();
+        assert_eq!(
+            ex.condition_members("0000"),
+            Some(gapped.clone()),
+            "seed {seed}"
+        );
+        let mut entered: Vec<String> = alerts(&out)
+            .into_iter()
+            .filter(|(n, j, _)| *n == alert && *j == "N")
+            .map(|(_, _, c)| c)
+            .collect();
+        entered.sort();
+        let mut want: Vec<String> = gapped.iter().map(|t| t.as_str().to_owned()).collect();
+        want.sort();
+        assert_eq!(entered, want, "seed {seed}");
+        picks.insert(gapped);
+    }
+    assert!(picks.len() >= 5, "the seed picks the gaps: {picks:?}");
+}
+
+#[test]
+fn without_gap_ups_the_open_is_flat_and_the_rest_of_the_market_is_unchanged_by_them() {
+    for seed in MORNING_SEEDS {
+        // Today's open without gaps: nothing has moved 2% five seconds in.
+        let (flat, _, _) = first_seconds(seed, 0, 5);
+        assert!(flat.gap_ups().is_empty());
+        assert_eq!(flat.condition_members("0000"), Some(vec![]), "seed {seed}");
+        let (_, _, flat_out) = first_seconds(seed, 0, 60);
+        let (gapped, _, gap_out) = first_seconds(seed, DEFAULT_GAP_UPS, 60);
+        let is_gap = |t: Ticker| gapped.gap_ups().iter().any(|g| g.0 == t);
+        // Same arrivals (times, tickers), and every trade of a non-gapped ticker identical:
+        // the gaps draw from their own stream (for the first minutes; see `walk`).
+        let (a, b) = (trades(&flat_out), trades(&gap_out));
+        assert_eq!(a.len(), b.len(), "seed {seed}");
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(
+                (x.seq, x.ticker, x.time, x.ms),
+                (y.seq, y.ticker, y.time, y.ms)
+            );
+            if !is_gap(x.ticker) {
+                assert_eq!(x, y, "seed {seed}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_momentum_strategy_with_its_defaults_buys_a_gap_up_within_fifteen_seconds() {
+    use condor_actors::messages::Tick;
+    use condor_actors::strategy::{
+        MomentumParams as StrategyParams, MomentumStrategy, Signal, Strategy,
+    };
+    for seed in MORNING_SEEDS {
+        let (ex, _, out) = first_seconds(seed, DEFAULT_GAP_UPS, 15);
+        // As condor sees it: a ticker's feed starts on its entry alert, so its strategy
+        // hears of the condition then and gets the trades after it.
+        let mut strategies: std::collections::HashMap<Ticker, MomentumStrategy> =
+            std::collections::HashMap::new();
+        let mut first_buy = None;
+        for (i, ev) in out.iter().enumerate() {
+            match ev {
+                Event::ConditionAlert(a) if a.job == AlertJob::Enter => {
+                    let tk = t(&a.code);
+                    let mut s = MomentumStrategy::new(tk, StrategyParams::default());
+                    s.on_condition_enter(a.time);
+                    strategies.insert(tk, s);
+                }
+                Event::Trade(tr) => {
+                    let Some(s) = strategies.get_mut(&tr.ticker) else {
+                        continue;
+                    };
+                    let tick = Tick {
+                        ticker: tr.ticker,
+                        price: tr.price,
+                        qty: tr.qty,
+                        cum_volume: tr.volume,
+                        prev_close: tr.prev_close,
+                        aggressor: tr.aggressor,
+                        exchange_time: tr.time,
+                        received_at: std::time::Instant::now(),
+                        seq: i as u64 + 1,
+                    };
+                    let mut signals = Vec::new();
+                    s.on_tick(&tick, &mut signals);
+                    if signals.iter().any(|s| matches!(s, Signal::Buy { .. })) {
+                        first_buy = Some((tr.ticker, tr.time));
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let (tk, at) = first_buy.unwrap_or_else(|| panic!("seed {seed}: no entry in 15 s"));
+        assert!(
+            ex.gap_ups().iter().any(|g| g.0 == tk),
+            "seed {seed}: first entry {tk} at {at} is not a gap up"
+        );
+        assert!(at < TimeOfDay::hms(9, 0, 15), "seed {seed}: {at}");
+    }
+}
+
 #[test]
 fn no_trades_outside_the_regular_session() {
     // Opens at 09:00:00, one minute in.

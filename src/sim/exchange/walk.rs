@@ -14,9 +14,18 @@
 //! and otherwise moves 0 (55%), 1 (35%) or 2 (10%) ticks per trade. Trade sizes are
 //! skewed small (half are 1–10 shares) and grow up to 3× during a trending segment, so
 //! volume rises while a stock runs, as it does on a real tape.
+//!
+//! A morning ([`open_gaps`]): a few tickers, chosen by the seed, gap up overnight. Their
+//! first print of the day is the opening auction, 3–9% above the previous close and
+//! 500–2,500 shares; from there the first segment drifts anywhere from half the gap back
+//! (a fade) to half the gap further (gap and go), with sizes growing as in any trending
+//! segment, and later segments wander like everyone else's. The gaps draw from their own
+//! RNG stream, so the rest of the market opens exactly as it would without them (until a
+//! gapped ticker's first segment ends, minutes in, and the shared stream moves on apart).
 
 use condor_actors::market::{
-    tick_down, tick_size, tick_up, DailyLimits, Market, Price, Qty, Side, TimeOfDay,
+    round_to_grid, tick_down, tick_size, tick_up, DailyLimits, Market, Price, Qty, Rounding, Side,
+    TimeOfDay,
 };
 
 use super::events::{chg_rate_bp, sign_code, TradeEvent};
@@ -225,6 +234,8 @@ pub(super) struct Walk {
     inv_len_q32: i64,
     /// Sizes grow during a segment that moves the anchor ≥ 2%.
     trending: bool,
+    /// The opening auction's price for a gapped ticker, until its first print; 0 = none.
+    opening: i64,
 }
 
 /// Cumulative 16-bit thresholds for a step of 0 / 1 tick (else 2).
@@ -270,9 +281,31 @@ impl Walk {
             seg_pos: 0,
             inv_len_q32: 1 << 32,
             trending: false,
+            opening: 0,
         };
         w.start_segment(rng, prev_close.0, drift_bp);
         w
+    }
+
+    /// Turns this ticker's day into a gap up of `gap_bp`: the first print is the opening
+    /// auction at the gap price (on the grid, inside the band) and the first segment starts
+    /// there, drifting up to half the gap either way. Draws only from `rng` (the gaps'
+    /// own stream). Returns the opening price.
+    pub(super) fn gap_up(
+        &mut self,
+        rng: &mut fastrand::Rng,
+        gap_bp: i64,
+        limits: &DailyLimits,
+    ) -> Price {
+        let raw = i128::from(self.prev_close) * i128::from(10_000 + gap_bp) / 10_000;
+        let open = limits.clamp(round_to_grid(Price(raw as i64), Rounding::Down));
+        let half = gap_bp / 2;
+        let drift_bp = rng.i64(-half..=half);
+        self.start_segment(rng, open.0, drift_bp);
+        // Opening-minute volume builds whatever the direction.
+        self.trending = true;
+        self.opening = open.0;
+        open
     }
 
     fn start_segment(&mut self, rng: &mut fastrand::Rng, from: i64, d_bp: i64) {
@@ -326,6 +359,13 @@ impl Walk {
         price: Price,
         limits: &DailyLimits,
     ) -> (Price, u64, Side) {
+        if self.opening != 0 {
+            // The opening auction: one large print at the gap price, bought (the gap is
+            // overnight demand). `r` is still the only draw, as for any print.
+            let p = Price(self.opening);
+            self.opening = 0;
+            return (p, 500 + ((((r >> 48) & 0x7FFF) * 2_001) >> 15), Side::Buy);
+        }
         // Gap to the anchor in ticks (≈, via the reciprocal), then the up-probability tilt.
         let gap_ticks = ((self.anchor() - price.0) * inv_tick_q32(price)) >> 32;
         let tilt = (gap_ticks * PULL_PER_TICK).clamp(-MAX_TILT, MAX_TILT);
@@ -372,6 +412,31 @@ impl Walk {
         }
         (p, qty.max(1), aggressor)
     }
+}
+
+/// Salt of the gaps' RNG stream (any constant would do; "gapups" in ASCII).
+const GAP_SALT: u64 = 0x6761_7075_7073;
+
+/// The morning's gap ups: `count` distinct tickers (at most every listing) drawn from
+/// the seed, each gapping 300–900 bp (see the module docs). Returns (listing index,
+/// opening price) in listing order.
+pub(super) fn open_gaps(
+    seed: u64,
+    count: usize,
+    walks: &mut [Walk],
+    listings: &[Listing],
+) -> Vec<(usize, Price)> {
+    let mut rng = fastrand::Rng::with_seed(seed ^ GAP_SALT);
+    let n = walks.len().min(listings.len());
+    let mut picked = rng.choose_multiple(0..n, count.min(n));
+    picked.sort_unstable();
+    picked
+        .into_iter()
+        .map(|i| {
+            let bp = rng.i64(300..=900);
+            (i, walks[i].gap_up(&mut rng, bp, &listings[i].limits))
+        })
+        .collect()
 }
 
 /// Microseconds to the next arrival of a Poisson process of `rate` per second;
