@@ -425,8 +425,13 @@ async fn through_processor_scoring(ticks: &[Tick], params: VwapBandParams) -> (f
     }
     let before = p.send(Flush).await.unwrap();
     let start = Instant::now();
-    for t in ticks {
-        p.do_send(*t);
+    // In chunks, as a feed delivers them: answers queue behind whatever is in the mailbox,
+    // and a whole day queued at once would hold every answer back until its end.
+    for chunk in ticks.chunks(1_000) {
+        for t in chunk {
+            p.do_send(*t);
+        }
+        p.send(Flush).await.unwrap();
     }
     let after = p.send(Flush).await.unwrap();
     let ns = start.elapsed().as_nanos() as f64 / ticks.len() as f64;
@@ -794,10 +799,13 @@ fn main() {
         // session kept, no jobs). Best of alternating rounds.
         if phase("compute") {
             let ticks = flat_ticks(500_000);
+            // A band of 1 bp the alternating prices never sit in: every score says no and
+            // the ticker is scored again on its next trade, all day.
             let busy = VwapBandParams {
                 min_trades: 10,
                 rescore_trades: 1,
                 min_change_bp: -3_000,
+                band_bp: 1,
                 ..VwapBandParams::default()
             };
             let idle = VwapBandParams {

@@ -285,6 +285,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     let processor = Processor::trading(desk, Some(om_ctx.address().recipient()), clock.clone())
         .with_compute(compute::start_pool(settings.compute_threads))
         .with_marks(portfolio.clone().recipient())
+        .with_owners_to(portfolio.clone().recipient())
         .with_tick_watchers(settings.tick_watchers)
         .with_meters(settings.meters.clone())
         .with_backlog(backlog);

@@ -112,6 +112,12 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         }
     };
 
+    let mut alerts_cfg = alerts_cfg;
+    alerts_cfg.condition_names = conditions.iter().map(|(c, _)| c.name.clone()).collect();
+    let condition_rows: Vec<(String, String)> = conditions
+        .iter()
+        .map(|(c, _)| (c.name.clone(), c.strategy.clone()))
+        .collect();
     let condition = conditions
         .iter()
         .map(|(c, _)| c.name.as_str())
@@ -191,6 +197,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
                     broker: broker_label.clone(),
                     condition: condition.clone(),
                     strategy: strategy.clone(),
+                    conditions: condition_rows.clone(),
                     started: std::time::SystemTime::now(),
                 };
                 let server = HttpServer::start(listener, &cfg, sources)
@@ -210,6 +217,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         notifier.do_send(WatchDay {
             orders: orders.clone().recipient(),
             portfolio: portfolio.clone().recipient(),
+            books: Some(portfolio.clone().recipient()),
         });
         notifier.do_send(Alert::EngineStarted(EngineStart {
             broker: broker_label,

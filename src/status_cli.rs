@@ -245,6 +245,24 @@ pub fn render(s: &Status) -> String {
             won(a.fees)
         );
     }
+    // With several conditions, each one's part of the day (they add up to the account).
+    if s.conditions.len() > 1 {
+        for c in &s.conditions {
+            let _ = writeln!(
+                o,
+                "condition #{} {} ({}): {} held, {} fills, P&L {} (realized {}, unrealized {}, fees {})",
+                c.number,
+                c.name,
+                c.strategy,
+                c.positions,
+                c.fills,
+                signed(c.pnl),
+                signed(c.realized_pnl),
+                signed(c.unrealized_pnl),
+                won(c.fees)
+            );
+        }
+    }
     if !s.unavailable.is_empty() {
         let _ = writeln!(o, "did not answer in time: {}", s.unavailable.join(", "));
     }
@@ -437,6 +455,35 @@ mod tests {
         assert_eq!(kst(1_704_153_600_000), "09:00:00");
         assert_eq!(width("005930"), 6);
         assert_eq!(width("삼성전자"), 8);
+    }
+
+    #[test]
+    fn several_conditions_each_get_a_line_one_gets_none() {
+        let row = |number, name: &str, pnl| crate::http::status::ConditionRow {
+            number,
+            name: name.into(),
+            strategy: "momentum".into(),
+            positions: 1,
+            fills: 3,
+            realized_pnl: pnl,
+            pnl,
+            ..Default::default()
+        };
+        let mut s = Status {
+            conditions: vec![row(1, "급등 모멘텀", 5_000)],
+            ..Status::default()
+        };
+        assert!(!render(&s).contains("condition #1"));
+        s.conditions.push(row(2, "0001", -1_500));
+        let text = render(&s);
+        assert!(
+            text.contains("condition #1 급등 모멘텀 (momentum): 1 held, 3 fills, P&L +5,000"),
+            "{text}"
+        );
+        assert!(
+            text.contains("condition #2 0001 (momentum): 1 held, 3 fills, P&L -1,500"),
+            "{text}"
+        );
     }
 
     #[test]

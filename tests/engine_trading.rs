@@ -15,7 +15,7 @@ use condor_actors::broker_account;
 use condor_actors::ledger::FeeSchedule;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Qty, Side, Ticker, TimeOfDay};
-use condor_actors::messages::{Fill, Flush, GetPortfolio, Tick};
+use condor_actors::messages::{Fill, Flush, GetConditionBooks, GetPortfolio, Tick};
 use condor_actors::order_manager::RateExcess;
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{
@@ -445,4 +445,61 @@ async fn two_conditions_sharing_a_ticker_watch_it_once_and_each_strategy_sees_it
             ("S002", "enter", hynix),
         ]
     );
+}
+
+#[actix_rt::test]
+async fn each_conditions_fills_are_its_own_and_the_conditions_add_up_to_the_account() {
+    let sim = sim_charging(
+        "condition S001 갭상승\n\
+         condition S002 거래량 급증\n\
+         at 0ms S001 enter 005930\n\
+         at 0ms S002 enter 000660\n",
+        FEES,
+    );
+    // Buys on the first trade, sells at a 1 bp move either way: round trips, fast.
+    let eager = |budget_won| ConditionPlan {
+        name: String::new(),
+        strategy: Box::new(MomentumFactory {
+            params: MomentumParams {
+                min_change_bp: -3000,
+                confirm_ticks: 1,
+                take_profit_bp: 1,
+                stop_loss_bp: 1,
+                budget_won,
+                ..MomentumParams::default()
+            },
+        }),
+        max_positions: None,
+    };
+    let plans = vec![
+        ConditionPlan {
+            name: "S001".into(),
+            ..eager(1_000_000)
+        },
+        ConditionPlan {
+            name: "S002".into(),
+            ..eager(2_000_000)
+        },
+    ];
+    let data = tempfile::tempdir().expect("a data directory");
+    let e = start_conditions(&sim, plans, &data, FEES).await;
+    eventually("each condition has a round trip booked", || async {
+        let (books, _) = e.portfolio.send(GetConditionBooks).await.unwrap().unwrap();
+        books.len() == 2 && books.iter().all(|b| b.fills >= 2 && b.realized_pnl != 0)
+    })
+    .await;
+    let (books, account) = e.portfolio.send(GetConditionBooks).await.unwrap().unwrap();
+    assert_eq!((books[0].condition, books[1].condition), (1, 2));
+    // Different budgets: the second condition's orders are about twice the first's.
+    let sum = |f: fn(&condor_actors::condition_books::ConditionSummary) -> i64| {
+        books.iter().map(f).sum::<i64>()
+    };
+    assert_eq!(
+        sum(|b| b.realized_pnl),
+        account.realized_pnl,
+        "{books:?} {account:?}"
+    );
+    assert_eq!(sum(|b| b.fees), account.fees, "{books:?} {account:?}");
+    assert_eq!(sum(|b| b.unrealized_pnl), account.unrealized_pnl);
+    assert!(books.iter().all(|b| b.fees > 0), "{books:?}");
 }

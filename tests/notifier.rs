@@ -852,6 +852,7 @@ fn a_day_of_two_round_trips(n: &Addr<Notifier>) {
     n.do_send(WatchDay {
         orders: day.clone().recipient(),
         portfolio: day.recipient(),
+        books: None,
     });
 }
 

@@ -6,6 +6,7 @@ pub mod broker_account;
 pub mod broker_session;
 pub mod clock;
 pub mod compute;
+pub mod condition_books;
 pub mod durable_file;
 pub mod journal;
 pub mod kill_switch;

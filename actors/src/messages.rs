@@ -111,6 +111,21 @@ impl ConditionId {
     pub const FIRST: ConditionId = ConditionId(0);
 }
 
+/// The strategies' desk gave `ticker` to `condition`: its fills are that condition's from
+/// now on (the Portfolio's per-condition books).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct TickerOwner {
+    pub ticker: Ticker,
+    pub condition: ConditionId,
+}
+
+/// Ask the Portfolio for the day's books per condition, with the account's they add up to
+/// (one answer, so no fill falls between the two).
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "crate::condition_books::BooksAnswer")]
+pub struct GetConditionBooks;
+
 /// Condition `condition`'s screener says `ticker` matches now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
@@ -580,6 +595,8 @@ pub struct StockNames {
 pub struct WatchDay {
     pub orders: actix::Recipient<GetOrderStats>,
     pub portfolio: actix::Recipient<GetPortfolio>,
+    /// The books per condition for the summary (the Portfolio); `None`: the total only.
+    pub books: Option<actix::Recipient<GetConditionBooks>>,
 }
 
 /// Send the day's summary now (it also goes by itself after the close).

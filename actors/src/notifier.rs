@@ -29,8 +29,8 @@ use tokio::sync::oneshot;
 use crate::clock::Clock;
 use crate::market::TimeOfDay;
 use crate::messages::{
-    Alert, DrainAlerts, EngineStop, GetNotifierStats, GetOrderStats, GetPortfolio, NotifierStats,
-    SendDailySummary, StockNames, Stop, WatchDay,
+    Alert, DrainAlerts, EngineStop, GetConditionBooks, GetNotifierStats, GetOrderStats,
+    GetPortfolio, NotifierStats, SendDailySummary, StockNames, Stop, WatchDay,
 };
 use crate::notify::discord::{bucket_wait, error_text, retry_after, WebhookUrl};
 use crate::notify::link::LinkWatch;
@@ -79,6 +79,8 @@ pub struct NotifierConfig {
     pub equity_every: Duration,
     /// How often the clock is looked at for the summary time.
     pub clock_check_every: Duration,
+    /// The traded conditions' names, condor.toml's order, for the summary's lines.
+    pub condition_names: Vec<String>,
 }
 
 impl NotifierConfig {
@@ -98,6 +100,7 @@ impl NotifierConfig {
             request_timeout: Duration::from_secs(10),
             equity_every: Duration::from_secs(60),
             clock_check_every: Duration::from_secs(5),
+            condition_names: Vec::new(),
         }
     }
 }
@@ -489,19 +492,45 @@ impl Notifier {
         let sources = self
             .sources
             .as_ref()
-            .map(|s| (s.orders.clone(), s.portfolio.clone()));
+            .map(|s| (s.orders.clone(), s.portfolio.clone(), s.books.clone()));
         let ask = async move {
-            match sources {
-                Some((orders, portfolio)) => (
-                    orders.send(GetOrderStats).await.ok(),
-                    portfolio.send(GetPortfolio).await.ok().and_then(Result::ok),
-                ),
-                None => (None, None),
-            }
+            let Some((orders, portfolio, books)) = sources else {
+                return (None, None);
+            };
+            let orders = orders.send(GetOrderStats).await.ok();
+            let books = match books {
+                Some(books) => books
+                    .send(GetConditionBooks)
+                    .await
+                    .ok()
+                    .and_then(Result::ok),
+                None => portfolio
+                    .send(GetPortfolio)
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .map(|ledger| (Vec::new(), ledger)),
+            };
+            (orders, books)
         };
-        ctx.spawn(ask.into_actor(self).map(move |(orders, ledger), act, ctx| {
+        ctx.spawn(ask.into_actor(self).map(move |(orders, books), act, ctx| {
             act.gathering -= 1;
-            let summary = summarize(&act.book, orders.as_ref(), ledger.as_ref());
+            let (by_condition, ledger) = match books {
+                Some((by_condition, ledger)) => (by_condition, Some(ledger)),
+                None => (Vec::new(), None),
+            };
+            let mut summary = summarize(&act.book, orders.as_ref(), ledger.as_ref());
+            summary.conditions = by_condition
+                .into_iter()
+                .map(|c| {
+                    let i = usize::from(c.condition).saturating_sub(1);
+                    let label = match act.cfg.condition_names.get(i) {
+                        Some(name) => format!("#{} {name}", c.condition),
+                        None => format!("#{}", c.condition),
+                    };
+                    (label, c)
+                })
+                .collect();
             let chart = if !act.sinks.is_empty() {
                 let caption = format!("equity {} (won, KST)", summary.day);
                 match chart::equity_png(&summary.curve, &caption) {

@@ -19,13 +19,14 @@ use std::collections::VecDeque;
 
 use actix::prelude::*;
 
+use crate::condition_books::{BooksAnswer, ConditionBooks};
 use crate::kill_switch::loss_breach;
 use crate::ledger::{FeeSchedule, Ledger, LedgerError, LedgerSnapshot};
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::Side;
 use crate::messages::{
-    Alert, CorrectCash, Fill, FillAlert, GetCash, GetPortfolio, IsFlat, NotifyFlat, Tick,
-    TickerFlat, TripKillSwitch,
+    Alert, CorrectCash, Fill, FillAlert, GetCash, GetConditionBooks, GetPortfolio, IsFlat,
+    NotifyFlat, Tick, TickerFlat, TickerOwner, TripKillSwitch,
 };
 use crate::wire::account::{Cspaq12200, Cspaq12200InBlock1};
 use crate::wire::rest::Tr;
@@ -80,6 +81,8 @@ pub struct Portfolio {
     stats: PortfolioStats,
     /// Newest at the back.
     recent: VecDeque<FillAlert>,
+    /// The same fills, per condition.
+    by_condition: ConditionBooks,
 }
 
 impl Portfolio {
@@ -100,6 +103,7 @@ impl Portfolio {
             notifier: None,
             stats: PortfolioStats::default(),
             recent: VecDeque::new(),
+            by_condition: ConditionBooks::default(),
         }
     }
 
@@ -181,6 +185,7 @@ impl Handler<Fill> for Portfolio {
         match self.ledger.apply_fill(&fill, self.fees.fee(&fill)) {
             Ok(e) => {
                 self.stats.fills += 1;
+                self.by_condition.book(&e);
                 let side = match e.side {
                     Side::Buy => "bought",
                     Side::Sell => "sold",
@@ -246,6 +251,21 @@ impl Handler<Tick> for Portfolio {
             log::debug!(target: LOG, "{} mark refused: {e}", tick.ticker);
         }
         self.check_loss();
+    }
+}
+
+impl Handler<TickerOwner> for Portfolio {
+    type Result = ();
+    fn handle(&mut self, msg: TickerOwner, _: &mut Context<Self>) {
+        self.by_condition.set_owner(msg.ticker, msg.condition);
+    }
+}
+
+impl Handler<GetConditionBooks> for Portfolio {
+    type Result = BooksAnswer;
+    fn handle(&mut self, _: GetConditionBooks, _: &mut Context<Self>) -> Self::Result {
+        let account = self.ledger.snapshot()?;
+        Ok((self.by_condition.summarize(&account), account))
     }
 }
 

@@ -21,7 +21,7 @@ use crate::compute::{Compute, Job, JobDone};
 use crate::market::{Ticker, TimeOfDay};
 use crate::messages::{
     ConditionEnter, ConditionExit, Fill, Flush, IsFlat, NotifyFlat, OrderDone, OrderIntent,
-    Percentiles, ProcessorStats, Tick, TickerFlat,
+    Percentiles, ProcessorStats, Tick, TickerFlat, TickerOwner,
 };
 use crate::strategy::StrategyFactory;
 use crate::tape::{TapeEvent, TapeIntent, TapeJobDone, TapeRecorder, TapeTrade, BATCH_RECORDS};
@@ -97,6 +97,8 @@ pub struct Processor {
     /// Gets the ticks of held tickers, to value positions (the Portfolio, for the day's
     /// loss limit). Only held ones: the rest would double the tick traffic for nothing.
     marks: Option<Recipient<Tick>>,
+    /// Told which condition each ticker belongs to (the Portfolio's per-condition books).
+    owners_to: Option<Recipient<TickerOwner>>,
     /// A user's actors that watch every tick (see `with_tick_watchers`).
     tick_watchers: Vec<Recipient<Tick>>,
     clock: Arc<dyn Clock>,
@@ -146,6 +148,7 @@ impl Processor {
             tape: None,
             orders,
             flat_to: None,
+            owners_to: None,
             marks: None,
             tick_watchers: Vec::new(),
             clock,
@@ -188,6 +191,25 @@ impl Processor {
     pub fn with_compute(mut self, pool: Addr<Compute>) -> Processor {
         self.compute = Some(pool);
         self
+    }
+
+    /// Tells `to` (the Portfolio) each ticker's condition as the desk gives it out.
+    pub fn with_owners_to(mut self, to: Recipient<TickerOwner>) -> Processor {
+        self.owners_to = Some(to);
+        self
+    }
+
+    /// Passes the desk's new ticker owners on; cheap when there are none.
+    fn tell_owners(&mut self) {
+        if !self.desk.owners_changed() {
+            return;
+        }
+        let changes = self.desk.take_owner_changes();
+        if let Some(to) = &self.owners_to {
+            for (ticker, condition) in changes {
+                to.do_send(TickerOwner { ticker, condition });
+            }
+        }
     }
 
     /// Sends the ticks of held tickers to `to` (the Portfolio), to mark positions.
@@ -391,6 +413,7 @@ impl Handler<Tick> for Processor {
         }
         let mut intents = std::mem::take(&mut self.intents);
         let held = self.desk.on_tick(&tick, &mut intents);
+        self.tell_owners();
         if let Some(marks) = self.marks.as_ref().filter(|_| held) {
             marks.do_send(tick);
         }
@@ -427,6 +450,7 @@ impl Handler<ConditionEnter> for Processor {
             },
         );
         self.desk.on_condition_enter(msg.condition, msg.ticker, now);
+        self.tell_owners();
     }
 }
 
@@ -443,6 +467,7 @@ impl Handler<ConditionExit> for Processor {
             },
         );
         self.desk.on_condition_exit(msg.condition, msg.ticker, now);
+        self.tell_owners();
     }
 }
 
@@ -478,6 +503,7 @@ impl Handler<Fill> for Processor {
     fn handle(&mut self, fill: Fill, _: &mut Context<Self>) {
         self.record(self.clock.now(), TapeEvent::Fill(fill));
         self.desk.on_fill(&fill);
+        self.tell_owners();
     }
 }
 
@@ -496,7 +522,9 @@ impl Handler<OrderDone> for Processor {
         );
         // The Portfolio reports held → flat on the fill that closes a position; an order
         // that filled nothing moved no position, so the desk says when to report it.
-        if self.desk.on_order_done(&done) {
+        let flat = self.desk.on_order_done(&done);
+        self.tell_owners();
+        if flat {
             if let Some(to) = &self.flat_to {
                 to.do_send(TickerFlat {
                     ticker: done.ticker,

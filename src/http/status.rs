@@ -14,7 +14,8 @@ use actix::prelude::*;
 use condor_actors::broker_session::BrokerSession;
 use condor_actors::market::{Side, Ticker};
 use condor_actors::messages::{
-    Flush, GetOrderStats, GetPortfolio, GetSessionStats, OrderStats, OrderType, SessionStats,
+    Flush, GetConditionBooks, GetOrderStats, GetPortfolio, GetSessionStats, OrderStats, OrderType,
+    SessionStats,
 };
 use condor_actors::order::Order;
 use condor_actors::order_manager::{GetOrderList, OrderManager};
@@ -44,6 +45,8 @@ pub struct Sources {
     pub broker: String,
     pub condition: String,
     pub strategy: String,
+    /// Each condition traded, in condor.toml's order: its name and strategy.
+    pub conditions: Vec<(String, String)>,
     pub started: SystemTime,
 }
 
@@ -72,6 +75,26 @@ pub struct Status {
     pub mailbox_lag: BTreeMap<String, i64>,
     /// Actors that did not answer in time; their parts are empty.
     pub unavailable: Vec<String>,
+    /// The day per condition (one row when one condition is traded); they add up to
+    /// `account`.
+    #[serde(default)]
+    pub conditions: Vec<ConditionRow>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConditionRow {
+    /// 1-based, condor.toml's order.
+    pub number: u16,
+    pub name: String,
+    pub strategy: String,
+    /// Tickers it holds now, and fills booked to it today.
+    pub positions: u64,
+    pub fills: u64,
+    pub realized_pnl: i64,
+    pub unrealized_pnl: i64,
+    pub fees: i64,
+    /// Realized + unrealized − fees.
+    pub pnl: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,7 +246,7 @@ where
 
 /// Asks every actor at once and puts the answers together.
 pub async fn gather(src: &Sources) -> Status {
-    let ((session, processor, order_stats, order_list), (book, fills, sup_stats)) =
+    let ((session, processor, order_stats, order_list), (book, fills, sup_stats, by_condition)) =
         futures_util::future::join(
             futures_util::future::join4(
                 ask(&src.session, GetSessionStats),
@@ -231,13 +254,43 @@ pub async fn gather(src: &Sources) -> Status {
                 ask(&src.orders, GetOrderStats),
                 ask(&src.orders, GetOrderList { recent: RECENT }),
             ),
-            futures_util::future::join3(
+            futures_util::future::join4(
                 ask(&src.portfolio, GetPortfolio),
                 ask(&src.portfolio, GetRecentFills { limit: RECENT }),
                 ask(&src.supervisor, GetSupervisorStats),
+                ask(&src.portfolio, GetConditionBooks),
             ),
         )
         .await;
+    let by_condition = by_condition
+        .and_then(Result::ok)
+        .map(|(books, _)| books)
+        .unwrap_or_default();
+    // Every configured condition has a row, with or without a fill yet.
+    let conditions: Vec<ConditionRow> = src
+        .conditions
+        .iter()
+        .enumerate()
+        .map(|(i, (name, strategy))| {
+            let number = u16::try_from(i + 1).unwrap_or(u16::MAX);
+            let b = by_condition
+                .iter()
+                .find(|b| b.condition == number)
+                .cloned()
+                .unwrap_or_default();
+            ConditionRow {
+                number,
+                name: name.clone(),
+                strategy: strategy.clone(),
+                positions: b.positions,
+                fills: b.fills,
+                realized_pnl: b.realized_pnl,
+                unrealized_pnl: b.unrealized_pnl,
+                fees: b.fees,
+                pnl: b.pnl,
+            }
+        })
+        .collect();
     let mut unavailable = Vec::new();
     for (who, answered) in [
         ("broker session", session.is_some()),
@@ -425,6 +478,7 @@ pub async fn gather(src: &Sources) -> Status {
             .map(|(link, lag)| ((*link).to_owned(), *lag))
             .collect(),
         unavailable,
+        conditions,
     }
 }
 

@@ -430,7 +430,24 @@ fn summary_embed(s: &DailySummary, with_chart: bool) -> Embed {
             Field::new("Equity", &equity, false),
             Field::new("Intent → ack", &latency(&s.intent_to_ack), false),
             Field::new("Ack → fill", &latency(&s.ack_to_fill), false),
-        ],
+        ]
+        .into_iter()
+        .chain((s.conditions.len() > 1).then(|| {
+            let lines: Vec<String> = s
+                .conditions
+                .iter()
+                .map(|(label, c)| {
+                    format!(
+                        "{label}: {} won ({} fills, {} held)",
+                        signed_won(c.pnl),
+                        c.fills,
+                        c.positions
+                    )
+                })
+                .collect();
+            Field::new("By condition", &lines.join("\n"), false)
+        }))
+        .collect(),
         image: with_chart.then(|| Image {
             url: format!("attachment://{CHART_FILE}"),
         }),
@@ -442,10 +459,11 @@ fn summary_embed(s: &DailySummary, with_chart: bool) -> Embed {
 mod tests {
     use super::*;
     use crate::clock::TradingDay;
+    use crate::condition_books::ConditionSummary;
     use crate::kill_switch::TripCause;
     use crate::market::{Price, Qty, TimeOfDay};
     use crate::messages::{ClientOrderId, RejectAlert};
-    use crate::notify::summary::Drawdown;
+    use crate::notify::summary::{summarize, DayBook, Drawdown};
 
     /// 2026-01-05 09:30:00 KST.
     const AT: i64 = 1_767_573_000_000;
@@ -599,6 +617,7 @@ mod tests {
             },
             ack_to_fill: LatencyUs::default(),
             curve: Vec::new(),
+            conditions: Vec::new(),
         };
         let q = Queued {
             at_unix_ms: AT,
@@ -619,6 +638,38 @@ mod tests {
         assert_eq!(
             e.image.as_ref().map(|i| i.url.as_str()),
             Some("attachment://equity.png")
+        );
+        assert!(e.fields.iter().all(|f| f.name != "By condition"));
+    }
+
+    #[test]
+    fn with_several_conditions_the_summary_has_each_ones_line() {
+        let part = |pnl, fills| ConditionSummary {
+            pnl,
+            fills,
+            positions: 1,
+            ..ConditionSummary::default()
+        };
+        let s = DailySummary {
+            conditions: vec![
+                ("#1 급등 모멘텀".to_owned(), part(12_000, 4)),
+                ("#2 0001".to_owned(), part(-3_500, 2)),
+            ],
+            ..summarize(
+                &DayBook::new(TradingDay::new(2026, 1, 5).unwrap()),
+                None,
+                None,
+            )
+        };
+        let q = Queued {
+            at_unix_ms: AT,
+            notice: Notice::Summary(Box::new(s), None),
+        };
+        let e = embed(&q, &Names::new());
+        let f = e.fields.iter().find(|f| f.name == "By condition").unwrap();
+        assert_eq!(
+            f.value,
+            "#1 급등 모멘텀: +12,000 won (4 fills, 1 held)\n#2 0001: -3,500 won (2 fills, 1 held)"
         );
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::clock::TradingDay;
+use crate::condition_books::ConditionSummary;
 use crate::ledger::LedgerSnapshot;
 use crate::market::{Side, Ticker};
 use crate::messages::{FillAlert, LatencyUs, OrderStats};
@@ -203,6 +204,8 @@ pub struct DailySummary {
     pub ack_to_fill: LatencyUs,
     /// The equity samples to draw.
     pub curve: Vec<(i64, i64)>,
+    /// Each condition's part, with its label (`#2 0001`), when several are traded.
+    pub conditions: Vec<(String, ConditionSummary)>,
 }
 
 impl DailySummary {
@@ -256,6 +259,7 @@ pub fn summarize(
         intent_to_ack: o.intent_to_ack,
         ack_to_fill: o.ack_to_fill,
         curve: curve.chart_points(),
+        conditions: Vec::new(),
     }
 }
 

@@ -90,6 +90,8 @@ pub struct StrategyDesk {
     /// The latest market time seen, for a handover that no event with a time brings.
     now: TimeOfDay,
     stats: DeskStats,
+    /// Tickers given to a condition since the driver last took them (for the books).
+    owner_changes: Vec<(Ticker, ConditionId)>,
 }
 
 impl StrategyDesk {
@@ -117,7 +119,19 @@ impl StrategyDesk {
             asked: Vec::new(),
             now: TimeOfDay::hms(0, 0, 0),
             stats: DeskStats::default(),
+            owner_changes: Vec::new(),
         }
+    }
+
+    /// The tickers given to a condition since the last call, in order: the driver tells
+    /// the books, which book each fill to its ticker's condition.
+    pub fn take_owner_changes(&mut self) -> Vec<(Ticker, ConditionId)> {
+        std::mem::take(&mut self.owner_changes)
+    }
+
+    /// True when [`Self::take_owner_changes`] has something.
+    pub fn owners_changed(&self) -> bool {
+        !self.owner_changes.is_empty()
     }
 
     /// The first condition's strategy name.
@@ -146,6 +160,7 @@ impl StrategyDesk {
             self.order.insert(at, ticker);
         }
         let strategy = self.factory(c).build(ticker);
+        self.owner_changes.push((ticker, c));
         self.strategies.insert(
             ticker,
             Owned {
