@@ -634,7 +634,9 @@ impl RunArgs {
         };
         let stray = std::env::vars()
             .map(|(k, _)| k)
-            .find(|k| k.starts_with(PARAM_VAR_PREFIX))
+            .find(|k| {
+                k.starts_with(PARAM_VAR_PREFIX) || LEGACY_PARAM_VARS.iter().any(|(v, _)| v == k)
+            })
             .or_else(|| self.params.first().map(|_| "--param".to_owned()));
         if let Some(stray) = stray {
             anyhow::bail!(

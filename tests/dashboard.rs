@@ -14,11 +14,31 @@ use std::time::Duration;
 use serde_json::Value;
 
 const SCENARIO: &str = "condition S001 대시보드 시험
+condition S002 두 번째 조건
 at 0ms S001 enter 005930
 at 0ms S001 enter 000660
-at 0ms S001 enter 035420
-at 0ms S001 enter 247540
+at 0ms S002 enter 035420
+at 0ms S002 enter 247540
 ";
+
+/// Two conditions, each entering on the first trade and selling two seconds later: fills
+/// of both sides soon, in both.
+const CONDITIONS: &str = r#"
+[[conditions]]
+name = "S001"
+[conditions.params]
+min_change_bp = -3000
+confirm_ticks = 1
+max_hold_secs = 2
+
+[[conditions]]
+name = "S002"
+budget_won = 500_000
+[conditions.params]
+min_change_bp = -3000
+confirm_ticks = 1
+max_hold_secs = 2
+"#;
 
 /// What the page shows, read from its DOM.
 const SNAPSHOT: &str = r#"JSON.stringify({
@@ -27,6 +47,8 @@ const SNAPSHOT: &str = r#"JSON.stringify({
   feedText: document.getElementById('feeds-body').innerText,
   fills: [...document.querySelectorAll('#fills-body tr.fill')].map(r => r.innerText),
   updated: document.getElementById('updated').textContent,
+  conditionsShown: !document.getElementById('conditions').hidden,
+  conditions: [...document.querySelectorAll('#conditions-body tr')].map(r => r.innerText),
   marker: window.__loadedOnce === true,
 })"#;
 
@@ -38,16 +60,13 @@ fn snapshot(v: Value) -> Value {
 async fn the_dashboard_shows_the_live_feeds_and_fills_from_its_stream_in_a_real_browser() {
     let sim = condor_run::sim(SCENARIO);
     let dir = tempfile::tempdir().unwrap();
-    // Enter on the first trade and sell two seconds later: fills of both sides soon.
+    let config = dir.path().join("condor.toml");
+    std::fs::write(&config, CONDITIONS).unwrap();
     let mut run = condor_run::start(
         &sim,
         dir.path(),
         "S001",
-        &[
-            ("CONDOR_MIN_CHANGE_BP", "-3000"),
-            ("CONDOR_CONFIRM_TICKS", "1"),
-            ("CONDOR_MAX_HOLD_SECS", "2"),
-        ],
+        &[("CONDOR_CONFIG", config.to_str().unwrap())],
     );
 
     // The page as served carries no data: whatever the browser shows, its script put there.
@@ -90,6 +109,14 @@ async fn the_dashboard_shows_the_live_feeds_and_fills_from_its_stream_in_a_real_
     for name in ["삼성전자", "SK하이닉스", "NAVER", "에코프로비엠"] {
         assert!(text.contains(name), "{name} rendered: {text}");
     }
+    // Both conditions, each with its row, under one set of feeds.
+    assert_eq!(shown["conditionsShown"], true, "{shown}");
+    let rows: Vec<String> = serde_json::from_value(shown["conditions"].clone()).unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows[0].contains("S001") && rows[1].contains("S002"),
+        "{rows:?}"
+    );
     let first_fill = shown["fills"][0].as_str().unwrap();
     assert!(
         ["005930", "000660", "035420", "247540"]
