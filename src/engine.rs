@@ -24,7 +24,7 @@ use condor_actors::journal::Journal;
 use condor_actors::ledger::{FeeSchedule, Ledger};
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::Side;
-use condor_actors::messages::{Alert, Fill, NotifyFlat, Tick};
+use condor_actors::messages::{Alert, Fill, NotifyFlat, Tick, TickerOwner};
 use condor_actors::notifier::Notifier;
 use condor_actors::order_manager::{OrderManager, RateExcess, RecoveredOrders};
 use condor_actors::portfolio::Portfolio;
@@ -266,6 +266,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         .start();
     let om_ctx = Context::<OrderManager>::new();
     let portfolio = Portfolio::from_ledger(state.ledger.clone())
+        .with_condition_books(state.by_condition.clone(), journal.clone())
         .with_fees(settings.fees)
         .with_loss_limit(settings.risk.daily_loss_limit, om_ctx.address().recipient())
         .with_notifier(alerts.clone())
@@ -294,7 +295,12 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         None => processor,
     }
     .start();
-    // The strategies learn what is held before any tick: one fill at the average price.
+    // Each ticker's condition as the journal last had it, before anything reaches its
+    // strategy; then the strategies learn what is held before any tick: one fill at the
+    // average price.
+    for (ticker, condition) in state.by_condition.owners() {
+        processor.do_send(TickerOwner { ticker, condition });
+    }
     for (ticker, p) in &held {
         processor.do_send(Fill {
             ticker: *ticker,

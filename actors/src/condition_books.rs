@@ -62,6 +62,18 @@ impl ConditionBooks {
         self.books.entry(condition).or_default();
     }
 
+    /// True when `ticker` is known to be `condition`'s (not merely the first's by default).
+    pub fn is_owner(&self, ticker: Ticker, condition: ConditionId) -> bool {
+        self.owner.get(&ticker) == Some(&condition)
+    }
+
+    /// Every ticker given to a condition, in ticker order (for a restart's desk).
+    pub fn owners(&self) -> Vec<(Ticker, ConditionId)> {
+        let mut v: Vec<(Ticker, ConditionId)> = self.owner.iter().map(|(t, c)| (*t, *c)).collect();
+        v.sort();
+        v
+    }
+
     pub fn owner(&self, ticker: Ticker) -> ConditionId {
         self.owner.get(&ticker).copied().unwrap_or_default()
     }

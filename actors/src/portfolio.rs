@@ -20,6 +20,8 @@ use std::collections::VecDeque;
 use actix::prelude::*;
 
 use crate::condition_books::{BooksAnswer, ConditionBooks};
+use crate::journal::event::JournalEvent;
+use crate::journal::Journal;
 use crate::kill_switch::loss_breach;
 use crate::ledger::{FeeSchedule, Ledger, LedgerError, LedgerSnapshot};
 use crate::ls_rest::{LsError, LsRest};
@@ -83,6 +85,8 @@ pub struct Portfolio {
     recent: VecDeque<FillAlert>,
     /// The same fills, per condition.
     by_condition: ConditionBooks,
+    /// Where a ticker's new owner is recorded, so a restart books the day as it was.
+    journal: Option<Journal>,
 }
 
 impl Portfolio {
@@ -104,7 +108,16 @@ impl Portfolio {
             stats: PortfolioStats::default(),
             recent: VecDeque::new(),
             by_condition: ConditionBooks::default(),
+            journal: None,
         }
+    }
+
+    /// Carries on from the books per condition rebuilt from the journal, and records each
+    /// new owner of a ticker in `journal`.
+    pub fn with_condition_books(mut self, books: ConditionBooks, journal: Journal) -> Portfolio {
+        self.by_condition = books;
+        self.journal = Some(journal);
+        self
     }
 
     /// Books each fill's fee from `fees`: it leaves cash and counts against the day's loss.
@@ -257,7 +270,16 @@ impl Handler<Tick> for Portfolio {
 impl Handler<TickerOwner> for Portfolio {
     type Result = ();
     fn handle(&mut self, msg: TickerOwner, _: &mut Context<Self>) {
+        if self.by_condition.is_owner(msg.ticker, msg.condition) {
+            return; // a restart's desk given back what the journal said
+        }
         self.by_condition.set_owner(msg.ticker, msg.condition);
+        if let Some(j) = &self.journal {
+            j.record(JournalEvent::TickerOwner {
+                ticker: msg.ticker,
+                condition: msg.condition.0,
+            });
+        }
     }
 }
 

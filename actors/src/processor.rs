@@ -534,6 +534,16 @@ impl Handler<OrderDone> for Processor {
     }
 }
 
+/// A restart: the journal says `ticker` is `condition`'s; its strategy is built from that
+/// condition before the recovered fills reach it.
+impl Handler<TickerOwner> for Processor {
+    type Result = ();
+    fn handle(&mut self, msg: TickerOwner, _: &mut Context<Self>) {
+        self.desk.seed_owner(msg.condition, msg.ticker);
+        self.tell_owners();
+    }
+}
+
 impl Handler<NotifyFlat> for Processor {
     type Result = ();
     fn handle(&mut self, msg: NotifyFlat, _: &mut Context<Self>) {

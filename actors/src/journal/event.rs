@@ -56,6 +56,12 @@ pub enum JournalEvent {
     ConditionExit {
         ticker: Ticker,
     },
+    /// The strategies' desk gave `ticker` to condition `condition` (0-based, condor.toml's
+    /// order): its fills from here on are that condition's (the books per condition).
+    TickerOwner {
+        ticker: Ticker,
+        condition: u8,
+    },
     /// An intent the risk gate refused: it never became an order.
     Refused {
         ticker: Ticker,
@@ -158,6 +164,7 @@ impl JournalEvent {
             JournalEvent::PositionAdopted { ticker, .. }
             | JournalEvent::ConditionEnter { ticker }
             | JournalEvent::ConditionExit { ticker }
+            | JournalEvent::TickerOwner { ticker, .. }
             | JournalEvent::Refused { ticker, .. }
             | JournalEvent::OrderSent { ticker, .. }
             | JournalEvent::Filled { ticker, .. } => Some(*ticker),
@@ -203,6 +210,9 @@ impl fmt::Display for JournalEvent {
             }
             JournalEvent::ConditionEnter { ticker } => write!(f, "{ticker} entered the condition"),
             JournalEvent::ConditionExit { ticker } => write!(f, "{ticker} left the condition"),
+            JournalEvent::TickerOwner { ticker, condition } => {
+                write!(f, "{ticker} traded by condition #{}", u16::from(*condition) + 1)
+            }
             JournalEvent::Refused {
                 ticker,
                 side,

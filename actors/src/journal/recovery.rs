@@ -12,10 +12,11 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use crate::clock::TradingDay;
+use crate::condition_books::ConditionBooks;
 use crate::kill_switch::TripCause;
 use crate::ledger::{FeeSchedule, Ledger};
 use crate::market::Ticker;
-use crate::messages::{ClientOrderId, Fill, OrderIntent};
+use crate::messages::{ClientOrderId, ConditionId, Fill, OrderIntent};
 use crate::order::{OrderBook, OrderState, Transition};
 
 use super::event::JournalEvent;
@@ -42,6 +43,8 @@ pub struct Recovered {
     pub opening_cash: Option<i64>,
     /// Every fill in journal order, for the strategy and the Portfolio to replay.
     pub fills: Vec<Fill>,
+    /// The same fills per condition, by the owners the journal recorded.
+    pub by_condition: ConditionBooks,
     /// Tickers in the condition when the journal ends.
     pub watched: BTreeSet<Ticker>,
     /// Why the kill switch is on today, if it is.
@@ -75,6 +78,7 @@ pub fn rebuild<'a>(
         fees,
         opening_cash,
         fills: Vec::new(),
+        by_condition: ConditionBooks::default(),
         watched: BTreeSet::new(),
         kill_switch: None,
         in_doubt: Vec::new(),
@@ -211,9 +215,11 @@ fn apply(r: &mut Recovered, event: &JournalEvent, now: Instant) -> Result<(), St
             r.orders_sent += 1;
         }
         if let Some(fill) = change.fill {
-            r.ledger
+            let effect = r
+                .ledger
                 .apply_fill(&fill, r.fees.fee(&fill))
                 .map_err(|e| e.to_string())?;
+            r.by_condition.book(&effect);
             r.fills.push(fill);
         }
         return Ok(());
@@ -234,6 +240,9 @@ fn apply(r: &mut Recovered, event: &JournalEvent, now: Instant) -> Result<(), St
         }
         JournalEvent::ConditionExit { ticker } => {
             r.watched.remove(ticker);
+        }
+        JournalEvent::TickerOwner { ticker, condition } => {
+            r.by_condition.set_owner(*ticker, ConditionId(*condition))
         }
         JournalEvent::Refused { .. } => r.refusals += 1,
         JournalEvent::KillSwitchTripped { cause } => r.kill_switch = Some(cause.clone()),
@@ -310,6 +319,39 @@ mod tests {
             FeeSchedule::default(),
             Instant::now(),
         )
+    }
+
+    #[test]
+    fn the_books_per_condition_come_back_with_their_owners() {
+        let a = first_client_id(day());
+        let events = vec![
+            JournalEvent::OpeningCash { cash: 10_000_000 },
+            JournalEvent::TickerOwner {
+                ticker: tk("005930"),
+                condition: 1,
+            },
+            sent(a, "005930", Side::Buy, 10),
+            JournalEvent::Acked {
+                id: a,
+                order_no: 100,
+            },
+            fill(a, 100, 1, Side::Buy, 10, 70_000),
+            sent(a + 1, "005930", Side::Sell, 10),
+            JournalEvent::Acked {
+                id: a + 1,
+                order_no: 101,
+            },
+            fill(a + 1, 101, 2, Side::Sell, 10, 71_000),
+        ];
+        let r = replay(&events);
+        assert!(r.anomalies.is_empty(), "{:?}", r.anomalies);
+        assert_eq!(r.by_condition.owners(), [(tk("005930"), ConditionId(1))]);
+        let s = r.by_condition.summarize(&r.ledger.snapshot().unwrap());
+        assert_eq!(s.len(), 1);
+        assert_eq!(
+            (s[0].condition, s[0].fills, s[0].realized_pnl),
+            (2, 2, 10_000)
+        );
     }
 
     #[test]

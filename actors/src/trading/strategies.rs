@@ -206,6 +206,15 @@ impl StrategyDesk {
         }
     }
 
+    /// A restart: `ticker` was condition `c`'s when condor stopped (the journal says so), so
+    /// its strategy is `c`'s, whatever event reaches it first. A ticker that already has a
+    /// strategy keeps it.
+    pub fn seed_owner(&mut self, c: ConditionId, ticker: Ticker) {
+        if !self.strategies.contains_key(&ticker) {
+            self.adopt(c, ticker);
+        }
+    }
+
     /// Tickers condition `c` holds or is buying, `except` one.
     fn busy(&self, c: ConditionId, except: Ticker) -> usize {
         self.strategies
