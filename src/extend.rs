@@ -165,7 +165,7 @@ pub fn main_with(extend: impl FnOnce(&mut Extensions)) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    crate::logging::init("info");
     let command = RunCommand::parse();
     if let Some(ListCommand::Strategies(args)) = &command.list {
         let mut ext = Extensions::new();

@@ -9,6 +9,7 @@ pub mod engine;
 pub mod extend;
 pub mod http;
 pub mod journal_cli;
+pub mod logging;
 pub mod replay_cli;
 pub mod run;
 pub mod secret;

@@ -24,7 +24,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Replay(_) | Command::Tape(_)) => "warn",
         _ => "info",
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default)).init();
+    condor::logging::init(default);
     // `condor` alone is `condor run`, with its settings from the environment and .env.
     let command = cli.command.unwrap_or_else(|| {
         Cli::parse_from(["condor", "run"])

@@ -100,8 +100,11 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
     let telegram_key = telegram_token.split_once(':').unwrap().1;
     let telegram_chat = "-1002468013579";
     let data_dir = dir.join("data");
+    // Every level of every crate, as a user debugging would ask: a dependency's trace
+    // lines print websocket frames, and LS's registration frames carry the access token.
     let run = condor()
         .args(["run", "--condition", "S001"])
+        .env("RUST_LOG", "trace")
         .env("CONDOR_BROKER_REST_URL", &rest)
         .env("CONDOR_BROKER_WS_URL", &urls["websocket"])
         .env("CONDOR_APPKEY", &urls["appkey"])
@@ -119,6 +122,17 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
         .spawn()
         .expect("condor run starts");
     let mut run = Proc(run);
+    // Drained as condor writes: at trace a full pipe would stop it mid-line, not fail.
+    let drain = |pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let mut pipe = pipe;
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let out_reader = drain(Box::new(run.0.stdout.take().unwrap()));
+    let err_reader = drain(Box::new(run.0.stderr.take().unwrap()));
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while subscribed(&rest).await != ["005930", "247540"] {
@@ -136,20 +150,8 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
         .unwrap();
     assert!(kill.success());
     let status = run.0.wait().unwrap();
-    let mut stdout = String::new();
-    run.0
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    let mut stderr = String::new();
-    run.0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stdout = out_reader.join().unwrap();
+    let stderr = err_reader.join().unwrap();
     assert!(status.success(), "exit 0 on SIGTERM: {status:?}\n{stderr}");
     assert!(
         stdout.contains("condor summary")
@@ -161,17 +163,21 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
         stderr.contains("condor::feed") && stderr.contains("feed stopped"),
         "feeds log their stop: {stderr}"
     );
+    // Every access token the simulator issues is a JWT with this header.
+    let jwt_header = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzUxMiJ9";
     let secrets = [
         urls["appsecret"].as_str(),
         urls["appkey"].as_str(),
         webhook_token,
         telegram_key,
         &telegram_chat[1..],
+        jwt_header,
     ];
     for secret in secrets {
         assert!(
             !stderr.contains(secret) && !stdout.contains(secret),
-            "no secret in the output"
+            "no secret in the output ({} bytes of it at RUST_LOG=trace)",
+            stderr.len()
         );
     }
     // Even where a failed request is explained (the URL holds the bot token).
