@@ -2,8 +2,11 @@
 //! over 200 tickers, condition events, a timer a second, intents, fills and order-done
 //! events) is encoded and decoded in memory, then written through the public API (one
 //! recorder → the writer thread → the file, final sync included) and read back, streaming
-//! and whole. Prints one figure a line: `name value unit`. A measurement, not a test
-//! (though it checks that what it reads back is what it wrote).
+//! and whole. Then the day is replayed as `condor replay` does (`trading::replay::replay`,
+//! default momentum, as the synthetic day has no start record): in memory alone, and in a
+//! child process of its own each (so its peak RSS is its own) streaming from the file and
+//! read whole first. Prints one figure a line: `name value unit`. A measurement, not a
+//! test (though it checks that what it reads back is what it wrote).
 //!
 //! `cargo bench --bench tape`. The file goes under Cargo's target tmp dir and is removed;
 //! `TAPE_BENCH_KEEP=/some/file.tape` copies it there first (to try compressors on it).
@@ -14,10 +17,12 @@ use std::time::Instant;
 
 use condor_actors::market::{self, Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::{Fill, OrderType};
+use condor_actors::strategy::{strategy_by_name, MomentumParams};
 use condor_actors::tape::format::{self, BlockDecoder, BlockHeader, BLOCK_HEADER_LEN};
 use condor_actors::tape::{
-    self, Tape, TapeEvent, TapeIntent, TapeReader, TapeTrade, BATCH_RECORDS,
+    self, Tape, TapeError, TapeEvent, TapeIntent, TapeReader, TapeRecord, TapeTrade, BATCH_RECORDS,
 };
+use condor_actors::trading::replay::{replay, ReplayOutcome, StartedWith};
 
 const TRADES: usize = 2_000_000;
 const TICKERS: usize = 200;
@@ -230,6 +235,55 @@ fn decode_blocks(bytes: &[u8]) -> usize {
     decoded
 }
 
+fn peak_rss_kib() -> u64 {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// Replays `records` with default momentum for every start.
+fn replay_records(
+    records: impl IntoIterator<Item = Result<TapeRecord, TapeError>>,
+) -> ReplayOutcome {
+    let params = MomentumParams::default().to_params().expect("params");
+    replay(records, |_: StartedWith<'_>| {
+        Ok(strategy_by_name("momentum", &params).expect("momentum"))
+    })
+    .expect("replays")
+}
+
+/// Replays the tape at `path` in a process of its own, streaming it or reading it whole
+/// first: records/s, peak RSS (KiB), records replayed.
+fn replay_in_child(path: &Path, whole: bool) -> (f64, u64, u64) {
+    let out = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .env("TAPE_BENCH_REPLAY", path)
+        .env("TAPE_BENCH_REPLAY_WHOLE", whole.to_string())
+        .output()
+        .expect("child runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace();
+    let mut next = || it.next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (next(), next() as u64, next() as u64)
+}
+
+/// The child's part of [`replay_in_child`].
+fn replay_child(path: &Path, whole: bool) {
+    let start = Instant::now();
+    let out = if whole {
+        replay_records(tape::read(path).expect("reads").records.into_iter().map(Ok))
+    } else {
+        let mut reader = TapeReader::open(path).expect("reader opens");
+        replay_records(std::iter::from_fn(|| reader.next_record().transpose()))
+    };
+    let rate = out.records as f64 / start.elapsed().as_secs_f64();
+    println!("{rate:.0} {} {}", peak_rss_kib(), out.records);
+}
+
 /// A fresh directory under Cargo's target tmp dir, removed on drop.
 struct BenchDir(PathBuf);
 
@@ -240,6 +294,11 @@ impl Drop for BenchDir {
 }
 
 fn main() {
+    if let Some(path) = std::env::var_os("TAPE_BENCH_REPLAY") {
+        let whole = std::env::var("TAPE_BENCH_REPLAY_WHOLE").as_deref() == Ok("true");
+        replay_child(Path::new(&path), whole);
+        return;
+    }
     let dir = BenchDir(
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tape-bench-{}", std::process::id())),
     );
@@ -339,6 +398,28 @@ fn main() {
             r.recv_ns == *ns && r.event == *e,
             "record {} differs",
             r.seq
+        );
+    }
+    drop(events);
+
+    // Replay: the core alone (records cloned from memory), then as `condor replay` reads.
+    let start = Instant::now();
+    let out = replay_records(file.records.iter().cloned().map(Ok));
+    figure(
+        "replay_core_only",
+        n as f64 / start.elapsed().as_secs_f64(),
+        "records/s",
+    );
+    assert_eq!(out.records, n as u64);
+    drop(file);
+    for (name, whole) in [("streaming", false), ("whole", true)] {
+        let (rate, rss, records) = replay_in_child(&path, whole);
+        assert_eq!(records, n as u64, "the {name} replay child");
+        figure(&format!("replay_{name}"), rate, "records/s");
+        figure(
+            &format!("replay_{name}_peak_rss"),
+            rss as f64 / 1024.0,
+            "MiB",
         );
     }
 }

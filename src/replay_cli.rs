@@ -4,8 +4,9 @@
 //! the ones the live run produced, recorded on the same tape. Prints the counts and every
 //! difference; exits 1 on any difference, 2 when the tape cannot be read.
 //!
-//! Reads tapes only; writes nothing. A damaged tape replays its good prefix and says
-//! where it stopped.
+//! Reads tapes only; writes nothing. The tape is streamed (one block in memory, plus the
+//! intents compared), so a long day costs no more memory than a short one. A damaged tape
+//! replays its good prefix and says where it stopped.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -19,7 +20,7 @@ use condor_actors::market::{Price, Side};
 use condor_actors::messages::OrderType;
 use condor_actors::order_manager::REASON_KILL_SWITCH_FLATTEN;
 use condor_actors::strategy::{StrategyFactory, StrategyRegistry};
-use condor_actors::tape;
+use condor_actors::tape::{self, TapeReader};
 use condor_actors::trading::replay::{replay, ReplayOutcome, StartedWith};
 use serde::Serialize;
 use serde_json::json;
@@ -98,26 +99,22 @@ pub fn run_with(args: &ReplayArgs, registry: &StrategyRegistry) -> anyhow::Resul
             path.display()
         ));
     }
-    let file =
-        tape::read(&path).with_context(|| format!("cannot read the tape {}", path.display()))?;
-    let outcome = replay(&file.records, |started| build(registry, args, started))?;
+    let Replayed {
+        outcome,
+        writer,
+        stopped,
+    } = replay_tape(&path, registry, args)?;
     // The journal of the same day says which intents became orders: each must be on the
     // tape, which a crash must never lose once the order is sent.
     let journal = match day {
         Some(day) => journal_check(&args.data_dir, day, &outcome)?,
         None => None,
     };
-    let stopped = file.stopped.as_ref().map(|d| {
-        format!(
-            "the tape is damaged at byte {} after record #{} ({}; {} bytes not read): replayed the good part before it",
-            d.offset, d.after_seq, d.reason, d.bytes_left
-        )
-    });
     let mut out = std::io::stdout().lock();
     if args.json {
         let doc = json!({
             "tape": path.display().to_string(),
-            "writer": file.writer,
+            "writer": writer,
             "starts": outcome.starts,
             "records": outcome.records,
             "trades": outcome.trades,
@@ -150,6 +147,38 @@ pub fn run_with(args: &ReplayArgs, registry: &StrategyRegistry) -> anyhow::Resul
         Verdict::Identical
     } else {
         Verdict::Differs
+    })
+}
+
+/// A tape replayed: what the replay found, who wrote the tape, and where reading stopped
+/// early if it did.
+struct Replayed {
+    outcome: ReplayOutcome,
+    writer: String,
+    stopped: Option<String>,
+}
+
+/// Streams the tape at `path` through the replay. Damage is only known once the stream
+/// ends there, so it is reported after the replay, with the counts of the good prefix.
+fn replay_tape(
+    path: &Path,
+    registry: &StrategyRegistry,
+    args: &ReplayArgs,
+) -> anyhow::Result<Replayed> {
+    let context = || format!("cannot read the tape {}", path.display());
+    let mut reader = TapeReader::open(path).with_context(context)?;
+    let records = std::iter::from_fn(|| reader.next_record().with_context(context).transpose());
+    let outcome = replay(records, |started| build(registry, args, started))?;
+    let stopped = reader.damage().map(|d| {
+        format!(
+            "the tape is damaged at byte {} after record #{} ({}; {} bytes not read): replayed the good part before it",
+            d.offset, d.after_seq, d.reason, d.bytes_left
+        )
+    });
+    Ok(Replayed {
+        outcome,
+        writer: reader.writer().to_owned(),
+        stopped,
     })
 }
 
@@ -311,4 +340,110 @@ fn build(
         }
     }
     registry.build(name, &params).map_err(|e| anyhow!("{e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use condor_actors::market::{Qty, Ticker, TimeOfDay};
+    use condor_actors::strategy::MomentumParams;
+    use condor_actors::tape::{Tape, TapeEvent, TapeStarted, TapeTrade};
+
+    fn args(tape: &Path) -> ReplayArgs {
+        ReplayArgs {
+            day: None,
+            tape: Some(tape.to_path_buf()),
+            data_dir: PathBuf::from("unused"),
+            set: Vec::new(),
+            strategy: None,
+            json: false,
+        }
+    }
+
+    /// A start and 200 trades, in two blocks of about 100.
+    fn write_day(path: &Path) {
+        let tape = Tape::open(path, "condor test").unwrap();
+        let mut rec = tape.recorder();
+        let settings = MomentumParams::default()
+            .to_params()
+            .unwrap()
+            .settings()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        rec.record(
+            0,
+            TapeEvent::Started(Box::new(TapeStarted {
+                writer: "condor test".into(),
+                condition: "0000".into(),
+                strategy: "momentum".into(),
+                settings,
+            })),
+        );
+        for seq in 1..=200u64 {
+            rec.record(
+                seq as i64,
+                TapeEvent::Trade(TapeTrade {
+                    ticker: Ticker::parse("005930").unwrap(),
+                    price: Price(10_000 + (seq % 5) as i64 * 10),
+                    qty: Qty(1),
+                    cum_volume: seq,
+                    prev_close: Price(10_000),
+                    aggressor: Side::Buy,
+                    exchange_time: TimeOfDay::hms(9, 0, 1),
+                    seq,
+                }),
+            );
+            if seq == 100 {
+                rec.flush();
+                tape.sync().unwrap();
+            }
+        }
+        rec.flush();
+        assert_eq!(tape.sync().unwrap(), 201);
+    }
+
+    #[test]
+    fn a_whole_tape_streams_through_the_replay() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("day.tape");
+        write_day(&path);
+        let r = replay_tape(&path, &StrategyRegistry::new(), &args(&path)).unwrap();
+        assert_eq!(r.writer, "condor test");
+        assert_eq!(r.stopped, None);
+        assert_eq!(
+            (r.outcome.starts, r.outcome.records, r.outcome.trades),
+            (1, 201, 200)
+        );
+        assert!(r.outcome.differences.is_empty());
+    }
+
+    #[test]
+    fn a_torn_tape_replays_its_good_prefix_and_says_where_it_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("day.tape");
+        write_day(&path);
+        let bytes = std::fs::read(&path).unwrap();
+        let torn = dir.path().join("torn.tape");
+        std::fs::write(&torn, &bytes[..bytes.len() - 7]).unwrap();
+        let r = replay_tape(&torn, &StrategyRegistry::new(), &args(&torn)).unwrap();
+        // The first block (the start and 100 trades) is whole; the second is cut.
+        assert_eq!((r.outcome.records, r.outcome.trades), (101, 100));
+        let stopped = r.stopped.expect("says where it stopped");
+        assert!(
+            stopped.contains("after record #101") && stopped.contains("torn tail"),
+            "{stopped}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_tape_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("day.tape");
+        std::fs::write(&path, b"not a tape at all, just some text").unwrap();
+        let e = replay_tape(&path, &StrategyRegistry::new(), &args(&path))
+            .err()
+            .expect("an error");
+        assert!(e.to_string().contains("cannot read the tape"), "{e:#}");
+    }
 }

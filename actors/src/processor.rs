@@ -700,7 +700,7 @@ mod tests {
             kinds,
             ["started", "enter", "trade", "intent", "fill", "done", "trade", "intent"],
         );
-        let out = crate::trading::replay::replay(&file.records, |s| {
+        let out = crate::trading::replay::replay(file.records.iter().cloned().map(Ok), |s| {
             let settings = s.settings.into_iter().flatten();
             StrategyRegistry::new()
                 .build_from_settings("momentum", settings.map(|(k, v)| (k.as_str(), v.as_str())))

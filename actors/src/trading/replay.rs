@@ -144,8 +144,11 @@ fn conditions_of(
 /// recorded ones. A strategy's Compute job runs inline when asked; its answer is delivered
 /// where the tape says the live answer arrived (`JobDone`), so the interleaving of ticks
 /// and answers is the live one.
+///
+/// The records are taken one at a time (a streaming reader holds one block, not the day);
+/// only the intents are kept. The first `Err` among them ends the replay with it.
 pub fn replay<E>(
-    records: &[TapeRecord],
+    records: impl IntoIterator<Item = Result<TapeRecord, E>>,
     mut build: impl FnMut(StartedWith<'_>) -> Result<Box<dyn StrategyFactory>, E>,
 ) -> Result<ReplayOutcome, E> {
     let mut out = ReplayOutcome::default();
@@ -155,6 +158,7 @@ pub fn replay<E>(
     // Jobs asked and run, by (ticker, asking tick), waiting for their place on the tape.
     let mut answers: HashMap<(Ticker, u64), (JobTicket, JobOutput)> = HashMap::new();
     for r in records {
+        let r = r?;
         out.records += 1;
         if let TapeEvent::Started(s) = &r.event {
             out.starts += 1;
@@ -403,7 +407,7 @@ mod tests {
     #[test]
     fn a_day_replayed_with_its_own_settings_gives_the_same_intents() {
         let day = live_day(&params(), inputs());
-        let out = replay(&day, build).unwrap();
+        let out = replay(day.iter().cloned().map(Ok), build).unwrap();
         assert_eq!(out.starts, 1);
         assert_eq!(out.trades, 2);
         // An entry on the first trade and a time stop from the timer.
@@ -415,9 +419,29 @@ mod tests {
     }
 
     #[test]
+    fn an_error_reading_the_records_ends_the_replay_with_it() {
+        let day = live_day(&params(), inputs());
+        let mut built = 0;
+        let records = day
+            .iter()
+            .cloned()
+            .map(Ok)
+            .take(3)
+            .chain([Err("the disk went away".to_owned())])
+            .chain(day.iter().cloned().map(Ok));
+        let out = replay(records, |s| {
+            built += 1;
+            build(s)
+        });
+        assert_eq!(out, Err("the disk went away".to_owned()));
+        // Nothing after the error was read: the second copy's start built no desk.
+        assert_eq!(built, 1);
+    }
+
+    #[test]
     fn a_changed_parameter_is_a_difference_naming_the_record_it_followed() {
         let day = live_day(&params(), inputs());
-        let out = replay(&day, |s| {
+        let out = replay(day.iter().cloned().map(Ok), |s| {
             let mut p = params().to_params().unwrap();
             for (k, v) in s.settings.into_iter().flatten() {
                 p.set(k, v).unwrap();
@@ -451,7 +475,7 @@ mod tests {
             .position(|r| matches!(r.event, TapeEvent::Intent(_)))
             .unwrap();
         day.remove(at);
-        let out = replay(&day, build).unwrap();
+        let out = replay(day.iter().cloned().map(Ok), build).unwrap();
         assert_eq!(out.differences.len(), 1, "{:?}", out.differences);
         assert!(out.differences[0].live.is_none());
         assert_eq!(
@@ -488,7 +512,7 @@ mod tests {
             r.seq += next;
             r
         }));
-        let out = replay(&day, build).unwrap();
+        let out = replay(day.iter().cloned().map(Ok), build).unwrap();
         assert_eq!(out.starts, 2);
         assert_eq!(out.live.len(), 3, "{:?}", out.live);
         assert!(out.differences.is_empty(), "{:?}", out.differences);
@@ -618,7 +642,7 @@ mod tests {
                 event,
             })
             .collect();
-        let out = replay(&day, build).unwrap();
+        let out = replay(day.iter().cloned().map(Ok), build).unwrap();
         let reasons: Vec<&str> = out.live.iter().map(|(_, i)| i.reason.as_str()).collect();
         assert!(
             reasons.contains(&VwapBandStrategy::REASON_ENTRY)
