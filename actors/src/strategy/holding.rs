@@ -8,6 +8,7 @@
 use crate::market::{self, DailyLimits, Price, Qty, Rounding, Side, Ticker, TimeOfDay};
 use crate::messages::{Fill, OrderType, Tick};
 
+use super::params::{ParamSpec, Params};
 use super::Signal;
 
 const LOG: &str = "condor::strategy";
@@ -17,6 +18,51 @@ pub const REASON_STOP_LOSS: &str = "stop-loss";
 pub const REASON_TIME_STOP: &str = "time stop";
 pub const REASON_FLATTEN: &str = "flatten before close";
 
+/// The most entry slippage a strategy's `entry_slippage_ticks` takes, in grid ticks.
+pub const MAX_ENTRY_SLIPPAGE_TICKS: u32 = 20;
+
+/// The entry's price, shared by the built-ins: [`entry_order`]'s slippage.
+pub const ENTRY_SLIPPAGE_SPEC: ParamSpec = ParamSpec::int_or(
+    "entry_slippage_ticks",
+    0,
+    MAX_ENTRY_SLIPPAGE_TICKS as i64,
+    "market",
+    Some(1),
+    "entry as a limit this many grid ticks above the last trade, or market",
+);
+
+/// The exits' parameters, shared by the built-ins: [`ExitRules`] but for `flatten_at`,
+/// which every strategy has.
+pub const EXIT_SPECS: [ParamSpec; 3] = [
+    ParamSpec::int(
+        "take_profit_bp",
+        1,
+        100_000,
+        150,
+        "sell all once the last trade is this far above the average entry price, in bp",
+    ),
+    ParamSpec::int(
+        "stop_loss_bp",
+        1,
+        9_999,
+        100,
+        "sell all once the last trade is this far below the average entry price, in bp",
+    ),
+    ParamSpec::int(
+        "max_hold_secs",
+        1,
+        86_400,
+        600,
+        "time stop: sell all this long (exchange time) after the position's first fill",
+    ),
+];
+
+/// [`ENTRY_SLIPPAGE_SPEC`]'s value: `None` for a market order.
+pub fn entry_slippage(p: &Params) -> Option<u32> {
+    p.int_or_none("entry_slippage_ticks")
+        .map(|n| u32::try_from(n).unwrap_or(MAX_ENTRY_SLIPPAGE_TICKS))
+}
+
 /// When a position goes, whole, at market. Changes in basis points of the average price.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExitRules {
@@ -24,6 +70,18 @@ pub struct ExitRules {
     pub stop_loss_bp: i64,
     pub max_hold_secs: u32,
     pub flatten_at: TimeOfDay,
+}
+
+impl ExitRules {
+    /// From [`EXIT_SPECS`]' values and the common `flatten_at`.
+    pub fn from_params(p: &Params) -> ExitRules {
+        ExitRules {
+            take_profit_bp: p.int("take_profit_bp"),
+            stop_loss_bp: p.int("stop_loss_bp"),
+            max_hold_secs: p.uint("max_hold_secs"),
+            flatten_at: p.time("flatten_at"),
+        }
+    }
 }
 
 /// See the module docs.

@@ -6,7 +6,10 @@
 
 use std::collections::VecDeque;
 
-use super::holding::{self, entry_order, ExitRules, Holding, OrderEnd};
+use super::holding::{
+    self, entry_order, entry_slippage, ExitRules, Holding, OrderEnd, ENTRY_SLIPPAGE_SPEC,
+    EXIT_SPECS,
+};
 use super::params::{InvalidParam, ParamSpec, Params};
 use super::{Signal, Strategy, StrategyFactory};
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
@@ -40,8 +43,7 @@ pub struct MomentumParams {
 
 /// The longest confirmation window momentum accepts.
 pub const MAX_CONFIRM_TICKS: u32 = 100;
-/// The most entry slippage momentum accepts, in grid ticks.
-pub const MAX_ENTRY_SLIPPAGE_TICKS: u32 = 20;
+pub use super::holding::MAX_ENTRY_SLIPPAGE_TICKS;
 
 impl Default for MomentumParams {
     fn default() -> Self {
@@ -68,35 +70,10 @@ impl MomentumParams {
             100,
             "least rise from the previous close to enter, in bp (100 = 1%)",
         ),
-        ParamSpec::int_or(
-            "entry_slippage_ticks",
-            0,
-            MAX_ENTRY_SLIPPAGE_TICKS as i64,
-            "market",
-            Some(1),
-            "entry as a limit this many grid ticks above the last trade, or market",
-        ),
-        ParamSpec::int(
-            "take_profit_bp",
-            1,
-            100_000,
-            150,
-            "sell all once the last trade is this far above the average entry price, in bp",
-        ),
-        ParamSpec::int(
-            "stop_loss_bp",
-            1,
-            9_999,
-            100,
-            "sell all once the last trade is this far below the average entry price, in bp",
-        ),
-        ParamSpec::int(
-            "max_hold_secs",
-            1,
-            86_400,
-            600,
-            "time stop: sell all this long (exchange time) after the position's first fill",
-        ),
+        ENTRY_SLIPPAGE_SPEC,
+        EXIT_SPECS[0],
+        EXIT_SPECS[1],
+        EXIT_SPECS[2],
     ];
 
     /// Momentum's typed view of validated parameters: [`COMMON`](super::COMMON)'s and [`Self::SPECS`],
@@ -107,9 +84,7 @@ impl MomentumParams {
             budget_won: p.int("budget_won"),
             confirm_ticks: p.uint("confirm_ticks"),
             min_change_bp: p.int("min_change_bp"),
-            entry_slippage_ticks: p
-                .int_or_none("entry_slippage_ticks")
-                .map(|n| u32::try_from(n).unwrap_or(MAX_ENTRY_SLIPPAGE_TICKS)),
+            entry_slippage_ticks: entry_slippage(p),
             entry_cutoff: p.time("entry_cutoff"),
             take_profit_bp: p.int("take_profit_bp"),
             stop_loss_bp: p.int("stop_loss_bp"),

@@ -15,7 +15,9 @@
 
 use std::sync::Arc;
 
-use super::holding::{entry_order, ExitRules, Holding, OrderEnd};
+use super::holding::{
+    entry_order, entry_slippage, ExitRules, Holding, OrderEnd, ENTRY_SLIPPAGE_SPEC, EXIT_SPECS,
+};
 use super::params::{InvalidParam, ParamSpec, Params};
 use super::{ComputeJob, JobAnswer, Signal, Strategy, StrategyFactory};
 use crate::market::{Qty, Side, Ticker, TimeOfDay};
@@ -152,35 +154,10 @@ impl VwapBandParams {
             50,
             "after a score says no, trades to wait before scoring again",
         ),
-        ParamSpec::int_or(
-            "entry_slippage_ticks",
-            0,
-            20,
-            "market",
-            Some(1),
-            "entry as a limit this many grid ticks above the last trade, or market",
-        ),
-        ParamSpec::int(
-            "take_profit_bp",
-            1,
-            100_000,
-            150,
-            "sell all once the last trade is this far above the average entry price, in bp",
-        ),
-        ParamSpec::int(
-            "stop_loss_bp",
-            1,
-            9_999,
-            100,
-            "sell all once the last trade is this far below the average entry price, in bp",
-        ),
-        ParamSpec::int(
-            "max_hold_secs",
-            1,
-            86_400,
-            600,
-            "time stop: sell all this long (exchange time) after the position's first fill",
-        ),
+        ENTRY_SLIPPAGE_SPEC,
+        EXIT_SPECS[0],
+        EXIT_SPECS[1],
+        EXIT_SPECS[2],
     ];
 
     pub fn from_params(p: &Params) -> Result<VwapBandParams, InvalidParam> {
@@ -193,15 +170,8 @@ impl VwapBandParams {
             band_bp: p.int("band_bp"),
             trend_trades: p.uint("trend_trades"),
             rescore_trades: p.uint("rescore_trades"),
-            entry_slippage_ticks: p
-                .int_or_none("entry_slippage_ticks")
-                .map(|n| u32::try_from(n).unwrap_or(0)),
-            exits: ExitRules {
-                take_profit_bp: p.int("take_profit_bp"),
-                stop_loss_bp: p.int("stop_loss_bp"),
-                max_hold_secs: p.uint("max_hold_secs"),
-                flatten_at: p.time("flatten_at"),
-            },
+            entry_slippage_ticks: entry_slippage(p),
+            exits: ExitRules::from_params(p),
         })
     }
 }
