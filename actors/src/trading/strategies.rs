@@ -148,6 +148,8 @@ impl StrategyDesk {
         self.strategies.get(&ticker).map(|o| o.condition)
     }
 
+    /// Condition `c`'s factory; a number past the configured ones (a tape whose settings
+    /// name fewer conditions than its records) gets the last one's, never a panic.
     fn factory(&self, c: ConditionId) -> &dyn StrategyFactory {
         let i = usize::from(c.0).min(self.conditions.len() - 1);
         self.conditions[i].factory.as_ref()
@@ -240,7 +242,10 @@ impl StrategyDesk {
                 };
                 let c = owned.condition;
                 let entry = owned.strategy.position().0 == 0;
-                let max = self.conditions[usize::from(c.0)].max_positions;
+                let max = self
+                    .conditions
+                    .get(usize::from(c.0))
+                    .and_then(|d| d.max_positions);
                 if let Some(max) = max.filter(|_| entry) {
                     if self.busy(c, ticker) >= max {
                         self.stats.refused_max_positions += 1;
@@ -568,6 +573,18 @@ mod tests {
         desk.on_tick(&tick(c, 4, 10_000, at), &mut out);
         assert_eq!(out.len(), 2, "{out:?}");
         assert_eq!(out[1].ticker, c);
+    }
+
+    #[test]
+    fn a_condition_number_past_the_configured_ones_trades_the_last_ones_strategy() {
+        let mut desk = eager();
+        let a = t("005930");
+        let mut out = Vec::new();
+        desk.on_condition_enter(ConditionId(7), a, TimeOfDay::hms(9, 0, 1));
+        desk.on_tick(&tick(a, 1, 10_100, TimeOfDay::hms(9, 0, 1)), &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        desk.on_condition_exit(ConditionId(7), a, TimeOfDay::hms(9, 0, 2));
+        assert_eq!(desk.owner(a), Some(ConditionId(7)));
     }
 
     fn scoring() -> StrategyDesk {
