@@ -125,6 +125,23 @@ struct Received {
     status: u16,
 }
 
+/// Serves `app` on a loopback port from a thread of its own; the address it listens on.
+fn serve_on_loopback(app: axum::Router) -> std::net::SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
 #[derive(Default)]
 struct HookState {
     script: Mutex<VecDeque<Reply>>,
@@ -147,19 +164,7 @@ impl Hook {
         let app = axum::Router::new()
             .route("/api/webhooks/{id}/{token}", axum::routing::post(webhook))
             .with_state(state.clone());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                axum::serve(listener, app).await.unwrap();
-            });
-        });
-        let addr = rx.recv().unwrap();
+        let addr = serve_on_loopback(app);
         Hook {
             state,
             url: format!("http://{addr}/api/webhooks/1234567890123456789/{TOKEN}"),
@@ -347,21 +352,9 @@ impl BotApi {
         let app = axum::Router::new()
             .route("/{bot}/{method}", axum::routing::post(bot_api))
             .with_state(state.clone());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                axum::serve(listener, app).await.unwrap();
-            });
-        });
         BotApi {
             state,
-            url: format!("http://{}", rx.recv().unwrap()),
+            url: format!("http://{}", serve_on_loopback(app)),
         }
     }
 
