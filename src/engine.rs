@@ -318,10 +318,12 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
                 ledger: state.ledger,
                 orders_today: state.orders_sent,
                 kill_switch: state.kill_switch,
+                journal_seq: state.journal_seq,
             })
             .with_journal(journal.clone())
             .with_order_rate(settings.orders_per_sec, settings.rate_excess)
             .with_kill_switch_flatten(settings.kill_switch_flatten)
+            .with_tape(tape.as_ref().map(Tape::recorder))
             .with_notifier(alerts)
             .with_meters(settings.meters.clone())
             .with_account_feed(session.clone().recipient())

@@ -21,7 +21,9 @@ use condor_actors::messages::OrderType;
 use condor_actors::order_manager::REASON_KILL_SWITCH_FLATTEN;
 use condor_actors::strategy::{StrategyFactory, StrategyRegistry};
 use condor_actors::tape::{self, TapeReader};
-use condor_actors::trading::replay::{replay, ReplayOutcome, StartedWith};
+use condor_actors::trading::desk_tape::{recovered_from_journal, CarriedOver, DeskReplay};
+use condor_actors::trading::orders::RecoveredOrders;
+use condor_actors::trading::replay::{replay_with, ReplayOutcome, StartedWith};
 use serde::Serialize;
 use serde_json::json;
 
@@ -122,6 +124,7 @@ pub fn run_with(args: &ReplayArgs, registry: &StrategyRegistry) -> anyhow::Resul
             "replayed_intents": outcome.replayed.len(),
             "intents": outcome.replayed.iter().map(|(_, i)| i).collect::<Vec<_>>(),
             "differences": outcome.differences,
+            "orders": outcome.orders,
             "stopped": stopped,
             "journal": journal,
         });
@@ -143,11 +146,13 @@ pub fn run_with(args: &ReplayArgs, registry: &StrategyRegistry) -> anyhow::Resul
     }
     out.flush()?;
     let complete = journal.as_ref().is_none_or(|j| j.not_on_tape.is_empty());
-    Ok(if outcome.differences.is_empty() && complete {
-        Verdict::Identical
-    } else {
-        Verdict::Differs
-    })
+    Ok(
+        if outcome.differences.is_empty() && outcome.orders.differences.is_empty() && complete {
+            Verdict::Identical
+        } else {
+            Verdict::Differs
+        },
+    )
 }
 
 /// A tape replayed: what the replay found, who wrote the tape, and where reading stopped
@@ -168,7 +173,8 @@ fn replay_tape(
     let context = || format!("cannot read the tape {}", path.display());
     let mut reader = TapeReader::open(path).with_context(context)?;
     let records = std::iter::from_fn(|| reader.next_record().with_context(context).transpose());
-    let outcome = replay(records, |started| build(registry, args, started))?;
+    let orders = DeskReplay::new().with_journal(Box::new(journal_state(&args.data_dir)));
+    let outcome = replay_with(records, |started| build(registry, args, started), orders)?;
     let stopped = reader.damage().map(|d| {
         format!(
             "the tape is damaged at byte {} after record #{} ({}; {} bytes not read): replayed the good part before it",
@@ -180,6 +186,31 @@ fn replay_tape(
         writer: reader.writer().to_owned(),
         stopped,
     })
+}
+
+/// Rebuilds the state a desk took over at a restart from that day's journal under
+/// `data_dir`, as the restart did (each day's journal read once).
+fn journal_state(data_dir: &Path) -> impl FnMut(&CarriedOver) -> Result<RecoveredOrders, String> {
+    let dir = data_dir.join("journal");
+    let mut days: HashMap<TradingDay, Vec<store::Record<JournalEvent>>> = HashMap::new();
+    move |c| {
+        let records = match days.entry(c.day) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let path = journal::day_path(&dir, c.day);
+                if !path.exists() {
+                    return Err(format!("no journal for {} at {}", c.day, path.display()));
+                }
+                let read = store::read::<JournalEvent>(&path).map_err(|e| e.to_string())?;
+                e.insert(read.records)
+            }
+        };
+        Ok(recovered_from_journal(
+            c.day,
+            records.iter().map(|r| (r.seq, &r.event)),
+            c.journal_seq,
+        ))
+    }
 }
 
 fn print_text(
@@ -218,6 +249,50 @@ fn print_text(
             show(&d.live),
             show(&d.replayed)
         )?;
+    }
+    print_orders(out, o)
+}
+
+/// The order engine's part: its inputs fed to a fresh desk, its decisions compared.
+fn print_orders(out: &mut impl Write, o: &ReplayOutcome) -> std::io::Result<()> {
+    let d = &o.orders;
+    if d.desks == 0 {
+        return writeln!(
+            out,
+            "orders: the order engine is not on this tape (recorded before tape version 3, or imported)"
+        );
+    }
+    writeln!(
+        out,
+        "orders: {} of {} desk(s) replayed, {} inputs, {} decisions ({} orders sent, {} refusals), {} difference(s)",
+        d.replayed,
+        d.desks,
+        d.inputs,
+        d.commands,
+        d.orders_sent,
+        d.refusals,
+        d.differences.len()
+    )?;
+    for why in &d.not_replayed {
+        writeln!(out, "  not replayed: {why}")?;
+    }
+    if d.replayed == d.desks && d.intents_received != o.live.len() as u64 {
+        // Between the strategies and the order engine: a crash in between, or a loss.
+        writeln!(
+            out,
+            "  the strategies recorded {} intent(s), the order engine received {}",
+            o.live.len(),
+            d.intents_received
+        )?;
+    }
+    for diff in &d.differences {
+        writeln!(out, "  at record #{}: {}", diff.record, diff.input)?;
+        for l in &diff.live {
+            writeln!(out, "    live:     {l}")?;
+        }
+        for r in &diff.replayed {
+            writeln!(out, "    replayed: {r}")?;
+        }
     }
     Ok(())
 }

@@ -389,8 +389,20 @@ fn text_line(r: &TapeRecord) -> String {
             i.reason,
             i.tick_seq
         ),
+        TapeEvent::DeskOpened(config) => format!("desk     opened {config}"),
+        TapeEvent::Desk(d) => {
+            let mut s = format!("desk     {} at {}", d.input, d.time);
+            for c in &d.commands {
+                s.push_str(&format!("\n{:>36}→ {c}", ""));
+            }
+            s
+        }
     };
     format!("{head}  {body}")
+}
+
+fn as_json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_owned()))
 }
 
 /// One record as a JSON object.
@@ -467,6 +479,15 @@ fn json_line(r: &TapeRecord) -> serde_json::Value {
             "order_type": i.order_type,
             "reason": i.reason,
             "tick_seq": i.tick_seq,
+        }),
+        // Written by condor as JSON; shown as JSON, or as the text if it is not.
+        TapeEvent::DeskOpened(config) => json!({"config": as_json(config)}),
+        TapeEvent::Desk(d) => json!({
+            "day": d.day,
+            "market_time": d.time,
+            "unix_ms": d.unix_ms,
+            "input": as_json(&d.input),
+            "commands": d.commands,
         }),
     };
     if let (Some(obj), serde_json::Value::Object(more)) = (v.as_object_mut(), fields) {

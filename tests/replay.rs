@@ -233,9 +233,31 @@ async fn a_recorded_day_through_crashes_and_reconnects_replays_to_the_same_inten
             intents[0]
         );
     }
+    // The order engine: one desk per start, each replayed decision for decision; the
+    // restarts' desks take over the state the journal had at their start, rebuilt from it.
+    let orders = &doc["orders"];
+    assert_eq!(orders["desks"], doc["starts"], "{orders}");
+    assert_eq!(orders["replayed"], orders["desks"], "{orders}");
+    assert!(
+        orders["differences"].as_array().unwrap().is_empty(),
+        "{orders}"
+    );
+    assert_eq!(
+        orders["intents_received"].as_u64().unwrap(),
+        live,
+        "{orders}"
+    );
+    // Every journaled order was sent by a replayed desk, but perhaps one: the input that
+    // released the first life's last send may be in the batch its SIGKILL took.
+    let sent = orders["orders_sent"].as_u64().unwrap() as usize;
+    assert!(
+        sent + 1 >= day.sent && sent <= day.sent,
+        "{orders} vs {day:?}"
+    );
+    assert!(orders["commands"].as_u64().unwrap() > 100, "{orders}");
     println!(
-        "replay: {} records, {} trades, {live} intents identical, {} orders journaled",
-        doc["records"], doc["trades"], day.sent
+        "replay: {} records, {} trades, {live} intents identical, {} orders journaled; order engine: {}",
+        doc["records"], doc["trades"], day.sent, orders
     );
 
     // 2. A deliberate change: a longer time stop must show.

@@ -353,6 +353,7 @@ async fn the_kill_switch_trips_on_the_loss_limit_cancels_working_orders_and_surv
         ledger: state.ledger,
         orders_today: state.orders_sent,
         kill_switch: state.kill_switch,
+        journal_seq: state.journal_seq,
     };
     // The first engine's actors still hold the journal (and its lock): the restart reads a
     // copy of the file, as a new process would read the file the dead one left.

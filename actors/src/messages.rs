@@ -45,7 +45,10 @@ impl Tick {
 }
 
 /// A client-side order id, unique for the life of the engine's journal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct ClientOrderId(pub u64);
 
 impl fmt::Display for ClientOrderId {
@@ -273,8 +276,9 @@ pub struct SessionStats {
 pub struct GetSessionStats;
 
 /// An SC0–SC4 account event, decoded: what the broker says happened to one of our orders.
-#[derive(Clone, Debug, PartialEq, Eq, Message)]
+#[derive(Clone, Debug, PartialEq, Eq, Message, serde::Serialize, serde::Deserialize)]
 #[rtype(result = "()")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum AccountEvent {
     /// SC0: the broker accepted a new order (or a modify/cancel request, `org_order_no` > 0).
     Accepted {

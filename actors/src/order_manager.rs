@@ -41,7 +41,9 @@ use crate::messages::{
 };
 use crate::order::Order;
 use crate::risk::RiskLimits;
+use crate::tape::{TapeDesk, TapeEvent, TapeRecorder, TapeTime};
 use crate::telemetry::Meters;
+use crate::trading::desk_tape::{command_line, worth_recording, DeskInput};
 use crate::trading::orders::{
     order_type_text, side_word, Band, CancelReply, Command, OrderDesk, OrderReply, Refusal, Stamp,
     Timer,
@@ -109,6 +111,8 @@ pub struct OrderManager {
     intent_to_send: LatencyHist,
     ack_to_fill: LatencyHist,
     meters: Option<Arc<Meters>>,
+    /// Where every input of the desk and its commands are recorded, when the tape is on.
+    tape: Option<(TapeRecorder, TapeTime)>,
 }
 
 /// The working orders and the most recent final ones (by client id, newest first), for
@@ -154,7 +158,15 @@ impl OrderManager {
             intent_to_send: LatencyHist::new(),
             ack_to_fill: LatencyHist::new(),
             meters: None,
+            tape: None,
         }
+    }
+
+    /// Records the desk's settings, then every input it is given with the commands it
+    /// answered, on `recorder` (`condor replay` feeds them to a fresh desk).
+    pub fn with_tape(mut self, recorder: Option<TapeRecorder>) -> OrderManager {
+        self.tape = recorder.map(|r| (r, TapeTime::new(self.clock.as_ref())));
+        self
     }
 
     /// Counts intents, refusals, rejects and fills, and times intent → ack → fill, into
@@ -241,15 +253,34 @@ impl OrderManager {
 
     // ---- feeding the desk ----
 
-    /// Gives the desk one input, stamped now, and carries out what it says, in order.
-    fn drive<R>(
-        &mut self,
-        ctx: &mut Context<Self>,
-        input: impl FnOnce(&mut OrderDesk, Stamp, &mut Vec<Command>) -> R,
-    ) -> R {
+    /// Gives the desk one input, stamped now, records both on the tape, and carries out
+    /// what it says, in order. Returns what [`OrderDesk::apply`] returns.
+    fn drive(&mut self, ctx: &mut Context<Self>, input: DeskInput) -> usize {
         let now = stamp(&*self.clock);
         let mut out = Vec::new();
-        let r = input(&mut self.desk, now, &mut out);
+        let recorded = match &self.tape {
+            Some(_) if worth_recording(&self.desk, &input) => Some(
+                serde_json::to_string(&input)
+                    .unwrap_or_else(|e| format!("(unserializable input: {e})")),
+            ),
+            _ => None,
+        };
+        let r = self.desk.apply(input, now, &mut out);
+        if let (Some(input), Some((recorder, time))) = (recorded, &mut self.tape) {
+            recorder.record(
+                time.unix_ns(now.at),
+                TapeEvent::Desk(Box::new(TapeDesk {
+                    day: now.day,
+                    time: now.time,
+                    unix_ms: now.unix_ms,
+                    input,
+                    commands: out.iter().map(command_line).collect(),
+                })),
+            );
+            // Before any command is carried out: the journal's group commit syncs the
+            // tape, so a journaled decision's input is on disk with it.
+            recorder.flush();
+        }
         for command in out {
             self.carry_out(command, ctx);
         }
@@ -276,7 +307,7 @@ impl OrderManager {
                         .into_actor(self)
                         .map(move |reply, act, ctx| {
                             let reply = order_reply(reply);
-                            act.drive(ctx, |desk, now, out| desk.order_reply(id, reply, now, out));
+                            act.drive(ctx, DeskInput::OrderReply { id, reply });
                         }),
                 );
             }
@@ -291,7 +322,7 @@ impl OrderManager {
                 ctx.spawn(
                     async move { rest.call::<Cspat00801>(&block).await }
                         .into_actor(self)
-                        .map(move |reply, act, _| {
+                        .map(move |reply, act, ctx| {
                             let reply = match reply {
                                 Ok(r) if Cspat00801::succeeded(&r) => CancelReply::Accepted {
                                     order_no: r.blocks.ord_no().unwrap_or(0),
@@ -304,7 +335,7 @@ impl OrderManager {
                                     error: e.to_string(),
                                 },
                             };
-                            act.desk.cancel_reply(id, reply);
+                            act.drive(ctx, DeskInput::CancelReply { id, reply });
                         }),
                 );
             }
@@ -316,14 +347,14 @@ impl OrderManager {
                         .into_actor(self)
                         .map(|orders, act, ctx| {
                             let orders = orders.map_err(|e| e.to_string());
-                            act.drive(ctx, |desk, now, out| desk.broker_orders(orders, now, out));
+                            act.drive(ctx, DeskInput::BrokerOrders { orders });
                         }),
                 );
             }
             Command::CheckCash => self.check_cash(ctx),
             Command::Wake { timer, after } => {
                 ctx.run_later(after, move |act, ctx| {
-                    act.drive(ctx, |desk, now, out| desk.timer(timer, now, out))
+                    act.drive(ctx, DeskInput::Timer { timer });
                 });
             }
             Command::Fill(fill) => {
@@ -391,7 +422,7 @@ impl OrderManager {
                             None
                         }
                     };
-                    act.drive(ctx, |desk, now, out| desk.band(ticker, band, now, out));
+                    act.drive(ctx, DeskInput::Band { ticker, band });
                 }),
         );
     }
@@ -414,7 +445,7 @@ impl OrderManager {
             .into_actor(self)
             .map(|read, act, ctx| match read {
                 Ok((ours, broker)) => {
-                    act.drive(ctx, |desk, now, out| desk.cash(ours, broker, now, out))
+                    act.drive(ctx, DeskInput::Cash { ours, broker });
                 }
                 Err(e) => {
                     log::warn!(target: LOG, "cannot compare cash with the broker's (CSPAQ12200): {e}; the next start will")
@@ -593,7 +624,12 @@ impl Actor for OrderManager {
             None => log::warn!(target: LOG, "no account feed: orders will never see SC0–SC4"),
         }
         ctx.run_interval(PARK_SWEEP, |act, ctx| {
-            act.drive(ctx, |desk, now, out| desk.timer(Timer::ParkSweep, now, out))
+            act.drive(
+                ctx,
+                DeskInput::Timer {
+                    timer: Timer::ParkSweep,
+                },
+            );
         });
         let r = self.desk.risk();
         let (per_window, excess) = self.desk.order_rate();
@@ -621,8 +657,16 @@ impl Actor for OrderManager {
         {
             log::error!(target: LOG, "KILL SWITCH ON from the journal: {}; no new entries until the next day or `condor kill-switch reset`", trip.cause);
         }
+        if let Some((recorder, time)) = &mut self.tape {
+            let config = serde_json::to_string(self.desk.config())
+                .unwrap_or_else(|e| format!("(unserializable settings: {e})"));
+            recorder.record(
+                time.unix_ns(self.clock.now()),
+                TapeEvent::DeskOpened(Box::new(config)),
+            );
+        }
         // Orders the journal left in doubt are asked about at once.
-        self.drive(ctx, |desk, _, out| desk.start(out));
+        self.drive(ctx, DeskInput::Start);
     }
 }
 
@@ -632,14 +676,14 @@ impl Handler<OrderIntent> for OrderManager {
         if let Some(m) = &self.meters {
             m.intents_received.inc();
         }
-        self.drive(ctx, |desk, now, out| desk.intent(intent, now, out));
+        self.drive(ctx, DeskInput::Intent { intent });
     }
 }
 
 impl Handler<AccountEvent> for OrderManager {
     type Result = ();
     fn handle(&mut self, event: AccountEvent, ctx: &mut Context<Self>) {
-        self.drive(ctx, |desk, now, out| desk.account_event(event, now, out));
+        self.drive(ctx, DeskInput::Account { event });
     }
 }
 
@@ -648,10 +692,12 @@ impl Handler<JournalDurable> for OrderManager {
     fn handle(&mut self, msg: JournalDurable, ctx: &mut Context<Self>) {
         let ticket = msg.ticket;
         match msg.result {
-            Ok(_) => self.drive(ctx, |desk, now, out| desk.journal_durable(ticket, now, out)),
+            Ok(_) => {
+                self.drive(ctx, DeskInput::JournalDurable { ticket });
+            }
             Err(e) => {
                 let why = e.to_string();
-                self.drive(ctx, |desk, now, out| desk.journal_failed(why, now, out))
+                self.drive(ctx, DeskInput::JournalFailed { why });
             }
         }
     }
@@ -660,28 +706,28 @@ impl Handler<JournalDurable> for OrderManager {
 impl Handler<TripKillSwitch> for OrderManager {
     type Result = ();
     fn handle(&mut self, msg: TripKillSwitch, ctx: &mut Context<Self>) {
-        self.drive(ctx, |desk, now, out| desk.trip(msg.cause, now, out));
+        self.drive(ctx, DeskInput::Trip { cause: msg.cause });
     }
 }
 
 impl Handler<ReconcileOrders> for OrderManager {
     type Result = ();
     fn handle(&mut self, _: ReconcileOrders, ctx: &mut Context<Self>) {
-        self.drive(ctx, |desk, _, out| desk.account_feed_up(out));
+        self.drive(ctx, DeskInput::AccountFeedUp);
     }
 }
 
 impl Handler<CancelAllWorking> for OrderManager {
     type Result = usize;
     fn handle(&mut self, _: CancelAllWorking, ctx: &mut Context<Self>) -> usize {
-        self.drive(ctx, |desk, now, out| desk.cancel_all_working(now, out))
+        self.drive(ctx, DeskInput::CancelAllWorking)
     }
 }
 
 impl Handler<StopOrders> for OrderManager {
     type Result = usize;
     fn handle(&mut self, _: StopOrders, ctx: &mut Context<Self>) -> usize {
-        self.drive(ctx, |desk, now, out| desk.stop(now, out))
+        self.drive(ctx, DeskInput::Stop)
     }
 }
 

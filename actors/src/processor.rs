@@ -24,7 +24,9 @@ use crate::messages::{
     Percentiles, ProcessorStats, Tick, TickerFlat, TickerOwner,
 };
 use crate::strategy::StrategyFactory;
-use crate::tape::{TapeEvent, TapeIntent, TapeJobDone, TapeRecorder, TapeTrade, BATCH_RECORDS};
+use crate::tape::{
+    TapeEvent, TapeIntent, TapeJobDone, TapeRecorder, TapeTime, TapeTrade, BATCH_RECORDS,
+};
 use crate::telemetry::Meters;
 use crate::tick_backlog::TickBacklog;
 use crate::trading::StrategyDesk;
@@ -42,29 +44,6 @@ pub(crate) fn nanos_since(t: std::time::Instant) -> u64 {
     u64::try_from(t.elapsed().as_nanos())
         .unwrap_or(u64::MAX)
         .max(1)
-}
-
-/// Turns the engine's monotonic instants into the tape's Unix ns without a clock read per
-/// tick: one reading of both clocks at start, then arithmetic.
-#[derive(Clone, Copy, Debug)]
-struct TapeTime {
-    base: std::time::Instant,
-    base_unix_ns: i64,
-}
-
-impl TapeTime {
-    fn new(clock: &dyn Clock) -> TapeTime {
-        TapeTime {
-            base: clock.now(),
-            base_unix_ns: clock.unix_ms().saturating_mul(1_000_000),
-        }
-    }
-
-    fn unix_ns(&self, at: std::time::Instant) -> i64 {
-        let since = at.saturating_duration_since(self.base).as_nanos();
-        self.base_unix_ns
-            .saturating_add(i64::try_from(since).unwrap_or(i64::MAX))
-    }
 }
 
 /// The tape a Processor records on, with its time base.

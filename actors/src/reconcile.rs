@@ -23,7 +23,8 @@ use crate::messages::{ClientOrderId, OrderType};
 use crate::order::{Order, OrderBook, OrderState};
 
 /// One order as the broker lists it (t0425 row).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BrokerOrder {
     pub order_no: i64,
     /// 0 for an original order; the original's number for a modify/cancel request.

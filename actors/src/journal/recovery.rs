@@ -57,6 +57,9 @@ pub struct Recovered {
     /// Times the engine started on this journal.
     pub starts: u64,
     pub events: u64,
+    /// The journal record the state runs to (0 before any): a replay rebuilds the same
+    /// state from the records up to it.
+    pub journal_seq: u64,
     /// Events that did not apply, with their record number: logged at warn by the caller.
     pub anomalies: Vec<String>,
 }
@@ -86,10 +89,12 @@ pub fn rebuild<'a>(
         refusals: 0,
         starts: 0,
         events: 0,
+        journal_seq: 0,
         anomalies: Vec::new(),
     };
     for (seq, event) in records {
         r.events += 1;
+        r.journal_seq = r.journal_seq.max(seq);
         if let Err(why) = apply(&mut r, event, now) {
             r.anomalies.push(format!("record {seq} ({event}): {why}"));
         }
@@ -257,6 +262,7 @@ impl Recovered {
     /// Applies one more event (reconciliation's, after it is journaled), as the rebuild did.
     pub fn apply(&mut self, seq: u64, event: &JournalEvent, now: Instant) {
         self.events += 1;
+        self.journal_seq = self.journal_seq.max(seq);
         if let Err(why) = apply(self, event, now) {
             self.anomalies
                 .push(format!("record {seq} ({event}): {why}"));

@@ -8,9 +8,10 @@
 use std::collections::BTreeMap;
 
 use super::{
-    kst_second_of_day, TapeEvent, TapeIntent, TapeJobDone, TapeRecord, TapeStarted, TapeTrade,
-    TAPE_VERSION,
+    kst_second_of_day, TapeDesk, TapeEvent, TapeIntent, TapeJobDone, TapeRecord, TapeStarted,
+    TapeTrade, TAPE_VERSION,
 };
+use crate::clock::TradingDay;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
 use crate::messages::{ConditionId, Fill, OrderType};
 
@@ -39,6 +40,8 @@ const KIND_DONE: u8 = 9;
 const KIND_TIMER: u8 = 10;
 const KIND_INTENT: u8 = 11;
 const KIND_JOB_DONE: u8 = 12;
+const KIND_DESK_OPENED: u8 = 13;
+const KIND_DESK: u8 = 14;
 
 /// [`TapeEvent::JobDone`]'s flag: the job failed (a text follows, not numbers).
 const JOB_FAILED: u8 = 1;
@@ -441,6 +444,8 @@ fn encode_record(ctx: &mut EncodeContext, recv_ns: i64, event: &TapeEvent, out: 
         TapeEvent::Timer { .. } => KIND_TIMER,
         TapeEvent::Intent(_) => KIND_INTENT,
         TapeEvent::JobDone(_) => KIND_JOB_DONE,
+        TapeEvent::DeskOpened(_) => KIND_DESK_OPENED,
+        TapeEvent::Desk(_) => KIND_DESK,
     };
     out.push(kind);
     put_zz(out, recv_ns.wrapping_sub(ctx.prev_ns));
@@ -495,6 +500,22 @@ fn encode_record(ctx: &mut EncodeContext, recv_ns: i64, event: &TapeEvent, out: 
                     out.push(JOB_FAILED);
                     put_str(out, why);
                 }
+            }
+        }
+        TapeEvent::DeskOpened(config) => put_str(out, config),
+        TapeEvent::Desk(d) => {
+            put_varint(
+                out,
+                u64::from(d.day.year()) * 10_000
+                    + u64::from(d.day.month()) * 100
+                    + u64::from(d.day.day()),
+            );
+            put_time(out, recv_ns, d.time);
+            put_zz(out, d.unix_ms.wrapping_sub(recv_ns.div_euclid(1_000_000)));
+            put_str(out, &d.input);
+            put_varint(out, d.commands.len() as u64);
+            for c in &d.commands {
+                put_str(out, c);
             }
         }
         TapeEvent::Trade(t) => {
@@ -855,6 +876,33 @@ fn decode_record(ctx: &mut Context<'_>, cur: &mut Cursor<'_>) -> Result<(i64, Ta
                 tick_seq,
             }))
         }
+        KIND_DESK_OPENED => TapeEvent::DeskOpened(Box::new(rec.str()?)),
+        KIND_DESK => {
+            let ymd = rec.varint()?;
+            let day = u16::try_from(ymd / 10_000)
+                .ok()
+                .and_then(|y| TradingDay::new(y, (ymd / 100 % 100) as u8, (ymd % 100) as u8))
+                .ok_or("a desk record's day is not a date")?;
+            let time = rec.time(recv_ns)?;
+            let unix_ms = recv_ns.div_euclid(1_000_000).wrapping_add(rec.zz()?);
+            let input = rec.str()?;
+            let n = rec.varint()?;
+            // Each line is at least its length byte: a count past the record is damage.
+            if n > (rec.end - rec.pos) as u64 {
+                return Err("a desk record counts more commands than it holds".into());
+            }
+            let mut commands = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                commands.push(rec.str()?);
+            }
+            TapeEvent::Desk(Box::new(TapeDesk {
+                day,
+                time,
+                unix_ms,
+                input,
+                commands,
+            }))
+        }
         other => return Err(format!("unknown record kind {other}")),
     };
     if rec.pos != end {
@@ -968,6 +1016,30 @@ pub(crate) mod tests {
                     exchange_time: t(0),
                     seq: u64::MAX,
                 }),
+            ),
+            (
+                NINE_AM + 1_400,
+                TapeEvent::DeskOpened(Box::new(r#"{"risk":{},"조건":"급등"}"#.to_owned())),
+            ),
+            (
+                NINE_AM + 1_450,
+                TapeEvent::Desk(Box::new(TapeDesk {
+                    day: crate::clock::TradingDay::new(2024, 1, 2).unwrap(),
+                    time: t(86_399),
+                    unix_ms: i64::MIN,
+                    input: r#"{"input":"start"}"#.to_owned(),
+                    commands: vec![String::new(), "y".repeat(300), "fetch band 005930".into()],
+                })),
+            ),
+            (
+                NINE_AM + 1_460,
+                TapeEvent::Desk(Box::new(TapeDesk {
+                    day: crate::clock::TradingDay::new(2099, 12, 31).unwrap(),
+                    time: t(32_400),
+                    unix_ms: 1_704_153_600_000,
+                    input: String::new(),
+                    commands: vec![],
+                })),
             ),
             (
                 NINE_AM + 2_000_000_001,

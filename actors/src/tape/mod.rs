@@ -45,6 +45,9 @@
 //! | 9 | `OrderDone` | flags (1 has id, 2 sell, 4 rejected), id (if flagged), ticker, filled |
 //! | 10 | `Timer` | market time |
 //! | 11 | `Intent` | ticker, flags (1 sell, 2 limit), qty, limit price (zz, if flagged), reason (`len` + UTF-8), tick_seq |
+//! | 12 | `JobDone` | ticker, asked_on, flag (1 failed), then the numbers (count, each zz) or the failure's text |
+//! | 13 | `DeskOpened` | the order desk's settings (`len` + JSON) |
+//! | 14 | `Desk` | day (yyyymmdd), time, unix_ms (zz, from the receive time's ms), the input (`len` + JSON), the commands (count, each `len` + text) |
 //!
 //! A ticker is its six digits as one integer (`005930` → 5930, 2–3 bytes). A time of day is
 //! seconds of day as a zigzag delta from the KST second of day of the record's receive time
@@ -128,7 +131,8 @@ pub use writer::{Tape, TapeRecorder, TapeStats, BATCH_RECORDS};
 /// The format version this condor writes and the newest it reads.
 /// 2 added the condition to enters and exits (written only when not the first, so a
 /// one-condition day is encoded as version 1 encoded it) and the Compute job's answer.
-pub const TAPE_VERSION: u16 = 2;
+/// 3 added the order engine's inputs and decisions (`DeskOpened`, `Desk`).
+pub const TAPE_VERSION: u16 = 3;
 
 /// What reached the core, or what it decided. A trade (nearly every record) is held
 /// inline; the two kinds bigger than a trade are boxed, which keeps a [`TapeRecord`] at 72
@@ -172,6 +176,24 @@ pub enum TapeEvent {
     /// The answer to a strategy's Compute job reached the strategies' desk here (live: when
     /// the pool answered), for the job `ticker`'s tick `asked_on` asked for.
     JobDone(Box<TapeJobDone>),
+    /// The order engine's driver started a desk set up as this (JSON of
+    /// `trading::desk_tape::DeskConfig`).
+    DeskOpened(Box<String>),
+    /// One input reached the order engine, and what it decided.
+    Desk(Box<TapeDesk>),
+}
+
+/// See [`TapeEvent::Desk`]. The record's receive time is the stamp's monotonic instant;
+/// the rest of the stamp is here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TapeDesk {
+    pub day: TradingDay,
+    pub time: TimeOfDay,
+    pub unix_ms: i64,
+    /// JSON of `trading::desk_tape::DeskInput`.
+    pub input: String,
+    /// The desk's commands, one line each (`trading::desk_tape::command_line`).
+    pub commands: Vec<String>,
 }
 
 /// See [`TapeEvent::JobDone`].
@@ -199,7 +221,9 @@ impl TapeEvent {
             TapeEvent::Started(_)
             | TapeEvent::Stopped
             | TapeEvent::Reconnected
-            | TapeEvent::Timer { .. } => None,
+            | TapeEvent::Timer { .. }
+            | TapeEvent::DeskOpened(_)
+            | TapeEvent::Desk(_) => None,
             TapeEvent::ConditionEnter { ticker, .. }
             | TapeEvent::ConditionExit { ticker, .. }
             | TapeEvent::OrderDone { ticker, .. } => Some(*ticker),
@@ -224,6 +248,8 @@ impl TapeEvent {
             TapeEvent::Timer { .. } => "timer",
             TapeEvent::Intent(_) => "intent",
             TapeEvent::JobDone(_) => "job",
+            TapeEvent::DeskOpened(_) => "desk-opened",
+            TapeEvent::Desk(_) => "desk",
         }
     }
 }
@@ -280,6 +306,29 @@ pub struct TapeIntent {
     pub order_type: OrderType,
     pub reason: String,
     pub tick_seq: u64,
+}
+
+/// Turns the engine's monotonic instants into the tape's Unix ns without a clock read per
+/// tick: one reading of both clocks at start, then arithmetic.
+#[derive(Clone, Copy, Debug)]
+pub struct TapeTime {
+    base: std::time::Instant,
+    base_unix_ns: i64,
+}
+
+impl TapeTime {
+    pub fn new(clock: &dyn crate::clock::Clock) -> TapeTime {
+        TapeTime {
+            base: clock.now(),
+            base_unix_ns: clock.unix_ms().saturating_mul(1_000_000),
+        }
+    }
+
+    pub fn unix_ns(&self, at: std::time::Instant) -> i64 {
+        let since = at.saturating_duration_since(self.base).as_nanos();
+        self.base_unix_ns
+            .saturating_add(i64::try_from(since).unwrap_or(i64::MAX))
+    }
 }
 
 /// One record: its sequence in the file (1, 2, … continuing across restarts on the same

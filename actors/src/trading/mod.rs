@@ -12,8 +12,10 @@
 //! fills, timers and condition events in, order intents out) and its replay
 //! ([`replay`]); the order engine ([`OrderDesk`]: intents, REST replies, SC0–SC4, price
 //! bands, timers, the kill switch and the broker's order list in; journal appends, sends,
-//! cancels, fetches, timers, fills and dones out), which the OrderManager actor drives.
+//! cancels, fetches, timers, fills and dones out), which the OrderManager actor drives, and
+//! its record on the tape and replay ([`desk_tape`]).
 
+pub mod desk_tape;
 pub mod orders;
 pub mod replay;
 pub mod strategies;

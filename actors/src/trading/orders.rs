@@ -43,6 +43,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
+
 use crate::clock::TradingDay;
 use crate::journal::event::{FillSource, JournalEvent};
 use crate::journal::recovery::{apply_to_book, BookChange};
@@ -56,6 +58,7 @@ use crate::order::{BookError, Order, OrderBook, OrderState, Transition};
 use crate::reconcile::{reconcile_orders_while_sending, BrokerOrder};
 use crate::risk::{self, RiskLimits};
 use crate::throttle::{Throttle, DEFAULT_MARGIN};
+use crate::trading::desk_tape::{CarriedOver, DeskConfig};
 use crate::wire::order::Cspat00601InBlock1;
 
 const LOG: &str = "condor::orders";
@@ -95,7 +98,8 @@ pub struct Stamp {
 }
 
 /// What an intent over the order rate does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RateExcess {
     /// Waits, in arrival order, until the rate allows it.
     Queue,
@@ -112,11 +116,14 @@ pub struct RecoveredOrders {
     /// Orders sent today, restarts included.
     pub orders_today: u64,
     pub kill_switch: Option<TripCause>,
+    /// The journal record this state runs to (what `condor replay` rebuilds it from).
+    pub journal_seq: u64,
 }
 
 /// The timers the desk asks for ([`Command::Wake`]), and the periodic park sweep the
 /// driver runs on its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Timer {
     /// The order rate may grant again: intents that waited for it go on.
     OrderRate,
@@ -131,7 +138,8 @@ pub enum Timer {
 }
 
 /// The broker's answer to a new order (CSPAT00601), as the driver read it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum OrderReply {
     /// Accepted, under `order_no`.
     Acked { order_no: i64, code: String },
@@ -146,7 +154,8 @@ pub enum OrderReply {
 }
 
 /// The broker's answer to a cancel (CSPAT00801).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum CancelReply {
     /// Accepted as the cancel's own order number (0 when the reply gave none).
     Accepted { order_no: i64 },
@@ -157,7 +166,8 @@ pub enum CancelReply {
 }
 
 /// A ticker's price band (t1102): the day's limits, and its last price if the answer had one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Band {
     pub limits: DailyLimits,
     pub last: Option<Price>,
@@ -264,6 +274,8 @@ struct Tally {
 
 /// See the module docs.
 pub struct OrderDesk {
+    /// How it was set up, for the tape (a replay builds the same desk from it).
+    config: DeskConfig,
     risk: RiskLimits,
     /// Whether the driver journals: without a journal every event counts as durable.
     journaled: bool,
@@ -323,6 +335,7 @@ impl OrderDesk {
     /// excess waits), without a journal, starting at client id 1.
     pub fn new(risk: RiskLimits) -> OrderDesk {
         OrderDesk {
+            config: DeskConfig::new(risk),
             risk,
             journaled: false,
             appended: 0,
@@ -360,18 +373,42 @@ impl OrderDesk {
     /// Every event is journaled: what leaves waits for [`OrderDesk::journal_durable`].
     pub fn with_journal(mut self) -> OrderDesk {
         self.journaled = true;
+        self.config.journaled = true;
         self
     }
 
     /// Starts client order ids at `first_id` (after a restart: past the journal's highest).
     pub fn with_first_client_id(mut self, first_id: u64) -> OrderDesk {
         self.book = OrderBook::starting_at(first_id);
+        self.config.first_client_id = first_id;
         self
     }
 
     /// Carries on from the state rebuilt from the journal (and reconciled with the broker);
     /// a kill switch the journal had on is on again, as of `now`.
     pub fn with_recovered(mut self, r: RecoveredOrders, now: Stamp) -> OrderDesk {
+        let orders = r.book.summary().orders;
+        let positions = r.ledger.positions().filter(|(_, p)| !p.is_flat()).count();
+        let mut carried = Vec::new();
+        if orders > 0 {
+            carried.push(format!("{orders} order(s)"));
+        }
+        if positions > 0 {
+            carried.push(format!("{positions} position(s)"));
+        }
+        if r.orders_today > 0 {
+            carried.push(format!("{} order(s) sent today", r.orders_today));
+        }
+        if r.kill_switch.is_some() {
+            carried.push("the kill switch on".to_owned());
+        }
+        self.config.carried_over = (!carried.is_empty()).then(|| CarriedOver {
+            what: carried.join(", "),
+            journal_seq: r.journal_seq,
+            day: now.day,
+            unix_ms: now.unix_ms,
+        });
+        self.config.first_client_id = r.book.next_client_id().0;
         self.book = r.book;
         self.ledger = r.ledger;
         self.orders_today = r.orders_today;
@@ -387,16 +424,29 @@ impl OrderDesk {
         self.throttle = broker_throttle(per_sec);
         self.send_pacer = broker_throttle(per_sec);
         self.excess = excess;
+        self.config.orders_per_sec = per_sec;
+        self.config.excess = excess;
         self
     }
 
     /// Also sells every position at market when the kill switch trips.
     pub fn with_kill_switch_flatten(mut self, flatten: bool) -> OrderDesk {
         self.kill_switch_flatten = flatten;
+        self.config.kill_switch_flatten = flatten;
         self
     }
 
     // ---- what the driver may read ----
+
+    /// How it was set up (for the tape).
+    pub fn config(&self) -> &DeskConfig {
+        &self.config
+    }
+
+    /// Order numbers with account events parked, waiting for the reply that names them.
+    pub fn parked(&self) -> usize {
+        self.parked.len()
+    }
 
     /// The day's orders, working and final.
     pub fn book(&self) -> &OrderBook {

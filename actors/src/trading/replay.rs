@@ -7,6 +7,10 @@
 //! start fed the strategies are on the tape as fills after it. Intents are compared by the
 //! input they followed (the trade, timer, fill, … whose handling produced them), so one
 //! difference is reported once and does not shift every later intent.
+//!
+//! The order engine's records (the OrderManager's inputs and decisions) are replayed
+//! alongside through [`DeskReplay`]: a fresh [`crate::trading::OrderDesk`] per recorded
+//! start, each input fed at its recorded stamp, each decision compared.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -17,6 +21,7 @@ use crate::market::{Side, Ticker};
 use crate::messages::{ClientOrderId, OrderDone, OrderIntent, OrderType};
 use crate::strategy::{JobOutput, StrategyFactory};
 use crate::tape::{TapeEvent, TapeIntent, TapeRecord};
+use crate::trading::desk_tape::{DeskOutcome, DeskReplay, StampRecord};
 use crate::trading::strategies::{DeskCondition, JobTicket};
 use crate::trading::StrategyDesk;
 
@@ -105,6 +110,9 @@ pub struct ReplayOutcome {
     pub differences: Vec<Difference>,
     /// Compute jobs' answers delivered at their recorded places.
     pub jobs: u64,
+    /// The order engine's replay: its recorded inputs fed to a fresh desk, its decisions
+    /// compared line by line.
+    pub orders: DeskOutcome,
 }
 
 /// The strategy to replay with: its name and settings as a `Started` record gave them
@@ -149,7 +157,17 @@ fn conditions_of(
 /// only the intents are kept. The first `Err` among them ends the replay with it.
 pub fn replay<E>(
     records: impl IntoIterator<Item = Result<TapeRecord, E>>,
+    build: impl FnMut(StartedWith<'_>) -> Result<Box<dyn StrategyFactory>, E>,
+) -> Result<ReplayOutcome, E> {
+    replay_with(records, build, DeskReplay::new())
+}
+
+/// [`replay`], with the order engine's records replayed by `orders` (one that can rebuild
+/// the state a desk took over from the day's journal, [`DeskReplay::with_journal`]).
+pub fn replay_with<E>(
+    records: impl IntoIterator<Item = Result<TapeRecord, E>>,
     mut build: impl FnMut(StartedWith<'_>) -> Result<Box<dyn StrategyFactory>, E>,
+    mut orders: DeskReplay<'_>,
 ) -> Result<ReplayOutcome, E> {
     let mut out = ReplayOutcome::default();
     let mut desk: Option<StrategyDesk> = None;
@@ -163,6 +181,24 @@ pub fn replay<E>(
     for r in records {
         let r = r?;
         out.records += 1;
+        // The order engine's records are its own stream (the OrderManager's): replayed
+        // against a desk of their own, never an input to the strategies.
+        match &r.event {
+            TapeEvent::DeskOpened(config) => {
+                orders.opened(config);
+                continue;
+            }
+            TapeEvent::Desk(d) => {
+                let stamp = StampRecord {
+                    day: d.day,
+                    time: d.time,
+                    unix_ms: d.unix_ms,
+                };
+                orders.input(r.seq, r.recv_ns, stamp, &d.input, &d.commands);
+                continue;
+            }
+            _ => {}
+        }
         if let TapeEvent::Started(s) = &r.event {
             out.starts += 1;
             answers.clear();
@@ -239,12 +275,15 @@ pub fn replay<E>(
             TapeEvent::Started(_)
             | TapeEvent::Intent(_)
             | TapeEvent::Stopped
-            | TapeEvent::Reconnected => {}
+            | TapeEvent::Reconnected
+            | TapeEvent::DeskOpened(_)
+            | TapeEvent::Desk(_) => {}
         }
         out.replayed
             .extend(intents.drain(..).map(|i| (r.seq, IntentRow::of(&i))));
     }
     out.differences = compare(&out.live, &out.replayed);
+    out.orders = orders.finish();
     Ok(out)
 }
 
