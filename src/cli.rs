@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use condor_actors::calendar::Calendar;
 use condor_actors::ledger::FeeSchedule;
 use condor_actors::market::{Qty, TimeOfDay};
 use condor_actors::notifier::NotifierConfig;
@@ -353,6 +354,27 @@ pub struct RunArgs {
         help_heading = "Trading"
     )]
     pub tape: bool,
+
+    /// Days KRX does not trade beyond its published holidays (an unscheduled closure), as
+    /// YYYY-MM-DD separated by commas, e.g. 2026-12-24,2027-01-04. `condor status` and the
+    /// dashboard show the market closed on them.
+    #[arg(
+        long,
+        env = "CONDOR_CLOSED_DAYS",
+        value_name = "DATES",
+        help_heading = "Trading calendar"
+    )]
+    pub closed_days: Option<String>,
+    /// Days KRX opens late, as DATE@HH:MM (KST; the close as usual) or DATE@HH:MM-HH:MM
+    /// (the close moved too), separated by commas, e.g. 2026-03-03@10:00. The exam day
+    /// (수능) and the year's first trading day are already known.
+    #[arg(
+        long,
+        env = "CONDOR_LATE_OPEN",
+        value_name = "DAYS",
+        help_heading = "Trading calendar"
+    )]
+    pub late_open: Option<String>,
 
     /// Discord webhook URL for alerts: fills, rejects, the kill switch, broker outages,
     /// start and stop, and the daily summary with its equity chart. A secret (it holds the
@@ -724,6 +746,18 @@ impl RunArgs {
             None => None,
         };
         (fees, warning)
+    }
+
+    /// KRX's calendar with the configured closures and delayed opens; a bad value names
+    /// its variable and the value.
+    pub fn calendar(&self) -> anyhow::Result<Calendar> {
+        let closed = self.closed_days.as_deref().unwrap_or_default();
+        let late = self.late_open.as_deref().unwrap_or_default();
+        Calendar::krx()
+            .with_closures(closed)
+            .map_err(|e| anyhow::anyhow!("CONDOR_CLOSED_DAYS (--closed-days) {e}"))?
+            .with_late_opens(late)
+            .map_err(|e| anyhow::anyhow!("CONDOR_LATE_OPEN (--late-open) {e}"))
     }
 
     pub fn risk(&self) -> anyhow::Result<RiskLimits> {
@@ -1301,6 +1335,44 @@ mod tests {
         assert!(!format!("{a:?}").contains(token), "Debug hides it");
         let e = run_args(&["--http-token", "short"]).http().unwrap_err();
         assert!(!e.to_string().contains("short"), "{e}");
+    }
+
+    #[test]
+    fn the_calendar_settings_are_checked_naming_the_variable_and_the_value() {
+        let day = |s: &str| s.parse().unwrap();
+        let c = run_args(&[
+            "--closed-days",
+            "2026-12-24,2027-01-04",
+            "--late-open",
+            "2026-03-03@10:00",
+        ])
+        .calendar()
+        .unwrap();
+        assert!(!c.is_trading_day(day("2026-12-24")));
+        assert_eq!(
+            c.session(day("2026-03-03")).map(|s| s.open),
+            Some(TimeOfDay::hms(10, 0, 0))
+        );
+        assert!(run_args(&[])
+            .calendar()
+            .unwrap()
+            .is_trading_day(day("2026-12-24")));
+        let e = run_args(&["--closed-days", "2026-12-24,24-12-2026"])
+            .calendar()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("CONDOR_CLOSED_DAYS (--closed-days) \"24-12-2026\" is not a date"),
+            "{e}"
+        );
+        let e = run_args(&["--late-open", "2026-11-19 10:00"])
+            .calendar()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("CONDOR_LATE_OPEN (--late-open) \"2026-11-19 10:00\" is not DATE@HH:MM"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use anyhow::Context as _;
 use condor_actors::broker_session::Shutdown;
+use condor_actors::calendar::{self, Calendar};
 use condor_actors::clock::{Clock, SystemClock};
 use condor_actors::ledger::FeeSchedule;
 use condor_actors::ls_rest::LsRest;
@@ -50,6 +51,8 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     let on_shutdown = args.on_shutdown;
     let alerts_cfg = args.notifier()?;
     let conditions = extensions.conditions(args)?;
+    let calendar = args.calendar()?;
+    log_the_day(&calendar, args);
     // Bound now, so a port in use stops condor before it trades.
     let http = match args.http()? {
         Some(cfg) => {
@@ -199,6 +202,8 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
                     strategy: strategy.clone(),
                     conditions: condition_rows.clone(),
                     started: std::time::SystemTime::now(),
+                    calendar: calendar.clone(),
+                    clock: Arc::new(SystemClock),
                 };
                 let server = HttpServer::start(listener, &cfg, sources)
                     .context("cannot start the HTTP server")?;
@@ -337,6 +342,34 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     });
     drop(sim);
     result
+}
+
+/// Says at start what KRX's calendar makes of today, and warns when today's session is
+/// not the regular one: the entry cutoff, the flatten and the summary stay as set.
+fn log_the_day(calendar: &Calendar, args: &RunArgs) {
+    let clock = SystemClock;
+    let day = clock.today();
+    let now = calendar.market_at(day, clock.time_of_day());
+    match calendar.session(day) {
+        Some(s) => log::info!(
+            target: LOG,
+            "calendar: {day} trades {}–{} KST; {now}",
+            calendar::hm(s.open),
+            calendar::hm(s.close)
+        ),
+        None => log::info!(target: LOG, "calendar: {day} is no trading day; {now}"),
+    }
+    if let Some(s) = calendar.session(day).filter(|s| *s != calendar::REGULAR) {
+        log::warn!(
+            target: LOG,
+            "today's session is {}–{} KST, not 09:00–15:30: each strategy's entry_cutoff and flatten_at, and the day's summary at {}, stay as set",
+            calendar::hm(s.open),
+            calendar::hm(s.close),
+            args.discord_summary_at
+        );
+    }
+    // Says so once if the year is outside the holiday table.
+    let _ = calendar.unknown_year_note(day);
 }
 
 /// How long shutdown waits for the orders it sent (and, with `cancel`, their cancels) to

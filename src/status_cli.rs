@@ -217,6 +217,13 @@ pub fn render(s: &Status) -> String {
         up / 3600,
         up / 60 % 60
     );
+    // An older condor's document has no market part.
+    if !s.market.text.is_empty() {
+        let _ = writeln!(o, "{}", s.market.text);
+        if let Some(note) = &s.market.calendar_note {
+            let _ = writeln!(o, "  ({note})");
+        }
+    }
     let _ = writeln!(
         o,
         "broker {} ({} reconnects, {} frames, {} malformed); kill switch {}",
@@ -483,6 +490,31 @@ mod tests {
         assert!(
             text.contains("condition #2 0001 (momentum): 1 held, 3 fills, P&L -1,500"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn the_market_line_follows_the_first_one() {
+        let mut s = Status {
+            market: crate::http::status::Market {
+                text: "market closed (weekend), next session Mon 2026-01-05 09:00 KST".into(),
+                ..Default::default()
+            },
+            ..Status::default()
+        };
+        let text = render(&s);
+        assert_eq!(
+            text.lines().nth(1),
+            Some("market closed (weekend), next session Mon 2026-01-05 09:00 KST"),
+            "{text}"
+        );
+        s.market.calendar_note = Some("KRX's holidays for 2027 are not in condor's table".into());
+        assert!(render(&s).contains("\n  (KRX's holidays for 2027 are not in condor's table)\n"));
+        // A document without it (an older condor) prints no empty line.
+        let old = render(&Status::default());
+        assert!(
+            old.lines().nth(1).is_some_and(|l| l.starts_with("broker ")),
+            "{old}"
         );
     }
 

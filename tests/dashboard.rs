@@ -49,6 +49,7 @@ const SNAPSHOT: &str = r#"JSON.stringify({
   updated: document.getElementById('updated').textContent,
   conditionsShown: !document.getElementById('conditions').hidden,
   conditions: [...document.querySelectorAll('#conditions-body tr')].map(r => r.innerText),
+  market: document.getElementById('market-pill').textContent,
   marker: window.__loadedOnce === true,
 })"#;
 
@@ -116,6 +117,13 @@ async fn the_dashboard_shows_the_live_feeds_and_fills_from_its_stream_in_a_real_
     assert!(
         rows[0].contains("S001") && rows[1].contains("S002"),
         "{rows:?}"
+    );
+    // KRX's session by the calendar, whatever the host's time: open until, or closed until.
+    let market = shown["market"].as_str().unwrap();
+    assert!(
+        market.starts_with("market open until ")
+            || (market.starts_with("market closed (") && market.contains("next session")),
+        "{market}"
     );
     let first_fill = shown["fills"][0].as_str().unwrap();
     assert!(

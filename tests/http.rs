@@ -13,7 +13,10 @@ use std::time::Duration;
 
 use condor::http::status::Status;
 use condor_actors::broker_account;
+use condor_actors::calendar::{self, Calendar};
+use condor_actors::clock::{Clock, SystemClock, TradingDay};
 use condor_actors::ls_rest::LsRest;
+use condor_actors::market::TimeOfDay;
 use condor_run::{condor, eventually, subscribed};
 use exposition::Kind;
 
@@ -264,6 +267,122 @@ async fn status_and_metrics_agree_with_the_simulator() {
     assert_eq!(held(&doc.positions), held(&s.positions));
 
     assert!(run.stop(), "exit 0:\n{}", run.log_text());
+}
+
+/// Today and tomorrow (KST) closed by the setting: whenever the test runs, even across
+/// midnight, the running condor's day is closed and its next session is the first trading
+/// day after tomorrow, which KRX's calendar with the same closures names.
+#[tokio::test]
+async fn status_says_the_market_is_closed_and_when_the_next_session_opens() {
+    let today = SystemClock.today();
+    let tomorrow = TradingDay::from_unix_ms(today.midnight_unix_ms() + 86_400_000);
+    let closed = format!("{today},{tomorrow}");
+    let calendar = Calendar::krx().with_closures(&closed).unwrap();
+    let (next_day, next) = calendar.next_session_after(tomorrow, TimeOfDay::hms(0, 0, 0));
+    let next_session = format!("{next_day} {}", calendar::hm(next.open));
+
+    let sim = condor_run::sim("condition S001 휴장\nat 0ms S001 enter 005930\n");
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = condor_run::start(
+        &sim,
+        dir.path(),
+        "S001",
+        &[("CONDOR_CLOSED_DAYS", closed.as_str())],
+    );
+    let s = status(&run.http).await;
+    let m = &s.market;
+    assert!(!m.open, "{m:?}");
+    assert_eq!(
+        m.next_session.as_deref(),
+        Some(next_session.as_str()),
+        "{m:?}"
+    );
+    assert_eq!(m.closes_at, None);
+    // The reason is the closure, or the weekend or a holiday that closes the day anyway.
+    let why = m.closed_for.as_deref().unwrap_or_default();
+    assert!(["closure", "weekend", "holiday"].contains(&why), "{m:?}");
+    assert!(
+        m.text.starts_with("market closed (")
+            && m.text.ends_with(&format!(
+                "next session {} {next_session} KST",
+                calendar::weekday_name(next_day)
+            )),
+        "{m:?}"
+    );
+
+    let out = condor(dir.path())
+        .args(["status", "--addr", &run.http])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("market closed (")
+                && l.contains(&format!(
+                    "next session {} {next_session} KST",
+                    calendar::weekday_name(next_day)
+                ))),
+        "{text}"
+    );
+    assert!(run.stop(), "exit 0:\n{}", run.log_text());
+    assert!(
+        run.log_text().contains("is no trading day"),
+        "the start says so:\n{}",
+        run.log_text()
+    );
+}
+
+#[test]
+fn a_bad_calendar_setting_stops_condor_naming_the_variable_and_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value, says) in [
+        (
+            "CONDOR_CLOSED_DAYS",
+            "2026-12-24,2026-12-32",
+            "is not a date",
+        ),
+        ("CONDOR_LATE_OPEN", "2026-11-18@9:30", "is not DATE@HH:MM"),
+        (
+            "CONDOR_LATE_OPEN",
+            "2026-11-21@10:00",
+            "is not a trading day (weekend)",
+        ),
+    ] {
+        let mut child = condor(dir.path())
+            .args([
+                "run",
+                "--rest-port",
+                "0",
+                "--ws-port",
+                "0",
+                "--http-addr",
+                "off",
+            ])
+            .env(var, value)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A condor that started anyway would trade until killed: give it a bound.
+        let deadline = std::time::Instant::now() + condor_run::PATIENCE;
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("condor run with {var}={value} did not stop");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{var}={value} refused");
+        let bad = value.rsplit(',').next().unwrap();
+        assert!(
+            err.contains(&format!("{var} (--")) && err.contains(&format!("{bad:?} {says}")),
+            "{var}={value}: {err}"
+        );
+    }
 }
 
 const TOKEN: &str = "Tk-0123456789abcdef-ZYXW";

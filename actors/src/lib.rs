@@ -4,6 +4,7 @@
 pub mod backtest;
 pub mod broker_account;
 pub mod broker_session;
+pub mod calendar;
 pub mod clock;
 pub mod compute;
 pub mod condition_books;

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
 use condor_actors::broker_session::BrokerSession;
+use condor_actors::calendar::{self, Calendar, Closed, DayOff, MarketNow};
+use condor_actors::clock::{kst_time_of_day, Clock, TradingDay};
 use condor_actors::market::{Side, Ticker};
 use condor_actors::messages::{
     Flush, GetConditionBooks, GetOrderStats, GetPortfolio, GetSessionStats, OrderStats, OrderType,
@@ -48,6 +50,10 @@ pub struct Sources {
     /// Each condition traded, in condor.toml's order: its name and strategy.
     pub conditions: Vec<(String, String)>,
     pub started: SystemTime,
+    /// KRX's trading calendar, with the configured closures and delayed opens.
+    pub calendar: Calendar,
+    /// The KST day and time the market's state is judged at.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// The document `/status` answers (all money in integer won).
@@ -79,6 +85,69 @@ pub struct Status {
     /// `account`.
     #[serde(default)]
     pub conditions: Vec<ConditionRow>,
+    /// KRX's session now, by its calendar and this host's KST clock.
+    #[serde(default)]
+    pub market: Market,
+}
+
+/// Whether KRX trades now: open until its close, or closed until the next session. The
+/// calendar's, against the host's clock: the embedded exchange trades its own day anyway.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Market {
+    pub open: bool,
+    /// What a person reads: "market open until 15:30 KST", "market closed (weekend), next
+    /// session Mon 2026-01-05 09:00 KST".
+    pub text: String,
+    /// The KST day and time judged at, `YYYY-MM-DD HH:MM:SS`.
+    pub at: String,
+    /// When open: today's close, HH:MM KST.
+    pub closes_at: Option<String>,
+    /// When closed: why (`weekend`, `holiday`, `closure`, `before_open`, `after_close`), the
+    /// holiday's name, and the next session's open, `YYYY-MM-DD HH:MM` KST.
+    pub closed_for: Option<String>,
+    pub holiday: Option<String>,
+    pub next_session: Option<String>,
+    /// Set when the day is outside the years the holiday table covers.
+    pub calendar_note: Option<String>,
+}
+
+/// The market at the clock's moment (the day and the time from one reading of it).
+pub fn market_now(calendar: &Calendar, clock: &dyn Clock) -> Market {
+    let ms = clock.unix_ms();
+    let day = TradingDay::from_unix_ms(ms);
+    let time = kst_time_of_day(Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
+    let now = calendar.market_at(day, time);
+    let mut m = Market {
+        open: matches!(now, MarketNow::Open { .. }),
+        text: now.to_string(),
+        at: format!("{day} {time}"),
+        calendar_note: calendar.unknown_year_note(day),
+        ..Market::default()
+    };
+    match now {
+        MarketNow::Open { session } => m.closes_at = Some(calendar::hm(session.close)),
+        MarketNow::Closed {
+            why,
+            next_day,
+            next,
+        } => {
+            let (word, holiday) = match why {
+                Closed::DayOff(DayOff::Weekend) => ("weekend", None),
+                Closed::DayOff(DayOff::Holiday(name)) => ("holiday", Some(name.to_owned())),
+                Closed::DayOff(DayOff::Closure) => ("closure", None),
+                Closed::BeforeOpen => ("before_open", None),
+                Closed::AfterClose => ("after_close", None),
+            };
+            m.closed_for = Some(word.to_owned());
+            m.holiday = holiday;
+            m.next_session = Some(format!("{next_day} {}", calendar::hm(next.open)));
+            // The next session may fall in a year the table does not cover (late December).
+            if m.calendar_note.is_none() {
+                m.calendar_note = calendar.unknown_year_note(next_day);
+            }
+        }
+    }
+    m
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -479,6 +548,7 @@ pub async fn gather(src: &Sources) -> Status {
             .collect(),
         unavailable,
         conditions,
+        market: market_now(&src.calendar, src.clock.as_ref()),
     }
 }
 
@@ -506,5 +576,79 @@ pub async fn refresh_gauges(src: &Sources) {
         m.cash.set(b.cash);
         m.open_positions
             .set(b.positions.iter().filter(|p| p.qty.0 > 0).count() as i64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use condor_actors::clock::ManualClock;
+    use condor_actors::market::TimeOfDay;
+
+    fn at(day: &str, h: u32, m: u32) -> ManualClock {
+        let clock = ManualClock::new(TimeOfDay::hms(h, m, 0));
+        clock.set_day(day.parse().unwrap());
+        clock
+    }
+
+    #[test]
+    fn the_market_part_says_open_until_the_close_or_closed_until_the_next_session() {
+        let cal = Calendar::krx();
+        let m = market_now(&cal, &at("2026-01-05", 10, 0));
+        assert_eq!(
+            m,
+            Market {
+                open: true,
+                text: "market open until 15:30 KST".into(),
+                at: "2026-01-05 10:00:00".into(),
+                closes_at: Some("15:30".into()),
+                ..Market::default()
+            }
+        );
+        let m = market_now(&cal, &at("2026-09-24", 10, 0));
+        assert!(!m.open);
+        assert_eq!(m.closed_for.as_deref(), Some("holiday"));
+        assert_eq!(m.holiday.as_deref(), Some("추석 연휴"));
+        assert_eq!(m.next_session.as_deref(), Some("2026-09-28 09:00"));
+        assert_eq!(
+            m.text,
+            "market closed (holiday: 추석 연휴), next session Mon 2026-09-28 09:00 KST"
+        );
+        assert_eq!(m.calendar_note, None);
+        let m = market_now(&cal, &at("2026-01-05", 15, 30));
+        assert_eq!(m.closed_for.as_deref(), Some("after_close"));
+        assert_eq!(m.next_session.as_deref(), Some("2026-01-06 09:00"));
+    }
+
+    #[test]
+    fn the_clock_moving_past_the_close_and_over_a_closure_changes_the_answer() {
+        let cal = Calendar::krx()
+            .with_closures("2026-01-06")
+            .unwrap()
+            .with_late_opens("2026-01-07@10:30")
+            .unwrap();
+        let clock = at("2026-01-05", 15, 29);
+        assert!(market_now(&cal, &clock).open);
+        clock.advance_secs(60);
+        let m = market_now(&cal, &clock);
+        assert_eq!(
+            m.text,
+            "market closed (after the close), next session Wed 2026-01-07 10:30 KST"
+        );
+        clock.set_day("2026-01-06".parse().unwrap());
+        let m = market_now(&cal, &clock);
+        assert_eq!(m.closed_for.as_deref(), Some("closure"));
+        assert_eq!(m.next_session.as_deref(), Some("2026-01-07 10:30"));
+    }
+
+    #[test]
+    fn a_year_the_table_does_not_cover_is_noted() {
+        let cal = Calendar::krx();
+        let m = market_now(&cal, &at("2028-03-02", 11, 0));
+        assert!(m.open, "a weekday outside the table trades");
+        assert!(m.calendar_note.is_some_and(|n| n.contains("2028")));
+        // 2026's last day: the next session is in 2027, which the table does not cover.
+        let m = market_now(&cal, &at("2026-12-31", 11, 0));
+        assert!(m.calendar_note.is_some_and(|n| n.contains("2027")));
     }
 }
