@@ -14,9 +14,8 @@ use clap::Args;
 use condor_actors::clock::TradingDay;
 use condor_actors::durable_file;
 use condor_actors::journal::store as journal_store;
-use condor_actors::retention::{
-    self, ByteSize, DayFile, KeepDays, Kept, RetentionPolicy, Tally, Verdict,
-};
+pub use condor_actors::retention::Verdict;
+use condor_actors::retention::{self, ByteSize, DayFile, KeepDays, Kept, RetentionPolicy, Tally};
 use condor_actors::tape;
 
 const LOG: &str = "condor::retention";
@@ -404,7 +403,9 @@ mod tests {
             ("--tape-keep-bytes", "0GiB", "CONDOR_TAPE_KEEP_BYTES"),
             ("--journal-keep-days", "-1", "CONDOR_JOURNAL_KEEP_DAYS"),
         ] {
-            let e = policy(&[flag, value]).unwrap_err().to_string();
+            let e = policy(&[&format!("{flag}={value}")])
+                .unwrap_err()
+                .to_string();
             assert!(e.starts_with(&format!("{var} ({flag}): ")), "{e}");
         }
     }

@@ -98,6 +98,9 @@ pub enum TapeCommand {
         /// Replace the day's tape if there is one (refused while condor is recording it).
         #[arg(long)]
         force: bool,
+        /// The retention: an imported day it would remove is warned about.
+        #[command(flatten)]
+        retention: RetentionArgs,
     },
 }
 
@@ -140,7 +143,22 @@ pub fn run(args: &TapeArgs) -> anyhow::Result<()> {
             conditions,
             data_dir,
             force,
-        } => import_day(trades, conditions.as_deref(), data_dir, *force, &mut out).map(|_| ()),
+            retention,
+        } => retention.policy().and_then(|policy| {
+            let path = import_day(trades, conditions.as_deref(), data_dir, *force, &mut out)?;
+            // A past day imported for a backtest is old by the retention's measure.
+            let plan = Plan::of(data_dir, SystemClock.today(), policy)?;
+            if let Some(why) = plan.tapes.iter().find_map(|j| match j.verdict {
+                retention::Verdict::Remove(why) if j.path == path => Some(why),
+                _ => None,
+            }) {
+                eprintln!(
+                    "warning: the next `condor run` or `condor tape prune` removes {} ({why}): raise CONDOR_TAPE_KEEP_DAYS / CONDOR_TAPE_KEEP_BYTES, or import into another --data-dir",
+                    path.display()
+                );
+            }
+            Ok(())
+        }),
     };
     let result = result.and_then(|()| out.flush().map_err(anyhow::Error::from));
     match result {

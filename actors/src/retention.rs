@@ -67,9 +67,10 @@ pub struct RetentionPolicy {
 
 impl RetentionPolicy {
     pub const DEFAULT_TAPE_DAYS: KeepDays = KeepDays::Days(90);
-    /// 20 GiB: about 1,000 days of a busy 1-million-trade day at ~20 bytes a trade.
+    /// 20 GiB: about 1,000 days of 1 million trades at ~20 bytes a trade; binds before
+    /// the 90 days only when days run past ~230 MB.
     pub const DEFAULT_TAPE_BYTES: u64 = 20 << 30;
-    /// A year: the journal is the account's own record, a few MB a day.
+    /// A year: the journal is the account's own record, a line per order event.
     pub const DEFAULT_JOURNAL_DAYS: KeepDays = KeepDays::Days(365);
 
     /// The tapes' policy as a person reads it: `90 days or 20 GiB, whichever is less`.
