@@ -58,6 +58,9 @@ pub enum Command {
     Backtest(Box<crate::backtest_cli::BacktestArgs>),
     /// List every strategy condor knows, with its parameters, defaults and ranges.
     Strategies(crate::strategies_cli::StrategiesArgs),
+    /// Run condor as a systemd service: `unit` prints the unit file for this user,
+    /// directory, `.env` and binary.
+    Service(crate::service::ServiceArgs),
 }
 
 /// Where `condor run`'s HTTP server listens: an address, or nowhere.
@@ -441,6 +444,10 @@ pub struct RunArgs {
         help_heading = "Status, metrics and dashboard (HTTP)"
     )]
     pub http_token: Option<Secret>,
+
+    /// How long tapes and journals are kept (pruned at each start).
+    #[command(flatten)]
+    pub retention: crate::retention::RetentionArgs,
 
     #[command(
         flatten,

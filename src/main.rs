@@ -21,7 +21,7 @@ fn main() -> std::process::ExitCode {
     // refuses and rejects by the thousand) would bury it. RUST_LOG still chooses.
     let default = match cli.command {
         Some(Command::Backtest(_)) => "error",
-        Some(Command::Replay(_) | Command::Tape(_)) => "warn",
+        Some(Command::Replay(_) | Command::Tape(_) | Command::Service(_)) => "warn",
         _ => "info",
     };
     condor::logging::init(default);
@@ -38,6 +38,7 @@ fn main() -> std::process::ExitCode {
         Command::KillSwitch(args) => condor::journal_cli::kill_switch(&args),
         Command::Status(args) => condor::status_cli::print_status(&args),
         Command::Tape(args) => condor::tape_cli::run(&args),
+        Command::Service(args) => condor::service::run(&args),
         Command::Strategies(args) => {
             condor::strategies_cli::run(&args, &condor_actors::strategy::StrategyRegistry::new())
         }

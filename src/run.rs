@@ -50,6 +50,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     let risk = args.risk()?;
     let on_shutdown = args.on_shutdown;
     let alerts_cfg = args.notifier()?;
+    let retention = args.retention.policy()?;
     let conditions = extensions.conditions(args)?;
     let calendar = args.calendar()?;
     log_the_day(&calendar, args);
@@ -67,6 +68,8 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         None => None,
     };
     let meters = http.as_ref().map(|_| Meters::shared());
+    // Every start, before today's files open: weeks of tapes would fill the disk.
+    crate::retention::prune_at_start(&args.data_dir, SystemClock.today(), retention);
 
     // The embedded exchange lives as long as this function; it runs on its own thread.
     let (sim, rest_url, ws_url, appkey, appsecret, broker_label, charged) = match broker {
@@ -328,7 +331,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         }));
         let drained = notifier
             .send(DrainAlerts {
-                within: Duration::from_secs(10),
+                within: ALERTS_DRAIN,
             })
             .await
             .unwrap_or(false);
@@ -374,7 +377,12 @@ fn log_the_day(calendar: &Calendar, args: &RunArgs) {
 
 /// How long shutdown waits for the orders it sent (and, with `cancel`, their cancels) to
 /// be answered; what is still open then is left to the next start's reconciliation.
-const SETTLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// (`condor service unit`'s stop timeout is chosen from it.)
+pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the last alerts (the stop, the day's summary) may take to reach Discord and
+/// Telegram at the stop.
+pub const ALERTS_DRAIN: Duration = Duration::from_secs(10);
 
 /// Waits until no order is awaiting its send's answer and, with `cancel`, until every
 /// working order has ended (cancelled, or filled first), asking again for the cancels the

@@ -13,13 +13,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _};
 use clap::{Args, Subcommand};
-use condor_actors::clock::TradingDay;
+use condor_actors::clock::{Clock, SystemClock, TradingDay};
 use condor_actors::market::{Side, Ticker};
 use condor_actors::messages::{ConditionId, OrderType};
+use condor_actors::retention::ByteSize;
 use condor_actors::tape::{
     self, import, TapeError, TapeEvent, TapeReader, TapeRecord, TapeStarted,
 };
 use serde_json::json;
+
+use crate::retention::{self, Plan, RetentionArgs};
 
 /// Where the tapes live under the data directory.
 fn tape_dir(data_dir: &Path) -> PathBuf {
@@ -44,6 +47,23 @@ pub enum TapeCommand {
         /// Where condor keeps its data (tapes under `tape/`).
         #[arg(long, env = "CONDOR_DATA_DIR", default_value = "condor-data")]
         data_dir: PathBuf,
+        /// The retention the listing marks (what `condor tape prune` would remove).
+        #[command(flatten)]
+        retention: RetentionArgs,
+    },
+    /// Remove the tapes and journals past the retention (CONDOR_TAPE_KEEP_DAYS,
+    /// CONDOR_TAPE_KEEP_BYTES, CONDOR_JOURNAL_KEEP_DAYS), as `condor run` does at each
+    /// start; never today's, never one a running condor holds. Prints each and the bytes
+    /// freed.
+    Prune {
+        /// Print what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Where condor keeps its data (tapes under `tape/`, journals under `journal/`).
+        #[arg(long, env = "CONDOR_DATA_DIR", default_value = "condor-data")]
+        data_dir: PathBuf,
+        #[command(flatten)]
+        retention: RetentionArgs,
     },
     /// Print a tape, one line per record as a person reads it (receive times in KST).
     Dump {
@@ -78,6 +98,9 @@ pub enum TapeCommand {
         /// Replace the day's tape if there is one (refused while condor is recording it).
         #[arg(long)]
         force: bool,
+        /// The retention: an imported day it would remove is warned about.
+        #[command(flatten)]
+        retention: RetentionArgs,
     },
 }
 
@@ -86,7 +109,20 @@ pub fn run(args: &TapeArgs) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let result = match &args.command {
-        TapeCommand::Ls { data_dir } => ls(&tape_dir(data_dir), &mut out),
+        TapeCommand::Ls {
+            data_dir,
+            retention,
+        } => retention.policy().and_then(|policy| {
+            let plan = Plan::of(data_dir, SystemClock.today(), policy)?;
+            ls(&tape_dir(data_dir), &plan, &mut out)
+        }),
+        TapeCommand::Prune {
+            dry_run,
+            data_dir,
+            retention,
+        } => retention
+            .policy()
+            .and_then(|policy| prune(data_dir, SystemClock.today(), policy, *dry_run, &mut out)),
         TapeCommand::Dump {
             file,
             ticker,
@@ -107,7 +143,22 @@ pub fn run(args: &TapeArgs) -> anyhow::Result<()> {
             conditions,
             data_dir,
             force,
-        } => import_day(trades, conditions.as_deref(), data_dir, *force, &mut out).map(|_| ()),
+            retention,
+        } => retention.policy().and_then(|policy| {
+            let path = import_day(trades, conditions.as_deref(), data_dir, *force, &mut out)?;
+            // A past day imported for a backtest is old by the retention's measure.
+            let plan = Plan::of(data_dir, SystemClock.today(), policy)?;
+            if let Some(why) = plan.tapes.iter().find_map(|j| match j.verdict {
+                retention::Verdict::Remove(why) if j.path == path => Some(why),
+                _ => None,
+            }) {
+                eprintln!(
+                    "warning: the next `condor run` or `condor tape prune` removes {} ({why}): raise CONDOR_TAPE_KEEP_DAYS / CONDOR_TAPE_KEEP_BYTES, or import into another --data-dir",
+                    path.display()
+                );
+            }
+            Ok(())
+        }),
     };
     let result = result.and_then(|()| out.flush().map_err(anyhow::Error::from));
     match result {
@@ -189,9 +240,27 @@ fn summarize(path: &Path) -> Result<Summary, TapeError> {
     Ok(s)
 }
 
-fn ls(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
-    let days = tape::list_days(dir)?;
-    if days.is_empty() {
+/// The tapes under `dir` with what each holds, the retention's policy and what it keeps
+/// first, and a note on each tape it would remove (`plan`: the same directory's).
+fn ls(dir: &Path, plan: &Plan, out: &mut impl Write) -> anyhow::Result<()> {
+    let kept = plan.tape_tally();
+    writeln!(
+        out,
+        "# keeping tapes {}; {}, {} kept{}",
+        plan.policy.tapes_text(),
+        plural(kept.kept, "day"),
+        ByteSize(kept.kept_bytes),
+        if kept.removed > 0 {
+            format!(
+                "; {}, {} to prune (condor tape prune)",
+                plural(kept.removed, "day"),
+                ByteSize(kept.removed_bytes)
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    if plan.tapes.is_empty() {
         writeln!(out, "# no tapes under {}", dir.display())?;
         return Ok(());
     }
@@ -199,7 +268,7 @@ fn ls(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
         out,
         "# {} ({})",
         dir.display(),
-        plural(days.len() as u64, "day")
+        plural(plan.tapes.len() as u64, "day")
     )?;
     writeln!(
         out,
@@ -207,8 +276,11 @@ fn ls(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
         "day", "bytes", "records", "trades", "tickers", "conditions", "intents", "starts"
     )?;
     let mut unreadable = Vec::new();
-    for (day, path) in &days {
-        let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    for judged in &plan.tapes {
+        let (day, path, bytes) = (judged.file.day, &judged.path, judged.file.bytes);
+        let note = retention::verdict_note(judged.verdict)
+            .map(|n| format!("  ({n})"))
+            .unwrap_or_default();
         match summarize(path) {
             Ok(s) => {
                 let hours = match (s.first_ns, s.last_ns) {
@@ -221,7 +293,7 @@ fn ls(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
                 };
                 writeln!(
                     out,
-                    "{day:<10}  {bytes:>12}  {:>10}  {:>10}  {:>7}  {:>10}  {:>7}  {:>6}  {hours}",
+                    "{day:<10}  {bytes:>12}  {:>10}  {:>10}  {:>7}  {:>10}  {:>7}  {:>6}  {hours}{note}",
                     s.records, s.trades, s.tickers, s.conditions, s.intents, s.starts
                 )?;
                 if let Some(d) = &s.damage {
@@ -233,8 +305,8 @@ fn ls(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
                 }
             }
             Err(e) => {
-                writeln!(out, "{day:<10}  {bytes:>12}  unreadable: {e}")?;
-                unreadable.push(day.clone());
+                writeln!(out, "{day:<10}  {bytes:>12}  unreadable: {e}{note}")?;
+                unreadable.push(day.to_string());
             }
         }
     }
@@ -243,10 +315,30 @@ fn ls(dir: &Path, out: &mut impl Write) -> anyhow::Result<()> {
         bail!(
             "{} of {} tapes under {} could not be read ({})",
             unreadable.len(),
-            days.len(),
+            plan.tapes.len(),
             dir.display(),
             unreadable.join(", ")
         );
+    }
+    Ok(())
+}
+
+/// `condor tape prune`: removes (or, dry, lists) what the retention removes; fails when a
+/// file could not be removed.
+fn prune(
+    data_dir: &Path,
+    today: TradingDay,
+    policy: condor_actors::retention::RetentionPolicy,
+    dry_run: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let plan = Plan::of(data_dir, today, policy)?;
+    let outcome = retention::prune(&plan, dry_run);
+    retention::print_outcome(&plan, &outcome, out)?;
+    let failures = outcome.failures();
+    if failures > 0 {
+        out.flush()?;
+        bail!("{failures} file(s) could not be removed (listed above)");
     }
     Ok(())
 }
@@ -639,11 +731,77 @@ mod tests {
         (dir, data)
     }
 
+    /// The default retention as of `today`.
+    fn plan_on(data: &Path, today: &str) -> Plan {
+        Plan::of(data, today.parse().unwrap(), Default::default()).unwrap()
+    }
+
+    #[test]
+    fn ls_shows_the_policy_and_marks_what_prune_removes_then_prune_removes_it() {
+        let (_dir, data) = setup();
+        let old = tape_dir(&data).join("2024-01-02.tape");
+        let recent = tape_dir(&data).join("2024-05-30.tape");
+        fs::copy(&old, &recent).unwrap();
+        let bytes = fs::metadata(&old).unwrap().len();
+        let mut out = Vec::new();
+        ls(&tape_dir(&data), &plan_on(&data, "2024-06-01"), &mut out).unwrap();
+        let listing = text(out);
+        let lines: Vec<&str> = listing.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!(
+                "# keeping tapes 90 days or 20 GiB, whichever is less; 1 day, {} kept; 1 day, {} to prune (condor tape prune)",
+                ByteSize(bytes),
+                ByteSize(bytes)
+            ),
+            "{listing}"
+        );
+        let row = |d: &str| *lines.iter().find(|l| l.starts_with(d)).unwrap();
+        assert!(
+            row("2024-01-02").ends_with("(to prune: older than 90 days)"),
+            "{listing}"
+        );
+        assert!(
+            row("2024-05-30").ends_with("09:00:00–09:30:00"),
+            "{listing}"
+        );
+
+        let policy = Default::default();
+        let today = "2024-06-01".parse().unwrap();
+        let mut out = Vec::new();
+        prune(&data, today, policy, true, &mut out).unwrap();
+        let said = text(out);
+        assert!(old.exists(), "a dry run removes nothing");
+        assert!(
+            said.contains("would remove  tape     2024-01-02")
+                && said.contains(&format!(
+                    "would remove 1 tape and 0 journals: {} would be freed",
+                    ByteSize(bytes)
+                )),
+            "{said}"
+        );
+        let mut out = Vec::new();
+        prune(&data, today, policy, false, &mut out).unwrap();
+        let said = text(out);
+        assert!(!old.exists() && recent.exists(), "{said}");
+        assert!(
+            said.contains(&format!(
+                "removed 1 tape and 0 journals: {} freed; kept 1 tape",
+                ByteSize(bytes)
+            )),
+            "{said}"
+        );
+        // Nothing left to do.
+        let mut out = Vec::new();
+        prune(&data, today, policy, false, &mut out).unwrap();
+        assert!(text(out).contains("removed 0 tapes and 0 journals: 0 bytes freed"));
+    }
+
     #[test]
     fn import_then_ls_then_dump_as_text_and_json() {
         let (_dir, data) = setup();
         let mut out = Vec::new();
-        ls(&tape_dir(&data), &mut out).unwrap();
+        ls(&tape_dir(&data), &plan_on(&data, "2024-01-03"), &mut out).unwrap();
         let listing = text(out);
         let row = listing
             .lines()
@@ -746,13 +904,18 @@ mod tests {
         // One block: nothing good before it, but the header line is printed.
         assert!(text(out).starts_with("# "));
         let mut out = Vec::new();
-        assert!(ls(&tape_dir(&data), &mut out).is_ok());
+        assert!(ls(&tape_dir(&data), &plan_on(&data, "2024-01-03"), &mut out).is_ok());
         assert!(text(out).contains("damaged: reading stops at byte offset"));
         // A file that is not a tape fails by name.
         fs::write(&path, b"not a tape").unwrap();
         let err = dump(&path, None, DumpFormat::Text, &mut Vec::new()).unwrap_err();
         assert!(err.to_string().contains("is not a condor tape"), "{err}");
-        assert!(ls(&tape_dir(&data), &mut Vec::new()).is_err());
+        assert!(ls(
+            &tape_dir(&data),
+            &plan_on(&data, "2024-01-03"),
+            &mut Vec::new()
+        )
+        .is_err());
     }
 
     #[test]

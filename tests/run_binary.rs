@@ -408,3 +408,146 @@ fn a_bad_conditions_file_is_refused_naming_the_file_the_table_and_the_key() {
         "{err}"
     );
 }
+
+/// `condor service unit` run in `dir` with `args`; its stdout.
+fn service_unit(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = condor()
+        .args(["service", "unit"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    stdout
+}
+
+/// The value of the unit's one `key=` line.
+fn unit_value(unit: &str, key: &str) -> String {
+    let found: Vec<&str> = unit
+        .lines()
+        .filter_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .collect();
+    assert_eq!(found.len(), 1, "{key} once in:\n{unit}");
+    found[0].to_owned()
+}
+
+#[test]
+fn condor_service_unit_runs_this_binary_here_with_this_env_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path().canonicalize().unwrap();
+    std::fs::write(here.join(".env"), "CONDOR_TAPE_KEEP_DAYS=30\n").unwrap();
+    let inner = here.join("inner");
+    std::fs::create_dir(&inner).unwrap();
+
+    // From a subdirectory: the .env is the one condor itself would read, a parent's.
+    let unit = service_unit(&inner, &[]);
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_condor"))
+        .canonicalize()
+        .unwrap();
+    assert_eq!(
+        unit_value(&unit, "ExecStart"),
+        format!("{} run", binary.display())
+    );
+    assert_eq!(
+        unit_value(&unit, "WorkingDirectory"),
+        inner.display().to_string()
+    );
+    assert_eq!(
+        unit_value(&unit, "EnvironmentFile"),
+        here.join(".env").display().to_string()
+    );
+    assert!(!unit_value(&unit, "User").is_empty(), "{unit}");
+    assert_eq!(unit_value(&unit, "Restart"), "on-failure");
+    assert_eq!(unit_value(&unit, "KillSignal"), "SIGTERM");
+    assert_eq!(unit_value(&unit, "WantedBy"), "multi-user.target");
+
+    // Every default overridden; an env file not written yet is optional.
+    let unit = service_unit(
+        &here,
+        &[
+            "--user",
+            "trader",
+            "--env-file",
+            "/etc/condor/condor.env",
+            "--working-dir",
+            "inner",
+        ],
+    );
+    assert_eq!(unit_value(&unit, "User"), "trader");
+    assert_eq!(
+        unit_value(&unit, "WorkingDirectory"),
+        inner.display().to_string()
+    );
+    assert_eq!(
+        unit_value(&unit, "EnvironmentFile"),
+        "-/etc/condor/condor.env"
+    );
+
+    let out = condor()
+        .args(["service", "unit", "--user", "a b"])
+        .current_dir(&here)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--user"));
+}
+
+/// What `systemd-analyze verify` says about `unit` (saved as `condor.service` in `dir`):
+/// its complaints (any line naming the file; it exits 0 on some, like a bad value it
+/// ignores), and whether it exited 0. `None` when the command is not on this machine.
+fn verify(dir: &std::path::Path, unit: &str) -> Option<(Vec<String>, bool)> {
+    let path = dir.join("condor.service");
+    std::fs::write(&path, unit).unwrap();
+    let out = match Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => panic!("systemd-analyze: {e}"),
+    };
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let complaints = said
+        .lines()
+        .filter(|l| l.contains("condor.service"))
+        .map(str::to_owned)
+        .collect();
+    Some((complaints, out.status.success()))
+}
+
+#[test]
+fn the_printed_unit_passes_systemd_analyze_verify_and_a_broken_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = service_unit(dir.path(), &[]);
+    let Some((complaints, ok)) = verify(dir.path(), &unit) else {
+        eprintln!("systemd-analyze is not on this machine: the unit's text is checked, not verified by systemd");
+        assert!(unit.contains("\n[Service]\n") && unit.contains("\nExecStart=/"));
+        return;
+    };
+    assert!(ok && complaints.is_empty(), "{complaints:?}\n{unit}");
+
+    // The check has teeth: each of these breaks the unit, and verify says so.
+    for (from, to) in [
+        ("Restart=on-failure", "Restart=sometimes"),
+        ("ExecStart=/", "ExecStart=/nonexistent/"),
+        ("[Service]", "[Servic]"),
+        ("KillSignal=SIGTERM", "KillSignal=SIGNOPE"),
+    ] {
+        assert!(unit.contains(from), "{from}");
+        let broken = unit.replacen(from, to, 1);
+        let (complaints, ok) = verify(dir.path(), &broken).unwrap();
+        assert!(
+            !ok || !complaints.is_empty(),
+            "{to}: verify found nothing wrong"
+        );
+    }
+}

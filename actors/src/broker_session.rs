@@ -657,6 +657,10 @@ impl Handler<WatchAccount> for BrokerSession {
 #[rtype(result = "()")]
 pub struct Shutdown;
 
+/// The longest [`Shutdown`] waits for the websocket's writer to send what is queued and
+/// close.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl Handler<Shutdown> for BrokerSession {
     type Result = ResponseFuture<()>;
     fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) -> Self::Result {
@@ -684,7 +688,7 @@ impl Handler<Shutdown> for BrokerSession {
         ctx.stop();
         Box::pin(async move {
             if let Some(w) = writer {
-                let _ = tokio::time::timeout(Duration::from_secs(5), w).await;
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, w).await;
             }
         })
     }

@@ -95,6 +95,31 @@ pub fn list_days(dir: &Path, prefix: &str, suffix: &str) -> io::Result<Vec<(Stri
     Ok(days)
 }
 
+/// Whether a writer (a running condor's journal or tape) holds `path`'s lock now.
+pub fn is_held(path: &Path) -> io::Result<bool> {
+    let file = File::open(path)?;
+    match FileExt::try_lock_shared(&file) {
+        Ok(()) => Ok(false),
+        Err(TryLockError::WouldBlock) => Ok(true),
+        Err(TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Removes `path` unless a writer holds it; `Ok(false)` when held. The lock is held over
+/// the unlink, so a writer opening the file meanwhile is refused (locked) instead of
+/// appending to a file that is about to vanish.
+pub fn remove_unless_held(path: &Path) -> io::Result<bool> {
+    let file = File::open(path)?;
+    match FileExt::try_lock(&file) {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Ok(false),
+        Err(TryLockError::Error(e)) => return Err(e),
+    }
+    fs::remove_file(path)?;
+    sync_dir(parent_of(path))?;
+    Ok(true)
+}
+
 /// Makes `dir`'s entries (a file created or renamed in it) durable.
 #[cfg(unix)]
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
@@ -124,6 +149,24 @@ mod tests {
             "the lock goes with the file"
         );
         assert_eq!(parent_of(Path::new("x.log")), Path::new("."));
+    }
+
+    #[test]
+    fn a_held_file_is_not_removed_and_a_free_one_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("day.tape");
+        let writer = open_locked_append(&path).unwrap();
+        assert!(is_held(&path).unwrap());
+        assert!(!remove_unless_held(&path).unwrap());
+        assert!(path.exists());
+        drop(writer);
+        assert!(!is_held(&path).unwrap());
+        assert!(remove_unless_held(&path).unwrap());
+        assert!(!path.exists());
+        assert!(
+            remove_unless_held(&path).is_err(),
+            "gone: an error, not a quiet success"
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod order_manager;
 pub mod portfolio;
 pub mod processor;
 pub mod reconcile;
+pub mod retention;
 pub mod risk;
 pub mod stock_feed;
 pub mod strategy;
