@@ -562,9 +562,9 @@ fn order_reply(reply: Result<Reply<Cspat00601Out>, LsError>) -> OrderReply {
             code: r.rsp_cd,
             message: r.rsp_msg,
         },
-        // A gateway refusal (rate limit, token) is the gateway's answer: the order never
-        // reached the order system.
-        Err(LsError::Gateway { code, msg, .. }) => {
+        // A gateway refusal (rate limit, token, a token refused again after a new one was
+        // issued) is the gateway's answer: the order never reached the order system.
+        Err(LsError::Gateway { code, msg, .. } | LsError::TokenRefusedAgain { code, msg, .. }) => {
             OrderReply::GatewayRefused { code, message: msg }
         }
         // Lost in transit, timed out, or an unreadable answer: it may be working.
