@@ -731,4 +731,28 @@ mod tests {
         assert!((98..=101).contains(&s.p99), "{s:?}");
         assert!(s.max >= MAX_LATENCY_US * 999 / 1000, "{s:?}");
     }
+
+    /// A token refused twice is still the gateway's refusal (the order was not placed, so
+    /// it is rejected); only a lost answer leaves the order in doubt.
+    #[test]
+    fn a_token_refused_again_rejects_the_order_and_a_lost_answer_leaves_it_in_doubt() {
+        let again = order_reply(Err(LsError::TokenRefusedAgain {
+            tr_cd: "CSPAT00601",
+            status: 500,
+            code: "IGW00123".into(),
+            msg: "기간이 만료된 token 입니다.".into(),
+        }));
+        assert_eq!(
+            again,
+            OrderReply::GatewayRefused {
+                code: "IGW00123".into(),
+                message: "기간이 만료된 token 입니다.".into()
+            }
+        );
+        let lost = order_reply(Err(LsError::Transport {
+            url: "http://127.0.0.1:1/stock/order".into(),
+            reason: "timed out".into(),
+        }));
+        assert!(matches!(lost, OrderReply::Lost { .. }), "{lost:?}");
+    }
 }
