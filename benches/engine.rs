@@ -159,7 +159,7 @@ async fn bare_reader(sim: &SimHandle, n: usize, parse: Parse) -> f64 {
     for (i, c) in codes(n).iter().enumerate() {
         let tr = if i % 2 == 0 { "S3_" } else { "K3_" };
         ws.send(Message::Text(
-            encode_registration(rest.token(), TrType::RegisterMarket, tr, c).into(),
+            encode_registration(&rest.token(), TrType::RegisterMarket, tr, c).into(),
         ))
         .await
         .unwrap();

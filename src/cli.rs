@@ -899,6 +899,17 @@ pub struct SimArgs {
     /// close, and the first enters only once the random walk has moved it 2%.
     #[arg(long, value_name = "N", env = "CONDOR_SIM_GAP_UPS", default_value_t = crate::sim::exchange::DEFAULT_GAP_UPS)]
     pub gap_ups: usize,
+    /// Access token lifetime in seconds (`expires_in`): after it a REST call with the token
+    /// is refused with IGW00123 and so is a websocket registration. LS's is 86400; a few
+    /// seconds exercises a client's renewal.
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "CONDOR_SIM_TOKEN_TTL_SECS",
+        default_value_t = crate::sim::TOKEN_LIFETIME_SECS,
+        value_parser = clap::value_parser!(u64).range(1..=31_536_000)
+    )]
+    pub token_ttl_secs: u64,
     /// Fault: drop every websocket this many seconds after it opens (no close frame).
     #[arg(long, value_name = "SECS")]
     pub drop_after_secs: Option<f64>,
@@ -1009,6 +1020,7 @@ impl SimArgs {
             },
             exchange,
             tape_speed: self.tape.speed,
+            token_ttl: Duration::from_secs(self.token_ttl_secs),
             ..SimConfig::default()
         })
     }
@@ -1032,6 +1044,8 @@ mod tests {
         assert!(e.to_string().contains("--malformed-share"), "{e}");
         let e = Cli::try_parse_from(["condor", "sim", "--trades-per-sec", "0"]).unwrap_err();
         assert!(e.to_string().contains("--trades-per-sec"), "{e}");
+        let e = Cli::try_parse_from(["condor", "sim", "--token-ttl-secs", "0"]).unwrap_err();
+        assert!(e.to_string().contains("--token-ttl-secs"), "{e}");
         let Some(Command::Sim(args)) =
             Cli::try_parse_from(["condor", "sim", "--drop-after-secs=-1"])
                 .unwrap()
@@ -1044,6 +1058,18 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("--drop-after-secs"));
+    }
+
+    #[test]
+    fn the_token_lifetime_reaches_the_simulator() {
+        let config = |argv: &[&str]| match Cli::try_parse_from(argv).unwrap().command {
+            Some(Command::Sim(args)) => args.to_config().unwrap(),
+            _ => panic!("sim expected"),
+        };
+        let default = config(&["condor", "sim"]);
+        assert_eq!(default.token_ttl, Duration::from_secs(86_400));
+        let short = config(&["condor", "sim", "--token-ttl-secs", "3"]);
+        assert_eq!(short.token_ttl, Duration::from_secs(3));
     }
 
     fn run_args(args: &[&str]) -> RunArgs {

@@ -258,7 +258,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     // Bounds the ticks between the socket and the strategy: under a burst the session
     // stops reading rather than queue without limit.
     let backlog = TickBacklog::new(tick_backlog::DEFAULT_LIMIT);
-    let session = BrokerSession::new(SessionConfig::new(ws_url, rest.token()))
+    let session = BrokerSession::new(SessionConfig::new(ws_url, rest.token_source()))
         .with_notifier(alerts.clone())
         .with_meters(settings.meters.clone())
         .with_backlog(backlog.clone())

@@ -4,11 +4,15 @@
 //! sequence number, pings, and reconnects with capped, jittered backoff, registering
 //! every live subscription again.
 //!
-//! Owns the socket, the token it registers with and the routing tables. Must never
-//! block: frames leave through a writer task, and a bad frame is counted and logged,
-//! never a reason to stop.
+//! Every frame carries the token current when it is sent (a renewed one from its
+//! `TokenSource`); before each connection an expired token is renewed first, and a
+//! registration refused for its token is made once more with a new one.
+//!
+//! Owns the socket, the routing tables and which registrations were refused for their
+//! token. Must never block: frames leave through a writer task, and a bad frame is
+//! counted and logged, never a reason to stop.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,6 +23,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
+use crate::ls_rest::TokenSource;
 use crate::market::{Market, Ticker};
 use crate::messages::{
     AccountEvent, ConditionAlert, GetSessionStats, Percentiles, ReconcileOrders, SessionStats,
@@ -30,9 +35,10 @@ use crate::telemetry::Meters;
 use crate::tick_backlog::TickBacklog;
 use crate::tick_hand_off::TickHandOff;
 use crate::wire::realtime::{
-    decode_incoming, encode_registration, is_account_feed, Incoming, ServerFrame, TrType,
+    decode_incoming, encode_registration, is_account_feed, Ack, Incoming, ServerFrame, TrType,
     TradeFields,
 };
+use crate::wire::rest::is_token_refusal;
 
 /// Bytes the websocket reader asks the socket for at a time. tungstenite zero-fills that
 /// much buffer before every read, including the read that finds the socket empty: at its
@@ -50,8 +56,9 @@ const LOG: &str = "condor::session";
 #[derive(Clone, Debug)]
 pub struct SessionConfig {
     pub ws_url: String,
-    /// Sent in every registration frame.
-    pub token: String,
+    /// Where the token in every registration frame comes from: `LsRest::token_source()`
+    /// (renewed), or a fixed token.
+    pub token: TokenSource,
     /// First reconnect delay; doubles per failed attempt up to `max_backoff`.
     pub min_backoff: Duration,
     pub max_backoff: Duration,
@@ -66,7 +73,7 @@ pub struct SessionConfig {
 }
 
 impl SessionConfig {
-    pub fn new(ws_url: impl Into<String>, token: impl Into<String>) -> SessionConfig {
+    pub fn new(ws_url: impl Into<String>, token: impl Into<TokenSource>) -> SessionConfig {
         SessionConfig {
             ws_url: ws_url.into(),
             token: token.into(),
@@ -120,6 +127,11 @@ pub struct BrokerSession {
     backlog: Option<Arc<TickBacklog>>,
     /// The tick just routed filled the backlog: wait before reading on.
     backlog_full: bool,
+    /// Generation of the token in the frames sent last.
+    token_generation: u64,
+    /// `(tr_cd, tr_key)` registrations refused for their token and made again with a new
+    /// one: a second refusal is not retried (until the next connection).
+    token_retried: HashSet<(String, String)>,
 }
 
 impl BrokerSession {
@@ -147,6 +159,8 @@ impl BrokerSession {
             rng: 0x9E37_79B9_7F4A_7C15,
             decode_latency: latency_histogram(),
             meters: None,
+            token_generation: 0,
+            token_retried: HashSet::new(),
         }
     }
 
@@ -184,29 +198,29 @@ impl BrokerSession {
         }
     }
 
-    fn register_trades(&self, ticker: Ticker, market: Market, tr_type: TrType) {
-        self.send(encode_registration(
-            &self.cfg.token,
-            tr_type,
-            market.trade_tr(),
-            ticker.as_str(),
-        ));
+    /// A registration frame with the current token.
+    fn send_registration(&mut self, tr_type: TrType, tr_cd: &str, tr_key: &str) {
+        let (token, generation) = self.cfg.token.current();
+        self.token_generation = generation;
+        self.send(encode_registration(&token, tr_type, tr_cd, tr_key));
     }
 
-    fn register_alert(&self, alert_num: &str, tr_type: TrType) {
-        self.send(encode_registration(
-            &self.cfg.token,
-            tr_type,
-            "AFR",
-            alert_num,
-        ));
+    fn register_trades(&mut self, ticker: Ticker, market: Market, tr_type: TrType) {
+        self.send_registration(tr_type, market.trade_tr(), ticker.as_str());
+    }
+
+    fn register_alert(&mut self, alert_num: &str, tr_type: TrType) {
+        self.send_registration(tr_type, "AFR", alert_num);
     }
 
     fn connect(&mut self, ctx: &mut Context<Self>) {
         crate::ls_rest::install_tls_provider();
         let url = self.cfg.ws_url.clone();
+        let token = self.cfg.token.clone();
         ctx.spawn(
             async move {
+                // The registrations right after connecting need a valid token.
+                token.refresh_if_expired().await;
                 let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
                 tokio_tungstenite::connect_async_with_config(url, Some(config), true).await
             }
@@ -279,11 +293,15 @@ impl BrokerSession {
         self.attempts = 0;
         self.stats.connected = true;
         self.last_frame = Instant::now();
-        for (t, route) in &self.trades {
-            self.register_trades(*t, route.market, TrType::RegisterMarket);
+        self.token_retried.clear();
+        let trades: Vec<(Ticker, Market)> =
+            self.trades.iter().map(|(t, r)| (*t, r.market)).collect();
+        for (t, market) in trades {
+            self.register_trades(t, market, TrType::RegisterMarket);
         }
-        for a in self.alerts.keys() {
-            self.register_alert(a, TrType::RegisterMarket);
+        let alerts: Vec<String> = self.alerts.keys().cloned().collect();
+        for a in alerts {
+            self.register_alert(&a, TrType::RegisterMarket);
         }
         if self.account.is_some() {
             self.register_account();
@@ -291,13 +309,56 @@ impl BrokerSession {
     }
 
     /// One SC registration turns on all five account feeds (SC0–SC4).
-    fn register_account(&self) {
-        self.send(encode_registration(
-            &self.cfg.token,
-            TrType::RegisterAccount,
-            "SC0",
-            "",
-        ));
+    fn register_account(&mut self) {
+        self.send_registration(TrType::RegisterAccount, "SC0", "");
+    }
+
+    /// A registration refused for its token: a new token (unless one came since the
+    /// frame left), then the registration once more if it is still wanted. Once per
+    /// registration and connection, so a token the gateway keeps refusing is no loop.
+    fn on_token_refused(&mut self, ack: &Ack, ctx: &mut Context<Self>) {
+        let registering = matches!(
+            ack.tr_type(),
+            Some(TrType::RegisterMarket | TrType::RegisterAccount)
+        );
+        if !registering {
+            return;
+        }
+        let key = (ack.tr_cd.clone(), ack.tr_key.clone().unwrap_or_default());
+        if !self.token_retried.insert(key.clone()) {
+            log::error!(target: LOG, "{} {}: registration refused for its token [{}] again, with a new token; not retried until the next connection", key.0, key.1, ack.rsp_cd);
+            return;
+        }
+        let source = self.cfg.token.clone();
+        let refused = self.token_generation;
+        ctx.spawn(
+            async move { source.renew_after_refusal(refused).await }
+                .into_actor(self)
+                .map(move |renewed, act, _| {
+                    if let Err(e) = renewed {
+                        log::error!(target: LOG, "{} {}: registration refused for its token and no new one: {e}", key.0, key.1);
+                        return;
+                    }
+                    act.register_again(&key.0, &key.1);
+                }),
+        );
+    }
+
+    /// Registers `(tr_cd, tr_key)` again if a route still wants it.
+    fn register_again(&mut self, tr_cd: &str, tr_key: &str) {
+        if is_account_feed(tr_cd) {
+            if self.account.is_some() {
+                self.register_account();
+            }
+        } else if tr_cd == "AFR" {
+            if self.alerts.contains_key(tr_key) {
+                self.register_alert(tr_key, TrType::RegisterMarket);
+            }
+        } else if let Ok(ticker) = Ticker::parse(tr_key) {
+            if let Some(market) = self.trades.get(&ticker).map(|r| r.market) {
+                self.register_trades(ticker, market, TrType::RegisterMarket);
+            }
+        }
     }
 
     fn on_account(&mut self, frame: ServerFrame, text: &str) {
@@ -383,7 +444,7 @@ impl BrokerSession {
         ctx.run_later(delay, |act, ctx| act.connect(ctx));
     }
 
-    fn on_text(&mut self, text: &str, received_at: Instant) {
+    fn on_text(&mut self, text: &str, received_at: Instant, ctx: &mut Context<Self>) {
         let frame = match decode_incoming(text) {
             Ok(Incoming::Trade { fields, .. }) => return self.on_trade(&fields, text, received_at),
             Ok(Incoming::Other(frame)) => Ok(*frame),
@@ -414,8 +475,13 @@ impl BrokerSession {
                             to.do_send(ReconcileOrders);
                         }
                     }
+                    let key = (ack.tr_cd.clone(), ack.tr_key.clone().unwrap_or_default());
+                    self.token_retried.remove(&key);
                 } else {
                     log::warn!(target: LOG, "registration refused: {} {} {}: [{}] {}", ack.tr_cd, ack.tr_type.as_deref().unwrap_or(""), ack.tr_key.as_deref().unwrap_or(""), ack.rsp_cd, ack.rsp_msg);
+                    if is_token_refusal(&ack.rsp_cd) {
+                        self.on_token_refused(&ack, ctx);
+                    }
                 }
             }
             Ok(
@@ -546,7 +612,7 @@ impl StreamHandler<Frame> for BrokerSession {
                 self.last_frame = received_at;
                 self.stats.frames += 1;
                 let routed = self.seq;
-                self.on_text(text.as_str(), received_at);
+                self.on_text(text.as_str(), received_at, ctx);
                 let hand_off = self.hand_off.after_frame(received_at);
                 if std::mem::take(&mut self.backlog_full) {
                     self.wait_for_processor(ctx);
@@ -673,12 +739,7 @@ impl Handler<Shutdown> for BrokerSession {
             self.register_alert(&a, TrType::UnregisterMarket);
         }
         if self.account.take().is_some() {
-            self.send(encode_registration(
-                &self.cfg.token,
-                TrType::UnregisterAccount,
-                "SC0",
-                "",
-            ));
+            self.send_registration(TrType::UnregisterAccount, "SC0", "");
         }
         log::info!(target: LOG, "unregistered every feed; closing the websocket");
         // Dropping the sender ends the writer after it has sent what is queued.

@@ -1,6 +1,7 @@
 //! condor-actors: the market types, the LS OPEN API wire formats, the engine's messages
 //! and pure trading logic, and (as they land) the actors of the condor trading engine.
 
+pub mod access_token;
 pub mod backtest;
 pub mod broker_account;
 pub mod broker_session;

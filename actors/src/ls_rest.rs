@@ -1,13 +1,30 @@
-//! The LS OPEN API REST client: one access token, then typed TR calls (`POST` to the
-//! TR's group path with the `tr_cd` header) decoded through `wire`.
+//! The LS OPEN API REST client: an access token, kept fresh, then typed TR calls (`POST`
+//! to the TR's group path with the `tr_cd` header) decoded through `wire`.
 //!
-//! Owns the HTTP connection pool and the token. Must never log or return in an error the
-//! app key, the app secret or the token.
+//! The token is renewed in the background once 90% of its `expires_in` has passed (the
+//! calls meanwhile go on with the old one, still valid), issued first by a call that finds
+//! it expired by our clock, and re-issued when the gateway refuses it (IGW00121/IGW00123),
+//! the refused call then made once more. One issue at a time, never two within a second:
+//! calls refused together wait for the same new token.
+//!
+//! Owns the HTTP connection pool, the key pair and the token. Must never log or return in
+//! an error the app key, the app secret or the token, and never call a TR a second time
+//! unless the gateway refused its token (an order whose fate is unknown is never resent).
 
-use std::time::Duration;
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, Instant};
 
-use crate::wire::rest::{decode_reply, encode_request, is_gateway_code, Reply, Tr};
+use crate::access_token::{AfterRefusal, Freshness, HeldToken, TokenPolicy};
+use crate::wire::rest::{
+    decode_reply, encode_request, is_gateway_code, is_token_refusal, Reply, Tr,
+};
 use crate::wire::token::{decode_token_reply, TokenReply, TokenRequest};
+
+const LOG: &str = "condor::rest";
+
+/// How long the token endpoint's rate limit (IGW00201) is waited out, once, before an
+/// issue gives up: LS counts calls in one-second windows.
+const TOKEN_RATE_WAIT: Duration = Duration::from_secs(1);
 
 /// Why a REST call failed before a business answer came back.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +44,15 @@ pub enum LsError {
         code: String,
         msg: String,
     },
+    /// The gateway refused the token, a new one was issued, and it refused the call again:
+    /// not retried further (something other than expiry is wrong, e.g. the key's rights).
+    #[error("{tr_cd}: the gateway refused the token ({code} {msg}, HTTP {status}) again after a new one was issued; not retried")]
+    TokenRefusedAgain {
+        tr_cd: &'static str,
+        status: u16,
+        code: String,
+        msg: String,
+    },
     #[error("{tr_cd}: HTTP {status} with an undecodable body: {reason}")]
     Decode {
         tr_cd: &'static str,
@@ -36,24 +62,47 @@ pub enum LsError {
 }
 
 impl LsError {
-    /// True for `IGW00201`: the call was refused for the TR's rate limit.
+    /// True for `IGW00201`: the call (or the token issue) was refused for a rate limit.
     pub fn is_rate_limited(&self) -> bool {
-        matches!(self, LsError::Gateway { code, .. } if code == "IGW00201")
+        match self {
+            LsError::Gateway { code, .. } | LsError::TokenRefused { code, .. } => {
+                code == "IGW00201"
+            }
+            _ => false,
+        }
+    }
+
+    /// The gateway answered and refused the call: it never reached the TR, so an order
+    /// refused this way was not placed. (A transport or decode failure may have.)
+    pub fn is_gateway_refusal(&self) -> bool {
+        matches!(
+            self,
+            LsError::Gateway { .. } | LsError::TokenRefusedAgain { .. }
+        )
     }
 }
 
 /// A REST session: cheap to clone (the pool and token are shared).
 #[derive(Clone)]
 pub struct LsRest {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     http: reqwest::Client,
     base: String,
-    bearer: String,
+    appkey: String,
+    appsecret: String,
+    policy: TokenPolicy,
+    held: RwLock<HeldToken>,
+    /// One issue at a time; holds when the last one was asked for.
+    issuing: tokio::sync::Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for LsRest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LsRest")
-            .field("base", &self.base)
+            .field("base", &self.inner.base)
             .finish_non_exhaustive()
     }
 }
@@ -72,47 +121,186 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
+/// Asks `{base}/oauth2/token` for a token: its value and `expires_in`.
+async fn request_token(
+    http: &reqwest::Client,
+    base: &str,
+    appkey: &str,
+    appsecret: &str,
+) -> Result<(String, Duration), LsError> {
+    let url = format!("{base}/oauth2/token");
+    let resp = http
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(TokenRequest::new(appkey, appsecret).to_form())
+        .send()
+        .await
+        .map_err(|e| transport(&url, e))?;
+    let status = resp.status().as_u16();
+    let body = resp.text().await.map_err(|e| transport(&url, e))?;
+    match decode_token_reply(&body) {
+        Ok(TokenReply::Granted(t)) if t.expires_in > 0 => Ok((
+            t.access_token,
+            Duration::from_secs(t.expires_in.unsigned_abs()),
+        )),
+        Ok(TokenReply::Granted(t)) => Err(LsError::TokenRefused {
+            status,
+            code: String::new(),
+            description: format!(
+                "granted a token with expires_in {}: it must be a positive number of seconds",
+                t.expires_in
+            ),
+        }),
+        Ok(TokenReply::Refused(e)) => Err(LsError::TokenRefused {
+            status,
+            code: e.error_code,
+            description: e.error_description,
+        }),
+        Err(e) => Err(LsError::TokenRefused {
+            status,
+            code: String::new(),
+            description: e.to_string(),
+        }),
+    }
+}
+
+impl Inner {
+    fn held(&self) -> HeldToken {
+        self.held.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// A new token, unless one newer than generation `seen` is already held (another
+    /// caller renewed meanwhile). Callers queue for the one issue in flight.
+    async fn renew(&self, seen: u64, why: &str) -> Result<(), LsError> {
+        let mut last_issue = self.issuing.lock().await;
+        if self.held().after_refusal(seen) == AfterRefusal::UseCurrent {
+            return Ok(());
+        }
+        let mut waited_out_rate_limit = false;
+        loop {
+            let at = self.policy.next_issue_at(*last_issue, Instant::now());
+            tokio::time::sleep_until(at.into()).await;
+            let asked_at = Instant::now();
+            *last_issue = Some(asked_at);
+            match request_token(&self.http, &self.base, &self.appkey, &self.appsecret).await {
+                Ok((token, expires_in)) => {
+                    let mut held = self.held.write().unwrap_or_else(|e| e.into_inner());
+                    *held =
+                        HeldToken::granted(Some(&held), token, asked_at, expires_in, &self.policy);
+                    log::info!(target: LOG, "access token #{} issued ({why}): valid {} s, renewed after {:.1} s", held.generation(), expires_in.as_secs(), (held.renew_at() - asked_at).as_secs_f64());
+                    return Ok(());
+                }
+                Err(e) if e.is_rate_limited() && !waited_out_rate_limit => {
+                    log::warn!(target: LOG, "the token endpoint is rate limited ({e}); asking again in {TOKEN_RATE_WAIT:?}");
+                    waited_out_rate_limit = true;
+                    tokio::time::sleep(TOKEN_RATE_WAIT).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Renews the token at its renewal time, for as long as an `LsRest` lives; a failed
+/// renewal is tried again with backoff while the old token still works.
+fn spawn_renewer(inner: Weak<Inner>) {
+    tokio::spawn(async move {
+        let mut failures = 0u32;
+        loop {
+            let (wake, generation) = {
+                let Some(inner) = inner.upgrade() else { return };
+                let held = inner.held();
+                (
+                    held.next_renewal(failures, Instant::now(), &inner.policy),
+                    held.generation(),
+                )
+            };
+            tokio::time::sleep_until(wake.into()).await;
+            let Some(inner) = inner.upgrade() else { return };
+            match inner.renew(generation, "renewal before expiry").await {
+                Ok(()) => failures = 0,
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    let left = inner
+                        .held()
+                        .expires_at()
+                        .saturating_duration_since(Instant::now());
+                    log::warn!(target: LOG, "cannot renew the access token ({e}); the current one has {:.1} s left; trying again in {:?}", left.as_secs_f64(), inner.policy.retry_wait(failures));
+                }
+            }
+        }
+    });
+}
+
 impl LsRest {
-    /// Gets a token for the key pair from `{base}/oauth2/token`.
+    /// Gets a token for the key pair from `{base}/oauth2/token`, and keeps it fresh.
     pub async fn connect(base: &str, appkey: &str, appsecret: &str) -> Result<LsRest, LsError> {
+        LsRest::connect_with(base, appkey, appsecret, TokenPolicy::default()).await
+    }
+
+    /// [`LsRest::connect`] with another renewal policy.
+    pub async fn connect_with(
+        base: &str,
+        appkey: &str,
+        appsecret: &str,
+        policy: TokenPolicy,
+    ) -> Result<LsRest, LsError> {
         install_tls_provider();
         let base = base.trim_end_matches('/').to_owned();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| transport(&base, e))?;
-        let url = format!("{base}/oauth2/token");
-        let resp = http
-            .post(&url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(TokenRequest::new(appkey, appsecret).to_form())
-            .send()
-            .await
-            .map_err(|e| transport(&url, e))?;
-        let status = resp.status().as_u16();
-        let body = resp.text().await.map_err(|e| transport(&url, e))?;
-        match decode_token_reply(&body) {
-            Ok(TokenReply::Granted(t)) => Ok(LsRest {
-                http,
-                base,
-                bearer: format!("Bearer {}", t.access_token),
-            }),
-            Ok(TokenReply::Refused(e)) => Err(LsError::TokenRefused {
-                status,
-                code: e.error_code,
-                description: e.error_description,
-            }),
-            Err(e) => Err(LsError::TokenRefused {
-                status,
-                code: String::new(),
-                description: e.to_string(),
-            }),
-        }
+        let asked_at = Instant::now();
+        let (token, expires_in) = request_token(&http, &base, appkey, appsecret).await?;
+        let held = HeldToken::granted(None, token, asked_at, expires_in, &policy);
+        log::info!(target: LOG, "access token #1 issued: valid {} s, renewed after {:.1} s", expires_in.as_secs(), (held.renew_at() - asked_at).as_secs_f64());
+        let inner = Arc::new(Inner {
+            http,
+            base,
+            appkey: appkey.to_owned(),
+            appsecret: appsecret.to_owned(),
+            policy,
+            held: RwLock::new(held),
+            issuing: tokio::sync::Mutex::new(Some(asked_at)),
+        });
+        spawn_renewer(Arc::downgrade(&inner));
+        Ok(LsRest { inner })
     }
 
-    /// The access token, for websocket registration frames.
-    pub fn token(&self) -> &str {
-        self.bearer.trim_start_matches("Bearer ")
+    /// The current access token, for websocket registration frames. A session that lives
+    /// longer than a token takes [`LsRest::token_source`] instead.
+    pub fn token(&self) -> String {
+        self.inner.held().expose().to_owned()
+    }
+
+    /// The token as it is renewed: what a websocket session registers with.
+    pub fn token_source(&self) -> TokenSource {
+        TokenSource(Source::Live(self.clone()))
+    }
+
+    /// Tokens this client has been granted, the first included.
+    pub fn tokens_issued(&self) -> u64 {
+        self.inner.held().generation()
+    }
+
+    /// The token to call with now and its generation: renewed first when our own clock
+    /// says it has expired (a call with it would only be refused).
+    async fn usable_token(&self) -> HeldToken {
+        let held = self.inner.held();
+        if held.freshness(Instant::now()) != Freshness::Expired {
+            return held;
+        }
+        if let Err(e) = self
+            .inner
+            .renew(held.generation(), "the token expired unrenewed")
+            .await
+        {
+            // The call goes out with the old token; the gateway's refusal says it was not
+            // made, which an order's caller needs to know (an error here would not).
+            log::warn!(target: LOG, "cannot issue a new access token: {e}");
+        }
+        self.inner.held()
     }
 
     /// Calls TR `T`. A business refusal (e.g. an order reject) is an `Ok` reply whose
@@ -127,17 +315,67 @@ impl LsRest {
     /// the reply that gave the key. Returns the reply and, when the broker says more data
     /// follows (`tr_cont: Y`), the key for the next page. For t-TRs the caller also copies
     /// the out-block's `cts_*` field into the next in-block.
+    ///
+    /// A refusal of the token (IGW00121/IGW00123) gets a new token and the call once more,
+    /// orders included: the gateway refused the call before the order system saw it. A
+    /// second refusal is [`LsError::TokenRefusedAgain`]. Nothing else is retried here: a
+    /// timeout or a lost connection may have placed an order.
     pub async fn call_page<T: Tr>(
         &self,
         input: &T::In,
         cont_key: Option<&str>,
     ) -> Result<(Reply<T::Out>, Option<String>), LsError> {
-        let url = format!("{}{}", self.base, T::PATH);
+        let held = self.usable_token().await;
+        let (status, code, msg) = match self.send::<T>(held.expose(), input, cont_key).await {
+            Err(LsError::Gateway {
+                status, code, msg, ..
+            }) if is_token_refusal(&code) => (status, code, msg),
+            other => return other,
+        };
+        log::info!(target: LOG, "{}: the gateway refused access token #{} [{code}] {}; issuing a new one and calling once more", T::TR_CD, held.generation(), msg.trim());
+        if let Err(e) = self
+            .inner
+            .renew(held.generation(), "the gateway refused the last one")
+            .await
+        {
+            return Err(LsError::Gateway {
+                tr_cd: T::TR_CD,
+                status,
+                code,
+                msg: format!("{} (and no new token could be issued: {e})", msg.trim()),
+            });
+        }
+        let held = self.inner.held();
+        match self.send::<T>(held.expose(), input, cont_key).await {
+            Err(LsError::Gateway {
+                tr_cd,
+                status,
+                code,
+                msg,
+            }) if is_token_refusal(&code) => Err(LsError::TokenRefusedAgain {
+                tr_cd,
+                status,
+                code,
+                msg,
+            }),
+            other => other,
+        }
+    }
+
+    /// One HTTP call of TR `T` with `token`.
+    async fn send<T: Tr>(
+        &self,
+        token: &str,
+        input: &T::In,
+        cont_key: Option<&str>,
+    ) -> Result<(Reply<T::Out>, Option<String>), LsError> {
+        let url = format!("{}{}", self.inner.base, T::PATH);
         let resp = self
+            .inner
             .http
             .post(&url)
             .header("content-type", "application/json; charset=utf-8")
-            .header("authorization", &self.bearer)
+            .header("authorization", crate::wire::rest::bearer(token))
             .header("tr_cd", T::TR_CD)
             .header("tr_cont", if cont_key.is_some() { "Y" } else { "N" })
             .header("tr_cont_key", cont_key.unwrap_or(""))
@@ -188,5 +426,128 @@ impl LsRest {
                 }
             }
         }
+    }
+}
+
+/// The token a websocket session registers with: fixed (a test's, a short session's), or
+/// an [`LsRest`]'s as it is renewed.
+#[derive(Clone)]
+pub struct TokenSource(Source);
+
+#[derive(Clone)]
+enum Source {
+    Fixed(Arc<str>),
+    Live(LsRest),
+}
+
+impl TokenSource {
+    /// The token to put in a frame now, and its generation (0 for a fixed token).
+    pub fn current(&self) -> (String, u64) {
+        match &self.0 {
+            Source::Fixed(t) => (t.to_string(), 0),
+            Source::Live(rest) => {
+                let held = rest.inner.held();
+                (held.expose().to_owned(), held.generation())
+            }
+        }
+    }
+
+    /// Before a (re)connection: renews a live token our clock says has expired, so the
+    /// registrations that follow carry a valid one.
+    pub async fn refresh_if_expired(&self) {
+        if let Source::Live(rest) = &self.0 {
+            rest.usable_token().await;
+        }
+    }
+
+    /// A registration made with generation `refused` was refused for its token: a new one
+    /// unless one was issued since. `Err` says why it cannot be (a fixed token, or the
+    /// issue failed).
+    pub async fn renew_after_refusal(&self, refused: u64) -> Result<(), String> {
+        match &self.0 {
+            Source::Fixed(_) => Err("this session's token is fixed and cannot be renewed".into()),
+            Source::Live(rest) => rest
+                .inner
+                .renew(refused, "a websocket registration was refused")
+                .await
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+impl From<String> for TokenSource {
+    fn from(token: String) -> TokenSource {
+        TokenSource(Source::Fixed(token.into()))
+    }
+}
+
+impl From<&str> for TokenSource {
+    fn from(token: &str) -> TokenSource {
+        TokenSource(Source::Fixed(token.into()))
+    }
+}
+
+impl std::fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Source::Fixed(_) => f.write_str("TokenSource(fixed ***)"),
+            Source::Live(rest) => write!(
+                f,
+                "TokenSource(renewed, #{} ***)",
+                rest.inner.held().generation()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fixed_token_source_hides_its_token_and_cannot_renew() {
+        let source = TokenSource::from("eyJSECRET");
+        assert_eq!(source.current(), ("eyJSECRET".to_owned(), 0));
+        let shown = format!("{source:?}");
+        assert!(!shown.contains("eyJSECRET"), "{shown}");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let e = rt.block_on(source.renew_after_refusal(0)).unwrap_err();
+        assert!(e.contains("fixed"), "{e}");
+    }
+
+    #[test]
+    fn only_gateway_answers_say_an_order_was_not_placed() {
+        let gateway = LsError::Gateway {
+            tr_cd: "CSPAT00601",
+            status: 500,
+            code: "IGW00121".into(),
+            msg: String::new(),
+        };
+        let again = LsError::TokenRefusedAgain {
+            tr_cd: "CSPAT00601",
+            status: 500,
+            code: "IGW00123".into(),
+            msg: "기간이 만료된 token 입니다.".into(),
+        };
+        let lost = LsError::Transport {
+            url: "http://127.0.0.1:1/stock/order".into(),
+            reason: "timed out".into(),
+        };
+        assert!(gateway.is_gateway_refusal() && again.is_gateway_refusal());
+        assert!(!lost.is_gateway_refusal());
+        assert!(
+            again
+                .to_string()
+                .contains("again after a new one was issued"),
+            "{again}"
+        );
+        let token_rate = LsError::TokenRefused {
+            status: 500,
+            code: "IGW00201".into(),
+            description: String::new(),
+        };
+        assert!(token_rate.is_rate_limited());
     }
 }

@@ -593,9 +593,9 @@ fn order_reply(reply: Result<Reply<Cspat00601Out>, LsError>) -> OrderReply {
             code: r.rsp_cd,
             message: r.rsp_msg,
         },
-        // A gateway refusal (rate limit, token) is the gateway's answer: the order never
-        // reached the order system.
-        Err(LsError::Gateway { code, msg, .. }) => {
+        // A gateway refusal (rate limit, token, a token refused again after a new one was
+        // issued) is the gateway's answer: the order never reached the order system.
+        Err(LsError::Gateway { code, msg, .. } | LsError::TokenRefusedAgain { code, msg, .. }) => {
             OrderReply::GatewayRefused { code, message: msg }
         }
         // Lost in transit, timed out, or an unreadable answer: it may be working.
@@ -776,5 +776,29 @@ mod tests {
         assert!((49..=52).contains(&s.p50), "{s:?}");
         assert!((98..=101).contains(&s.p99), "{s:?}");
         assert!(s.max >= MAX_LATENCY_US * 999 / 1000, "{s:?}");
+    }
+
+    /// A token refused twice is still the gateway's refusal (the order was not placed, so
+    /// it is rejected); only a lost answer leaves the order in doubt.
+    #[test]
+    fn a_token_refused_again_rejects_the_order_and_a_lost_answer_leaves_it_in_doubt() {
+        let again = order_reply(Err(LsError::TokenRefusedAgain {
+            tr_cd: "CSPAT00601",
+            status: 500,
+            code: "IGW00123".into(),
+            msg: "기간이 만료된 token 입니다.".into(),
+        }));
+        assert_eq!(
+            again,
+            OrderReply::GatewayRefused {
+                code: "IGW00123".into(),
+                message: "기간이 만료된 token 입니다.".into()
+            }
+        );
+        let lost = order_reply(Err(LsError::Transport {
+            url: "http://127.0.0.1:1/stock/order".into(),
+            reason: "timed out".into(),
+        }));
+        assert!(matches!(lost, OrderReply::Lost { .. }), "{lost:?}");
     }
 }

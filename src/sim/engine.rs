@@ -86,6 +86,10 @@ pub struct SimStats {
     pub trades: u64,
     /// Trades printed per ticker, for every ticker that traded.
     pub trades_by_ticker: Vec<(Ticker, u64)>,
+    /// Access tokens issued at `/oauth2/token` since the start.
+    pub tokens_issued: u64,
+    /// REST calls and websocket registrations refused because their token had expired.
+    pub expired_token_refusals: u64,
 }
 
 /// What one websocket session is registered for.
@@ -234,7 +238,7 @@ pub(crate) async fn run(
     }
     let mut state = SimState {
         exchange: Exchange::new(cfg.exchange.clone()),
-        tokens: Tokens::new(cfg.appkey.clone(), cfg.appsecret.clone()),
+        tokens: Tokens::new(cfg.appkey.clone(), cfg.appsecret.clone(), cfg.token_ttl),
         limiter,
         paper: cfg.paper,
         started: Instant::now(),
@@ -462,6 +466,8 @@ impl SimState {
                 let _ = reply.send(SimStats {
                     trades: self.exchange.trade_count(),
                     trades_by_ticker: by_ticker,
+                    tokens_issued: self.tokens.issued_count(),
+                    expired_token_refusals: self.tokens.expired_refusals(),
                 });
             }
         }
@@ -538,8 +544,12 @@ impl SimState {
         let key = reg.tr_key.clone();
         let nack =
             |code: &str, msg: &str| rt::encode_ack(&tr_cd, Some(&key), tr_type.code(), code, msg);
-        if !self.tokens.is_valid(&reg.token) {
-            return nack("IGW00121", "유효하지 않은 토큰입니다.");
+        // The reference does not say how LS refuses a registration's token (§5.3: error
+        // acks UNCONFIRMED); the REST gateway's codes are the likeliest, so an expired
+        // token gets IGW00123 and an unknown one IGW00121, as on REST. Registrations
+        // already made stay: LS checks the token in the frame, not on the open socket.
+        if let Some((code, msg)) = self.tokens.check(&reg.token, Instant::now()).refusal() {
+            return nack(code, msg);
         }
         let Some(session) = self.sessions.get_mut(&id) else {
             return nack("IGW00001", "세션이 없습니다.");

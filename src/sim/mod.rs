@@ -30,6 +30,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::secret::Secret;
+pub use auth::TOKEN_LIFETIME_SECS;
 use engine::Command;
 pub use engine::{SimStats, SubscriptionReport};
 pub use exchange::ExchangeConfig;
@@ -91,6 +92,9 @@ pub struct SimConfig {
     /// ticker's trades (the recorded day had the client's reaction time; full speed has
     /// none). The tape plays on up to that trade, then waits.
     pub tape_subscribe_grace: Duration,
+    /// How long an access token lives (`expires_in`, whole seconds, at least one): LS's
+    /// 86,400 s by default; a few seconds lets a test see tokens expire and be renewed.
+    pub token_ttl: Duration,
 }
 
 impl Default for SimConfig {
@@ -111,6 +115,7 @@ impl Default for SimConfig {
             tape_speed: TapeSpeed::default(),
             tape_start_delay: Duration::from_secs(1),
             tape_subscribe_grace: Duration::from_secs(2),
+            token_ttl: Duration::from_secs(TOKEN_LIFETIME_SECS),
         }
     }
 }

@@ -57,10 +57,14 @@ fn ok<T: Tr>(code: &str, msg: &str, out: &T::Out) -> HttpReply {
 /// One REST TR call: token, path, rate limit, then the TR itself.
 pub(crate) fn handle(state: &mut SimState, call: RestCall) -> HttpReply {
     let tr_cd = call.tr_cd.clone().unwrap_or_default();
-    if !state.tokens.check_bearer(call.authorization.as_deref()) {
+    let check = state
+        .tokens
+        .check_bearer(call.authorization.as_deref(), std::time::Instant::now());
+    if let Some((code, msg)) = check.refusal() {
         // UNCONFIRMED: LS's status for a bad token; third-party clients handle 500 with
-        // IGW00121, which matches the gateway's other errors.
-        return error(500, &tr_cd, "IGW00121", "유효하지 않은 토큰입니다.");
+        // IGW00121/IGW00123, which matches the gateway's other errors. The call never
+        // reaches the TR (an order is not placed). Which code for what: `auth.rs`.
+        return error(500, &tr_cd, code, msg);
     }
     if tr_cd.is_empty() {
         return error(500, &tr_cd, "IGW00002", "tr_cd 헤더가 없습니다.");

@@ -62,7 +62,8 @@ pub const MSG_NO_DATA: &str = "해당자료가 없습니다.";
 pub const IGW_RATE_LIMIT: &str = "IGW00201";
 /// Gateway: invalid or expired token (UNCONFIRMED: third-party lore; 401 or 500).
 pub const IGW_BAD_TOKEN: &str = "IGW00121";
-/// Gateway: another token error code seen in third-party code (UNCONFIRMED).
+/// Gateway: a token error code seen in third-party code, paired there with "기간이 만료된
+/// token 입니다." (an expired token); the simulator answers it for expiry (UNCONFIRMED).
 pub const IGW_BAD_TOKEN_2: &str = "IGW00123";
 
 /// The functional path a TR is posted to, for the stock TRs of the reference's path map
@@ -92,6 +93,12 @@ pub fn path_for_tr(tr_cd: &str) -> Option<&'static str> {
 /// no out-blocks.
 pub fn is_gateway_code(rsp_cd: &str) -> bool {
     rsp_cd.starts_with("IGW")
+}
+
+/// True for the gateway's refusals of the access token (invalid or expired): a new token
+/// may get the call through, and the call never reached the TR.
+pub fn is_token_refusal(rsp_cd: &str) -> bool {
+    rsp_cd == IGW_BAD_TOKEN || rsp_cd == IGW_BAD_TOKEN_2
 }
 
 /// `Bearer <token>`, the `authorization` header value.
@@ -339,6 +346,14 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for InBlockSeed<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_token_codes_and_only_they_are_token_refusals() {
+        assert!(is_token_refusal(IGW_BAD_TOKEN) && is_token_refusal(IGW_BAD_TOKEN_2));
+        for other in [IGW_RATE_LIMIT, "IGW00103", RSP_OK, "", "igw00121"] {
+            assert!(!is_token_refusal(other), "{other}");
+        }
+    }
 
     #[derive(Serialize, Deserialize, Debug, Default, PartialEq)]
     struct In {
