@@ -114,6 +114,21 @@ fn parse_on_off(s: &str) -> Result<bool, String> {
     }
 }
 
+/// See `RunArgs::hours`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hours {
+    Calendar,
+    Always,
+}
+
+fn parse_hours(s: &str) -> Result<Hours, String> {
+    match s {
+        "calendar" => Ok(Hours::Calendar),
+        "always" => Ok(Hours::Always),
+        other => Err(format!("{other:?} is neither calendar nor always")),
+    }
+}
+
 fn parse_on_shutdown(s: &str) -> Result<OnShutdown, String> {
     match s {
         "cancel" => Ok(OnShutdown::Cancel),
@@ -357,6 +372,37 @@ pub struct RunArgs {
         help_heading = "Trading"
     )]
     pub tape: bool,
+
+    /// Whether condor keeps KRX's hours: `calendar` starts a day's engine a lead before
+    /// each session's open and closes it after the close, idling in between (weekends,
+    /// holidays, nights) with the websocket closed; `always` trades from start to stop.
+    /// Default: `calendar` against a broker, `always` against the embedded exchange (which
+    /// trades around the clock).
+    #[arg(long, env = "CONDOR_HOURS", value_parser = parse_hours, help_heading = "Trading")]
+    pub hours: Option<Hours>,
+
+    /// Minutes before the open a day's engine starts (log in, reconcile, register the
+    /// conditions, feeds for held tickers), under `--hours calendar`.
+    #[arg(
+        long,
+        env = "CONDOR_DAY_LEAD_MINS",
+        default_value_t = 20,
+        value_parser = clap::value_parser!(u32).range(1..=180),
+        help_heading = "Trading"
+    )]
+    pub day_lead_mins: u32,
+
+    /// Minutes after the close a day's engine keeps running (working orders end, their
+    /// last events are journaled) before the day closes, under `--hours calendar`; never
+    /// before the day's summary time.
+    #[arg(
+        long,
+        env = "CONDOR_AFTER_CLOSE_MINS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..=240),
+        help_heading = "Trading"
+    )]
+    pub after_close_mins: u32,
 
     /// Days KRX does not trade beyond its published holidays (an unscheduled closure), as
     /// YYYY-MM-DD separated by commas, e.g. 2026-12-24,2027-01-04. `condor status` and the
@@ -765,6 +811,15 @@ impl RunArgs {
             .map_err(|e| anyhow::anyhow!("CONDOR_CLOSED_DAYS (--closed-days) {e}"))?
             .with_late_opens(late)
             .map_err(|e| anyhow::anyhow!("CONDOR_LATE_OPEN (--late-open) {e}"))
+    }
+
+    /// When a day's engine starts and closes around the session (`--hours calendar`).
+    pub fn day_hours(&self) -> condor_actors::day_plan::DayHours {
+        condor_actors::day_plan::DayHours {
+            lead_secs: self.day_lead_mins * 60,
+            after_close_secs: self.after_close_mins * 60,
+            summary_at: self.discord_summary_at,
+        }
     }
 
     pub fn risk(&self) -> anyhow::Result<RiskLimits> {

@@ -16,7 +16,7 @@ use actix::prelude::*;
 use anyhow::Context as _;
 use condor_actors::broker_account;
 use condor_actors::broker_session::{BrokerSession, SessionConfig};
-use condor_actors::clock::{Clock, SystemClock};
+use condor_actors::clock::Clock;
 use condor_actors::compute;
 use condor_actors::journal::event::JournalEvent;
 use condor_actors::journal::recovery::{rebuild, Recovered};
@@ -82,6 +82,8 @@ pub struct EngineSettings {
     pub meters: Option<Arc<Meters>>,
     /// Record the day's tape under `data_dir/tape/` (`condor replay` reads it).
     pub tape: bool,
+    /// The engine's time: the system's, or a test's accelerated one.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// What start-up found, for the log and the summary.
@@ -150,7 +152,7 @@ async fn settle(
 /// Starts every actor against the broker behind `rest` and `ws_url`. Must run inside an
 /// actix system.
 pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyhow::Result<Engine> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock = settings.clock.clone();
     let day = clock.today();
     let dir = settings.data_dir.join("journal");
     let (journal, replay) = Journal::open(&dir, day, clock.clone())

@@ -17,22 +17,24 @@ use actix::prelude::*;
 use anyhow::Context as _;
 use condor_actors::broker_session::Shutdown;
 use condor_actors::calendar::{self, Calendar};
-use condor_actors::clock::{Clock, SystemClock};
+use condor_actors::clock::{Clock, SystemClock, TradingDay};
+use condor_actors::day_plan::{reached, DayPlan};
 use condor_actors::ledger::FeeSchedule;
 use condor_actors::ls_rest::LsRest;
+use condor_actors::market::TimeOfDay;
 use condor_actors::messages::{
     Alert, CancelAllWorking, DrainAlerts, EngineStart, EngineStop, Flush, GetOrderStats,
-    GetPortfolio, GetSessionStats, Stop, StopOrders, WatchDay,
+    GetPortfolio, GetSessionStats, Retire, Stop, StopOrders, WatchDay,
 };
 use condor_actors::notifier::Notifier;
 use condor_actors::order_manager::OrderManager;
 use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds};
 use condor_actors::telemetry::Meters;
 
-use crate::cli::{BrokerTarget, OnShutdown, RunArgs};
+use crate::cli::{BrokerTarget, Hours, OnShutdown, RunArgs};
 use crate::engine::{self, ConditionPlan, Engine, EngineSettings};
 use crate::extend::Extensions;
-use crate::http::{HttpServer, Sources};
+use crate::http::{DayEngine, HttpServer, Sources};
 use crate::sim::SimHandle;
 
 const LOG: &str = "condor::run";
@@ -138,67 +140,69 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     if let Some(w) = fee_warning {
         log::warn!(target: LOG, "{w}");
     }
-    let mut journaled_settings = args.journaled_settings(&rest_url, &conditions);
-    journaled_settings.insert("commission_ppm".into(), fees.commission_ppm.to_string());
-    journaled_settings.insert("sell_tax_ppm".into(), fees.sell_tax_ppm.to_string());
-    let mut settings = EngineSettings {
-        conditions: conditions
-            .into_iter()
-            .map(|(c, factory)| ConditionPlan {
-                name: c.name,
-                strategy: factory,
-                max_positions: c.max_positions,
-            })
-            .collect(),
-        max_feeds: args.max_feeds,
-        risk,
-        fees,
-        compute_threads: 1,
-        data_dir: args.data_dir.clone(),
-        orders_per_sec: args.orders_per_sec,
-        rate_excess: args.order_rate_excess,
-        kill_switch_flatten: args.kill_switch_flatten,
-        journaled_settings,
-        notifier: None,
-        tick_watchers: Vec::new(),
-        meters: meters.clone(),
-        tape: args.tape,
-    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let hours = args.hours.unwrap_or_else(|| default_hours(&rest_url));
+    let day_hours = args.day_hours();
     let started = Instant::now();
     let system = System::new();
-    let result = system.block_on(async move {
+    let result = system.block_on(async {
         // Listening from the very start: a SIGTERM during start-up stops condor cleanly
         // once it has started, instead of killing it with the default action.
-        let stop = StopSignal::listen()?;
+        let mut stop = StopSignal::listen()?;
         // A thread of its own: a chart being drawn or a slow webhook never delays a tick.
         let alerts_thread = Arbiter::new();
+        let notifier_clock = clock.clone();
         let notifier = Notifier::start_in_arbiter(&alerts_thread.handle(), move |_| {
-            Notifier::new(alerts_cfg, Arc::new(SystemClock))
+            Notifier::new(alerts_cfg, notifier_clock)
         });
-        settings.notifier = Some(notifier.clone());
-        settings.tick_watchers = extensions.start_tick_watchers();
+        let tick_watchers = extensions.start_tick_watchers();
+        // Each day's engine gets fresh strategies (the first day the ones checked above).
+        let mut first_conditions = Some(conditions);
+        let mut day_settings = |tick_watchers: Vec<Recipient<condor_actors::messages::Tick>>,
+                                notifier: Addr<Notifier>|
+         -> anyhow::Result<EngineSettings> {
+            let conditions = match first_conditions.take() {
+                Some(c) => c,
+                None => extensions.conditions(args)?,
+            };
+            let mut journaled_settings = args.journaled_settings(&rest_url, &conditions);
+            journaled_settings.insert("commission_ppm".into(), fees.commission_ppm.to_string());
+            journaled_settings.insert("sell_tax_ppm".into(), fees.sell_tax_ppm.to_string());
+            Ok(EngineSettings {
+                conditions: conditions
+                    .into_iter()
+                    .map(|(c, factory)| ConditionPlan {
+                        name: c.name,
+                        strategy: factory,
+                        max_positions: c.max_positions,
+                    })
+                    .collect(),
+                max_feeds: args.max_feeds,
+                risk,
+                fees,
+                compute_threads: 1,
+                data_dir: args.data_dir.clone(),
+                orders_per_sec: args.orders_per_sec,
+                rate_excess: args.order_rate_excess,
+                kill_switch_flatten: args.kill_switch_flatten,
+                journaled_settings,
+                notifier: Some(notifier),
+                tick_watchers,
+                meters: meters.clone(),
+                tape: args.tape,
+                clock: clock.clone(),
+            })
+        };
         let rest = LsRest::connect(&rest_url, appkey.expose(), appsecret.expose())
             .await
             .context("cannot log in to the broker")?;
-        let Engine {
-            session,
-            processor,
-            orders,
-            portfolio,
-            supervisor,
-            opening_cash,
-            journal,
-            tape,
-            report,
-        } = engine::start(rest, &ws_url, settings).await?;
-        let server = match (http, meters) {
+        // The HTTP server lives as long as the process; each day's engine is handed to it
+        // when it starts and taken back when the day closes.
+        let (engine_tx, engine_rx) = tokio::sync::watch::channel(None);
+        let server = match (http, meters.clone()) {
             (Some((cfg, listener)), Some(meters)) => {
                 let sources = Sources {
-                    session: session.clone(),
-                    processor: processor.clone(),
-                    orders: orders.clone(),
-                    portfolio: portfolio.clone(),
-                    supervisor: supervisor.clone(),
+                    engine: engine_rx,
                     meters,
                     broker: broker_label.clone(),
                     condition: condition.clone(),
@@ -206,7 +210,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
                     conditions: condition_rows.clone(),
                     started: std::time::SystemTime::now(),
                     calendar: calendar.clone(),
-                    clock: Arc::new(SystemClock),
+                    clock: clock.clone(),
                 };
                 let server = HttpServer::start(listener, &cfg, sources)
                     .context("cannot start the HTTP server")?;
@@ -216,119 +220,90 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
             }
             _ => None,
         };
-        log::info!(
-            target: LOG,
-            "trading; opening cash {opening_cash} won; journal {}{}",
-            report.journal.display(),
-            if report.kill_switch_on { "; KILL SWITCH ON: no new entries today" } else { "" }
-        );
-        notifier.do_send(WatchDay {
-            orders: orders.clone().recipient(),
-            portfolio: portfolio.clone().recipient(),
-            books: Some(portfolio.clone().recipient()),
-        });
-        notifier.do_send(Alert::EngineStarted(EngineStart {
-            broker: broker_label,
-            condition,
-            strategy,
-            opening_cash,
-            kill_switch_on: report.kill_switch_on,
-        }));
-
-        stop.wait().await?;
-        log::info!(target: LOG, "stopping: new orders first, then the feeds, the processor's queue, the working orders, then the socket");
-
-        // No order leaves from here on: intents still coming (the Processor's queue, a
-        // ticker entering the condition) are refused, not sent to be forgotten.
-        orders.send(StopOrders).await.unwrap_or(0);
-        let feeds = supervisor.send(GetSupervisorStats).await.unwrap_or_default();
-        let stopped = supervisor.send(StopAllFeeds).await.unwrap_or(0);
-        // Mailbox order: every tick queued before this is processed when it answers.
-        let processed = processor.send(Flush).await.unwrap_or_default();
-        // Orders sent carry on to an answer (and, with `cancel`, to their end) while the
-        // socket is still open to bring their events into the journal.
-        settle_orders(&orders, on_shutdown).await;
-        // Everything journaled so far reaches the disk, and what waited for it (fills for
-        // the Portfolio) is delivered before anyone is asked for figures.
-        sync_journal(&journal).await;
-        let order_stats = orders.send(GetOrderStats).await.unwrap_or_default();
-        let book = portfolio.send(GetPortfolio).await.ok().and_then(Result::ok);
-        let session_stats = session.send(GetSessionStats).await.unwrap_or_default();
-        let _ = session.send(Shutdown).await;
-        sync_journal(&journal).await;
-        // The order ends that settling brought reached the strategies after the first
-        // flush: a second one hands them to the tape before it closes.
-        let _ = processor.send(Flush).await;
-        let taped = close_tape(tape).await;
-
-        println!("condor summary");
-        println!("  ran for            {:.1} s", started.elapsed().as_secs_f64());
-        println!(
-            "  feeds              {} spawned, {} stopped during the day, {} stopped at shutdown, {} refused over the cap, {} invalid codes",
-            feeds.spawned, feeds.stopped, stopped, feeds.refused_over_cap, feeds.invalid_codes
-        );
-        println!(
-            "  ticks              {} received, {} processed, {} malformed frames, {} reconnects",
-            session_stats.ticks, processed.ticks, session_stats.malformed, session_stats.reconnects
-        );
-        println!(
-            "  backlog            at most {} ticks in flight to the Processor, reading paused {} times for it",
-            session_stats.max_in_flight, session_stats.read_pauses
-        );
-        println!(
-            "  orders             {} intents, {} sent, {} filled, {} cancelled, {} rejected, {} refused by risk, {} still working",
-            processed.intents,
-            order_stats.orders,
-            order_stats.filled,
-            order_stats.cancelled,
-            order_stats.rejected,
-            order_stats.refused_by_risk,
-            order_stats.working
-        );
-        println!("  fills              {}", order_stats.fills);
-        if let Some(t) = &taped {
-            println!("  tape               {t}");
-        }
-        println!(
-            "  journal            {} ({} records at start, {} start(s) before this one today); {} difference(s) with the broker at start, {} while running; kill switch {}",
-            report.journal.display(),
-            report.records,
-            report.earlier_starts,
-            report.differences.values().sum::<u64>(),
-            order_stats.reconcile_differences,
-            if order_stats.kill_switch_on { "ON" } else { "off" }
-        );
-        println!(
-            "  latency            intent->ack p50 {} us p99 {} us ({} orders); ack->fill p50 {} us p99 {} us",
-            order_stats.intent_to_ack.p50,
-            order_stats.intent_to_ack.p99,
-            order_stats.intent_to_ack.count,
-            order_stats.ack_to_fill.p50,
-            order_stats.ack_to_fill.p99
-        );
-        if let Some(b) = &book {
-            let held = b.positions.iter().filter(|p| p.qty.0 > 0).count();
-            println!(
-                "  P&L                realized {} won, unrealized {} won, fees {} won; cash {} won, equity {} won, {} position(s) open",
-                b.realized_pnl, b.unrealized_pnl, b.fees, b.cash, b.equity, held
+        let mut last_day: Option<EngineStop> = None;
+        let mut last_actors: Option<DayActors> = None;
+        loop {
+            let (day, close_at) = match hours {
+                Hours::Always => (clock.today(), None),
+                Hours::Calendar => {
+                    match day_hours.plan(&calendar, clock.today(), clock.time_of_day()) {
+                        DayPlan::Trade { day, close_at } => (day, Some(close_at)),
+                        DayPlan::Wait { day, start_at } => {
+                            log::info!(
+                                target: LOG,
+                                "{}; the day's engine starts {day} at {start_at} KST",
+                                calendar.market_at(clock.today(), clock.time_of_day())
+                            );
+                            if until(clock.as_ref(), day, start_at, &mut stop).await? {
+                                break;
+                            }
+                            continue;
+                        }
+                    }
+                }
+            };
+            let settings = day_settings(tick_watchers.clone(), notifier.clone())?;
+            let engine = engine::start(rest.clone(), &ws_url, settings).await?;
+            engine_tx.send_replace(Some(DayEngine {
+                session: engine.session.clone(),
+                processor: engine.processor.clone(),
+                orders: engine.orders.clone(),
+                portfolio: engine.portfolio.clone(),
+                supervisor: engine.supervisor.clone(),
+            }));
+            log::info!(
+                target: LOG,
+                "trading; opening cash {} won; journal {}; the day {day}{}{}",
+                engine.opening_cash,
+                engine.report.journal.display(),
+                close_at.map_or_else(String::new, |c| format!(" closes at {c} KST")),
+                if engine.report.kill_switch_on { "; KILL SWITCH ON: no new entries today" } else { "" }
             );
+            notifier.do_send(WatchDay {
+                orders: engine.orders.clone().recipient(),
+                portfolio: engine.portfolio.clone().recipient(),
+                books: Some(engine.portfolio.clone().recipient()),
+            });
+            notifier.do_send(Alert::EngineStarted(EngineStart {
+                broker: broker_label.clone(),
+                condition: condition.clone(),
+                strategy: strategy.clone(),
+                opening_cash: engine.opening_cash,
+                kill_switch_on: engine.report.kill_switch_on,
+            }));
+            let stopped = match close_at {
+                Some(at) => until(clock.as_ref(), day, at, &mut stop).await?,
+                None => {
+                    stop.recv().await?;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    true
+                }
+            };
+            if stopped {
+                log::info!(target: LOG, "stopping: new orders first, then the feeds, the processor's queue, the working orders, then the socket");
+            } else {
+                log::info!(target: LOG, "closing the day {day}: new orders first, then the feeds, the processor's queue, the working orders, then the socket");
+            }
+            let (closed, actors) = close_day(engine, on_shutdown, started).await;
+            engine_tx.send_replace(None);
+            last_day = Some(closed);
+            if stopped {
+                last_actors = Some(actors);
+                break;
+            }
+            // The day's summary went out at its time, before the day closed.
+            actors.retire().await;
+            log::info!(target: LOG, "the day {day} is closed; its journal and tape are synced");
         }
         // Joins its thread; its last streams end here.
         drop(server);
 
         // The stop (and, on a day that traded, the summary first) goes out before the
         // process ends; a dead webhook holds the exit for ten seconds at most.
-        notifier.do_send(Alert::EngineStopped(EngineStop {
+        notifier.do_send(Alert::EngineStopped(last_day.unwrap_or(EngineStop {
             ran_for_secs: started.elapsed().as_secs(),
-            orders: order_stats.orders,
-            fills: order_stats.fills,
-            working: order_stats.working,
-            open_positions: book.as_ref().map_or(0, |b| {
-                b.positions.iter().filter(|p| p.qty.0 > 0).count() as u64
-            }),
-            realized_pnl: book.as_ref().map_or(0, |b| b.realized_pnl),
-            unrealized_pnl: book.as_ref().map_or(0, |b| b.unrealized_pnl),
-        }));
+            ..EngineStop::default()
+        })));
         let drained = notifier
             .send(DrainAlerts {
                 within: ALERTS_DRAIN,
@@ -338,6 +313,9 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         if !drained {
             log::warn!(target: LOG, "alerts still waiting for Discord or Telegram at exit: each is logged (condor::notifier)");
         }
+        if let Some(actors) = last_actors {
+            actors.retire().await;
+        }
         // Logs whatever is left, then stops; its thread goes with it.
         let _ = notifier.send(Stop { reason: "condor stopping" }).await;
         alerts_thread.stop();
@@ -345,6 +323,202 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     });
     drop(sim);
     result
+}
+
+/// KRX's hours against a broker; around the clock against a simulator on this machine
+/// (the embedded exchange or a standalone `condor sim` on loopback), which trades whenever
+/// it runs.
+fn default_hours(rest_url: &str) -> Hours {
+    let host = rest_url
+        .split("://")
+        .nth(1)
+        .unwrap_or(rest_url)
+        .split(['/', '?'])
+        .next()
+        .unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Hours::Always
+    } else {
+        Hours::Calendar
+    }
+}
+
+/// Waits until the clock reaches `day` at `at` (false) or a stop signal comes (true).
+async fn until(
+    clock: &dyn Clock,
+    day: TradingDay,
+    at: TimeOfDay,
+    stop: &mut StopSignal,
+) -> anyhow::Result<bool> {
+    loop {
+        if reached(clock.today(), clock.time_of_day(), day, at) {
+            return Ok(false);
+        }
+        // Read often enough for an accelerated test clock; a wait of hours costs nothing.
+        tokio::select! {
+            r = stop.recv() => {
+                r?;
+                // A moment for in-flight frames to land before the shutdown starts.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                return Ok(true);
+            }
+            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+    }
+}
+
+/// Shuts a day's engine down in order, prints the day's summary, and returns the figures
+/// the stop alert carries, with the day's actors to retire once it has gone out.
+async fn close_day(
+    engine: Engine,
+    on_shutdown: OnShutdown,
+    started: Instant,
+) -> (EngineStop, DayActors) {
+    let Engine {
+        session,
+        processor,
+        orders,
+        portfolio,
+        supervisor,
+        opening_cash: _,
+        journal,
+        tape,
+        report,
+    } = engine;
+    // No order leaves from here on: intents still coming (the Processor's queue, a
+    // ticker entering the condition) are refused, not sent to be forgotten.
+    orders.send(StopOrders).await.unwrap_or(0);
+    let feeds = supervisor
+        .send(GetSupervisorStats)
+        .await
+        .unwrap_or_default();
+    let stopped = supervisor.send(StopAllFeeds).await.unwrap_or(0);
+    // Mailbox order: every tick queued before this is processed when it answers.
+    let processed = processor.send(Flush).await.unwrap_or_default();
+    // Orders sent carry on to an answer (and, with `cancel`, to their end) while the
+    // socket is still open to bring their events into the journal.
+    settle_orders(&orders, on_shutdown).await;
+    // Everything journaled so far reaches the disk, and what waited for it (fills for
+    // the Portfolio) is delivered before anyone is asked for figures.
+    sync_journal(&journal).await;
+    let order_stats = orders.send(GetOrderStats).await.unwrap_or_default();
+    let book = portfolio.send(GetPortfolio).await.ok().and_then(Result::ok);
+    let session_stats = session.send(GetSessionStats).await.unwrap_or_default();
+    let _ = session.send(Shutdown).await;
+    sync_journal(&journal).await;
+    // The order ends that settling brought reached the strategies after the first
+    // flush: a second one hands them to the tape before it closes.
+    let _ = processor.send(Flush).await;
+    let taped = close_tape(tape).await;
+    println!("condor summary");
+    println!(
+        "  ran for            {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "  feeds              {} spawned, {} stopped during the day, {} stopped at shutdown, {} refused over the cap, {} invalid codes",
+        feeds.spawned, feeds.stopped, stopped, feeds.refused_over_cap, feeds.invalid_codes
+    );
+    println!(
+        "  ticks              {} received, {} processed, {} malformed frames, {} reconnects",
+        session_stats.ticks, processed.ticks, session_stats.malformed, session_stats.reconnects
+    );
+    println!(
+        "  backlog            at most {} ticks in flight to the Processor, reading paused {} times for it",
+        session_stats.max_in_flight, session_stats.read_pauses
+    );
+    println!(
+        "  orders             {} intents, {} sent, {} filled, {} cancelled, {} rejected, {} refused by risk, {} still working",
+        processed.intents,
+        order_stats.orders,
+        order_stats.filled,
+        order_stats.cancelled,
+        order_stats.rejected,
+        order_stats.refused_by_risk,
+        order_stats.working
+    );
+    println!("  fills              {}", order_stats.fills);
+    if let Some(t) = &taped {
+        println!("  tape               {t}");
+    }
+    println!(
+        "  journal            {} ({} records at start, {} start(s) before this one today); {} difference(s) with the broker at start, {} while running; kill switch {}",
+        report.journal.display(),
+        report.records,
+        report.earlier_starts,
+        report.differences.values().sum::<u64>(),
+        order_stats.reconcile_differences,
+        if order_stats.kill_switch_on { "ON" } else { "off" }
+    );
+    println!(
+        "  latency            intent->ack p50 {} us p99 {} us ({} orders); ack->fill p50 {} us p99 {} us",
+        order_stats.intent_to_ack.p50,
+        order_stats.intent_to_ack.p99,
+        order_stats.intent_to_ack.count,
+        order_stats.ack_to_fill.p50,
+        order_stats.ack_to_fill.p99
+    );
+    if let Some(b) = &book {
+        let held = b.positions.iter().filter(|p| p.qty.0 > 0).count();
+        println!(
+            "  P&L                realized {} won, unrealized {} won, fees {} won; cash {} won, equity {} won, {} position(s) open",
+            b.realized_pnl, b.unrealized_pnl, b.fees, b.cash, b.equity, held
+        );
+    }
+    let stop = EngineStop {
+        ran_for_secs: started.elapsed().as_secs(),
+        orders: order_stats.orders,
+        fills: order_stats.fills,
+        working: order_stats.working,
+        open_positions: book.as_ref().map_or(0, |b| {
+            b.positions.iter().filter(|p| p.qty.0 > 0).count() as u64
+        }),
+        realized_pnl: book.as_ref().map_or(0, |b| b.realized_pnl),
+        unrealized_pnl: book.as_ref().map_or(0, |b| b.unrealized_pnl),
+    };
+    let actors = DayActors {
+        session,
+        processor,
+        orders,
+        portfolio,
+        supervisor,
+    };
+    (stop, actors)
+}
+
+/// A closed day's actors, kept until the day's last alert has its figures.
+struct DayActors {
+    session: Addr<condor_actors::broker_session::BrokerSession>,
+    processor: Addr<condor_actors::processor::Processor>,
+    orders: Addr<OrderManager>,
+    portfolio: Addr<condor_actors::portfolio::Portfolio>,
+    supervisor: Addr<condor_actors::supervisor::Supervisor>,
+}
+
+impl DayActors {
+    /// Stops them: what they hold (the journal, the tape, each other's addresses) goes
+    /// with them, so days do not pile up in a process that runs for weeks.
+    async fn retire(self) {
+        let _ = tokio::join!(
+            self.processor.send(Retire),
+            self.orders.send(Retire),
+            self.portfolio.send(Retire),
+            self.supervisor.send(Retire),
+            self.session.send(Retire),
+        );
+    }
 }
 
 /// Says at start what KRX's calendar makes of today, and warns when today's session is
@@ -485,9 +659,10 @@ impl StopSignal {
         Ok(StopSignal {})
     }
 
-    /// Waits for Ctrl-C or SIGTERM.
-    #[cfg_attr(not(unix), allow(unused_mut))]
-    async fn wait(mut self) -> anyhow::Result<()> {
+    /// Waits for Ctrl-C or SIGTERM, then a moment for in-flight frames to land before the
+    /// shutdown order starts. Cancel-safe up to the signal: a `select!` that drops it
+    /// before then loses nothing.
+    async fn recv(&mut self) -> anyhow::Result<()> {
         #[cfg(unix)]
         tokio::select! {
             _ = self.term.recv() => {}
@@ -495,8 +670,30 @@ impl StopSignal {
         }
         #[cfg(not(unix))]
         tokio::signal::ctrl_c().await?;
-        // A moment for in-flight frames to land before the shutdown order starts.
-        tokio::time::sleep(Duration::from_millis(10)).await;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_simulator_on_this_machine_trades_around_the_clock_a_broker_keeps_krx_hours() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://localhost:3000/oauth2/token",
+            "http://[::1]:9000",
+            "http://127.0.0.1",
+        ] {
+            assert_eq!(default_hours(url), Hours::Always, "{url}");
+        }
+        for url in [
+            "https://openapi.ls-sec.co.kr:8080",
+            "https://api.kiwoom.com",
+            "http://10.0.0.5:8080",
+        ] {
+            assert_eq!(default_hours(url), Hours::Calendar, "{url}");
+        }
     }
 }

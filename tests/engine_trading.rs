@@ -99,6 +99,7 @@ async fn start_conditions(
             tick_watchers: Vec::new(),
             meters: None,
             tape: true,
+            clock: std::sync::Arc::new(condor_actors::clock::SystemClock),
         },
     )
     .await

@@ -79,6 +79,7 @@ async fn start(
             tick_watchers: ext.start_tick_watchers(),
             meters: None,
             tape: true,
+            clock: std::sync::Arc::new(condor_actors::clock::SystemClock),
         },
     )
     .await

@@ -764,3 +764,10 @@ impl Handler<GetSessionStats> for BrokerSession {
         MessageResult(stats)
     }
 }
+
+impl Handler<crate::messages::Retire> for BrokerSession {
+    type Result = ();
+    fn handle(&mut self, _: crate::messages::Retire, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod clock;
 pub mod compute;
 pub mod condition_books;
+pub mod day_plan;
 pub mod durable_file;
 pub mod journal;
 pub mod kill_switch;

@@ -458,6 +458,13 @@ pub struct CancelAllWorking;
 #[rtype(result = "usize")]
 pub struct StopOrders;
 
+/// The trading day is over and its shutdown done: stop, dropping what the actor holds
+/// (the journal's handle, the tape's recorder, the other actors' addresses, which would
+/// otherwise keep a day's engine alive in a process that runs for weeks).
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "()")]
+pub struct Retire;
+
 /// Ask the Portfolio for cash, positions and P&L. An `Err` only on an arithmetic overflow
 /// while valuing the positions.
 #[derive(Clone, Copy, Debug, Message)]

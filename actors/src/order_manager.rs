@@ -758,6 +758,13 @@ impl Handler<GetOrder> for OrderManager {
     }
 }
 
+impl Handler<crate::messages::Retire> for OrderManager {
+    type Result = ();
+    fn handle(&mut self, _: crate::messages::Retire, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -346,3 +346,10 @@ impl Handler<GetPortfolioStats> for Portfolio {
         MessageResult(self.stats)
     }
 }
+
+impl Handler<crate::messages::Retire> for Portfolio {
+    type Result = ();
+    fn handle(&mut self, _: crate::messages::Retire, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}

@@ -530,6 +530,13 @@ impl Handler<NotifyFlat> for Processor {
     }
 }
 
+impl Handler<crate::messages::Retire> for Processor {
+    type Result = ();
+    fn handle(&mut self, _: crate::messages::Retire, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Instant;

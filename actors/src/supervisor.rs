@@ -581,3 +581,10 @@ impl Handler<StopAllFeeds> for Supervisor {
         tickers.len()
     }
 }
+
+impl Handler<crate::messages::Retire> for Supervisor {
+    type Result = ();
+    fn handle(&mut self, _: crate::messages::Retire, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}

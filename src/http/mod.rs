@@ -32,7 +32,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::secret::Secret;
 use auth::{Access, Refusal, MIN_TOKEN_LEN};
-pub use status::{Sources, Status};
+pub use status::{DayEngine, Sources, Status};
 
 const LOG: &str = "condor::http";
 

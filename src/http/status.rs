@@ -34,14 +34,22 @@ const ASK_WITHIN: Duration = Duration::from_secs(2);
 /// Final orders and fills listed.
 const RECENT: usize = 30;
 
-/// The running engine, as the HTTP server sees it: addresses to ask and handles to read.
+/// One trading day's engine: the actors to ask. A new day starts a new engine.
 #[derive(Clone)]
-pub struct Sources {
+pub struct DayEngine {
     pub session: Addr<BrokerSession>,
     pub processor: Addr<Processor>,
     pub orders: Addr<OrderManager>,
     pub portfolio: Addr<Portfolio>,
     pub supervisor: Addr<Supervisor>,
+}
+
+/// What the HTTP server reads: the day's engine while one runs (none overnight and on days
+/// without a session), and what lives as long as the process.
+#[derive(Clone)]
+pub struct Sources {
+    /// The day's engine, or `None` while condor idles between sessions.
+    pub engine: tokio::sync::watch::Receiver<Option<DayEngine>>,
     pub meters: Arc<Meters>,
     /// "embedded exchange" or the broker's REST URL (never a key).
     pub broker: String,
@@ -88,6 +96,10 @@ pub struct Status {
     /// KRX's session now, by its calendar and this host's KST clock.
     #[serde(default)]
     pub market: Market,
+    /// Whether a day's engine runs now; `false` while condor idles between sessions
+    /// (the engine's parts are then empty).
+    #[serde(default)]
+    pub trading: bool,
 }
 
 /// Whether KRX trades now: open until its close, or closed until the next session. The
@@ -313,21 +325,64 @@ where
         .and_then(Result::ok)
 }
 
-/// Asks every actor at once and puts the answers together.
+/// Asks every actor of the day's engine at once and puts the answers together; between
+/// sessions, what lives without one (the market, the counters, the conditions).
 pub async fn gather(src: &Sources) -> Status {
+    let engine = src.engine.borrow().clone();
+    match engine {
+        Some(e) => gather_day(src, &e).await,
+        None => between_sessions(src),
+    }
+}
+
+/// The status while no engine runs.
+fn between_sessions(src: &Sources) -> Status {
+    let m = &src.meters;
+    Status {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        broker: src.broker.clone(),
+        condition: src.condition.clone(),
+        strategy: src.strategy.clone(),
+        at_unix_ms: unix_ms(SystemTime::now()),
+        started_unix_ms: unix_ms(src.started),
+        counters: Counters {
+            ticks_received: m.session_ticks_received.get(),
+            ticks_processed: m.processor_ticks_processed.get(),
+            intents: m.intents_sent.get(),
+            journal_appends: m.journal_appends.get(),
+            ..Counters::default()
+        },
+        conditions: src
+            .conditions
+            .iter()
+            .enumerate()
+            .map(|(i, (name, strategy))| ConditionRow {
+                number: u16::try_from(i + 1).unwrap_or(u16::MAX),
+                name: name.clone(),
+                strategy: strategy.clone(),
+                ..ConditionRow::default()
+            })
+            .collect(),
+        market: market_now(&src.calendar, src.clock.as_ref()),
+        trading: false,
+        ..Status::default()
+    }
+}
+
+async fn gather_day(src: &Sources, e: &DayEngine) -> Status {
     let ((session, processor, order_stats, order_list), (book, fills, sup_stats, by_condition)) =
         futures_util::future::join(
             futures_util::future::join4(
-                ask(&src.session, GetSessionStats),
-                ask(&src.processor, Flush),
-                ask(&src.orders, GetOrderStats),
-                ask(&src.orders, GetOrderList { recent: RECENT }),
+                ask(&e.session, GetSessionStats),
+                ask(&e.processor, Flush),
+                ask(&e.orders, GetOrderStats),
+                ask(&e.orders, GetOrderList { recent: RECENT }),
             ),
             futures_util::future::join4(
-                ask(&src.portfolio, GetPortfolio),
-                ask(&src.portfolio, GetRecentFills { limit: RECENT }),
-                ask(&src.supervisor, GetSupervisorStats),
-                ask(&src.portfolio, GetConditionBooks),
+                ask(&e.portfolio, GetPortfolio),
+                ask(&e.portfolio, GetRecentFills { limit: RECENT }),
+                ask(&e.supervisor, GetSupervisorStats),
+                ask(&e.portfolio, GetConditionBooks),
             ),
         )
         .await;
@@ -387,7 +442,7 @@ pub async fn gather(src: &Sources) -> Status {
     tickers.extend(order_list.iter().map(Order::ticker));
     tickers.extend(fills.iter().map(|f| f.ticker));
     let live = ask(
-        &src.supervisor,
+        &e.supervisor,
         GetLiveFeeds {
             names_of: tickers.into_iter().collect(),
         },
@@ -549,6 +604,7 @@ pub async fn gather(src: &Sources) -> Status {
         unavailable,
         conditions,
         market: market_now(&src.calendar, src.clock.as_ref()),
+        trading: true,
     }
 }
 
@@ -556,10 +612,16 @@ pub async fn gather(src: &Sources) -> Status {
 /// switch, P&L) up to date for a scrape. Asks only the actors that answer fast; the
 /// Processor, which may be behind a tick backlog, is never waited on here.
 pub async fn refresh_gauges(src: &Sources) {
+    let engine = src.engine.borrow().clone();
+    let Some(e) = engine else {
+        // Between sessions: no connection, nothing working; the rest keeps its last value.
+        src.meters.broker_connected.set(0);
+        return;
+    };
     let (orders, session, book) = futures_util::future::join3(
-        ask(&src.orders, GetOrderStats),
-        ask(&src.session, GetSessionStats),
-        ask(&src.portfolio, GetPortfolio),
+        ask(&e.orders, GetOrderStats),
+        ask(&e.session, GetSessionStats),
+        ask(&e.portfolio, GetPortfolio),
     )
     .await;
     let m = &src.meters;
