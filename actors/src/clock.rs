@@ -1,8 +1,9 @@
 //! Where the engine gets the time: the KST trading day, the KST time of day, the wall clock
 //! (for journal timestamps) and a monotonic `Instant`.
 //!
-//! Owns [`TradingDay`] and the two clocks: [`SystemClock`] for live trading and [`ManualClock`] for tests,
-//! backtests and replays, which only moves when told to. Every actor is given an
+//! Owns [`TradingDay`] and the clocks: [`SystemClock`] for live trading, [`ManualClock`] for tests,
+//! backtests and replays, which only moves when told to, and [`ScaledClock`] (`scaled`), the
+//! market's time run faster than real time from a [`ClockSpec`], for testing days in seconds. Every actor is given an
 //! `Arc<dyn Clock>`, so a replay sees exactly the times it was fed. Must never hold a
 //! lock across a call: the manual clock is a few atomics behind an `Arc`.
 
@@ -15,6 +16,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::market::TimeOfDay;
+
+mod scaled;
+pub use scaled::{
+    BadClockSpec, ClockSpec, ScaledClock, DEFAULT_LEAD_MINS, MAX_LEAD_MINS, MAX_SPEED,
+};
 
 /// KST is UTC+9 all year (no daylight saving).
 const KST_OFFSET_SECS: u64 = 9 * 3600;
