@@ -945,8 +945,8 @@ pub struct SimArgs {
     /// 30 minutes unless lead= says, 3600x outside them). Without @EPOCH_MS the start
     /// applies when condor reads the setting; give the same value, epoch included, to
     /// `condor run` and a standalone `condor sim` and they show the same time. Unset: the
-    /// real clock. Under `condor run` it sets the engine's clock and the embedded
-    /// exchange's.
+    /// real clock. Under `condor run` it sets the embedded exchange's clock (and
+    /// `RunArgs::clock`, the engine's).
     #[arg(long, env = "CONDOR_CLOCK", value_name = "SPEC", value_parser = parse_clock, help_heading = "Clock")]
     pub clock: Option<ClockSpec>,
 }
@@ -1095,6 +1095,50 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("--drop-after-secs"));
+    }
+
+    #[test]
+    fn the_clock_setting_reaches_the_engine_and_the_embedded_exchange_alike() {
+        let spec = "2026-12-03T15:25:00@1764743100000x10/3600,lead=0";
+        let run = run_args(&["--clock", spec]);
+        let cfg = run.sim.to_config().unwrap();
+        assert_eq!(cfg.clock.map(|c| c.to_string()).as_deref(), Some(spec));
+        // One spec, read once: the engine's clock and the exchange's show the same time.
+        let engine = run.clock();
+        let exchange = condor_actors::clock::ScaledClock::new(cfg.clock.unwrap());
+        let (a, b) = (engine.unix_ms(), exchange.unix_ms());
+        assert!(b >= a && b - a < 60_000, "{a} {b}");
+        // Without an epoch, "now" is fixed when the setting is read, for both.
+        let run = run_args(&["--clock", "2026-12-03T15:25:00x10"]);
+        let cfg = run.sim.to_config().unwrap();
+        assert_eq!(cfg.clock, run.sim.clock);
+        assert!(run_args(&[]).sim.to_config().unwrap().clock.is_none());
+        assert_eq!(run_args(&[]).clock().today(), SystemClock.today());
+
+        let e = Cli::try_parse_from(["condor", "sim", "--clock", "2026-12-03T15:25x10"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("CONDOR_CLOCK")
+                && e.contains("\"2026-12-03T15:25x10\"")
+                && e.contains("start time"),
+            "{e}"
+        );
+        let Some(Command::Sim(args)) = Cli::try_parse_from([
+            "condor",
+            "sim",
+            "--clock",
+            spec,
+            "--tape",
+            "/nonexistent.tape",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("sim expected")
+        };
+        let e = args.to_config().unwrap_err().to_string();
+        assert!(e.contains("CONDOR_CLOCK") && e.contains("tape"), "{e}");
     }
 
     #[test]
