@@ -1459,7 +1459,7 @@ fn day_after_day_trades_stop_at_the_close_and_resume_at_the_next_sessions_open()
     assert_eq!(ex.day_at(friday_0905).unwrap().to_string(), "2026-12-04");
     // Friday's previous close is Thursday's last price, and its limits follow.
     let sam = t(SAMSUNG);
-    let thursday_last = thursday.iter().filter(|t| t.ticker == sam).last().unwrap();
+    let thursday_last = thursday.iter().rfind(|t| t.ticker == sam).unwrap();
     let friday_first = friday.iter().find(|t| t.ticker == sam).unwrap();
     assert_eq!(friday_first.prev_close, thursday_last.price);
     assert_eq!(
