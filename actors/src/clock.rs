@@ -40,6 +40,14 @@ pub trait Clock: Send + Sync {
     fn today(&self) -> TradingDay {
         TradingDay::from_unix_ms(self.unix_ms())
     }
+    /// Real time from now until this clock shows `market_unix_ms` (zero if it already
+    /// does; `None` if it never will): how long a loop sleeps for a market time. One to one
+    /// unless the clock is scaled; a [`ManualClock`] moves only when told, so for it this
+    /// is the time it would take at 1x.
+    fn real_duration_until(&self, market_unix_ms: i64) -> Option<Duration> {
+        let ms = market_unix_ms.saturating_sub(self.unix_ms()).max(0);
+        Some(Duration::from_millis(ms as u64))
+    }
 }
 
 /// A KST calendar day. One trading day's journal is one file; a kill switch tripped on one
@@ -474,6 +482,18 @@ mod tests {
         c.set_day(next);
         assert_eq!(c.today(), next);
         assert_eq!(c.unix_ms(), next.midnight_unix_ms() + 4_000);
+    }
+
+    #[test]
+    fn the_real_clock_waits_one_to_one_for_a_market_time() {
+        let c = SystemClock;
+        let in_a_minute = c.unix_ms() + 60_000;
+        let wait = c.real_duration_until(in_a_minute).unwrap();
+        assert!(
+            wait <= Duration::from_secs(60) && wait > Duration::from_secs(50),
+            "{wait:?}"
+        );
+        assert_eq!(c.real_duration_until(0), Some(Duration::ZERO));
     }
 
     #[test]

@@ -300,9 +300,7 @@ impl ScaledClock {
         &self.spec
     }
 
-    /// Real time from now until the market's clock shows `market_unix_ms` (zero if it
-    /// already does; `None` if it never will): how long an engine loop sleeps for it.
-    pub fn real_duration_until(&self, market_unix_ms: i64) -> Option<Duration> {
+    fn real_wait_until(&self, market_unix_ms: i64) -> Option<Duration> {
         let real = self.real_ns();
         let target = i128::from(market_unix_ms) * NS_PER_MS;
         let from = self.checkpoint_before(real);
@@ -367,6 +365,11 @@ impl Clock for ScaledClock {
 
     fn unix_ms(&self) -> i64 {
         ns_to_ms(self.market_ns())
+    }
+
+    /// Walks the spec's speeds to the target: a night at 3600x is its length / 3600.
+    fn real_duration_until(&self, market_unix_ms: i64) -> Option<Duration> {
+        self.real_wait_until(market_unix_ms)
     }
 }
 
