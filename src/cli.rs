@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use condor_actors::calendar::Calendar;
+use condor_actors::clock::{Clock, ClockSpec, ScaledClock, SystemClock};
 use condor_actors::ledger::FeeSchedule;
 use condor_actors::market::{Qty, TimeOfDay};
 use condor_actors::notifier::NotifierConfig;
@@ -516,6 +517,12 @@ pub enum BrokerTarget {
 }
 
 impl RunArgs {
+    /// The engine's clock: scaled by `CONDOR_CLOCK` (the same setting, read once, that the
+    /// embedded exchange gets through `sim.to_config()`), else the system's.
+    pub fn clock(&self) -> std::sync::Arc<dyn Clock> {
+        self.sim.clock()
+    }
+
     /// All four broker settings, or none (the embedded exchange); anything between is an
     /// error naming what is missing.
     pub fn broker(&self) -> anyhow::Result<BrokerTarget> {
@@ -913,7 +920,8 @@ pub struct SimArgs {
     #[arg(long, env = "CONDOR_SIM_TRADES_PER_SEC", default_value = "2", value_parser = parse_rate)]
     pub trades_per_sec: f64,
     /// Simulated time of day when the simulator starts (HHMMSS, KST). The regular session
-    /// is 090000-153000; outside it there are no trades and orders are refused.
+    /// is 090000-153000; outside it there are no trades and orders are refused. Unused with
+    /// --clock, which names the start.
     #[arg(long, env = "CONDOR_SIM_START_TIME", default_value = "090000", value_parser = parse_hhmmss)]
     pub start_time: TimeOfDay,
     /// Cash in the simulated account, in won.
@@ -986,9 +994,33 @@ pub struct SimArgs {
     /// recording, they are `--sim-tape` and `--sim-speed`.
     #[command(flatten)]
     pub tape: crate::sim::TapeArgs,
+    /// Run the market's clock faster than real time, to test a close, a night and the next
+    /// open in seconds: START[@EPOCH_MS]xSESSION[/IDLE][,lead=MIN], e.g.
+    /// 2026-12-03T15:25:00x10/3600 (KST; 10x in sessions and in the lead before each open,
+    /// 30 minutes unless lead= says, 3600x outside them). Without @EPOCH_MS the start
+    /// applies when condor reads the setting; give the same value, epoch included, to
+    /// `condor run` and a standalone `condor sim` and they show the same time. Unset: the
+    /// real clock. Under `condor run` it sets the embedded exchange's clock (and
+    /// `RunArgs::clock`, the engine's).
+    #[arg(long, env = "CONDOR_CLOCK", value_name = "SPEC", value_parser = parse_clock, help_heading = "Clock")]
+    pub clock: Option<ClockSpec>,
+}
+
+/// `CONDOR_CLOCK`: read once, so every clock built from it starts at the same epoch.
+fn parse_clock(s: &str) -> Result<ClockSpec, String> {
+    let now_ms = SystemClock.unix_ms();
+    ClockSpec::parse(s, now_ms).map_err(|e| format!("CONDOR_CLOCK (--clock) {e}"))
 }
 
 impl SimArgs {
+    /// The market's clock: scaled by `CONDOR_CLOCK`, else the system's.
+    pub fn clock(&self) -> std::sync::Arc<dyn Clock> {
+        match self.clock {
+            Some(spec) => std::sync::Arc::new(ScaledClock::new(spec)),
+            None => std::sync::Arc::new(SystemClock),
+        }
+    }
+
     /// The simulator configuration these flags describe.
     pub fn to_config(&self) -> anyhow::Result<SimConfig> {
         let scenario = match &self.scenario {
@@ -1038,6 +1070,10 @@ impl SimArgs {
         if self.drop_after_frames == Some(0) {
             anyhow::bail!("--drop-after-frames must be at least 1");
         }
+        if let (Some(spec), Some(_)) = (&self.clock, &self.tape.tape) {
+            // A tape carries its own day and pace; two clocks would disagree.
+            anyhow::bail!("CONDOR_CLOCK (--clock) {spec} cannot be used with a tape (--tape)");
+        }
         let exchange = ExchangeConfig {
             seed: self.seed,
             trades_per_sec: self.trades_per_sec,
@@ -1076,6 +1112,7 @@ impl SimArgs {
             exchange,
             tape_speed: self.tape.speed,
             token_ttl: Duration::from_secs(self.token_ttl_secs),
+            clock: self.clock,
             ..SimConfig::default()
         })
     }
@@ -1113,6 +1150,50 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("--drop-after-secs"));
+    }
+
+    #[test]
+    fn the_clock_setting_reaches_the_engine_and_the_embedded_exchange_alike() {
+        let spec = "2026-12-03T15:25:00@1764743100000x10/3600,lead=0";
+        let run = run_args(&["--clock", spec]);
+        let cfg = run.sim.to_config().unwrap();
+        assert_eq!(cfg.clock.map(|c| c.to_string()).as_deref(), Some(spec));
+        // One spec, read once: the engine's clock and the exchange's show the same time.
+        let engine = run.clock();
+        let exchange = condor_actors::clock::ScaledClock::new(cfg.clock.unwrap());
+        let (a, b) = (engine.unix_ms(), exchange.unix_ms());
+        assert!(b >= a && b - a < 60_000, "{a} {b}");
+        // Without an epoch, "now" is fixed when the setting is read, for both.
+        let run = run_args(&["--clock", "2026-12-03T15:25:00x10"]);
+        let cfg = run.sim.to_config().unwrap();
+        assert_eq!(cfg.clock, run.sim.clock);
+        assert!(run_args(&[]).sim.to_config().unwrap().clock.is_none());
+        assert_eq!(run_args(&[]).clock().today(), SystemClock.today());
+
+        let e = Cli::try_parse_from(["condor", "sim", "--clock", "2026-12-03T15:25x10"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("CONDOR_CLOCK")
+                && e.contains("\"2026-12-03T15:25x10\"")
+                && e.contains("start time"),
+            "{e}"
+        );
+        let Some(Command::Sim(args)) = Cli::try_parse_from([
+            "condor",
+            "sim",
+            "--clock",
+            spec,
+            "--tape",
+            "/nonexistent.tape",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("sim expected")
+        };
+        let e = args.to_config().unwrap_err().to_string();
+        assert!(e.contains("CONDOR_CLOCK") && e.contains("tape"), "{e}");
     }
 
     #[test]

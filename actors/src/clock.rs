@@ -1,8 +1,9 @@
 //! Where the engine gets the time: the KST trading day, the KST time of day, the wall clock
 //! (for journal timestamps) and a monotonic `Instant`.
 //!
-//! Owns [`TradingDay`] and the two clocks: [`SystemClock`] for live trading and [`ManualClock`] for tests,
-//! backtests and replays, which only moves when told to. Every actor is given an
+//! Owns [`TradingDay`] and the clocks: [`SystemClock`] for live trading, [`ManualClock`] for tests,
+//! backtests and replays, which only moves when told to, and [`ScaledClock`] (`scaled`), the
+//! market's time run faster than real time from a [`ClockSpec`], for testing days in seconds. Every actor is given an
 //! `Arc<dyn Clock>`, so a replay sees exactly the times it was fed. Must never hold a
 //! lock across a call: the manual clock is a few atomics behind an `Arc`.
 
@@ -15,6 +16,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::market::TimeOfDay;
+
+mod scaled;
+pub use scaled::{
+    BadClockSpec, ClockSpec, ScaledClock, DEFAULT_LEAD_MINS, MAX_LEAD_MINS, MAX_SPEED,
+};
 
 /// KST is UTC+9 all year (no daylight saving).
 const KST_OFFSET_SECS: u64 = 9 * 3600;
@@ -33,6 +39,14 @@ pub trait Clock: Send + Sync {
     /// The KST calendar day: which day's journal, limits and kill switch are in force.
     fn today(&self) -> TradingDay {
         TradingDay::from_unix_ms(self.unix_ms())
+    }
+    /// Real time from now until this clock shows `market_unix_ms` (zero if it already
+    /// does; `None` if it never will): how long a loop sleeps for a market time. One to one
+    /// unless the clock is scaled; a [`ManualClock`] moves only when told, so for it this
+    /// is the time it would take at 1x.
+    fn real_duration_until(&self, market_unix_ms: i64) -> Option<Duration> {
+        let ms = market_unix_ms.saturating_sub(self.unix_ms()).max(0);
+        Some(Duration::from_millis(ms as u64))
     }
 }
 
@@ -468,6 +482,18 @@ mod tests {
         c.set_day(next);
         assert_eq!(c.today(), next);
         assert_eq!(c.unix_ms(), next.midnight_unix_ms() + 4_000);
+    }
+
+    #[test]
+    fn the_real_clock_waits_one_to_one_for_a_market_time() {
+        let c = SystemClock;
+        let in_a_minute = c.unix_ms() + 60_000;
+        let wait = c.real_duration_until(in_a_minute).unwrap();
+        assert!(
+            wait <= Duration::from_secs(60) && wait > Duration::from_secs(50),
+            "{wait:?}"
+        );
+        assert_eq!(c.real_duration_until(0), Some(Duration::ZERO));
     }
 
     #[test]

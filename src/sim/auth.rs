@@ -5,9 +5,11 @@
 //! Owns the issued tokens and their counts. Must never log a key, a secret or a token.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use condor_actors::clock::{Clock, SystemClock};
 use condor_actors::wire::token::{RevokeResponse, TokenError, TokenResponse};
 
 use super::exchange::rate_limit::RateLimiter;
@@ -59,6 +61,9 @@ pub(crate) struct Tokens {
     serial: u64,
     /// Calls (REST or websocket registrations) refused for an expired token.
     expired_refusals: u64,
+    /// The market's clock: a token lives its lifetime in market time, so on a scaled clock
+    /// it expires overnight as at LS.
+    clock: Arc<dyn Clock>,
 }
 
 fn form_value<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -77,7 +82,19 @@ impl Tokens {
             rng: fastrand::Rng::new(),
             serial: 0,
             expired_refusals: 0,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same, its lifetimes and `iat`/`exp` read on `clock`.
+    pub(crate) fn with_clock(mut self, clock: Arc<dyn Clock>) -> Tokens {
+        self.clock = clock;
+        self
+    }
+
+    /// The monotonic time token lifetimes are measured in.
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
     }
 
     /// Tokens issued since the start.
@@ -121,10 +138,12 @@ impl Tokens {
         // An expired token is remembered for another lifetime, so it is answered as
         // expired rather than unknown; after that it is forgotten (memory stays bounded).
         let forget_after = self.lifetime.saturating_mul(2);
-        self.issued.retain(|_, at| at.elapsed() < forget_after);
+        let now = self.clock.now();
+        self.issued
+            .retain(|_, at| now.saturating_duration_since(*at) < forget_after);
         self.serial += 1;
         let token = self.jwt();
-        self.issued.insert(token.clone(), Instant::now());
+        self.issued.insert(token.clone(), now);
         let body = TokenResponse {
             access_token: token,
             scope: "oob".into(),
@@ -181,10 +200,7 @@ impl Tokens {
     /// A token shaped like LS's HS512 JWT; clients treat it as opaque.
     fn jwt(&mut self) -> String {
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let now = u64::try_from(self.clock.unix_ms() / 1000).unwrap_or(0);
         let header = b64.encode(r#"{"typ":"JWT","alg":"HS512"}"#);
         let payload = b64.encode(format!(
             r#"{{"sub":"token","aud":"condor-sim","grant_type":"Client","iss":"unogw","exp":{},"iat":{now},"jti":"{}"}}"#,

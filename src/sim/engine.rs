@@ -14,12 +14,18 @@
 //! entered the condition until a session registers that ticker (or the grace passes). The
 //! exchange gets the tape's time as `now_ms` (frozen at the last record once played);
 //! tokens and rate limits keep real time.
+//!
+//! With a clock spec (`SimConfig::clock`, `CONDOR_CLOCK`) the exchange's `now_ms`, the
+//! rate limits and the tokens' lifetimes all read the scaled market clock, the same one
+//! condor computes from the same spec: `now_ms` is market milliseconds since the spec's
+//! start.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use condor_actors::clock::{Clock, ScaledClock};
 use condor_actors::market::Ticker;
 use condor_actors::wire::realtime::{self as rt, TrType};
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -183,6 +189,8 @@ pub(crate) struct SimState {
     pub(crate) limiter: RateLimiter,
     pub(crate) paper: bool,
     started: Instant,
+    /// A scaled clock and the market's Unix ms at its start (`now_ms = 0`).
+    scaled: Option<(Arc<dyn Clock>, i64)>,
     sessions: BTreeMap<u64, Session>,
     /// `(session, tr_cd)` registered for each ticker's trades. A Vec, not a set: an
     /// entry appears at most once because registration is idempotent.
@@ -236,9 +244,25 @@ pub(crate) async fn run(
     if player.is_some() && cfg.firehose {
         log::warn!(target: "condor::sim", "tape mode: the firehose is off (the tape is the market)");
     }
+    let scaled = cfg.clock.filter(|_| player.is_none()).map(|spec| {
+        log::info!(target: "condor::sim", "clock: {spec} (CONDOR_CLOCK)");
+        let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(spec));
+        (clock, spec.start_unix_ms())
+    });
+    let mut tokens = Tokens::new(cfg.appkey.clone(), cfg.appsecret.clone(), cfg.token_ttl);
+    if let Some((clock, _)) = &scaled {
+        tokens = tokens.with_clock(clock.clone());
+    }
+    let mut exchange_cfg = cfg.exchange.clone();
+    if let Some(spec) = cfg.clock {
+        // The spec names the start; the exchange's day begins there.
+        exchange_cfg.start_time = spec.start_time;
+        exchange_cfg.first_day = Some(spec.start_day);
+    }
     let mut state = SimState {
-        exchange: Exchange::new(cfg.exchange.clone()),
-        tokens: Tokens::new(cfg.appkey.clone(), cfg.appsecret.clone(), cfg.token_ttl),
+        exchange: Exchange::new(exchange_cfg),
+        tokens,
+        scaled,
         limiter,
         paper: cfg.paper,
         started: Instant::now(),
@@ -285,9 +309,13 @@ pub(crate) async fn run(
 }
 
 impl SimState {
-    /// Real milliseconds since the simulator started (tokens, rate limits).
+    /// Real milliseconds since the simulator started (tokens, rate limits); on a scaled
+    /// clock, market milliseconds since its start.
     pub(crate) fn now_ms(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
+        match &self.scaled {
+            Some((clock, zero)) => u64::try_from(clock.unix_ms() - zero).unwrap_or(0),
+            None => self.started.elapsed().as_millis() as u64,
+        }
     }
 
     /// The exchange's `now_ms`: real time, or in tape mode the tape's time (0 before it
@@ -548,7 +576,8 @@ impl SimState {
         // acks UNCONFIRMED); the REST gateway's codes are the likeliest, so an expired
         // token gets IGW00123 and an unknown one IGW00121, as on REST. Registrations
         // already made stay: LS checks the token in the frame, not on the open socket.
-        if let Some((code, msg)) = self.tokens.check(&reg.token, Instant::now()).refusal() {
+        let now = self.tokens.now();
+        if let Some((code, msg)) = self.tokens.check(&reg.token, now).refusal() {
             return nack(code, msg);
         }
         let Some(session) = self.sessions.get_mut(&id) else {

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
+use condor_actors::clock::ClockSpec;
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::secret::Secret;
@@ -95,6 +96,10 @@ pub struct SimConfig {
     /// How long an access token lives (`expires_in`, whole seconds, at least one): LS's
     /// 86,400 s by default; a few seconds lets a test see tokens expire and be renewed.
     pub token_ttl: Duration,
+    /// The market's clock, scaled (`CONDOR_CLOCK`): the exchange trades the KRX calendar's
+    /// sessions from the spec's start, day after day, and stamps trades, orders and tokens
+    /// by it. `None`: one day from `exchange.start_time` on the real clock.
+    pub clock: Option<ClockSpec>,
 }
 
 impl Default for SimConfig {
@@ -116,6 +121,7 @@ impl Default for SimConfig {
             tape_start_delay: Duration::from_secs(1),
             tape_subscribe_grace: Duration::from_secs(2),
             token_ttl: Duration::from_secs(TOKEN_LIFETIME_SECS),
+            clock: None,
         }
     }
 }

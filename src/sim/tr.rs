@@ -57,9 +57,10 @@ fn ok<T: Tr>(code: &str, msg: &str, out: &T::Out) -> HttpReply {
 /// One REST TR call: token, path, rate limit, then the TR itself.
 pub(crate) fn handle(state: &mut SimState, call: RestCall) -> HttpReply {
     let tr_cd = call.tr_cd.clone().unwrap_or_default();
+    let now = state.tokens.now();
     let check = state
         .tokens
-        .check_bearer(call.authorization.as_deref(), std::time::Instant::now());
+        .check_bearer(call.authorization.as_deref(), now);
     if let Some((code, msg)) = check.refusal() {
         // UNCONFIRMED: LS's status for a bad token; third-party clients handle 500 with
         // IGW00121/IGW00123, which matches the gateway's other errors. The call never

@@ -16,6 +16,10 @@
 //! Time: the simulated clock reads `start_time + now_ms / 1000` and stops at 23:59:59 (one
 //! trading day; it never wraps into a second morning). Trades print only in the regular
 //! session, 09:00 ≤ t < 15:30, for both [`Exchange::advance`] and [`Exchange::burst`].
+//! With [`ExchangeConfig::first_day`] (a scaled clock, `CONDOR_CLOCK`) the clock runs on
+//! past midnight into the following days: trades print, and orders are taken, only in the
+//! KRX calendar's session of the day (none on weekends and holidays), and the first print
+//! of a new day rolls every quote over (yesterday's last price is today's previous close).
 //!
 //! Tape mode ([`ExchangeConfig::tape`]): no walk, no momentum, no scripted conditions;
 //! `now_ms` is the tape's time (milliseconds from its first playable record), the clock
@@ -41,6 +45,8 @@ mod tests;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use condor_actors::calendar::Calendar;
+use condor_actors::clock::TradingDay;
 use condor_actors::market::{
     is_regular_session, Price, Side, Ticker, TimeOfDay, REGULAR_CLOSE, REGULAR_OPEN,
 };
@@ -104,6 +110,10 @@ pub struct ExchangeConfig {
     /// of the day), so the momentum condition has members within the first second, as on
     /// a real morning (see `walk`). 0 = every ticker opens at its previous close.
     pub gap_ups: usize,
+    /// The KST day `now_ms = 0` falls on: the exchange then trades that day's session and
+    /// every following trading day's, by KRX's calendar, as `now_ms` runs on (a scaled
+    /// clock). `None`: one day, which ends at 23:59:59.
+    pub first_day: Option<TradingDay>,
 }
 
 /// Gap ups of a default morning: enough that a client sees the condition fill at once,
@@ -126,6 +136,7 @@ impl Default for ExchangeConfig {
             synthetic_listings: 0,
             tape: None,
             gap_ups: DEFAULT_GAP_UPS,
+            first_day: None,
         }
     }
 }
@@ -161,6 +172,19 @@ pub struct Exchange {
     tape: Option<TapePlay>,
     /// The morning's gap ups: ticker and opening price, in listing order.
     gap_ups: Vec<(Ticker, Price)>,
+    /// Day after day by the calendar ([`ExchangeConfig::first_day`]).
+    days: Option<Days>,
+}
+
+/// The exchange's days when its clock runs past one day.
+struct Days {
+    calendar: Calendar,
+    /// Unix ms at `now_ms = 0`.
+    zero_unix_ms: i64,
+    /// The day of the latest print: a print on a later day rolls the quotes over.
+    current: TradingDay,
+    /// The session the arrivals are being scheduled in, µs since `now_ms = 0`.
+    session_us: (u64, u64),
 }
 
 /// `HHMMSSmmm` (OrdTime, exectime).
@@ -259,7 +283,17 @@ impl Exchange {
         } else {
             0.0
         };
+        let days = cfg
+            .first_day
+            .filter(|_| cfg.tape.is_none())
+            .map(|day| Days {
+                calendar: Calendar::krx(),
+                zero_unix_ms: day.midnight_unix_ms() + i64::from(start.secs()) * 1000,
+                current: day,
+                session_us: (0, 0),
+            });
         let mut ex = Exchange {
+            days,
             start,
             market_rate,
             rng,
@@ -295,8 +329,12 @@ impl Exchange {
         ex
     }
 
-    /// The arrival after `from_us`, or never if it falls at or after the close.
+    /// The arrival after `from_us`, or never if it falls at or after the close (day after
+    /// day: in the session it falls in, or the next session's).
     fn schedule_after(&mut self, from_us: u64) -> u64 {
+        if self.days.is_some() {
+            return self.schedule_in_sessions(from_us);
+        }
         if self.listings.is_empty() || from_us >= self.close_us {
             return u64::MAX;
         }
@@ -305,6 +343,66 @@ impl Exchange {
             Some(t) if t < self.close_us => t,
             _ => u64::MAX,
         }
+    }
+
+    /// Day after day: the next arrival at or after `from_us` inside a session. Arrivals
+    /// are memoryless, so one that falls past a close is drawn again from the next open.
+    fn schedule_in_sessions(&mut self, from_us: u64) -> u64 {
+        if self.listings.is_empty() {
+            return u64::MAX;
+        }
+        let mut from = from_us;
+        // Bounded: a rate so low that no arrival falls in a thousand sessions is none.
+        for _ in 0..1000 {
+            let Some((open, close)) = self.session_us(from) else {
+                return u64::MAX;
+            };
+            let dt = walk::exp_interarrival_us(&mut self.rng, self.market_rate);
+            match from.max(open).checked_add(dt) {
+                Some(t) if t < close => return t,
+                Some(_) => from = close,
+                None => return u64::MAX,
+            }
+        }
+        u64::MAX
+    }
+
+    /// Day after day: the session `at_us` falls in, or else the next one, in µs since
+    /// `now_ms = 0`.
+    fn session_us(&mut self, at_us: u64) -> Option<(u64, u64)> {
+        let day = self.day_at(at_us / 1000)?;
+        let d = self.days.as_mut()?;
+        let (_, close) = d.session_us;
+        if at_us < close {
+            return Some(d.session_us);
+        }
+        let zero = d.zero_unix_ms;
+        let to_us = |day: TradingDay, t: TimeOfDay| {
+            let ms = day.midnight_unix_ms() + i64::from(t.secs()) * 1000 - zero;
+            u64::try_from(ms.max(0)).unwrap_or(0).saturating_mul(1000)
+        };
+        let today = d
+            .calendar
+            .session(day)
+            .map(|s| (to_us(day, s.open), to_us(day, s.close)));
+        let bounds = match today {
+            Some((open, close)) if at_us < close => (open, close),
+            _ => {
+                let (next, s) = d
+                    .calendar
+                    .next_session_after(day, TimeOfDay::hms(23, 59, 59));
+                (to_us(next, s.open), to_us(next, s.close))
+            }
+        };
+        d.session_us = bounds;
+        Some(bounds)
+    }
+
+    /// Day after day: the KST day at `now_ms`; `None` on the one-day clock.
+    pub fn day_at(&self, now_ms: u64) -> Option<TradingDay> {
+        let d = self.days.as_ref()?;
+        let ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        Some(TradingDay::from_unix_ms(d.zero_unix_ms.saturating_add(ms)))
     }
 
     pub fn listings(&self) -> &[Listing] {
@@ -346,6 +444,13 @@ impl Exchange {
     /// The simulated clock with milliseconds.
     pub fn stamp(&self, now_ms: u64) -> (TimeOfDay, u16) {
         let secs = u64::from(self.start.secs()).saturating_add(now_ms / 1000);
+        if self.days.is_some() {
+            // Runs on into the next day.
+            return (
+                TimeOfDay::from_secs((secs % 86_400) as u32),
+                (now_ms % 1000) as u16,
+            );
+        }
         if secs >= 86_400 {
             (TimeOfDay::from_secs(86_399), 999)
         } else {
@@ -353,9 +458,14 @@ impl Exchange {
         }
     }
 
-    /// True when the simulated clock at `now_ms` is inside the regular session.
+    /// True when the simulated clock at `now_ms` is inside the regular session (day after
+    /// day: the calendar's session of the day).
     pub fn is_open(&self, now_ms: u64) -> bool {
-        is_regular_session(self.clock(now_ms))
+        let t = self.clock(now_ms);
+        match (&self.days, self.day_at(now_ms)) {
+            (Some(d), Some(day)) => d.calendar.session(day).is_some_and(|s| s.contains(t)),
+            _ => is_regular_session(t),
+        }
     }
 
     /// Trades printed so far today.
@@ -451,6 +561,7 @@ impl Exchange {
         out: &mut Vec<Event>,
     ) {
         let (time, ms) = self.stamp(at_ms);
+        self.roll_day_at(at_ms);
         self.trade_seq += 1;
         let q = &mut self.quotes[idx];
         let ev = q.record(self.trade_seq, price, qty, aggressor, time, ms);
@@ -466,6 +577,24 @@ impl Exchange {
         {
             self.momentum_changed(idx, entered, at_ms, out);
         }
+    }
+
+    /// Day after day: the first print of a new day rolls every quote over to it.
+    fn roll_day_at(&mut self, at_ms: u64) {
+        let Some(day) = self.day_at(at_ms) else {
+            return;
+        };
+        let Some(d) = self.days.as_mut() else {
+            return;
+        };
+        if day <= d.current {
+            return;
+        }
+        d.current = day;
+        for q in &mut self.quotes {
+            q.roll_day();
+        }
+        log::info!(target: "condor::sim", "a new trading day: {day}");
     }
 
     /// Test hook: a print of a chosen price and size, processed like any other.

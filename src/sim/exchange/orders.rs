@@ -20,9 +20,7 @@
 //! price (KRX 일부정정). Cancel (CSPAT00801) gets its own order number and cancels
 //! min(requested, remaining) (0 = all) from the original.
 
-use condor_actors::market::{
-    check_grid, is_regular_session, DailyLimits, MarketError, Price, Side, Ticker, TimeOfDay,
-};
+use condor_actors::market::{check_grid, DailyLimits, MarketError, Price, Side, Ticker, TimeOfDay};
 
 use super::events::{
     CancelOrder, Event, FillEvent, ModifyOrder, NewOrder, OrderAck, OrderSnapshot, RejectEvent,
@@ -267,8 +265,13 @@ impl Exchange {
 
     fn check_open(&self, now_ms: u64) -> Result<(), Reject> {
         let t = self.clock(now_ms);
-        if is_regular_session(t) {
+        if self.is_open(now_ms) {
             Ok(())
+        } else if let Some(day) = self.day_at(now_ms) {
+            Err(Reject::new(
+                RejectReason::MarketClosed,
+                format!("simulated clock {day} {t} is outside the day's session"),
+            ))
         } else {
             Err(Reject::new(
                 RejectReason::MarketClosed,

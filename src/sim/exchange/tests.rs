@@ -1,7 +1,9 @@
 //! Exchange-level tests: determinism, the tape's invariants, the session, matching and
 //! the account to the won, every reject, scripted and continuous conditions.
 
-use condor_actors::market::{is_on_grid, Price, Side, Ticker, TimeOfDay};
+use condor_actors::market::{
+    is_on_grid, DailyLimits as DailyLimitsOf, Price, Side, Ticker, TimeOfDay,
+};
 
 use super::*;
 
@@ -1417,4 +1419,88 @@ fn account_and_orders_stay_consistent_under_random_traffic() {
     }
     assert!(accepted > 1_000, "{accepted} accepted");
     assert!(!fills(&out).is_empty());
+}
+
+/// Day after day (a scaled clock): from Thursday 2026-12-03 15:29:00.
+fn days_from_thursday_close() -> Exchange {
+    Exchange::new(ExchangeConfig {
+        start_time: TimeOfDay::hms(15, 29, 0),
+        first_day: Some("2026-12-03".parse().unwrap()),
+        gap_ups: 0,
+        ..ExchangeConfig::default()
+    })
+}
+
+const MIN_MS: u64 = 60_000;
+
+#[test]
+fn day_after_day_trades_stop_at_the_close_and_resume_at_the_next_sessions_open() {
+    let mut ex = days_from_thursday_close();
+    let mut out = Vec::new();
+    // Through Thursday's close and the night, to Friday 09:05.
+    let friday_0905 = (17 * 60 + 36) * MIN_MS;
+    ex.advance(friday_0905, &mut out);
+    let all = trades(&out);
+    let (thursday, friday): (Vec<TradeEvent>, Vec<TradeEvent>) =
+        all.iter().partition(|t| t.time >= TimeOfDay::hms(15, 0, 0));
+    assert!(
+        thursday.len() > 50 && friday.len() > 100,
+        "{} {}",
+        thursday.len(),
+        friday.len()
+    );
+    assert!(thursday.iter().all(|t| t.time < TimeOfDay::hms(15, 30, 0)));
+    assert!(friday
+        .iter()
+        .all(|t| (TimeOfDay::hms(9, 0, 0)..TimeOfDay::hms(9, 5, 0)).contains(&t.time)));
+    // Every Thursday print comes before every Friday one.
+    let last_thursday = thursday.iter().map(|t| t.seq).max().unwrap();
+    assert!(friday.iter().all(|t| t.seq > last_thursday));
+    assert_eq!(ex.day_at(friday_0905).unwrap().to_string(), "2026-12-04");
+    // Friday's previous close is Thursday's last price, and its limits follow.
+    let sam = t(SAMSUNG);
+    let thursday_last = thursday.iter().rfind(|t| t.ticker == sam).unwrap();
+    let friday_first = friday.iter().find(|t| t.ticker == sam).unwrap();
+    assert_eq!(friday_first.prev_close, thursday_last.price);
+    assert_eq!(
+        friday_first.upper_limit,
+        DailyLimitsOf::from_base(thursday_last.price).upper
+    );
+    assert_eq!(friday_first.open, friday_first.price, "a new day's open");
+}
+
+#[test]
+fn day_after_day_orders_are_refused_outside_the_session_and_weekends_print_nothing() {
+    let mut ex = days_from_thursday_close();
+    let mut out = Vec::new();
+    // Thursday 15:45: closed, with LS's 장운영시간 answer.
+    let rej = ex
+        .submit(buy(SAMSUNG, 1, 55_500), 16 * MIN_MS, &mut out)
+        .unwrap_err();
+    assert_eq!(rej.reason, RejectReason::MarketClosed);
+    assert!(rej.detail.contains("2026-12-03 15:45:00"), "{}", rej.detail);
+    // Friday 09:01: taken.
+    let friday_0901 = (17 * 60 + 32) * MIN_MS;
+    ex.advance(friday_0901, &mut out);
+    assert!(ex
+        .submit(buy(SAMSUNG, 1, 55_500), friday_0901, &mut out)
+        .is_ok());
+    // Friday's close to Monday 09:00 prints nothing; Monday's session does.
+    let friday_close = (24 * 60 + 1) * MIN_MS;
+    ex.advance(friday_close, &mut out);
+    out.clear();
+    let monday_0900 = friday_close + (65 * 60 + 30) * MIN_MS;
+    ex.advance(monday_0900, &mut out);
+    assert!(
+        trades(&out).is_empty(),
+        "{} trades over the weekend",
+        out.len()
+    );
+    assert!(!ex.is_open(monday_0900 - 1));
+    assert!(ex.is_open(monday_0900));
+    ex.advance(monday_0900 + MIN_MS, &mut out);
+    let monday = trades(&out);
+    assert!(!monday.is_empty());
+    assert!(monday.iter().all(|t| t.time >= TimeOfDay::hms(9, 0, 0)));
+    assert_eq!(ex.day_at(monday_0900).unwrap().to_string(), "2026-12-07");
 }

@@ -99,6 +99,40 @@ impl Quote {
         }
     }
 
+    /// A new day: the last price becomes the previous close (and sets the day's limits),
+    /// the day's volume the previous day's, and the day's figures start again.
+    pub(super) fn roll_day(&mut self) {
+        let close = self.price;
+        let limits = DailyLimits::from_base(close);
+        *self = Quote {
+            prev_close: close,
+            limits,
+            prev_day_volume: self.volume,
+            price: close,
+            open: Price(0),
+            high: Price(0),
+            low: Price(0),
+            open_time: TimeOfDay::default(),
+            high_time: TimeOfDay::default(),
+            low_time: TimeOfDay::default(),
+            volume: 0,
+            value: 0,
+            sell_volume: 0,
+            sell_count: 0,
+            buy_volume: 0,
+            buy_count: 0,
+            vwap: close,
+            best_ask: ask_of(close, &limits),
+            best_bid: bid_of(close, &limits),
+            last_qty: Qty(0),
+            last_aggressor: Side::Buy,
+            last_time: TimeOfDay::default(),
+            last_ms: 0,
+            trades: 0,
+            ..*self
+        };
+    }
+
     /// Signed change from the previous close.
     pub fn change(&self) -> i64 {
         self.price.0 - self.prev_close.0
