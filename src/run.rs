@@ -10,21 +10,20 @@
 //!
 //! Owns the startup and shutdown order only. Must never print or log a secret.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use anyhow::Context as _;
 use condor_actors::broker_session::Shutdown;
 use condor_actors::calendar::{self, Calendar};
-use condor_actors::clock::{Clock, SystemClock, TradingDay};
+use condor_actors::clock::{Clock, TradingDay};
 use condor_actors::day_plan::{reached, DayPlan};
 use condor_actors::ledger::FeeSchedule;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::TimeOfDay;
 use condor_actors::messages::{
-    Alert, CancelAllWorking, DrainAlerts, EngineStart, EngineStop, Flush, GetOrderStats,
-    GetPortfolio, GetSessionStats, Retire, Stop, StopOrders, WatchDay,
+    Alert, CancelAllWorking, CloseOfDay, DrainAlerts, EngineStart, EngineStop, Flush,
+    GetOrderStats, GetPortfolio, GetSessionStats, Retire, Stop, StopOrders, WatchDay,
 };
 use condor_actors::notifier::Notifier;
 use condor_actors::order_manager::OrderManager;
@@ -55,7 +54,9 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     let retention = args.retention.policy()?;
     let conditions = extensions.conditions(args)?;
     let calendar = args.calendar()?;
-    log_the_day(&calendar, args);
+    // The system's, or a test's accelerated one (CONDOR_CLOCK), read by everything below.
+    let clock = args.clock();
+    log_the_day(&calendar, args, clock.as_ref());
     // Bound now, so a port in use stops condor before it trades.
     let http = match args.http()? {
         Some(cfg) => {
@@ -71,7 +72,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     };
     let meters = http.as_ref().map(|_| Meters::shared());
     // Every start, before today's files open: weeks of tapes would fill the disk.
-    crate::retention::prune_at_start(&args.data_dir, SystemClock.today(), retention);
+    crate::retention::prune_at_start(&args.data_dir, clock.today(), retention);
 
     // The embedded exchange lives as long as this function; it runs on its own thread.
     let (sim, rest_url, ws_url, appkey, appsecret, broker_label, charged) = match broker {
@@ -140,8 +141,14 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     if let Some(w) = fee_warning {
         log::warn!(target: LOG, "{w}");
     }
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let hours = args.hours.unwrap_or_else(|| default_hours(&rest_url));
+    let hours = args.hours.unwrap_or_else(|| {
+        if args.sim.clock.is_some() {
+            // An accelerated clock is for living through days: KRX's hours.
+            Hours::Calendar
+        } else {
+            default_hours(&rest_url)
+        }
+    });
     let day_hours = args.day_hours();
     let started = Instant::now();
     let system = System::new();
@@ -242,6 +249,10 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
                     }
                 }
             };
+            // Yesterday's actors answered its summary; they go before today's start.
+            if let Some(actors) = last_actors.take() {
+                actors.retire().await;
+            }
             let settings = day_settings(tick_watchers.clone(), notifier.clone())?;
             let engine = engine::start(rest.clone(), &ws_url, settings).await?;
             engine_tx.send_replace(Some(DayEngine {
@@ -284,15 +295,16 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
             } else {
                 log::info!(target: LOG, "closing the day {day}: new orders first, then the feeds, the processor's queue, the working orders, then the socket");
             }
-            let (closed, actors) = close_day(engine, on_shutdown, started).await;
+            let (closed, actors) = close_day(engine, on_shutdown, started, clock.as_ref()).await;
             engine_tx.send_replace(None);
             last_day = Some(closed);
+            // Kept until the next day starts (or the stop's alert has gone): the day's
+            // summary asks them for its figures.
+            last_actors = Some(actors);
             if stopped {
-                last_actors = Some(actors);
                 break;
             }
-            // The day's summary went out at its time, before the day closed.
-            actors.retire().await;
+            notifier.do_send(CloseOfDay);
             log::info!(target: LOG, "the day {day} is closed; its journal and tape are synced");
         }
         // Joins its thread; its last streams end here.
@@ -385,6 +397,7 @@ async fn close_day(
     engine: Engine,
     on_shutdown: OnShutdown,
     started: Instant,
+    clock: &dyn Clock,
 ) -> (EngineStop, DayActors) {
     let Engine {
         session,
@@ -421,7 +434,7 @@ async fn close_day(
     // The order ends that settling brought reached the strategies after the first
     // flush: a second one hands them to the tape before it closes.
     let _ = processor.send(Flush).await;
-    let taped = close_tape(tape).await;
+    let taped = close_tape(tape, clock).await;
     println!("condor summary");
     println!(
         "  ran for            {:.1} s",
@@ -498,7 +511,7 @@ async fn close_day(
     (stop, actors)
 }
 
-/// A closed day's actors, kept until the day's last alert has its figures.
+/// A closed day's actors, kept until the day's summary (or the stop's) has its figures.
 struct DayActors {
     session: Addr<condor_actors::broker_session::BrokerSession>,
     processor: Addr<condor_actors::processor::Processor>,
@@ -523,8 +536,7 @@ impl DayActors {
 
 /// Says at start what KRX's calendar makes of today, and warns when today's session is
 /// not the regular one: the entry cutoff, the flatten and the summary stay as set.
-fn log_the_day(calendar: &Calendar, args: &RunArgs) {
-    let clock = SystemClock;
+fn log_the_day(calendar: &Calendar, args: &RunArgs, clock: &dyn Clock) {
     let day = clock.today();
     let now = calendar.market_at(day, clock.time_of_day());
     match calendar.session(day) {
@@ -597,11 +609,11 @@ async fn settle_orders(orders: &Addr<OrderManager>, on_shutdown: OnShutdown) {
 }
 
 /// Records the clean stop and waits until the tape is on disk; what to print of it.
-async fn close_tape(tape: Option<condor_actors::tape::Tape>) -> Option<String> {
+async fn close_tape(tape: Option<condor_actors::tape::Tape>, clock: &dyn Clock) -> Option<String> {
     let tape = tape?;
     let mut stop = tape.recorder();
     stop.record(
-        SystemClock.unix_ms().saturating_mul(1_000_000),
+        clock.unix_ms().saturating_mul(1_000_000),
         condor_actors::tape::TapeEvent::Stopped,
     );
     stop.flush();

@@ -615,6 +615,12 @@ pub struct WatchDay {
 #[rtype(result = "()")]
 pub struct SendDailySummary;
 
+/// The day's engine closed: a day that traded gets its summary now if its time has not
+/// come (or was skipped over by an accelerated clock); never a second one.
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "()")]
+pub struct CloseOfDay;
+
 /// Answer `true` once every alert received so far has been delivered (or given up and
 /// logged), `false` if that has not happened `within` (shutdown waits, but not forever).
 #[derive(Clone, Copy, Debug, Message)]

@@ -825,6 +825,16 @@ impl Handler<WatchDay> for Notifier {
     }
 }
 
+impl Handler<crate::messages::CloseOfDay> for Notifier {
+    type Result = ();
+    fn handle(&mut self, _: crate::messages::CloseOfDay, ctx: &mut Context<Self>) {
+        self.roll_day();
+        if !self.book.summary_sent && self.book.had_activity() {
+            self.send_summary(None, ctx);
+        }
+    }
+}
+
 impl Handler<SendDailySummary> for Notifier {
     type Result = ();
     fn handle(&mut self, _: SendDailySummary, ctx: &mut Context<Self>) {
