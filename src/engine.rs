@@ -82,6 +82,8 @@ pub struct EngineSettings {
     pub meters: Option<Arc<Meters>>,
     /// Record the day's tape under `data_dir/tape/` (`condor replay` reads it).
     pub tape: bool,
+    /// Disk space (issue 15): the free-space watch and the reserve; `None`: neither.
+    pub disk: Option<crate::disk_space::DiskSettings>,
 }
 
 /// What start-up found, for the log and the summary.
@@ -331,6 +333,16 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
             .with_cash_reconcile(portfolio.clone().recipient(), portfolio.clone().recipient())
             .with_strategy(processor.clone().recipient(), processor.clone().recipient()),
     );
+    // Disk space (issue 15): the reserve, the free-space watch, the journal's last resort.
+    crate::disk_space::start(
+        settings.disk.as_ref(),
+        &settings.data_dir,
+        &journal,
+        &orders,
+        settings.notifier.as_ref(),
+        settings.meters.clone(),
+    )
+    .await;
     let supervisor = Supervisor::new(
         rest,
         session.clone(),

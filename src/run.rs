@@ -163,6 +163,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         tick_watchers: Vec::new(),
         meters: meters.clone(),
         tape: args.tape,
+        disk: Some(args.disk.settings()?), // disk space (issue 15)
     };
     let started = Instant::now();
     let system = System::new();

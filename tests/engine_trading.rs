@@ -99,6 +99,7 @@ async fn start_conditions(
             tick_watchers: Vec::new(),
             meters: None,
             tape: true,
+            disk: None,
         },
     )
     .await

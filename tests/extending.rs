@@ -79,6 +79,7 @@ async fn start(
             tick_watchers: ext.start_tick_watchers(),
             meters: None,
             tape: true,
+            disk: None,
         },
     )
     .await

@@ -38,8 +38,8 @@ use crate::ls_rest::{LsError, LsRest};
 use crate::market::Ticker;
 use crate::messages::{
     AccountEvent, Alert, CancelAllWorking, CorrectCash, DiskSpace, Fill, GetCash, GetOrder,
-    GetOrderStats, JournalDurable, LatencyUs, OrderDone, OrderIntent, OrderStats, ReconcileOrders, RejectAlert,
-    RejectCause, StopOrders, TripKillSwitch, WatchAccount,
+    GetOrderStats, JournalDurable, LatencyUs, OrderDone, OrderIntent, OrderStats, ReconcileOrders,
+    RejectAlert, RejectCause, StopOrders, TripKillSwitch, WatchAccount,
 };
 use crate::order::Order;
 use crate::refusal_digest::{thousands, RefusalDigest, Tell};

@@ -192,7 +192,10 @@ mod tests {
         let mut d = RefusalDigest::default();
         assert_eq!(d.refused("max_order_qty", "too many", t0), Tell::Now);
         assert!(d.due(at(t0, 61_000)).is_empty());
-        assert_eq!(d.refused("max_order_qty", "too many", at(t0, 61_001)), Tell::Now);
+        assert_eq!(
+            d.refused("max_order_qty", "too many", at(t0, 61_001)),
+            Tell::Now
+        );
     }
 
     #[test]

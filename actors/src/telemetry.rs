@@ -202,9 +202,11 @@ impl Meters {
             kill_switch_on.clone(),
         );
         let disk_free_bytes = Gauge::default();
+        // −1 until the first reading (a full disk reads 0).
+        disk_free_bytes.set(-1);
         r.register_with_unit(
             "disk_free",
-            "Bytes free on the data directory's disk at the last check",
+            "Bytes free on the data directory's disk at the last check (-1 before the first)",
             Unit::Bytes,
             disk_free_bytes.clone(),
         );

@@ -7,11 +7,11 @@ use std::time::Duration;
 use crate::clock::{kst_time_of_day, TradingDay};
 use crate::market::{Side, Ticker};
 use crate::messages::{DiskAlert, FillAlert, LatencyUs, OrderType, RejectCause};
-use crate::refusal_digest::thousands;
-use crate::retention::ByteSize;
 use crate::notify::discord::{truncate, Embed, Field, Image};
 use crate::notify::summary::DailySummary;
 use crate::notify::{Names, Notice, Queued};
+use crate::refusal_digest::thousands;
+use crate::retention::ByteSize;
 
 /// The chart's file name in the multipart request and in the embed.
 pub const CHART_FILE: &str = "equity.png";

@@ -674,8 +674,12 @@ impl OrderDesk {
     /// never wait for disk space, and the journal's reserve is there for them.
     pub fn disk_space(&mut self, low: bool, free_bytes: u64) {
         match (low, self.disk_low.is_some()) {
-            (true, false) => log::warn!(target: LOG, "disk space low ({free_bytes} bytes free): no new entries; exits and cancels still go"),
-            (false, true) => log::info!(target: LOG, "disk space back ({free_bytes} bytes free): entries resume"),
+            (true, false) => {
+                log::warn!(target: LOG, "disk space low ({free_bytes} bytes free): no new entries; exits and cancels still go")
+            }
+            (false, true) => {
+                log::info!(target: LOG, "disk space back ({free_bytes} bytes free): entries resume")
+            }
             _ => {}
         }
         self.disk_low = low.then_some(free_bytes);
@@ -1819,7 +1823,10 @@ mod tests {
         sell.side = Side::Sell;
         let out = run(|o| desk.intent(sell, times.at(7), o));
         assert!(refusals(&out).is_empty(), "{out:?}");
-        assert!(sends(&out).is_empty(), "sent before it was journaled: {out:?}");
+        assert!(
+            sends(&out).is_empty(),
+            "sent before it was journaled: {out:?}"
+        );
         let t = journaled_tickets(&out);
         let out = run(|o| desk.journal_durable(t, times.at(8), o));
         assert_eq!(sends(&out).len(), 1, "{out:?}");
