@@ -1816,8 +1816,20 @@ mod tests {
         assert!(out.is_empty(), "{out:?}");
         assert!(desk.disk_low());
         let out = run(|o| desk.intent(buy(B, 10), times.at(6), o));
-        assert_refused(&out, "disk_space");
+        // Journaled and told (its done waits for the journal, as every refusal's does).
+        assert_eq!(refusals(&out), ["disk_space"], "{out:?}");
+        assert!(
+            matches!(journaled(&out)[..], [JournalEvent::Refused { rule, .. }] if rule == "disk_space"),
+            "{out:?}"
+        );
+        assert!(sends(&out).is_empty(), "{out:?}");
         assert_eq!(desk.refused_by("disk_space"), 1);
+        let t = journaled_tickets(&out);
+        let out = run(|o| desk.journal_durable(t, times.at(6), o));
+        assert!(
+            dones(&out).iter().any(|d| d.rejected && d.id.is_none()),
+            "{out:?}"
+        );
         // The exit still goes once its OrderSent is durable.
         let mut sell = buy(A, 10);
         sell.side = Side::Sell;
