@@ -496,6 +496,10 @@ pub struct RunArgs {
     #[command(flatten)]
     pub retention: crate::retention::RetentionArgs,
 
+    /// When entries stop for want of disk space, and the reserve kept for the journal.
+    #[command(flatten)]
+    pub disk: crate::disk_space::DiskArgs,
+
     #[command(
         flatten,
         next_help_heading = "Embedded exchange (when no broker is configured)"

@@ -84,6 +84,8 @@ pub struct EngineSettings {
     pub tape: bool,
     /// The engine's time: the system's, or a test's accelerated one.
     pub clock: Arc<dyn Clock>,
+    /// Disk space (issue 15): the free-space watch and the reserve; `None`: neither.
+    pub disk: Option<crate::disk_space::DiskSettings>,
 }
 
 /// What start-up found, for the log and the summary.
@@ -333,6 +335,16 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
             .with_cash_reconcile(portfolio.clone().recipient(), portfolio.clone().recipient())
             .with_strategy(processor.clone().recipient(), processor.clone().recipient()),
     );
+    // Disk space (issue 15): the reserve, the free-space watch, the journal's last resort.
+    crate::disk_space::start(
+        settings.disk.as_ref(),
+        &settings.data_dir,
+        &journal,
+        &orders,
+        settings.notifier.as_ref(),
+        settings.meters.clone(),
+    )
+    .await;
     let supervisor = Supervisor::new(
         rest,
         session.clone(),

@@ -5,6 +5,7 @@ pub mod backtest_cli;
 pub mod backtest_report;
 pub mod cli;
 pub mod conditions;
+pub mod disk_space;
 pub mod engine;
 pub mod extend;
 pub mod http;

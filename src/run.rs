@@ -54,6 +54,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     let retention = args.retention.policy()?;
     let conditions = extensions.conditions(args)?;
     let calendar = args.calendar()?;
+    let disk = args.disk.settings()?;
     // The system's, or a test's accelerated one (CONDOR_CLOCK), read by everything below.
     let clock = args.clock();
     log_the_day(&calendar, args, clock.as_ref());
@@ -198,6 +199,8 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
                 meters: meters.clone(),
                 tape: args.tape,
                 clock: clock.clone(),
+                // Disk space (issue 15): each day's engine watches it and keeps its reserve.
+                disk: Some(disk),
             })
         };
         let rest = LsRest::connect(&rest_url, appkey.expose(), appsecret.expose())

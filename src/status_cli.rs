@@ -241,6 +241,14 @@ pub fn render(s: &Status) -> String {
             "off"
         }
     );
+    if s.disk.entries_stopped {
+        let _ = writeln!(
+            o,
+            "DISK SPACE LOW: {} free in the data directory; no new entries (exits and cancels still go); reserve {}",
+            condor_actors::retention::ByteSize(s.disk.free_bytes.unwrap_or(0)),
+            if s.disk.reserve_bytes > 0 { "held" } else { "freed or none" }
+        );
+    }
     if let Some(a) = &s.account {
         let _ = writeln!(
             o,

@@ -100,6 +100,7 @@ async fn start_conditions(
             meters: None,
             tape: true,
             clock: std::sync::Arc::new(condor_actors::clock::SystemClock),
+            disk: None,
         },
     )
     .await

@@ -80,6 +80,7 @@ async fn start(
             meters: None,
             tape: true,
             clock: std::sync::Arc::new(condor_actors::clock::SystemClock),
+            disk: None,
         },
     )
     .await

@@ -517,6 +517,40 @@ pub enum Alert {
     EngineStarted(EngineStart),
     /// `condor run` stopped cleanly (Ctrl-C or SIGTERM, everything drained).
     EngineStopped(EngineStop),
+    /// The data directory's disk: entries stopped or resumed, the reserve freed.
+    Disk(DiskAlert),
+    /// Intents one rule refused over the last minute, counted instead of told one by one
+    /// (the first of them was told as a [`Alert::Rejected`]).
+    RefusedInBulk(RefusalCount),
+}
+
+/// What the disk watch tells the trader, once each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiskAlert {
+    /// Free space fell under `low`: no new entries; exits and cancels still go.
+    Low { free_bytes: u64, low: u64 },
+    /// Free space is back at `resume_at` or more: entries resume.
+    Back { free_bytes: u64, resume_at: u64 },
+    /// The journal found the disk full and the reserve was freed so that it goes on.
+    ReserveFreed { bytes: u64 },
+}
+
+/// Intents refused by `rule`, `count` of them over `over_secs`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefusalCount {
+    pub rule: String,
+    pub count: u64,
+    pub over_secs: u64,
+    /// Why the last one was refused.
+    pub last_detail: String,
+}
+
+/// The data directory's disk is low (no new entries) or back: an input of the order desk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct DiskSpace {
+    pub low: bool,
+    pub free_bytes: u64,
 }
 
 /// One fill with what it did to the position (the Portfolio's [`crate::ledger::FillEffect`]).

@@ -794,6 +794,11 @@ impl Handler<Alert> for Notifier {
                 self.enqueue(Notice::Reject(r), ctx);
             }
             Alert::KillSwitch { cause } => self.enqueue(Notice::KillSwitch(cause), ctx),
+            Alert::Disk(d) => self.enqueue(Notice::Disk(d), ctx),
+            Alert::RefusedInBulk(r) => {
+                self.book.on_rejects(r.count);
+                self.enqueue(Notice::Refusals(r), ctx)
+            }
             Alert::BrokerLink { up } => self.on_link(up, ctx),
             Alert::EngineStarted(s) => self.enqueue(Notice::Started(s), ctx),
             Alert::EngineStopped(s) => {

@@ -17,14 +17,16 @@
 //! and the Processor and dones to the Processor (same sender, same mailbox: fills before
 //! done, as the desk orders them); alerts to the Notifier with `do_send` (nothing here waits
 //! for Discord or Telegram); timers; the counters and latency histograms (intent → send → ack → fill);
-//! the log lines of refusals, final orders and a trip.
+//! the log lines of refusals, final orders and a trip. Refusals are told per rule through a
+//! [`RefusalDigest`]: the first at once, then one line and one alert a minute with the count
+//! (a failed journal refuses every intent, thousands a minute), every one still counted.
 //!
 //! Must never: decide what the desk decides (a rule here would not replay); read the
 //! clock anywhere but when stamping an input; hold a lock or share state (everything here
 //! is this actor's); panic in a handler.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use hdrhistogram::Histogram;
@@ -35,11 +37,12 @@ use crate::journal::Journal;
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::Ticker;
 use crate::messages::{
-    AccountEvent, Alert, CancelAllWorking, CorrectCash, Fill, GetCash, GetOrder, GetOrderStats,
-    JournalDurable, LatencyUs, OrderDone, OrderIntent, OrderStats, ReconcileOrders, RejectAlert,
-    RejectCause, StopOrders, TripKillSwitch, WatchAccount,
+    AccountEvent, Alert, CancelAllWorking, CorrectCash, DiskSpace, Fill, GetCash, GetOrder,
+    GetOrderStats, JournalDurable, LatencyUs, OrderDone, OrderIntent, OrderStats, ReconcileOrders,
+    RejectAlert, RejectCause, StopOrders, TripKillSwitch, WatchAccount,
 };
 use crate::order::Order;
+use crate::refusal_digest::{thousands, RefusalDigest, Tell};
 use crate::risk::RiskLimits;
 use crate::tape::{TapeDesk, TapeEvent, TapeRecorder, TapeTime};
 use crate::telemetry::Meters;
@@ -113,6 +116,10 @@ pub struct OrderManager {
     meters: Option<Arc<Meters>>,
     /// Where every input of the desk and its commands are recorded, when the tape is on.
     tape: Option<(TapeRecorder, TapeTime)>,
+    /// Which refusals are told one by one and which are counted into a line a minute.
+    refusals: RefusalDigest,
+    /// The instant of the input being carried out (the refusals' clock).
+    stamped_at: Instant,
 }
 
 /// The working orders and the most recent final ones (by client id, newest first), for
@@ -143,6 +150,7 @@ impl OrderManager {
     /// );
     /// ```
     pub fn new(rest: LsRest, risk: RiskLimits, clock: Arc<dyn Clock>) -> OrderManager {
+        let clock_now = clock.now();
         OrderManager {
             desk: OrderDesk::new(risk),
             rest,
@@ -159,6 +167,8 @@ impl OrderManager {
             ack_to_fill: LatencyHist::new(),
             meters: None,
             tape: None,
+            refusals: RefusalDigest::default(),
+            stamped_at: clock_now,
         }
     }
 
@@ -257,6 +267,7 @@ impl OrderManager {
     /// what it says, in order. Returns what [`OrderDesk::apply`] returns.
     fn drive(&mut self, ctx: &mut Context<Self>, input: DeskInput) -> usize {
         let now = stamp(&*self.clock);
+        self.stamped_at = now.at;
         let mut out = Vec::new();
         let recorded = match &self.tape {
             Some(_) if worth_recording(&self.desk, &input) => Some(
@@ -456,7 +467,30 @@ impl OrderManager {
 
     // ---- outcomes ----
 
-    /// An intent the desk refused: logged, counted, and told to the Notifier.
+    /// The refusals counted over the windows that ended: one line and one alert per rule.
+    fn tell_counted_refusals(&mut self) {
+        for d in self.refusals.due(self.stamped_at) {
+            log::warn!(
+                target: LOG,
+                "{}: {} more intent(s) refused in the last {} s (refusals are told once a minute while they go on; last: {})",
+                d.rule,
+                thousands(d.count),
+                d.over.as_secs(),
+                d.last_detail
+            );
+            if let Some(to) = &self.notifier {
+                to.do_send(Alert::RefusedInBulk(crate::messages::RefusalCount {
+                    rule: d.rule.to_owned(),
+                    count: d.count,
+                    over_secs: d.over.as_secs(),
+                    last_detail: d.last_detail,
+                }));
+            }
+        }
+    }
+
+    /// An intent the desk refused: counted, and logged and told to the Notifier (the first
+    /// of a rule's minute whole, the rest in its count).
     fn refused(&mut self, refusal: Refusal) {
         let Refusal {
             intent,
@@ -467,6 +501,11 @@ impl OrderManager {
         let ticker = intent.ticker;
         if let Some(m) = &self.meters {
             m.refusal(rule);
+        }
+        self.tell_counted_refusals();
+        if self.refusals.refused(rule, &detail, self.stamped_at) == Tell::Counted {
+            log::debug!(target: LOG, "{ticker} {} {} refused by {rule}: {detail} (refusal #{count}; counted into the minute's line)", side_word(intent.side), intent.qty);
+            return;
         }
         log::warn!(
             target: LOG,
@@ -630,6 +669,7 @@ impl Actor for OrderManager {
                     timer: Timer::ParkSweep,
                 },
             );
+            act.tell_counted_refusals();
         });
         let r = self.desk.risk();
         let (per_window, excess) = self.desk.order_rate();
@@ -677,6 +717,19 @@ impl Handler<OrderIntent> for OrderManager {
             m.intents_received.inc();
         }
         self.drive(ctx, DeskInput::Intent { intent });
+    }
+}
+
+impl Handler<DiskSpace> for OrderManager {
+    type Result = ();
+    fn handle(&mut self, msg: DiskSpace, ctx: &mut Context<Self>) {
+        self.drive(
+            ctx,
+            DeskInput::DiskSpace {
+                low: msg.low,
+                free_bytes: msg.free_bytes,
+            },
+        );
     }
 }
 

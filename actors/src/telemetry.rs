@@ -73,6 +73,11 @@ pub struct Meters {
     orders: Family<Label, Gauge>,
     pub broker_connected: Gauge,
     pub kill_switch_on: Gauge,
+    /// The data directory's disk (the DiskWatch's): free bytes at the last check, 1 while
+    /// entries are stopped for want of space, and the reserve's bytes (0 once freed).
+    pub disk_free_bytes: Gauge,
+    pub disk_low: Gauge,
+    pub disk_reserve_bytes: Gauge,
     pub open_positions: Gauge,
     pnl: Family<Label, Gauge>,
     pub equity: Gauge,
@@ -196,6 +201,28 @@ impl Meters {
             "1 while today's kill switch is on: no new entries",
             kill_switch_on.clone(),
         );
+        let disk_free_bytes = Gauge::default();
+        // −1 until the first reading (a full disk reads 0).
+        disk_free_bytes.set(-1);
+        r.register_with_unit(
+            "disk_free",
+            "Bytes free on the data directory's disk at the last check (-1 before the first)",
+            Unit::Bytes,
+            disk_free_bytes.clone(),
+        );
+        let disk_low = Gauge::default();
+        r.register(
+            "disk_low",
+            "1 while free space is under CONDOR_DISK_LOW: no new entries",
+            disk_low.clone(),
+        );
+        let disk_reserve_bytes = Gauge::default();
+        r.register_with_unit(
+            "disk_reserve",
+            "Bytes held in the data directory's reserve file (0 once freed for the journal)",
+            Unit::Bytes,
+            disk_reserve_bytes.clone(),
+        );
         let open_positions = Gauge::default();
         r.register("open_positions", "Tickers held now", open_positions.clone());
         let pnl = Family::<Label, Gauge>::default();
@@ -277,6 +304,9 @@ impl Meters {
             orders,
             broker_connected,
             kill_switch_on,
+            disk_free_bytes,
+            disk_low,
+            disk_reserve_bytes,
             open_positions,
             pnl,
             equity,

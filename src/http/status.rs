@@ -100,6 +100,22 @@ pub struct Status {
     /// (the engine's parts are then empty).
     #[serde(default)]
     pub trading: bool,
+    /// The data directory's disk: free space, whether entries are stopped for want of it,
+    /// the reserve kept for the journal.
+    #[serde(default)]
+    pub disk: Disk,
+}
+
+/// The data directory's disk, as the DiskWatch last read it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disk {
+    /// Bytes free at the last reading; `None` before the first (or with no watch).
+    pub free_bytes: Option<u64>,
+    /// True while free space is under `CONDOR_DISK_LOW`: buys are refused (`disk_space`),
+    /// sells and cancels still go.
+    pub entries_stopped: bool,
+    /// Bytes held in the reserve file; 0 once the journal needed it (or with none).
+    pub reserve_bytes: u64,
 }
 
 /// Whether KRX trades now: open until its close, or closed until the next session. The
@@ -605,6 +621,11 @@ async fn gather_day(src: &Sources, e: &DayEngine) -> Status {
         conditions,
         market: market_now(&src.calendar, src.clock.as_ref()),
         trading: true,
+        disk: Disk {
+            free_bytes: u64::try_from(m.disk_free_bytes.get()).ok(),
+            entries_stopped: m.disk_low.get() == 1,
+            reserve_bytes: u64::try_from(m.disk_reserve_bytes.get()).unwrap_or(0),
+        },
     }
 }
 

@@ -101,6 +101,12 @@ impl Journal {
         self.writer.before_commit(hook);
     }
 
+    /// Runs `hook` when a write finds the disk full; when it frees space (the reserve) the
+    /// group is written once more (see [`store::OnStorageFull`]).
+    pub fn on_storage_full(&self, hook: store::OnStorageFull) {
+        self.writer.on_storage_full(hook);
+    }
+
     /// Blocks until everything appended so far is durable (shutdown).
     pub fn sync(&self) -> Result<u64, JournalFailure> {
         self.writer.sync()

@@ -356,6 +356,8 @@ fn encode_line(buf: &mut Vec<u8>, seq: u64, at_ms: i64, json: &str) {
 trait Sink: Send {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()>;
     fn sync_data(&mut self) -> io::Result<()>;
+    /// Cuts the file back to `len` bytes: what a group whose write failed part-way left.
+    fn truncate(&mut self, len: u64) -> io::Result<()>;
 }
 
 impl Sink for File {
@@ -366,6 +368,11 @@ impl Sink for File {
     fn sync_data(&mut self) -> io::Result<()> {
         File::sync_data(self)
     }
+
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        // Opened for appending: the next write goes to the new end.
+        self.set_len(len)
+    }
 }
 
 type Done = Box<dyn FnOnce(Result<u64, JournalFailure>) + Send>;
@@ -374,6 +381,12 @@ type Done = Box<dyn FnOnce(Result<u64, JournalFailure>) + Send>;
 /// wait on before the group is written. The tape uses it so that nothing journaled (an
 /// order about to be sent) reaches the disk before the inputs that caused it are durable.
 pub type BeforeCommit = Box<dyn FnMut() -> Box<dyn FnOnce() + Send> + Send>;
+
+/// Called on the writer thread when a group's `write` fails because the disk is full;
+/// returns whether it freed space (the data directory's reserve), in which case the file is
+/// cut back to its last whole record and the group written once more. See
+/// `crate::disk_space` for why.
+pub type OnStorageFull = Box<dyn FnMut() -> bool + Send>;
 
 /// What the writer thread is asked to do, in queue order.
 enum Op {
@@ -388,13 +401,15 @@ enum Op {
     Barrier { done: Done },
     /// From here on, run this before each group is written.
     BeforeCommit(BeforeCommit),
+    /// From here on, run this when a write finds the disk full.
+    OnStorageFull(OnStorageFull),
 }
 
 impl Op {
     fn into_done(self) -> Done {
         match self {
             Op::Append { done, .. } | Op::Refused { done, .. } | Op::Barrier { done } => done,
-            Op::BeforeCommit(_) => Box::new(|_| {}),
+            Op::BeforeCommit(_) | Op::OnStorageFull(_) => Box::new(|_| {}),
         }
     }
 }
@@ -459,18 +474,28 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> JournalWriter<T> {
                 .map_err(io_err("sync after cutting the torn tail"))?;
         }
         let last_seq = replay.records.last().map_or(0, |r| r.seq);
-        let writer = JournalWriter::start(path.to_path_buf(), last_seq, Box::new(file))
+        let len = file
+            .metadata()
+            .map_err(io_err("read the file's length"))?
+            .len();
+        let writer = JournalWriter::start(path.to_path_buf(), last_seq, len, Box::new(file))
             .map_err(io_err("start the writer thread"))?;
         Ok((writer, replay))
     }
 
-    /// Starts the writer thread over `sink`, whose last durable record is `last_seq`.
-    fn start(path: PathBuf, last_seq: u64, sink: Box<dyn Sink>) -> io::Result<JournalWriter<T>> {
+    /// Starts the writer thread over `sink`, `len` bytes long, whose last durable record is
+    /// `last_seq`.
+    fn start(
+        path: PathBuf,
+        last_seq: u64,
+        len: u64,
+        sink: Box<dyn Sink>,
+    ) -> io::Result<JournalWriter<T>> {
         let (tx, rx) = mpsc::channel();
         let thread_path = path.clone();
         let thread = thread::Builder::new()
             .name(THREAD_NAME.to_owned())
-            .spawn(move || write_groups(sink, &thread_path, last_seq, rx))?;
+            .spawn(move || write_groups(sink, &thread_path, last_seq, len, rx))?;
         Ok(JournalWriter {
             path,
             tx: Some(tx),
@@ -527,6 +552,11 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> JournalWriter<T> {
     /// returns before writing the group (see [`BeforeCommit`]).
     pub fn before_commit(&self, hook: BeforeCommit) {
         self.send(Op::BeforeCommit(hook));
+    }
+
+    /// Runs `hook` when a later group's write finds the disk full (see [`OnStorageFull`]).
+    pub fn on_storage_full(&self, hook: OnStorageFull) {
+        self.send(Op::OnStorageFull(hook));
     }
 
     /// Writes everything queued, stops the writer thread and releases the lock; returns the
@@ -600,9 +630,11 @@ fn write_groups(
     mut sink: Box<dyn Sink>,
     path: &Path,
     last_seq: u64,
+    mut len: u64,
     rx: Receiver<Op>,
 ) -> Result<u64, JournalFailure> {
     let mut durable = last_seq;
+    let mut storage_full: Option<OnStorageFull> = None;
     let mut failed: Option<JournalFailure> = None;
     let mut batch: Vec<Op> = Vec::with_capacity(MAX_BATCH);
     let mut buf: Vec<u8> = Vec::with_capacity(BUF_KEEP);
@@ -615,14 +647,16 @@ fn write_groups(
                 Err(_) => break,
             }
         }
-        batch.retain_mut(|op| {
-            if let Op::BeforeCommit(hook) = op {
-                let hook = std::mem::replace(hook, Box::new(|| Box::new(|| {})));
-                before = Some(hook);
+        batch.retain_mut(|op| match op {
+            Op::BeforeCommit(hook) => {
+                before = Some(std::mem::replace(hook, Box::new(|| Box::new(|| {}))));
                 false
-            } else {
-                true
             }
+            Op::OnStorageFull(hook) => {
+                storage_full = Some(std::mem::replace(hook, Box::new(|| false)));
+                false
+            }
+            _ => true,
         });
         let base = durable;
         if failed.is_none() {
@@ -641,12 +675,23 @@ fn write_groups(
                 if let Some(hook) = before.as_mut() {
                     hook()();
                 }
-                let result = sink
-                    .write_all(&buf)
-                    .map_err(|e| ("write", e))
-                    .and_then(|()| sink.sync_data().map_err(|e| ("fdatasync", e)));
+                let mut result = write_group(&mut *sink, &buf);
+                if let (Err(("write", e)), Some(free)) = (&result, storage_full.as_mut()) {
+                    // Nothing of this group is durable: cut off what it left and, if the
+                    // reserve gave the disk room, write it again (once).
+                    if e.kind() == io::ErrorKind::StorageFull
+                        && sink.truncate(len).is_ok()
+                        && free()
+                    {
+                        log::warn!(target: LOG_TARGET, "journal {}: the disk was full; writing again with the reserve's space", path.display());
+                        result = write_group(&mut *sink, &buf);
+                    }
+                }
                 match result {
-                    Ok(()) => durable = seq,
+                    Ok(()) => {
+                        durable = seq;
+                        len += buf.len() as u64;
+                    }
                     Err((op, e)) => {
                         let failure = JournalFailure::Io {
                             path: path.to_path_buf(),
@@ -680,7 +725,7 @@ fn write_groups(
                     }),
                 ),
                 Op::Barrier { done } => (done, Ok(durable)),
-                Op::BeforeCommit(_) => continue,
+                Op::BeforeCommit(_) | Op::OnStorageFull(_) => continue,
             };
             let result = match &failed {
                 Some(failure) => Err(failure.clone()),
@@ -690,6 +735,13 @@ fn write_groups(
         }
     }
     failed.map_or(Ok(durable), Err)
+}
+
+/// One group: one write, one fdatasync; which of the two failed.
+fn write_group(sink: &mut dyn Sink, buf: &[u8]) -> Result<(), (&'static str, io::Error)> {
+    sink.write_all(buf)
+        .map_err(|e| ("write", e))
+        .and_then(|()| sink.sync_data().map_err(|e| ("fdatasync", e)))
 }
 
 #[cfg(test)]
@@ -1257,6 +1309,89 @@ mod tests {
         fn sync_data(&mut self) -> io::Result<()> {
             Err(io::Error::other("device went away"))
         }
+
+        fn truncate(&mut self, _len: u64) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A disk of `room` bytes holding one file: a write takes what fits, then fails with
+    /// ENOSPC (as write(2) does: short, then full).
+    #[derive(Clone, Default)]
+    struct SmallDisk {
+        file: Arc<Mutex<Vec<u8>>>,
+        room: Arc<Mutex<usize>>,
+    }
+
+    impl Sink for SmallDisk {
+        fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+            let mut file = self.file.lock().unwrap();
+            let room = *self.room.lock().unwrap();
+            let fits = room.saturating_sub(file.len()).min(buf.len());
+            file.extend_from_slice(&buf[..fits]);
+            if fits < buf.len() {
+                return Err(io::Error::from_raw_os_error(28));
+            }
+            Ok(())
+        }
+
+        fn sync_data(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+
+        fn truncate(&mut self, len: u64) -> io::Result<()> {
+            self.file.lock().unwrap().truncate(len as usize);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_full_disk_frees_the_reserve_and_the_group_is_written_once_more_whole() {
+        let disk = SmallDisk::default();
+        *disk.room.lock().unwrap() = 150;
+        let writer =
+            JournalWriter::<Ev>::start(PathBuf::from("/small/j.log"), 0, 0, Box::new(disk.clone()))
+                .unwrap();
+        let freed = Arc::new(Mutex::new(0u32));
+        let (room, calls) = (Arc::clone(&disk.room), Arc::clone(&freed));
+        writer.on_storage_full(Box::new(move || {
+            let mut n = calls.lock().unwrap();
+            *n += 1;
+            // The reserve goes once: a second full disk finds nothing to free.
+            if *n == 1 {
+                *room.lock().unwrap() += 10_000;
+                true
+            } else {
+                false
+            }
+        }));
+        let (mut seq, mut n) = (0, 0);
+        while disk.file.lock().unwrap().len() < 150 {
+            seq = writer.append_wait(0, ev(1, n)).unwrap();
+            n += 1;
+        }
+        assert_eq!(*freed.lock().unwrap(), 1);
+        // No torn record in the middle: every line reads, in order.
+        let bytes = disk.file.lock().unwrap().clone();
+        let replay = scan::<Ev>(Path::new("/small/j.log"), &bytes).unwrap();
+        assert!(replay.torn.is_none());
+        assert_eq!(replay.records.len() as u64, seq);
+        // Full again with nothing left to free: the journal stops, with the disk's error,
+        // and what it held stays whole.
+        *disk.room.lock().unwrap() = bytes.len() + 10;
+        let failure = writer.append_wait(0, ev(2, 0)).unwrap_err();
+        assert!(
+            matches!(
+                &failure,
+                JournalFailure::Io {
+                    kind: io::ErrorKind::StorageFull,
+                    ..
+                }
+            ),
+            "{failure}"
+        );
+        assert_eq!(*freed.lock().unwrap(), 2);
+        assert_eq!(*disk.file.lock().unwrap(), bytes);
     }
 
     #[test]
@@ -1267,6 +1402,7 @@ mod tests {
             let writer = JournalWriter::<Ev>::start(
                 path.clone(),
                 41,
+                0,
                 Box::new(FailingSink { gate, fail_sync }),
             )
             .unwrap();

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use crate::kill_switch::TripCause;
 use crate::market::Ticker;
-use crate::messages::{EngineStart, EngineStop, FillAlert, RejectAlert};
+use crate::messages::{DiskAlert, EngineStart, EngineStop, FillAlert, RefusalCount, RejectAlert};
 
 /// Stock names by code (t8436), for "005930 삼성전자".
 pub type Names = HashMap<Ticker, String>;
@@ -42,6 +42,8 @@ pub enum Notice {
     },
     Started(EngineStart),
     Stopped(EngineStop),
+    Disk(DiskAlert),
+    Refusals(RefusalCount),
     /// The day's summary, with its equity chart (a PNG) when one could be drawn.
     Summary(Box<summary::DailySummary>, Option<Vec<u8>>),
 }
@@ -49,7 +51,12 @@ pub enum Notice {
 impl Notice {
     /// Worth a push notification: said in the message's `content` too, not only in an embed.
     pub fn is_urgent(&self) -> bool {
-        matches!(self, Notice::KillSwitch(_) | Notice::LinkDown { .. })
+        matches!(
+            self,
+            Notice::KillSwitch(_)
+                | Notice::LinkDown { .. }
+                | Notice::Disk(DiskAlert::Low { .. } | DiskAlert::ReserveFreed { .. })
+        )
     }
 
     /// A fill, a reject or a link notice may be folded into a count when the queue is full;

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use crate::clock::{kst_time_of_day, TradingDay};
 use crate::market::{Side, Ticker};
-use crate::messages::{FillAlert, LatencyUs, OrderType, RejectCause};
+use crate::messages::{DiskAlert, FillAlert, LatencyUs, OrderType, RejectCause};
 use crate::notify::discord::{truncate, Embed, Field, Image};
 use crate::notify::summary::DailySummary;
 use crate::notify::{Names, Notice, Queued};
+use crate::refusal_digest::thousands;
+use crate::retention::ByteSize;
 
 /// The chart's file name in the multipart request and in the embed.
 pub const CHART_FILE: &str = "equity.png";
@@ -140,6 +142,12 @@ pub fn headline(n: &Notice) -> Option<String> {
             "⚠️ condor: broker link down for {}",
             span(*down_for)
         )),
+        Notice::Disk(DiskAlert::Low { .. }) => {
+            Some("⚠️ condor: disk space low, no new entries".to_owned())
+        }
+        Notice::Disk(DiskAlert::ReserveFreed { .. }) => {
+            Some("🚨 condor: disk full, reserve freed for the journal".to_owned())
+        }
         _ => None,
     }
 }
@@ -194,6 +202,8 @@ pub fn line(q: &Queued, names: &Names) -> String {
             s.working
         ),
         Notice::Summary(s, _) => summary_line(s),
+        Notice::Disk(d) => format!("{at} {}", disk_text(d)),
+        Notice::Refusals(r) => format!("{at} {}", refusals_text(r)),
     };
     truncate(&text, LINE_MAX)
 }
@@ -213,6 +223,45 @@ fn summary_line(s: &DailySummary) -> String {
         won(s.max_drawdown.won),
         percent(s.max_drawdown.bp),
         latency(&s.intent_to_ack)
+    )
+}
+
+/// A disk notice in words.
+pub fn disk_text(d: &DiskAlert) -> String {
+    match *d {
+        DiskAlert::Low { free_bytes, low } => format!(
+            "disk space low: {} free in the data directory, under {} (CONDOR_DISK_LOW): no new entries; exits and cancels still go",
+            ByteSize(free_bytes),
+            ByteSize(low)
+        ),
+        DiskAlert::Back {
+            free_bytes,
+            resume_at,
+        } => format!(
+            "disk space back: {} free (entries resume at {}): new entries allowed again",
+            ByteSize(free_bytes),
+            ByteSize(resume_at)
+        ),
+        DiskAlert::ReserveFreed { bytes } => format!(
+            "disk full: the journal's reserve ({}) was freed so that exits, cancels and the shutdown are still journaled; free space now, then restart condor",
+            ByteSize(bytes)
+        ),
+    }
+}
+
+/// Refusals counted over a window, in words: `journal: 3,815 intents refused in the last
+/// minute (last: …)`.
+pub fn refusals_text(r: &crate::messages::RefusalCount) -> String {
+    let over = if r.over_secs <= 60 {
+        "the last minute".to_owned()
+    } else {
+        format!("the last {}", span(Duration::from_secs(r.over_secs)))
+    };
+    format!(
+        "{}: {} more intent(s) refused in {over} (last: {})",
+        r.rule,
+        thousands(r.count),
+        r.last_detail
     )
 }
 
@@ -288,6 +337,21 @@ pub fn embed(q: &Queued, names: &Names) -> Embed {
                 ),
                 Field::new("Why it was sent", &r.reason, true),
             ];
+        }
+        Notice::Disk(d) => {
+            let (title, color) = match d {
+                DiskAlert::Low { .. } => ("Disk space low: no new entries", COLOR_LINK_DOWN),
+                DiskAlert::Back { .. } => ("Disk space back: entries resume", COLOR_OK),
+                DiskAlert::ReserveFreed { .. } => ("Disk full: reserve freed", COLOR_KILL),
+            };
+            e.title = title.to_owned();
+            e.color = color;
+            e.description = Some(disk_text(d));
+        }
+        Notice::Refusals(r) => {
+            e.title = format!("{} intents refused by {}", thousands(r.count), r.rule);
+            e.color = COLOR_REJECT;
+            e.description = Some(refusals_text(r));
         }
         Notice::KillSwitch(c) => {
             e.title = "KILL SWITCH ON".to_owned();

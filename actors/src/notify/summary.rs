@@ -178,6 +178,11 @@ impl DayBook {
     pub fn on_reject(&mut self) {
         self.rejects += 1;
     }
+
+    /// Refusals counted together ([`crate::messages::Alert::RefusedInBulk`]).
+    pub fn on_rejects(&mut self, n: u64) {
+        self.rejects = self.rejects.saturating_add(n);
+    }
 }
 
 /// The summary after the close.

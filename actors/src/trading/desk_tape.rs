@@ -75,6 +75,12 @@ pub enum DeskInput {
     JournalFailed {
         why: String,
     },
+    /// The data directory's disk is below `CONDOR_DISK_LOW` (`low`), or back above it
+    /// with the margin: new entries stop or resume.
+    DiskSpace {
+        low: bool,
+        free_bytes: u64,
+    },
     AccountFeedUp,
     BrokerOrders {
         orders: Result<Vec<BrokerOrder>, String>,
@@ -105,6 +111,7 @@ impl OrderDesk {
             DeskInput::Timer { timer } => self.timer(timer, now, out),
             DeskInput::JournalDurable { ticket } => self.journal_durable(ticket, now, out),
             DeskInput::JournalFailed { why } => self.journal_failed(why, now, out),
+            DeskInput::DiskSpace { low, free_bytes } => self.disk_space(low, free_bytes),
             DeskInput::AccountFeedUp => self.account_feed_up(out),
             DeskInput::BrokerOrders { orders } => self.broker_orders(orders, now, out),
             DeskInput::Cash { ours, broker } => self.cash(ours, broker, now, out),

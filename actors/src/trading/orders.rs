@@ -1,7 +1,7 @@
 //! The order engine of the trading core: intents and broker events in, commands out.
 //!
 //! [`OrderDesk`] decides everything about our orders: which intent is refused and by which
-//! rule (shutdown, a failed journal, the risk gate, the order rate, the book), which waits
+//! rule (shutdown, a failed journal, a low disk, the risk gate, the order rate, the book), which waits
 //! (for the order rate, for its ticker's price band, for the journal to make its
 //! `OrderSent` durable, for the send pacer), when an order goes on the wire, what a REST
 //! reply or an SC0–SC4 event does to it (the state machine is [`OrderBook`]'s), which
@@ -56,6 +56,7 @@ use crate::messages::{
 };
 use crate::order::{BookError, Order, OrderBook, OrderState, Transition};
 use crate::reconcile::{reconcile_orders_while_sending, BrokerOrder};
+use crate::retention::ByteSize;
 use crate::risk::{self, RiskLimits};
 use crate::throttle::{Throttle, DEFAULT_MARGIN};
 use crate::trading::desk_tape::{CarriedOver, DeskConfig};
@@ -178,7 +179,7 @@ pub struct Band {
 pub struct Refusal {
     pub intent: OrderIntent,
     /// The rule's stable name (`risk::RiskRefusal::rule`, or `shutdown`, `journal`,
-    /// `order_rate`, `order_book`).
+    /// `disk_space`, `order_rate`, `order_book`).
     pub rule: &'static str,
     pub detail: String,
     /// Refusals by this rule so far, this one included.
@@ -286,6 +287,8 @@ pub struct OrderDesk {
     pending: VecDeque<(u64, Held)>,
     /// Set when the journal failed: nothing more is sent.
     journal_failed: Option<String>,
+    /// Set (to the free bytes) while the data directory's disk is low: no new entries.
+    disk_low: Option<u64>,
     kill_switch: KillSwitch,
     kill_switch_flatten: bool,
     orders_today: u64,
@@ -342,6 +345,7 @@ impl OrderDesk {
             durable: 0,
             pending: VecDeque::new(),
             journal_failed: None,
+            disk_low: None,
             kill_switch: KillSwitch::default(),
             kill_switch_flatten: false,
             orders_today: 0,
@@ -665,6 +669,27 @@ impl OrderDesk {
         self.release_durable(now, out);
     }
 
+    /// The data directory's disk is low (`free_bytes` under `CONDOR_DISK_LOW`): buys are
+    /// refused by `disk_space` until it is back. Sells and cancels still go: an exit must
+    /// never wait for disk space, and the journal's reserve is there for them.
+    pub fn disk_space(&mut self, low: bool, free_bytes: u64) {
+        match (low, self.disk_low.is_some()) {
+            (true, false) => {
+                log::warn!(target: LOG, "disk space low ({free_bytes} bytes free): no new entries; exits and cancels still go")
+            }
+            (false, true) => {
+                log::info!(target: LOG, "disk space back ({free_bytes} bytes free): entries resume")
+            }
+            _ => {}
+        }
+        self.disk_low = low.then_some(free_bytes);
+    }
+
+    /// Whether new entries are stopped for want of disk space.
+    pub fn disk_low(&self) -> bool {
+        self.disk_low.is_some()
+    }
+
     /// The broker's account feed is (re)registered: with anything working, events may have
     /// been missed, so the broker's order list is asked.
     pub fn account_feed_up(&mut self, out: &mut Vec<Command>) {
@@ -949,6 +974,14 @@ impl OrderDesk {
             let detail =
                 format!("the journal failed ({why}): nothing is sent until condor restarts");
             self.refuse(&intent, "journal", detail, now, out);
+            return;
+        }
+        if let (Some(free), Side::Buy) = (self.disk_low, intent.side) {
+            let detail = format!(
+                "the data directory's disk has {} free, under CONDOR_DISK_LOW: no new entries until space is back",
+                ByteSize(free)
+            );
+            self.refuse(&intent, "disk_space", detail, now, out);
             return;
         }
         let reference = self.refs.get(&ticker).copied().unwrap_or_default();
@@ -1751,6 +1784,91 @@ mod tests {
         assert_eq!(done.len(), 1, "{out:?}");
         assert!(done[0].rejected && done[0].id.is_none() && done[0].filled == Qty(0));
         assert!(sends(out).is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn a_low_disk_refuses_buys_only_until_space_is_back() {
+        use crate::trading::desk_tape::DeskInput;
+        let times = Times::new();
+        let mut desk = banded(OrderDesk::new(RiskLimits::default()).with_journal(), &times);
+        // A position to exit.
+        let out = run(|o| desk.intent(buy(A, 10), times.at(1), o));
+        let ticket = journaled_tickets(&out);
+        let out = run(|o| desk.journal_durable(ticket, times.at(2), o));
+        let id = sends(&out)[0];
+        let out = run(|o| desk.order_reply(id, acked(1), times.at(3), o));
+        let t = journaled_tickets(&out);
+        run(|o| desk.journal_durable(t, times.at(3), o));
+        let out = run(|o| desk.account_event(sc1(1, 1, 10, 0), times.at(4), o));
+        let t = journaled_tickets(&out);
+        run(|o| desk.journal_durable(t, times.at(4), o));
+
+        let out = run(|o| {
+            desk.apply(
+                DeskInput::DiskSpace {
+                    low: true,
+                    free_bytes: 1_000,
+                },
+                times.at(5),
+                o,
+            );
+        });
+        assert!(out.is_empty(), "{out:?}");
+        assert!(desk.disk_low());
+        let out = run(|o| desk.intent(buy(B, 10), times.at(6), o));
+        // Journaled and told (its done waits for the journal, as every refusal's does).
+        assert_eq!(refusals(&out), ["disk_space"], "{out:?}");
+        assert!(
+            matches!(journaled(&out)[..], [JournalEvent::Refused { rule, .. }] if rule == "disk_space"),
+            "{out:?}"
+        );
+        assert!(sends(&out).is_empty(), "{out:?}");
+        assert_eq!(desk.refused_by("disk_space"), 1);
+        let t = journaled_tickets(&out);
+        let out = run(|o| desk.journal_durable(t, times.at(6), o));
+        assert!(
+            dones(&out).iter().any(|d| d.rejected && d.id.is_none()),
+            "{out:?}"
+        );
+        // The exit still goes once its OrderSent is durable.
+        let mut sell = buy(A, 10);
+        sell.side = Side::Sell;
+        let out = run(|o| desk.intent(sell, times.at(7), o));
+        assert!(refusals(&out).is_empty(), "{out:?}");
+        assert!(
+            sends(&out).is_empty(),
+            "sent before it was journaled: {out:?}"
+        );
+        let t = journaled_tickets(&out);
+        let out = run(|o| desk.journal_durable(t, times.at(8), o));
+        assert_eq!(sends(&out).len(), 1, "{out:?}");
+
+        // Back: entries go again.
+        run(|o| {
+            desk.apply(
+                DeskInput::DiskSpace {
+                    low: false,
+                    free_bytes: 9_000,
+                },
+                times.at(9),
+                o,
+            );
+        });
+        assert!(!desk.disk_low());
+        let out = run(|o| desk.intent(buy(B, 10), times.at(10), o));
+        assert!(refusals(&out).is_empty(), "{out:?}");
+        assert_eq!(desk.refused_by("disk_space"), 1);
+    }
+
+    /// The highest ticket `out` asked the journal for.
+    fn journaled_tickets(out: &[Command]) -> u64 {
+        out.iter()
+            .filter_map(|c| match c {
+                Command::Journal { ticket, .. } => Some(*ticket),
+                _ => None,
+            })
+            .max()
+            .unwrap_or_else(|| panic!("nothing journaled in {out:?}"))
     }
 
     #[test]
