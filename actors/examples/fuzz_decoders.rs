@@ -1,18 +1,21 @@
 //! Fuzz harness for every wire decoder, on the stable toolchain (no cargo-fuzz, no
-//! nightly): for each target it feeds N inputs made by mutating the target's valid
-//! samples (plus some random bytes) to the decoder inside `catch_unwind`, and counts what
-//! came back.
+//! nightly): for each seed and target it feeds N inputs made by mutating the target's
+//! valid samples (plus some random bytes) to the decoder inside `catch_unwind`, and
+//! counts what came back.
 //!
 //! ```sh
 //! cargo run -p condor-actors --release --example fuzz_decoders -- \
-//!     [--target NAME|all] [--inputs N] [--seed S] [--list]
+//!     [--target NAME|all] [--inputs N] [--seed S] [--seeds K] [--jobs J] [--list]
 //! ```
 //!
-//! Prints one line per target, `fuzz <target> <inputs> inputs <ok> ok <err> err <panics>
-//! panics <elapsed> s`, and exits non-zero if anything panicked, printing each panicking
-//! input (the first three per target) as a byte-string literal for a regression test.
-//! A target's inputs depend only on the seed and its name, so `--target X` replays
-//! exactly what `--target all` fed X.
+//! `--seeds K` runs the K seeds S, S+1, …, S+K-1 (one by default), `--jobs J` that many
+//! seeds at once. First the corpus's fixed regression inputs run once
+//! (`wire_corpus::REGRESSIONS`); then each seed prints one line per target, `fuzz seed
+//! <seed> <target> <inputs> inputs <ok> ok <err> err <panics> panics <elapsed> s`, and a
+//! total. It exits non-zero if anything panicked, printing each panicking input (the
+//! first three per seed and target) as a byte-string literal for a regression test, with
+//! the flags that replay it. A target's inputs depend only on the seed and its name, so
+//! `--target X --seed S` replays exactly what any run fed X under S.
 //!
 //! Release builds wrap on integer overflow instead of panicking; the first line says
 //! whether overflow checks are on. `CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true` turns
@@ -22,21 +25,26 @@
 mod wire_corpus;
 
 use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
-use wire_corpus::{as_text, escaped, Mutation, Target, TOKENS, VALUES};
+use wire_corpus::{as_text, escaped, generate, input_rng, Target, REGRESSIONS};
 
-const USAGE: &str = "usage: fuzz_decoders [--target NAME|all] [--inputs N] [--seed S] [--list]";
+const USAGE: &str = "usage: fuzz_decoders [--target NAME|all] [--inputs N] [--seed S] [--seeds K] [--jobs J] [--list]";
 
-/// Panicking inputs printed per target; the count covers the rest.
+/// Panicking inputs printed per seed and target; the count covers the rest.
 const SHOWN_PANICS: u64 = 3;
 
 struct Args {
     target: String,
     inputs: u64,
     seed: u64,
+    seeds: u64,
+    jobs: usize,
     list: bool,
 }
 
@@ -45,29 +53,33 @@ fn parse_args() -> Result<Args, String> {
         target: "all".into(),
         inputs: 100_000,
         seed: 1,
+        seeds: 1,
+        jobs: 1,
         list: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        let mut number = |name: &str| -> Result<u64, String> {
+            let v = value(name)?;
+            v.parse().map_err(|_| format!("{name} {v:?}: not a number"))
+        };
         match flag.as_str() {
             "--target" => args.target = value("--target")?,
-            "--inputs" => {
-                let v = value("--inputs")?;
-                args.inputs = v
-                    .parse()
-                    .map_err(|_| format!("--inputs {v:?}: not a count"))?;
-            }
-            "--seed" => {
-                let v = value("--seed")?;
-                args.seed = v
-                    .parse()
-                    .map_err(|_| format!("--seed {v:?}: not a number"))?;
-            }
+            "--inputs" => args.inputs = number("--inputs")?,
+            "--seed" => args.seed = number("--seed")?,
+            "--seeds" => args.seeds = number("--seeds")?.max(1),
+            "--jobs" => args.jobs = usize::try_from(number("--jobs")?.max(1)).unwrap_or(1),
             "--list" => args.list = true,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
+    }
+    if args.seed.checked_add(args.seeds - 1).is_none() {
+        return Err(format!(
+            "--seed {} --seeds {}: past u64",
+            args.seed, args.seeds
+        ));
     }
     Ok(args)
 }
@@ -106,32 +118,65 @@ fn main() -> ExitCode {
     panic::set_hook(Box::new(|info| {
         LAST_PANIC.with(|p| *p.borrow_mut() = info.to_string());
     }));
+    let last_seed = args.seed + (args.seeds - 1);
     println!(
-        "fuzz seed {} inputs {} per target, overflow checks {}",
+        "fuzz seeds {}..={} ({}) inputs {} per target and seed, overflow checks {}, {} jobs",
         args.seed,
+        last_seed,
+        args.seeds,
         args.inputs,
-        if overflow_checks() { "on" } else { "off" }
+        if overflow_checks() { "on" } else { "off" },
+        args.jobs
     );
 
     let started = Instant::now();
-    let mut total = Counts::default();
-    for target in chosen {
-        let c = run(target, args.inputs, args.seed);
-        println!(
-            "fuzz {} {} inputs {} ok {} err {} panics {:.1} s",
-            target.name, c.inputs, c.ok, c.err, c.panics, c.secs
-        );
-        total.add(&c);
-    }
+    let regression_panics = run_regressions(&chosen);
+    let next = AtomicU64::new(args.seed);
+    let total = Mutex::new(Counts::default());
+    std::thread::scope(|scope| {
+        for _ in 0..args
+            .jobs
+            .min(usize::try_from(args.seeds).unwrap_or(usize::MAX))
+        {
+            scope.spawn(|| loop {
+                let seed = next.fetch_add(1, Ordering::Relaxed);
+                if seed > last_seed || seed < args.seed {
+                    break;
+                }
+                // A seed's lines are printed together, so jobs do not interleave them.
+                let mut report = String::new();
+                let mut of_seed = Counts::default();
+                for target in &chosen {
+                    let c = run(target, args.inputs, seed, &mut report);
+                    let _ = writeln!(
+                        report,
+                        "fuzz seed {seed} {} {} inputs {} ok {} err {} panics {:.1} s",
+                        target.name, c.inputs, c.ok, c.err, c.panics, c.secs
+                    );
+                    of_seed.add(&c);
+                }
+                let _ = writeln!(
+                    report,
+                    "fuzz seed {seed} all {} inputs {} ok {} err {} panics {:.1} s",
+                    of_seed.inputs, of_seed.ok, of_seed.err, of_seed.panics, of_seed.secs
+                );
+                print!("{report}");
+                total.lock().unwrap().add(&of_seed);
+            });
+        }
+    });
+    let total = total.into_inner().unwrap();
     println!(
-        "fuzz all {} inputs {} ok {} err {} panics {:.1} s",
+        "fuzz all {} seeds {} inputs {} ok {} err {} panics {} regression panics {:.1} s",
+        args.seeds,
         total.inputs,
         total.ok,
         total.err,
         total.panics,
+        regression_panics,
         started.elapsed().as_secs_f64()
     );
-    if total.panics > 0 {
+    if total.panics + regression_panics > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -141,6 +186,27 @@ fn main() -> ExitCode {
 /// Whether `i64::MAX + 1` panics in this build.
 fn overflow_checks() -> bool {
     panic::catch_unwind(|| std::hint::black_box(std::hint::black_box(i64::MAX) + 1)).is_err()
+}
+
+/// The corpus's fixed server frames (the cases earlier seeds found), once, if that
+/// target is chosen.
+fn run_regressions(chosen: &[&Target]) -> u64 {
+    let Some(target) = chosen.iter().find(|t| t.name == "server_frame") else {
+        return 0;
+    };
+    let mut panics = 0;
+    for r in REGRESSIONS {
+        if panic::catch_unwind(AssertUnwindSafe(|| (target.check)(r.input))).is_err() {
+            panics += 1;
+            let msg = LAST_PANIC.with(|p| p.borrow().clone());
+            println!(
+                "panic in server_frame on regression input ({}): {msg}\n  input: b\"{}\"",
+                r.why,
+                escaped(r.input.as_bytes())
+            );
+        }
+    }
+    panics
 }
 
 #[derive(Default)]
@@ -162,8 +228,8 @@ impl Counts {
     }
 }
 
-fn run(target: &Target, inputs: u64, seed: u64) -> Counts {
-    let mut rng = fastrand::Rng::with_seed(seed ^ fnv1a(target.name.as_bytes()));
+fn run(target: &Target, inputs: u64, seed: u64, report: &mut String) -> Counts {
+    let mut rng = input_rng(seed, target);
     let mut c = Counts::default();
     let started = Instant::now();
     for n in 0..inputs {
@@ -176,9 +242,12 @@ fn run(target: &Target, inputs: u64, seed: u64) -> Counts {
                 c.panics += 1;
                 if c.panics <= SHOWN_PANICS {
                     let msg = LAST_PANIC.with(|p| p.borrow().clone());
-                    println!(
-                        "panic in {} on input {n}: {msg}\n  input (fed as from_utf8_lossy): b\"{}\"",
+                    let _ = writeln!(
+                        report,
+                        "panic in {} on input {n} of seed {seed} (replay: --target {} --seed {seed} --inputs {}): {msg}\n  input (fed as from_utf8_lossy): b\"{}\"",
                         target.name,
+                        target.name,
+                        n + 1,
                         escaped(&input)
                     );
                 }
@@ -188,89 +257,4 @@ fn run(target: &Target, inputs: u64, seed: u64) -> Counts {
     }
     c.secs = started.elapsed().as_secs_f64();
     c
-}
-
-/// One input: mostly 1–4 mutations of a sample, sometimes random bytes or random text
-/// over JSON's and forms' alphabet (which gets further into a parser than noise does).
-fn generate(rng: &mut fastrand::Rng, target: &Target) -> Vec<u8> {
-    match rng.u8(0..16) {
-        0 => (0..rng.usize(0..=256)).map(|_| rng.u8(..)).collect(),
-        1 => {
-            const ALPHABET: &[u8] = b"{}[]:,\"\\ 0123456789-+.eEtrufalsn_SCK3AFR%&=";
-            (0..rng.usize(0..=128))
-                .map(|_| ALPHABET[rng.usize(..ALPHABET.len())])
-                .collect()
-        }
-        _ => {
-            let sample = &target.samples[rng.usize(..target.samples.len())];
-            let mut bytes = sample.text.as_bytes().to_vec();
-            // 1 edit half the time, 2 a quarter, 3–4 the rest: each more edit breaks
-            // more inputs before they reach the deeper checks.
-            let edits = 1 + (rng.u32(..).trailing_ones() as usize).min(3);
-            for _ in 0..edits {
-                bytes = mutation(rng).apply(&bytes, &target.samples);
-            }
-            bytes
-        }
-    }
-}
-
-fn mutation(rng: &mut fastrand::Rng) -> Mutation {
-    let at = rng.usize(..);
-    let member = rng.usize(..);
-    match rng.u8(0..12) {
-        0 => Mutation::FlipBit {
-            at,
-            bit: rng.u8(..),
-        },
-        1 => Mutation::SetByte {
-            at,
-            byte: rng.u8(..),
-        },
-        2 => Mutation::Insert {
-            at,
-            token: rng.usize(..TOKENS.len()),
-        },
-        3 => Mutation::Delete {
-            at,
-            len: rng.usize(..),
-        },
-        4 => Mutation::Truncate { at },
-        5 => Mutation::Duplicate {
-            at,
-            len: rng.usize(..),
-        },
-        6 => Mutation::Splice {
-            donor: rng.usize(..),
-            at,
-            from: rng.usize(..),
-        },
-        7 | 8 => Mutation::ReplaceValue {
-            member,
-            value: rng.usize(..VALUES.len()),
-        },
-        9 => Mutation::RemoveMember { member },
-        10 => match rng.u8(0..3) {
-            0 => Mutation::RenameKey { member },
-            1 => Mutation::Nest {
-                member,
-                depth: rng.usize(..),
-            },
-            _ => Mutation::DuplicateMember {
-                member,
-                value: rng.bool().then(|| rng.usize(..VALUES.len())),
-            },
-        },
-        _ => Mutation::DuplicateMember {
-            member,
-            value: None,
-        },
-    }
-}
-
-/// A stable hash of the target's name, so each target has its own input stream.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }

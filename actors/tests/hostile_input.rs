@@ -20,7 +20,10 @@ use condor_actors::wire::WireError;
 use condor_actors::wire::{format_fixed, parse_fixed, parse_int, parse_uint, NumError};
 use proptest::prelude::*;
 
-use wire_corpus::{as_text, is_json, members, remove_member, Mutation, Target, TOKENS, VALUES};
+use wire_corpus::{
+    as_text, escaped, generate, input_rng, is_json, members, remove_member, rfc8259_json, Mutation,
+    Target, REGRESSIONS, TOKENS, VALUES,
+};
 
 static TARGETS: LazyLock<Vec<Target>> = LazyLock::new(wire_corpus::targets);
 
@@ -398,13 +401,176 @@ proptest! {
 
 /// Found by `mutated_samples_never_panic` in CI: a number serde cannot hold in a field the
 /// engine never reads. The hot path skips it and keeps the tick; the full decoder, which
-/// must read it, refuses the frame. Both are right, and `check_incoming` allows it.
+/// must read it, refuses the frame, naming the field: the text is JSON (RFC 8259 sets no
+/// range), so `Malformed`, not `NotJson`. Both are right, and `check_incoming` allows it.
 #[test]
 fn an_out_of_range_number_in_an_unread_field_costs_no_tick() {
     use condor_actors::wire::realtime::{decode_incoming, Incoming};
     let text = r#"{"header":{"tr_cd":"S3_","tr_key":"005930"},"body":{"chetime":"090851","sign":"2","change":"1050","drate":"1.93","price":"55550","opentime":1e400,"open":"55600","cgubun":"+","cvolume":"1","volume":"10887","shcode":"005930","exchname":"KRX"}}"#;
     assert!(matches!(decode_incoming(text), Ok(Incoming::Trade { .. })));
-    assert!(decode_server_frame(text).is_err());
+    let e = decode_server_frame(text).unwrap_err();
+    assert!(
+        matches!(&e, WireError::Malformed { detail, .. } if detail.starts_with("body.opentime: number out of range")),
+        "{e:?}"
+    );
     let server_frame = TARGETS.iter().find(|t| t.name == "server_frame").unwrap();
     assert!((server_frame.check)(text).is_err());
+}
+
+/// Seed 20261206 of the fuzz harness: 81 frames of 200,000 whose skipped `cpower` held a
+/// lone surrogate escape, which the hot path kept as trades while the full decoder called
+/// the text not JSON. RFC 8259's grammar allows the escape (§8.2: "\uDEAD"); serde_json
+/// skips it and refuses only to make a Rust string of it. So the text is JSON, the
+/// engine's tick stands (every field it needs is read and valid), and the full decoder
+/// refuses the frame as `Malformed` at `body.cpower`, the value it cannot hold.
+#[test]
+fn a_lone_surrogate_in_an_unread_field_costs_no_tick() {
+    use condor_actors::wire::realtime::{decode_incoming, Incoming};
+    let text = REGRESSIONS
+        .iter()
+        .find(|r| r.why.contains("input 6992"))
+        .unwrap()
+        .input;
+    assert!(text.contains(r#""cpower":"\ud800""#), "{text}");
+    assert!(is_json(text) && rfc8259_json(text));
+    let Ok(Incoming::Trade { fields, .. }) = decode_incoming(text) else {
+        panic!("no trade from {text}");
+    };
+    assert_eq!(
+        (fields.price().unwrap().0, fields.cvolume().unwrap().0),
+        (55_550, 1)
+    );
+    let e = decode_server_frame(text).unwrap_err();
+    assert!(
+        matches!(&e, WireError::Malformed { detail, .. } if detail.starts_with("body.cpower: ")),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("S3_ frame"), "{e}");
+    // The same surrogate where the tick needs the value costs the frame on both paths,
+    // with the same words.
+    let in_price = text.replace(r#""price":"55550""#, r#""price":"\ud800""#);
+    let hot = decode_incoming(&in_price).unwrap_err();
+    assert!(matches!(hot, WireError::Malformed { .. }), "{hot:?}");
+    assert!(hot.to_string().contains("body.price"), "{hot}");
+}
+
+/// The corpus's regression frames: each passes the hot/full agreement check, and the hot
+/// path reads as a trade exactly those recorded as trades.
+#[test]
+fn regression_frames_read_as_recorded() {
+    use condor_actors::wire::realtime::{decode_incoming, Incoming};
+    let server_frame = TARGETS.iter().find(|t| t.name == "server_frame").unwrap();
+    for r in REGRESSIONS {
+        let run = std::panic::catch_unwind(|| (server_frame.check)(r.input));
+        assert!(run.is_ok(), "{}: {}", r.why, r.input);
+        let trade = matches!(decode_incoming(r.input), Ok(Incoming::Trade { .. }));
+        assert_eq!(trade, r.trade, "{}: {}", r.why, r.input);
+    }
+}
+
+/// The grammar oracle itself, on the edges it must draw (serde's skipper is checked
+/// against it on every fuzzed frame).
+#[test]
+fn the_grammar_oracle_draws_rfc_8259s_lines() {
+    let yes = [
+        "0",
+        "-0",
+        "1.5e+3",
+        "1E400",
+        "-1e-400",
+        r#""\ud800""#,
+        r#""\u00e9\/""#,
+        "\"\u{7f}\"",
+        " [ ] ",
+        "{}",
+        r#"{"a":[1,{"b":null}],"c":true}"#,
+        "\"한\"",
+    ];
+    let no = [
+        "",
+        " ",
+        "01",
+        "-",
+        "1.",
+        ".5",
+        "1e",
+        "+1",
+        "[1,]",
+        "{,}",
+        r#"{"a"}"#,
+        r#"{"a":1,}"#,
+        "[1 2]",
+        r#""\x""#,
+        r#""\u12""#,
+        r#""\u12G4""#,
+        "\"\u{1}\"",
+        "\"a",
+        "tru",
+        "nul",
+        "[]]",
+        "{}x",
+        "[",
+        r#"{"a":1"#,
+        "'a'",
+    ];
+    for text in yes {
+        assert!(rfc8259_json(text), "{text:?}");
+        assert!(is_json(text), "{text:?}");
+    }
+    for text in no {
+        assert!(!rfc8259_json(text), "{text:?}");
+        assert!(!is_json(text), "{text:?}");
+    }
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert!(rfc8259_json(&deep));
+}
+
+/// Inputs per target and seed in the seeded run below: enough that a seed covers each
+/// target's mutations, few enough for a debug build in CI.
+const SEEDED_INPUTS: u64 = 1_500;
+
+/// The fixed seed the harness found the surrogate case with, and three random ones per
+/// run (printed, so a failure replays: `CONDOR_FUZZ_SEEDS=S cargo test --test
+/// hostile_input seeded`, or the harness with `--seed S`). `CONDOR_FUZZ_SEEDS=a,b,c`
+/// picks the seeds.
+#[test]
+fn seeded_fuzz_inputs_like_the_harness() {
+    let seeds: Vec<u64> = match std::env::var("CONDOR_FUZZ_SEEDS") {
+        Ok(list) => list
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse()
+                    .expect("CONDOR_FUZZ_SEEDS: numbers, comma-separated")
+            })
+            .collect(),
+        Err(_) => [20261206]
+            .into_iter()
+            .chain((0..3).map(|_| fastrand::u64(..)))
+            .collect(),
+    };
+    let mut failures = Vec::new();
+    for &seed in &seeds {
+        println!("fuzz seed {seed}: {SEEDED_INPUTS} inputs per target");
+        for target in TARGETS.iter() {
+            let mut rng = input_rng(seed, target);
+            for n in 0..SEEDED_INPUTS {
+                let input = generate(&mut rng, target);
+                let text = as_text(&input);
+                if std::panic::catch_unwind(|| (target.check)(&text)).is_err() {
+                    failures.push(format!(
+                        "{} seed {seed} input {n}: b\"{}\"",
+                        target.name,
+                        escaped(&input)
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "seeds {seeds:?}: {} failing inputs (replay one with the fuzz harness: --target T --seed S --inputs N+1):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -97,21 +97,43 @@ impl WireError {
         }
     }
 
-    /// Like [`WireError::from_json`], with the field path in front of the message.
+    /// A failed decode of `text` (tracked, so `err` has the field path): `NotJson` when
+    /// the text is not JSON, with the grammar's own error (where the text breaks, whatever
+    /// the typed read met first); otherwise `Malformed`, the path in front of the message.
     pub(crate) fn from_tracked(
         what: &str,
+        text: &str,
         err: &serde_path_to_error::Error<serde_json::Error>,
     ) -> WireError {
+        if let Some(not_json) = WireError::not_json(what, text) {
+            return not_json;
+        }
         let inner = err.inner();
-        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-            WireError::from_json(what, inner)
+        let detail = if inner.is_syntax() || inner.is_eof() {
+            // JSON whose value serde_json cannot read: see `not_json`.
+            format!("{err} (JSON, but not a value condor can hold)")
         } else {
             // Prints "<path>: <message>", the path left out when the error is at the root.
-            WireError::Malformed {
-                what: what.to_owned(),
-                detail: err.to_string(),
-            }
+            err.to_string()
+        };
+        WireError::Malformed {
+            what: what.to_owned(),
+            detail,
         }
+    }
+
+    /// `NotJson` if `text` is not one JSON text by RFC 8259's grammar, which serde_json's
+    /// skipper (`IgnoredAny`) checks exactly. Its typed reads refuse two things more, as
+    /// "syntax" errors: an escape that is half a UTF-16 surrogate pair (`"\ud800"`, which
+    /// the grammar allows, RFC 8259 §8.2) cannot be a Rust `str`, and a number past `f64`
+    /// (`1e400`; §6 leaves the range to the reader) cannot be read as one. Text holding
+    /// those is JSON with a value condor cannot hold: `Malformed` at that field, like a
+    /// wrongly typed one, so `NotJson` means exactly "not JSON" on every decoder, and a
+    /// field the engine skips unread does not cost it a tick. Cold: explains errors only.
+    pub(crate) fn not_json(what: &str, text: &str) -> Option<WireError> {
+        serde_json::from_str::<serde::de::IgnoredAny>(text)
+            .err()
+            .map(|e| WireError::from_json(what, &e))
     }
 }
 
@@ -123,8 +145,8 @@ pub(crate) fn decode_tracked<'de, T: Deserialize<'de>>(
     text: &'de str,
 ) -> Result<T, WireError> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let value: T =
-        serde_path_to_error::deserialize(&mut de).map_err(|e| WireError::from_tracked(what, &e))?;
+    let value: T = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| WireError::from_tracked(what, text, &e))?;
     // Trailing garbage after the value means the text was not one JSON document.
     de.end().map_err(|e| WireError::from_json(what, &e))?;
     Ok(value)
@@ -303,6 +325,21 @@ mod tests {
         let e = decode_tracked::<Outer>("S3_ frame", r#"{"body":{"pri"#).unwrap_err();
         assert!(matches!(e, WireError::NotJson { .. }), "{e:?}");
         let e = decode_tracked::<Outer>("S3_ frame", r#"{"body":{"price":"1"}} x"#).unwrap_err();
+        assert!(matches!(e, WireError::NotJson { .. }), "{e:?}");
+        // Not JSON is said first, whatever the typed read met before the break.
+        let e = decode_tracked::<Outer>("S3_ frame", r#"{"body":{"price":1}} x"#).unwrap_err();
+        assert!(matches!(e, WireError::NotJson { .. }), "{e:?}");
+        // JSON that no Rust string or f64 holds is malformed at its field.
+        for value in [r#""\ud800""#, r#""\udc00""#, r#""\ud800\u0041""#, "1e400"] {
+            let text = format!(r#"{{"body":{{"price":{value}}}}}"#);
+            let e = decode_tracked::<Outer>("S3_ frame", &text).unwrap_err();
+            assert!(
+                matches!(&e, WireError::Malformed { detail, .. } if detail.starts_with("body.price: ")),
+                "{text}: {e:?}"
+            );
+        }
+        let e =
+            decode_tracked::<Outer>("S3_ frame", r#"{"body":{"price":"\ud800"} x"#).unwrap_err();
         assert!(matches!(e, WireError::NotJson { .. }), "{e:?}");
     }
 }

@@ -564,8 +564,11 @@ fn decode_raw_body<'de, T: Deserialize<'de>>(
     let seed = BodySeed::<T>::new(tr_cd);
     seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
         .map_err(|e| {
-            let inner =
-                WireError::from_tracked(&what, &serde_path_to_error::Error::new(track.path(), e));
+            let inner = WireError::from_tracked(
+                &what,
+                raw,
+                &serde_path_to_error::Error::new(track.path(), e),
+            );
             // The path is relative to the body; say so.
             match inner {
                 WireError::Malformed { what, detail } => WireError::Malformed {
@@ -579,9 +582,16 @@ fn decode_raw_body<'de, T: Deserialize<'de>>(
 
 /// Turns a failed fast decode into an error naming the frame and the field path, by
 /// decoding again with path tracking (error path only).
+///
+/// `NotJson` exactly when the text is not JSON, whatever the typed read met first; a
+/// "syntax" error in text that is JSON (a lone surrogate escape, `1e400`) is a value
+/// condor cannot hold, `Malformed` at its field like a wrongly typed one. So
+/// `decode_incoming` and `decode_server_frame` call the same texts not JSON, and where
+/// the hot path keeps a trade the full decoder refuses, it is for a body field the hot
+/// path skips unread (a bad `cpower` costs no tick, as `decode_incoming` promises).
 fn explain<'de, T: Deserialize<'de>>(text: &'de str, err: &serde_json::Error) -> WireError {
-    if err.is_syntax() || err.is_eof() || err.is_io() {
-        return WireError::from_json(SERVER_FRAME, err);
+    if let Some(not_json) = WireError::not_json(SERVER_FRAME, text) {
+        return not_json;
     }
     #[derive(Deserialize)]
     struct Probe {
@@ -597,8 +607,16 @@ fn explain<'de, T: Deserialize<'de>>(text: &'de str, err: &serde_json::Error) ->
     let mut de = serde_json::Deserializer::from_str(text);
     let mut track = serde_path_to_error::Track::new();
     match Parsed::<T>::deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track)) {
-        Err(e) => WireError::from_tracked(&what, &serde_path_to_error::Error::new(track.path(), e)),
-        Ok(_) => WireError::from_json(&what, err),
+        Err(e) => WireError::from_tracked(
+            &what,
+            text,
+            &serde_path_to_error::Error::new(track.path(), e),
+        ),
+        // The same decode cannot succeed tracked; should it, the first error stands.
+        Ok(_) => WireError::Malformed {
+            what,
+            detail: err.to_string(),
+        },
     }
 }
 
@@ -1242,6 +1260,40 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("header.tr_cd"), "{msg}");
+    }
+
+    /// `NotJson` is for text that is not JSON. JSON holding a value condor cannot hold (a
+    /// lone surrogate escape, which RFC 8259's grammar allows; a number past f64) is
+    /// `Malformed` at its field on both decoders, and costs the hot path no tick when
+    /// the field is one it skips.
+    #[test]
+    fn json_condor_cannot_hold_is_malformed_at_its_field() {
+        for value in [r#""\ud800""#, r#""\udc00""#, r#""\ud800\ud800""#, "1e400"] {
+            let text = S3_FRAME.replace(r#""cpower":"332.56""#, &format!(r#""cpower":{value}"#));
+            let e = decode_server_frame(&text).unwrap_err();
+            assert!(
+                matches!(&e, WireError::Malformed { detail, .. } if detail.starts_with("body.cpower: ")),
+                "{e:?}"
+            );
+            assert!(matches!(decode_incoming(&text), Ok(Incoming::Trade { .. })));
+            let text = S3_FRAME.replace(r#""price":"55550""#, &format!(r#""price":{value}"#));
+            let (hot, full) = (decode_incoming(&text), decode_server_frame(&text));
+            for e in [hot.unwrap_err(), full.unwrap_err()] {
+                assert!(matches!(e, WireError::Malformed { .. }), "{e:?}");
+                assert!(e.to_string().contains("body.price"), "{e}");
+            }
+        }
+        // A typed error before the text breaks: still not JSON, on both paths.
+        let text = format!(
+            "{}x",
+            S3_FRAME.replace(r#""price":"55550""#, r#""price":1"#)
+        );
+        for e in [
+            decode_incoming(&text).unwrap_err(),
+            decode_server_frame(&text).unwrap_err(),
+        ] {
+            assert!(matches!(e, WireError::NotJson { .. }), "{e:?}");
+        }
     }
 
     #[test]

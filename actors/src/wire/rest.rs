@@ -237,7 +237,11 @@ pub fn decode_request<T: Tr>(body: &str) -> Result<T::In, WireError> {
     };
     let result = seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
     let value = result.map_err(|e| {
-        WireError::from_tracked(&what, &serde_path_to_error::Error::new(track.path(), e))
+        WireError::from_tracked(
+            &what,
+            body,
+            &serde_path_to_error::Error::new(track.path(), e),
+        )
     })?;
     de.end().map_err(|e| WireError::from_json(&what, &e))?;
     Ok(value)

@@ -329,25 +329,45 @@ fn check_server_frame(text: &str) -> Result<(), WireError> {
     }
 }
 
-/// The engine's hot path (`decode_incoming`) must agree with the full decoder: what the
-/// full decoder accepts it reads the same (the same trade fields, the same other frames),
-/// and what it refuses the full decoder refuses too. It may accept a trade whose unread
-/// fields the full decoder refuses (a bad `cpower` must not cost the engine a tick).
+/// The fields the hot path reads from a trade body (its `TradeFields`).
+const HOT_FIELDS: &[&str] = &[
+    "shcode", "price", "chetime", "sign", "change", "cgubun", "cvolume", "volume",
+];
+
+/// The engine's hot path (`decode_incoming`) must agree with the full decoder:
+///
+/// - Both call a text not JSON exactly when it is not JSON by RFC 8259's grammar
+///   ([`rfc8259_json`], written here apart from serde): `NotJson` on either side is about
+///   the text, so the two cannot disagree on it.
+/// - What both accept they read the same (the same trade fields, the same other frames).
+/// - The hot path may keep a trade the full decoder refuses only for a body field it
+///   skips unread (`Malformed` at `body…`, naming none of its fields): a wrongly typed
+///   `drate`, a `1e400` or a lone surrogate escape in `cpower` is JSON the full decoder
+///   cannot hold, and must not cost the engine a tick (`decode_incoming`'s promise).
+/// - Whatever else the full decoder refuses, the hot path refuses too.
 fn check_incoming(text: &str) {
-    match (decode_incoming(text), decode_server_frame(text)) {
+    let json = rfc8259_json(text);
+    // serde's skipper is what the decoders call "JSON": it must be the grammar.
+    assert_eq!(is_json(text), json, "serde and RFC 8259 disagree on {text}");
+    let (hot, full) = (decode_incoming(text), decode_server_frame(text));
+    let not_json = |r: Option<&WireError>| matches!(r, Some(WireError::NotJson { .. }));
+    assert_eq!(
+        not_json(hot.as_ref().err()),
+        !json,
+        "hot path {hot:?} for {text}"
+    );
+    assert_eq!(
+        not_json(full.as_ref().err()),
+        !json,
+        "full decoder {full:?} for {text}"
+    );
+    match (hot, full) {
         (Ok(Incoming::Trade { market, fields }), Ok(ServerFrame::Trade { market: m, body })) => {
             assert_eq!((market, &fields), (m, &body.fields()), "{text}");
             let _ = (fields.prev_close(), fields.aggressor(), fields.time());
         }
         (Ok(Incoming::Trade { fields, .. }), Err(WireError::Malformed { detail, .. }))
-            if detail.starts_with("body") =>
-        {
-            let _ = (fields.prev_close(), fields.aggressor(), fields.time());
-        }
-        // An unread field holding a number serde cannot hold (`"drate":1e400`): the hot
-        // path skips it unread, the full decoder must read it and cannot.
-        (Ok(Incoming::Trade { fields, .. }), Err(WireError::NotJson { detail, .. }))
-            if detail.starts_with("number out of range") =>
+            if detail.starts_with("body") && !names_a_hot_field(&detail) =>
         {
             let _ = (fields.prev_close(), fields.aggressor(), fields.time());
         }
@@ -356,6 +376,304 @@ fn check_incoming(text: &str) {
         (hot, full) => panic!("hot path {hot:?} but full decoder {full:?} for {text}"),
     }
 }
+
+/// Whether a `body…` error names a field the hot path reads (`body.price: …`, `body:
+/// price: …` for a body that came first, or "missing field `price`").
+fn names_a_hot_field(detail: &str) -> bool {
+    let path = detail
+        .trim_start_matches("body")
+        .trim_start_matches(['.', ':', ' ']);
+    HOT_FIELDS.iter().any(|f| {
+        path.strip_prefix(f)
+            .is_some_and(|rest| rest.starts_with(':'))
+            || detail.contains(&format!("`{f}`"))
+    })
+}
+
+/// RFC 8259's grammar (§2–§7), written apart from serde_json as the oracle for what is
+/// JSON: one value between optional whitespace; strings of any character but `"`, `\`
+/// and U+0000–U+001F, with the escapes `\" \\ \/ \b \f \n \r \t \uXXXX` (any four
+/// hex digits: a lone surrogate is grammatical, §8.2); numbers
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?` of any size; any depth (an explicit
+/// stack, so a deep input cannot overflow a test thread's stack).
+pub fn rfc8259_json(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    // The open containers, innermost last: `{` or `[`.
+    let mut open: Vec<u8> = Vec::new();
+    'value: loop {
+        json_ws(b, &mut i);
+        match b.get(i) {
+            Some(&c @ (b'{' | b'[')) => {
+                i += 1;
+                json_ws(b, &mut i);
+                let close = if c == b'{' { b'}' } else { b']' };
+                if b.get(i) == Some(&close) {
+                    i += 1;
+                } else {
+                    open.push(c);
+                    if c == b'{' && !json_key(b, &mut i) {
+                        return false;
+                    }
+                    continue 'value;
+                }
+            }
+            Some(b'"') => {
+                if !json_string(b, &mut i) {
+                    return false;
+                }
+            }
+            Some(b't') | Some(b'f') | Some(b'n') => {
+                let Some(word) = [&b"true"[..], b"false", b"null"]
+                    .into_iter()
+                    .find(|w| b[i..].starts_with(w))
+                else {
+                    return false;
+                };
+                i += word.len();
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                if !json_number(b, &mut i) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+        // After a value: close containers, or a comma and the next member or element.
+        loop {
+            json_ws(b, &mut i);
+            let Some(&inner) = open.last() else {
+                return i == b.len();
+            };
+            match b.get(i) {
+                Some(b',') => {
+                    i += 1;
+                    if inner == b'{' && !json_key(b, &mut i) {
+                        return false;
+                    }
+                    continue 'value;
+                }
+                Some(b'}') if inner == b'{' => {
+                    i += 1;
+                    open.pop();
+                }
+                Some(b']') if inner == b'[' => {
+                    i += 1;
+                    open.pop();
+                }
+                _ => return false,
+            }
+        }
+    }
+}
+
+fn json_ws(b: &[u8], i: &mut usize) {
+    while matches!(b.get(*i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        *i += 1;
+    }
+}
+
+/// A member's key and its colon.
+fn json_key(b: &[u8], i: &mut usize) -> bool {
+    json_ws(b, i);
+    if b.get(*i) != Some(&b'"') || !json_string(b, i) {
+        return false;
+    }
+    json_ws(b, i);
+    if b.get(*i) != Some(&b':') {
+        return false;
+    }
+    *i += 1;
+    true
+}
+
+/// A string from its opening quote (the text is a `str`, so UTF-8 is already valid).
+fn json_string(b: &[u8], i: &mut usize) -> bool {
+    *i += 1;
+    loop {
+        match b.get(*i) {
+            None | Some(0..=0x1f) => return false,
+            Some(b'"') => {
+                *i += 1;
+                return true;
+            }
+            Some(b'\\') => match b.get(*i + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => *i += 2,
+                Some(b'u') => {
+                    let hex = b.get(*i + 2..*i + 6);
+                    if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                        return false;
+                    }
+                    *i += 6;
+                }
+                _ => return false,
+            },
+            Some(_) => *i += 1,
+        }
+    }
+}
+
+fn json_number(b: &[u8], i: &mut usize) -> bool {
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > start
+    };
+    if b.get(*i) == Some(&b'-') {
+        *i += 1;
+    }
+    match b.get(*i) {
+        Some(b'0') => *i += 1,
+        Some(b'1'..=b'9') => {
+            digits(i);
+        }
+        _ => return false,
+    }
+    if b.get(*i) == Some(&b'.') {
+        *i += 1;
+        if !digits(i) {
+            return false;
+        }
+    }
+    if matches!(b.get(*i), Some(b'e' | b'E')) {
+        *i += 1;
+        if matches!(b.get(*i), Some(b'+' | b'-')) {
+            *i += 1;
+        }
+        if !digits(i) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A server frame a seed once found, or an edge of the same kind, checked on every run
+/// whatever the seeds (`tests/hostile_input.rs`, and the harness before its seeds).
+pub struct Regression {
+    pub input: &'static str,
+    /// Whether the engine's hot path (`decode_incoming`) reads it as a trade.
+    pub trade: bool,
+    pub why: &'static str,
+}
+
+/// The edges of JSON strings and numbers in a trade frame, read and skipped fields
+/// alike: lone surrogate escapes (seed 20261206 found the first, 81 times in 200,000
+/// inputs), invalid escapes, raw control characters, what a lossy read of bad UTF-8
+/// leaves, numbers no `f64` holds. Each must pass [`check_incoming`].
+pub const REGRESSIONS: &[Regression] = &[
+    Regression {
+        input: r#"{"body":{"bidho":"55500","cgubun":"-","change":"1050","chetime":"090851","cpower":"332.56","cvolume":"1","drate":"-0.37","exchname":"KRX","ame":"KRX","high":"55800","hightime":"090504","jnilvolume":"2508350","low":"55500","lowtime":"090030","mdchecnt":"23","mdvolume":"946","mschecnt":"96","msvolume":"3146","offerho":"240000","open":"55600","opentime":"090030","price":"55550","shcode":"005930","sign":"5","status":"00","value":"604","volume":"10887","w_avrg":"55448\ud800"},"header":{"tr_cd":"K3_","tr_key":"005930"}}"#,
+        trade: true,
+        why: "seed 20261206 input 518: K3_, body first, a lone surrogate in a skipped field",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_","tr_key":"005930"},"body":{"mdchecnt":"23","sign":"2","mschecnt":"96","mdvolume":"946","w_avrg":"55448","cpower":"\ud800","offerho":"55600","cvolume":"1","high":"55800","bidho":"55500","low":"55500","price":"55550","cgubun":"+","value":"604","change":"1050","shcode":"005930","chetime":"090851","opentime":"090030","lowtime":"090030","volume":"10887","drate":"1.93","hightime":"090504","jnilvolume":"2508350","msvolume":"3146","exchname":"KRX","open":"55600","status":"00"}}"#,
+        trade: true,
+        why: "seed 20261206 input 6992: the first failure in the header-first order (cpower)",
+    },
+    Regression {
+        input: r#"{"body":{"bidho":"55500","cgubun":"+","change":"1050","chetime":"090851","cpower":"332.56","cvolume":"1","drate":"1.93","exchname":"KRX","high":"55800","hightime":"090504","jnilvolume":"2508350","low":"\ud800","lowtime":"090030","mdchecnt":"23","mdvolume":"946","mschecnt":"96","msvolume":"3146","offerho":"55600","open":"55600","opentime":"090030","price":"55550","shcode":"005930","sign":"2","status":"00","value":"604","volume":"10887","w_avrg":"55448"},"header":{"tr_cd":"S3_","tr_key":"005930"}}"#,
+        trade: true,
+        why: "seed 20261206 input 8581: body first, a lone surrogate in low",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_","tr_key":"005930"},"body":{"chetime":"090851","sign":"2","change":"1050","price":"55550","cpower":"\ud800","cgubun":"+","cvolume":"1","volume":"10887","shcode":"005930"}}"#,
+        trade: true,
+        why: "a lone leading surrogate in a skipped field: JSON, kept by the hot path",
+    },
+    Regression {
+        input: r#"{"body":{"chetime":"090851","sign":"2","price":"55550","cpower":"\ud800","cvolume":"1","volume":"10887","shcode":"005930"},"header":{"tr_cd":"S3_","tr_key":"005930"}}"#,
+        trade: true,
+        why: "the same with the body first (read raw, then typed)",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"K3_"},"body":{"chetime":"090851","sign":"2","price":"55550","cpower":"\udc00","cvolume":"1","volume":"10887","shcode":"005930"}}"#,
+        trade: true,
+        why: "a lone trailing surrogate in a skipped field",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_"},"body":{"chetime":"090851","sign":"2","price":"55550","hname":"\ud800\u0041","exchname":"\ud800\ud800","w_avrg":"\ud800x","cvolume":"1","volume":"10887","shcode":"005930"}}"#,
+        trade: true,
+        why: "a leading surrogate followed by a non-trailing escape, another leading one, a plain character",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_"},"body":{"chetime":"090851","sign":"2","price":"55550","cpower":"\ud83d\ude00\u0033\/\b\f\n\r\t\"\\","cvolume":"1","volume":"10887","shcode":"005930"}}"#,
+        trade: true,
+        why: "a surrogate pair and every other escape: text both read",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_"},"body":{"chetime":"090851","sign":"2","price":"\ud800","cvolume":"1","volume":"10887","shcode":"005930"}}"#,
+        trade: false,
+        why: "a lone surrogate in a field the tick needs: refused by both, naming it",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_"},"body":{"chetime":"090851","sign":"2","price":"55550","\ud800":"1","cvolume":"1","volume":"10887","shcode":"005930"}}"#,
+        trade: false,
+        why: "a lone surrogate in a key: every key is read to be matched, so both refuse",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_","tr_key":"\udfff"},"body":{"chetime":"090851","sign":"2","price":"55550","cvolume":"1","volume":"10887","shcode":"005930"}}"#,
+        trade: false,
+        why: "a lone surrogate in the header's tr_key, which both read",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_"},"extra":"\ud800","body":{"chetime":"090851","sign":"2","price":"55550","cvolume":"1","volume":"10887","shcode":"005930"}}"#,
+        trade: true,
+        why: "a lone surrogate in a member beside header and body, which both skip",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_","tr_key":"005930","tr_type":"3","rsp_cd":"00000","rsp_msg":"\ud800"},"body":null}"#,
+        trade: false,
+        why: "a lone surrogate in an ack's message",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_"},"body":{"chetime":"090851","sign":"2","price":"55550","cpower":"\x","cvolume":"1","volume":"10887","shcode":"005930"}}"#,
+        trade: false,
+        why: "an invalid escape in a skipped field: not JSON",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_"},"body":{"chetime":"090851","sign":"2","price":"55550","cpower":"\u12","cvolume":"1","volume":"10887","shcode":"005930"}}"#,
+        trade: false,
+        why: "a \\u escape cut short in a skipped field: not JSON",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_"},"body":{"chetime":"090851","sign":"2","price":"55550","cpower":"\u12G4","cvolume":"1","volume":"10887","shcode":"005930"}}"#,
+        trade: false,
+        why: "a \\u escape with a non-hex digit in a skipped field: not JSON",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_"},"body":{"chetime":"090851","sign":"2","price":"55550","cpower":"\ud800\","cvolume":"1","volume":"10887","shcode":"005930"}}"#,
+        trade: false,
+        why: "a lone surrogate then a backslash that escapes the closing quote: not JSON",
+    },
+    Regression {
+        input: "{\"header\":{\"tr_cd\":\"S3_\"},\"body\":{\"chetime\":\"090851\",\"sign\":\"2\",\"price\":\"55550\",\"cpower\":\"a\u{1}b\",\"cvolume\":\"1\",\"volume\":\"10887\",\"shcode\":\"005930\"}}",
+        trade: false,
+        why: "a raw control character in a skipped field: not JSON",
+    },
+    Regression {
+        input: "{\"header\":{\"tr_cd\":\"S3_\"},\"body\":{\"chetime\":\"090851\",\"sign\":\"2\",\"price\":\"55550\",\"cpower\":\"a\u{7f}\u{FFFD}\u{FFFD}b\",\"cvolume\":\"1\",\"volume\":\"10887\",\"shcode\":\"005930\"}}",
+        trade: true,
+        why: "DEL (not a control character to JSON) and what a lossy read leaves of bad UTF-8",
+    },
+    Regression {
+        input: "{\"header\":{\"tr_cd\":\"S3_\"},\"body\":{\"chetime\":\"090851\",\"sign\":\"2\",\"price\":\"55550\u{FFFD}\",\"cvolume\":\"1\",\"volume\":\"10887\",\"shcode\":\"005930\"}}",
+        trade: true,
+        why: "bad UTF-8 (read lossily) in the price: a trade both read alike, its price refused when the tick is built",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_"},"body":{"chetime":"090851","sign":"2","price":"55550","opentime":1e400,"drate":-1e400,"cvolume":"1","volume":"10887","shcode":"005930"}}"#,
+        trade: true,
+        why: "numbers no f64 holds in skipped fields",
+    },
+    Regression {
+        input: r#"{"header":{"tr_cd":"S3_"},"body":{"chetime":"090851","sign":"2","price":"55550","opentime":1e400,"cvolume":1e400,"volume":"10887","shcode":"005930"}}"#,
+        trade: false,
+        why: "a number no f64 holds where the tick needs text",
+    },
+];
 
 fn touch_trade(b: &TradeBody) {
     let _ = (
@@ -1001,6 +1319,101 @@ pub enum Mutation {
         member: usize,
         depth: usize,
     },
+}
+
+// ---------------------------------------------------------------------------------------
+// Inputs by seed
+
+/// The generator of `target`'s inputs under `seed`. Each target has its own stream, so
+/// `--target X` replays what `--target all` fed X, and the harness and the tests make
+/// the same inputs from the same seed: a seed either prints can be replayed by the other.
+pub fn input_rng(seed: u64, target: &Target) -> fastrand::Rng {
+    fastrand::Rng::with_seed(seed ^ fnv1a(target.name.as_bytes()))
+}
+
+/// A stable hash of the target's name.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// One input: mostly 1–4 mutations of a sample, sometimes random bytes or random text
+/// over JSON's and forms' alphabet (which gets further into a parser than noise does).
+pub fn generate(rng: &mut fastrand::Rng, target: &Target) -> Vec<u8> {
+    match rng.u8(0..16) {
+        0 => (0..rng.usize(0..=256)).map(|_| rng.u8(..)).collect(),
+        1 => {
+            const ALPHABET: &[u8] = b"{}[]:,\"\\ 0123456789-+.eEtrufalsn_SCK3AFR%&=";
+            (0..rng.usize(0..=128))
+                .map(|_| ALPHABET[rng.usize(..ALPHABET.len())])
+                .collect()
+        }
+        _ => {
+            let sample = &target.samples[rng.usize(..target.samples.len())];
+            let mut bytes = sample.text.as_bytes().to_vec();
+            // 1 edit half the time, 2 a quarter, 3–4 the rest: each more edit breaks
+            // more inputs before they reach the deeper checks.
+            let edits = 1 + (rng.u32(..).trailing_ones() as usize).min(3);
+            for _ in 0..edits {
+                bytes = random_mutation(rng).apply(&bytes, &target.samples);
+            }
+            bytes
+        }
+    }
+}
+
+fn random_mutation(rng: &mut fastrand::Rng) -> Mutation {
+    let at = rng.usize(..);
+    let member = rng.usize(..);
+    match rng.u8(0..12) {
+        0 => Mutation::FlipBit {
+            at,
+            bit: rng.u8(..),
+        },
+        1 => Mutation::SetByte {
+            at,
+            byte: rng.u8(..),
+        },
+        2 => Mutation::Insert {
+            at,
+            token: rng.usize(..TOKENS.len()),
+        },
+        3 => Mutation::Delete {
+            at,
+            len: rng.usize(..),
+        },
+        4 => Mutation::Truncate { at },
+        5 => Mutation::Duplicate {
+            at,
+            len: rng.usize(..),
+        },
+        6 => Mutation::Splice {
+            donor: rng.usize(..),
+            at,
+            from: rng.usize(..),
+        },
+        7 | 8 => Mutation::ReplaceValue {
+            member,
+            value: rng.usize(..VALUES.len()),
+        },
+        9 => Mutation::RemoveMember { member },
+        10 => match rng.u8(0..3) {
+            0 => Mutation::RenameKey { member },
+            1 => Mutation::Nest {
+                member,
+                depth: rng.usize(..),
+            },
+            _ => Mutation::DuplicateMember {
+                member,
+                value: rng.bool().then(|| rng.usize(..VALUES.len())),
+            },
+        },
+        _ => Mutation::DuplicateMember {
+            member,
+            value: None,
+        },
+    }
 }
 
 /// A `"key": value` pair found in JSON text (byte ranges; the key with its quotes).
