@@ -255,6 +255,13 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
             // Yesterday's actors answered its summary; they go before today's start.
             if let Some(actors) = last_actors.take() {
                 actors.retire().await;
+                // A process that runs for weeks prunes at each day's start, as a start does.
+                let data_dir = args.data_dir.clone();
+                let today = clock.today();
+                let _ = actix_rt::task::spawn_blocking(move || {
+                    crate::retention::prune_at_start(&data_dir, today, retention)
+                })
+                .await;
             }
             let settings = day_settings(tick_watchers.clone(), notifier.clone())?;
             let engine = engine::start(rest.clone(), &ws_url, settings).await?;

@@ -46,77 +46,144 @@ async fn status(addr: &str) -> Option<serde_json::Value> {
     serde_json::from_str(&body).ok()
 }
 
-#[tokio::test]
-async fn condor_closes_thursday_idles_overnight_and_trades_friday() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    // Thursday 2026-12-03, 15:17:00 KST; sessions at 40x, the rest at 7200x; the clock's
-    // own lead (session speed before the open) and the engine's lead both one minute.
-    let clock = "2026-12-03T15:17:00x40/7200,lead=1";
-    let child = Command::new(env!("CARGO_BIN_EXE_condor"))
-        .args(["run", "--rest-port", "0", "--ws-port", "0"])
+/// A running `condor run` with its dashboard address and its output being read.
+struct Running {
+    proc: Proc,
+    addr: String,
+    stdout: std::thread::JoinHandle<String>,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+/// Starts `condor run` against its embedded exchange on `clock`, with the strategy set to
+/// enter nearly anything at once and hold briefly (so a few minutes trade), flattening at
+/// the latest it allows (the closing auction), and `extra` settings.
+fn start_condor(dir: &Path, clock: &str, extra: &[(&str, &str)]) -> Running {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_condor"));
+    cmd.args(["run", "--rest-port", "0", "--ws-port", "0"])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "info")
         .env("CONDOR_HTTP_ADDR", "127.0.0.1:0")
-        .env("CONDOR_DATA_DIR", &data)
+        .env("CONDOR_DATA_DIR", dir.join("data"))
         .env("CONDOR_CLOCK", clock)
         .env("CONDOR_DAY_LEAD_MINS", "1")
         .env("CONDOR_AFTER_CLOSE_MINS", "1")
         .env("CONDOR_DISCORD_SUMMARY_AT", "153030")
-        // Enter nearly anything at once and hold briefly, so Thursday's last minutes
-        // trade; flatten at the latest the strategy allows (the closing auction).
         .env("CONDOR_PARAM_MIN_CHANGE_BP", "-3000")
         .env("CONDOR_PARAM_CONFIRM_TICKS", "1")
         .env("CONDOR_PARAM_MAX_HOLD_SECS", "20")
         .env("CONDOR_PARAM_ENTRY_CUTOFF", "151900")
         .env("CONDOR_PARAM_FLATTEN_AT", "152000")
-        .current_dir(dir.path())
+        .current_dir(dir)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("condor run starts");
-    let mut run = Proc(child);
-    let mut out = BufReader::new(run.0.stdout.take().unwrap());
-    let err = run.0.stderr.take().unwrap();
-    let err_reader = std::thread::spawn(move || {
+        .stderr(Stdio::piped());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("condor run starts");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let err = child.stderr.take().unwrap();
+    let proc = Proc(child);
+    let stderr = std::thread::spawn(move || {
         let mut text = String::new();
         let mut err = err;
         let _ = err.read_to_string(&mut text);
         text
     });
     let mut addr = String::new();
-    let mut stdout = String::new();
+    let mut head = String::new();
     while addr.is_empty() {
         let mut line = String::new();
         assert!(
             out.read_line(&mut line).unwrap() > 0,
-            "condor ended before its dashboard line: {stdout}"
+            "condor ended before its dashboard line: {head}"
         );
-        stdout.push_str(&line);
+        head.push_str(&line);
         if let Some(a) = line.trim().strip_prefix("dashboard: http://") {
             addr = a.trim_end_matches('/').to_owned();
         }
     }
-    let out_reader = std::thread::spawn(move || {
+    let stdout = std::thread::spawn(move || {
         let mut rest = String::new();
         let _ = out.read_to_string(&mut rest);
-        rest
+        head + &rest
     });
+    Running {
+        proc,
+        addr,
+        stdout,
+        stderr,
+    }
+}
+
+impl Running {
+    /// Waits until `/status` says condor idles with the market closed; returns it.
+    async fn idle(&self) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Some(s) = status(&self.addr).await {
+                // Not the moment before a day's engine is up: the market is open then.
+                if s["trading"] == false && s["market"]["open"] == false {
+                    return s;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never idle with the market closed"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGTERM, then its exit status, stdout and stderr.
+    fn terminate(mut self) -> (std::process::ExitStatus, String, String) {
+        let kill = Command::new("kill")
+            .args(["-TERM", &self.proc.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let exit = self.proc.0.wait().unwrap();
+        (
+            exit,
+            self.stdout.join().unwrap(),
+            self.stderr.join().unwrap(),
+        )
+    }
+
+    /// SIGKILL: nothing of the shutdown runs.
+    fn kill9(mut self) -> String {
+        let _ = self.proc.0.kill();
+        let _ = self.proc.0.wait();
+        self.stderr.join().unwrap()
+    }
+}
+
+/// Waits until the journal has `days` days and the last one an order.
+async fn wait_for_orders_on(data: &Path, days: usize) -> Vec<(String, usize)> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let found = journal_days(data);
+        if found.len() == days && found[days - 1].1 >= 1 {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no order on day {days}: {found:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn condor_closes_thursday_idles_overnight_and_trades_friday() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Thursday 2026-12-03, 15:17:00 KST; sessions at 40x, the rest at 7200x; the clock's
+    // own lead (session speed before the open) and the engine's lead both one minute.
+    let run = start_condor(dir.path(), "2026-12-03T15:17:00x40/7200,lead=1", &[]);
 
     // Overnight: no engine, the market closed, the next session named.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let night = loop {
-        if let Some(s) = status(&addr).await {
-            // Not the moment before Thursday's engine is up: the market is open then.
-            if s["trading"] == false && s["market"]["open"] == false {
-                break s;
-            }
-        }
-        assert!(Instant::now() < deadline, "never idle overnight");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert_eq!(night["market"]["open"], false, "{night}");
+    let night = run.idle().await;
     assert!(
         night["market"]["text"]
             .as_str()
@@ -126,28 +193,12 @@ async fn condor_closes_thursday_idles_overnight_and_trades_friday() {
     );
 
     // Friday: a second journal day with an order in it.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let days = journal_days(&data);
-        if days.len() == 2 && days[1].1 >= 1 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no order on day two: {days:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let friday = status(&addr).await.expect("/status answers on Friday");
+    wait_for_orders_on(&data, 2).await;
+    let friday = status(&run.addr).await.expect("/status answers on Friday");
     assert_eq!(friday["trading"], true, "{friday}");
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &run.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let exit = run.0.wait().unwrap();
-    let stdout = stdout + &out_reader.join().unwrap();
-    let stderr = err_reader.join().unwrap();
+    let (exit, stdout, stderr) = run.terminate();
     assert!(exit.success(), "exit 0 on SIGTERM: {exit:?}\n{stderr}");
-
     let days = journal_days(&data);
     assert_eq!(
         days.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(),
@@ -186,5 +237,62 @@ async fn condor_closes_thursday_idles_overnight_and_trades_friday() {
     assert!(
         !friday_journal.contains("kill_switch_tripped"),
         "{friday_journal}"
+    );
+}
+
+#[tokio::test]
+async fn a_holiday_and_a_weekend_are_skipped_and_a_kill_overnight_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Thursday 2026-12-24 15:17:00 KST at 40x, the rest at 36000x: Christmas (Friday) and
+    // the weekend are idle, Monday the 28th trades. The epoch is fixed here so the
+    // restarted condor continues the same market time. (A closure set by
+    // CONDOR_CLOSED_DAYS is honoured the same way, tested in day_plan's unit tests; the
+    // accelerated clock itself runs KRX's published calendar only.)
+    let epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let clock = format!("2026-12-24T15:17:00@{epoch}x40/36000,lead=1");
+    let run = start_condor(dir.path(), &clock, &[]);
+    let night = run.idle().await;
+    assert!(
+        night["market"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("next session Mon 2026-12-28 09:00"),
+        "{night}"
+    );
+    let thursday_path =
+        condor_actors::journal::day_path(&data.join("journal"), "2026-12-24".parse().unwrap());
+    let thursday_at_kill = std::fs::read(&thursday_path).unwrap();
+    // SIGKILL in the night, and a restart: it idles, trades nothing, and Thursday's
+    // journal is as the day's close left it.
+    let _ = run.kill9();
+    let run = start_condor(dir.path(), &clock, &[]);
+    let again = run.idle().await;
+    assert_eq!(again["trading"], false, "{again}");
+    let days = wait_for_orders_on(&data, 2).await;
+    let (exit, stdout, stderr) = run.terminate();
+    assert!(exit.success(), "exit 0 on SIGTERM: {exit:?}\n{stderr}");
+    assert_eq!(
+        days.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(),
+        ["2026-12-24", "2026-12-28"],
+        "Christmas and the weekend have no journal: {days:?}"
+    );
+    assert_eq!(
+        std::fs::read(&thursday_path).unwrap(),
+        thursday_at_kill,
+        "the restart in the night changed Thursday's journal"
+    );
+    // The restarted condor closed one day (Monday), after idling through the holiday.
+    assert_eq!(stdout.matches("condor summary").count(), 1, "{stdout}");
+    assert!(
+        stderr.contains("next session Mon 2026-12-28 09:00"),
+        "{stderr}"
+    );
+    println!(
+        "journal days and orders sent: {days:?}; overnight: {}",
+        night["market"]["text"]
     );
 }
