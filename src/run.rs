@@ -209,26 +209,37 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         // The HTTP server lives as long as the process; each day's engine is handed to it
         // when it starts and taken back when the day closes.
         let (engine_tx, engine_rx) = tokio::sync::watch::channel(None);
-        let server = match (http, meters.clone()) {
-            (Some((cfg, listener)), Some(meters)) => {
-                let sources = Sources {
-                    engine: engine_rx,
-                    meters,
-                    broker: broker_label.clone(),
-                    condition: condition.clone(),
-                    strategy: strategy.clone(),
-                    conditions: condition_rows.clone(),
-                    started: std::time::SystemTime::now(),
-                    calendar: calendar.clone(),
-                    clock: clock.clone(),
-                };
-                let server = HttpServer::start(listener, &cfg, sources)
-                    .context("cannot start the HTTP server")?;
-                log::info!(target: LOG, "dashboard at http://{0}/, metrics at http://{0}/metrics, status at http://{0}/status", server.local_addr());
-                println!("dashboard: http://{}/", server.local_addr());
-                Some(server)
-            }
-            _ => None,
+        let mut http = http;
+        let mut engine_rx = Some(engine_rx);
+        let mut serve = || -> anyhow::Result<Option<HttpServer>> {
+            let (Some((cfg, listener)), Some(meters), Some(engine)) =
+                (http.take(), meters.clone(), engine_rx.take())
+            else {
+                return Ok(None);
+            };
+            let sources = Sources {
+                engine,
+                meters,
+                broker: broker_label.clone(),
+                condition: condition.clone(),
+                strategy: strategy.clone(),
+                conditions: condition_rows.clone(),
+                started: std::time::SystemTime::now(),
+                calendar: calendar.clone(),
+                clock: clock.clone(),
+            };
+            let server = HttpServer::start(listener, &cfg, sources)
+                .context("cannot start the HTTP server")?;
+            log::info!(target: LOG, "dashboard at http://{0}/, metrics at http://{0}/metrics, status at http://{0}/status", server.local_addr());
+            println!("dashboard: http://{}/", server.local_addr());
+            Ok(Some(server))
+        };
+        // Under KRX's hours it serves from the start (condor may idle first); trading
+        // from start to stop, once the engine trades, so the address printed means the
+        // engine is up.
+        let mut server = match hours {
+            Hours::Calendar => serve()?,
+            Hours::Always => None,
         };
         let mut last_day: Option<EngineStop> = None;
         let mut last_actors: Option<DayActors> = None;
@@ -272,6 +283,9 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
                 portfolio: engine.portfolio.clone(),
                 supervisor: engine.supervisor.clone(),
             }));
+            if server.is_none() {
+                server = serve()?;
+            }
             log::info!(
                 target: LOG,
                 "trading; opening cash {} won; journal {}; the day {day}{}{}",
