@@ -4,12 +4,19 @@
 //! (`CONDOR_HOURS=calendar`, the default under that clock): two journal days, the book
 //! flattened before the close, one daily summary, `/status` saying the market is closed
 //! overnight with no engine, the condition registered again on Friday, and trading on day
-//! two. Nothing here times the wall clock: each phase is waited for by what it shows.
+//! two. A second run over Christmas and a weekend, with Thursday's kill switch tripped and
+//! a SIGKILL in the night, shows the holiday and the weekend idle, the kill switch left
+//! behind with its day, and the restart changing nothing. Nothing here times the wall
+//! clock: each phase is waited for by what it shows.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use condor_actors::journal::event::JournalEvent;
+use condor_actors::journal::store::JournalWriter;
+use condor_actors::kill_switch::TripCause;
 
 struct Proc(Child);
 
@@ -241,7 +248,8 @@ async fn condor_closes_thursday_idles_overnight_and_trades_friday() {
 }
 
 #[tokio::test]
-async fn a_holiday_and_a_weekend_are_skipped_and_a_kill_overnight_changes_nothing() {
+async fn a_holiday_a_weekend_and_yesterdays_kill_switch_stay_behind_and_a_kill_overnight_changes_nothing(
+) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     // Thursday 2026-12-24 15:17:00 KST at 40x, the rest at 36000x: Christmas (Friday) and
@@ -254,6 +262,23 @@ async fn a_holiday_and_a_weekend_are_skipped_and_a_kill_overnight_changes_nothin
         .unwrap()
         .as_millis();
     let clock = format!("2026-12-24T15:17:00@{epoch}x40/36000,lead=1");
+    // Thursday's kill switch is on before condor starts (tripped by hand, say): Thursday
+    // sends nothing, and Monday, a new day, has a kill switch of its own, off.
+    let thursday_path =
+        condor_actors::journal::day_path(&data.join("journal"), "2026-12-24".parse().unwrap());
+    std::fs::create_dir_all(data.join("journal")).unwrap();
+    let (writer, _) = JournalWriter::<JournalEvent>::open(&thursday_path).unwrap();
+    writer
+        .append_wait(
+            0,
+            JournalEvent::KillSwitchTripped {
+                cause: TripCause::Operator {
+                    note: "tripped before the start".into(),
+                },
+            },
+        )
+        .unwrap();
+    writer.close().unwrap();
     let run = start_condor(dir.path(), &clock, &[]);
     let night = run.idle().await;
     assert!(
@@ -263,8 +288,6 @@ async fn a_holiday_and_a_weekend_are_skipped_and_a_kill_overnight_changes_nothin
             .contains("next session Mon 2026-12-28 09:00"),
         "{night}"
     );
-    let thursday_path =
-        condor_actors::journal::day_path(&data.join("journal"), "2026-12-24".parse().unwrap());
     let thursday_at_kill = std::fs::read(&thursday_path).unwrap();
     // SIGKILL in the night, and a restart: it idles, trades nothing, and Thursday's
     // journal is as the day's close left it.
@@ -284,6 +307,22 @@ async fn a_holiday_and_a_weekend_are_skipped_and_a_kill_overnight_changes_nothin
         std::fs::read(&thursday_path).unwrap(),
         thursday_at_kill,
         "the restart in the night changed Thursday's journal"
+    );
+    assert_eq!(
+        days[0].1, 0,
+        "Thursday's kill switch let an order out: {days:?}"
+    );
+    let monday = std::fs::read_to_string(condor_actors::journal::day_path(
+        &data.join("journal"),
+        "2026-12-28".parse().unwrap(),
+    ))
+    .unwrap();
+    let first_order = monday.find("\"event\":\"order_sent\"").unwrap();
+    assert!(
+        monday
+            .find("kill_switch_tripped")
+            .is_none_or(|trip| trip > first_order),
+        "Monday's kill switch was on before its first order: {monday}"
     );
     // The restarted condor closed one day (Monday), after idling through the holiday.
     assert_eq!(stdout.matches("condor summary").count(), 1, "{stdout}");
