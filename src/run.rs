@@ -365,23 +365,15 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
 /// (the embedded exchange or a standalone `condor sim` on loopback), which trades whenever
 /// it runs.
 fn default_hours(rest_url: &str) -> Hours {
-    let host = rest_url
-        .split("://")
-        .nth(1)
-        .unwrap_or(rest_url)
-        .split(['/', '?'])
-        .next()
+    let url = reqwest::Url::parse(rest_url).ok();
+    // IPv6 hosts come bracketed, as in the URL.
+    let host = url
+        .as_ref()
+        .and_then(reqwest::Url::host_str)
         .unwrap_or_default();
-    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
-        if port.chars().all(|c| c.is_ascii_digit()) {
-            h
-        } else {
-            host
-        }
-    });
-    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
     let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
+        || ip
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
     if loopback {
