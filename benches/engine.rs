@@ -17,11 +17,11 @@ use condor_actors::clock::SystemClock;
 use condor_actors::kill_switch::TripCause;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Price, Qty, Side, Ticker, TimeOfDay};
-use condor_actors::messages::Fill;
 use condor_actors::messages::OrderType;
 use condor_actors::messages::{
     ConditionEnter, ConditionId, Flush, GetSessionStats, Tick, TripKillSwitch,
 };
+use condor_actors::messages::{Deliver, Fill};
 use condor_actors::order_manager::OrderManager;
 use condor_actors::processor::Processor;
 use condor_actors::risk::RiskLimits;
@@ -392,12 +392,12 @@ async fn through_processor_taped(
     .start();
     // Every ticker's strategy exists before the clock starts.
     for t in &ticks[..100] {
-        p.do_send(*t);
+        p.do_send(Deliver(*t));
     }
     p.send(Flush).await.unwrap();
     let start = Instant::now();
     for t in ticks {
-        p.do_send(*t);
+        p.do_send(Deliver(*t));
     }
     let seen = p.send(Flush).await.unwrap().ticks;
     let ns = start.elapsed().as_nanos() as f64 / ticks.len() as f64;
@@ -417,11 +417,11 @@ async fn through_processor_scoring(ticks: &[Tick], params: VwapBandParams) -> (f
     .with_compute(condor_actors::compute::start_pool(1))
     .start();
     for t in &ticks[..100] {
-        p.do_send(ConditionEnter {
+        p.do_send(Deliver(ConditionEnter {
             ticker: t.ticker,
             condition: ConditionId::FIRST,
-        });
-        p.do_send(*t);
+        }));
+        p.do_send(Deliver(*t));
     }
     let before = p.send(Flush).await.unwrap();
     let start = Instant::now();
@@ -429,7 +429,7 @@ async fn through_processor_scoring(ticks: &[Tick], params: VwapBandParams) -> (f
     // and a whole day queued at once would hold every answer back until its end.
     for chunk in ticks.chunks(1_000) {
         for t in chunk {
-            p.do_send(*t);
+            p.do_send(Deliver(*t));
         }
         p.send(Flush).await.unwrap();
     }
@@ -653,7 +653,7 @@ fn main() {
             .start();
             let prev = Price(70_000);
             for seq in 1..=QUEUED {
-                processor.do_send(Tick {
+                processor.do_send(Deliver(Tick {
                     ticker: Ticker::parse(&format!("99{:04}", seq % 1000)).unwrap(),
                     price: prev,
                     qty: Qty(1),
@@ -663,7 +663,7 @@ fn main() {
                     exchange_time: TimeOfDay::hms(10, 0, 0),
                     received_at: Instant::now(),
                     seq,
-                });
+                }));
             }
             let tripped_at = Instant::now();
             orders

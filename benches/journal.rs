@@ -362,7 +362,7 @@ mod order_path {
     use condor_actors::journal::Journal;
     use condor_actors::ls_rest::LsRest;
     use condor_actors::market::{Qty, Side, Ticker};
-    use condor_actors::messages::{GetOrderStats, LatencyUs, OrderIntent, OrderType};
+    use condor_actors::messages::{Deliver, GetOrderStats, LatencyUs, OrderIntent, OrderType};
     use condor_actors::order_manager::{OrderManager, RateExcess};
     use condor_actors::risk::RiskLimits;
     use condor_actors::wire::market_data::{T1102InBlock, T1102};
@@ -421,7 +421,7 @@ mod order_path {
             .limits()
             .lower;
         for i in 0..ORDERS {
-            orders.do_send(OrderIntent {
+            orders.do_send(Deliver(OrderIntent {
                 ticker,
                 side: Side::Buy,
                 // Distinct sizes: identical working orders are refused as duplicates.
@@ -430,7 +430,7 @@ mod order_path {
                 reason: "bench",
                 tick_seq: 0,
                 tick_received_at: None,
-            });
+            }));
             loop {
                 let s = orders.send(GetOrderStats).await.expect("stats");
                 assert_eq!(s.refused_by_risk, 0, "the gate refused a bench order");

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use actix::prelude::*;
 use condor_actors::market::{Price, Qty, Ticker, TimeOfDay};
-use condor_actors::messages::Tick;
+use condor_actors::messages::{Deliver, Tick};
 
 const LOG: &str = "condor::volume_spikes";
 
@@ -169,10 +169,10 @@ impl Actor for VolumeSpikes {
     }
 }
 
-impl Handler<Tick> for VolumeSpikes {
+impl Handler<Deliver<Tick>> for VolumeSpikes {
     type Result = ();
 
-    fn handle(&mut self, tick: Tick, _: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(tick): Deliver<Tick>, _: &mut Context<Self>) {
         if let Some(spike) = self.detector.on_trade(&tick) {
             self.spikes += 1;
             log::info!(target: LOG, "{spike} (spike #{} today)", self.spikes);

@@ -24,7 +24,7 @@ use condor_actors::journal::Journal;
 use condor_actors::ledger::{FeeSchedule, Ledger};
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::Side;
-use condor_actors::messages::{Alert, Fill, NotifyFlat, Tick, TickerOwner};
+use condor_actors::messages::{Alert, Deliver, Fill, NotifyFlat, Tick, TickerOwner};
 use condor_actors::notifier::Notifier;
 use condor_actors::order_manager::{OrderManager, RateExcess, RecoveredOrders};
 use condor_actors::portfolio::Portfolio;
@@ -77,7 +77,7 @@ pub struct EngineSettings {
     /// Told of fills, rejects, the kill switch, broker outages and the stock names.
     pub notifier: Option<Addr<Notifier>>,
     /// A user's actors that watch every tick the Processor handles (after the strategy).
-    pub tick_watchers: Vec<Recipient<Tick>>,
+    pub tick_watchers: Vec<Recipient<Deliver<Tick>>>,
     /// The metrics every actor counts into (`None`: metrics off).
     pub meters: Option<Arc<Meters>>,
     /// Record the day's tape under `data_dir/tape/` (`condor replay` reads it).
@@ -306,14 +306,14 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         processor.do_send(TickerOwner { ticker, condition });
     }
     for (ticker, p) in &held {
-        processor.do_send(Fill {
+        processor.do_send(Deliver(Fill {
             ticker: *ticker,
             side: Side::Buy,
             price: p.avg_price().unwrap_or_default(),
             qty: p.qty,
             order_no: 0,
             time: clock.time_of_day(),
-        });
+        }));
     }
     let orders = om_ctx.run(
         OrderManager::new(rest.clone(), settings.risk, clock)

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use actix::prelude::*;
 use clap::Parser;
-use condor_actors::messages::Tick;
+use condor_actors::messages::{Deliver, Tick};
 use condor_actors::strategy::{InvalidParam, ParamSpec, Params, StrategyFactory, StrategyRegistry};
 
 use crate::cli::RunArgs;
@@ -25,7 +25,7 @@ use crate::cli::RunArgs;
 const LOG: &str = "condor::run";
 
 /// Starts one added actor (inside the actix system) and gives its address.
-type StartWatcher = Box<dyn FnOnce() -> Recipient<Tick>>;
+type StartWatcher = Box<dyn FnOnce() -> Recipient<Deliver<Tick>>>;
 
 /// What a program adds to `condor run`. [`crate::run::run_with`] and [`main_with`] hand one
 /// to the program, then use it: the strategies when configuration is read, the actors
@@ -56,7 +56,7 @@ impl Extensions {
     /// never waits for it: a slow watcher only grows its own mailbox.
     pub fn watch_ticks<A>(&mut self, actor: A) -> &mut Extensions
     where
-        A: Actor<Context = Context<A>> + Handler<Tick>,
+        A: Actor<Context = Context<A>> + Handler<Deliver<Tick>>,
     {
         self.tick_watchers.push((
             std::any::type_name::<A>(),
@@ -122,7 +122,7 @@ impl Extensions {
     /// Starts the added actors and gives their addresses, for
     /// [`crate::engine::EngineSettings::tick_watchers`]. Must run inside an actix system;
     /// each actor starts once (a second call gives none).
-    pub fn start_tick_watchers(&mut self) -> Vec<Recipient<Tick>> {
+    pub fn start_tick_watchers(&mut self) -> Vec<Recipient<Deliver<Tick>>> {
         std::mem::take(&mut self.tick_watchers)
             .into_iter()
             .map(|(name, start)| {

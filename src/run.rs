@@ -22,8 +22,8 @@ use condor_actors::ledger::FeeSchedule;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::TimeOfDay;
 use condor_actors::messages::{
-    Alert, CancelAllWorking, CloseOfDay, DrainAlerts, EngineStart, EngineStop, Flush,
-    GetOrderStats, GetPortfolio, GetSessionStats, Retire, Stop, StopOrders, WatchDay,
+    Alert, CancelAllWorking, CloseOfDay, Deliver, DrainAlerts, EngineStart, EngineStop, Flush,
+    GetOrderStats, GetPortfolio, GetSessionStats, Retire, Stop, StopOrders, Tick, WatchDay,
 };
 use condor_actors::notifier::Notifier;
 use condor_actors::order_manager::OrderManager;
@@ -166,7 +166,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         let tick_watchers = extensions.start_tick_watchers();
         // Each day's engine gets fresh strategies (the first day the ones checked above).
         let mut first_conditions = Some(conditions);
-        let mut day_settings = |tick_watchers: Vec<Recipient<condor_actors::messages::Tick>>,
+        let mut day_settings = |tick_watchers: Vec<Recipient<Deliver<Tick>>>,
                                 notifier: Addr<Notifier>|
          -> anyhow::Result<EngineSettings> {
             let conditions = match first_conditions.take() {

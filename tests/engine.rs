@@ -15,7 +15,7 @@ use condor_actors::broker_session::{BrokerSession, SessionConfig};
 use condor_actors::clock::SystemClock;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Qty, Side, TimeOfDay};
-use condor_actors::messages::{Fill, Tick};
+use condor_actors::messages::{Deliver, Fill, Tick};
 use condor_actors::messages::{Flush, GetSessionStats};
 use condor_actors::processor::Processor;
 use condor_actors::strategy::{
@@ -406,9 +406,13 @@ struct TickCount(u64);
 impl Actor for TickCount {
     type Context = Context<Self>;
 }
-impl Handler<condor_actors::messages::Tick> for TickCount {
+impl Handler<Deliver<condor_actors::messages::Tick>> for TickCount {
     type Result = ();
-    fn handle(&mut self, _: condor_actors::messages::Tick, _: &mut Context<Self>) {
+    fn handle(
+        &mut self,
+        Deliver(_): Deliver<condor_actors::messages::Tick>,
+        _: &mut Context<Self>,
+    ) {
         self.0 += 1;
     }
 }
@@ -429,8 +433,7 @@ impl Handler<Count> for TickCount {
 #[actix_rt::test]
 async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed() {
     use condor_actors::market::{Market, Ticker};
-    use condor_actors::messages::{SubscribeTrades, UnsubscribeTrades};
-    use condor_actors::stock_feed::FeedId;
+    use condor_actors::messages::{FeedId, SubscribeTrades, UnsubscribeTrades};
 
     let sim = sim_with("condition B001 late\n", |c| {
         c.exchange.trades_per_sec = 50.0

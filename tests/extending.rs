@@ -20,7 +20,7 @@ use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Qty, Side, Ticker, TimeOfDay};
-use condor_actors::messages::{Fill, Flush, GetPortfolio, OrderType, Tick};
+use condor_actors::messages::{Deliver, Fill, Flush, GetPortfolio, OrderType, Tick};
 use condor_actors::order_manager::RateExcess;
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{
@@ -111,9 +111,9 @@ impl Actor for Tally {
     type Context = Context<Self>;
 }
 
-impl Handler<Tick> for Tally {
+impl Handler<Deliver<Tick>> for Tally {
     type Result = ();
-    fn handle(&mut self, tick: Tick, _: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(tick): Deliver<Tick>, _: &mut Context<Self>) {
         let mut seen = self.seen.lock().unwrap();
         seen.entry(tick.ticker).or_default().push(tick.seq);
     }

@@ -21,8 +21,8 @@ use condor_actors::ledger::LedgerSnapshot;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Price, Qty, Side, Ticker};
 use condor_actors::messages::{
-    CancelAllWorking, Fill, Flush, GetOrder, GetOrderStats, GetPortfolio, IsFlat, NotifyFlat,
-    OrderDone, OrderIntent, OrderStats, OrderType, TickerFlat,
+    CancelAllWorking, Deliver, Fill, Flush, GetOrder, GetOrderStats, GetPortfolio, IsFlat,
+    NotifyFlat, OrderDone, OrderIntent, OrderStats, OrderType, TickerFlat,
 };
 use condor_actors::order::OrderState;
 use condor_actors::order_manager::OrderManager;
@@ -75,11 +75,11 @@ impl Actor for Tap {
     type Context = Context<Self>;
 }
 
-impl Handler<Fill> for Tap {
+impl Handler<Deliver<Fill>> for Tap {
     type Result = ();
-    fn handle(&mut self, fill: Fill, _: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(fill): Deliver<Fill>, _: &mut Context<Self>) {
         self.fills.push(fill);
-        self.processor.do_send(fill);
+        self.processor.do_send(Deliver(fill));
     }
 }
 
@@ -322,7 +322,8 @@ async fn an_intent_becomes_an_order_fills_and_a_sell_closes_it() {
     assert_eq!(r.snapshot().await.cash, r.opening_cash);
 
     // Buy: CSPAT00601, then SC0 and SC1 move it to filled.
-    r.orders.do_send(intent(Side::Buy, 10, OrderType::Market));
+    r.orders
+        .do_send(Deliver(intent(Side::Buy, 10, OrderType::Market)));
     let buy = r.done(1).await[0];
     assert_eq!(
         (buy.side, buy.filled, buy.rejected),
@@ -371,7 +372,8 @@ async fn an_intent_becomes_an_order_fills_and_a_sell_closes_it() {
     assert!(r.flat_reports().await.is_empty(), "held, not flat");
 
     // Sell it all: flat, realized P&L is exactly what the fills say.
-    r.orders.do_send(intent(Side::Sell, 10, OrderType::Market));
+    r.orders
+        .do_send(Deliver(intent(Side::Sell, 10, OrderType::Market)));
     let sell = r.done(2).await[1];
     assert_eq!(
         (sell.side, sell.filled, sell.rejected),
@@ -433,7 +435,7 @@ async fn a_broker_rejection_ends_rejected_with_its_code_and_changes_nothing() {
     let price = r.last_price(samsung()).await;
     let qty = (r.opening_cash / price.0) as u64 + 1_000;
     r.orders
-        .do_send(intent(Side::Buy, qty, OrderType::Limit(price)));
+        .do_send(Deliver(intent(Side::Buy, qty, OrderType::Limit(price))));
     let done = r.done(1).await[0];
     assert_eq!((done.filled, done.rejected), (Qty(0), true));
     let order = r
@@ -480,7 +482,8 @@ async fn many_concurrent_fills_for_one_ticker_lose_no_update() {
         // Each quantity different: the gate refuses a twin of a working order.
         let qty = i + 1;
         want_qty += qty;
-        r.orders.do_send(intent(Side::Buy, qty, OrderType::Market));
+        r.orders
+            .do_send(Deliver(intent(Side::Buy, qty, OrderType::Market)));
     }
     let done = until("every buy done", || async {
         let (_, done) = r.seen().await;
@@ -537,7 +540,8 @@ async fn a_fill_for_an_unknown_order_is_counted_and_the_engine_carries_on() {
     assert_eq!((s.orders, s.fills, s.bad_events), (0, 0, 0), "{s:?}");
 
     // The engine still trades, and books only its own fills.
-    r.orders.do_send(intent(Side::Buy, 2, OrderType::Market));
+    r.orders
+        .do_send(Deliver(intent(Side::Buy, 2, OrderType::Market)));
     let done = r.done(1).await[0];
     assert_eq!((done.filled, done.rejected), (Qty(2), false));
     let (fills, _) = r.seen().await;
@@ -567,9 +571,11 @@ async fn a_risk_refusal_never_reaches_the_broker_and_is_counted() {
         ..RiskLimits::default()
     };
     let r = rig(&sim, risk).await;
-    r.orders.do_send(intent(Side::Buy, 101, OrderType::Market));
+    r.orders
+        .do_send(Deliver(intent(Side::Buy, 101, OrderType::Market)));
     // A naked sell is refused too.
-    r.orders.do_send(intent(Side::Sell, 1, OrderType::Market));
+    r.orders
+        .do_send(Deliver(intent(Side::Sell, 1, OrderType::Market)));
     let done = r.done(2).await;
     for d in &done {
         assert_eq!((d.id, d.filled, d.rejected), (None, Qty(0), true), "{d:?}");
@@ -585,7 +591,8 @@ async fn a_risk_refusal_never_reaches_the_broker_and_is_counted() {
     assert_eq!(r.flat_reports().await, vec![samsung(), samsung()]);
 
     // Within the limit it goes through.
-    r.orders.do_send(intent(Side::Buy, 100, OrderType::Market));
+    r.orders
+        .do_send(Deliver(intent(Side::Buy, 100, OrderType::Market)));
     let done = r.done(3).await[2];
     assert_eq!((done.filled, done.rejected), (Qty(100), false));
     let rows = r.broker_orders().await;
@@ -616,7 +623,7 @@ async fn cancel_all_working_cancels_what_the_broker_holds() {
         .limits()
         .lower;
     r.orders
-        .do_send(intent(Side::Buy, 3, OrderType::Limit(lower)));
+        .do_send(Deliver(intent(Side::Buy, 3, OrderType::Limit(lower))));
     // Until its REST reply names it there is nothing to cancel by (it answers 0).
     until("one cancel sent", || async {
         (r.orders.send(CancelAllWorking).await.unwrap() == 1).then_some(())

@@ -28,8 +28,8 @@ use condor_actors::ledger::Ledger;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::{
-    CancelAllWorking, Fill, Flush, GetOrderStats, GetPortfolio, OrderIntent, OrderStats, OrderType,
-    StopOrders, Tick, TripKillSwitch,
+    CancelAllWorking, Deliver, Fill, Flush, GetOrderStats, GetPortfolio, OrderIntent, OrderStats,
+    OrderType, StopOrders, Tick, TripKillSwitch,
 };
 use condor_actors::order_manager::{OrderManager, RateExcess, RecoveredOrders};
 use condor_actors::portfolio::Portfolio;
@@ -208,7 +208,7 @@ async fn the_order_rate_never_lets_the_simulator_refuse_an_order() {
     .await;
     for i in 0..40 {
         // Distinct quantities: identical working orders would be refused as duplicates.
-        rig.orders.do_send(buy(1 + i, OrderType::Market));
+        rig.orders.do_send(Deliver(buy(1 + i, OrderType::Market)));
     }
     let stats = until("40 orders done", || async {
         let s = rig.stats().await;
@@ -229,7 +229,7 @@ async fn the_order_rate_never_lets_the_simulator_refuse_an_order() {
     let dir = tempfile::tempdir().unwrap();
     let rig = rig_refusing(&sim, dir.path()).await;
     for i in 0..25 {
-        rig.orders.do_send(buy(100 + i, OrderType::Market));
+        rig.orders.do_send(Deliver(buy(100 + i, OrderType::Market)));
     }
     let stats = until("25 intents settled", || async {
         let s = rig.stats().await;
@@ -270,8 +270,8 @@ async fn the_kill_switch_trips_on_the_loss_limit_cancels_working_orders_and_surv
     let last = broker_account::orders_of_day(&rig.rest).await.unwrap();
     assert!(last.is_empty());
     let lower = samsung_lower_limit(&rig.rest).await;
-    rig.orders.do_send(buy(3, OrderType::Limit(lower)));
-    rig.orders.do_send(buy(10, OrderType::Market));
+    rig.orders.do_send(Deliver(buy(3, OrderType::Limit(lower))));
+    rig.orders.do_send(Deliver(buy(10, OrderType::Market)));
     let held = until("10 shares held", || async {
         let p = rig.portfolio.send(GetPortfolio).await.unwrap().unwrap();
         let q = p.positions.iter().find(|p| p.ticker == samsung())?.qty;
@@ -286,7 +286,7 @@ async fn the_kill_switch_trips_on_the_loss_limit_cancels_working_orders_and_surv
 
     // A tick 10% under the average marks 10 shares down by far more than the 50,000 won
     // limit: the Portfolio trips the kill switch at the OrderManager.
-    rig.portfolio.do_send(Tick {
+    rig.portfolio.do_send(Deliver(Tick {
         ticker: samsung(),
         price: Price(avg.0 * 9 / 10),
         qty: Qty(1),
@@ -296,7 +296,7 @@ async fn the_kill_switch_trips_on_the_loss_limit_cancels_working_orders_and_surv
         exchange_time: TimeOfDay::hms(10, 0, 0),
         received_at: Instant::now(),
         seq: 1,
-    });
+    }));
     until("the kill switch is on", || async {
         rig.stats().await.kill_switch_on.then_some(())
     })
@@ -307,11 +307,11 @@ async fn the_kill_switch_trips_on_the_loss_limit_cancels_working_orders_and_surv
     })
     .await;
     // New entries are refused (and journaled); an exit still goes.
-    rig.orders.do_send(buy(1, OrderType::Market));
-    rig.orders.do_send(OrderIntent {
+    rig.orders.do_send(Deliver(buy(1, OrderType::Market)));
+    rig.orders.do_send(Deliver(OrderIntent {
         side: Side::Sell,
         ..buy(10, OrderType::Market)
-    });
+    }));
     let stats = until("the buy refused and the sell filled", || async {
         let s = rig.stats().await;
         (s.refused_by_risk == 1 && s.filled == 2 && s.working == 0).then_some(s)
@@ -375,7 +375,7 @@ async fn the_kill_switch_trips_on_the_loss_limit_cancels_working_orders_and_surv
         again.stats().await.kill_switch_on,
         "still on after the restart"
     );
-    again.orders.do_send(buy(2, OrderType::Market));
+    again.orders.do_send(Deliver(buy(2, OrderType::Market)));
     until("the buy is refused after the restart", || async {
         (again.stats().await.refused_by_risk == 1).then_some(())
     })
@@ -400,7 +400,7 @@ async fn an_order_filled_while_the_websocket_was_down_is_learned_after_the_recon
     let dir = tempfile::tempdir().unwrap();
     let rig = start_rig(&sim, dir.path(), |om| om, None, NO_LOSS_LIMIT).await;
     let cash_before = broker_account::cash(&rig.rest).await.unwrap();
-    rig.orders.do_send(buy(7, OrderType::Market));
+    rig.orders.do_send(Deliver(buy(7, OrderType::Market)));
     let stats = until("the order is filled from the broker's list", || async {
         let s = rig.stats().await;
         (s.filled == 1 && s.working == 0).then_some(s)
@@ -506,7 +506,7 @@ async fn a_kill_switch_tripped_behind_100k_queued_ticks_stops_orders_at_once() {
     // 100,000 ticks queued behind the Processor (do_send never waits), then the trip.
     let prev = Price(70_000);
     for seq in 1..=100_000u64 {
-        processor.do_send(Tick {
+        processor.do_send(Deliver(Tick {
             ticker: samsung(),
             price: prev,
             qty: Qty(1),
@@ -516,7 +516,7 @@ async fn a_kill_switch_tripped_behind_100k_queued_ticks_stops_orders_at_once() {
             exchange_time: TimeOfDay::hms(10, 0, 0),
             received_at: Instant::now(),
             seq,
-        });
+        }));
     }
     orders
         .send(TripKillSwitch {
@@ -580,7 +580,7 @@ async fn a_buy_granted_before_a_trip_but_not_yet_sent_is_withdrawn_not_sent() {
     let dir = tempfile::tempdir().unwrap();
     let rig = start_rig(&sim, dir.path(), |om| om, None, NO_LOSS_LIMIT).await;
     // One filled buy first, so the day's band is known and later buys pass the gate at once.
-    rig.orders.do_send(buy(1, OrderType::Market));
+    rig.orders.do_send(Deliver(buy(1, OrderType::Market)));
     until("the first buy filled", || async {
         (rig.stats().await.filled == 1).then_some(())
     })
@@ -589,7 +589,7 @@ async fn a_buy_granted_before_a_trip_but_not_yet_sent_is_withdrawn_not_sent() {
     // passes the gate and waits for its `OrderSent` to be durable; the journal's answer
     // queues behind the trip.
     for qty in 1..=3 {
-        rig.orders.do_send(buy(qty, OrderType::Market));
+        rig.orders.do_send(Deliver(buy(qty, OrderType::Market)));
     }
     rig.orders.do_send(TripKillSwitch {
         cause: TripCause::Operator {
@@ -633,7 +633,7 @@ async fn a_trip_while_an_order_awaits_its_number_cancels_it_once_the_broker_name
     let dir = tempfile::tempdir().unwrap();
     let rig = start_rig(&sim, dir.path(), |om| om, None, NO_LOSS_LIMIT).await;
     let lower = samsung_lower_limit(&rig.rest).await;
-    rig.orders.do_send(buy(3, OrderType::Limit(lower)));
+    rig.orders.do_send(Deliver(buy(3, OrderType::Limit(lower))));
     until("the buy's REST call is on its way", || async {
         (rig.stats().await.intent_to_send.count == 1).then_some(())
     })
@@ -670,8 +670,8 @@ async fn a_stopping_order_manager_sends_nothing_new_and_cancels_each_working_ord
     let rig = start_rig(&sim, dir.path(), |om| om, None, NO_LOSS_LIMIT).await;
     // Two buys resting at the day's lower limit: they never fill.
     let lower = samsung_lower_limit(&rig.rest).await;
-    rig.orders.do_send(buy(3, OrderType::Limit(lower)));
-    rig.orders.do_send(buy(4, OrderType::Limit(lower)));
+    rig.orders.do_send(Deliver(buy(3, OrderType::Limit(lower))));
+    rig.orders.do_send(Deliver(buy(4, OrderType::Limit(lower))));
     until("both buys working at the broker", || async {
         let s = rig.stats().await;
         (s.working == 2 && s.in_doubt == 0).then_some(())
@@ -680,7 +680,7 @@ async fn a_stopping_order_manager_sends_nothing_new_and_cancels_each_working_ord
 
     // Shutdown: an intent after StopOrders is refused, never sent.
     rig.orders.send(StopOrders).await.unwrap();
-    rig.orders.do_send(buy(5, OrderType::Market));
+    rig.orders.do_send(Deliver(buy(5, OrderType::Market)));
     until("the buy after the stop refused", || async {
         (rig.stats().await.refused_by_risk == 1).then_some(())
     })

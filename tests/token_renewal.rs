@@ -27,8 +27,8 @@ use condor_actors::journal::store;
 use condor_actors::ls_rest::{LsError, LsRest};
 use condor_actors::market::Market;
 use condor_actors::market::{Qty, Side, Ticker};
-use condor_actors::messages::{GetSessionStats, SubscribeTrades, Tick};
-use condor_actors::stock_feed::FeedId;
+use condor_actors::messages::FeedId;
+use condor_actors::messages::{Deliver, GetSessionStats, SubscribeTrades, Tick};
 use condor_actors::wire::market_data::{T1102InBlock, T1102};
 use condor_actors::wire::order::{Cspat00601, Cspat00601InBlock1};
 use condor_actors::wire::rest::Tr;
@@ -133,9 +133,9 @@ struct Feed;
 impl actix::Actor for Feed {
     type Context = actix::Context<Self>;
 }
-impl actix::Handler<Tick> for Feed {
+impl actix::Handler<Deliver<Tick>> for Feed {
     type Result = ();
-    fn handle(&mut self, _: Tick, _: &mut actix::Context<Self>) {}
+    fn handle(&mut self, Deliver(_): Deliver<Tick>, _: &mut actix::Context<Self>) {}
 }
 
 #[actix_rt::test]

@@ -25,12 +25,12 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use crate::ls_rest::TokenSource;
 use crate::market::{Market, Ticker};
+use crate::messages::FeedId;
 use crate::messages::{
-    AccountEvent, ConditionAlert, GetSessionStats, Percentiles, ReconcileOrders, SessionStats,
-    SubscribeTrades, Tick, UnsubscribeTrades, WatchAccount, WatchCondition,
+    AccountEvent, ConditionAlert, Deliver, GetSessionStats, Percentiles, ReconcileOrders,
+    SessionStats, SubscribeTrades, Tick, UnsubscribeTrades, WatchAccount, WatchCondition,
 };
 use crate::processor::{latency_histogram, nanos_since};
-use crate::stock_feed::FeedId;
 use crate::telemetry::Meters;
 use crate::tick_backlog::TickBacklog;
 use crate::tick_hand_off::TickHandOff;
@@ -90,7 +90,7 @@ impl SessionConfig {
 /// never handled: see `UnsubscribeTrades`).
 struct Route {
     market: Market,
-    feed: Recipient<Tick>,
+    feed: Recipient<Deliver<Tick>>,
     feed_id: FeedId,
     routed: u64,
 }
@@ -105,7 +105,7 @@ pub struct BrokerSession {
     /// (a fast exit and re-enter), kept until their unsubscribe counts the dropped ones.
     replaced: HashMap<FeedId, u64>,
     alerts: HashMap<String, Recipient<ConditionAlert>>,
-    account: Option<Recipient<AccountEvent>>,
+    account: Option<Recipient<Deliver<AccountEvent>>>,
     /// Told after a reconnect: account events of the gap are lost.
     account_reconnect: Option<Recipient<ReconcileOrders>>,
     /// Told when the link drops and when it is back (the Notifier times the outage).
@@ -413,7 +413,7 @@ impl BrokerSession {
             _ => return,
         };
         match event {
-            Ok(e) => to.do_send(e),
+            Ok(e) => to.do_send(Deliver(e)),
             Err(e) => self.malformed(&e.to_string(), text),
         }
     }
@@ -510,7 +510,7 @@ impl BrokerSession {
                         self.stats.ticks += 1;
                         tick.seq = self.seq;
                         route.routed += 1;
-                        route.feed.do_send(tick);
+                        route.feed.do_send(Deliver(tick));
                         if let Some(b) = &self.backlog {
                             self.backlog_full |= b.routed();
                         }

@@ -5,8 +5,6 @@ pub mod access_token;
 pub mod backtest;
 pub mod broker_account;
 pub mod broker_session;
-pub mod calendar;
-pub mod clock;
 pub mod compute;
 pub mod condition_books;
 pub mod day_plan;
@@ -17,7 +15,6 @@ pub mod journal;
 pub mod kill_switch;
 pub mod ledger;
 pub mod ls_rest;
-pub mod market;
 pub mod messages;
 pub mod notifier;
 pub mod notify;
@@ -38,4 +35,7 @@ pub mod throttle;
 pub mod tick_backlog;
 pub mod tick_hand_off;
 pub mod trading;
-pub mod wire;
+
+// The leaf crate's modules under their old paths, so `crate::market::Price` and
+// `condor_actors::wire::…` name the one definition.
+pub use condor_model::{calendar, clock, domain, market, wire};

@@ -5,93 +5,23 @@
 //! order state, the portfolio ledger) takes these types by reference and stays testable
 //! without actix.
 
-use std::fmt;
-use std::time::Instant;
-
 use actix::Message;
 
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
 
-/// One trade of a watched ticker, as the engine received it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Message)]
-#[rtype(result = "()")]
-pub struct Tick {
-    pub ticker: Ticker,
-    pub price: Price,
-    /// Shares in this trade.
-    pub qty: Qty,
-    /// The day's cumulative volume after this trade.
-    pub cum_volume: u64,
-    /// Previous close (기준가), so strategies can compute the day's change.
-    pub prev_close: Price,
-    /// Buy-initiated (`+`) or sell-initiated (`-`).
-    pub aggressor: Side,
-    /// Exchange time of the trade (KST).
-    pub exchange_time: TimeOfDay,
-    /// When the frame was read from the socket (monotonic), for tick-to-intent latency.
-    pub received_at: Instant,
-    /// Per broker session, from 1, one per trade frame: a gap means a lost frame.
-    pub seq: u64,
-}
+pub use crate::domain::{
+    AccountEvent, ClientOrderId, ConditionEnter, ConditionExit, ConditionId, FeedId, Fill,
+    OrderIntent, OrderType, Tick,
+};
 
-impl Tick {
-    /// Change from the previous close in basis points (truncated toward zero).
-    pub fn change_bp(&self) -> i64 {
-        if self.prev_close.0 <= 0 {
-            return 0;
-        }
-        (self.price.0 - self.prev_close.0) * 10_000 / self.prev_close.0
-    }
-}
+/// Carries a domain event ([`Tick`], [`Fill`], [`OrderIntent`], [`AccountEvent`], a
+/// condition's enter or exit) to an actor. The domain model knows nothing of actix, so the
+/// actors wrap it here: `feed.do_send(Deliver(tick))`, `impl Handler<Deliver<Tick>>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deliver<T>(pub T);
 
-/// A client-side order id, unique for the life of the engine's journal.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(transparent)]
-pub struct ClientOrderId(pub u64);
-
-impl fmt::Display for ClientOrderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "C{}", self.0)
-    }
-}
-
-/// How an order is priced. Journaled as `"market"` or `{"limit": price}`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderType {
-    Market,
-    Limit(Price),
-}
-
-/// What a strategy wants done; the OrderManager decides whether and how.
-#[derive(Clone, Debug, PartialEq, Eq, Message)]
-#[rtype(result = "()")]
-pub struct OrderIntent {
-    pub ticker: Ticker,
-    pub side: Side,
-    pub qty: Qty,
-    pub order_type: OrderType,
-    /// Why, in a trader's words ("entry: momentum", "take-profit"), for logs and alerts.
-    pub reason: &'static str,
-    /// The tick that caused it (0 when not caused by a tick, e.g. a flatten at shutdown).
-    pub tick_seq: u64,
-    /// When the tick that caused it was read from the socket.
-    pub tick_received_at: Option<Instant>,
-}
-
-/// One execution of one of our orders.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Message)]
-#[rtype(result = "()")]
-pub struct Fill {
-    pub ticker: Ticker,
-    pub side: Side,
-    pub price: Price,
-    pub qty: Qty,
-    /// Broker order number.
-    pub order_no: i64,
-    pub time: TimeOfDay,
+impl<T: 'static> Message for Deliver<T> {
+    type Result = ();
 }
 
 /// An AFR frame as the broker sent it: the code is raw (it may be invalid) and the job
@@ -103,15 +33,6 @@ pub struct ConditionAlert {
     pub alert_num: String,
     pub code: String,
     pub job: crate::wire::realtime::JobFlag,
-}
-
-/// One of the conditions condor trades, by its place in the configuration (`condor.toml`'s
-/// order; the one-condition case is [`ConditionId::FIRST`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct ConditionId(pub u8);
-
-impl ConditionId {
-    pub const FIRST: ConditionId = ConditionId(0);
 }
 
 /// The strategies' desk gave `ticker` to `condition`: its fills are that condition's from
@@ -129,22 +50,6 @@ pub struct TickerOwner {
 #[rtype(result = "crate::condition_books::BooksAnswer")]
 pub struct GetConditionBooks;
 
-/// Condition `condition`'s screener says `ticker` matches now.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Message)]
-#[rtype(result = "()")]
-pub struct ConditionEnter {
-    pub ticker: Ticker,
-    pub condition: ConditionId,
-}
-
-/// Condition `condition`'s screener says `ticker` no longer matches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Message)]
-#[rtype(result = "()")]
-pub struct ConditionExit {
-    pub ticker: Ticker,
-    pub condition: ConditionId,
-}
-
 /// Start delivering `ticker`'s trades to `feed` (BrokerSession registers S3_/K3_).
 /// A later subscription for the same ticker takes the route over (no second
 /// registration): the feed it replaces may still be stopping.
@@ -153,10 +58,10 @@ pub struct ConditionExit {
 pub struct SubscribeTrades {
     pub ticker: Ticker,
     pub market: crate::market::Market,
-    pub feed: actix::Recipient<Tick>,
-    /// Which feed this is ([`crate::stock_feed::FeedId`]), so that its unsubscribe removes
+    pub feed: actix::Recipient<Deliver<Tick>>,
+    /// Which feed this is ([`FeedId`]), so that its unsubscribe removes
     /// its own route and never a successor's.
-    pub feed_id: crate::stock_feed::FeedId,
+    pub feed_id: FeedId,
 }
 
 /// Stop delivering `ticker`'s trades (BrokerSession unregisters with tr_type 4).
@@ -166,7 +71,7 @@ pub struct UnsubscribeTrades {
     pub ticker: Ticker,
     /// The feed that subscribed. When the ticker's route already belongs to a newer
     /// feed (a fast exit and re-enter), the route and the registration stay.
-    pub feed_id: crate::stock_feed::FeedId,
+    pub feed_id: FeedId,
     /// Ticks the feed handled in its life: those the session routed to it beyond this
     /// reached a closed mailbox (counted as dropped, not as lag).
     pub handled: u64,
@@ -275,54 +180,6 @@ pub struct SessionStats {
 #[rtype(result = "SessionStats")]
 pub struct GetSessionStats;
 
-/// An SC0–SC4 account event, decoded: what the broker says happened to one of our orders.
-#[derive(Clone, Debug, PartialEq, Eq, Message, serde::Serialize, serde::Deserialize)]
-#[rtype(result = "()")]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum AccountEvent {
-    /// SC0: the broker accepted a new order (or a modify/cancel request, `org_order_no` > 0).
-    Accepted {
-        order_no: i64,
-        org_order_no: i64,
-        ticker: Ticker,
-        side: Side,
-        qty: Qty,
-        price: Price,
-    },
-    /// SC1: one execution. `exec_no` identifies it, so a replay after a reconnect is
-    /// recognised; `remaining` is the order's unfilled quantity after it.
-    Filled {
-        order_no: i64,
-        exec_no: i64,
-        ticker: Ticker,
-        side: Side,
-        qty: Qty,
-        price: Price,
-        remaining: Qty,
-        time: TimeOfDay,
-    },
-    /// SC2: `org_order_no`'s remainder (or part) now works as `order_no` at `price`.
-    Modified {
-        order_no: i64,
-        org_order_no: i64,
-        qty: Qty,
-        price: Price,
-    },
-    /// SC3: `qty` of `org_order_no` was cancelled; `order_no` is the cancel's own number.
-    Cancelled {
-        order_no: i64,
-        org_order_no: i64,
-        qty: Qty,
-    },
-    /// SC4: the broker refused an order (`order_no` may be 0 when it never got one).
-    Rejected {
-        order_no: i64,
-        org_order_no: i64,
-        code: String,
-        qty: Qty,
-    },
-}
-
 /// Deliver SC0–SC4 to `to` (BrokerSession registers the account feed, tr_type 1), and tell
 /// `on_reconnect` each time the broker acknowledges that registration (the first one and
 /// every one after a reconnect): events from before it are never delivered, so the
@@ -330,7 +187,7 @@ pub enum AccountEvent {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct WatchAccount {
-    pub to: actix::Recipient<AccountEvent>,
+    pub to: actix::Recipient<Deliver<AccountEvent>>,
     pub on_reconnect: Option<actix::Recipient<ReconcileOrders>>,
 }
 

@@ -37,9 +37,9 @@ use crate::journal::Journal;
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::Ticker;
 use crate::messages::{
-    AccountEvent, Alert, CancelAllWorking, CorrectCash, DiskSpace, Fill, GetCash, GetOrder,
-    GetOrderStats, JournalDurable, LatencyUs, OrderDone, OrderIntent, OrderStats, ReconcileOrders,
-    RejectAlert, RejectCause, StopOrders, TripKillSwitch, WatchAccount,
+    AccountEvent, Alert, CancelAllWorking, CorrectCash, Deliver, DiskSpace, Fill, GetCash,
+    GetOrder, GetOrderStats, JournalDurable, LatencyUs, OrderDone, OrderIntent, OrderStats,
+    ReconcileOrders, RejectAlert, RejectCause, StopOrders, TripKillSwitch, WatchAccount,
 };
 use crate::order::Order;
 use crate::refusal_digest::{thousands, RefusalDigest, Tell};
@@ -104,9 +104,9 @@ pub struct OrderManager {
     clock: Arc<dyn Clock>,
     journal: Option<Journal>,
     account_feed: Option<Recipient<WatchAccount>>,
-    portfolio: Option<Recipient<Fill>>,
+    portfolio: Option<Recipient<Deliver<Fill>>>,
     cash_to: Option<(Recipient<GetCash>, Recipient<CorrectCash>)>,
-    strategy_fills: Option<Recipient<Fill>>,
+    strategy_fills: Option<Recipient<Deliver<Fill>>>,
     strategy_done: Option<Recipient<OrderDone>>,
     notifier: Option<Recipient<Alert>>,
     intent_to_ack: LatencyHist,
@@ -193,7 +193,7 @@ impl OrderManager {
     }
 
     /// Forwards every new fill of our orders to `portfolio`.
-    pub fn with_portfolio(mut self, portfolio: Recipient<Fill>) -> OrderManager {
+    pub fn with_portfolio(mut self, portfolio: Recipient<Deliver<Fill>>) -> OrderManager {
         self.portfolio = Some(portfolio);
         self
     }
@@ -213,7 +213,7 @@ impl OrderManager {
     /// Forwards every new fill and every final order to the strategy side (the Processor).
     pub fn with_strategy(
         mut self,
-        fills: Recipient<Fill>,
+        fills: Recipient<Deliver<Fill>>,
         done: Recipient<OrderDone>,
     ) -> OrderManager {
         self.strategy_fills = Some(fills);
@@ -373,10 +373,10 @@ impl OrderManager {
                     m.fills.inc();
                 }
                 if let Some(p) = &self.portfolio {
-                    p.do_send(fill);
+                    p.do_send(Deliver(fill));
                 }
                 if let Some(s) = &self.strategy_fills {
-                    s.do_send(fill);
+                    s.do_send(Deliver(fill));
                 }
             }
             Command::Done(done) => {
@@ -710,9 +710,9 @@ impl Actor for OrderManager {
     }
 }
 
-impl Handler<OrderIntent> for OrderManager {
+impl Handler<Deliver<OrderIntent>> for OrderManager {
     type Result = ();
-    fn handle(&mut self, intent: OrderIntent, ctx: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(intent): Deliver<OrderIntent>, ctx: &mut Context<Self>) {
         if let Some(m) = &self.meters {
             m.intents_received.inc();
         }
@@ -733,9 +733,9 @@ impl Handler<DiskSpace> for OrderManager {
     }
 }
 
-impl Handler<AccountEvent> for OrderManager {
+impl Handler<Deliver<AccountEvent>> for OrderManager {
     type Result = ();
-    fn handle(&mut self, event: AccountEvent, ctx: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(event): Deliver<AccountEvent>, ctx: &mut Context<Self>) {
         self.drive(ctx, DeskInput::Account { event });
     }
 }

@@ -27,7 +27,7 @@ use crate::ledger::{FeeSchedule, Ledger, LedgerError, LedgerSnapshot};
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::Side;
 use crate::messages::{
-    Alert, CorrectCash, Fill, FillAlert, GetCash, GetConditionBooks, GetPortfolio, IsFlat,
+    Alert, CorrectCash, Deliver, Fill, FillAlert, GetCash, GetConditionBooks, GetPortfolio, IsFlat,
     NotifyFlat, Tick, TickerFlat, TickerOwner, TripKillSwitch,
 };
 use crate::wire::account::{Cspaq12200, Cspaq12200InBlock1};
@@ -189,9 +189,9 @@ impl Actor for Portfolio {
     }
 }
 
-impl Handler<Fill> for Portfolio {
+impl Handler<Deliver<Fill>> for Portfolio {
     type Result = ();
-    fn handle(&mut self, fill: Fill, _: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(fill): Deliver<Fill>, _: &mut Context<Self>) {
         let ticker = fill.ticker;
         let was_held = !self.ledger.is_flat(ticker);
         // SC1 carries no fee: it is worked out from the configured schedule.
@@ -256,9 +256,9 @@ impl Handler<Fill> for Portfolio {
     }
 }
 
-impl Handler<Tick> for Portfolio {
+impl Handler<Deliver<Tick>> for Portfolio {
     type Result = ();
-    fn handle(&mut self, tick: Tick, _: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(tick): Deliver<Tick>, _: &mut Context<Self>) {
         // Only held (or traded) tickers are valued; the ledger ignores the rest.
         if let Err(e) = self.ledger.mark(tick.ticker, tick.price) {
             log::debug!(target: LOG, "{} mark refused: {e}", tick.ticker);

@@ -20,8 +20,8 @@ use crate::clock::{Clock, MarketClock};
 use crate::compute::{Compute, Job, JobDone};
 use crate::market::{Ticker, TimeOfDay};
 use crate::messages::{
-    ConditionEnter, ConditionExit, Fill, Flush, IsFlat, NotifyFlat, OrderDone, OrderIntent,
-    Percentiles, ProcessorStats, Tick, TickerFlat, TickerOwner,
+    ConditionEnter, ConditionExit, Deliver, Fill, Flush, IsFlat, NotifyFlat, OrderDone,
+    OrderIntent, Percentiles, ProcessorStats, Tick, TickerFlat, TickerOwner,
 };
 use crate::strategy::StrategyFactory;
 use crate::tape::{
@@ -70,16 +70,16 @@ pub struct Processor {
     desk: StrategyDesk,
     /// Where what reached the desk is recorded, when the tape is on.
     tape: Option<Recording>,
-    orders: Option<Recipient<OrderIntent>>,
+    orders: Option<Recipient<Deliver<OrderIntent>>>,
     /// Told when an order that filled nothing leaves its ticker flat (see `OrderDone`).
     flat_to: Option<Recipient<TickerFlat>>,
     /// Gets the ticks of held tickers, to value positions (the Portfolio, for the day's
     /// loss limit). Only held ones: the rest would double the tick traffic for nothing.
-    marks: Option<Recipient<Tick>>,
+    marks: Option<Recipient<Deliver<Tick>>>,
     /// Told which condition each ticker belongs to (the Portfolio's per-condition books).
     owners_to: Option<Recipient<TickerOwner>>,
     /// A user's actors that watch every tick (see `with_tick_watchers`).
-    tick_watchers: Vec<Recipient<Tick>>,
+    tick_watchers: Vec<Recipient<Deliver<Tick>>>,
     clock: Arc<dyn Clock>,
     /// The exchange's time, from the trades' own timestamps (see [`MarketClock`]).
     market: MarketClock,
@@ -110,7 +110,7 @@ const TICKS_PER_TURN: u32 = 64;
 impl Processor {
     pub fn new(
         factory: Box<dyn StrategyFactory>,
-        orders: Option<Recipient<OrderIntent>>,
+        orders: Option<Recipient<Deliver<OrderIntent>>>,
         clock: Arc<dyn Clock>,
     ) -> Processor {
         Processor::trading(StrategyDesk::new(factory), orders, clock)
@@ -119,7 +119,7 @@ impl Processor {
     /// A Processor driving `desk` (several conditions, each with its strategy).
     pub fn trading(
         desk: StrategyDesk,
-        orders: Option<Recipient<OrderIntent>>,
+        orders: Option<Recipient<Deliver<OrderIntent>>>,
         clock: Arc<dyn Clock>,
     ) -> Processor {
         Processor {
@@ -192,7 +192,7 @@ impl Processor {
     }
 
     /// Sends the ticks of held tickers to `to` (the Portfolio), to mark positions.
-    pub fn with_marks(mut self, to: Recipient<Tick>) -> Processor {
+    pub fn with_marks(mut self, to: Recipient<Deliver<Tick>>) -> Processor {
         self.marks = Some(to);
         self
     }
@@ -200,7 +200,7 @@ impl Processor {
     /// Sends every tick, after the strategy has seen it and its intents have gone, to each
     /// of `watchers` (`do_send`: a watcher never slows the Processor, and one whose actor
     /// has stopped misses the rest silently). None: nothing is sent.
-    pub fn with_tick_watchers(mut self, watchers: Vec<Recipient<Tick>>) -> Processor {
+    pub fn with_tick_watchers(mut self, watchers: Vec<Recipient<Deliver<Tick>>>) -> Processor {
         self.tick_watchers = watchers;
         self
     }
@@ -332,7 +332,7 @@ impl Processor {
         log::info!(target: LOG, "{} intent: {:?} {} {:?} ({})", intent.ticker, intent.side, intent.qty, intent.order_type, intent.reason);
         match &self.orders {
             Some(orders) => {
-                orders.do_send(intent);
+                orders.do_send(Deliver(intent));
                 if let Some(m) = &self.meters {
                     m.intents_sent.inc();
                 }
@@ -355,9 +355,9 @@ impl Actor for Processor {
     }
 }
 
-impl Handler<Tick> for Processor {
+impl Handler<Deliver<Tick>> for Processor {
     type Result = ();
-    fn handle(&mut self, tick: Tick, ctx: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(tick): Deliver<Tick>, ctx: &mut Context<Self>) {
         self.since_yield += 1;
         if self.since_yield >= TICKS_PER_TURN {
             // A backlog of ticks must not hold up control messages to other actors.
@@ -394,7 +394,7 @@ impl Handler<Tick> for Processor {
         let held = self.desk.on_tick(&tick, &mut intents);
         self.tell_owners();
         if let Some(marks) = self.marks.as_ref().filter(|_| held) {
-            marks.do_send(tick);
+            marks.do_send(Deliver(tick));
         }
         for intent in intents.drain(..) {
             let _ = self.intent_latency.record(nanos_since(tick.received_at));
@@ -408,7 +408,7 @@ impl Handler<Tick> for Processor {
             self.send_jobs(ctx);
         }
         for watcher in &self.tick_watchers {
-            watcher.do_send(tick);
+            watcher.do_send(Deliver(tick));
         }
         if let Some(m) = &self.meters {
             m.processor_ticks_processed.inc();
@@ -416,9 +416,9 @@ impl Handler<Tick> for Processor {
     }
 }
 
-impl Handler<ConditionEnter> for Processor {
+impl Handler<Deliver<ConditionEnter>> for Processor {
     type Result = ();
-    fn handle(&mut self, msg: ConditionEnter, _: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(msg): Deliver<ConditionEnter>, _: &mut Context<Self>) {
         let now = self.market_time();
         self.record(
             self.clock.now(),
@@ -433,9 +433,9 @@ impl Handler<ConditionEnter> for Processor {
     }
 }
 
-impl Handler<ConditionExit> for Processor {
+impl Handler<Deliver<ConditionExit>> for Processor {
     type Result = ();
-    fn handle(&mut self, msg: ConditionExit, _: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(msg): Deliver<ConditionExit>, _: &mut Context<Self>) {
         let now = self.market_time();
         self.record(
             self.clock.now(),
@@ -477,9 +477,9 @@ impl Handler<JobDone> for Processor {
     }
 }
 
-impl Handler<Fill> for Processor {
+impl Handler<Deliver<Fill>> for Processor {
     type Result = ();
-    fn handle(&mut self, fill: Fill, _: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(fill): Deliver<Fill>, _: &mut Context<Self>) {
         self.record(self.clock.now(), TapeEvent::Fill(fill));
         self.desk.on_fill(&fill);
         self.tell_owners();
@@ -554,9 +554,9 @@ mod tests {
     impl Actor for Intents {
         type Context = Context<Self>;
     }
-    impl Handler<OrderIntent> for Intents {
+    impl Handler<Deliver<OrderIntent>> for Intents {
         type Result = ();
-        fn handle(&mut self, i: OrderIntent, _: &mut Context<Self>) {
+        fn handle(&mut self, Deliver(i): Deliver<OrderIntent>, _: &mut Context<Self>) {
             self.0.push(i);
         }
     }
@@ -590,14 +590,14 @@ mod tests {
 
     /// The broker filled the entry whole at 70,000 won at 09:00:10: its fill, then its end.
     fn entry_filled(processor: &Addr<Processor>, qty: Qty) {
-        processor.do_send(Fill {
+        processor.do_send(Deliver(Fill {
             ticker: ticker(),
             side: Side::Buy,
             price: Price(70_000),
             qty,
             order_no: 1,
             time: TimeOfDay::hms(9, 0, 10),
-        });
+        }));
         processor.do_send(OrderDone {
             id: None,
             ticker: ticker(),
@@ -660,15 +660,15 @@ mod tests {
         .with_timer_every(Duration::from_millis(5))
         .with_tape(tape.recorder())
         .start();
-        processor.do_send(ConditionEnter {
+        processor.do_send(Deliver(ConditionEnter {
             ticker: ticker(),
             condition: ConditionId::FIRST,
-        });
-        processor.do_send(tick(1, TimeOfDay::hms(9, 0, 10)));
+        }));
+        processor.do_send(Deliver(tick(1, TimeOfDay::hms(9, 0, 10))));
         let entry = intents_after(&intents, 1).await;
         assert_eq!(entry.len(), 1);
         entry_filled(&processor, entry[0].qty);
-        processor.do_send(tick(2, TimeOfDay::hms(9, 0, 11)));
+        processor.do_send(Deliver(tick(2, TimeOfDay::hms(9, 0, 11))));
         clock.advance_secs(40);
         let exit = intents_after(&intents, 1).await;
         assert_eq!(exit[0].reason, MomentumStrategy::REASON_TIME_STOP);
@@ -716,19 +716,19 @@ mod tests {
         .with_timer_every(Duration::from_millis(5))
         .start();
         // The recovered holding, as the journal replays it.
-        processor.do_send(Fill {
+        processor.do_send(Deliver(Fill {
             ticker: ticker(),
             side: Side::Buy,
             price: Price(70_000),
             qty: Qty(10),
             order_no: 1,
             time: TimeOfDay::hms(9, 0, 5),
-        });
+        }));
         actix_rt::time::sleep(Duration::from_millis(50)).await;
         let none = intents.send(Taken).await.unwrap();
         assert!(none.is_empty(), "flattened on the host's clock: {none:?}");
         // The first trade gives the market's time (09:00:10): still nothing to do.
-        processor.do_send(tick(1, TimeOfDay::hms(9, 0, 10)));
+        processor.do_send(Deliver(tick(1, TimeOfDay::hms(9, 0, 10))));
         actix_rt::time::sleep(Duration::from_millis(50)).await;
         let none = intents.send(Taken).await.unwrap();
         assert!(none.is_empty(), "{none:?}");
@@ -754,11 +754,11 @@ mod tests {
         )
         .with_timer_every(Duration::from_millis(5))
         .start();
-        processor.do_send(ConditionEnter {
+        processor.do_send(Deliver(ConditionEnter {
             ticker: ticker(),
             condition: ConditionId::FIRST,
-        });
-        processor.do_send(tick(1, TimeOfDay::hms(9, 0, 10)));
+        }));
+        processor.do_send(Deliver(tick(1, TimeOfDay::hms(9, 0, 10))));
         let entry = intents_after(&intents, 1).await;
         assert_eq!(entry.len(), 1);
         assert_eq!(entry[0].reason, MomentumStrategy::REASON_ENTRY);

@@ -6,37 +6,23 @@
 //! it is stopped only by an explicit `Stop` (an actor with a live stream would survive
 //! the loss of every address), and its `stopping()` always unsubscribes.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use actix::prelude::*;
 
 use crate::broker_session::BrokerSession;
 use crate::market::{Market, Price, Ticker, TimeOfDay};
-use crate::messages::{Stop, SubscribeTrades, Tick, UnsubscribeTrades};
+use crate::messages::{Deliver, FeedId, Stop, SubscribeTrades, Tick, UnsubscribeTrades};
 use crate::telemetry::Meters;
 
 const LOG: &str = "condor::feed";
-
-/// One feed's identity for the life of the process: a ticker that leaves and comes back
-/// gets a new feed, and the BrokerSession must tell the two apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FeedId(pub u64);
-
-impl FeedId {
-    /// A process-wide fresh id.
-    pub fn next() -> FeedId {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        FeedId(NEXT.fetch_add(1, Ordering::Relaxed))
-    }
-}
 
 pub struct StockFeed {
     id: FeedId,
     ticker: Ticker,
     market: Market,
     session: Addr<BrokerSession>,
-    processor: Recipient<Tick>,
+    processor: Recipient<Deliver<Tick>>,
     last_price: Option<Price>,
     last_time: Option<TimeOfDay>,
     ticks: u64,
@@ -64,7 +50,7 @@ impl StockFeed {
         ticker: Ticker,
         market: Market,
         session: Addr<BrokerSession>,
-        processor: Recipient<Tick>,
+        processor: Recipient<Deliver<Tick>>,
     ) -> StockFeed {
         StockFeed {
             id: FeedId::next(),
@@ -118,9 +104,9 @@ impl Actor for StockFeed {
     }
 }
 
-impl Handler<Tick> for StockFeed {
+impl Handler<Deliver<Tick>> for StockFeed {
     type Result = ();
-    fn handle(&mut self, tick: Tick, _: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(tick): Deliver<Tick>, _: &mut Context<Self>) {
         self.ticks += 1;
         self.last_price = Some(tick.price);
         self.last_time = Some(tick.exchange_time);
@@ -128,7 +114,7 @@ impl Handler<Tick> for StockFeed {
         if let Some(m) = &self.meters {
             m.feed_ticks_received.inc();
         }
-        self.processor.do_send(tick);
+        self.processor.do_send(Deliver(tick));
         if let Some(m) = &self.meters {
             m.feed_ticks_forwarded.inc();
         }

@@ -22,7 +22,7 @@ use crate::journal::Journal;
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::{Market, Ticker};
 use crate::messages::{
-    ConditionAlert, ConditionEnter, ConditionExit, ConditionId, IsFlat, StockNames, Stop,
+    ConditionAlert, ConditionEnter, ConditionExit, ConditionId, Deliver, IsFlat, StockNames, Stop,
     TickerFlat, WatchCondition,
 };
 use crate::processor::Processor;
@@ -374,10 +374,10 @@ impl Supervisor {
                 j.record(JournalEvent::ConditionEnter { ticker });
             }
         }
-        self.processor.do_send(ConditionEnter {
+        self.processor.do_send(Deliver(ConditionEnter {
             ticker,
             condition: c,
-        });
+        }));
         if self.feeds.contains_key(&ticker) {
             return; // N after R, or a repeat: one feed per ticker
         }
@@ -423,10 +423,10 @@ impl Supervisor {
                 self.in_condition.remove(&ticker);
             }
         }
-        self.processor.do_send(ConditionExit {
+        self.processor.do_send(Deliver(ConditionExit {
             ticker,
             condition: c,
-        });
+        }));
         if !self.feeds.contains_key(&ticker) || self.is_listed(ticker) {
             return; // another condition still lists it: the feed stays
         }

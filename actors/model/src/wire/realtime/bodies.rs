@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Tick;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
-use crate::messages::Tick;
 use crate::wire::num::{field_fixed, field_i64, field_u64};
 use crate::wire::{Sign, WireError};
 

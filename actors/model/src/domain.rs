@@ -1,0 +1,176 @@
+//! The domain model: what the engine trades on, whichever broker it came from. A trade of
+//! a watched ticker ([`Tick`]), a condition's enter and exit, what a strategy wants done
+//! ([`OrderIntent`]), what the broker says happened to an order ([`AccountEvent`]), one
+//! execution ([`Fill`]), and the ids that name them.
+//!
+//! Owns plain data and nothing else. Must never depend on actix or on a wire format: a
+//! broker adapter turns its frames into these types, the actors carry them in messages of
+//! their own, and the trading core takes them by reference.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
+
+/// One trade of a watched ticker, as the engine received it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tick {
+    pub ticker: Ticker,
+    pub price: Price,
+    /// Shares in this trade.
+    pub qty: Qty,
+    /// The day's cumulative volume after this trade.
+    pub cum_volume: u64,
+    /// Previous close (기준가), so strategies can compute the day's change.
+    pub prev_close: Price,
+    /// Buy-initiated (`+`) or sell-initiated (`-`).
+    pub aggressor: Side,
+    /// Exchange time of the trade (KST).
+    pub exchange_time: TimeOfDay,
+    /// When the frame was read from the socket (monotonic), for tick-to-intent latency.
+    pub received_at: Instant,
+    /// Per broker session, from 1, one per trade frame: a gap means a lost frame.
+    pub seq: u64,
+}
+
+impl Tick {
+    /// Change from the previous close in basis points (truncated toward zero).
+    pub fn change_bp(&self) -> i64 {
+        if self.prev_close.0 <= 0 {
+            return 0;
+        }
+        (self.price.0 - self.prev_close.0) * 10_000 / self.prev_close.0
+    }
+}
+
+/// A client-side order id, unique for the life of the engine's journal.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct ClientOrderId(pub u64);
+
+impl fmt::Display for ClientOrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "C{}", self.0)
+    }
+}
+
+/// How an order is priced. Journaled as `"market"` or `{"limit": price}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderType {
+    Market,
+    Limit(Price),
+}
+
+/// What a strategy wants done; the OrderManager decides whether and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderIntent {
+    pub ticker: Ticker,
+    pub side: Side,
+    pub qty: Qty,
+    pub order_type: OrderType,
+    /// Why, in a trader's words ("entry: momentum", "take-profit"), for logs and alerts.
+    pub reason: &'static str,
+    /// The tick that caused it (0 when not caused by a tick, e.g. a flatten at shutdown).
+    pub tick_seq: u64,
+    /// When the tick that caused it was read from the socket.
+    pub tick_received_at: Option<Instant>,
+}
+
+/// One execution of one of our orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fill {
+    pub ticker: Ticker,
+    pub side: Side,
+    pub price: Price,
+    pub qty: Qty,
+    /// Broker order number.
+    pub order_no: i64,
+    pub time: TimeOfDay,
+}
+
+/// One of the conditions condor trades, by its place in the configuration (`condor.toml`'s
+/// order; the one-condition case is [`ConditionId::FIRST`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ConditionId(pub u8);
+
+impl ConditionId {
+    pub const FIRST: ConditionId = ConditionId(0);
+}
+
+/// Condition `condition`'s screener says `ticker` matches now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConditionEnter {
+    pub ticker: Ticker,
+    pub condition: ConditionId,
+}
+
+/// Condition `condition`'s screener says `ticker` no longer matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConditionExit {
+    pub ticker: Ticker,
+    pub condition: ConditionId,
+}
+
+/// An SC0–SC4 account event, decoded: what the broker says happened to one of our orders.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum AccountEvent {
+    /// SC0: the broker accepted a new order (or a modify/cancel request, `org_order_no` > 0).
+    Accepted {
+        order_no: i64,
+        org_order_no: i64,
+        ticker: Ticker,
+        side: Side,
+        qty: Qty,
+        price: Price,
+    },
+    /// SC1: one execution. `exec_no` identifies it, so a replay after a reconnect is
+    /// recognised; `remaining` is the order's unfilled quantity after it.
+    Filled {
+        order_no: i64,
+        exec_no: i64,
+        ticker: Ticker,
+        side: Side,
+        qty: Qty,
+        price: Price,
+        remaining: Qty,
+        time: TimeOfDay,
+    },
+    /// SC2: `org_order_no`'s remainder (or part) now works as `order_no` at `price`.
+    Modified {
+        order_no: i64,
+        org_order_no: i64,
+        qty: Qty,
+        price: Price,
+    },
+    /// SC3: `qty` of `org_order_no` was cancelled; `order_no` is the cancel's own number.
+    Cancelled {
+        order_no: i64,
+        org_order_no: i64,
+        qty: Qty,
+    },
+    /// SC4: the broker refused an order (`order_no` may be 0 when it never got one).
+    Rejected {
+        order_no: i64,
+        org_order_no: i64,
+        code: String,
+        qty: Qty,
+    },
+}
+
+/// One feed's identity for the life of the process: a ticker that leaves and comes back
+/// gets a new feed, and the broker session must tell the two apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FeedId(pub u64);
+
+impl FeedId {
+    /// A process-wide fresh id.
+    pub fn next() -> FeedId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        FeedId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
