@@ -159,7 +159,8 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     let dir = settings.data_dir.join("journal");
     let (journal, replay) = Journal::open(&dir, day, clock.clone())
         .with_context(|| format!("cannot open today's journal in {}", dir.display()))?;
-    let journal = journal.with_meters(settings.meters.as_deref());
+    let journal =
+        journal.counting_appends(settings.meters.as_ref().map(|m| m.journal_appends.clone()));
     let mut report = StartReport {
         journal: journal.path().to_owned(),
         records: replay.records.len() as u64,

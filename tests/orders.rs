@@ -83,11 +83,11 @@ impl Handler<Deliver<Fill>> for Tap {
     }
 }
 
-impl Handler<OrderDone> for Tap {
+impl Handler<Deliver<OrderDone>> for Tap {
     type Result = ();
-    fn handle(&mut self, done: OrderDone, _: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(done): Deliver<OrderDone>, _: &mut Context<Self>) {
         self.done.push(done);
-        self.processor.do_send(done);
+        self.processor.do_send(Deliver(done));
     }
 }
 

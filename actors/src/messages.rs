@@ -10,9 +10,10 @@ use actix::Message;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
 
 pub use crate::domain::{
-    AccountEvent, ClientOrderId, ConditionEnter, ConditionExit, ConditionId, FeedId, Fill,
-    OrderIntent, OrderType, Tick,
+    AccountEvent, CashCorrection, ClientOrderId, ConditionEnter, ConditionExit, ConditionId,
+    FeedId, Fill, OrderDone, OrderIntent, OrderType, Tick,
 };
+pub use crate::trading::orders::{LatencyUs, OrderStats};
 
 /// Carries a domain event ([`Tick`], [`Fill`], [`OrderIntent`], [`AccountEvent`], a
 /// condition's enter or exit) to an actor. The domain model knows nothing of actix, so the
@@ -191,23 +192,6 @@ pub struct WatchAccount {
     pub on_reconnect: Option<actix::Recipient<ReconcileOrders>>,
 }
 
-/// One of our orders reached a final state, or an intent was refused before it became an
-/// order (OrderManager → Processor, which runs the strategy's `on_order_done`). Sent after
-/// every `Fill` of the order, from the same actor, so mailbox order keeps the strategy's
-/// contract (fills before done).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Message)]
-#[rtype(result = "()")]
-pub struct OrderDone {
-    /// `None` when the risk gate refused the intent: it never became an order.
-    pub id: Option<ClientOrderId>,
-    pub ticker: Ticker,
-    pub side: Side,
-    /// Shares filled in total.
-    pub filled: Qty,
-    /// Refused (by the risk gate, the broker, or locally after a failed send).
-    pub rejected: bool,
-}
-
 /// Tell `to` whenever a ticker the engine held becomes flat (Portfolio, Processor).
 /// A message rather than a constructor argument because the wiring is a cycle: the
 /// Supervisor needs the Processor, and the flat reports go back to the Supervisor.
@@ -215,60 +199,6 @@ pub struct OrderDone {
 #[rtype(result = "()")]
 pub struct NotifyFlat {
     pub to: actix::Recipient<TickerFlat>,
-}
-
-/// Latency percentiles of one leg of the order path, in microseconds (0 when `count` is 0).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LatencyUs {
-    pub count: u64,
-    pub p50: u64,
-    pub p99: u64,
-    pub max: u64,
-}
-
-/// What the OrderManager has done today, for the shutdown summary and `/status`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct OrderStats {
-    /// Intents that passed the risk gate and became orders.
-    pub orders: u64,
-    /// Orders not yet final.
-    pub working: u64,
-    /// Fill events applied (duplicates not counted).
-    pub fills: u64,
-    /// Orders that ended filled / cancelled / rejected (by the broker or a failed send).
-    pub filled: u64,
-    pub cancelled: u64,
-    pub rejected: u64,
-    /// Intents the risk gate refused; none of them reached the broker.
-    pub refused_by_risk: u64,
-    /// SC1 fills for order numbers that are not ours.
-    pub unknown_fills: u64,
-    /// Other SC0/SC3/SC4 events for order numbers that are not ours.
-    pub unknown_events: u64,
-    /// Broker events our order state machine refused (logged with the order and event).
-    pub bad_events: u64,
-    /// SC0–SC4 events that arrived before the REST reply naming their order, waited, and
-    /// were applied once it came (the websocket beating the REST reply is normal).
-    pub early_events: u64,
-    /// Intent → the broker's first sign of acceptance.
-    pub intent_to_ack: LatencyUs,
-    /// Intent → the order's REST call issued: the gate, the order rate and the wait for
-    /// the journal to make `OrderSent` durable.
-    pub intent_to_send: LatencyUs,
-    /// Acceptance → first fill.
-    pub ack_to_fill: LatencyUs,
-    /// Intents that waited for the order rate (`CONDOR_ORDERS_PER_SEC`) before going on.
-    pub rate_waited: u64,
-    /// Whether today's kill switch is on.
-    pub kill_switch_on: bool,
-    /// Differences with the broker found by reconciliation while running (after a
-    /// reconnect or an order in doubt); each was logged at warn.
-    pub reconcile_differences: u64,
-    /// Orders sent whose fate is not known yet (a send that failed in transit): they are
-    /// asked about at the broker, never sent again.
-    pub in_doubt: u64,
-    /// Events this actor journaled.
-    pub journaled: u64,
 }
 
 /// Trip the kill switch: cancel working orders and refuse new entries for the rest of the
@@ -338,10 +268,7 @@ pub struct GetCash;
 /// Answers whether it was applied.
 #[derive(Clone, Copy, Debug, Message)]
 #[rtype(result = "bool")]
-pub struct CorrectCash {
-    pub expected: i64,
-    pub broker: i64,
-}
+pub struct CorrectCash(pub CashCorrection);
 
 /// Ask the OrderManager for one order as it stands (working or final); `None` if unknown.
 #[derive(Clone, Copy, Debug, Message)]

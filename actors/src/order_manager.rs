@@ -107,7 +107,7 @@ pub struct OrderManager {
     portfolio: Option<Recipient<Deliver<Fill>>>,
     cash_to: Option<(Recipient<GetCash>, Recipient<CorrectCash>)>,
     strategy_fills: Option<Recipient<Deliver<Fill>>>,
-    strategy_done: Option<Recipient<OrderDone>>,
+    strategy_done: Option<Recipient<Deliver<OrderDone>>>,
     notifier: Option<Recipient<Alert>>,
     intent_to_ack: LatencyHist,
     /// Intent → the REST call issued (after the gate, the rate and the journal's sync).
@@ -214,7 +214,7 @@ impl OrderManager {
     pub fn with_strategy(
         mut self,
         fills: Recipient<Deliver<Fill>>,
-        done: Recipient<OrderDone>,
+        done: Recipient<Deliver<OrderDone>>,
     ) -> OrderManager {
         self.strategy_fills = Some(fills);
         self.strategy_done = Some(done);
@@ -381,12 +381,12 @@ impl OrderManager {
             }
             Command::Done(done) => {
                 if let Some(to) = &self.strategy_done {
-                    to.do_send(done);
+                    to.do_send(Deliver(done));
                 }
             }
             Command::CorrectCash(c) => {
                 if let Some((_, to)) = &self.cash_to {
-                    to.do_send(c);
+                    to.do_send(CorrectCash(c));
                 }
             }
             Command::Refused(refusal) => self.refused(refusal),

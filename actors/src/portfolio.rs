@@ -315,7 +315,7 @@ impl Handler<GetCash> for Portfolio {
 
 impl Handler<CorrectCash> for Portfolio {
     type Result = bool;
-    fn handle(&mut self, msg: CorrectCash, _: &mut Context<Self>) -> bool {
+    fn handle(&mut self, CorrectCash(msg): CorrectCash, _: &mut Context<Self>) -> bool {
         if self.ledger.cash() != msg.expected {
             log::info!(target: LOG, "cash correction to {} won skipped: cash moved since it was compared ({} won now)", msg.broker, self.ledger.cash());
             return false;

@@ -486,9 +486,9 @@ impl Handler<Deliver<Fill>> for Processor {
     }
 }
 
-impl Handler<OrderDone> for Processor {
+impl Handler<Deliver<OrderDone>> for Processor {
     type Result = ();
-    fn handle(&mut self, done: OrderDone, _: &mut Context<Self>) {
+    fn handle(&mut self, Deliver(done): Deliver<OrderDone>, _: &mut Context<Self>) {
         self.record(
             self.clock.now(),
             TapeEvent::OrderDone {
@@ -598,13 +598,13 @@ mod tests {
             order_no: 1,
             time: TimeOfDay::hms(9, 0, 10),
         }));
-        processor.do_send(OrderDone {
+        processor.do_send(Deliver(OrderDone {
             id: None,
             ticker: ticker(),
             side: Side::Buy,
             filled: qty,
             rejected: false,
-        });
+        }));
     }
 
     /// Waits (a few timer periods at most) for the intents the collector has.

@@ -162,6 +162,30 @@ pub enum AccountEvent {
     },
 }
 
+/// One of our orders reached a final state, or an intent was refused before it became an
+/// order (OrderManager → Processor, which runs the strategy's `on_order_done`). Sent after
+/// every `Fill` of the order, from the same actor, so mailbox order keeps the strategy's
+/// contract (fills before done).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderDone {
+    /// `None` when the risk gate refused the intent: it never became an order.
+    pub id: Option<ClientOrderId>,
+    pub ticker: Ticker,
+    pub side: Side,
+    /// Shares filled in total.
+    pub filled: Qty,
+    /// Refused (by the risk gate, the broker, or locally after a failed send).
+    pub rejected: bool,
+}
+
+/// The broker's cash, to be taken if ours is still `expected` (the broker is the truth): a
+/// fill booked since the two were compared makes the correction stale, and it is skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CashCorrection {
+    pub expected: i64,
+    pub broker: i64,
+}
+
 /// One feed's identity for the life of the process: a ticker that leaves and comes back
 /// gets a new feed, and the broker session must tell the two apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

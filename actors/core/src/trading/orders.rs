@@ -46,14 +46,14 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::TradingDay;
+use crate::domain::{
+    AccountEvent, CashCorrection, ClientOrderId, Fill, OrderDone, OrderIntent, OrderType,
+};
 use crate::journal::event::{FillSource, JournalEvent};
 use crate::journal::recovery::{apply_to_book, BookChange};
 use crate::kill_switch::{KillSwitch, TripCause};
 use crate::ledger::Ledger;
 use crate::market::{DailyLimits, Price, Qty, Side, Ticker, TimeOfDay};
-use crate::messages::{
-    AccountEvent, ClientOrderId, CorrectCash, Fill, OrderDone, OrderIntent, OrderStats, OrderType,
-};
 use crate::order::{BookError, Order, OrderBook, OrderState, Transition};
 use crate::reconcile::{reconcile_orders_while_sending, BrokerOrder};
 use crate::retention::ByteSize;
@@ -63,6 +63,60 @@ use crate::trading::desk_tape::{CarriedOver, DeskConfig};
 use crate::wire::order::Cspat00601InBlock1;
 
 const LOG: &str = "condor::orders";
+
+/// Latency percentiles of one leg of the order path, in microseconds (0 when `count` is 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LatencyUs {
+    pub count: u64,
+    pub p50: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+/// What the OrderManager has done today, for the shutdown summary and `/status`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OrderStats {
+    /// Intents that passed the risk gate and became orders.
+    pub orders: u64,
+    /// Orders not yet final.
+    pub working: u64,
+    /// Fill events applied (duplicates not counted).
+    pub fills: u64,
+    /// Orders that ended filled / cancelled / rejected (by the broker or a failed send).
+    pub filled: u64,
+    pub cancelled: u64,
+    pub rejected: u64,
+    /// Intents the risk gate refused; none of them reached the broker.
+    pub refused_by_risk: u64,
+    /// SC1 fills for order numbers that are not ours.
+    pub unknown_fills: u64,
+    /// Other SC0/SC3/SC4 events for order numbers that are not ours.
+    pub unknown_events: u64,
+    /// Broker events our order state machine refused (logged with the order and event).
+    pub bad_events: u64,
+    /// SC0–SC4 events that arrived before the REST reply naming their order, waited, and
+    /// were applied once it came (the websocket beating the REST reply is normal).
+    pub early_events: u64,
+    /// Intent → the broker's first sign of acceptance.
+    pub intent_to_ack: LatencyUs,
+    /// Intent → the order's REST call issued: the gate, the order rate and the wait for
+    /// the journal to make `OrderSent` durable.
+    pub intent_to_send: LatencyUs,
+    /// Acceptance → first fill.
+    pub ack_to_fill: LatencyUs,
+    /// Intents that waited for the order rate (`CONDOR_ORDERS_PER_SEC`) before going on.
+    pub rate_waited: u64,
+    /// Whether today's kill switch is on.
+    pub kill_switch_on: bool,
+    /// Differences with the broker found by reconciliation while running (after a
+    /// reconnect or an order in doubt); each was logged at warn.
+    pub reconcile_differences: u64,
+    /// Orders sent whose fate is not known yet (a send that failed in transit): they are
+    /// asked about at the broker, never sent again.
+    pub in_doubt: u64,
+    /// Events this actor journaled.
+    pub journaled: u64,
+}
 
 /// The reject code of an order whose REST call failed before the broker answered (a
 /// transport error, a timeout, an undecodable reply), or that was never sent (the journal
@@ -223,7 +277,7 @@ pub enum Command {
     /// An order (or a refused intent) is done, durable: to the strategies.
     Done(OrderDone),
     /// The Portfolio should take the broker's cash.
-    CorrectCash(CorrectCash),
+    CorrectCash(CashCorrection),
     /// An intent was refused (to log, count and alert).
     Refused(Refusal),
     /// An order reached its final state, as it ended (to log, time, count and alert).
@@ -257,7 +311,7 @@ enum Held {
     Done(OrderDone),
     /// Compare cash with the broker's once the fills before it reached the Portfolio.
     CheckCash,
-    CorrectCash(CorrectCash),
+    CorrectCash(CashCorrection),
 }
 
 /// The desk's tallies, for [`OrderDesk::stats`].
@@ -740,7 +794,7 @@ impl OrderDesk {
             out,
         );
         self.effect(
-            Held::CorrectCash(CorrectCash {
+            Held::CorrectCash(CashCorrection {
                 expected: ours,
                 broker,
             }),

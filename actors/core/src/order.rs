@@ -17,8 +17,8 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use crate::domain::{ClientOrderId, OrderIntent, OrderType};
 use crate::market::{notional, Price, Qty, Side, Ticker};
-use crate::messages::{ClientOrderId, OrderIntent, OrderType};
 
 /// Where an order stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

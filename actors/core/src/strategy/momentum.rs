@@ -12,8 +12,8 @@ use super::holding::{
 };
 use super::params::{InvalidParam, ParamSpec, Params};
 use super::{Signal, Strategy, StrategyFactory};
+use crate::domain::{Fill, Tick};
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
-use crate::messages::{Fill, Tick};
 
 const LOG: &str = "condor::strategy";
 
@@ -360,8 +360,8 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
+    use crate::domain::{OrderIntent, OrderType};
     use crate::market;
-    use crate::messages::{OrderIntent, OrderType};
     use crate::strategy::{apply_event, replay, strategy_by_name, StrategyEvent};
 
     const M: &str = MomentumStrategy::REASON_ENTRY;

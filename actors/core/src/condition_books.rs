@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use crate::domain::ConditionId;
 use crate::ledger::{FillEffect, LedgerError, LedgerSnapshot};
 use crate::market::Ticker;
-use crate::messages::ConditionId;
 
 /// The Portfolio's answer to `GetConditionBooks`: each condition's summary and the
 /// account's snapshot they add up to.
@@ -128,9 +128,9 @@ impl ConditionBooks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Fill;
     use crate::ledger::{FeeSchedule, Ledger};
     use crate::market::{Price, Qty, Side, TimeOfDay};
-    use crate::messages::Fill;
 
     fn fill(ticker: Ticker, side: Side, price: i64, qty: u64) -> Fill {
         Fill {

@@ -28,12 +28,12 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::TradingDay;
+use crate::domain::{AccountEvent, ClientOrderId, OrderIntent, OrderType};
 use crate::journal::event::JournalEvent;
 use crate::journal::recovery::rebuild;
 use crate::kill_switch::TripCause;
 use crate::ledger::FeeSchedule;
 use crate::market::{Qty, Side, Ticker, TimeOfDay};
-use crate::messages::{AccountEvent, ClientOrderId, OrderIntent, OrderType};
 use crate::reconcile::BrokerOrder;
 use crate::risk::RiskLimits;
 use crate::trading::orders::{

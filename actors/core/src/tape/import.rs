@@ -52,9 +52,9 @@ use super::format;
 use super::writer::BATCH_RECORDS;
 use super::{kst_second_of_day, TapeError, TapeEvent, TapeRecord, TapeTrade};
 use crate::clock::TradingDay;
+use crate::domain::ConditionId;
 use crate::durable_file::sync_dir;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
-use crate::messages::ConditionId;
 
 /// The columns [`write_trades_csv`] writes, in order.
 pub const TRADES_CSV_HEADER: &str =

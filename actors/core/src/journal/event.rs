@@ -11,9 +11,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::OrderType;
 use crate::kill_switch::TripCause;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
-use crate::messages::OrderType;
 
 /// Where a fill was learned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

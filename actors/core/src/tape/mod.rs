@@ -121,8 +121,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::clock::TradingDay;
+use crate::domain::{ConditionId, Fill, OrderType, Tick};
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
-use crate::messages::{ConditionId, Fill, OrderType, Tick};
 
 pub use import::{import_csv, replace_day, write_day, write_trades_csv};
 pub use reader::{read, TapeDamage, TapeFile, TapeReader};

@@ -16,10 +16,10 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
+use crate::domain::{ClientOrderId, OrderType};
 use crate::journal::event::{FillSource, JournalEvent};
 use crate::ledger::Ledger;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
-use crate::messages::{ClientOrderId, OrderType};
 use crate::order::{Order, OrderBook, OrderState};
 
 /// One order as the broker lists it (t0425 row).
@@ -229,7 +229,7 @@ pub fn reconcile_orders_while_sending(
             None => {
                 out.events.push(JournalEvent::Rejected {
                     id: o.id().0,
-                    code: crate::order_manager::LOCAL_SEND_FAILED.to_owned(),
+                    code: crate::trading::orders::LOCAL_SEND_FAILED.to_owned(),
                     message: "not at the broker after the send was in doubt".to_owned(),
                 });
                 out.differences
@@ -254,7 +254,7 @@ pub fn reconcile_orders_while_sending(
     numbered.sort_by_key(|(id, _)| *id);
     for (id, b) in numbered {
         let (filled, filled_value, qty, cancelled) =
-            match book.get(crate::messages::ClientOrderId(id)) {
+            match book.get(crate::domain::ClientOrderId(id)) {
                 Some(o) => (o.filled_qty(), o.filled_value(), o.qty(), o.cancelled_qty()),
                 None => continue,
             };
@@ -553,10 +553,7 @@ mod tests {
         let r = state(&all);
         assert!(r.anomalies.is_empty(), "{:?}", r.anomalies);
         assert_eq!(
-            r.book
-                .get(crate::messages::ClientOrderId(a))
-                .unwrap()
-                .state(),
+            r.book.get(crate::domain::ClientOrderId(a)).unwrap().state(),
             OrderState::Cancelled
         );
         assert_eq!(r.ledger.held_qty(tk("005930")), Qty(6));

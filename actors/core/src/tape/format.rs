@@ -12,8 +12,8 @@ use super::{
     TapeTrade, TAPE_VERSION,
 };
 use crate::clock::TradingDay;
+use crate::domain::{ConditionId, Fill, OrderType};
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
-use crate::messages::{ConditionId, Fill, OrderType};
 
 /// The first eight bytes of every tape.
 pub const MAGIC: [u8; 8] = *b"CONDORTP";

@@ -63,9 +63,13 @@ impl Journal {
         ))
     }
 
-    /// Counts every append (this handle's and its clones') into `meters`.
-    pub fn with_meters(mut self, meters: Option<&crate::telemetry::Meters>) -> Journal {
-        self.appends = meters.map(|m| m.journal_appends.clone());
+    /// Counts every append (this handle's and its clones') on `appends` (the engine's
+    /// `condor_journal_appends_total`).
+    pub fn counting_appends(
+        mut self,
+        appends: Option<prometheus_client::metrics::counter::Counter>,
+    ) -> Journal {
+        self.appends = appends;
         self
     }
 

@@ -26,11 +26,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{ClientOrderId, OrderIntent, OrderType};
 use crate::ledger::Ledger;
 use crate::market::{
     check_grid, check_order_price, notional, DailyLimits, MarketError, Price, Qty, Side, Ticker,
 };
-use crate::messages::{ClientOrderId, OrderIntent, OrderType};
 use crate::order::OrderBook;
 
 /// The pre-trade limits. Every won figure is integer won.
@@ -533,8 +533,8 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
+    use crate::domain::Fill;
     use crate::market::TimeOfDay;
-    use crate::messages::Fill;
 
     fn samsung() -> Ticker {
         Ticker::parse("005930").unwrap()

@@ -13,10 +13,10 @@ use std::time::Instant;
 
 use crate::clock::TradingDay;
 use crate::condition_books::ConditionBooks;
+use crate::domain::{ClientOrderId, ConditionId, Fill, OrderIntent};
 use crate::kill_switch::TripCause;
 use crate::ledger::{FeeSchedule, Ledger};
 use crate::market::Ticker;
-use crate::messages::{ClientOrderId, ConditionId, Fill, OrderIntent};
 use crate::order::{OrderBook, OrderState, Transition};
 
 use super::event::JournalEvent;
@@ -273,9 +273,9 @@ impl Recovered {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::OrderType;
     use crate::journal::event::FillSource;
     use crate::market::{Price, Qty, Side, TimeOfDay};
-    use crate::messages::OrderType;
 
     fn tk(s: &str) -> Ticker {
         Ticker::parse(s).unwrap()

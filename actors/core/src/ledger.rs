@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::domain::Fill;
 use crate::market::{notional, Price, Qty, Side, Ticker};
-use crate::messages::Fill;
 
 /// Why a fill or mark was refused. Nothing changed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -13,8 +13,8 @@
 
 use std::fmt;
 
+use crate::domain::{Fill, OrderIntent, OrderType, Tick};
 use crate::market::{Qty, Side, Ticker, TimeOfDay};
-use crate::messages::{Fill, OrderIntent, OrderType, Tick};
 
 pub mod holding;
 mod job;

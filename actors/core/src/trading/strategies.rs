@@ -19,8 +19,8 @@ use std::time::Instant;
 
 use rustc_hash::FxHashMap;
 
+use crate::domain::{ConditionId, Fill, OrderDone, OrderIntent, Tick};
 use crate::market::{Qty, Side, Ticker, TimeOfDay};
-use crate::messages::{ConditionId, Fill, OrderDone, OrderIntent, Tick};
 use crate::strategy::{ComputeJob, JobAnswer, JobOutput, Signal, Strategy, StrategyFactory};
 
 const LOG: &str = "condor::processor";

@@ -20,8 +20,8 @@ use super::holding::{
 };
 use super::params::{InvalidParam, ParamSpec, Params};
 use super::{ComputeJob, JobAnswer, Signal, Strategy, StrategyFactory};
+use crate::domain::{Fill, Tick};
 use crate::market::{Qty, Side, Ticker, TimeOfDay};
-use crate::messages::{Fill, Tick};
 
 const LOG: &str = "condor::strategy";
 
@@ -420,8 +420,8 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
+    use crate::domain::OrderType;
     use crate::market::Price;
-    use crate::messages::OrderType;
 
     fn t() -> Ticker {
         Ticker::parse("005930").unwrap()

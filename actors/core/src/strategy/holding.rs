@@ -5,8 +5,8 @@
 //! Owns the position's arithmetic from the strategy's own fills. Must never hold actix
 //! types, a clock or I/O: times come from the fills and ticks it is given.
 
+use crate::domain::{Fill, OrderType, Tick};
 use crate::market::{self, DailyLimits, Price, Qty, Rounding, Side, Ticker, TimeOfDay};
-use crate::messages::{Fill, OrderType, Tick};
 
 use super::params::{ParamSpec, Params};
 use super::Signal;

@@ -17,8 +17,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::domain::{ClientOrderId, OrderDone, OrderIntent, OrderType};
 use crate::market::{Side, Ticker};
-use crate::messages::{ClientOrderId, OrderDone, OrderIntent, OrderType};
 use crate::strategy::{JobOutput, StrategyFactory};
 use crate::tape::{TapeEvent, TapeIntent, TapeRecord};
 use crate::trading::desk_tape::{DeskOutcome, DeskReplay, StampRecord};
@@ -321,9 +321,9 @@ fn compare(live: &[(u64, IntentRow)], replayed: &[(u64, IntentRow)]) -> Vec<Diff
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ConditionId;
+    use crate::domain::Fill;
     use crate::market::{Price, Qty, Ticker, TimeOfDay};
-    use crate::messages::ConditionId;
-    use crate::messages::Fill;
     use crate::strategy::{
         strategy_by_name, MomentumParams, MomentumStrategy, StrategyRegistry, VwapBandStrategy,
     };
