@@ -366,51 +366,8 @@ impl BrokerSession {
             self.stats.unrouted += 1;
             return;
         };
-        let event = match &frame {
-            ServerFrame::OrderAccepted(b) => (|| {
-                Ok::<_, crate::wire::WireError>(AccountEvent::Accepted {
-                    order_no: b.order_no()?,
-                    org_order_no: b.org_order_no()?,
-                    ticker: b.ticker()?,
-                    side: b.side()?,
-                    qty: b.qty()?,
-                    price: b.price()?,
-                })
-            })(),
-            ServerFrame::OrderFilled(b) => (|| {
-                Ok(AccountEvent::Filled {
-                    order_no: b.order_no()?,
-                    exec_no: b.exec_no()?,
-                    ticker: b.ticker()?,
-                    side: b.side()?,
-                    qty: b.exec_qty()?,
-                    price: b.exec_price()?,
-                    remaining: b.unfilled_qty()?,
-                    time: b.exec_time()?,
-                })
-            })(),
-            ServerFrame::OrderModified(b) => (|| {
-                Ok(AccountEvent::Modified {
-                    order_no: b.order_no()?,
-                    org_order_no: b.org_order_no()?,
-                    qty: b.modified_qty()?,
-                    price: b.modified_price()?,
-                })
-            })(),
-            ServerFrame::OrderCancelled(b) => (|| {
-                Ok(AccountEvent::Cancelled {
-                    order_no: b.order_no()?,
-                    org_order_no: b.org_order_no()?,
-                    qty: b.cancelled_qty()?,
-                })
-            })(),
-            ServerFrame::OrderRejected(b) => Ok(AccountEvent::Rejected {
-                order_no: b.order_no().unwrap_or(0),
-                org_order_no: b.org_order_no().unwrap_or(0),
-                code: b.msgcode.clone(),
-                qty: b.rejected_qty().unwrap_or_default(),
-            }),
-            _ => return,
+        let Some(event) = frame.account_event() else {
+            return;
         };
         match event {
             Ok(e) => to.do_send(Deliver(e)),

@@ -25,6 +25,7 @@ pub use bodies::{
 };
 
 use super::{decode_tracked, to_json, WireError};
+use crate::domain::AccountEvent;
 use crate::market::Market;
 
 /// KOSPI trades.
@@ -419,6 +420,59 @@ impl ServerFrame {
             ServerFrame::OrderCancelled(_) => TR_ORDER_CANCELLED,
             ServerFrame::OrderRejected(_) => TR_ORDER_REJECTED,
         }
+    }
+
+    /// SC0–SC4 in the domain's words: what the broker says happened to one of our orders
+    /// (`None` for any other frame). A missing or bad field is an error naming it; a
+    /// rejection keeps whatever it can, since LS may refuse an order it never numbered.
+    pub fn account_event(&self) -> Option<Result<AccountEvent, WireError>> {
+        let event = match self {
+            ServerFrame::OrderAccepted(b) => (|| {
+                Ok(AccountEvent::Accepted {
+                    order_no: b.order_no()?,
+                    org_order_no: b.org_order_no()?,
+                    ticker: b.ticker()?,
+                    side: b.side()?,
+                    qty: b.qty()?,
+                    price: b.price()?,
+                })
+            })(),
+            ServerFrame::OrderFilled(b) => (|| {
+                Ok(AccountEvent::Filled {
+                    order_no: b.order_no()?,
+                    exec_no: b.exec_no()?,
+                    ticker: b.ticker()?,
+                    side: b.side()?,
+                    qty: b.exec_qty()?,
+                    price: b.exec_price()?,
+                    remaining: b.unfilled_qty()?,
+                    time: b.exec_time()?,
+                })
+            })(),
+            ServerFrame::OrderModified(b) => (|| {
+                Ok(AccountEvent::Modified {
+                    order_no: b.order_no()?,
+                    org_order_no: b.org_order_no()?,
+                    qty: b.modified_qty()?,
+                    price: b.modified_price()?,
+                })
+            })(),
+            ServerFrame::OrderCancelled(b) => (|| {
+                Ok(AccountEvent::Cancelled {
+                    order_no: b.order_no()?,
+                    org_order_no: b.org_order_no()?,
+                    qty: b.cancelled_qty()?,
+                })
+            })(),
+            ServerFrame::OrderRejected(b) => Ok(AccountEvent::Rejected {
+                order_no: b.order_no().unwrap_or(0),
+                org_order_no: b.org_order_no().unwrap_or(0),
+                code: b.msgcode.clone(),
+                qty: b.rejected_qty().unwrap_or_default(),
+            }),
+            _ => return None,
+        };
+        Some(event)
     }
 
     /// The frame as LS sends it (trades keyed by `shcode`, alerts by `alert_num`).
@@ -1058,6 +1112,85 @@ mod tests {
         };
         assert_eq!(r.kind().unwrap(), OrderEventKind::Rejected);
         assert_eq!(r.rejected_qty().unwrap(), Qty(2));
+    }
+
+    #[test]
+    fn account_frames_become_the_domain_events_they_report() {
+        use crate::market::{Price, Side, Ticker, TimeOfDay};
+        let event = |text: &str| {
+            decode_server_frame(text)
+                .unwrap()
+                .account_event()
+                .expect("an account frame")
+                .unwrap()
+        };
+        let ticker = Ticker::parse("005930").unwrap();
+        assert_eq!(
+            event(SC0_FRAME),
+            AccountEvent::Accepted {
+                order_no: 86382,
+                org_order_no: 0,
+                ticker,
+                side: Side::Buy,
+                qty: Qty(2),
+                price: Price(60_000),
+            }
+        );
+        assert_eq!(
+            event(SC1_FRAME),
+            AccountEvent::Filled {
+                order_no: 86382,
+                exec_no: 1,
+                ticker,
+                side: Side::Buy,
+                qty: Qty(1),
+                price: Price(60_000),
+                remaining: Qty(1),
+                time: TimeOfDay::hms(9, 56, 36),
+            }
+        );
+        assert_eq!(
+            event(SC2_FRAME),
+            AccountEvent::Modified {
+                order_no: 86383,
+                org_order_no: 86382,
+                qty: Qty(1),
+                price: Price(70_000),
+            }
+        );
+        assert_eq!(
+            event(SC3_FRAME),
+            AccountEvent::Cancelled {
+                order_no: 88343,
+                org_order_no: 88342,
+                qty: Qty(1),
+            }
+        );
+        let sc4 = SC1_FRAME.replace("\"SC1\"", "\"SC4\"").replace(
+            r#""ordxctptncode":"11""#,
+            r#""ordxctptncode":"14","rjtqty":"2""#,
+        );
+        assert_eq!(
+            event(&sc4),
+            AccountEvent::Rejected {
+                order_no: 86382,
+                org_order_no: 0,
+                code: "9999".into(),
+                qty: Qty(2),
+            }
+        );
+        // A fill whose quantity is not a number is an error naming the field, not an event.
+        let bad = SC1_FRAME.replace(r#""execqty":"1""#, r#""execqty":"x""#);
+        let e = decode_server_frame(&bad)
+            .unwrap()
+            .account_event()
+            .unwrap()
+            .unwrap_err();
+        assert!(e.to_string().contains("execqty"), "{e}");
+        assert!(decode_server_frame(ACK_FRAME)
+            .unwrap()
+            .account_event()
+            .is_none());
     }
 
     #[test]
