@@ -1560,4 +1560,86 @@ mod tests {
         let e = args.to_config().unwrap_err().to_string();
         assert!(e.contains("/nonexistent/x.scn"), "{e}");
     }
+
+    // The simulator's tape flags, as `condor sim` and `condor run` parse them.
+    fn sim_args(args: &[&str]) -> Result<SimArgs, clap::Error> {
+        use clap::Parser;
+        let argv = ["condor", "sim"].iter().chain(args).copied();
+        match Cli::try_parse_from(argv)?.command {
+            Some(Command::Sim(a)) => Ok(*a),
+            _ => panic!("sim expected"),
+        }
+    }
+
+    #[test]
+    fn the_flags_parse_bad_speeds_and_the_firehose_are_refused_naming_the_flag() {
+        let a = sim_args(&["--tape", "day.tape", "--speed", "max"]).unwrap();
+        assert_eq!(
+            a.tape,
+            crate::sim::TapeArgs {
+                tape: Some(std::path::PathBuf::from("day.tape")),
+                speed: crate::sim::TapeSpeed::Max
+            }
+        );
+        assert_eq!(
+            sim_args(&[]).unwrap().tape.speed,
+            crate::sim::TapeSpeed::Times(1.0)
+        );
+        for bad in ["0", "-2", "fast", "0x"] {
+            let e = sim_args(&["--speed", bad]).unwrap_err().to_string();
+            assert!(e.contains("--speed"), "{bad}: {e}");
+        }
+        let e = sim_args(&["--tape", "day.tape", "--firehose"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--tape") && e.contains("--firehose"), "{e}");
+        // `condor run` keeps `--tape on|off` for its recording; the simulator's are `--sim-*`.
+        use clap::Parser;
+        let argv = ["condor", "run", "--sim-tape", "d.tape", "--sim-speed", "10"];
+        let Some(Command::Run(r)) = Cli::try_parse_from(argv).unwrap().command else {
+            panic!("run expected")
+        };
+        assert!(r.tape, "the recording is on, as by default");
+        assert_eq!(r.sim.tape.tape, Some(std::path::PathBuf::from("d.tape")));
+        assert_eq!(r.sim.tape.speed, crate::sim::TapeSpeed::Times(10.0));
+    }
+
+    #[test]
+    fn to_config_loads_the_tape_or_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("2024-01-02.tape");
+        let trade = condor_actors::tape::TapeTrade {
+            ticker: condor_actors::market::Ticker::parse("005930").unwrap(),
+            price: condor_actors::market::Price(70_100),
+            qty: condor_actors::market::Qty(3),
+            cum_volume: 3,
+            prev_close: condor_actors::market::Price(70_000),
+            aggressor: condor_actors::market::Side::Buy,
+            exchange_time: condor_actors::market::TimeOfDay::hms(9, 30, 0),
+            seq: 1,
+        };
+        condor_actors::tape::write_day(
+            &path,
+            "test",
+            &[(1, condor_actors::tape::TapeEvent::Trade(trade))],
+        )
+        .unwrap();
+        let p = path.to_str().unwrap();
+        let cfg = sim_args(&["--tape", p, "--speed", "2.5"])
+            .unwrap()
+            .to_config()
+            .unwrap();
+        let day = cfg.exchange.tape.expect("the tape is loaded");
+        assert_eq!((day.name(), day.trades()), ("2024-01-02", 1));
+        assert_eq!(cfg.tape_speed, crate::sim::TapeSpeed::Times(2.5));
+        let e = sim_args(&["--tape", "/nonexistent/x.tape"])
+            .unwrap()
+            .to_config()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--tape") && e.contains("/nonexistent/x.tape"),
+            "{e}"
+        );
+    }
 }

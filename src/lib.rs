@@ -14,9 +14,12 @@ pub mod logging;
 pub mod replay_cli;
 pub mod retention;
 pub mod run;
-pub mod secret;
 pub mod service;
-pub mod sim;
 pub mod status_cli;
 pub mod strategies_cli;
 pub mod tape_cli;
+
+// The embedded exchange and the secret type live in crates of their own (actors/sim,
+// actors/model); these keep `condor::sim::…` and `condor::secret::…` naming them.
+pub use condor_model::secret;
+pub use condor_sim as sim;

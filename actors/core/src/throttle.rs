@@ -1,7 +1,7 @@
 //! The order-rate throttle: at most N orders in any window of the broker's length, so the
 //! broker never refuses an order for its rate.
 //!
-//! LS (and the embedded exchange, `src/sim/exchange/rate_limit.rs`) count calls of a TR in a
+//! LS (and the embedded exchange, `actors/sim/src/exchange/rate_limit.rs`) count calls of a TR in a
 //! sliding one-second window: at most N accepted calls in any 1,000 ms. A token bucket of N
 //! refilled at N per second would let almost 2N through in one sliding second (a full bucket,
 //! then the refill), so this keeps the instants of the last N grants and grants again only

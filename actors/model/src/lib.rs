@@ -10,4 +10,5 @@ pub mod calendar;
 pub mod clock;
 pub mod domain;
 pub mod market;
+pub mod secret;
 pub mod wire;

@@ -1,5 +1,5 @@
 //! The backtest's fill model: orders filled by the tape's later trades, by the same rules
-//! the embedded exchange matches with (`src/sim/exchange/orders.rs`), so a backtest and
+//! the embedded exchange matches with (`actors/sim/src/exchange/orders.rs`), so a backtest and
 //! `condor run` against `condor sim --tape` fill alike.
 //!
 //! An order becomes active `latency` after the intent that caused it (the time it takes to

@@ -23,7 +23,7 @@
 //! RNG stream, so the rest of the market opens exactly as it would without them (until a
 //! gapped ticker's first segment ends, minutes in, and the shared stream moves on apart).
 
-use condor_actors::market::{
+use condor_model::market::{
     round_to_grid, tick_down, tick_size, tick_up, DailyLimits, Market, Price, Qty, Rounding, Side,
     TimeOfDay,
 };
@@ -35,7 +35,7 @@ use super::universe::Listing;
 /// `price` is the previous close and open/high/low are 0, as t1102 shows before the open.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Quote {
-    pub ticker: condor_actors::market::Ticker,
+    pub ticker: condor_model::market::Ticker,
     pub market: Market,
     pub prev_close: Price,
     pub limits: DailyLimits,
@@ -489,7 +489,7 @@ pub(super) fn exp_interarrival_us(rng: &mut fastrand::Rng, rate: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use condor_actors::market::{is_on_grid, Ticker};
+    use condor_model::market::{is_on_grid, Ticker};
 
     fn listing(close: i64) -> Listing {
         let p = Price(close);

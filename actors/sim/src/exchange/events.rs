@@ -6,7 +6,7 @@
 //! self-contained snapshot taken at the moment it happened, so rendering it later (or on
 //! another task) cannot observe a newer state.
 
-use condor_actors::market::{Market, Price, Qty, Side, Ticker, TimeOfDay};
+use condor_model::market::{Market, Price, Qty, Side, Ticker, TimeOfDay};
 
 use super::orders::{OrderKind, PriceType};
 use super::reject::Reject;

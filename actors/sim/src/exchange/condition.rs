@@ -25,7 +25,7 @@
 
 use std::collections::BTreeSet;
 
-use condor_actors::market::{Price, Ticker};
+use condor_model::market::{Price, Ticker};
 
 use super::events::{AlertEvent, AlertJob, Event};
 use super::reject::{Reject, RejectReason};

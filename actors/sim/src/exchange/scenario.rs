@@ -23,7 +23,7 @@
 
 use std::fmt;
 
-use condor_actors::market::{Price, Ticker};
+use condor_model::market::{Price, Ticker};
 
 use super::condition::MOMENTUM_QUERY_INDEX;
 use super::events::AlertJob;

@@ -5,7 +5,7 @@
 //! Owns no state. Must never emit a value that is not a string inside a realtime body:
 //! LS sends every realtime field as text, and clients parse it so.
 
-use condor_actors::market::TimeOfDay;
+use condor_model::market::TimeOfDay;
 
 use super::exchange::{Event, Exchange, TradeEvent};
 
@@ -77,8 +77,8 @@ pub(crate) fn trade_frame_into(o: &mut String, t: &TradeEvent) {
     push_int(o, t.low.0);
     o.push_str(r#"","cgubun":""#);
     o.push_str(match t.aggressor {
-        condor_actors::market::Side::Buy => "+",
-        condor_actors::market::Side::Sell => "-",
+        condor_model::market::Side::Buy => "+",
+        condor_model::market::Side::Sell => "-",
     });
     o.push_str(r#"","cvolume":""#);
     push_int(o, t.qty.0);
@@ -124,8 +124,8 @@ pub(crate) fn account_frame(ev: &Event, exchange: &Exchange) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use condor_actors::market::{Market, Price, Qty, Side, Ticker};
-    use condor_actors::wire::realtime::{decode_server_frame, ServerFrame};
+    use condor_model::market::{Market, Price, Qty, Side, Ticker};
+    use condor_model::wire::realtime::{decode_server_frame, ServerFrame};
 
     fn trade() -> TradeEvent {
         TradeEvent {

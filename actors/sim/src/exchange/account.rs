@@ -18,7 +18,7 @@
 //!   orderable cash = cash − reserved. Because fills happen at or below the reserve price
 //!   and rounding is downward, a fill never needs more than it released.
 
-use condor_actors::market::{Market, Price, Ticker};
+use condor_model::market::{Market, Price, Ticker};
 
 /// Shares and cost of one stock.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

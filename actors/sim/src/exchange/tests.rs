@@ -1,7 +1,7 @@
 //! Exchange-level tests: determinism, the tape's invariants, the session, matching and
 //! the account to the won, every reject, scripted and continuous conditions.
 
-use condor_actors::market::{
+use condor_model::market::{
     is_on_grid, DailyLimits as DailyLimitsOf, Price, Side, Ticker, TimeOfDay,
 };
 
@@ -227,7 +227,7 @@ fn the_morning_gaps_a_few_tickers_up_and_momentum_lists_them_within_seconds() {
         for (tk, f) in &first {
             if gaps.iter().all(|g| g.0 != *tk) {
                 let close = ex.listing(*tk).unwrap().prev_close;
-                let ticks = (f.price.0 - close.0).abs() / condor_actors::market::tick_size(close);
+                let ticks = (f.price.0 - close.0).abs() / condor_model::market::tick_size(close);
                 assert!(ticks <= 2, "seed {seed}: {tk} opened {ticks} ticks away");
             }
         }
@@ -281,10 +281,10 @@ fn without_gap_ups_the_open_is_flat_and_the_rest_of_the_market_is_unchanged_by_t
 
 #[test]
 fn the_momentum_strategy_with_its_defaults_buys_a_gap_up_within_fifteen_seconds() {
-    use condor_actors::messages::Tick;
-    use condor_actors::strategy::{
+    use condor_core::strategy::{
         MomentumParams as StrategyParams, MomentumStrategy, Signal, Strategy,
     };
+    use condor_model::domain::Tick;
     for seed in MORNING_SEEDS {
         let (ex, _, out) = first_seconds(seed, DEFAULT_GAP_UPS, 15);
         // As condor sees it: a ticker's feed starts on its entry alert, so its strategy
@@ -493,7 +493,7 @@ fn limit_orders_on_the_generated_tape_fill_only_at_eligible_prints() {
     let mut out = Vec::new();
     ex.advance(1_000, &mut out);
     let px = ex.quote(t(SAMSUNG)).unwrap().price;
-    let below = condor_actors::market::tick_down(condor_actors::market::tick_down(px));
+    let below = condor_model::market::tick_down(condor_model::market::tick_down(px));
     let ack = ex
         .submit(buy(SAMSUNG, 300, below.0), 1_000, &mut out)
         .unwrap();
@@ -1334,9 +1334,9 @@ fn account_and_orders_stay_consistent_under_random_traffic() {
         let mut px = q.price;
         for _ in 0..ticks.abs() {
             px = if ticks > 0 {
-                condor_actors::market::tick_up(px)
+                condor_model::market::tick_up(px)
             } else {
-                condor_actors::market::tick_down(px)
+                condor_model::market::tick_down(px)
             };
         }
         let px = q.limits.clamp(px).0;

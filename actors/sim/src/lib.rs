@@ -27,11 +27,11 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use condor_actors::clock::ClockSpec;
+use condor_model::clock::ClockSpec;
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use crate::secret::Secret;
 pub use auth::TOKEN_LIFETIME_SECS;
+use condor_model::secret::Secret;
 use engine::Command;
 pub use engine::{SimStats, SubscriptionReport};
 pub use exchange::ExchangeConfig;

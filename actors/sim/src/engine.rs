@@ -25,9 +25,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use condor_actors::clock::{Clock, ScaledClock};
-use condor_actors::market::Ticker;
-use condor_actors::wire::realtime::{self as rt, TrType};
+use condor_model::clock::{Clock, ScaledClock};
+use condor_model::market::Ticker;
+use condor_model::wire::realtime::{self as rt, TrType};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 

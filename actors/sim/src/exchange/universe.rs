@@ -5,7 +5,7 @@
 //! Owns static reference data only. Must never hold running state (that is `walk::Quote`)
 //! and never hand out a price that is off the grid: a unit test walks every row.
 
-use condor_actors::market::{DailyLimits, Market, Price, Ticker};
+use condor_model::market::{DailyLimits, Market, Price, Ticker};
 
 /// One listed stock as the exchange's master (t8436 / t1102 static fields) knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,7 +114,7 @@ fn synthetic_listing(i: usize) -> Option<Listing> {
     // A spread of price bands, so synthetic tickers exercise every tick size.
     let raw = 1_000 + (i as i64 * 7_919) % 199_000;
     let prev_close =
-        condor_actors::market::round_to_grid(Price(raw), condor_actors::market::Rounding::Down);
+        condor_model::market::round_to_grid(Price(raw), condor_model::market::Rounding::Down);
     Some(listing(
         ticker,
         "시뮬레이션종목",
@@ -188,7 +188,7 @@ pub fn isin_check_digit(body: &str) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use condor_actors::market::is_on_grid;
+    use condor_model::market::is_on_grid;
 
     #[test]
     fn isin_check_digits_match_real_isins() {

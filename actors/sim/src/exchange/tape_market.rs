@@ -1,4 +1,4 @@
-//! Tape mode: a recorded day ([`condor_actors::tape`]) played in place of the random walk.
+//! Tape mode: a recorded day ([`condor_core::tape`]) played in place of the random walk.
 //! [`TapeDay`] is the day made ready to play (its trades and condition events with their
 //! offsets, the clock at its start, the tickers it needs listed); the `impl Exchange` here
 //! prints its trades through the ordinary matching engine and sends its condition events
@@ -25,9 +25,9 @@
 
 use std::collections::HashMap;
 
-use condor_actors::market::{DailyLimits, Market, Price, Ticker, TimeOfDay};
-use condor_actors::messages::ConditionId;
-use condor_actors::tape::{TapeEvent, TapeRecord, TapeTrade};
+use condor_core::tape::{TapeEvent, TapeRecord, TapeTrade};
+use condor_model::domain::ConditionId;
+use condor_model::market::{DailyLimits, Market, Price, Ticker, TimeOfDay};
 
 use super::condition::TAPE_COND;
 use super::events::Event;
@@ -533,12 +533,12 @@ mod tests {
     use std::sync::Arc;
     use std::time::Instant;
 
-    use condor_actors::market::{Qty, Side};
-    use condor_actors::wire::realtime::{decode_server_frame, ServerFrame};
+    use condor_model::market::{Qty, Side};
+    use condor_model::wire::realtime::{decode_server_frame, ServerFrame};
 
     use super::super::{ExchangeConfig, NewOrder, TradeEvent};
     use super::*;
-    use condor_actors::tape::TapeStarted;
+    use condor_core::tape::TapeStarted;
 
     const SAMSUNG: &str = "005930"; // in the universe (55,500 there; the tape says 70,000)
     const UNKNOWN: &str = "123450"; // not in the universe
@@ -763,7 +763,7 @@ mod tests {
 
     /// What a client decoding the frame of `t` gets back, as a tape trade (seq 0).
     fn decoded(t: &TradeEvent) -> TapeTrade {
-        let text = crate::sim::render::trade_frame(t);
+        let text = crate::render::trade_frame(t);
         let ServerFrame::Trade { body, .. } = decode_server_frame(&text).unwrap() else {
             panic!("a trade frame: {text}")
         };

@@ -20,7 +20,7 @@
 //! price (KRX 일부정정). Cancel (CSPAT00801) gets its own order number and cancels
 //! min(requested, remaining) (0 = all) from the original.
 
-use condor_actors::market::{check_grid, DailyLimits, MarketError, Price, Side, Ticker, TimeOfDay};
+use condor_model::market::{check_grid, DailyLimits, MarketError, Price, Side, Ticker, TimeOfDay};
 
 use super::events::{
     CancelOrder, Event, FillEvent, ModifyOrder, NewOrder, OrderAck, OrderSnapshot, RejectEvent,
@@ -117,7 +117,7 @@ pub struct OrderRecord {
     pub org_ord_no: i64,
     pub kind: OrderKind,
     pub ticker: Ticker,
-    pub market: condor_actors::market::Market,
+    pub market: condor_model::market::Market,
     pub name: &'static str,
     pub side: Side,
     pub price_type: PriceType,

@@ -5,26 +5,26 @@
 //! Owns no state (it borrows the engine's). Must never answer without `rsp_cd`/`rsp_msg`,
 //! and never invent a success: every refusal carries the exchange's reject code.
 
-use condor_actors::market::{Side, Ticker};
-use condor_actors::wire::account::{
+use condor_model::market::{Side, Ticker};
+use condor_model::wire::account::{
     Cspaq12200, Cspaq12200Out, Cspaq12200OutBlock1, Cspaq12200OutBlock2, Foccq33600, Foccq33600Out,
     Foccq33600OutBlock1, Foccq33600OutBlock2, T0424Out, T0424OutBlock, T0424OutBlock1, T0425Out,
     T0425OutBlock, T0425OutBlock1, T0424, T0425,
 };
-use condor_actors::wire::market_data::{
+use condor_model::wire::market_data::{
     T1102Out, T1102OutBlock, T8436Out, T8436OutBlock, T1102, T8436,
 };
-use condor_actors::wire::num::{format_fixed, format_fixed_padded, format_int_fixed};
-use condor_actors::wire::order::{
+use condor_model::wire::num::{format_fixed, format_fixed_padded, format_int_fixed};
+use condor_model::wire::order::{
     Cspat00601, Cspat00601Out, Cspat00601OutBlock1, Cspat00601OutBlock2, Cspat00701, Cspat00701Out,
     Cspat00701OutBlock1, Cspat00701OutBlock2, Cspat00801, Cspat00801Out, Cspat00801OutBlock1,
     Cspat00801OutBlock2,
 };
-use condor_actors::wire::realtime::{
+use condor_model::wire::realtime::{
     self as rt, ConditionAlertBody, OrderAcceptedBody, OrderEventBody,
 };
-use condor_actors::wire::rest::{decode_request, encode_reply, path_for_tr, Tr};
-use condor_actors::wire::search::{
+use condor_model::wire::rest::{decode_request, encode_reply, path_for_tr, Tr};
+use condor_model::wire::search::{
     T1859Out, T1859OutBlock, T1859OutBlock1, T1860Out, T1860OutBlock, T1866Out, T1866OutBlock,
     T1866OutBlock1, T1859, T1860, T1866,
 };
@@ -542,14 +542,7 @@ fn period_return(state: &mut SimState, body: &str) -> Result<HttpReply, HttpRepl
 
 fn current_price(state: &mut SimState, body: &str) -> Result<HttpReply, HttpReply> {
     let req = decode::<T1102>(body)?;
-    let no_data = || {
-        error(
-            200,
-            "t1102",
-            "00000",
-            condor_actors::wire::rest::MSG_NO_DATA,
-        )
-    };
+    let no_data = || error(200, "t1102", "00000", condor_model::wire::rest::MSG_NO_DATA);
     let Ok(ticker) = Ticker::parse_isu_no(req.shcode.trim()) else {
         return Err(no_data());
     };
@@ -718,7 +711,7 @@ fn condition_members(state: &mut SimState, body: &str) -> Result<HttpReply, Http
             200,
             "t1859",
             "00000",
-            condor_actors::wire::rest::MSG_NO_DATA,
+            condor_model::wire::rest::MSG_NO_DATA,
         ));
     };
     let rows: Vec<T1859OutBlock1> = members
@@ -964,7 +957,7 @@ fn event_common(
     name: &str,
     side: Side,
     price_type: &str,
-    market: condor_actors::market::Market,
+    market: condor_model::market::Market,
 ) -> OrderEventBody {
     let acc = exchange.account_no().to_owned();
     let isin = isin(exchange, ticker);

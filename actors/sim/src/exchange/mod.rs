@@ -45,9 +45,9 @@ mod tests;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use condor_actors::calendar::Calendar;
-use condor_actors::clock::TradingDay;
-use condor_actors::market::{
+use condor_model::calendar::Calendar;
+use condor_model::clock::TradingDay;
+use condor_model::market::{
     is_regular_session, Price, Side, Ticker, TimeOfDay, REGULAR_CLOSE, REGULAR_OPEN,
 };
 
@@ -609,7 +609,7 @@ impl Exchange {
     ) {
         let idx = self.index_of(t).expect("listed ticker");
         let p = Price(price);
-        assert!(condor_actors::market::is_on_grid(p) && self.listings[idx].limits.contains(p));
+        assert!(condor_model::market::is_on_grid(p) && self.listings[idx].limits.contains(p));
         self.process_print(idx, p, qty, Side::Buy, at_ms, out);
     }
 }

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use condor_actors::clock::{Clock, SystemClock};
-use condor_actors::wire::token::{RevokeResponse, TokenError, TokenResponse};
+use condor_model::clock::{Clock, SystemClock};
+use condor_model::wire::token::{RevokeResponse, TokenError, TokenResponse};
 
 use super::exchange::rate_limit::RateLimiter;
 use super::http::HttpReply;
-use crate::secret::Secret;
+use condor_model::secret::Secret;
 
 /// Token lifetime in seconds, as LS's example (`exp - iat`).
 pub const TOKEN_LIFETIME_SECS: u64 = 86_400;
@@ -223,7 +223,7 @@ fn token_error(status: u16, code: &str, description: &str) -> HttpReply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use condor_actors::wire::token::{decode_token_reply, TokenReply};
+    use condor_model::wire::token::{decode_token_reply, TokenReply};
 
     fn form() -> Vec<(String, String)> {
         [
