@@ -62,6 +62,9 @@ pub(crate) fn handle(state: &mut SimState, call: RestCall) -> HttpReply {
         .tokens
         .check_bearer(call.authorization.as_deref(), now);
     if let Some((code, msg)) = check.refusal() {
+        if check == super::auth::TokenCheck::Expired {
+            state.expired_rest_refusals += 1;
+        }
         // UNCONFIRMED: LS's status for a bad token; third-party clients handle 500 with
         // IGW00121/IGW00123, which matches the gateway's other errors. The call never
         // reaches the TR (an order is not placed). Which code for what: `auth.rs`.
