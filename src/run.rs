@@ -57,7 +57,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     let calendar = args.calendar()?;
     let disk = args.disk.settings()?;
     // The system's, or a test's accelerated one (CONDOR_CLOCK), read by everything below.
-    let clock = args.clock();
+    let clock = args.clock()?;
     log_the_day(&calendar, args, clock.as_ref());
     // Bound now, so a port in use stops condor before it trades.
     let http = match args.http()? {

@@ -268,7 +268,11 @@ pub(crate) async fn run(
     }
     let scaled = cfg.clock.filter(|_| player.is_none()).map(|spec| {
         log::info!(target: "condor::sim", "clock: {spec} (CONDOR_CLOCK)");
-        let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(spec));
+        // The exchange's calendar: the clock idles through its closures, as condor's does.
+        let clock: Arc<dyn Clock> = Arc::new(ScaledClock::with_calendar(
+            spec,
+            cfg.exchange.calendar.clone(),
+        ));
         (clock, spec.start_unix_ms())
     });
     let mut tokens = Tokens::new(cfg.appkey.clone(), cfg.appsecret.clone(), cfg.token_ttl);

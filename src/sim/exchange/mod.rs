@@ -18,7 +18,8 @@
 //! session, 09:00 ≤ t < 15:30, for both [`Exchange::advance`] and [`Exchange::burst`].
 //! With [`ExchangeConfig::first_day`] (a scaled clock, `CONDOR_CLOCK`) the clock runs on
 //! past midnight into the following days: trades print, and orders are taken, only in the
-//! KRX calendar's session of the day (none on weekends and holidays), and the first print
+//! calendar's session of the day ([`ExchangeConfig::calendar`]: none on weekends, holidays
+//! and configured closures), and the first print
 //! of a new day rolls every quote over (yesterday's last price is today's previous close).
 //!
 //! Tape mode ([`ExchangeConfig::tape`]): no walk, no momentum, no scripted conditions;
@@ -111,9 +112,12 @@ pub struct ExchangeConfig {
     /// a real morning (see `walk`). 0 = every ticker opens at its previous close.
     pub gap_ups: usize,
     /// The KST day `now_ms = 0` falls on: the exchange then trades that day's session and
-    /// every following trading day's, by KRX's calendar, as `now_ms` runs on (a scaled
+    /// every following trading day's, by `calendar`, as `now_ms` runs on (a scaled
     /// clock). `None`: one day, which ends at 23:59:59.
     pub first_day: Option<TradingDay>,
+    /// Day after day: which days trade and when (KRX's, with the operator's closures and
+    /// late opens, `CONDOR_CLOSED_DAYS` and `CONDOR_LATE_OPEN`, as condor reads them).
+    pub calendar: Calendar,
 }
 
 /// Gap ups of a default morning: enough that a client sees the condition fill at once,
@@ -137,6 +141,7 @@ impl Default for ExchangeConfig {
             tape: None,
             gap_ups: DEFAULT_GAP_UPS,
             first_day: None,
+            calendar: Calendar::krx(),
         }
     }
 }
@@ -287,7 +292,7 @@ impl Exchange {
             .first_day
             .filter(|_| cfg.tape.is_none())
             .map(|day| Days {
-                calendar: Calendar::krx(),
+                calendar: cfg.calendar.clone(),
                 zero_unix_ms: day.midnight_unix_ms() + i64::from(start.secs()) * 1000,
                 current: day,
                 session_us: (0, 0),

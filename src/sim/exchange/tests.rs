@@ -1504,3 +1504,48 @@ fn day_after_day_orders_are_refused_outside_the_session_and_weekends_print_nothi
     assert!(monday.iter().all(|t| t.time >= TimeOfDay::hms(9, 0, 0)));
     assert_eq!(ex.day_at(monday_0900).unwrap().to_string(), "2026-12-07");
 }
+
+#[test]
+fn day_after_day_a_configured_closure_and_a_late_open_are_the_exchanges_days_too() {
+    // Friday 2026-12-04 closed by the operator (CONDOR_CLOSED_DAYS), Monday opening at
+    // 10:00 (CONDOR_LATE_OPEN): Thursday's close runs to Monday 10:00 without a print.
+    let calendar = Calendar::krx()
+        .with_closures("2026-12-04")
+        .unwrap()
+        .with_late_opens("2026-12-07@10:00")
+        .unwrap();
+    let mut ex = Exchange::new(ExchangeConfig {
+        start_time: TimeOfDay::hms(15, 29, 0),
+        first_day: Some("2026-12-03".parse().unwrap()),
+        gap_ups: 0,
+        calendar,
+        ..ExchangeConfig::default()
+    });
+    let mut out = Vec::new();
+    let thursday_close = MIN_MS;
+    ex.advance(thursday_close, &mut out);
+    out.clear();
+    // Friday 09:30, a weekday the calendar closed: no print, orders refused.
+    let friday_0930 = thursday_close + 18 * 60 * MIN_MS;
+    assert_eq!(ex.day_at(friday_0930).unwrap().to_string(), "2026-12-04");
+    assert!(!ex.is_open(friday_0930));
+    let rej = ex
+        .submit(buy(SAMSUNG, 1, 55_500), friday_0930, &mut out)
+        .unwrap_err();
+    assert_eq!(rej.reason, RejectReason::MarketClosed);
+    out.clear();
+    let monday_1000 = thursday_close + (90 * 60 + 30) * MIN_MS;
+    ex.advance(monday_1000, &mut out);
+    assert!(
+        trades(&out).is_empty(),
+        "{} trades on the closed Friday, the weekend or before Monday's late open",
+        trades(&out).len()
+    );
+    assert!(!ex.is_open(monday_1000 - 1));
+    assert!(ex.is_open(monday_1000));
+    ex.advance(monday_1000 + MIN_MS, &mut out);
+    let monday = trades(&out);
+    assert!(!monday.is_empty());
+    assert!(monday.iter().all(|t| t.time >= TimeOfDay::hms(10, 0, 0)));
+    assert_eq!(ex.day_at(monday_1000).unwrap().to_string(), "2026-12-07");
+}
