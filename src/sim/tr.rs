@@ -94,6 +94,9 @@ pub(crate) fn handle(state: &mut SimState, call: RestCall) -> HttpReply {
     };
     // The exchange's clock: the tape's time in tape mode, else the same as `now`.
     let market = state.market_ms();
+    // Orders left at a close expire there, and a new day lists none of yesterday's, before
+    // the call sees them (the engine's step may not have come round since).
+    state.exchange.settle_day(market, &mut state.events);
     let reply = match tr_cd.as_str() {
         "CSPAT00601" => new_order(state, body, market),
         "CSPAT00701" => modify_order(state, body, market),

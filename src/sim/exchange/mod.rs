@@ -21,6 +21,8 @@
 //! calendar's session of the day ([`ExchangeConfig::calendar`]: none on weekends, holidays
 //! and configured closures), and the first print
 //! of a new day rolls every quote over (yesterday's last price is today's previous close).
+//! Orders are day orders: what is still working at the session's close expires there, and
+//! each new day's order list (t0425) starts empty (`orders::Exchange::settle_day`).
 //!
 //! Tape mode ([`ExchangeConfig::tape`]): no walk, no momentum, no scripted conditions;
 //! `now_ms` is the tape's time (milliseconds from its first playable record), the clock
@@ -165,7 +167,16 @@ pub struct Exchange {
     /// The next scheduled arrival, µs since `now_ms = 0`; `u64::MAX` when none is due today.
     next_arrival_us: u64,
     trade_seq: u64,
+    /// The day's order rows; `orders[i]` has number `first_ord_no + i`.
     orders: Vec<OrderRecord>,
+    /// The number of the day's first order row: a new day's list starts empty, its numbers
+    /// where yesterday's stopped (see `orders::Exchange::settle_day`).
+    first_ord_no: i64,
+    /// The close (`now_ms`) of the session the working orders were taken in: they expire
+    /// there. `None` while no order was taken since the last expiry.
+    orders_expire_ms: Option<u64>,
+    /// Day after day: the day the listed orders were taken on.
+    orders_day: Option<TradingDay>,
     /// Per ticker: indexes into `orders` of the working orders, in time priority.
     books: Vec<Vec<u32>>,
     next_exec_no: i64,
@@ -312,6 +323,9 @@ impl Exchange {
             next_arrival_us: u64::MAX,
             trade_seq: 0,
             orders: Vec::new(),
+            first_ord_no: FIRST_ORD_NO,
+            orders_expire_ms: None,
+            orders_day: None,
             books: vec![Vec::new(); n],
             next_exec_no: 0,
             account,
@@ -488,6 +502,7 @@ impl Exchange {
             self.play_tape_until(now_ms, out);
             return;
         }
+        self.settle_day(now_ms, out);
         let now_us = now_ms.saturating_mul(1000);
         loop {
             // `u64::MAX` means "never" for both clocks, even when `now_ms` is `u64::MAX`.
