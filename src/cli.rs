@@ -915,6 +915,37 @@ impl CalendarArgs {
     }
 }
 
+/// The market's clock for the commands that ask what day it is (`condor kill-switch`,
+/// `condor journal`): `CONDOR_CLOCK` on the configured calendar, read as `condor run` reads
+/// them, so they name the day a `condor run` on the same settings trades. Unset: the
+/// system's clock.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ClockArgs {
+    /// The accelerated clock of `condor run` (START[@EPOCH_MS]xSESSION[/IDLE][,lead=MIN]):
+    /// give the same value, epoch included, to name the day it is on.
+    #[arg(long, env = "CONDOR_CLOCK", value_name = "SPEC", value_parser = parse_clock, global = true, help_heading = "Clock")]
+    pub clock: Option<ClockSpec>,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+}
+
+impl ClockArgs {
+    pub fn clock(&self) -> anyhow::Result<std::sync::Arc<dyn Clock>> {
+        clock_of(self.clock, &self.calendar)
+    }
+}
+
+/// `spec` scaled on the configured calendar, or the system's clock.
+fn clock_of(
+    spec: Option<ClockSpec>,
+    calendar: &CalendarArgs,
+) -> anyhow::Result<std::sync::Arc<dyn Clock>> {
+    Ok(match spec {
+        Some(spec) => std::sync::Arc::new(ScaledClock::with_calendar(spec, calendar.calendar()?)),
+        None => std::sync::Arc::new(SystemClock),
+    })
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct SimArgs {
     /// Address to listen on. Loopback by default; the simulator has no business elsewhere.
@@ -1038,12 +1069,7 @@ impl SimArgs {
     /// The market's clock: scaled by `CONDOR_CLOCK` on the configured calendar (its
     /// closures idle), else the system's.
     pub fn clock(&self) -> anyhow::Result<std::sync::Arc<dyn Clock>> {
-        Ok(match self.clock {
-            Some(spec) => {
-                std::sync::Arc::new(ScaledClock::with_calendar(spec, self.calendar.calendar()?))
-            }
-            None => std::sync::Arc::new(SystemClock),
-        })
+        clock_of(self.clock, &self.calendar)
     }
 
     /// The simulator configuration these flags describe.
