@@ -405,27 +405,6 @@ pub struct RunArgs {
     )]
     pub after_close_mins: u32,
 
-    /// Days KRX does not trade beyond its published holidays (an unscheduled closure), as
-    /// YYYY-MM-DD separated by commas, e.g. 2026-12-24,2027-01-04. `condor status` and the
-    /// dashboard show the market closed on them.
-    #[arg(
-        long,
-        env = "CONDOR_CLOSED_DAYS",
-        value_name = "DATES",
-        help_heading = "Trading calendar"
-    )]
-    pub closed_days: Option<String>,
-    /// Days KRX opens late, as DATE@HH:MM (KST; the close as usual) or DATE@HH:MM-HH:MM
-    /// (the close moved too), separated by commas, e.g. 2026-03-03@10:00. The exam day
-    /// (수능) and the year's first trading day are already known.
-    #[arg(
-        long,
-        env = "CONDOR_LATE_OPEN",
-        value_name = "DAYS",
-        help_heading = "Trading calendar"
-    )]
-    pub late_open: Option<String>,
-
     /// Discord webhook URL for alerts: fills, rejects, the kill switch, broker outages,
     /// start and stop, and the daily summary with its equity chart. A secret (it holds the
     /// webhook's token): never logged. https:// only (http:// to a loopback address, for
@@ -521,9 +500,10 @@ pub enum BrokerTarget {
 }
 
 impl RunArgs {
-    /// The engine's clock: scaled by `CONDOR_CLOCK` (the same setting, read once, that the
-    /// embedded exchange gets through `sim.to_config()`), else the system's.
-    pub fn clock(&self) -> std::sync::Arc<dyn Clock> {
+    /// The engine's clock: scaled by `CONDOR_CLOCK` on the configured calendar (the same
+    /// settings, read once, that the embedded exchange gets through `sim.to_config()`), else
+    /// the system's.
+    pub fn clock(&self) -> anyhow::Result<std::sync::Arc<dyn Clock>> {
         self.sim.clock()
     }
 
@@ -812,16 +792,10 @@ impl RunArgs {
         (fees, warning)
     }
 
-    /// KRX's calendar with the configured closures and delayed opens; a bad value names
-    /// its variable and the value.
+    /// KRX's calendar with the configured closures and delayed opens (the same settings
+    /// the embedded exchange trades by); a bad value names its variable and the value.
     pub fn calendar(&self) -> anyhow::Result<Calendar> {
-        let closed = self.closed_days.as_deref().unwrap_or_default();
-        let late = self.late_open.as_deref().unwrap_or_default();
-        Calendar::krx()
-            .with_closures(closed)
-            .map_err(|e| anyhow::anyhow!("CONDOR_CLOSED_DAYS (--closed-days) {e}"))?
-            .with_late_opens(late)
-            .map_err(|e| anyhow::anyhow!("CONDOR_LATE_OPEN (--late-open) {e}"))
+        self.sim.calendar.calendar()
     }
 
     /// When a day's engine starts and closes around the session (`--hours calendar`).
@@ -898,6 +872,78 @@ fn parse_rate(s: &str) -> Result<f64, String> {
             "{v} must be above 0 and at most 100000 trades per second"
         ))
     }
+}
+
+/// The trading calendar's additions, read by `condor run` (its days, `/status`, the
+/// accelerated clock) and `condor sim` (the days it trades and its clock) alike: given the
+/// same values (and `CONDOR_CLOCK`), both agree which days trade.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CalendarArgs {
+    /// Days KRX does not trade beyond its published holidays (an unscheduled closure), as
+    /// YYYY-MM-DD separated by commas, e.g. 2026-12-24,2027-01-04. `condor status` and the
+    /// dashboard show the market closed on them.
+    #[arg(
+        long,
+        env = "CONDOR_CLOSED_DAYS",
+        value_name = "DATES",
+        help_heading = "Trading calendar"
+    )]
+    pub closed_days: Option<String>,
+    /// Days KRX opens late, as DATE@HH:MM (KST; the close as usual) or DATE@HH:MM-HH:MM
+    /// (the close moved too), separated by commas, e.g. 2026-03-03@10:00. The exam day
+    /// (수능) and the year's first trading day are already known.
+    #[arg(
+        long,
+        env = "CONDOR_LATE_OPEN",
+        value_name = "DAYS",
+        help_heading = "Trading calendar"
+    )]
+    pub late_open: Option<String>,
+}
+
+impl CalendarArgs {
+    /// KRX's calendar with the configured closures and delayed opens; a bad value names
+    /// its variable and the value.
+    pub fn calendar(&self) -> anyhow::Result<Calendar> {
+        let closed = self.closed_days.as_deref().unwrap_or_default();
+        let late = self.late_open.as_deref().unwrap_or_default();
+        Calendar::krx()
+            .with_closures(closed)
+            .map_err(|e| anyhow::anyhow!("CONDOR_CLOSED_DAYS (--closed-days) {e}"))?
+            .with_late_opens(late)
+            .map_err(|e| anyhow::anyhow!("CONDOR_LATE_OPEN (--late-open) {e}"))
+    }
+}
+
+/// The market's clock for the commands that ask what day it is (`condor kill-switch`,
+/// `condor journal`): `CONDOR_CLOCK` on the configured calendar, read as `condor run` reads
+/// them, so they name the day a `condor run` on the same settings trades. Unset: the
+/// system's clock.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ClockArgs {
+    /// The accelerated clock of `condor run` (START[@EPOCH_MS]xSESSION[/IDLE][,lead=MIN]):
+    /// give the same value, epoch included, to name the day it is on.
+    #[arg(long, env = "CONDOR_CLOCK", value_name = "SPEC", value_parser = parse_clock, global = true, help_heading = "Clock")]
+    pub clock: Option<ClockSpec>,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+}
+
+impl ClockArgs {
+    pub fn clock(&self) -> anyhow::Result<std::sync::Arc<dyn Clock>> {
+        clock_of(self.clock, &self.calendar)
+    }
+}
+
+/// `spec` scaled on the configured calendar, or the system's clock.
+fn clock_of(
+    spec: Option<ClockSpec>,
+    calendar: &CalendarArgs,
+) -> anyhow::Result<std::sync::Arc<dyn Clock>> {
+    Ok(match spec {
+        Some(spec) => std::sync::Arc::new(ScaledClock::with_calendar(spec, calendar.calendar()?)),
+        None => std::sync::Arc::new(SystemClock),
+    })
 }
 
 #[derive(Args, Debug, Clone)]
@@ -993,6 +1039,9 @@ pub struct SimArgs {
     /// (a slow gateway: an order rests at the exchange before its reply arrives).
     #[arg(long, value_name = "MS")]
     pub rest_reply_delay_ms: Option<u64>,
+    /// `CONDOR_CLOSED_DAYS` and `CONDOR_LATE_OPEN`: with `--clock`, the days it trades.
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
     /// `--tape FILE` (env CONDOR_SIM_TAPE) and `--speed N|max` (default 1): play a recorded
     /// day instead of the random market. Under `condor run`, whose `--tape` is the
     /// recording, they are `--sim-tape` and `--sim-speed`.
@@ -1017,12 +1066,10 @@ fn parse_clock(s: &str) -> Result<ClockSpec, String> {
 }
 
 impl SimArgs {
-    /// The market's clock: scaled by `CONDOR_CLOCK`, else the system's.
-    pub fn clock(&self) -> std::sync::Arc<dyn Clock> {
-        match self.clock {
-            Some(spec) => std::sync::Arc::new(ScaledClock::new(spec)),
-            None => std::sync::Arc::new(SystemClock),
-        }
+    /// The market's clock: scaled by `CONDOR_CLOCK` on the configured calendar (its
+    /// closures idle), else the system's.
+    pub fn clock(&self) -> anyhow::Result<std::sync::Arc<dyn Clock>> {
+        clock_of(self.clock, &self.calendar)
     }
 
     /// The simulator configuration these flags describe.
@@ -1094,6 +1141,7 @@ impl SimArgs {
                 )),
                 None => None,
             },
+            calendar: self.calendar.calendar()?,
             ..ExchangeConfig::default()
         };
         Ok(SimConfig {
@@ -1163,7 +1211,7 @@ mod tests {
         let cfg = run.sim.to_config().unwrap();
         assert_eq!(cfg.clock.map(|c| c.to_string()).as_deref(), Some(spec));
         // One spec, read once: the engine's clock and the exchange's show the same time.
-        let engine = run.clock();
+        let engine = run.clock().unwrap();
         let exchange = condor_actors::clock::ScaledClock::new(cfg.clock.unwrap());
         let (a, b) = (engine.unix_ms(), exchange.unix_ms());
         assert!(b >= a && b - a < 60_000, "{a} {b}");
@@ -1172,7 +1220,7 @@ mod tests {
         let cfg = run.sim.to_config().unwrap();
         assert_eq!(cfg.clock, run.sim.clock);
         assert!(run_args(&[]).sim.to_config().unwrap().clock.is_none());
-        assert_eq!(run_args(&[]).clock().today(), SystemClock.today());
+        assert_eq!(run_args(&[]).clock().unwrap().today(), SystemClock.today());
 
         let e = Cli::try_parse_from(["condor", "sim", "--clock", "2026-12-03T15:25x10"])
             .unwrap_err()
@@ -1530,6 +1578,34 @@ mod tests {
             .calendar()
             .unwrap()
             .is_trading_day(day("2026-12-24")));
+        // The embedded exchange trades by the same calendar, and `condor sim` reads it.
+        let run = run_args(&[
+            "--closed-days",
+            "2026-12-24",
+            "--late-open",
+            "2026-03-03@10:00",
+        ]);
+        assert_eq!(
+            run.sim.to_config().unwrap().exchange.calendar,
+            run.calendar().unwrap()
+        );
+        let Some(Command::Sim(sim)) = Cli::try_parse_from([
+            "condor",
+            "sim",
+            "--closed-days",
+            "2026-12-24",
+            "--late-open",
+            "2026-03-03@10:00",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!("condor sim")
+        };
+        assert_eq!(
+            sim.to_config().unwrap().exchange.calendar,
+            run.calendar().unwrap()
+        );
         let e = run_args(&["--closed-days", "2026-12-24,24-12-2026"])
             .calendar()
             .unwrap_err()

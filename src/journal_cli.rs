@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
-use condor_actors::clock::{Clock, SystemClock, TradingDay};
+use condor_actors::clock::TradingDay;
 use condor_actors::journal::event::JournalEvent;
 use condor_actors::journal::store::{self, JournalWriter, Record};
 use condor_actors::kill_switch::TripCause;
@@ -36,7 +36,8 @@ pub struct JournalArgs {
     /// Where condor keeps its journals (one file per trading day under `journal/`).
     #[arg(long, env = "CONDOR_DATA_DIR", default_value = "condor-data")]
     pub data_dir: PathBuf,
-    /// The trading day to read (YYYY-MM-DD, KST); today by default.
+    /// The trading day to read (YYYY-MM-DD, KST); today by default (on `CONDOR_CLOCK`
+    /// when set, as `condor run` reads it).
     #[arg(long, value_parser = parse_day)]
     pub day: Option<TradingDay>,
     /// Only this order: a client id (C20261125000001, with or without the C) or a broker
@@ -49,6 +50,8 @@ pub struct JournalArgs {
     /// One JSON object per line (seq, at_ms, at, event) instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub clock: crate::cli::ClockArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -63,6 +66,11 @@ pub struct KillSwitchArgs {
         global = true
     )]
     pub data_dir: PathBuf,
+    /// Today is `CONDOR_CLOCK`'s day when it is set (with `CONDOR_CLOSED_DAYS` and
+    /// `CONDOR_LATE_OPEN`, as `condor run` reads them), so the switch tripped or reset is
+    /// the one of the day that `condor run` trades.
+    #[command(flatten)]
+    pub clock: crate::cli::ClockArgs,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -95,8 +103,14 @@ fn kst_clock(at_ms: i64) -> String {
     )
 }
 
-fn day_or_today(day: Option<TradingDay>) -> TradingDay {
-    day.unwrap_or_else(|| SystemClock.today())
+fn day_or_today(
+    day: Option<TradingDay>,
+    clock: &crate::cli::ClockArgs,
+) -> anyhow::Result<TradingDay> {
+    match day {
+        Some(day) => Ok(day),
+        None => Ok(clock.clock()?.today()),
+    }
 }
 
 fn read_day(dir: &Path, day: TradingDay) -> anyhow::Result<(PathBuf, Vec<Record<JournalEvent>>)> {
@@ -154,7 +168,7 @@ fn order_ids(records: &[Record<JournalEvent>], filter: &str) -> anyhow::Result<V
 /// `condor journal`.
 pub fn print_journal(args: &JournalArgs) -> anyhow::Result<()> {
     let dir = journal_dir(&args.data_dir);
-    let day = day_or_today(args.day);
+    let day = day_or_today(args.day, &args.clock)?;
     let (path, records) = read_day(&dir, day)?;
     let ids = match &args.order {
         Some(f) => Some(order_ids(&records, f)?),
@@ -217,7 +231,7 @@ pub fn kill_switch_cause(records: &[Record<JournalEvent>]) -> Option<TripCause> 
 /// `condor kill-switch`.
 pub fn kill_switch(args: &KillSwitchArgs) -> anyhow::Result<()> {
     let dir = journal_dir(&args.data_dir);
-    let clock = SystemClock;
+    let clock = args.clock.clock()?;
     let day = clock.today();
     let path = store::day_file(&dir, &day.to_string());
     let mut out = std::io::stdout().lock();

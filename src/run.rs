@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use anyhow::Context as _;
+use condor_actors::access_token::TokenPolicy;
 use condor_actors::broker_session::Shutdown;
 use condor_actors::calendar::{self, Calendar};
 use condor_actors::clock::{Clock, TradingDay};
@@ -56,7 +57,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     let calendar = args.calendar()?;
     let disk = args.disk.settings()?;
     // The system's, or a test's accelerated one (CONDOR_CLOCK), read by everything below.
-    let clock = args.clock();
+    let clock = args.clock()?;
     log_the_day(&calendar, args, clock.as_ref());
     // Bound now, so a port in use stops condor before it trades.
     let http = match args.http()? {
@@ -203,9 +204,17 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
                 disk: Some(disk),
             })
         };
-        let rest = LsRest::connect(&rest_url, appkey.expose(), appsecret.expose())
-            .await
-            .context("cannot log in to the broker")?;
+        // Tokens live their `expires_in` on the engine's clock: in market time under
+        // CONDOR_CLOCK, as the simulator on the same clock counts it.
+        let rest = LsRest::connect_with(
+            &rest_url,
+            appkey.expose(),
+            appsecret.expose(),
+            TokenPolicy::default(),
+            clock.clone(),
+        )
+        .await
+        .context("cannot log in to the broker")?;
         // The HTTP server lives as long as the process; each day's engine is handed to it
         // when it starts and taken back when the day closes.
         let (engine_tx, engine_rx) = tokio::sync::watch::channel(None);

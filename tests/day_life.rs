@@ -6,8 +6,10 @@
 //! overnight with no engine, the condition registered again on Friday, and trading on day
 //! two. A second run over Christmas and a weekend, with Thursday's kill switch tripped and
 //! a SIGKILL in the night, shows the holiday and the weekend idle, the kill switch left
-//! behind with its day, and the restart changing nothing. Nothing here times the wall
-//! clock: each phase is waited for by what it shows.
+//! behind with its day, and the restart changing nothing. A third starts on a weekday
+//! closed by `CONDOR_CLOSED_DAYS` (condor, its clock and the embedded exchange all read
+//! it): no engine that day, Thursday trades. Nothing here times the wall clock: each
+//! phase is waited for by what it shows.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -255,8 +257,7 @@ async fn a_holiday_a_weekend_and_yesterdays_kill_switch_stay_behind_and_a_kill_o
     // Thursday 2026-12-24 15:17:00 KST at 40x, the rest at 36000x: Christmas (Friday) and
     // the weekend are idle, Monday the 28th trades. The epoch is fixed here so the
     // restarted condor continues the same market time. (A closure set by
-    // CONDOR_CLOSED_DAYS is honoured the same way, tested in day_plan's unit tests; the
-    // accelerated clock itself runs KRX's published calendar only.)
+    // CONDOR_CLOSED_DAYS: the third test.)
     let epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -334,4 +335,42 @@ async fn a_holiday_a_weekend_and_yesterdays_kill_switch_stay_behind_and_a_kill_o
         "journal days and orders sent: {days:?}; overnight: {}",
         night["market"]["text"]
     );
+}
+
+#[tokio::test]
+async fn a_configured_closure_on_a_weekday_is_idle_and_the_next_day_trades() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Wednesday 2026-12-02, a weekday KRX trades, closed by CONDOR_CLOSED_DAYS; read by
+    // condor (its days), by its clock (Wednesday runs at the idle 36000x: were its session
+    // run at 40x, Thursday would be ten minutes of real time away) and by the embedded
+    // exchange (no session that day). Started at noon on the closed day.
+    let run = start_condor(
+        dir.path(),
+        "2026-12-02T12:00:00x40/36000,lead=1",
+        &[("CONDOR_CLOSED_DAYS", "2026-12-02")],
+    );
+    let days = wait_for_orders_on(&data, 1).await;
+    let (exit, stdout, stderr) = run.terminate();
+    assert!(exit.success(), "exit 0 on SIGTERM: {exit:?}\n{stderr}");
+    // No engine on the closed day: condor said why it waited, and its first (and only)
+    // day is Thursday's, with the condition registered once and orders sent.
+    assert!(
+        stderr.contains(
+            "market closed (closed by CONDOR_CLOSED_DAYS), next session Thu 2026-12-03 09:00 KST"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        days.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(),
+        ["2026-12-03"],
+        "the closed Wednesday has no journal: {days:?}"
+    );
+    assert_eq!(stderr.matches("at start (t1859)").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("the day's engine starts 2026-12-03 at 08:59"),
+        "{stderr}"
+    );
+    assert_eq!(stdout.matches("condor summary").count(), 1, "{stdout}");
+    println!("journal days and orders sent: {days:?}");
 }

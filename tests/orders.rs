@@ -652,3 +652,69 @@ async fn cancel_all_working_cancels_what_the_broker_holds() {
     assert_eq!(r.orders.send(CancelAllWorking).await.unwrap(), 0);
     assert_eq!(r.snapshot().await.cash, r.broker_cash().await);
 }
+
+#[actix_rt::test]
+async fn an_order_working_at_the_close_is_expired_by_the_exchange_and_ends_cancelled() {
+    // The simulator on an accelerated clock from Thursday 15:29:00 at 20x: the close is
+    // three seconds away. condor's side asks for no cancel.
+    let mut cfg = SimConfig {
+        rate_limits: false,
+        ..SimConfig::default()
+    };
+    cfg.exchange.trades_per_sec = 5.0;
+    cfg.clock = Some(
+        condor_actors::clock::ClockSpec::parse(
+            "2026-12-03T15:29:00x20,lead=0",
+            condor_actors::clock::Clock::unix_ms(&SystemClock),
+        )
+        .unwrap(),
+    );
+    let sim = SimHandle::start(cfg).expect("simulator starts");
+    let risk = RiskLimits {
+        price_collar_bp: 5_000,
+        ..RiskLimits::default()
+    };
+    let r = rig(&sim, risk).await;
+    // A buy at the day's lower limit: it rests until the close.
+    let lower = r
+        .rest
+        .call::<T1102>(&T1102InBlock::new(samsung()))
+        .await
+        .expect("t1102")
+        .blocks
+        .out_block
+        .expect("t1102OutBlock")
+        .limits()
+        .lower;
+    r.orders
+        .do_send(Deliver(intent(Side::Buy, 3, OrderType::Limit(lower))));
+    let done = r.done(1).await[0];
+    assert_eq!(
+        (done.filled, done.rejected),
+        (Qty(0), false),
+        "placed before the close (a slow start would be refused: 장운영시간)"
+    );
+    let order = r
+        .orders
+        .send(GetOrder {
+            id: done.id.unwrap(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(order.state(), OrderState::Cancelled);
+    assert_eq!(order.cancelled_qty(), Qty(3));
+    let s = r.stats().await;
+    assert_eq!((s.orders, s.cancelled, s.working), (1, 1, 0), "{s:?}");
+    // At the exchange: the original closed, the exchange's own cancel row for all three.
+    let rows = r.broker_orders().await;
+    let no = order.order_no().expect("its number");
+    let original = rows.iter().find(|row| row.ordno == no).expect("the order");
+    assert_eq!((original.cheqty, original.ordrem), (0, 0), "{rows:?}");
+    let expiry = rows
+        .iter()
+        .find(|row| row.orgordno == no)
+        .expect("the expiry's row");
+    assert_eq!(expiry.status, "취소확인", "{rows:?}");
+    assert_eq!(r.snapshot().await.cash, r.broker_cash().await);
+}

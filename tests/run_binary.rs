@@ -551,3 +551,56 @@ fn the_printed_unit_passes_systemd_analyze_verify_and_a_broken_one_does_not() {
         );
     }
 }
+
+#[test]
+fn the_kill_switch_and_the_journal_name_the_day_of_condor_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // The day condor run trades on this clock: Tuesday 2024-06-04, whatever the host's.
+    let on_clock = |args: &[&str]| {
+        let out = condor()
+            .args(args)
+            .env("CONDOR_DATA_DIR", &data)
+            .env("CONDOR_CLOCK", "2024-06-04T10:00:00x1")
+            .output()
+            .expect("condor runs");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{args:?}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let tripped = on_clock(&["kill-switch", "trip", "--note", "the clock's day"]);
+    assert!(tripped.starts_with("2024-06-04 record "), "{tripped}");
+    assert!(
+        condor_actors::journal::day_path(&data.join("journal"), "2024-06-04".parse().unwrap())
+            .exists()
+    );
+    let status = on_clock(&["kill-switch", "status"]);
+    assert!(
+        status.starts_with("kill switch ON for 2024-06-04") && status.contains("the clock's day"),
+        "{status}"
+    );
+    let journal = on_clock(&["journal"]);
+    assert!(journal.contains("the clock's day"), "{journal}");
+    // On the system's clock it is another day, whose switch is off.
+    let out = condor()
+        .args(["kill-switch", "status"])
+        .env("CONDOR_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&out.stdout);
+    assert!(status.starts_with("kill switch off for "), "{status}");
+    assert!(!status.contains("2024-06-04"), "{status}");
+    // A bad clock names itself.
+    let out = condor()
+        .args(["kill-switch", "status"])
+        .env("CONDOR_DATA_DIR", &data)
+        .env("CONDOR_CLOCK", "2024-06-04x1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CONDOR_CLOCK"));
+}

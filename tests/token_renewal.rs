@@ -2,8 +2,11 @@
 //! revoked token (one new token, the call made once more, an order placed once), many
 //! calls refused together (one new token for all), a scripted gateway that refuses every
 //! token (a clear error after one retry, no loop) or drops an order's connection (never
-//! resent); and `condor run` trading the exchange with 3-second tokens for long enough
-//! that they expire several times: every order answered, none lost, none sent twice.
+//! resent), one-second tokens renewed in the background on the system clock; and
+//! `condor run` trading a standalone `condor sim` through an hour of session on the
+//! accelerated clock (`CONDOR_CLOCK`, read by both) with tokens that live 30 simulated
+//! seconds: renewed every 27 s of market time, every order answered, none lost, none sent
+//! twice, every call refused for an expired token made again.
 //!
 //! Nothing is asserted on durations: every wait is for a condition, with a deadline.
 
@@ -18,15 +21,16 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
+use condor_actors::access_token::TokenPolicy;
 use condor_actors::broker_account;
 use condor_actors::broker_session::{BrokerSession, SessionConfig};
+use condor_actors::clock::{Clock, ClockSpec, ScaledClock, SystemClock};
 use condor_actors::journal::event::JournalEvent;
 use condor_actors::journal::store;
 use condor_actors::ls_rest::{LsError, LsRest};
 use condor_actors::market::Market;
-use condor_actors::market::{Qty, Side, Ticker};
+use condor_actors::market::{Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::FeedId;
 use condor_actors::messages::{Deliver, GetSessionStats, SubscribeTrades, Tick};
 use condor_actors::wire::market_data::{T1102InBlock, T1102};
@@ -322,22 +326,69 @@ async fn an_order_whose_connection_drops_is_not_resent() {
 }
 
 // ---------------------------------------------------------------------------------------
-// condor run with 3-second tokens
+// Renewal in the background, on the system clock
 
-const TICKERS: &[&str] = &["005930", "000660", "005380", "000270", "035420", "035720"];
+#[actix_rt::test]
+async fn one_second_tokens_are_renewed_in_the_background_before_they_expire() {
+    let sim = common::start(SimConfig {
+        token_ttl: Duration::from_secs(1),
+        ..common::quiet_config()
+    });
+    let rest = connect(&sim).await;
+    // No call is made: the renewer alone issues each token at 90% of the last one's life.
+    condor_run::eventually("three tokens renewed", || {
+        let sim = &sim;
+        async move { (sim.stats().await.tokens_issued >= 4).then_some(()) }
+    })
+    .await;
+    let reply = rest
+        .call::<T1102>(&T1102InBlock::new(samsung()))
+        .await
+        .expect("answered with the current token");
+    assert!(T1102::succeeded(&reply), "{reply:?}");
+    let stats = sim.stats().await;
+    assert_eq!(
+        stats.expired_token_refusals, 0,
+        "no call met an expired token"
+    );
+    assert!(rest.tokens_issued() >= 4);
+    sim.stop();
+}
 
-/// Renewals the run must see: the first token and this many more, each one 2.7 s after
-/// the last (90% of 3 s), so about 11 s of trading.
-const RENEWALS: u64 = 4;
+// ---------------------------------------------------------------------------------------
+// condor run through an hour of session with 30-second (simulated) tokens
+
+/// Monday 2026-12-07 from 10:00 KST at 100x: the hour to 11:00 is 36 s of real time.
+const SPEED: u64 = 100;
+/// The simulator's token lifetime, in market seconds; condor renews at 90%: every 27 s.
+const TTL_SECS: u64 = 30;
+/// Tickers the scenario moves in and out of condition S001.
+const HOUR_TICKERS: &[&str] = &["005930", "000660", "005380", "000270"];
+
+/// Every ticker enters S001 once a minute (staggered 15 s apart) and leaves 20 s later,
+/// for two hours of market time from the registration: an entry every 15 s.
+fn hourly_scenario() -> String {
+    let mut s = String::from("condition S001 token hour\n");
+    for (i, code) in HOUR_TICKERS.iter().enumerate() {
+        let mut t = i as u64 * 15;
+        while t < 7_200 {
+            s.push_str(&format!(
+                "at {t}s S001 enter {code}\nat {}s S001 exit {code}\n",
+                t + 20
+            ));
+            t += 60;
+        }
+    }
+    s
+}
 
 fn journal_events(data: &Path) -> Vec<JournalEvent> {
-    let days = store::list_days(&data.join("journal")).unwrap();
-    assert_eq!(
-        days.len(),
-        1,
-        "one journal day (a run across midnight KST: run again)"
-    );
-    store::read::<JournalEvent>(&days[0].1)
+    let days = store::list_days(&data.join("journal")).unwrap_or_default();
+    let Some((_, path)) = days.first() else {
+        return Vec::new();
+    };
+    assert_eq!(days.len(), 1, "one journal day: {days:?}");
+    store::read::<JournalEvent>(path)
         .unwrap_or_else(|e| panic!("{e}"))
         .records
         .into_iter()
@@ -345,45 +396,95 @@ fn journal_events(data: &Path) -> Vec<JournalEvent> {
         .collect()
 }
 
-#[actix_rt::test]
-async fn condor_trades_through_expiring_tokens_losing_and_doubling_no_order() {
-    let mut cfg = SimConfig {
-        token_ttl: Duration::from_secs(3),
-        ..SimConfig::default()
+async fn sim_stats(sim: &lives::Sim) -> serde_json::Value {
+    reqwest::get(format!("{}/sim/stats", sim.rest))
+        .await
+        .expect("/sim/stats")
+        .json()
+        .await
+        .expect("/sim/stats JSON")
+}
+
+fn stat(v: &serde_json::Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or_else(|| panic!("{key} in {v}"))
+}
+
+#[tokio::test]
+async fn an_hour_of_trading_with_30_second_tokens_loses_and_doubles_no_order() {
+    let work = lives::Work::new("token-hour", 7);
+    let epoch = SystemClock.unix_ms();
+    let clock_text = format!("2026-12-07T10:00:00@{epoch}x{SPEED},lead=0");
+    let spec = ClockSpec::parse(&clock_text, 0).unwrap();
+    // The test's own copy of the clock both processes run on.
+    let market = ScaledClock::new(spec);
+    let at = |h: u32, m: u32| {
+        spec.start_day.midnight_unix_ms() + i64::from(TimeOfDay::hms(h, m, 0).secs()) * 1000
     };
-    cfg.exchange.trades_per_sec = 20.0;
-    let scenario = lives::busy_scenario("condition S001 token test\n", TICKERS, 137);
-    cfg.exchange.scenario = Some(Scenario::parse(&scenario).expect("scenario parses"));
-    let sim = common::start(cfg);
-    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(work.path("scenario.scn"), hourly_scenario()).unwrap();
+    let scenario = work.path("scenario.scn").display().to_string();
+    let ttl = TTL_SECS.to_string();
+    // LS's per-TR limits are on, the token endpoint's 10/s among them (in market time).
+    let sim = lives::start_sim_env(
+        &work,
+        "info",
+        &[
+            "--seed",
+            "7",
+            "--trades-per-sec",
+            "0.3",
+            "--scenario",
+            &scenario,
+            "--token-ttl-secs",
+            &ttl,
+        ],
+        &[("CONDOR_CLOCK", &clock_text)],
+    );
+    let data = work.path("state");
     let mut env: Vec<(&str, &str)> = lives::BUSY.to_vec();
-    // LS's per-TR limits are on (the token endpoint's 10/s among them): cancels are
-    // allowed 3/s, so orders are paced under that.
     env.extend([
-        ("CONDOR_ORDERS_PER_SEC", "3"),
-        ("RUST_LOG", "info,condor::rest=trace,condor::session=debug"),
+        ("CONDOR_CLOCK", clock_text.as_str()),
+        ("CONDOR_MAX_HOLD_SECS", "10"),
+        ("RUST_LOG", "info,condor::session=debug"),
     ]);
-    let mut condor = condor_run::start(&sim, dir.path(), "S001", &env);
+    let settings = lives::RunSettings::new(&sim, &data, &env);
+    let condor = lives::spawn_condor(&work, &settings, 1);
+    let log_path = lives::life_log(&work, 1);
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
 
-    let data = dir.path().join("state");
-    condor_run::eventually("tokens renewed and orders sent meanwhile", || {
-        let sim = &sim;
-        let data = &data;
-        async move {
-            let issued = sim.stats().await.tokens_issued;
-            let sent = journal_events(data)
-                .iter()
-                .filter(|e| matches!(e, JournalEvent::OrderSent { .. }))
-                .count();
-            (issued > RENEWALS && sent >= 10).then_some(())
+    // Until the market's clock shows 11:00, with orders sent on the way.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(150);
+    let started_at = loop {
+        if log().contains("access token #1 issued") {
+            break market.unix_ms();
         }
-    })
-    .await;
-    assert!(condor.stop(), "condor exits 0:\n{}", condor.log_text());
-    let log = condor.log_text();
-    let stats = sim.stats().await;
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no first token:\n{}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    loop {
+        if market.unix_ms() >= at(11, 0) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the market never reached 11:00"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (exit, _, log) = condor.terminate().await;
+    let stopped_at = market.unix_ms();
+    assert!(
+        exit.success(),
+        "condor exits 0: {exit:?}\n{}",
+        lives::tail(&log_path, 40)
+    );
+    let stats = sim_stats(&sim).await;
+    let issued = stat(&stats, "tokens_issued");
 
-    // Every order the journal sent is at the exchange once, and the exchange has no other.
+    // Every order the journal sent was answered with its number, once.
     let events = journal_events(&data);
     let sent: BTreeSet<u64> = events
         .iter()
@@ -401,9 +502,7 @@ async fn condor_trades_through_expiring_tokens_losing_and_doubling_no_order() {
             JournalEvent::Rejected { id, code, message } => {
                 panic!("C{id} rejected [{code}] {message}: every order must be answered and placed")
             }
-            JournalEvent::SendUnknown { id, .. } => {
-                panic!("C{id}'s send went unanswered")
-            }
+            JournalEvent::SendUnknown { id, .. } => panic!("C{id}'s send went unanswered"),
             _ => {}
         }
     }
@@ -412,7 +511,23 @@ async fn condor_trades_through_expiring_tokens_losing_and_doubling_no_order() {
         sent,
         "every order sent was answered with its number"
     );
-    let reader = connect(&sim).await;
+    assert!(
+        sent.len() >= 100,
+        "only {} orders in the hour:\n{}",
+        sent.len(),
+        lives::tail(&log_path, 40)
+    );
+    // The simulator's orders of the day are the journal's, each once: none lost, none
+    // placed twice. Read on the same clock, so the reader's 30 s tokens are renewed too.
+    let reader = LsRest::connect_with(
+        &sim.rest,
+        &sim.appkey,
+        &sim.appsecret,
+        TokenPolicy::default(),
+        Arc::new(ScaledClock::new(spec)),
+    )
+    .await
+    .expect("token");
     let at_exchange: Vec<i64> = broker_account::orders_of_day(&reader)
         .await
         .expect("t0425")
@@ -428,28 +543,61 @@ async fn condor_trades_through_expiring_tokens_losing_and_doubling_no_order() {
         "the exchange's orders are the journal's, each once"
     );
 
-    // The renewals happened, in the background, and no token reached the log.
-    let renewals = log.matches("(renewal before expiry)").count();
+    // Tokens: one every 27 s of market time condor lived, renewed before they expired;
+    // every one the simulator issued (before the reader's) went to condor.
+    let alive_secs = (stopped_at - started_at) / 1000;
+    let due = alive_secs as u64 * 10 / (TTL_SECS * 9);
+    let renewals = log.matches("(renewal before expiry)").count() as u64;
+    // The newest "access token #N issued" line.
+    let last = log
+        .match_indices("access token #")
+        .filter_map(|(i, _)| {
+            let rest = &log[i + "access token #".len()..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            rest[digits.len()..]
+                .starts_with(" issued")
+                .then(|| digits.parse::<u64>().ok())?
+        })
+        .max()
+        .expect("a token logged");
+    assert_eq!(last, issued, "condor's tokens are the simulator's");
     assert!(
-        renewals as u64 >= RENEWALS,
-        "{renewals} renewals logged, {} tokens issued:\n{log}",
-        stats.tokens_issued
+        renewals + 2 >= due * 9 / 10 && issued <= due + due / 10 + 5,
+        "{issued} tokens issued, {renewals} renewals before expiry, {due} due over {alive_secs} s of market time"
     );
-    assert!(!log.contains("not retried"), "{log}");
-    // Registrations made once the first token had expired (it did before the third was
-    // issued) were acknowledged: the session registers with the token of the moment.
-    let third = log.find("access token #3 issued").expect("a third token");
+    // Every REST call refused for an expired token was made again with a new one (condor
+    // logs each refusal before it issues and calls once more), and none was refused twice.
+    let rest_refusals = stat(&stats, "expired_rest_refusals");
+    let retried = log.matches("the gateway refused access token #").count() as u64;
+    assert_eq!(
+        retried, rest_refusals,
+        "a refused call went unretried:\n{log}"
+    );
+    for never in [
+        "not retried",
+        "cannot issue a new access token",
+        "cannot renew the access token",
+        "IGW00121",
+        "IGW00201",
+        "registration refused for its token and no new one",
+    ] {
+        assert!(!log.contains(never), "{never:?} in condor's log:\n{log}");
+    }
+    // The websocket registered with the tokens of the moment: trade registrations were
+    // acknowledged long after the first tokens expired.
+    let late = log
+        .find("access token #100 issued")
+        .expect("a hundredth token");
     assert!(
-        log[third..].contains("S3_(3) "),
-        "no trade registration acknowledged after the first token expired:\n{log}"
+        log[late..].contains("S3_(3) "),
+        "no trade registration acknowledged after token #100:\n{}",
+        lives::tail(&log_path, 40)
     );
-    // Every token the simulator issues opens with the same JWT header.
     assert!(!log.contains("eyJ0eXAiOiJKV1Qi"), "a token in the log");
     println!(
-        "{} orders over {} tokens ({renewals} renewals logged), {} calls refused for an expired token",
+        "{} orders over {} tokens ({renewals} renewals before expiry, {due} due in {alive_secs} s of market time), {rest_refusals} REST calls and {} registrations refused for an expired token, each made again",
         sent.len(),
-        stats.tokens_issued,
-        stats.expired_token_refusals
+        issued,
+        stat(&stats, "expired_token_refusals") - rest_refusals
     );
-    sim.stop();
 }

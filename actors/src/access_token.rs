@@ -1,23 +1,77 @@
-//! The broker's access token as condor holds it, and the decisions around it: when to
-//! renew it (before it expires, so no call meets an expired one), whether a caller the
-//! gateway refused must have a new one issued or can use one already issued since
-//! (so many calls refused together cause one issue), and how close two issues may be.
+//! The broker's access token as condor holds it, and the decisions around it: when it
+//! expires (LS's `expires_in` seconds from the request, or Kiwoom's absolute `expires_dt`),
+//! when to renew it (before it expires, so no call meets an expired one), whether a caller
+//! the gateway refused must have a new one issued or can use one already issued since (so
+//! many calls refused together cause one issue), and how close two issues may be.
 //!
-//! Owns the token's value and its times, as plain data: no clock, no I/O (`LsRest` does
-//! the issuing and passes `now`). Must never print the token: `Debug` shows `***`.
+//! Times are the engine clock's Unix milliseconds (`Clock::unix_ms`): on the real clock the
+//! wall clock, on an accelerated one (`CONDOR_CLOCK`) market time, which the simulator also
+//! measures its tokens' lifetimes in, so both agree when a token expires. Owns the token's
+//! value and its times, as plain data: no clock, no I/O (`LsRest` does the issuing and
+//! passes `now`). Must never print the token: `Debug` shows `***`.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::TradingDay;
+
+/// How long a granted token lives, as the broker says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenLifetime {
+    /// LS: `expires_in`, seconds from the request.
+    ExpiresIn(Duration),
+    /// Kiwoom: `expires_dt`, an absolute moment (Unix ms); see [`TokenLifetime::from_expires_dt`].
+    ExpiresAt(i64),
+}
+
+/// An `expires_dt` that is not `YYYYMMDDHHMMSS` (KST): the text, for the error message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("expires_dt {0:?} is not a KST time YYYYMMDDHHMMSS")]
+pub struct BadExpiresDt(pub String);
+
+impl TokenLifetime {
+    /// Kiwoom's `expires_dt`, `yyyyMMddHHmmss` in KST (the official client parses it as
+    /// Asia/Seoul; KST has no daylight saving), e.g. `"20241107083713"`.
+    pub fn from_expires_dt(text: &str) -> Result<TokenLifetime, BadExpiresDt> {
+        let bad = || BadExpiresDt(text.to_owned());
+        let s = text.trim();
+        if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().map_err(|_| bad());
+        let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
+        let (h, mi, sec) = (num(8..10)?, num(10..12)?, num(12..14)?);
+        let day = TradingDay::new(y as u16, mo as u8, d as u8).ok_or_else(bad)?;
+        if h > 23 || mi > 59 || sec > 59 {
+            return Err(bad());
+        }
+        let secs = i64::from(h * 3600 + mi * 60 + sec);
+        Ok(TokenLifetime::ExpiresAt(
+            day.midnight_unix_ms() + secs * 1000,
+        ))
+    }
+
+    /// When a token asked for at `asked_at_ms` expires.
+    pub fn expires_at(&self, asked_at_ms: i64) -> i64 {
+        match *self {
+            TokenLifetime::ExpiresIn(d) => {
+                let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+                asked_at_ms.saturating_add(ms)
+            }
+            TokenLifetime::ExpiresAt(at) => at,
+        }
+    }
+}
 
 /// How condor renews its token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TokenPolicy {
-    /// Renew once this share (percent, 1..=99) of `expires_in` has passed: 90 renews a
-    /// 24-hour token 2.4 hours before it expires, a 3-second one 0.3 s before.
+    /// Renew once this share (percent, 1..=99) of the token's life has passed: 90 renews a
+    /// 24-hour token 2.4 hours before it expires, a 30-second one 3 s before.
     pub renew_at_percent: u32,
-    /// Two issues are never closer than this. LS allows the token endpoint 10 calls a
-    /// second (reference §7); one a second leaves room for another client on the same key,
-    /// and a token is wanted once a day.
+    /// Two issues are never closer than this (on the engine's clock). LS allows the token
+    /// endpoint 10 calls a second (reference §7); one a second leaves room for another
+    /// client on the same key, and a token is wanted once a day.
     pub min_issue_gap: Duration,
     /// A failed renewal is tried again after this, doubling per failure up to
     /// `max_retry_wait` (the old token still works meanwhile).
@@ -36,12 +90,19 @@ impl Default for TokenPolicy {
     }
 }
 
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 impl TokenPolicy {
-    /// When a token asked for at `asked_at` and granted for `expires_in` is renewed. Timed
-    /// from the request, not the answer: the gateway's clock started no earlier.
-    pub fn renew_at(&self, asked_at: Instant, expires_in: Duration) -> Instant {
-        let percent = self.renew_at_percent.clamp(1, 99);
-        asked_at + expires_in.saturating_mul(percent) / 100
+    /// When a token asked for at `asked_at` (Unix ms) and expiring at `expires_at` is
+    /// renewed. Timed from the request, not the answer: the gateway's clock started no
+    /// earlier. A token already expired when asked for is due at once.
+    pub fn renew_at(&self, asked_at: i64, expires_at: i64) -> i64 {
+        let percent = i128::from(self.renew_at_percent.clamp(1, 99));
+        let life = i128::from(expires_at.saturating_sub(asked_at).max(0));
+        let share = i64::try_from(life * percent / 100).unwrap_or(i64::MAX);
+        asked_at.saturating_add(share)
     }
 
     /// How long to wait before trying a renewal again after `failures` failed in a row.
@@ -52,22 +113,23 @@ impl TokenPolicy {
             .min(self.max_retry_wait)
     }
 
-    /// The earliest instant the next issue may go out, given the last one.
-    pub fn next_issue_at(&self, last_issue: Option<Instant>, now: Instant) -> Instant {
+    /// The earliest time (Unix ms) the next issue may go out, given the last one.
+    pub fn next_issue_at(&self, last_issue: Option<i64>, now: i64) -> i64 {
         match last_issue {
-            Some(last) => (last + self.min_issue_gap).max(now),
+            Some(last) => last.saturating_add(ms(self.min_issue_gap)).max(now),
             None => now,
         }
     }
 }
 
-/// A granted token and its times. Each new token gets the next `generation`.
+/// A granted token and its times (Unix ms on the engine's clock). Each new token gets the
+/// next `generation`.
 #[derive(Clone)]
 pub struct HeldToken {
     token: String,
     generation: u64,
-    expires_at: Instant,
-    renew_at: Instant,
+    expires_at: i64,
+    renew_at: i64,
 }
 
 /// Where a token stands at some instant.
@@ -77,7 +139,7 @@ pub enum Freshness {
     Fresh,
     /// Past its renewal time, still valid: calls use it while a new one is issued.
     Renewable,
-    /// Past `expires_in` by our clock: a call with it would be refused, so a new one is
+    /// Past its expiry by our clock: a call with it would be refused, so a new one is
     /// issued first.
     Expired,
 }
@@ -93,19 +155,20 @@ pub enum AfterRefusal {
 }
 
 impl HeldToken {
-    /// The first token, or the one after `previous`.
+    /// The first token, or the one after `previous`, asked for at `asked_at` (Unix ms).
     pub fn granted(
         previous: Option<&HeldToken>,
         token: String,
-        asked_at: Instant,
-        expires_in: Duration,
+        asked_at: i64,
+        lifetime: TokenLifetime,
         policy: &TokenPolicy,
     ) -> HeldToken {
+        let expires_at = lifetime.expires_at(asked_at);
         HeldToken {
             token,
             generation: previous.map_or(1, |p| p.generation + 1),
-            expires_at: asked_at + expires_in,
-            renew_at: policy.renew_at(asked_at, expires_in),
+            expires_at,
+            renew_at: policy.renew_at(asked_at, expires_at),
         }
     }
 
@@ -118,15 +181,17 @@ impl HeldToken {
         self.generation
     }
 
-    pub fn renew_at(&self) -> Instant {
+    /// When it is renewed (Unix ms).
+    pub fn renew_at(&self) -> i64 {
         self.renew_at
     }
 
-    pub fn expires_at(&self) -> Instant {
+    /// When it expires (Unix ms).
+    pub fn expires_at(&self) -> i64 {
         self.expires_at
     }
 
-    pub fn freshness(&self, now: Instant) -> Freshness {
+    pub fn freshness(&self, now: i64) -> Freshness {
         if now >= self.expires_at {
             Freshness::Expired
         } else if now >= self.renew_at {
@@ -146,12 +211,12 @@ impl HeldToken {
     }
 
     /// When the renewer wakes next: at the renewal time, or after a failed renewal the
-    /// policy's wait from `now`.
-    pub fn next_renewal(&self, failures: u32, now: Instant, policy: &TokenPolicy) -> Instant {
+    /// policy's wait from `now` (the caller keeps that time; asked again later it moves on).
+    pub fn next_renewal(&self, failures: u32, now: i64, policy: &TokenPolicy) -> i64 {
         if failures == 0 {
             self.renew_at
         } else {
-            now + policy.retry_wait(failures)
+            now.saturating_add(ms(policy.retry_wait(failures)))
         }
     }
 }
@@ -171,48 +236,143 @@ impl fmt::Debug for HeldToken {
 mod tests {
     use super::*;
 
-    fn secs(s: f64) -> Duration {
-        Duration::from_millis((s * 1000.0).round() as u64)
+    /// Seconds as Unix ms after `T0`.
+    fn secs(s: f64) -> i64 {
+        (s * 1000.0).round() as i64
+    }
+
+    /// Some moment: 2026-12-03 10:00:00 KST.
+    const T0: i64 = 1_796_259_600_000;
+
+    fn lasts(s: f64) -> TokenLifetime {
+        TokenLifetime::ExpiresIn(Duration::from_millis(secs(s) as u64))
     }
 
     #[test]
     fn a_token_is_renewed_at_ninety_percent_of_its_life() {
         let p = TokenPolicy::default();
-        let t0 = Instant::now();
-        assert_eq!(p.renew_at(t0, secs(86_400.0)), t0 + secs(77_760.0));
-        assert_eq!(p.renew_at(t0, secs(3.0)), t0 + secs(2.7));
-        let held = HeldToken::granted(None, "T1".into(), t0, secs(3.0), &p);
+        let t0 = T0;
+        assert_eq!(p.renew_at(t0, t0 + secs(86_400.0)), t0 + secs(77_760.0));
+        assert_eq!(p.renew_at(t0, t0 + secs(30.0)), t0 + secs(27.0));
+        let held = HeldToken::granted(None, "T1".into(), t0, lasts(3.0), &p);
         assert_eq!(held.generation(), 1);
         assert_eq!(held.expires_at(), t0 + secs(3.0));
         assert_eq!(held.freshness(t0), Freshness::Fresh);
-        assert_eq!(held.freshness(t0 + secs(2.69)), Freshness::Fresh);
+        assert_eq!(held.freshness(t0 + secs(2.699)), Freshness::Fresh);
         assert_eq!(held.freshness(t0 + secs(2.7)), Freshness::Renewable);
-        assert_eq!(held.freshness(t0 + secs(2.99)), Freshness::Renewable);
+        assert_eq!(held.freshness(t0 + secs(2.999)), Freshness::Renewable);
         assert_eq!(held.freshness(t0 + secs(3.0)), Freshness::Expired);
         assert_eq!(held.next_renewal(0, t0, &p), t0 + secs(2.7));
     }
 
     #[test]
     fn the_renewal_share_stays_inside_the_tokens_life() {
-        let t0 = Instant::now();
+        let t0 = T0;
         for (percent, at) in [(0, 0.03), (1, 0.03), (50, 1.5), (99, 2.97), (100, 2.97)] {
             let p = TokenPolicy {
                 renew_at_percent: percent,
                 ..TokenPolicy::default()
             };
-            assert_eq!(p.renew_at(t0, secs(3.0)), t0 + secs(at), "{percent}%");
+            assert_eq!(p.renew_at(t0, t0 + secs(3.0)), t0 + secs(at), "{percent}%");
         }
+        // A token already over when asked for (a host clock far ahead of the broker's):
+        // due at once, expired at once.
+        let p = TokenPolicy::default();
+        assert_eq!(p.renew_at(t0, t0 - secs(5.0)), t0);
+        let held = HeldToken::granted(None, "T".into(), t0, TokenLifetime::ExpiresAt(t0 - 1), &p);
+        assert_eq!(held.freshness(t0), Freshness::Expired);
+        // Lifetimes that would overflow saturate.
+        assert_eq!(
+            TokenLifetime::ExpiresIn(Duration::MAX).expires_at(t0),
+            i64::MAX
+        );
+        assert!(p.renew_at(t0, i64::MAX) > t0);
+    }
+
+    #[test]
+    fn kiwoom_expires_dt_is_a_kst_moment() {
+        // The reference's example: 2024-11-07 08:37:13 KST = 2024-11-06 23:37:13 UTC.
+        let at = TokenLifetime::from_expires_dt("20241107083713").unwrap();
+        assert_eq!(at, TokenLifetime::ExpiresAt(1_730_936_233_000));
+        let TokenLifetime::ExpiresAt(ms) = at else {
+            unreachable!()
+        };
+        assert_eq!(TradingDay::from_unix_ms(ms).to_string(), "2024-11-07");
+        // Absolute: the same whenever it was asked for.
+        assert_eq!(at.expires_at(0), ms);
+        assert_eq!(at.expires_at(ms - 86_400_000), ms);
+        // Midnight and the last second of a leap day.
+        assert_eq!(
+            TokenLifetime::from_expires_dt("20240229235959"),
+            Ok(TokenLifetime::ExpiresAt(
+                "2024-02-29"
+                    .parse::<TradingDay>()
+                    .unwrap()
+                    .midnight_unix_ms()
+                    + 86_399_000
+            ))
+        );
+        assert_eq!(
+            TokenLifetime::from_expires_dt(" 20261204000000 "),
+            Ok(TokenLifetime::ExpiresAt(
+                "2026-12-04"
+                    .parse::<TradingDay>()
+                    .unwrap()
+                    .midnight_unix_ms()
+            ))
+        );
+        for bad in [
+            "",
+            "2024110708371",
+            "202411070837130",
+            "2024-11-07 08:37",
+            "20241307083713",
+            "20230229083713",
+            "20241107243713",
+            "20241107086013",
+            "20241107083760",
+            "+2024110708371",
+            "２0241107083713",
+        ] {
+            let e = TokenLifetime::from_expires_dt(bad).unwrap_err();
+            assert_eq!(e.0, bad);
+            assert!(e.to_string().contains("YYYYMMDDHHMMSS"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_kiwoom_token_is_renewed_at_ninety_percent_of_what_was_left() {
+        // Asked for at 08:37:13 the day before it expires: 24 h of life, renewed after
+        // 21.6 h, at 06:13:13 on the day it expires.
+        let p = TokenPolicy::default();
+        let TokenLifetime::ExpiresAt(exp) =
+            TokenLifetime::from_expires_dt("20241107083713").unwrap()
+        else {
+            unreachable!()
+        };
+        let asked = exp - secs(86_400.0);
+        let held = HeldToken::granted(
+            None,
+            "K1".into(),
+            asked,
+            TokenLifetime::from_expires_dt("20241107083713").unwrap(),
+            &p,
+        );
+        assert_eq!(held.expires_at(), exp);
+        assert_eq!(held.renew_at(), asked + secs(77_760.0));
+        assert_eq!(held.freshness(exp - secs(8_640.0)), Freshness::Renewable);
+        assert_eq!(held.freshness(exp - secs(8_640.001)), Freshness::Fresh);
     }
 
     #[test]
     fn a_refused_caller_issues_only_when_nobody_has_since() {
         let p = TokenPolicy::default();
-        let t0 = Instant::now();
-        let first = HeldToken::granted(None, "T1".into(), t0, secs(3.0), &p);
+        let t0 = T0;
+        let first = HeldToken::granted(None, "T1".into(), t0, lasts(3.0), &p);
         // Everyone who called with T1 and was refused, while T1 is still held: issue. The
         // first to get the issuing turn does; the rest find T2 when their turn comes.
         assert_eq!(first.after_refusal(1), AfterRefusal::Issue);
-        let second = HeldToken::granted(Some(&first), "T2".into(), t0 + secs(1.0), secs(3.0), &p);
+        let second = HeldToken::granted(Some(&first), "T2".into(), t0 + secs(1.0), lasts(3.0), &p);
         assert_eq!(second.generation(), 2);
         assert_eq!(second.after_refusal(1), AfterRefusal::UseCurrent);
         // Refused with the new token too: issue again (the caller stops after that retry).
@@ -222,21 +382,25 @@ mod tests {
     #[test]
     fn issues_keep_their_gap_and_failed_renewals_back_off() {
         let p = TokenPolicy::default();
-        let t0 = Instant::now();
+        let t0 = T0;
         assert_eq!(p.next_issue_at(None, t0), t0);
         assert_eq!(p.next_issue_at(Some(t0), t0 + secs(0.2)), t0 + secs(1.0));
         assert_eq!(p.next_issue_at(Some(t0), t0 + secs(5.0)), t0 + secs(5.0));
         let waits: Vec<f64> = (1..=9).map(|n| p.retry_wait(n).as_secs_f64()).collect();
         assert_eq!(waits, [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0]);
-        assert_eq!(p.retry_wait(u32::MAX), secs(60.0), "no overflow");
-        let held = HeldToken::granted(None, "T1".into(), t0, secs(3.0), &p);
+        assert_eq!(
+            p.retry_wait(u32::MAX),
+            Duration::from_secs(60),
+            "no overflow"
+        );
+        let held = HeldToken::granted(None, "T1".into(), t0, lasts(3.0), &p);
         assert_eq!(held.next_renewal(2, t0 + secs(2.7), &p), t0 + secs(4.7));
     }
 
     #[test]
     fn the_token_never_reaches_debug() {
         let p = TokenPolicy::default();
-        let held = HeldToken::granted(None, "eyJSECRETJWT".into(), Instant::now(), secs(3.0), &p);
+        let held = HeldToken::granted(None, "eyJSECRETJWT".into(), T0, lasts(3.0), &p);
         let shown = format!("{held:?}");
         assert!(
             !shown.contains("eyJSECRETJWT") && shown.contains("***"),

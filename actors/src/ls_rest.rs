@@ -5,16 +5,19 @@
 //! calls meanwhile go on with the old one, still valid), issued first by a call that finds
 //! it expired by our clock, and re-issued when the gateway refuses it (IGW00121/IGW00123),
 //! the refused call then made once more. One issue at a time, never two within a second:
-//! calls refused together wait for the same new token.
+//! calls refused together wait for the same new token. Its times are read on the engine's
+//! clock ([`LsRest::connect_with`]): on an accelerated one (`CONDOR_CLOCK`) a token lives
+//! its `expires_in` in market time, as the simulator on the same clock counts it.
 //!
 //! Owns the HTTP connection pool, the key pair and the token. Must never log or return in
 //! an error the app key, the app secret or the token, and never call a TR a second time
 //! unless the gateway refused its token (an order whose fate is unknown is never resent).
 
 use std::sync::{Arc, RwLock, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::access_token::{AfterRefusal, Freshness, HeldToken, TokenPolicy};
+use crate::access_token::{AfterRefusal, Freshness, HeldToken, TokenLifetime, TokenPolicy};
+use crate::clock::{Clock, SystemClock};
 use crate::wire::rest::{
     decode_reply, encode_request, is_gateway_code, is_token_refusal, Reply, Tr,
 };
@@ -25,6 +28,10 @@ const LOG: &str = "condor::rest";
 /// How long the token endpoint's rate limit (IGW00201) is waited out, once, before an
 /// issue gives up: LS counts calls in one-second windows.
 const TOKEN_RATE_WAIT: Duration = Duration::from_secs(1);
+
+/// The renewer sleeps at most this long (real time) before looking at the clock again, so
+/// a wall clock stepped forward (NTP, a suspended laptop) cannot make it sleep past expiry.
+const RENEWER_RECHECK: Duration = Duration::from_secs(60);
 
 /// Why a REST call failed before a business answer came back.
 #[derive(Debug, thiserror::Error)]
@@ -95,8 +102,10 @@ struct Inner {
     appsecret: String,
     policy: TokenPolicy,
     held: RwLock<HeldToken>,
-    /// One issue at a time; holds when the last one was asked for.
-    issuing: tokio::sync::Mutex<Option<Instant>>,
+    /// One issue at a time; holds when the last one was asked for (Unix ms on `clock`).
+    issuing: tokio::sync::Mutex<Option<i64>>,
+    /// The engine's clock: tokens' lifetimes and the gap between issues are measured on it.
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for LsRest {
@@ -121,13 +130,13 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
-/// Asks `{base}/oauth2/token` for a token: its value and `expires_in`.
+/// Asks `{base}/oauth2/token` for a token: its value and lifetime (`expires_in`).
 async fn request_token(
     http: &reqwest::Client,
     base: &str,
     appkey: &str,
     appsecret: &str,
-) -> Result<(String, Duration), LsError> {
+) -> Result<(String, TokenLifetime), LsError> {
     let url = format!("{base}/oauth2/token");
     let resp = http
         .post(&url)
@@ -141,7 +150,7 @@ async fn request_token(
     match decode_token_reply(&body) {
         Ok(TokenReply::Granted(t)) if t.expires_in > 0 => Ok((
             t.access_token,
-            Duration::from_secs(t.expires_in.unsigned_abs()),
+            TokenLifetime::ExpiresIn(Duration::from_secs(t.expires_in.unsigned_abs())),
         )),
         Ok(TokenReply::Granted(t)) => Err(LsError::TokenRefused {
             status,
@@ -164,6 +173,33 @@ async fn request_token(
     }
 }
 
+/// Sleeps until `clock` shows `at_ms` (Unix ms), however fast it runs.
+async fn sleep_until_clock(clock: &dyn Clock, at_ms: i64) {
+    loop {
+        let wait = clock
+            .real_duration_until(at_ms)
+            .unwrap_or(RENEWER_RECHECK)
+            .min(RENEWER_RECHECK);
+        if wait.is_zero() && clock.unix_ms() >= at_ms {
+            return;
+        }
+        // At least a millisecond: a scaled clock's wait rounds down to the instant before.
+        tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+        if clock.unix_ms() >= at_ms {
+            return;
+        }
+    }
+}
+
+/// "valid 30 s, renewed after 27.0 s": a token's life and renewal, from `asked_at`.
+fn lifetime_words(held: &HeldToken, asked_at: i64) -> String {
+    format!(
+        "valid {} s, renewed after {:.1} s",
+        held.expires_at().saturating_sub(asked_at) / 1000,
+        held.renew_at().saturating_sub(asked_at) as f64 / 1000.0
+    )
+}
+
 impl Inner {
     fn held(&self) -> HeldToken {
         self.held.read().unwrap_or_else(|e| e.into_inner()).clone()
@@ -178,22 +214,26 @@ impl Inner {
         }
         let mut waited_out_rate_limit = false;
         loop {
-            let at = self.policy.next_issue_at(*last_issue, Instant::now());
-            tokio::time::sleep_until(at.into()).await;
-            let asked_at = Instant::now();
+            let at = self.policy.next_issue_at(*last_issue, self.clock.unix_ms());
+            sleep_until_clock(self.clock.as_ref(), at).await;
+            let asked_at = self.clock.unix_ms();
             *last_issue = Some(asked_at);
             match request_token(&self.http, &self.base, &self.appkey, &self.appsecret).await {
-                Ok((token, expires_in)) => {
+                Ok((token, lifetime)) => {
                     let mut held = self.held.write().unwrap_or_else(|e| e.into_inner());
                     *held =
-                        HeldToken::granted(Some(&held), token, asked_at, expires_in, &self.policy);
-                    log::info!(target: LOG, "access token #{} issued ({why}): valid {} s, renewed after {:.1} s", held.generation(), expires_in.as_secs(), (held.renew_at() - asked_at).as_secs_f64());
+                        HeldToken::granted(Some(&held), token, asked_at, lifetime, &self.policy);
+                    log::info!(target: LOG, "access token #{} issued ({why}): {}", held.generation(), lifetime_words(&held, asked_at));
                     return Ok(());
                 }
                 Err(e) if e.is_rate_limited() && !waited_out_rate_limit => {
                     log::warn!(target: LOG, "the token endpoint is rate limited ({e}); asking again in {TOKEN_RATE_WAIT:?}");
                     waited_out_rate_limit = true;
-                    tokio::time::sleep(TOKEN_RATE_WAIT).await;
+                    let again = self
+                        .clock
+                        .unix_ms()
+                        .saturating_add(TOKEN_RATE_WAIT.as_millis() as i64);
+                    sleep_until_clock(self.clock.as_ref(), again).await;
                 }
                 Err(e) => return Err(e),
             }
@@ -206,26 +246,32 @@ impl Inner {
 fn spawn_renewer(inner: Weak<Inner>) {
     tokio::spawn(async move {
         let mut failures = 0u32;
+        // After a failure: when to try again (kept, so a recheck does not push it on).
+        let mut retry_at: Option<i64> = None;
         loop {
-            let (wake, generation) = {
+            let (wake, generation, clock) = {
                 let Some(inner) = inner.upgrade() else { return };
                 let held = inner.held();
-                (
-                    held.next_renewal(failures, Instant::now(), &inner.policy),
-                    held.generation(),
-                )
+                let wake = match retry_at {
+                    Some(at) => at,
+                    None => held.next_renewal(0, inner.clock.unix_ms(), &inner.policy),
+                };
+                (wake, held.generation(), inner.clock.clone())
             };
-            tokio::time::sleep_until(wake.into()).await;
+            // Not holding `inner` while asleep: a dropped LsRest ends the renewer.
+            sleep_until_clock(clock.as_ref(), wake).await;
             let Some(inner) = inner.upgrade() else { return };
             match inner.renew(generation, "renewal before expiry").await {
-                Ok(()) => failures = 0,
+                Ok(()) => {
+                    failures = 0;
+                    retry_at = None;
+                }
                 Err(e) => {
                     failures = failures.saturating_add(1);
-                    let left = inner
-                        .held()
-                        .expires_at()
-                        .saturating_duration_since(Instant::now());
-                    log::warn!(target: LOG, "cannot renew the access token ({e}); the current one has {:.1} s left; trying again in {:?}", left.as_secs_f64(), inner.policy.retry_wait(failures));
+                    let now = inner.clock.unix_ms();
+                    retry_at = Some(inner.held().next_renewal(failures, now, &inner.policy));
+                    let left = inner.held().expires_at().saturating_sub(now).max(0);
+                    log::warn!(target: LOG, "cannot renew the access token ({e}); the current one has {:.1} s left; trying again in {:?}", left as f64 / 1000.0, inner.policy.retry_wait(failures));
                 }
             }
         }
@@ -233,17 +279,27 @@ fn spawn_renewer(inner: Weak<Inner>) {
 }
 
 impl LsRest {
-    /// Gets a token for the key pair from `{base}/oauth2/token`, and keeps it fresh.
+    /// Gets a token for the key pair from `{base}/oauth2/token`, and keeps it fresh on the
+    /// system clock.
     pub async fn connect(base: &str, appkey: &str, appsecret: &str) -> Result<LsRest, LsError> {
-        LsRest::connect_with(base, appkey, appsecret, TokenPolicy::default()).await
+        LsRest::connect_with(
+            base,
+            appkey,
+            appsecret,
+            TokenPolicy::default(),
+            Arc::new(SystemClock),
+        )
+        .await
     }
 
-    /// [`LsRest::connect`] with another renewal policy.
+    /// [`LsRest::connect`] with another renewal policy, its times on `clock` (the engine's:
+    /// an accelerated one runs tokens' lives in market time).
     pub async fn connect_with(
         base: &str,
         appkey: &str,
         appsecret: &str,
         policy: TokenPolicy,
+        clock: Arc<dyn Clock>,
     ) -> Result<LsRest, LsError> {
         install_tls_provider();
         let base = base.trim_end_matches('/').to_owned();
@@ -251,10 +307,10 @@ impl LsRest {
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| transport(&base, e))?;
-        let asked_at = Instant::now();
-        let (token, expires_in) = request_token(&http, &base, appkey, appsecret).await?;
-        let held = HeldToken::granted(None, token, asked_at, expires_in, &policy);
-        log::info!(target: LOG, "access token #1 issued: valid {} s, renewed after {:.1} s", expires_in.as_secs(), (held.renew_at() - asked_at).as_secs_f64());
+        let asked_at = clock.unix_ms();
+        let (token, lifetime) = request_token(&http, &base, appkey, appsecret).await?;
+        let held = HeldToken::granted(None, token, asked_at, lifetime, &policy);
+        log::info!(target: LOG, "access token #1 issued: {}", lifetime_words(&held, asked_at));
         let inner = Arc::new(Inner {
             http,
             base,
@@ -263,6 +319,7 @@ impl LsRest {
             policy,
             held: RwLock::new(held),
             issuing: tokio::sync::Mutex::new(Some(asked_at)),
+            clock,
         });
         spawn_renewer(Arc::downgrade(&inner));
         Ok(LsRest { inner })
@@ -288,7 +345,7 @@ impl LsRest {
     /// says it has expired (a call with it would only be refused).
     async fn usable_token(&self) -> HeldToken {
         let held = self.inner.held();
-        if held.freshness(Instant::now()) != Freshness::Expired {
+        if held.freshness(self.inner.clock.unix_ms()) != Freshness::Expired {
             return held;
         }
         if let Err(e) = self

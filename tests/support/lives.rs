@@ -137,17 +137,19 @@ pub fn start_sim_with(
 /// `condor sim --rest-port 0 --ws-port 0 --no-rate-limit ARGS`, its log (at `log_level`) in
 /// `sim.log`; waits for the four lines it prints (REST and websocket URLs, key pair).
 pub fn start_sim_args(work: &Work, log_level: &str, args: &[&str]) -> Sim {
+    let mut all = vec!["--no-rate-limit"];
+    all.extend(args);
+    start_sim_env(work, log_level, &all, &[])
+}
+
+/// `condor sim --rest-port 0 --ws-port 0 ARGS` with LS's rate limits and the environment
+/// `env` (e.g. `CONDOR_CLOCK`), as [`start_sim_args`] otherwise.
+pub fn start_sim_env(work: &Work, log_level: &str, args: &[&str], env: &[(&str, &str)]) -> Sim {
     let log = std::fs::File::create(work.path("sim.log")).unwrap();
     let mut child = condor_cmd(&work.0)
         .env("RUST_LOG", log_level)
-        .args([
-            "sim",
-            "--rest-port",
-            "0",
-            "--ws-port",
-            "0",
-            "--no-rate-limit",
-        ])
+        .envs(env.iter().copied())
+        .args(["sim", "--rest-port", "0", "--ws-port", "0"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(log)

@@ -189,6 +189,14 @@ pub struct Calendar {
     warned: Arc<Mutex<BTreeSet<u16>>>,
 }
 
+/// Two calendars are equal when they close and delay the same days (which unknown years
+/// each has warned about is not the calendar).
+impl PartialEq for Calendar {
+    fn eq(&self, other: &Calendar) -> bool {
+        self.closures == other.closures && self.late_opens == other.late_opens
+    }
+}
+
 impl Calendar {
     /// KRX's calendar alone.
     pub fn krx() -> Calendar {

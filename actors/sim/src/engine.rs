@@ -96,6 +96,26 @@ pub struct SimStats {
     pub tokens_issued: u64,
     /// REST calls and websocket registrations refused because their token had expired.
     pub expired_token_refusals: u64,
+    /// The REST calls among them (each never reached its TR).
+    pub expired_rest_refusals: u64,
+}
+
+impl SimStats {
+    /// `/sim/stats`: the counts as JSON, trades per ticker by code.
+    pub fn to_json(&self) -> serde_json::Value {
+        let by_ticker: serde_json::Map<String, serde_json::Value> = self
+            .trades_by_ticker
+            .iter()
+            .map(|(t, n)| (t.to_string(), (*n).into()))
+            .collect();
+        serde_json::json!({
+            "trades": self.trades,
+            "trades_by_ticker": by_ticker,
+            "tokens_issued": self.tokens_issued,
+            "expired_token_refusals": self.expired_token_refusals,
+            "expired_rest_refusals": self.expired_rest_refusals,
+        })
+    }
 }
 
 /// What one websocket session is registered for.
@@ -188,6 +208,8 @@ pub(crate) struct SimState {
     pub(crate) tokens: Tokens,
     pub(crate) limiter: RateLimiter,
     pub(crate) paper: bool,
+    /// REST calls refused for an expired token.
+    pub(crate) expired_rest_refusals: u64,
     started: Instant,
     /// A scaled clock and the market's Unix ms at its start (`now_ms = 0`).
     scaled: Option<(Arc<dyn Clock>, i64)>,
@@ -246,7 +268,11 @@ pub(crate) async fn run(
     }
     let scaled = cfg.clock.filter(|_| player.is_none()).map(|spec| {
         log::info!(target: "condor::sim", "clock: {spec} (CONDOR_CLOCK)");
-        let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(spec));
+        // The exchange's calendar: the clock idles through its closures, as condor's does.
+        let clock: Arc<dyn Clock> = Arc::new(ScaledClock::with_calendar(
+            spec,
+            cfg.exchange.calendar.clone(),
+        ));
         (clock, spec.start_unix_ms())
     });
     let mut tokens = Tokens::new(cfg.appkey.clone(), cfg.appsecret.clone(), cfg.token_ttl);
@@ -265,6 +291,7 @@ pub(crate) async fn run(
         scaled,
         limiter,
         paper: cfg.paper,
+        expired_rest_refusals: 0,
         started: Instant::now(),
         sessions: BTreeMap::new(),
         by_ticker: HashMap::new(),
@@ -496,6 +523,7 @@ impl SimState {
                     trades_by_ticker: by_ticker,
                     tokens_issued: self.tokens.issued_count(),
                     expired_token_refusals: self.tokens.expired_refusals(),
+                    expired_rest_refusals: self.expired_rest_refusals,
                 });
             }
         }

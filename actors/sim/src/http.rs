@@ -1,5 +1,5 @@
 //! The simulator's REST port: LS's paths (`/oauth2/token`, `/oauth2/revoke`,
-//! `/stock/<group>`) plus `/sim/subscriptions` for tests. Every request is forwarded to
+//! `/stock/<group>`) plus `/sim/subscriptions` and `/sim/stats` for tests. Every request is forwarded to
 //! the engine as a command and answered with what it replies.
 //!
 //! Owns no state. Must never answer a TR without the `tr_cd`, `tr_cont` and
@@ -102,6 +102,7 @@ pub(crate) async fn serve(listener: TcpListener, engine: Engine, reply_delay: Op
         .route("/oauth2/token", post(token))
         .route("/oauth2/revoke", post(revoke))
         .route("/sim/subscriptions", get(subscriptions))
+        .route("/sim/stats", get(stats))
         .with_state(engine)
         .merge(tr)
         .fallback(not_found);
@@ -168,6 +169,19 @@ async fn tr_call(
         tokio::time::sleep(delay).await;
     }
     reply
+}
+
+/// `GET /sim/stats`: trades printed, tokens issued, calls refused for an expired token
+/// ([`super::SimStats`]), for tests of a standalone `condor sim`.
+async fn stats(State(engine): State<Engine>) -> HttpReply {
+    let (reply, rx) = oneshot::channel();
+    if engine.send(Command::Stats { reply }).is_err() {
+        return unavailable();
+    }
+    match rx.await {
+        Ok(stats) => HttpReply::json(200, stats.to_json().to_string()),
+        Err(_) => unavailable(),
+    }
 }
 
 async fn subscriptions(State(engine): State<Engine>) -> HttpReply {

@@ -62,6 +62,9 @@ pub(crate) fn handle(state: &mut SimState, call: RestCall) -> HttpReply {
         .tokens
         .check_bearer(call.authorization.as_deref(), now);
     if let Some((code, msg)) = check.refusal() {
+        if check == super::auth::TokenCheck::Expired {
+            state.expired_rest_refusals += 1;
+        }
         // UNCONFIRMED: LS's status for a bad token; third-party clients handle 500 with
         // IGW00121/IGW00123, which matches the gateway's other errors. The call never
         // reaches the TR (an order is not placed). Which code for what: `auth.rs`.
@@ -91,6 +94,9 @@ pub(crate) fn handle(state: &mut SimState, call: RestCall) -> HttpReply {
     };
     // The exchange's clock: the tape's time in tape mode, else the same as `now`.
     let market = state.market_ms();
+    // Orders left at a close expire there, and a new day lists none of yesterday's, before
+    // the call sees them (the engine's step may not have come round since).
+    state.exchange.settle_day(market, &mut state.events);
     let reply = match tr_cd.as_str() {
         "CSPAT00601" => new_order(state, body, market),
         "CSPAT00701" => modify_order(state, body, market),

@@ -2,12 +2,13 @@
 //! seconds: [`ClockSpec`] says where the market's clock starts and how fast it runs, and
 //! [`ScaledClock`] reads it.
 //!
-//! Market time is a pure function of the spec and the real time since its epoch: while the
-//! market's time is inside a session (the calendar's, from `lead` before its open to its
-//! close) it runs at the session speed, otherwise at the idle speed. condor and the
-//! simulator, given the same spec, compute the same market time without talking. The
-//! switching follows KRX's published calendar alone (not `CONDOR_CLOSED_DAYS` nor
-//! `CONDOR_LATE_OPEN`, which only `condor run` reads), so the spec is the whole story.
+//! Market time is a pure function of the spec, the calendar and the real time since its
+//! epoch: while the market's time is inside a session (the calendar's, from `lead` before
+//! its open to its close) it runs at the session speed, otherwise at the idle speed. condor
+//! and the simulator, given the same spec and the same calendar, compute the same market
+//! time without talking. The calendar is KRX's with the operator's closures and delayed
+//! opens (`CONDOR_CLOSED_DAYS`, `CONDOR_LATE_OPEN`), which `condor run` and `condor sim`
+//! both read: a configured closure is idle, a late open starts its lead later.
 //!
 //! Integer nanoseconds throughout (i128: years of real time at any speed fit); the clock
 //! stops at 9999-01-01 00:00 KST, the end of the days [`TradingDay`] can name.
@@ -281,8 +282,14 @@ pub struct ScaledClock {
 }
 
 impl ScaledClock {
+    /// On KRX's published calendar alone.
     pub fn new(spec: ClockSpec) -> ScaledClock {
-        let calendar = Calendar::krx();
+        ScaledClock::with_calendar(spec, Calendar::krx())
+    }
+
+    /// On `calendar`: its closures idle, its sessions (late opens included) at session
+    /// speed. Another process agrees only if it has the same calendar.
+    pub fn with_calendar(spec: ClockSpec, calendar: Calendar) -> ScaledClock {
         let start = spec.start();
         let mut clock = ScaledClock {
             spec,
@@ -421,6 +428,10 @@ mod tests {
         ClockSpec::parse(text, 0).unwrap()
     }
 
+    fn d(date: &str) -> TradingDay {
+        date.parse().unwrap()
+    }
+
     #[test]
     fn the_text_form_parses_and_prints_back() {
         let s = spec("2026-12-03T15:25:00@1764740700000x10/3600,lead=0");
@@ -530,6 +541,57 @@ mod tests {
         // A start on a holiday's morning is idle until the next day's session.
         let s = spec("2026-09-25T10:00:00@0x1/3600,lead=0");
         assert_eq!(s.market_unix_ms(&c, 1_000), at("2026-09-25", 11, 0, 0));
+    }
+
+    #[test]
+    fn a_configured_closure_idles_and_a_late_open_moves_the_lead() {
+        // Tuesday 2026-12-01's close, Wednesday closed by the operator: idle (3600x) to
+        // Thursday's open, 41.5 h in 41.5 s; KRX's calendar alone would run Wednesday's
+        // session at 60x.
+        let s = spec("2026-12-01T15:30:00@0x60/3600,lead=0");
+        let krx = Calendar::krx();
+        assert!(krx.session(d("2026-12-02")).is_some());
+        assert_eq!(s.real_ms_at(&krx, at("2026-12-02", 9, 0, 0)), Some(17_500));
+        let closed = Calendar::krx().with_closures("2026-12-02").unwrap();
+        assert_eq!(
+            s.real_ms_at(&closed, at("2026-12-03", 9, 0, 0)),
+            Some(41_500)
+        );
+        assert_eq!(
+            s.market_unix_ms(&closed, 20_000),
+            at("2026-12-02", 11, 30, 0),
+            "idle through the closed day"
+        );
+        // Thursday opening at 10:00 as well: its 30-minute lead starts at 09:30, so the
+        // idle runs to 09:30 (42 h: 42 s) and the lead at 60x (30 s).
+        let s = spec("2026-12-01T15:30:00@0x60/3600,lead=30");
+        let late = Calendar::krx()
+            .with_closures("2026-12-02")
+            .unwrap()
+            .with_late_opens("2026-12-03@10:00")
+            .unwrap();
+        assert_eq!(
+            s.real_ms_at(&late, at("2026-12-03", 9, 30, 0)),
+            Some(42_000)
+        );
+        assert_eq!(
+            s.real_ms_at(&late, at("2026-12-03", 10, 0, 0)),
+            Some(72_000)
+        );
+        // The scaled clock reads the calendar it is given.
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let s =
+            ClockSpec::parse(&format!("2026-12-01T15:30:00@{now_ms}x60/3600,lead=0"), 0).unwrap();
+        let to_thursday = |c: Calendar| {
+            ScaledClock::with_calendar(s, c)
+                .real_duration_until(at("2026-12-03", 9, 0, 0))
+                .unwrap()
+        };
+        assert!(to_thursday(closed) > Duration::from_secs(40));
+        assert!(to_thursday(Calendar::krx()) > Duration::from_secs(400));
     }
 
     #[test]

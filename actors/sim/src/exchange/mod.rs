@@ -18,8 +18,11 @@
 //! session, 09:00 ≤ t < 15:30, for both [`Exchange::advance`] and [`Exchange::burst`].
 //! With [`ExchangeConfig::first_day`] (a scaled clock, `CONDOR_CLOCK`) the clock runs on
 //! past midnight into the following days: trades print, and orders are taken, only in the
-//! KRX calendar's session of the day (none on weekends and holidays), and the first print
+//! calendar's session of the day ([`ExchangeConfig::calendar`]: none on weekends, holidays
+//! and configured closures), and the first print
 //! of a new day rolls every quote over (yesterday's last price is today's previous close).
+//! Orders are day orders: what is still working at the session's close expires there, and
+//! each new day's order list (t0425) starts empty (`orders::Exchange::settle_day`).
 //!
 //! Tape mode ([`ExchangeConfig::tape`]): no walk, no momentum, no scripted conditions;
 //! `now_ms` is the tape's time (milliseconds from its first playable record), the clock
@@ -111,9 +114,12 @@ pub struct ExchangeConfig {
     /// a real morning (see `walk`). 0 = every ticker opens at its previous close.
     pub gap_ups: usize,
     /// The KST day `now_ms = 0` falls on: the exchange then trades that day's session and
-    /// every following trading day's, by KRX's calendar, as `now_ms` runs on (a scaled
+    /// every following trading day's, by `calendar`, as `now_ms` runs on (a scaled
     /// clock). `None`: one day, which ends at 23:59:59.
     pub first_day: Option<TradingDay>,
+    /// Day after day: which days trade and when (KRX's, with the operator's closures and
+    /// late opens, `CONDOR_CLOSED_DAYS` and `CONDOR_LATE_OPEN`, as condor reads them).
+    pub calendar: Calendar,
 }
 
 /// Gap ups of a default morning: enough that a client sees the condition fill at once,
@@ -137,6 +143,7 @@ impl Default for ExchangeConfig {
             tape: None,
             gap_ups: DEFAULT_GAP_UPS,
             first_day: None,
+            calendar: Calendar::krx(),
         }
     }
 }
@@ -160,7 +167,16 @@ pub struct Exchange {
     /// The next scheduled arrival, µs since `now_ms = 0`; `u64::MAX` when none is due today.
     next_arrival_us: u64,
     trade_seq: u64,
+    /// The day's order rows; `orders[i]` has number `first_ord_no + i`.
     orders: Vec<OrderRecord>,
+    /// The number of the day's first order row: a new day's list starts empty, its numbers
+    /// where yesterday's stopped (see `orders::Exchange::settle_day`).
+    first_ord_no: i64,
+    /// The close (`now_ms`) of the session the working orders were taken in: they expire
+    /// there. `None` while no order was taken since the last expiry.
+    orders_expire_ms: Option<u64>,
+    /// Day after day: the day the listed orders were taken on.
+    orders_day: Option<TradingDay>,
     /// Per ticker: indexes into `orders` of the working orders, in time priority.
     books: Vec<Vec<u32>>,
     next_exec_no: i64,
@@ -287,7 +303,7 @@ impl Exchange {
             .first_day
             .filter(|_| cfg.tape.is_none())
             .map(|day| Days {
-                calendar: Calendar::krx(),
+                calendar: cfg.calendar.clone(),
                 zero_unix_ms: day.midnight_unix_ms() + i64::from(start.secs()) * 1000,
                 current: day,
                 session_us: (0, 0),
@@ -307,6 +323,9 @@ impl Exchange {
             next_arrival_us: u64::MAX,
             trade_seq: 0,
             orders: Vec::new(),
+            first_ord_no: FIRST_ORD_NO,
+            orders_expire_ms: None,
+            orders_day: None,
             books: vec![Vec::new(); n],
             next_exec_no: 0,
             account,
@@ -483,6 +502,7 @@ impl Exchange {
             self.play_tape_until(now_ms, out);
             return;
         }
+        self.settle_day(now_ms, out);
         let now_us = now_ms.saturating_mul(1000);
         loop {
             // `u64::MAX` means "never" for both clocks, even when `now_ms` is `u64::MAX`.

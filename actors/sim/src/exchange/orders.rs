@@ -259,8 +259,77 @@ impl Exchange {
     }
 
     fn order_index(&self, ord_no: i64) -> Option<usize> {
-        let i = usize::try_from(ord_no.checked_sub(FIRST_ORD_NO)?).ok()?;
+        let i = usize::try_from(ord_no.checked_sub(self.first_ord_no)?).ok()?;
         (i < self.orders.len()).then_some(i)
+    }
+
+    /// The number the next order row gets.
+    fn next_ord_no(&self) -> i64 {
+        self.first_ord_no + self.orders.len() as i64
+    }
+
+    /// The close (`now_ms`) of the session open at `now_ms`: the calendar's for the day
+    /// (day after day), else the regular close of the one day.
+    fn session_close_ms(&self, now_ms: u64) -> Option<u64> {
+        match (&self.days, self.day_at(now_ms)) {
+            (Some(d), Some(day)) => {
+                let close = d.calendar.session(day)?.close;
+                let ms = day.midnight_unix_ms() + i64::from(close.secs()) * 1000 - d.zero_unix_ms;
+                u64::try_from(ms).ok()
+            }
+            _ => Some(self.close_us / 1000),
+        }
+    }
+
+    /// The day's end for orders, as of `now_ms` (called before the market moves and
+    /// before each order call, so it is exact whatever the caller's step): orders still
+    /// working at the close of the session they were taken in expire at that close, and
+    /// on a later day (day after day) the order list starts empty, its numbers going on
+    /// from yesterday's so that no number is ever given twice.
+    ///
+    /// What LS sends for an expiring order is not in the reference (ls-openapi.md says
+    /// nothing of the close; KRX ends every regular-session day order there). Chosen: one
+    /// SC3 per order, a cancel confirmed by the exchange for the whole remainder, on a
+    /// cancel row of its own number (`orgordno` the expired order), at the close's time;
+    /// no SC0, as no cancel was asked for. A client that follows SC3 closes the order,
+    /// and t0425 shows the rows (취소확인, the original 완료) until the day ends.
+    /// Not in tape mode, whose one recorded day has its own times.
+    pub fn settle_day(&mut self, now_ms: u64, out: &mut Vec<Event>) {
+        if self.tape.is_some() {
+            return;
+        }
+        if let Some(close) = self.orders_expire_ms.filter(|&c| now_ms >= c) {
+            self.orders_expire_ms = None;
+            self.expire_working(close, out);
+        }
+        let Some(today) = self.day_at(now_ms) else {
+            return;
+        };
+        if let Some(listed) = self.orders_day.filter(|&d| d < today) {
+            debug_assert!(self.orders.iter().all(|o| o.remaining == 0));
+            log::info!(target: "condor::sim", "{today}: a new order list ({} rows of {listed} closed)", self.orders.len());
+            self.orders_day = None;
+            self.first_ord_no = self.next_ord_no();
+            self.orders.clear();
+            for book in &mut self.books {
+                book.clear();
+            }
+        }
+    }
+
+    /// Every working order's remainder cancelled by the exchange at `at_ms` (the close).
+    fn expire_working(&mut self, at_ms: u64, out: &mut Vec<Event>) {
+        let working: Vec<usize> = (0..self.orders.len())
+            .filter(|&i| self.orders[i].remaining > 0)
+            .collect();
+        if !working.is_empty() {
+            log::info!(target: "condor::sim", "the close: {} working order(s) expire", working.len());
+        }
+        for oi in working {
+            let c = self.orders[oi].remaining;
+            let (ni, before, after) = self.cancel_row(oi, c, at_ms);
+            out.push(Event::OrderCancelled(self.snapshot(ni, before, after)));
+        }
     }
 
     fn check_open(&self, now_ms: u64) -> Result<(), Reject> {
@@ -373,8 +442,12 @@ impl Exchange {
         out: &mut Vec<Event>,
     ) -> OrderAck {
         let (time, ms) = self.stamp(now_ms);
+        if self.orders_expire_ms.is_none() {
+            self.orders_expire_ms = self.session_close_ms(now_ms);
+        }
+        self.orders_day = self.day_at(now_ms);
+        let ord_no = self.next_ord_no();
         let l = &self.listings[v.idx];
-        let ord_no = FIRST_ORD_NO + self.orders.len() as i64;
         match req.side {
             Side::Buy => self.account.reserved += v.reserve,
             Side::Sell => self.account.positions[v.idx].working_sell += v.qty,
@@ -554,7 +627,7 @@ impl Exchange {
 
     fn apply_modify(&mut self, v: ValidModify, now_ms: u64, out: &mut Vec<Event>) -> OrderAck {
         let (time, ms) = self.stamp(now_ms);
-        let ord_no = FIRST_ORD_NO + self.orders.len() as i64;
+        let ord_no = self.next_ord_no();
         let o = &mut self.orders[v.oi];
         let before = o.remaining;
         o.remaining -= v.moved;
@@ -625,8 +698,18 @@ impl Exchange {
     }
 
     fn apply_cancel(&mut self, oi: usize, c: u64, now_ms: u64, out: &mut Vec<Event>) -> OrderAck {
+        let (ni, before, after) = self.cancel_row(oi, c, now_ms);
+        let snap = self.snapshot(ni, before, after);
+        out.push(Event::OrderAccepted(snap.clone()));
+        out.push(Event::OrderCancelled(snap));
+        self.ack(ni)
+    }
+
+    /// Takes `c` shares off order `oi`'s remainder (its reserve released) on a new cancel
+    /// row: that row's index and the original's remainder before and after.
+    fn cancel_row(&mut self, oi: usize, c: u64, now_ms: u64) -> (usize, u64, u64) {
         let (time, ms) = self.stamp(now_ms);
-        let ord_no = FIRST_ORD_NO + self.orders.len() as i64;
+        let ord_no = self.next_ord_no();
         let idx = self.index_of(self.orders[oi].ticker).unwrap_or(0);
         let limits = self.listings[idx].limits;
         let o = &mut self.orders[oi];
@@ -678,11 +761,7 @@ impl Exchange {
         }
         log::debug!(target: "condor::sim", "order {} cancelled by {ord_no}: {c}", row.org_ord_no);
         self.orders.push(row);
-        let ni = self.orders.len() - 1;
-        let snap = self.snapshot(ni, before, after);
-        out.push(Event::OrderAccepted(snap.clone()));
-        out.push(Event::OrderCancelled(snap));
-        self.ack(ni)
+        (self.orders.len() - 1, before, after)
     }
 
     /// Fills the working orders of ticker `idx` from one print, pushing one

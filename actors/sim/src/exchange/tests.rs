@@ -1504,3 +1504,173 @@ fn day_after_day_orders_are_refused_outside_the_session_and_weekends_print_nothi
     assert!(monday.iter().all(|t| t.time >= TimeOfDay::hms(9, 0, 0)));
     assert_eq!(ex.day_at(monday_0900).unwrap().to_string(), "2026-12-07");
 }
+
+#[test]
+fn day_after_day_a_configured_closure_and_a_late_open_are_the_exchanges_days_too() {
+    // Friday 2026-12-04 closed by the operator (CONDOR_CLOSED_DAYS), Monday opening at
+    // 10:00 (CONDOR_LATE_OPEN): Thursday's close runs to Monday 10:00 without a print.
+    let calendar = Calendar::krx()
+        .with_closures("2026-12-04")
+        .unwrap()
+        .with_late_opens("2026-12-07@10:00")
+        .unwrap();
+    let mut ex = Exchange::new(ExchangeConfig {
+        start_time: TimeOfDay::hms(15, 29, 0),
+        first_day: Some("2026-12-03".parse().unwrap()),
+        gap_ups: 0,
+        calendar,
+        ..ExchangeConfig::default()
+    });
+    let mut out = Vec::new();
+    let thursday_close = MIN_MS;
+    ex.advance(thursday_close, &mut out);
+    out.clear();
+    // Friday 09:30, a weekday the calendar closed: no print, orders refused.
+    let friday_0930 = thursday_close + 18 * 60 * MIN_MS;
+    assert_eq!(ex.day_at(friday_0930).unwrap().to_string(), "2026-12-04");
+    assert!(!ex.is_open(friday_0930));
+    let rej = ex
+        .submit(buy(SAMSUNG, 1, 55_500), friday_0930, &mut out)
+        .unwrap_err();
+    assert_eq!(rej.reason, RejectReason::MarketClosed);
+    out.clear();
+    let monday_1000 = thursday_close + (90 * 60 + 30) * MIN_MS;
+    ex.advance(monday_1000, &mut out);
+    assert!(
+        trades(&out).is_empty(),
+        "{} trades on the closed Friday, the weekend or before Monday's late open",
+        trades(&out).len()
+    );
+    assert!(!ex.is_open(monday_1000 - 1));
+    assert!(ex.is_open(monday_1000));
+    ex.advance(monday_1000 + MIN_MS, &mut out);
+    let monday = trades(&out);
+    assert!(!monday.is_empty());
+    assert!(monday.iter().all(|t| t.time >= TimeOfDay::hms(10, 0, 0)));
+    assert_eq!(ex.day_at(monday_1000).unwrap().to_string(), "2026-12-07");
+}
+
+#[test]
+fn orders_working_at_the_close_expire_there_with_one_sc3_and_the_reserve_released() {
+    // One day: from 15:29, a buy far under the market and a sell of a holding far above it.
+    let mut ex = with_scenario(
+        ExchangeConfig {
+            start_time: TimeOfDay::hms(15, 29, 0),
+            ..quiet()
+        },
+        "holding 000660 10 170000\n",
+    );
+    let mut out = Vec::new();
+    let b = ex.submit(buy(SAMSUNG, 10, 50_000), 0, &mut out).unwrap();
+    let s = ex.submit(sell(HYNIX, 4, 200_000), 1_000, &mut out).unwrap();
+    assert!(ex.account().reserved > 0);
+    assert_eq!(ex.account().holding(t(HYNIX)).unwrap().sellable, 6);
+    out.clear();
+    // 15:29:59.999: still working.
+    ex.advance(59_999, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    assert!(ex.order(b.ord_no).unwrap().is_working());
+    // Past the close: each remainder cancelled by the exchange at 15:30:00.000, one SC3
+    // (no SC0: nobody asked), on cancel rows of the exchange's own numbers.
+    ex.advance(90_000, &mut out);
+    let expired: Vec<(i64, i64, u64, u64, u64, TimeOfDay, u16)> = out
+        .iter()
+        .map(|e| match e {
+            Event::OrderCancelled(c) => (
+                c.ord_no,
+                c.org_ord_no,
+                c.qty,
+                c.org_remaining_before,
+                c.org_remaining_after,
+                c.time,
+                c.ms,
+            ),
+            other => panic!("only cancels at the close: {other:?}"),
+        })
+        .collect();
+    let close = TimeOfDay::hms(15, 30, 0);
+    assert_eq!(
+        expired,
+        [
+            (s.ord_no + 1, b.ord_no, 10, 10, 0, close, 0),
+            (s.ord_no + 2, s.ord_no, 4, 4, 0, close, 0)
+        ]
+    );
+    let a = ex.account();
+    assert_eq!((a.reserved, a.orderable, a.cash), (0, CASH, CASH));
+    assert_eq!(a.holding(t(HYNIX)).unwrap().sellable, 10);
+    // The day's list (t0425) still shows them: the originals 완료, the cancels 취소확인.
+    let labels: Vec<&str> = ex.orders().iter().map(|o| o.status.label()).collect();
+    assert_eq!(labels, ["완료", "완료", "취소확인", "취소확인"]);
+    // Nothing left to expire or to fill.
+    out.clear();
+    ex.advance(3_600_000, &mut out);
+    ex.settle_day(3_600_000, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
+fn day_after_day_the_close_expires_the_days_orders_and_the_next_day_lists_none() {
+    let mut ex = days_from_thursday_close();
+    let mut out = Vec::new();
+    let thursday = ex.submit(buy(SAMSUNG, 5, 40_000), 0, &mut out).unwrap();
+    out.clear();
+    // Friday 09:01 in one step (a night at the idle speed): the close came first.
+    let friday_0901 = (17 * 60 + 32) * MIN_MS;
+    ex.advance(friday_0901, &mut out);
+    let cancels: Vec<_> = out
+        .iter()
+        .filter_map(|e| match e {
+            Event::OrderCancelled(c) => Some((c.org_ord_no, c.qty, c.time)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        cancels,
+        [(thursday.ord_no, 5, TimeOfDay::hms(15, 30, 0))],
+        "Thursday's order expired at Thursday's close"
+    );
+    assert!(
+        out.iter()
+            .position(|e| matches!(e, Event::OrderCancelled(_)))
+            < out.iter().position(|e| matches!(e, Event::Trade(_))),
+        "before Friday's first print"
+    );
+    // Friday's list is empty; its first order's number follows Thursday's last row (the
+    // expiry's cancel), so no number is given twice; Thursday's is unknown now.
+    assert!(ex.orders().is_empty());
+    let friday = ex
+        .submit(buy(SAMSUNG, 1, 40_000), friday_0901, &mut out)
+        .unwrap();
+    assert_eq!(friday.ord_no, thursday.ord_no + 2);
+    assert_eq!(
+        ex.orders().iter().map(|o| o.ord_no).collect::<Vec<_>>(),
+        [friday.ord_no]
+    );
+    let e = ex
+        .cancel(
+            CancelOrder {
+                org_ord_no: thursday.ord_no,
+                isu_no: SAMSUNG.into(),
+                qty: 0,
+            },
+            friday_0901 + 1_000,
+            &mut out,
+        )
+        .unwrap_err();
+    assert_eq!(e.reason, RejectReason::UnknownOrder);
+    // Friday's own order is cancelled by number as usual.
+    let c = ex
+        .cancel(
+            CancelOrder {
+                org_ord_no: friday.ord_no,
+                isu_no: SAMSUNG.into(),
+                qty: 0,
+            },
+            friday_0901 + 2_000,
+            &mut out,
+        )
+        .unwrap();
+    assert_eq!((c.org_ord_no, c.ord_no), (friday.ord_no, friday.ord_no + 1));
+    assert_eq!(ex.account().reserved, 0);
+}
