@@ -52,7 +52,9 @@ use crate::trading::orders::{
     Timer,
 };
 use crate::wire::market_data::{T1102InBlock, T1102};
-use crate::wire::order::{Cspat00601, Cspat00601Out, Cspat00801, Cspat00801InBlock1};
+use crate::wire::order::{
+    Cspat00601, Cspat00601InBlock1, Cspat00601Out, Cspat00801, Cspat00801InBlock1,
+};
 use crate::wire::rest::{Reply, Tr};
 
 pub use crate::trading::orders::{
@@ -308,7 +310,8 @@ impl OrderManager {
                     });
                 }
             }
-            Command::Send { id, block, waited } => {
+            Command::Send { id, order, waited } => {
+                let block = Cspat00601InBlock1::for_order(&order);
                 if let Some(waited) = waited {
                     self.intent_to_send.record(waited);
                 }

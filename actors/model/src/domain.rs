@@ -65,6 +65,18 @@ pub enum OrderType {
     Limit(Price),
 }
 
+/// A new order as the engine asks a broker for it, whichever broker: the adapter turns it
+/// into its own request (LS's CSPAT00601, Kiwoom's kt10000/kt10001). A plain cash order on
+/// KRX, for the day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrder {
+    pub ticker: Ticker,
+    pub side: Side,
+    pub qty: Qty,
+    pub order_type: OrderType,
+}
+
 /// What a strategy wants done; the OrderManager decides whether and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderIntent {

@@ -39,6 +39,7 @@ use crate::risk::RiskLimits;
 use crate::trading::orders::{
     Band, CancelReply, Command, OrderDesk, OrderReply, RateExcess, RecoveredOrders, Stamp, Timer,
 };
+use crate::wire::order::Cspat00601InBlock1;
 
 /// One thing that reached the desk, as data: the live driver and the replay both hand it
 /// to [`OrderDesk::apply`].
@@ -255,9 +256,9 @@ pub fn command_line(c: &Command) -> String {
             "journal #{ticket} {}",
             serde_json::to_string(event).unwrap_or_else(|e| format!("(unserializable: {e})"))
         ),
-        Command::Send { id, block, .. } => format!(
+        Command::Send { id, order, .. } => format!(
             "send {id} {}",
-            serde_json::to_string(block).unwrap_or_else(|e| format!("(unserializable: {e})"))
+            serde_json::to_string(order).unwrap_or_else(|e| format!("(unserializable: {e})"))
         ),
         Command::Cancel {
             id,
@@ -474,11 +475,16 @@ impl<'a> DeskReplay<'a> {
             Err(e) => vec![format!("(unreadable input: {e})")],
         };
         self.out.commands += live.len() as u64;
-        if replayed != live {
+        let live: Vec<Cow<'_, str>> = live.iter().map(|l| send_as_order(l)).collect();
+        if replayed
+            .iter()
+            .map(String::as_str)
+            .ne(live.iter().map(|l| l.as_ref()))
+        {
             self.out.differences.push(DeskDifference {
                 record: seq,
                 input: input.to_owned(),
-                live: live.to_vec(),
+                live: live.into_iter().map(Cow::into_owned).collect(),
                 replayed,
             });
         }
@@ -486,6 +492,23 @@ impl<'a> DeskReplay<'a> {
 
     pub fn finish(self) -> DeskOutcome {
         self.out
+    }
+}
+
+/// A recorded send as the order it asked for. Tapes written before the order desk asked
+/// for a domain order recorded LS's CSPAT00601 block on the send's line
+/// (`send C1 {"IsuNo":"A005930",…}`); read as the order it stands for, they replay
+/// without a difference. Any other line is itself.
+fn send_as_order(line: &str) -> Cow<'_, str> {
+    let read_old = || {
+        let (id, json) = line.strip_prefix("send ")?.split_once(' ')?;
+        let block: Cspat00601InBlock1 = serde_json::from_str(json).ok()?;
+        let order = block.new_order().ok()?;
+        Some(format!("send {id} {}", serde_json::to_string(&order).ok()?))
+    };
+    match read_old() {
+        Some(line) => Cow::Owned(line),
+        None => Cow::Borrowed(line),
     }
 }
 
@@ -555,6 +578,7 @@ fn static_reason(text: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::NewOrder;
     use crate::market::{DailyLimits, Price};
 
     fn t(code: &str) -> Ticker {
@@ -944,5 +968,30 @@ mod tests {
         // The reason comes back as the same static text, kept once.
         let a = static_reason("entry: test");
         assert!(std::ptr::eq(a, static_reason("entry: test")));
+    }
+
+    #[test]
+    fn a_send_recorded_as_an_ls_block_reads_as_the_order_it_asked_for() {
+        let order = NewOrder {
+            ticker: t("005930"),
+            side: Side::Buy,
+            qty: Qty(10),
+            order_type: OrderType::Limit(Price(70_100)),
+        };
+        let block = serde_json::to_string(&Cspat00601InBlock1::for_order(&order)).unwrap();
+        let now = command_line(&Command::Send {
+            id: ClientOrderId(7),
+            order,
+            waited: None,
+        });
+        assert_eq!(send_as_order(&format!("send C7 {block}")), now.as_str());
+        assert_eq!(send_as_order(&now), now.as_str());
+        for other in [
+            "fetch orders",
+            "send C7 {not json",
+            "cancel C7 order 5 005930 1",
+        ] {
+            assert_eq!(send_as_order(other), other);
+        }
     }
 }

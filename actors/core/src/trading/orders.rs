@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::TradingDay;
 use crate::domain::{
-    AccountEvent, CashCorrection, ClientOrderId, Fill, OrderDone, OrderIntent, OrderType,
+    AccountEvent, CashCorrection, ClientOrderId, Fill, NewOrder, OrderDone, OrderIntent, OrderType,
 };
 use crate::journal::event::{FillSource, JournalEvent};
 use crate::journal::recovery::{apply_to_book, BookChange};
@@ -60,7 +60,6 @@ use crate::retention::ByteSize;
 use crate::risk::{self, RiskLimits};
 use crate::throttle::{Throttle, DEFAULT_MARGIN};
 use crate::trading::desk_tape::{CarriedOver, DeskConfig};
-use crate::wire::order::Cspat00601InBlock1;
 
 const LOG: &str = "condor::orders";
 
@@ -248,11 +247,11 @@ pub enum Command {
     /// without a journal ([`OrderDesk::with_journal`] not called) gives 0 and waits for
     /// nothing.
     Journal { ticket: u64, event: JournalEvent },
-    /// Call CSPAT00601 for `id` now; answer with [`OrderDesk::order_reply`]. `waited` is
-    /// intent → this call.
+    /// Send `order` to the broker as `id` now (LS: CSPAT00601); answer with
+    /// [`OrderDesk::order_reply`]. `waited` is intent → this call.
     Send {
         id: ClientOrderId,
-        block: Cspat00601InBlock1,
+        order: NewOrder,
         waited: Option<Duration>,
     },
     /// Cancel the remaining `qty` of broker order `order_no` (CSPAT00801) now; answer with
@@ -305,7 +304,7 @@ struct Parked {
 enum Held {
     Send {
         id: ClientOrderId,
-        block: Cspat00601InBlock1,
+        order: NewOrder,
     },
     Fill(Fill),
     Done(OrderDone),
@@ -355,7 +354,7 @@ pub struct OrderDesk {
     /// was slow to sync would otherwise leave together once it syncs, over the broker's
     /// limit. Orders wait here in order; none is refused.
     send_pacer: Throttle,
-    paced: VecDeque<(ClientOrderId, Cspat00601InBlock1)>,
+    paced: VecDeque<(ClientOrderId, NewOrder)>,
     pacer_armed: bool,
     cancel_throttle: Throttle,
     cancels: VecDeque<(ClientOrderId, i64, Ticker, Qty)>,
@@ -822,10 +821,10 @@ impl OrderDesk {
         }
         // Buys already granted but waiting for the send rate are withdrawn now; those
         // waiting for the journal are withdrawn when it syncs.
-        let paced: Vec<(ClientOrderId, Cspat00601InBlock1)> = self.paced.drain(..).collect();
-        for (id, block) in paced {
+        let paced: Vec<(ClientOrderId, NewOrder)> = self.paced.drain(..).collect();
+        for (id, order) in paced {
             if !self.withdrawn_by_kill_switch(id, now, out) {
-                self.paced.push_back((id, block));
+                self.paced.push_back((id, order));
             }
         }
         self.cancel_all_working(now, out);
@@ -939,7 +938,7 @@ impl OrderDesk {
 
     fn release(&mut self, held: Held, now: Stamp, out: &mut Vec<Command>) {
         match held {
-            Held::Send { id, block } => self.send_durable(id, block, now, out),
+            Held::Send { id, order } => self.send_durable(id, order, now, out),
             Held::Fill(fill) => out.push(Command::Fill(fill)),
             Held::Done(done) => out.push(Command::Done(done)),
             Held::CheckCash => out.push(Command::CheckCash),
@@ -1083,9 +1082,11 @@ impl OrderDesk {
                 return;
             }
         };
-        let block = match intent.order_type {
-            OrderType::Market => Cspat00601InBlock1::market(ticker, intent.side, intent.qty),
-            OrderType::Limit(p) => Cspat00601InBlock1::limit(ticker, intent.side, intent.qty, p),
+        let order = NewOrder {
+            ticker,
+            side: intent.side,
+            qty: intent.qty,
+            order_type: intent.order_type,
         };
         // A New order always accepts `sent`; an error here would be a bug in the book.
         if let Err(e) = self.book.sent(id, now.at) {
@@ -1115,7 +1116,7 @@ impl OrderDesk {
             },
             out,
         );
-        self.effect(Held::Send { id, block }, now, out);
+        self.effect(Held::Send { id, order }, now, out);
     }
 
     /// Order `id`'s `OrderSent` is durable: it goes now if the journal is sound, the kill
@@ -1123,7 +1124,7 @@ impl OrderDesk {
     fn send_durable(
         &mut self,
         id: ClientOrderId,
-        block: Cspat00601InBlock1,
+        order: NewOrder,
         now: Stamp,
         out: &mut Vec<Command>,
     ) {
@@ -1143,9 +1144,9 @@ impl OrderDesk {
             return;
         }
         if self.paced.is_empty() && self.send_pacer.try_acquire(now.at).is_ok() {
-            self.send_order(id, block, now, out);
+            self.send_order(id, order, now, out);
         } else {
-            self.paced.push_back((id, block));
+            self.paced.push_back((id, order));
             self.drain_paced(now, out);
         }
     }
@@ -1154,7 +1155,7 @@ impl OrderDesk {
     fn send_order(
         &mut self,
         id: ClientOrderId,
-        block: Cspat00601InBlock1,
+        order: NewOrder,
         now: Stamp,
         out: &mut Vec<Command>,
     ) {
@@ -1162,7 +1163,7 @@ impl OrderDesk {
             .book
             .get(id)
             .map(|o| now.at.saturating_duration_since(o.intent_at()));
-        out.push(Command::Send { id, block, waited });
+        out.push(Command::Send { id, order, waited });
     }
 
     /// A buy not yet on the wire when the kill switch is on is never sent: it ends
@@ -1196,9 +1197,9 @@ impl OrderDesk {
         while !self.paced.is_empty() {
             match self.send_pacer.try_acquire(now.at) {
                 Ok(()) => {
-                    if let Some((id, block)) = self.paced.pop_front() {
+                    if let Some((id, order)) = self.paced.pop_front() {
                         if !self.withdrawn_by_kill_switch(id, now, out) {
-                            self.send_order(id, block, now, out);
+                            self.send_order(id, order, now, out);
                         }
                     }
                 }
@@ -2060,11 +2061,16 @@ mod tests {
 
         let out = run(|o| desk.journal_durable(1, times.at(5), o));
         match &out[..] {
-            [Command::Send { id, block, waited }] => {
+            [Command::Send { id, order, waited }] => {
                 assert_eq!(*id, ClientOrderId(1));
                 assert_eq!(
-                    block,
-                    &Cspat00601InBlock1::limit(t(A), Side::Buy, Qty(10), Price(10_000))
+                    order,
+                    &NewOrder {
+                        ticker: t(A),
+                        side: Side::Buy,
+                        qty: Qty(10),
+                        order_type: OrderType::Limit(Price(10_000)),
+                    }
                 );
                 assert_eq!(*waited, Some(Duration::from_millis(2)));
             }

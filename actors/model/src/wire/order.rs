@@ -13,6 +13,7 @@ use super::rest::{
     Reply, Tr, PATH_ORDER, RSP_BUY_ACCEPTED, RSP_CANCEL_ACCEPTED, RSP_SELL_ACCEPTED,
 };
 use super::WireError;
+use crate::domain::{NewOrder, OrderType};
 use crate::market::{Price, Qty, Side, Ticker};
 
 /// `MgntrnCode` of a cash order.
@@ -211,6 +212,37 @@ impl Cspat00601InBlock1 {
             Price(0),
             OrderCondition::None,
         )
+    }
+
+    /// LS's request for a domain order.
+    pub fn for_order(order: &NewOrder) -> Cspat00601InBlock1 {
+        match order.order_type {
+            OrderType::Market => Self::market(order.ticker, order.side, order.qty),
+            OrderType::Limit(p) => Self::limit(order.ticker, order.side, order.qty, p),
+        }
+    }
+
+    /// The domain order this request asks for. Only limit and market orders are ones the
+    /// engine sends; any other price type is an error naming it.
+    pub fn new_order(&self) -> Result<NewOrder, WireError> {
+        let order_type = match self.price_type()? {
+            PriceType::Market => OrderType::Market,
+            PriceType::Limit => OrderType::Limit(self.price()),
+            _ => {
+                return Err(WireError::bad_value(
+                    Self::WHAT,
+                    "OrdprcPtnCode",
+                    &self.ordprc_ptn_code,
+                    "00 (limit) or 03 (market)",
+                ))
+            }
+        };
+        Ok(NewOrder {
+            ticker: self.ticker()?,
+            side: self.side()?,
+            qty: self.qty(),
+            order_type,
+        })
     }
 
     pub fn ticker(&self) -> Result<Ticker, WireError> {
@@ -856,6 +888,48 @@ mod tests {
         );
         let e = decode_request::<Cspat00701>(r#"{"CSPAT00701InBlock1":{"IsuNo":"A005930","OrdQty":1,"OrdprcPtnCode":"00","OrdPrc":1}}"#).unwrap_err();
         assert!(e.to_string().contains("OrgOrdNo"), "{e}");
+    }
+
+    #[test]
+    fn a_domain_order_becomes_cspat00601_and_back() {
+        let t = Ticker::parse("005930").unwrap();
+        for order in [
+            NewOrder {
+                ticker: t,
+                side: Side::Buy,
+                qty: Qty(2),
+                order_type: OrderType::Limit(Price(60_000)),
+            },
+            NewOrder {
+                ticker: t,
+                side: Side::Sell,
+                qty: Qty(3),
+                order_type: OrderType::Market,
+            },
+        ] {
+            let block = Cspat00601InBlock1::for_order(&order);
+            assert_eq!(block.new_order().unwrap(), order);
+        }
+        assert_eq!(
+            Cspat00601InBlock1::for_order(&NewOrder {
+                ticker: t,
+                side: Side::Buy,
+                qty: Qty(2),
+                order_type: OrderType::Limit(Price(60_000)),
+            }),
+            Cspat00601InBlock1::limit(t, Side::Buy, Qty(2), Price(60_000))
+        );
+        // A price type the engine never sends is not a domain order.
+        let best = Cspat00601InBlock1::new(
+            t,
+            Side::Buy,
+            Qty(1),
+            PriceType::Best,
+            Price(0),
+            OrderCondition::None,
+        );
+        let e = best.new_order().unwrap_err().to_string();
+        assert!(e.contains("OrdprcPtnCode") && e.contains("06"), "{e}");
     }
 
     #[test]
