@@ -112,6 +112,7 @@ macro_rules! text_struct {
 
 pub mod num;
 pub mod rest;
+pub mod token;
 
 pub use rest::{decode_reply, decode_request, encode_reply, encode_request, Refusal, Reply, Tr};
 
