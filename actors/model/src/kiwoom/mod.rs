@@ -111,6 +111,7 @@ macro_rules! text_struct {
 }
 
 pub mod num;
+pub mod order;
 pub mod rest;
 pub mod token;
 
