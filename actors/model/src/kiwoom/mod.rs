@@ -110,6 +110,7 @@ macro_rules! text_struct {
     };
 }
 
+pub mod account;
 pub mod market_data;
 pub mod num;
 pub mod order;
