@@ -114,9 +114,11 @@ pub mod account;
 pub mod market_data;
 pub mod num;
 pub mod order;
+pub mod realtime;
 pub mod rest;
 pub mod token;
 
+pub use realtime::{decode_client_frame, decode_server_frame, ClientFrame, ServerFrame};
 pub use rest::{decode_reply, decode_request, encode_reply, encode_request, Refusal, Reply, Tr};
 
 /// REST host of the real server.
