@@ -13,8 +13,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::clock::TradingDay;
-
 /// How long a granted token lives, as the broker says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenLifetime {
@@ -33,22 +31,9 @@ impl TokenLifetime {
     /// Kiwoom's `expires_dt`, `yyyyMMddHHmmss` in KST (the official client parses it as
     /// Asia/Seoul; KST has no daylight saving), e.g. `"20241107083713"`.
     pub fn from_expires_dt(text: &str) -> Result<TokenLifetime, BadExpiresDt> {
-        let bad = || BadExpiresDt(text.to_owned());
-        let s = text.trim();
-        if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
-        }
-        let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().map_err(|_| bad());
-        let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-        let (h, mi, sec) = (num(8..10)?, num(10..12)?, num(12..14)?);
-        let day = TradingDay::new(y as u16, mo as u8, d as u8).ok_or_else(bad)?;
-        if h > 23 || mi > 59 || sec > 59 {
-            return Err(bad());
-        }
-        let secs = i64::from(h * 3600 + mi * 60 + sec);
-        Ok(TokenLifetime::ExpiresAt(
-            day.midnight_unix_ms() + secs * 1000,
-        ))
+        condor_model::kiwoom::token::KstDateTime::parse(text)
+            .map(|at| TokenLifetime::ExpiresAt(at.unix_ms()))
+            .ok_or_else(|| BadExpiresDt(text.to_owned()))
     }
 
     /// When a token asked for at `asked_at_ms` expires.
@@ -235,6 +220,7 @@ impl fmt::Debug for HeldToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::TradingDay;
 
     /// Seconds as Unix ms after `T0`.
     fn secs(s: f64) -> i64 {
