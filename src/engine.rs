@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use anyhow::Context as _;
-use condor_actors::broker_account;
+use condor_actors::broker::Broker;
 use condor_actors::broker_session::{BrokerSession, SessionConfig};
 use condor_actors::clock::Clock;
 use condor_actors::compute;
@@ -200,8 +200,10 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     .await?;
 
     // 2. The broker: opening cash on a fresh day, then today's orders, holdings and cash.
+    let broker = Broker::from(rest.clone());
     if state.opening_cash.is_none() {
-        let cash = broker_account::cash(&rest)
+        let cash = broker
+            .cash()
             .await
             .context("cannot read the account's cash (CSPAQ12200)")?;
         journal_and_apply(&journal, &mut state, JournalEvent::OpeningCash { cash }).await?;
@@ -212,7 +214,8 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     }
     // One consistent picture: a fill landing between the reads must not be counted both
     // in the holdings and as a fill learned from the order list.
-    let account = broker_account::snapshot(&rest)
+    let account = broker
+        .snapshot()
         .await
         .context("cannot read the account at the broker (t0425, t0424, CSPAQ12200)")?;
     let cash = account.cash;
@@ -317,7 +320,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         }));
     }
     let orders = om_ctx.run(
-        OrderManager::new(rest.clone(), settings.risk, clock)
+        OrderManager::new(broker, settings.risk, clock)
             .with_recovered(RecoveredOrders {
                 book: state.book,
                 ledger: state.ledger,

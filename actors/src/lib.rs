@@ -3,6 +3,7 @@
 
 pub mod access_token;
 pub mod backtest;
+pub mod broker;
 pub mod broker_account;
 pub mod broker_session;
 pub mod compute;

@@ -31,10 +31,9 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use hdrhistogram::Histogram;
 
-use crate::broker_account;
+use crate::broker::Broker;
 use crate::clock::Clock;
 use crate::journal::Journal;
-use crate::ls_rest::{LsError, LsRest};
 use crate::market::Ticker;
 use crate::messages::{
     AccountEvent, Alert, CancelAllWorking, CorrectCash, Deliver, DiskSpace, Fill, GetCash,
@@ -48,14 +47,8 @@ use crate::tape::{TapeDesk, TapeEvent, TapeRecorder, TapeTime};
 use crate::telemetry::Meters;
 use crate::trading::desk_tape::{command_line, worth_recording, DeskInput};
 use crate::trading::orders::{
-    order_type_text, side_word, Band, CancelReply, Command, OrderDesk, OrderReply, Refusal, Stamp,
-    Timer,
+    order_type_text, side_word, Command, OrderDesk, Refusal, Stamp, Timer,
 };
-use crate::wire::market_data::{T1102InBlock, T1102};
-use crate::wire::order::{
-    Cspat00601, Cspat00601InBlock1, Cspat00601Out, Cspat00801, Cspat00801InBlock1,
-};
-use crate::wire::rest::{Reply, Tr};
 
 pub use crate::trading::orders::{
     RateExcess, RecoveredOrders, LOCAL_SEND_FAILED, REASON_KILL_SWITCH_FLATTEN,
@@ -102,7 +95,7 @@ impl LatencyHist {
 /// See the module docs.
 pub struct OrderManager {
     desk: OrderDesk,
-    rest: LsRest,
+    broker: Broker,
     clock: Arc<dyn Clock>,
     journal: Option<Journal>,
     account_feed: Option<Recipient<WatchAccount>>,
@@ -151,11 +144,11 @@ impl OrderManager {
     ///         .with_strategy(processor.clone().recipient(), processor.recipient()),
     /// );
     /// ```
-    pub fn new(rest: LsRest, risk: RiskLimits, clock: Arc<dyn Clock>) -> OrderManager {
+    pub fn new(broker: impl Into<Broker>, risk: RiskLimits, clock: Arc<dyn Clock>) -> OrderManager {
         let clock_now = clock.now();
         OrderManager {
             desk: OrderDesk::new(risk),
-            rest,
+            broker: broker.into(),
             clock,
             journal: None,
             account_feed: None,
@@ -311,16 +304,14 @@ impl OrderManager {
                 }
             }
             Command::Send { id, order, waited } => {
-                let block = Cspat00601InBlock1::for_order(&order);
                 if let Some(waited) = waited {
                     self.intent_to_send.record(waited);
                 }
-                let rest = self.rest.clone();
+                let broker = self.broker.clone();
                 ctx.spawn(
-                    async move { rest.call::<Cspat00601>(&block).await }
+                    async move { broker.place(&order).await }
                         .into_actor(self)
                         .map(move |reply, act, ctx| {
-                            let reply = order_reply(reply);
                             act.drive(ctx, DeskInput::OrderReply { id, reply });
                         }),
                 );
@@ -331,33 +322,20 @@ impl OrderManager {
                 ticker,
                 qty,
             } => {
-                let rest = self.rest.clone();
-                let block = Cspat00801InBlock1::new(order_no, ticker, qty);
+                let broker = self.broker.clone();
                 ctx.spawn(
-                    async move { rest.call::<Cspat00801>(&block).await }
+                    async move { broker.cancel(order_no, ticker, qty).await }
                         .into_actor(self)
                         .map(move |reply, act, ctx| {
-                            let reply = match reply {
-                                Ok(r) if Cspat00801::succeeded(&r) => CancelReply::Accepted {
-                                    order_no: r.blocks.ord_no().unwrap_or(0),
-                                },
-                                Ok(r) => CancelReply::Refused {
-                                    code: r.rsp_cd,
-                                    message: r.rsp_msg,
-                                },
-                                Err(e) => CancelReply::Failed {
-                                    error: e.to_string(),
-                                },
-                            };
                             act.drive(ctx, DeskInput::CancelReply { id, reply });
                         }),
                 );
             }
             Command::FetchBand(ticker) => self.fetch_band(ticker, ctx),
             Command::FetchOrders => {
-                let rest = self.rest.clone();
+                let broker = self.broker.clone();
                 ctx.spawn(
-                    async move { broker_account::orders_of_day(&rest).await }
+                    async move { broker.orders_of_day().await }
                         .into_actor(self)
                         .map(|orders, act, ctx| {
                             let orders = orders.map_err(|e| e.to_string());
@@ -408,34 +386,11 @@ impl OrderManager {
     /// Fetches `ticker`'s band (t1102) and gives it to the desk, which places the buys that
     /// waited for it.
     fn fetch_band(&mut self, ticker: Ticker, ctx: &mut Context<Self>) {
-        let rest = self.rest.clone();
+        let broker = self.broker.clone();
         ctx.spawn(
-            async move { rest.call::<T1102>(&T1102InBlock::new(ticker)).await }
+            async move { broker.band(ticker).await }
                 .into_actor(self)
-                .map(move |reply, act, ctx| {
-                    let band = match reply {
-                        Ok(r) if T1102::succeeded(&r) => match r.blocks.out_block {
-                            Some(b) if b.uplmtprice > 0 && b.dnlmtprice > 0 => {
-                                log::debug!(target: LOG, "{ticker} band {}–{}, last {}", b.dnlmtprice, b.uplmtprice, b.price);
-                                Some(Band {
-                                    limits: b.limits(),
-                                    last: (b.price > 0).then(|| b.price()),
-                                })
-                            }
-                            _ => {
-                                log::warn!(target: LOG, "{ticker} t1102 carried no price band; the risk gate decides without it");
-                                None
-                            }
-                        },
-                        Ok(r) => {
-                            log::warn!(target: LOG, "{ticker} t1102 refused [{}] {}; the risk gate decides without a band", r.rsp_cd, r.rsp_msg);
-                            None
-                        }
-                        Err(e) => {
-                            log::warn!(target: LOG, "{ticker} cannot read the day's band (t1102): {e}; the risk gate decides without it");
-                            None
-                        }
-                    };
+                .map(move |band, act, ctx| {
                     act.drive(ctx, DeskInput::Band { ticker, band });
                 }),
         );
@@ -447,10 +402,11 @@ impl OrderManager {
         let Some((get, _)) = self.cash_to.clone() else {
             return;
         };
-        let rest = self.rest.clone();
+        let broker = self.broker.clone();
         ctx.spawn(
             async move {
-                let broker = broker_account::cash(&rest)
+                let broker = broker
+                    .cash()
                     .await
                     .map_err(|e| e.to_string())?;
                 let ours = get.send(GetCash).await.map_err(|e| e.to_string())?;
@@ -619,34 +575,6 @@ fn stamp(clock: &dyn Clock) -> Stamp {
 }
 
 /// The broker's answer to CSPAT00601, as the desk reads it.
-fn order_reply(reply: Result<Reply<Cspat00601Out>, LsError>) -> OrderReply {
-    match reply {
-        Ok(r) if Cspat00601::succeeded(&r) => match r.blocks.ord_no() {
-            Some(order_no) => OrderReply::Acked {
-                order_no,
-                code: r.rsp_cd,
-            },
-            None => OrderReply::AckedWithoutNumber {
-                code: r.rsp_cd,
-                message: r.rsp_msg,
-            },
-        },
-        Ok(r) => OrderReply::Rejected {
-            code: r.rsp_cd,
-            message: r.rsp_msg,
-        },
-        // A gateway refusal (rate limit, token, a token refused again after a new one was
-        // issued) is the gateway's answer: the order never reached the order system.
-        Err(LsError::Gateway { code, msg, .. } | LsError::TokenRefusedAgain { code, msg, .. }) => {
-            OrderReply::GatewayRefused { code, message: msg }
-        }
-        // Lost in transit, timed out, or an unreadable answer: it may be working.
-        Err(e) => OrderReply::Lost {
-            error: e.to_string(),
-        },
-    }
-}
-
 fn micros(d: Option<Duration>) -> String {
     d.map_or_else(|| "-".to_owned(), |d| format!("{}µs", d.as_micros()))
 }
@@ -839,29 +767,5 @@ mod tests {
         assert!((49..=52).contains(&s.p50), "{s:?}");
         assert!((98..=101).contains(&s.p99), "{s:?}");
         assert!(s.max >= MAX_LATENCY_US * 999 / 1000, "{s:?}");
-    }
-
-    /// A token refused twice is still the gateway's refusal (the order was not placed, so
-    /// it is rejected); only a lost answer leaves the order in doubt.
-    #[test]
-    fn a_token_refused_again_rejects_the_order_and_a_lost_answer_leaves_it_in_doubt() {
-        let again = order_reply(Err(LsError::TokenRefusedAgain {
-            tr_cd: "CSPAT00601",
-            status: 500,
-            code: "IGW00123".into(),
-            msg: "기간이 만료된 token 입니다.".into(),
-        }));
-        assert_eq!(
-            again,
-            OrderReply::GatewayRefused {
-                code: "IGW00123".into(),
-                message: "기간이 만료된 token 입니다.".into()
-            }
-        );
-        let lost = order_reply(Err(LsError::Transport {
-            url: "http://127.0.0.1:1/stock/order".into(),
-            reason: "timed out".into(),
-        }));
-        assert!(matches!(lost, OrderReply::Lost { .. }), "{lost:?}");
     }
 }

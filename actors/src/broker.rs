@@ -1,0 +1,79 @@
+//! The broker boundary: what the engine asks of a broker over REST, in the domain's
+//! words. Place a [`NewOrder`], cancel what remains of one, read a ticker's band, the
+//! day's orders and the cash, each answered as the order desk's inputs
+//! ([`OrderReply`], [`CancelReply`], [`Band`], [`BrokerOrder`]), never as a broker's TR.
+//!
+//! One variant per broker, chosen by configuration at start: a closed set, so adding a
+//! broker is a variant and an adapter module, and the compiler lists every call it must
+//! answer. Each adapter keeps its wire (requests, replies, codes) to itself; [`ls`] is
+//! LS OPEN API's. Must never decide anything: what a reply means for an order is the
+//! desk's call, and a failed read is reported, not retried here.
+
+use condor_core::reconcile::BrokerOrder;
+use condor_core::trading::orders::{Band, CancelReply, OrderReply};
+
+use crate::broker_account::{self, AccountReadError, AccountSnapshot};
+use crate::domain::NewOrder;
+use crate::ls_rest::LsRest;
+use crate::market::{Qty, Ticker};
+
+pub mod ls;
+
+/// The broker the engine trades through.
+#[derive(Clone, Debug)]
+pub enum Broker {
+    /// LS Securities OPEN API.
+    Ls(LsRest),
+}
+
+impl From<LsRest> for Broker {
+    fn from(rest: LsRest) -> Broker {
+        Broker::Ls(rest)
+    }
+}
+
+impl Broker {
+    /// Sends a new order; the reply says whether the broker took it, under which number.
+    pub async fn place(&self, order: &NewOrder) -> OrderReply {
+        match self {
+            Broker::Ls(rest) => ls::place(rest, order).await,
+        }
+    }
+
+    /// Cancels the unfilled `qty` of broker order `order_no` in `ticker`.
+    pub async fn cancel(&self, order_no: i64, ticker: Ticker, qty: Qty) -> CancelReply {
+        match self {
+            Broker::Ls(rest) => ls::cancel(rest, order_no, ticker, qty).await,
+        }
+    }
+
+    /// `ticker`'s price band today, `None` when the broker's answer carried none (the
+    /// adapter logs why).
+    pub async fn band(&self, ticker: Ticker) -> Option<Band> {
+        match self {
+            Broker::Ls(rest) => ls::band(rest, ticker).await,
+        }
+    }
+
+    /// Today's orders on the account, as reconciliation compares them.
+    pub async fn orders_of_day(&self) -> Result<Vec<BrokerOrder>, AccountReadError> {
+        match self {
+            Broker::Ls(rest) => broker_account::orders_of_day(rest).await,
+        }
+    }
+
+    /// The account's cash (won) as the broker counts it.
+    pub async fn cash(&self) -> Result<i64, AccountReadError> {
+        match self {
+            Broker::Ls(rest) => broker_account::cash(rest).await,
+        }
+    }
+
+    /// Today's orders, the holdings and the cash read as one consistent picture (what a
+    /// start reconciles with).
+    pub async fn snapshot(&self) -> Result<AccountSnapshot, AccountReadError> {
+        match self {
+            Broker::Ls(rest) => broker_account::snapshot(rest).await,
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! LS OPEN API behind the broker boundary: a [`NewOrder`] goes out as CSPAT00601, a cancel
+//! as CSPAT00801, a band is read from t1102, and each reply comes back as the order desk's
+//! input. The mapping from a reply to an answer is a plain function, unit-tested here.
+//!
+//! Must never retry an order: a reply that does not say what happened is
+//! [`OrderReply::Lost`], and the desk asks the broker's order list rather than send twice.
+
+use condor_core::trading::orders::{Band, CancelReply, OrderReply};
+
+use crate::domain::NewOrder;
+use crate::ls_rest::{LsError, LsRest};
+use crate::market::{Qty, Ticker};
+use crate::wire::market_data::{T1102InBlock, T1102Out, T1102};
+use crate::wire::order::{
+    Cspat00601, Cspat00601InBlock1, Cspat00601Out, Cspat00801, Cspat00801InBlock1, Cspat00801Out,
+};
+use crate::wire::rest::{Reply, Tr};
+
+const LOG: &str = "condor::orders";
+
+pub async fn place(rest: &LsRest, order: &NewOrder) -> OrderReply {
+    let block = Cspat00601InBlock1::for_order(order);
+    order_reply(rest.call::<Cspat00601>(&block).await)
+}
+
+pub async fn cancel(rest: &LsRest, order_no: i64, ticker: Ticker, qty: Qty) -> CancelReply {
+    let block = Cspat00801InBlock1::new(order_no, ticker, qty);
+    cancel_reply(rest.call::<Cspat00801>(&block).await)
+}
+
+pub async fn band(rest: &LsRest, ticker: Ticker) -> Option<Band> {
+    band_of(ticker, rest.call::<T1102>(&T1102InBlock::new(ticker)).await)
+}
+
+/// CSPAT00601's answer as the desk reads it.
+pub fn order_reply(reply: Result<Reply<Cspat00601Out>, LsError>) -> OrderReply {
+    match reply {
+        Ok(r) if Cspat00601::succeeded(&r) => match r.blocks.ord_no() {
+            Some(order_no) => OrderReply::Acked {
+                order_no,
+                code: r.rsp_cd,
+            },
+            None => OrderReply::AckedWithoutNumber {
+                code: r.rsp_cd,
+                message: r.rsp_msg,
+            },
+        },
+        Ok(r) => OrderReply::Rejected {
+            code: r.rsp_cd,
+            message: r.rsp_msg,
+        },
+        // A gateway refusal (rate limit, token, a token refused again after a new one was
+        // issued) is the gateway's answer: the order never reached the order system.
+        Err(LsError::Gateway { code, msg, .. } | LsError::TokenRefusedAgain { code, msg, .. }) => {
+            OrderReply::GatewayRefused { code, message: msg }
+        }
+        // Lost in transit, timed out, or an unreadable answer: it may be working.
+        Err(e) => OrderReply::Lost {
+            error: e.to_string(),
+        },
+    }
+}
+
+/// CSPAT00801's answer as the desk reads it.
+pub fn cancel_reply(reply: Result<Reply<Cspat00801Out>, LsError>) -> CancelReply {
+    match reply {
+        Ok(r) if Cspat00801::succeeded(&r) => CancelReply::Accepted {
+            order_no: r.blocks.ord_no().unwrap_or(0),
+        },
+        Ok(r) => CancelReply::Refused {
+            code: r.rsp_cd,
+            message: r.rsp_msg,
+        },
+        Err(e) => CancelReply::Failed {
+            error: e.to_string(),
+        },
+    }
+}
+
+/// t1102's answer as a band, or `None` (logged) when it carried none: the risk gate then
+/// decides without it.
+pub fn band_of(ticker: Ticker, reply: Result<Reply<T1102Out>, LsError>) -> Option<Band> {
+    match reply {
+        Ok(r) if T1102::succeeded(&r) => match r.blocks.out_block {
+            Some(b) if b.uplmtprice > 0 && b.dnlmtprice > 0 => {
+                log::debug!(target: LOG, "{ticker} band {}–{}, last {}", b.dnlmtprice, b.uplmtprice, b.price);
+                Some(Band {
+                    limits: b.limits(),
+                    last: (b.price > 0).then(|| b.price()),
+                })
+            }
+            _ => {
+                log::warn!(target: LOG, "{ticker} t1102 carried no price band; the risk gate decides without it");
+                None
+            }
+        },
+        Ok(r) => {
+            log::warn!(target: LOG, "{ticker} t1102 refused [{}] {}; the risk gate decides without a band", r.rsp_cd, r.rsp_msg);
+            None
+        }
+        Err(e) => {
+            log::warn!(target: LOG, "{ticker} cannot read the day's band (t1102): {e}; the risk gate decides without it");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A token refused twice is still the gateway's refusal (the order was not placed, so
+    /// it is rejected); only a lost answer leaves the order in doubt.
+    #[test]
+    fn a_token_refused_again_rejects_the_order_and_a_lost_answer_leaves_it_in_doubt() {
+        let again = order_reply(Err(LsError::TokenRefusedAgain {
+            tr_cd: "CSPAT00601",
+            status: 500,
+            code: "IGW00123".into(),
+            msg: "기간이 만료된 token 입니다.".into(),
+        }));
+        assert_eq!(
+            again,
+            OrderReply::GatewayRefused {
+                code: "IGW00123".into(),
+                message: "기간이 만료된 token 입니다.".into()
+            }
+        );
+        let lost = order_reply(Err(LsError::Transport {
+            url: "http://127.0.0.1:1/stock/order".into(),
+            reason: "timed out".into(),
+        }));
+        assert!(matches!(lost, OrderReply::Lost { .. }), "{lost:?}");
+    }
+}
