@@ -948,6 +948,10 @@ fn clock_of(
 
 #[derive(Args, Debug, Clone)]
 pub struct SimArgs {
+    /// The broker wire it speaks: `ls` (LS OPEN API) or `kiwoom` (Kiwoom REST: `api-id`
+    /// TRs on /api/dostk/*, websocket at /api/dostk/websocket). Same exchange either way.
+    #[arg(long, env = "CONDOR_SIM_PROTOCOL", value_enum, default_value = "ls")]
+    pub protocol: crate::sim::Protocol,
     /// Address to listen on. Loopback by default; the simulator has no business elsewhere.
     #[arg(long, env = "CONDOR_SIM_BIND", default_value = "127.0.0.1")]
     pub bind: IpAddr,
@@ -1145,6 +1149,7 @@ impl SimArgs {
             ..ExchangeConfig::default()
         };
         Ok(SimConfig {
+            protocol: self.protocol,
             bind: self.bind,
             rest_port: self.rest_port,
             ws_port: self.ws_port,
@@ -1678,6 +1683,19 @@ mod tests {
         assert!(r.tape, "the recording is on, as by default");
         assert_eq!(r.sim.tape.tape, Some(std::path::PathBuf::from("d.tape")));
         assert_eq!(r.sim.tape.speed, crate::sim::TapeSpeed::Times(10.0));
+    }
+
+    #[test]
+    fn the_protocol_is_ls_unless_kiwoom_is_asked() {
+        assert_eq!(sim_args(&[]).unwrap().protocol, crate::sim::Protocol::Ls);
+        let a = sim_args(&["--protocol", "kiwoom"]).unwrap();
+        assert_eq!(a.protocol, crate::sim::Protocol::Kiwoom);
+        assert_eq!(
+            a.to_config().unwrap().protocol,
+            crate::sim::Protocol::Kiwoom
+        );
+        let e = sim_args(&["--protocol", "kis"]).unwrap_err().to_string();
+        assert!(e.contains("--protocol") && e.contains("kiwoom"), "{e}");
     }
 
     #[test]

@@ -87,7 +87,7 @@ fn run_sim(args: &SimArgs) -> anyhow::Result<()> {
     writeln!(out, "appsecret: {}", sim.appsecret().expose())?;
     out.flush()?;
     drop(out);
-    log::info!(target: "condor::sim", "embedded LS-compatible exchange running (seed {}); Ctrl-C stops it", cfg.exchange.seed);
+    log::info!(target: "condor::sim", "embedded {}-compatible exchange running (seed {}); Ctrl-C stops it", cfg.protocol.name(), cfg.exchange.seed);
     wait_for_stop_signal()?;
     log::info!(target: "condor::sim", "stopping");
     sim.stop();

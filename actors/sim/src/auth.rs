@@ -135,15 +135,9 @@ impl Tokens {
             // like the bad-key case.
             return token_error(403, "IGW00105", "유효하지 않은 AppSecret입니다.");
         }
-        // An expired token is remembered for another lifetime, so it is answered as
-        // expired rather than unknown; after that it is forgotten (memory stays bounded).
-        let forget_after = self.lifetime.saturating_mul(2);
-        let now = self.clock.now();
-        self.issued
-            .retain(|_, at| now.saturating_duration_since(*at) < forget_after);
         self.serial += 1;
         let token = self.jwt();
-        self.issued.insert(token.clone(), now);
+        self.remember(token.clone());
         let body = TokenResponse {
             access_token: token,
             scope: "oob".into(),
@@ -151,6 +145,40 @@ impl Tokens {
             expires_in: self.lifetime.as_secs() as i64,
         };
         HttpReply::json(200, serde_json::to_string(&body).unwrap_or_default())
+    }
+
+    /// Keeps `token` as issued now. An expired token is remembered for another lifetime,
+    /// so it is answered as expired rather than unknown; after that it is forgotten
+    /// (memory stays bounded).
+    fn remember(&mut self, token: String) {
+        let forget_after = self.lifetime.saturating_mul(2);
+        let now = self.clock.now();
+        self.issued
+            .retain(|_, at| now.saturating_duration_since(*at) < forget_after);
+        self.issued.insert(token, now);
+    }
+
+    /// Whether an app key and secret are the simulator's (Kiwoom's `appkey`/`secretkey`).
+    pub(crate) fn keys_match(&self, appkey: &str, secret: &str) -> bool {
+        appkey == self.appkey.expose() && secret == self.appsecret.expose()
+    }
+
+    /// Issues an opaque token as Kiwoom's look (86 base64url characters; clients treat it
+    /// as opaque) and returns it with its expiry in Unix ms on the market's clock. The
+    /// key pair and the rate limit are the caller's to check.
+    pub(crate) fn issue_opaque(&mut self) -> (String, i64) {
+        self.serial += 1;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let bytes: Vec<u8> = (0..64).map(|_| self.rng.u8(..)).collect();
+        let token = b64.encode(bytes);
+        self.remember(token.clone());
+        let expires = self.clock.unix_ms() + self.lifetime.as_millis() as i64;
+        (token, expires)
+    }
+
+    /// Forgets `token` (a revoke); true when it was known.
+    pub(crate) fn forget(&mut self, token: &str) -> bool {
+        self.issued.remove(token).is_some()
     }
 
     /// `POST /oauth2/revoke`.

@@ -35,7 +35,8 @@ use super::auth::Tokens;
 use super::exchange::rate_limit::RateLimiter;
 use super::exchange::{Event, Exchange, TapeItem};
 use super::http::{HttpReply, RestCall};
-use super::{render, tr, SimConfig, TapeSpeed};
+use super::kiwoom::http::KiwoomReply;
+use super::{kiwoom, render, tr, Protocol, SimConfig, TapeSpeed};
 
 /// Batches a session may have queued before the engine stops feeding it.
 pub(crate) const SESSION_QUEUE: usize = 1024;
@@ -64,6 +65,17 @@ pub(crate) enum Command {
     Tr {
         call: RestCall,
         reply: oneshot::Sender<HttpReply>,
+    },
+    /// Kiwoom `/oauth2/token` (or `/oauth2/revoke`), a JSON body.
+    KiwoomToken {
+        body: axum::body::Bytes,
+        revoke: bool,
+        reply: oneshot::Sender<KiwoomReply>,
+    },
+    /// A Kiwoom TR (`api-id` in `call.tr_cd`).
+    KiwoomTr {
+        call: RestCall,
+        reply: oneshot::Sender<KiwoomReply>,
     },
     WsOpen {
         id: u64,
@@ -193,17 +205,25 @@ enum TapePoll {
     Drain,
 }
 
-struct Session {
-    out: mpsc::Sender<Outgoing>,
+pub(crate) struct Session {
+    pub(crate) out: mpsc::Sender<Outgoing>,
     inflight: Arc<AtomicUsize>,
-    pending: Vec<Message>,
-    market: Vec<(&'static str, Ticker)>,
+    pub(crate) pending: Vec<Message>,
+    pub(crate) market: Vec<(&'static str, Ticker)>,
     account: bool,
     alerts: Vec<String>,
+    /// Kiwoom mode: the connection's login, feeds and conditions.
+    pub(crate) kiwoom: kiwoom::session::KiwoomSession,
 }
 
 /// The state behind the commands; `tr` handlers borrow it.
 pub(crate) struct SimState {
+    /// The wire the sessions and REST calls speak.
+    pub(crate) protocol: Protocol,
+    /// Kiwoom mode: PING interval.
+    pub(crate) ping_interval: Duration,
+    /// Kiwoom mode: won filled so far per order (REAL 00's `903`), from its fills.
+    pub(crate) filled_amount: HashMap<i64, i64>,
     pub(crate) exchange: Exchange,
     pub(crate) tokens: Tokens,
     pub(crate) limiter: RateLimiter,
@@ -213,14 +233,14 @@ pub(crate) struct SimState {
     started: Instant,
     /// A scaled clock and the market's Unix ms at its start (`now_ms = 0`).
     scaled: Option<(Arc<dyn Clock>, i64)>,
-    sessions: BTreeMap<u64, Session>,
+    pub(crate) sessions: BTreeMap<u64, Session>,
     /// `(session, tr_cd)` registered for each ticker's trades. A Vec, not a set: an
     /// entry appears at most once because registration is idempotent.
-    by_ticker: HashMap<Ticker, Vec<(u64, &'static str)>>,
+    pub(crate) by_ticker: HashMap<Ticker, Vec<(u64, &'static str)>>,
     /// Trade frames of one dispatch, rendered into one buffer (one allocation per batch).
     render_buf: String,
     frame_ranges: Vec<std::ops::Range<usize>>,
-    by_alert: HashMap<String, Vec<u64>>,
+    pub(crate) by_alert: HashMap<String, Vec<u64>>,
     /// AFR frames of registered alerts that no session listened to yet, delivered to the
     /// first that does: a test (or a slow client) registering AFR right after t1860 misses
     /// nothing. Bounded per alert.
@@ -239,6 +259,11 @@ pub(crate) async fn run(
     drained: Arc<Notify>,
 ) {
     let mut limiter = RateLimiter::ls_defaults();
+    if cfg.protocol == Protocol::Kiwoom {
+        for api_id in kiwoom::tr::SERVED.iter().chain(&["au10001"]) {
+            limiter.set_limit(api_id, kiwoom::tr::LIMIT_PER_SEC);
+        }
+    }
     limiter.set_enabled(cfg.rate_limits);
     let player = cfg.exchange.tape.as_ref().map(|day| {
         log::info!(
@@ -286,6 +311,9 @@ pub(crate) async fn run(
         exchange_cfg.first_day = Some(spec.start_day);
     }
     let mut state = SimState {
+        protocol: cfg.protocol,
+        ping_interval: cfg.kiwoom_ping_interval,
+        filled_amount: HashMap::new(),
         exchange: Exchange::new(exchange_cfg),
         tokens,
         scaled,
@@ -368,8 +396,9 @@ impl SimState {
         }
     }
 
-    /// The first AFR or S3_/K3_ registration starts the tape's countdown.
-    fn tape_trigger(&mut self) {
+    /// The first AFR or S3_/K3_ registration (Kiwoom: REG 0B or CNSRREQ) starts the
+    /// tape's countdown.
+    pub(crate) fn tape_trigger(&mut self) {
         let Some(p) = self.player.as_mut() else {
             return;
         };
@@ -480,6 +509,25 @@ impl SimState {
                 self.dispatch_events();
                 let _ = reply.send(r);
             }
+            Command::KiwoomToken {
+                body,
+                revoke,
+                reply,
+            } => {
+                let _ = reply.send(kiwoom::auth::handle(self, &body, revoke));
+            }
+            Command::KiwoomTr { call, reply } => {
+                if self
+                    .player
+                    .as_ref()
+                    .is_some_and(|p| matches!(p.speed, TapeSpeed::Times(_)))
+                {
+                    self.advance();
+                }
+                let r = kiwoom::tr::handle(self, call);
+                self.dispatch_events();
+                let _ = reply.send(r);
+            }
             Command::WsOpen { id, out, inflight } => {
                 log::debug!(target: "condor::sim", "websocket session {id} opened");
                 self.sessions.insert(
@@ -491,11 +539,15 @@ impl SimState {
                         market: Vec::new(),
                         account: false,
                         alerts: Vec::new(),
+                        kiwoom: kiwoom::session::KiwoomSession::new(Instant::now()),
                     },
                 );
             }
             Command::WsText { id, text } => {
-                self.client_frame(id, &text);
+                match self.protocol {
+                    Protocol::Ls => self.client_frame(id, &text),
+                    Protocol::Kiwoom => kiwoom::session::client_frame(self, id, &text),
+                }
                 self.flush();
             }
             Command::WsClosed { id } => self.remove_session(id),
@@ -546,8 +598,11 @@ impl SimState {
                         .iter()
                         .map(|(tr, t)| (tr.to_string(), t.to_string()))
                         .collect(),
-                    account: s.account,
-                    alerts: s.alerts.clone(),
+                    account: s.account || s.kiwoom.orders || s.kiwoom.balance,
+                    alerts: match self.protocol {
+                        Protocol::Ls => s.alerts.clone(),
+                        Protocol::Kiwoom => s.kiwoom.condition_seqs(),
+                    },
                 })
                 .collect(),
         }
@@ -569,6 +624,11 @@ impl SimState {
             if let Some(v) = self.by_alert.get_mut(a) {
                 v.retain(|x| *x != id);
             }
+        }
+        // Kiwoom: realtime conditions die with their connection.
+        for (_, alert) in &s.kiwoom.conditions {
+            self.by_alert.remove(alert);
+            let _ = self.exchange.unregister_alert(alert);
         }
         log::debug!(target: "condor::sim", "websocket session {id} closed");
     }
@@ -689,6 +749,9 @@ impl SimState {
         self.events = events;
         self.dispatch_events();
         self.tape_finished_check();
+        if self.protocol == Protocol::Kiwoom {
+            kiwoom::session::pings(self);
+        }
     }
 
     fn firehose_ready(&self) -> bool {
@@ -725,6 +788,11 @@ impl SimState {
     /// then sends each session its batch. Trade frames are rendered first into one
     /// buffer and sliced out of it; every session still gets its frames in event order.
     pub(crate) fn dispatch_events(&mut self) {
+        if self.protocol == Protocol::Kiwoom {
+            kiwoom::render::dispatch(self);
+            self.flush();
+            return;
+        }
         let mut events = std::mem::take(&mut self.events);
         self.render_buf.clear();
         self.frame_ranges.clear();
@@ -788,7 +856,7 @@ impl SimState {
     }
 
     /// Sends every session its pending frames as one batch (one flush on the socket).
-    fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         let mut slow = Vec::new();
         for (id, s) in self.sessions.iter_mut() {
             if s.pending.is_empty() {

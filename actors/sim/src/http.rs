@@ -22,8 +22,12 @@ const JSON: &str = "application/json; charset=utf-8";
 /// One TR call as the engine sees it.
 pub(crate) struct RestCall {
     pub path: String,
+    /// LS: the `tr_cd` header; Kiwoom: `api-id`.
     pub tr_cd: Option<String>,
     pub authorization: Option<String>,
+    /// Kiwoom's continuation request headers `cont-yn` / `next-key` (LS: unused).
+    pub cont_yn: Option<String>,
+    pub next_key: Option<String>,
     pub body: Bytes,
 }
 
@@ -82,7 +86,7 @@ impl IntoResponse for HttpReply {
     }
 }
 
-type Engine = mpsc::UnboundedSender<Command>;
+pub(crate) type Engine = mpsc::UnboundedSender<Command>;
 
 /// What the TR handler needs: the exchange, and how long to hold each answer (a fault).
 #[derive(Clone)]
@@ -145,7 +149,7 @@ async fn revoke(State(engine): State<Engine>, body: Bytes) -> HttpReply {
     ask(&engine, |reply| Command::Revoke { form, reply }).await
 }
 
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -162,6 +166,8 @@ async fn tr_call(
         path: format!("/stock/{group}"),
         tr_cd: header(&headers, "tr_cd"),
         authorization: header(&headers, "authorization"),
+        cont_yn: None,
+        next_key: None,
         body,
     };
     let reply = ask(&route.engine, |reply| Command::Tr { call, reply }).await;
@@ -173,7 +179,7 @@ async fn tr_call(
 
 /// `GET /sim/stats`: trades printed, tokens issued, calls refused for an expired token
 /// ([`super::SimStats`]), for tests of a standalone `condor sim`.
-async fn stats(State(engine): State<Engine>) -> HttpReply {
+pub(crate) async fn stats(State(engine): State<Engine>) -> HttpReply {
     let (reply, rx) = oneshot::channel();
     if engine.send(Command::Stats { reply }).is_err() {
         return unavailable();
@@ -184,7 +190,7 @@ async fn stats(State(engine): State<Engine>) -> HttpReply {
     }
 }
 
-async fn subscriptions(State(engine): State<Engine>) -> HttpReply {
+pub(crate) async fn subscriptions(State(engine): State<Engine>) -> HttpReply {
     let (reply, rx) = oneshot::channel();
     if engine.send(Command::Subscriptions { reply }).is_err() {
         return unavailable();

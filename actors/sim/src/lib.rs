@@ -15,6 +15,7 @@ pub mod exchange;
 mod auth;
 mod engine;
 mod http;
+mod kiwoom;
 pub mod playback;
 mod render;
 mod tr;
@@ -42,6 +43,27 @@ pub const DEFAULT_APPKEY: &str = "condor-sim-appkey-000000000000000001";
 /// The simulator's default app secret: 36 characters, like LS's.
 pub const DEFAULT_APPSECRET: &str = "condor-sim-appsecret-000000000000001";
 
+/// Which broker's wire the simulator speaks. The exchange behind it (market, matching,
+/// account, conditions, scenarios, tapes, rate limits, faults) is the same either way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Protocol {
+    /// LS OPEN API: REST on `/oauth2/token` and `/stock/<group>`, websocket at `/websocket`.
+    #[default]
+    Ls,
+    /// Kiwoom REST: REST on `/oauth2/token` and `/api/dostk/<group>` (header `api-id`),
+    /// websocket at `/api/dostk/websocket` (LOGIN, PING, REG/REMOVE, REAL, CNSR*).
+    Kiwoom,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Ls => "LS",
+            Protocol::Kiwoom => "Kiwoom",
+        }
+    }
+}
+
 /// Faults to inject on every websocket connection, for tests.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
@@ -61,6 +83,8 @@ pub struct Faults {
 /// Everything the simulator is started with.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
+    /// The wire it speaks: LS's (default) or Kiwoom's.
+    pub protocol: Protocol,
     pub bind: IpAddr,
     /// REST port; 0 picks a free one.
     pub rest_port: u16,
@@ -100,11 +124,18 @@ pub struct SimConfig {
     /// sessions from the spec's start, day after day, and stamps trades, orders and tokens
     /// by it. `None`: one day from `exchange.start_time` on the real clock.
     pub clock: Option<ClockSpec>,
+    /// Kiwoom mode: how often a logged-in websocket is sent a `PING` it must echo; after
+    /// [`KIWOOM_PING_MISSES`] unanswered ones in a row the connection is dropped.
+    pub kiwoom_ping_interval: Duration,
 }
+
+/// Kiwoom mode: unanswered PINGs in a row after which a connection is dropped.
+pub const KIWOOM_PING_MISSES: u32 = 3;
 
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
+            protocol: Protocol::Ls,
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             rest_port: 0,
             ws_port: 0,
@@ -122,12 +153,14 @@ impl Default for SimConfig {
             tape_subscribe_grace: Duration::from_secs(2),
             token_ttl: Duration::from_secs(TOKEN_LIFETIME_SECS),
             clock: None,
+            kiwoom_ping_interval: Duration::from_secs(20),
         }
     }
 }
 
 /// A running simulator. Dropping it stops the server and joins its thread.
 pub struct SimHandle {
+    protocol: Protocol,
     rest_url: String,
     ws_url: String,
     appkey: Secret,
@@ -153,6 +186,7 @@ impl SimHandle {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
         let appkey = cfg.appkey.clone();
         let appsecret = cfg.appsecret.clone();
+        let protocol = cfg.protocol;
         let engine_tx = control.clone();
 
         let thread = std::thread::Builder::new()
@@ -188,11 +222,25 @@ impl SimHandle {
                     let faults = cfg.faults.clone();
                     let cfg_reply_delay = cfg.faults.rest_reply_delay;
                     let seed = cfg.exchange.seed;
+                    let protocol = cfg.protocol;
                     // Writers signal after each batch so a waiting firehose can go on.
                     let drained = Arc::new(Notify::new());
                     let engine = tokio::spawn(engine::run(cfg, commands, drained.clone()));
-                    let http = tokio::spawn(http::serve(rest, engine_tx.clone(), cfg_reply_delay));
-                    let ws = tokio::spawn(ws::serve(ws, engine_tx, faults, seed, drained));
+                    let http = match protocol {
+                        Protocol::Ls => {
+                            tokio::spawn(http::serve(rest, engine_tx.clone(), cfg_reply_delay))
+                        }
+                        Protocol::Kiwoom => tokio::spawn(kiwoom::http::serve(
+                            rest,
+                            engine_tx.clone(),
+                            cfg_reply_delay,
+                        )),
+                    };
+                    let ws_path = match protocol {
+                        Protocol::Ls => "/websocket",
+                        Protocol::Kiwoom => condor_model::kiwoom::WS_PATH,
+                    };
+                    let ws = tokio::spawn(ws::serve(ws, ws_path, engine_tx, faults, seed, drained));
                     let _ = ready_tx.send(Ok(()));
                     let _ = shutdown_rx.await;
                     http.abort();
@@ -204,10 +252,15 @@ impl SimHandle {
         ready_rx
             .recv()
             .map_err(|_| io::Error::other("simulator thread died while starting"))??;
-        log::info!(target: "condor::sim", "rest: http://{rest_addr}  websocket: ws://{ws_addr}/websocket");
+        let ws_path = match protocol {
+            Protocol::Ls => "/websocket",
+            Protocol::Kiwoom => condor_model::kiwoom::WS_PATH,
+        };
+        log::info!(target: "condor::sim", "{} protocol; rest: http://{rest_addr}  websocket: ws://{ws_addr}{ws_path}", protocol.name());
         Ok(SimHandle {
+            protocol,
             rest_url: format!("http://{rest_addr}"),
-            ws_url: format!("ws://{ws_addr}/websocket"),
+            ws_url: format!("ws://{ws_addr}{ws_path}"),
             appkey,
             appsecret,
             control,
@@ -216,12 +269,18 @@ impl SimHandle {
         })
     }
 
+    /// The wire it speaks.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
     /// `http://127.0.0.1:PORT`
     pub fn rest_url(&self) -> &str {
         &self.rest_url
     }
 
-    /// `ws://127.0.0.1:PORT/websocket`
+    /// `ws://127.0.0.1:PORT/websocket` (LS), `ws://127.0.0.1:PORT/api/dostk/websocket`
+    /// (Kiwoom).
     pub fn ws_url(&self) -> &str {
         &self.ws_url
     }

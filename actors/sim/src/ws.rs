@@ -24,6 +24,7 @@ static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 pub(crate) async fn serve(
     listener: TcpListener,
+    path: &'static str,
     engine: mpsc::UnboundedSender<Command>,
     faults: Faults,
     seed: u64,
@@ -42,7 +43,7 @@ pub(crate) async fn serve(
         let faults = faults.clone();
         let drained = drained.clone();
         tokio::spawn(async move {
-            if let Err(e) = session(stream, engine, faults, seed, drained).await {
+            if let Err(e) = session(stream, path, engine, faults, seed, drained).await {
                 log::debug!(target: "condor::sim", "websocket from {peer} ended: {e}");
             }
         });
@@ -50,24 +51,29 @@ pub(crate) async fn serve(
 }
 
 #[allow(clippy::result_large_err)]
-fn check_path(req: &Request, resp: Response) -> Result<Response, ErrorResponse> {
-    if req.uri().path() == "/websocket" {
-        Ok(resp)
-    } else {
-        let mut err = ErrorResponse::new(Some("websocket lives at /websocket".into()));
-        *err.status_mut() = StatusCode::NOT_FOUND;
-        Err(err)
+fn check_path(
+    path: &'static str,
+) -> impl FnOnce(&Request, Response) -> Result<Response, ErrorResponse> {
+    move |req, resp| {
+        if req.uri().path() == path {
+            Ok(resp)
+        } else {
+            let mut err = ErrorResponse::new(Some(format!("websocket lives at {path}")));
+            *err.status_mut() = StatusCode::NOT_FOUND;
+            Err(err)
+        }
     }
 }
 
 async fn session(
     stream: TcpStream,
+    path: &'static str,
     engine: mpsc::UnboundedSender<Command>,
     faults: Faults,
     seed: u64,
     drained: Arc<Notify>,
 ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
-    let ws = tokio_tungstenite::accept_hdr_async(stream, check_path).await?;
+    let ws = tokio_tungstenite::accept_hdr_async(stream, check_path(path)).await?;
     let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
     let (out_tx, out_rx) = mpsc::channel(SESSION_QUEUE);
     let inflight = Arc::new(AtomicUsize::new(0));
@@ -203,15 +209,17 @@ impl Connection {
     }
 }
 
-/// S3_/K3_ trade frames, the only ones the malformed-frame fault touches: acks, AFR and
-/// account events stay whole so a test's setup is not left to chance.
+/// S3_/K3_ trade frames (Kiwoom: REAL 0B), the only ones the malformed-frame fault
+/// touches: acks, AFR/02 and account events stay whole so a test's setup is not left to
+/// chance.
 fn is_trade(frame: &Message) -> bool {
     let Message::Text(t) = frame else {
         return false;
     };
     let t = t.as_str();
-    (t.starts_with(r#"{"header":{"tr_cd":"S3_""#) || t.starts_with(r#"{"header":{"tr_cd":"K3_""#))
-        && !t.contains(r#""rsp_cd""#)
+    ((t.starts_with(r#"{"header":{"tr_cd":"S3_""#) || t.starts_with(r#"{"header":{"tr_cd":"K3_""#))
+        && !t.contains(r#""rsp_cd""#))
+        || t.starts_with(r#"{"trnm":"REAL","data":[{"type":"0B""#)
 }
 
 /// Half of a text frame: not JSON, as a torn or garbled frame would be.
