@@ -3,7 +3,9 @@
 //! fills, a working limit order cancelled, the band, today's orders, the holdings and the
 //! cash agreeing with the fill; a refusal keeping Kiwoom's code; a revoked token
 //! re-issued once with the order placed once; today's orders read across pages under the
-//! simulator's rate limits; a short-lived token renewed before its `expires_dt`.
+//! simulator's rate limits; a short-lived token renewed before its `expires_dt`; and, on
+//! a scripted gateway that drops every call unanswered, an order left in doubt and sent
+//! exactly once, with no secret in what the client prints.
 //!
 //! Nothing is asserted on durations: every wait is for a condition, with a deadline.
 
@@ -14,6 +16,7 @@ use std::time::{Duration, Instant};
 use common::{start, PATIENCE};
 use condor::sim::{Protocol, SimConfig, SimHandle};
 use condor_actors::broker::Broker;
+use condor_actors::clock::Clock as _;
 use condor_actors::domain::{NewOrder, OrderType};
 use condor_actors::kiwoom_rest::KiwoomRest;
 use condor_actors::market::{Price, Qty, Side, Ticker};
@@ -278,4 +281,111 @@ async fn a_short_lived_token_is_renewed_before_its_expires_dt() {
         actix_rt::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(broker.cash().await.is_ok());
+}
+
+/// A scripted Kiwoom: grants a token (expiring in a day) on `/oauth2/token`, and drops
+/// the connection of every other call after reading it. Counts the calls by `api-id`.
+async fn dropping_gateway() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut got = Vec::new();
+                // Read the head and the body (every request here is small).
+                loop {
+                    let Ok(n) = conn.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&got);
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if got.len() >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                let text = String::from_utf8_lossy(&got).to_string();
+                let api_id = text
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("api-id:")
+                            .map(|v| v.trim().to_owned())
+                    })
+                    .unwrap_or_default();
+                seen.lock().unwrap().push(api_id.clone());
+                if text.starts_with("POST /oauth2/token") {
+                    let expires = condor_model::kiwoom::token::KstDateTime::from_unix_ms(
+                        condor_actors::clock::SystemClock.unix_ms() + 86_400_000,
+                    );
+                    let body = format!(
+                        r#"{{"expires_dt":"{}","token_type":"bearer","token":"TOKEN","return_code":0,"return_msg":"정상적으로 처리되었습니다"}}"#,
+                        expires.format()
+                    );
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json;charset=UTF-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = conn.write_all(reply.as_bytes()).await;
+                }
+                // Anything else: dropped unanswered.
+            });
+        }
+    });
+    (base, calls)
+}
+
+#[actix_rt::test]
+async fn an_order_whose_answer_is_lost_is_in_doubt_and_never_resent() {
+    let (base, calls) = dropping_gateway().await;
+    let key = condor_model::secret::Secret::new("KEY");
+    let secret = condor_model::secret::Secret::new("SECRETKEY");
+    let rest = KiwoomRest::connect(&base, &key, &secret).await.unwrap();
+    let shown = format!("{rest:?}");
+    assert!(
+        !shown.contains("TOKEN") && !shown.contains("SECRETKEY"),
+        "{shown}"
+    );
+    let broker = Broker::from(rest);
+    let r = broker.place(&order(Side::Buy, 1, OrderType::Market)).await;
+    let OrderReply::Lost { error } = &r else {
+        panic!("a dropped answer leaves the order in doubt: {r:?}")
+    };
+    assert!(
+        !error.contains("TOKEN") && !error.contains("SECRETKEY"),
+        "{error}"
+    );
+    let r = broker.cancel(7, samsung(), Qty(1)).await;
+    assert!(matches!(r, CancelReply::Failed { .. }), "{r:?}");
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(
+        calls.iter().filter(|c| *c == "kt10000").count(),
+        1,
+        "sent once: {calls:?}"
+    );
+    assert_eq!(
+        calls.iter().filter(|c| *c == "kt10003").count(),
+        1,
+        "{calls:?}"
+    );
 }
