@@ -6,7 +6,7 @@
 //! One variant per broker, chosen by configuration at start: a closed set, so adding a
 //! broker is a variant and an adapter module, and the compiler lists every call it must
 //! answer. Each adapter keeps its wire (requests, replies, codes) to itself; [`ls`] is
-//! LS OPEN API's. Must never decide anything: what a reply means for an order is the
+//! LS OPEN API's, [`kiwoom`] Kiwoom REST's. Must never decide anything: what a reply means for an order is the
 //! desk's call, and a failed read is reported, not retried here.
 
 use condor_core::reconcile::BrokerOrder;
@@ -14,9 +14,11 @@ use condor_core::trading::orders::{Band, CancelReply, OrderReply};
 
 use crate::broker_account::{self, AccountReadError, AccountSnapshot};
 use crate::domain::NewOrder;
+use crate::kiwoom_rest::KiwoomRest;
 use crate::ls_rest::LsRest;
 use crate::market::{Qty, Ticker};
 
+pub mod kiwoom;
 pub mod ls;
 
 /// The broker the engine trades through.
@@ -24,6 +26,8 @@ pub mod ls;
 pub enum Broker {
     /// LS Securities OPEN API.
     Ls(LsRest),
+    /// Kiwoom Securities REST.
+    Kiwoom(KiwoomRest),
 }
 
 impl From<LsRest> for Broker {
@@ -32,11 +36,18 @@ impl From<LsRest> for Broker {
     }
 }
 
+impl From<KiwoomRest> for Broker {
+    fn from(rest: KiwoomRest) -> Broker {
+        Broker::Kiwoom(rest)
+    }
+}
+
 impl Broker {
     /// Sends a new order; the reply says whether the broker took it, under which number.
     pub async fn place(&self, order: &NewOrder) -> OrderReply {
         match self {
             Broker::Ls(rest) => ls::place(rest, order).await,
+            Broker::Kiwoom(rest) => kiwoom::place(rest, order).await,
         }
     }
 
@@ -44,6 +55,7 @@ impl Broker {
     pub async fn cancel(&self, order_no: i64, ticker: Ticker, qty: Qty) -> CancelReply {
         match self {
             Broker::Ls(rest) => ls::cancel(rest, order_no, ticker, qty).await,
+            Broker::Kiwoom(rest) => kiwoom::cancel(rest, order_no, ticker, qty).await,
         }
     }
 
@@ -52,6 +64,7 @@ impl Broker {
     pub async fn band(&self, ticker: Ticker) -> Option<Band> {
         match self {
             Broker::Ls(rest) => ls::band(rest, ticker).await,
+            Broker::Kiwoom(rest) => kiwoom::band(rest, ticker).await,
         }
     }
 
@@ -59,6 +72,7 @@ impl Broker {
     pub async fn orders_of_day(&self) -> Result<Vec<BrokerOrder>, AccountReadError> {
         match self {
             Broker::Ls(rest) => broker_account::orders_of_day(rest).await,
+            Broker::Kiwoom(rest) => kiwoom::orders_of_day(rest).await,
         }
     }
 
@@ -66,6 +80,7 @@ impl Broker {
     pub async fn cash(&self) -> Result<i64, AccountReadError> {
         match self {
             Broker::Ls(rest) => broker_account::cash(rest).await,
+            Broker::Kiwoom(rest) => kiwoom::cash(rest).await,
         }
     }
 
@@ -74,6 +89,7 @@ impl Broker {
     pub async fn snapshot(&self) -> Result<AccountSnapshot, AccountReadError> {
         match self {
             Broker::Ls(rest) => broker_account::snapshot(rest).await,
+            Broker::Kiwoom(rest) => kiwoom::snapshot(rest).await,
         }
     }
 }

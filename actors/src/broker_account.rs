@@ -34,6 +34,9 @@ const SNAPSHOT_WAIT: Duration = Duration::from_millis(200);
 pub enum AccountReadError {
     #[error(transparent)]
     Broker(#[from] LsError),
+    /// Boxed: a Kiwoom refusal is large, and this error is returned on every read.
+    #[error(transparent)]
+    Kiwoom(Box<crate::kiwoom_rest::KiwoomRestError>),
     #[error("{tr}: refused [{code}] {msg}")]
     Refused {
         tr: &'static str,
@@ -51,6 +54,12 @@ pub enum AccountReadError {
     RepeatedKey { tr: &'static str, key: String },
     #[error("{tr}: more than {MAX_PAGES} pages; stopped paging")]
     TooManyPages { tr: &'static str },
+}
+
+impl From<crate::kiwoom_rest::KiwoomRestError> for AccountReadError {
+    fn from(e: crate::kiwoom_rest::KiwoomRestError) -> AccountReadError {
+        AccountReadError::Kiwoom(Box::new(e))
+    }
 }
 
 /// One page of `T`, retried while the TR's rate limit refuses it.

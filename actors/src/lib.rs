@@ -8,6 +8,7 @@ pub mod broker_account;
 pub mod broker_session;
 pub mod compute;
 pub mod disk_watch;
+pub mod kiwoom_rest;
 pub mod ls_rest;
 pub mod messages;
 pub mod notifier;

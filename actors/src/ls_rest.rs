@@ -173,8 +173,9 @@ async fn request_token(
     }
 }
 
-/// Sleeps until `clock` shows `at_ms` (Unix ms), however fast it runs.
-async fn sleep_until_clock(clock: &dyn Clock, at_ms: i64) {
+/// Sleeps until `clock` shows `at_ms` (Unix ms), however fast it runs (Kiwoom's client
+/// waits the same way).
+pub(crate) async fn sleep_until_clock(clock: &dyn Clock, at_ms: i64) {
     loop {
         let wait = clock
             .real_duration_until(at_ms)

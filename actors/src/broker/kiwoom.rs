@@ -1,0 +1,588 @@
+//! Kiwoom REST behind the broker boundary: a [`NewOrder`] goes out as kt10000 (buy) or
+//! kt10001 (sell) with its `trde_tp` (`0` limit, `3` market), a cancel as kt10003, a band
+//! is read from ka10001, today's orders from ka10075 (open) and ka10076 (filled), the
+//! holdings from kt00018 and the cash from kt00001; each answer comes back in the order
+//! desk's words. The mappings from a reply to an answer are plain functions, unit-tested
+//! here on the reference's samples.
+//!
+//! Must never retry an order: an answer that does not say what happened is
+//! [`OrderReply::Lost`], and the desk asks the broker's order list rather than send twice.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use condor_core::reconcile::{unsettled, BrokerHolding, BrokerOrder};
+use condor_core::trading::orders::{Band, CancelReply, OrderReply};
+use condor_model::kiwoom::account::{
+    Ka10075, Ka10075Request, Ka10076, Ka10076Request, Kt00001, Kt00001Reply, Kt00001Request,
+    Kt00018, Kt00018Reply, Kt00018Request, TodayOrder,
+};
+use condor_model::kiwoom::market_data::{Ka10001, Ka10001Reply, StockCodeRequest};
+use condor_model::kiwoom::order::{
+    self as kw, CancelRequest, Kt10000, Kt10001, Kt10003, OrderRequest,
+};
+use condor_model::kiwoom::rest::{ErrorClass, Refusal};
+
+use crate::broker_account::{AccountReadError, AccountSnapshot};
+use crate::domain::NewOrder;
+use crate::kiwoom_rest::{KiwoomRest, KiwoomRestError};
+use crate::market::{Qty, Side, Ticker};
+
+const LOG: &str = "condor::orders";
+
+/// Reads of the whole account before [`snapshot`] settles for a partly unsettled one.
+const SNAPSHOT_TRIES: u32 = 5;
+/// The wait between two such reads.
+const SNAPSHOT_WAIT: Duration = Duration::from_millis(200);
+
+pub async fn place(rest: &KiwoomRest, order: &NewOrder) -> OrderReply {
+    let req = OrderRequest::new(order.ticker, order.qty, order.order_type);
+    let reply = match order.side {
+        Side::Buy => rest.call::<Kt10000>(&req).await,
+        Side::Sell => rest.call::<Kt10001>(&req).await,
+    };
+    order_reply(reply)
+}
+
+pub async fn cancel(rest: &KiwoomRest, order_no: i64, ticker: Ticker, qty: Qty) -> CancelReply {
+    let req = CancelRequest::new(order_no, ticker, qty);
+    cancel_reply(rest.call::<Kt10003>(&req).await)
+}
+
+pub async fn band(rest: &KiwoomRest, ticker: Ticker) -> Option<Band> {
+    band_of(
+        ticker,
+        rest.call::<Ka10001>(&StockCodeRequest::new(ticker)).await,
+    )
+}
+
+/// A refusal that leaves an order in doubt: a bare HTTP error status (a proxy's 5xx, not
+/// Kiwoom's JSON) or Kiwoom's "unexpected error" (`1999`). Every other readable refusal
+/// is Kiwoom saying no. UNCONFIRMED: whether a 1999 can follow an order that was placed;
+/// condor assumes it can and asks the order list (never resends).
+fn leaves_order_in_doubt(r: &Refusal) -> bool {
+    r.return_code == -1 || r.inner_code() == Some(1999)
+}
+
+/// kt10000/kt10001's answer as the desk reads it.
+pub fn order_reply(reply: Result<kw::OrderReply, KiwoomRestError>) -> OrderReply {
+    match reply {
+        Ok(r) => match r.order_no() {
+            Ok(order_no) => OrderReply::Acked {
+                order_no,
+                code: "0".to_owned(),
+            },
+            // Accepted, but the number is missing or unreadable: it may be working.
+            Err(e) => OrderReply::AckedWithoutNumber {
+                code: "0".to_owned(),
+                message: e.to_string(),
+            },
+        },
+        Err(KiwoomRestError::Refused { refusal, .. }) if refusal.is_business() => {
+            // `[2000](855056:…)`: the order system said no; Kiwoom's own code is kept.
+            OrderReply::Rejected {
+                code: refusal.code(),
+                message: refusal.kiwoom_text().to_owned(),
+            }
+        }
+        Err(KiwoomRestError::Refused { refusal, .. }) if leaves_order_in_doubt(&refusal) => {
+            OrderReply::Lost {
+                error: refusal.to_string(),
+            }
+        }
+        // Refused at the gateway (token, rate limit, input, service): the order never
+        // reached the order system. Likewise a token refused again after a new one was
+        // issued, or no new token to be had.
+        Err(
+            KiwoomRestError::Refused { refusal, .. }
+            | KiwoomRestError::TokenRefusedAgain { refusal, .. }
+            | KiwoomRestError::NoNewToken { refusal, .. },
+        ) => OrderReply::GatewayRefused {
+            code: refusal.code(),
+            message: refusal.to_string(),
+        },
+        // Lost in transit, timed out, or an unreadable answer: it may be working.
+        Err(e) => OrderReply::Lost {
+            error: e.to_string(),
+        },
+    }
+}
+
+/// kt10003's answer as the desk reads it.
+pub fn cancel_reply(reply: Result<kw::CancelReply, KiwoomRestError>) -> CancelReply {
+    match reply {
+        Ok(r) => CancelReply::Accepted {
+            order_no: r.order_no().unwrap_or(0),
+        },
+        Err(e) => match e.refusal() {
+            Some(refusal) if !leaves_order_in_doubt(refusal) => CancelReply::Refused {
+                code: refusal.code(),
+                message: if refusal.class() == ErrorClass::Business {
+                    refusal.kiwoom_text().to_owned()
+                } else {
+                    refusal.to_string()
+                },
+            },
+            _ => CancelReply::Failed {
+                error: e.to_string(),
+            },
+        },
+    }
+}
+
+/// ka10001's answer as a band (its `upl_pric`/`lst_pric`/`base_pric` and `cur_prc`), or
+/// `None` (logged) when it carried none: the risk gate then decides without it.
+pub fn band_of(ticker: Ticker, reply: Result<Ka10001Reply, KiwoomRestError>) -> Option<Band> {
+    match reply {
+        Ok(r) => match r.limits() {
+            Ok(limits) if limits.upper.0 > 0 && limits.lower.0 > 0 => {
+                let last = r.price().ok().filter(|p| p.0 > 0);
+                log::debug!(target: LOG, "{ticker} band {}–{}, last {last:?}", limits.lower.0, limits.upper.0);
+                Some(Band { limits, last })
+            }
+            Ok(_) => {
+                log::warn!(target: LOG, "{ticker} ka10001 carried no price band; the risk gate decides without it");
+                None
+            }
+            Err(e) => {
+                log::warn!(target: LOG, "{ticker} ka10001's price band cannot be read ({e}); the risk gate decides without it");
+                None
+            }
+        },
+        Err(e) => {
+            log::warn!(target: LOG, "{ticker} cannot read the day's band (ka10001): {e}; the risk gate decides without it");
+            None
+        }
+    }
+}
+
+/// One of today's orders as reconciliation compares it.
+pub fn broker_order(o: &TodayOrder) -> BrokerOrder {
+    BrokerOrder {
+        order_no: o.order_no,
+        org_order_no: o.orig_order_no,
+        ticker: o.ticker,
+        side: o.side,
+        qty: o.qty,
+        price: o.price,
+        filled: o.filled,
+        avg_fill_price: o.fill_price,
+        remaining: o.remaining,
+    }
+}
+
+/// Today's orders from ka10075 (still open) and ka10076 (filled), one per order number,
+/// oldest first. An order in both (partly filled, still working) is taken from the open
+/// list, with the larger filled quantity of the two.
+///
+/// Note: an order cancelled or rejected before any fill is in neither list (kt00007 would
+/// list it); reconciliation sees it as absent.
+pub fn merge_orders(open: &[TodayOrder], filled: &[TodayOrder]) -> BTreeMap<i64, BrokerOrder> {
+    let mut out = BTreeMap::new();
+    for o in filled {
+        out.insert(o.order_no, broker_order(o));
+    }
+    for o in open {
+        let mut row = broker_order(o);
+        if let Some(prev) = out.get(&o.order_no) {
+            if prev.filled.0 > row.filled.0 {
+                row.filled = prev.filled;
+                row.avg_fill_price = prev.avg_fill_price;
+            }
+        }
+        out.insert(o.order_no, row);
+    }
+    out
+}
+
+/// Every order of the day (ka10075 and ka10076, all pages), oldest first.
+pub async fn orders_of_day(rest: &KiwoomRest) -> Result<Vec<BrokerOrder>, AccountReadError> {
+    let mut open = Vec::new();
+    for page in rest.call_all::<Ka10075>(&Ka10075Request::all()).await? {
+        for row in &page.oso {
+            open.push(row.to_order()?);
+        }
+    }
+    let mut filled = Vec::new();
+    for page in rest.call_all::<Ka10076>(&Ka10076Request::all()).await? {
+        for row in &page.cntr {
+            filled.push(row.to_order()?);
+        }
+    }
+    Ok(merge_orders(&open, &filled).into_values().collect())
+}
+
+/// kt00001's deposit (`entr`), as LS's `Dps` is read: the cash the engine's ledger counts.
+pub fn cash_of(reply: &Kt00001Reply) -> Result<i64, AccountReadError> {
+    Ok(reply.deposit()?)
+}
+
+/// The account's cash (kt00001, estimated).
+pub async fn cash(rest: &KiwoomRest) -> Result<i64, AccountReadError> {
+    cash_of(&rest.call::<Kt00001>(&Kt00001Request::estimated()).await?)
+}
+
+/// kt00018's cash holdings with shares.
+pub fn holdings_of(reply: &Kt00018Reply) -> Result<Vec<BrokerHolding>, AccountReadError> {
+    Ok(reply
+        .holdings()?
+        .into_iter()
+        .map(|h| BrokerHolding {
+            ticker: h.ticker,
+            qty: h.qty,
+            avg_price: h.avg_price,
+        })
+        .collect())
+}
+
+/// Every holding with shares (kt00018, aggregated, all pages).
+pub async fn holdings(rest: &KiwoomRest) -> Result<Vec<BrokerHolding>, AccountReadError> {
+    let mut out = Vec::new();
+    for page in rest
+        .call_all::<Kt00018>(&Kt00018Request::aggregated())
+        .await?
+    {
+        out.extend(holdings_of(&page)?);
+    }
+    Ok(out)
+}
+
+/// Reads the orders, then the holdings and cash, then the orders again, until no order
+/// changed between the two order reads (as LS's [`crate::broker_account::snapshot`]).
+pub async fn snapshot(rest: &KiwoomRest) -> Result<AccountSnapshot, AccountReadError> {
+    let mut before = orders_of_day(rest).await?;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let holdings = holdings(rest).await?;
+        let cash = cash(rest).await?;
+        let after = orders_of_day(rest).await?;
+        let open = unsettled(&before, &after);
+        if open.is_empty() || tries >= SNAPSHOT_TRIES {
+            return Ok(AccountSnapshot {
+                orders: after,
+                holdings,
+                cash,
+                unsettled: open,
+            });
+        }
+        log::debug!(target: "condor::reconcile", "orders of {open:?} changed while the account was read; reading it again");
+        actix_rt::time::sleep(SNAPSHOT_WAIT).await;
+        before = after;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use condor_model::kiwoom::account::{Ka10075Reply, Ka10076Reply};
+    use condor_model::kiwoom::rest::decode_reply;
+    use condor_model::market::Price;
+
+    fn samsung() -> Ticker {
+        Ticker::parse("005930").unwrap()
+    }
+
+    fn refused(api_id: &'static str, return_code: i64, msg: &str) -> KiwoomRestError {
+        KiwoomRestError::Refused {
+            api_id,
+            refusal: Refusal::new(return_code, msg),
+        }
+    }
+
+    /// §4.3's sell reply: accepted as order 138.
+    #[test]
+    fn an_accepted_order_is_acked_with_its_seven_digit_number() {
+        let r = decode_reply::<Kt10001>(
+            r#"{"ord_no":"0000138","dmst_stex_tp":"KRX","return_code":0,"return_msg":"매도주문이 완료되었습니다."}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            order_reply(Ok(r.body)),
+            OrderReply::Acked {
+                order_no: 138,
+                code: "0".into()
+            }
+        );
+        // The buy example's five digits read too.
+        let r = decode_reply::<Kt10000>(r#"{"ord_no":"00024","return_code":0,"return_msg":""}"#)
+            .unwrap();
+        assert!(matches!(
+            order_reply(Ok(r.body)),
+            OrderReply::Acked { order_no: 24, .. }
+        ));
+        // Accepted without a number: in doubt.
+        let r = decode_reply::<Kt10000>(
+            r#"{"return_code":0,"return_msg":"매수주문이 완료되었습니다."}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(
+                order_reply(Ok(r.body)),
+                OrderReply::AckedWithoutNumber { .. }
+            ),
+            "no number"
+        );
+    }
+
+    /// §4.3's business refusals keep Kiwoom's code (paper's `RCxxxx` too).
+    #[test]
+    fn a_business_refusal_is_rejected_with_kiwooms_code() {
+        let r = order_reply(Err(refused(
+            "kt10000",
+            20,
+            "[2000](855056:매수증거금이 부족합니다. 2주 매수가능)",
+        )));
+        assert_eq!(
+            r,
+            OrderReply::Rejected {
+                code: "855056".into(),
+                message: "매수증거금이 부족합니다. 2주 매수가능".into()
+            }
+        );
+        let r = order_reply(Err(refused(
+            "kt10001",
+            20,
+            "[2000](RC4058:모의투자 장종료)",
+        )));
+        assert!(
+            matches!(&r, OrderReply::Rejected { code, .. } if code == "RC4058"),
+            "{r:?}"
+        );
+    }
+
+    /// 8005 refused again after a new token, a rate limit, a real/paper mismatch: the
+    /// gateway's answers (not placed). A lost or unreadable answer leaves it in doubt.
+    #[test]
+    fn gateway_refusals_are_not_placed_and_lost_answers_are_in_doubt() {
+        let again = order_reply(Err(KiwoomRestError::TokenRefusedAgain {
+            api_id: "kt10000",
+            refusal: Refusal::new(3, "인증에 실패했습니다[8005:Token이 유효하지 않습니다]"),
+        }));
+        assert!(
+            matches!(&again, OrderReply::GatewayRefused { code, message } if code == "8005" && message.contains("token is not valid")),
+            "{again:?}"
+        );
+        let limited = order_reply(Err(KiwoomRestError::Refused {
+            api_id: "kt10000",
+            refusal: Refusal::new(
+                5,
+                "허용된 요청 개수를 초과하였습니다[1700:허용된 요청 개수를 초과하였습니다. API ID=kt10000]",
+            )
+            .with_http_status(429),
+        }));
+        assert!(
+            matches!(&limited, OrderReply::GatewayRefused { code, .. } if code == "1700"),
+            "{limited:?}"
+        );
+        let mismatch = order_reply(Err(refused(
+            "kt10000",
+            3,
+            "인증에 실패했습니다[8031:투자구분(실전/모의)이 달라서 사용할수가 없습니다]",
+        )));
+        assert!(
+            matches!(&mismatch, OrderReply::GatewayRefused { message, .. } if message.contains("real/paper mismatch")),
+            "{mismatch:?}"
+        );
+        let lost = order_reply(Err(KiwoomRestError::Transport {
+            api_id: "kt10000",
+            url: "http://127.0.0.1:1/api/dostk/ordr".into(),
+            reason: "timed out".into(),
+        }));
+        assert!(matches!(lost, OrderReply::Lost { .. }), "{lost:?}");
+        let unreadable = decode_reply::<Kt10000>("<html>502</html>").unwrap_err();
+        let garbled = order_reply(Err(KiwoomRestError::Decode {
+            api_id: "kt10000",
+            status: 200,
+            error: unreadable,
+        }));
+        assert!(matches!(garbled, OrderReply::Lost { .. }), "{garbled:?}");
+        let proxy = order_reply(Err(KiwoomRestError::Refused {
+            api_id: "kt10000",
+            refusal: Refusal::http(502, "Bad Gateway"),
+        }));
+        assert!(matches!(proxy, OrderReply::Lost { .. }), "{proxy:?}");
+        let unexpected = order_reply(Err(refused(
+            "kt10000",
+            7,
+            "서비스를 처리하는 중에 오류가 발생했습니다[1999:예기치 못한 에러]",
+        )));
+        assert!(
+            matches!(unexpected, OrderReply::Lost { .. }),
+            "{unexpected:?}"
+        );
+    }
+
+    /// §4.5's cancel reply: accepted under its own number; a refusal keeps the code.
+    #[test]
+    fn a_cancel_is_accepted_under_its_own_number_or_refused_with_the_code() {
+        let r = decode_reply::<Kt10003>(
+            r#"{"ord_no":"0000141","base_orig_ord_no":"0000139","cncl_qty":"000000000001","return_code":0,"return_msg":"매수취소 주문입력이 완료되었습니다"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            cancel_reply(Ok(r.body)),
+            CancelReply::Accepted { order_no: 141 }
+        );
+        let refused = cancel_reply(Err(refused(
+            "kt10003",
+            20,
+            "[2000](571412:SOR정정 및 취소주문은 원주문이 SOR주문인 경우 가능합니다.)",
+        )));
+        assert!(
+            matches!(&refused, CancelReply::Refused { code, .. } if code == "571412"),
+            "{refused:?}"
+        );
+        let failed = cancel_reply(Err(KiwoomRestError::Transport {
+            api_id: "kt10003",
+            url: "x".into(),
+            reason: "reset".into(),
+        }));
+        assert!(matches!(failed, CancelReply::Failed { .. }), "{failed:?}");
+    }
+
+    /// §4.1's illustrative quote: the band 49,000–91,000 around 70,000, last 70,500.
+    #[test]
+    fn ka10001_gives_the_band_and_the_last_price() {
+        let r = decode_reply::<Ka10001>(
+            r#"{"stk_cd":"005930","stk_nm":"삼성전자","base_pric":"70000","upl_pric":"+91000","lst_pric":"-49000",
+                "open_pric":"+70100","high_pric":"+70800","low_pric":"-69800","cur_prc":"+70500","pre_sig":"2",
+                "pred_pre":"+500","flu_rt":"+0.71","trde_qty":"9263135","return_code":0,"return_msg":"정상적으로 처리되었습니다"}"#,
+        )
+        .unwrap();
+        let band = band_of(samsung(), Ok(r.body)).unwrap();
+        assert_eq!(
+            (
+                band.limits.base,
+                band.limits.upper,
+                band.limits.lower,
+                band.last
+            ),
+            (
+                Price(70_000),
+                Price(91_000),
+                Price(49_000),
+                Some(Price(70_500))
+            )
+        );
+        assert_eq!(
+            band_of(
+                samsung(),
+                Err(refused(
+                    "ka10001",
+                    7,
+                    "서비스를 처리하는 중에 오류가 발생했습니다[1902:종목코드가 존재하지 않습니다]"
+                ))
+            ),
+            None
+        );
+        // No limits in the answer: no band.
+        let r = decode_reply::<Ka10001>(r#"{"stk_cd":"005930","return_code":0,"return_msg":""}"#)
+            .unwrap();
+        assert_eq!(band_of(samsung(), Ok(r.body)), None);
+    }
+
+    /// §4.8's samples: an open market buy, a filled sell; an order in both lists is one.
+    #[test]
+    fn todays_orders_merge_the_open_and_filled_lists() {
+        let open = decode_reply::<Ka10075>(
+            r#"{"oso":[{"acnt_no":"1234567890","ord_no":"0000069","stk_cd":"005930","ord_stt":"접수","stk_nm":"삼성전자",
+             "ord_qty":"1","ord_pric":"0","oso_qty":"1","cntr_tot_amt":"0","orig_ord_no":"0000000","io_tp_nm":"+매수",
+             "trde_tp":"시장가","tm":"154113","cntr_no":"","cntr_pric":"0","cntr_qty":"0","cur_prc":"+74100",
+             "sel_bid":"0","buy_bid":"+74100","stex_tp":"1","stex_tp_txt":"KRX","sor_yn":"N"},
+             {"ord_no":"0000070","stk_cd":"000660","ord_stt":"체결","ord_qty":"10","ord_pric":"120000","oso_qty":"4",
+             "orig_ord_no":"0000000","io_tp_nm":"+매수","tm":"100000","cntr_pric":"120000","cntr_qty":"5"}],
+             "return_code":0,"return_msg":" 조회가 완료되었습니다."}"#,
+        )
+        .unwrap()
+        .body;
+        let filled: Ka10076Reply = decode_reply::<Ka10076>(
+            r#"{"cntr":[{"ord_no":"0000042","stk_nm":"삼성전자","io_tp_nm":"-매도","ord_pric":"74000","ord_qty":"3",
+             "cntr_pric":"74000","cntr_qty":"3","oso_qty":"0","ord_stt":"체결","trde_tp":"보통","orig_ord_no":"0000000",
+             "ord_tm":"093000","stk_cd":"005930"},
+             {"ord_no":"0000070","io_tp_nm":"+매수","ord_pric":"120000","ord_qty":"10","cntr_pric":"119900",
+             "cntr_qty":"6","oso_qty":"4","ord_stt":"체결","orig_ord_no":"0000000","stk_cd":"000660"}],
+             "return_code":0,"return_msg":"조회가 완료되었습니다."}"#,
+        )
+        .unwrap()
+        .body;
+        let open: Vec<TodayOrder> = Ka10075Reply::clone(&open)
+            .oso
+            .iter()
+            .map(|r| r.to_order().unwrap())
+            .collect();
+        let filled: Vec<TodayOrder> = filled.cntr.iter().map(|r| r.to_order().unwrap()).collect();
+        let orders: Vec<BrokerOrder> = merge_orders(&open, &filled).into_values().collect();
+        assert_eq!(
+            orders.iter().map(|o| o.order_no).collect::<Vec<_>>(),
+            [42, 69, 70]
+        );
+        let sell = &orders[0];
+        assert_eq!(
+            (
+                sell.side,
+                sell.qty,
+                sell.filled,
+                sell.avg_fill_price,
+                sell.remaining
+            ),
+            (Side::Sell, Qty(3), Qty(3), Price(74_000), Qty(0))
+        );
+        let market = &orders[1];
+        assert_eq!(
+            (
+                market.ticker,
+                market.side,
+                market.price,
+                market.filled,
+                market.remaining,
+                market.org_order_no
+            ),
+            (samsung(), Side::Buy, Price(0), Qty(0), Qty(1), 0)
+        );
+        let both = &orders[2];
+        assert_eq!(
+            (both.filled, both.avg_fill_price, both.remaining),
+            (Qty(6), Price(119_900), Qty(4)),
+            "the larger fill of the two lists, the open list's remainder"
+        );
+    }
+
+    /// §4.6 / §4.7's samples: cash is `entr`, holdings are the cash rows with shares.
+    #[test]
+    fn cash_and_holdings_read_the_reference_samples() {
+        let cash = decode_reply::<Kt00001>(
+            r#"{"entr":"000000010000000","profa_ch":"000000000000000","ord_alow_amt":"000000009000000",
+             "pymn_alow_amt":"000000010000000","d2_entra":"000000010000000","d2_slby_exct_amt":"-00000000004900",
+             "stk_entr_prst":[],"return_code":0,"return_msg":"모의투자 조회완료"}"#,
+        )
+        .unwrap()
+        .body;
+        assert_eq!(cash_of(&cash).unwrap(), 10_000_000);
+        let held = decode_reply::<Kt00018>(
+            r#"{"tot_pur_amt":"000000000250250","tot_evlt_amt":"000000000260000",
+             "acnt_evlt_remn_indv_tot":[{"stk_cd":"A005930","stk_nm":"삼성전자","pur_pric":"000000000250250",
+              "rmnd_qty":"000000000000001","trde_able_qty":"000000000000001","cur_prc":"000000260000",
+              "prft_rt":"000000002.98","crd_tp":"00"},
+              {"stk_cd":"A000660","rmnd_qty":"000000000000000","trde_able_qty":"000000000000000","pur_pric":"0","crd_tp":"00"}],
+             "return_code":0,"return_msg":"조회가 완료되었습니다"}"#,
+        )
+        .unwrap()
+        .body;
+        assert_eq!(
+            holdings_of(&held).unwrap(),
+            [BrokerHolding {
+                ticker: samsung(),
+                qty: Qty(1),
+                avg_price: Price(250_250)
+            }]
+        );
+        // An empty paper account.
+        let empty = decode_reply::<Kt00018>(
+            r#"{"acnt_evlt_remn_indv_tot":[],"return_code":0,"return_msg":"모의투자 해당조회내역이 없습니다."}"#,
+        )
+        .unwrap()
+        .body;
+        assert!(holdings_of(&empty).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,391 @@
+//! The engine's Kiwoom REST adapter (`KiwoomRest` behind `Broker::Kiwoom`) over real
+//! sockets against the embedded exchange in Kiwoom mode: a token, a market buy that
+//! fills, a working limit order cancelled, the band, today's orders, the holdings and the
+//! cash agreeing with the fill; a refusal keeping Kiwoom's code; a revoked token
+//! re-issued once with the order placed once; today's orders read across pages under the
+//! simulator's rate limits; a short-lived token renewed before its `expires_dt`; and, on
+//! a scripted gateway that drops every call unanswered, an order left in doubt and sent
+//! exactly once, with no secret in what the client prints.
+//!
+//! Nothing is asserted on durations: every wait is for a condition, with a deadline.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{start, PATIENCE};
+use condor::sim::{Protocol, SimConfig, SimHandle};
+use condor_actors::broker::Broker;
+use condor_actors::clock::Clock as _;
+use condor_actors::domain::{NewOrder, OrderType};
+use condor_actors::kiwoom_rest::KiwoomRest;
+use condor_actors::market::{Price, Qty, Side, Ticker};
+use condor_actors::reconcile::BrokerOrder;
+use condor_actors::trading::orders::{CancelReply, OrderReply};
+use condor_model::kiwoom::rest::{decode_reply, encode_request};
+use condor_model::kiwoom::token::{Au10002, RevokeRequest};
+
+/// The simulator's starting cash (won).
+const START_CASH: i64 = 100_000_000;
+
+fn samsung() -> Ticker {
+    Ticker::parse("005930").unwrap()
+}
+
+fn kiwoom(trades_per_sec: f64, rate_limits: bool) -> SimConfig {
+    let mut cfg = SimConfig {
+        protocol: Protocol::Kiwoom,
+        rate_limits,
+        ..SimConfig::default()
+    };
+    cfg.exchange.trades_per_sec = trades_per_sec;
+    cfg
+}
+
+async fn connect(sim: &SimHandle) -> KiwoomRest {
+    KiwoomRest::connect(sim.rest_url(), sim.appkey(), sim.appsecret())
+        .await
+        .expect("au10001 grants a token")
+}
+
+fn order(side: Side, qty: u64, order_type: OrderType) -> NewOrder {
+    NewOrder {
+        ticker: samsung(),
+        side,
+        qty: Qty(qty),
+        order_type,
+    }
+}
+
+fn acked(reply: OrderReply) -> i64 {
+    match reply {
+        OrderReply::Acked { order_no, .. } => order_no,
+        other => panic!("expected an ack: {other:?}"),
+    }
+}
+
+/// Reads today's orders until `done` holds for them (or panics at the deadline).
+async fn orders_until(
+    broker: &Broker,
+    what: &str,
+    done: impl Fn(&[BrokerOrder]) -> bool,
+) -> Vec<BrokerOrder> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let orders = broker.orders_of_day().await.expect("today's orders");
+        if done(&orders) {
+            return orders;
+        }
+        assert!(Instant::now() < deadline, "{what}: {orders:?}");
+        actix_rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_rt::test]
+async fn a_buy_fills_a_working_order_is_cancelled_and_the_account_agrees() {
+    let sim = start(kiwoom(50.0, false));
+    let broker = Broker::from(connect(&sim).await);
+
+    let band = broker.band(samsung()).await.expect("ka10001 gives a band");
+    assert!(
+        band.limits.lower.0 > 0
+            && band.limits.lower < band.limits.base
+            && band.limits.base < band.limits.upper,
+        "{band:?}"
+    );
+    assert!(band.last.is_some_and(|p| p.0 > 0), "{band:?}");
+
+    // A market buy of 3 fills.
+    let bought = acked(broker.place(&order(Side::Buy, 3, OrderType::Market)).await);
+    let orders = orders_until(&broker, "the market buy fills", |o| {
+        o.iter().any(|o| o.order_no == bought && o.filled == Qty(3))
+    })
+    .await;
+    let fill = orders.iter().find(|o| o.order_no == bought).unwrap();
+    assert_eq!(
+        (
+            fill.ticker,
+            fill.side,
+            fill.qty,
+            fill.remaining,
+            fill.org_order_no
+        ),
+        (samsung(), Side::Buy, Qty(3), Qty(0), 0)
+    );
+    assert!(fill.avg_fill_price.0 > 0, "{fill:?}");
+
+    // A limit buy at the lower limit works until cancelled.
+    let low = band.limits.lower;
+    let working = acked(
+        broker
+            .place(&order(Side::Buy, 2, OrderType::Limit(low)))
+            .await,
+    );
+    assert_ne!(working, bought);
+    let orders = orders_until(&broker, "the limit buy is listed as working", |o| {
+        o.iter().any(|o| o.order_no == working)
+    })
+    .await;
+    let w = orders.iter().find(|o| o.order_no == working).unwrap();
+    assert_eq!(
+        (w.qty, w.price, w.filled, w.remaining),
+        (Qty(2), low, Qty(0), Qty(2))
+    );
+    let cancel = broker.cancel(working, samsung(), Qty(2)).await;
+    let CancelReply::Accepted { order_no } = cancel else {
+        panic!("cancel accepted: {cancel:?}")
+    };
+    assert!(
+        order_no != working && order_no != bought,
+        "a cancel has its own number"
+    );
+    // Cancelled unfilled, it leaves the open list (ka10075) and was never in the filled
+    // one (ka10076): today's orders no longer hold it working.
+    orders_until(&broker, "the cancelled order stops working", |o| {
+        !o.iter().any(|o| o.order_no == working && o.remaining.0 > 0)
+    })
+    .await;
+
+    // Holdings and cash agree with the fill.
+    let snap = broker.snapshot().await.expect("snapshot");
+    assert!(snap.unsettled.is_empty(), "{snap:?}");
+    assert_eq!(snap.holdings.len(), 1, "{snap:?}");
+    let h = snap.holdings[0];
+    assert_eq!((h.ticker, h.qty), (samsung(), Qty(3)));
+    let spent = START_CASH - snap.cash;
+    assert!(spent > 0, "{snap:?}");
+    assert_eq!(h.avg_price, Price(spent / 3), "{snap:?}");
+    assert_eq!(broker.cash().await.unwrap(), snap.cash);
+    assert!(
+        snap.orders
+            .iter()
+            .any(|o| o.order_no == bought && o.filled == Qty(3)),
+        "{snap:?}"
+    );
+}
+
+#[actix_rt::test]
+async fn a_refused_order_is_rejected_with_kiwooms_code() {
+    let sim = start(kiwoom(0.2, false));
+    let broker = Broker::from(connect(&sim).await);
+    let band = broker.band(samsung()).await.unwrap();
+    let above = Price(band.limits.upper.0 + 1_000);
+    let r = broker
+        .place(&order(Side::Buy, 1, OrderType::Limit(above)))
+        .await;
+    assert!(
+        matches!(&r, OrderReply::Rejected { code, .. } if code == "03180"),
+        "above the upper limit: {r:?}"
+    );
+    let r = broker
+        .place(&order(Side::Buy, 10_000, OrderType::Market))
+        .await;
+    assert!(
+        matches!(&r, OrderReply::Rejected { code, .. } if code == "855056"),
+        "short of cash: {r:?}"
+    );
+    assert!(broker.orders_of_day().await.unwrap().is_empty());
+}
+
+/// Withdraws `token` at the simulator (au10002), so the next call with it is refused 8005.
+async fn revoke(sim: &SimHandle, token: &str) {
+    let body = encode_request::<Au10002>(&RevokeRequest::new(
+        sim.appkey().expose(),
+        sim.appsecret().expose(),
+        token,
+    ));
+    let text = reqwest::Client::new()
+        .post(format!("{}/oauth2/revoke", sim.rest_url()))
+        .header("content-type", "application/json;charset=UTF-8")
+        .header("api-id", "au10002")
+        .body(body)
+        .send()
+        .await
+        .expect("revoke")
+        .text()
+        .await
+        .unwrap();
+    let reply = decode_reply::<Au10002>(&text).unwrap();
+    assert!(reply.is_ok(), "{text}");
+}
+
+#[actix_rt::test]
+async fn an_order_refused_for_its_token_gets_a_new_token_and_is_placed_once() {
+    let sim = start(kiwoom(0.2, false));
+    let rest = connect(&sim).await;
+    assert_eq!(rest.tokens_issued(), 1);
+    revoke(&sim, rest.token().expose()).await;
+    let broker = Broker::from(rest.clone());
+    let low = broker
+        .band(samsung())
+        .await
+        .expect("band after a new token")
+        .limits
+        .lower;
+    assert_eq!(
+        rest.tokens_issued(),
+        2,
+        "one new token for the refused call"
+    );
+    revoke(&sim, rest.token().expose()).await;
+    let placed = acked(
+        broker
+            .place(&order(Side::Buy, 1, OrderType::Limit(low)))
+            .await,
+    );
+    assert_eq!(rest.tokens_issued(), 3);
+    let orders = broker.orders_of_day().await.unwrap();
+    assert_eq!(
+        orders.iter().map(|o| o.order_no).collect::<Vec<_>>(),
+        [placed],
+        "placed once"
+    );
+}
+
+#[actix_rt::test]
+async fn todays_orders_are_read_across_pages_within_the_rate_limits() {
+    // Rate limits on (5 calls a second per api-id): the client's pacing keeps every call
+    // under them, so no order is refused for its rate.
+    let sim = start(kiwoom(0.2, true));
+    let broker = Broker::from(connect(&sim).await);
+    let low = broker.band(samsung()).await.unwrap().limits.lower;
+    let mut placed = Vec::new();
+    for _ in 0..23 {
+        placed.push(acked(
+            broker
+                .place(&order(Side::Buy, 1, OrderType::Limit(low)))
+                .await,
+        ));
+    }
+    let orders = broker.orders_of_day().await.unwrap();
+    let listed: Vec<i64> = orders.iter().map(|o| o.order_no).collect();
+    placed.sort_unstable();
+    assert_eq!(listed, placed, "every page (20 rows a page), oldest first");
+    assert!(orders.iter().all(|o| o.remaining == Qty(1)));
+}
+
+#[actix_rt::test]
+async fn a_short_lived_token_is_renewed_before_its_expires_dt() {
+    let mut cfg = kiwoom(0.2, false);
+    cfg.token_ttl = Duration::from_secs(3);
+    let sim = start(cfg);
+    let rest = connect(&sim).await;
+    let broker = Broker::from(rest.clone());
+    let deadline = Instant::now() + PATIENCE;
+    while rest.tokens_issued() < 3 {
+        assert!(Instant::now() < deadline, "renewed twice");
+        assert!(
+            broker.band(samsung()).await.is_some(),
+            "calls go on meanwhile"
+        );
+        actix_rt::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(broker.cash().await.is_ok());
+}
+
+/// A scripted Kiwoom: grants a token (expiring in a day) on `/oauth2/token`, and drops
+/// the connection of every other call after reading it. Counts the calls by `api-id`.
+async fn dropping_gateway() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut got = Vec::new();
+                // Read the head and the body (every request here is small).
+                loop {
+                    let Ok(n) = conn.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&got);
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if got.len() >= end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                let text = String::from_utf8_lossy(&got).to_string();
+                let api_id = text
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("api-id:")
+                            .map(|v| v.trim().to_owned())
+                    })
+                    .unwrap_or_default();
+                seen.lock().unwrap().push(api_id.clone());
+                if text.starts_with("POST /oauth2/token") {
+                    let expires = condor_model::kiwoom::token::KstDateTime::from_unix_ms(
+                        condor_actors::clock::SystemClock.unix_ms() + 86_400_000,
+                    );
+                    let body = format!(
+                        r#"{{"expires_dt":"{}","token_type":"bearer","token":"TOKEN","return_code":0,"return_msg":"정상적으로 처리되었습니다"}}"#,
+                        expires.format()
+                    );
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json;charset=UTF-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = conn.write_all(reply.as_bytes()).await;
+                }
+                // Anything else: dropped unanswered.
+            });
+        }
+    });
+    (base, calls)
+}
+
+#[actix_rt::test]
+async fn an_order_whose_answer_is_lost_is_in_doubt_and_never_resent() {
+    let (base, calls) = dropping_gateway().await;
+    let key = condor_model::secret::Secret::new("KEY");
+    let secret = condor_model::secret::Secret::new("SECRETKEY");
+    let rest = KiwoomRest::connect(&base, &key, &secret).await.unwrap();
+    let shown = format!("{rest:?}");
+    assert!(
+        !shown.contains("TOKEN") && !shown.contains("SECRETKEY"),
+        "{shown}"
+    );
+    let broker = Broker::from(rest);
+    let r = broker.place(&order(Side::Buy, 1, OrderType::Market)).await;
+    let OrderReply::Lost { error } = &r else {
+        panic!("a dropped answer leaves the order in doubt: {r:?}")
+    };
+    assert!(
+        !error.contains("TOKEN") && !error.contains("SECRETKEY"),
+        "{error}"
+    );
+    let r = broker.cancel(7, samsung(), Qty(1)).await;
+    assert!(matches!(r, CancelReply::Failed { .. }), "{r:?}");
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(
+        calls.iter().filter(|c| *c == "kt10000").count(),
+        1,
+        "sent once: {calls:?}"
+    );
+    assert_eq!(
+        calls.iter().filter(|c| *c == "kt10003").count(),
+        1,
+        "{calls:?}"
+    );
+}
