@@ -71,7 +71,18 @@ async fn status_and_metrics_agree_with_the_simulator() {
                 .count();
             let c = &s.counters;
             let settled = c.working == 0 && c.rejected == 1 && c.refused_by_risk > 0;
-            (held == 2 && settled && ticking == 3).then_some(s)
+            // The Portfolio books a fill after the OrderManager has counted it: the snapshot
+            // is whole once every position holds what its orders filled.
+            let booked = s.positions.iter().all(|p| {
+                let filled: u64 = s
+                    .orders
+                    .iter()
+                    .filter(|o| o.ticker == p.ticker && o.side == "buy")
+                    .map(|o| o.filled)
+                    .sum();
+                p.qty == filled
+            });
+            (held == 2 && settled && booked && ticking == 3).then_some(s)
         },
     )
     .await;
