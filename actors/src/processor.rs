@@ -470,6 +470,23 @@ impl Handler<Flush> for Processor {
     }
 }
 
+/// Starts recording on the given recorder, or stops (`None`), from the next message on;
+/// the recorder it replaces hands over what it holds. For the engine bench, which measures
+/// one running engine with recording on and off in alternating windows.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct SetTape(pub Option<TapeRecorder>);
+
+impl Handler<SetTape> for Processor {
+    type Result = ();
+    fn handle(&mut self, set: SetTape, _: &mut Context<Self>) {
+        self.tape = set.0.map(|recorder| Recording {
+            recorder,
+            time: TapeTime::new(self.clock.as_ref()),
+        });
+    }
+}
+
 impl Handler<JobDone> for Processor {
     type Result = ();
     fn handle(&mut self, done: JobDone, _: &mut Context<Self>) {
