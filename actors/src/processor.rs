@@ -59,10 +59,23 @@ const INTENT_ROOM: usize = 16;
 
 impl Recording {
     fn record_input(&mut self, ns: i64, event: TapeEvent) {
+        self.room_for_intents();
+        self.recorder.record(ns, event);
+    }
+
+    /// [`Recording::record_input`] of a tick (nearly every input), encoded straight from it.
+    #[inline]
+    fn record_tick(&mut self, tick: &Tick) {
+        self.room_for_intents();
+        let ns = self.time.unix_ns(tick.received_at);
+        self.recorder.record_trade(ns, &TapeTrade::from_tick(tick));
+    }
+
+    #[inline]
+    fn room_for_intents(&mut self) {
         if self.recorder.buffered() + INTENT_ROOM >= BATCH_RECORDS {
             self.recorder.flush();
         }
-        self.recorder.record(ns, event);
     }
 }
 
@@ -387,8 +400,7 @@ impl Handler<Tick> for Processor {
         *entry = (entry.0 + 1, tick.seq);
 
         if let Some(t) = &mut self.tape {
-            let ns = t.time.unix_ns(tick.received_at);
-            t.record_input(ns, TapeEvent::Trade(TapeTrade::from_tick(&tick)));
+            t.record_tick(&tick);
         }
         let mut intents = std::mem::take(&mut self.intents);
         let held = self.desk.on_tick(&tick, &mut intents);
