@@ -27,8 +27,10 @@ const LOG_TARGET: &str = "condor::tape";
 const THREAD_NAME: &str = "condor-tape";
 
 /// Records a recorder holds before it hands them to the writer thread as one batch (one
-/// block on disk). 256 trades are ~5 KB, encoded as they will be on disk.
-pub const BATCH_RECORDS: usize = 256;
+/// block on disk). 1,024 trades are ~20 KB, encoded as they will be on disk. Each batch
+/// costs a wake-up of the writer thread and a write: at 256 a batch, under the engine
+/// bench's firehose, those were most of what recording cost (see the module docs).
+pub const BATCH_RECORDS: usize = 1024;
 /// A recorder hands its batch over before it grows past this many bytes, whatever its
 /// record count (only huge records get near it): a block's payload stays far below
 /// [`format::MAX_BLOCK_PAYLOAD`], which readers refuse past.
@@ -40,9 +42,9 @@ const BUF_KEEP: usize = 4 << 20;
 /// Emptied batch buffers kept for the recorders to reuse, at most.
 const POOL_KEEP: usize = 64;
 /// A fresh batch buffer's capacity: a batch of trades (~20 bytes each) fits.
-const BATCH_CAPACITY: usize = 8 << 10;
+const BATCH_CAPACITY: usize = 32 << 10;
 /// Batch buffers bigger than this are not kept for reuse (a batch of huge records).
-const POOL_MAX_CAPACITY: usize = 256 << 10;
+const POOL_MAX_CAPACITY: usize = 1 << 20;
 
 /// A batch of records, encoded by the recorder into a block's payload (the writer thread
 /// adds the header: the seq of its first record, and the checksum).
