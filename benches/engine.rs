@@ -23,7 +23,7 @@ use condor_actors::messages::{
 };
 use condor_actors::messages::{Deliver, Fill};
 use condor_actors::order_manager::OrderManager;
-use condor_actors::processor::Processor;
+use condor_actors::processor::{Processor, SetTape};
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{
     strategy_by_name, MomentumParams, MomentumStrategy, Signal, Strategy, StrategyFactory,
@@ -330,6 +330,19 @@ async fn engine_throughput(sim: &SimHandle, n: usize) -> f64 {
     engine_throughput_taped(sim, n, None).await
 }
 
+/// CPU time (ns) this process's live threads have run so far (each thread's
+/// `/proc/self/task/*/schedstat`): the engine, the in-process simulator, the tape's writer.
+fn process_cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
 /// [`engine_throughput`], the Processor recording on `tape` when given.
 async fn engine_throughput_taped(sim: &SimHandle, n: usize, tape: Option<&Tape>) -> f64 {
     let momentum =
@@ -382,6 +395,16 @@ async fn through_processor_taped(
     meters: Option<Arc<Meters>>,
     tape: Option<&Tape>,
 ) -> f64 {
+    through_processor_cpu(ticks, meters, tape).await.0
+}
+
+/// [`through_processor_taped`], and the CPU time per tick of the whole process until the
+/// ticks are handled and, with a tape, written (the writer thread's share included).
+async fn through_processor_cpu(
+    ticks: &[Tick],
+    meters: Option<Arc<Meters>>,
+    tape: Option<&Tape>,
+) -> (f64, f64) {
     let factory =
         strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap();
     let p = Processor::new(factory, None, Arc::new(SystemClock)).with_meters(meters);
@@ -395,6 +418,10 @@ async fn through_processor_taped(
         p.do_send(Deliver(*t));
     }
     p.send(Flush).await.unwrap();
+    if let Some(t) = tape {
+        t.sync().unwrap();
+    }
+    let cpu0 = process_cpu_ns();
     let start = Instant::now();
     for t in ticks {
         p.do_send(Deliver(*t));
@@ -402,7 +429,14 @@ async fn through_processor_taped(
     let seen = p.send(Flush).await.unwrap().ticks;
     let ns = start.elapsed().as_nanos() as f64 / ticks.len() as f64;
     assert_eq!(seen as usize, ticks.len() + 100);
-    ns
+    // What the recorder still holds goes with the actor; what the writer has queued is
+    // written by the sync.
+    drop(p);
+    if let Some(t) = tape {
+        t.sync().unwrap();
+    }
+    let cpu = process_cpu_ns().saturating_sub(cpu0) as f64 / ticks.len() as f64;
+    (ns, cpu)
 }
 
 /// Nanoseconds per tick through a Processor running vwap-band with `params` on every one of
@@ -447,7 +481,8 @@ fn rss_bytes() -> u64 {
 }
 
 /// `CONDOR_BENCH=churn,latency` runs only those phases (memory, throughput, latency,
-/// kill_switch, decode, churn, metrics, tape); unset runs all. Useful under a profiler.
+/// kill_switch, decode, churn, metrics, tape); unset runs all. Useful under a profiler
+/// (`tape_profile_on` and `tape_profile_off` run only when named).
 fn phase(name: &str) -> bool {
     std::env::var("CONDOR_BENCH").map_or(true, |v| v.split(',').any(|p| p.trim() == name))
 }
@@ -836,46 +871,164 @@ fn main() {
             figure("processor_pool_jobs_during_busy_run", jobs as f64, "jobs", None);
         }
 
-        // What recording the tape costs: the engine under the firehose (100 feeds) with
-        // the Processor recording every tick and without, alternating rounds, medians and
-        // the median of the per-round ratios; then the same ticks straight through a
-        // Processor's mailbox, the best of alternating rounds. The tape is a real file
-        // (the writer thread writing it as the engine runs).
+        // What recording the tape costs: one engine under the firehose (100 feeds), its
+        // Processor recording every tick on a real file (the writer thread writing it as
+        // the engine runs) and not, switched in alternating windows of 250 ms
+        // (`CONDOR_TAPE_WINDOW_MS`), in pairs whose order alternates (off-on, on-off, …;
+        // `CONDOR_TAPE_PAIRS` pairs, 60 unless set). Each pair printed, then the medians and
+        // the median of the pairs' ratios. Beside ticks/s, the CPU time the whole process
+        // spent per tick (engine, simulator and writer thread). This 2-core machine is
+        // shared with builds that come and go within seconds: a fresh engine per
+        // measurement, 4 s apart, put tens of percent of their noise into each ratio; a
+        // window apart, both sides see nearly the same machine, and a tick's CPU time
+        // hardly depends on what else runs. Then the same ticks straight through a
+        // Processor's mailbox, alternating rounds.
         if phase("tape") {
             let dir = std::env::temp_dir().join(format!("condor-bench-tape-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             let n = 100;
+            let pairs: usize = std::env::var("CONDOR_TAPE_PAIRS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(60);
+            let window = Duration::from_millis(
+                std::env::var("CONDOR_TAPE_WINDOW_MS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(250),
+            );
+            let tape = Tape::open(&dir.join("engine.tape"), "bench").unwrap();
+            let s = sim(n, true, &enter_all(n));
+            let momentum =
+                strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap())
+                    .unwrap();
+            let e = engine_with(&s, n, momentum, DEFAULT_LIMIT_PER_MS, None).await;
+            until_feeds(&e, n).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
             let (mut off, mut on, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-            for round in 0..3 {
-                let tape = Tape::open(&dir.join(format!("{round}.tape")), "bench").unwrap();
-                let s = sim(n, true, &enter_all(n));
-                let without = engine_throughput_taped(&s, n, None).await;
-                drop(s);
-                let s = sim(n, true, &enter_all(n));
-                let with = engine_throughput_taped(&s, n, Some(&tape)).await;
-                tape.sync().unwrap();
-                off.push(without);
-                on.push(with);
-                ratios.push(with / without);
+            let (mut cpu_off, mut cpu_on, mut cpu_ratios) = (Vec::new(), Vec::new(), Vec::new());
+            for pair in 0..pairs {
+                let order = if pair % 2 == 0 { [false, true] } else { [true, false] };
+                let (mut without, mut with) = ((0.0, 0.0), (0.0, 0.0));
+                for taped in order {
+                    e.processor
+                        .send(SetTape(taped.then(|| tape.recorder())))
+                        .await
+                        .unwrap();
+                    let t0 = e.processor.send(Flush).await.unwrap().ticks;
+                    let cpu0 = process_cpu_ns();
+                    let start = Instant::now();
+                    tokio::time::sleep(window).await;
+                    let t1 = e.processor.send(Flush).await.unwrap().ticks;
+                    let cpu = process_cpu_ns().saturating_sub(cpu0) as f64;
+                    let ticks = (t1 - t0).max(1) as f64;
+                    let got = (ticks / start.elapsed().as_secs_f64(), cpu / ticks);
+                    if taped {
+                        with = got;
+                    } else {
+                        without = got;
+                    }
+                }
+                println!(
+                    "engine_100_feeds_tape_pair {pair} off {:.0} on {:.0} ticks/s {:.3}x, cpu off {:.0} on {:.0} ns/tick {:.3}x",
+                    without.0,
+                    with.0,
+                    with.0 / without.0,
+                    without.1,
+                    with.1,
+                    with.1 / without.1
+                );
+                off.push(without.0);
+                on.push(with.0);
+                ratios.push(with.0 / without.0);
+                cpu_off.push(without.1);
+                cpu_on.push(with.1);
+                cpu_ratios.push(with.1 / without.1);
             }
+            e.processor.send(SetTape(None)).await.unwrap();
+            e.supervisor.send(StopAllFeeds).await.unwrap();
+            let _ = e.session.send(Shutdown).await;
+            let written = tape.sync().unwrap();
+            drop(s);
+            let (lowest, highest) = ratios
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(l, h), &r| (l.min(r), h.max(r)));
             let (off, on) = (median(&mut off), median(&mut on));
             figure("engine_100_feeds_tape_off", off, "ticks/s", None);
             figure("engine_100_feeds_tape_on", on, "ticks/s", Some(median(&mut ratios)));
+            println!("engine_100_feeds_tape_ratio_range {lowest:.3} {highest:.3} x ({pairs} pairs)");
+            let (c_off, c_on) = (median(&mut cpu_off), median(&mut cpu_on));
+            figure("engine_100_feeds_tape_off_cpu", c_off, "ns/tick", None);
+            figure("engine_100_feeds_tape_on_cpu", c_on, "ns/tick", Some(median(&mut cpu_ratios)));
+            figure("engine_100_feeds_tape_records", written as f64, "records", None);
             let ticks = flat_ticks(500_000);
-            let (mut off, mut on) = (f64::MAX, f64::MAX);
+            let (mut off, mut on, mut cpu_off, mut cpu_on) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for round in 0..8 {
                 let tape = Tape::open(&dir.join(format!("p{round}.tape")), "bench").unwrap();
-                if round % 2 == 0 {
-                    off = off.min(through_processor_taped(&ticks, None, None).await);
-                    on = on.min(through_processor_taped(&ticks, None, Some(&tape)).await);
-                } else {
-                    on = on.min(through_processor_taped(&ticks, None, Some(&tape)).await);
-                    off = off.min(through_processor_taped(&ticks, None, None).await);
+                let order = if round % 2 == 0 { [false, true] } else { [true, false] };
+                for taped in order {
+                    if taped {
+                        let (ns, cpu) = through_processor_cpu(&ticks, None, Some(&tape)).await;
+                        on.push(ns);
+                        cpu_on.push(cpu);
+                    } else {
+                        let (ns, cpu) = through_processor_cpu(&ticks, None, None).await;
+                        off.push(ns);
+                        cpu_off.push(cpu);
+                    }
                 }
-                tape.sync().unwrap();
             }
-            figure("processor_tick_tape_off", off, "ns/tick", None);
-            figure("processor_tick_tape_on", on, "ns/tick", Some(on / off));
+            let best = |v: &[f64]| v.iter().copied().fold(f64::MAX, f64::min);
+            let (best_off, best_on) = (best(&off), best(&on));
+            figure("processor_tick_tape_off", best_off, "ns/tick", None);
+            figure("processor_tick_tape_on", best_on, "ns/tick", Some(best_on / best_off));
+            let (med_off, med_on) = (median(&mut off), median(&mut on));
+            figure("processor_tick_tape_off_median", med_off, "ns/tick", None);
+            figure("processor_tick_tape_on_median", med_on, "ns/tick", Some(med_on / med_off));
+            let (c_off, c_on) = (median(&mut cpu_off), median(&mut cpu_on));
+            figure("processor_tick_tape_off_cpu", c_off, "ns/tick", None);
+            figure("processor_tick_tape_on_cpu", c_on, "ns/tick", Some(c_on / c_off));
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+
+        // For a profiler: the engine under the firehose (100 feeds) for 20 s, recording
+        // (`tape_profile_on`) or not (`tape_profile_off`); then 20 rounds of 500,000 ticks
+        // straight through a Processor's mailbox the same way. Run only when named.
+        for taped in [false, true] {
+            let name = if taped { "tape_profile_on" } else { "tape_profile_off" };
+            if !only_if_named(name) {
+                continue;
+            }
+            let dir = std::env::temp_dir().join(format!("condor-bench-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let tape = Tape::open(&dir.join("e.tape"), "bench").unwrap();
+            let tape = taped.then_some(&tape);
+            let s = sim(100, true, &enter_all(100));
+            let momentum =
+                strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap())
+                    .unwrap();
+            let e = engine_with(&s, 100, momentum, DEFAULT_LIMIT_PER_MS, tape).await;
+            until_feeds(&e, 100).await;
+            let t0 = e.processor.send(Flush).await.unwrap().ticks;
+            let start = Instant::now();
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            let t1 = e.processor.send(Flush).await.unwrap().ticks;
+            figure(
+                &format!("{name}_engine"),
+                (t1 - t0) as f64 / start.elapsed().as_secs_f64(),
+                "ticks/s",
+                None,
+            );
+            e.supervisor.send(StopAllFeeds).await.unwrap();
+            let _ = e.session.send(Shutdown).await;
+            drop(s);
+            let ticks = flat_ticks(500_000);
+            let mut ns = Vec::new();
+            for _ in 0..20 {
+                ns.push(through_processor_taped(&ticks, None, tape).await);
+            }
+            figure(&format!("{name}_processor"), median(&mut ns), "ns/tick", None);
             let _ = std::fs::remove_dir_all(&dir);
         }
 

@@ -254,6 +254,23 @@ fn params_for(
     Ok(p)
 }
 
+/// The intent→fill latencies of the live day taped at `path`, streamed (one block in
+/// memory, not the day). A damaged tail gives those before it, as reading it whole did.
+fn streamed_latencies(path: &Path) -> Result<Vec<u64>, TapeError> {
+    let mut reader = TapeReader::open(path)?;
+    let mut error = None;
+    let latencies = bt::recorded_latencies(std::iter::from_fn(|| {
+        reader.next_record().unwrap_or_else(|e| {
+            error = Some(e);
+            None
+        })
+    }));
+    match error {
+        Some(e) => Err(e),
+        None => Ok(latencies),
+    }
+}
+
 /// One backtest over the plan's days with one combination of parameters.
 fn backtest(
     plan: &Plan,
@@ -313,7 +330,7 @@ fn backtest(
                     .days
                     .iter()
                     .find(|(d, _)| d == day)
-                    .map(|(_, p)| tape::read(p).map(|f| bt::recorded_latencies(&f.records)))
+                    .map(|(_, p)| streamed_latencies(p))
                     .unwrap_or_else(|| Ok(Vec::new()))
                     .unwrap_or_else(|e: TapeError| {
                         latency_error = Some(e.to_string());

@@ -59,6 +59,11 @@ impl Ticker {
         Ticker::parse(input.strip_prefix('A').unwrap_or(input))
     }
 
+    /// The six ASCII digits as stored (no UTF-8 check, unlike [`Ticker::as_str`]).
+    pub fn digits(&self) -> &[u8; 6] {
+        &self.0
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII digits are ever stored.
         std::str::from_utf8(&self.0).expect("ticker holds ASCII digits")

@@ -556,10 +556,14 @@ pub fn run<'a, E>(
 
 /// Intent→fill latencies a live-recorded day shows: for each live intent, the time to the
 /// first fill of its ticker and side after it. Empty for a tape with no live trading.
-pub fn recorded_latencies(records: &[TapeRecord]) -> Vec<u64> {
+/// Takes the records one at a time, so a day can be streamed through it.
+pub fn recorded_latencies<R: std::borrow::Borrow<TapeRecord>>(
+    records: impl IntoIterator<Item = R>,
+) -> Vec<u64> {
     let mut waiting: BTreeMap<(Ticker, bool), Vec<i64>> = BTreeMap::new();
     let mut out = Vec::new();
     for r in records {
+        let r = r.borrow();
         match &r.event {
             TapeEvent::Intent(i) => waiting
                 .entry((i.ticker, i.side == Side::Buy))

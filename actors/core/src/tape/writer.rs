@@ -21,24 +21,37 @@ use crate::durable_file;
 
 use super::format;
 use super::reader::{self, Scan};
-use super::{TapeError, TapeEvent};
+use super::{TapeError, TapeEvent, TapeTrade};
 
 const LOG_TARGET: &str = "condor::tape";
 const THREAD_NAME: &str = "condor-tape";
 
 /// Records a recorder holds before it hands them to the writer thread as one batch (one
-/// block on disk). 256 trades are ~6 KB on disk and ~30 KB in memory.
-pub const BATCH_RECORDS: usize = 256;
+/// block on disk). 1,024 trades are ~20 KB, encoded as they will be on disk. Each batch
+/// costs a wake-up of the writer thread and a write: at 256 a batch, under the engine
+/// bench's firehose, those were most of what recording cost (see the module docs).
+pub const BATCH_RECORDS: usize = 1024;
+/// A recorder hands its batch over before it grows past this many bytes, whatever its
+/// record count (only huge records get near it): a block's payload stays far below
+/// [`format::MAX_BLOCK_PAYLOAD`], which readers refuse past.
+const BATCH_BYTES: usize = 4 << 20;
 /// Batches the writer thread takes off its queue for one write (and one fdatasync).
 const MAX_GROUP: usize = 256;
 /// The write buffer is shrunk back to this after an unusually large group.
 const BUF_KEEP: usize = 4 << 20;
 /// Emptied batch buffers kept for the recorders to reuse, at most.
 const POOL_KEEP: usize = 64;
+/// A fresh batch buffer's capacity: a batch of trades (~20 bytes each) fits.
+const BATCH_CAPACITY: usize = 32 << 10;
+/// Batch buffers bigger than this are not kept for reuse (a batch of huge records).
+const POOL_MAX_CAPACITY: usize = 1 << 20;
 
-/// Queued records: receive time and event, 64 bytes each (a `TapeEvent` holds a trade
-/// inline and boxes the bigger kinds).
-type Batch = Vec<(i64, TapeEvent)>;
+/// A batch of records, encoded by the recorder into a block's payload (the writer thread
+/// adds the header: the seq of its first record, and the checksum).
+struct Batch {
+    payload: Vec<u8>,
+    count: u32,
+}
 type Done = Box<dyn FnOnce(Result<u64, TapeError>) + Send>;
 
 /// What the writer thread is asked to do, in queue order.
@@ -91,24 +104,24 @@ struct Shared {
     /// Set once the writer thread is gone for good (a recorder logs it once).
     gone_logged: AtomicBool,
     failure: Mutex<Option<Failure>>,
-    /// Emptied batches, back from the writer thread: a recorder takes one instead of
-    /// allocating.
-    pool: Mutex<Vec<Batch>>,
+    /// Emptied batch buffers, back from the writer thread: a recorder takes one instead
+    /// of allocating.
+    pool: Mutex<Vec<Vec<u8>>>,
 }
 
 impl Shared {
-    fn take_buffer(&self) -> Batch {
+    fn take_buffer(&self) -> Vec<u8> {
         // try_lock: a recorder never waits; a contended pool just means one allocation.
         if let Ok(mut pool) = self.pool.try_lock() {
             if let Some(b) = pool.pop() {
                 return b;
             }
         }
-        Vec::with_capacity(BATCH_RECORDS)
+        Vec::with_capacity(BATCH_CAPACITY)
     }
 
-    fn give_back(&self, mut batch: Batch) {
-        if batch.capacity() < BATCH_RECORDS || batch.capacity() > 4 * BATCH_RECORDS {
+    fn give_back(&self, mut batch: Vec<u8>) {
+        if batch.capacity() < BATCH_CAPACITY || batch.capacity() > POOL_MAX_CAPACITY {
             return;
         }
         batch.clear();
@@ -150,7 +163,7 @@ impl Inner {
             Op::Batch(batch) => {
                 self.shared
                     .dropped
-                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    .fetch_add(u64::from(batch.count), Ordering::Relaxed);
                 if !self.shared.gone_logged.swap(true, Ordering::Relaxed) {
                     log::error!(
                         target: LOG_TARGET,
@@ -294,10 +307,13 @@ impl Tape {
         })
     }
 
-    /// A per-actor buffer that batches records and hands a batch to the writer thread.
+    /// A per-actor buffer that encodes records into a batch and hands the batch to the
+    /// writer thread.
     pub fn recorder(&self) -> TapeRecorder {
         TapeRecorder {
             buf: self.inner.shared.take_buffer(),
+            count: 0,
+            ctx: format::EncodeContext::new(),
             inner: Arc::clone(&self.inner),
         }
     }
@@ -339,10 +355,17 @@ impl Tape {
 }
 
 /// A per-actor buffer of records for the tape's writer thread. `Send`; one per actor (or
-/// thread) that records. Dropping it hands over what it holds.
+/// thread) that records. Records are encoded here, as they come, into the payload of the
+/// block they will be on disk (a trade is ~20 bytes, written once); the writer thread only
+/// adds each block's header and checksum and writes. Dropping it hands over what it holds.
 pub struct TapeRecorder {
     inner: Arc<Inner>,
-    buf: Batch,
+    /// The batch's payload so far.
+    buf: Vec<u8>,
+    /// Records in `buf`.
+    count: usize,
+    /// What the next record is delta-coded against.
+    ctx: format::EncodeContext,
 }
 
 impl fmt::Debug for TapeRecorder {
@@ -351,19 +374,32 @@ impl fmt::Debug for TapeRecorder {
             f,
             "TapeRecorder({}, {} buffered)",
             self.inner.path.display(),
-            self.buf.len()
+            self.count
         )
     }
 }
 
 impl TapeRecorder {
-    /// Queues one record, received at `recv_ns` (Unix ns); never blocks on I/O. A trade
-    /// does not allocate (batch buffers are reused). Hands the batch to the writer thread
-    /// when it holds [`BATCH_RECORDS`] records.
+    /// Queues one record, received at `recv_ns` (Unix ns); never blocks on I/O. Encodes
+    /// it into the batch (a trade does not allocate: batch buffers are reused). Hands the
+    /// batch to the writer thread when it holds [`BATCH_RECORDS`] records.
     #[inline]
     pub fn record(&mut self, recv_ns: i64, event: TapeEvent) {
-        self.buf.push((recv_ns, event));
-        if self.buf.len() >= BATCH_RECORDS {
+        self.ctx.record(recv_ns, &event, &mut self.buf);
+        self.recorded();
+    }
+
+    /// [`TapeRecorder::record`] of a trade, without building the event first.
+    #[inline]
+    pub fn record_trade(&mut self, recv_ns: i64, trade: &TapeTrade) {
+        self.ctx.trade(recv_ns, trade, &mut self.buf);
+        self.recorded();
+    }
+
+    #[inline]
+    fn recorded(&mut self) {
+        self.count += 1;
+        if self.count >= BATCH_RECORDS || self.buf.len() >= BATCH_BYTES {
             self.flush();
         }
     }
@@ -371,10 +407,16 @@ impl TapeRecorder {
     /// Hands whatever is buffered to the writer thread now (before an order intent leaves,
     /// and once a second).
     pub fn flush(&mut self) {
-        if self.buf.is_empty() {
+        if self.count == 0 {
             return;
         }
-        let batch = mem::replace(&mut self.buf, self.inner.shared.take_buffer());
+        let batch = Batch {
+            payload: mem::replace(&mut self.buf, self.inner.shared.take_buffer()),
+            // At most BATCH_RECORDS.
+            count: self.count as u32,
+        };
+        self.count = 0;
+        self.ctx.new_block();
         if let Err(op) = self.inner.send(Op::Batch(batch)) {
             self.inner.refused(op);
         }
@@ -382,7 +424,7 @@ impl TapeRecorder {
 
     /// Records buffered and not yet handed over.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.count
     }
 }
 
@@ -433,7 +475,7 @@ impl Sink for File {
 const SYNC_EVERY: Duration = Duration::from_millis(200);
 
 /// The writer thread: takes one op, drains what else is queued (up to [`MAX_GROUP`]),
-/// encodes each batch as a block and writes the group with one write; fdatasyncs when the
+/// puts each batch's header before its payload and writes the group with one write; fdatasyncs when the
 /// group holds a sync asked for, or when what was written has waited [`SYNC_EVERY`], then
 /// answers the group's syncs. Returns, synced, when every handle is gone and the queue is
 /// empty.
@@ -496,21 +538,16 @@ fn write_loop(
         for op in group.drain(..) {
             match op {
                 Op::Batch(batch) => {
-                    if failed.is_some() || batch.is_empty() {
-                        shared
-                            .dropped
-                            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    let count = u64::from(batch.count);
+                    if failed.is_some() || count == 0 {
+                        shared.dropped.fetch_add(count, Ordering::Relaxed);
                     } else {
-                        let mut block = format::BlockEncoder::new(next_seq, &mut buf);
-                        for (ns, event) in &batch {
-                            block.push(*ns, event);
-                        }
-                        block.finish();
-                        next_seq += batch.len() as u64;
-                        records += batch.len() as u64;
+                        format::write_block(next_seq, batch.count, &batch.payload, &mut buf);
+                        next_seq += count;
+                        records += count;
                         blocks += 1;
                     }
-                    shared.give_back(batch);
+                    shared.give_back(batch.payload);
                 }
                 Op::Sync(done) => syncs.push(done),
             }
@@ -916,11 +953,6 @@ mod tests {
 
 #[cfg(test)]
 mod sizes {
-    #[test]
-    fn a_queued_record_is_64_bytes() {
-        assert_eq!(std::mem::size_of::<(i64, super::TapeEvent)>(), 64);
-    }
-
     /// Actors hold these and move them to their threads.
     #[test]
     fn handles_cross_threads() {
