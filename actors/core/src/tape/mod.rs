@@ -5,8 +5,9 @@
 //! The journal says what condor did; the tape says what it saw.
 //!
 //! `format` is the pure encoding (no I/O), `writer` the append side ([`Tape`], a clonable
-//! handle to one writer thread, and [`TapeRecorder`], a per-actor buffer), `reader` the read
-//! side ([`read`] for a whole day, [`TapeReader`] streaming), `import` the CSV import and
+//! handle to one writer thread, and [`TapeRecorder`], a per-actor buffer that encodes records
+//! as they come), `reader` the read side ([`TapeReader`] streaming, what every tool uses;
+//! [`read`] for a whole day in memory, what tests use), `import` the CSV import and
 //! [`write_day`]. `condor tape` (ls, dump, import) is the command-line face.
 //!
 //! Owns the file format, the torn-tail rule and the lock on a day's tape. Must never panic on
@@ -68,7 +69,8 @@
 //! each: they hand over at [`BATCH_RECORDS`], before an order intent leaves, and once a
 //! second); a power cut may also take the last 200 ms of writes no order depended on. An
 //! fdatasync after every group cost the engine 17% of its firehose throughput (0.83x);
-//! syncing on demand and by the period, 3–7% (0.93x and 0.97x in two runs). A crash
+//! syncing on demand and by the period is what the tape does (what recording costs the
+//! engine in all is in the README, from the engine bench). A crash
 //! mid-write leaves a torn tail: a short block or a bad checksum with nothing intact after
 //! it. [`read`] keeps the good prefix and says where it stopped ([`TapeFile::stopped`]);
 //! [`Tape::open`] cuts the torn tail off with a warning naming the bytes cut, then continues
@@ -81,32 +83,51 @@
 //! A synthetic day of 2,025,200 records: 2,000,000 trades over 200 tickers (prices on the
 //! KRX grid from 1,000 to 500,000 won moving by ticks, mostly small lots and now and then
 //! a block, arrivals busier at the open and the close), 1,200 condition events, a timer a
-//! second, 200 intents with their fills and order-done events. Ranges are of three runs.
+//! second, 200 intents with their fills and order-done events. Ranges are of four runs with
+//! nothing else running; in brackets, four runs of the code before (64-byte records queued
+//! 256 a batch, encoded by the writer thread) interleaved with them.
 //!
 //! | figure | value |
 //! |---|---|
-//! | on disk | 19.7 bytes a trade (39.4 MB for the day, 19.5 bytes a record, 7,911 blocks) |
-//! | write: one recorder → writer thread → file, open and final sync included | 14–16 M records/s |
-//! | [`TapeRecorder::record`] on the recording thread | 32–36 ns a record (~2.3% of a 1.5 µs tick) |
-//! | read: [`TapeReader`] streaming | 24.7–25.7 M records/s |
-//! | read: [`read`], the whole day into a `Vec` | 14.4–18.1 M records/s, 0.63–0.92x of streaming in the same run |
-//! | encode only, no I/O | 20–21 M records/s |
-//! | decode only, no I/O, checksums checked | 29–31 M records/s (28.6–33.5 with 72-byte records) |
+//! | on disk | 19.6 bytes a trade (39.2 MB for the day, 19.4 bytes a record, 1,978 blocks) [19.7; 7,911 blocks] |
+//! | write: one recorder → writer thread → file, open and final sync included | 17.1–19.2 M records/s [14.9–16.7] |
+//! | [`TapeRecorder::record`] on the recording thread, encoding included | 40.0–43.6 ns a record [25.6–31.7, queueing only] |
+//! | read: [`TapeReader`] streaming, what every tool uses | 26.8–27.3 M records/s [27.0–27.9] |
+//! | read: [`read`], the whole day into a `Vec`, what tests use | 16.3–17.6 M records/s, 0.61–0.64x of streaming in the same run |
+//! | encode only, no I/O | 26.1–27.5 M records/s [18.0–21.6] |
+//! | decode only, no I/O, checksums checked | 30.3–31.6 M records/s |
 //!
-//! [`read`] is bound by the memory it fills, not by decoding: first touching fresh pages
-//! (the kernel zeroing and mapping each) costs about as much a byte as decoding does. With
-//! a trade inline in [`TapeEvent`] and the two bigger kinds boxed, a record is 72 bytes and a
-//! day 146 MB; at 112 bytes (227 MB) the whole read ran at 12.0–12.8 M records/s, 0.44–0.50x
-//! of streaming. The whole-read figures are from runs beside other builds (streaming then
-//! ran at 18.6–23.9 M); the ratio is the figure to compare. Tools that can stream use
-//! [`TapeReader`].
+//! A recorder encodes each record as it comes into the payload of the block it will be on
+//! disk (a trade is written in place, in ~10–15 ns: nothing is queued, cloned or dropped per
+//! record on another thread) and hands the writer thread the bytes, [`BATCH_RECORDS`]
+//! (1,024) records at a time; the writer thread adds each block's header (the seq of its
+//! first record) and checksum, and writes. Until then a recorder queued each record as a
+//! 64-byte `(i64, TapeEvent)` in batches of 256 and the writer thread encoded them. A
+//! profile of the engine under the firehose (`perf record` of the engine bench's
+//! `tape_profile_on` against `tape_profile_off`) showed what that cost: the writer thread
+//! spent ~115 ns a tick (`BlockEncoder::push`, a UTF-8 check of every ticker, the pool's
+//! lock, dropping the events; the rest waking up and writing once per batch), the engine
+//! thread ~55 ns more than without the tape (copying the records out, the time conversion,
+//! and waking the writer thread for every batch: several µs a wake-up on this VM). Now the
+//! writer thread spends ~40 ns a tick (most of it the kernel's write and the wake-ups) and
+//! the engine thread ~28 ns more (encoding ~13, waking the writer ~12, the time ~3); the
+//! woken writer thread also preempts the engine thread on its core now and then (9,339
+//! times in one profiling run), time the engine thread loses without spending it.
 //!
-//! A queued record is 64 bytes (its receive time and a `TapeEvent`): when a `TapeEvent` was
-//! 96 bytes, handing 64-byte records to another thread measured about half the cost.
+//! [`read`] is bound by the memory it fills, not by decoding: a profile of it is 55–60% the
+//! kernel's first touch of fresh pages (zeroing them, 35%, and faulting them in), and the
+//! decoding is as fast as streaming's. A record is 72 bytes (a trade inline in
+//! [`TapeEvent`], the two bigger kinds boxed; it was 112) and a day 146 MB: first touching
+//! 146 MB takes 64–100 ms on this VM on its own, which is what 2 M records in 100 ms (20 M
+//! a second) would have to hold everything in. Transparent huge pages (`madvise`) took that
+//! to 24–29 ms, but 407 ms the first time, compacting memory for them: not for a tool's
+//! path. No tool reads a tape whole: `condor replay`, `backtest` (its `--latency-ms
+//! recorded` too), `sim --tape` and `tape dump` stream with [`TapeReader`]; tests use
+//! [`read`].
 //!
 //! Compression does not pay. LZ4 (lz4_flex 0.11, block format) over this day's payloads
 //! saved 16% block by block (19.7 → 16.6 bytes a trade; 22% compressing 8 blocks together)
-//! for 40–45 ns a record to compress (encoding takes ~48: the writer's work doubles) and
+//! for 40–45 ns a record to compress (three times what encoding one takes) and
 //! 7–10 ns a record to decompress (a quarter more on every read). 6 MB less disk a day is
 //! not worth that; the format stays plain varints, with no new dependency.
 
