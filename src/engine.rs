@@ -151,9 +151,27 @@ async fn settle(
     Ok(())
 }
 
-/// Starts every actor against the broker behind `rest` and `ws_url`. Must run inside an
-/// actix system.
-pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyhow::Result<Engine> {
+/// A broker as the engine reaches it: its REST client behind the boundary, and how to
+/// open its realtime session (with the REST client's renewed token).
+#[derive(Clone, Debug)]
+pub struct BrokerLink {
+    pub broker: Broker,
+    pub realtime: SessionConfig,
+}
+
+impl BrokerLink {
+    /// LS: `rest`, and its websocket at `ws_url`.
+    pub fn ls(rest: LsRest, ws_url: &str) -> BrokerLink {
+        BrokerLink {
+            realtime: SessionConfig::new(ws_url, rest.token_source()),
+            broker: Broker::Ls(rest),
+        }
+    }
+}
+
+/// Starts every actor against the broker `link` reaches. Must run inside an actix system.
+pub async fn start(link: BrokerLink, settings: EngineSettings) -> anyhow::Result<Engine> {
+    let BrokerLink { broker, realtime } = link;
     let clock = settings.clock.clone();
     let day = clock.today();
     let dir = settings.data_dir.join("journal");
@@ -200,12 +218,11 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     .await?;
 
     // 2. The broker: opening cash on a fresh day, then today's orders, holdings and cash.
-    let broker = Broker::from(rest.clone());
     if state.opening_cash.is_none() {
         let cash = broker
             .cash()
             .await
-            .context("cannot read the account's cash (CSPAQ12200)")?;
+            .context("cannot read the account's cash")?;
         journal_and_apply(&journal, &mut state, JournalEvent::OpeningCash { cash }).await?;
         if state.fills.is_empty() {
             state.ledger = Ledger::new(cash);
@@ -217,7 +234,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     let account = broker
         .snapshot()
         .await
-        .context("cannot read the account at the broker (t0425, t0424, CSPAQ12200)")?;
+        .context("cannot read the account at the broker")?;
     let cash = account.cash;
     let outcome = reconcile_orders(&state.book, &account.orders, clock.time_of_day());
     settle(&journal, &mut state, outcome, &mut report).await?;
@@ -266,7 +283,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     // Bounds the ticks between the socket and the strategy: under a burst the session
     // stops reading rather than queue without limit.
     let backlog = TickBacklog::new(tick_backlog::DEFAULT_LIMIT);
-    let session = BrokerSession::new(SessionConfig::new(ws_url, rest.token_source()))
+    let session = BrokerSession::new(realtime)
         .with_notifier(alerts.clone())
         .with_meters(settings.meters.clone())
         .with_backlog(backlog.clone())
@@ -320,7 +337,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
         }));
     }
     let orders = om_ctx.run(
-        OrderManager::new(broker, settings.risk, clock)
+        OrderManager::new(broker.clone(), settings.risk, clock)
             .with_recovered(RecoveredOrders {
                 book: state.book,
                 ledger: state.ledger,
@@ -350,7 +367,7 @@ pub async fn start(rest: LsRest, ws_url: &str, settings: EngineSettings) -> anyh
     )
     .await;
     let supervisor = Supervisor::new(
-        rest,
+        broker,
         session.clone(),
         processor.clone(),
         names,

@@ -284,7 +284,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
                 .await;
             }
             let settings = day_settings(tick_watchers.clone(), notifier.clone())?;
-            let engine = engine::start(rest.clone(), &ws_url, settings).await?;
+            let engine = engine::start(engine::BrokerLink::ls(rest.clone(), &ws_url), settings).await?;
             engine_tx.send_replace(Some(DayEngine {
                 session: engine.session.clone(),
                 processor: engine.processor.clone(),

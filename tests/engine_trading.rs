@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::PATIENCE;
-use condor::engine::{self, ConditionPlan, Engine, EngineSettings};
+use condor::engine::{self, BrokerLink, ConditionPlan, Engine, EngineSettings};
 use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
 use condor_actors::broker_account;
@@ -82,8 +82,7 @@ async fn start_conditions(
 ) -> Engine {
     let rest = rest_client(sim).await;
     engine::start(
-        rest,
-        sim.ws_url(),
+        BrokerLink::ls(rest, sim.ws_url()),
         EngineSettings {
             conditions,
             max_feeds: 100,

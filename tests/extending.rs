@@ -14,7 +14,7 @@ use actix::prelude::*;
 use clap::Parser;
 use common::PATIENCE;
 use condor::cli::{Cli, Command, RunArgs};
-use condor::engine::{self, ConditionPlan, Engine, EngineSettings};
+use condor::engine::{self, BrokerLink, ConditionPlan, Engine, EngineSettings};
 use condor::extend::Extensions;
 use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
@@ -62,8 +62,7 @@ async fn start(
     .await
     .expect("token");
     engine::start(
-        rest,
-        sim.ws_url(),
+        BrokerLink::ls(rest, sim.ws_url()),
         EngineSettings {
             conditions: ConditionPlan::one("S001", strategy),
             max_feeds: 100,

@@ -16,10 +16,19 @@ use crate::broker_account::{self, AccountReadError, AccountSnapshot};
 use crate::domain::NewOrder;
 use crate::kiwoom_rest::KiwoomRest;
 use crate::ls_rest::LsRest;
-use crate::market::{Qty, Ticker};
+use crate::market::{Market, Qty, Ticker};
 
 pub mod kiwoom;
 pub mod ls;
+
+/// One stock the broker lists: what the Supervisor needs to watch it and name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listing {
+    pub ticker: Ticker,
+    pub market: Market,
+    /// The broker's name for it (LS t8436 `hname`, Kiwoom ka10099 `name`).
+    pub name: String,
+}
 
 /// The broker the engine trades through.
 #[derive(Clone, Debug)]
@@ -81,6 +90,15 @@ impl Broker {
         match self {
             Broker::Ls(rest) => broker_account::cash(rest).await,
             Broker::Kiwoom(rest) => kiwoom::cash(rest).await,
+        }
+    }
+
+    /// Every KOSPI and KOSDAQ stock the broker lists (the stock master), read once a day
+    /// by the Supervisor; rows it cannot read are logged and left out.
+    pub async fn stock_master(&self) -> Result<Vec<Listing>, AccountReadError> {
+        match self {
+            Broker::Ls(rest) => ls::stock_master(rest).await,
+            Broker::Kiwoom(rest) => kiwoom::stock_master(rest).await,
         }
     }
 

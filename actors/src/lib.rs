@@ -7,6 +7,7 @@ pub mod broker;
 pub mod broker_account;
 pub mod broker_session;
 pub mod compute;
+pub mod condition_search;
 pub mod disk_watch;
 pub mod kiwoom_rest;
 pub mod ls_rest;

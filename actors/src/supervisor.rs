@@ -1,7 +1,8 @@
-//! Supervisor: turns the realtime condition feed into StockFeeds. Finds the configured
-//! condition by name (t1866), registers it (t1860 → `sAlertNum`), watches its AFR
-//! frames, spawns one StockFeed per entering ticker (never two), and stops it when the
-//! ticker leaves the condition and the engine holds nothing in it. Enforces the cap on
+//! Supervisor: turns the realtime condition feed into StockFeeds. Reads the broker's
+//! stock master, starts the configured conditions at the broker (by name or key, through
+//! [`crate::condition_search`]), takes their members now as enters and their alerts as
+//! enters and exits, spawns one StockFeed per entering ticker (never two), and stops it
+//! when the ticker leaves the condition and the engine holds nothing in it. Enforces the cap on
 //! live feeds and replaces a feed that died.
 //!
 //! Answers [`GetLiveFeeds`] (each live feed with its name and start time) for `/status`.
@@ -16,22 +17,20 @@ use std::time::{Duration, SystemTime};
 
 use actix::prelude::*;
 
+use crate::broker::{Broker, Listing};
 use crate::broker_session::BrokerSession;
+use crate::condition_search::{start_conditions, ConditionSearchError, StartedCondition};
 use crate::journal::event::JournalEvent;
 use crate::journal::Journal;
-use crate::ls_rest::{LsError, LsRest};
 use crate::market::{Market, Ticker};
 use crate::messages::{
     ConditionAlert, ConditionEnter, ConditionExit, ConditionId, Deliver, IsFlat, StockNames, Stop,
-    TickerFlat, WatchCondition,
+    TickerFlat,
 };
 use crate::processor::Processor;
 use crate::stock_feed::StockFeed;
 use crate::telemetry::Meters;
-use crate::wire::market_data::{T8436InBlock, T8436};
 use crate::wire::realtime::JobFlag;
-use crate::wire::rest::Tr;
-use crate::wire::search::{T1859InBlock, T1860InBlock, T1866InBlock, T1859, T1860, T1866};
 
 const LOG: &str = "condor::supervisor";
 
@@ -63,7 +62,7 @@ pub struct GetLiveFeeds {
 #[derive(Clone, Debug)]
 pub struct LiveFeed {
     pub ticker: Ticker,
-    /// The stock master's name (t8436 `hname`).
+    /// The stock master's name (LS t8436 `hname`, Kiwoom ka10099 `name`).
     pub name: String,
     pub since: SystemTime,
     /// Ask it for its last price and tick count.
@@ -84,23 +83,17 @@ pub struct LiveFeeds {
 #[rtype(result = "usize")]
 pub struct StopAllFeeds;
 
-/// Why starting the condition failed.
+/// Why starting the condition search failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SupervisorError {
+    #[error("cannot read the stock master: {0}")]
+    StockMaster(#[from] crate::broker_account::AccountReadError),
     #[error(transparent)]
-    Broker(#[from] LsError),
-    #[error("no condition named {name:?} (t1866 lists: {known})")]
-    UnknownCondition { name: String, known: String },
-    #[error("t1860 refused to register condition {query_index}: [{code}] {msg}")]
-    RegisterRefused {
-        query_index: String,
-        code: String,
-        msg: String,
-    },
+    Conditions(#[from] ConditionSearchError),
 }
 
 pub struct Supervisor {
-    rest: LsRest,
+    broker: Broker,
     session: Addr<BrokerSession>,
     processor: Addr<Processor>,
     /// The conditions to register, by name or query_index, [`ConditionId`] `i` being the
@@ -135,14 +128,14 @@ pub struct Supervisor {
 
 impl Supervisor {
     pub fn new(
-        rest: LsRest,
+        broker: impl Into<Broker>,
         session: Addr<BrokerSession>,
         processor: Addr<Processor>,
         condition_names: Vec<String>,
         max_feeds: usize,
     ) -> Supervisor {
         Supervisor {
-            rest,
+            broker: broker.into(),
             session,
             processor,
             condition_names,
@@ -206,103 +199,27 @@ impl Supervisor {
         }
     }
 
-    /// The condition's members right now (t1859): the realtime alerts (AFR) report only
-    /// changes, so a start (or a restart) learns who is already in from this. A failure is
-    /// logged, not fatal: the alerts still bring every later change.
-    fn load_members(&mut self, c: ConditionId, query_index: String, ctx: &mut Context<Self>) {
-        let rest = self.rest.clone();
-        ctx.spawn(
-            async move {
-                rest.call::<T1859>(&T1859InBlock {
-                    query_index: query_index.clone(),
-                })
-                .await
-            }
-            .into_actor(self)
-            .map(move |reply, act, _| match reply {
-                Ok(r) if T1859::succeeded(&r) => {
-                    let mut entered = 0;
-                    for row in &r.blocks.out_block1 {
-                        match row.ticker() {
-                            Ok(t) => {
-                                entered += 1;
-                                act.on_enter(c, t);
-                            }
-                            Err(e) => {
-                                act.stats.invalid_codes += 1;
-                                log::warn!(target: LOG, "t1859 listed an invalid code: {e}");
-                            }
-                        }
-                    }
-                    log::info!(target: LOG, "{entered} stocks in condition #{} at start (t1859)", c.0);
-                }
-                Ok(r) => log::warn!(target: LOG, "t1859 refused [{}] {}; only later changes will be watched", r.rsp_cd, r.rsp_msg.trim()),
-                Err(e) => log::warn!(target: LOG, "cannot list the condition's members (t1859): {e}; only later changes will be watched"),
-            }),
-        );
-    }
-
-    /// Stock master (t8436) and each condition's registration (t1866, t1860): per
-    /// condition, its query_index and alert number, in the order named.
-    async fn register_conditions(
-        rest: LsRest,
+    /// The stock master, then each condition started at the broker, in the order named.
+    async fn start_search(
+        broker: Broker,
+        session: Addr<BrokerSession>,
         names: Vec<String>,
-    ) -> Result<(HashMap<Ticker, (Market, String)>, Vec<(String, String)>), SupervisorError> {
-        let list = rest
-            .call::<T8436>(&T8436InBlock { gubun: "0".into() })
-            .await?;
-        let mut master = HashMap::new();
-        for s in &list.blocks.out_block {
-            let market = if s.gubun == "2" {
-                Market::Kosdaq
-            } else {
-                Market::Kospi
-            };
-            if let Ok(t) = Ticker::parse(&s.shcode) {
-                master.insert(t, (market, s.hname.clone()));
-            }
-        }
-        let conds = rest
-            .call::<T1866>(&T1866InBlock {
-                gb: "0".into(),
-                ..Default::default()
-            })
-            .await?;
-        let mut registered = Vec::new();
-        for name in names {
-            let Some(cond) = conds.blocks.out_block1.iter().find(|c| {
-                c.query_name.trim() == name.trim() || c.query_index.trim() == name.trim()
-            }) else {
-                let known: Vec<String> = conds
-                    .blocks
-                    .out_block1
-                    .iter()
-                    .map(|c| format!("{} {:?}", c.query_index, c.query_name))
-                    .collect();
-                return Err(SupervisorError::UnknownCondition {
-                    name,
-                    known: known.join(", "),
-                });
-            };
-            let reg = rest
-                .call::<T1860>(&T1860InBlock {
-                    s_sys_user_flag: "U".into(),
-                    s_flag: "E".into(),
-                    s_alert_num: String::new(),
-                    query_index: cond.query_index.clone(),
-                })
-                .await?;
-            let out = reg.blocks.out_block.unwrap_or_default();
-            if out.s_result_flag != "S" || out.s_alert_num.trim().is_empty() {
-                return Err(SupervisorError::RegisterRefused {
-                    query_index: cond.query_index.clone(),
-                    code: reg.rsp_cd,
-                    msg: reg.rsp_msg,
-                });
-            }
-            registered.push((cond.query_index.clone(), out.s_alert_num.trim().to_owned()));
-        }
-        Ok((master, registered))
+        to: Recipient<ConditionAlert>,
+    ) -> Result<(HashMap<Ticker, (Market, String)>, Vec<StartedCondition>), SupervisorError> {
+        let master = broker
+            .stock_master()
+            .await?
+            .into_iter()
+            .map(
+                |Listing {
+                     ticker,
+                     market,
+                     name,
+                 }| (ticker, (market, name)),
+            )
+            .collect();
+        let started = start_conditions(&broker, &session, &names, to).await?;
+        Ok((master, started))
     }
 
     fn spawn_feed(&mut self, ticker: Ticker, market: Market) {
@@ -355,6 +272,24 @@ impl Supervisor {
                 self.spawn_feed(ticker, market);
             }
         }
+    }
+
+    /// A condition's members at its start, each as an enter.
+    fn enter_members(&mut self, c: ConditionId, codes: &[String]) {
+        let mut entered = 0;
+        for code in codes {
+            match Ticker::parse_isu_no(code.trim()) {
+                Ok(t) => {
+                    entered += 1;
+                    self.on_enter(c, t);
+                }
+                Err(e) => {
+                    self.stats.invalid_codes += 1;
+                    log::warn!(target: LOG, "condition #{} listed an invalid code {code:?}: {e}", c.0);
+                }
+            }
+        }
+        log::info!(target: LOG, "{entered} stocks in condition #{} at start", c.0);
     }
 
     /// Some condition lists `ticker` now.
@@ -455,32 +390,32 @@ impl Actor for Supervisor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let rest = self.rest.clone();
         let names = self.condition_names.clone();
-        Self::register_conditions(rest, names)
+        let to = ctx.address().recipient();
+        Self::start_search(self.broker.clone(), self.session.clone(), names, to)
             .into_actor(self)
             .map(|res, act, ctx| match res {
-                Ok((master, registered)) => {
+                Ok((master, started)) => {
                     if let Some(to) = &act.names_to {
                         let names = master.iter().map(|(t, (_, n))| (*t, n.clone())).collect();
                         to.do_send(StockNames { names });
                     }
                     act.master = master;
                     act.restore_feeds();
-                    for (i, (query_index, alert_num)) in registered.into_iter().enumerate() {
+                    for (i, cond) in started.into_iter().enumerate() {
                         let c = ConditionId(u8::try_from(i).unwrap_or(u8::MAX));
                         log::info!(
                             target: LOG,
-                            "condition #{i} {:?} ({query_index}) registered as {alert_num}; {} stocks in the master",
-                            act.condition_names[i],
+                            "condition #{i} {:?} ({}) started, its alerts keyed {}; {} stocks in the master",
+                            cond.configured,
+                            cond.key,
+                            cond.alert_key,
                             act.master.len()
                         );
-                        act.alerts.insert(alert_num.clone(), c);
-                        act.session.do_send(WatchCondition {
-                            alert_num,
-                            to: ctx.address().recipient(),
-                        });
-                        act.load_members(c, query_index, ctx);
+                        act.alerts.insert(cond.alert_key, c);
+                        if let Some(codes) = cond.members {
+                            act.enter_members(c, &codes);
+                        }
                     }
                 }
                 Err(e) => {

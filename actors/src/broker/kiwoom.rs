@@ -1,6 +1,6 @@
 //! Kiwoom REST behind the broker boundary: a [`NewOrder`] goes out as kt10000 (buy) or
 //! kt10001 (sell) with its `trde_tp` (`0` limit, `3` market), a cancel as kt10003, a band
-//! is read from ka10001, today's orders from ka10075 (open) and ka10076 (filled), the
+//! is read from ka10001, the stock master from ka10099, today's orders from ka10075 (open) and ka10076 (filled), the
 //! holdings from kt00018 and the cash from kt00001; each answer comes back in the order
 //! desk's words. The mappings from a reply to an answer are plain functions, unit-tested
 //! here on the reference's samples.
@@ -17,16 +17,19 @@ use condor_model::kiwoom::account::{
     Ka10075, Ka10075Request, Ka10076, Ka10076Request, Kt00001, Kt00001Reply, Kt00001Request,
     Kt00018, Kt00018Reply, Kt00018Request, TodayOrder,
 };
-use condor_model::kiwoom::market_data::{Ka10001, Ka10001Reply, StockCodeRequest};
+use condor_model::kiwoom::market_data::{
+    Ka10001, Ka10001Reply, Ka10099, Ka10099Reply, Ka10099Request, StockCodeRequest,
+};
 use condor_model::kiwoom::order::{
     self as kw, CancelRequest, Kt10000, Kt10001, Kt10003, OrderRequest,
 };
 use condor_model::kiwoom::rest::{ErrorClass, Refusal};
 
+use super::Listing;
 use crate::broker_account::{AccountReadError, AccountSnapshot};
 use crate::domain::NewOrder;
 use crate::kiwoom_rest::{KiwoomRest, KiwoomRestError};
-use crate::market::{Qty, Side, Ticker};
+use crate::market::{Market, Qty, Side, Ticker};
 
 const LOG: &str = "condor::orders";
 
@@ -210,6 +213,38 @@ pub async fn orders_of_day(rest: &KiwoomRest) -> Result<Vec<BrokerOrder>, Accoun
         }
     }
     Ok(merge_orders(&open, &filled).into_values().collect())
+}
+
+/// ka10099 for KOSPI then KOSDAQ, every page.
+pub async fn stock_master(rest: &KiwoomRest) -> Result<Vec<Listing>, AccountReadError> {
+    let mut listings = Vec::new();
+    for market in [Market::Kospi, Market::Kosdaq] {
+        let pages = rest
+            .call_all::<Ka10099>(&Ka10099Request::new(market))
+            .await?;
+        listings.extend(pages.iter().flat_map(|p| listings_of(market, p)));
+    }
+    Ok(listings)
+}
+
+/// One ka10099 page's rows as listings of `market` (the market asked for: a row's own
+/// `marketCode`, when it names another, wins); a row without a stock code is logged and
+/// left out.
+pub fn listings_of(market: Market, page: &Ka10099Reply) -> Vec<Listing> {
+    page.list
+        .iter()
+        .filter_map(|row| match row.ticker() {
+            Ok(ticker) => Some(Listing {
+                ticker,
+                market: row.market().unwrap_or(market),
+                name: row.name.trim().to_owned(),
+            }),
+            Err(e) => {
+                log::debug!(target: LOG, "ka10099 row {:?} left out: {e}", row.code);
+                None
+            }
+        })
+        .collect()
 }
 
 /// kt00001's deposit (`entr`), as LS's `Dps` is read: the cash the engine's ledger counts.
@@ -549,6 +584,39 @@ mod tests {
     }
 
     /// §4.6 / §4.7's samples: cash is `entr`, holdings are the cash rows with shares.
+    #[test]
+    fn the_stock_master_reads_each_markets_rows_and_leaves_out_bad_codes() {
+        use condor_model::kiwoom::market_data::StockInfo;
+        let samsung_row = StockInfo::new(
+            samsung(),
+            "삼성전자",
+            Market::Kospi,
+            Price(70_000),
+            5_969_782_550,
+        );
+        let mut kosdaq_row = StockInfo::new(
+            Ticker::parse("035720").unwrap(),
+            "카카오",
+            Market::Kosdaq,
+            Price(40_000),
+            1,
+        );
+        kosdaq_row.market_code = String::new(); // no marketCode: the market asked for
+        let mut bad = samsung_row.clone();
+        bad.code = "12345".into();
+        let page = Ka10099Reply {
+            list: vec![samsung_row, kosdaq_row, bad],
+        };
+        let got = listings_of(Market::Kosdaq, &page);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(
+            (got[0].ticker, got[0].market, got[0].name.as_str()),
+            (samsung(), Market::Kospi, "삼성전자")
+        );
+        assert_eq!(got[1].market, Market::Kosdaq);
+        assert_eq!(got[1].name, "카카오");
+    }
+
     #[test]
     fn cash_and_holdings_read_the_reference_samples() {
         let cash = decode_reply::<Kt00001>(

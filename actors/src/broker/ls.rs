@@ -7,10 +7,12 @@
 
 use condor_core::trading::orders::{Band, CancelReply, OrderReply};
 
+use super::Listing;
+use crate::broker_account::AccountReadError;
 use crate::domain::NewOrder;
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::{Qty, Ticker};
-use crate::wire::market_data::{T1102InBlock, T1102Out, T1102};
+use crate::wire::market_data::{T1102InBlock, T1102Out, T8436InBlock, T8436Out, T1102, T8436};
 use crate::wire::order::{
     Cspat00601, Cspat00601InBlock1, Cspat00601Out, Cspat00801, Cspat00801InBlock1, Cspat00801Out,
 };
@@ -30,6 +32,37 @@ pub async fn cancel(rest: &LsRest, order_no: i64, ticker: Ticker, qty: Qty) -> C
 
 pub async fn band(rest: &LsRest, ticker: Ticker) -> Option<Band> {
     band_of(ticker, rest.call::<T1102>(&T1102InBlock::new(ticker)).await)
+}
+
+pub async fn stock_master(rest: &LsRest) -> Result<Vec<Listing>, AccountReadError> {
+    let reply = rest.call::<T8436>(&T8436InBlock::all()).await?;
+    if !T8436::succeeded(&reply) {
+        return Err(AccountReadError::Refused {
+            tr: "t8436",
+            code: reply.rsp_cd,
+            msg: reply.rsp_msg,
+        });
+    }
+    Ok(listings_of(&reply.blocks))
+}
+
+/// t8436's rows as listings; a row that is not a KOSPI or KOSDAQ stock code is logged and
+/// left out.
+pub fn listings_of(out: &T8436Out) -> Vec<Listing> {
+    out.out_block
+        .iter()
+        .filter_map(|s| match (s.ticker(), s.market()) {
+            (Ok(ticker), Ok(market)) => Some(Listing {
+                ticker,
+                market,
+                name: s.hname.clone(),
+            }),
+            (Err(e), _) | (_, Err(e)) => {
+                log::debug!(target: LOG, "t8436 row {:?} left out: {e}", s.shcode);
+                None
+            }
+        })
+        .collect()
 }
 
 /// CSPAT00601's answer as the desk reads it.
@@ -108,6 +141,41 @@ pub fn band_of(ticker: Ticker, reply: Result<Reply<T1102Out>, LsError>) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::market::Market;
+    use crate::wire::market_data::T8436OutBlock;
+
+    #[test]
+    fn the_stock_master_keeps_kospi_and_kosdaq_stocks_and_leaves_out_bad_rows() {
+        let row = |shcode: &str, gubun: &str, hname: &str| T8436OutBlock {
+            shcode: shcode.into(),
+            gubun: gubun.into(),
+            hname: hname.into(),
+            ..T8436OutBlock::default()
+        };
+        let out = T8436Out {
+            out_block: vec![
+                row("005930", "1", "삼성전자"),
+                row("035720", "2", "카카오"),
+                row("Q50001", "1", "an ETN code"),
+                row("000660", "9", "an unknown market"),
+            ],
+        };
+        assert_eq!(
+            listings_of(&out),
+            vec![
+                Listing {
+                    ticker: Ticker::parse("005930").unwrap(),
+                    market: Market::Kospi,
+                    name: "삼성전자".into(),
+                },
+                Listing {
+                    ticker: Ticker::parse("035720").unwrap(),
+                    market: Market::Kosdaq,
+                    name: "카카오".into(),
+                },
+            ]
+        );
+    }
 
     /// A token refused twice is still the gateway's refusal (the order was not placed, so
     /// it is rejected); only a lost answer leaves the order in doubt.
