@@ -7,10 +7,15 @@
 //! Times are the engine clock's Unix milliseconds (`Clock::unix_ms`): on the real clock the
 //! wall clock, on an accelerated one (`CONDOR_CLOCK`) market time, which the simulator also
 //! measures its tokens' lifetimes in, so both agree when a token expires. Owns the token's
-//! value and its times, as plain data: no clock, no I/O (`LsRest` does the issuing and
-//! passes `now`). Must never print the token: `Debug` shows `***`.
+//! value and its times, as plain data: no clock, no I/O (`LsRest` and `KiwoomRest` do the
+//! issuing and pass `now`). [`TokenSource`] is what a websocket session draws its token
+//! from: a fixed one, or a REST client's as it renews it ([`LiveToken`]). Must never print
+//! the token: `Debug` shows `***`.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a granted token lives, as the broker says it.
@@ -217,6 +222,95 @@ impl fmt::Debug for HeldToken {
     }
 }
 
+/// What a [`LiveToken`] hands back to await.
+pub(crate) type TokenFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A REST client that keeps a token fresh (`LsRest`, `KiwoomRest`): what a websocket
+/// session's [`TokenSource`] draws on. A broker's client implements it to give its
+/// session a renewed token.
+pub(crate) trait LiveToken: Send + Sync {
+    /// The token held now.
+    fn held(&self) -> HeldToken;
+    /// Renews the token first if our clock says it has expired.
+    fn refresh_if_expired(&self) -> TokenFuture<'_, ()>;
+    /// A frame with generation `refused` was refused for its token: a new one, unless one
+    /// was issued since. `Err` says why there is none.
+    fn renew_after_refusal(&self, refused: u64) -> TokenFuture<'_, Result<(), String>>;
+}
+
+/// The token a websocket session sends (LS: in every registration frame; Kiwoom: in its
+/// LOGIN): fixed (a test's, a short session's), or a REST client's as it is renewed
+/// (`LsRest::token_source`, `KiwoomRest::token_source`).
+#[derive(Clone)]
+pub struct TokenSource(Source);
+
+#[derive(Clone)]
+enum Source {
+    Fixed(Arc<str>),
+    Live(Arc<dyn LiveToken>),
+}
+
+impl TokenSource {
+    /// The token of a REST client that renews it.
+    pub(crate) fn live(client: impl LiveToken + 'static) -> TokenSource {
+        TokenSource(Source::Live(Arc::new(client)))
+    }
+
+    /// The token to put in a frame now, and its generation (0 for a fixed token).
+    pub fn current(&self) -> (String, u64) {
+        match &self.0 {
+            Source::Fixed(t) => (t.to_string(), 0),
+            Source::Live(client) => {
+                let held = client.held();
+                (held.expose().to_owned(), held.generation())
+            }
+        }
+    }
+
+    /// Before a (re)connection: renews a live token our clock says has expired, so the
+    /// frames that follow carry a valid one.
+    pub async fn refresh_if_expired(&self) {
+        if let Source::Live(client) = &self.0 {
+            client.refresh_if_expired().await;
+        }
+    }
+
+    /// A frame sent with generation `refused` was refused for its token: a new one unless
+    /// one was issued since. `Err` says why it cannot be (a fixed token, or the issue
+    /// failed).
+    pub async fn renew_after_refusal(&self, refused: u64) -> Result<(), String> {
+        match &self.0 {
+            Source::Fixed(_) => Err("this session's token is fixed and cannot be renewed".into()),
+            Source::Live(client) => client.renew_after_refusal(refused).await,
+        }
+    }
+}
+
+impl From<String> for TokenSource {
+    fn from(token: String) -> TokenSource {
+        TokenSource(Source::Fixed(token.into()))
+    }
+}
+
+impl From<&str> for TokenSource {
+    fn from(token: &str) -> TokenSource {
+        TokenSource(Source::Fixed(token.into()))
+    }
+}
+
+impl fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Source::Fixed(_) => f.write_str("TokenSource(fixed ***)"),
+            Source::Live(client) => write!(
+                f,
+                "TokenSource(renewed, #{} ***)",
+                client.held().generation()
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,6 +475,19 @@ mod tests {
         );
         let held = HeldToken::granted(None, "T1".into(), t0, lasts(3.0), &p);
         assert_eq!(held.next_renewal(2, t0 + secs(2.7), &p), t0 + secs(4.7));
+    }
+
+    #[test]
+    fn a_fixed_token_source_hides_its_token_and_cannot_renew() {
+        let source = TokenSource::from("eyJSECRET");
+        assert_eq!(source.current(), ("eyJSECRET".to_owned(), 0));
+        let shown = format!("{source:?}");
+        assert!(!shown.contains("eyJSECRET"), "{shown}");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let e = rt.block_on(source.renew_after_refusal(0)).unwrap_err();
+        assert!(e.contains("fixed"), "{e}");
     }
 
     #[test]

@@ -8,9 +8,19 @@
 //! `TokenSource`); before each connection an expired token is renewed first, and a
 //! registration refused for its token is made once more with a new one.
 //!
+//! It speaks the realtime wire its [`SessionConfig`] names ([`RealtimeWire`]): LS's
+//! (above), or Kiwoom's ([`kiwoom`]: LOGIN with the token first, REG/REMOVE `0B` per
+//! ticker and `00`/`04` for the account, server PINGs echoed, conditions listed and
+//! started over the socket and started again after a reconnect, the gap's enters and
+//! exits told). The messages are the same either way; a broker's wire is a module of
+//! plain logic the actor drives, and the routing of ticks is shared.
+//!
 //! Owns the socket, the routing tables and which registrations were refused for their
 //! token. Must never block: frames leave through a writer task, and a bad frame is
-//! counted and logged, never a reason to stop.
+//! counted and logged, never a reason to stop. Leaves nothing registered when it shuts
+//! down or stops.
+
+mod kiwoom;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -23,14 +33,16 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
-use crate::ls_rest::TokenSource;
+use crate::access_token::TokenSource;
 use crate::market::{Market, Ticker};
 use crate::messages::FeedId;
 use crate::messages::{
-    AccountEvent, ConditionAlert, Deliver, GetSessionStats, Percentiles, ReconcileOrders,
-    SessionStats, SubscribeTrades, Tick, UnsubscribeTrades, WatchAccount, WatchCondition,
+    AccountEvent, ConditionAlert, Deliver, GetSessionStats, ListConditions, Percentiles,
+    ReconcileOrders, SavedCondition, SessionRefusal, SessionStats, StartCondition, SubscribeTrades,
+    Tick, UnsubscribeTrades, WatchAccount, WatchCondition, WatchHoldings,
 };
 use crate::processor::{latency_histogram, nanos_since};
+use crate::reconcile::BrokerHolding;
 use crate::telemetry::Meters;
 use crate::tick_backlog::TickBacklog;
 use crate::tick_hand_off::TickHandOff;
@@ -52,13 +64,28 @@ const BACKLOG_STALL: Duration = Duration::from_secs(1);
 
 const LOG: &str = "condor::session";
 
+/// Which broker's realtime wire the session speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RealtimeWire {
+    /// LS OPEN API: the token in every registration frame; conditions are registered
+    /// over REST (t1860) and arrive as AFR frames ([`WatchCondition`]).
+    #[default]
+    Ls,
+    /// Kiwoom: LOGIN with the token first; conditions listed and started over the
+    /// socket ([`ListConditions`], [`StartCondition`]); REAL 04 positions
+    /// ([`WatchHoldings`]).
+    Kiwoom,
+}
+
 /// Reconnect and liveness settings.
 #[derive(Clone, Debug)]
 pub struct SessionConfig {
     pub ws_url: String,
-    /// Where the token in every registration frame comes from: `LsRest::token_source()`
+    /// Where the token comes from: `LsRest::token_source()` / `KiwoomRest::token_source()`
     /// (renewed), or a fixed token.
     pub token: TokenSource,
+    /// The wire to speak.
+    pub wire: RealtimeWire,
     /// First reconnect delay; doubles per failed attempt up to `max_backoff`.
     pub min_backoff: Duration,
     pub max_backoff: Duration,
@@ -77,6 +104,7 @@ impl SessionConfig {
         SessionConfig {
             ws_url: ws_url.into(),
             token: token.into(),
+            wire: RealtimeWire::Ls,
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(10),
             ping_every: Duration::from_secs(10),
@@ -84,7 +112,24 @@ impl SessionConfig {
             hand_off_below_per_ms: crate::tick_hand_off::DEFAULT_LIMIT_PER_MS,
         }
     }
+
+    /// Kiwoom's websocket (`wss://api.kiwoom.com:10000/api/dostk/websocket`, or the
+    /// simulator's), logging in with `token` (`KiwoomRest::token_source()`).
+    pub fn kiwoom(ws_url: impl Into<String>, token: impl Into<TokenSource>) -> SessionConfig {
+        SessionConfig {
+            wire: RealtimeWire::Kiwoom,
+            ..SessionConfig::new(ws_url, token)
+        }
+    }
 }
+
+/// The state of the wire spoken beyond the shared routing tables (LS needs none).
+enum Wire {
+    Ls,
+    Kiwoom(Box<kiwoom::Link<Recipient<ConditionAlert>>>),
+}
+
+type KiwoomStep = kiwoom::Step<Recipient<ConditionAlert>>;
 
 /// Where one ticker's trades go, and how many went there (for the ticks a stopping feed
 /// never handled: see `UnsubscribeTrades`).
@@ -108,6 +153,15 @@ pub struct BrokerSession {
     account: Option<Recipient<Deliver<AccountEvent>>>,
     /// Told after a reconnect: account events of the gap are lost.
     account_reconnect: Option<Recipient<ReconcileOrders>>,
+    /// Kiwoom REAL 04: the position after each fill.
+    holdings: Option<Recipient<Deliver<BrokerHolding>>>,
+    wire: Wire,
+    /// Kiwoom: the LOGIN with this token generation was refused for its token; the next
+    /// connection renews it first.
+    renew_before_connect: Option<u64>,
+    /// Kiwoom: a token was renewed for a refused LOGIN since the last accepted one (a
+    /// second refusal is not renewed again; the renewer and the backoff go on).
+    login_renewed: bool,
     /// Told when the link drops and when it is back (the Notifier times the outage).
     notifier: Option<Recipient<crate::messages::Alert>>,
     /// Marks each reconnect on the tape, so a replayed day shows where the link broke.
@@ -136,7 +190,12 @@ pub struct BrokerSession {
 
 impl BrokerSession {
     pub fn new(cfg: SessionConfig) -> BrokerSession {
+        let wire = match cfg.wire {
+            RealtimeWire::Ls => Wire::Ls,
+            RealtimeWire::Kiwoom => Wire::Kiwoom(Box::default()),
+        };
         BrokerSession {
+            wire,
             hand_off: TickHandOff::new(cfg.hand_off_below_per_ms),
             backlog: None,
             backlog_full: false,
@@ -148,6 +207,9 @@ impl BrokerSession {
             alerts: HashMap::new(),
             account: None,
             account_reconnect: None,
+            holdings: None,
+            renew_before_connect: None,
+            login_renewed: false,
             notifier: None,
             tape: None,
             writer: None,
@@ -206,7 +268,20 @@ impl BrokerSession {
     }
 
     fn register_trades(&mut self, ticker: Ticker, market: Market, tr_type: TrType) {
+        if let Wire::Kiwoom(link) = &mut self.wire {
+            let frames = match tr_type {
+                TrType::RegisterMarket => link.subscribe(ticker),
+                _ => link.unsubscribe(ticker),
+            };
+            return self.send_all(frames);
+        }
         self.send_registration(tr_type, market.trade_tr(), ticker.as_str());
+    }
+
+    fn send_all(&self, frames: Vec<String>) {
+        for f in frames {
+            self.send(f);
+        }
     }
 
     fn register_alert(&mut self, alert_num: &str, tr_type: TrType) {
@@ -217,10 +292,20 @@ impl BrokerSession {
         crate::ls_rest::install_tls_provider();
         let url = self.cfg.ws_url.clone();
         let token = self.cfg.token.clone();
+        let renew = self.renew_before_connect.take();
         ctx.spawn(
             async move {
-                // The registrations right after connecting need a valid token.
-                token.refresh_if_expired().await;
+                match renew {
+                    // Kiwoom refused the last LOGIN's token: this one logs in with a new one.
+                    Some(refused) => {
+                        if let Err(e) = token.renew_after_refusal(refused).await {
+                            log::error!(target: LOG, "the LOGIN was refused for its token and no new one could be issued: {e}");
+                        }
+                    }
+                    // The registrations (LS) or the LOGIN (Kiwoom) right after connecting
+                    // need a valid token.
+                    None => token.refresh_if_expired().await,
+                }
                 let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
                 tokio_tungstenite::connect_async_with_config(url, Some(config), true).await
             }
@@ -293,6 +378,13 @@ impl BrokerSession {
         self.attempts = 0;
         self.stats.connected = true;
         self.last_frame = Instant::now();
+        if let Wire::Kiwoom(link) = &mut self.wire {
+            // Everything else waits for the LOGIN's answer.
+            let (token, generation) = self.cfg.token.current();
+            self.token_generation = generation;
+            let login = link.connected(&token);
+            return self.send_all(login);
+        }
         self.token_retried.clear();
         let trades: Vec<(Ticker, Market)> =
             self.trades.iter().map(|(t, r)| (*t, r.market)).collect();
@@ -308,8 +400,13 @@ impl BrokerSession {
         }
     }
 
-    /// One SC registration turns on all five account feeds (SC0–SC4).
+    /// One SC registration turns on all five account feeds (SC0–SC4); Kiwoom's REG
+    /// `00`/`04` both of its.
     fn register_account(&mut self) {
+        if let Wire::Kiwoom(link) = &mut self.wire {
+            let frames = link.watch_account();
+            return self.send_all(frames);
+        }
         self.send_registration(TrType::RegisterAccount, "SC0", "");
     }
 
@@ -380,6 +477,9 @@ impl BrokerSession {
             n.do_send(crate::messages::Alert::BrokerLink { up: false });
         }
         self.stats.connected = false;
+        if let Wire::Kiwoom(link) = &mut self.wire {
+            link.disconnected();
+        }
         if self.shutting_down {
             return;
         }
@@ -402,6 +502,10 @@ impl BrokerSession {
     }
 
     fn on_text(&mut self, text: &str, received_at: Instant, ctx: &mut Context<Self>) {
+        if let Wire::Kiwoom(link) = &mut self.wire {
+            let steps = link.on_text(text, received_at);
+            return self.on_kiwoom(steps, text, received_at, ctx);
+        }
         let frame = match decode_incoming(text) {
             Ok(Incoming::Trade { fields, .. }) => return self.on_trade(&fields, text, received_at),
             Ok(Incoming::Other(frame)) => Ok(*frame),
@@ -455,32 +559,110 @@ impl BrokerSession {
     /// A trade becomes a Tick for the feed that registered its ticker. The fields are
     /// borrowed from the frame: nothing is allocated on this path.
     fn on_trade(&mut self, body: &TradeFields<'_>, text: &str, received_at: Instant) {
-        let tick = body.to_tick(received_at);
-        match tick {
-            Ok(mut tick) => {
-                if let Some(m) = &self.meters {
-                    m.session_ticks_received.inc();
-                }
-                match self.trades.get_mut(&tick.ticker) {
-                    Some(route) => {
-                        self.seq += 1;
-                        self.stats.ticks += 1;
-                        tick.seq = self.seq;
-                        route.routed += 1;
-                        route.feed.do_send(Deliver(tick));
-                        if let Some(b) = &self.backlog {
-                            self.backlog_full |= b.routed();
-                        }
-                        if let Some(m) = &self.meters {
-                            m.session_ticks_routed.inc();
-                        }
-                        let _ = self.decode_latency.record(nanos_since(received_at));
-                    }
-                    None => self.stats.unrouted += 1,
-                }
-            }
+        match body.to_tick(received_at) {
+            Ok(tick) => self.route_tick(tick, received_at),
             Err(e) => self.malformed(&e.to_string(), text),
         }
+    }
+
+    /// Whatever the wire, a decoded trade goes to its ticker's feed: numbered, counted
+    /// against the backlog, metered and timed.
+    #[inline]
+    fn route_tick(&mut self, mut tick: Tick, received_at: Instant) {
+        if let Some(m) = &self.meters {
+            m.session_ticks_received.inc();
+        }
+        match self.trades.get_mut(&tick.ticker) {
+            Some(route) => {
+                self.seq += 1;
+                self.stats.ticks += 1;
+                tick.seq = self.seq;
+                route.routed += 1;
+                route.feed.do_send(Deliver(tick));
+                if let Some(b) = &self.backlog {
+                    self.backlog_full |= b.routed();
+                }
+                if let Some(m) = &self.meters {
+                    m.session_ticks_routed.inc();
+                }
+                let _ = self.decode_latency.record(nanos_since(received_at));
+            }
+            None => self.stats.unrouted += 1,
+        }
+    }
+
+    /// Carries out what a Kiwoom frame asked for.
+    fn on_kiwoom(
+        &mut self,
+        steps: Vec<KiwoomStep>,
+        text: &str,
+        received_at: Instant,
+        ctx: &mut Context<Self>,
+    ) {
+        for step in steps {
+            match step {
+                kiwoom::Step::Send(frame) => self.send(frame),
+                kiwoom::Step::Tick(tick) => self.route_tick(tick, received_at),
+                kiwoom::Step::Account(e) => match &self.account {
+                    Some(to) => to.do_send(Deliver(e)),
+                    None => self.stats.unrouted += 1,
+                },
+                kiwoom::Step::Holding(h) => match &self.holdings {
+                    Some(to) => to.do_send(Deliver(h)),
+                    None => self.stats.unrouted += 1,
+                },
+                kiwoom::Step::Alert(to, alert) => to.do_send(alert),
+                kiwoom::Step::AccountLive => {
+                    if let Some(to) = &self.account_reconnect {
+                        to.do_send(ReconcileOrders);
+                    }
+                }
+                kiwoom::Step::LoggedIn => {
+                    self.login_renewed = false;
+                    log::info!(target: LOG, "logged in; registering {} trade feed(s){}", self.trades.len(), if self.account.is_some() { " and the account" } else { "" });
+                }
+                kiwoom::Step::LoginRefused { refusal, for_token } => {
+                    self.on_login_refused(&refusal, for_token, ctx)
+                }
+                kiwoom::Step::Refused { what, refusal } => {
+                    log::warn!(target: LOG, "{what} refused: {refusal}")
+                }
+                kiwoom::Step::Malformed(e) => self.malformed(&e.to_string(), text),
+                kiwoom::Step::Unrouted => self.stats.unrouted += 1,
+                kiwoom::Step::Notice(n) => log::warn!(target: LOG, "the server says {n}"),
+            }
+        }
+    }
+
+    /// Kiwoom closes a connection whose LOGIN it refused: this one is given up at once and
+    /// the next made after the backoff, with a new token first if the refusal was for the
+    /// token and none was renewed for a refusal since the last good LOGIN.
+    fn on_login_refused(
+        &mut self,
+        refusal: &impl std::fmt::Display,
+        for_token: bool,
+        ctx: &mut Context<Self>,
+    ) {
+        let renew = for_token && !self.login_renewed;
+        if renew {
+            self.login_renewed = true;
+            self.renew_before_connect = Some(self.token_generation);
+            log::warn!(target: LOG, "LOGIN refused for its token ({refusal}); logging in again with a new one");
+        } else {
+            log::error!(target: LOG, "LOGIN refused ({refusal}); trying again after the backoff{}", if for_token { " (a new token was refused too; the token keeper renews on its own schedule)" } else { "" });
+        }
+        self.drop_link(ctx);
+    }
+
+    /// Gives the current connection up (its stream's end is ignored) and reconnects
+    /// after the backoff.
+    fn drop_link(&mut self, ctx: &mut Context<Self>) {
+        self.generation += 1;
+        self.stats.reconnects += 1;
+        if let Some(m) = &self.meters {
+            m.reconnects.inc();
+        }
+        self.reconnect_later(ctx);
     }
 
     /// Reads nothing more until the Processor is down to half the backlog's limit; the
@@ -533,24 +715,37 @@ impl BrokerSession {
 impl Actor for BrokerSession {
     type Context = Context<Self>;
 
+    /// Stopped without a [`Shutdown`] (a `Retire`, the system ending): the unregister
+    /// frames are still queued, and the writer sends them before it closes.
+    fn stopping(&mut self, _: &mut Context<Self>) -> Running {
+        if !self.shutting_down {
+            self.unregister_everything();
+            self.out = None;
+        }
+        Running::Stop
+    }
+
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.connect(ctx);
-        ctx.run_interval(self.cfg.ping_every, |act, _| {
-            if let Some(out) = &act.out {
-                let _ = out.send(WsMessage::Ping(Vec::new().into()));
-            }
-        });
+        // Kiwoom's server PINGs and wants them echoed; its official client sends no
+        // websocket-level pings, nor does condor on that wire.
+        if matches!(self.wire, Wire::Ls) {
+            ctx.run_interval(self.cfg.ping_every, |act, _| {
+                if let Some(out) = &act.out {
+                    let _ = out.send(WsMessage::Ping(Vec::new().into()));
+                }
+            });
+        }
         let check = (self.cfg.stale_after / 4).max(Duration::from_millis(50));
         ctx.run_interval(check, |act, ctx| {
-            let watching = !act.trades.is_empty() || !act.alerts.is_empty();
+            let conditions = match &act.wire {
+                Wire::Ls => !act.alerts.is_empty(),
+                Wire::Kiwoom(link) => link.has_conditions(),
+            };
+            let watching = !act.trades.is_empty() || conditions;
             if act.out.is_some() && watching && act.last_frame.elapsed() > act.cfg.stale_after {
                 log::warn!(target: LOG, "no frame for {:?}: treating the link as dead", act.last_frame.elapsed());
-                act.generation += 1; // the old stream's end is now ignored
-                act.stats.reconnects += 1;
-                if let Some(m) = &act.meters {
-                    m.reconnects.inc();
-                }
-                act.reconnect_later(ctx);
+                act.drop_link(ctx); // the old stream's end is now ignored
             }
         });
     }
@@ -585,12 +780,7 @@ impl StreamHandler<Frame> for BrokerSession {
                     self.trades.len(),
                     self.alerts.len()
                 );
-                self.generation += 1;
-                self.stats.reconnects += 1;
-                if let Some(m) = &self.meters {
-                    m.reconnects.inc();
-                }
-                self.reconnect_later(ctx);
+                self.drop_link(ctx);
             }
             Some(Ok(_)) => self.last_frame = received_at,
         }
@@ -654,6 +844,10 @@ impl Handler<UnsubscribeTrades> for BrokerSession {
 impl Handler<WatchCondition> for BrokerSession {
     type Result = ();
     fn handle(&mut self, msg: WatchCondition, _: &mut Context<Self>) {
+        if matches!(self.wire, Wire::Kiwoom(_)) {
+            log::error!(target: LOG, "WatchCondition {} ignored: Kiwoom has no AFR registrations; conditions start with StartCondition", msg.alert_num);
+            return;
+        }
         let new = !self.alerts.contains_key(&msg.alert_num);
         if new {
             self.register_alert(&msg.alert_num, TrType::RegisterMarket);
@@ -674,6 +868,31 @@ impl Handler<WatchAccount> for BrokerSession {
     }
 }
 
+impl BrokerSession {
+    /// Unregisters every feed, condition and the account (the frames are queued for the
+    /// writer, which sends them before it closes), and answers waiting requests.
+    fn unregister_everything(&mut self) {
+        self.shutting_down = true;
+        self.replaced.clear();
+        self.holdings = None;
+        if let Wire::Kiwoom(link) = &mut self.wire {
+            self.trades.clear();
+            self.account = None;
+            let frames = link.shutdown();
+            return self.send_all(frames);
+        }
+        for (t, route) in std::mem::take(&mut self.trades) {
+            self.register_trades(t, route.market, TrType::UnregisterMarket);
+        }
+        for a in std::mem::take(&mut self.alerts).into_keys() {
+            self.register_alert(&a, TrType::UnregisterMarket);
+        }
+        if self.account.take().is_some() {
+            self.send_registration(TrType::UnregisterAccount, "SC0", "");
+        }
+    }
+}
+
 /// Unregister everything still registered, close the socket cleanly and answer once the
 /// last frame is written. Feeds stopping later find nothing left to unregister.
 #[derive(Clone, Copy, Debug, Message)]
@@ -687,17 +906,7 @@ pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 impl Handler<Shutdown> for BrokerSession {
     type Result = ResponseFuture<()>;
     fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) -> Self::Result {
-        self.shutting_down = true;
-        for (t, route) in std::mem::take(&mut self.trades) {
-            self.register_trades(t, route.market, TrType::UnregisterMarket);
-        }
-        self.replaced.clear();
-        for a in std::mem::take(&mut self.alerts).into_keys() {
-            self.register_alert(&a, TrType::UnregisterMarket);
-        }
-        if self.account.take().is_some() {
-            self.send_registration(TrType::UnregisterAccount, "SC0", "");
-        }
+        self.unregister_everything();
         log::info!(target: LOG, "unregistered every feed; closing the websocket");
         // Dropping the sender ends the writer after it has sent what is queued.
         self.out = None;
@@ -708,6 +917,62 @@ impl Handler<Shutdown> for BrokerSession {
             if let Some(w) = writer {
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, w).await;
             }
+        })
+    }
+}
+
+impl Handler<WatchHoldings> for BrokerSession {
+    type Result = ();
+    fn handle(&mut self, msg: WatchHoldings, _: &mut Context<Self>) {
+        if matches!(self.wire, Wire::Ls) {
+            log::debug!(target: LOG, "LS sends no realtime positions: the holdings watcher will hear nothing");
+        }
+        self.holdings = Some(msg.to);
+    }
+}
+
+/// What the LS session answers a condition request: LS runs conditions over REST.
+const LS_CONDITIONS: &str = "LS lists and registers conditions over REST (t1866/t1860)";
+
+impl Handler<ListConditions> for BrokerSession {
+    type Result = ResponseFuture<Result<Vec<SavedCondition>, SessionRefusal>>;
+    fn handle(&mut self, _: ListConditions, _: &mut Context<Self>) -> Self::Result {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        match &mut self.wire {
+            Wire::Ls => {
+                let _ = answer.send(Err(SessionRefusal::NotOnThisWire(LS_CONDITIONS)));
+            }
+            Wire::Kiwoom(link) => {
+                let frames = link.list(answer);
+                self.send_all(frames);
+            }
+        }
+        Box::pin(async move {
+            answered.await.unwrap_or(Err(SessionRefusal::ShutDown {
+                request: "CNSRLST".into(),
+            }))
+        })
+    }
+}
+
+impl Handler<StartCondition> for BrokerSession {
+    type Result = ResponseFuture<Result<Vec<String>, SessionRefusal>>;
+    fn handle(&mut self, msg: StartCondition, _: &mut Context<Self>) -> Self::Result {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        match &mut self.wire {
+            Wire::Ls => {
+                let _ = answer.send(Err(SessionRefusal::NotOnThisWire(LS_CONDITIONS)));
+            }
+            Wire::Kiwoom(link) => {
+                let frames = link.start(&msg.key, msg.to, answer);
+                self.send_all(frames);
+            }
+        }
+        let request = format!("CNSRREQ {}", msg.key);
+        Box::pin(async move {
+            answered
+                .await
+                .unwrap_or(Err(SessionRefusal::ShutDown { request }))
         })
     }
 }

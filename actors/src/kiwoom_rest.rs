@@ -395,6 +395,11 @@ impl KiwoomRest {
         self.inner.held().generation()
     }
 
+    /// The token as it is renewed: what a websocket session logs in with.
+    pub fn token_source(&self) -> crate::access_token::TokenSource {
+        crate::access_token::TokenSource::live(self.clone())
+    }
+
     /// The token to call with now: renewed first when our clock says it has expired.
     async fn usable_token(&self) -> HeldToken {
         let held = self.inner.held();
@@ -544,6 +549,30 @@ impl KiwoomRest {
             .map_err(|e| transport(T::API_ID, &url, e))?;
         let fields = check_reply::<T>(status, &body).map_err(|e| classify(T::API_ID, status, e))?;
         Ok((fields, next))
+    }
+}
+
+impl crate::access_token::LiveToken for KiwoomRest {
+    fn held(&self) -> HeldToken {
+        self.inner.held()
+    }
+
+    fn refresh_if_expired(&self) -> crate::access_token::TokenFuture<'_, ()> {
+        Box::pin(async move {
+            self.usable_token().await;
+        })
+    }
+
+    fn renew_after_refusal(
+        &self,
+        refused: u64,
+    ) -> crate::access_token::TokenFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.inner
+                .renew(refused, "the websocket LOGIN was refused")
+                .await
+                .map_err(|e| e.to_string())
+        })
     }
 }
 

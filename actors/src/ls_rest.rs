@@ -16,6 +16,8 @@
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
+/// Where it always was; it lives in `access_token` now, live from a `KiwoomRest` too.
+pub use crate::access_token::TokenSource;
 use crate::access_token::{AfterRefusal, Freshness, HeldToken, TokenLifetime, TokenPolicy};
 use crate::clock::{Clock, SystemClock};
 use crate::wire::rest::{
@@ -334,7 +336,7 @@ impl LsRest {
 
     /// The token as it is renewed: what a websocket session registers with.
     pub fn token_source(&self) -> TokenSource {
-        TokenSource(Source::Live(self.clone()))
+        TokenSource::live(self.clone())
     }
 
     /// Tokens this client has been granted, the first included.
@@ -487,93 +489,33 @@ impl LsRest {
     }
 }
 
-/// The token a websocket session registers with: fixed (a test's, a short session's), or
-/// an [`LsRest`]'s as it is renewed.
-#[derive(Clone)]
-pub struct TokenSource(Source);
-
-#[derive(Clone)]
-enum Source {
-    Fixed(Arc<str>),
-    Live(LsRest),
-}
-
-impl TokenSource {
-    /// The token to put in a frame now, and its generation (0 for a fixed token).
-    pub fn current(&self) -> (String, u64) {
-        match &self.0 {
-            Source::Fixed(t) => (t.to_string(), 0),
-            Source::Live(rest) => {
-                let held = rest.inner.held();
-                (held.expose().to_owned(), held.generation())
-            }
-        }
+impl crate::access_token::LiveToken for LsRest {
+    fn held(&self) -> HeldToken {
+        self.inner.held()
     }
 
-    /// Before a (re)connection: renews a live token our clock says has expired, so the
-    /// registrations that follow carry a valid one.
-    pub async fn refresh_if_expired(&self) {
-        if let Source::Live(rest) = &self.0 {
-            rest.usable_token().await;
-        }
+    fn refresh_if_expired(&self) -> crate::access_token::TokenFuture<'_, ()> {
+        Box::pin(async move {
+            self.usable_token().await;
+        })
     }
 
-    /// A registration made with generation `refused` was refused for its token: a new one
-    /// unless one was issued since. `Err` says why it cannot be (a fixed token, or the
-    /// issue failed).
-    pub async fn renew_after_refusal(&self, refused: u64) -> Result<(), String> {
-        match &self.0 {
-            Source::Fixed(_) => Err("this session's token is fixed and cannot be renewed".into()),
-            Source::Live(rest) => rest
-                .inner
+    fn renew_after_refusal(
+        &self,
+        refused: u64,
+    ) -> crate::access_token::TokenFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.inner
                 .renew(refused, "a websocket registration was refused")
                 .await
-                .map_err(|e| e.to_string()),
-        }
-    }
-}
-
-impl From<String> for TokenSource {
-    fn from(token: String) -> TokenSource {
-        TokenSource(Source::Fixed(token.into()))
-    }
-}
-
-impl From<&str> for TokenSource {
-    fn from(token: &str) -> TokenSource {
-        TokenSource(Source::Fixed(token.into()))
-    }
-}
-
-impl std::fmt::Debug for TokenSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.0 {
-            Source::Fixed(_) => f.write_str("TokenSource(fixed ***)"),
-            Source::Live(rest) => write!(
-                f,
-                "TokenSource(renewed, #{} ***)",
-                rest.inner.held().generation()
-            ),
-        }
+                .map_err(|e| e.to_string())
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_fixed_token_source_hides_its_token_and_cannot_renew() {
-        let source = TokenSource::from("eyJSECRET");
-        assert_eq!(source.current(), ("eyJSECRET".to_owned(), 0));
-        let shown = format!("{source:?}");
-        assert!(!shown.contains("eyJSECRET"), "{shown}");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let e = rt.block_on(source.renew_after_refusal(0)).unwrap_err();
-        assert!(e.contains("fixed"), "{e}");
-    }
 
     #[test]
     fn only_gateway_answers_say_an_order_was_not_placed() {

@@ -86,6 +86,58 @@ pub struct WatchCondition {
     pub to: actix::Recipient<ConditionAlert>,
 }
 
+/// One of the broker's saved conditions (Kiwoom's CNSRLST row: seq and name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedCondition {
+    /// What [`StartCondition`] and the alerts name it by (Kiwoom's `seq`).
+    pub key: String,
+    pub name: String,
+}
+
+/// The saved conditions, listed over the websocket (Kiwoom CNSRLST). Asked while the link
+/// is down, it is sent once the session is logged in again.
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "Result<Vec<SavedCondition>, SessionRefusal>")]
+pub struct ListConditions;
+
+/// Start condition `key` in realtime (Kiwoom CNSRREQ search_type 1): answers the raw
+/// codes that match now (`A`-prefixed and `_AL`/`_NX` codes read as six digits, others as
+/// sent); later enters and exits (REAL 02, 843 I/D) reach `to` as
+/// `ConditionAlert { alert_num: key, code, job: Enter|Exit }`. The session starts it again
+/// after every reconnect, and what entered or left meanwhile reaches `to` the same way.
+/// Asked again for a started key, it answers the members known and sends to the new `to`.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<String>, SessionRefusal>")]
+pub struct StartCondition {
+    pub key: String,
+    pub to: actix::Recipient<ConditionAlert>,
+}
+
+/// Deliver the broker's position after each fill (Kiwoom REAL 04) to `to`. The account
+/// feed is registered by [`WatchAccount`]; LS sends no such event, so on LS nothing comes.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct WatchHoldings {
+    pub to: actix::Recipient<Deliver<crate::reconcile::BrokerHolding>>,
+}
+
+/// Why the broker session did not do what a [`ListConditions`] or [`StartCondition`] asked.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SessionRefusal {
+    /// The broker answered no (Kiwoom's `return_code` and `return_msg`, classified).
+    #[error("the broker refused {request}: {refusal}")]
+    Broker {
+        request: String,
+        refusal: condor_model::kiwoom::rest::Refusal,
+    },
+    /// The session was shut down (or stopped) before an answer came.
+    #[error("the broker session shut down before {request} was answered")]
+    ShutDown { request: String },
+    /// This broker does not run conditions over its websocket.
+    #[error("{0}")]
+    NotOnThisWire(&'static str),
+}
+
 /// Stop an actor on purpose, saying why (logged by the actor).
 #[derive(Clone, Copy, Debug, Message)]
 #[rtype(result = "()")]
