@@ -38,9 +38,11 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the engine (the default): watch the condition's stocks and trade them. With no
-    /// broker configured it starts the embedded LS-compatible exchange on loopback.
+    /// broker configured it starts the embedded exchange on loopback, speaking the wire of
+    /// CONDOR_BROKER (LS by default).
     Run(Box<RunArgs>),
-    /// Run the embedded LS-compatible exchange standalone (REST + websocket on loopback).
+    /// Run the embedded exchange standalone (REST + websocket on loopback; LS's wire, or
+    /// Kiwoom's with --protocol kiwoom).
     Sim(Box<SimArgs>),
     /// Print what happened on a trading day, from its journal (text, or --json).
     Journal(crate::journal_cli::JournalArgs),
@@ -157,14 +159,28 @@ pub enum OnShutdown {
 
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
-    /// LS REST base URL, e.g. https://openapi.ls-sec.co.kr:8080. With the websocket URL,
+    /// The broker: `ls` (LS Securities OPEN API) or `kiwoom` (Kiwoom REST). With no
+    /// broker URLs and keys set, the embedded exchange speaks this broker's wire.
+    #[arg(
+        long = "broker",
+        env = "CONDOR_BROKER",
+        value_enum,
+        default_value = "ls",
+        help_heading = "Broker"
+    )]
+    pub broker_kind: crate::sim::Protocol,
+    /// The broker's REST base URL: LS https://openapi.ls-sec.co.kr:8080; Kiwoom
+    /// https://api.kiwoom.com, or https://mockapi.kiwoom.com for paper trading (a paper key
+    /// pair works only there, a real one only on the real host). With the websocket URL,
     /// app key and secret set, condor trades there; with none set, the embedded exchange.
     #[arg(long, env = "CONDOR_BROKER_REST_URL", help_heading = "Broker")]
     pub broker_rest_url: Option<String>,
-    /// LS websocket URL, e.g. wss://openapi.ls-sec.co.kr:29443/websocket (paper).
+    /// The broker's websocket URL: LS wss://openapi.ls-sec.co.kr:9443/websocket (real) or
+    /// :29443 (paper); Kiwoom wss://api.kiwoom.com:10000/api/dostk/websocket, or the same
+    /// on mockapi.kiwoom.com for paper.
     #[arg(long, env = "CONDOR_BROKER_WS_URL", help_heading = "Broker")]
     pub broker_ws_url: Option<String>,
-    /// LS app key (a secret: never logged).
+    /// The app key (Kiwoom's `appkey`; a secret: never logged).
     #[arg(
         long,
         env = "CONDOR_APPKEY",
@@ -172,7 +188,7 @@ pub struct RunArgs {
         help_heading = "Broker"
     )]
     pub broker_appkey: Option<Secret>,
-    /// LS app secret (a secret: never logged).
+    /// The app secret (Kiwoom's `secretkey`; a secret: never logged).
     #[arg(
         long,
         env = "CONDOR_APPSECRET",
@@ -181,7 +197,8 @@ pub struct RunArgs {
     )]
     pub broker_appsecret: Option<Secret>,
 
-    /// The condition to trade: its name or query_index as t1866 lists it.
+    /// The condition to trade: its name, or its key as the broker lists it (LS t1866's
+    /// query_index, Kiwoom CNSRLST's seq).
     #[arg(
         long,
         env = "CONDOR_CONDITION",
@@ -486,6 +503,13 @@ pub struct RunArgs {
     pub sim: SimArgs,
 }
 
+fn protocol_name(p: crate::sim::Protocol) -> &'static str {
+    match p {
+        crate::sim::Protocol::Ls => "ls",
+        crate::sim::Protocol::Kiwoom => "kiwoom",
+    }
+}
+
 /// Where condor trades.
 #[derive(Clone, Debug)]
 pub enum BrokerTarget {
@@ -541,7 +565,18 @@ impl RunArgs {
                     appsecret: secret.clone(),
                 })
             }
-            (None, None, None, None) => Ok(BrokerTarget::Embedded),
+            (None, None, None, None) => {
+                if self.sim.protocol != crate::sim::Protocol::Ls
+                    && self.sim.protocol != self.broker_kind
+                {
+                    anyhow::bail!(
+                        "CONDOR_SIM_PROTOCOL={0} but CONDOR_BROKER={1}: the embedded exchange speaks the broker's wire; set CONDOR_BROKER={0}",
+                        protocol_name(self.sim.protocol),
+                        protocol_name(self.broker_kind)
+                    );
+                }
+                Ok(BrokerTarget::Embedded)
+            }
             _ => anyhow::bail!(
                 "a broker needs all of CONDOR_BROKER_REST_URL, CONDOR_BROKER_WS_URL, CONDOR_APPKEY and CONDOR_APPSECRET; missing: {}",
                 missing.join(", ")

@@ -22,6 +22,7 @@ use condor_actors::journal::event::JournalEvent;
 use condor_actors::journal::recovery::{rebuild, Recovered};
 use condor_actors::journal::Journal;
 use condor_actors::ledger::{FeeSchedule, Ledger};
+use condor_actors::kiwoom_rest::KiwoomRest;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::Side;
 use condor_actors::messages::{Alert, Deliver, Fill, NotifyFlat, Tick, TickerOwner};
@@ -165,6 +166,14 @@ impl BrokerLink {
         BrokerLink {
             realtime: SessionConfig::new(ws_url, rest.token_source()),
             broker: Broker::Ls(rest),
+        }
+    }
+
+    /// Kiwoom: `rest`, and its websocket at `ws_url` (LOGIN with the REST client's token).
+    pub fn kiwoom(rest: KiwoomRest, ws_url: &str) -> BrokerLink {
+        BrokerLink {
+            realtime: SessionConfig::kiwoom(ws_url, rest.token_source()),
+            broker: Broker::Kiwoom(rest),
         }
     }
 }

@@ -20,7 +20,9 @@ use condor_actors::calendar::{self, Calendar};
 use condor_actors::clock::{Clock, TradingDay};
 use condor_actors::day_plan::{reached, DayPlan};
 use condor_actors::ledger::FeeSchedule;
+use condor_actors::kiwoom_rest::{KiwoomRates, KiwoomRest};
 use condor_actors::ls_rest::LsRest;
+use crate::secret::Secret;
 use condor_actors::market::TimeOfDay;
 use condor_actors::messages::{
     Alert, CancelAllWorking, CloseOfDay, Deliver, DrainAlerts, EngineStart, EngineStop, Flush,
@@ -32,10 +34,10 @@ use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds};
 use condor_actors::telemetry::Meters;
 
 use crate::cli::{BrokerTarget, Hours, OnShutdown, RunArgs};
-use crate::engine::{self, ConditionPlan, Engine, EngineSettings};
+use crate::engine::{self, BrokerLink, ConditionPlan, Engine, EngineSettings};
 use crate::extend::Extensions;
 use crate::http::{DayEngine, HttpServer, Sources};
-use crate::sim::SimHandle;
+use crate::sim::{Protocol, SimHandle};
 
 const LOG: &str = "condor::run";
 
@@ -79,8 +81,9 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     // The embedded exchange lives as long as this function; it runs on its own thread.
     let (sim, rest_url, ws_url, appkey, appsecret, broker_label, charged) = match broker {
         BrokerTarget::Embedded => {
-            log::info!(target: LOG, "no broker configured (CONDOR_BROKER_*): starting the embedded LS-compatible exchange on loopback");
-            let cfg = args.sim.to_config()?;
+            log::info!(target: LOG, "no broker configured (CONDOR_BROKER_*): starting the embedded exchange on loopback, speaking {}'s wire", broker_name(args.broker_kind));
+            let mut cfg = args.sim.to_config()?;
+            cfg.protocol = args.broker_kind;
             let sim = SimHandle::start(cfg.clone()).with_context(|| {
                 format!(
                     "cannot start the embedded exchange on {} ports {} and {} (use --rest-port 0 --ws-port 0 for any free ports)",
@@ -206,15 +209,9 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
         };
         // Tokens live their `expires_in` on the engine's clock: in market time under
         // CONDOR_CLOCK, as the simulator on the same clock counts it.
-        let rest = LsRest::connect_with(
-            &rest_url,
-            appkey.expose(),
-            appsecret.expose(),
-            TokenPolicy::default(),
-            clock.clone(),
-        )
-        .await
-        .context("cannot log in to the broker")?;
+        let link = connect(args.broker_kind, &rest_url, &ws_url, &appkey, &appsecret, clock.clone())
+            .await
+            .context("cannot log in to the broker")?;
         // The HTTP server lives as long as the process; each day's engine is handed to it
         // when it starts and taken back when the day closes.
         let (engine_tx, engine_rx) = tokio::sync::watch::channel(None);
@@ -284,7 +281,7 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
                 .await;
             }
             let settings = day_settings(tick_watchers.clone(), notifier.clone())?;
-            let engine = engine::start(engine::BrokerLink::ls(rest.clone(), &ws_url), settings).await?;
+            let engine = engine::start(link.clone(), settings).await?;
             engine_tx.send_replace(Some(DayEngine {
                 session: engine.session.clone(),
                 processor: engine.processor.clone(),
@@ -368,6 +365,51 @@ pub fn run_with(args: &RunArgs, extend: impl FnOnce(&mut Extensions)) -> anyhow:
     });
     drop(sim);
     result
+}
+
+fn broker_name(kind: Protocol) -> &'static str {
+    match kind {
+        Protocol::Ls => "LS",
+        Protocol::Kiwoom => "Kiwoom",
+    }
+}
+
+/// Logs in to the broker `kind` names: its REST client (the token issued once per key pair
+/// and renewed before it expires, on the engine's clock: in market time under
+/// CONDOR_CLOCK, as the simulator on the same clock counts it) and its websocket's address.
+async fn connect(
+    kind: Protocol,
+    rest_url: &str,
+    ws_url: &str,
+    appkey: &Secret,
+    appsecret: &Secret,
+    clock: std::sync::Arc<dyn Clock>,
+) -> anyhow::Result<BrokerLink> {
+    Ok(match kind {
+        Protocol::Ls => {
+            let rest = LsRest::connect_with(
+                rest_url,
+                appkey.expose(),
+                appsecret.expose(),
+                TokenPolicy::default(),
+                clock,
+            )
+            .await?;
+            BrokerLink::ls(rest, ws_url)
+        }
+        Protocol::Kiwoom => {
+            let rest = KiwoomRest::connect_with(
+                rest_url,
+                appkey,
+                appsecret,
+                TokenPolicy::default(),
+                KiwoomRates::default(),
+                clock,
+            )
+            .await?;
+            BrokerLink::kiwoom(rest, ws_url)
+        }
+    })
 }
 
 /// KRX's hours against a broker; around the clock against a simulator on this machine

@@ -2,7 +2,10 @@
 //! conditions found by name (or by the broker's own key), started for realtime alerts, and
 //! their members right now. LS does it over REST: t1866 lists the saved conditions, t1860
 //! registers one (its `sAlertNum` keys the AFR frames the BrokerSession routes), t1859
-//! lists its members. The Supervisor starts conditions only through [`start_conditions`].
+//! lists its members. Kiwoom does it over its websocket, through the BrokerSession:
+//! CNSRLST lists the saved conditions ([`ListConditions`]), CNSRREQ starts one and answers
+//! its members ([`StartCondition`]), REAL 02 brings the changes keyed by its `seq`. The
+//! Supervisor starts conditions only through [`start_conditions`].
 //!
 //! Owns no state: what was started is the caller's. Must never start a condition twice,
 //! and never treat a failed members list as an empty condition (the alerts still bring
@@ -14,19 +17,13 @@ use crate::broker::Broker;
 use crate::broker_account::AccountReadError;
 use crate::broker_session::BrokerSession;
 use crate::ls_rest::{LsError, LsRest};
-use crate::messages::{ConditionAlert, WatchCondition};
+use crate::messages::{
+    ConditionAlert, ListConditions, SavedCondition, SessionRefusal, StartCondition, WatchCondition,
+};
 use crate::wire::rest::Tr;
 use crate::wire::search::{T1859InBlock, T1860InBlock, T1866InBlock, T1859, T1860, T1866};
 
 const LOG: &str = "condor::supervisor";
-
-/// A saved condition at the broker.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SavedCondition {
-    /// The broker's key for it: LS's `query_index`, Kiwoom's `seq`.
-    pub key: String,
-    pub name: String,
-}
 
 /// One configured condition, started.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +46,10 @@ pub enum ConditionSearchError {
     Broker(#[from] AccountReadError),
     #[error("no condition named {name:?} (the broker lists: {known})")]
     UnknownCondition { name: String, known: String },
+    #[error(transparent)]
+    Session(#[from] SessionRefusal),
+    #[error("the broker session is gone: {0}")]
+    SessionGone(#[from] MailboxError),
     #[error("the broker refused to start condition {key}: [{code}] {msg}")]
     StartRefused {
         key: String,
@@ -93,12 +94,35 @@ pub async fn start_conditions(
 ) -> Result<Vec<StartedCondition>, ConditionSearchError> {
     match broker {
         Broker::Ls(rest) => ls_start(rest, session, names, to).await,
-        Broker::Kiwoom(_) => Err(ConditionSearchError::StartRefused {
-            key: names.join(", "),
-            code: "websocket".into(),
-            msg: "Kiwoom's conditions start over its websocket session, which this build does not speak yet".into(),
-        }),
+        Broker::Kiwoom(_) => websocket_start(session, names, to).await,
     }
+}
+
+/// Kiwoom: CNSRLST first (the reference requires it before any CNSRREQ), then each
+/// condition started with its members now.
+async fn websocket_start(
+    session: &Addr<BrokerSession>,
+    names: &[String],
+    to: Recipient<ConditionAlert>,
+) -> Result<Vec<StartedCondition>, ConditionSearchError> {
+    let saved = session.send(ListConditions).await??;
+    let mut started = Vec::new();
+    for name in names {
+        let cond = find(&saved, name).ok_or_else(|| unknown(name, &saved))?;
+        let members = session
+            .send(StartCondition {
+                key: cond.key.clone(),
+                to: to.clone(),
+            })
+            .await??;
+        started.push(StartedCondition {
+            configured: name.clone(),
+            key: cond.key.clone(),
+            alert_key: cond.key.clone(),
+            members: Some(members),
+        });
+    }
+    Ok(started)
 }
 
 async fn ls_start(
