@@ -17,6 +17,26 @@ pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// because CI machines are shared; a test never asserts on how long it took.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
+/// Polls `check` every 20 ms until it gives `Some`, for at most [`PATIENCE`]; a test's one
+/// way of waiting for something that should happen, never for a fixed time.
+pub async fn until<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting {PATIENCE:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 pub fn start(cfg: SimConfig) -> SimHandle {
     SimHandle::start(cfg).expect("simulator starts")
 }

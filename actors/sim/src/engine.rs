@@ -241,6 +241,11 @@ pub(crate) struct SimState {
     render_buf: String,
     frame_ranges: Vec<std::ops::Range<usize>>,
     pub(crate) by_alert: HashMap<String, Vec<u64>>,
+    /// Kiwoom: the exchange's alert for each realtime condition (`seq`), registered at its
+    /// first CNSRREQ and kept for the sim's life. The screener runs at the broker, not in a
+    /// connection: a client that reconnects and asks again joins the same condition (a
+    /// scripted one does not start its script over) and its snapshot is what matches now.
+    pub(crate) kiwoom_alerts: HashMap<String, String>,
     /// AFR frames of registered alerts that no session listened to yet, delivered to the
     /// first that does: a test (or a slow client) registering AFR right after t1860 misses
     /// nothing. Bounded per alert.
@@ -326,6 +331,7 @@ pub(crate) async fn run(
         render_buf: String::new(),
         frame_ranges: Vec::new(),
         by_alert: HashMap::new(),
+        kiwoom_alerts: HashMap::new(),
         unheard: HashMap::new(),
         events: Vec::with_capacity(FIREHOSE_BURST * 2),
         firehose: cfg.firehose && player.is_none(),
@@ -625,10 +631,12 @@ impl SimState {
                 v.retain(|x| *x != id);
             }
         }
-        // Kiwoom: realtime conditions die with their connection.
+        // Kiwoom: the connection stops hearing its realtime conditions; the conditions
+        // themselves run on at the broker (see `kiwoom_alerts`).
         for (_, alert) in &s.kiwoom.conditions {
-            self.by_alert.remove(alert);
-            let _ = self.exchange.unregister_alert(alert);
+            if let Some(v) = self.by_alert.get_mut(alert) {
+                v.retain(|x| *x != id);
+            }
         }
         log::debug!(target: "condor::sim", "websocket session {id} closed");
     }

@@ -301,10 +301,18 @@ fn search(state: &mut SimState, id: u64, req: &ConditionRequest) -> ConditionSea
         // Asked again: the old subscription makes way for the new one.
         clear(state, id, &seq);
     }
-    let now = state.market_ms();
-    let alert = match state.exchange.register_alert(&seq, now) {
-        Ok(a) => a,
-        Err(r) => return refuse(&r.message),
+    let alert = match state.kiwoom_alerts.get(&seq) {
+        Some(a) => a.clone(),
+        None => {
+            let now = state.market_ms();
+            match state.exchange.register_alert(&seq, now) {
+                Ok(a) => {
+                    state.kiwoom_alerts.insert(seq.clone(), a.clone());
+                    a
+                }
+                Err(r) => return refuse(&r.message),
+            }
+        }
     };
     if let Some(s) = state.sessions.get_mut(&id) {
         s.kiwoom.conditions.push((seq.clone(), alert.clone()));
@@ -326,8 +334,10 @@ fn clear(state: &mut SimState, id: u64, seq: &str) -> Status {
         );
     };
     let (_, alert) = s.kiwoom.conditions.remove(i);
-    state.by_alert.remove(&alert);
-    let _ = state.exchange.unregister_alert(&alert);
+    // This connection stops hearing it; the condition runs on at the broker.
+    if let Some(v) = state.by_alert.get_mut(&alert) {
+        v.retain(|x| *x != id);
+    }
     Status::ok()
 }
 
