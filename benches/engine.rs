@@ -11,10 +11,12 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use condor::sim::exchange::Scenario;
-use condor::sim::{SimConfig, SimHandle};
+use condor::sim::{Protocol, SimConfig, SimHandle};
+use condor_actors::broker::Broker;
 use condor_actors::broker_session::{BrokerSession, SessionConfig, Shutdown};
 use condor_actors::clock::SystemClock;
 use condor_actors::kill_switch::TripCause;
+use condor_actors::kiwoom_rest::KiwoomRest;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::OrderType;
@@ -115,8 +117,22 @@ fn codes(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("99{i:04}")).collect()
 }
 
+/// The broker wire the engine phases run over: `CONDOR_BENCH_BROKER=kiwoom` runs them
+/// against the simulator speaking Kiwoom's (LOGIN, REG 0B, REAL 0B through the session's
+/// Kiwoom decoder), for its figures beside LS's. The bare readers are LS's only (they
+/// use LS's trade scanner), so in Kiwoom mode the throughput phase prints the engine's
+/// ticks/s without a ratio.
+fn broker() -> Protocol {
+    match std::env::var("CONDOR_BENCH_BROKER").as_deref() {
+        Ok("kiwoom") => Protocol::Kiwoom,
+        Ok("ls") | Err(_) => Protocol::Ls,
+        Ok(other) => panic!("CONDOR_BENCH_BROKER={other:?}: ls or kiwoom"),
+    }
+}
+
 fn sim(n: usize, firehose: bool, scenario: &str) -> SimHandle {
     let mut cfg = SimConfig {
+        protocol: broker(),
         rate_limits: false,
         firehose,
         ..SimConfig::default()
@@ -273,14 +289,26 @@ async fn engine_with(
     hand_off: u32,
     tape: Option<&Tape>,
 ) -> Engine {
-    let rest = LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .unwrap();
-    let mut cfg = SessionConfig::new(sim.ws_url(), rest.token());
+    let (broker, mut cfg): (Broker, SessionConfig) = match sim.protocol() {
+        Protocol::Ls => {
+            let rest = LsRest::connect(
+                sim.rest_url(),
+                sim.appkey().expose(),
+                sim.appsecret().expose(),
+            )
+            .await
+            .unwrap();
+            let cfg = SessionConfig::new(sim.ws_url(), rest.token());
+            (rest.into(), cfg)
+        }
+        Protocol::Kiwoom => {
+            let rest = KiwoomRest::connect(sim.rest_url(), sim.appkey(), sim.appsecret())
+                .await
+                .unwrap();
+            let cfg = SessionConfig::kiwoom(sim.ws_url(), rest.token_source());
+            (rest.into(), cfg)
+        }
+    };
     cfg.hand_off_below_per_ms = hand_off;
     // `CONDOR_BACKLOG=512` tries another bound on ticks in flight.
     let limit = std::env::var("CONDOR_BACKLOG")
@@ -298,7 +326,7 @@ async fn engine_with(
     }
     .start();
     let supervisor = Supervisor::new(
-        rest,
+        broker,
         session.clone(),
         processor.clone(),
         vec!["B001".to_owned()],
@@ -559,7 +587,24 @@ fn main() {
         // put the drift into the ratio. Printed: the medians, and the median of the
         // per-round ratios.
         const ROUNDS: usize = 3;
-        for &n in feed_counts.iter().filter(|_| phase("throughput")) {
+        if broker() == Protocol::Kiwoom {
+            println!("broker kiwoom: the engine over Kiwoom's wire; no bare reader (LS's scanner)");
+        }
+        for &n in feed_counts
+            .iter()
+            .filter(|_| phase("throughput") && broker() == Protocol::Kiwoom)
+        {
+            let mut eng = Vec::new();
+            for _ in 0..ROUNDS {
+                let s = sim(n, true, &enter_all(n));
+                eng.push(engine_throughput(&s, n).await);
+            }
+            figure(&format!("engine_kiwoom_{n}_feeds"), median(&mut eng), "ticks/s", None);
+        }
+        for &n in feed_counts
+            .iter()
+            .filter(|_| phase("throughput") && broker() == Protocol::Ls)
+        {
             let (mut bare, mut eng, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
                 let same = {
@@ -613,6 +658,7 @@ fn main() {
             let n = 100;
             let per_ticker = total / n as f64;
             let mut cfg = SimConfig {
+                protocol: broker(),
                 rate_limits: false,
                 step: Duration::from_millis(1),
                 ..SimConfig::default()

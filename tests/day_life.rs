@@ -235,7 +235,11 @@ async fn condor_closes_thursday_idles_overnight_and_trades_friday() {
     let thursday = stderr.matches("Daily summary 2026-12-03").count();
     assert_eq!(thursday, 1, "{stderr}");
     // The condition registered on each day's start, and the day rolled in the log.
-    assert_eq!(stderr.matches("at start (t1859)").count(), 2, "{stderr}");
+    assert_eq!(
+        stderr.matches("stocks in condition #0 at start").count(),
+        2,
+        "{stderr}"
+    );
     assert!(stderr.contains("the day 2026-12-03 is closed"), "{stderr}");
     // Each day had its own kill switch and counters: Friday's journal starts afresh.
     let friday_journal = std::fs::read_to_string(condor_actors::journal::day_path(
@@ -366,7 +370,11 @@ async fn a_configured_closure_on_a_weekday_is_idle_and_the_next_day_trades() {
         ["2026-12-03"],
         "the closed Wednesday has no journal: {days:?}"
     );
-    assert_eq!(stderr.matches("at start (t1859)").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("stocks in condition #0 at start").count(),
+        1,
+        "{stderr}"
+    );
     assert!(
         stderr.contains("the day's engine starts 2026-12-03 at 08:59"),
         "{stderr}"
