@@ -30,8 +30,8 @@ use condor_actors::kiwoom_rest::KiwoomRest;
 use condor_actors::market::{Market, Qty, Side, Ticker};
 use condor_actors::messages::{
     AccountEvent, ConditionAlert, Deliver, FeedId, GetSessionStats, ListConditions,
-    ReconcileOrders, SavedCondition, StartCondition, SubscribeTrades, Tick, UnsubscribeTrades,
-    WatchAccount, WatchHoldings,
+    ReconcileOrders, Retire, SavedCondition, StartCondition, SubscribeTrades, Tick,
+    UnsubscribeTrades, WatchAccount, WatchHoldings,
 };
 use condor_actors::reconcile::BrokerHolding;
 use condor_actors::trading::orders::OrderReply;
@@ -776,8 +776,9 @@ async fn a_login_refused_for_its_token_logs_in_again_with_a_new_one() {
     until("ticks again", || engine.ticks_of("005930") >= before + 3).await;
 }
 
-#[actix_rt::test]
-async fn shutdown_leaves_nothing_registered_at_the_simulator() {
+/// Registers two tickers, the account and a condition through a relay, has `stop` end
+/// the session, and checks with the simulator that nothing is left registered.
+async fn nothing_left_registered_after(stop: impl AsyncFnOnce(&Addr<BrokerSession>)) {
     let sim = start(kiwoom(20.0, Some(SCRIPT)));
     let relay = Relay::start(sim.ws_url()).await;
     let engine = Engine::start(&sim, &relay.url).await;
@@ -789,7 +790,7 @@ async fn shutdown_leaves_nothing_registered_at_the_simulator() {
         registered(r, &["005930", "000660"], true, &["S001"])
     })
     .await;
-    engine.session.send(Shutdown).await.unwrap();
+    stop(&engine.session).await;
     // The relay keeps the simulator's side open: its answers say the frames were read.
     until("REMOVEs and CNSRCLR answered", || {
         relay.frames(Dir::Down, "REMOVE").len() == 2
@@ -807,5 +808,15 @@ async fn shutdown_leaves_nothing_registered_at_the_simulator() {
         registered(&report, &[], false, &[]),
         "nothing registered: {report:?}"
     );
-    assert!(!engine.session.connected(), "the session stopped");
+    until("the session stopped", || !engine.session.connected()).await;
+}
+
+#[actix_rt::test]
+async fn shutdown_leaves_nothing_registered_at_the_simulator() {
+    nothing_left_registered_after(async |session| session.send(Shutdown).await.unwrap()).await;
+}
+
+#[actix_rt::test]
+async fn a_session_stopped_without_shutdown_leaves_nothing_registered_either() {
+    nothing_left_registered_after(async |session| session.send(Retire).await.unwrap()).await;
 }

@@ -100,9 +100,10 @@ pub struct SavedCondition {
 #[rtype(result = "Result<Vec<SavedCondition>, SessionRefusal>")]
 pub struct ListConditions;
 
-/// Start condition `key` in realtime (Kiwoom CNSRREQ search_type 1): answers the raw
-/// codes that match now (`A`-prefixed and `_AL`/`_NX` codes read as six digits, others as
-/// sent); later enters and exits (REAL 02, 843 I/D) reach `to` as
+/// Start condition `key` in realtime (Kiwoom CNSRREQ search_type 1): answers the codes
+/// that match now, as six-digit stock codes (`A005930` answers `005930`; a code that is
+/// not a stock's, e.g. an ETN's `0004V0`, is counted as malformed and left out, as the
+/// Supervisor would refuse it); later enters and exits (REAL 02, 843 I/D) reach `to` as
 /// `ConditionAlert { alert_num: key, code, job: Enter|Exit }`. The session starts it again
 /// after every reconnect, and what entered or left meanwhile reaches `to` the same way.
 /// Asked again for a started key, it answers the members known and sends to the new `to`.

@@ -419,3 +419,20 @@ fn membership_changes_are_exits_then_enters() {
     );
     assert!(membership_changes(&set(&["005930"]), &set(&["005930"])).is_empty());
 }
+
+#[test]
+fn a_snapshot_code_that_is_not_a_stocks_is_malformed_and_left_out() {
+    let mut link = logged_in();
+    let (start, mut answered) = oneshot::channel();
+    link.start("4", "w", start);
+    link.on_text(CNSRLST_OK, Instant::now());
+    let steps = link.on_text(&snapshot("4", &["A005930", "0004V0"]), Instant::now());
+    assert!(matches!(steps.as_slice(), [Step::Malformed(_)]));
+    assert_eq!(answered.try_recv().unwrap().unwrap(), ["005930"]);
+    // The `_AL` form of a push reads as the stock.
+    let steps = link.on_text(&push("4", "000660_AL", "I"), Instant::now());
+    assert_eq!(
+        alerts(&steps),
+        [("w", "4".into(), "000660".into(), JobFlag::Enter)]
+    );
+}
