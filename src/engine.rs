@@ -25,7 +25,7 @@ use condor_actors::kiwoom_rest::KiwoomRest;
 use condor_actors::ledger::{FeeSchedule, Ledger};
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::Side;
-use condor_actors::messages::{Alert, Deliver, Fill, NotifyFlat, Tick, TickerOwner};
+use condor_actors::messages::{Alert, Deliver, Fill, NotifyFlat, Tick, TickerOwner, WatchHoldings};
 use condor_actors::notifier::Notifier;
 use condor_actors::order_manager::{OrderManager, RateExcess, RecoveredOrders};
 use condor_actors::portfolio::Portfolio;
@@ -362,9 +362,15 @@ pub async fn start(link: BrokerLink, settings: EngineSettings) -> anyhow::Result
             .with_meters(settings.meters.clone())
             .with_account_feed(session.clone().recipient())
             .with_portfolio(portfolio.clone().recipient())
+            .with_holdings_check(portfolio.clone().recipient())
             .with_cash_reconcile(portfolio.clone().recipient(), portfolio.clone().recipient())
             .with_strategy(processor.clone().recipient(), processor.clone().recipient()),
     );
+    // The broker's position after each of its fills (Kiwoom's REAL 04; LS sends none),
+    // through the OrderManager so that it follows the fill it comes after.
+    session.do_send(WatchHoldings {
+        to: orders.clone().recipient(),
+    });
     // Disk space (issue 15): the reserve, the free-space watch, the journal's last resort.
     crate::disk_space::start(
         settings.disk.as_ref(),

@@ -29,6 +29,7 @@ use condor_actors::messages::{
     OrderIntent, OrderType, Tick,
 };
 use condor_actors::order_manager::RateExcess;
+use condor_actors::portfolio::GetPortfolioStats;
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{Signal, Strategy, StrategyFactory};
 use condor_actors::supervisor::GetSupervisorStats;
@@ -410,6 +411,13 @@ async fn the_order_path_fills_cancels_and_rejects_with_the_brokers_code(protocol
     let theirs: Vec<(Ticker, u64)> = held.holdings.iter().map(|h| (h.ticker, h.qty.0)).collect();
     assert_eq!(theirs, vec![(samsung(), 3)], "{held:?}");
     assert_eq!(snapshot.positions.len(), 1, "{snapshot:?}");
+    // Kiwoom tells its position after each fill (REAL 04): each was checked and agreed.
+    let p = e.portfolio.send(GetPortfolioStats).await.unwrap();
+    match protocol {
+        Protocol::Ls => assert_eq!(p.broker_positions_checked, 0, "{p:?}"),
+        Protocol::Kiwoom => assert!(p.broker_positions_checked >= 1, "{p:?}"),
+    }
+    assert_eq!(p.broker_positions_differing, 0, "{p:?}");
 }
 per_broker!(the_order_path_fills_cancels_and_rejects_with_the_brokers_code:
     ls_the_order_path_fills_cancels_and_rejects_with_the_brokers_code,

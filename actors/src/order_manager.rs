@@ -41,6 +41,7 @@ use crate::messages::{
     ReconcileOrders, RejectAlert, RejectCause, StopOrders, TripKillSwitch, WatchAccount,
 };
 use crate::order::Order;
+use crate::reconcile::BrokerHolding;
 use crate::refusal_digest::{thousands, RefusalDigest, Tell};
 use crate::risk::RiskLimits;
 use crate::tape::{TapeDesk, TapeEvent, TapeRecorder, TapeTime};
@@ -100,6 +101,11 @@ pub struct OrderManager {
     journal: Option<Journal>,
     account_feed: Option<Recipient<WatchAccount>>,
     portfolio: Option<Recipient<Deliver<Fill>>>,
+    /// Where the broker's positions after its fills go (Kiwoom's REAL 04), once the fills
+    /// before them have gone: the Portfolio checks its own against them.
+    holdings_to: Option<Recipient<Deliver<BrokerHolding>>>,
+    /// Positions that came while the desk held fills back for the journal.
+    holdings: Vec<BrokerHolding>,
     cash_to: Option<(Recipient<GetCash>, Recipient<CorrectCash>)>,
     strategy_fills: Option<Recipient<Deliver<Fill>>>,
     strategy_done: Option<Recipient<Deliver<OrderDone>>>,
@@ -153,6 +159,8 @@ impl OrderManager {
             journal: None,
             account_feed: None,
             portfolio: None,
+            holdings_to: None,
+            holdings: Vec::new(),
             cash_to: None,
             strategy_fills: None,
             strategy_done: None,
@@ -184,6 +192,13 @@ impl OrderManager {
     /// Registers for SC0–SC4 with `feed` (the BrokerSession) when the actor starts.
     pub fn with_account_feed(mut self, feed: Recipient<WatchAccount>) -> OrderManager {
         self.account_feed = Some(feed);
+        self
+    }
+
+    /// Forwards the broker's position after each of its fills (Kiwoom's REAL 04, through
+    /// the session's [`crate::messages::WatchHoldings`]) to `to`, after the fills before it.
+    pub fn with_holdings_check(mut self, to: Recipient<Deliver<BrokerHolding>>) -> OrderManager {
+        self.holdings_to = Some(to);
         self
     }
 
@@ -290,7 +305,21 @@ impl OrderManager {
         for command in out {
             self.carry_out(command, ctx);
         }
+        self.forward_holdings();
         r
+    }
+
+    /// The positions the broker reported, once no fill is held back: a position must not
+    /// reach the Portfolio before the fill it follows.
+    fn forward_holdings(&mut self) {
+        if self.holdings.is_empty() || self.desk.holds_effects() {
+            return;
+        }
+        for h in self.holdings.drain(..) {
+            if let Some(to) = &self.holdings_to {
+                to.do_send(Deliver(h));
+            }
+        }
     }
 
     fn carry_out(&mut self, command: Command, ctx: &mut Context<Self>) {
@@ -638,6 +667,14 @@ impl Actor for OrderManager {
         }
         // Orders the journal left in doubt are asked about at once.
         self.drive(ctx, DeskInput::Start);
+    }
+}
+
+impl Handler<Deliver<BrokerHolding>> for OrderManager {
+    type Result = ();
+    fn handle(&mut self, Deliver(h): Deliver<BrokerHolding>, _: &mut Context<Self>) {
+        self.holdings.push(h);
+        self.forward_holdings();
     }
 }
 

@@ -8,7 +8,10 @@
 //! condition can stop. Watches the day's loss (realized after fees + unrealized) and
 //! trips the kill switch at the OrderManager when it reaches the limit. Tells the Notifier
 //! of each fill it booked, with the position and P&L after it, if it is given one. Keeps
-//! the last [`RECENT_FILLS`] fills it booked for `/status` ([`GetRecentFills`]).
+//! the last [`RECENT_FILLS`] fills it booked for `/status` ([`GetRecentFills`]). Checks
+//! the broker's position after each of its fills, where the broker tells it (Kiwoom's
+//! REAL 04, forwarded by the OrderManager after the fill), against the ledger's: a
+//! difference is logged and counted, not applied (reconciliation settles it).
 //!
 //! Must never: be written by anyone else (the state lives here; updates are messages);
 //! use floats for money (integer won, exact cost basis, see `ledger.rs`); panic or
@@ -25,11 +28,12 @@ use crate::journal::Journal;
 use crate::kill_switch::loss_breach;
 use crate::ledger::{FeeSchedule, Ledger, LedgerError, LedgerSnapshot};
 use crate::ls_rest::{LsError, LsRest};
-use crate::market::Side;
+use crate::market::{Qty, Side};
 use crate::messages::{
     Alert, CorrectCash, Deliver, Fill, FillAlert, GetCash, GetConditionBooks, GetPortfolio, IsFlat,
     NotifyFlat, Tick, TickerFlat, TickerOwner, TripKillSwitch,
 };
+use crate::reconcile::BrokerHolding;
 use crate::wire::account::{Cspaq12200, Cspaq12200InBlock1};
 use crate::wire::rest::Tr;
 
@@ -53,6 +57,10 @@ pub struct PortfolioStats {
     /// Fills the ledger refused (logged); nothing changed for them.
     pub refused_fills: u64,
     pub flat_reports: u64,
+    /// The broker's positions after its fills (Kiwoom's REAL 04) that were checked.
+    pub broker_positions_checked: u64,
+    /// ... and those that disagreed with the ledger (each logged at warn).
+    pub broker_positions_differing: u64,
 }
 
 /// Ask the Portfolio for its counters.
@@ -256,6 +264,29 @@ impl Handler<Deliver<Fill>> for Portfolio {
     }
 }
 
+/// What the broker says is held after one of its fills, against the ledger's position:
+/// `None` when they agree, else the line to log.
+pub fn position_difference(ledger: &Ledger, broker: &BrokerHolding) -> Option<String> {
+    let ours = ledger.position(broker.ticker).map_or(Qty(0), |p| p.qty);
+    (ours != broker.qty).then(|| {
+        format!(
+            "{} the broker holds {} shares after its fill, the ledger {}: the next reconciliation settles it",
+            broker.ticker, broker.qty, ours
+        )
+    })
+}
+
+impl Handler<Deliver<BrokerHolding>> for Portfolio {
+    type Result = ();
+    fn handle(&mut self, Deliver(h): Deliver<BrokerHolding>, _: &mut Context<Self>) {
+        self.stats.broker_positions_checked += 1;
+        if let Some(line) = position_difference(&self.ledger, &h) {
+            self.stats.broker_positions_differing += 1;
+            log::warn!(target: LOG, "{line} (difference #{})", self.stats.broker_positions_differing);
+        }
+    }
+}
+
 impl Handler<Deliver<Tick>> for Portfolio {
     type Result = ();
     fn handle(&mut self, Deliver(tick): Deliver<Tick>, _: &mut Context<Self>) {
@@ -351,5 +382,48 @@ impl Handler<crate::messages::Retire> for Portfolio {
     type Result = ();
     fn handle(&mut self, _: crate::messages::Retire, ctx: &mut Context<Self>) {
         ctx.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::{Price, Ticker, TimeOfDay};
+    use crate::messages::Fill;
+
+    #[test]
+    fn the_brokers_position_after_a_fill_is_checked_against_the_ledgers() {
+        let samsung = Ticker::parse("005930").unwrap();
+        let mut ledger = Ledger::new(10_000_000);
+        ledger
+            .apply_fill(
+                &Fill {
+                    ticker: samsung,
+                    side: Side::Buy,
+                    price: Price(70_000),
+                    qty: Qty(3),
+                    order_no: 1,
+                    time: TimeOfDay::hms(9, 0, 1),
+                },
+                0,
+            )
+            .unwrap();
+        let broker = |qty| BrokerHolding {
+            ticker: samsung,
+            qty: Qty(qty),
+            avg_price: Price(70_000),
+        };
+        assert_eq!(position_difference(&ledger, &broker(3)), None);
+        let line = position_difference(&ledger, &broker(5)).expect("a difference");
+        assert!(
+            line.contains("holds 5 shares") && line.contains("the ledger 3"),
+            "{line}"
+        );
+        // A ticker the ledger never traded holds nothing.
+        let other = BrokerHolding {
+            ticker: Ticker::parse("000660").unwrap(),
+            ..broker(1)
+        };
+        assert!(position_difference(&ledger, &other).is_some());
     }
 }

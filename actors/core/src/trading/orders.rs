@@ -500,6 +500,12 @@ impl OrderDesk {
         &self.config
     }
 
+    /// Effects (fills, order ends) held until what was journaled before them is durable:
+    /// anything the broker says after those fills must wait for them too.
+    pub fn holds_effects(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     /// Order numbers with account events parked, waiting for the reply that names them.
     pub fn parked(&self) -> usize {
         self.parked.len()
