@@ -12,8 +12,8 @@
 //! lost connection may have placed an order, which is never sent twice.
 //!
 //! The token lives until Kiwoom's `expires_dt` (KST, absolute): it is renewed in the
-//! background once 90% of its life has passed ([`TokenPolicy`], the same keeper as LS's,
-//! [`crate::access_token`]), issued first by a call that finds it expired by our clock,
+//! background once 90% of its life has passed ([`TokenPolicy`]; the same keeper and retry
+//! as LS's, [`crate::token_keeper`]), issued first by a call that finds it expired by our clock,
 //! and one issue at a time, so calls refused together wait for the same new token. Its
 //! times are read on the engine's clock ([`KiwoomRest::connect_with`]).
 //!
@@ -24,7 +24,8 @@
 //! Owns the HTTP connection pool, the key pair, the token and the pacers. Must never log
 //! or return in an error the app key, the secret key or the token.
 
-use std::sync::{Arc, RwLock, Weak};
+use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use condor_model::kiwoom::rest::{
@@ -36,15 +37,14 @@ use condor_model::kiwoom::KiwoomError;
 use condor_model::secret::Secret;
 use condor_model::wire::WireError;
 
-use crate::access_token::{AfterRefusal, Freshness, HeldToken, TokenLifetime, TokenPolicy};
+use crate::access_token::{TokenLifetime, TokenPolicy};
 use crate::clock::{Clock, SystemClock};
-use crate::ls_rest::{install_tls_provider, sleep_until_clock};
+use crate::ls_rest::install_tls_provider;
 use crate::throttle::{Throttle, DEFAULT_MARGIN};
+use crate::token_keeper::{TokenIssuer, TokenKeeper};
 
 const LOG: &str = "condor::kiwoom";
 
-/// How long the token endpoint's rate limit is waited out, once, before an issue gives up.
-const TOKEN_RATE_WAIT: Duration = Duration::from_secs(1);
 /// A query refused for the rate limit is sent again after this (§7: "back off ~1 s").
 const RATE_WAIT: Duration = Duration::from_secs(1);
 /// How many times one query is sent again after a rate-limit refusal.
@@ -160,27 +160,63 @@ impl Pacer {
 /// A Kiwoom REST session: cheap to clone (the pool, the token and the pacers are shared).
 #[derive(Clone)]
 pub struct KiwoomRest {
-    inner: Arc<Inner>,
+    inner: Arc<TokenKeeper<Session>>,
 }
 
-struct Inner {
+/// Kiwoom's side of the session: the connection pool, the host, the key pair, the pacers.
+struct Session {
     http: reqwest::Client,
     base: String,
     appkey: Secret,
     secretkey: Secret,
-    policy: TokenPolicy,
-    held: RwLock<HeldToken>,
-    /// One issue at a time; holds when the last one was asked for (Unix ms on `clock`).
-    issuing: tokio::sync::Mutex<Option<i64>>,
-    clock: Arc<dyn Clock>,
     queries: Pacer,
     orders: Pacer,
+}
+
+impl TokenIssuer for Session {
+    type Error = KiwoomRestError;
+    const LOG: &'static str = LOG;
+    const REFUSER: &'static str = "Kiwoom";
+
+    fn issue(
+        &self,
+    ) -> impl Future<Output = Result<(String, TokenLifetime), KiwoomRestError>> + Send {
+        request_token(&self.http, &self.base, &self.appkey, &self.secretkey)
+    }
+
+    fn is_rate_limited(e: &KiwoomRestError) -> bool {
+        e.is_rate_limited()
+    }
+
+    fn is_token_refusal(e: &KiwoomRestError) -> bool {
+        matches!(e, KiwoomRestError::Refused { refusal, .. } if refusal.retry() == Retry::NewToken)
+    }
+
+    fn refused_again(refusal: KiwoomRestError) -> KiwoomRestError {
+        match refusal {
+            KiwoomRestError::Refused { api_id, refusal } => {
+                KiwoomRestError::TokenRefusedAgain { api_id, refusal }
+            }
+            other => other,
+        }
+    }
+
+    fn no_new_token(refusal: KiwoomRestError, cause: KiwoomRestError) -> KiwoomRestError {
+        match refusal {
+            KiwoomRestError::Refused { api_id, refusal } => KiwoomRestError::NoNewToken {
+                api_id,
+                refusal,
+                cause: cause.to_string(),
+            },
+            other => other,
+        }
+    }
 }
 
 impl std::fmt::Debug for KiwoomRest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KiwoomRest")
-            .field("base", &self.inner.base)
+            .field("base", &self.inner.issuer().base)
             .field("token", &self.inner.held())
             .finish_non_exhaustive()
     }
@@ -244,92 +280,6 @@ async fn request_token(
     ))
 }
 
-/// "valid 86400 s, renewed after 77760.0 s": a token's life and renewal, from `asked_at`.
-fn lifetime_words(held: &HeldToken, asked_at: i64) -> String {
-    format!(
-        "valid {} s, renewed after {:.1} s",
-        held.expires_at().saturating_sub(asked_at) / 1000,
-        held.renew_at().saturating_sub(asked_at) as f64 / 1000.0
-    )
-}
-
-impl Inner {
-    fn held(&self) -> HeldToken {
-        self.held.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// A new token, unless one newer than generation `seen` is already held (another
-    /// caller renewed meanwhile). Callers queue for the one issue in flight.
-    async fn renew(&self, seen: u64, why: &str) -> Result<(), KiwoomRestError> {
-        let mut last_issue = self.issuing.lock().await;
-        if self.held().after_refusal(seen) == AfterRefusal::UseCurrent {
-            return Ok(());
-        }
-        let mut waited_out_rate_limit = false;
-        loop {
-            let at = self.policy.next_issue_at(*last_issue, self.clock.unix_ms());
-            sleep_until_clock(self.clock.as_ref(), at).await;
-            let asked_at = self.clock.unix_ms();
-            *last_issue = Some(asked_at);
-            match request_token(&self.http, &self.base, &self.appkey, &self.secretkey).await {
-                Ok((token, lifetime)) => {
-                    let mut held = self.held.write().unwrap_or_else(|e| e.into_inner());
-                    *held =
-                        HeldToken::granted(Some(&held), token, asked_at, lifetime, &self.policy);
-                    log::info!(target: LOG, "access token #{} issued ({why}): {}", held.generation(), lifetime_words(&held, asked_at));
-                    return Ok(());
-                }
-                Err(e) if e.is_rate_limited() && !waited_out_rate_limit => {
-                    log::warn!(target: LOG, "the token endpoint is rate limited ({e}); asking again in {TOKEN_RATE_WAIT:?}");
-                    waited_out_rate_limit = true;
-                    let again = self
-                        .clock
-                        .unix_ms()
-                        .saturating_add(TOKEN_RATE_WAIT.as_millis() as i64);
-                    sleep_until_clock(self.clock.as_ref(), again).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-}
-
-/// Renews the token at its renewal time, for as long as a `KiwoomRest` lives; a failed
-/// renewal is tried again with backoff while the old token still works.
-fn spawn_renewer(inner: Weak<Inner>) {
-    tokio::spawn(async move {
-        let mut failures = 0u32;
-        let mut retry_at: Option<i64> = None;
-        loop {
-            let (wake, generation, clock) = {
-                let Some(inner) = inner.upgrade() else { return };
-                let held = inner.held();
-                let wake = match retry_at {
-                    Some(at) => at,
-                    None => held.next_renewal(0, inner.clock.unix_ms(), &inner.policy),
-                };
-                (wake, held.generation(), inner.clock.clone())
-            };
-            // Not holding `inner` while asleep: a dropped KiwoomRest ends the renewer.
-            sleep_until_clock(clock.as_ref(), wake).await;
-            let Some(inner) = inner.upgrade() else { return };
-            match inner.renew(generation, "renewal before expires_dt").await {
-                Ok(()) => {
-                    failures = 0;
-                    retry_at = None;
-                }
-                Err(e) => {
-                    failures = failures.saturating_add(1);
-                    let now = inner.clock.unix_ms();
-                    retry_at = Some(inner.held().next_renewal(failures, now, &inner.policy));
-                    let left = inner.held().expires_at().saturating_sub(now).max(0);
-                    log::warn!(target: LOG, "cannot renew the access token ({e}); the current one has {:.1} s left; trying again in {:?}", left as f64 / 1000.0, inner.policy.retry_wait(failures));
-                }
-            }
-        }
-    });
-}
-
 impl KiwoomRest {
     /// Gets a token for the key pair from `{base}/oauth2/token` (au10001) and keeps it
     /// fresh on the system clock, calling at the default rates.
@@ -365,23 +315,15 @@ impl KiwoomRest {
             .timeout(HTTP_TIMEOUT)
             .build()
             .map_err(|e| transport(Au10001::API_ID, &base, e))?;
-        let asked_at = clock.unix_ms();
-        let (token, lifetime) = request_token(&http, &base, appkey, secretkey).await?;
-        let held = HeldToken::granted(None, token, asked_at, lifetime, &policy);
-        log::info!(target: LOG, "access token #1 issued: {}", lifetime_words(&held, asked_at));
-        let inner = Arc::new(Inner {
+        let session = Session {
             http,
             base,
             appkey: appkey.clone(),
             secretkey: secretkey.clone(),
-            policy,
-            held: RwLock::new(held),
-            issuing: tokio::sync::Mutex::new(Some(asked_at)),
-            clock,
             queries: Pacer::new(rates.queries_per_sec),
             orders: Pacer::new(rates.orders_per_sec),
-        });
-        spawn_renewer(Arc::downgrade(&inner));
+        };
+        let inner = TokenKeeper::start(session, policy, clock).await?;
         Ok(KiwoomRest { inner })
     }
 
@@ -393,24 +335,6 @@ impl KiwoomRest {
     /// Tokens this client has been granted, the first included.
     pub fn tokens_issued(&self) -> u64 {
         self.inner.held().generation()
-    }
-
-    /// The token to call with now: renewed first when our clock says it has expired.
-    async fn usable_token(&self) -> HeldToken {
-        let held = self.inner.held();
-        if held.freshness(self.inner.clock.unix_ms()) != Freshness::Expired {
-            return held;
-        }
-        if let Err(e) = self
-            .inner
-            .renew(held.generation(), "the token expired unrenewed")
-            .await
-        {
-            // The call goes out with the old token; Kiwoom's 8005 then says it was not
-            // made, which an order's caller needs to know (an error here would not).
-            log::warn!(target: LOG, "cannot issue a new access token: {e}");
-        }
-        self.inner.held()
     }
 
     /// Calls TR `T` (one page): its fields on success, else why not.
@@ -464,39 +388,15 @@ impl KiwoomRest {
         }
     }
 
+    /// One page with the token, and once more with a new one if Kiwoom refused it.
     async fn call_with_token_retry<T: Tr>(
         &self,
         req: &T::Req,
         cont: &Continuation,
     ) -> Result<(T::Resp, Continuation), KiwoomRestError> {
-        let held = self.usable_token().await;
-        let refusal = match self.send::<T>(held.expose(), req, cont).await {
-            Err(KiwoomRestError::Refused { refusal, .. }) if refusal.retry() == Retry::NewToken => {
-                refusal
-            }
-            other => return other,
-        };
-        log::info!(target: LOG, "{}: Kiwoom refused access token #{} ({refusal}); issuing a new one and calling once more", T::API_ID, held.generation());
-        if let Err(e) = self
-            .inner
-            .renew(held.generation(), "Kiwoom refused the last one")
+        self.inner
+            .call(|token| async move { self.send::<T>(token.expose(), req, cont).await })
             .await
-        {
-            return Err(KiwoomRestError::NoNewToken {
-                api_id: T::API_ID,
-                refusal,
-                cause: e.to_string(),
-            });
-        }
-        let held = self.inner.held();
-        match self.send::<T>(held.expose(), req, cont).await {
-            Err(KiwoomRestError::Refused { api_id, refusal })
-                if refusal.retry() == Retry::NewToken =>
-            {
-                Err(KiwoomRestError::TokenRefusedAgain { api_id, refusal })
-            }
-            other => other,
-        }
     }
 
     /// One HTTP call of TR `T` with `token`, paced as a query or an order.
@@ -506,14 +406,14 @@ impl KiwoomRest {
         req: &T::Req,
         cont: &Continuation,
     ) -> Result<(T::Resp, Continuation), KiwoomRestError> {
+        let session = self.inner.issuer();
         if is_order_tr(T::API_ID) {
-            self.inner.orders.wait_turn().await;
+            session.orders.wait_turn().await;
         } else {
-            self.inner.queries.wait_turn().await;
+            session.queries.wait_turn().await;
         }
-        let url = format!("{}{}", self.inner.base, T::PATH);
-        let mut request = self
-            .inner
+        let url = format!("{}{}", session.base, T::PATH);
+        let mut request = session
             .http
             .post(&url)
             .header(HEADER_CONTENT_TYPE, JSON_CONTENT_TYPE)
