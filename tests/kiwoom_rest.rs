@@ -1,7 +1,8 @@
 //! The engine's Kiwoom REST adapter (`KiwoomRest` behind `Broker::Kiwoom`) over real
 //! sockets against the embedded exchange in Kiwoom mode: a token, a market buy that
 //! fills, a working limit order cancelled, the band, today's orders, the holdings and the
-//! cash agreeing with the fill; a refusal keeping Kiwoom's code; a revoked token
+//! cash agreeing with the fill; a refusal keeping Kiwoom's code; orders cancelled or
+//! refused before any fill in today's orders, ended; a revoked token
 //! re-issued once with the order placed once; today's orders read across pages under the
 //! simulator's rate limits; a short-lived token renewed before its `expires_dt`; and, on
 //! a scripted gateway that drops every call unanswered, an order left in doubt and sent
@@ -139,8 +140,7 @@ async fn a_buy_fills_a_working_order_is_cancelled_and_the_account_agrees() {
         order_no != working && order_no != bought,
         "a cancel has its own number"
     );
-    // Cancelled unfilled, it leaves the open list (ka10075) and was never in the filled
-    // one (ka10076): today's orders no longer hold it working.
+    // Cancelled unfilled, today's orders (kt00007) hold it ended.
     orders_until(&broker, "the cancelled order stops working", |o| {
         !o.iter().any(|o| o.order_no == working && o.remaining.0 > 0)
     })
@@ -184,7 +184,77 @@ async fn a_refused_order_is_rejected_with_kiwooms_code() {
         matches!(&r, OrderReply::Rejected { code, .. } if code == "855056"),
         "short of cash: {r:?}"
     );
-    assert!(broker.orders_of_day().await.unwrap().is_empty());
+    // Both are in the day's list (kt00007), refused: nothing filled, nothing working.
+    let orders = broker.orders_of_day().await.unwrap();
+    assert_eq!(
+        orders
+            .iter()
+            .map(|o| (o.qty, o.filled, o.remaining))
+            .collect::<Vec<_>>(),
+        [(Qty(1), Qty(0), Qty(0)), (Qty(10_000), Qty(0), Qty(0))],
+        "{orders:?}"
+    );
+}
+
+/// An order cancelled before any fill and one refused are in neither ka10075 (open) nor
+/// ka10076 (filled); kt00007 lists both, ended, with the cancel as an order of its own,
+/// so reconciliation sees them end rather than miss them.
+#[actix_rt::test]
+async fn orders_cancelled_or_refused_before_any_fill_are_in_todays_orders() {
+    let sim = start(kiwoom(0.2, false));
+    let broker = Broker::from(connect(&sim).await);
+    let band = broker.band(samsung()).await.unwrap();
+    let low = band.limits.lower;
+    let cancelled = acked(
+        broker
+            .place(&order(Side::Buy, 2, OrderType::Limit(low)))
+            .await,
+    );
+    let CancelReply::Accepted { order_no: cancel } =
+        broker.cancel(cancelled, samsung(), Qty(2)).await
+    else {
+        panic!("cancel accepted")
+    };
+    let refused = broker
+        .place(&order(Side::Sell, 5, OrderType::Limit(low)))
+        .await;
+    assert!(
+        matches!(&refused, OrderReply::Rejected { .. }),
+        "nothing to sell: {refused:?}"
+    );
+    let orders = broker.orders_of_day().await.unwrap();
+    let shape = |o: &BrokerOrder| {
+        (
+            o.org_order_no,
+            o.side,
+            o.qty,
+            o.price,
+            o.filled,
+            o.remaining,
+        )
+    };
+    assert_eq!(orders.len(), 3, "{orders:?}");
+    let original = orders.iter().find(|o| o.order_no == cancelled).unwrap();
+    assert_eq!(
+        shape(original),
+        (0, Side::Buy, Qty(2), low, Qty(0), Qty(0)),
+        "cancelled before any fill: ended, nothing filled"
+    );
+    let cancel_row = orders.iter().find(|o| o.order_no == cancel).unwrap();
+    assert_eq!(
+        (cancel_row.org_order_no, cancel_row.remaining),
+        (cancelled, Qty(0))
+    );
+    let refused_row = orders
+        .iter()
+        .find(|o| o.order_no != cancelled && o.order_no != cancel)
+        .unwrap();
+    assert!(refused_row.order_no > cancel, "numbered when refused");
+    assert_eq!(
+        shape(refused_row),
+        (0, Side::Sell, Qty(5), low, Qty(0), Qty(0)),
+        "refused: ended, nothing filled"
+    );
 }
 
 /// Withdraws `token` at the simulator (au10002), so the next call with it is refused 8005.

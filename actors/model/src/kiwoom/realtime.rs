@@ -1066,10 +1066,12 @@ impl OrderValues {
         }
     }
 
-    /// `거부`, the reason in `919` (UNCONFIRMED where Kiwoom puts it).
+    /// `거부`, the reason in `919` (UNCONFIRMED where Kiwoom puts it); `902` is 0, nothing
+    /// of a refused order works.
     pub fn rejected(o: &OrderInfo, reason: &str) -> OrderValues {
         OrderValues {
             reject_reason: reason.to_owned(),
+            unfilled_qty: "0".to_owned(),
             ..OrderValues::base(o, OrderStatus::Rejected)
         }
     }

@@ -38,8 +38,8 @@ use super::http::KiwoomReply;
 use super::refusal;
 use crate::engine::SimState;
 use crate::exchange::{
-    CancelOrder, ModifyOrder, NewOrder, OrderKind as ExKind, OrderRecord, PriceType, Reject,
-    RejectReason,
+    CancelOrder, ModifyOrder, NewOrder, OrderKind as ExKind, OrderRecord, OrderStatus as ExStatus,
+    PriceType, Reject, RejectReason,
 };
 use crate::http::RestCall;
 
@@ -227,14 +227,20 @@ fn stock_info(state: &mut SimState, body: &str) -> Answer {
 /// table), which a client keeps as the reject code.
 fn business(api_id: &str, r: &Reject) -> KiwoomReply {
     log::info!(target: "condor::sim", "{api_id} refused: {r}");
-    let (code, text) = match r.reason {
-        RejectReason::InsufficientCash => ("855056", "매수증거금이 부족합니다."),
-        _ => (r.code, r.message.as_str()),
-    };
+    let (code, text) = reject_code(r);
     KiwoomReply::ok(
         api_id,
         encode_refusal(RC_BUSINESS, &business_message(code, text)),
     )
+}
+
+/// A refusal's code and text as Kiwoom words it: its own code where one is known, else
+/// the exchange's (the REST `[2000](code:text)` and the `00` 거부's `919` alike).
+pub(crate) fn reject_code(r: &Reject) -> (&str, &str) {
+    match r.reason {
+        RejectReason::InsufficientCash => ("855056", "매수증거금이 부족합니다."),
+        _ => (r.code, r.message.as_str()),
+    }
 }
 
 /// `trde_tp` to the exchange's price type: `0` limit → `00`, `3` market → `03`; any
@@ -280,7 +286,13 @@ fn new_order<T: Tr<Req = condor_model::kiwoom::order::OrderRequest, Resp = Order
         price_type: price_type_code(&req.trde_tp),
         condition: "0".into(),
     };
-    match state.exchange.submit(order, now, &mut state.events) {
+    // Kiwoom's order system numbers a refused order too: 거부 on the websocket and in
+    // kt00007 under that number, while the REST answer is the captured `20`/`[2000]`
+    // form, which carries none (UNCONFIRMED, see `submit_numbering_refusals`).
+    match state
+        .exchange
+        .submit_numbering_refusals(order, now, &mut state.events)
+    {
         Ok(ack) => {
             let msg = match side {
                 Side::Buy => MSG_BUY_DONE,
@@ -405,7 +417,9 @@ fn today_order(o: &OrderRecord) -> TodayOrder {
         ExKind::Modify => OrderKind::Modify,
         ExKind::Cancel => OrderKind::Cancel,
     };
-    let status = if o.kind != ExKind::New && o.remaining == 0 {
+    let status = if o.status == ExStatus::Rejected {
+        OrderStatus::Rejected
+    } else if o.kind != ExKind::New && o.remaining == 0 {
         OrderStatus::Confirmed
     } else if o.filled_qty > 0 {
         OrderStatus::Filled
@@ -435,27 +449,39 @@ fn trade_type(o: &OrderRecord) -> TradeType {
     }
 }
 
-/// The day's orders that pass `keep`, newest first, from the page `page` asks for: a
-/// continuation (`cont-yn: Y`) starts below its `next-key`. Returns the page and the
-/// reply's continuation.
+/// Which way a list runs: kt00007 asks (`qry_tp` 1 oldest first, 2 newest first); ka10075
+/// and ka10076 run newest first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Order {
+    OldestFirst,
+    NewestFirst,
+}
+
+/// The day's orders that pass `keep`, in `order`, from the page `page` asks for: a
+/// continuation (`cont-yn: Y`) starts after its `next-key`, the last row's number. Returns
+/// the page and the reply's continuation.
 fn paged<'a>(
     state: &'a SimState,
     page: &Continuation,
+    order: Order,
     keep: impl Fn(&OrderRecord) -> bool,
 ) -> (Vec<&'a OrderRecord>, Continuation) {
-    let below = if page.more {
+    let after = if page.more {
         page.key.trim().parse::<i64>().ok()
     } else {
         None
     };
-    let mut rows: Vec<&OrderRecord> = state
-        .exchange
-        .orders()
-        .iter()
-        .rev()
-        .filter(|o| below.is_none_or(|b| o.ord_no < b))
-        .filter(|o| keep(o))
-        .collect();
+    let past = |o: &OrderRecord| match (after, order) {
+        (None, _) => true,
+        (Some(k), Order::OldestFirst) => o.ord_no > k,
+        (Some(k), Order::NewestFirst) => o.ord_no < k,
+    };
+    let all = state.exchange.orders();
+    let in_order: Box<dyn Iterator<Item = &OrderRecord>> = match order {
+        Order::OldestFirst => Box::new(all.iter()),
+        Order::NewestFirst => Box::new(all.iter().rev()),
+    };
+    let mut rows: Vec<&OrderRecord> = in_order.filter(|o| past(o) && keep(o)).collect();
     let more = rows.len() > PAGE_ROWS;
     rows.truncate(PAGE_ROWS);
     let cont = match rows.last() {
@@ -506,7 +532,7 @@ fn open_orders(state: &mut SimState, body: &str, page: &Continuation) -> Answer 
         None
     };
     let acct = super::account_no(&state.exchange);
-    let (rows, cont) = paged(state, page, |o| {
+    let (rows, cont) = paged(state, page, Order::NewestFirst, |o| {
         o.remaining > 0 && code.is_none_or(|t| o.ticker == t) && side_filter(&req.trde_tp, o.side)
     });
     let oso: Vec<Ka10075Row> = rows
@@ -526,7 +552,7 @@ fn filled_orders(state: &mut SimState, body: &str, page: &Continuation) -> Answe
     };
     // The body's `ord_no`: only orders older than it.
     let older_than = req.ord_no.trim().parse::<i64>().ok().filter(|n| *n > 0);
-    let (rows, cont) = paged(state, page, |o| {
+    let (rows, cont) = paged(state, page, Order::NewestFirst, |o| {
         o.filled_qty > 0
             && code.is_none_or(|t| o.ticker == t)
             && side_filter(&req.sell_tp, o.side)
@@ -540,12 +566,38 @@ fn filled_orders(state: &mut SimState, body: &str, page: &Continuation) -> Answe
     Ok(with_cont(ok::<Ka10076>(Ka10076Reply { cntr }, &msg), cont))
 }
 
+/// kt00007: every order of the day, cancelled and refused ones included. `qry_tp` `1`
+/// oldest first, `2` newest first, `3` the open ones, `4` the filled ones (both newest
+/// first, as ka10075/ka10076); `fr_ord_no` starts the list at that number (UNCONFIRMED:
+/// inclusive, in the list's direction); an `ord_dt` other than today's (or blank) is a
+/// day the simulator kept no list of: empty. Pages of [`PAGE_ROWS`] by `cont-yn`/`next-key`.
 fn all_orders(state: &mut SimState, body: &str, page: &Continuation) -> Answer {
     let req = decode::<Kt00007>(body)?;
     let code = code_filter(&req.stk_cd);
-    let (rows, cont) = paged(state, page, |o| {
-        code.is_none_or(|t| o.ticker == t)
+    // The one-day exchange has no date: any `ord_dt` is its day.
+    let today = state
+        .exchange
+        .day_at(state.market_ms())
+        .map(|d| d.to_string().replace('-', ""));
+    let other_day = match (req.ord_dt.trim(), today) {
+        ("", _) | (_, None) => false,
+        (asked, Some(today)) => asked != today,
+    };
+    let order = if req.qry_tp.trim() == "1" {
+        Order::OldestFirst
+    } else {
+        Order::NewestFirst
+    };
+    let from = int_field(Kt00007::API_ID, "fr_ord_no", &req.fr_ord_no)?;
+    let (rows, cont) = paged(state, page, order, |o| {
+        !other_day
+            && code.is_none_or(|t| o.ticker == t)
             && side_filter(&req.sell_tp, o.side)
+            && match (from, order) {
+                (0, _) => true,
+                (n, Order::OldestFirst) => o.ord_no >= n,
+                (n, Order::NewestFirst) => o.ord_no <= n,
+            }
             && match req.qry_tp.trim() {
                 "3" => o.remaining > 0,
                 "4" => o.filled_qty > 0,
