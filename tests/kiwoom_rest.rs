@@ -334,6 +334,46 @@ async fn todays_orders_are_read_across_pages_within_the_rate_limits() {
     assert!(orders.iter().all(|o| o.remaining == Qty(1)));
 }
 
+/// A universe of 3,000 made-up listings (and the real ones) arrives whole through
+/// `KiwoomRest`, ka10099 paging by `cont-yn`/`next-key`: every code once, none lost at a
+/// page's edge.
+#[actix_rt::test]
+async fn a_3000_listing_universe_arrives_whole_across_ka10099_pages() {
+    use condor_actors::market::Market;
+    use condor_model::kiwoom::market_data::{Ka10099, Ka10099Request};
+    let mut cfg = kiwoom(0.001, false);
+    cfg.exchange.synthetic_listings = 3_000;
+    let sim = start(cfg);
+    let rest = connect(&sim).await;
+    let mut codes = Vec::new();
+    for market in [Market::Kospi, Market::Kosdaq] {
+        let pages = rest
+            .call_all::<Ka10099>(&Ka10099Request::new(market))
+            .await
+            .expect("every page of ka10099");
+        assert!(pages.len() >= 3, "{market:?}: {} pages", pages.len());
+        assert!(pages.iter().all(|p| !p.list.is_empty()));
+        codes.extend(
+            pages
+                .iter()
+                .flat_map(|p| p.list.iter().map(|r| r.code.clone())),
+        );
+    }
+    let made_up: std::collections::BTreeSet<&str> = codes
+        .iter()
+        .map(String::as_str)
+        .filter(|c| c.starts_with("99"))
+        .collect();
+    assert_eq!(made_up.len(), 3_000);
+    assert_eq!(
+        (made_up.first().copied(), made_up.last().copied()),
+        (Some("990000"), Some("992999"))
+    );
+    let unique: std::collections::HashSet<&String> = codes.iter().collect();
+    assert_eq!(unique.len(), codes.len(), "no code twice");
+    assert!(codes.len() > 3_000, "the real listings too");
+}
+
 #[actix_rt::test]
 async fn a_short_lived_token_is_renewed_before_its_expires_dt() {
     let mut cfg = kiwoom(0.2, false);

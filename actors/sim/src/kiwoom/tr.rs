@@ -47,6 +47,9 @@ use crate::http::RestCall;
 /// `next-key` (the last row's order number; rows come newest first).
 pub const PAGE_ROWS: usize = 20;
 
+/// Rows per page of ka10099 (UNCONFIRMED, see `stock_list`).
+pub const STOCK_LIST_PAGE_ROWS: usize = 500;
+
 /// Every api-id this front end serves, each limited to 5 calls a second when rate
 /// limits are on (the terms of use's 5/s for queries and for orders, applied per api-id;
 /// UNCONFIRMED, §7).
@@ -106,7 +109,7 @@ pub(crate) fn handle(state: &mut SimState, call: RestCall) -> KiwoomReply {
     let page = Continuation::from_headers(call.cont_yn.as_deref(), call.next_key.as_deref());
     let reply = match api_id.as_str() {
         "ka10001" => quote(state, body),
-        "ka10099" => stock_list(state, body),
+        "ka10099" => stock_list(state, body, &page),
         "ka10100" => stock_info(state, body),
         "kt10000" => new_order::<Kt10000>(state, body, Side::Buy, market),
         "kt10001" => new_order::<Kt10001>(state, body, Side::Sell, market),
@@ -201,18 +204,56 @@ fn stock_row(state: &SimState, t: Ticker) -> Option<StockInfo> {
     Some(StockInfo::new(t, l.name, l.market, l.prev_close, 0))
 }
 
-fn stock_list(state: &mut SimState, body: &str) -> Answer {
+/// ka10099: the market's listings, [`STOCK_LIST_PAGE_ROWS`] a page; more continue with
+/// `cont-yn: Y` and `next-key` the page's last code. UNCONFIRMED (§3.3, §9.9): whether
+/// and how Kiwoom pages ka10099; chosen so a long listing pages as the account lists do.
+fn stock_list(state: &mut SimState, body: &str, page: &Continuation) -> Answer {
     let req = decode::<Ka10099>(body)?;
     // A market the exchange does not list (K-OTC, ETF, …) is an empty list.
     let market = req.market();
-    let list = state
+    let listed: Vec<Ticker> = state
         .exchange
         .listings()
         .iter()
         .filter(|l| Some(l.market) == market)
-        .filter_map(|l| stock_row(state, l.ticker))
+        .map(|l| l.ticker)
         .collect();
-    Ok(ok::<Ka10099>(Ka10099Reply { list }, MSG_OK))
+    let start = if page.more {
+        let after = listed
+            .iter()
+            .position(|t| t.as_str() == page.key.trim())
+            .ok_or_else(|| {
+                KiwoomReply::ok(
+                    Ka10099::API_ID,
+                    refusal(
+                        RC_INPUT,
+                        MSG_SERVICE_ERROR,
+                        1517,
+                        &format!("next-key({})가 올바르지 않습니다", page.key),
+                    ),
+                )
+            })?;
+        after + 1
+    } else {
+        0
+    };
+    let rest = listed.get(start..).unwrap_or_default();
+    let this_page = &rest[..rest.len().min(STOCK_LIST_PAGE_ROWS)];
+    let cont = match this_page.last() {
+        Some(last) if rest.len() > this_page.len() => Continuation {
+            more: true,
+            key: last.as_str().to_owned(),
+        },
+        _ => Continuation::first(),
+    };
+    let list = this_page
+        .iter()
+        .filter_map(|t| stock_row(state, *t))
+        .collect();
+    Ok(with_cont(
+        ok::<Ka10099>(Ka10099Reply { list }, MSG_OK),
+        cont,
+    ))
 }
 
 fn stock_info(state: &mut SimState, body: &str) -> Answer {
