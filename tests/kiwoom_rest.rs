@@ -19,7 +19,7 @@ use condor::sim::{Protocol, SimConfig, SimHandle};
 use condor_actors::broker::Broker;
 use condor_actors::clock::Clock as _;
 use condor_actors::domain::{NewOrder, OrderType};
-use condor_actors::kiwoom_rest::KiwoomRest;
+use condor_actors::kiwoom_rest::{KiwoomRest, KiwoomRestError};
 use condor_actors::market::{Price, Qty, Side, Ticker};
 use condor_actors::reconcile::BrokerOrder;
 use condor_actors::trading::orders::{CancelReply, OrderReply};
@@ -372,6 +372,35 @@ async fn a_3000_listing_universe_arrives_whole_across_ka10099_pages() {
     let unique: std::collections::HashSet<&String> = codes.iter().collect();
     assert_eq!(unique.len(), codes.len(), "no code twice");
     assert!(codes.len() > 3_000, "the real listings too");
+}
+
+/// A simulator posing as the other server than the key pair's: au10001 is refused 8030,
+/// and the client's error says it is the real/paper mismatch, the host it called and
+/// what to change, without the keys.
+#[actix_rt::test]
+async fn a_key_of_the_other_server_is_named_as_a_real_paper_mismatch() {
+    let mut cfg = kiwoom(0.2, false);
+    cfg.kiwoom_other_host = true;
+    let sim = start(cfg);
+    let e = KiwoomRest::connect(sim.rest_url(), sim.appkey(), sim.appsecret())
+        .await
+        .expect_err("the other server's key is refused");
+    assert!(
+        matches!(&e, KiwoomRestError::WrongServer { refusal, .. } if refusal.inner_code() == Some(8030)),
+        "{e:?}"
+    );
+    let shown = e.to_string();
+    for words in [
+        "real/paper mismatch",
+        "the app key belongs to the other server than",
+        sim.rest_url().trim_end_matches('/'),
+        "match the key pair and the host",
+    ] {
+        assert!(shown.contains(words), "{words:?} in {shown}");
+    }
+    for secret in [sim.appkey().expose(), sim.appsecret().expose()] {
+        assert!(!shown.contains(secret) && !format!("{e:?}").contains(secret));
+    }
 }
 
 #[actix_rt::test]

@@ -324,6 +324,58 @@ async fn a_call_without_or_with_a_bad_token_is_refused_with_8005() {
     assert!(r.text.contains("[1511:"), "{}", r.text);
 }
 
+/// Posing as the other server (a paper key pair at the real host, or the reverse): the
+/// key pair's au10001 is `3`/`[8030]`, and a token from the other server (here: another
+/// simulator's) is `[8031]` on REST and on LOGIN, where an unknown one would be 8005.
+#[tokio::test]
+async fn posing_as_the_other_server_refuses_its_key_8030_and_its_tokens_8031() {
+    let paper = start(quiet());
+    let token_elsewhere = Client::connect(&paper).await;
+    let mut cfg = quiet();
+    cfg.kiwoom_other_host = true;
+    let other = start(cfg);
+    let r = issue(&other, other.appkey().expose(), other.appsecret().expose()).await;
+    assert_eq!(
+        (r.status, &r.json["return_code"]),
+        (200, &json!(3)),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("[8030:"), "{}", r.text);
+    let c = Client {
+        rest: other.rest_url().to_owned(),
+        ws_url: other.ws_url().to_owned(),
+        ..token_elsewhere
+    };
+    let r = c
+        .call(STKINFO, "ka10001", json!({"stk_cd": "005930"}))
+        .await;
+    assert_eq!(
+        (r.status, &r.json["return_code"]),
+        (200, &json!(3)),
+        "{}",
+        r.text
+    );
+    let Err(KiwoomError::Refused(refusal)) = check_reply::<Ka10001>(r.status, &r.text) else {
+        panic!("refused: {}", r.text)
+    };
+    assert_eq!(refusal.inner_code(), Some(8031), "{}", r.text);
+    assert!(refusal.is_server_mismatch());
+    assert_eq!(
+        refusal.retry(),
+        Retry::No,
+        "a new token here would not help"
+    );
+    let mut ws = c.ws().await;
+    send(&mut ws, json!({"trnm": "LOGIN", "token": c.token})).await;
+    let login = next_trnm(&mut ws, "LOGIN").await;
+    assert_ne!(login["return_code"], 0, "{login}");
+    assert!(
+        login["return_msg"].as_str().unwrap().contains("CODE=8031"),
+        "{login}"
+    );
+}
+
 #[tokio::test]
 async fn ka10099_lists_the_market_and_ka10001_quotes_as_kiwoom_writes_numbers() {
     let sim = start(busy());

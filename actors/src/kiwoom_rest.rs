@@ -77,6 +77,16 @@ pub enum KiwoomRestError {
         api_id: &'static str,
         refusal: Refusal,
     },
+    /// The host belongs to the other investment type than the key pair (8030) or the
+    /// token (8031): a real key or token at mockapi.kiwoom.com, or a paper one at
+    /// api.kiwoom.com. Not retried: a new token on the wrong host fails the same way.
+    #[error("{api_id}: {refusal}; {}", mismatch_advice(.refusal, base))]
+    WrongServer {
+        api_id: &'static str,
+        /// The host called, as configured.
+        base: String,
+        refusal: Refusal,
+    },
     /// The token was refused (8005), a new one was issued, and Kiwoom refused the call
     /// again for its token: not retried further (something else is wrong: the key's
     /// rights, the IP, the host).
@@ -108,6 +118,7 @@ impl KiwoomRestError {
     pub fn refusal(&self) -> Option<&Refusal> {
         match self {
             KiwoomRestError::Refused { refusal, .. }
+            | KiwoomRestError::WrongServer { refusal, .. }
             | KiwoomRestError::TokenRefusedAgain { refusal, .. }
             | KiwoomRestError::NoNewToken { refusal, .. } => Some(refusal),
             _ => None,
@@ -231,8 +242,45 @@ fn transport(api_id: &'static str, url: &str, e: reqwest::Error) -> KiwoomRestEr
     }
 }
 
-fn classify(api_id: &'static str, status: u16, e: KiwoomError) -> KiwoomRestError {
+/// Kiwoom's real REST host (reference §1).
+const REAL_HOST: &str = "api.kiwoom.com";
+/// Kiwoom's paper (모의투자) REST host.
+const PAPER_HOST: &str = "mockapi.kiwoom.com";
+
+/// What a user changes after an 8030/8031 at `base`: the key pair or the host, named.
+fn mismatch_advice(refusal: &Refusal, base: &str) -> String {
+    let what = if refusal.inner_code() == Some(8030) {
+        "the app key"
+    } else {
+        "the token (issued with the key pair)"
+    };
+    let host = base
+        .split("://")
+        .last()
+        .unwrap_or(base)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or(base);
+    let called = if host == PAPER_HOST {
+        format!("{base} is Kiwoom's paper (모의투자) server, so {what} is a real-trading one: use the paper key pair from Kiwoom's portal, or call https://{REAL_HOST}")
+    } else if host == REAL_HOST {
+        format!("{base} is Kiwoom's real server, so {what} is a paper (모의투자) one: use the real-trading key pair, or call https://{PAPER_HOST}")
+    } else {
+        format!("{what} belongs to the other server than {base}: paper key pairs work only at https://{PAPER_HOST}, real ones only at https://{REAL_HOST}; match the key pair and the host")
+    };
+    format!("{called} (the REST host and the key pair are set together)")
+}
+
+/// A reply's failure as this client names it: a real/paper mismatch with the host called.
+fn classify(api_id: &'static str, base: &str, status: u16, e: KiwoomError) -> KiwoomRestError {
     match e {
+        KiwoomError::Refused(refusal) if refusal.is_server_mismatch() => {
+            KiwoomRestError::WrongServer {
+                api_id,
+                base: base.to_owned(),
+                refusal,
+            }
+        }
         KiwoomError::Refused(refusal) => KiwoomRestError::Refused { api_id, refusal },
         KiwoomError::Wire(error) => KiwoomRestError::Decode {
             api_id,
@@ -267,8 +315,8 @@ async fn request_token(
         .text()
         .await
         .map_err(|e| transport(Au10001::API_ID, &url, e))?;
-    let grant =
-        check_reply::<Au10001>(status, &text).map_err(|e| classify(Au10001::API_ID, status, e))?;
+    let grant = check_reply::<Au10001>(status, &text)
+        .map_err(|e| classify(Au10001::API_ID, base, status, e))?;
     let (token, expires) = grant.check().map_err(|error| KiwoomRestError::Decode {
         api_id: Au10001::API_ID,
         status,
@@ -442,7 +490,8 @@ impl KiwoomRest {
             .text()
             .await
             .map_err(|e| transport(T::API_ID, &url, e))?;
-        let fields = check_reply::<T>(status, &body).map_err(|e| classify(T::API_ID, status, e))?;
+        let fields = check_reply::<T>(status, &body)
+            .map_err(|e| classify(T::API_ID, &session.base, status, e))?;
         Ok((fields, next))
     }
 }
@@ -493,6 +542,56 @@ mod tests {
                 && shown.contains("token is not valid"),
             "{shown}"
         );
+    }
+
+    /// An 8030/8031 names the host called and what to change: the key pair, or the host.
+    #[test]
+    fn a_real_paper_mismatch_says_which_host_was_called_and_what_to_change() {
+        let key = Refusal::new(
+            3,
+            "인증에 실패했습니다[8030:투자구분(실전/모의)이 달라서 Appkey를 사용할수가 없습니다]",
+        );
+        let token = Refusal::new(3, "인증에 실패했습니다[8031:모의투자 미신청]");
+        let at = |base: &str, refusal: &Refusal| {
+            classify("au10001", base, 200, KiwoomError::Refused(refusal.clone()))
+        };
+        let e = at("https://mockapi.kiwoom.com", &key);
+        assert!(matches!(e, KiwoomRestError::WrongServer { .. }), "{e:?}");
+        assert_eq!(e.refusal().and_then(Refusal::inner_code), Some(8030));
+        let shown = e.to_string();
+        for words in [
+            "[8030]",
+            "paper (모의투자) server",
+            "the app key is a real-trading one",
+            "use the paper key pair",
+            "https://api.kiwoom.com",
+        ] {
+            assert!(shown.contains(words), "{words:?} in {shown}");
+        }
+        let shown = at("https://api.kiwoom.com:443/", &token).to_string();
+        for words in [
+            "[8031]",
+            "real server",
+            "the token (issued with the key pair) is a paper",
+            "https://mockapi.kiwoom.com",
+        ] {
+            assert!(shown.contains(words), "{words:?} in {shown}");
+        }
+        let shown = at("http://127.0.0.1:8080", &token).to_string();
+        assert!(
+            shown.contains("other server than http://127.0.0.1:8080")
+                && shown.contains("match the key pair and the host"),
+            "{shown}"
+        );
+        // Anything else is a plain refusal.
+        let bad_keys = Refusal::new(
+            3,
+            "인증에 실패했습니다[8001:App Key와 Secret Key 검증에 실패했습니다]",
+        );
+        assert!(matches!(
+            at("https://api.kiwoom.com", &bad_keys),
+            KiwoomRestError::Refused { .. }
+        ));
     }
 
     #[test]

@@ -95,6 +95,7 @@ pub fn order_reply(reply: Result<kw::OrderReply, KiwoomRestError>) -> OrderReply
         // issued, or no new token to be had.
         Err(
             KiwoomRestError::Refused { refusal, .. }
+            | KiwoomRestError::WrongServer { refusal, .. }
             | KiwoomRestError::TokenRefusedAgain { refusal, .. }
             | KiwoomRestError::NoNewToken { refusal, .. },
         ) => OrderReply::GatewayRefused {

@@ -3,7 +3,8 @@
 //! (cash), kt00018 (holdings), ka10075 (open orders), ka10076 (filled orders), kt00007
 //! (every order of the day), ka00001 (account number).
 //!
-//! Each call is checked in Kiwoom's order: token (`3`/`[8005]`), api-id present
+//! Each call is checked in Kiwoom's order: token (`3`/`[8005]`, or `[8031]` posing as the
+//! other server), api-id present
 //! (`[1501]`), known (`[1505]`) and on its path (`[1504]`), rate limit (HTTP 429,
 //! `5`/`[1700]`), body (`2`/`[1511]` or `[1517]`), then the TR. An order the exchange
 //! refuses is `20`/`[2000](<code>:<text>)` with the exchange's reject code.
@@ -27,7 +28,7 @@ use condor_model::kiwoom::order::{
 use condor_model::kiwoom::rest::{
     business_message, decode_request, encode_refusal, path_for_api_id, Continuation, Reply,
     MSG_AUTH_FAILED, MSG_OK, MSG_SERVICE_ERROR, RC_AUTH, RC_BUSINESS, RC_INPUT, RC_SERVICE,
-    TEXT_TOKEN_INVALID,
+    TEXT_TOKEN_INVALID, TEXT_TOKEN_WRONG_SERVER,
 };
 use condor_model::kiwoom::{parse_code, Tr, PAPER_MARKER};
 use condor_model::market::{Price, Qty, Side, Ticker};
@@ -73,12 +74,16 @@ pub(crate) fn handle(state: &mut SimState, call: RestCall) -> KiwoomReply {
         if check == crate::auth::TokenCheck::Expired {
             state.expired_rest_refusals += 1;
         }
-        // A missing header is answered as an invalid token too (the reference lists 1513
-        // for it, with the outer code unknown; 8005 is what clients renew on).
-        return KiwoomReply::ok(
-            &api_id,
-            refusal(RC_AUTH, MSG_AUTH_FAILED, 8005, TEXT_TOKEN_INVALID),
-        );
+        // Posing as the other server, a token from elsewhere is the other server's
+        // (8031: a new one here would not help). A missing header is answered as an
+        // invalid token too (the reference lists 1513 for it, with the outer code unknown;
+        // 8005 is what clients renew on).
+        let (code, text) = if state.other_host && call.authorization.is_some() {
+            (8031, TEXT_TOKEN_WRONG_SERVER)
+        } else {
+            (8005, TEXT_TOKEN_INVALID)
+        };
+        return KiwoomReply::ok(&api_id, refusal(RC_AUTH, MSG_AUTH_FAILED, code, text));
     }
     let input = |code: u32, text: &str| {
         KiwoomReply::ok(&api_id, refusal(RC_INPUT, MSG_SERVICE_ERROR, code, text))
