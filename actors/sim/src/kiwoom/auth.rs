@@ -58,7 +58,10 @@ pub(crate) fn handle(state: &mut SimState, body: &[u8], revoke: bool) -> KiwoomR
             ),
         );
     }
-    if !state.tokens.keys_match(&req.appkey, &req.secretkey) {
+    if !state
+        .tokens
+        .keys_match(req.appkey.expose(), req.secretkey.expose())
+    {
         return KiwoomReply::ok(
             api_id,
             refusal(RC_AUTH, MSG_AUTH_FAILED, 8001, TEXT_BAD_KEYS),
@@ -87,13 +90,16 @@ fn revoke_token(state: &mut SimState, body: &str) -> KiwoomReply {
             )
         }
     };
-    if !state.tokens.keys_match(&req.appkey, &req.secretkey) {
+    if !state
+        .tokens
+        .keys_match(req.appkey.expose(), req.secretkey.expose())
+    {
         return KiwoomReply::ok(
             api_id,
             refusal(RC_AUTH, MSG_AUTH_FAILED, 8001, TEXT_BAD_KEYS),
         );
     }
-    if !state.tokens.forget(req.token.trim()) {
+    if !state.tokens.forget(req.token.expose().trim()) {
         return KiwoomReply::ok(
             api_id,
             refusal(RC_AUTH, MSG_AUTH_FAILED, 8015, "토큰 폐기에 실패했습니다"),

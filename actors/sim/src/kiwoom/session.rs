@@ -105,7 +105,7 @@ pub(crate) fn client_frame(state: &mut SimState, id: u64, text: &str) {
                 s.kiwoom.unanswered = 0;
             }
         }
-        ClientFrame::Login(l) => login(state, id, &l.token),
+        ClientFrame::Login(l) => login(state, id, l.token.expose()),
         _ if !logged_in => no_login(state, id),
         ClientFrame::Reg(r) => {
             let status = register(state, id, &r, true);
