@@ -1,5 +1,6 @@
 //! Kiwoom REST behind the broker boundary: a [`NewOrder`] goes out as kt10000 (buy) or
-//! kt10001 (sell) with its `trde_tp` (`0` limit, `3` market), a cancel as kt10003, a band
+//! kt10001 (sell) with its `trde_tp` (`0` limit, `3` market), a modify as kt10002, a cancel
+//! as kt10003, a band
 //! is read from ka10001, today's orders from kt00007 (every order of the day, cancelled
 //! and refused ones too), the
 //! holdings from kt00018 and the cash from kt00001; each answer comes back in the order
@@ -19,14 +20,14 @@ use condor_model::kiwoom::account::{
 };
 use condor_model::kiwoom::market_data::{Ka10001, Ka10001Reply, StockCodeRequest};
 use condor_model::kiwoom::order::{
-    self as kw, CancelRequest, Kt10000, Kt10001, Kt10003, OrderRequest,
+    self as kw, CancelRequest, Kt10000, Kt10001, Kt10002, Kt10003, ModifyRequest, OrderRequest,
 };
 use condor_model::kiwoom::rest::{ErrorClass, Refusal};
 
 use crate::broker_account::{AccountReadError, AccountSnapshot};
 use crate::domain::NewOrder;
 use crate::kiwoom_rest::{KiwoomRest, KiwoomRestError};
-use crate::market::{Qty, Side, Ticker};
+use crate::market::{Price, Qty, Side, Ticker};
 
 const LOG: &str = "condor::orders";
 
@@ -42,6 +43,17 @@ pub async fn place(rest: &KiwoomRest, order: &NewOrder) -> OrderReply {
         Side::Sell => rest.call::<Kt10001>(&req).await,
     };
     order_reply(reply)
+}
+
+pub async fn modify(
+    rest: &KiwoomRest,
+    order_no: i64,
+    ticker: Ticker,
+    qty: Qty,
+    price: Price,
+) -> OrderReply {
+    let req = ModifyRequest::new(order_no, ticker, qty, price);
+    modify_reply(rest.call::<Kt10002>(&req).await)
 }
 
 pub async fn cancel(rest: &KiwoomRest, order_no: i64, ticker: Ticker, qty: Qty) -> CancelReply {
@@ -67,43 +79,62 @@ fn leaves_order_in_doubt(r: &Refusal) -> bool {
 /// kt10000/kt10001's answer as the desk reads it.
 pub fn order_reply(reply: Result<kw::OrderReply, KiwoomRestError>) -> OrderReply {
     match reply {
-        Ok(r) => match r.order_no() {
-            Ok(order_no) => OrderReply::Acked {
-                order_no,
-                code: "0".to_owned(),
-            },
-            // Accepted, but the number is missing or unreadable: it may be working.
-            Err(e) => OrderReply::AckedWithoutNumber {
-                code: "0".to_owned(),
-                message: e.to_string(),
-            },
+        Ok(r) => accepted(r.order_no()),
+        Err(e) => refusal_reply(e),
+    }
+}
+
+/// kt10002's answer as the desk reads it: a modify is an order of its own, accepted under
+/// its new number (§4.4), or refused as a new order is.
+pub fn modify_reply(reply: Result<kw::ModifyReply, KiwoomRestError>) -> OrderReply {
+    match reply {
+        Ok(r) => accepted(r.order_no()),
+        Err(e) => refusal_reply(e),
+    }
+}
+
+/// An order Kiwoom accepted, under the number its reply gave.
+fn accepted(order_no: Result<i64, condor_model::wire::WireError>) -> OrderReply {
+    match order_no {
+        Ok(order_no) => OrderReply::Acked {
+            order_no,
+            code: "0".to_owned(),
         },
-        Err(KiwoomRestError::Refused { refusal, .. }) if refusal.is_business() => {
+        // Accepted, but the number is missing or unreadable: it may be working.
+        Err(e) => OrderReply::AckedWithoutNumber {
+            code: "0".to_owned(),
+            message: e.to_string(),
+        },
+    }
+}
+
+/// An order call (new or modify) that Kiwoom refused, or that got no answer.
+fn refusal_reply(e: KiwoomRestError) -> OrderReply {
+    match e {
+        KiwoomRestError::Refused { refusal, .. } if refusal.is_business() => {
             // `[2000](855056:…)`: the order system said no; Kiwoom's own code is kept.
             OrderReply::Rejected {
                 code: refusal.code(),
                 message: refusal.kiwoom_text().to_owned(),
             }
         }
-        Err(KiwoomRestError::Refused { refusal, .. }) if leaves_order_in_doubt(&refusal) => {
+        KiwoomRestError::Refused { refusal, .. } if leaves_order_in_doubt(&refusal) => {
             OrderReply::Lost {
                 error: refusal.to_string(),
             }
         }
-        // Refused at the gateway (token, rate limit, input, service): the order never
-        // reached the order system. Likewise a token refused again after a new one was
-        // issued, or no new token to be had.
-        Err(
-            KiwoomRestError::Refused { refusal, .. }
-            | KiwoomRestError::WrongServer { refusal, .. }
-            | KiwoomRestError::TokenRefusedAgain { refusal, .. }
-            | KiwoomRestError::NoNewToken { refusal, .. },
-        ) => OrderReply::GatewayRefused {
+        // Refused at the gateway (token, rate limit, input, service, the other server's
+        // key): the order never reached the order system. Likewise a token refused again
+        // after a new one was issued, or no new token to be had.
+        KiwoomRestError::Refused { refusal, .. }
+        | KiwoomRestError::WrongServer { refusal, .. }
+        | KiwoomRestError::TokenRefusedAgain { refusal, .. }
+        | KiwoomRestError::NoNewToken { refusal, .. } => OrderReply::GatewayRefused {
             code: refusal.code(),
             message: refusal.to_string(),
         },
         // Lost in transit, timed out, or an unreadable answer: it may be working.
-        Err(e) => OrderReply::Lost {
+        e => OrderReply::Lost {
             error: e.to_string(),
         },
     }
@@ -395,6 +426,50 @@ mod tests {
             matches!(unexpected, OrderReply::Lost { .. }),
             "{unexpected:?}"
         );
+    }
+
+    /// §4.4's modify reply: accepted under its new number (the spec's 0000140, original
+    /// 0000139); a business refusal keeps Kiwoom's code; a rate limit is the gateway's.
+    #[test]
+    fn a_modify_is_acked_under_its_new_number_or_refused_with_the_code() {
+        let r = decode_reply::<Kt10002>(
+            r#"{"ord_no":"0000140","base_orig_ord_no":"0000139","mdfy_qty":"000000000001","dmst_stex_tp":"KRX",
+                "return_code":0,"return_msg":"매수정정 주문입력이 완료되었습니다"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            modify_reply(Ok(r.body)),
+            OrderReply::Acked {
+                order_no: 140,
+                code: "0".into()
+            }
+        );
+        let r = modify_reply(Err(refused(
+            "kt10002",
+            20,
+            "[2000](571412:SOR정정 및 취소주문은 원주문이 SOR주문인 경우 가능합니다.)",
+        )));
+        assert!(
+            matches!(&r, OrderReply::Rejected { code, .. } if code == "571412"),
+            "{r:?}"
+        );
+        let limited = modify_reply(Err(KiwoomRestError::Refused {
+            api_id: "kt10002",
+            refusal: Refusal::new(
+                5,
+                "허용된 요청 개수를 초과하였습니다[1700:허용된 요청 개수를 초과하였습니다. API ID=kt10002]",
+            )
+            .with_http_status(429),
+        }));
+        assert!(
+            matches!(&limited, OrderReply::GatewayRefused { code, .. } if code == "1700"),
+            "{limited:?}"
+        );
+        let r = decode_reply::<Kt10002>(r#"{"return_code":0,"return_msg":""}"#).unwrap();
+        assert!(matches!(
+            modify_reply(Ok(r.body)),
+            OrderReply::AckedWithoutNumber { .. }
+        ));
     }
 
     /// §4.5's cancel reply: accepted under its own number; a refusal keeps the code.
