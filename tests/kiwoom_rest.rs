@@ -1,7 +1,8 @@
 //! The engine's Kiwoom REST adapter (`KiwoomRest` behind `Broker::Kiwoom`) over real
 //! sockets against the embedded exchange in Kiwoom mode: a token, a market buy that
 //! fills, a working limit order cancelled, the band, today's orders, the holdings and the
-//! cash agreeing with the fill; a refusal keeping Kiwoom's code; a revoked token
+//! cash agreeing with the fill; a refusal keeping Kiwoom's code; orders cancelled or
+//! refused before any fill in today's orders, ended; a revoked token
 //! re-issued once with the order placed once; today's orders read across pages under the
 //! simulator's rate limits; a short-lived token renewed before its `expires_dt`; and, on
 //! a scripted gateway that drops every call unanswered, an order left in doubt and sent
@@ -18,7 +19,7 @@ use condor::sim::{Protocol, SimConfig, SimHandle};
 use condor_actors::broker::Broker;
 use condor_actors::clock::Clock as _;
 use condor_actors::domain::{NewOrder, OrderType};
-use condor_actors::kiwoom_rest::KiwoomRest;
+use condor_actors::kiwoom_rest::{KiwoomRest, KiwoomRestError};
 use condor_actors::market::{Price, Qty, Side, Ticker};
 use condor_actors::reconcile::BrokerOrder;
 use condor_actors::trading::orders::{CancelReply, OrderReply};
@@ -139,8 +140,7 @@ async fn a_buy_fills_a_working_order_is_cancelled_and_the_account_agrees() {
         order_no != working && order_no != bought,
         "a cancel has its own number"
     );
-    // Cancelled unfilled, it leaves the open list (ka10075) and was never in the filled
-    // one (ka10076): today's orders no longer hold it working.
+    // Cancelled unfilled, today's orders (kt00007) hold it ended.
     orders_until(&broker, "the cancelled order stops working", |o| {
         !o.iter().any(|o| o.order_no == working && o.remaining.0 > 0)
     })
@@ -184,7 +184,77 @@ async fn a_refused_order_is_rejected_with_kiwooms_code() {
         matches!(&r, OrderReply::Rejected { code, .. } if code == "855056"),
         "short of cash: {r:?}"
     );
-    assert!(broker.orders_of_day().await.unwrap().is_empty());
+    // Both are in the day's list (kt00007), refused: nothing filled, nothing working.
+    let orders = broker.orders_of_day().await.unwrap();
+    assert_eq!(
+        orders
+            .iter()
+            .map(|o| (o.qty, o.filled, o.remaining))
+            .collect::<Vec<_>>(),
+        [(Qty(1), Qty(0), Qty(0)), (Qty(10_000), Qty(0), Qty(0))],
+        "{orders:?}"
+    );
+}
+
+/// An order cancelled before any fill and one refused are in neither ka10075 (open) nor
+/// ka10076 (filled); kt00007 lists both, ended, with the cancel as an order of its own,
+/// so reconciliation sees them end rather than miss them.
+#[actix_rt::test]
+async fn orders_cancelled_or_refused_before_any_fill_are_in_todays_orders() {
+    let sim = start(kiwoom(0.2, false));
+    let broker = Broker::from(connect(&sim).await);
+    let band = broker.band(samsung()).await.unwrap();
+    let low = band.limits.lower;
+    let cancelled = acked(
+        broker
+            .place(&order(Side::Buy, 2, OrderType::Limit(low)))
+            .await,
+    );
+    let CancelReply::Accepted { order_no: cancel } =
+        broker.cancel(cancelled, samsung(), Qty(2)).await
+    else {
+        panic!("cancel accepted")
+    };
+    let refused = broker
+        .place(&order(Side::Sell, 5, OrderType::Limit(low)))
+        .await;
+    assert!(
+        matches!(&refused, OrderReply::Rejected { .. }),
+        "nothing to sell: {refused:?}"
+    );
+    let orders = broker.orders_of_day().await.unwrap();
+    let shape = |o: &BrokerOrder| {
+        (
+            o.org_order_no,
+            o.side,
+            o.qty,
+            o.price,
+            o.filled,
+            o.remaining,
+        )
+    };
+    assert_eq!(orders.len(), 3, "{orders:?}");
+    let original = orders.iter().find(|o| o.order_no == cancelled).unwrap();
+    assert_eq!(
+        shape(original),
+        (0, Side::Buy, Qty(2), low, Qty(0), Qty(0)),
+        "cancelled before any fill: ended, nothing filled"
+    );
+    let cancel_row = orders.iter().find(|o| o.order_no == cancel).unwrap();
+    assert_eq!(
+        (cancel_row.org_order_no, cancel_row.remaining),
+        (cancelled, Qty(0))
+    );
+    let refused_row = orders
+        .iter()
+        .find(|o| o.order_no != cancelled && o.order_no != cancel)
+        .unwrap();
+    assert!(refused_row.order_no > cancel, "numbered when refused");
+    assert_eq!(
+        shape(refused_row),
+        (0, Side::Sell, Qty(5), low, Qty(0), Qty(0)),
+        "refused: ended, nothing filled"
+    );
 }
 
 /// Withdraws `token` at the simulator (au10002), so the next call with it is refused 8005.
@@ -262,6 +332,75 @@ async fn todays_orders_are_read_across_pages_within_the_rate_limits() {
     placed.sort_unstable();
     assert_eq!(listed, placed, "every page (20 rows a page), oldest first");
     assert!(orders.iter().all(|o| o.remaining == Qty(1)));
+}
+
+/// A universe of 3,000 made-up listings (and the real ones) arrives whole through
+/// `KiwoomRest`, ka10099 paging by `cont-yn`/`next-key`: every code once, none lost at a
+/// page's edge.
+#[actix_rt::test]
+async fn a_3000_listing_universe_arrives_whole_across_ka10099_pages() {
+    use condor_actors::market::Market;
+    use condor_model::kiwoom::market_data::{Ka10099, Ka10099Request};
+    let mut cfg = kiwoom(0.001, false);
+    cfg.exchange.synthetic_listings = 3_000;
+    let sim = start(cfg);
+    let rest = connect(&sim).await;
+    let mut codes = Vec::new();
+    for market in [Market::Kospi, Market::Kosdaq] {
+        let pages = rest
+            .call_all::<Ka10099>(&Ka10099Request::new(market))
+            .await
+            .expect("every page of ka10099");
+        assert!(pages.len() >= 3, "{market:?}: {} pages", pages.len());
+        assert!(pages.iter().all(|p| !p.list.is_empty()));
+        codes.extend(
+            pages
+                .iter()
+                .flat_map(|p| p.list.iter().map(|r| r.code.clone())),
+        );
+    }
+    let made_up: std::collections::BTreeSet<&str> = codes
+        .iter()
+        .map(String::as_str)
+        .filter(|c| c.starts_with("99"))
+        .collect();
+    assert_eq!(made_up.len(), 3_000);
+    assert_eq!(
+        (made_up.first().copied(), made_up.last().copied()),
+        (Some("990000"), Some("992999"))
+    );
+    let unique: std::collections::HashSet<&String> = codes.iter().collect();
+    assert_eq!(unique.len(), codes.len(), "no code twice");
+    assert!(codes.len() > 3_000, "the real listings too");
+}
+
+/// A simulator posing as the other server than the key pair's: au10001 is refused 8030,
+/// and the client's error says it is the real/paper mismatch, the host it called and
+/// what to change, without the keys.
+#[actix_rt::test]
+async fn a_key_of_the_other_server_is_named_as_a_real_paper_mismatch() {
+    let mut cfg = kiwoom(0.2, false);
+    cfg.kiwoom_other_host = true;
+    let sim = start(cfg);
+    let e = KiwoomRest::connect(sim.rest_url(), sim.appkey(), sim.appsecret())
+        .await
+        .expect_err("the other server's key is refused");
+    assert!(
+        matches!(&e, KiwoomRestError::WrongServer { refusal, .. } if refusal.inner_code() == Some(8030)),
+        "{e:?}"
+    );
+    let shown = e.to_string();
+    for words in [
+        "real/paper mismatch",
+        "the app key belongs to the other server than",
+        sim.rest_url().trim_end_matches('/'),
+        "match the key pair and the host",
+    ] {
+        assert!(shown.contains(words), "{words:?} in {shown}");
+    }
+    for secret in [sim.appkey().expose(), sim.appsecret().expose()] {
+        assert!(!shown.contains(secret) && !format!("{e:?}").contains(secret));
+    }
 }
 
 #[actix_rt::test]

@@ -324,6 +324,58 @@ async fn a_call_without_or_with_a_bad_token_is_refused_with_8005() {
     assert!(r.text.contains("[1511:"), "{}", r.text);
 }
 
+/// Posing as the other server (a paper key pair at the real host, or the reverse): the
+/// key pair's au10001 is `3`/`[8030]`, and a token from the other server (here: another
+/// simulator's) is `[8031]` on REST and on LOGIN, where an unknown one would be 8005.
+#[tokio::test]
+async fn posing_as_the_other_server_refuses_its_key_8030_and_its_tokens_8031() {
+    let paper = start(quiet());
+    let token_elsewhere = Client::connect(&paper).await;
+    let mut cfg = quiet();
+    cfg.kiwoom_other_host = true;
+    let other = start(cfg);
+    let r = issue(&other, other.appkey().expose(), other.appsecret().expose()).await;
+    assert_eq!(
+        (r.status, &r.json["return_code"]),
+        (200, &json!(3)),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("[8030:"), "{}", r.text);
+    let c = Client {
+        rest: other.rest_url().to_owned(),
+        ws_url: other.ws_url().to_owned(),
+        ..token_elsewhere
+    };
+    let r = c
+        .call(STKINFO, "ka10001", json!({"stk_cd": "005930"}))
+        .await;
+    assert_eq!(
+        (r.status, &r.json["return_code"]),
+        (200, &json!(3)),
+        "{}",
+        r.text
+    );
+    let Err(KiwoomError::Refused(refusal)) = check_reply::<Ka10001>(r.status, &r.text) else {
+        panic!("refused: {}", r.text)
+    };
+    assert_eq!(refusal.inner_code(), Some(8031), "{}", r.text);
+    assert!(refusal.is_server_mismatch());
+    assert_eq!(
+        refusal.retry(),
+        Retry::No,
+        "a new token here would not help"
+    );
+    let mut ws = c.ws().await;
+    send(&mut ws, json!({"trnm": "LOGIN", "token": c.token})).await;
+    let login = next_trnm(&mut ws, "LOGIN").await;
+    assert_ne!(login["return_code"], 0, "{login}");
+    assert!(
+        login["return_msg"].as_str().unwrap().contains("CODE=8031"),
+        "{login}"
+    );
+}
+
 #[tokio::test]
 async fn ka10099_lists_the_market_and_ka10001_quotes_as_kiwoom_writes_numbers() {
     let sim = start(busy());
@@ -655,6 +707,122 @@ async fn todays_open_orders_page_by_cont_yn_and_next_key() {
     assert_eq!(all, placed, "every open order once");
 }
 
+/// kt00007 lists every order of the day, cancelled and refused ones with their state
+/// (`acpt_tp`), oldest first for `qry_tp` 1 and newest first for 2, paging by `cont-yn`
+/// and `next-key`; `fr_ord_no` starts the list at a number.
+#[tokio::test]
+async fn kt00007_lists_every_order_cancelled_and_refused_ones_across_pages() {
+    let sim = start(quiet());
+    let c = Client::connect(&sim).await;
+    let low = c.lower_limit("005930").await;
+    let mut placed = Vec::new();
+    for _ in 0..22 {
+        let r = c.order("kt10000", "005930", 1, Some(low)).await;
+        placed.push(r.json["ord_no"].as_str().unwrap().to_owned());
+    }
+    let cancel = c
+        .call(
+            ORDR,
+            "kt10003",
+            json!({"dmst_stex_tp": "KRX", "orig_ord_no": placed[0], "stk_cd": "005930", "cncl_qty": "0"}),
+        )
+        .await;
+    assert_eq!(cancel.json["return_code"], 0, "{}", cancel.text);
+    let refused = c.order("kt10001", "005930", 7, Some(low)).await;
+    assert_eq!(
+        refused.json["return_code"], 20,
+        "nothing to sell: {}",
+        refused.text
+    );
+
+    let read = |qry_tp: &'static str, fr_ord_no: String| {
+        let c = &c;
+        async move {
+            let body = json!({"ord_dt": "", "qry_tp": qry_tp, "stk_bond_tp": "0", "sell_tp": "0",
+                "stk_cd": "", "fr_ord_no": fr_ord_no, "dmst_stex_tp": "%"});
+            let mut rows: Vec<Value> = Vec::new();
+            let mut pages = 0;
+            let mut next: Option<String> = None;
+            loop {
+                let extra: Vec<(&str, String)> = match &next {
+                    Some(key) => vec![("cont-yn", "Y".into()), ("next-key", key.clone())],
+                    None => Vec::new(),
+                };
+                let r = c.call_with(ACNT, "kt00007", body.clone(), &extra).await;
+                assert_eq!(r.json["return_code"], 0, "{}", r.text);
+                pages += 1;
+                rows.extend(
+                    r.json["acnt_ord_cntr_prps_dtl"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .cloned(),
+                );
+                match r.header("cont-yn") {
+                    "Y" => next = Some(r.header("next-key").to_owned()),
+                    _ => return (rows, pages),
+                }
+            }
+        }
+    };
+    let (rows, pages) = read("1", String::new()).await;
+    assert_eq!(
+        (rows.len(), pages),
+        (24, 2),
+        "22 orders, a cancel, a refusal; 20 a page"
+    );
+    let numbers: Vec<&str> = rows.iter().map(|r| r["ord_no"].as_str().unwrap()).collect();
+    let mut sorted = numbers.clone();
+    sorted.sort_unstable();
+    assert_eq!(numbers, sorted, "oldest first");
+    let first = &rows[0];
+    assert_eq!(first["ord_no"], placed[0].as_str());
+    assert_eq!(
+        (
+            first["stk_cd"].as_str(),
+            int(&first["ord_remnq"]),
+            int(&first["cntr_qty"])
+        ),
+        (Some("A005930"), 0, 0),
+        "cancelled before any fill: {first}"
+    );
+    assert_eq!(first["ord_qty"], "0000000001", "10-digit quantities");
+    let cancel_row = &rows[22];
+    assert_eq!(cancel_row["ori_ord"], placed[0].as_str());
+    assert_eq!(cancel_row["acpt_tp"], "확인", "{cancel_row}");
+    let refused_row = &rows[23];
+    assert_eq!(
+        (
+            refused_row["acpt_tp"].as_str(),
+            refused_row["io_tp_nm"].as_str()
+        ),
+        (Some("거부"), Some("현금매도")),
+        "{refused_row}"
+    );
+    assert_eq!(
+        (int(&refused_row["ord_qty"]), int(&refused_row["ord_remnq"])),
+        (7, 0)
+    );
+
+    let (newest, _) = read("2", String::new()).await;
+    let mut reversed = numbers.clone();
+    reversed.reverse();
+    assert_eq!(
+        newest
+            .iter()
+            .map(|r| r["ord_no"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        reversed,
+        "newest first"
+    );
+    let (from, pages) = read("1", placed[20].clone()).await;
+    assert_eq!(
+        (from.len(), pages, from[0]["ord_no"].as_str()),
+        (4, 1, Some(placed[20].as_str())),
+        "from fr_ord_no on"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Websocket
 
@@ -843,4 +1011,60 @@ async fn cnsrlst_then_cnsrreq_gives_a_snapshot_then_02_pushes() {
         "only b's: {subs:?}"
     );
     drop(b);
+}
+
+/// A refused order is a `00` with `913` 거부 under the number it was kept under (kt00007),
+/// `902` 0 and `919` the code the REST refusal carried; the wire crate reads it as a reject.
+#[tokio::test]
+async fn a_refused_order_is_told_as_00_rejected() {
+    use condor_actors::domain::AccountEvent;
+    use condor_model::kiwoom::realtime::RealValues;
+    let sim = start(quiet());
+    let c = Client::connect(&sim).await;
+    let mut ws = c.login().await;
+    send(&mut ws, json!({"trnm": "REG", "grp_no": "1", "refresh": "1", "data": [{"item": [""], "type": ["00"]}]})).await;
+    assert_eq!(next_trnm(&mut ws, "REG").await["return_code"], 0);
+    let r = c.order("kt10000", "005930", 10_000, None).await;
+    assert!(
+        r.text.contains("[2000](855056:"),
+        "short of cash: {}",
+        r.text
+    );
+    let rejected = next_real(&mut ws, "00").await;
+    let v = &rejected["values"];
+    assert_eq!(
+        (
+            v["913"].as_str(),
+            v["902"].as_str(),
+            v["919"].as_str(),
+            v["905"].as_str()
+        ),
+        (Some("거부"), Some("0"), Some("855056"), Some("+매수")),
+        "{rejected}"
+    );
+    let listed = c
+        .ok(
+            ACNT,
+            "kt00007",
+            json!({"ord_dt": "", "qry_tp": "1", "stk_bond_tp": "0", "sell_tp": "0",
+            "stk_cd": "", "fr_ord_no": "", "dmst_stex_tp": "%"}),
+        )
+        .await;
+    assert_eq!(
+        listed["acnt_ord_cntr_prps_dtl"][0]["ord_no"], v["9203"],
+        "the number kt00007 lists it under: {listed}"
+    );
+    let frame = json!({"trnm": "REAL", "data": [rejected]}).to_string();
+    let ServerFrame::Real(entries) = decode_server_frame(&frame).unwrap() else {
+        panic!("{frame}")
+    };
+    let RealValues::Order(values) = &entries[0].values else {
+        panic!("{frame}")
+    };
+    let event = values.account_event(&entries[0].item).unwrap();
+    assert!(
+        matches!(&event, AccountEvent::Rejected { order_no, org_order_no: 0, code, .. }
+            if *order_no == int(&v["9203"]) && code == "855056"),
+        "{event:?}"
+    );
 }

@@ -68,6 +68,22 @@ impl Broker {
         }
     }
 
+    /// Moves `qty` shares of broker order `order_no` in `ticker` to the limit `price`. A
+    /// modify is an order of its own at both brokers: the reply says whether the broker
+    /// took it, under the modify's new number, as a new order's does.
+    pub async fn modify(
+        &self,
+        order_no: i64,
+        ticker: Ticker,
+        qty: Qty,
+        price: crate::market::Price,
+    ) -> OrderReply {
+        match self {
+            Broker::Ls(rest) => ls::modify(rest, order_no, ticker, qty, price).await,
+            Broker::Kiwoom(rest) => kiwoom::modify(rest, order_no, ticker, qty, price).await,
+        }
+    }
+
     /// `ticker`'s price band today, `None` when the broker's answer carried none (the
     /// adapter logs why).
     pub async fn band(&self, ticker: Ticker) -> Option<Band> {

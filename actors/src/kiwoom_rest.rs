@@ -12,8 +12,8 @@
 //! lost connection may have placed an order, which is never sent twice.
 //!
 //! The token lives until Kiwoom's `expires_dt` (KST, absolute): it is renewed in the
-//! background once 90% of its life has passed ([`TokenPolicy`], the same keeper as LS's,
-//! [`crate::access_token`]), issued first by a call that finds it expired by our clock,
+//! background once 90% of its life has passed ([`TokenPolicy`]; the same keeper and retry
+//! as LS's, [`crate::token_keeper`]), issued first by a call that finds it expired by our clock,
 //! and one issue at a time, so calls refused together wait for the same new token. Its
 //! times are read on the engine's clock ([`KiwoomRest::connect_with`]).
 //!
@@ -24,7 +24,8 @@
 //! Owns the HTTP connection pool, the key pair, the token and the pacers. Must never log
 //! or return in an error the app key, the secret key or the token.
 
-use std::sync::{Arc, RwLock, Weak};
+use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use condor_model::kiwoom::rest::{
@@ -36,15 +37,14 @@ use condor_model::kiwoom::KiwoomError;
 use condor_model::secret::Secret;
 use condor_model::wire::WireError;
 
-use crate::access_token::{AfterRefusal, Freshness, HeldToken, TokenLifetime, TokenPolicy};
+use crate::access_token::{TokenLifetime, TokenPolicy};
 use crate::clock::{Clock, SystemClock};
-use crate::ls_rest::{install_tls_provider, sleep_until_clock};
+use crate::ls_rest::install_tls_provider;
 use crate::throttle::{Throttle, DEFAULT_MARGIN};
+use crate::token_keeper::{TokenIssuer, TokenKeeper};
 
 const LOG: &str = "condor::kiwoom";
 
-/// How long the token endpoint's rate limit is waited out, once, before an issue gives up.
-const TOKEN_RATE_WAIT: Duration = Duration::from_secs(1);
 /// A query refused for the rate limit is sent again after this (§7: "back off ~1 s").
 const RATE_WAIT: Duration = Duration::from_secs(1);
 /// How many times one query is sent again after a rate-limit refusal.
@@ -75,6 +75,16 @@ pub enum KiwoomRestError {
     #[error("{api_id}: {refusal}")]
     Refused {
         api_id: &'static str,
+        refusal: Refusal,
+    },
+    /// The host belongs to the other investment type than the key pair (8030) or the
+    /// token (8031): a real key or token at mockapi.kiwoom.com, or a paper one at
+    /// api.kiwoom.com. Not retried: a new token on the wrong host fails the same way.
+    #[error("{api_id}: {refusal}; {}", mismatch_advice(.refusal, base))]
+    WrongServer {
+        api_id: &'static str,
+        /// The host called, as configured.
+        base: String,
         refusal: Refusal,
     },
     /// The token was refused (8005), a new one was issued, and Kiwoom refused the call
@@ -108,6 +118,7 @@ impl KiwoomRestError {
     pub fn refusal(&self) -> Option<&Refusal> {
         match self {
             KiwoomRestError::Refused { refusal, .. }
+            | KiwoomRestError::WrongServer { refusal, .. }
             | KiwoomRestError::TokenRefusedAgain { refusal, .. }
             | KiwoomRestError::NoNewToken { refusal, .. } => Some(refusal),
             _ => None,
@@ -160,27 +171,63 @@ impl Pacer {
 /// A Kiwoom REST session: cheap to clone (the pool, the token and the pacers are shared).
 #[derive(Clone)]
 pub struct KiwoomRest {
-    inner: Arc<Inner>,
+    inner: Arc<TokenKeeper<Session>>,
 }
 
-struct Inner {
+/// Kiwoom's side of the session: the connection pool, the host, the key pair, the pacers.
+struct Session {
     http: reqwest::Client,
     base: String,
     appkey: Secret,
     secretkey: Secret,
-    policy: TokenPolicy,
-    held: RwLock<HeldToken>,
-    /// One issue at a time; holds when the last one was asked for (Unix ms on `clock`).
-    issuing: tokio::sync::Mutex<Option<i64>>,
-    clock: Arc<dyn Clock>,
     queries: Pacer,
     orders: Pacer,
+}
+
+impl TokenIssuer for Session {
+    type Error = KiwoomRestError;
+    const LOG: &'static str = LOG;
+    const REFUSER: &'static str = "Kiwoom";
+
+    fn issue(
+        &self,
+    ) -> impl Future<Output = Result<(String, TokenLifetime), KiwoomRestError>> + Send {
+        request_token(&self.http, &self.base, &self.appkey, &self.secretkey)
+    }
+
+    fn is_rate_limited(e: &KiwoomRestError) -> bool {
+        e.is_rate_limited()
+    }
+
+    fn is_token_refusal(e: &KiwoomRestError) -> bool {
+        matches!(e, KiwoomRestError::Refused { refusal, .. } if refusal.retry() == Retry::NewToken)
+    }
+
+    fn refused_again(refusal: KiwoomRestError) -> KiwoomRestError {
+        match refusal {
+            KiwoomRestError::Refused { api_id, refusal } => {
+                KiwoomRestError::TokenRefusedAgain { api_id, refusal }
+            }
+            other => other,
+        }
+    }
+
+    fn no_new_token(refusal: KiwoomRestError, cause: KiwoomRestError) -> KiwoomRestError {
+        match refusal {
+            KiwoomRestError::Refused { api_id, refusal } => KiwoomRestError::NoNewToken {
+                api_id,
+                refusal,
+                cause: cause.to_string(),
+            },
+            other => other,
+        }
+    }
 }
 
 impl std::fmt::Debug for KiwoomRest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KiwoomRest")
-            .field("base", &self.inner.base)
+            .field("base", &self.inner.issuer().base)
             .field("token", &self.inner.held())
             .finish_non_exhaustive()
     }
@@ -195,8 +242,45 @@ fn transport(api_id: &'static str, url: &str, e: reqwest::Error) -> KiwoomRestEr
     }
 }
 
-fn classify(api_id: &'static str, status: u16, e: KiwoomError) -> KiwoomRestError {
+/// Kiwoom's real REST host (reference §1).
+const REAL_HOST: &str = "api.kiwoom.com";
+/// Kiwoom's paper (모의투자) REST host.
+const PAPER_HOST: &str = "mockapi.kiwoom.com";
+
+/// What a user changes after an 8030/8031 at `base`: the key pair or the host, named.
+fn mismatch_advice(refusal: &Refusal, base: &str) -> String {
+    let what = if refusal.inner_code() == Some(8030) {
+        "the app key"
+    } else {
+        "the token (issued with the key pair)"
+    };
+    let host = base
+        .split("://")
+        .last()
+        .unwrap_or(base)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or(base);
+    let called = if host == PAPER_HOST {
+        format!("{base} is Kiwoom's paper (모의투자) server, so {what} is a real-trading one: use the paper key pair from Kiwoom's portal, or call https://{REAL_HOST}")
+    } else if host == REAL_HOST {
+        format!("{base} is Kiwoom's real server, so {what} is a paper (모의투자) one: use the real-trading key pair, or call https://{PAPER_HOST}")
+    } else {
+        format!("{what} belongs to the other server than {base}: paper key pairs work only at https://{PAPER_HOST}, real ones only at https://{REAL_HOST}; match the key pair and the host")
+    };
+    format!("{called} (the REST host and the key pair are set together)")
+}
+
+/// A reply's failure as this client names it: a real/paper mismatch with the host called.
+fn classify(api_id: &'static str, base: &str, status: u16, e: KiwoomError) -> KiwoomRestError {
     match e {
+        KiwoomError::Refused(refusal) if refusal.is_server_mismatch() => {
+            KiwoomRestError::WrongServer {
+                api_id,
+                base: base.to_owned(),
+                refusal,
+            }
+        }
         KiwoomError::Refused(refusal) => KiwoomRestError::Refused { api_id, refusal },
         KiwoomError::Wire(error) => KiwoomRestError::Decode {
             api_id,
@@ -231,8 +315,8 @@ async fn request_token(
         .text()
         .await
         .map_err(|e| transport(Au10001::API_ID, &url, e))?;
-    let grant =
-        check_reply::<Au10001>(status, &text).map_err(|e| classify(Au10001::API_ID, status, e))?;
+    let grant = check_reply::<Au10001>(status, &text)
+        .map_err(|e| classify(Au10001::API_ID, base, status, e))?;
     let (token, expires) = grant.check().map_err(|error| KiwoomRestError::Decode {
         api_id: Au10001::API_ID,
         status,
@@ -242,92 +326,6 @@ async fn request_token(
         token.to_owned(),
         TokenLifetime::ExpiresAt(expires.unix_ms()),
     ))
-}
-
-/// "valid 86400 s, renewed after 77760.0 s": a token's life and renewal, from `asked_at`.
-fn lifetime_words(held: &HeldToken, asked_at: i64) -> String {
-    format!(
-        "valid {} s, renewed after {:.1} s",
-        held.expires_at().saturating_sub(asked_at) / 1000,
-        held.renew_at().saturating_sub(asked_at) as f64 / 1000.0
-    )
-}
-
-impl Inner {
-    fn held(&self) -> HeldToken {
-        self.held.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// A new token, unless one newer than generation `seen` is already held (another
-    /// caller renewed meanwhile). Callers queue for the one issue in flight.
-    async fn renew(&self, seen: u64, why: &str) -> Result<(), KiwoomRestError> {
-        let mut last_issue = self.issuing.lock().await;
-        if self.held().after_refusal(seen) == AfterRefusal::UseCurrent {
-            return Ok(());
-        }
-        let mut waited_out_rate_limit = false;
-        loop {
-            let at = self.policy.next_issue_at(*last_issue, self.clock.unix_ms());
-            sleep_until_clock(self.clock.as_ref(), at).await;
-            let asked_at = self.clock.unix_ms();
-            *last_issue = Some(asked_at);
-            match request_token(&self.http, &self.base, &self.appkey, &self.secretkey).await {
-                Ok((token, lifetime)) => {
-                    let mut held = self.held.write().unwrap_or_else(|e| e.into_inner());
-                    *held =
-                        HeldToken::granted(Some(&held), token, asked_at, lifetime, &self.policy);
-                    log::info!(target: LOG, "access token #{} issued ({why}): {}", held.generation(), lifetime_words(&held, asked_at));
-                    return Ok(());
-                }
-                Err(e) if e.is_rate_limited() && !waited_out_rate_limit => {
-                    log::warn!(target: LOG, "the token endpoint is rate limited ({e}); asking again in {TOKEN_RATE_WAIT:?}");
-                    waited_out_rate_limit = true;
-                    let again = self
-                        .clock
-                        .unix_ms()
-                        .saturating_add(TOKEN_RATE_WAIT.as_millis() as i64);
-                    sleep_until_clock(self.clock.as_ref(), again).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-}
-
-/// Renews the token at its renewal time, for as long as a `KiwoomRest` lives; a failed
-/// renewal is tried again with backoff while the old token still works.
-fn spawn_renewer(inner: Weak<Inner>) {
-    tokio::spawn(async move {
-        let mut failures = 0u32;
-        let mut retry_at: Option<i64> = None;
-        loop {
-            let (wake, generation, clock) = {
-                let Some(inner) = inner.upgrade() else { return };
-                let held = inner.held();
-                let wake = match retry_at {
-                    Some(at) => at,
-                    None => held.next_renewal(0, inner.clock.unix_ms(), &inner.policy),
-                };
-                (wake, held.generation(), inner.clock.clone())
-            };
-            // Not holding `inner` while asleep: a dropped KiwoomRest ends the renewer.
-            sleep_until_clock(clock.as_ref(), wake).await;
-            let Some(inner) = inner.upgrade() else { return };
-            match inner.renew(generation, "renewal before expires_dt").await {
-                Ok(()) => {
-                    failures = 0;
-                    retry_at = None;
-                }
-                Err(e) => {
-                    failures = failures.saturating_add(1);
-                    let now = inner.clock.unix_ms();
-                    retry_at = Some(inner.held().next_renewal(failures, now, &inner.policy));
-                    let left = inner.held().expires_at().saturating_sub(now).max(0);
-                    log::warn!(target: LOG, "cannot renew the access token ({e}); the current one has {:.1} s left; trying again in {:?}", left as f64 / 1000.0, inner.policy.retry_wait(failures));
-                }
-            }
-        }
-    });
 }
 
 impl KiwoomRest {
@@ -365,23 +363,15 @@ impl KiwoomRest {
             .timeout(HTTP_TIMEOUT)
             .build()
             .map_err(|e| transport(Au10001::API_ID, &base, e))?;
-        let asked_at = clock.unix_ms();
-        let (token, lifetime) = request_token(&http, &base, appkey, secretkey).await?;
-        let held = HeldToken::granted(None, token, asked_at, lifetime, &policy);
-        log::info!(target: LOG, "access token #1 issued: {}", lifetime_words(&held, asked_at));
-        let inner = Arc::new(Inner {
+        let session = Session {
             http,
             base,
             appkey: appkey.clone(),
             secretkey: secretkey.clone(),
-            policy,
-            held: RwLock::new(held),
-            issuing: tokio::sync::Mutex::new(Some(asked_at)),
-            clock,
             queries: Pacer::new(rates.queries_per_sec),
             orders: Pacer::new(rates.orders_per_sec),
-        });
-        spawn_renewer(Arc::downgrade(&inner));
+        };
+        let inner = TokenKeeper::start(session, policy, clock).await?;
         Ok(KiwoomRest { inner })
     }
 
@@ -398,24 +388,6 @@ impl KiwoomRest {
     /// The token as it is renewed: what a websocket session logs in with.
     pub fn token_source(&self) -> crate::access_token::TokenSource {
         crate::access_token::TokenSource::live(self.clone())
-    }
-
-    /// The token to call with now: renewed first when our clock says it has expired.
-    async fn usable_token(&self) -> HeldToken {
-        let held = self.inner.held();
-        if held.freshness(self.inner.clock.unix_ms()) != Freshness::Expired {
-            return held;
-        }
-        if let Err(e) = self
-            .inner
-            .renew(held.generation(), "the token expired unrenewed")
-            .await
-        {
-            // The call goes out with the old token; Kiwoom's 8005 then says it was not
-            // made, which an order's caller needs to know (an error here would not).
-            log::warn!(target: LOG, "cannot issue a new access token: {e}");
-        }
-        self.inner.held()
     }
 
     /// Calls TR `T` (one page): its fields on success, else why not.
@@ -469,39 +441,15 @@ impl KiwoomRest {
         }
     }
 
+    /// One page with the token, and once more with a new one if Kiwoom refused it.
     async fn call_with_token_retry<T: Tr>(
         &self,
         req: &T::Req,
         cont: &Continuation,
     ) -> Result<(T::Resp, Continuation), KiwoomRestError> {
-        let held = self.usable_token().await;
-        let refusal = match self.send::<T>(held.expose(), req, cont).await {
-            Err(KiwoomRestError::Refused { refusal, .. }) if refusal.retry() == Retry::NewToken => {
-                refusal
-            }
-            other => return other,
-        };
-        log::info!(target: LOG, "{}: Kiwoom refused access token #{} ({refusal}); issuing a new one and calling once more", T::API_ID, held.generation());
-        if let Err(e) = self
-            .inner
-            .renew(held.generation(), "Kiwoom refused the last one")
+        self.inner
+            .call(|token| async move { self.send::<T>(token.expose(), req, cont).await })
             .await
-        {
-            return Err(KiwoomRestError::NoNewToken {
-                api_id: T::API_ID,
-                refusal,
-                cause: e.to_string(),
-            });
-        }
-        let held = self.inner.held();
-        match self.send::<T>(held.expose(), req, cont).await {
-            Err(KiwoomRestError::Refused { api_id, refusal })
-                if refusal.retry() == Retry::NewToken =>
-            {
-                Err(KiwoomRestError::TokenRefusedAgain { api_id, refusal })
-            }
-            other => other,
-        }
     }
 
     /// One HTTP call of TR `T` with `token`, paced as a query or an order.
@@ -511,14 +459,14 @@ impl KiwoomRest {
         req: &T::Req,
         cont: &Continuation,
     ) -> Result<(T::Resp, Continuation), KiwoomRestError> {
+        let session = self.inner.issuer();
         if is_order_tr(T::API_ID) {
-            self.inner.orders.wait_turn().await;
+            session.orders.wait_turn().await;
         } else {
-            self.inner.queries.wait_turn().await;
+            session.queries.wait_turn().await;
         }
-        let url = format!("{}{}", self.inner.base, T::PATH);
-        let mut request = self
-            .inner
+        let url = format!("{}{}", session.base, T::PATH);
+        let mut request = session
             .http
             .post(&url)
             .header(HEADER_CONTENT_TYPE, JSON_CONTENT_TYPE)
@@ -547,19 +495,20 @@ impl KiwoomRest {
             .text()
             .await
             .map_err(|e| transport(T::API_ID, &url, e))?;
-        let fields = check_reply::<T>(status, &body).map_err(|e| classify(T::API_ID, status, e))?;
+        let fields = check_reply::<T>(status, &body)
+            .map_err(|e| classify(T::API_ID, &session.base, status, e))?;
         Ok((fields, next))
     }
 }
 
 impl crate::access_token::LiveToken for KiwoomRest {
-    fn held(&self) -> HeldToken {
+    fn held(&self) -> crate::access_token::HeldToken {
         self.inner.held()
     }
 
     fn refresh_if_expired(&self) -> crate::access_token::TokenFuture<'_, ()> {
         Box::pin(async move {
-            self.usable_token().await;
+            self.inner.usable_token().await;
         })
     }
 
@@ -622,6 +571,56 @@ mod tests {
                 && shown.contains("token is not valid"),
             "{shown}"
         );
+    }
+
+    /// An 8030/8031 names the host called and what to change: the key pair, or the host.
+    #[test]
+    fn a_real_paper_mismatch_says_which_host_was_called_and_what_to_change() {
+        let key = Refusal::new(
+            3,
+            "인증에 실패했습니다[8030:투자구분(실전/모의)이 달라서 Appkey를 사용할수가 없습니다]",
+        );
+        let token = Refusal::new(3, "인증에 실패했습니다[8031:모의투자 미신청]");
+        let at = |base: &str, refusal: &Refusal| {
+            classify("au10001", base, 200, KiwoomError::Refused(refusal.clone()))
+        };
+        let e = at("https://mockapi.kiwoom.com", &key);
+        assert!(matches!(e, KiwoomRestError::WrongServer { .. }), "{e:?}");
+        assert_eq!(e.refusal().and_then(Refusal::inner_code), Some(8030));
+        let shown = e.to_string();
+        for words in [
+            "[8030]",
+            "paper (모의투자) server",
+            "the app key is a real-trading one",
+            "use the paper key pair",
+            "https://api.kiwoom.com",
+        ] {
+            assert!(shown.contains(words), "{words:?} in {shown}");
+        }
+        let shown = at("https://api.kiwoom.com:443/", &token).to_string();
+        for words in [
+            "[8031]",
+            "real server",
+            "the token (issued with the key pair) is a paper",
+            "https://mockapi.kiwoom.com",
+        ] {
+            assert!(shown.contains(words), "{words:?} in {shown}");
+        }
+        let shown = at("http://127.0.0.1:8080", &token).to_string();
+        assert!(
+            shown.contains("other server than http://127.0.0.1:8080")
+                && shown.contains("match the key pair and the host"),
+            "{shown}"
+        );
+        // Anything else is a plain refusal.
+        let bad_keys = Refusal::new(
+            3,
+            "인증에 실패했습니다[8001:App Key와 Secret Key 검증에 실패했습니다]",
+        );
+        assert!(matches!(
+            at("https://api.kiwoom.com", &bad_keys),
+            KiwoomRestError::Refused { .. }
+        ));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod supervisor;
 pub mod telemetry;
 pub mod tick_backlog;
 pub mod tick_hand_off;
+pub mod token_keeper;
 
 // The leaf crate's modules under their old paths, so `crate::market::Price` and
 // `condor_actors::wire::…` name the one definition.

@@ -7,33 +7,29 @@
 //! the refused call then made once more. One issue at a time, never two within a second:
 //! calls refused together wait for the same new token. Its times are read on the engine's
 //! clock ([`LsRest::connect_with`]): on an accelerated one (`CONDOR_CLOCK`) a token lives
-//! its `expires_in` in market time, as the simulator on the same clock counts it.
+//! its `expires_in` in market time, as the simulator on the same clock counts it. That
+//! keeping and the retry are [`crate::token_keeper`]'s, shared with Kiwoom's client; what is
+//! LS's own is how a token is issued and which gateway codes refuse one.
 //!
 //! Owns the HTTP connection pool, the key pair and the token. Must never log or return in
 //! an error the app key, the app secret or the token, and never call a TR a second time
 //! unless the gateway refused its token (an order whose fate is unknown is never resent).
 
-use std::sync::{Arc, RwLock, Weak};
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where it always was; it lives in `access_token` now, live from a `KiwoomRest` too.
 pub use crate::access_token::TokenSource;
-use crate::access_token::{AfterRefusal, Freshness, HeldToken, TokenLifetime, TokenPolicy};
+use crate::access_token::{HeldToken, TokenLifetime, TokenPolicy};
 use crate::clock::{Clock, SystemClock};
+use crate::token_keeper::{TokenIssuer, TokenKeeper};
 use crate::wire::rest::{
     decode_reply, encode_request, is_gateway_code, is_token_refusal, Reply, Tr,
 };
 use crate::wire::token::{decode_token_reply, TokenReply, TokenRequest};
 
 const LOG: &str = "condor::rest";
-
-/// How long the token endpoint's rate limit (IGW00201) is waited out, once, before an
-/// issue gives up: LS counts calls in one-second windows.
-const TOKEN_RATE_WAIT: Duration = Duration::from_secs(1);
-
-/// The renewer sleeps at most this long (real time) before looking at the clock again, so
-/// a wall clock stepped forward (NTP, a suspended laptop) cannot make it sleep past expiry.
-const RENEWER_RECHECK: Duration = Duration::from_secs(60);
 
 /// Why a REST call failed before a business answer came back.
 #[derive(Debug, thiserror::Error)]
@@ -94,26 +90,63 @@ impl LsError {
 /// A REST session: cheap to clone (the pool and token are shared).
 #[derive(Clone)]
 pub struct LsRest {
-    inner: Arc<Inner>,
+    inner: Arc<TokenKeeper<Gateway>>,
 }
 
-struct Inner {
+/// LS's side of the session: the connection pool, the address and the key pair.
+struct Gateway {
     http: reqwest::Client,
     base: String,
     appkey: String,
     appsecret: String,
-    policy: TokenPolicy,
-    held: RwLock<HeldToken>,
-    /// One issue at a time; holds when the last one was asked for (Unix ms on `clock`).
-    issuing: tokio::sync::Mutex<Option<i64>>,
-    /// The engine's clock: tokens' lifetimes and the gap between issues are measured on it.
-    clock: Arc<dyn Clock>,
+}
+
+impl TokenIssuer for Gateway {
+    type Error = LsError;
+    const LOG: &'static str = LOG;
+    const REFUSER: &'static str = "the gateway";
+
+    fn issue(&self) -> impl Future<Output = Result<(String, TokenLifetime), LsError>> + Send {
+        request_token(&self.http, &self.base, &self.appkey, &self.appsecret)
+    }
+
+    fn is_rate_limited(e: &LsError) -> bool {
+        e.is_rate_limited()
+    }
+
+    fn is_token_refusal(e: &LsError) -> bool {
+        matches!(e, LsError::Gateway { code, .. } if is_token_refusal(code))
+    }
+
+    fn refused_again(refusal: LsError) -> LsError {
+        match refusal {
+            LsError::Gateway {
+                tr_cd,
+                status,
+                code,
+                msg,
+            } => LsError::TokenRefusedAgain {
+                tr_cd,
+                status,
+                code,
+                msg,
+            },
+            other => other,
+        }
+    }
+
+    fn no_new_token(mut refusal: LsError, cause: LsError) -> LsError {
+        if let LsError::Gateway { msg, .. } = &mut refusal {
+            *msg = format!("{} (and no new token could be issued: {cause})", msg.trim());
+        }
+        refusal
+    }
 }
 
 impl std::fmt::Debug for LsRest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LsRest")
-            .field("base", &self.inner.base)
+            .field("base", &self.inner.issuer().base)
             .finish_non_exhaustive()
     }
 }
@@ -175,112 +208,6 @@ async fn request_token(
     }
 }
 
-/// Sleeps until `clock` shows `at_ms` (Unix ms), however fast it runs (Kiwoom's client
-/// waits the same way).
-pub(crate) async fn sleep_until_clock(clock: &dyn Clock, at_ms: i64) {
-    loop {
-        let wait = clock
-            .real_duration_until(at_ms)
-            .unwrap_or(RENEWER_RECHECK)
-            .min(RENEWER_RECHECK);
-        if wait.is_zero() && clock.unix_ms() >= at_ms {
-            return;
-        }
-        // At least a millisecond: a scaled clock's wait rounds down to the instant before.
-        tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
-        if clock.unix_ms() >= at_ms {
-            return;
-        }
-    }
-}
-
-/// "valid 30 s, renewed after 27.0 s": a token's life and renewal, from `asked_at`.
-fn lifetime_words(held: &HeldToken, asked_at: i64) -> String {
-    format!(
-        "valid {} s, renewed after {:.1} s",
-        held.expires_at().saturating_sub(asked_at) / 1000,
-        held.renew_at().saturating_sub(asked_at) as f64 / 1000.0
-    )
-}
-
-impl Inner {
-    fn held(&self) -> HeldToken {
-        self.held.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// A new token, unless one newer than generation `seen` is already held (another
-    /// caller renewed meanwhile). Callers queue for the one issue in flight.
-    async fn renew(&self, seen: u64, why: &str) -> Result<(), LsError> {
-        let mut last_issue = self.issuing.lock().await;
-        if self.held().after_refusal(seen) == AfterRefusal::UseCurrent {
-            return Ok(());
-        }
-        let mut waited_out_rate_limit = false;
-        loop {
-            let at = self.policy.next_issue_at(*last_issue, self.clock.unix_ms());
-            sleep_until_clock(self.clock.as_ref(), at).await;
-            let asked_at = self.clock.unix_ms();
-            *last_issue = Some(asked_at);
-            match request_token(&self.http, &self.base, &self.appkey, &self.appsecret).await {
-                Ok((token, lifetime)) => {
-                    let mut held = self.held.write().unwrap_or_else(|e| e.into_inner());
-                    *held =
-                        HeldToken::granted(Some(&held), token, asked_at, lifetime, &self.policy);
-                    log::info!(target: LOG, "access token #{} issued ({why}): {}", held.generation(), lifetime_words(&held, asked_at));
-                    return Ok(());
-                }
-                Err(e) if e.is_rate_limited() && !waited_out_rate_limit => {
-                    log::warn!(target: LOG, "the token endpoint is rate limited ({e}); asking again in {TOKEN_RATE_WAIT:?}");
-                    waited_out_rate_limit = true;
-                    let again = self
-                        .clock
-                        .unix_ms()
-                        .saturating_add(TOKEN_RATE_WAIT.as_millis() as i64);
-                    sleep_until_clock(self.clock.as_ref(), again).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-}
-
-/// Renews the token at its renewal time, for as long as an `LsRest` lives; a failed
-/// renewal is tried again with backoff while the old token still works.
-fn spawn_renewer(inner: Weak<Inner>) {
-    tokio::spawn(async move {
-        let mut failures = 0u32;
-        // After a failure: when to try again (kept, so a recheck does not push it on).
-        let mut retry_at: Option<i64> = None;
-        loop {
-            let (wake, generation, clock) = {
-                let Some(inner) = inner.upgrade() else { return };
-                let held = inner.held();
-                let wake = match retry_at {
-                    Some(at) => at,
-                    None => held.next_renewal(0, inner.clock.unix_ms(), &inner.policy),
-                };
-                (wake, held.generation(), inner.clock.clone())
-            };
-            // Not holding `inner` while asleep: a dropped LsRest ends the renewer.
-            sleep_until_clock(clock.as_ref(), wake).await;
-            let Some(inner) = inner.upgrade() else { return };
-            match inner.renew(generation, "renewal before expiry").await {
-                Ok(()) => {
-                    failures = 0;
-                    retry_at = None;
-                }
-                Err(e) => {
-                    failures = failures.saturating_add(1);
-                    let now = inner.clock.unix_ms();
-                    retry_at = Some(inner.held().next_renewal(failures, now, &inner.policy));
-                    let left = inner.held().expires_at().saturating_sub(now).max(0);
-                    log::warn!(target: LOG, "cannot renew the access token ({e}); the current one has {:.1} s left; trying again in {:?}", left as f64 / 1000.0, inner.policy.retry_wait(failures));
-                }
-            }
-        }
-    });
-}
-
 impl LsRest {
     /// Gets a token for the key pair from `{base}/oauth2/token`, and keeps it fresh on the
     /// system clock.
@@ -310,21 +237,13 @@ impl LsRest {
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| transport(&base, e))?;
-        let asked_at = clock.unix_ms();
-        let (token, lifetime) = request_token(&http, &base, appkey, appsecret).await?;
-        let held = HeldToken::granted(None, token, asked_at, lifetime, &policy);
-        log::info!(target: LOG, "access token #1 issued: {}", lifetime_words(&held, asked_at));
-        let inner = Arc::new(Inner {
+        let gateway = Gateway {
             http,
             base,
             appkey: appkey.to_owned(),
             appsecret: appsecret.to_owned(),
-            policy,
-            held: RwLock::new(held),
-            issuing: tokio::sync::Mutex::new(Some(asked_at)),
-            clock,
-        });
-        spawn_renewer(Arc::downgrade(&inner));
+        };
+        let inner = TokenKeeper::start(gateway, policy, clock).await?;
         Ok(LsRest { inner })
     }
 
@@ -347,20 +266,7 @@ impl LsRest {
     /// The token to call with now and its generation: renewed first when our own clock
     /// says it has expired (a call with it would only be refused).
     async fn usable_token(&self) -> HeldToken {
-        let held = self.inner.held();
-        if held.freshness(self.inner.clock.unix_ms()) != Freshness::Expired {
-            return held;
-        }
-        if let Err(e) = self
-            .inner
-            .renew(held.generation(), "the token expired unrenewed")
-            .await
-        {
-            // The call goes out with the old token; the gateway's refusal says it was not
-            // made, which an order's caller needs to know (an error here would not).
-            log::warn!(target: LOG, "cannot issue a new access token: {e}");
-        }
-        self.inner.held()
+        self.inner.usable_token().await
     }
 
     /// Calls TR `T`. A business refusal (e.g. an order reject) is an `Ok` reply whose
@@ -385,41 +291,9 @@ impl LsRest {
         input: &T::In,
         cont_key: Option<&str>,
     ) -> Result<(Reply<T::Out>, Option<String>), LsError> {
-        let held = self.usable_token().await;
-        let (status, code, msg) = match self.send::<T>(held.expose(), input, cont_key).await {
-            Err(LsError::Gateway {
-                status, code, msg, ..
-            }) if is_token_refusal(&code) => (status, code, msg),
-            other => return other,
-        };
-        log::info!(target: LOG, "{}: the gateway refused access token #{} [{code}] {}; issuing a new one and calling once more", T::TR_CD, held.generation(), msg.trim());
-        if let Err(e) = self
-            .inner
-            .renew(held.generation(), "the gateway refused the last one")
+        self.inner
+            .call(|token| async move { self.send::<T>(token.expose(), input, cont_key).await })
             .await
-        {
-            return Err(LsError::Gateway {
-                tr_cd: T::TR_CD,
-                status,
-                code,
-                msg: format!("{} (and no new token could be issued: {e})", msg.trim()),
-            });
-        }
-        let held = self.inner.held();
-        match self.send::<T>(held.expose(), input, cont_key).await {
-            Err(LsError::Gateway {
-                tr_cd,
-                status,
-                code,
-                msg,
-            }) if is_token_refusal(&code) => Err(LsError::TokenRefusedAgain {
-                tr_cd,
-                status,
-                code,
-                msg,
-            }),
-            other => other,
-        }
     }
 
     /// One HTTP call of TR `T` with `token`.
@@ -429,9 +303,9 @@ impl LsRest {
         input: &T::In,
         cont_key: Option<&str>,
     ) -> Result<(Reply<T::Out>, Option<String>), LsError> {
-        let url = format!("{}{}", self.inner.base, T::PATH);
-        let resp = self
-            .inner
+        let gateway = self.inner.issuer();
+        let url = format!("{}{}", gateway.base, T::PATH);
+        let resp = gateway
             .http
             .post(&url)
             .header("content-type", "application/json; charset=utf-8")

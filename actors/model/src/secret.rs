@@ -42,6 +42,21 @@ impl std::str::FromStr for Secret {
     }
 }
 
+/// `#[serde(with = "crate::secret::wire_text")]` on a wire struct's `Secret` field: the
+/// value as a JSON string, out and in. Only such a field opts in: `Secret` has no
+/// `Serialize` of its own, so no other document (a log line, the journal) can write it.
+pub mod wire_text {
+    use super::Secret;
+
+    pub fn serialize<S: serde::Serializer>(s: &Secret, out: S) -> Result<S::Ok, S::Error> {
+        out.serialize_str(s.expose())
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(input: D) -> Result<Secret, D::Error> {
+        <String as serde::Deserialize>::deserialize(input).map(Secret::new)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +66,21 @@ mod tests {
         let s = Secret::new("my-app-secret");
         assert_eq!(format!("{s} {s:?} {:?}", Some(&s)), "*** *** Some(***)");
         assert_eq!(s.expose(), "my-app-secret");
+    }
+
+    #[test]
+    fn a_wire_field_carries_the_value_and_debug_does_not() {
+        #[derive(Debug, serde::Serialize, serde::Deserialize)]
+        struct Frame {
+            #[serde(with = "wire_text")]
+            token: Secret,
+        }
+        let f: Frame = serde_json::from_str(r#"{"token":"eyJSECRET"}"#).unwrap();
+        assert_eq!(f.token.expose(), "eyJSECRET");
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            r#"{"token":"eyJSECRET"}"#
+        );
+        assert_eq!(format!("{f:?}"), "Frame { token: *** }");
     }
 }

@@ -228,6 +228,8 @@ pub(crate) struct SimState {
     pub(crate) tokens: Tokens,
     pub(crate) limiter: RateLimiter,
     pub(crate) paper: bool,
+    /// Kiwoom mode: answering as the other server (`SimConfig::kiwoom_other_host`).
+    pub(crate) other_host: bool,
     /// REST calls refused for an expired token.
     pub(crate) expired_rest_refusals: u64,
     started: Instant,
@@ -324,6 +326,7 @@ pub(crate) async fn run(
         scaled,
         limiter,
         paper: cfg.paper,
+        other_host: cfg.kiwoom_other_host,
         expired_rest_refusals: 0,
         started: Instant::now(),
         sessions: BTreeMap::new(),

@@ -127,6 +127,11 @@ pub struct SimConfig {
     /// Kiwoom mode: how often a logged-in websocket is sent a `PING` it must echo; after
     /// [`KIWOOM_PING_MISSES`] unanswered ones in a row the connection is dropped.
     pub kiwoom_ping_interval: Duration,
+    /// Kiwoom mode: pose as the other server than the one the key pair and the tokens
+    /// presented belong to (a paper key at api.kiwoom.com, or a real one at mockapi): the
+    /// key pair's au10001 is refused `[8030]`, and a call or LOGIN with a token this
+    /// simulator did not issue `[8031]` rather than `[8005]` (kiwoom-rest.md §1, §6.2).
+    pub kiwoom_other_host: bool,
 }
 
 /// Kiwoom mode: unanswered PINGs in a row after which a connection is dropped.
@@ -154,6 +159,7 @@ impl Default for SimConfig {
             token_ttl: Duration::from_secs(TOKEN_LIFETIME_SECS),
             clock: None,
             kiwoom_ping_interval: Duration::from_secs(20),
+            kiwoom_other_host: false,
         }
     }
 }

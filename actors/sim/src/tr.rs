@@ -33,7 +33,7 @@ use serde_json::json;
 use super::engine::SimState;
 use super::exchange::{
     chg_rate_bp, fmt_hhmmsscc, fmt_hhmmssmmm, sign_code, AlertEvent, CancelOrder, Event, Exchange,
-    ModifyOrder, NewOrder, OrderKind, RejectedRequest,
+    ModifyOrder, NewOrder, OrderKind,
 };
 use super::http::{HttpReply, RestCall};
 
@@ -901,25 +901,9 @@ pub(crate) fn account_frame(ev: &Event, exchange: &Exchange) -> Option<String> {
             Some(rt::encode_data_frame("SC3", None, &body))
         }
         Event::OrderRejected(r) => {
-            let (isu_no, qty, price, side, org, price_type) = match &r.request {
-                RejectedRequest::New(o) => (
-                    &o.isu_no,
-                    o.qty,
-                    o.price,
-                    Some(o.side),
-                    0,
-                    o.price_type.as_str(),
-                ),
-                RejectedRequest::Modify(o) => (
-                    &o.isu_no,
-                    o.qty,
-                    o.price,
-                    None,
-                    o.org_ord_no,
-                    o.price_type.as_str(),
-                ),
-                RejectedRequest::Cancel(o) => (&o.isu_no, o.qty, 0, None, o.org_ord_no, ""),
-            };
+            let f = r.request.fields();
+            let (isu_no, qty, price, side, org, price_type) =
+                (f.isu_no, f.qty, f.price, f.side, f.org_ord_no, f.price_type);
             let code = isu_no.trim().trim_start_matches('A');
             let ticker = Ticker::parse(code).ok();
             let listing = ticker.and_then(|t| exchange.listing(t));

@@ -1,5 +1,5 @@
-//! LS OPEN API behind the broker boundary: a [`NewOrder`] goes out as CSPAT00601, a cancel
-//! as CSPAT00801, a band is read from t1102, and each reply comes back as the order desk's
+//! LS OPEN API behind the broker boundary: a [`NewOrder`] goes out as CSPAT00601, a modify
+//! as CSPAT00701, a cancel as CSPAT00801, a band is read from t1102, and each reply comes back as the order desk's
 //! input. The mapping from a reply to an answer is a plain function, unit-tested here.
 //!
 //! Must never retry an order: a reply that does not say what happened is
@@ -11,10 +11,11 @@ use super::Listing;
 use crate::broker_account::AccountReadError;
 use crate::domain::NewOrder;
 use crate::ls_rest::{LsError, LsRest};
-use crate::market::{Qty, Ticker};
+use crate::market::{Price, Qty, Ticker};
 use crate::wire::market_data::{T1102InBlock, T1102Out, T8436InBlock, T8436Out, T1102, T8436};
 use crate::wire::order::{
-    Cspat00601, Cspat00601InBlock1, Cspat00601Out, Cspat00801, Cspat00801InBlock1, Cspat00801Out,
+    Cspat00601, Cspat00601InBlock1, Cspat00601Out, Cspat00701, Cspat00701InBlock1, Cspat00701Out,
+    Cspat00801, Cspat00801InBlock1, Cspat00801Out,
 };
 use crate::wire::rest::{Reply, Tr};
 
@@ -23,6 +24,17 @@ const LOG: &str = "condor::orders";
 pub async fn place(rest: &LsRest, order: &NewOrder) -> OrderReply {
     let block = Cspat00601InBlock1::for_order(order);
     order_reply(rest.call::<Cspat00601>(&block).await)
+}
+
+pub async fn modify(
+    rest: &LsRest,
+    order_no: i64,
+    ticker: Ticker,
+    qty: Qty,
+    price: Price,
+) -> OrderReply {
+    let block = Cspat00701InBlock1::limit(order_no, ticker, qty, price);
+    modify_reply(rest.call::<Cspat00701>(&block).await)
 }
 
 pub async fn cancel(rest: &LsRest, order_no: i64, ticker: Ticker, qty: Qty) -> CancelReply {
@@ -82,15 +94,47 @@ pub fn order_reply(reply: Result<Reply<Cspat00601Out>, LsError>) -> OrderReply {
             code: r.rsp_cd,
             message: r.rsp_msg,
         },
+        Err(e) => unanswered(e),
+    }
+}
+
+/// An order call (new or modify) that got no answer from the order system.
+fn unanswered(e: LsError) -> OrderReply {
+    match e {
         // A gateway refusal (rate limit, token, a token refused again after a new one was
         // issued) is the gateway's answer: the order never reached the order system.
-        Err(LsError::Gateway { code, msg, .. } | LsError::TokenRefusedAgain { code, msg, .. }) => {
+        LsError::Gateway { code, msg, .. } | LsError::TokenRefusedAgain { code, msg, .. } => {
             OrderReply::GatewayRefused { code, message: msg }
         }
         // Lost in transit, timed out, or an unreadable answer: it may be working.
-        Err(e) => OrderReply::Lost {
+        e => OrderReply::Lost {
             error: e.to_string(),
         },
+    }
+}
+
+/// CSPAT00701's answer as the desk reads it: accepted under the modify's own number
+/// (OutBlock2 `OrdNo`), or refused with LS's code. Its success code is UNCONFIRMED
+/// (ls-openapi.md §4): a `00…` code with a positive `OrdNo` is success, as clients judge
+/// it; a `00…` code without a number may be working; any other code is a refusal (its
+/// blocks are zeros).
+pub fn modify_reply(reply: Result<Reply<Cspat00701Out>, LsError>) -> OrderReply {
+    match reply {
+        Ok(r) => match r.blocks.ord_no() {
+            Some(order_no) if Cspat00701::succeeded(&r) => OrderReply::Acked {
+                order_no,
+                code: r.rsp_cd,
+            },
+            None if r.rsp_cd.starts_with("00") => OrderReply::AckedWithoutNumber {
+                code: r.rsp_cd,
+                message: r.rsp_msg,
+            },
+            _ => OrderReply::Rejected {
+                code: r.rsp_cd,
+                message: r.rsp_msg,
+            },
+        },
+        Err(e) => unanswered(e),
     }
 }
 
@@ -143,6 +187,7 @@ mod tests {
     use super::*;
     use crate::market::Market;
     use crate::wire::market_data::T8436OutBlock;
+    use crate::wire::rest::decode_reply;
 
     #[test]
     fn the_stock_master_keeps_kospi_and_kosdaq_stocks_and_leaves_out_bad_rows() {
@@ -175,6 +220,63 @@ mod tests {
                 },
             ]
         );
+    }
+
+    /// ls-openapi.md §3.2's CSPAT00701 business error (blocks present, zero-filled) is a
+    /// refusal with LS's code; the simulator's paper success, a modify under its own
+    /// number; a gateway refusal or a lost answer as for a new order.
+    #[test]
+    fn a_modify_is_acked_under_its_own_number_or_refused_with_ls_code() {
+        let refused = decode_reply::<Cspat00701>(
+            r#"{"rsp_cd":"03181","rsp_msg":"주문가격이 하한가 미달입니다.",
+               "CSPAT00701OutBlock1":{"RecCnt":1,"OrgOrdNo":32004,"AcntNo":"55501234567","InptPwd":"********",
+                 "IsuNo":"A005930","OrdQty":1,"OrdprcPtnCode":"00","OrdCndiTpCode":"0","OrdPrc":"1000.00"},
+               "CSPAT00701OutBlock2":{"RecCnt":0,"OrdNo":0,"PrntOrdNo":0,"OrdTime":"","OrdAmt":0}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            modify_reply(Ok(refused)),
+            OrderReply::Rejected {
+                code: "03181".into(),
+                message: "주문가격이 하한가 미달입니다.".into()
+            }
+        );
+        let accepted = decode_reply::<Cspat00701>(
+            r#"{"rsp_cd":"00000","rsp_msg":"모의투자 정정주문이 완료 되었습니다.",
+               "CSPAT00701OutBlock1":{"RecCnt":1,"OrgOrdNo":32004,"IsuNo":"A005930","OrdQty":1,"OrdPrc":"35000.00"},
+               "CSPAT00701OutBlock2":{"RecCnt":1,"OrdNo":32005,"PrntOrdNo":32004,"OrdTime":"153257702","BnsTpCode":"2"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            modify_reply(Ok(accepted)),
+            OrderReply::Acked {
+                order_no: 32005,
+                code: "00000".into()
+            }
+        );
+        let unnumbered = decode_reply::<Cspat00701>(
+            r#"{"rsp_cd":"00000","rsp_msg":"정정주문이 완료 되었습니다.","CSPAT00701OutBlock2":{"OrdNo":0}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            modify_reply(Ok(unnumbered)),
+            OrderReply::AckedWithoutNumber { .. }
+        ));
+        let limited = modify_reply(Err(LsError::Gateway {
+            tr_cd: "CSPAT00701",
+            status: 500,
+            code: "IGW00201".into(),
+            msg: "호출 거래건수를 초과하였습니다.".into(),
+        }));
+        assert!(
+            matches!(&limited, OrderReply::GatewayRefused { code, .. } if code == "IGW00201"),
+            "{limited:?}"
+        );
+        let lost = modify_reply(Err(LsError::Transport {
+            url: "http://127.0.0.1:1/stock/order".into(),
+            reason: "timed out".into(),
+        }));
+        assert!(matches!(lost, OrderReply::Lost { .. }), "{lost:?}");
     }
 
     /// A token refused twice is still the gateway's refusal (the order was not placed, so

@@ -41,6 +41,7 @@ use super::rest::{return_code, Continuation, Refusal};
 use super::{product_code, stock_code, ticker_field};
 use crate::domain::{AccountEvent, ConditionEnter, ConditionExit, ConditionId, Tick};
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
+use crate::secret::Secret;
 use crate::wire::{to_json, Sign, WireError};
 
 pub const TRNM_LOGIN: &str = "LOGIN";
@@ -81,8 +82,6 @@ pub const MAX_REALTIME_CONDITIONS: usize = 10;
 pub const MSG_LIST_FIRST: &str = "조건검색 목록조회(CNSRLST)를 먼저 요청해야 합니다";
 /// What the real server sends (then closes) when no LOGIN came (3P capture).
 pub const SYSTEM_NO_LOGIN: &str = "R10004";
-
-const PRINTED_SECRET: &str = "***";
 
 /// Text or a JSON number, `null`/absent → `None`.
 fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -143,17 +142,9 @@ fn decode_at<'de, T: Deserialize<'de>>(
 
 /// `LOGIN`: the first frame after connecting, `{"trnm":"LOGIN","token":"<token>"}` (the
 /// bare token, no `Bearer`).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Login {
-    pub token: String,
-}
-
-impl fmt::Debug for Login {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Login")
-            .field("token", &PRINTED_SECRET)
-            .finish()
-    }
+    pub token: Secret,
 }
 
 /// One `data` member of a REG/REMOVE: every item × every type.
@@ -308,7 +299,7 @@ pub enum ClientFrame {
 impl ClientFrame {
     pub fn login(token: &str) -> ClientFrame {
         ClientFrame::Login(Login {
-            token: token.to_owned(),
+            token: Secret::new(token),
         })
     }
 
@@ -351,7 +342,9 @@ impl ClientFrame {
         match self {
             ClientFrame::Login(l) => to_json(&Tagged {
                 trnm,
-                body: &Token { token: &l.token },
+                body: &Token {
+                    token: l.token.expose(),
+                },
             }),
             ClientFrame::Ping(raw) => raw.clone(),
             ClientFrame::Reg(r) | ClientFrame::Remove(r) => to_json(&Tagged { trnm, body: r }),
@@ -389,7 +382,9 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, WireError> {
                 token: String,
             }
             let l: L = crate::wire::decode_tracked(&what, text)?;
-            ClientFrame::Login(Login { token: l.token })
+            ClientFrame::Login(Login {
+                token: Secret::new(l.token),
+            })
         }
         TRNM_PING => ClientFrame::Ping(text.to_owned()),
         TRNM_REG => ClientFrame::Reg(crate::wire::decode_tracked(&what, text)?),
@@ -1066,10 +1061,12 @@ impl OrderValues {
         }
     }
 
-    /// `거부`, the reason in `919` (UNCONFIRMED where Kiwoom puts it).
+    /// `거부`, the reason in `919` (UNCONFIRMED where Kiwoom puts it); `902` is 0, nothing
+    /// of a refused order works.
     pub fn rejected(o: &OrderInfo, reason: &str) -> OrderValues {
         OrderValues {
             reject_reason: reason.to_owned(),
+            unfilled_qty: "0".to_owned(),
             ..OrderValues::base(o, OrderStatus::Rejected)
         }
     }

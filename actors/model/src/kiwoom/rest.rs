@@ -69,6 +69,9 @@ pub const TEXT_TOKEN_INVALID: &str = "Token이 유효하지 않습니다";
 pub const TEXT_BAD_KEYS: &str = "App Key와 Secret Key 검증에 실패했습니다";
 /// `[8030:...]`'s text (error table).
 pub const TEXT_KEY_WRONG_SERVER: &str = "투자구분(실전/모의)이 달라서 Appkey를 사용할수가 없습니다";
+/// `[8031:...]`'s text: UNCONFIRMED, the error table's meaning in 8030's words.
+pub const TEXT_TOKEN_WRONG_SERVER: &str =
+    "투자구분(실전/모의)이 달라서 Token을 사용할수가 없습니다";
 
 /// The functional path a TR is posted to (§4.0); `None` for one outside the map.
 pub fn path_for_api_id(api_id: &str) -> Option<&'static str> {

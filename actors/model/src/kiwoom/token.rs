@@ -4,7 +4,8 @@
 //! (HTTP 200, `return_code 3`, `인증에 실패했습니다[8001:…]`) is read like any TR's.
 //!
 //! Owns these shapes and [`KstDateTime`], the expiry as a value a token renewer can compare
-//! with a clock. Must never let a secret (secret key, token) reach a `Debug` print, and
+//! with a clock. Must never let a secret (app key, secret key, token) reach a `Debug`
+//! print (they are [`Secret`]s, so a derived `Debug` shows `***`), and
 //! never decide when to renew: the caller does, from [`TokenGrant::expires_at`].
 
 use std::fmt;
@@ -15,14 +16,13 @@ use super::rest::{Reply, Tr, PATH_REVOKE, PATH_TOKEN};
 use super::KiwoomError;
 use crate::clock::TradingDay;
 use crate::market::TimeOfDay;
+use crate::secret::Secret;
 use crate::wire::WireError;
 
 /// The only grant Kiwoom offers.
 pub const GRANT_TYPE: &str = "client_credentials";
 /// `token_type` of a granted token in the spec; clients send `Bearer` whatever it says.
 pub const TOKEN_TYPE: &str = "bearer";
-
-const PRINTED_SECRET: &str = "***";
 
 /// A `yyyyMMddHHmmss` time in KST (UTC+9, no daylight saving), as `expires_dt` writes
 /// it. Ordered by time.
@@ -84,44 +84,36 @@ impl fmt::Display for KstDateTime {
 }
 
 /// `au10001` request: `{"grant_type":"client_credentials","appkey":…,"secretkey":…}`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRequest {
     pub grant_type: String,
-    pub appkey: String,
-    pub secretkey: String,
+    #[serde(with = "crate::secret::wire_text")]
+    pub appkey: Secret,
+    #[serde(with = "crate::secret::wire_text")]
+    pub secretkey: Secret,
 }
 
 impl TokenRequest {
     pub fn new(appkey: &str, secretkey: &str) -> TokenRequest {
         TokenRequest {
             grant_type: GRANT_TYPE.to_owned(),
-            appkey: appkey.to_owned(),
-            secretkey: secretkey.to_owned(),
+            appkey: Secret::new(appkey),
+            secretkey: Secret::new(secretkey),
         }
-    }
-}
-
-impl fmt::Debug for TokenRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenRequest")
-            .field("grant_type", &self.grant_type)
-            .field("appkey", &self.appkey)
-            .field("secretkey", &PRINTED_SECRET)
-            .finish()
     }
 }
 
 /// `au10001` reply fields: `{"expires_dt":"20241107083713","token_type":"bearer",
 /// "token":"WQJCwyqInphKnR3bSRtB9NE1lv..."}` beside `return_code`/`return_msg`. All default,
 /// so a refusal (no token) decodes too; [`TokenGrant::check`] says whether it is usable.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TokenGrant {
     pub expires_dt: String,
     pub token_type: String,
     /// `token` in the spec; `access_token` is read too, as `[KC]` does.
-    #[serde(alias = "access_token")]
-    pub token: String,
+    #[serde(alias = "access_token", with = "crate::secret::wire_text")]
+    pub token: Secret,
 }
 
 impl TokenGrant {
@@ -132,7 +124,7 @@ impl TokenGrant {
         TokenGrant {
             expires_dt: expires.format(),
             token_type: TOKEN_TYPE.to_owned(),
-            token: token.to_owned(),
+            token: Secret::new(token),
         }
     }
 
@@ -155,25 +147,15 @@ impl TokenGrant {
 
     /// The usable token: present and with a readable expiry.
     pub fn check(&self) -> Result<(&str, KstDateTime), WireError> {
-        if self.token.trim_ascii().is_empty() {
+        if self.token.expose().trim_ascii().is_empty() {
             return Err(WireError::missing(Self::WHAT, "token"));
         }
-        Ok((self.token.as_str(), self.expires_at()?))
+        Ok((self.token.expose(), self.expires_at()?))
     }
 
     /// The REST `authorization` value: `Bearer <token>` (whatever `token_type` says).
     pub fn authorization(&self) -> String {
-        super::rest::bearer(&self.token)
-    }
-}
-
-impl fmt::Debug for TokenGrant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenGrant")
-            .field("expires_dt", &self.expires_dt)
-            .field("token_type", &self.token_type)
-            .field("token", &PRINTED_SECRET)
-            .finish()
+        super::rest::bearer(self.token.expose())
     }
 }
 
@@ -186,30 +168,23 @@ pub fn granted(reply: Reply<TokenGrant>) -> Result<(String, KstDateTime), Kiwoom
 }
 
 /// `au10002` request: `{"appkey":…,"secretkey":…,"token":…}`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevokeRequest {
-    pub appkey: String,
-    pub secretkey: String,
-    pub token: String,
+    #[serde(with = "crate::secret::wire_text")]
+    pub appkey: Secret,
+    #[serde(with = "crate::secret::wire_text")]
+    pub secretkey: Secret,
+    #[serde(with = "crate::secret::wire_text")]
+    pub token: Secret,
 }
 
 impl RevokeRequest {
     pub fn new(appkey: &str, secretkey: &str, token: &str) -> RevokeRequest {
         RevokeRequest {
-            appkey: appkey.to_owned(),
-            secretkey: secretkey.to_owned(),
-            token: token.to_owned(),
+            appkey: Secret::new(appkey),
+            secretkey: Secret::new(secretkey),
+            token: Secret::new(token),
         }
-    }
-}
-
-impl fmt::Debug for RevokeRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RevokeRequest")
-            .field("appkey", &self.appkey)
-            .field("secretkey", &PRINTED_SECRET)
-            .field("token", &PRINTED_SECRET)
-            .finish()
     }
 }
 
@@ -294,7 +269,7 @@ mod tests {
             r#"{"access_token":"T","expires_dt":"20241107083713","return_code":0}"#,
         )
         .unwrap();
-        assert_eq!(r.body.token, "T");
+        assert_eq!(r.body.token.expose(), "T");
     }
 
     #[test]
@@ -336,7 +311,7 @@ mod tests {
         ] {
             let g = TokenGrant {
                 expires_dt: bad.into(),
-                token: "T".into(),
+                token: Secret::new("T"),
                 ..TokenGrant::default()
             };
             let e = g.check().unwrap_err();
@@ -367,19 +342,30 @@ mod tests {
             .contains("no token given to revoke"));
     }
 
+    /// The keys and the token are `Secret`s: a derived `Debug` shows `***`, while the
+    /// wire carries them.
     #[test]
     fn secrets_never_reach_debug() {
-        let text = format!(
-            "{:?} {:?} {:?}",
-            TokenRequest::new("KEY", "SECRETKEY"),
-            TokenGrant::new("TOKENVALUE", KstDateTime::parse("20241107083713").unwrap()),
-            RevokeRequest::new("KEY", "SECRETKEY", "TOKENVALUE")
-        );
+        let request = TokenRequest::new("APPKEY", "SECRETKEY");
+        let grant = TokenGrant::new("TOKENVALUE", KstDateTime::parse("20241107083713").unwrap());
+        let revoke = RevokeRequest::new("APPKEY", "SECRETKEY", "TOKENVALUE");
+        let text = format!("{request:?} {grant:?} {revoke:?}");
+        for secret in ["APPKEY", "SECRETKEY", "TOKENVALUE"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
         assert!(
-            !text.contains("SECRETKEY") && !text.contains("TOKENVALUE"),
+            text.contains("20241107083713") && text.contains("***"),
             "{text}"
         );
-        assert!(text.contains("KEY"));
+        let wire = format!(
+            "{} {} {}",
+            encode_request::<Au10001>(&request),
+            Reply::ok(grant).to_json(),
+            encode_request::<Au10002>(&revoke)
+        );
+        for secret in ["APPKEY", "SECRETKEY", "TOKENVALUE"] {
+            assert!(wire.contains(secret), "{secret} on the wire: {wire}");
+        }
     }
 
     #[test]

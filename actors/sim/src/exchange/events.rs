@@ -262,11 +262,60 @@ pub enum RejectedRequest {
     Cancel(CancelOrder),
 }
 
-/// A refused request (SC4); nothing changed.
+/// A refused request's fields as a refusal event tells them, whichever kind it was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefusedFields<'a> {
+    pub isu_no: &'a str,
+    pub qty: i64,
+    /// 0 for a cancel.
+    pub price: i64,
+    /// Only a new order names its side.
+    pub side: Option<Side>,
+    /// The original of a modify or cancel; 0 for a new order.
+    pub org_ord_no: i64,
+    /// `""` for a cancel.
+    pub price_type: &'a str,
+}
+
+impl RejectedRequest {
+    pub fn fields(&self) -> RefusedFields<'_> {
+        match self {
+            RejectedRequest::New(o) => RefusedFields {
+                isu_no: &o.isu_no,
+                qty: o.qty,
+                price: o.price,
+                side: Some(o.side),
+                org_ord_no: 0,
+                price_type: &o.price_type,
+            },
+            RejectedRequest::Modify(o) => RefusedFields {
+                isu_no: &o.isu_no,
+                qty: o.qty,
+                price: o.price,
+                side: None,
+                org_ord_no: o.org_ord_no,
+                price_type: &o.price_type,
+            },
+            RejectedRequest::Cancel(o) => RefusedFields {
+                isu_no: &o.isu_no,
+                qty: o.qty,
+                price: 0,
+                side: None,
+                org_ord_no: o.org_ord_no,
+                price_type: "",
+            },
+        }
+    }
+}
+
+/// A refused request (SC4); nothing changed (but the refused order's row, where the order
+/// system numbers refusals).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RejectEvent {
     pub reject: Reject,
     pub request: RejectedRequest,
+    /// The refused order's own number where the order system gave it one, else 0.
+    pub ord_no: i64,
     pub time: TimeOfDay,
     pub ms: u16,
 }

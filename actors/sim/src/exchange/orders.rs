@@ -92,6 +92,9 @@ pub enum OrderStatus {
     Filled,
     /// Nothing left working because the remainder was modified away or cancelled.
     Closed,
+    /// A new order refused, kept under its number (Kiwoom's order system only, see
+    /// [`Exchange::submit_numbering_refusals`]).
+    Rejected,
 }
 
 impl OrderStatus {
@@ -105,6 +108,7 @@ impl OrderStatus {
             OrderStatus::ModifyConfirmed => "정정확인",
             OrderStatus::CancelConfirmed => "취소확인",
             OrderStatus::Filled | OrderStatus::Closed => "완료",
+            OrderStatus::Rejected => "거부",
         }
     }
 }
@@ -349,10 +353,12 @@ impl Exchange {
         }
     }
 
+    /// `ord_no`: the refused order's own number, 0 when it got none.
     fn reject(
         &self,
         rej: Reject,
         request: RejectedRequest,
+        ord_no: i64,
         now_ms: u64,
         out: &mut Vec<Event>,
     ) -> Reject {
@@ -361,6 +367,7 @@ impl Exchange {
         out.push(Event::OrderRejected(RejectEvent {
             reject: rej.clone(),
             request,
+            ord_no,
             time,
             ms,
         }));
@@ -375,10 +382,79 @@ impl Exchange {
         now_ms: u64,
         out: &mut Vec<Event>,
     ) -> Result<OrderAck, Reject> {
+        self.submit_as(req, now_ms, false, out)
+    }
+
+    /// As [`Exchange::submit`], for an order system that numbers every order it receives
+    /// (Kiwoom's): a refused order of a listed code is kept in the day's list under a
+    /// number of its own, nothing working (`Rejected`, 거부), and its `OrderRejected`
+    /// event carries that number. UNCONFIRMED (kiwoom-rest.md §4.8, §5.6): that Kiwoom
+    /// numbers a refused order and lists it in kt00007; chosen so the day's list is
+    /// complete, as the reference says kt00007 is.
+    pub fn submit_numbering_refusals(
+        &mut self,
+        req: NewOrder,
+        now_ms: u64,
+        out: &mut Vec<Event>,
+    ) -> Result<OrderAck, Reject> {
+        self.submit_as(req, now_ms, true, out)
+    }
+
+    fn submit_as(
+        &mut self,
+        req: NewOrder,
+        now_ms: u64,
+        number_refusals: bool,
+        out: &mut Vec<Event>,
+    ) -> Result<OrderAck, Reject> {
         match self.validate_new(&req, now_ms) {
             Ok(v) => Ok(self.apply_new(&req, v, now_ms, out)),
-            Err(rej) => Err(self.reject(rej, RejectedRequest::New(req), now_ms, out)),
+            Err(rej) => {
+                let ord_no = if number_refusals {
+                    self.record_refused(&req, now_ms)
+                } else {
+                    0
+                };
+                Err(self.reject(rej, RejectedRequest::New(req), ord_no, now_ms, out))
+            }
         }
+    }
+
+    /// A refused new order's row, when its code is listed: its number, else 0.
+    fn record_refused(&mut self, req: &NewOrder, now_ms: u64) -> i64 {
+        let Ok((ticker, idx)) = resolve_ticker(self, &req.isu_no) else {
+            return 0;
+        };
+        let (time, ms) = self.stamp(now_ms);
+        self.orders_day = self.day_at(now_ms);
+        let ord_no = self.next_ord_no();
+        let l = &self.listings[idx];
+        let price_type = parse_price_type(&req.price_type).unwrap_or(PriceType::Limit);
+        self.orders.push(OrderRecord {
+            ord_no,
+            org_ord_no: 0,
+            kind: OrderKind::New,
+            ticker,
+            market: l.market,
+            name: l.name,
+            side: req.side,
+            price_type,
+            qty: u64::try_from(req.qty).unwrap_or(0),
+            price: match price_type {
+                PriceType::Limit => Price(req.price.max(0)),
+                PriceType::Market => Price(0),
+            },
+            filled_qty: 0,
+            filled_value: 0,
+            avg_fill_price: Price(0),
+            remaining: 0,
+            confirmed_qty: 0,
+            status: OrderStatus::Rejected,
+            time,
+            ms,
+            reserved: 0,
+        });
+        ord_no
     }
 
     fn validate_new(&self, req: &NewOrder, now_ms: u64) -> Result<ValidNew, Reject> {
@@ -578,7 +654,7 @@ impl Exchange {
     ) -> Result<OrderAck, Reject> {
         match self.validate_modify(&req, now_ms) {
             Ok(v) => Ok(self.apply_modify(v, now_ms, out)),
-            Err(rej) => Err(self.reject(rej, RejectedRequest::Modify(req), now_ms, out)),
+            Err(rej) => Err(self.reject(rej, RejectedRequest::Modify(req), 0, now_ms, out)),
         }
     }
 
@@ -693,7 +769,7 @@ impl Exchange {
             });
         match checked {
             Ok((oi, c)) => Ok(self.apply_cancel(oi, c, now_ms, out)),
-            Err(rej) => Err(self.reject(rej, RejectedRequest::Cancel(req), now_ms, out)),
+            Err(rej) => Err(self.reject(rej, RejectedRequest::Cancel(req), 0, now_ms, out)),
         }
     }
 

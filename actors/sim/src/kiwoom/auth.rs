@@ -1,14 +1,15 @@
 //! Kiwoom's token endpoints (§2): `au10001` issues a token for the simulator's key pair
 //! (a JSON body `grant_type`/`appkey`/`secretkey`; the reply's `token`, `token_type` and
 //! `expires_dt` in KST, the token's lifetime on), `au10002` revokes one. A bad key pair is
-//! refused as captured: HTTP 200, `return_code 3`, `인증에 실패했습니다[8001:…]`.
+//! refused as captured: HTTP 200, `return_code 3`, `인증에 실패했습니다[8001:…]`; posing as
+//! the other server (`SimConfig::kiwoom_other_host`), the right key pair `[8030:…]`.
 //!
 //! Owns no state: tokens live in the engine's `Tokens`, shared with nothing else (one
 //! protocol per simulator). Must never log a key, a secret or a token.
 
 use condor_model::kiwoom::rest::{
     decode_request, Reply, MSG_AUTH_FAILED, MSG_RATE_LIMITED, RC_AUTH, RC_INPUT, RC_RATE_LIMIT,
-    TEXT_BAD_KEYS,
+    TEXT_BAD_KEYS, TEXT_KEY_WRONG_SERVER,
 };
 use condor_model::kiwoom::token::{
     Au10001, Au10002, KstDateTime, RevokeReply, TokenGrant, GRANT_TYPE,
@@ -57,10 +58,20 @@ pub(crate) fn handle(state: &mut SimState, body: &[u8], revoke: bool) -> KiwoomR
             ),
         );
     }
-    if !state.tokens.keys_match(&req.appkey, &req.secretkey) {
+    if !state
+        .tokens
+        .keys_match(req.appkey.expose(), req.secretkey.expose())
+    {
         return KiwoomReply::ok(
             api_id,
             refusal(RC_AUTH, MSG_AUTH_FAILED, 8001, TEXT_BAD_KEYS),
+        );
+    }
+    if state.other_host {
+        // The key pair is right but the other server's (§2.1's 8030 line, UNCONFIRMED).
+        return KiwoomReply::ok(
+            api_id,
+            refusal(RC_AUTH, MSG_AUTH_FAILED, 8030, TEXT_KEY_WRONG_SERVER),
         );
     }
     let (token, expires_ms) = state.tokens.issue_opaque();
@@ -79,13 +90,16 @@ fn revoke_token(state: &mut SimState, body: &str) -> KiwoomReply {
             )
         }
     };
-    if !state.tokens.keys_match(&req.appkey, &req.secretkey) {
+    if !state
+        .tokens
+        .keys_match(req.appkey.expose(), req.secretkey.expose())
+    {
         return KiwoomReply::ok(
             api_id,
             refusal(RC_AUTH, MSG_AUTH_FAILED, 8001, TEXT_BAD_KEYS),
         );
     }
-    if !state.tokens.forget(req.token.trim()) {
+    if !state.tokens.forget(req.token.expose().trim()) {
         return KiwoomReply::ok(
             api_id,
             refusal(RC_AUTH, MSG_AUTH_FAILED, 8015, "토큰 폐기에 실패했습니다"),

@@ -4,9 +4,14 @@
 //! fill, `02` per condition entry (`I`) or exit (`D`) to the connection that asked for it.
 //!
 //! Owns no state but the engine's running fill amounts. Must never send `00`/`04` to a
-//! connection that did not REG them, nor `02` for a condition another connection runs. A
-//! request the exchange refused sends no `00` (Kiwoom refuses it on REST, `20`, with no
-//! order number to report; UNCONFIRMED whether Kiwoom also pushes 거부 then).
+//! connection that did not REG them, nor `02` for a condition another connection runs.
+//!
+//! A refused request is a `00` with `913` 거부 (reference §5.6), besides the REST `20`:
+//! `9203` the refused order's own number (0 for a modify or cancel, or a code not listed),
+//! `904` the original of a modify or cancel, `902` 0, and `919` the refusal's code, the
+//! one the REST `[2000](code:text)` carries. UNCONFIRMED: that Kiwoom pushes 거부 for an
+//! order refused at entry, and that `919` holds a code rather than a sentence; chosen so a
+//! client reads it as LS's SC4 (`msgcode`).
 
 use condor_model::kiwoom::account::Holding;
 use condor_model::kiwoom::order::{OrderKind, TradeType};
@@ -20,7 +25,8 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::engine::SimState;
 use crate::exchange::{
-    AlertJob, Event, Exchange, OrderKind as ExKind, OrderSnapshot, PriceType, TradeEvent,
+    AlertJob, Event, Exchange, OrderKind as ExKind, OrderSnapshot, PriceType, RejectEvent,
+    RejectedRequest, TradeEvent,
 };
 
 /// One `0B` frame.
@@ -71,6 +77,36 @@ fn snapshot_info(exchange: &Exchange, s: &OrderSnapshot) -> OrderInfo {
         price: s.price,
         time: s.time,
     }
+}
+
+/// A refused request as its `00` 거부 tells it; `None` when its code is not a code, or a
+/// modify or cancel names no order of the day (no side to tell).
+fn rejected_info(exchange: &Exchange, r: &RejectEvent) -> Option<OrderInfo> {
+    let f = r.request.fields();
+    let kind = match r.request {
+        RejectedRequest::New(_) => OrderKind::New,
+        RejectedRequest::Modify(_) => OrderKind::Modify,
+        RejectedRequest::Cancel(_) => OrderKind::Cancel,
+    };
+    let ticker = parse_code(f.isu_no)?;
+    let original = exchange.order(f.org_ord_no);
+    Some(OrderInfo {
+        account: super::account_no(exchange),
+        order_no: r.ord_no,
+        orig_order_no: f.org_ord_no,
+        ticker,
+        name: exchange.listing(ticker).map_or("", |l| l.name).to_owned(),
+        side: f.side.or(original.map(|o| o.side))?,
+        kind,
+        trade_type: trade_type(
+            PriceType::parse(f.price_type)
+                .or(original.map(|o| o.price_type))
+                .unwrap_or(PriceType::Limit),
+        ),
+        qty: Qty(u64::try_from(f.qty).unwrap_or(0)),
+        price: Price(f.price.max(0)),
+        time: r.time,
+    })
 }
 
 fn real(entry: RealEntry) -> Utf8Bytes {
@@ -190,7 +226,19 @@ pub(crate) fn dispatch(state: &mut SimState) {
                     Some(real(RealEntry::balance(f.ticker, bal))),
                 )
             }
-            Event::OrderRejected(_) => continue,
+            Event::OrderRejected(r) => {
+                let Some(info) = rejected_info(&state.exchange, r) else {
+                    continue;
+                };
+                let (code, _) = super::tr::reject_code(&r.reject);
+                (
+                    Some(real(RealEntry::order(
+                        info.ticker,
+                        OrderValues::rejected(&info, code),
+                    ))),
+                    None,
+                )
+            }
         };
         for s in state.sessions.values_mut() {
             if let Some(f) = orders.as_ref().filter(|_| s.kiwoom.orders) {
@@ -267,5 +315,72 @@ mod tests {
         assert_eq!(tick.prev_close, Price(56_000));
         assert_eq!(tick.aggressor, Side::Sell);
         assert_eq!(tick.cum_volume, 10_887);
+    }
+
+    /// A buy of a billion shares: refused on REST, kept in the day's list under a number
+    /// of its own, and told as a `00` 거부 that the wire crate reads as a reject of that
+    /// number with the REST refusal's code.
+    #[test]
+    fn a_refused_order_is_told_as_a_00_rejection_under_its_own_number() {
+        use crate::exchange::{ExchangeConfig, NewOrder, OrderStatus as ExStatus};
+        use condor_model::domain::AccountEvent;
+        let buy = |isu_no: String, qty: i64, price: i64| NewOrder {
+            isu_no,
+            qty,
+            price,
+            side: Side::Buy,
+            price_type: "00".into(),
+            condition: "0".into(),
+        };
+        let mut ex = Exchange::new(ExchangeConfig::default());
+        let l = ex.listings()[0].clone();
+        let mut out = Vec::new();
+        let refused = ex
+            .submit_numbering_refusals(
+                buy(l.ticker.to_string(), 1_000_000_000, l.prev_close.0),
+                1_000,
+                &mut out,
+            )
+            .unwrap_err();
+        let row = ex.orders().last().expect("the refused order's row");
+        assert_eq!(
+            (row.status, row.remaining, row.filled_qty, row.qty),
+            (ExStatus::Rejected, 0, 0, 1_000_000_000)
+        );
+        let Some(Event::OrderRejected(r)) = out.last() else {
+            panic!("{out:?}")
+        };
+        assert_eq!(r.ord_no, row.ord_no);
+        let info = rejected_info(&ex, r).expect("a listed code");
+        let (code, _) = crate::kiwoom::tr::reject_code(&refused);
+        let text = ServerFrame::Real(vec![RealEntry::order(
+            info.ticker,
+            OrderValues::rejected(&info, code),
+        )])
+        .encode();
+        assert!(text.contains(r#""913":"거부""#), "{text}");
+        let ServerFrame::Real(entries) = decode_server_frame(&text).unwrap() else {
+            panic!("{text}")
+        };
+        let RealValues::Order(v) = &entries[0].values else {
+            panic!("{text}")
+        };
+        assert_eq!(v.unfilled_qty, "0");
+        assert_eq!(
+            v.account_event(&entries[0].item).unwrap(),
+            AccountEvent::Rejected {
+                order_no: row.ord_no,
+                org_order_no: 0,
+                code: code.to_owned(),
+                qty: Qty(1_000_000_000),
+            }
+        );
+        // An unlisted code gets no number and no row.
+        let before = ex.orders().len();
+        let mut out = Vec::new();
+        ex.submit_numbering_refusals(buy("999999".into(), 1, 1_000), 1_000, &mut out)
+            .unwrap_err();
+        assert_eq!(ex.orders().len(), before);
+        assert!(matches!(out.last(), Some(Event::OrderRejected(r)) if r.ord_no == 0));
     }
 }

@@ -17,7 +17,9 @@ use condor_model::kiwoom::realtime::{
     Registration, SearchRow, ServerFrame, Status, SystemNotice, MAX_REALTIME_CONDITIONS,
     MSG_LIST_FIRST, SYSTEM_NO_LOGIN, TYPE_BALANCE, TYPE_ORDER, TYPE_TRADE,
 };
-use condor_model::kiwoom::rest::{RC_WS_ERROR, RC_WS_LOGIN};
+use condor_model::kiwoom::rest::{
+    RC_WS_ERROR, RC_WS_LOGIN, TEXT_TOKEN_INVALID, TEXT_TOKEN_WRONG_SERVER,
+};
 use condor_model::market::{Qty, Ticker};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -103,7 +105,7 @@ pub(crate) fn client_frame(state: &mut SimState, id: u64, text: &str) {
                 s.kiwoom.unanswered = 0;
             }
         }
-        ClientFrame::Login(l) => login(state, id, &l.token),
+        ClientFrame::Login(l) => login(state, id, l.token.expose()),
         _ if !logged_in => no_login(state, id),
         ClientFrame::Reg(r) => {
             let status = register(state, id, &r, true);
@@ -161,13 +163,21 @@ fn no_login(state: &mut SimState, id: u64) {
 fn login(state: &mut SimState, id: u64, token: &str) {
     let now = state.tokens.now();
     if state.tokens.check(token.trim(), now) != crate::auth::TokenCheck::Valid {
-        // UNCONFIRMED (two third-party captures): 805004 with the inner code as CODE=.
+        // UNCONFIRMED (two third-party captures): 805004 with the inner code as CODE=;
+        // posing as the other server, 8031 in the same words.
+        let (code, text) = if state.other_host {
+            (8031, TEXT_TOKEN_WRONG_SERVER)
+        } else {
+            (8005, TEXT_TOKEN_INVALID)
+        };
         send(
             state,
             id,
             ServerFrame::Login(Status::error(
                 RC_WS_LOGIN,
-                "토큰 인증에 실패했습니다. 접속을 종료합니다 [CODE=8005, MESSAGE=Token이 유효하지 않습니다]",
+                &format!(
+                    "토큰 인증에 실패했습니다. 접속을 종료합니다 [CODE={code}, MESSAGE={text}]"
+                ),
             )),
         );
         close(state, id);

@@ -3,7 +3,8 @@
 //! (cash), kt00018 (holdings), ka10075 (open orders), ka10076 (filled orders), kt00007
 //! (every order of the day), ka00001 (account number).
 //!
-//! Each call is checked in Kiwoom's order: token (`3`/`[8005]`), api-id present
+//! Each call is checked in Kiwoom's order: token (`3`/`[8005]`, or `[8031]` posing as the
+//! other server), api-id present
 //! (`[1501]`), known (`[1505]`) and on its path (`[1504]`), rate limit (HTTP 429,
 //! `5`/`[1700]`), body (`2`/`[1511]` or `[1517]`), then the TR. An order the exchange
 //! refuses is `20`/`[2000](<code>:<text>)` with the exchange's reject code.
@@ -27,7 +28,7 @@ use condor_model::kiwoom::order::{
 use condor_model::kiwoom::rest::{
     business_message, decode_request, encode_refusal, path_for_api_id, Continuation, Reply,
     MSG_AUTH_FAILED, MSG_OK, MSG_SERVICE_ERROR, RC_AUTH, RC_BUSINESS, RC_INPUT, RC_SERVICE,
-    TEXT_TOKEN_INVALID,
+    TEXT_TOKEN_INVALID, TEXT_TOKEN_WRONG_SERVER,
 };
 use condor_model::kiwoom::{parse_code, Tr, PAPER_MARKER};
 use condor_model::market::{Price, Qty, Side, Ticker};
@@ -38,14 +39,17 @@ use super::http::KiwoomReply;
 use super::refusal;
 use crate::engine::SimState;
 use crate::exchange::{
-    CancelOrder, ModifyOrder, NewOrder, OrderKind as ExKind, OrderRecord, PriceType, Reject,
-    RejectReason,
+    CancelOrder, ModifyOrder, NewOrder, OrderKind as ExKind, OrderRecord, OrderStatus as ExStatus,
+    PriceType, Reject, RejectReason,
 };
 use crate::http::RestCall;
 
 /// Rows per page of ka10075, ka10076 and kt00007; more continue with `cont-yn: Y` and
 /// `next-key` (the last row's order number; rows come newest first).
 pub const PAGE_ROWS: usize = 20;
+
+/// Rows per page of ka10099 (UNCONFIRMED, see `stock_list`).
+pub const STOCK_LIST_PAGE_ROWS: usize = 500;
 
 /// Every api-id this front end serves, each limited to 5 calls a second when rate
 /// limits are on (the terms of use's 5/s for queries and for orders, applied per api-id;
@@ -70,12 +74,16 @@ pub(crate) fn handle(state: &mut SimState, call: RestCall) -> KiwoomReply {
         if check == crate::auth::TokenCheck::Expired {
             state.expired_rest_refusals += 1;
         }
-        // A missing header is answered as an invalid token too (the reference lists 1513
-        // for it, with the outer code unknown; 8005 is what clients renew on).
-        return KiwoomReply::ok(
-            &api_id,
-            refusal(RC_AUTH, MSG_AUTH_FAILED, 8005, TEXT_TOKEN_INVALID),
-        );
+        // Posing as the other server, a token from elsewhere is the other server's
+        // (8031: a new one here would not help). A missing header is answered as an
+        // invalid token too (the reference lists 1513 for it, with the outer code unknown;
+        // 8005 is what clients renew on).
+        let (code, text) = if state.other_host && call.authorization.is_some() {
+            (8031, TEXT_TOKEN_WRONG_SERVER)
+        } else {
+            (8005, TEXT_TOKEN_INVALID)
+        };
+        return KiwoomReply::ok(&api_id, refusal(RC_AUTH, MSG_AUTH_FAILED, code, text));
     }
     let input = |code: u32, text: &str| {
         KiwoomReply::ok(&api_id, refusal(RC_INPUT, MSG_SERVICE_ERROR, code, text))
@@ -106,7 +114,7 @@ pub(crate) fn handle(state: &mut SimState, call: RestCall) -> KiwoomReply {
     let page = Continuation::from_headers(call.cont_yn.as_deref(), call.next_key.as_deref());
     let reply = match api_id.as_str() {
         "ka10001" => quote(state, body),
-        "ka10099" => stock_list(state, body),
+        "ka10099" => stock_list(state, body, &page),
         "ka10100" => stock_info(state, body),
         "kt10000" => new_order::<Kt10000>(state, body, Side::Buy, market),
         "kt10001" => new_order::<Kt10001>(state, body, Side::Sell, market),
@@ -201,18 +209,56 @@ fn stock_row(state: &SimState, t: Ticker) -> Option<StockInfo> {
     Some(StockInfo::new(t, l.name, l.market, l.prev_close, 0))
 }
 
-fn stock_list(state: &mut SimState, body: &str) -> Answer {
+/// ka10099: the market's listings, [`STOCK_LIST_PAGE_ROWS`] a page; more continue with
+/// `cont-yn: Y` and `next-key` the page's last code. UNCONFIRMED (§3.3, §9.9): whether
+/// and how Kiwoom pages ka10099; chosen so a long listing pages as the account lists do.
+fn stock_list(state: &mut SimState, body: &str, page: &Continuation) -> Answer {
     let req = decode::<Ka10099>(body)?;
     // A market the exchange does not list (K-OTC, ETF, …) is an empty list.
     let market = req.market();
-    let list = state
+    let listed: Vec<Ticker> = state
         .exchange
         .listings()
         .iter()
         .filter(|l| Some(l.market) == market)
-        .filter_map(|l| stock_row(state, l.ticker))
+        .map(|l| l.ticker)
         .collect();
-    Ok(ok::<Ka10099>(Ka10099Reply { list }, MSG_OK))
+    let start = if page.more {
+        let after = listed
+            .iter()
+            .position(|t| t.as_str() == page.key.trim())
+            .ok_or_else(|| {
+                KiwoomReply::ok(
+                    Ka10099::API_ID,
+                    refusal(
+                        RC_INPUT,
+                        MSG_SERVICE_ERROR,
+                        1517,
+                        &format!("next-key({})가 올바르지 않습니다", page.key),
+                    ),
+                )
+            })?;
+        after + 1
+    } else {
+        0
+    };
+    let rest = listed.get(start..).unwrap_or_default();
+    let this_page = &rest[..rest.len().min(STOCK_LIST_PAGE_ROWS)];
+    let cont = match this_page.last() {
+        Some(last) if rest.len() > this_page.len() => Continuation {
+            more: true,
+            key: last.as_str().to_owned(),
+        },
+        _ => Continuation::first(),
+    };
+    let list = this_page
+        .iter()
+        .filter_map(|t| stock_row(state, *t))
+        .collect();
+    Ok(with_cont(
+        ok::<Ka10099>(Ka10099Reply { list }, MSG_OK),
+        cont,
+    ))
 }
 
 fn stock_info(state: &mut SimState, body: &str) -> Answer {
@@ -227,14 +273,20 @@ fn stock_info(state: &mut SimState, body: &str) -> Answer {
 /// table), which a client keeps as the reject code.
 fn business(api_id: &str, r: &Reject) -> KiwoomReply {
     log::info!(target: "condor::sim", "{api_id} refused: {r}");
-    let (code, text) = match r.reason {
-        RejectReason::InsufficientCash => ("855056", "매수증거금이 부족합니다."),
-        _ => (r.code, r.message.as_str()),
-    };
+    let (code, text) = reject_code(r);
     KiwoomReply::ok(
         api_id,
         encode_refusal(RC_BUSINESS, &business_message(code, text)),
     )
+}
+
+/// A refusal's code and text as Kiwoom words it: its own code where one is known, else
+/// the exchange's (the REST `[2000](code:text)` and the `00` 거부's `919` alike).
+pub(crate) fn reject_code(r: &Reject) -> (&str, &str) {
+    match r.reason {
+        RejectReason::InsufficientCash => ("855056", "매수증거금이 부족합니다."),
+        _ => (r.code, r.message.as_str()),
+    }
 }
 
 /// `trde_tp` to the exchange's price type: `0` limit → `00`, `3` market → `03`; any
@@ -280,7 +332,13 @@ fn new_order<T: Tr<Req = condor_model::kiwoom::order::OrderRequest, Resp = Order
         price_type: price_type_code(&req.trde_tp),
         condition: "0".into(),
     };
-    match state.exchange.submit(order, now, &mut state.events) {
+    // Kiwoom's order system numbers a refused order too: 거부 on the websocket and in
+    // kt00007 under that number, while the REST answer is the captured `20`/`[2000]`
+    // form, which carries none (UNCONFIRMED, see `submit_numbering_refusals`).
+    match state
+        .exchange
+        .submit_numbering_refusals(order, now, &mut state.events)
+    {
         Ok(ack) => {
             let msg = match side {
                 Side::Buy => MSG_BUY_DONE,
@@ -405,7 +463,9 @@ fn today_order(o: &OrderRecord) -> TodayOrder {
         ExKind::Modify => OrderKind::Modify,
         ExKind::Cancel => OrderKind::Cancel,
     };
-    let status = if o.kind != ExKind::New && o.remaining == 0 {
+    let status = if o.status == ExStatus::Rejected {
+        OrderStatus::Rejected
+    } else if o.kind != ExKind::New && o.remaining == 0 {
         OrderStatus::Confirmed
     } else if o.filled_qty > 0 {
         OrderStatus::Filled
@@ -435,27 +495,39 @@ fn trade_type(o: &OrderRecord) -> TradeType {
     }
 }
 
-/// The day's orders that pass `keep`, newest first, from the page `page` asks for: a
-/// continuation (`cont-yn: Y`) starts below its `next-key`. Returns the page and the
-/// reply's continuation.
+/// Which way a list runs: kt00007 asks (`qry_tp` 1 oldest first, 2 newest first); ka10075
+/// and ka10076 run newest first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Order {
+    OldestFirst,
+    NewestFirst,
+}
+
+/// The day's orders that pass `keep`, in `order`, from the page `page` asks for: a
+/// continuation (`cont-yn: Y`) starts after its `next-key`, the last row's number. Returns
+/// the page and the reply's continuation.
 fn paged<'a>(
     state: &'a SimState,
     page: &Continuation,
+    order: Order,
     keep: impl Fn(&OrderRecord) -> bool,
 ) -> (Vec<&'a OrderRecord>, Continuation) {
-    let below = if page.more {
+    let after = if page.more {
         page.key.trim().parse::<i64>().ok()
     } else {
         None
     };
-    let mut rows: Vec<&OrderRecord> = state
-        .exchange
-        .orders()
-        .iter()
-        .rev()
-        .filter(|o| below.is_none_or(|b| o.ord_no < b))
-        .filter(|o| keep(o))
-        .collect();
+    let past = |o: &OrderRecord| match (after, order) {
+        (None, _) => true,
+        (Some(k), Order::OldestFirst) => o.ord_no > k,
+        (Some(k), Order::NewestFirst) => o.ord_no < k,
+    };
+    let all = state.exchange.orders();
+    let in_order: Box<dyn Iterator<Item = &OrderRecord>> = match order {
+        Order::OldestFirst => Box::new(all.iter()),
+        Order::NewestFirst => Box::new(all.iter().rev()),
+    };
+    let mut rows: Vec<&OrderRecord> = in_order.filter(|o| past(o) && keep(o)).collect();
     let more = rows.len() > PAGE_ROWS;
     rows.truncate(PAGE_ROWS);
     let cont = match rows.last() {
@@ -506,7 +578,7 @@ fn open_orders(state: &mut SimState, body: &str, page: &Continuation) -> Answer 
         None
     };
     let acct = super::account_no(&state.exchange);
-    let (rows, cont) = paged(state, page, |o| {
+    let (rows, cont) = paged(state, page, Order::NewestFirst, |o| {
         o.remaining > 0 && code.is_none_or(|t| o.ticker == t) && side_filter(&req.trde_tp, o.side)
     });
     let oso: Vec<Ka10075Row> = rows
@@ -526,7 +598,7 @@ fn filled_orders(state: &mut SimState, body: &str, page: &Continuation) -> Answe
     };
     // The body's `ord_no`: only orders older than it.
     let older_than = req.ord_no.trim().parse::<i64>().ok().filter(|n| *n > 0);
-    let (rows, cont) = paged(state, page, |o| {
+    let (rows, cont) = paged(state, page, Order::NewestFirst, |o| {
         o.filled_qty > 0
             && code.is_none_or(|t| o.ticker == t)
             && side_filter(&req.sell_tp, o.side)
@@ -540,12 +612,38 @@ fn filled_orders(state: &mut SimState, body: &str, page: &Continuation) -> Answe
     Ok(with_cont(ok::<Ka10076>(Ka10076Reply { cntr }, &msg), cont))
 }
 
+/// kt00007: every order of the day, cancelled and refused ones included. `qry_tp` `1`
+/// oldest first, `2` newest first, `3` the open ones, `4` the filled ones (both newest
+/// first, as ka10075/ka10076); `fr_ord_no` starts the list at that number (UNCONFIRMED:
+/// inclusive, in the list's direction); an `ord_dt` other than today's (or blank) is a
+/// day the simulator kept no list of: empty. Pages of [`PAGE_ROWS`] by `cont-yn`/`next-key`.
 fn all_orders(state: &mut SimState, body: &str, page: &Continuation) -> Answer {
     let req = decode::<Kt00007>(body)?;
     let code = code_filter(&req.stk_cd);
-    let (rows, cont) = paged(state, page, |o| {
-        code.is_none_or(|t| o.ticker == t)
+    // The one-day exchange has no date: any `ord_dt` is its day.
+    let today = state
+        .exchange
+        .day_at(state.market_ms())
+        .map(|d| d.to_string().replace('-', ""));
+    let other_day = match (req.ord_dt.trim(), today) {
+        ("", _) | (_, None) => false,
+        (asked, Some(today)) => asked != today,
+    };
+    let order = if req.qry_tp.trim() == "1" {
+        Order::OldestFirst
+    } else {
+        Order::NewestFirst
+    };
+    let from = int_field(Kt00007::API_ID, "fr_ord_no", &req.fr_ord_no)?;
+    let (rows, cont) = paged(state, page, order, |o| {
+        !other_day
+            && code.is_none_or(|t| o.ticker == t)
             && side_filter(&req.sell_tp, o.side)
+            && match (from, order) {
+                (0, _) => true,
+                (n, Order::OldestFirst) => o.ord_no >= n,
+                (n, Order::NewestFirst) => o.ord_no <= n,
+            }
             && match req.qry_tp.trim() {
                 "3" => o.remaining > 0,
                 "4" => o.filled_qty > 0,
