@@ -320,6 +320,15 @@ impl Relay {
             .collect()
     }
 
+    /// Every frame's connection, direction and `trnm`, for a failure's message.
+    fn summary(&self) -> Vec<(u64, Dir, String)> {
+        let l = self.log.lock().unwrap();
+        l.frames
+            .iter()
+            .map(|(c, d, v)| (*c, *d, v["trnm"].as_str().unwrap_or("?").to_owned()))
+            .collect()
+    }
+
     fn first_up(&self) -> Option<Value> {
         let l = self.log.lock().unwrap();
         l.frames
@@ -350,6 +359,9 @@ async fn relay(
     };
     loop {
         tokio::select! {
+            // The session's frames first: a close follows its last frames at once, and
+            // writing an answer to a closed session must not lose them.
+            biased;
             m = c_rx.next() => match m {
                 Some(Ok(Message::Text(text))) => {
                     record(Dir::Up, text.as_str());
@@ -365,7 +377,7 @@ async fn relay(
                 Some(Ok(Message::Text(text))) => {
                     record(Dir::Down, text.as_str());
                     if c_tx.send(Message::Text(text)).await.is_err() {
-                        return;
+                        break; // the session is gone; the simulator's side stays open
                     }
                 }
                 Some(Ok(_)) => {}
@@ -792,11 +804,17 @@ async fn nothing_left_registered_after(stop: impl AsyncFnOnce(&Addr<BrokerSessio
     .await;
     stop(&engine.session).await;
     // The relay keeps the simulator's side open: its answers say the frames were read.
-    until("REMOVEs and CNSRCLR answered", || {
-        relay.frames(Dir::Down, "REMOVE").len() == 2
-            && relay.frames(Dir::Down, "CNSRCLR").len() == 1
-    })
-    .await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while relay.frames(Dir::Down, "REMOVE").len() != 2
+        || relay.frames(Dir::Down, "CNSRCLR").len() != 1
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "REMOVEs and CNSRCLR unanswered: {:?}",
+            relay.summary()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(relay
         .frames(Dir::Down, "REMOVE")
         .iter()

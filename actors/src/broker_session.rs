@@ -162,6 +162,8 @@ pub struct BrokerSession {
     /// Kiwoom: a token was renewed for a refused LOGIN since the last accepted one (a
     /// second refusal is not renewed again; the renewer and the backoff go on).
     login_renewed: bool,
+    /// Kiwoom, shutting down: told when the unregistrations are answered.
+    closing: Option<tokio::sync::oneshot::Sender<()>>,
     /// Told when the link drops and when it is back (the Notifier times the outage).
     notifier: Option<Recipient<crate::messages::Alert>>,
     /// Marks each reconnect on the tape, so a replayed day shows where the link broke.
@@ -210,6 +212,7 @@ impl BrokerSession {
             holdings: None,
             renew_before_connect: None,
             login_renewed: false,
+            closing: None,
             notifier: None,
             tape: None,
             writer: None,
@@ -481,7 +484,8 @@ impl BrokerSession {
             link.disconnected();
         }
         if self.shutting_down {
-            return;
+            // Gone while closing: no answer can come now.
+            return self.answered_closing();
         }
         self.out = None;
         self.attempts = self.attempts.saturating_add(1);
@@ -630,6 +634,7 @@ impl BrokerSession {
                 kiwoom::Step::Malformed(e) => self.malformed(&e.to_string(), text),
                 kiwoom::Step::Unrouted => self.stats.unrouted += 1,
                 kiwoom::Step::Notice(n) => log::warn!(target: LOG, "the server says {n}"),
+                kiwoom::Step::Closed => self.answered_closing(),
             }
         }
     }
@@ -652,6 +657,13 @@ impl BrokerSession {
             log::error!(target: LOG, "LOGIN refused ({refusal}); trying again after the backoff{}", if for_token { " (a new token was refused too; the token keeper renews on its own schedule)" } else { "" });
         }
         self.drop_link(ctx);
+    }
+
+    /// The shutdown's unregistrations are answered (or can no longer be): close.
+    fn answered_closing(&mut self) {
+        if let Some(answered) = self.closing.take() {
+            let _ = answered.send(());
+        }
     }
 
     /// Gives the current connection up (its stream's end is ignored) and reconnects
@@ -717,12 +729,21 @@ impl Actor for BrokerSession {
 
     /// Stopped without a [`Shutdown`] (a `Retire`, the system ending): the unregister
     /// frames are still queued, and the writer sends them before it closes.
-    fn stopping(&mut self, _: &mut Context<Self>) -> Running {
-        if !self.shutting_down {
-            self.unregister_everything();
-            self.out = None;
+    fn stopping(&mut self, ctx: &mut Context<Self>) -> Running {
+        if self.shutting_down {
+            return Running::Stop;
         }
-        Running::Stop
+        match self.unregister_everything() {
+            // Kiwoom: running on until the unregistrations are answered.
+            Some(answered) => {
+                self.close_when_answered(answered, ctx);
+                Running::Continue
+            }
+            None => {
+                self.out = None;
+                Running::Stop
+            }
+        }
     }
 
     fn started(&mut self, ctx: &mut Context<Self>) {
@@ -871,7 +892,10 @@ impl Handler<WatchAccount> for BrokerSession {
 impl BrokerSession {
     /// Unregisters every feed, condition and the account (the frames are queued for the
     /// writer, which sends them before it closes), and answers waiting requests.
-    fn unregister_everything(&mut self) {
+    /// Kiwoom: the receiver is told once the broker has answered them all (or the link
+    /// is gone); until then the socket is kept open and read, so the answers do not reset
+    /// the connection on their way in.
+    fn unregister_everything(&mut self) -> Option<tokio::sync::oneshot::Receiver<()>> {
         self.shutting_down = true;
         self.replaced.clear();
         self.holdings = None;
@@ -879,7 +903,13 @@ impl BrokerSession {
             self.trades.clear();
             self.account = None;
             let frames = link.shutdown();
-            return self.send_all(frames);
+            if frames.is_empty() {
+                return None;
+            }
+            self.send_all(frames);
+            let (answered, on_answered) = tokio::sync::oneshot::channel();
+            self.closing = Some(answered);
+            return Some(on_answered);
         }
         for (t, route) in std::mem::take(&mut self.trades) {
             self.register_trades(t, route.market, TrType::UnregisterMarket);
@@ -890,6 +920,28 @@ impl BrokerSession {
         if self.account.take().is_some() {
             self.send_registration(TrType::UnregisterAccount, "SC0", "");
         }
+        None
+    }
+
+    /// Closes the socket once `answered` is told or [`CLOSE_TIMEOUT`] passes, then stops.
+    fn close_when_answered(
+        &mut self,
+        answered: tokio::sync::oneshot::Receiver<()>,
+        ctx: &mut Context<Self>,
+    ) {
+        ctx.spawn(
+            async move { tokio::time::timeout(CLOSE_TIMEOUT, answered).await.is_ok() }
+                .into_actor(self)
+                .map(|answered, act, ctx| {
+                    if !answered {
+                        log::warn!(target: LOG, "the unregistrations were not all answered in {CLOSE_TIMEOUT:?}; closing anyway");
+                    }
+                    // Dropping the sender ends the writer after it has sent what is queued.
+                    act.out = None;
+                    act.stats.connected = false;
+                    ctx.stop();
+                }),
+        );
     }
 }
 
@@ -900,22 +952,32 @@ impl BrokerSession {
 pub struct Shutdown;
 
 /// The longest [`Shutdown`] waits for the websocket's writer to send what is queued and
-/// close.
+/// close; on Kiwoom, first as long again for the unregistrations' answers.
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Handler<Shutdown> for BrokerSession {
     type Result = ResponseFuture<()>;
     fn handle(&mut self, _: Shutdown, ctx: &mut Context<Self>) -> Self::Result {
-        self.unregister_everything();
+        let answered = self.unregister_everything();
         log::info!(target: LOG, "unregistered every feed; closing the websocket");
-        // Dropping the sender ends the writer after it has sent what is queued.
-        self.out = None;
-        self.stats.connected = false;
         let writer = self.writer.take();
-        ctx.stop();
+        let mut wait = CLOSE_TIMEOUT;
+        match answered {
+            // Kiwoom: the socket closes once the broker has answered.
+            Some(answered) => {
+                wait += CLOSE_TIMEOUT;
+                self.close_when_answered(answered, ctx);
+            }
+            None => {
+                // Dropping the sender ends the writer after it has sent what is queued.
+                self.out = None;
+                self.stats.connected = false;
+                ctx.stop();
+            }
+        }
         Box::pin(async move {
             if let Some(w) = writer {
-                let _ = tokio::time::timeout(CLOSE_TIMEOUT, w).await;
+                let _ = tokio::time::timeout(wait, w).await;
             }
         })
     }

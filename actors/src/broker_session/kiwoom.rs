@@ -71,6 +71,10 @@ pub(crate) enum Step<To> {
     Unrouted,
     /// A SYSTEM frame (the server closes after it).
     Notice(String),
+    /// Every REMOVE and CNSRCLR of the shutdown is answered: the socket may close (closed
+    /// earlier, the unread answers would reset the connection and could take the last
+    /// frames with them).
+    Closed,
 }
 
 /// A LOGIN refusal a new token may cure: Kiwoom's token code 8005 (`[CODE=8005, …]`), or
@@ -155,6 +159,8 @@ pub(crate) struct Link<To> {
     /// Conditions CNSRREQ'd on this connection, and those of them still unanswered.
     requested: BTreeSet<String>,
     searching: BTreeSet<String>,
+    /// Answers still due to the shutdown's REMOVEs and CNSRCLRs.
+    closing: usize,
 }
 
 impl<To: Clone> Default for Link<To> {
@@ -181,6 +187,7 @@ impl<To: Clone> Link<To> {
             lists: Vec::new(),
             requested: BTreeSet::new(),
             searching: BTreeSet::new(),
+            closing: 0,
         }
     }
 
@@ -317,7 +324,8 @@ impl<To: Clone> Link<To> {
     }
 
     /// Unregister everything and answer every waiting request: the session is closing.
-    /// Nothing is sent when not logged in (nothing is registered then).
+    /// Nothing is sent when not logged in (nothing is registered then). Once every frame
+    /// sent is answered, [`Step::Closed`] says so.
     pub(crate) fn shutdown(&mut self) -> Vec<String> {
         for a in self.lists.drain(..) {
             let _ = a.send(Err(SessionRefusal::ShutDown {
@@ -354,7 +362,18 @@ impl<To: Clone> Link<To> {
         for seq in running {
             steps.push(frame(ClientFrame::ConditionClear { seq }));
         }
+        self.closing = steps.len();
         steps
+    }
+
+    /// An answer to a REMOVE or CNSRCLR while closing: [`Step::Closed`] after the last.
+    fn close_answered(&mut self, steps: &mut Vec<Step<To>>) {
+        if self.closing > 0 {
+            self.closing -= 1;
+            if self.closing == 0 {
+                steps.push(Step::Closed);
+            }
+        }
     }
 
     /// What an incoming frame means, read at `received_at`.
@@ -380,13 +399,15 @@ impl<To: Clone> Link<To> {
             }
             ServerFrame::Remove(status) => {
                 let feed = self.removes.pop_front();
-                match status.refusal() {
+                let mut steps = match status.refusal() {
                     None => Vec::new(),
                     Some(refusal) => vec![Step::Refused {
                         what: feed.map_or_else(|| "REMOVE".to_owned(), |f| f.words("REMOVE")),
                         refusal,
                     }],
-                }
+                };
+                self.close_answered(&mut steps);
+                steps
             }
             ServerFrame::Real(entries) => entries
                 .iter()
@@ -416,13 +437,17 @@ impl<To: Clone> Link<To> {
                 }
             }
             ServerFrame::ConditionSearch(search) => self.on_search(search),
-            ServerFrame::ConditionClear { seq, status } => match status.refusal() {
-                None => Vec::new(),
-                Some(refusal) => vec![Step::Refused {
-                    what: format!("CNSRCLR {seq}"),
-                    refusal,
-                }],
-            },
+            ServerFrame::ConditionClear { seq, status } => {
+                let mut steps = match status.refusal() {
+                    None => Vec::new(),
+                    Some(refusal) => vec![Step::Refused {
+                        what: format!("CNSRCLR {seq}"),
+                        refusal,
+                    }],
+                };
+                self.close_answered(&mut steps);
+                steps
+            }
             ServerFrame::System(n) => vec![Step::Notice(format!("{}: {}", n.code, n.message))],
         }
     }

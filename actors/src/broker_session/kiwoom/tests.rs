@@ -403,6 +403,22 @@ fn shutdown_removes_every_registration_and_clears_every_condition() {
         listed.try_recv().unwrap(),
         Err(SessionRefusal::ShutDown { .. })
     ));
+    // Closed once all four are answered, refused or not.
+    let remove_ok = r#"{"trnm":"REMOVE","return_code":0,"return_msg":""}"#;
+    let clr = |seq: &str, code: i64| {
+        json!({"trnm":"CNSRCLR","seq":seq,"return_code":code,"return_msg":""}).to_string()
+    };
+    assert!(link.on_text(remove_ok, Instant::now()).is_empty());
+    assert!(link.on_text(remove_ok, Instant::now()).is_empty());
+    assert!(matches!(
+        link.on_text(&clr("0", 1), Instant::now()).as_slice(),
+        [Step::Refused { .. }]
+    ));
+    assert!(matches!(
+        link.on_text(&clr("4", 0), Instant::now()).as_slice(),
+        [Step::Closed]
+    ));
+    assert!(link.on_text(remove_ok, Instant::now()).is_empty(), "once");
     assert!(link.shutdown().is_empty(), "nothing left");
     // Not logged in: nothing is registered, nothing is sent.
     let mut down: Link<&'static str> = Link::new();
