@@ -12,6 +12,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::secret::Secret;
 use actix::prelude::*;
 use anyhow::Context as _;
 use condor_actors::access_token::TokenPolicy;
@@ -19,10 +20,9 @@ use condor_actors::broker_session::Shutdown;
 use condor_actors::calendar::{self, Calendar};
 use condor_actors::clock::{Clock, TradingDay};
 use condor_actors::day_plan::{reached, DayPlan};
-use condor_actors::ledger::FeeSchedule;
 use condor_actors::kiwoom_rest::{KiwoomRates, KiwoomRest};
+use condor_actors::ledger::FeeSchedule;
 use condor_actors::ls_rest::LsRest;
-use crate::secret::Secret;
 use condor_actors::market::TimeOfDay;
 use condor_actors::messages::{
     Alert, CancelAllWorking, CloseOfDay, Deliver, DrainAlerts, EngineStart, EngineStop, Flush,
