@@ -970,18 +970,32 @@ async fn crash_anywhere(protocol: Protocol, default_kills: usize) {
     );
     assert!(!stderr.contains(&sim.appsecret) && !stderr.contains(&sim.appkey));
 
-    // Trading went on between the kills: most lives sent orders, and the simulator got
-    // more orders than there were lives.
+    // Trading went on between the kills: every life killed after an acknowledgement or a
+    // fill left its order at the simulator, and so did the last life.
     let total = broker.orders().await.len();
+    let acknowledged = moments
+        .iter()
+        .filter(|m| matches!(m, Moment::AfterAck(_) | Moment::AfterFill(_)))
+        .count();
     assert!(
-        total > kills,
-        "only {total} orders at the simulator over {} lives",
-        kills + 1
+        total > acknowledged,
+        "only {total} orders at the simulator for {acknowledged} lives killed after an acknowledgement or a fill, and the last"
     );
-    assert!(
-        lives_sending * 2 >= kills,
-        "only {lives_sending} of {kills} killed lives sent an order"
-    );
+    // At LS, starting takes a fraction of a second, and a life killed at a random moment
+    // has mostly traded: most lives sent orders, the simulator got more orders than there
+    // were lives. Kiwoom's start reads the account at 5 queries a second (its terms of
+    // use), about a second, so a random kill often lands in it: these are not Kiwoom's.
+    if protocol == Protocol::Ls {
+        assert!(
+            total > kills,
+            "only {total} orders at the simulator over {} lives",
+            kills + 1
+        );
+        assert!(
+            lives_sending * 2 >= kills,
+            "only {lives_sending} of {kills} killed lives sent an order"
+        );
+    }
     // The clean stop: every order, fill, position and working order as at the simulator;
     // the cash too, but for the order list's rounding if the last start could not correct it.
     assert_agree(&broker, &data, &stdout, CashCheck::WithinRounding).await;
