@@ -118,6 +118,15 @@ impl Broker {
             Broker::Kiwoom(b) => b.holdings().await,
         }
     }
+
+    /// Cancels what remains of order `ordno`, as a trader would by hand; false when the
+    /// broker refuses (nothing left to cancel).
+    async fn cancel(&self, o: &SimOrder) -> bool {
+        match self {
+            Broker::Ls(b) => b.cancel(o).await,
+            Broker::Kiwoom(b) => b.cancel(o).await,
+        }
+    }
 }
 
 /// LS: `tr_cd` headers, `tr_cont`/`tr_cont_key` paging.
@@ -148,6 +157,20 @@ impl LsAccount {
         cont: Option<&str>,
         body: Value,
     ) -> (bool, String, Value) {
+        let (ok, more, key, v) = self.send(path, tr_cd, cont, body).await;
+        assert!(ok, "{tr_cd} refused: {v}");
+        (more, key, v)
+    }
+
+    /// One TR call: whether it succeeded (HTTP 200, `rsp_cd` `00…`), the reply's
+    /// `tr_cont`/`tr_cont_key` and body.
+    async fn send(
+        &self,
+        path: &str,
+        tr_cd: &str,
+        cont: Option<&str>,
+        body: Value,
+    ) -> (bool, bool, String, Value) {
         let r = self
             .http
             .post(format!("{}{path}", self.rest))
@@ -170,10 +193,16 @@ impl LsAccount {
         };
         let (more, key) = (header("tr_cont") == "Y", header("tr_cont_key"));
         let v: Value = r.json().await.expect("JSON reply");
-        assert_eq!(status, 200, "{tr_cd}: {v}");
-        let code = v["rsp_cd"].as_str().unwrap_or_default();
-        assert!(code.starts_with("00"), "{tr_cd} refused: {v}");
-        (more, key, v)
+        let ok = status == 200 && v["rsp_cd"].as_str().unwrap_or_default().starts_with("00");
+        (ok, more, key, v)
+    }
+
+    /// CSPAT00801 for all that remains.
+    async fn cancel(&self, o: &SimOrder) -> bool {
+        let body = json!({"CSPAT00801InBlock1": {
+            "OrgOrdNo": o.ordno, "IsuNo": format!("A{}", o.ticker), "OrdQty": o.remaining
+        }});
+        self.send("/stock/order", "CSPAT00801", None, body).await.0
     }
 
     /// Every order of the day (t0425, newest first, every page).
@@ -297,9 +326,23 @@ impl KiwoomAccount {
     /// One account TR call; returns the reply's `cont-yn`/`next-key` headers and body. Any
     /// refusal (HTTP status or `return_code`) fails.
     async fn tr(&self, api_id: &str, cont: Option<&str>, body: Value) -> (bool, String, Value) {
+        let (ok, more, key, v) = self.send(KIWOOM_ACNT, api_id, cont, body).await;
+        assert!(ok, "{api_id} refused: {v}");
+        (more, key, v)
+    }
+
+    /// One TR call: whether it succeeded (HTTP 200, `return_code` 0), the reply's
+    /// `cont-yn`/`next-key` headers and body.
+    async fn send(
+        &self,
+        path: &str,
+        api_id: &str,
+        cont: Option<&str>,
+        body: Value,
+    ) -> (bool, bool, String, Value) {
         let mut req = self
             .http
-            .post(format!("{}{KIWOOM_ACNT}", self.rest))
+            .post(format!("{}{path}", self.rest))
             .header("content-type", "application/json;charset=UTF-8")
             .header("authorization", format!("Bearer {}", self.token))
             .header("api-id", api_id);
@@ -318,9 +361,17 @@ impl KiwoomAccount {
         };
         let (more, key) = (header("cont-yn") == "Y", header("next-key"));
         let v: Value = r.json().await.expect("JSON reply");
-        assert_eq!(status, 200, "{api_id}: {v}");
-        assert_eq!(v["return_code"], 0, "{api_id} refused: {v}");
-        (more, key, v)
+        let ok = status == 200 && v["return_code"] == 0;
+        (ok, more, key, v)
+    }
+
+    /// kt10003 with `cncl_qty` `0`: all that remains.
+    async fn cancel(&self, o: &SimOrder) -> bool {
+        let body = json!({
+            "dmst_stex_tp": "KRX", "orig_ord_no": format!("{:07}", o.ordno),
+            "stk_cd": o.ticker, "cncl_qty": "0"
+        });
+        self.send("/api/dostk/ordr", "kt10003", None, body).await.0
     }
 
     /// Every page of a listing TR: the rows under `list` of each.
@@ -1091,32 +1142,87 @@ async fn a_fill_made_while_condor_is_dead_is_booked_against_its_order_at_restart
     fill_while_down(Protocol::Kiwoom).await;
 }
 
+/// One ticker, slow trades: an acknowledged order waits for the next print, so condor can
+/// be killed between the two. S009 has no members: a start on it only reconciles.
+const ONE_TICKER: &str =
+    "condition S002 one ticker\ncondition S009 nothing\nat 0ms S002 enter 005930\n";
+
+/// The momentum strategy on S002, in and out within a second or two.
+const QUICK: &[(&str, &str)] = &[
+    ("CONDOR_CONDITION", "S002"),
+    ("CONDOR_CONFIRM_TICKS", "1"),
+    ("CONDOR_MIN_CHANGE_BP", "-3000"),
+    ("CONDOR_TAKE_PROFIT_BP", "1"),
+    ("CONDOR_STOP_LOSS_BP", "1"),
+    ("CONDOR_MAX_HOLD_SECS", "1"),
+    ("CONDOR_BUDGET_WON", "300000"),
+];
+
+/// Waits until this life has an order acknowledged and not yet done (a sell, if `sells`)
+/// among the journal's records after `from`; returns its id, number and shares.
+async fn acked_and_working(c: &mut Condor, data: &Path, from: u64, sells: bool) -> (u64, i64, u64) {
+    let deadline = Instant::now() + PATIENCE * 3;
+    loop {
+        let events: Vec<(u64, JournalEvent)> = journal_events(data)
+            .into_iter()
+            .filter(|(seq, _)| *seq > from)
+            .collect();
+        let done: BTreeSet<u64> = events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                JournalEvent::Filled { id, .. }
+                | JournalEvent::Rejected { id, .. }
+                | JournalEvent::Cancelled { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let sent: BTreeMap<u64, u64> = events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                JournalEvent::OrderSent { id, side, qty, .. } if !sells || *side == Side::Sell => {
+                    Some((*id, qty.0))
+                }
+                _ => None,
+            })
+            .collect();
+        let acked = events.iter().find_map(|(_, e)| match e {
+            JournalEvent::Acked { id, order_no } if sent.contains_key(id) && !done.contains(id) => {
+                Some((*id, *order_no, sent[id]))
+            }
+            _ => None,
+        });
+        if let Some(t) = acked {
+            return t;
+        }
+        c.assert_alive();
+        assert!(
+            Instant::now() < deadline,
+            "no {} acknowledged in life {}:\n{}",
+            if sells { "sell" } else { "order" },
+            c.life,
+            tail(&c.stderr, 30)
+        );
+        sleep(Duration::from_millis(2)).await;
+    }
+}
+
 /// Test 2 against a simulator speaking `protocol`.
 async fn fill_while_down(protocol: Protocol) {
     let seed = seed();
     let name = protocol.name();
     println!("fills-while-down test ({name}): seed {seed}");
     let work = Work::new(&format!("down-{name}"), seed);
-    // One ticker, slow trades: an acknowledged market sell waits for the next print, so
-    // condor can be killed between the two.
-    let scenario = "condition S002 one ticker\ncondition S009 nothing\nat 0ms S002 enter 005930\n";
-    let sim = start_sim_with(&work, seed % 1_000_000, "1", scenario, protocol.sim_args());
+    let sim = start_sim_with(
+        &work,
+        seed % 1_000_000,
+        "1",
+        ONE_TICKER,
+        protocol.sim_args(),
+    );
     let broker = Broker::connect(&sim).await;
     let data = work.path("data");
     let mut watch = Watch::new(&data);
-    let mut settings = RunSettings::new(
-        &sim,
-        &data,
-        &[
-            ("CONDOR_CONDITION", "S002"),
-            ("CONDOR_CONFIRM_TICKS", "1"),
-            ("CONDOR_MIN_CHANGE_BP", "-3000"),
-            ("CONDOR_TAKE_PROFIT_BP", "1"),
-            ("CONDOR_STOP_LOSS_BP", "1"),
-            ("CONDOR_MAX_HOLD_SECS", "1"),
-            ("CONDOR_BUDGET_WON", "300000"),
-        ],
-    );
+    let mut settings = RunSettings::new(&sim, &data, QUICK);
 
     // Kill right after a market sell is acknowledged, before its fill reaches condor; a
     // print that beats the kill spoils the attempt, and another life tries again.
@@ -1131,53 +1237,7 @@ async fn fill_while_down(protocol: Protocol) {
         let from = journal_events(&data).last().map_or(0, |(seq, _)| *seq);
         let mut c = spawn_condor(&work, &settings, life);
         life += 1;
-        let deadline = Instant::now() + PATIENCE * 3;
-        let target = loop {
-            let events: Vec<(u64, JournalEvent)> = journal_events(&data)
-                .into_iter()
-                .filter(|(seq, _)| *seq > from)
-                .collect();
-            let done: BTreeSet<u64> = events
-                .iter()
-                .filter_map(|(_, e)| match e {
-                    JournalEvent::Filled { id, .. }
-                    | JournalEvent::Rejected { id, .. }
-                    | JournalEvent::Cancelled { id, .. } => Some(*id),
-                    _ => None,
-                })
-                .collect();
-            let sells: BTreeMap<u64, u64> = events
-                .iter()
-                .filter_map(|(_, e)| match e {
-                    JournalEvent::OrderSent {
-                        id,
-                        side: Side::Sell,
-                        qty,
-                        ..
-                    } => Some((*id, qty.0)),
-                    _ => None,
-                })
-                .collect();
-            let acked_sell = events.iter().find_map(|(_, e)| match e {
-                JournalEvent::Acked { id, order_no }
-                    if sells.contains_key(id) && !done.contains(id) =>
-                {
-                    Some((*id, *order_no, sells[id]))
-                }
-                _ => None,
-            });
-            if let Some(t) = acked_sell {
-                break t;
-            }
-            c.assert_alive();
-            assert!(
-                Instant::now() < deadline,
-                "no sell acknowledged in life {}:\n{}",
-                c.life,
-                tail(&c.stderr, 30)
-            );
-            sleep(Duration::from_millis(2)).await;
-        };
+        let target = acked_and_working(&mut c, &data, from, true).await;
         c.kill9();
         let (id, order_no, _) = target;
         let at_sim = broker.orders().await;
@@ -1274,4 +1334,98 @@ async fn fill_while_down(protocol: Protocol) {
     assert_eq!(order.filled_qty().0, qty);
     let agreed = assert_agree(&broker, &data, &stdout, CashCheck::Exact).await;
     println!("fills-while-down test ({name}): C{id} #{order_no} sold {qty} while condor was dead, booked at restart: {agreed:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Test 3: a cancel while down
+
+#[tokio::test]
+async fn an_order_cancelled_at_the_broker_while_condor_is_dead_is_closed_at_restart() {
+    cancel_while_down(Protocol::Ls).await;
+}
+
+#[tokio::test]
+async fn an_order_cancelled_at_the_broker_while_condor_is_dead_is_closed_at_restart_on_kiwoom() {
+    cancel_while_down(Protocol::Kiwoom).await;
+}
+
+/// An order acknowledged, condor killed, the order cancelled by hand at the broker with
+/// nothing filled, and the restart closing it: not working for good, which would keep
+/// its ticker's exit refused as a duplicate. Against a simulator speaking `protocol`.
+async fn cancel_while_down(protocol: Protocol) {
+    let seed = seed();
+    let name = protocol.name();
+    println!("cancelled-while-down test ({name}): seed {seed}");
+    let work = Work::new(&format!("cancelled-{name}"), seed);
+    let sim = start_sim_with(
+        &work,
+        seed % 1_000_000,
+        "1",
+        ONE_TICKER,
+        protocol.sim_args(),
+    );
+    let broker = Broker::connect(&sim).await;
+    let data = work.path("data");
+    let mut watch = Watch::new(&data);
+    let mut settings = RunSettings::new(&sim, &data, QUICK);
+
+    // Kill right after an order is acknowledged and cancel it before a print fills it; a
+    // print that beats the cancel spoils the attempt, and another life tries again.
+    let mut life = 0;
+    let (id, order_no) = loop {
+        assert!(
+            life < 10,
+            "no attempt cancelled an order with nothing filled while condor was dead"
+        );
+        let from = journal_events(&data).last().map_or(0, |(seq, _)| *seq);
+        let mut c = spawn_condor(&work, &settings, life);
+        life += 1;
+        let (id, order_no, _) = acked_and_working(&mut c, &data, from, false).await;
+        c.kill9();
+        let row = |orders: Vec<SimOrder>| {
+            orders
+                .into_iter()
+                .find(|o| o.ordno == order_no)
+                .expect("the order is at the simulator")
+        };
+        let before = row(broker.orders().await);
+        if before.filled == 0 && broker.cancel(&before).await {
+            let after = row(broker.orders().await);
+            if after.filled == 0 && after.remaining == 0 {
+                println!(
+                    "life {}: killed after C{id} #{order_no} was acknowledged; cancelled at the broker with nothing filled",
+                    life - 1
+                );
+                break (id, order_no);
+            }
+        }
+        println!(
+            "life {}: C{id} #{order_no} filled before the cancel; again",
+            life - 1
+        );
+    };
+
+    settings.set("CONDOR_CONDITION", "S009");
+    let before = watch.counts();
+    let mut c = spawn_condor(&work, &settings, life);
+    wait_journal(&mut c, &mut watch, "the restart", |n| {
+        n.started > before.started
+    })
+    .await;
+    wait_log(&mut c, "] trading; opening cash").await;
+    let (status, stdout, stderr) = c.terminate().await;
+    assert!(status.success(), "{status:?}\n{stderr}");
+    let state = state_of(&journal_events(&data));
+    let order = state
+        .book
+        .get(condor_actors::messages::ClientOrderId(id))
+        .unwrap();
+    assert_eq!(
+        (order.state(), order.filled_qty().0, order.remaining().0),
+        (OrderState::Cancelled, 0, 0),
+        "C{id} #{order_no} after the restart:\n{}",
+        tail(&life_log(&work, life), 30)
+    );
+    let agreed = assert_agree(&broker, &data, &stdout, CashCheck::Exact).await;
+    println!("cancelled-while-down test ({name}): C{id} #{order_no} cancelled while condor was dead, closed at restart: {agreed:?}");
 }

@@ -1,7 +1,7 @@
 //! Kiwoom REST behind the broker boundary: a [`NewOrder`] goes out as kt10000 (buy) or
 //! kt10001 (sell) with its `trde_tp` (`0` limit, `3` market), a cancel as kt10003, a band
-//! is read from ka10001, the stock master from ka10099, today's orders from ka10075 (open) and ka10076 (filled), the
-//! holdings from kt00018 and the cash from kt00001; each answer comes back in the order
+//! is read from ka10001, the stock master from ka10099, today's orders from ka10075 (open) and ka10076 (filled)
+//! completed by kt00007 (every order of the day), the holdings from kt00018 and the cash from kt00001; each answer comes back in the order
 //! desk's words. The mappings from a reply to an answer are plain functions, unit-tested
 //! here on the reference's samples.
 //!
@@ -15,7 +15,7 @@ use condor_core::reconcile::{unsettled, BrokerHolding, BrokerOrder};
 use condor_core::trading::orders::{Band, CancelReply, OrderReply};
 use condor_model::kiwoom::account::{
     Ka10075, Ka10075Request, Ka10076, Ka10076Request, Kt00001, Kt00001Reply, Kt00001Request,
-    Kt00018, Kt00018Reply, Kt00018Request, TodayOrder,
+    Kt00007, Kt00007Request, Kt00018, Kt00018Reply, Kt00018Request, TodayOrder,
 };
 use condor_model::kiwoom::market_data::{
     Ka10001, Ka10001Reply, Ka10099, Ka10099Reply, Ka10099Request, StockCodeRequest,
@@ -178,10 +178,19 @@ pub fn broker_order(o: &TodayOrder) -> BrokerOrder {
 /// oldest first. An order in both (partly filled, still working) is taken from the open
 /// list, with the larger filled quantity of the two.
 ///
-/// Note: an order cancelled or rejected before any fill is in neither list (kt00007 would
-/// list it); reconciliation sees it as absent.
-pub fn merge_orders(open: &[TodayOrder], filled: &[TodayOrder]) -> BTreeMap<i64, BrokerOrder> {
+/// An order cancelled with nothing filled is in neither list: it is taken from `day`
+/// (kt00007, every order of the day), done with nothing left, so reconciliation closes
+/// it (a cancel made while condor was down) instead of finding it absent and keeping it
+/// working for good.
+pub fn merge_orders(
+    open: &[TodayOrder],
+    filled: &[TodayOrder],
+    day: &[TodayOrder],
+) -> BTreeMap<i64, BrokerOrder> {
     let mut out = BTreeMap::new();
+    for o in day {
+        out.insert(o.order_no, broker_order(o));
+    }
     for o in filled {
         out.insert(o.order_no, broker_order(o));
     }
@@ -198,7 +207,7 @@ pub fn merge_orders(open: &[TodayOrder], filled: &[TodayOrder]) -> BTreeMap<i64,
     out
 }
 
-/// Every order of the day (ka10075 and ka10076, all pages), oldest first.
+/// Every order of the day (ka10075, ka10076 and kt00007, all pages), oldest first.
 pub async fn orders_of_day(rest: &KiwoomRest) -> Result<Vec<BrokerOrder>, AccountReadError> {
     let mut open = Vec::new();
     for page in rest.call_all::<Ka10075>(&Ka10075Request::all()).await? {
@@ -212,7 +221,14 @@ pub async fn orders_of_day(rest: &KiwoomRest) -> Result<Vec<BrokerOrder>, Accoun
             filled.push(row.to_order()?);
         }
     }
-    Ok(merge_orders(&open, &filled).into_values().collect())
+    // Read last: an order ka10075 missed because it ended in between is listed here.
+    let mut day = Vec::new();
+    for page in rest.call_all::<Kt00007>(&Kt00007Request::today()).await? {
+        for row in &page.acnt_ord_cntr_prps_dtl {
+            day.push(row.to_order()?);
+        }
+    }
+    Ok(merge_orders(&open, &filled, &day).into_values().collect())
 }
 
 /// ka10099 for KOSPI then KOSDAQ, every page.
@@ -547,7 +563,7 @@ mod tests {
             .map(|r| r.to_order().unwrap())
             .collect();
         let filled: Vec<TodayOrder> = filled.cntr.iter().map(|r| r.to_order().unwrap()).collect();
-        let orders: Vec<BrokerOrder> = merge_orders(&open, &filled).into_values().collect();
+        let orders: Vec<BrokerOrder> = merge_orders(&open, &filled, &[]).into_values().collect();
         assert_eq!(
             orders.iter().map(|o| o.order_no).collect::<Vec<_>>(),
             [42, 69, 70]
@@ -580,6 +596,59 @@ mod tests {
             (both.filled, both.avg_fill_price, both.remaining),
             (Qty(6), Price(119_900), Qty(4)),
             "the larger fill of the two lists, the open list's remainder"
+        );
+    }
+
+    /// kt00007 (§4.8's fields): a buy cancelled with nothing filled, in neither ka10075 nor
+    /// ka10076, comes out done with nothing left; its cancel keeps its original's number;
+    /// an order the other lists have is theirs.
+    #[test]
+    fn an_order_cancelled_with_nothing_filled_comes_from_the_days_list_done() {
+        let day = decode_reply::<Kt00007>(
+            r#"{"acnt_ord_cntr_prps_dtl":[
+             {"ord_no":"0000071","stk_cd":"A005930","trde_tp":"보통","ord_qty":"0000000002","ord_uv":"0000070000",
+              "cnfm_qty":"0000000002","acpt_tp":"접수","ord_tm":"13:05:43","ori_ord":"0000000","io_tp_nm":"현금매수",
+              "cntr_qty":"0000000000","cntr_uv":"0000000000","ord_remnq":"0000000000","mdfy_cncl":"","cnfm_tm":"",
+              "dmst_stex_tp":"KRX"},
+             {"ord_no":"0000072","stk_cd":"A005930","trde_tp":"보통","ord_qty":"0000000002","ord_uv":"0000000000",
+              "cnfm_qty":"0000000002","acpt_tp":"확인","ord_tm":"13:05:50","ori_ord":"0000071","io_tp_nm":"매수취소",
+              "cntr_qty":"0000000000","cntr_uv":"0000000000","ord_remnq":"0000000000","mdfy_cncl":"","cnfm_tm":"",
+              "dmst_stex_tp":"KRX"},
+             {"ord_no":"0000073","stk_cd":"A000660","trde_tp":"보통","ord_qty":"0000000010","ord_uv":"0000120000",
+              "cnfm_qty":"0000000010","acpt_tp":"접수","ord_tm":"13:06:00","ori_ord":"0000000","io_tp_nm":"현금매수",
+              "cntr_qty":"0000000000","cntr_uv":"0000000000","ord_remnq":"0000000010","mdfy_cncl":"","cnfm_tm":"",
+              "dmst_stex_tp":"KRX"}],
+             "return_code":0,"return_msg":"조회가 완료되었습니다"}"#,
+        )
+        .unwrap()
+        .body;
+        let day: Vec<TodayOrder> = day
+            .acnt_ord_cntr_prps_dtl
+            .iter()
+            .map(|r| r.to_order().unwrap())
+            .collect();
+        // 73 filled 4 since the day's list was read: the filled list says so.
+        let mut partly = day[2].clone();
+        partly.filled = Qty(4);
+        partly.fill_price = Price(119_900);
+        partly.remaining = Qty(6);
+        let orders = merge_orders(&[], &[partly], &day);
+        let cancelled = &orders[&71];
+        assert_eq!(
+            (
+                cancelled.ticker,
+                cancelled.side,
+                cancelled.qty,
+                cancelled.filled,
+                cancelled.remaining,
+                cancelled.org_order_no
+            ),
+            (samsung(), Side::Buy, Qty(2), Qty(0), Qty(0), 0)
+        );
+        assert_eq!(orders[&72].org_order_no, 71);
+        assert_eq!(
+            (orders[&73].filled, orders[&73].remaining),
+            (Qty(4), Qty(6))
         );
     }
 
