@@ -169,8 +169,11 @@ async fn recorded_day_replays(protocol: Protocol) {
             break;
         }
         life += 1;
+        // Sixteen: at Kiwoom a held position's market exit is often a life's only order
+        // before the stop, its entries waiting for their price band (ka10001, paced at 5
+        // queries a second behind the start's account reads), so a life may add one.
         assert!(
-            life < 12,
+            life < 16,
             "no cancel and reject after {life} lives: {day:?}"
         );
     }
