@@ -6,8 +6,11 @@
 //! sent twice (each simulator order maps to exactly one journaled `OrderSent`).
 //!
 //! And fills while down: an order acknowledged, condor killed before its fill, the
-//! simulator filling it while condor is dead, and the restart booking that fill from t0425
-//! against the journaled order.
+//! simulator filling it while condor is dead, and the restart booking that fill from the
+//! broker's order list (t0425; ka10075/ka10076) against the journaled order.
+//!
+//! Each test runs against both brokers: the simulator speaking LS's wire, and Kiwoom's
+//! (`condor sim --protocol kiwoom`, `CONDOR_BROKER=kiwoom`), with the same body.
 //!
 //! The kill schedule is seeded: the seed is printed, and `CONDOR_CRASH_SEED=<seed>` replays
 //! it. `CONDOR_CRASH_KILLS=<n>` sets the number of kills (the soak; see README). Every wait
@@ -28,13 +31,16 @@ use condor_actors::market::Side;
 use condor_actors::messages::OrderType;
 use condor_actors::order::OrderState;
 use lives::{
-    life_log, spawn_condor, start_sim, tail, Condor, RunSettings, Sim, Work, BUSY, PATIENCE,
+    life_log, spawn_condor, start_sim_with, tail, Condor, Protocol, RunSettings, Sim, Work, BUSY,
+    PATIENCE,
 };
 use serde_json::{json, Value};
 use tokio::time::{sleep, Instant};
 
 /// Kills in the default run: enough moments to hit every window, short enough for CI.
 const DEFAULT_KILLS: usize = 24;
+/// Kills in the default Kiwoom run: the same windows, fewer times, to keep the suite short.
+const DEFAULT_KILLS_KIWOOM: usize = 8;
 
 /// Tickers the scripted condition cycles through (all listed at the simulator).
 const TICKERS: &[&str] = &[
@@ -45,12 +51,14 @@ const TICKERS: &[&str] = &[
 ];
 
 // ---------------------------------------------------------------------------------------
-// The simulator's account, read as any LS client reads it (literal JSON over REST)
+// The simulator's account, read as any client of its broker reads it (literal JSON over
+// REST): LS's t0425, t0424 and CSPAQ12200, or Kiwoom's kt00007, kt00018 and kt00001
 
-/// One row of t0425.
+/// One order of the day (a t0425 or kt00007 row).
 #[derive(Clone, Debug)]
 struct SimOrder {
     ordno: i64,
+    /// The order a cancel or modify is of; 0 for an order of its own.
     orgordno: i64,
     ticker: String,
     side: Side,
@@ -60,19 +68,81 @@ struct SimOrder {
     remaining: u64,
 }
 
-struct Broker {
+/// The simulator's account through the wire it speaks.
+enum Broker {
+    Ls(LsAccount),
+    Kiwoom(KiwoomAccount),
+}
+
+impl Broker {
+    async fn connect(sim: &Sim) -> Broker {
+        match sim.protocol {
+            Protocol::Ls => Broker::Ls(LsAccount::connect(sim).await),
+            Protocol::Kiwoom => Broker::Kiwoom(KiwoomAccount::connect(sim).await),
+        }
+    }
+
+    /// Every order of the day, every page, oldest first; no order number twice.
+    async fn orders(&self) -> Vec<SimOrder> {
+        let mut out = match self {
+            Broker::Ls(b) => b.orders().await,
+            Broker::Kiwoom(b) => b.orders().await,
+        };
+        out.sort_by_key(|o| o.ordno);
+        let n = out.len();
+        out.dedup_by_key(|o| o.ordno);
+        assert_eq!(n, out.len(), "the order list's pages repeat an order");
+        out
+    }
+
+    /// The newest order number at the simulator (0 before the first).
+    async fn last_order_no(&self) -> i64 {
+        match self {
+            Broker::Ls(b) => b.last_order_no().await,
+            Broker::Kiwoom(b) => b.last_order_no().await,
+        }
+    }
+
+    /// The deposit, the cash condor's ledger counts.
+    async fn cash(&self) -> i64 {
+        match self {
+            Broker::Ls(b) => b.cash().await,
+            Broker::Kiwoom(b) => b.cash().await,
+        }
+    }
+
+    /// Shares held by ticker, every page.
+    async fn holdings(&self) -> BTreeMap<String, u64> {
+        match self {
+            Broker::Ls(b) => b.holdings().await,
+            Broker::Kiwoom(b) => b.holdings().await,
+        }
+    }
+
+    /// Cancels what remains of order `ordno`, as a trader would by hand; false when the
+    /// broker refuses (nothing left to cancel).
+    async fn cancel(&self, o: &SimOrder) -> bool {
+        match self {
+            Broker::Ls(b) => b.cancel(o).await,
+            Broker::Kiwoom(b) => b.cancel(o).await,
+        }
+    }
+}
+
+/// LS: `tr_cd` headers, `tr_cont`/`tr_cont_key` paging.
+struct LsAccount {
     http: reqwest::Client,
     rest: String,
     token: String,
 }
 
-impl Broker {
-    async fn connect(sim: &Sim) -> Broker {
+impl LsAccount {
+    async fn connect(sim: &Sim) -> LsAccount {
         let http = reqwest::Client::new();
         let token = common::token(&http, &sim.rest, &sim.appkey, &sim.appsecret)
             .await
             .expect("token issued");
-        Broker {
+        LsAccount {
             http,
             rest: sim.rest.clone(),
             token,
@@ -87,6 +157,20 @@ impl Broker {
         cont: Option<&str>,
         body: Value,
     ) -> (bool, String, Value) {
+        let (ok, more, key, v) = self.send(path, tr_cd, cont, body).await;
+        assert!(ok, "{tr_cd} refused: {v}");
+        (more, key, v)
+    }
+
+    /// One TR call: whether it succeeded (HTTP 200, `rsp_cd` `00…`), the reply's
+    /// `tr_cont`/`tr_cont_key` and body.
+    async fn send(
+        &self,
+        path: &str,
+        tr_cd: &str,
+        cont: Option<&str>,
+        body: Value,
+    ) -> (bool, bool, String, Value) {
         let r = self
             .http
             .post(format!("{}{path}", self.rest))
@@ -109,13 +193,19 @@ impl Broker {
         };
         let (more, key) = (header("tr_cont") == "Y", header("tr_cont_key"));
         let v: Value = r.json().await.expect("JSON reply");
-        assert_eq!(status, 200, "{tr_cd}: {v}");
-        let code = v["rsp_cd"].as_str().unwrap_or_default();
-        assert!(code.starts_with("00"), "{tr_cd} refused: {v}");
-        (more, key, v)
+        let ok = status == 200 && v["rsp_cd"].as_str().unwrap_or_default().starts_with("00");
+        (ok, more, key, v)
     }
 
-    /// Every order of the day (t0425, newest first, every page), oldest first.
+    /// CSPAT00801 for all that remains.
+    async fn cancel(&self, o: &SimOrder) -> bool {
+        let body = json!({"CSPAT00801InBlock1": {
+            "OrgOrdNo": o.ordno, "IsuNo": format!("A{}", o.ticker), "OrdQty": o.remaining
+        }});
+        self.send("/stock/order", "CSPAT00801", None, body).await.0
+    }
+
+    /// Every order of the day (t0425, newest first, every page).
     async fn orders(&self) -> Vec<SimOrder> {
         let mut out: Vec<SimOrder> = Vec::new();
         let mut key: Option<String> = None;
@@ -143,10 +233,6 @@ impl Broker {
                 });
             }
             if !more {
-                out.sort_by_key(|o| o.ordno);
-                let n = out.len();
-                out.dedup_by_key(|o| o.ordno);
-                assert_eq!(n, out.len(), "t0425 pages repeat an order");
                 return out;
             }
             assert_ne!(key.as_deref(), Some(next.as_str()), "t0425 repeats its key");
@@ -155,7 +241,7 @@ impl Broker {
         panic!("t0425 never stops paging");
     }
 
-    /// The newest order number at the simulator (0 before the first): one page of t0425.
+    /// One page of t0425, newest first.
     async fn last_order_no(&self) -> i64 {
         let body = json!({"t0425InBlock": {
             "expcode": "", "chegb": "0", "medosu": "0", "sortgb": "1", "cts_ordno": ""
@@ -167,14 +253,14 @@ impl Broker {
             .map_or(0, |row| common::num(&row["ordno"]))
     }
 
-    /// The deposit (CSPAQ12200 `Dps`), the cash condor's ledger counts.
+    /// CSPAQ12200 `Dps`.
     async fn cash(&self) -> i64 {
         let body = json!({"CSPAQ12200InBlock1": {"RecCnt": 1, "BalCreTp": "0"}});
         let (_, _, v) = self.tr("/stock/accno", "CSPAQ12200", None, body).await;
         common::num(&v["CSPAQ12200OutBlock2"]["Dps"])
     }
 
-    /// Shares held by ticker (t0424, every page).
+    /// t0424, every page.
     async fn holdings(&self) -> BTreeMap<String, u64> {
         let mut out = BTreeMap::new();
         let mut key: Option<String> = None;
@@ -195,6 +281,199 @@ impl Broker {
             }
             key = Some(next);
         }
+    }
+}
+
+/// Kiwoom: a JSON token request (au10001), the TR in the `api-id` header, `cont-yn`/
+/// `next-key` paging in the headers, every value a (padded) string, account codes with
+/// their product letter (`A005930`).
+struct KiwoomAccount {
+    http: reqwest::Client,
+    rest: String,
+    token: String,
+}
+
+/// The account TRs' path.
+const KIWOOM_ACNT: &str = "/api/dostk/acnt";
+
+impl KiwoomAccount {
+    async fn connect(sim: &Sim) -> KiwoomAccount {
+        let http = reqwest::Client::new();
+        let r = http
+            .post(format!("{}/oauth2/token", sim.rest))
+            .header("content-type", "application/json;charset=UTF-8")
+            .header("api-id", "au10001")
+            .body(
+                json!({
+                    "grant_type": "client_credentials",
+                    "appkey": sim.appkey,
+                    "secretkey": sim.appsecret,
+                })
+                .to_string(),
+            )
+            .send()
+            .await
+            .expect("au10001 call");
+        let v: Value = r.json().await.expect("au10001 reply is JSON");
+        assert_eq!(v["return_code"], 0, "au10001 refused: {}", v["return_msg"]);
+        KiwoomAccount {
+            http,
+            rest: sim.rest.clone(),
+            token: v["token"].as_str().expect("token").to_owned(),
+        }
+    }
+
+    /// One account TR call; returns the reply's `cont-yn`/`next-key` headers and body. Any
+    /// refusal (HTTP status or `return_code`) fails.
+    async fn tr(&self, api_id: &str, cont: Option<&str>, body: Value) -> (bool, String, Value) {
+        let (ok, more, key, v) = self.send(KIWOOM_ACNT, api_id, cont, body).await;
+        assert!(ok, "{api_id} refused: {v}");
+        (more, key, v)
+    }
+
+    /// One TR call: whether it succeeded (HTTP 200, `return_code` 0), the reply's
+    /// `cont-yn`/`next-key` headers and body.
+    async fn send(
+        &self,
+        path: &str,
+        api_id: &str,
+        cont: Option<&str>,
+        body: Value,
+    ) -> (bool, bool, String, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.rest))
+            .header("content-type", "application/json;charset=UTF-8")
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("api-id", api_id);
+        // The first page goes without the continuation headers, as Kiwoom's own client.
+        if let Some(key) = cont {
+            req = req.header("cont-yn", "Y").header("next-key", key);
+        }
+        let r = req.body(body.to_string()).send().await.expect("REST call");
+        let status = r.status().as_u16();
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let (more, key) = (header("cont-yn") == "Y", header("next-key"));
+        let v: Value = r.json().await.expect("JSON reply");
+        let ok = status == 200 && v["return_code"] == 0;
+        (ok, more, key, v)
+    }
+
+    /// kt10003 with `cncl_qty` `0`: all that remains.
+    async fn cancel(&self, o: &SimOrder) -> bool {
+        let body = json!({
+            "dmst_stex_tp": "KRX", "orig_ord_no": format!("{:07}", o.ordno),
+            "stk_cd": o.ticker, "cncl_qty": "0"
+        });
+        self.send("/api/dostk/ordr", "kt10003", None, body).await.0
+    }
+
+    /// Every page of a listing TR: the rows under `list` of each.
+    async fn pages(&self, api_id: &str, list: &str, body: Value) -> Vec<Value> {
+        let mut rows = Vec::new();
+        let mut key: Option<String> = None;
+        for _ in 0..100_000 {
+            let (more, next, v) = self.tr(api_id, key.as_deref(), body.clone()).await;
+            rows.extend(
+                v[list]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{api_id} without {list}: {v}"))
+                    .iter()
+                    .cloned(),
+            );
+            if !more {
+                return rows;
+            }
+            assert_ne!(
+                key.as_deref(),
+                Some(next.as_str()),
+                "{api_id} repeats its key"
+            );
+            key = Some(next);
+        }
+        panic!("{api_id} never stops paging");
+    }
+
+    /// kt00007 for today (`ord_dt` blank), `qry_tp` `1` ascending or `2` descending.
+    fn kt00007(order: &str) -> Value {
+        json!({
+            "ord_dt": "", "qry_tp": order, "stk_bond_tp": "0", "sell_tp": "0",
+            "stk_cd": "", "fr_ord_no": "", "dmst_stex_tp": "%"
+        })
+    }
+
+    /// A code as the account TRs write it (`A005930`), bare.
+    fn ticker(code: &Value) -> String {
+        let code = code.as_str().expect("a stock code");
+        code.strip_prefix(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(code)
+            .to_owned()
+    }
+
+    /// Every order of the day (kt00007, cancelled ones too, with the original's number).
+    async fn orders(&self) -> Vec<SimOrder> {
+        let rows = self
+            .pages("kt00007", "acnt_ord_cntr_prps_dtl", Self::kt00007("1"))
+            .await;
+        rows.iter()
+            .map(|row| {
+                let kind = row["io_tp_nm"].as_str().expect("io_tp_nm");
+                SimOrder {
+                    ordno: common::num(&row["ord_no"]),
+                    orgordno: common::num(&row["ori_ord"]),
+                    ticker: Self::ticker(&row["stk_cd"]),
+                    side: match (kind.contains("매수"), kind.contains("매도")) {
+                        (true, false) => Side::Buy,
+                        (false, true) => Side::Sell,
+                        _ => panic!("kt00007 io_tp_nm {kind:?}"),
+                    },
+                    qty: common::num(&row["ord_qty"]) as u64,
+                    price: common::num(&row["ord_uv"]),
+                    filled: common::num(&row["cntr_qty"]) as u64,
+                    remaining: common::num(&row["ord_remnq"]) as u64,
+                }
+            })
+            .collect()
+    }
+
+    /// One page of kt00007, newest first.
+    async fn last_order_no(&self) -> i64 {
+        let (_, _, v) = self.tr("kt00007", None, Self::kt00007("2")).await;
+        v["acnt_ord_cntr_prps_dtl"]
+            .as_array()
+            .expect("acnt_ord_cntr_prps_dtl")
+            .iter()
+            .map(|row| common::num(&row["ord_no"]))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// kt00001 `entr`.
+    async fn cash(&self) -> i64 {
+        let (_, _, v) = self.tr("kt00001", None, json!({"qry_tp": "3"})).await;
+        common::num(&v["entr"])
+    }
+
+    /// kt00018 (aggregated, KRX), every page.
+    async fn holdings(&self) -> BTreeMap<String, u64> {
+        let body = json!({"qry_tp": "1", "dmst_stex_tp": "KRX"});
+        self.pages("kt00018", "acnt_evlt_remn_indv_tot", body)
+            .await
+            .iter()
+            .map(|row| {
+                (
+                    Self::ticker(&row["stk_cd"]),
+                    common::num(&row["rmnd_qty"]) as u64,
+                )
+            })
+            .filter(|(_, qty)| *qty > 0)
+            .collect()
     }
 }
 
@@ -307,10 +586,10 @@ struct Agreement {
 }
 
 /// The journal and the simulator agree exactly, and no order was sent twice.
-/// What t0425's rounded average prices may leave the journal's cash off by: a fill learned
-/// from t0425 is priced at the broker's average rounded down (less than a won a share off),
-/// and only a start that read the account while it stood still sets the cash to the
-/// broker's. Twice the shares of each order with such a fill since the last correction.
+/// What the order list's rounded average prices (t0425, ka10076) may leave the journal's
+/// cash off by: a fill learned from it is priced at the broker's average rounded down (less
+/// than a won a share off), and only a start that read the account while it stood still
+/// sets the cash to the broker's. Twice the shares of each order with such a fill since the last correction.
 fn rounding_bound(events: &[(u64, JournalEvent)]) -> i64 {
     let from = events
         .iter()
@@ -342,7 +621,8 @@ fn rounding_bound(events: &[(u64, JournalEvent)]) -> i64 {
 enum CashCheck {
     /// To the won.
     Exact,
-    /// Within [`rounding_bound`]: t0425's rounding, not yet corrected by a settled start.
+    /// Within [`rounding_bound`]: the order list's rounding, not yet corrected by a settled
+    /// start.
     WithinRounding,
 }
 
@@ -507,7 +787,7 @@ async fn assert_agree(broker: &Broker, data: &Path, summary: &str, check: CashCh
             let bound = rounding_bound(&events);
             assert!(
                 (state.ledger.cash() - cash).abs() <= bound,
-                "cash: journal {} vs simulator {cash}, more than t0425's rounding ({bound} won) apart",
+                "cash: journal {} vs simulator {cash}, more than the order list's rounding ({bound} won) apart",
                 state.ledger.cash()
             );
         }
@@ -558,10 +838,10 @@ fn seed() -> u64 {
     }
 }
 
-fn kills() -> usize {
+fn kills(default: usize) -> usize {
     match std::env::var("CONDOR_CRASH_KILLS") {
         Ok(s) => s.parse().expect("CONDOR_CRASH_KILLS is a number"),
-        Err(_) => DEFAULT_KILLS,
+        Err(_) => default,
     }
 }
 
@@ -645,12 +925,32 @@ async fn wait_log(c: &mut Condor, text: &str) {
 
 #[tokio::test]
 async fn sigkill_at_random_moments_never_sends_an_order_twice_and_ends_agreeing_with_the_broker() {
+    crash_anywhere(Protocol::Ls, DEFAULT_KILLS).await;
+}
+
+#[tokio::test]
+async fn sigkill_at_random_moments_never_sends_an_order_twice_and_ends_agreeing_with_kiwoom() {
+    crash_anywhere(Protocol::Kiwoom, DEFAULT_KILLS_KIWOOM).await;
+}
+
+/// Test 1 against a simulator speaking `protocol`, `default_kills` kills unless
+/// `CONDOR_CRASH_KILLS` says otherwise.
+async fn crash_anywhere(protocol: Protocol, default_kills: usize) {
     let seed = seed();
-    let kills = kills();
-    println!("crash test: seed {seed} (CONDOR_CRASH_SEED={seed} replays it), {kills} kills");
+    let kills = kills(default_kills);
+    let name = protocol.name();
+    println!(
+        "crash test ({name}): seed {seed} (CONDOR_CRASH_SEED={seed} replays it), {kills} kills"
+    );
     let mut rng = fastrand::Rng::with_seed(seed);
-    let work = Work::new("anywhere", seed);
-    let sim = start_sim(&work, seed % 1_000_000, "5", &busy_scenario());
+    let work = Work::new(&format!("anywhere-{name}"), seed);
+    let sim = start_sim_with(
+        &work,
+        seed % 1_000_000,
+        "5",
+        &busy_scenario(),
+        protocol.sim_args(),
+    );
     let broker = Broker::connect(&sim).await;
     let data = work.path("data");
     let mut settings = RunSettings::new(&sim, &data, BUSY);
@@ -721,20 +1021,34 @@ async fn sigkill_at_random_moments_never_sends_an_order_twice_and_ends_agreeing_
     );
     assert!(!stderr.contains(&sim.appsecret) && !stderr.contains(&sim.appkey));
 
-    // Trading went on between the kills: most lives sent orders, and the simulator got
-    // more orders than there were lives.
+    // Trading went on between the kills: every life killed after an acknowledgement or a
+    // fill left its order at the simulator, and so did the last life.
     let total = broker.orders().await.len();
+    let acknowledged = moments
+        .iter()
+        .filter(|m| matches!(m, Moment::AfterAck(_) | Moment::AfterFill(_)))
+        .count();
     assert!(
-        total > kills,
-        "only {total} orders at the simulator over {} lives",
-        kills + 1
+        total > acknowledged,
+        "only {total} orders at the simulator for {acknowledged} lives killed after an acknowledgement or a fill, and the last"
     );
-    assert!(
-        lives_sending * 2 >= kills,
-        "only {lives_sending} of {kills} killed lives sent an order"
-    );
+    // At LS, starting takes a fraction of a second, and a life killed at a random moment
+    // has mostly traded: most lives sent orders, the simulator got more orders than there
+    // were lives. Kiwoom's start reads the account at 5 queries a second (its terms of
+    // use), about a second, so a random kill often lands in it: these are not Kiwoom's.
+    if protocol == Protocol::Ls {
+        assert!(
+            total > kills,
+            "only {total} orders at the simulator over {} lives",
+            kills + 1
+        );
+        assert!(
+            lives_sending * 2 >= kills,
+            "only {lives_sending} of {kills} killed lives sent an order"
+        );
+    }
     // The clean stop: every order, fill, position and working order as at the simulator;
-    // the cash too, but for t0425's rounding if the last start could not correct it.
+    // the cash too, but for the order list's rounding if the last start could not correct it.
     assert_agree(&broker, &data, &stdout, CashCheck::WithinRounding).await;
 
     // A final reconciliation: one more start, on a condition with no members, reads the
@@ -810,7 +1124,7 @@ async fn sigkill_at_random_moments_never_sends_an_order_twice_and_ends_agreeing_
         "{replay}"
     );
     println!(
-        "crash test: seed {seed}: {kills} kills ({lives_sending} lives sending orders), {} orders at the simulator (none twice), {} fills, {} positions, cash {} won: journal and simulator agree; replay of the tape: {} intents identical over {} starts",
+        "crash test ({name}): seed {seed}: {kills} kills ({lives_sending} lives sending orders), {} orders at the simulator (none twice), {} fills, {} positions, cash {} won: journal and simulator agree; replay of the tape: {} intents identical over {} starts",
         agreed.orders, agreed.fills, agreed.positions, agreed.cash, replay["live_intents"], replay["starts"]
     );
 }
@@ -820,29 +1134,95 @@ async fn sigkill_at_random_moments_never_sends_an_order_twice_and_ends_agreeing_
 
 #[tokio::test]
 async fn a_fill_made_while_condor_is_dead_is_booked_against_its_order_at_restart() {
+    fill_while_down(Protocol::Ls).await;
+}
+
+#[tokio::test]
+async fn a_fill_made_while_condor_is_dead_is_booked_against_its_order_at_restart_on_kiwoom() {
+    fill_while_down(Protocol::Kiwoom).await;
+}
+
+/// One ticker, slow trades: an acknowledged order waits for the next print, so condor can
+/// be killed between the two. S009 has no members: a start on it only reconciles.
+const ONE_TICKER: &str =
+    "condition S002 one ticker\ncondition S009 nothing\nat 0ms S002 enter 005930\n";
+
+/// The momentum strategy on S002, in and out within a second or two.
+const QUICK: &[(&str, &str)] = &[
+    ("CONDOR_CONDITION", "S002"),
+    ("CONDOR_CONFIRM_TICKS", "1"),
+    ("CONDOR_MIN_CHANGE_BP", "-3000"),
+    ("CONDOR_TAKE_PROFIT_BP", "1"),
+    ("CONDOR_STOP_LOSS_BP", "1"),
+    ("CONDOR_MAX_HOLD_SECS", "1"),
+    ("CONDOR_BUDGET_WON", "300000"),
+];
+
+/// Waits until this life has an order acknowledged and not yet done (a sell, if `sells`)
+/// among the journal's records after `from`; returns its id, number and shares.
+async fn acked_and_working(c: &mut Condor, data: &Path, from: u64, sells: bool) -> (u64, i64, u64) {
+    let deadline = Instant::now() + PATIENCE * 3;
+    loop {
+        let events: Vec<(u64, JournalEvent)> = journal_events(data)
+            .into_iter()
+            .filter(|(seq, _)| *seq > from)
+            .collect();
+        let done: BTreeSet<u64> = events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                JournalEvent::Filled { id, .. }
+                | JournalEvent::Rejected { id, .. }
+                | JournalEvent::Cancelled { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let sent: BTreeMap<u64, u64> = events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                JournalEvent::OrderSent { id, side, qty, .. } if !sells || *side == Side::Sell => {
+                    Some((*id, qty.0))
+                }
+                _ => None,
+            })
+            .collect();
+        let acked = events.iter().find_map(|(_, e)| match e {
+            JournalEvent::Acked { id, order_no } if sent.contains_key(id) && !done.contains(id) => {
+                Some((*id, *order_no, sent[id]))
+            }
+            _ => None,
+        });
+        if let Some(t) = acked {
+            return t;
+        }
+        c.assert_alive();
+        assert!(
+            Instant::now() < deadline,
+            "no {} acknowledged in life {}:\n{}",
+            if sells { "sell" } else { "order" },
+            c.life,
+            tail(&c.stderr, 30)
+        );
+        sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Test 2 against a simulator speaking `protocol`.
+async fn fill_while_down(protocol: Protocol) {
     let seed = seed();
-    println!("fills-while-down test: seed {seed}");
-    let work = Work::new("down", seed);
-    // One ticker, slow trades: an acknowledged market sell waits for the next print, so
-    // condor can be killed between the two.
-    let scenario = "condition S002 one ticker\ncondition S009 nothing\nat 0ms S002 enter 005930\n";
-    let sim = start_sim(&work, seed % 1_000_000, "1", scenario);
+    let name = protocol.name();
+    println!("fills-while-down test ({name}): seed {seed}");
+    let work = Work::new(&format!("down-{name}"), seed);
+    let sim = start_sim_with(
+        &work,
+        seed % 1_000_000,
+        "1",
+        ONE_TICKER,
+        protocol.sim_args(),
+    );
     let broker = Broker::connect(&sim).await;
     let data = work.path("data");
     let mut watch = Watch::new(&data);
-    let mut settings = RunSettings::new(
-        &sim,
-        &data,
-        &[
-            ("CONDOR_CONDITION", "S002"),
-            ("CONDOR_CONFIRM_TICKS", "1"),
-            ("CONDOR_MIN_CHANGE_BP", "-3000"),
-            ("CONDOR_TAKE_PROFIT_BP", "1"),
-            ("CONDOR_STOP_LOSS_BP", "1"),
-            ("CONDOR_MAX_HOLD_SECS", "1"),
-            ("CONDOR_BUDGET_WON", "300000"),
-        ],
-    );
+    let mut settings = RunSettings::new(&sim, &data, QUICK);
 
     // Kill right after a market sell is acknowledged, before its fill reaches condor; a
     // print that beats the kill spoils the attempt, and another life tries again.
@@ -857,53 +1237,7 @@ async fn a_fill_made_while_condor_is_dead_is_booked_against_its_order_at_restart
         let from = journal_events(&data).last().map_or(0, |(seq, _)| *seq);
         let mut c = spawn_condor(&work, &settings, life);
         life += 1;
-        let deadline = Instant::now() + PATIENCE * 3;
-        let target = loop {
-            let events: Vec<(u64, JournalEvent)> = journal_events(&data)
-                .into_iter()
-                .filter(|(seq, _)| *seq > from)
-                .collect();
-            let done: BTreeSet<u64> = events
-                .iter()
-                .filter_map(|(_, e)| match e {
-                    JournalEvent::Filled { id, .. }
-                    | JournalEvent::Rejected { id, .. }
-                    | JournalEvent::Cancelled { id, .. } => Some(*id),
-                    _ => None,
-                })
-                .collect();
-            let sells: BTreeMap<u64, u64> = events
-                .iter()
-                .filter_map(|(_, e)| match e {
-                    JournalEvent::OrderSent {
-                        id,
-                        side: Side::Sell,
-                        qty,
-                        ..
-                    } => Some((*id, qty.0)),
-                    _ => None,
-                })
-                .collect();
-            let acked_sell = events.iter().find_map(|(_, e)| match e {
-                JournalEvent::Acked { id, order_no }
-                    if sells.contains_key(id) && !done.contains(id) =>
-                {
-                    Some((*id, *order_no, sells[id]))
-                }
-                _ => None,
-            });
-            if let Some(t) = acked_sell {
-                break t;
-            }
-            c.assert_alive();
-            assert!(
-                Instant::now() < deadline,
-                "no sell acknowledged in life {}:\n{}",
-                c.life,
-                tail(&c.stderr, 30)
-            );
-            sleep(Duration::from_millis(2)).await;
-        };
+        let target = acked_and_working(&mut c, &data, from, true).await;
         c.kill9();
         let (id, order_no, _) = target;
         let at_sim = broker.orders().await;
@@ -999,5 +1333,99 @@ async fn a_fill_made_while_condor_is_dead_is_booked_against_its_order_at_restart
     assert_eq!(order.state(), OrderState::Filled, "C{id}");
     assert_eq!(order.filled_qty().0, qty);
     let agreed = assert_agree(&broker, &data, &stdout, CashCheck::Exact).await;
-    println!("fills-while-down test: C{id} #{order_no} sold {qty} while condor was dead, booked at restart: {agreed:?}");
+    println!("fills-while-down test ({name}): C{id} #{order_no} sold {qty} while condor was dead, booked at restart: {agreed:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Test 3: a cancel while down
+
+#[tokio::test]
+async fn an_order_cancelled_at_the_broker_while_condor_is_dead_is_closed_at_restart() {
+    cancel_while_down(Protocol::Ls).await;
+}
+
+#[tokio::test]
+async fn an_order_cancelled_at_the_broker_while_condor_is_dead_is_closed_at_restart_on_kiwoom() {
+    cancel_while_down(Protocol::Kiwoom).await;
+}
+
+/// An order acknowledged, condor killed, the order cancelled by hand at the broker with
+/// nothing filled, and the restart closing it: not working for good, which would keep
+/// its ticker's exit refused as a duplicate. Against a simulator speaking `protocol`.
+async fn cancel_while_down(protocol: Protocol) {
+    let seed = seed();
+    let name = protocol.name();
+    println!("cancelled-while-down test ({name}): seed {seed}");
+    let work = Work::new(&format!("cancelled-{name}"), seed);
+    let sim = start_sim_with(
+        &work,
+        seed % 1_000_000,
+        "1",
+        ONE_TICKER,
+        protocol.sim_args(),
+    );
+    let broker = Broker::connect(&sim).await;
+    let data = work.path("data");
+    let mut watch = Watch::new(&data);
+    let mut settings = RunSettings::new(&sim, &data, QUICK);
+
+    // Kill right after an order is acknowledged and cancel it before a print fills it; a
+    // print that beats the cancel spoils the attempt, and another life tries again.
+    let mut life = 0;
+    let (id, order_no) = loop {
+        assert!(
+            life < 10,
+            "no attempt cancelled an order with nothing filled while condor was dead"
+        );
+        let from = journal_events(&data).last().map_or(0, |(seq, _)| *seq);
+        let mut c = spawn_condor(&work, &settings, life);
+        life += 1;
+        let (id, order_no, _) = acked_and_working(&mut c, &data, from, false).await;
+        c.kill9();
+        let row = |orders: Vec<SimOrder>| {
+            orders
+                .into_iter()
+                .find(|o| o.ordno == order_no)
+                .expect("the order is at the simulator")
+        };
+        let before = row(broker.orders().await);
+        if before.filled == 0 && broker.cancel(&before).await {
+            let after = row(broker.orders().await);
+            if after.filled == 0 && after.remaining == 0 {
+                println!(
+                    "life {}: killed after C{id} #{order_no} was acknowledged; cancelled at the broker with nothing filled",
+                    life - 1
+                );
+                break (id, order_no);
+            }
+        }
+        println!(
+            "life {}: C{id} #{order_no} filled before the cancel; again",
+            life - 1
+        );
+    };
+
+    settings.set("CONDOR_CONDITION", "S009");
+    let before = watch.counts();
+    let mut c = spawn_condor(&work, &settings, life);
+    wait_journal(&mut c, &mut watch, "the restart", |n| {
+        n.started > before.started
+    })
+    .await;
+    wait_log(&mut c, "] trading; opening cash").await;
+    let (status, stdout, stderr) = c.terminate().await;
+    assert!(status.success(), "{status:?}\n{stderr}");
+    let state = state_of(&journal_events(&data));
+    let order = state
+        .book
+        .get(condor_actors::messages::ClientOrderId(id))
+        .unwrap();
+    assert_eq!(
+        (order.state(), order.filled_qty().0, order.remaining().0),
+        (OrderState::Cancelled, 0, 0),
+        "C{id} #{order_no} after the restart:\n{}",
+        tail(&life_log(&work, life), 30)
+    );
+    let agreed = assert_agree(&broker, &data, &stdout, CashCheck::Exact).await;
+    println!("cancelled-while-down test ({name}): C{id} #{order_no} cancelled while condor was dead, closed at restart: {agreed:?}");
 }

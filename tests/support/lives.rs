@@ -97,9 +97,58 @@ impl Drop for Work {
     }
 }
 
+/// The broker wire a standalone simulator speaks, and so the broker `condor run` trades.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// LS Securities OPEN API (the simulator's default).
+    Ls,
+    /// Kiwoom REST (`condor sim --protocol kiwoom`, `CONDOR_BROKER=kiwoom`).
+    Kiwoom,
+}
+
+impl Protocol {
+    /// As `CONDOR_BROKER` and `--protocol` spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Ls => "ls",
+            Protocol::Kiwoom => "kiwoom",
+        }
+    }
+
+    /// The `condor sim` flags that select this wire.
+    pub fn sim_args(self) -> &'static [&'static str] {
+        match self {
+            Protocol::Ls => &[],
+            Protocol::Kiwoom => &["--protocol", "kiwoom"],
+        }
+    }
+
+    /// The wire `condor sim ARGS` with the environment `env` speaks: `--protocol` (either
+    /// spelling) wins over `CONDOR_SIM_PROTOCOL`, as in the CLI.
+    fn of(args: &[&str], env: &[(&str, &str)]) -> Protocol {
+        let flag = args
+            .iter()
+            .enumerate()
+            .find_map(|(i, a)| match a.strip_prefix("--protocol") {
+                Some("") => args.get(i + 1).copied(),
+                Some(v) => v.strip_prefix('='),
+                None => None,
+            });
+        let env = env
+            .iter()
+            .find(|(k, _)| *k == "CONDOR_SIM_PROTOCOL")
+            .map(|(_, v)| *v);
+        match flag.or(env) {
+            Some("kiwoom") => Protocol::Kiwoom,
+            _ => Protocol::Ls,
+        }
+    }
+}
+
 /// A standalone `condor sim`, as a user starts one.
 pub struct Sim {
     pub _proc: Proc,
+    pub protocol: Protocol,
     pub rest: String,
     pub ws: String,
     pub appkey: String,
@@ -110,7 +159,7 @@ pub fn start_sim(work: &Work, seed: u64, trades_per_sec: &str, scenario: &str) -
     start_sim_with(work, seed, trades_per_sec, scenario, &[])
 }
 
-/// [`start_sim`] with more `condor sim` flags (faults, cash).
+/// [`start_sim`] with more `condor sim` flags (faults, cash, `--protocol`).
 pub fn start_sim_with(
     work: &Work,
     seed: u64,
@@ -171,6 +220,7 @@ pub fn start_sim_env(work: &Work, log_level: &str, args: &[&str], env: &[(&str, 
     }
     Sim {
         _proc: proc,
+        protocol: Protocol::of(args, env),
         rest: lines["rest"].clone(),
         ws: lines["websocket"].clone(),
         appkey: lines["appkey"].clone(),
@@ -192,9 +242,11 @@ pub struct RunSettings {
 }
 
 impl RunSettings {
+    /// Trades `sim` with the broker its wire is (`CONDOR_BROKER=kiwoom` for a Kiwoom sim).
     pub fn new(sim: &Sim, data: &Path, extra: &[(&'static str, &str)]) -> RunSettings {
         let mut env = vec![
             ("RUST_LOG", "info".to_owned()),
+            ("CONDOR_BROKER", sim.protocol.name().to_owned()),
             ("CONDOR_BROKER_REST_URL", sim.rest.clone()),
             ("CONDOR_BROKER_WS_URL", sim.ws.clone()),
             ("CONDOR_APPKEY", sim.appkey.clone()),

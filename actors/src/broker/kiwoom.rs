@@ -651,7 +651,7 @@ mod tests {
             .all(|o| o.org_order_no == 0 || o.order_no == 52));
     }
 
-    /// §4.6 / §4.7's samples: cash is `entr`, holdings are the cash rows with shares.
+    /// ka10099's rows: each market's stocks, a row's own market first; a bad code left out.
     #[test]
     fn the_stock_master_reads_each_markets_rows_and_leaves_out_bad_codes() {
         use condor_model::kiwoom::market_data::StockInfo;
@@ -685,6 +685,7 @@ mod tests {
         assert_eq!(got[1].name, "카카오");
     }
 
+    /// §4.6 / §4.7's samples: cash is `entr`, holdings are the cash rows with shares.
     #[test]
     fn cash_and_holdings_read_the_reference_samples() {
         let cash = decode_reply::<Kt00001>(
