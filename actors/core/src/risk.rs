@@ -293,9 +293,13 @@ impl RiskRefusal {
                 MarketError::AboveUpperLimit { .. } | MarketError::BelowLowerLimit { .. } => {
                     "daily_limit"
                 }
-                // The price checks return none of these; named all the same, never a panic.
-                MarketError::BadTicker { .. }
+                // A price past what KRX can print, and (never returned by the price checks,
+                // named all the same, never a panic) the rest.
+                MarketError::PriceTooHigh { .. }
+                | MarketError::BadTicker { .. }
                 | MarketError::ZeroQty
+                | MarketError::QtyTooLarge { .. }
+                | MarketError::VolumeTooLarge { .. }
                 | MarketError::BadTime { .. } => "bad_price",
             },
             RiskRefusal::PriceCollar { .. } => "price_collar",
