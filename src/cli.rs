@@ -1199,7 +1199,7 @@ mod tests {
         assert!(e.to_string().contains("--start-time"), "{e}");
         let e = Cli::try_parse_from(["condor", "sim", "--malformed-share", "1.5"]).unwrap_err();
         assert!(e.to_string().contains("--malformed-share"), "{e}");
-        let e = Cli::try_parse_from(["condor", "sim", "--absurd-share", "-0.1"]).unwrap_err();
+        let e = Cli::try_parse_from(["condor", "sim", "--absurd-share", "1.5"]).unwrap_err();
         assert!(e.to_string().contains("--absurd-share"), "{e}");
         let e = Cli::try_parse_from(["condor", "sim", "--trades-per-sec", "0"]).unwrap_err();
         assert!(e.to_string().contains("--trades-per-sec"), "{e}");
