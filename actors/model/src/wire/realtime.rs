@@ -1517,6 +1517,10 @@ mod tests {
             assert!(msg.contains("change") && msg.contains(change), "{msg}");
             assert!(tick.is_err());
         }
+        // Up by more than the price: a negative previous close is no price either.
+        let up = S3_FRAME.replace(r#""change":"1050""#, r#""change":"60000""#);
+        let msg = fields_of(&up).0.unwrap_err().to_string();
+        assert!(msg.contains("change") && msg.contains("60000"), "{msg}");
         // A price past the bound is refused before any arithmetic on it.
         let text = S3_FRAME.replace(r#""price":"55550""#, r#""price":"9000000000000000000""#);
         let msg = fields_of(&text).0.unwrap_err().to_string();

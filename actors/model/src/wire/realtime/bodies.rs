@@ -255,7 +255,8 @@ impl TradeFields<'_> {
 
     /// The previous close (기준가): `price` less the signed `change`, refused when that
     /// does not fit or is not a price KRX can print (a hostile frame must not overflow the
-    /// engine's arithmetic).
+    /// engine's arithmetic). 0 is kept: a replayed tape writes it for "not known", and
+    /// every consumer reads a previous close of 0 as no reference.
     pub fn prev_close(&self) -> Result<Price, WireError> {
         self.prev_close_from(self.price()?)
     }
@@ -265,7 +266,7 @@ impl TradeFields<'_> {
         price
             .0
             .checked_sub(change)
-            .and_then(|p| Price::new(p).ok())
+            .and_then(|p| Price::new_or_zero(p).ok())
             .ok_or_else(|| {
                 WireError::bad_value(
                     Self::WHAT,
