@@ -844,7 +844,9 @@ impl RunArgs {
 
     pub fn risk(&self) -> anyhow::Result<RiskLimits> {
         let r = RiskLimits {
-            max_order_qty: Qty(self.max_order_qty),
+            // No order can carry more than KRX's quantity bound: a higher cap means nothing.
+            max_order_qty: Qty::new(self.max_order_qty)
+                .map_err(|e| anyhow::anyhow!("CONDOR_MAX_ORDER_QTY: {e}"))?,
             max_order_notional: self.max_order_notional,
             max_position_notional: self.max_position_notional,
             max_open_positions: self.max_open_positions,
@@ -1074,6 +1076,11 @@ pub struct SimArgs {
     /// Fault: share of S3_/K3_ trade frames (0-1) sent cut in half, so they are not JSON.
     #[arg(long, value_name = "SHARE", default_value = "0", value_parser = parse_share)]
     pub malformed_share: f64,
+    /// Fault: share of trade frames (0-1) sent well-formed but with a number no exchange
+    /// prints (a price of i64::MAX won or past KRX's highest, a negative volume, a trade of
+    /// u64::MAX shares); /sim/stats counts them as absurd_frames.
+    #[arg(long, value_name = "SHARE", env = "CONDOR_SIM_ABSURD_SHARE", default_value = "0", value_parser = parse_share)]
+    pub absurd_share: f64,
     /// Fault: hold every TR answer this many milliseconds after the exchange handled it
     /// (a slow gateway: an order rests at the exchange before its reply arrives).
     #[arg(long, value_name = "MS")]
@@ -1199,6 +1206,7 @@ impl SimArgs {
                 drop_after_frames: self.drop_after_frames,
                 frame_delay: self.frame_delay_ms.map(Duration::from_millis),
                 malformed_share: self.malformed_share,
+                absurd_share: self.absurd_share,
                 rest_reply_delay: self.rest_reply_delay_ms.map(Duration::from_millis),
             },
             exchange,
@@ -1226,6 +1234,8 @@ mod tests {
         assert!(e.to_string().contains("--start-time"), "{e}");
         let e = Cli::try_parse_from(["condor", "sim", "--malformed-share", "1.5"]).unwrap_err();
         assert!(e.to_string().contains("--malformed-share"), "{e}");
+        let e = Cli::try_parse_from(["condor", "sim", "--absurd-share", "1.5"]).unwrap_err();
+        assert!(e.to_string().contains("--absurd-share"), "{e}");
         let e = Cli::try_parse_from(["condor", "sim", "--trades-per-sec", "0"]).unwrap_err();
         assert!(e.to_string().contains("--trades-per-sec"), "{e}");
         let e = Cli::try_parse_from(["condor", "sim", "--token-ttl-secs", "0"]).unwrap_err();
@@ -1306,6 +1316,23 @@ mod tests {
             Some(Command::Run(a)) => *a,
             _ => panic!("run expected"),
         }
+    }
+
+    #[test]
+    fn an_order_quantity_cap_past_what_an_order_can_carry_is_refused() {
+        let max = condor_actors::market::MAX_QTY.0;
+        let ok = run_args(&["--max-order-qty", &max.to_string()])
+            .risk()
+            .unwrap();
+        assert_eq!(ok.max_order_qty.0, max);
+        let e = run_args(&["--max-order-qty", &u64::MAX.to_string()])
+            .risk()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("CONDOR_MAX_ORDER_QTY: ") && e.contains("99999999"),
+            "{e}"
+        );
     }
 
     fn params_with(args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Params> {

@@ -188,6 +188,9 @@ pub struct BrokerSession {
     /// `(tr_cd, tr_key)` registrations refused for their token and made again with a new
     /// one: a second refusal is not retried (until the next connection).
     token_retried: HashSet<(String, String)>,
+    /// Tickers whose trade frames were refused at least once: each is logged the first
+    /// time only, then counted, so a feed gone bad cannot flood the log.
+    malformed_tickers: HashSet<Ticker>,
 }
 
 impl BrokerSession {
@@ -226,6 +229,7 @@ impl BrokerSession {
             meters: None,
             token_generation: 0,
             token_retried: HashSet::new(),
+            malformed_tickers: HashSet::new(),
         }
     }
 
@@ -565,7 +569,14 @@ impl BrokerSession {
     fn on_trade(&mut self, body: &TradeFields<'_>, text: &str, received_at: Instant) {
         match body.to_tick(received_at) {
             Ok(tick) => self.route_tick(tick, received_at),
-            Err(e) => self.malformed(&e.to_string(), text),
+            Err(e) => match body.ticker() {
+                Ok(ticker) if !self.malformed_tickers.insert(ticker) => self.count_malformed(),
+                Ok(ticker) => {
+                    let why = format!("{e}; further ones for {ticker} are counted, not logged");
+                    self.malformed(&why, text);
+                }
+                Err(_) => self.malformed(&e.to_string(), text),
+            },
         }
     }
 
@@ -711,11 +722,15 @@ impl BrokerSession {
         );
     }
 
-    fn malformed(&mut self, error: &str, text: &str) {
+    fn count_malformed(&mut self) {
         self.stats.malformed += 1;
         if let Some(m) = &self.meters {
             m.malformed_frames.inc();
         }
+    }
+
+    fn malformed(&mut self, error: &str, text: &str) {
+        self.count_malformed();
         let mut cut = text.len().min(160);
         while !text.is_char_boundary(cut) {
             cut -= 1;

@@ -369,14 +369,16 @@ impl FeeSchedule {
             if value <= 0 || ppm <= 0 {
                 0
             } else {
-                value * i128::from(ppm) / 1_000_000
+                // Saturating: a value past any printable price × quantity gives the
+                // largest fee, which the ledger then refuses as an overflow.
+                value.saturating_mul(i128::from(ppm)) / 1_000_000
             }
         };
         let tax = match fill.side {
             Side::Buy => 0,
             Side::Sell => part(self.sell_tax_ppm),
         };
-        i64::try_from(part(self.commission_ppm) + tax).unwrap_or(i64::MAX)
+        i64::try_from(part(self.commission_ppm).saturating_add(tax)).unwrap_or(i64::MAX)
     }
 }
 
@@ -642,6 +644,15 @@ mod tests {
         // A sell adds the tax: 981.4 → 981, plus 73.
         assert_eq!(fees.fee(&fill(Side::Sell, 70_100, 7)), 73 + 981);
         assert_eq!(FeeSchedule::default().fee(&fill(Side::Sell, 70_100, 7)), 0);
+        // Past any printable value the fee saturates (and the ledger refuses the fill as
+        // an overflow): no panic, no wrapped (negative) fee.
+        let all = FeeSchedule {
+            commission_ppm: FeeSchedule::MAX_PPM,
+            sell_tax_ppm: FeeSchedule::MAX_PPM,
+        };
+        assert_eq!(all.fee(&fill(Side::Sell, i64::MAX, u64::MAX)), i64::MAX);
+        assert_eq!(all.fee(&fill(Side::Buy, i64::MAX, u64::MAX)), i64::MAX);
+        assert_eq!(all.fee(&fill(Side::Sell, i64::MIN, u64::MAX)), 0);
         // Booked, the fee leaves cash and not the cost basis.
         let mut l = Ledger::new(1_000_000);
         let buy = fill(Side::Buy, 70_100, 7);

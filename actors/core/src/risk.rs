@@ -30,6 +30,7 @@ use crate::domain::{ClientOrderId, OrderIntent, OrderType};
 use crate::ledger::Ledger;
 use crate::market::{
     check_grid, check_order_price, notional, DailyLimits, MarketError, Price, Qty, Side, Ticker,
+    MAX_QTY,
 };
 use crate::order::OrderBook;
 
@@ -293,9 +294,13 @@ impl RiskRefusal {
                 MarketError::AboveUpperLimit { .. } | MarketError::BelowLowerLimit { .. } => {
                     "daily_limit"
                 }
-                // The price checks return none of these; named all the same, never a panic.
-                MarketError::BadTicker { .. }
+                // A price past what KRX can print, and (never returned by the price checks,
+                // named all the same, never a panic) the rest.
+                MarketError::PriceTooHigh { .. }
+                | MarketError::BadTicker { .. }
                 | MarketError::ZeroQty
+                | MarketError::QtyTooLarge { .. }
+                | MarketError::VolumeTooLarge { .. }
                 | MarketError::BadTime { .. } => "bad_price",
             },
             RiskRefusal::PriceCollar { .. } => "price_collar",
@@ -334,11 +339,10 @@ pub fn check(
     if qty.0 == 0 {
         return Err(RiskRefusal::ZeroQty);
     }
-    if qty > risk.max_order_qty {
-        return Err(RiskRefusal::QtyAboveMax {
-            qty,
-            max: risk.max_order_qty,
-        });
+    // However loose the configured cap, never more than one KRX order can carry.
+    let max_qty = risk.max_order_qty.min(MAX_QTY);
+    if qty > max_qty {
+        return Err(RiskRefusal::QtyAboveMax { qty, max: max_qty });
     }
     check_not_duplicate(intent, view.book)?;
     if let OrderType::Limit(price) = intent.order_type {
@@ -1016,10 +1020,15 @@ mod tests {
             Desk::new().last(0).check(&mkt(1), &r),
             Err(RiskRefusal::NoReferencePrice { qty: Qty(1) })
         );
-        // Overflow is a refusal, not a panic.
+        // Overflow is a refusal, not a panic (and a quantity past what an order carries is
+        // refused before it is multiplied at all).
+        assert!(matches!(
+            Desk::new().last(i64::MAX / 2).check(&mkt(3), &loose()),
+            Err(RiskRefusal::NotionalOverflow { .. })
+        ));
         assert!(matches!(
             unbanded.check(&mkt(u64::MAX), &loose()),
-            Err(RiskRefusal::NotionalOverflow { .. })
+            Err(RiskRefusal::QtyAboveMax { max, .. }) if max == MAX_QTY
         ));
     }
 
@@ -1153,6 +1162,27 @@ mod tests {
             huge.check(&limit_buy(1, 1_000), &tight),
             Err(RiskRefusal::PriceCollar { max_bp: 1, .. })
         ));
+    }
+
+    /// A limit past the highest price KRX prints is refused by name before any arithmetic
+    /// on it (notional, collar), however loose the limits; so is a quantity past the most
+    /// an order carries.
+    #[test]
+    fn a_price_or_quantity_krx_cannot_print_is_refused() {
+        let desk = Desk::new().last(i64::MAX - 999);
+        for price in [
+            crate::market::MAX_PRICE.0 + 1_000,
+            i64::MAX - i64::MAX % 1_000,
+        ] {
+            let e = desk.check(&limit_buy(1, price), &loose()).unwrap_err();
+            assert_eq!(e.rule(), "bad_price", "{e}");
+            assert!(e.to_string().contains("highest price KRX can print"), "{e}");
+        }
+        let e = Desk::new()
+            .last(10_000)
+            .check(&limit_buy(u64::MAX, 10_000), &loose())
+            .unwrap_err();
+        assert!(e.to_string().contains("99999999"), "{e}");
     }
 
     #[test]

@@ -35,12 +35,11 @@ pub struct Tick {
 }
 
 impl Tick {
-    /// Change from the previous close in basis points (truncated toward zero).
+    /// Change from the previous close in basis points (truncated toward zero). In `i128`
+    /// and saturated: the wire bounds prices, but a `Tick` built elsewhere must still
+    /// never panic a strategy or hand it a wrapped (sign-flipped) signal.
     pub fn change_bp(&self) -> i64 {
-        if self.prev_close.0 <= 0 {
-            return 0;
-        }
-        (self.price.0 - self.prev_close.0) * 10_000 / self.prev_close.0
+        crate::market::change_bp(self.price, self.prev_close)
     }
 }
 

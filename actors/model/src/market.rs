@@ -23,8 +23,14 @@ pub enum MarketError {
     AboveUpperLimit { price: i64, upper: i64 },
     #[error("price {price} is below the lower limit {lower}")]
     BelowLowerLimit { price: i64, lower: i64 },
+    #[error("price {price} is above {max}, the highest price KRX can print")]
+    PriceTooHigh { price: i64, max: i64 },
     #[error("quantity must be at least one share")]
     ZeroQty,
+    #[error("quantity {qty} is above {max} shares, the most one order or trade can carry")]
+    QtyTooLarge { qty: u64, max: u64 },
+    #[error("cumulative volume {volume} is above {max} shares, the most a day can print")]
+    VolumeTooLarge { volume: u64, max: u64 },
     #[error("bad time of day {input:?}: expected HHMMSS")]
     BadTime { input: String },
 }
@@ -107,6 +113,23 @@ impl<'de> Deserialize<'de> for Ticker {
     }
 }
 
+/// The highest price a KRX stock can print: LS writes trade and quote prices in eight
+/// digits (S3_/K3_ `price`, t1102 `price` N8, reference §4.8, §5.5), and at 500,000 won and
+/// above KRX's grid steps by 1,000 won, so 99,999,000 is the highest grid price that fits.
+/// The dearest stocks ever listed traded at a few million won; a price above this is not
+/// a price but a broken or hostile frame.
+pub const MAX_PRICE: Price = Price(99_999_000);
+
+/// The most shares one order or one trade can carry: LS writes a trade's quantity
+/// (`cvolume`) in eight digits (§5.5), so 99,999,999. KRX caps an order lower still (a
+/// share of the listed shares; the exact rule is UNCONFIRMED here), so the field's width
+/// is the bound condor can cite. Orders are held to it as well.
+pub const MAX_QTY: Qty = Qty(99_999_999);
+
+/// The most shares a stock can trade in a day: LS writes the cumulative volume (S3_/K3_
+/// `volume`, t1102 `volume`) in twelve digits (§4.8, §5.5).
+pub const MAX_CUM_VOLUME: u64 = 999_999_999_999;
+
 /// A price in integer won.
 #[derive(
     Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default, Serialize, Deserialize,
@@ -115,6 +138,35 @@ impl<'de> Deserialize<'de> for Ticker {
 pub struct Price(pub i64);
 
 impl Price {
+    /// "No price": a market order's limit, a blank best bid.
+    pub const ZERO: Price = Price(0);
+
+    /// A trade or order price: 1 ..= [`MAX_PRICE`] won. Every number that enters condor as
+    /// a price goes through here (or [`Price::new_or_zero`]), so arithmetic on a price
+    /// never meets a value KRX cannot print.
+    pub fn new(won: i64) -> Result<Price, MarketError> {
+        if won <= 0 {
+            Err(MarketError::NonPositivePrice { price: won })
+        } else {
+            Price::new_or_zero(won)
+        }
+    }
+
+    /// [`Price::new`] that also takes 0, where the wire writes 0 for "none" (a market
+    /// order's price, a missing best bid, a zero-filled reply).
+    pub fn new_or_zero(won: i64) -> Result<Price, MarketError> {
+        if won < 0 {
+            Err(MarketError::NonPositivePrice { price: won })
+        } else if won > MAX_PRICE.0 {
+            Err(MarketError::PriceTooHigh {
+                price: won,
+                max: MAX_PRICE.0,
+            })
+        } else {
+            Ok(Price(won))
+        }
+    }
+
     pub fn won(self) -> i64 {
         self.0
     }
@@ -134,8 +186,33 @@ impl fmt::Display for Price {
 pub struct Qty(pub u64);
 
 impl Qty {
+    /// A quantity of an order, a trade or a holding: 0 ..= [`MAX_QTY`] shares (zero is a
+    /// quantity: nothing left, nothing filled; [`check_qty`] refuses it for an order).
+    pub fn new(shares: u64) -> Result<Qty, MarketError> {
+        if shares > MAX_QTY.0 {
+            Err(MarketError::QtyTooLarge {
+                qty: shares,
+                max: MAX_QTY.0,
+            })
+        } else {
+            Ok(Qty(shares))
+        }
+    }
+
     pub fn shares(self) -> u64 {
         self.0
+    }
+}
+
+/// A day's cumulative volume: 0 ..= [`MAX_CUM_VOLUME`] shares.
+pub fn check_cum_volume(volume: u64) -> Result<u64, MarketError> {
+    if volume > MAX_CUM_VOLUME {
+        Err(MarketError::VolumeTooLarge {
+            volume,
+            max: MAX_CUM_VOLUME,
+        })
+    } else {
+        Ok(volume)
     }
 }
 
@@ -148,6 +225,17 @@ impl fmt::Display for Qty {
 /// Price × quantity in won, or `None` if it does not fit an `i64`.
 pub fn notional(price: Price, qty: Qty) -> Option<i64> {
     i64::try_from(qty.0).ok()?.checked_mul(price.0)
+}
+
+/// `price` against `base` in basis points, truncated toward zero; 0 when `base` is not
+/// positive. Computed in `i128` and saturated at the ends of `i64`, so no pair of prices
+/// panics or wraps into a change of the wrong sign.
+pub fn change_bp(price: Price, base: Price) -> i64 {
+    if base.0 <= 0 {
+        return 0;
+    }
+    let bp = (i128::from(price.0) - i128::from(base.0)) * 10_000 / i128::from(base.0);
+    i64::try_from(bp).unwrap_or(if bp < 0 { i64::MIN } else { i64::MAX })
 }
 
 /// Buy or sell.
@@ -253,6 +341,9 @@ pub enum Rounding {
 
 /// Moves a positive `price` onto the tick grid. Every band edge is a multiple of the tick
 /// of the band below it, so rounding never skips a band.
+///
+/// Saturates: a price within a tick of `i64::MAX` rounds down rather than wrap, so a
+/// value that slipped past [`Price::new`] stays huge and is refused by the next check.
 pub fn round_to_grid(price: Price, rounding: Rounding) -> Price {
     let p = price.0.max(1);
     let tick = tick_size(Price(p));
@@ -260,7 +351,9 @@ pub fn round_to_grid(price: Price, rounding: Rounding) -> Price {
     if down == p {
         return Price(p);
     }
-    let up = down + tick;
+    let Some(up) = down.checked_add(tick) else {
+        return Price(down);
+    };
     match rounding {
         Rounding::Down => Price(down.max(1)),
         Rounding::Up => Price(up),
@@ -274,22 +367,22 @@ pub fn round_to_grid(price: Price, rounding: Rounding) -> Price {
     }
 }
 
-/// The next grid price above an on-grid `price`.
+/// The next grid price above an on-grid `price`; saturates at `i64::MAX` (far above
+/// [`MAX_PRICE`], so the order check refuses it) rather than wrap to a negative price.
 pub fn tick_up(price: Price) -> Price {
-    Price(price.0 + tick_size(price))
+    Price(price.0.saturating_add(tick_size(price)))
 }
 
 /// The next grid price below an on-grid `price` (the tick of the band just below applies
 /// at a band edge: 2,000 → 1,999, 5,000 → 4,995), never below 1.
 pub fn tick_down(price: Price) -> Price {
-    Price((price.0 - tick_size(Price(price.0 - 1))).max(1))
+    let tick = tick_size(Price(price.0.saturating_sub(1)));
+    Price(price.0.saturating_sub(tick).max(1))
 }
 
-/// Rejects a non-positive or off-grid price.
+/// Rejects a non-positive, off-grid or unprintable (above [`MAX_PRICE`]) price.
 pub fn check_grid(price: Price) -> Result<(), MarketError> {
-    if price.0 <= 0 {
-        return Err(MarketError::NonPositivePrice { price: price.0 });
-    }
+    Price::new(price.0)?;
     let tick = tick_size(price);
     if price.0 % tick != 0 {
         return Err(MarketError::OffGrid {
@@ -310,11 +403,18 @@ pub struct DailyLimits {
 }
 
 impl DailyLimits {
+    /// The band around `base`. Computed in `i128`, so even a base no wire would pass
+    /// (`i64::MAX`) gives a band that contains it rather than a wrapped one; a base that
+    /// came through [`Price::new`] never needs it.
     pub fn from_base(base: Price) -> DailyLimits {
         let b = base.0.max(1);
-        let upper = round_to_grid(Price(b * 13 / 10), Rounding::Down);
+        let scaled = |num: i128, add: i128| {
+            let v = (i128::from(b) * num + add) / 10;
+            Price(i64::try_from(v).unwrap_or(i64::MAX))
+        };
+        let upper = round_to_grid(scaled(13, 0), Rounding::Down);
         // ceil(b * 0.7) in integers, then up onto the grid.
-        let lower = round_to_grid(Price((b * 7 + 9) / 10), Rounding::Up);
+        let lower = round_to_grid(scaled(7, 9), Rounding::Up);
         DailyLimits {
             base: Price(b),
             upper,
@@ -354,12 +454,12 @@ pub fn check_order_price(price: Price, limits: &DailyLimits) -> Result<(), Marke
     limits.check(price)
 }
 
-/// Rejects a zero quantity.
+/// Rejects a zero quantity, or one above [`MAX_QTY`].
 pub fn check_qty(qty: Qty) -> Result<(), MarketError> {
     if qty.0 == 0 {
         Err(MarketError::ZeroQty)
     } else {
-        Ok(())
+        Qty::new(qty.0).map(|_| ())
     }
 }
 
@@ -686,6 +786,84 @@ mod tests {
         assert_eq!(notional(Price(55_500), Qty(10)), Some(555_000));
         assert_eq!(notional(Price(i64::MAX), Qty(2)), None);
         assert_eq!(notional(Price(1), Qty(u64::MAX)), None);
+    }
+
+    #[test]
+    fn constructors_hold_only_what_krx_can_print() {
+        assert_eq!(Price::new(55_500), Ok(Price(55_500)));
+        assert_eq!(Price::new(MAX_PRICE.0), Ok(MAX_PRICE));
+        assert_eq!(
+            Price::new(MAX_PRICE.0 + 1),
+            Err(MarketError::PriceTooHigh {
+                price: MAX_PRICE.0 + 1,
+                max: MAX_PRICE.0
+            })
+        );
+        assert!(Price::new(i64::MAX).is_err());
+        assert_eq!(
+            Price::new(0),
+            Err(MarketError::NonPositivePrice { price: 0 })
+        );
+        assert!(Price::new(i64::MIN).is_err());
+        assert_eq!(Price::new_or_zero(0), Ok(Price::ZERO));
+        assert!(Price::new_or_zero(-1).is_err() && Price::new_or_zero(i64::MAX).is_err());
+        assert!(is_on_grid(MAX_PRICE), "the highest price is a grid price");
+        const { assert!(MAX_PRICE.0 < 100_000_000, "eight digits") };
+        assert_eq!(Qty::new(0), Ok(Qty(0)));
+        assert_eq!(Qty::new(MAX_QTY.0), Ok(MAX_QTY));
+        assert_eq!(
+            Qty::new(u64::MAX),
+            Err(MarketError::QtyTooLarge {
+                qty: u64::MAX,
+                max: MAX_QTY.0
+            })
+        );
+        assert_eq!(check_cum_volume(MAX_CUM_VOLUME), Ok(MAX_CUM_VOLUME));
+        assert!(check_cum_volume(MAX_CUM_VOLUME + 1).is_err());
+        let e = Price::new(i64::MAX).unwrap_err().to_string();
+        assert!(
+            e.contains("9223372036854775807") && e.contains("99999000"),
+            "{e}"
+        );
+        // The bounds keep the engine's products inside i64: price × quantity of one order.
+        assert!(notional(MAX_PRICE, MAX_QTY).is_some());
+    }
+
+    #[test]
+    fn change_bp_at_the_ends_of_i64() {
+        assert_eq!(change_bp(Price(10_100), Price(10_000)), 100);
+        assert_eq!(change_bp(Price(9_950), Price(10_000)), -50);
+        assert_eq!(change_bp(Price(1), Price(0)), 0);
+        assert_eq!(change_bp(Price(i64::MAX), Price(1)), i64::MAX);
+        assert_eq!(change_bp(Price(i64::MIN), Price(1)), i64::MIN);
+        assert_eq!(change_bp(Price(i64::MAX), Price(i64::MAX)), 0);
+        assert_eq!(change_bp(Price(1), Price(i64::MAX)), -9_999);
+        assert_eq!(change_bp(MAX_PRICE, Price(1)), (MAX_PRICE.0 - 1) * 10_000);
+    }
+
+    #[test]
+    fn grid_arithmetic_at_and_beyond_the_bounds_neither_panics_nor_wraps() {
+        assert_eq!(tick_up(MAX_PRICE), Price(MAX_PRICE.0 + 1_000));
+        assert_eq!(tick_up(Price(i64::MAX)), Price(i64::MAX));
+        assert_eq!(tick_down(Price(i64::MIN)), Price(1));
+        assert_eq!(tick_down(Price(i64::MAX)), Price(i64::MAX - 1_000));
+        let top = round_to_grid(Price(i64::MAX), Rounding::Up);
+        assert!(top.0 > MAX_PRICE.0, "{top}");
+        assert!(round_to_grid(Price(i64::MAX), Rounding::Nearest).0 > 0);
+        assert_eq!(round_to_grid(Price(i64::MIN), Rounding::Down), Price(1));
+        for base in [MAX_PRICE.0, i64::MAX / 13, i64::MAX - 1, i64::MAX] {
+            let l = DailyLimits::from_base(Price(base));
+            // Saturated near i64::MAX (the upper limit cannot exceed it), never wrapped.
+            assert!(
+                l.lower.0 > 0 && l.lower <= l.base && l.lower <= l.upper,
+                "base {base}: {l:?}"
+            );
+        }
+        let l = DailyLimits::from_base(MAX_PRICE);
+        assert_eq!((l.upper, l.lower), (Price(129_998_000), Price(70_000_000)));
+        assert!(check_grid(Price(i64::MAX - i64::MAX % 1_000)).is_err());
+        assert!(check_grid(Price(MAX_PRICE.0 + 1_000)).is_err());
+        assert!(check_qty(Qty(u64::MAX)).is_err() && check_qty(MAX_QTY).is_ok());
     }
 
     #[test]

@@ -96,6 +96,8 @@ pub(crate) enum Command {
     Stats {
         reply: oneshot::Sender<SimStats>,
     },
+    /// A websocket sent a trade frame with an absurd number (the `absurd_share` fault).
+    AbsurdFrameSent,
 }
 
 /// What the market has printed so far, for tests that count what they received.
@@ -110,6 +112,8 @@ pub struct SimStats {
     pub expired_token_refusals: u64,
     /// The REST calls among them (each never reached its TR).
     pub expired_rest_refusals: u64,
+    /// Trade frames sent with an absurd number (the `absurd_share` fault).
+    pub absurd_frames: u64,
 }
 
 impl SimStats {
@@ -126,6 +130,7 @@ impl SimStats {
             "tokens_issued": self.tokens_issued,
             "expired_token_refusals": self.expired_token_refusals,
             "expired_rest_refusals": self.expired_rest_refusals,
+            "absurd_frames": self.absurd_frames,
         })
     }
 }
@@ -232,6 +237,8 @@ pub(crate) struct SimState {
     pub(crate) other_host: bool,
     /// REST calls refused for an expired token.
     pub(crate) expired_rest_refusals: u64,
+    /// Trade frames the `absurd_share` fault rewrote.
+    absurd_frames: u64,
     started: Instant,
     /// A scaled clock and the market's Unix ms at its start (`now_ms = 0`).
     scaled: Option<(Arc<dyn Clock>, i64)>,
@@ -328,6 +335,7 @@ pub(crate) async fn run(
         paper: cfg.paper,
         other_host: cfg.kiwoom_other_host,
         expired_rest_refusals: 0,
+        absurd_frames: 0,
         started: Instant::now(),
         sessions: BTreeMap::new(),
         by_ticker: HashMap::new(),
@@ -585,8 +593,10 @@ impl SimState {
                     tokens_issued: self.tokens.issued_count(),
                     expired_token_refusals: self.tokens.expired_refusals(),
                     expired_rest_refusals: self.expired_rest_refusals,
+                    absurd_frames: self.absurd_frames,
                 });
             }
+            Command::AbsurdFrameSent => self.absurd_frames += 1,
         }
     }
 

@@ -75,6 +75,11 @@ pub struct Faults {
     pub frame_delay: Option<Duration>,
     /// Share of S3_/K3_ trade frames (0.0–1.0) sent cut in half, so they are not JSON.
     pub malformed_share: f64,
+    /// Share of trade frames (0.0–1.0) sent well-formed but holding a number no exchange
+    /// prints: a price of `i64::MAX` won or just past KRX's highest, a negative volume, a
+    /// quantity of `u64::MAX` (LS S3_/K3_ and Kiwoom 0B alike). Counted in `/sim/stats`
+    /// as `absurd_frames`.
+    pub absurd_share: f64,
     /// Hold every TR answer this long after the exchange handled the request: a slow
     /// gateway, where an order already rests at the exchange while its reply is on its way.
     pub rest_reply_delay: Option<Duration>,

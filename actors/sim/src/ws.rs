@@ -2,7 +2,7 @@
 //! auth headers, as LS does), then runs one reader and one writer per connection.
 //! The reader forwards client frames to the engine; the writer sends the engine's
 //! batches with one flush per batch, and applies the fault knobs (drop after N seconds
-//! or N frames, delay, malformed frames).
+//! or N frames, delay, malformed frames, absurd numbers in well-formed frames).
 //!
 //! Owns the sockets only. Must never decide anything about registrations: that is the
 //! engine's, so acks and data frames keep one order.
@@ -84,6 +84,7 @@ async fn session(
     });
     let mut conn = Connection {
         ws,
+        engine: engine.clone(),
         faults,
         rng: fastrand::Rng::with_seed(seed ^ id),
         sent: 0,
@@ -99,6 +100,8 @@ async fn session(
 /// half, and the writer's batches go out with one flush each.
 struct Connection {
     ws: tokio_tungstenite::WebSocketStream<TcpStream>,
+    /// Told of each absurd frame sent, for `/sim/stats`.
+    engine: mpsc::UnboundedSender<Command>,
     faults: Faults,
     rng: fastrand::Rng,
     sent: u64,
@@ -186,11 +189,23 @@ impl Connection {
                 step = Step::Drop;
                 break;
             }
+            let trade = is_trade(&frame);
             let frame = if self.faults.malformed_share > 0.0
-                && is_trade(&frame)
+                && trade
                 && self.rng.f64() < self.faults.malformed_share
             {
                 malformed(frame)
+            } else if self.faults.absurd_share > 0.0
+                && trade
+                && self.rng.f64() < self.faults.absurd_share
+            {
+                match absurd(&frame, self.rng.usize(..ABSURDITIES)) {
+                    Some(text) => {
+                        let _ = self.engine.send(Command::AbsurdFrameSent);
+                        Message::Text(text.into())
+                    }
+                    None => frame,
+                }
             } else {
                 frame
             };
@@ -222,6 +237,42 @@ fn is_trade(frame: &Message) -> bool {
         || t.starts_with(r#"{"trnm":"REAL","data":[{"type":"0B""#)
 }
 
+/// How many kinds of absurd trade [`absurd`] makes.
+const ABSURDITIES: usize = 4;
+
+/// A trade frame still well-formed JSON but holding a number no exchange prints, picked
+/// by `which` (below [`ABSURDITIES`]): a price of `i64::MAX` won; a negative volume; a
+/// price one step past KRX's highest (100,000,000 won: nine digits where LS has eight); a
+/// trade of `u64::MAX` shares. LS's S3_/K3_ and Kiwoom's 0B each get their own fields;
+/// `None` if the frame lacks the field.
+fn absurd(frame: &Message, which: usize) -> Option<String> {
+    let Message::Text(t) = frame else {
+        return None;
+    };
+    let t = t.as_str();
+    let kiwoom = t.starts_with(r#"{"trnm":"REAL""#);
+    let (key, value) = match (which, kiwoom) {
+        (0, false) => ("price", "9223372036854775807"),
+        (0, true) => ("10", "+9223372036854775807"),
+        (1, false) => ("cvolume", "-5"),
+        // 0B's trade quantity carries the aggressor as its sign: the day's volume it is.
+        (1, true) => ("13", "-5"),
+        (2, false) => ("price", "100000000"),
+        (2, true) => ("10", "-100000000"),
+        (_, false) => ("cvolume", "18446744073709551615"),
+        (_, true) => ("15", "+18446744073709551615"),
+    };
+    set_value(t, key, value)
+}
+
+/// `text` with the string value of the first `"key":"…"` member replaced by `value`.
+fn set_value(text: &str, key: &str, value: &str) -> Option<String> {
+    let member = format!(r#""{key}":""#);
+    let start = text.find(&member)? + member.len();
+    let end = start + text[start..].find('"')?;
+    Some(format!("{}{value}{}", &text[..start], &text[end..]))
+}
+
 /// Half of a text frame: not JSON, as a torn or garbled frame would be.
 fn malformed(frame: Message) -> Message {
     match frame {
@@ -234,5 +285,60 @@ fn malformed(frame: Message) -> Message {
             Message::Text(s[..cut].to_owned().into())
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use condor_model::kiwoom::realtime as kiwoom;
+    use condor_model::wire::realtime::{decode_incoming, Incoming};
+
+    const S3: &str = r#"{"header":{"tr_cd":"S3_","tr_key":"005930"},"body":{"chetime":"090851","sign":"2","change":"1050","drate":"1.93","price":"55550","cgubun":"+","cvolume":"1","volume":"10887","shcode":"005930","exchname":"KRX"}}"#;
+    const REAL_0B: &str = r#"{"trnm":"REAL","data":[{"type":"0B","name":"주식체결","item":"005930","values":{"20":"165208","10":"-20800","11":"-50","12":"-0.24","27":"-20800","28":"-20700","15":"+82","13":"30379732","14":"632640","16":"20850","25":"5"}}]}"#;
+
+    fn ls_tick(text: &str) -> Result<condor_model::domain::Tick, String> {
+        match decode_incoming(text).map_err(|e| e.to_string())? {
+            Incoming::Trade { fields, .. } => fields
+                .to_tick(std::time::Instant::now())
+                .map_err(|e| e.to_string()),
+            Incoming::Other(f) => Err(format!("not a trade: {f:?}")),
+        }
+    }
+
+    fn kiwoom_tick(text: &str) -> Result<condor_model::domain::Tick, String> {
+        match kiwoom::decode_server_frame(text).map_err(|e| e.to_string())? {
+            kiwoom::ServerFrame::Real(entries) => entries[0]
+                .to_tick(std::time::Instant::now())
+                .expect("a 0B entry")
+                .map_err(|e| e.to_string()),
+            other => Err(format!("not REAL: {other:?}")),
+        }
+    }
+
+    /// Every absurd frame is still JSON the decoders read to the end, and still a trade
+    /// frame, but its tick is refused naming the field the fault changed.
+    #[test]
+    fn each_absurd_frame_is_well_formed_and_refused_as_a_tick() {
+        assert!(ls_tick(S3).is_ok() && kiwoom_tick(REAL_0B).is_ok());
+        let fields = [
+            ("price", "10"),
+            ("cvolume", "13"),
+            ("price", "10"),
+            ("cvolume", "15"),
+        ];
+        for (which, (ls_field, kiwoom_field)) in fields.into_iter().enumerate() {
+            let ls = absurd(&Message::Text(S3.into()), which).expect("S3_ has the field");
+            assert!(is_trade(&Message::Text(ls.clone().into())), "{ls}");
+            serde_json::from_str::<serde_json::Value>(&ls).expect("JSON");
+            let e = ls_tick(&ls).unwrap_err();
+            assert!(e.contains(&format!("`{ls_field}`")), "{e}");
+            let k = absurd(&Message::Text(REAL_0B.into()), which).expect("0B has the field");
+            assert!(is_trade(&Message::Text(k.clone().into())), "{k}");
+            serde_json::from_str::<serde_json::Value>(&k).expect("JSON");
+            let e = kiwoom_tick(&k).unwrap_err();
+            assert!(e.contains(&format!("`{kiwoom_field}`")), "{e}");
+        }
+        assert_eq!(set_value(S3, "nothing", "1"), None);
     }
 }

@@ -207,7 +207,11 @@ impl Holding {
                     self.first_fill = Some(fill.time);
                 }
                 self.position = self.position.saturating_add(qty);
-                self.cost_won += i128::from(fill.price.0) * i128::from(qty);
+                // One i64 × u64 always fits an i128; their sum is saturated, so fills no
+                // wire would pass cannot panic the strategy or wrap its average price.
+                self.cost_won = self
+                    .cost_won
+                    .saturating_add(i128::from(fill.price.0) * i128::from(qty));
                 false
             }
             Side::Sell => {
@@ -218,7 +222,7 @@ impl Holding {
                 }
                 self.position = before.saturating_sub(qty);
                 // The shares left keep their average price.
-                self.cost_won = self.cost_won * i128::from(self.position) / i128::from(before);
+                self.cost_won = kept_cost(self.cost_won, self.position, before);
                 if self.position == 0 {
                     log::info!(target: LOG, "{} flat", self.label());
                     self.cost_won = 0;
@@ -258,6 +262,17 @@ impl Holding {
     }
 }
 
+/// The cost of `kept` of `before` shares that cost `cost` in all (`kept` ≤ `before`):
+/// exact wherever `cost × kept` fits an `i128` (any cost KRX's prices can add up to), and
+/// within a won a share beyond, never overflowing.
+fn kept_cost(cost: i128, kept: u64, before: u64) -> i128 {
+    let (kept, before) = (i128::from(kept), i128::from(before.max(1)));
+    match cost.checked_mul(kept) {
+        Some(v) => v / before,
+        None => cost / before * kept,
+    }
+}
+
 /// The entry a budget buys on `tick`: a limit `slippage_ticks` grid ticks above the last
 /// trade (never above the day's upper limit), or market when `None`; `None` when the
 /// budget buys no whole share.
@@ -266,6 +281,10 @@ pub fn entry_order(
     budget_won: i64,
     slippage_ticks: Option<u32>,
 ) -> Option<(Qty, OrderType)> {
+    // A trade past the highest price KRX prints (a tick no wire passes) makes no order.
+    if tick.price > market::MAX_PRICE {
+        return None;
+    }
     let order_type = match slippage_ticks {
         None => OrderType::Market,
         Some(n) => {
@@ -273,6 +292,8 @@ pub fn entry_order(
             for _ in 0..n {
                 price = market::tick_up(price);
             }
+            // Never a limit KRX cannot print.
+            price = price.min(market::MAX_PRICE);
             if tick.prev_close.0 > 0 {
                 // Never above the day's upper limit (상한가): the exchange would refuse it.
                 price = price.min(DailyLimits::from_base(tick.prev_close).upper);
@@ -284,7 +305,8 @@ pub fn entry_order(
         OrderType::Limit(p) => p,
         OrderType::Market => tick.price,
     };
-    if order_price.0 <= 0 {
+    // Only a price KRX can print: past it (a tick no wire passes) there is no order to send.
+    if order_price.0 <= 0 || order_price > market::MAX_PRICE {
         return None;
     }
     let qty = budget_won.max(0) / order_price.0;
@@ -296,5 +318,79 @@ pub fn entry_order(
         );
         return None;
     }
-    Some((Qty(qty.unsigned_abs()), order_type))
+    // Never more than one order can carry: the budget bounds the spend, not the count.
+    let qty = qty.unsigned_abs().min(market::MAX_QTY.0);
+    Some((Qty(qty), order_type))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill(side: Side, price: i64, qty: u64) -> Fill {
+        Fill {
+            ticker: Ticker::parse("005930").unwrap(),
+            side,
+            price: Price(price),
+            qty: Qty(qty),
+            order_no: 1,
+            time: TimeOfDay::hms(9, 0, 0),
+        }
+    }
+
+    #[test]
+    fn fills_beyond_any_printable_price_neither_panic_nor_wrap() {
+        let mut h = Holding::new(Ticker::parse("005930").unwrap());
+        h.on_fill(&fill(Side::Buy, i64::MAX, u64::MAX));
+        h.on_fill(&fill(Side::Buy, i64::MAX, u64::MAX));
+        assert_eq!(h.position, u64::MAX);
+        // Saturated: the average is huge and positive, never wrapped negative.
+        let avg = h.avg_price();
+        assert!(avg.is_none_or(|p| p.0 > 0), "{avg:?}");
+        assert!(!h.on_fill(&fill(Side::Sell, i64::MAX, u64::MAX / 2)));
+        assert!(h.cost_won > 0);
+        assert!(h.on_fill(&fill(Side::Sell, 1, u64::MAX)));
+        assert_eq!((h.position, h.cost_won), (0, 0));
+    }
+
+    #[test]
+    fn the_cost_kept_is_exact_where_it_fits_and_saturates_beyond() {
+        assert_eq!(kept_cost(900, 1, 3), 300);
+        assert_eq!(kept_cost(1_000, 2, 3), 666);
+        let big = kept_cost(i128::MAX, u64::MAX - 1, u64::MAX);
+        assert!(big > 0 && big < i128::MAX, "{big}");
+        assert_eq!(kept_cost(i128::MAX, 0, u64::MAX), 0);
+    }
+
+    #[test]
+    fn an_entry_at_an_absurd_price_buys_nothing_rather_than_wrap() {
+        let tick = |price: i64, prev: i64| Tick {
+            ticker: Ticker::parse("005930").unwrap(),
+            price: Price(price),
+            qty: Qty(u64::MAX),
+            cum_volume: u64::MAX,
+            prev_close: Price(prev),
+            aggressor: Side::Buy,
+            exchange_time: TimeOfDay::hms(9, 0, 0),
+            received_at: std::time::Instant::now(),
+            seq: 1,
+        };
+        let absurd = [
+            (i64::MAX, 1),
+            (market::MAX_PRICE.0 + 1_000, 90_000_000),
+            (i64::MAX, i64::MAX),
+            (i64::MAX - 1, i64::MAX / 2),
+        ];
+        for (price, prev) in absurd {
+            let t = tick(price, prev);
+            assert_eq!(entry_order(&t, i64::MAX, Some(u32::MAX >> 16)), None);
+            assert_eq!(entry_order(&t, 1_000_000, None), None);
+        }
+        // At the highest printable price a big budget buys a sane order: its limit capped
+        // at what KRX can print, no more shares than one order can carry.
+        let (qty, order_type) =
+            entry_order(&tick(market::MAX_PRICE.0, 90_000_000), i64::MAX, Some(3)).unwrap();
+        assert!(qty.0 > 0 && qty <= market::MAX_QTY);
+        assert_eq!(order_type, OrderType::Limit(market::MAX_PRICE));
+    }
 }

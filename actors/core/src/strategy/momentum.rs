@@ -1027,4 +1027,47 @@ mod tests {
         };
         assert_eq!(market.validate(), Ok(()));
     }
+
+    /// Ticks and fills at and past the ends of i64/u64 (no wire passes them, but a
+    /// `Tick` can be built anywhere): no panic in a debug build, and no wrapped signal.
+    #[test]
+    fn prices_and_quantities_past_the_bounds_neither_panic_nor_wrap() {
+        let p = MomentumParams {
+            confirm_ticks: 1,
+            min_change_bp: -3_000,
+            budget_won: 1_000_000_000_000,
+            ..MomentumParams::default()
+        };
+        for prev in [1, i64::MAX, i64::MAX / 2] {
+            let mut h = Harness::new(p, prev);
+            h.enter();
+            let mut signals = h.trade_with(i64::MAX, u64::MAX, Side::Buy);
+            signals.extend(h.trade_with(i64::MAX - 1, u64::MAX, Side::Sell));
+            signals.extend(h.trade_with(1, u64::MAX, Side::Buy));
+            for s in &signals {
+                if let Signal::Buy {
+                    qty, order_type, ..
+                } = s
+                {
+                    assert!(qty.0 > 0 && *qty <= crate::market::MAX_QTY, "{s:?}");
+                    if let OrderType::Limit(p) = order_type {
+                        assert!(p.0 > 0, "{s:?}");
+                    }
+                }
+            }
+            h.fill(Side::Buy, i64::MAX, u64::MAX);
+            h.fill(Side::Buy, i64::MAX, u64::MAX);
+            assert!(h.s.avg_price().is_none_or(|a| a.0 > 0));
+            let exits = h.trade_with(1, 1, Side::Sell);
+            assert!(
+                exits
+                    .iter()
+                    .all(|s| matches!(s, Signal::Sell { qty, .. } if qty.0 == u64::MAX)),
+                "{exits:?}"
+            );
+            h.fill(Side::Sell, i64::MAX, u64::MAX / 3);
+            h.fill(Side::Sell, 1, u64::MAX);
+            assert_eq!(h.s.avg_price(), None);
+        }
+    }
 }

@@ -54,25 +54,31 @@ impl SessionScore {
         total: usize,
         trend_trades: usize,
     ) -> SessionScore {
+        // Saturating: one trade's i64 × u64 fits an i128, but a day of trades at prices no
+        // wire would pass could sum past it; a saturated score is refused by the band
+        // check, a wrapped one would not be.
         let (mut value, mut volume) = (0i128, 0i128);
         for t in trades.clone() {
-            value += i128::from(t.price) * i128::from(t.qty);
-            volume += i128::from(t.qty);
+            value = value.saturating_add(i128::from(t.price) * i128::from(t.qty));
+            volume = volume.saturating_add(i128::from(t.qty));
         }
         let vwap = if volume > 0 { value / volume } else { 0 };
         let n = trend_trades.min(total);
         let (mut sx, mut sy, mut sxy, mut sxx) = (0i128, 0i128, 0i128, 0i128);
         for (x, t) in trades.skip(total - n).enumerate() {
             let (x, y) = (x as i128, i128::from(t.price));
-            sx += x;
-            sy += y;
-            sxy += x * y;
-            sxx += x * x;
+            sx = sx.saturating_add(x);
+            sy = sy.saturating_add(y);
+            sxy = sxy.saturating_add(x.saturating_mul(y));
+            sxx = sxx.saturating_add(x.saturating_mul(x));
         }
         let n = n as i128;
-        let denominator = n * sxx - sx * sx;
+        let denominator = n.saturating_mul(sxx).saturating_sub(sx.saturating_mul(sx));
         let slope = if denominator > 0 {
-            (n * sxy - sx * sy) * 1_000 / denominator
+            n.saturating_mul(sxy)
+                .saturating_sub(sx.saturating_mul(sy))
+                .saturating_mul(1_000)
+                / denominator
         } else {
             0
         };
@@ -346,7 +352,8 @@ impl Strategy for VwapBandStrategy {
         // Decided on the latest trade seen, which may be later than the one that asked.
         let price = i128::from(last.price.0);
         let vwap = i128::from(score.vwap);
-        let top = vwap + vwap * i128::from(self.params.band_bp) / 10_000;
+        let top =
+            vwap.saturating_add(vwap.saturating_mul(i128::from(self.params.band_bp)) / 10_000);
         let in_band = vwap > 0 && price >= vwap && price <= top;
         log::debug!(
             target: LOG,
@@ -425,6 +432,28 @@ mod tests {
 
     fn t() -> Ticker {
         Ticker::parse("005930").unwrap()
+    }
+
+    #[test]
+    fn a_score_of_trades_past_any_printable_price_saturates() {
+        let huge = vec![
+            SessionTrade {
+                price: i64::MAX,
+                qty: u64::MAX,
+            };
+            64
+        ];
+        let s = SessionScore::of(huge.iter(), huge.len(), 64);
+        assert!(s.vwap > 0, "{s:?}");
+        let mut rising: Vec<SessionTrade> = (0..64)
+            .map(|i| SessionTrade {
+                price: i64::MAX - 64 + i,
+                qty: u64::MAX,
+            })
+            .collect();
+        rising.push(SessionTrade { price: 1, qty: 1 });
+        let s = SessionScore::of(rising.iter(), rising.len(), 65);
+        assert!(s.vwap > 0 && s.trades == 65, "{s:?}");
     }
 
     fn params() -> VwapBandParams {

@@ -54,7 +54,7 @@ use super::{kst_second_of_day, TapeError, TapeEvent, TapeRecord, TapeTrade};
 use crate::clock::TradingDay;
 use crate::domain::ConditionId;
 use crate::durable_file::sync_dir;
-use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
+use crate::market::{check_cum_volume, Price, Qty, Side, Ticker, TimeOfDay};
 
 /// The columns [`write_trades_csv`] writes, in order.
 pub const TRADES_CSV_HEADER: &str =
@@ -377,15 +377,17 @@ fn read_trades(path: &Path) -> Result<(TradingDay, Vec<TradeRow>), TapeError> {
         let parsed = (|| -> Result<TradeRow, String> {
             let recv_ns = row_time(&row, csv.columns, c(0), c(1), &mut day)?;
             let ticker = Ticker::parse(&row[c(2)]).map_err(|e| e.to_string())?;
-            let price: i64 = parse_int(&row[c(3)], "price")?;
-            if price <= 0 {
-                return Err(format!("price {price} is not positive"));
-            }
+            // Held to what KRX can print, as the wire is: a CSV is input like any other.
+            let price = Price::new(parse_int(&row[c(3)], "price")?)
+                .map_err(|e| e.to_string())?
+                .0;
             let qty: u64 = parse_int(&row[c(4)], "qty")?;
             if qty == 0 {
                 return Err("qty is 0; a trade is at least one share".to_owned());
             }
-            let cum_volume: u64 = parse_int(&row[c(5)], "cum_volume")?;
+            let qty = Qty::new(qty).map_err(|e| e.to_string())?.0;
+            let cum_volume = check_cum_volume(parse_int(&row[c(5)], "cum_volume")?)
+                .map_err(|e| e.to_string())?;
             if cum_volume < qty {
                 return Err(format!(
                     "cum_volume {cum_volume} is below this trade's qty {qty}"
@@ -400,11 +402,9 @@ fn read_trades(path: &Path) -> Result<(TradingDay, Vec<TradeRow>), TapeError> {
             let prev_close = match cols[7].map(|i| row[i].as_str()) {
                 None | Some("") => None,
                 Some(f) => {
-                    let p: i64 = parse_int(f, "prev_close")?;
-                    if p <= 0 {
-                        return Err(format!("prev_close {p} is not positive"));
-                    }
-                    Some(p)
+                    let p = Price::new(parse_int(f, "prev_close")?)
+                        .map_err(|e| format!("prev_close: {e}"))?;
+                    Some(p.0)
                 }
             };
             let exchange_time = match cols[8].map(|i| row[i].as_str()) {
@@ -803,6 +803,21 @@ mod tests {
                 "not positive",
             ),
             ("2024-01-02,09:00:01,005930,71200,0,10,buy\n", 3, "qty is 0"),
+            (
+                "2024-01-02,09:00:01,005930,9223372036854775807,10,10,buy\n",
+                3,
+                "the highest price KRX can print",
+            ),
+            (
+                "2024-01-02,09:00:01,005930,71200,18446744073709551615,18446744073709551615,buy\n",
+                3,
+                "the most one order or trade can carry",
+            ),
+            (
+                "2024-01-02,09:00:01,005930,71200,10,1000000000000,buy\n",
+                3,
+                "the most a day can print",
+            ),
             (
                 "2024-01-02,09:00:01,005930,71200,1.5,10,buy\n",
                 3,

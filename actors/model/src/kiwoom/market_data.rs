@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::num::{
-    field_int, field_opt_int, field_price, field_price_or_zero, field_qty, field_rate_bp,
+    field_cum_volume, field_int, field_opt_int, field_price, field_price_or_zero, field_rate_bp,
     field_signed, field_uint, format_padded, format_price_vs, format_rate, format_signed, rate_bp,
 };
 use super::rest::{Tr, PATH_STKINFO};
@@ -140,7 +140,7 @@ impl Ka10001Reply {
 
     /// `trde_qty`: the day's volume.
     pub fn volume(&self) -> Result<Qty, WireError> {
-        field_qty(Self::WHAT, "trde_qty", &self.trde_qty)
+        field_cum_volume(Self::WHAT, "trde_qty", &self.trde_qty).map(Qty)
     }
 
     pub fn open(&self) -> Result<Price, WireError> {

@@ -11,9 +11,10 @@
 
 use std::borrow::Cow;
 
-use crate::market::{Price, Qty, TimeOfDay};
+use crate::market::{check_cum_volume, Price, Qty, TimeOfDay};
 use crate::wire::num as ls;
 pub use crate::wire::num::NumError;
+use crate::wire::num::{EXPECT_CUM_VOLUME, EXPECT_PRICE, EXPECT_PRICE_OR_ZERO, EXPECT_QTY};
 use crate::wire::WireError;
 
 /// The sign a value was written with. On prices it is a direction against the prior
@@ -250,13 +251,13 @@ pub fn field_marked(what: &str, field: &'static str, value: &str) -> Result<Mark
     parse_marked(value).map_err(|e| bad(what, field, value, e))
 }
 
-/// A price: the magnitude of a direction-marked field, which must be above zero.
+/// A price: the magnitude of a direction-marked field, 1 ..= `MAX_PRICE` won.
 pub fn field_price(what: &str, field: &'static str, value: &str) -> Result<Price, WireError> {
     let m = field_marked(what, field, value)?;
-    match i64::try_from(m.magnitude) {
-        Ok(p) if p > 0 => Ok(Price(p)),
-        _ => Err(WireError::bad_value(what, field, value, "a positive price")),
-    }
+    i64::try_from(m.magnitude)
+        .ok()
+        .and_then(|p| Price::new(p).ok())
+        .ok_or_else(|| WireError::bad_value(what, field, value, EXPECT_PRICE))
 }
 
 /// A price that may be zero or blank (no best bid, a market order's `"0"` price): the
@@ -271,18 +272,35 @@ pub fn field_price_or_zero(
     }
     let m = field_marked(what, field, value)?;
     i64::try_from(m.magnitude)
-        .map(Price)
-        .map_err(|_| WireError::bad_value(what, field, value, "a price within range"))
+        .ok()
+        .and_then(|p| Price::new_or_zero(p).ok())
+        .ok_or_else(|| WireError::bad_value(what, field, value, EXPECT_PRICE_OR_ZERO))
 }
 
-/// A quantity (unsigned; a `+` is tolerated).
+/// A quantity (unsigned; a `+` is tolerated), 0 ..= `MAX_QTY` shares.
 pub fn field_qty(what: &str, field: &'static str, value: &str) -> Result<Qty, WireError> {
-    field_uint(what, field, value).map(Qty)
+    qty_in_range(what, field, value, field_uint(what, field, value)?)
 }
 
 /// A quantity, blank read as 0.
 pub fn field_qty_or_zero(what: &str, field: &'static str, value: &str) -> Result<Qty, WireError> {
-    field_uint_or_zero(what, field, value).map(Qty)
+    qty_in_range(what, field, value, field_uint_or_zero(what, field, value)?)
+}
+
+/// `shares` as a [`Qty`], or the field's error when it is above `MAX_QTY`.
+pub fn qty_in_range(
+    what: &str,
+    field: &'static str,
+    value: &str,
+    shares: u64,
+) -> Result<Qty, WireError> {
+    Qty::new(shares).map_err(|_| WireError::bad_value(what, field, value, EXPECT_QTY))
+}
+
+/// A day's cumulative volume, 0 ..= `MAX_CUM_VOLUME` shares.
+pub fn field_cum_volume(what: &str, field: &'static str, value: &str) -> Result<u64, WireError> {
+    check_cum_volume(field_uint(what, field, value)?)
+        .map_err(|_| WireError::bad_value(what, field, value, EXPECT_CUM_VOLUME))
 }
 
 /// A signed amount or change (`"-00000000004900"`, `"+500"`): the sign is the value's.
@@ -411,7 +429,7 @@ mod tests {
             "{msg}"
         );
         let e = field_price("REAL 0B values", "10", "-0").unwrap_err();
-        assert!(e.to_string().contains("a positive price"), "{e}");
+        assert!(e.to_string().contains("a price from 1 to"), "{e}");
         let e = field_qty("kt00018 row", "rmnd_qty", "").unwrap_err();
         assert_eq!(
             e,
@@ -433,6 +451,29 @@ mod tests {
         assert_eq!(field_price_or_zero("x", "901", "0"), Ok(Price(0)));
         assert!(field_price_or_zero("x", "901", "-99999999999999999999").is_err());
         assert!(field_signed("x", "a", "-99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn prices_and_quantities_are_held_to_what_krx_can_print() {
+        let w = "REAL 0B values";
+        assert_eq!(
+            field_price(w, "10", "+99999000"),
+            Ok(crate::market::MAX_PRICE)
+        );
+        for bad in ["+99999001", "-9223372036854775807", "+18446744073709551615"] {
+            let e = field_price(w, "10", bad).unwrap_err().to_string();
+            assert!(e.contains("`10`") && e.contains("99,999,000"), "{e}");
+            assert!(field_price_or_zero(w, "27", bad).is_err(), "{bad}");
+        }
+        assert_eq!(field_qty(w, "900", "99999999"), Ok(crate::market::MAX_QTY));
+        assert!(field_qty(w, "900", "100000000").is_err());
+        assert!(field_qty_or_zero(w, "900", "18446744073709551615").is_err());
+        assert_eq!(
+            field_cum_volume(w, "13", "999999999999"),
+            Ok(999_999_999_999)
+        );
+        assert!(field_cum_volume(w, "13", "1000000000000").is_err());
+        assert!(field_cum_volume(w, "13", "-1").is_err());
     }
 
     #[test]

@@ -29,9 +29,9 @@ use serde_json::value::RawValue;
 
 use super::account::Holding;
 use super::num::{
-    field_marked, field_price, field_price_or_zero, field_qty, field_qty_or_zero, field_signed,
-    field_time, field_uint, format_marked, format_padded, format_price_vs, format_rate,
-    format_signed, is_blank, rate_bp, Mark,
+    field_cum_volume, field_marked, field_price, field_price_or_zero, field_qty, field_qty_or_zero,
+    field_signed, field_time, format_marked, format_padded, format_price_vs, format_rate,
+    format_signed, is_blank, qty_in_range, rate_bp, Mark,
 };
 use super::order::{
     format_order_no, kind_label, order_no_field, parse_kind_label, OrderKind, OrderStatus,
@@ -616,7 +616,7 @@ impl SearchRow {
 
     /// `13`: volume.
     pub fn current_volume(&self) -> Result<Qty, WireError> {
-        field_qty(Self::WHAT, "13", &self.volume)
+        field_cum_volume(Self::WHAT, "13", &self.volume).map(Qty)
     }
 
     /// `12` in thousandths of a percent (`"000001500"` → 1500 = 1.50 %; see
@@ -785,7 +785,7 @@ impl TradeValues {
     /// `15`: shares in this trade.
     pub fn trade_qty(&self) -> Result<Qty, WireError> {
         let m = field_marked(Self::WHAT, "15", &self.qty)?;
-        Ok(Qty(m.magnitude))
+        qty_in_range(Self::WHAT, "15", &self.qty, m.magnitude)
     }
 
     /// `15`'s sign: `+` buyer-initiated, `-` seller-initiated.
@@ -804,7 +804,7 @@ impl TradeValues {
 
     /// `13`: the day's cumulative volume.
     pub fn total_volume(&self) -> Result<u64, WireError> {
-        field_uint(Self::WHAT, "13", &self.cum_volume)
+        field_cum_volume(Self::WHAT, "13", &self.cum_volume)
     }
 
     /// `20`: the exchange time.
@@ -831,13 +831,13 @@ impl TradeValues {
 
     fn prev_close_from(&self, price: Price) -> Result<Price, WireError> {
         let change = self.signed_change()?;
-        match price.0.checked_sub(change) {
-            Some(p) if p > 0 => Ok(Price(p)),
+        match price.0.checked_sub(change).map(Price::new) {
+            Some(Ok(p)) => Ok(p),
             _ => Err(WireError::bad_value(
                 Self::WHAT,
                 "11",
                 &self.change,
-                "a change that leaves a positive previous close",
+                "a change that leaves a previous close KRX can print",
             )),
         }
     }

@@ -291,13 +291,13 @@ pub struct T0424OutBlock1 {
     pub expcode: String,
     pub jangb: String,
     /// Shares held.
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::qty")]
     pub janqty: i64,
     /// Shares sellable.
     #[serde(with = "num::int_or_zero")]
     pub mdposqt: i64,
     /// Average price.
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::price")]
     pub pamt: i64,
     /// Purchase amount.
     #[serde(with = "num::int_or_zero")]
@@ -331,7 +331,7 @@ pub struct T0424OutBlock1 {
     #[serde(with = "num::text")]
     pub janrt: String,
     /// Current price.
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::price")]
     pub price: i64,
     /// Valuation.
     #[serde(with = "num::int_or_zero")]
@@ -489,15 +489,15 @@ pub struct T0425OutBlock1 {
     pub expcode: String,
     /// `매수` / `매도`.
     pub medosu: String,
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::qty")]
     pub qty: i64,
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::price")]
     pub price: i64,
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::qty")]
     pub cheqty: i64,
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::price")]
     pub cheprice: i64,
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::qty")]
     pub ordrem: i64,
     #[serde(with = "num::int_or_zero")]
     pub cfmqty: i64,
@@ -516,7 +516,7 @@ pub struct T0425OutBlock1 {
     /// `00` / `03`.
     pub hogagb: String,
     /// Current price.
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::price")]
     pub price1: i64,
     pub orggb: String,
     pub singb: String,

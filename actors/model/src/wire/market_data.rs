@@ -55,7 +55,7 @@ pub struct T1102OutBlock {
     #[serde(default)]
     pub hname: String,
     /// 현재가
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::price")]
     pub price: i64,
     /// 전일대비구분: 1 upper-limit, 2 up, 3 flat, 4 lower-limit, 5 down
     #[serde(default)]
@@ -67,19 +67,19 @@ pub struct T1102OutBlock {
     #[serde(default, with = "num::text")]
     pub diff: String,
     /// 누적거래량
-    #[serde(default, with = "num::int_or_zero")]
+    #[serde(default, with = "num::cum_volume")]
     pub volume: i64,
     /// 기준가: the base price (prior close on normal days)
-    #[serde(default, with = "num::int_or_zero")]
+    #[serde(default, with = "num::price")]
     pub recprice: i64,
     /// 가중평균
     #[serde(default, with = "num::int_or_zero")]
     pub avg: i64,
     /// 상한가
-    #[serde(default, with = "num::int_or_zero")]
+    #[serde(default, with = "num::price")]
     pub uplmtprice: i64,
     /// 하한가
-    #[serde(default, with = "num::int_or_zero")]
+    #[serde(default, with = "num::price")]
     pub dnlmtprice: i64,
     /// 전일거래량
     #[serde(default, with = "num::int_or_zero")]
@@ -546,14 +546,14 @@ pub struct T8436OutBlock {
     /// 12-character ISIN.
     pub expcode: String,
     pub etfgubun: String,
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::price")]
     pub uplmtprice: i64,
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::price")]
     pub dnlmtprice: i64,
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::price")]
     pub jnilclose: i64,
     pub memedan: String,
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::price")]
     pub recprice: i64,
     /// Read from text or a number, written as text.
     #[serde(with = "num::text")]

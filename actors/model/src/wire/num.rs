@@ -14,6 +14,7 @@ use serde::de::{self, Unexpected, Visitor};
 use serde::{Deserializer, Serializer};
 
 use super::WireError;
+use crate::market::{check_cum_volume, Price, Qty};
 
 /// Why numeric text was refused.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -192,6 +193,52 @@ pub fn field_fixed(
     scale: u32,
 ) -> Result<i64, WireError> {
     parse_fixed(value, scale).map_err(|e| WireError::bad_value(what, field, value, e.expected()))
+}
+
+/// What a price field must hold ([`crate::market::MAX_PRICE`] in words), for errors.
+pub const EXPECT_PRICE: &str = "a price from 1 to 99,999,000 won, the highest KRX can print";
+/// [`EXPECT_PRICE`] where 0 means "none".
+pub const EXPECT_PRICE_OR_ZERO: &str =
+    "a price from 0 to 99,999,000 won, the highest KRX can print";
+/// What a quantity field must hold ([`crate::market::MAX_QTY`] in words).
+pub const EXPECT_QTY: &str = "a quantity from 0 to 99,999,999 shares";
+/// What a cumulative volume must hold ([`crate::market::MAX_CUM_VOLUME`] in words).
+pub const EXPECT_CUM_VOLUME: &str = "a volume from 0 to 999,999,999,999 shares";
+
+/// A price field's text: 1 ..= `MAX_PRICE` won, else an error naming field and value.
+pub fn field_price(what: &str, field: &'static str, value: &str) -> Result<Price, WireError> {
+    parse_int(value)
+        .ok()
+        .and_then(|v| Price::new(v).ok())
+        .ok_or_else(|| WireError::bad_value(what, field, value, EXPECT_PRICE))
+}
+
+/// [`field_price`] taking 0 (a market order's price, no best bid).
+pub fn field_price_or_zero(
+    what: &str,
+    field: &'static str,
+    value: &str,
+) -> Result<Price, WireError> {
+    parse_int(value)
+        .ok()
+        .and_then(|v| Price::new_or_zero(v).ok())
+        .ok_or_else(|| WireError::bad_value(what, field, value, EXPECT_PRICE_OR_ZERO))
+}
+
+/// A quantity field's text: 0 ..= `MAX_QTY` shares, no minus sign.
+pub fn field_qty(what: &str, field: &'static str, value: &str) -> Result<Qty, WireError> {
+    parse_uint(value)
+        .ok()
+        .and_then(|v| Qty::new(v).ok())
+        .ok_or_else(|| WireError::bad_value(what, field, value, EXPECT_QTY))
+}
+
+/// A day's cumulative volume: 0 ..= `MAX_CUM_VOLUME` shares, no minus sign.
+pub fn field_cum_volume(what: &str, field: &'static str, value: &str) -> Result<u64, WireError> {
+    parse_uint(value)
+        .ok()
+        .and_then(|v| check_cum_volume(v).ok())
+        .ok_or_else(|| WireError::bad_value(what, field, value, EXPECT_CUM_VOLUME))
 }
 
 /// Reads a JSON number or numeric text as a whole `i64`.
@@ -423,6 +470,69 @@ pub mod opt_int {
     }
 }
 
+/// Reads like [`int_or_zero`], then refuses a value outside `lo ..= hi`, saying `expected`.
+fn bounded<'de, D: Deserializer<'de>>(
+    d: D,
+    lo: i64,
+    hi: i64,
+    expected: &'static str,
+) -> Result<i64, D::Error> {
+    let v = int_or_zero::deserialize(d)?;
+    if (lo..=hi).contains(&v) {
+        Ok(v)
+    } else {
+        Err(de::Error::invalid_value(Unexpected::Signed(v), &expected))
+    }
+}
+
+/// A REST price (`i64`, whole won) as [`int_or_zero`] reads it, held to 0 ..= `MAX_PRICE`
+/// (0: zero-filled on a rejection): a reply with a price KRX cannot print fails to decode,
+/// naming the field, rather than reach the engine.
+pub mod price {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(*v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        bounded(d, 0, crate::market::MAX_PRICE.0, EXPECT_PRICE_OR_ZERO)
+    }
+}
+
+/// A REST quantity (`i64` shares) as [`int_or_zero`] reads it, held to 0 ..= `MAX_QTY`.
+pub mod qty {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(*v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        // MAX_QTY is eight digits: it fits an i64.
+        bounded(d, 0, crate::market::MAX_QTY.0 as i64, EXPECT_QTY)
+    }
+}
+
+/// A REST cumulative volume (`i64` shares) held to 0 ..= `MAX_CUM_VOLUME`.
+pub mod cum_volume {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(*v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        // Twelve digits: fits an i64.
+        bounded(
+            d,
+            0,
+            crate::market::MAX_CUM_VOLUME as i64,
+            EXPECT_CUM_VOLUME,
+        )
+    }
+}
+
 /// A `String` written as JSON text, read from text or a JSON number (`null` → `""`) and
 /// kept verbatim. For REST decimals (`"000.22"`, `"35000.00"`, `"0.000000"`), which LS
 /// sends as text but other servers and clients may send as numbers, and for fields whose
@@ -554,6 +664,86 @@ mod tests {
             "{msg}"
         );
         assert_eq!(field_fixed("S3_/K3_ body", "drate", "-0.37", 2), Ok(-37));
+    }
+
+    #[test]
+    fn bounded_fields_hold_what_krx_can_print() {
+        use crate::market::{MAX_CUM_VOLUME, MAX_PRICE, MAX_QTY};
+        let w = "S3_/K3_ body";
+        assert_eq!(field_price(w, "price", "99999000"), Ok(MAX_PRICE));
+        assert_eq!(field_price(w, "price", " 55550 "), Ok(Price(55_550)));
+        for bad in [
+            "99999001",
+            "9223372036854775807",
+            "99999999999999999999",
+            "0",
+            "-5",
+            "x",
+        ] {
+            let e = field_price(w, "price", bad).unwrap_err().to_string();
+            assert!(e.contains("`price`") && e.contains(bad.trim()), "{e}");
+        }
+        let e = field_price(w, "price", "9223372036854775807")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("99,999,000"), "{e}");
+        assert_eq!(field_price_or_zero(w, "bidho", "0"), Ok(Price::ZERO));
+        assert!(field_price_or_zero(w, "bidho", "100000000").is_err());
+        assert_eq!(field_qty(w, "cvolume", "99999999"), Ok(MAX_QTY));
+        for bad in ["100000000", "18446744073709551615", "-1", "-99999999999"] {
+            assert!(field_qty(w, "cvolume", bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            field_cum_volume(w, "volume", "999999999999"),
+            Ok(MAX_CUM_VOLUME)
+        );
+        assert!(field_cum_volume(w, "volume", "1000000000000").is_err());
+        assert!(field_cum_volume(w, "volume", "-3").is_err());
+        // The words in the messages are the constants.
+        let words = |n: u64| {
+            let d = n.to_string();
+            let mut out = String::new();
+            for (i, c) in d.chars().enumerate() {
+                if i > 0 && (d.len() - i) % 3 == 0 {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            out
+        };
+        assert!(EXPECT_PRICE.contains(&words(MAX_PRICE.0 as u64)));
+        assert!(EXPECT_PRICE_OR_ZERO.contains(&words(MAX_PRICE.0 as u64)));
+        assert!(EXPECT_QTY.contains(&words(MAX_QTY.0)));
+        assert!(EXPECT_CUM_VOLUME.contains(&words(MAX_CUM_VOLUME)));
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Bounded {
+        #[serde(default, with = "price")]
+        p: i64,
+        #[serde(default, with = "qty")]
+        q: i64,
+        #[serde(default, with = "cum_volume")]
+        v: i64,
+    }
+
+    #[test]
+    fn bounded_serde_helpers_refuse_what_krx_cannot_print() {
+        let b: Bounded = serde_json::from_str(r#"{"p":"99999000","q":99999999,"v":""}"#).unwrap();
+        assert_eq!((b.p, b.q, b.v), (99_999_000, 99_999_999, 0));
+        for bad in [
+            r#"{"p":9223372036854775807}"#,
+            r#"{"p":99999001}"#,
+            r#"{"p":-1}"#,
+            r#"{"q":100000000}"#,
+            r#"{"q":-5}"#,
+            r#"{"v":1000000000000}"#,
+        ] {
+            let e = serde_json::from_str::<Bounded>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("from 0 to"), "{bad}: {e}");
+        }
     }
 
     #[derive(Serialize, Deserialize, Debug, PartialEq)]

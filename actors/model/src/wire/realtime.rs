@@ -1496,22 +1496,91 @@ mod tests {
 
     #[test]
     fn a_previous_close_that_overflows_is_refused_not_wrapped() {
-        let text = S3_FRAME
-            .replace(r#""price":"55550""#, r#""price":"9000000000000000000""#)
-            .replace(r#""sign":"2""#, r#""sign":"5""#)
-            .replace(r#""change":"1050""#, r#""change":"1000000000000000000""#);
-        let Incoming::Trade { fields, .. } = decode_incoming(&text).unwrap() else {
-            panic!("a trade")
+        let fields_of = |text: &str| {
+            let Incoming::Trade { fields, .. } = decode_incoming(text).unwrap() else {
+                panic!("a trade")
+            };
+            (
+                fields.prev_close(),
+                fields.to_tick(std::time::Instant::now()),
+            )
         };
-        let msg = fields.prev_close().unwrap_err().to_string();
+        let down = |change: &str| {
+            S3_FRAME
+                .replace(r#""sign":"2""#, r#""sign":"5""#)
+                .replace(r#""change":"1050""#, &format!(r#""change":"{change}""#))
+        };
+        // Past i64, and past the highest price KRX prints: both named as the change.
+        for change in ["9223372036854775000", "99990000"] {
+            let (prev, tick) = fields_of(&down(change));
+            let msg = prev.unwrap_err().to_string();
+            assert!(msg.contains("change") && msg.contains(change), "{msg}");
+            assert!(tick.is_err());
+        }
+        // Up by more than the price: a negative previous close is no price either.
+        let up = S3_FRAME.replace(r#""change":"1050""#, r#""change":"60000""#);
+        let msg = fields_of(&up).0.unwrap_err().to_string();
+        assert!(msg.contains("change") && msg.contains("60000"), "{msg}");
+        // A price past the bound is refused before any arithmetic on it.
+        let text = S3_FRAME.replace(r#""price":"55550""#, r#""price":"9000000000000000000""#);
+        let msg = fields_of(&text).0.unwrap_err().to_string();
         assert!(
-            msg.contains("change") && msg.contains("1000000000000000000"),
+            msg.contains("`price`") && msg.contains("99,999,000"),
             "{msg}"
         );
-        let Incoming::Trade { fields, .. } = decode_incoming(S3_FRAME).unwrap() else {
-            panic!("a trade")
-        };
-        assert_eq!(fields.prev_close().unwrap(), Price(55_550 - 1_050));
+        assert_eq!(fields_of(S3_FRAME).0.unwrap(), Price(55_550 - 1_050));
+    }
+
+    /// Every number a tick is made of is held to what KRX can print; a frame that
+    /// breaks one is refused whole, by the scanner's path and serde's alike.
+    #[test]
+    fn a_trade_with_a_number_krx_cannot_print_is_refused() {
+        let cases = [
+            (
+                r#""price":"55550""#,
+                r#""price":"9223372036854775807""#,
+                "price",
+            ),
+            (r#""price":"55550""#, r#""price":"99999001""#, "price"),
+            (r#""cvolume":"1""#, r#""cvolume":"-5""#, "cvolume"),
+            (
+                r#""cvolume":"1""#,
+                r#""cvolume":"18446744073709551615""#,
+                "cvolume",
+            ),
+            (r#""cvolume":"1""#, r#""cvolume":"100000000""#, "cvolume"),
+            (r#""volume":"10887""#, r#""volume":"-10887""#, "volume"),
+            (
+                r#""volume":"10887""#,
+                r#""volume":"1000000000000""#,
+                "volume",
+            ),
+        ];
+        for (from, to, field) in cases {
+            let text = S3_FRAME.replace(from, to);
+            assert_ne!(text, S3_FRAME, "{from}");
+            // The plain shape (the scanner) and a body first (serde) answer alike.
+            let body_first = text.replacen(
+                r#"{"header":{"tr_cd":"S3_","tr_key":"005930"},"body":"#,
+                r#"{"body":"#,
+                1,
+            );
+            let body_first = format!(
+                r#"{},"header":{{"tr_cd":"S3_","tr_key":"005930"}}}}"#,
+                &body_first[..body_first.len() - 1]
+            );
+            for t in [&text, &body_first] {
+                let Incoming::Trade { fields, .. } = decode_incoming(t).unwrap() else {
+                    panic!("a trade: {t}")
+                };
+                let e = fields.to_tick(std::time::Instant::now()).unwrap_err();
+                assert!(e.to_string().contains(&format!("`{field}`")), "{e}");
+            }
+            let ServerFrame::Trade { body, .. } = decode_server_frame(&text).unwrap() else {
+                panic!("a trade")
+            };
+            assert!(body.fields().to_tick(std::time::Instant::now()).is_err());
+        }
     }
 
     #[test]

@@ -242,7 +242,7 @@ pub struct T1859OutBlock1 {
     /// S7 on the doc: a six-digit code, possibly `A`-prefixed or padded.
     pub shcode: String,
     pub hname: String,
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::price")]
     pub price: i64,
     pub sign: String,
     #[serde(with = "num::int_or_zero")]
@@ -250,7 +250,7 @@ pub struct T1859OutBlock1 {
     /// N6.2 text, not padded here (`"1.79"`).
     #[serde(with = "num::text")]
     pub diff: String,
-    #[serde(with = "num::int_or_zero")]
+    #[serde(with = "num::cum_volume")]
     pub volume: i64,
 }
 

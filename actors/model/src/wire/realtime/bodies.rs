@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Tick;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
-use crate::wire::num::{field_fixed, field_i64, field_u64};
+use crate::wire::num::{
+    field_cum_volume, field_fixed, field_i64, field_price, field_price_or_zero, field_qty,
+};
 use crate::wire::{Sign, WireError};
 
 /// S3_ (KOSPI) / K3_ (KOSDAQ) trade body; both TRs share this layout (§5.5). Sample:
@@ -156,25 +158,25 @@ impl TradeBody {
     }
 
     pub fn open(&self) -> Result<Price, WireError> {
-        positive_price(Self::WHAT, "open", &self.open)
+        field_price(Self::WHAT, "open", &self.open)
     }
 
     pub fn high(&self) -> Result<Price, WireError> {
-        positive_price(Self::WHAT, "high", &self.high)
+        field_price(Self::WHAT, "high", &self.high)
     }
 
     pub fn low(&self) -> Result<Price, WireError> {
-        positive_price(Self::WHAT, "low", &self.low)
+        field_price(Self::WHAT, "low", &self.low)
     }
 
     /// `offerho`: best ask.
     pub fn ask(&self) -> Result<Price, WireError> {
-        price_field(Self::WHAT, "offerho", &self.offerho)
+        field_price_or_zero(Self::WHAT, "offerho", &self.offerho)
     }
 
     /// `bidho`: best bid.
     pub fn bid(&self) -> Result<Price, WireError> {
-        price_field(Self::WHAT, "bidho", &self.bidho)
+        field_price_or_zero(Self::WHAT, "bidho", &self.bidho)
     }
 
     /// `value`: cumulative traded value (millions of won in samples; UNCONFIRMED unit).
@@ -223,17 +225,17 @@ impl TradeFields<'_> {
 
     /// `price`: the trade price.
     pub fn price(&self) -> Result<Price, WireError> {
-        positive_price(Self::WHAT, "price", &self.price)
+        field_price(Self::WHAT, "price", &self.price)
     }
 
     /// `cvolume`: shares in this trade.
     pub fn cvolume(&self) -> Result<Qty, WireError> {
-        field_u64(Self::WHAT, "cvolume", &self.cvolume).map(Qty)
+        field_qty(Self::WHAT, "cvolume", &self.cvolume)
     }
 
     /// `volume`: the day's cumulative volume.
     pub fn volume(&self) -> Result<Qty, WireError> {
-        field_u64(Self::WHAT, "volume", &self.volume).map(Qty)
+        field_cum_volume(Self::WHAT, "volume", &self.volume).map(Qty)
     }
 
     /// `chetime` (HHMMSS).
@@ -252,21 +254,27 @@ impl TradeFields<'_> {
     }
 
     /// The previous close (기준가): `price` less the signed `change`, refused when that
-    /// does not fit (a hostile frame must not overflow the engine's arithmetic).
+    /// does not fit or is not a price KRX can print (a hostile frame must not overflow the
+    /// engine's arithmetic). 0 is kept: a replayed tape writes it for "not known", and
+    /// every consumer reads a previous close of 0 as no reference.
     pub fn prev_close(&self) -> Result<Price, WireError> {
         self.prev_close_from(self.price()?)
     }
 
     fn prev_close_from(&self, price: Price) -> Result<Price, WireError> {
         let change = self.signed_change()?;
-        price.0.checked_sub(change).map(Price).ok_or_else(|| {
-            WireError::bad_value(
-                Self::WHAT,
-                "change",
-                &self.change,
-                "a change the price can be taken back by",
-            )
-        })
+        price
+            .0
+            .checked_sub(change)
+            .and_then(|p| Price::new_or_zero(p).ok())
+            .ok_or_else(|| {
+                WireError::bad_value(
+                    Self::WHAT,
+                    "change",
+                    &self.change,
+                    "a change that leaves a previous close KRX can print",
+                )
+            })
     }
 
     /// `cgubun`: `+` buyer-initiated, `-` seller-initiated.
@@ -385,7 +393,7 @@ impl ConditionAlertBody {
     }
 
     pub fn price(&self) -> Result<Price, WireError> {
-        positive_price(Self::WHAT, "gsPrice", &self.gs_price)
+        field_price(Self::WHAT, "gsPrice", &self.gs_price)
     }
 
     pub fn sign(&self) -> Result<Sign, WireError> {
@@ -404,7 +412,7 @@ impl ConditionAlertBody {
     }
 
     pub fn volume(&self) -> Result<Qty, WireError> {
-        field_u64(Self::WHAT, "gsVolume", &self.gs_volume).map(Qty)
+        field_cum_volume(Self::WHAT, "gsVolume", &self.gs_volume).map(Qty)
     }
 }
 
@@ -832,12 +840,12 @@ impl OrderAcceptedBody {
     }
 
     pub fn qty(&self) -> Result<Qty, WireError> {
-        field_u64(Self::WHAT, "ordqty", &self.ordqty).map(Qty)
+        field_qty(Self::WHAT, "ordqty", &self.ordqty)
     }
 
     /// `ordprice` (0 for a market order).
     pub fn price(&self) -> Result<Price, WireError> {
-        price_field(Self::WHAT, "ordprice", &self.ordprice)
+        field_price_or_zero(Self::WHAT, "ordprice", &self.ordprice)
     }
 
     /// `ordtm` (HHMMSSmmm), to the second.
@@ -1334,32 +1342,32 @@ impl OrderEventBody {
 
     /// `execqty`: shares filled by this event.
     pub fn exec_qty(&self) -> Result<Qty, WireError> {
-        field_u64(Self::WHAT, "execqty", &self.execqty).map(Qty)
+        field_qty(Self::WHAT, "execqty", &self.execqty)
     }
 
     /// `execprc`: fill price (0 on non-fill events).
     pub fn exec_price(&self) -> Result<Price, WireError> {
-        price_field(Self::WHAT, "execprc", &self.execprc)
+        field_price_or_zero(Self::WHAT, "execprc", &self.execprc)
     }
 
     /// `unercqty`: shares of the order still unfilled.
     pub fn unfilled_qty(&self) -> Result<Qty, WireError> {
-        field_u64(Self::WHAT, "unercqty", &self.unercqty).map(Qty)
+        field_qty(Self::WHAT, "unercqty", &self.unercqty)
     }
 
     /// `ordqty`.
     pub fn order_qty(&self) -> Result<Qty, WireError> {
-        uint_or_zero(Self::WHAT, "ordqty", &self.ordqty).map(Qty)
+        qty_or_zero(Self::WHAT, "ordqty", &self.ordqty)
     }
 
     /// `ordprc`.
     pub fn order_price(&self) -> Result<Price, WireError> {
-        int_or_zero(Self::WHAT, "ordprc", &self.ordprc).map(Price)
+        price_or_zero(Self::WHAT, "ordprc", &self.ordprc)
     }
 
     /// `ordavrexecprc`: the order's average fill price so far.
     pub fn avg_exec_price(&self) -> Result<Price, WireError> {
-        int_or_zero(Self::WHAT, "ordavrexecprc", &self.ordavrexecprc).map(Price)
+        price_or_zero(Self::WHAT, "ordavrexecprc", &self.ordavrexecprc)
     }
 
     /// `execno`: the fill number.
@@ -1369,22 +1377,22 @@ impl OrderEventBody {
 
     /// `mdfycnfqty` (SC2).
     pub fn modified_qty(&self) -> Result<Qty, WireError> {
-        uint_or_zero(Self::WHAT, "mdfycnfqty", &self.mdfycnfqty).map(Qty)
+        qty_or_zero(Self::WHAT, "mdfycnfqty", &self.mdfycnfqty)
     }
 
     /// `mdfycnfprc` (SC2).
     pub fn modified_price(&self) -> Result<Price, WireError> {
-        int_or_zero(Self::WHAT, "mdfycnfprc", &self.mdfycnfprc).map(Price)
+        price_or_zero(Self::WHAT, "mdfycnfprc", &self.mdfycnfprc)
     }
 
     /// `canccnfqty` (SC3).
     pub fn cancelled_qty(&self) -> Result<Qty, WireError> {
-        uint_or_zero(Self::WHAT, "canccnfqty", &self.canccnfqty).map(Qty)
+        qty_or_zero(Self::WHAT, "canccnfqty", &self.canccnfqty)
     }
 
     /// `rjtqty` (SC4).
     pub fn rejected_qty(&self) -> Result<Qty, WireError> {
-        uint_or_zero(Self::WHAT, "rjtqty", &self.rjtqty).map(Qty)
+        qty_or_zero(Self::WHAT, "rjtqty", &self.rjtqty)
     }
 
     /// `exectime` (HHMMSSmmm), to the second.
@@ -1409,17 +1417,6 @@ fn ticker_field(what: &str, field: &'static str, value: &str) -> Result<Ticker, 
     })
 }
 
-fn price_field(what: &str, field: &'static str, value: &str) -> Result<Price, WireError> {
-    field_i64(what, field, value).map(Price)
-}
-
-fn positive_price(what: &str, field: &'static str, value: &str) -> Result<Price, WireError> {
-    match field_i64(what, field, value)? {
-        p if p > 0 => Ok(Price(p)),
-        _ => Err(WireError::bad_value(what, field, value, "a positive price")),
-    }
-}
-
 /// For fields that are not required: blank text reads as 0.
 fn int_or_zero(what: &str, field: &'static str, value: &str) -> Result<i64, WireError> {
     if value.trim_ascii().is_empty() {
@@ -1429,11 +1426,21 @@ fn int_or_zero(what: &str, field: &'static str, value: &str) -> Result<i64, Wire
     }
 }
 
-fn uint_or_zero(what: &str, field: &'static str, value: &str) -> Result<u64, WireError> {
+/// A price that is not required: blank text reads as 0.
+fn price_or_zero(what: &str, field: &'static str, value: &str) -> Result<Price, WireError> {
     if value.trim_ascii().is_empty() {
-        Ok(0)
+        Ok(Price::ZERO)
     } else {
-        field_u64(what, field, value)
+        field_price_or_zero(what, field, value)
+    }
+}
+
+/// A quantity that is not required: blank text reads as 0.
+fn qty_or_zero(what: &str, field: &'static str, value: &str) -> Result<Qty, WireError> {
+    if value.trim_ascii().is_empty() {
+        Ok(Qty(0))
+    } else {
+        field_qty(what, field, value)
     }
 }
 
