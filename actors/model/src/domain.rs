@@ -35,12 +35,16 @@ pub struct Tick {
 }
 
 impl Tick {
-    /// Change from the previous close in basis points (truncated toward zero).
+    /// Change from the previous close in basis points (truncated toward zero). Worked in
+    /// i128, since a decoded price may be any positive i64 and the previous close any
+    /// i64; a change past i64's range is held at its end.
     pub fn change_bp(&self) -> i64 {
         if self.prev_close.0 <= 0 {
             return 0;
         }
-        (self.price.0 - self.prev_close.0) * 10_000 / self.prev_close.0
+        let (price, close) = (i128::from(self.price.0), i128::from(self.prev_close.0));
+        let bp = (price - close) * 10_000 / close;
+        i64::try_from(bp).unwrap_or(if bp > 0 { i64::MAX } else { i64::MIN })
     }
 }
 
@@ -208,5 +212,36 @@ impl FeedId {
     pub fn next() -> FeedId {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         FeedId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tick(price: i64, prev_close: i64) -> Tick {
+        Tick {
+            ticker: Ticker::parse("005930").unwrap(),
+            price: Price(price),
+            qty: Qty(1),
+            cum_volume: 1,
+            prev_close: Price(prev_close),
+            aggressor: Side::Buy,
+            exchange_time: TimeOfDay::hms(9, 0, 0),
+            received_at: Instant::now(),
+            seq: 1,
+        }
+    }
+
+    /// Found by the fuzz harness's core target: a decoded price far above its previous
+    /// close overflowed the multiplication.
+    #[test]
+    fn change_bp_holds_any_decoded_price() {
+        assert_eq!(tick(56_100, 55_000).change_bp(), 200);
+        assert_eq!(tick(53_901, 55_000).change_bp(), -199);
+        assert_eq!(tick(i64::MAX, 1).change_bp(), i64::MAX);
+        assert_eq!(tick(i64::MAX, i64::MAX / 2).change_bp(), 10_000);
+        assert_eq!(tick(1, i64::MAX).change_bp(), -9_999);
+        assert_eq!(tick(1, 0).change_bp(), 0);
     }
 }

@@ -260,7 +260,8 @@ pub fn round_to_grid(price: Price, rounding: Rounding) -> Price {
     if down == p {
         return Price(p);
     }
-    let up = down + tick;
+    // Held at i64's end: a decoded price may be any positive i64 (fuzz, core target).
+    let up = down.saturating_add(tick);
     match rounding {
         Rounding::Down => Price(down.max(1)),
         Rounding::Up => Price(up),
@@ -276,7 +277,7 @@ pub fn round_to_grid(price: Price, rounding: Rounding) -> Price {
 
 /// The next grid price above an on-grid `price`.
 pub fn tick_up(price: Price) -> Price {
-    Price(price.0 + tick_size(price))
+    Price(price.0.saturating_add(tick_size(price)))
 }
 
 /// The next grid price below an on-grid `price` (the tick of the band just below applies
@@ -312,9 +313,14 @@ pub struct DailyLimits {
 impl DailyLimits {
     pub fn from_base(base: Price) -> DailyLimits {
         let b = base.0.max(1);
-        let upper = round_to_grid(Price(b * 13 / 10), Rounding::Down);
+        // In i128: a decoded base may be any i64 (fuzz, core target); an upper limit past
+        // i64 is held at its end.
+        let wide = i128::from(b);
+        let upper = i64::try_from(wide * 13 / 10).unwrap_or(i64::MAX);
+        let upper = round_to_grid(Price(upper), Rounding::Down);
         // ceil(b * 0.7) in integers, then up onto the grid.
-        let lower = round_to_grid(Price((b * 7 + 9) / 10), Rounding::Up);
+        let lower = i64::try_from((wide * 7 + 9) / 10).unwrap_or(i64::MAX);
+        let lower = round_to_grid(Price(lower), Rounding::Up);
         DailyLimits {
             base: Price(b),
             upper,
@@ -615,6 +621,20 @@ mod tests {
             Err(MarketError::NonPositivePrice { price: 0 })
         );
         assert!(check_grid(Price(20_050)).is_ok());
+    }
+
+    /// Found by the fuzz harness's core target: a strategy's entry at a decoded price near
+    /// i64's end overflowed the grid and the band. Held at the end now, never wrapped.
+    #[test]
+    fn the_grid_and_the_band_hold_any_decoded_price() {
+        assert_eq!(
+            round_to_grid(Price(i64::MAX - 1), Rounding::Up),
+            Price(i64::MAX)
+        );
+        assert_eq!(tick_up(Price(i64::MAX)), Price(i64::MAX));
+        let l = DailyLimits::from_base(Price(i64::MAX));
+        assert!(l.lower < l.upper, "{l:?}");
+        assert_eq!(l.upper, round_to_grid(Price(i64::MAX), Rounding::Down));
     }
 
     #[test]
