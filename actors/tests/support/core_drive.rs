@@ -819,11 +819,13 @@ fn pick<T: Copy>(rng: &mut fastrand::Rng, from: &[T]) -> T {
 
 /// Momentum's parameters drawn within their declared ranges, so entries come often.
 fn momentum(rng: &mut fastrand::Rng) -> MomentumParams {
-    let mut p = MomentumParams::default();
-    p.confirm_ticks = rng.u32(1..=4);
-    p.min_change_bp = rng.i64(-3_000..=3_000);
-    p.budget_won = pick(rng, &[1_000_000, 1, 100_000_000_000]);
-    p.entry_slippage_ticks = pick(rng, &[None, Some(0), Some(3)]);
+    let p = MomentumParams {
+        confirm_ticks: rng.u32(1..=4),
+        min_change_bp: rng.i64(-3_000..=3_000),
+        budget_won: pick(rng, &[1_000_000, 1, 100_000_000_000]),
+        entry_slippage_ticks: pick(rng, &[None, Some(0), Some(3)]),
+        ..MomentumParams::default()
+    };
     match p.validate() {
         Ok(()) => p,
         Err(_) => MomentumParams::default(),
