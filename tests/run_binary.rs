@@ -57,6 +57,38 @@ fn standalone_sim(scenario: &std::path::Path) -> (Proc, std::collections::HashMa
     (Proc(child), lines)
 }
 
+/// `RUST_LOG` at its most detailed, with the modules that print websocket frames and
+/// connection bytes named as a user chasing a protocol problem would name them.
+const TRACE_EVERYTHING: &str =
+    "trace,tungstenite::protocol=trace,tungstenite::protocol::frame=trace,reqwest::connect=trace";
+
+/// `text`'s bytes in lowercase hex, as tungstenite prints a frame's payload at trace.
+fn hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An access token from the simulator at `rest`, asked for with the key pair condor got.
+async fn ls_token(rest: &str, appkey: &str, appsecret: &str) -> String {
+    let reply: serde_json::Value = reqwest::Client::new()
+        .post(format!("{rest}/oauth2/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("appkey", appkey),
+            ("appsecretkey", appsecret),
+            ("scope", "oob"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    reply["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token: {reply}"))
+        .to_owned()
+}
+
 async fn subscribed(rest: &str) -> Vec<String> {
     let v: serde_json::Value = reqwest::get(format!("{rest}/sim/subscriptions"))
         .await
@@ -100,11 +132,13 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
     let telegram_key = telegram_token.split_once(':').unwrap().1;
     let telegram_chat = "-1002468013579";
     let data_dir = dir.join("data");
-    // Every level of every crate, as a user debugging would ask: a dependency's trace
-    // lines print websocket frames, and LS's registration frames carry the access token.
+    // Every level of every crate, as a user debugging would ask, and the modules that
+    // print frames and bytes named outright (a precise directive outranks a crate's): a
+    // dependency's trace lines print websocket frames, and LS's registration frames carry
+    // the access token.
     let run = condor()
         .args(["run", "--condition", "S001"])
-        .env("RUST_LOG", "trace")
+        .env("RUST_LOG", TRACE_EVERYTHING)
         .env("CONDOR_BROKER_REST_URL", &rest)
         .env("CONDOR_BROKER_WS_URL", &urls["websocket"])
         .env("CONDOR_APPKEY", &urls["appkey"])
@@ -163,8 +197,12 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
         stderr.contains("condor::feed") && stderr.contains("feed stopped"),
         "feeds log their stop: {stderr}"
     );
-    // Every access token the simulator issues is a JWT with this header.
+    // Every access token the simulator issues is a JWT with this header (and a random
+    // signature, so no two are alike): one asked for with the same keys shows it, so the
+    // scan below finds any token this simulator gave condor, not one it might have.
     let jwt_header = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzUxMiJ9";
+    let token = ls_token(&rest, &urls["appkey"], &urls["appsecret"]).await;
+    assert!(token.starts_with(&format!("{jwt_header}.")), "{token}");
     let secrets = [
         urls["appsecret"].as_str(),
         urls["appkey"].as_str(),
@@ -174,11 +212,29 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
         jwt_header,
     ];
     for secret in secrets {
-        assert!(
-            !stderr.contains(secret) && !stdout.contains(secret),
-            "no secret in the output ({} bytes of it at RUST_LOG=trace)",
-            stderr.len()
-        );
+        // As text, and as tungstenite prints a frame's payload (hex).
+        for form in [secret.to_owned(), hex(secret)] {
+            assert!(
+                !stderr.contains(&form) && !stdout.contains(&form),
+                "no secret in the output ({} bytes of it at RUST_LOG={TRACE_EVERYTHING})",
+                stderr.len()
+            );
+        }
+    }
+    // The log was live at every level: condor's own detail, and the dependencies' debug
+    // lines (tungstenite's handshake); only the dependencies' trace lines, those that
+    // print frames, are held back.
+    assert!(
+        stderr.contains(" DEBUG condor::feed") && stderr.contains("Client handshake done"),
+        "{stderr}"
+    );
+    for frame_line in [
+        "Sending frame",
+        "writing frame",
+        "received frame",
+        "Received message",
+    ] {
+        assert!(!stderr.contains(frame_line), "{frame_line}: {stderr}");
     }
     // Even where a failed request is explained (the URL holds the bot token).
     assert!(

@@ -3,9 +3,16 @@
 //! valid samples (plus some random bytes) to the decoder inside `catch_unwind`, and
 //! counts what came back.
 //!
+//! Past the decoders, the `core` target feeds N arbitrary but decodable inputs (trades of
+//! any price and quantity, account events, condition enters and exits, the broker's late
+//! and repeated replies, timers) through the trading core, a fresh one a day of at most
+//! 4,000 inputs (`tests/support/core_drive.rs`); its `ok` are inputs the core took, its
+//! `err` trades `to_tick` refused, and a panic ends its day. A second line per seed says
+//! what the core did (days, intents, orders sent, fills, refusals, kill-switch trips).
+//!
 //! ```sh
 //! cargo run -p condor-actors --release --example fuzz_decoders -- \
-//!     [--target NAME|all] [--inputs N] [--seed S] [--seeds K] [--jobs J] [--list]
+//!     [--target NAME|core|all] [--inputs N] [--seed S] [--seeds K] [--jobs J] [--list]
 //! ```
 //!
 //! `--seeds K` runs the K seeds S, S+1, …, S+K-1 (one by default), `--jobs J` that many
@@ -21,6 +28,8 @@
 //! whether overflow checks are on. `CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS=true` turns
 //! them on, so the harness catches overflows as the debug-built tests do.
 
+#[path = "../tests/support/core_drive.rs"]
+mod core_drive;
 #[path = "../tests/support/wire_corpus.rs"]
 mod wire_corpus;
 
@@ -34,7 +43,7 @@ use std::time::Instant;
 
 use wire_corpus::{as_text, escaped, generate, input_rng, Target, REGRESSIONS};
 
-const USAGE: &str = "usage: fuzz_decoders [--target NAME|all] [--inputs N] [--seed S] [--seeds K] [--jobs J] [--list]";
+const USAGE: &str = "usage: fuzz_decoders [--target NAME|core|all] [--inputs N] [--seed S] [--seeds K] [--jobs J] [--list]";
 
 /// Panicking inputs printed per seed and target; the count covers the rest.
 const SHOWN_PANICS: u64 = 3;
@@ -102,13 +111,15 @@ fn main() -> ExitCode {
         for t in &targets {
             println!("{} ({} samples)", t.name, t.samples.len());
         }
+        println!("{CORE} (the trading core, from arbitrary decodable inputs)");
         return ExitCode::SUCCESS;
     }
     let chosen: Vec<&Target> = targets
         .iter()
         .filter(|t| args.target == "all" || t.name == args.target)
         .collect();
-    if chosen.is_empty() {
+    let core = args.target == "all" || args.target == CORE;
+    if chosen.is_empty() && !core {
         eprintln!("no target {:?}; --list shows them", args.target);
         return ExitCode::from(2);
     }
@@ -155,6 +166,10 @@ fn main() -> ExitCode {
                     );
                     of_seed.add(&c);
                 }
+                if core {
+                    let c = run_core(args.inputs, seed, &mut report);
+                    of_seed.add(&c);
+                }
                 let _ = writeln!(
                     report,
                     "fuzz seed {seed} all {} inputs {} ok {} err {} panics {:.1} s",
@@ -180,6 +195,61 @@ fn main() -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The name of the trading core's target.
+const CORE: &str = "core";
+
+/// The core target under `seed`: days of arbitrary inputs until `inputs` were fed, each
+/// day inside `catch_unwind`.
+fn run_core(inputs: u64, seed: u64, report: &mut String) -> Counts {
+    let started = Instant::now();
+    let mut tally = core_drive::CoreTally::default();
+    let mut panics = 0;
+    let mut day = 0;
+    while tally.inputs < inputs {
+        let before = tally.inputs;
+        let left = inputs - tally.inputs;
+        let day_seed = core_drive::day_seed(seed, day);
+        let run = panic::catch_unwind(AssertUnwindSafe(|| {
+            core_drive::run_day(day_seed, left, &mut tally)
+        }));
+        if run.is_err() {
+            panics += 1;
+            // A day that panicked before its first input still uses one.
+            tally.inputs = tally.inputs.max(before + 1);
+            if panics <= SHOWN_PANICS {
+                let msg = LAST_PANIC.with(|p| p.borrow().clone());
+                let _ = writeln!(
+                    report,
+                    "panic in {CORE} on day {day} of seed {seed}, input {} of the run (replay: --target {CORE} --seed {seed} --inputs {}): {msg}",
+                    tally.inputs, tally.inputs
+                );
+            }
+        }
+        day += 1;
+    }
+    let t = tally;
+    let _ = writeln!(
+        report,
+        "fuzz seed {seed} {CORE}: {} days {} intents {} orders sent {} fills {} refusals {} kill-switch trips",
+        t.days, t.intents, t.sends, t.fills, t.refusals, t.trips
+    );
+    let secs = started.elapsed().as_secs_f64();
+    let _ = writeln!(
+        report,
+        "fuzz seed {seed} {CORE} {} inputs {} ok {} err {panics} panics {secs:.1} s",
+        t.inputs,
+        t.inputs.saturating_sub(t.refused + panics),
+        t.refused
+    );
+    Counts {
+        inputs: t.inputs,
+        ok: t.inputs.saturating_sub(t.refused + panics),
+        err: t.refused,
+        panics,
+        secs,
     }
 }
 

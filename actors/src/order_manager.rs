@@ -104,7 +104,8 @@ pub struct OrderManager {
     /// Where the broker's positions after its fills go (Kiwoom's REAL 04), once the fills
     /// before them have gone: the Portfolio checks its own against them.
     holdings_to: Option<Recipient<Deliver<BrokerHolding>>>,
-    /// Positions that came while the desk held fills back for the journal.
+    /// Positions that came while the desk held fills back (for the journal, or parked
+    /// until the reply naming their order); at most one per ticker, the latest.
     holdings: Vec<BrokerHolding>,
     cash_to: Option<(Recipient<GetCash>, Recipient<CorrectCash>)>,
     strategy_fills: Option<Recipient<Deliver<Fill>>>,
@@ -673,6 +674,7 @@ impl Actor for OrderManager {
 impl Handler<Deliver<BrokerHolding>> for OrderManager {
     type Result = ();
     fn handle(&mut self, Deliver(h): Deliver<BrokerHolding>, _: &mut Context<Self>) {
+        self.holdings.retain(|old| old.ticker != h.ticker);
         self.holdings.push(h);
         self.forward_holdings();
     }
@@ -704,6 +706,11 @@ impl Handler<DiskSpace> for OrderManager {
 impl Handler<Deliver<AccountEvent>> for OrderManager {
     type Result = ();
     fn handle(&mut self, Deliver(event): Deliver<AccountEvent>, ctx: &mut Context<Self>) {
+        // A position waiting to be checked is superseded by a later fill of its ticker:
+        // compared after that fill, it would differ for no fault of either side.
+        if let AccountEvent::Filled { ticker, .. } = &event {
+            self.holdings.retain(|h| h.ticker != *ticker);
+        }
         self.drive(ctx, DeskInput::Account { event });
     }
 }

@@ -418,14 +418,13 @@ fn an_out_of_range_number_in_an_unread_field_costs_no_tick() {
 }
 
 /// Seed 20261206 of the fuzz harness: 81 frames of 200,000 whose skipped `cpower` held a
-/// lone surrogate escape, which the hot path kept as trades while the full decoder called
-/// the text not JSON. RFC 8259's grammar allows the escape (§8.2: "\uDEAD"); serde_json
-/// skips it and refuses only to make a Rust string of it. So the text is JSON, the
-/// engine's tick stands (every field it needs is read and valid), and the full decoder
-/// refuses the frame as `Malformed` at `body.cpower`, the value it cannot hold.
+/// lone surrogate escape, which the hot path kept as trades while the full decoder refused
+/// the frame. RFC 8259's grammar allows the escape (§8.2: "\uDEAD"), and it says nothing
+/// about the trade's price: both decoders now read it as U+FFFD, so the engine's tick and
+/// the full decoder's frame agree, `cpower` holding the replacement character.
 #[test]
-fn a_lone_surrogate_in_an_unread_field_costs_no_tick() {
-    use condor_actors::wire::realtime::{decode_incoming, Incoming};
+fn a_lone_surrogate_in_an_unread_field_is_the_same_trade_on_both_paths() {
+    use condor_actors::wire::realtime::{decode_incoming, Incoming, ServerFrame};
     let text = REGRESSIONS
         .iter()
         .find(|r| r.why.contains("input 6992"))
@@ -440,18 +439,23 @@ fn a_lone_surrogate_in_an_unread_field_costs_no_tick() {
         (fields.price().unwrap().0, fields.cvolume().unwrap().0),
         (55_550, 1)
     );
-    let e = decode_server_frame(text).unwrap_err();
-    assert!(
-        matches!(&e, WireError::Malformed { detail, .. } if detail.starts_with("body.cpower: ")),
-        "{e:?}"
-    );
-    assert!(e.to_string().contains("S3_ frame"), "{e}");
-    // The same surrogate where the tick needs the value costs the frame on both paths,
-    // with the same words.
+    let Ok(ServerFrame::Trade { body, .. }) = decode_server_frame(text) else {
+        panic!("no frame from {text}");
+    };
+    assert_eq!(body.cpower, "\u{FFFD}");
+    assert_eq!(fields, body.fields());
+    // The same surrogate where the tick needs the value: the same frame on both paths,
+    // and the price refused by name when the tick is built.
     let in_price = text.replace(r#""price":"55550""#, r#""price":"\ud800""#);
-    let hot = decode_incoming(&in_price).unwrap_err();
-    assert!(matches!(hot, WireError::Malformed { .. }), "{hot:?}");
-    assert!(hot.to_string().contains("body.price"), "{hot}");
+    let Ok(Incoming::Trade { fields, .. }) = decode_incoming(&in_price) else {
+        panic!("no frame from {in_price}");
+    };
+    let e = fields.to_tick(std::time::Instant::now()).unwrap_err();
+    assert!(e.to_string().contains("price"), "{e}");
+    assert!(decode_server_frame(&in_price)
+        .unwrap()
+        .encode()
+        .contains("\u{FFFD}"));
 }
 
 /// The corpus's regression frames: each passes the hot/full agreement check, and the hot

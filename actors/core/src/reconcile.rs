@@ -303,8 +303,10 @@ pub fn reconcile_orders_while_sending(
             });
             out.events.push(JournalEvent::Cancelled {
                 id,
-                // The cancel's own number is unknown; the original's, negated, marks it.
-                order_no: -b.order_no,
+                // The cancel's own number is unknown; the original's, negated, marks it
+                // (held at i64::MIN, still negative: t0425 may number an order i64::MIN,
+                // whose negation overflows; found by the fuzz harness's core target).
+                order_no: b.order_no.checked_neg().unwrap_or(i64::MIN),
                 qty: Qty(ours_left),
             });
         }
@@ -509,6 +511,36 @@ mod tests {
             .events
             .iter()
             .any(|e| matches!(e, JournalEvent::OrderSent { .. })));
+    }
+
+    /// The fuzz harness's core target: an order the broker numbered i64::MIN, cancelled
+    /// there while condor was down, is a missed cancel marked with a negative number.
+    #[test]
+    fn a_missed_cancel_of_an_order_numbered_i64_min() {
+        let a = first_client_id(day());
+        let journal = vec![
+            JournalEvent::OpeningCash { cash: 1_000_000 },
+            sent(a, 10, OrderType::Limit(Price(1_000))),
+            JournalEvent::Acked {
+                id: a,
+                order_no: i64::MIN,
+            },
+        ];
+        let r = state(&journal);
+        let broker = [row(i64::MIN, 10, 1_000, 0, 0, 0)];
+        let out = reconcile_orders(&r.book, &broker, TimeOfDay::hms(10, 0, 0));
+        assert!(
+            matches!(
+                out.events[..],
+                [JournalEvent::Cancelled {
+                    order_no: i64::MIN,
+                    qty: Qty(10),
+                    ..
+                }]
+            ),
+            "{:?}",
+            out.events
+        );
     }
 
     #[test]

@@ -209,3 +209,34 @@ impl FeedId {
         FeedId(NEXT.fetch_add(1, Ordering::Relaxed))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tick(price: i64, prev_close: i64) -> Tick {
+        Tick {
+            ticker: Ticker::parse("005930").unwrap(),
+            price: Price(price),
+            qty: Qty(1),
+            cum_volume: 1,
+            prev_close: Price(prev_close),
+            aggressor: Side::Buy,
+            exchange_time: TimeOfDay::hms(9, 0, 0),
+            received_at: Instant::now(),
+            seq: 1,
+        }
+    }
+
+    /// Found by the fuzz harness's core target: a decoded price far above its previous
+    /// close overflowed the multiplication.
+    #[test]
+    fn change_bp_holds_any_decoded_price() {
+        assert_eq!(tick(56_100, 55_000).change_bp(), 200);
+        assert_eq!(tick(53_901, 55_000).change_bp(), -199);
+        assert_eq!(tick(i64::MAX, 1).change_bp(), i64::MAX);
+        assert_eq!(tick(i64::MAX, i64::MAX / 2).change_bp(), 10_000);
+        assert_eq!(tick(1, i64::MAX).change_bp(), -9_999);
+        assert_eq!(tick(1, 0).change_bp(), 0);
+    }
+}

@@ -717,6 +717,20 @@ mod tests {
         assert!(check_grid(Price(20_050)).is_ok());
     }
 
+    /// Found by the fuzz harness's core target: a strategy's entry at a decoded price near
+    /// i64's end overflowed the grid and the band. Held at the end now, never wrapped.
+    #[test]
+    fn the_grid_and_the_band_hold_any_decoded_price() {
+        assert_eq!(
+            round_to_grid(Price(i64::MAX - 1), Rounding::Up),
+            Price(i64::MAX)
+        );
+        assert_eq!(tick_up(Price(i64::MAX)), Price(i64::MAX));
+        let l = DailyLimits::from_base(Price(i64::MAX));
+        assert!(l.lower < l.upper, "{l:?}");
+        assert_eq!(l.upper, round_to_grid(Price(i64::MAX), Rounding::Down));
+    }
+
     #[test]
     fn daily_limits_match_the_reference_example() {
         let l = DailyLimits::from_base(Price(4_525));

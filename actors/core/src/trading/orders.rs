@@ -500,10 +500,11 @@ impl OrderDesk {
         &self.config
     }
 
-    /// Effects (fills, order ends) held until what was journaled before them is durable:
-    /// anything the broker says after those fills must wait for them too.
+    /// Effects (fills, order ends) held until what was journaled before them is durable,
+    /// or account events parked until the reply that names their order: anything the
+    /// broker says after those must wait for them too.
     pub fn holds_effects(&self) -> bool {
-        !self.pending.is_empty()
+        !self.pending.is_empty() || !self.parked.is_empty()
     }
 
     /// Order numbers with account events parked, waiting for the reply that names them.

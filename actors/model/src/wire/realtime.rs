@@ -498,8 +498,18 @@ impl ServerFrame {
 /// borrowed raw and decoded once the header is known. A header with `rsp_cd` and a null
 /// (or absent) body is an [`Ack`]; otherwise `header.tr_cd` picks the body type, and an
 /// unknown `tr_cd` is an error naming it.
+///
+/// A lone surrogate escape is read as U+FFFD, as [`decode_incoming`] reads it (see
+/// [`lone_surrogates_replaced`]).
 pub fn decode_server_frame(text: &str) -> Result<ServerFrame, WireError> {
-    Ok(match decode::<TradeBody>(text)? {
+    let decoded = match decode::<TradeBody>(text) {
+        Err(e) => match lone_surrogates_replaced(text) {
+            Some(readable) => decode::<TradeBody>(&readable),
+            None => Err(e),
+        },
+        decoded => decoded,
+    };
+    Ok(match decoded? {
         Decoded::Trade { market, body } => ServerFrame::Trade { market, body },
         Decoded::Other(frame) => *frame,
     })
@@ -526,13 +536,104 @@ pub fn decode_incoming(text: &str) -> Result<Incoming<'_>, WireError> {
     if let Some((market, fields)) = trade_scan::scan_trade(text) {
         return Ok(Incoming::Trade { market, fields });
     }
-    Ok(match decode::<TradeFields<'_>>(text)? {
-        Decoded::Trade { market, body } => Incoming::Trade {
-            market,
-            fields: body,
+    match decode::<TradeFields<'_>>(text) {
+        Ok(decoded) => Ok(Incoming::from(decoded)),
+        Err(e) => match lone_surrogates_replaced(text) {
+            Some(readable) => decode::<TradeFields<'_>>(&readable)
+                .map(|decoded| Incoming::from(decoded).into_owned()),
+            None => Err(e),
         },
-        Decoded::Other(frame) => Incoming::Other(frame),
-    })
+    }
+}
+
+impl<'a> From<Decoded<TradeFields<'a>>> for Incoming<'a> {
+    fn from(decoded: Decoded<TradeFields<'a>>) -> Incoming<'a> {
+        match decoded {
+            Decoded::Trade { market, body } => Incoming::Trade {
+                market,
+                fields: body,
+            },
+            Decoded::Other(frame) => Incoming::Other(frame),
+        }
+    }
+}
+
+impl Incoming<'_> {
+    /// The same frame holding its own text (a trade read from a repaired copy).
+    fn into_owned(self) -> Incoming<'static> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        match self {
+            Incoming::Trade { market, fields } => Incoming::Trade {
+                market,
+                fields: TradeFields {
+                    shcode: own(fields.shcode),
+                    price: own(fields.price),
+                    chetime: own(fields.chetime),
+                    sign: own(fields.sign),
+                    change: own(fields.change),
+                    cgubun: own(fields.cgubun),
+                    cvolume: own(fields.cvolume),
+                    volume: own(fields.volume),
+                },
+            },
+            Incoming::Other(frame) => Incoming::Other(frame),
+        }
+    }
+}
+
+/// `text` with every lone surrogate escape (`\ud800` not followed by a trailing one,
+/// `\udc00` not preceded by a leading one) made `\ufffd`; `None` when it has none.
+///
+/// Why U+FFFD, and not a refusal of the frame: RFC 8259's grammar allows the escape
+/// (§8.2 leaves what a reader makes of it open), and it says nothing about the rest of
+/// the frame: a broker encoder that splits one astral character of a name would
+/// otherwise cost every trade and fill of that stock, whose prices and quantities are
+/// fine. The hot path skips a field it does not use unread (serde's skipper takes the
+/// escape), and now the full decoder holds what the hot path would have read, the
+/// replacement character, as a lossy UTF-8 read does, and as Go's `encoding/json` does
+/// with the same escape. A field that needs a number or a code then refuses the
+/// character by name, as it refuses any other text.
+///
+/// Only called after serde refused the text: what serde takes held no lone surrogate
+/// in anything it kept, so the repaired copy would read the same. The escape and its
+/// replacement are both six bytes of the same classes, so the copy is JSON exactly when
+/// `text` is, and an error's column is the same in both.
+fn lone_surrogates_replaced(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    // A `\uXXXX` escape's code unit, if `b[at..]` starts with one.
+    let unit = |at: usize| -> Option<u16> {
+        let hex = b.get(at..at + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' || !hex[2..].iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    };
+    let mut lone = Vec::new();
+    let mut at = 0;
+    while let Some(found) = b[at..].iter().position(|&c| c == b'\\') {
+        at += found;
+        match unit(at) {
+            Some(0xD800..=0xDBFF) if matches!(unit(at + 6), Some(0xDC00..=0xDFFF)) => at += 12,
+            Some(0xD800..=0xDFFF) => {
+                lone.push(at);
+                at += 6;
+            }
+            Some(_) => at += 6,
+            // `\\`, `\"`, …: the escaped character is never the start of an escape.
+            None => at += 2,
+        }
+        if at >= b.len() {
+            break;
+        }
+    }
+    if lone.is_empty() {
+        return None;
+    }
+    let mut readable = text.to_owned();
+    for at in lone {
+        readable.replace_range(at + 2..at + 6, "fffd");
+    }
+    Some(readable)
 }
 
 /// A decoded frame whose trade body is `T` (owned [`TradeBody`] or borrowed
@@ -638,11 +739,12 @@ fn decode_raw_body<'de, T: Deserialize<'de>>(
 /// decoding again with path tracking (error path only).
 ///
 /// `NotJson` exactly when the text is not JSON, whatever the typed read met first; a
-/// "syntax" error in text that is JSON (a lone surrogate escape, `1e400`) is a value
-/// condor cannot hold, `Malformed` at its field like a wrongly typed one. So
-/// `decode_incoming` and `decode_server_frame` call the same texts not JSON, and where
-/// the hot path keeps a trade the full decoder refuses, it is for a body field the hot
-/// path skips unread (a bad `cpower` costs no tick, as `decode_incoming` promises).
+/// "syntax" error in text that is JSON (`1e400`) is a value condor cannot hold,
+/// `Malformed` at its field like a wrongly typed one. So `decode_incoming` and
+/// `decode_server_frame` call the same texts not JSON, and where the hot path keeps a
+/// trade the full decoder refuses, it is for a body field the hot path skips unread (a
+/// bad `cpower` costs no tick, as `decode_incoming` promises). A lone surrogate escape
+/// never gets here: both read it as U+FFFD ([`lone_surrogates_replaced`]).
 fn explain<'de, T: Deserialize<'de>>(text: &'de str, err: &serde_json::Error) -> WireError {
     if let Some(not_json) = WireError::not_json(SERVER_FRAME, text) {
         return not_json;
@@ -1396,25 +1498,22 @@ mod tests {
     }
 
     /// `NotJson` is for text that is not JSON. JSON holding a value condor cannot hold (a
-    /// lone surrogate escape, which RFC 8259's grammar allows; a number past f64) is
-    /// `Malformed` at its field on both decoders, and costs the hot path no tick when
-    /// the field is one it skips.
+    /// number past f64) is `Malformed` at its field on both decoders, and costs the hot
+    /// path no tick when the field is one it skips.
     #[test]
     fn json_condor_cannot_hold_is_malformed_at_its_field() {
-        for value in [r#""\ud800""#, r#""\udc00""#, r#""\ud800\ud800""#, "1e400"] {
-            let text = S3_FRAME.replace(r#""cpower":"332.56""#, &format!(r#""cpower":{value}"#));
-            let e = decode_server_frame(&text).unwrap_err();
-            assert!(
-                matches!(&e, WireError::Malformed { detail, .. } if detail.starts_with("body.cpower: ")),
-                "{e:?}"
-            );
-            assert!(matches!(decode_incoming(&text), Ok(Incoming::Trade { .. })));
-            let text = S3_FRAME.replace(r#""price":"55550""#, &format!(r#""price":{value}"#));
-            let (hot, full) = (decode_incoming(&text), decode_server_frame(&text));
-            for e in [hot.unwrap_err(), full.unwrap_err()] {
-                assert!(matches!(e, WireError::Malformed { .. }), "{e:?}");
-                assert!(e.to_string().contains("body.price"), "{e}");
-            }
+        let text = S3_FRAME.replace(r#""cpower":"332.56""#, r#""cpower":1e400"#);
+        let e = decode_server_frame(&text).unwrap_err();
+        assert!(
+            matches!(&e, WireError::Malformed { detail, .. } if detail.starts_with("body.cpower: ")),
+            "{e:?}"
+        );
+        assert!(matches!(decode_incoming(&text), Ok(Incoming::Trade { .. })));
+        let text = S3_FRAME.replace(r#""price":"55550""#, r#""price":1e400"#);
+        let (hot, full) = (decode_incoming(&text), decode_server_frame(&text));
+        for e in [hot.unwrap_err(), full.unwrap_err()] {
+            assert!(matches!(e, WireError::Malformed { .. }), "{e:?}");
+            assert!(e.to_string().contains("body.price"), "{e}");
         }
         // A typed error before the text breaks: still not JSON, on both paths.
         let text = format!(
@@ -1426,6 +1525,107 @@ mod tests {
             decode_server_frame(&text).unwrap_err(),
         ] {
             assert!(matches!(e, WireError::NotJson { .. }), "{e:?}");
+        }
+    }
+
+    /// A lone surrogate escape (RFC 8259's grammar allows it) reads as U+FFFD on both
+    /// decoders, wherever it is: in a field the hot path skips it costs no tick and the
+    /// full decoder holds the character; in a field the tick needs, the field refuses
+    /// the character by name when the tick is built, on both.
+    #[test]
+    fn a_lone_surrogate_escape_reads_as_the_replacement_character() {
+        let cases = [
+            (r#""\ud800""#, "\u{FFFD}"),
+            (r#""\udc00""#, "\u{FFFD}"),
+            (r#""\ud800\ud800""#, "\u{FFFD}\u{FFFD}"),
+            (r#""\ud800\u0041""#, "\u{FFFD}A"),
+            (r#""a\ud83d\ude00\udc00b""#, "a\u{1F600}\u{FFFD}b"),
+            // An escaped backslash, then text: no escape at all.
+            (r#""\\ud800""#, "\\ud800"),
+        ];
+        for (value, held) in cases {
+            let text = S3_FRAME.replace(r#""cpower":"332.56""#, &format!(r#""cpower":{value}"#));
+            let Ok(ServerFrame::Trade { body, .. }) = decode_server_frame(&text) else {
+                panic!("no trade from {text}");
+            };
+            assert_eq!(body.cpower, held, "{text}");
+            let Ok(Incoming::Trade { fields, .. }) = decode_incoming(&text) else {
+                panic!("no trade on the hot path from {text}");
+            };
+            assert_eq!(fields, body.fields(), "{text}");
+            // Body first: the raw body is decoded once the header is known.
+            let flipped = format!(
+                r#"{{"body":{},"header":{{"tr_cd":"S3_"}}}}"#,
+                &text[text.find(r#"{"mdchecnt"#).unwrap()..text.len() - 1]
+            );
+            assert_eq!(
+                decode_server_frame(&flipped).unwrap(),
+                ServerFrame::Trade {
+                    market: Market::Kospi,
+                    body: body.clone()
+                }
+            );
+        }
+        let text = S3_FRAME.replace(r#""price":"55550""#, r#""price":"\ud800""#);
+        let Ok(ServerFrame::Trade { body, .. }) = decode_server_frame(&text) else {
+            panic!("no frame from {text}");
+        };
+        let Ok(Incoming::Trade { fields, .. }) = decode_incoming(&text) else {
+            panic!("no frame on the hot path from {text}");
+        };
+        assert_eq!(fields, body.fields());
+        for e in [
+            body.price().unwrap_err(),
+            fields.to_tick(std::time::Instant::now()).unwrap_err(),
+        ] {
+            assert!(e.to_string().contains("price"), "{e}");
+        }
+        // A lone surrogate in a key makes an unknown key; in a required one, that key is
+        // missing, on both.
+        let text = S3_FRAME.replace(r#""price":"55550""#, r#""pr\ud800ice":"55550""#);
+        for e in [
+            decode_server_frame(&text).unwrap_err(),
+            decode_incoming(&text).unwrap_err(),
+        ] {
+            assert!(e.to_string().contains("`price`"), "{e}");
+        }
+        // Still not JSON when it was not.
+        let text = format!("{}x", S3_FRAME.replace("332.56", "\\ud800"));
+        for e in [
+            decode_server_frame(&text).unwrap_err(),
+            decode_incoming(&text).unwrap_err(),
+        ] {
+            assert!(matches!(e, WireError::NotJson { .. }), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn only_lone_surrogate_escapes_are_replaced() {
+        for untouched in [
+            "",
+            r#"{"a":"b"}"#,
+            r#""\ud83d\ude00""#,
+            r#""\\ud800""#,
+            r#""\\\\ud800""#,
+            r#""\u00e9\"\\""#,
+            r#""\ud8""#,
+            r#""\u+800""#,
+        ] {
+            assert_eq!(lone_surrogates_replaced(untouched), None, "{untouched}");
+        }
+        for (lone, readable) in [
+            (r#""\ud800""#, r#""\ufffd""#),
+            (r#""\uDBFF\uDBFF\uDC00""#, r#""\ufffd\uDBFF\uDC00""#),
+            (r#""\udfff\ud800""#, r#""\ufffd\ufffd""#),
+            (r#""\\\ud800x""#, r#""\\\ufffdx""#),
+            (r#""\ud800\u0041""#, r#""\ufffd\u0041""#),
+            ("\\ud800", "\\ufffd"),
+        ] {
+            assert_eq!(
+                lone_surrogates_replaced(lone).as_deref(),
+                Some(readable),
+                "{lone}"
+            );
         }
     }
 

@@ -337,7 +337,7 @@ mod tests {
         let mut out = Vec::new();
         let refused = ex
             .submit_numbering_refusals(
-                buy(l.ticker.to_string(), 1_000_000_000, l.prev_close.0),
+                buy(l.ticker.to_string(), 99_999_999, l.prev_close.0),
                 1_000,
                 &mut out,
             )
@@ -345,7 +345,7 @@ mod tests {
         let row = ex.orders().last().expect("the refused order's row");
         assert_eq!(
             (row.status, row.remaining, row.filled_qty, row.qty),
-            (ExStatus::Rejected, 0, 0, 1_000_000_000)
+            (ExStatus::Rejected, 0, 0, 99_999_999)
         );
         let Some(Event::OrderRejected(r)) = out.last() else {
             panic!("{out:?}")
@@ -372,7 +372,7 @@ mod tests {
                 order_no: row.ord_no,
                 org_order_no: 0,
                 code: code.to_owned(),
-                qty: Qty(1_000_000_000),
+                qty: Qty(99_999_999),
             }
         );
         // An unlisted code gets no number and no row.
