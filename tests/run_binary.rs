@@ -29,9 +29,17 @@ fn condor() -> Command {
 
 /// Starts `condor sim` and returns it with its start lines (rest, websocket, appkey, appsecret).
 fn standalone_sim(scenario: &std::path::Path) -> (Proc, std::collections::HashMap<String, String>) {
+    standalone_sim_speaking("ls", scenario)
+}
+
+/// [`standalone_sim`] speaking `protocol`'s wire (`ls` or `kiwoom`).
+fn standalone_sim_speaking(
+    protocol: &str,
+    scenario: &std::path::Path,
+) -> (Proc, std::collections::HashMap<String, String>) {
     let mut child = condor()
+        .args(["sim", "--protocol", protocol])
         .args([
-            "sim",
             "--rest-port",
             "0",
             "--ws-port",
@@ -659,4 +667,150 @@ fn the_kill_switch_and_the_journal_name_the_day_of_condor_clock() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("CONDOR_CLOCK"));
+}
+
+/// Whether Kiwoom's simulator at `rest` takes `token` as a bearer (ka10001 answered 0).
+async fn kiwoom_accepts(http: &reqwest::Client, rest: &str, token: &str) -> bool {
+    let Ok(reply) = http
+        .post(format!("{rest}/api/dostk/stkinfo"))
+        .header("content-type", "application/json;charset=UTF-8")
+        .header("api-id", "ka10001")
+        .header("authorization", format!("Bearer {token}"))
+        .body(r#"{"stk_cd":"005930"}"#)
+        .send()
+        .await
+    else {
+        return false;
+    };
+    let v: serde_json::Value = reply.json().await.unwrap_or_default();
+    v["return_code"].as_i64() == Some(0)
+}
+
+/// Every run of 20 or more token characters in `text`, and the text of every run of hex
+/// digits (tungstenite prints a frame's payload in hex at trace), for the token search.
+fn token_candidates(text: &str) -> std::collections::BTreeSet<String> {
+    let runs = |t: &str, keep: fn(char) -> bool| -> Vec<String> {
+        t.split(|c: char| !keep(c))
+            .filter(|r| r.len() >= 20)
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut out: std::collections::BTreeSet<String> = runs(text, |c| {
+        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '/' | '=')
+    })
+    .into_iter()
+    .collect();
+    for h in runs(text, |c| c.is_ascii_hexdigit()) {
+        let bytes: Vec<u8> = (0..h.len() / 2)
+            .filter_map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).ok())
+            .collect();
+        out.extend(runs(&String::from_utf8_lossy(&bytes), |c| {
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '/' | '=')
+        }));
+    }
+    out
+}
+
+/// Kiwoom's LOGIN frame carries the access token: at `RUST_LOG` trace, with the frame
+/// printers named, condor's output holds no key, no secret, and no string the simulator
+/// takes as a token (each candidate is tried as a bearer, so a leak of any token it
+/// issued is caught, whatever its shape).
+#[tokio::test]
+async fn a_kiwoom_run_at_trace_prints_no_key_and_no_token() {
+    let dir = std::env::temp_dir().join(format!("condor-run-kiwoom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = dir.join("run.scn");
+    std::fs::write(
+        &scenario,
+        "condition S001 키움 추적\nat 0ms S001 enter 005930\nat 0ms S001 enter 247540\n",
+    )
+    .unwrap();
+    let (_sim, urls) = standalone_sim_speaking("kiwoom", &scenario);
+    let rest = urls["rest"].clone();
+    let run = condor()
+        .args(["run", "--condition", "S001"])
+        .env("RUST_LOG", TRACE_EVERYTHING)
+        .env("CONDOR_BROKER", "kiwoom")
+        .env("CONDOR_BROKER_REST_URL", &rest)
+        .env("CONDOR_BROKER_WS_URL", &urls["websocket"])
+        .env("CONDOR_APPKEY", &urls["appkey"])
+        .env("CONDOR_APPSECRET", &urls["appsecret"])
+        .env("CONDOR_DATA_DIR", dir.join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("condor run starts");
+    let mut run = Proc(run);
+    let drain = |pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let mut pipe = pipe;
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let out_reader = drain(Box::new(run.0.stdout.take().unwrap()));
+    let err_reader = drain(Box::new(run.0.stderr.take().unwrap()));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while subscribed(&rest).await != ["005930", "247540"] {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the engine never subscribed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &run.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = run.0.wait().unwrap();
+    let (stdout, stderr) = (out_reader.join().unwrap(), err_reader.join().unwrap());
+    assert!(status.success(), "exit 0 on SIGTERM: {status:?}\n{stderr}");
+    // Live at every level: condor's detail and the dependencies' debug lines.
+    assert!(
+        stderr.contains(" DEBUG condor::") && stderr.contains("Client handshake done"),
+        "{stderr}"
+    );
+    for secret in [urls["appkey"].as_str(), urls["appsecret"].as_str()] {
+        for form in [secret.to_owned(), hex(secret)] {
+            assert!(
+                !stderr.contains(&form) && !stdout.contains(&form),
+                "no key in the output"
+            );
+        }
+    }
+    let http = reqwest::Client::new();
+    // The search works: a token the simulator issued, printed, is found by it.
+    let issued: serde_json::Value = http
+        .post(format!("{rest}/oauth2/token"))
+        .header("content-type", "application/json;charset=UTF-8")
+        .header("api-id", "au10001")
+        .body(
+            serde_json::json!({"grant_type": "client_credentials",
+                "appkey": urls["appkey"], "secretkey": urls["appsecret"]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let issued = issued["token"].as_str().expect("a token").to_owned();
+    let planted = format!("LOGIN {{\"token\":\"{issued}\"}} as {}", hex(&issued));
+    let found = token_candidates(&planted);
+    assert!(found.contains(&issued), "{found:?}");
+    assert!(kiwoom_accepts(&http, &rest, &issued).await);
+    let output = format!("{stdout}\n{stderr}");
+    let candidates = token_candidates(&output);
+    assert!(!candidates.is_empty());
+    for c in &candidates {
+        assert!(
+            !kiwoom_accepts(&http, &rest, c).await,
+            "an access token in condor's output ({} candidates tried)",
+            candidates.len()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
