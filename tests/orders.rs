@@ -8,12 +8,10 @@
 
 mod common;
 
-use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix::prelude::*;
-use common::PATIENCE;
+use common::until;
 use condor::sim::{SimConfig, SimHandle};
 use condor_actors::broker_session::{BrokerSession, SessionConfig};
 use condor_actors::clock::SystemClock;
@@ -120,25 +118,6 @@ fn sim(trades_per_sec: f64) -> SimHandle {
     };
     cfg.exchange.trades_per_sec = trades_per_sec;
     SimHandle::start(cfg).expect("simulator starts")
-}
-
-/// Polls `check` until it gives `Some`, for at most `PATIENCE`.
-async fn until<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gave up waiting: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// The order path wired as `condor run` wires it, with the tap before the Processor; returns

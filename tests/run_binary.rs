@@ -120,6 +120,58 @@ async fn subscribed(rest: &str) -> Vec<String> {
     out
 }
 
+/// `cmd` started with its stdout and stderr drained as it writes (at trace a full pipe
+/// would stop it mid-line, not fail); `finish` gives both texts once it has exited.
+struct Drained {
+    proc: Proc,
+    out: std::thread::JoinHandle<String>,
+    err: std::thread::JoinHandle<String>,
+}
+
+impl Drained {
+    fn spawn(cmd: &mut Command) -> Drained {
+        let mut proc = Proc(
+            cmd.stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("condor run starts"),
+        );
+        let drain = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        };
+        let out = drain(Box::new(proc.0.stdout.take().unwrap()));
+        let err = drain(Box::new(proc.0.stderr.take().unwrap()));
+        Drained { proc, out, err }
+    }
+
+    /// SIGTERM, as a service manager stops it; its exit and (stdout, stderr).
+    fn terminate(mut self) -> (std::process::ExitStatus, String, String) {
+        let kill = Command::new("kill")
+            .args(["-TERM", &self.proc.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let status = self.proc.0.wait().unwrap();
+        (status, self.out.join().unwrap(), self.err.join().unwrap())
+    }
+}
+
+/// Waits until the simulator at `rest` has exactly `want` subscribed.
+async fn until_subscribed(rest: &str, want: &[&str]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while subscribed(rest).await != want {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the engine never subscribed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
     let dir = std::env::temp_dir().join(format!("condor-run-{}", std::process::id()));
@@ -144,56 +196,27 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
     // print frames and bytes named outright (a precise directive outranks a crate's): a
     // dependency's trace lines print websocket frames, and LS's registration frames carry
     // the access token.
-    let run = condor()
-        .args(["run", "--condition", "S001"])
-        .env("RUST_LOG", TRACE_EVERYTHING)
-        .env("CONDOR_BROKER_REST_URL", &rest)
-        .env("CONDOR_BROKER_WS_URL", &urls["websocket"])
-        .env("CONDOR_APPKEY", &urls["appkey"])
-        .env("CONDOR_APPSECRET", &urls["appsecret"])
-        .env(
-            "CONDOR_DISCORD_WEBHOOK",
-            format!("http://127.0.0.1:9/api/webhooks/1/{webhook_token}"),
-        )
-        .env("CONDOR_TELEGRAM_BOT_TOKEN", telegram_token)
-        .env("CONDOR_TELEGRAM_CHAT_ID", telegram_chat)
-        .env("CONDOR_TELEGRAM_API_URL", "http://127.0.0.1:9")
-        .env("CONDOR_DATA_DIR", &data_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("condor run starts");
-    let mut run = Proc(run);
-    // Drained as condor writes: at trace a full pipe would stop it mid-line, not fail.
-    let drain = |pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let mut pipe = pipe;
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let out_reader = drain(Box::new(run.0.stdout.take().unwrap()));
-    let err_reader = drain(Box::new(run.0.stderr.take().unwrap()));
-
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while subscribed(&rest).await != ["005930", "247540"] {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the engine never subscribed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let run = Drained::spawn(
+        condor()
+            .args(["run", "--condition", "S001"])
+            .env("RUST_LOG", TRACE_EVERYTHING)
+            .env("CONDOR_BROKER_REST_URL", &rest)
+            .env("CONDOR_BROKER_WS_URL", &urls["websocket"])
+            .env("CONDOR_APPKEY", &urls["appkey"])
+            .env("CONDOR_APPSECRET", &urls["appsecret"])
+            .env(
+                "CONDOR_DISCORD_WEBHOOK",
+                format!("http://127.0.0.1:9/api/webhooks/1/{webhook_token}"),
+            )
+            .env("CONDOR_TELEGRAM_BOT_TOKEN", telegram_token)
+            .env("CONDOR_TELEGRAM_CHAT_ID", telegram_chat)
+            .env("CONDOR_TELEGRAM_API_URL", "http://127.0.0.1:9")
+            .env("CONDOR_DATA_DIR", &data_dir),
+    );
+    until_subscribed(&rest, &["005930", "247540"]).await;
     // Let it trade a moment, then stop it the way a service manager would.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let kill = Command::new("kill")
-        .args(["-TERM", &run.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let status = run.0.wait().unwrap();
-    let stdout = out_reader.join().unwrap();
-    let stderr = err_reader.join().unwrap();
+    let (status, stdout, stderr) = run.terminate();
     assert!(status.success(), "exit 0 on SIGTERM: {status:?}\n{stderr}");
     assert!(
         stdout.contains("condor summary")
@@ -727,45 +750,19 @@ async fn a_kiwoom_run_at_trace_prints_no_key_and_no_token() {
     .unwrap();
     let (_sim, urls) = standalone_sim_speaking("kiwoom", &scenario);
     let rest = urls["rest"].clone();
-    let run = condor()
-        .args(["run", "--condition", "S001"])
-        .env("RUST_LOG", TRACE_EVERYTHING)
-        .env("CONDOR_BROKER", "kiwoom")
-        .env("CONDOR_BROKER_REST_URL", &rest)
-        .env("CONDOR_BROKER_WS_URL", &urls["websocket"])
-        .env("CONDOR_APPKEY", &urls["appkey"])
-        .env("CONDOR_APPSECRET", &urls["appsecret"])
-        .env("CONDOR_DATA_DIR", dir.join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("condor run starts");
-    let mut run = Proc(run);
-    let drain = |pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let mut pipe = pipe;
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let out_reader = drain(Box::new(run.0.stdout.take().unwrap()));
-    let err_reader = drain(Box::new(run.0.stderr.take().unwrap()));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while subscribed(&rest).await != ["005930", "247540"] {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the engine never subscribed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let kill = Command::new("kill")
-        .args(["-TERM", &run.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let status = run.0.wait().unwrap();
-    let (stdout, stderr) = (out_reader.join().unwrap(), err_reader.join().unwrap());
+    let run = Drained::spawn(
+        condor()
+            .args(["run", "--condition", "S001"])
+            .env("RUST_LOG", TRACE_EVERYTHING)
+            .env("CONDOR_BROKER", "kiwoom")
+            .env("CONDOR_BROKER_REST_URL", &rest)
+            .env("CONDOR_BROKER_WS_URL", &urls["websocket"])
+            .env("CONDOR_APPKEY", &urls["appkey"])
+            .env("CONDOR_APPSECRET", &urls["appsecret"])
+            .env("CONDOR_DATA_DIR", dir.join("data")),
+    );
+    until_subscribed(&rest, &["005930", "247540"]).await;
+    let (status, stdout, stderr) = run.terminate();
     assert!(status.success(), "exit 0 on SIGTERM: {status:?}\n{stderr}");
     // Live at every level: condor's detail and the dependencies' debug lines.
     assert!(

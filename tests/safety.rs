@@ -10,12 +10,11 @@
 
 mod common;
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use common::PATIENCE;
+use common::until;
 use condor::sim::{SimConfig, SimHandle};
 use condor_actors::broker_account;
 use condor_actors::broker_session::{BrokerSession, SessionConfig};
@@ -51,24 +50,6 @@ fn loose() -> RiskLimits {
         price_collar_bp: 5_000,
         max_orders_per_day: 10_000,
         daily_loss_limit: 1_000_000_000,
-    }
-}
-
-async fn until<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gave up waiting: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
