@@ -252,8 +252,8 @@ enum Source {
 
 impl TokenSource {
     /// The token of a REST client that renews it.
-    pub(crate) fn live(client: impl LiveToken + 'static) -> TokenSource {
-        TokenSource(Source::Live(Arc::new(client)))
+    pub(crate) fn live(client: Arc<dyn LiveToken>) -> TokenSource {
+        TokenSource(Source::Live(client))
     }
 
     /// The token to put in a frame now, and its generation (0 for a fixed token).

@@ -387,7 +387,7 @@ impl KiwoomRest {
 
     /// The token as it is renewed: what a websocket session logs in with.
     pub fn token_source(&self) -> crate::access_token::TokenSource {
-        crate::access_token::TokenSource::live(self.clone())
+        crate::access_token::TokenSource::live(self.inner.clone())
     }
 
     /// Calls TR `T` (one page): its fields on success, else why not.
@@ -498,30 +498,6 @@ impl KiwoomRest {
         let fields = check_reply::<T>(status, &body)
             .map_err(|e| classify(T::API_ID, &session.base, status, e))?;
         Ok((fields, next))
-    }
-}
-
-impl crate::access_token::LiveToken for KiwoomRest {
-    fn held(&self) -> crate::access_token::HeldToken {
-        self.inner.held()
-    }
-
-    fn refresh_if_expired(&self) -> crate::access_token::TokenFuture<'_, ()> {
-        Box::pin(async move {
-            self.inner.usable_token().await;
-        })
-    }
-
-    fn renew_after_refusal(
-        &self,
-        refused: u64,
-    ) -> crate::access_token::TokenFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            self.inner
-                .renew(refused, "the websocket LOGIN was refused")
-                .await
-                .map_err(|e| e.to_string())
-        })
     }
 }
 

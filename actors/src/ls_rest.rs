@@ -21,7 +21,7 @@ use std::time::Duration;
 
 /// Where it always was; it lives in `access_token` now, live from a `KiwoomRest` too.
 pub use crate::access_token::TokenSource;
-use crate::access_token::{HeldToken, TokenLifetime, TokenPolicy};
+use crate::access_token::{TokenLifetime, TokenPolicy};
 use crate::clock::{Clock, SystemClock};
 use crate::token_keeper::{TokenIssuer, TokenKeeper};
 use crate::wire::rest::{
@@ -255,18 +255,12 @@ impl LsRest {
 
     /// The token as it is renewed: what a websocket session registers with.
     pub fn token_source(&self) -> TokenSource {
-        TokenSource::live(self.clone())
+        TokenSource::live(self.inner.clone())
     }
 
     /// Tokens this client has been granted, the first included.
     pub fn tokens_issued(&self) -> u64 {
         self.inner.held().generation()
-    }
-
-    /// The token to call with now and its generation: renewed first when our own clock
-    /// says it has expired (a call with it would only be refused).
-    async fn usable_token(&self) -> HeldToken {
-        self.inner.usable_token().await
     }
 
     /// Calls TR `T`. A business refusal (e.g. an order reject) is an `Ok` reply whose
@@ -360,30 +354,6 @@ impl LsRest {
                 }
             }
         }
-    }
-}
-
-impl crate::access_token::LiveToken for LsRest {
-    fn held(&self) -> HeldToken {
-        self.inner.held()
-    }
-
-    fn refresh_if_expired(&self) -> crate::access_token::TokenFuture<'_, ()> {
-        Box::pin(async move {
-            self.usable_token().await;
-        })
-    }
-
-    fn renew_after_refusal(
-        &self,
-        refused: u64,
-    ) -> crate::access_token::TokenFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            self.inner
-                .renew(refused, "a websocket registration was refused")
-                .await
-                .map_err(|e| e.to_string())
-        })
     }
 }
 

@@ -249,6 +249,31 @@ impl<B: TokenIssuer> std::fmt::Debug for TokenKeeper<B> {
     }
 }
 
+/// Whatever the broker, its websocket session draws the token from the same keeper its
+/// REST client calls with (`TokenSource::live`).
+impl<B: TokenIssuer> crate::access_token::LiveToken for TokenKeeper<B> {
+    fn held(&self) -> HeldToken {
+        TokenKeeper::held(self)
+    }
+
+    fn refresh_if_expired(&self) -> crate::access_token::TokenFuture<'_, ()> {
+        Box::pin(async move {
+            self.usable_token().await;
+        })
+    }
+
+    fn renew_after_refusal(
+        &self,
+        refused: u64,
+    ) -> crate::access_token::TokenFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.renew(refused, "the websocket refused it")
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
