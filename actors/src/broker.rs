@@ -9,7 +9,9 @@
 //! LS OPEN API's, [`kiwoom`] Kiwoom REST's. Must never decide anything: what a reply means for an order is the
 //! desk's call, and a failed read is reported, not retried here.
 
-use condor_core::reconcile::BrokerOrder;
+use std::time::Duration;
+
+use condor_core::reconcile::{unsettled, BrokerHolding, BrokerOrder};
 use condor_core::trading::orders::{Band, CancelReply, OrderReply};
 
 use crate::broker_account::{self, AccountReadError, AccountSnapshot};
@@ -19,6 +21,12 @@ use crate::ls_rest::LsRest;
 use crate::market::{Market, Qty, Ticker};
 
 pub mod kiwoom;
+
+/// Reads of the whole account before [`Broker::snapshot`] settles for a partly unsettled
+/// one.
+const SNAPSHOT_TRIES: u32 = 5;
+/// The wait between two such reads.
+const SNAPSHOT_WAIT: Duration = Duration::from_millis(200);
 pub mod ls;
 
 /// One stock the broker lists: what the Supervisor needs to watch it and name it.
@@ -118,12 +126,39 @@ impl Broker {
         }
     }
 
-    /// Today's orders, the holdings and the cash read as one consistent picture (what a
-    /// start reconciles with).
-    pub async fn snapshot(&self) -> Result<AccountSnapshot, AccountReadError> {
+    /// Every holding with shares, as the broker counts it.
+    pub async fn holdings(&self) -> Result<Vec<BrokerHolding>, AccountReadError> {
         match self {
-            Broker::Ls(rest) => broker_account::snapshot(rest).await,
-            Broker::Kiwoom(rest) => kiwoom::snapshot(rest).await,
+            Broker::Ls(rest) => broker_account::holdings(rest).await,
+            Broker::Kiwoom(rest) => kiwoom::holdings(rest).await,
+        }
+    }
+
+    /// Today's orders, the holdings and the cash read as one consistent picture (what a
+    /// start reconciles with): the orders, then the holdings and cash, then the orders
+    /// again, until no order changed between the two order reads (a few tries, a moment
+    /// apart), so the holdings and cash include exactly the fills the orders show. If the
+    /// account keeps changing, the last read says which tickers are unsettled.
+    pub async fn snapshot(&self) -> Result<AccountSnapshot, AccountReadError> {
+        let mut before = self.orders_of_day().await?;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let holdings = self.holdings().await?;
+            let cash = self.cash().await?;
+            let after = self.orders_of_day().await?;
+            let open = unsettled(&before, &after);
+            if open.is_empty() || tries >= SNAPSHOT_TRIES {
+                return Ok(AccountSnapshot {
+                    orders: after,
+                    holdings,
+                    cash,
+                    unsettled: open,
+                });
+            }
+            log::debug!(target: "condor::reconcile", "orders of {open:?} changed while the account was read; reading it again");
+            actix_rt::time::sleep(SNAPSHOT_WAIT).await;
+            before = after;
         }
     }
 }

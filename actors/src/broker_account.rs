@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::Ticker;
-use crate::reconcile::{unsettled, BrokerHolding, BrokerOrder};
+use crate::reconcile::{BrokerHolding, BrokerOrder};
 use crate::wire::account::{
     Cspaq12200, Cspaq12200InBlock1, T0424InBlock, T0425InBlock, T0424, T0425,
 };
@@ -24,10 +24,6 @@ const MAX_PAGES: usize = 1_000;
 const RATE_RETRIES: u32 = 20;
 /// The wait before such a retry: LS's limits are per second.
 const RATE_WAIT: Duration = Duration::from_millis(250);
-/// Reads of the whole account before [`snapshot`] settles for a partly unsettled one.
-const SNAPSHOT_TRIES: u32 = 5;
-/// The wait between two such reads.
-const SNAPSHOT_WAIT: Duration = Duration::from_millis(200);
 
 /// Why the broker's account could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -185,31 +181,4 @@ pub struct AccountSnapshot {
     /// Tickers whose orders still changed while the holdings and cash were read (empty
     /// when the picture is consistent); see [`crate::reconcile::unsettled`].
     pub unsettled: BTreeSet<Ticker>,
-}
-
-/// Reads the orders (t0425), then the holdings (t0424) and cash (CSPAQ12200), then the
-/// orders again, until no order changed between the two order reads (a few tries, a
-/// moment apart): the holdings and cash then include exactly the fills the orders show.
-/// If the account keeps changing, the last read says which tickers are unsettled.
-pub async fn snapshot(rest: &LsRest) -> Result<AccountSnapshot, AccountReadError> {
-    let mut before = orders_of_day(rest).await?;
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let holdings = holdings(rest).await?;
-        let cash = cash(rest).await?;
-        let after = orders_of_day(rest).await?;
-        let open = unsettled(&before, &after);
-        if open.is_empty() || tries >= SNAPSHOT_TRIES {
-            return Ok(AccountSnapshot {
-                orders: after,
-                holdings,
-                cash,
-                unsettled: open,
-            });
-        }
-        log::debug!(target: "condor::reconcile", "orders of {open:?} changed while the account was read; reading it again");
-        actix_rt::time::sleep(SNAPSHOT_WAIT).await;
-        before = after;
-    }
 }

@@ -9,9 +9,7 @@
 //! Must never retry an order: an answer that does not say what happened is
 //! [`OrderReply::Lost`], and the desk asks the broker's order list rather than send twice.
 
-use std::time::Duration;
-
-use condor_core::reconcile::{unsettled, BrokerHolding, BrokerOrder};
+use condor_core::reconcile::{BrokerHolding, BrokerOrder};
 use condor_core::trading::orders::{Band, CancelReply, OrderReply};
 use condor_model::kiwoom::account::{
     Kt00001, Kt00001Reply, Kt00001Request, Kt00007, Kt00007Reply, Kt00007Request, Kt00018,
@@ -26,17 +24,12 @@ use condor_model::kiwoom::order::{
 use condor_model::kiwoom::rest::{ErrorClass, Refusal};
 
 use super::Listing;
-use crate::broker_account::{AccountReadError, AccountSnapshot};
+use crate::broker_account::AccountReadError;
 use crate::domain::NewOrder;
 use crate::kiwoom_rest::{KiwoomRest, KiwoomRestError};
 use crate::market::{Market, Price, Qty, Side, Ticker};
 
 const LOG: &str = "condor::orders";
-
-/// Reads of the whole account before [`snapshot`] settles for a partly unsettled one.
-const SNAPSHOT_TRIES: u32 = 5;
-/// The wait between two such reads.
-const SNAPSHOT_WAIT: Duration = Duration::from_millis(200);
 
 pub async fn place(rest: &KiwoomRest, order: &NewOrder) -> OrderReply {
     let req = OrderRequest::new(order.ticker, order.qty, order.order_type);
@@ -295,31 +288,6 @@ pub async fn holdings(rest: &KiwoomRest) -> Result<Vec<BrokerHolding>, AccountRe
         out.extend(holdings_of(&page)?);
     }
     Ok(out)
-}
-
-/// Reads the orders, then the holdings and cash, then the orders again, until no order
-/// changed between the two order reads (as LS's [`crate::broker_account::snapshot`]).
-pub async fn snapshot(rest: &KiwoomRest) -> Result<AccountSnapshot, AccountReadError> {
-    let mut before = orders_of_day(rest).await?;
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let holdings = holdings(rest).await?;
-        let cash = cash(rest).await?;
-        let after = orders_of_day(rest).await?;
-        let open = unsettled(&before, &after);
-        if open.is_empty() || tries >= SNAPSHOT_TRIES {
-            return Ok(AccountSnapshot {
-                orders: after,
-                holdings,
-                cash,
-                unsettled: open,
-            });
-        }
-        log::debug!(target: "condor::reconcile", "orders of {open:?} changed while the account was read; reading it again");
-        actix_rt::time::sleep(SNAPSHOT_WAIT).await;
-        before = after;
-    }
 }
 
 #[cfg(test)]
