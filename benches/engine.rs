@@ -160,8 +160,26 @@ enum Parse {
     Serde,
 }
 
+/// A rate, and what each unit cost the thread that did the work.
+#[derive(Clone, Copy)]
+struct Throughput {
+    per_sec: f64,
+    /// CPU time of the bench's main thread (where the bare reader, or every engine actor
+    /// but the compute pool, runs) per tick, ns: unlike the rate, it does not move when
+    /// another process takes a core away, so the ratio of two stays fair on a busy machine.
+    thread_cpu_ns: f64,
+}
+
+/// CPU time this thread has run so far, ns (`/proc/thread-self/schedstat`).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Frames per second a bare client reads and parses into the engine's `Tick`.
-async fn bare_reader(sim: &SimHandle, n: usize, parse: Parse) -> f64 {
+async fn bare_reader(sim: &SimHandle, n: usize, parse: Parse) -> Throughput {
     let rest = LsRest::connect(
         sim.rest_url(),
         sim.appkey().expose(),
@@ -181,7 +199,7 @@ async fn bare_reader(sim: &SimHandle, n: usize, parse: Parse) -> f64 {
         .unwrap();
     }
     let warm = Instant::now();
-    let mut start: Option<Instant> = None;
+    let mut start: Option<(Instant, u64)> = None;
     let mut parsed = 0u64;
     while let Some(Ok(msg)) = ws.next().await {
         let Message::Text(t) = msg else { continue };
@@ -199,17 +217,25 @@ async fn bare_reader(sim: &SimHandle, n: usize, parse: Parse) -> f64 {
             },
         };
         match start {
-            None if warm.elapsed() > Duration::from_millis(500) => start = Some(Instant::now()),
+            None if warm.elapsed() > Duration::from_millis(500) => {
+                start = Some((Instant::now(), thread_cpu_ns()))
+            }
             None => {}
-            Some(s) => {
+            Some((s, cpu)) => {
                 parsed += u64::from(ok);
                 if parsed % 1024 == 0 && s.elapsed() >= MEASURE {
-                    return parsed as f64 / s.elapsed().as_secs_f64();
+                    return Throughput {
+                        per_sec: parsed as f64 / s.elapsed().as_secs_f64(),
+                        thread_cpu_ns: (thread_cpu_ns() - cpu) as f64 / parsed as f64,
+                    };
                 }
             }
         }
     }
-    0.0
+    Throughput {
+        per_sec: 0.0,
+        thread_cpu_ns: 0.0,
+    }
 }
 
 struct Engine {
@@ -354,7 +380,7 @@ async fn until_feeds(e: &Engine, n: usize) {
 }
 
 /// Ticks per second through to the Processor with `n` live feeds.
-async fn engine_throughput(sim: &SimHandle, n: usize) -> f64 {
+async fn engine_throughput(sim: &SimHandle, n: usize) -> Throughput {
     engine_throughput_taped(sim, n, None).await
 }
 
@@ -372,17 +398,20 @@ fn process_cpu_ns() -> u64 {
 }
 
 /// [`engine_throughput`], the Processor recording on `tape` when given.
-async fn engine_throughput_taped(sim: &SimHandle, n: usize, tape: Option<&Tape>) -> f64 {
+async fn engine_throughput_taped(sim: &SimHandle, n: usize, tape: Option<&Tape>) -> Throughput {
     let momentum =
         strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap();
     let e = engine_with(sim, n.max(1), momentum, DEFAULT_LIMIT_PER_MS, tape).await;
     until_feeds(&e, n).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let t0 = e.processor.send(Flush).await.unwrap().ticks;
-    let s = Instant::now();
+    let (s, cpu) = (Instant::now(), thread_cpu_ns());
     tokio::time::sleep(MEASURE).await;
     let t1 = e.processor.send(Flush).await.unwrap().ticks;
-    let rate = (t1 - t0) as f64 / s.elapsed().as_secs_f64();
+    let rate = Throughput {
+        per_sec: (t1 - t0) as f64 / s.elapsed().as_secs_f64(),
+        thread_cpu_ns: (thread_cpu_ns() - cpu) as f64 / (t1 - t0).max(1) as f64,
+    };
     e.supervisor.send(StopAllFeeds).await.unwrap();
     let _ = e.session.send(Shutdown).await;
     rate
@@ -575,17 +604,19 @@ fn main() {
         for &n in feed_counts.iter().filter(|_| only_if_named("engine_throughput")) {
             let s = sim(n, true, &enter_all(n));
             let rate = engine_throughput(&s, n).await;
-            figure(&format!("engine_{n}_feeds"), rate, "ticks/s", None);
+            figure(&format!("engine_{n}_feeds"), rate.per_sec, "ticks/s", None);
         }
         for &n in feed_counts.iter().filter(|_| only_if_named("bare_throughput")) {
             let s = sim(n, true, "condition B001 bench\n");
             let rate = bare_reader(&s, n, Parse::Engine).await;
-            figure(&format!("bare_reader_{n}_feeds"), rate, "ticks/s", None);
+            figure(&format!("bare_reader_{n}_feeds"), rate.per_sec, "ticks/s", None);
         }
         // The engine and its same-decoder baseline alternate, `ROUNDS` times each: this
         // machine's speed drifts by tens of percent over a minute, so one run of each can
         // put the drift into the ratio. Printed: the medians, and the median of the
-        // per-round ratios.
+        // per-round ratios; then the same for the main thread's CPU time per tick, which
+        // another process's load does not move (the rate's ratio is the target; the CPU
+        // ratio says whether a miss is the engine's or the machine's).
         const ROUNDS: usize = 3;
         if broker() == Protocol::Kiwoom {
             println!("broker kiwoom: the engine over Kiwoom's wire; no bare reader (LS's scanner)");
@@ -594,18 +625,22 @@ fn main() {
             .iter()
             .filter(|_| phase("throughput") && broker() == Protocol::Kiwoom)
         {
-            let mut eng = Vec::new();
+            let (mut eng, mut cpu) = (Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
                 let s = sim(n, true, &enter_all(n));
-                eng.push(engine_throughput(&s, n).await);
+                let t = engine_throughput(&s, n).await;
+                eng.push(t.per_sec);
+                cpu.push(t.thread_cpu_ns);
             }
             figure(&format!("engine_kiwoom_{n}_feeds"), median(&mut eng), "ticks/s", None);
+            figure(&format!("engine_kiwoom_{n}_feeds_cpu"), median(&mut cpu), "ns/tick", None);
         }
         for &n in feed_counts
             .iter()
             .filter(|_| phase("throughput") && broker() == Protocol::Ls)
         {
             let (mut bare, mut eng, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut bare_cpu, mut eng_cpu, mut cpu_ratios) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
                 let same = {
                     let s = sim(n, true, "condition B001 bench\n");
@@ -615,13 +650,16 @@ fn main() {
                     let s = sim(n, true, &enter_all(n));
                     engine_throughput(&s, n).await
                 };
-                bare.push(same);
-                eng.push(rate);
-                ratios.push(rate / same);
+                bare.push(same.per_sec);
+                eng.push(rate.per_sec);
+                ratios.push(rate.per_sec / same.per_sec);
+                bare_cpu.push(same.thread_cpu_ns);
+                eng_cpu.push(rate.thread_cpu_ns);
+                cpu_ratios.push(same.thread_cpu_ns / rate.thread_cpu_ns);
             }
             let serde = {
                 let s = sim(n, true, "condition B001 bench\n");
-                bare_reader(&s, n, Parse::Serde).await
+                bare_reader(&s, n, Parse::Serde).await.per_sec
             };
             let (same, rate) = (median(&mut bare), median(&mut eng));
             figure(&format!("bare_reader_{n}_feeds"), same, "ticks/s", None);
@@ -637,6 +675,18 @@ fn main() {
                 rate,
                 "ticks/s",
                 Some(rate / serde),
+            );
+            figure(
+                &format!("bare_reader_{n}_feeds_cpu"),
+                median(&mut bare_cpu),
+                "ns/tick",
+                None,
+            );
+            figure(
+                &format!("engine_{n}_feeds_cpu"),
+                median(&mut eng_cpu),
+                "ns/tick",
+                Some(median(&mut cpu_ratios)),
             );
         }
 
