@@ -369,6 +369,12 @@ async fn start_wired(
             time: clock.time_of_day(),
         }));
     }
+    // Tapped, the tee stands where the Processor is on the order path.
+    let (fills_to, done_to): (Recipient<Deliver<Fill>>, Recipient<Deliver<OrderDone>>) =
+        match &tee_addr {
+            Some(tee) => (tee.clone().recipient(), tee.clone().recipient()),
+            None => (processor.clone().recipient(), processor.clone().recipient()),
+        };
     let orders = om_ctx.run(
         OrderManager::new(broker.clone(), settings.risk, clock)
             .with_recovered(RecoveredOrders {
@@ -388,10 +394,7 @@ async fn start_wired(
             .with_portfolio(portfolio.clone().recipient())
             .with_holdings_check(portfolio.clone().recipient())
             .with_cash_reconcile(portfolio.clone().recipient(), portfolio.clone().recipient())
-            .with_strategy(
-                tee_addr.clone().map_or_else(|| processor.clone().recipient(), Addr::recipient),
-                tee_addr.clone().map_or_else(|| processor.clone().recipient(), Addr::recipient),
-            ),
+            .with_strategy(fills_to, done_to),
     );
     // The broker's position after each of its fills (Kiwoom's REAL 04; LS sends none),
     // through the OrderManager so that it follows the fill it comes after.
