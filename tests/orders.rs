@@ -114,7 +114,8 @@ fn sim(trades_per_sec: f64) -> SimHandle {
 /// `cfg` with a condition that never has a member: the engine watches no ticker, and
 /// trades only what a test sends the OrderManager.
 fn start_sim(mut cfg: SimConfig) -> SimHandle {
-    cfg.exchange.scenario = Some(Scenario::parse("condition S001 주문\n").expect("scenario parses"));
+    cfg.exchange.scenario =
+        Some(Scenario::parse("condition S001 주문\n").expect("scenario parses"));
     SimHandle::start(cfg).expect("simulator starts")
 }
 
