@@ -1,9 +1,9 @@
-//! The actor engine against the embedded exchange over real sockets: BrokerSession,
-//! Supervisor, StockFeed and Processor, driven by scripted conditions, at the limits of the
-//! tick path (a counted burst, a slow strategy, malformed frames, a feed replaced while its
-//! predecessor unsubscribes). What every broker must do for the engine (feeds following the
-//! condition, reconnects, the order path, shutdown) is in `broker_engine.rs`, run against
-//! each broker's wire.
+//! The engine as `condor run` starts it (`engine::start`) against the embedded exchange
+//! over real sockets, driven by scripted conditions, at the limits of the tick path through
+//! BrokerSession, StockFeed and Processor (a counted burst, a slow strategy, malformed
+//! frames, a feed replaced while its predecessor unsubscribes). What every broker must do
+//! for the engine (feeds following the condition, reconnects, the order path, shutdown) is
+//! in `broker_engine.rs`, run against each broker's wire.
 
 mod common;
 
@@ -15,9 +15,10 @@ use actix::prelude::*;
 use common::{until, PATIENCE};
 use condor::engine::{self, BrokerLink, ConditionPlan, Engine, EngineSettings};
 use condor::sim::exchange::Scenario;
-use condor::sim::{SimConfig, SimHandle};
+use condor::sim::{Protocol, SimConfig, SimHandle};
 use condor_actors::broker_session::SessionConfig;
 use condor_actors::clock::SystemClock;
+use condor_actors::kiwoom_rest::KiwoomRest;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Qty, Side, TimeOfDay};
 use condor_actors::messages::{Deliver, Fill, Tick};
@@ -29,11 +30,47 @@ use condor_actors::strategy::{
 };
 use condor_actors::tick_backlog;
 
+/// Runs `$body(protocol)` as one test per broker.
+macro_rules! per_broker {
+    ($body:ident: $ls:ident, $kiwoom:ident) => {
+        #[actix_rt::test]
+        async fn $ls() {
+            $body(Protocol::Ls).await
+        }
+        #[actix_rt::test]
+        async fn $kiwoom() {
+            $body(Protocol::Kiwoom).await
+        }
+    };
+}
+
 fn momentum() -> Box<dyn StrategyFactory> {
     strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap()
 }
 
-/// The engine as `condor run` starts it, at `sim` over LS, trading `condition` with
+/// Logs in to `sim` as `condor run` does for its protocol.
+async fn link(sim: &SimHandle) -> BrokerLink {
+    match sim.protocol() {
+        Protocol::Ls => BrokerLink::ls(
+            LsRest::connect(
+                sim.rest_url(),
+                sim.appkey().expose(),
+                sim.appsecret().expose(),
+            )
+            .await
+            .expect("LS token"),
+            sim.ws_url(),
+        ),
+        Protocol::Kiwoom => BrokerLink::kiwoom(
+            KiwoomRest::connect(sim.rest_url(), sim.appkey(), sim.appsecret())
+                .await
+                .expect("Kiwoom token"),
+            sim.ws_url(),
+        ),
+    }
+}
+
+/// The engine as `condor run` starts it, at `sim` over its broker's wire, trading `condition` with
 /// `strategy`; `tune` sets the realtime session up (the link is the caller's to make).
 async fn engine(
     sim: &SimHandle,
@@ -43,14 +80,7 @@ async fn engine(
     strategy: Box<dyn StrategyFactory>,
     tune: impl FnOnce(&mut SessionConfig),
 ) -> Engine {
-    let rest = LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token");
-    let mut link = BrokerLink::ls(rest, sim.ws_url());
+    let mut link = link(sim).await;
     tune(&mut link.realtime);
     engine::start(
         link,
@@ -77,8 +107,9 @@ async fn engine(
     .expect("engine starts")
 }
 
-fn sim_with(scenario: &str, tune: impl FnOnce(&mut SimConfig)) -> SimHandle {
+fn sim_with(protocol: Protocol, scenario: &str, tune: impl FnOnce(&mut SimConfig)) -> SimHandle {
     let mut cfg = SimConfig {
+        protocol,
         rate_limits: false,
         ..SimConfig::default()
     };
@@ -99,14 +130,13 @@ async fn until_subscribed(sim: &SimHandle, want: &[&str]) -> condor::sim::Subscr
     .await
 }
 
-#[actix_rt::test]
-async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order() {
+async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order(protocol: Protocol) {
     const TRADES: u64 = 100_000;
     let mut scenario = String::from("condition S001 폭주\n");
     for i in 0..200 {
         scenario.push_str(&format!("at 0ms S001 enter 99{i:04}\n"));
     }
-    let sim = sim_with(&scenario, |cfg| {
+    let sim = sim_with(protocol, &scenario, |cfg| {
         cfg.firehose = true;
         cfg.firehose_trades = Some(TRADES);
         cfg.exchange.synthetic_listings = 200;
@@ -146,6 +176,9 @@ async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order() {
     let session = e.session.send(GetSessionStats).await.unwrap();
     assert_eq!(session.malformed, 0);
 }
+per_broker!(nothing_lost_a_counted_burst_reaches_the_processor_in_order:
+    ls_nothing_lost_a_counted_burst_reaches_the_processor_in_order,
+    kiwoom_nothing_lost_a_counted_burst_reaches_the_processor_in_order);
 
 /// A strategy slower than any socket read: 200 µs of work a tick.
 struct Slow;
@@ -186,15 +219,18 @@ impl StrategyFactory for Slow {
 /// every tick arrives, in order. The session batches frames here, as it does above 100
 /// frames/ms; handing each tick on, it never gets more than one ahead. The limit is
 /// `condor run`'s own: several times it in trades, so that the session must pause.
-#[actix_rt::test]
-async fn a_slow_strategy_holds_the_socket_back_and_loses_nothing() {
+async fn a_slow_strategy_holds_the_socket_back_and_loses_nothing(protocol: Protocol) {
     const LIMIT: u64 = tick_backlog::DEFAULT_LIMIT;
     const TRADES: u64 = 4 * LIMIT;
-    let sim = sim_with("condition S001 폭주\nat 0ms S001 enter 005930\n", |cfg| {
-        cfg.firehose = true;
-        cfg.firehose_trades = Some(TRADES);
-        cfg.exchange.trades_per_sec = 0.0;
-    });
+    let sim = sim_with(
+        protocol,
+        "condition S001 폭주\nat 0ms S001 enter 005930\n",
+        |cfg| {
+            cfg.firehose = true;
+            cfg.firehose_trades = Some(TRADES);
+            cfg.exchange.trades_per_sec = 0.0;
+        },
+    );
     let batching = |c: &mut SessionConfig| c.hand_off_below_per_ms = 0;
     let data = tempfile::tempdir().unwrap();
     let e = engine(&sim, &data, "S001", 10, Box::new(Slow), batching).await;
@@ -222,10 +258,13 @@ async fn a_slow_strategy_holds_the_socket_back_and_loses_nothing() {
         session.max_in_flight
     );
 }
+per_broker!(a_slow_strategy_holds_the_socket_back_and_loses_nothing:
+    ls_a_slow_strategy_holds_the_socket_back_and_loses_nothing,
+    kiwoom_a_slow_strategy_holds_the_socket_back_and_loses_nothing);
 
-#[actix_rt::test]
-async fn malformed_frames_are_counted_and_the_engine_carries_on() {
+async fn malformed_frames_are_counted_and_the_engine_carries_on(protocol: Protocol) {
     let sim = sim_with(
+        protocol,
         "condition S001 깨진 프레임\nat 0ms S001 enter 005930\n",
         |cfg| {
             cfg.exchange.trades_per_sec = 50.0;
@@ -242,6 +281,9 @@ async fn malformed_frames_are_counted_and_the_engine_carries_on() {
     .await;
     assert!(s.connected, "{s:?}");
 }
+per_broker!(malformed_frames_are_counted_and_the_engine_carries_on:
+    ls_malformed_frames_are_counted_and_the_engine_carries_on,
+    kiwoom_malformed_frames_are_counted_and_the_engine_carries_on);
 
 /// Counts the ticks it is sent.
 #[derive(Default)]
@@ -273,12 +315,11 @@ impl Handler<Count> for TickCount {
 /// still stopping: the new feed's subscribe can reach the session before the old feed's
 /// unsubscribe. That late unsubscribe must not take the new feed's route and
 /// registration with it.
-#[actix_rt::test]
-async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed() {
+async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed(protocol: Protocol) {
     use condor_actors::market::{Market, Ticker};
     use condor_actors::messages::{FeedId, SubscribeTrades, UnsubscribeTrades};
 
-    let sim = sim_with("condition B001 late\n", |c| {
+    let sim = sim_with(protocol, "condition B001 late\n", |c| {
         c.exchange.trades_per_sec = 50.0
     });
     // A condition with no members: the only trade feeds are the test's own.
@@ -323,3 +364,6 @@ async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed() 
     });
     until_subscribed(&sim, &[]).await;
 }
+per_broker!(a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed:
+    ls_a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed,
+    kiwoom_a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed);
