@@ -24,8 +24,10 @@ use condor_actors::journal::Journal;
 use condor_actors::kiwoom_rest::KiwoomRest;
 use condor_actors::ledger::{FeeSchedule, Ledger};
 use condor_actors::ls_rest::LsRest;
-use condor_actors::market::Side;
-use condor_actors::messages::{Alert, Deliver, Fill, NotifyFlat, Tick, TickerOwner, WatchHoldings};
+use condor_actors::market::{Side, Ticker};
+use condor_actors::messages::{
+    Alert, Deliver, Fill, NotifyFlat, OrderDone, Tick, TickerFlat, TickerOwner, WatchHoldings,
+};
 use condor_actors::notifier::Notifier;
 use condor_actors::order_manager::{OrderManager, RateExcess, RecoveredOrders};
 use condor_actors::portfolio::Portfolio;
@@ -180,6 +182,26 @@ impl BrokerLink {
 
 /// Starts every actor against the broker `link` reaches. Must run inside an actix system.
 pub async fn start(link: BrokerLink, settings: EngineSettings) -> anyhow::Result<Engine> {
+    Ok(start_wired(link, settings, None).await?.0)
+}
+
+/// [`start`], with a copy of what the actors tell each other on the order path sent to
+/// `tap` (see [`Tapped`]): the same wiring, one forwarding actor more.
+pub async fn start_tapped(
+    link: BrokerLink,
+    settings: EngineSettings,
+    tap: Recipient<Tapped>,
+) -> anyhow::Result<(Engine, EngineTap)> {
+    let (engine, tee) = start_wired(link, settings, Some(tap)).await?;
+    let tee = tee.expect("a tapped start wires a tee");
+    Ok((engine, EngineTap(tee)))
+}
+
+async fn start_wired(
+    link: BrokerLink,
+    settings: EngineSettings,
+    tap: Option<Recipient<Tapped>>,
+) -> anyhow::Result<(Engine, Option<Addr<Tee>>)> {
     let BrokerLink { broker, realtime } = link;
     let clock = settings.clock.clone();
     let day = clock.today();
@@ -306,6 +328,8 @@ pub async fn start(link: BrokerLink, settings: EngineSettings) -> anyhow::Result
         .with_notifier(alerts.clone())
         .start();
     // The Processor and the OrderManager each need the other's address.
+    let tee = tap.map(|to| (Context::<Tee>::new(), to));
+    let tee_addr = tee.as_ref().map(|(ctx, _)| ctx.address());
     let names: Vec<String> = settings.conditions.iter().map(|c| c.name.clone()).collect();
     let desk = StrategyDesk::with_conditions(
         settings
@@ -345,6 +369,12 @@ pub async fn start(link: BrokerLink, settings: EngineSettings) -> anyhow::Result
             time: clock.time_of_day(),
         }));
     }
+    // Tapped, the tee stands where the Processor is on the order path.
+    let (fills_to, done_to): (Recipient<Deliver<Fill>>, Recipient<Deliver<OrderDone>>) =
+        match &tee_addr {
+            Some(tee) => (tee.clone().recipient(), tee.clone().recipient()),
+            None => (processor.clone().recipient(), processor.clone().recipient()),
+        };
     let orders = om_ctx.run(
         OrderManager::new(broker.clone(), settings.risk, clock)
             .with_recovered(RecoveredOrders {
@@ -364,7 +394,7 @@ pub async fn start(link: BrokerLink, settings: EngineSettings) -> anyhow::Result
             .with_portfolio(portfolio.clone().recipient())
             .with_holdings_check(portfolio.clone().recipient())
             .with_cash_reconcile(portfolio.clone().recipient(), portfolio.clone().recipient())
-            .with_strategy(processor.clone().recipient(), processor.clone().recipient()),
+            .with_strategy(fills_to, done_to),
     );
     // The broker's position after each of its fills (Kiwoom's REAL 04; LS sends none),
     // through the OrderManager so that it follows the fill it comes after.
@@ -393,13 +423,21 @@ pub async fn start(link: BrokerLink, settings: EngineSettings) -> anyhow::Result
     .with_names_to(settings.notifier.map(|n| n.recipient()))
     .with_meters(settings.meters)
     .start();
+    let flat_to = tee_addr
+        .clone()
+        .map_or_else(|| supervisor.clone().recipient(), Addr::recipient);
     portfolio.do_send(NotifyFlat {
-        to: supervisor.clone().recipient(),
+        to: flat_to.clone(),
     });
-    processor.do_send(NotifyFlat {
-        to: supervisor.clone().recipient(),
-    });
-    Ok(Engine {
+    processor.do_send(NotifyFlat { to: flat_to });
+    if let Some((ctx, to)) = tee {
+        ctx.run(Tee {
+            to,
+            processor: processor.clone(),
+            supervisor: supervisor.clone(),
+        });
+    }
+    let engine = Engine {
         session,
         processor,
         orders,
@@ -409,7 +447,8 @@ pub async fn start(link: BrokerLink, settings: EngineSettings) -> anyhow::Result
         journal,
         tape,
         report,
-    })
+    };
+    Ok((engine, tee_addr))
 }
 
 /// Opens today's tape (a restart appends to it), records this start with the strategy and
@@ -450,4 +489,74 @@ fn open_tape(
     }));
     log::info!(target: LOG, "recording the tape {}", path.display());
     Ok(tape)
+}
+
+/// A copy of one message on the order path, in the order the engine's actors sent it.
+#[derive(Clone, Copy, Debug, Message)]
+#[rtype(result = "()")]
+pub enum Tapped {
+    /// A fill the OrderManager tells the strategies.
+    Fill(Fill),
+    /// An order done or refused, as the OrderManager tells the strategies.
+    OrderDone(OrderDone),
+    /// The Portfolio or the Processor reporting a ticker flat to the Supervisor.
+    Flat(Ticker),
+}
+
+/// The tap of an engine started with [`start_tapped`].
+pub struct EngineTap(Addr<Tee>);
+
+impl EngineTap {
+    /// Returns once every message the tee was sent before this call is passed on: a copy
+    /// of what the Portfolio or the Processor had sent before is then in the tap's mailbox.
+    pub async fn drained(&self) {
+        // Gone only with the system, when there is nothing left to wait for.
+        let _ = self.0.send(Drained).await;
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Drained;
+
+/// Stands where the Processor and the Supervisor are wired on the order path and passes
+/// each message on, a copy first to the tap. One mailbox: the order the OrderManager sent
+/// a fill and its order's end in is the order the Processor gets them in.
+struct Tee {
+    to: Recipient<Tapped>,
+    processor: Addr<Processor>,
+    supervisor: Addr<Supervisor>,
+}
+
+impl Actor for Tee {
+    type Context = Context<Self>;
+}
+
+impl Handler<Deliver<Fill>> for Tee {
+    type Result = ();
+    fn handle(&mut self, Deliver(fill): Deliver<Fill>, _: &mut Context<Self>) {
+        self.to.do_send(Tapped::Fill(fill));
+        self.processor.do_send(Deliver(fill));
+    }
+}
+
+impl Handler<Deliver<OrderDone>> for Tee {
+    type Result = ();
+    fn handle(&mut self, Deliver(done): Deliver<OrderDone>, _: &mut Context<Self>) {
+        self.to.do_send(Tapped::OrderDone(done));
+        self.processor.do_send(Deliver(done));
+    }
+}
+
+impl Handler<TickerFlat> for Tee {
+    type Result = ();
+    fn handle(&mut self, flat: TickerFlat, _: &mut Context<Self>) {
+        self.to.do_send(Tapped::Flat(flat.ticker));
+        self.supervisor.do_send(flat);
+    }
+}
+
+impl Handler<Drained> for Tee {
+    type Result = ();
+    fn handle(&mut self, _: Drained, _: &mut Context<Self>) {}
 }

@@ -1,9 +1,9 @@
-//! The actor engine against the embedded exchange over real sockets: BrokerSession,
-//! Supervisor, StockFeed and Processor, driven by scripted conditions, at the limits of the
-//! tick path (a counted burst, a slow strategy, malformed frames, a feed replaced while its
-//! predecessor unsubscribes). What every broker must do for the engine (feeds following the
-//! condition, reconnects, the order path, shutdown) is in `broker_engine.rs`, run against
-//! each broker's wire.
+//! The engine as `condor run` starts it (`engine::start`) against the embedded exchange
+//! over real sockets, driven by scripted conditions, at the limits of the tick path through
+//! BrokerSession, StockFeed and Processor (a counted burst, a slow strategy, malformed
+//! frames, a feed replaced while its predecessor unsubscribes). What every broker must do
+//! for the engine (feeds following the condition, reconnects, the order path, shutdown) is
+//! in `broker_engine.rs`, run against each broker's wire.
 
 mod common;
 
@@ -12,89 +12,104 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use common::PATIENCE;
+use common::{until, PATIENCE};
+use condor::engine::{self, BrokerLink, ConditionPlan, Engine, EngineSettings};
 use condor::sim::exchange::Scenario;
-use condor::sim::{SimConfig, SimHandle};
-use condor_actors::broker_session::{BrokerSession, SessionConfig};
+use condor::sim::{Protocol, SimConfig, SimHandle};
+use condor_actors::broker_session::SessionConfig;
 use condor_actors::clock::SystemClock;
+use condor_actors::kiwoom_rest::KiwoomRest;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Qty, Side, TimeOfDay};
 use condor_actors::messages::{Deliver, Fill, Tick};
 use condor_actors::messages::{Flush, GetSessionStats};
-use condor_actors::processor::Processor;
+use condor_actors::order_manager::RateExcess;
+use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{
     strategy_by_name, MomentumParams, Signal, Strategy, StrategyFactory,
 };
-use condor_actors::supervisor::Supervisor;
-use condor_actors::tick_backlog::{self, TickBacklog};
+use condor_actors::tick_backlog;
 
-struct Engine {
-    session: Addr<BrokerSession>,
-    processor: Addr<Processor>,
-    /// Kept alive: the feeds are its children.
-    _supervisor: Addr<Supervisor>,
+/// Runs `$body(protocol)` as one test per broker.
+macro_rules! per_broker {
+    ($body:ident: $ls:ident, $kiwoom:ident) => {
+        #[actix_rt::test]
+        async fn $ls() {
+            $body(Protocol::Ls).await
+        }
+        #[actix_rt::test]
+        async fn $kiwoom() {
+            $body(Protocol::Kiwoom).await
+        }
+    };
 }
 
-async fn rest_client(sim: &SimHandle) -> LsRest {
-    LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token")
+fn momentum() -> Box<dyn StrategyFactory> {
+    strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap()
 }
 
-async fn engine(sim: &SimHandle, condition: &str, max_feeds: usize) -> Engine {
-    let factory =
-        strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap();
-    engine_with(
-        sim,
-        condition,
-        max_feeds,
-        factory,
-        tick_backlog::DEFAULT_LIMIT,
-        |_| {},
-    )
-    .await
-}
-
-async fn engine_with(
-    sim: &SimHandle,
-    condition: &str,
-    max_feeds: usize,
-    factory: Box<dyn StrategyFactory>,
-    backlog_limit: u64,
-    tune: impl FnOnce(&mut SessionConfig),
-) -> Engine {
-    let rest = rest_client(sim).await;
-    // As `condor run` wires them: the session reads at most this far ahead.
-    let backlog = TickBacklog::new(backlog_limit);
-    let mut cfg = SessionConfig::new(sim.ws_url(), rest.token());
-    tune(&mut cfg);
-    let session = BrokerSession::new(cfg)
-        .with_backlog(backlog.clone())
-        .start();
-    let processor = Processor::new(factory, None, Arc::new(SystemClock))
-        .with_backlog(backlog)
-        .start();
-    let supervisor = Supervisor::new(
-        rest,
-        session.clone(),
-        processor.clone(),
-        vec![condition.to_owned()],
-        max_feeds,
-    )
-    .start();
-    Engine {
-        session,
-        processor,
-        _supervisor: supervisor,
+/// Logs in to `sim` as `condor run` does for its protocol.
+async fn link(sim: &SimHandle) -> BrokerLink {
+    match sim.protocol() {
+        Protocol::Ls => BrokerLink::ls(
+            LsRest::connect(
+                sim.rest_url(),
+                sim.appkey().expose(),
+                sim.appsecret().expose(),
+            )
+            .await
+            .expect("LS token"),
+            sim.ws_url(),
+        ),
+        Protocol::Kiwoom => BrokerLink::kiwoom(
+            KiwoomRest::connect(sim.rest_url(), sim.appkey(), sim.appsecret())
+                .await
+                .expect("Kiwoom token"),
+            sim.ws_url(),
+        ),
     }
 }
 
-fn sim_with(scenario: &str, tune: impl FnOnce(&mut SimConfig)) -> SimHandle {
+/// The engine as `condor run` starts it, at `sim` over its broker's wire, trading `condition` with
+/// `strategy`; `tune` sets the realtime session up (the link is the caller's to make).
+async fn engine(
+    sim: &SimHandle,
+    data: &tempfile::TempDir,
+    condition: &str,
+    max_feeds: usize,
+    strategy: Box<dyn StrategyFactory>,
+    tune: impl FnOnce(&mut SessionConfig),
+) -> Engine {
+    let mut link = link(sim).await;
+    tune(&mut link.realtime);
+    engine::start(
+        link,
+        EngineSettings {
+            conditions: ConditionPlan::one(condition, strategy),
+            max_feeds,
+            risk: RiskLimits::default(),
+            fees: Default::default(),
+            compute_threads: 1,
+            data_dir: data.path().to_owned(),
+            orders_per_sec: 10,
+            rate_excess: RateExcess::Queue,
+            kill_switch_flatten: false,
+            journaled_settings: Default::default(),
+            notifier: None,
+            tick_watchers: Vec::new(),
+            meters: None,
+            tape: false,
+            clock: Arc::new(SystemClock),
+            disk: None,
+        },
+    )
+    .await
+    .expect("engine starts")
+}
+
+fn sim_with(protocol: Protocol, scenario: &str, tune: impl FnOnce(&mut SimConfig)) -> SimHandle {
     let mut cfg = SimConfig {
+        protocol,
         rate_limits: false,
         ..SimConfig::default()
     };
@@ -107,35 +122,28 @@ fn sim_with(scenario: &str, tune: impl FnOnce(&mut SimConfig)) -> SimHandle {
 /// Waits until the simulator's live trade subscriptions are exactly `want`.
 async fn until_subscribed(sim: &SimHandle, want: &[&str]) -> condor::sim::SubscriptionReport {
     let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
+    until(&format!("subscriptions {want:?}"), || async {
         let report = sim.subscriptions().await;
         let got: BTreeSet<String> = report.subscribed_tickers().into_iter().collect();
-        if got == want {
-            return report;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "subscriptions {got:?}, want {want:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        (got == want).then_some(report)
+    })
+    .await
 }
 
-#[actix_rt::test]
-async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order() {
+async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order(protocol: Protocol) {
     const TRADES: u64 = 100_000;
     let mut scenario = String::from("condition S001 폭주\n");
     for i in 0..200 {
         scenario.push_str(&format!("at 0ms S001 enter 99{i:04}\n"));
     }
-    let sim = sim_with(&scenario, |cfg| {
+    let sim = sim_with(protocol, &scenario, |cfg| {
         cfg.firehose = true;
         cfg.firehose_trades = Some(TRADES);
         cfg.exchange.synthetic_listings = 200;
         cfg.exchange.trades_per_sec = 0.0;
     });
-    let e = engine(&sim, "S001", 1000).await;
+    let data = tempfile::tempdir().unwrap();
+    let e = engine(&sim, &data, "S001", 1000, momentum(), |_| {}).await;
     let deadline = tokio::time::Instant::now() + PATIENCE * 3;
     let stats = loop {
         let printed = sim.stats().await;
@@ -168,6 +176,9 @@ async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order() {
     let session = e.session.send(GetSessionStats).await.unwrap();
     assert_eq!(session.malformed, 0);
 }
+per_broker!(nothing_lost_a_counted_burst_reaches_the_processor_in_order:
+    ls_nothing_lost_a_counted_burst_reaches_the_processor_in_order,
+    kiwoom_nothing_lost_a_counted_burst_reaches_the_processor_in_order);
 
 /// A strategy slower than any socket read: 200 µs of work a tick.
 struct Slow;
@@ -206,18 +217,23 @@ impl StrategyFactory for Slow {
 /// A burst faster than the strategy: the session stops reading at the backlog's limit
 /// (TCP holds the simulator back) instead of queueing every tick in memory, and still
 /// every tick arrives, in order. The session batches frames here, as it does above 100
-/// frames/ms; handing each tick on, it never gets more than one ahead.
-#[actix_rt::test]
-async fn a_slow_strategy_holds_the_socket_back_and_loses_nothing() {
-    const TRADES: u64 = 5_000;
-    const LIMIT: u64 = 64;
-    let sim = sim_with("condition S001 폭주\nat 0ms S001 enter 005930\n", |cfg| {
-        cfg.firehose = true;
-        cfg.firehose_trades = Some(TRADES);
-        cfg.exchange.trades_per_sec = 0.0;
-    });
+/// frames/ms; handing each tick on, it never gets more than one ahead. The limit is
+/// `condor run`'s own: several times it in trades, so that the session must pause.
+async fn a_slow_strategy_holds_the_socket_back_and_loses_nothing(protocol: Protocol) {
+    const LIMIT: u64 = tick_backlog::DEFAULT_LIMIT;
+    const TRADES: u64 = 4 * LIMIT;
+    let sim = sim_with(
+        protocol,
+        "condition S001 폭주\nat 0ms S001 enter 005930\n",
+        |cfg| {
+            cfg.firehose = true;
+            cfg.firehose_trades = Some(TRADES);
+            cfg.exchange.trades_per_sec = 0.0;
+        },
+    );
     let batching = |c: &mut SessionConfig| c.hand_off_below_per_ms = 0;
-    let e = engine_with(&sim, "S001", 10, Box::new(Slow), LIMIT, batching).await;
+    let data = tempfile::tempdir().unwrap();
+    let e = engine(&sim, &data, "S001", 10, Box::new(Slow), batching).await;
     let deadline = tokio::time::Instant::now() + PATIENCE * 3;
     let seen = loop {
         let printed = sim.stats().await.trades;
@@ -242,32 +258,32 @@ async fn a_slow_strategy_holds_the_socket_back_and_loses_nothing() {
         session.max_in_flight
     );
 }
+per_broker!(a_slow_strategy_holds_the_socket_back_and_loses_nothing:
+    ls_a_slow_strategy_holds_the_socket_back_and_loses_nothing,
+    kiwoom_a_slow_strategy_holds_the_socket_back_and_loses_nothing);
 
-#[actix_rt::test]
-async fn malformed_frames_are_counted_and_the_engine_carries_on() {
+async fn malformed_frames_are_counted_and_the_engine_carries_on(protocol: Protocol) {
     let sim = sim_with(
+        protocol,
         "condition S001 깨진 프레임\nat 0ms S001 enter 005930\n",
         |cfg| {
             cfg.exchange.trades_per_sec = 50.0;
             cfg.faults.malformed_share = 0.3;
         },
     );
-    let e = engine(&sim, "S001", 100).await;
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
+    let data = tempfile::tempdir().unwrap();
+    let e = engine(&sim, &data, "S001", 100, momentum(), |_| {}).await;
+    let s = until("5 malformed frames counted and 5 ticks handled", || async {
         let s = e.session.send(GetSessionStats).await.unwrap();
         let ticks = e.processor.send(Flush).await.unwrap().ticks;
-        if s.malformed >= 5 && ticks >= 5 {
-            assert!(s.connected);
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{s:?}, {ticks} ticks"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        (s.malformed >= 5 && ticks >= 5).then_some(s)
+    })
+    .await;
+    assert!(s.connected, "{s:?}");
 }
+per_broker!(malformed_frames_are_counted_and_the_engine_carries_on:
+    ls_malformed_frames_are_counted_and_the_engine_carries_on,
+    kiwoom_malformed_frames_are_counted_and_the_engine_carries_on);
 
 /// Counts the ticks it is sent.
 #[derive(Default)]
@@ -299,16 +315,17 @@ impl Handler<Count> for TickCount {
 /// still stopping: the new feed's subscribe can reach the session before the old feed's
 /// unsubscribe. That late unsubscribe must not take the new feed's route and
 /// registration with it.
-#[actix_rt::test]
-async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed() {
+async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed(protocol: Protocol) {
     use condor_actors::market::{Market, Ticker};
     use condor_actors::messages::{FeedId, SubscribeTrades, UnsubscribeTrades};
 
-    let sim = sim_with("condition B001 late\n", |c| {
+    let sim = sim_with(protocol, "condition B001 late\n", |c| {
         c.exchange.trades_per_sec = 50.0
     });
-    let rest = rest_client(&sim).await;
-    let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
+    // A condition with no members: the only trade feeds are the test's own.
+    let data = tempfile::tempdir().unwrap();
+    let e = engine(&sim, &data, "B001", 100, momentum(), |_| {}).await;
+    let session = &e.session;
     let ticker = Ticker::parse("005930").unwrap();
     let (old, new) = (TickCount::default().start(), TickCount::default().start());
     let (old_id, new_id) = (FeedId::next(), FeedId::next());
@@ -333,14 +350,10 @@ async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed() 
     });
     // Still subscribed at the exchange, and the ticks now reach the new feed.
     let before = new.send(Count).await.unwrap();
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while new.send(Count).await.unwrap() < before + 5 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the new feed gets no ticks"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until("5 more ticks reach the new feed", || async {
+        (new.send(Count).await.unwrap() >= before + 5).then_some(())
+    })
+    .await;
     let report = until_subscribed(&sim, &["005930"]).await;
     assert_eq!(report.trade_subscribers("005930"), 1);
     // The new feed's own unsubscribe does end it.
@@ -351,3 +364,6 @@ async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed() 
     });
     until_subscribed(&sim, &[]).await;
 }
+per_broker!(a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed:
+    ls_a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed,
+    kiwoom_a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed);

@@ -2,9 +2,10 @@
 //! gate, CSPAT00601, SC0–SC4), Portfolio (the ledger) and the Processor's strategy hooks,
 //! checked against the simulator's own account (CSPAQ12200, t0424, t0425).
 //!
-//! Intents are sent straight to the OrderManager, as the Processor would. A tap between the
-//! OrderManager and the Processor records every `Fill` and `OrderDone` it forwards, so the
-//! tests know the fills independently of the Portfolio. Nothing here asserts a duration.
+//! The engine is started as `condor run` starts it, with a tap: a copy of every `Fill` and
+//! `OrderDone` the OrderManager tells the strategies and of every `TickerFlat` report, so
+//! the tests know the fills independently of the Portfolio. Intents are sent straight to
+//! the OrderManager, as the Processor would. Nothing here asserts a duration.
 
 mod common;
 
@@ -12,18 +13,20 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use common::until;
+use condor::engine::{self, BrokerLink, ConditionPlan, EngineSettings, EngineTap, Tapped};
+use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
-use condor_actors::broker_session::{BrokerSession, SessionConfig};
+use condor_actors::broker_session::BrokerSession;
 use condor_actors::clock::SystemClock;
 use condor_actors::ledger::LedgerSnapshot;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Price, Qty, Side, Ticker};
 use condor_actors::messages::{
     CancelAllWorking, Deliver, Fill, Flush, GetOrder, GetOrderStats, GetPortfolio, IsFlat,
-    NotifyFlat, OrderDone, OrderIntent, OrderStats, OrderType, TickerFlat,
+    OrderDone, OrderIntent, OrderStats, OrderType,
 };
 use condor_actors::order::OrderState;
-use condor_actors::order_manager::OrderManager;
+use condor_actors::order_manager::{OrderManager, RateExcess};
 use condor_actors::portfolio::Portfolio;
 use condor_actors::processor::Processor;
 use condor_actors::risk::RiskLimits;
@@ -41,20 +44,26 @@ fn samsung() -> Ticker {
     Ticker::parse(SAMSUNG).unwrap()
 }
 
-/// Records what the OrderManager tells the strategy side, and passes it on to the Processor
-/// in the same order. Also stands in for the Supervisor: it records the `TickerFlat`
-/// reports of the Portfolio and the Processor.
-struct Tap {
+/// Records what the engine's tap copies to it.
+#[derive(Default)]
+struct Recorder {
     fills: Vec<Fill>,
     done: Vec<OrderDone>,
     flat: Vec<Ticker>,
-    processor: Addr<Processor>,
 }
 
-impl Handler<TickerFlat> for Tap {
+impl Actor for Recorder {
+    type Context = Context<Self>;
+}
+
+impl Handler<Tapped> for Recorder {
     type Result = ();
-    fn handle(&mut self, msg: TickerFlat, _: &mut Context<Self>) {
-        self.flat.push(msg.ticker);
+    fn handle(&mut self, tapped: Tapped, _: &mut Context<Self>) {
+        match tapped {
+            Tapped::Fill(fill) => self.fills.push(fill),
+            Tapped::OrderDone(done) => self.done.push(done),
+            Tapped::Flat(ticker) => self.flat.push(ticker),
+        }
     }
 }
 
@@ -62,30 +71,10 @@ impl Handler<TickerFlat> for Tap {
 #[rtype(result = "Vec<Ticker>")]
 struct FlatReports;
 
-impl Handler<FlatReports> for Tap {
+impl Handler<FlatReports> for Recorder {
     type Result = MessageResult<FlatReports>;
     fn handle(&mut self, _: FlatReports, _: &mut Context<Self>) -> Self::Result {
         MessageResult(self.flat.clone())
-    }
-}
-
-impl Actor for Tap {
-    type Context = Context<Self>;
-}
-
-impl Handler<Deliver<Fill>> for Tap {
-    type Result = ();
-    fn handle(&mut self, Deliver(fill): Deliver<Fill>, _: &mut Context<Self>) {
-        self.fills.push(fill);
-        self.processor.do_send(Deliver(fill));
-    }
-}
-
-impl Handler<Deliver<OrderDone>> for Tap {
-    type Result = ();
-    fn handle(&mut self, Deliver(done): Deliver<OrderDone>, _: &mut Context<Self>) {
-        self.done.push(done);
-        self.processor.do_send(Deliver(done));
     }
 }
 
@@ -93,7 +82,7 @@ impl Handler<Deliver<OrderDone>> for Tap {
 #[rtype(result = "(Vec<Fill>, Vec<OrderDone>)")]
 struct Seen;
 
-impl Handler<Seen> for Tap {
+impl Handler<Seen> for Recorder {
     type Result = MessageResult<Seen>;
     fn handle(&mut self, _: Seen, _: &mut Context<Self>) -> Self::Result {
         MessageResult((self.fills.clone(), self.done.clone()))
@@ -105,9 +94,11 @@ struct Rig {
     orders: Addr<OrderManager>,
     portfolio: Addr<Portfolio>,
     processor: Addr<Processor>,
-    tap: Addr<Tap>,
+    recorder: Addr<Recorder>,
+    tap: EngineTap,
     opening_cash: i64,
     _session: Addr<BrokerSession>,
+    _data: tempfile::TempDir,
 }
 
 /// A simulator with rate limits off and `trades_per_sec` prints per ticker.
@@ -117,11 +108,19 @@ fn sim(trades_per_sec: f64) -> SimHandle {
         ..SimConfig::default()
     };
     cfg.exchange.trades_per_sec = trades_per_sec;
+    start_sim(cfg)
+}
+
+/// `cfg` with a condition that never has a member: the engine watches no ticker, and
+/// trades only what a test sends the OrderManager.
+fn start_sim(mut cfg: SimConfig) -> SimHandle {
+    cfg.exchange.scenario =
+        Some(Scenario::parse("condition S001 주문\n").expect("scenario parses"));
     SimHandle::start(cfg).expect("simulator starts")
 }
 
-/// The order path wired as `condor run` wires it, with the tap before the Processor; returns
-/// once the simulator has the account feed registered (so no SC0/SC1 can be missed).
+/// The engine as `condor run` starts it, tapped; returns once the simulator has the
+/// account feed registered (so no SC0/SC1 can be missed).
 async fn rig(sim: &SimHandle, risk: RiskLimits) -> Rig {
     let rest = LsRest::connect(
         sim.rest_url(),
@@ -130,36 +129,35 @@ async fn rig(sim: &SimHandle, risk: RiskLimits) -> Rig {
     )
     .await
     .expect("token");
-    let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
-    let opening_cash = Portfolio::opening_cash(&rest).await.expect("CSPAQ12200");
-    let portfolio = Portfolio::new(opening_cash).start();
-    let clock = Arc::new(SystemClock);
-    // The Processor needs the OrderManager's address and the OrderManager the Processor's
-    // (through the tap): start the OrderManager from an unstarted context.
-    let om_ctx = Context::<OrderManager>::new();
+    let data = tempfile::tempdir().unwrap();
+    let recorder = Recorder::default().start();
+    // Momentum: a strategy that keeps its position from the fills (no tick reaches it).
     let factory =
         strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap();
-    let processor =
-        Processor::new(factory, Some(om_ctx.address().recipient()), clock.clone()).start();
-    let tap = Tap {
-        fills: Vec::new(),
-        done: Vec::new(),
-        flat: Vec::new(),
-        processor: processor.clone(),
-    }
-    .start();
-    let orders = om_ctx.run(
-        OrderManager::new(rest.clone(), risk, clock)
-            .with_account_feed(session.clone().recipient())
-            .with_portfolio(portfolio.clone().recipient())
-            .with_strategy(tap.clone().recipient(), tap.clone().recipient()),
-    );
-    portfolio.do_send(NotifyFlat {
-        to: tap.clone().recipient(),
-    });
-    processor.do_send(NotifyFlat {
-        to: tap.clone().recipient(),
-    });
+    let (e, tap) = engine::start_tapped(
+        BrokerLink::ls(rest.clone(), sim.ws_url()),
+        EngineSettings {
+            conditions: ConditionPlan::one("S001", factory),
+            max_feeds: 100,
+            risk,
+            fees: Default::default(),
+            compute_threads: 1,
+            data_dir: data.path().to_owned(),
+            orders_per_sec: 10,
+            rate_excess: RateExcess::Queue,
+            kill_switch_flatten: false,
+            journaled_settings: Default::default(),
+            notifier: None,
+            tick_watchers: Vec::new(),
+            meters: None,
+            tape: false,
+            clock: Arc::new(SystemClock),
+            disk: None,
+        },
+        recorder.clone().recipient(),
+    )
+    .await
+    .expect("engine starts");
     until("the account feed registered at the simulator", || async {
         sim.subscriptions()
             .await
@@ -171,18 +169,20 @@ async fn rig(sim: &SimHandle, risk: RiskLimits) -> Rig {
     .await;
     Rig {
         rest,
-        orders,
-        portfolio,
-        processor,
+        orders: e.orders,
+        portfolio: e.portfolio,
+        processor: e.processor,
+        recorder,
         tap,
-        opening_cash,
-        _session: session,
+        opening_cash: e.opening_cash,
+        _session: e.session,
+        _data: data,
     }
 }
 
 impl Rig {
     async fn seen(&self) -> (Vec<Fill>, Vec<OrderDone>) {
-        self.tap.send(Seen).await.unwrap()
+        self.recorder.send(Seen).await.unwrap()
     }
 
     /// Waits until `n` orders are done (or refused) and returns them in order.
@@ -195,11 +195,13 @@ impl Rig {
     }
 
     /// The `TickerFlat` reports so far, once the Portfolio and the Processor have handled
-    /// everything sent to them before this call (mailbox order).
+    /// everything sent to them before this call and the tap has passed their reports on
+    /// (mailbox order).
     async fn flat_reports(&self) -> Vec<Ticker> {
         self.portfolio.send(GetPortfolio).await.unwrap().unwrap();
         self.processor.send(Flush).await.unwrap();
-        self.tap.send(FlatReports).await.unwrap()
+        self.tap.drained().await;
+        self.recorder.send(FlatReports).await.unwrap()
     }
 
     /// The strategy's view (position 0 and nothing working).
@@ -648,7 +650,7 @@ async fn an_order_working_at_the_close_is_expired_by_the_exchange_and_ends_cance
         )
         .unwrap(),
     );
-    let sim = SimHandle::start(cfg).expect("simulator starts");
+    let sim = start_sim(cfg);
     let risk = RiskLimits {
         price_collar_bp: 5_000,
         ..RiskLimits::default()
