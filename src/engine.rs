@@ -311,9 +311,13 @@ async fn start_wired(
         .notifier
         .as_ref()
         .map(|n| n.clone().recipient::<Alert>());
-    // Bounds the ticks between the socket and the strategy: under a burst the session
-    // stops reading rather than queue without limit.
+    // Bounds the ticks between the socket and the strategy (under a burst the session
+    // stops reading rather than queue without limit), and counts them: the one count the
+    // stats, `/status` and `/metrics` read.
     let backlog = TickBacklog::new(tick_backlog::DEFAULT_LIMIT);
+    if let Some(m) = &settings.meters {
+        m.count_ticks_of(backlog.clone());
+    }
     let session = BrokerSession::new(realtime)
         .with_notifier(alerts.clone())
         .with_meters(settings.meters.clone())

@@ -21,7 +21,7 @@ use condor_actors::clock::SystemClock;
 use condor_actors::kiwoom_rest::KiwoomRest;
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Qty, Side, TimeOfDay};
-use condor_actors::messages::{Deliver, Fill, Tick};
+use condor_actors::messages::{Fill, Tick};
 use condor_actors::messages::{Flush, GetSessionStats};
 use condor_actors::order_manager::RateExcess;
 use condor_actors::risk::RiskLimits;
@@ -168,7 +168,7 @@ async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order(protocol: P
     );
     for (ticker, n) in &printed.trades_by_ticker {
         assert_eq!(
-            seen.per_ticker.get(ticker).map(|e| e.0),
+            seen.per_ticker.get(ticker).map(|e| e.ticks),
             Some(*n),
             "{ticker}"
         );
@@ -291,14 +291,10 @@ struct TickCount(u64);
 impl Actor for TickCount {
     type Context = Context<Self>;
 }
-impl Handler<Deliver<condor_actors::messages::Tick>> for TickCount {
+impl Handler<condor_actors::messages::Ticks> for TickCount {
     type Result = ();
-    fn handle(
-        &mut self,
-        Deliver(_): Deliver<condor_actors::messages::Tick>,
-        _: &mut Context<Self>,
-    ) {
-        self.0 += 1;
+    fn handle(&mut self, ticks: condor_actors::messages::Ticks, _: &mut Context<Self>) {
+        self.0 += ticks.0.len() as u64;
     }
 }
 #[derive(Message)]
@@ -332,7 +328,7 @@ async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed(pr
     session.do_send(SubscribeTrades {
         ticker,
         market: Market::Kospi,
-        feed: old.clone().recipient(),
+        to: old.clone().recipient(),
         feed_id: old_id,
     });
     until_subscribed(&sim, &["005930"]).await;
@@ -340,13 +336,12 @@ async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed(pr
     session.do_send(SubscribeTrades {
         ticker,
         market: Market::Kospi,
-        feed: new.clone().recipient(),
+        to: new.clone().recipient(),
         feed_id: new_id,
     });
     session.do_send(UnsubscribeTrades {
         ticker,
         feed_id: old_id,
-        handled: 0,
     });
     // Still subscribed at the exchange, and the ticks now reach the new feed.
     let before = new.send(Count).await.unwrap();
@@ -360,7 +355,6 @@ async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed(pr
     session.do_send(UnsubscribeTrades {
         ticker,
         feed_id: new_id,
-        handled: 0,
     });
     until_subscribed(&sim, &[]).await;
 }

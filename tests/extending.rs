@@ -158,12 +158,13 @@ async fn an_actor_added_in_one_line_sees_every_tick_the_processor_handles() {
         handled
             .per_ticker
             .iter()
-            .all(|(t, (n, _))| seen.get(t).map_or(0, Vec::len) as u64 >= *n)
+            .all(|(t, s)| seen.get(t).map_or(0, Vec::len) as u64 >= s.ticks)
     })
     .await;
     let seen = seen.lock().unwrap().clone();
     let mut total = 0;
-    for (ticker, (n, last_seq)) in &handled.per_ticker {
+    for (ticker, s) in &handled.per_ticker {
+        let (n, last_seq) = (&s.ticks, &s.last_seq);
         let seqs = &seen[ticker];
         assert!(
             seqs.windows(2).all(|w| w[0] < w[1]),

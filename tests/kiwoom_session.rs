@@ -30,7 +30,7 @@ use condor_actors::kiwoom_rest::KiwoomRest;
 use condor_actors::market::{Market, Qty, Side, Ticker};
 use condor_actors::messages::{
     AccountEvent, ConditionAlert, Deliver, FeedId, GetSessionStats, ListConditions,
-    ReconcileOrders, Retire, SavedCondition, StartCondition, SubscribeTrades, Tick,
+    ReconcileOrders, Retire, SavedCondition, StartCondition, SubscribeTrades, Tick, Ticks,
     UnsubscribeTrades, WatchAccount, WatchHoldings,
 };
 use condor_actors::reconcile::BrokerHolding;
@@ -125,10 +125,10 @@ impl Actor for Sink {
     type Context = Context<Self>;
 }
 
-impl Handler<Deliver<Tick>> for Sink {
+impl Handler<Ticks> for Sink {
     type Result = ();
-    fn handle(&mut self, Deliver(tick): Deliver<Tick>, _: &mut Context<Self>) {
-        self.0.lock().unwrap().ticks.push(tick);
+    fn handle(&mut self, Ticks(ticks): Ticks, _: &mut Context<Self>) {
+        self.0.lock().unwrap().ticks.extend(ticks);
     }
 }
 
@@ -196,7 +196,7 @@ impl Engine {
         self.session.do_send(SubscribeTrades {
             ticker: t(code),
             market: Market::Kospi,
-            feed: self.sink.clone().recipient(),
+            to: self.sink.clone().recipient(),
             feed_id,
         });
     }
@@ -413,7 +413,6 @@ async fn login_comes_first_and_ticks_flow_until_unsubscribed_with_one_registrati
     engine.session.do_send(UnsubscribeTrades {
         ticker: t("005930"),
         feed_id: first,
-        handled: 0,
     });
     let before = engine.ticks_of("005930");
     until("more ticks of 005930", || {
@@ -444,7 +443,6 @@ async fn login_comes_first_and_ticks_flow_until_unsubscribed_with_one_registrati
     engine.session.do_send(UnsubscribeTrades {
         ticker: t("005930"),
         feed_id: second,
-        handled: 0,
     });
     until_sim(&sim, "005930 removed", |r| registered(r, &[], false, &[])).await;
     assert_eq!(relay.frames(Dir::Up, "REMOVE").len(), 1);

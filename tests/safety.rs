@@ -470,13 +470,13 @@ async fn a_kill_switch_tripped_behind_100k_queued_ticks_stops_orders_at_once() {
     let (journal, _) = Journal::open(dir.path(), clock.today(), clock.clone()).unwrap();
     let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
     let om_ctx = Context::<OrderManager>::new();
-    let meters = condor_actors::telemetry::Meters::shared();
+    let ticks = condor_actors::tick_backlog::TickBacklog::new(1 << 20);
     let processor = Processor::new(
         Box::new(EveryThousandth),
         Some(om_ctx.address().recipient()),
         clock.clone(),
     )
-    .with_meters(Some(meters.clone()))
+    .with_backlog(ticks.clone())
     .start();
     let orders = om_ctx.run(
         OrderManager::new(rest.clone(), loose(), clock)
@@ -509,7 +509,7 @@ async fn a_kill_switch_tripped_behind_100k_queued_ticks_stops_orders_at_once() {
         .unwrap();
     // The trip did not wait for the queue: the Processor takes turns with the other
     // actors on its thread instead of draining its whole mailbox in one go.
-    let handled_at_trip = meters.processor_ticks_processed.get();
+    let handled_at_trip = ticks.counts().handled;
     assert!(
         handled_at_trip < 10_000,
         "the trip waited for {handled_at_trip} queued ticks"

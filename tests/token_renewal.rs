@@ -32,7 +32,7 @@ use condor_actors::ls_rest::{LsError, LsRest};
 use condor_actors::market::Market;
 use condor_actors::market::{Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::FeedId;
-use condor_actors::messages::{Deliver, GetSessionStats, SubscribeTrades, Tick};
+use condor_actors::messages::{GetSessionStats, SubscribeTrades, Ticks};
 use condor_actors::wire::market_data::{T1102InBlock, T1102};
 use condor_actors::wire::order::{Cspat00601, Cspat00601InBlock1};
 use condor_actors::wire::rest::Tr;
@@ -137,9 +137,9 @@ struct Feed;
 impl actix::Actor for Feed {
     type Context = actix::Context<Self>;
 }
-impl actix::Handler<Deliver<Tick>> for Feed {
+impl actix::Handler<Ticks> for Feed {
     type Result = ();
-    fn handle(&mut self, Deliver(_): Deliver<Tick>, _: &mut actix::Context<Self>) {}
+    fn handle(&mut self, _: Ticks, _: &mut actix::Context<Self>) {}
 }
 
 #[actix_rt::test]
@@ -160,7 +160,7 @@ async fn a_registration_refused_for_its_token_is_made_again_with_a_new_one() {
     session.do_send(SubscribeTrades {
         ticker: samsung(),
         market: Market::Kospi,
-        feed: Feed.start().recipient(),
+        to: Feed.start().recipient(),
         feed_id: FeedId::next(),
     });
     condor_run::eventually("005930 registered with a new token", || {

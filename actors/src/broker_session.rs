@@ -1,6 +1,7 @@
 //! BrokerSession: the one websocket to the broker. Registers and unregisters realtime
-//! feeds, routes S3_/K3_ trades to the StockFeed that asked for the ticker and AFR
-//! alerts to whoever watches the condition, stamps every trade with a per-session
+//! feeds, routes S3_/K3_ trades for the tickers StockFeeds subscribed to the Processor
+//! (beside the feeds: see README "How a tick travels") and AFR alerts to whoever watches
+//! the condition, stamps every trade with a per-session
 //! sequence number, pings, and reconnects with capped, jittered backoff, registering
 //! every live subscription again.
 //!
@@ -39,12 +40,12 @@ use crate::messages::FeedId;
 use crate::messages::{
     AccountEvent, ConditionAlert, Deliver, GetSessionStats, ListConditions, Percentiles,
     ReconcileOrders, SavedCondition, SessionRefusal, SessionStats, StartCondition, SubscribeTrades,
-    Tick, UnsubscribeTrades, WatchAccount, WatchCondition, WatchHoldings,
+    Tick, Ticks, UnsubscribeTrades, WatchAccount, WatchCondition, WatchHoldings,
 };
 use crate::processor::{latency_histogram, nanos_since};
 use crate::reconcile::BrokerHolding;
 use crate::telemetry::Meters;
-use crate::tick_backlog::TickBacklog;
+use crate::tick_backlog::{self, TickBacklog};
 use crate::tick_hand_off::TickHandOff;
 use crate::wire::realtime::{
     decode_incoming, encode_registration, is_account_feed, Ack, Incoming, ServerFrame, TrType,
@@ -131,14 +132,16 @@ enum Wire {
 
 type KiwoomStep = kiwoom::Step<Recipient<ConditionAlert>>;
 
-/// Where one ticker's trades go, and how many went there (for the ticks a stopping feed
-/// never handled: see `UnsubscribeTrades`).
+/// Where one ticker's trades go, and which feed asked.
 struct Route {
     market: Market,
-    feed: Recipient<Deliver<Tick>>,
+    to: Recipient<Ticks>,
     feed_id: FeedId,
-    routed: u64,
 }
+
+/// Ticks read under a firehose wait here, at most this many, until the socket has no
+/// more to give: then they go to the Processor as one message instead of one each.
+const BATCH_TICKS: usize = 64;
 
 pub struct BrokerSession {
     cfg: SessionConfig,
@@ -146,9 +149,10 @@ pub struct BrokerSession {
     /// Bumped per connection, so a stale stream's end does not tear down a new one.
     generation: u64,
     trades: FxHashMap<Ticker, Route>,
-    /// Ticks routed to feeds whose route a newer feed took over before they unsubscribed
-    /// (a fast exit and re-enter), kept until their unsubscribe counts the dropped ones.
-    replaced: HashMap<FeedId, u64>,
+    /// Ticks routed and not yet sent (a firehose's read; see [`BATCH_TICKS`]), and where
+    /// they go.
+    pending: Vec<Tick>,
+    pending_to: Option<Recipient<Ticks>>,
     alerts: HashMap<String, Recipient<ConditionAlert>>,
     account: Option<Recipient<Deliver<AccountEvent>>>,
     /// Told after a reconnect: account events of the gap are lost.
@@ -175,12 +179,13 @@ pub struct BrokerSession {
     attempts: u32,
     last_frame: Instant,
     rng: u64,
-    /// Socket read → tick handed to its feed, ns.
+    /// Socket read → tick routed, ns.
     decode_latency: hdrhistogram::Histogram<u64>,
     meters: Option<Arc<Meters>>,
     hand_off: TickHandOff,
-    /// Ticks in flight to the Processor; the session stops reading at its limit.
-    backlog: Option<Arc<TickBacklog>>,
+    /// The tick path's counts, and the ticks in flight to the Processor: the session stops
+    /// reading at its limit.
+    backlog: Arc<TickBacklog>,
     /// The tick just routed filled the backlog: wait before reading on.
     backlog_full: bool,
     /// Generation of the token in the frames sent last.
@@ -202,13 +207,14 @@ impl BrokerSession {
         BrokerSession {
             wire,
             hand_off: TickHandOff::new(cfg.hand_off_below_per_ms),
-            backlog: None,
+            backlog: TickBacklog::new(tick_backlog::DEFAULT_LIMIT),
             backlog_full: false,
             cfg,
             out: None,
             generation: 0,
             trades: FxHashMap::default(),
-            replaced: HashMap::new(),
+            pending: Vec::new(),
+            pending_to: None,
             alerts: HashMap::new(),
             account: None,
             account_reconnect: None,
@@ -233,22 +239,23 @@ impl BrokerSession {
         }
     }
 
-    /// Counts ticks, drops, reconnects and malformed frames into `meters`.
+    /// Counts reconnects and malformed frames into `meters` (ticks are counted by the
+    /// backlog, which the meters read).
     pub fn with_meters(mut self, meters: Option<Arc<Meters>>) -> BrokerSession {
         self.meters = meters;
         self
     }
 
-    /// Stops reading the socket while `backlog`'s limit of ticks is in flight to the
-    /// Processor (which must be given the same backlog).
     /// Records a marker on the tape at each reconnect.
     pub fn with_tape(mut self, recorder: Option<crate::tape::TapeRecorder>) -> BrokerSession {
         self.tape = recorder;
         self
     }
 
+    /// Counts ticks into `backlog`, and stops reading while its limit of ticks is in
+    /// flight to the Processor (which must be given the same backlog).
     pub fn with_backlog(mut self, backlog: Arc<TickBacklog>) -> BrokerSession {
-        self.backlog = Some(backlog);
+        self.backlog = backlog;
         self
     }
 
@@ -356,9 +363,9 @@ impl BrokerSession {
             let _ = sink.close().await;
         }));
         self.out = Some(tx);
-        // Each item carries its connection's generation; `None` marks the stream's end.
-        ctx.add_stream(stream.map(move |m| (generation, Some(m))).chain(
-            futures_util::stream::once(async move { (generation, None) }),
+        // Each item carries its connection's generation; `End` marks the stream's end.
+        ctx.add_stream(until_idle(stream).map(move |r| (generation, r)).chain(
+            futures_util::stream::once(async move { (generation, Read::End) }),
         ));
         let reconnected = self.attempts > 0 || self.stats.reconnects > 0;
         if reconnected {
@@ -580,29 +587,38 @@ impl BrokerSession {
         }
     }
 
-    /// Whatever the wire, a decoded trade goes to its ticker's feed: numbered, counted
-    /// against the backlog, metered and timed.
+    /// Whatever the wire, a decoded trade for a subscribed ticker is numbered, counted
+    /// against the backlog, timed and queued for the Processor ([`Self::send_ticks`]).
     #[inline]
     fn route_tick(&mut self, mut tick: Tick, received_at: Instant) {
-        if let Some(m) = &self.meters {
-            m.session_ticks_received.inc();
+        self.backlog.decoded();
+        let Some(route) = self.trades.get(&tick.ticker) else {
+            self.stats.unrouted += 1;
+            return;
+        };
+        if self.pending_to.as_ref() != Some(&route.to) {
+            let to = route.to.clone();
+            self.send_ticks();
+            self.pending_to = Some(to);
         }
-        match self.trades.get_mut(&tick.ticker) {
-            Some(route) => {
-                self.seq += 1;
-                self.stats.ticks += 1;
-                tick.seq = self.seq;
-                route.routed += 1;
-                route.feed.do_send(Deliver(tick));
-                if let Some(b) = &self.backlog {
-                    self.backlog_full |= b.routed();
-                }
-                if let Some(m) = &self.meters {
-                    m.session_ticks_routed.inc();
-                }
-                let _ = self.decode_latency.record(nanos_since(received_at));
-            }
-            None => self.stats.unrouted += 1,
+        self.seq += 1;
+        tick.seq = self.seq;
+        // Under the feeds' target: `RUST_LOG=condor::feed=debug` shows each feed's ticks,
+        // though they no longer pass through the feed.
+        log::debug!(target: crate::stock_feed::LOG, "{} #{} {} x {} at {}", tick.ticker, tick.seq, tick.price, tick.qty, tick.exchange_time);
+        self.pending.push(tick);
+        self.backlog_full |= self.backlog.routed();
+        let _ = self.decode_latency.record(nanos_since(received_at));
+    }
+
+    /// Sends the ticks routed so far, in one message.
+    fn send_ticks(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let ticks = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH_TICKS));
+        if let Some(to) = &self.pending_to {
+            to.do_send(Ticks(ticks));
         }
     }
 
@@ -691,9 +707,9 @@ impl BrokerSession {
     /// Reads nothing more until the Processor is down to half the backlog's limit; the
     /// feeds and the Processor run meanwhile, and TCP holds the sender back.
     fn wait_for_processor(&mut self, ctx: &mut Context<Self>) {
-        let Some(backlog) = self.backlog.clone() else {
-            return;
-        };
+        // What is queued here must reach the Processor, or it could never catch up.
+        self.send_ticks();
+        let backlog = self.backlog.clone();
         self.stats.read_pauses += 1;
         let before = backlog.in_flight();
         log::trace!(target: LOG, "{before} ticks in flight: reading paused until the Processor catches up");
@@ -713,8 +729,8 @@ impl BrokerSession {
                 if now < before {
                     log::warn!(target: LOG, "the Processor is slow: {now} ticks still in flight after {BACKLOG_STALL:?}; reading on");
                 } else {
-                    // No tick taken in all that time: a count went astray (a tick lost
-                    // without being forgiven). Reading must not stop for good over it.
+                    // No tick taken in all that time: a count went astray, or the
+                    // Processor is gone. Reading must not stop for good over it.
                     log::error!(target: LOG, "no tick taken by the Processor in {BACKLOG_STALL:?} with {now} in flight; counting them as lost and reading on");
                     backlog.forgive(now);
                 }
@@ -787,16 +803,43 @@ impl Actor for BrokerSession {
     }
 }
 
-type Frame = (u64, Option<Result<WsMessage, WsError>>);
+/// What the websocket gave: a message, the sign that it has nothing more for now (after
+/// giving something), or its end.
+enum Read {
+    Message(Result<WsMessage, WsError>),
+    Idle,
+    End,
+}
+
+/// The socket's messages, each burst followed by one [`Read::Idle`] when the socket has
+/// no more for now: the session sends the burst's ticks then, as one message.
+fn until_idle(
+    mut stream: impl futures_util::Stream<Item = Result<WsMessage, WsError>> + Unpin,
+) -> impl futures_util::Stream<Item = Read> {
+    use std::task::Poll;
+    let mut gave = false;
+    futures_util::stream::poll_fn(move |cx| match stream.poll_next_unpin(cx) {
+        Poll::Ready(Some(m)) => {
+            gave = true;
+            Poll::Ready(Some(Read::Message(m)))
+        }
+        Poll::Ready(None) => Poll::Ready(None),
+        // The stream has registered the wake-up for its next message.
+        Poll::Pending if std::mem::take(&mut gave) => Poll::Ready(Some(Read::Idle)),
+        Poll::Pending => Poll::Pending,
+    })
+}
+
+type Frame = (u64, Read);
 
 impl StreamHandler<Frame> for BrokerSession {
-    fn handle(&mut self, (generation, msg): Frame, ctx: &mut Context<Self>) {
+    fn handle(&mut self, (generation, read): Frame, ctx: &mut Context<Self>) {
         if generation != self.generation {
             return; // a replaced connection
         }
         let received_at = Instant::now();
-        match msg {
-            Some(Ok(WsMessage::Text(text))) => {
+        match read {
+            Read::Message(Ok(WsMessage::Text(text))) => {
                 self.last_frame = received_at;
                 self.stats.frames += 1;
                 let routed = self.seq;
@@ -805,11 +848,16 @@ impl StreamHandler<Frame> for BrokerSession {
                 if std::mem::take(&mut self.backlog_full) {
                     self.wait_for_processor(ctx);
                 } else if hand_off && self.seq != routed {
-                    // The feed and the Processor take this tick before the next frame.
+                    // The Processor takes this tick before the next frame is read.
+                    self.send_ticks();
                     ctx.wait(tokio::task::yield_now().into_actor(self));
+                } else if self.pending.len() >= BATCH_TICKS {
+                    self.send_ticks();
                 }
             }
-            Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None => {
+            Read::Idle => self.send_ticks(),
+            Read::Message(Ok(WsMessage::Close(_))) | Read::Message(Err(_)) | Read::End => {
+                self.send_ticks();
                 log::warn!(
                     target: LOG,
                     "websocket dropped; {} trade feed(s) and {} condition(s) will be registered again",
@@ -818,7 +866,7 @@ impl StreamHandler<Frame> for BrokerSession {
                 );
                 self.drop_link(ctx);
             }
-            Some(Ok(_)) => self.last_frame = received_at,
+            Read::Message(Ok(_)) => self.last_frame = received_at,
         }
     }
 
@@ -831,9 +879,8 @@ impl Handler<SubscribeTrades> for BrokerSession {
     fn handle(&mut self, msg: SubscribeTrades, _: &mut Context<Self>) {
         let route = Route {
             market: msg.market,
-            feed: msg.feed,
+            to: msg.to,
             feed_id: msg.feed_id,
-            routed: 0,
         };
         match self.trades.insert(msg.ticker, route) {
             None => self.register_trades(msg.ticker, msg.market, TrType::RegisterMarket),
@@ -841,7 +888,6 @@ impl Handler<SubscribeTrades> for BrokerSession {
             // unsubscribe, still on its way, must not remove it.
             Some(old) if old.feed_id != msg.feed_id => {
                 log::debug!(target: LOG, "{} feed {:?} takes over from {:?}", msg.ticker, msg.feed_id, old.feed_id);
-                self.replaced.insert(old.feed_id, old.routed);
             }
             Some(_) => {}
         }
@@ -851,28 +897,15 @@ impl Handler<SubscribeTrades> for BrokerSession {
 impl Handler<UnsubscribeTrades> for BrokerSession {
     type Result = ();
     fn handle(&mut self, msg: UnsubscribeTrades, _: &mut Context<Self>) {
-        let routed = match self.trades.get(&msg.ticker) {
-            Some(route) if route.feed_id == msg.feed_id => {
-                let route = self.trades.remove(&msg.ticker).expect("just seen");
-                self.register_trades(msg.ticker, route.market, TrType::UnregisterMarket);
-                route.routed
-            }
-            // A newer feed owns the route now: only the count is settled.
-            _ => match self.replaced.remove(&msg.feed_id) {
-                Some(routed) => routed,
-                None => return,
-            },
-        };
-        // Ticks sent after the feed stopped were never handled: the mailbox had closed.
-        let dropped = routed.saturating_sub(msg.handled);
-        if let Some(b) = &self.backlog {
-            b.forgive(dropped);
-        }
-        if let Some(m) = self.meters.as_ref().filter(|_| dropped > 0) {
-            m.feed_ticks_dropped.inc_by(dropped);
-        }
-        if dropped > 0 {
-            log::debug!(target: LOG, "{} {dropped} tick(s) arrived after its feed stopped", msg.ticker);
+        // A newer feed that took the route over keeps it. Ticks already routed still
+        // reach the Processor: they never went through the feed.
+        if self
+            .trades
+            .get(&msg.ticker)
+            .is_some_and(|route| route.feed_id == msg.feed_id)
+        {
+            let route = self.trades.remove(&msg.ticker).expect("just seen");
+            self.register_trades(msg.ticker, route.market, TrType::UnregisterMarket);
         }
     }
 }
@@ -912,7 +945,7 @@ impl BrokerSession {
     /// the connection on their way in.
     fn unregister_everything(&mut self) -> Option<tokio::sync::oneshot::Receiver<()>> {
         self.shutting_down = true;
-        self.replaced.clear();
+        self.send_ticks();
         self.holdings = None;
         if let Wire::Kiwoom(link) = &mut self.wire {
             self.trades.clear();
@@ -1059,7 +1092,8 @@ impl Handler<GetSessionStats> for BrokerSession {
     fn handle(&mut self, _: GetSessionStats, _: &mut Context<Self>) -> Self::Result {
         let mut stats = self.stats;
         stats.decode_latency = Percentiles::of(&self.decode_latency);
-        stats.max_in_flight = self.backlog.as_ref().map_or(0, |b| b.high_water());
+        stats.ticks = self.backlog.counts().routed;
+        stats.max_in_flight = self.backlog.high_water();
         MessageResult(stats)
     }
 }

@@ -51,7 +51,14 @@ pub struct TickerOwner {
 #[rtype(result = "crate::condition_books::BooksAnswer")]
 pub struct GetConditionBooks;
 
-/// Start delivering `ticker`'s trades to `feed` (BrokerSession registers S3_/K3_).
+/// Ticks in the order the session read them: one at a time while the market is calm, a
+/// read's worth under a firehose (one mailbox message for many ticks).
+#[derive(Clone, Debug, PartialEq, Eq, Message)]
+#[rtype(result = "()")]
+pub struct Ticks(pub Vec<Tick>);
+
+/// Start delivering `ticker`'s trades to `to` (BrokerSession registers S3_/K3_): a
+/// StockFeed subscribes for the Processor, so ticks go beside the feed, not through it.
 /// A later subscription for the same ticker takes the route over (no second
 /// registration): the feed it replaces may still be stopping.
 #[derive(Message)]
@@ -59,7 +66,7 @@ pub struct GetConditionBooks;
 pub struct SubscribeTrades {
     pub ticker: Ticker,
     pub market: crate::market::Market,
-    pub feed: actix::Recipient<Deliver<Tick>>,
+    pub to: actix::Recipient<Ticks>,
     /// Which feed this is ([`FeedId`]), so that its unsubscribe removes
     /// its own route and never a successor's.
     pub feed_id: FeedId,
@@ -73,9 +80,6 @@ pub struct UnsubscribeTrades {
     /// The feed that subscribed. When the ticker's route already belongs to a newer
     /// feed (a fast exit and re-enter), the route and the registration stay.
     pub feed_id: FeedId,
-    /// Ticks the feed handled in its life: those the session routed to it beyond this
-    /// reached a closed mailbox (counted as dropped, not as lag).
-    pub handled: u64,
 }
 
 /// Deliver the AFR frames of a registered realtime condition (`sAlertNum`) to `to`.
@@ -168,9 +172,10 @@ pub struct Flush;
 /// What the Processor has seen.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProcessorStats {
+    /// Ticks run through the strategy (the tick path's one count: `TickBacklog`).
     pub ticks: u64,
-    /// Per ticker: ticks seen and the last sequence number.
-    pub per_ticker: rustc_hash::FxHashMap<Ticker, (u64, u64)>,
+    /// Per ticker: ticks seen and the last one's sequence number, price and time.
+    pub per_ticker: rustc_hash::FxHashMap<Ticker, TickerSeen>,
     /// Smallest and largest sequence numbers seen (0 when none).
     pub min_seq: u64,
     pub max_seq: u64,
@@ -189,6 +194,17 @@ pub struct ProcessorStats {
     pub tick_latency: Percentiles,
     /// Tick → OrderIntent latency (socket read to the intent leaving the Processor).
     pub intent_latency: Percentiles,
+    /// The same, in the Prometheus histogram's buckets.
+    pub intent_buckets: crate::telemetry::LatencyBuckets,
+}
+
+/// One ticker's trades as the Processor saw them (for `/status` and the order checks).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TickerSeen {
+    pub ticks: u64,
+    pub last_seq: u64,
+    pub last_price: crate::market::Price,
+    pub last_time: TimeOfDay,
 }
 
 /// A latency distribution in nanoseconds (µs targets need sub-µs resolution).

@@ -21,14 +21,14 @@ use crate::compute::{Compute, Job, JobDone};
 use crate::market::{Ticker, TimeOfDay};
 use crate::messages::{
     ConditionEnter, ConditionExit, Deliver, Fill, Flush, IsFlat, NotifyFlat, OrderDone,
-    OrderIntent, Percentiles, ProcessorStats, Tick, TickerFlat, TickerOwner,
+    OrderIntent, Percentiles, ProcessorStats, Tick, TickerFlat, TickerOwner, Ticks,
 };
 use crate::strategy::StrategyFactory;
 use crate::tape::{
     TapeEvent, TapeIntent, TapeJobDone, TapeRecorder, TapeTime, TapeTrade, BATCH_RECORDS,
 };
-use crate::telemetry::Meters;
-use crate::tick_backlog::TickBacklog;
+use crate::telemetry::{LatencyBuckets, Meters};
+use crate::tick_backlog::{self, TickBacklog};
 use crate::trading::StrategyDesk;
 
 const LOG: &str = "condor::processor";
@@ -107,10 +107,12 @@ pub struct Processor {
     jobs: HashMap<(Ticker, u64), u64>,
     /// Socket read → strategy, in ns.
     latency: hdrhistogram::Histogram<u64>,
-    /// Socket read → OrderIntent, in ns.
+    /// Socket read → OrderIntent, in ns: the one record of it (`/status`, the bench and
+    /// the Prometheus histogram all read this one).
     intent_latency: hdrhistogram::Histogram<u64>,
     meters: Option<Arc<Meters>>,
-    backlog: Option<Arc<TickBacklog>>,
+    /// Counts each tick handled: the tick path's one count (see `tick_backlog`).
+    backlog: Arc<TickBacklog>,
     /// Ticks handled since the Processor last let the other actors run.
     since_yield: u32,
 }
@@ -153,7 +155,7 @@ impl Processor {
             latency: latency_histogram(),
             intent_latency: latency_histogram(),
             meters: None,
-            backlog: None,
+            backlog: TickBacklog::new(tick_backlog::DEFAULT_LIMIT),
             since_yield: 0,
         }
     }
@@ -167,7 +169,7 @@ impl Processor {
         self
     }
 
-    /// Counts ticks and intents, and times tick → intent, into `meters`.
+    /// Counts the intents sent into `meters` (ticks are counted by the backlog).
     pub fn with_meters(mut self, meters: Option<Arc<Meters>>) -> Processor {
         self.meters = meters;
         self
@@ -175,8 +177,13 @@ impl Processor {
 
     /// Counts each tick taken off `backlog`, the session's bound on ticks in flight.
     pub fn with_backlog(mut self, backlog: Arc<TickBacklog>) -> Processor {
-        self.backlog = Some(backlog);
+        self.backlog = backlog;
         self
+    }
+
+    /// Ticks run through the strategy so far.
+    fn ticks(&self) -> u64 {
+        self.backlog.counts().handled
     }
 
     /// Sends CPU-heavy work to this pool instead of running it on the loop.
@@ -271,7 +278,7 @@ impl Processor {
         for (ticket, job) in self.desk.take_jobs() {
             self.stats.jobs_sent += 1;
             self.jobs
-                .insert((ticket.ticker, ticket.asked_on), self.stats.ticks);
+                .insert((ticket.ticker, ticket.asked_on), self.ticks());
             match &self.compute {
                 Some(pool) => pool.do_send(Job {
                     ticket,
@@ -292,7 +299,7 @@ impl Processor {
         self.stats.jobs_done += 1;
         let ticket = done.ticket;
         if let Some(at) = self.jobs.remove(&(ticket.ticker, ticket.asked_on)) {
-            self.stats.ticks_during_jobs += self.stats.ticks - at;
+            self.stats.ticks_during_jobs += self.ticks() - at;
         }
         if let Err(e) = &done.output {
             log::warn!(target: LOG, "{} job of tick #{} failed: {e}", ticket.ticker, ticket.asked_on);
@@ -368,36 +375,33 @@ impl Actor for Processor {
     }
 }
 
-impl Handler<Deliver<Tick>> for Processor {
-    type Result = ();
-    fn handle(&mut self, Deliver(tick): Deliver<Tick>, ctx: &mut Context<Self>) {
+impl Processor {
+    /// One tick, in the order the session read it: counted, timed, recorded, run through
+    /// its ticker's strategy, and the intents out.
+    fn on_tick(&mut self, tick: Tick, ctx: &mut Context<Self>) {
         self.since_yield += 1;
         if self.since_yield >= TICKS_PER_TURN {
             // A backlog of ticks must not hold up control messages to other actors.
             self.since_yield = 0;
             ctx.wait(tokio::task::yield_now().into_actor(self));
         }
-        if let Some(m) = &self.meters {
-            m.processor_ticks_received.inc();
-        }
-        if let Some(b) = &self.backlog {
-            b.handled();
-        }
         let _ = self.latency.record(nanos_since(tick.received_at));
         let clock = &self.clock;
         self.market.observe_with(tick.exchange_time, || clock.now());
         let s = &mut self.stats;
-        s.ticks += 1;
         if s.min_seq == 0 || tick.seq < s.min_seq {
             s.min_seq = tick.seq;
         }
         s.max_seq = s.max_seq.max(tick.seq);
-        let entry = s.per_ticker.entry(tick.ticker).or_default();
-        if entry.0 > 0 && tick.seq <= entry.1 {
+        let seen = s.per_ticker.entry(tick.ticker).or_default();
+        if seen.ticks > 0 && tick.seq <= seen.last_seq {
             s.out_of_order += 1;
-            log::warn!(target: LOG, "{} tick #{} after #{}: out of order", tick.ticker, tick.seq, entry.1);
+            log::warn!(target: LOG, "{} tick #{} after #{}: out of order", tick.ticker, tick.seq, seen.last_seq);
         }
-        *entry = (entry.0 + 1, tick.seq);
+        seen.ticks += 1;
+        seen.last_seq = tick.seq;
+        seen.last_price = tick.price;
+        seen.last_time = tick.exchange_time;
 
         if let Some(t) = &mut self.tape {
             t.record_tick(&tick);
@@ -410,9 +414,6 @@ impl Handler<Deliver<Tick>> for Processor {
         }
         for intent in intents.drain(..) {
             let _ = self.intent_latency.record(nanos_since(tick.received_at));
-            if let Some(m) = &self.meters {
-                Meters::observe(&m.tick_to_intent, tick.received_at.elapsed());
-            }
             self.send_intent(intent);
         }
         self.intents = intents;
@@ -422,9 +423,24 @@ impl Handler<Deliver<Tick>> for Processor {
         for watcher in &self.tick_watchers {
             watcher.do_send(Deliver(tick));
         }
-        if let Some(m) = &self.meters {
-            m.processor_ticks_processed.inc();
+        self.backlog.handled(1);
+    }
+}
+
+impl Handler<Ticks> for Processor {
+    type Result = ();
+    fn handle(&mut self, Ticks(ticks): Ticks, ctx: &mut Context<Self>) {
+        for tick in ticks {
+            self.on_tick(tick, ctx);
         }
+    }
+}
+
+/// One tick from a driver other than the session (a test, the bench).
+impl Handler<Deliver<Tick>> for Processor {
+    type Result = ();
+    fn handle(&mut self, Deliver(tick): Deliver<Tick>, ctx: &mut Context<Self>) {
+        self.on_tick(tick, ctx);
     }
 }
 
@@ -476,8 +492,10 @@ impl Handler<Flush> for Processor {
             t.recorder.flush();
         }
         let mut stats = self.stats.clone();
+        stats.ticks = self.ticks();
         stats.tick_latency = Percentiles::of(&self.latency);
         stats.intent_latency = Percentiles::of(&self.intent_latency);
+        stats.intent_buckets = LatencyBuckets::of(&self.intent_latency);
         MessageResult(stats)
     }
 }

@@ -233,7 +233,6 @@ impl Supervisor {
             self.session.clone(),
             self.processor.clone().recipient(),
         )
-        .with_meters(self.meters.clone())
         .start();
         self.feeds.insert(ticker, (feed, SystemTime::now()));
         self.stats.spawned += 1;

@@ -3,19 +3,27 @@
 //! the HTTP server reads the same handles for `/status` and encodes the registry for
 //! `/metrics`. One `Meters` per engine, so two engines in one process never mix figures.
 //!
+//! The tick path is not metered here: each tick is counted once, in the engine's
+//! [`TickBacklog`], and tick → intent is recorded once, in the Processor's histogram. The
+//! meters read those when scraped ([`Meters::count_ticks_of`], [`Meters::set_tick_to_intent`]).
+//!
 //! Owns the metric handles and their registry, nothing else. Must never hold actor state,
 //! take a lock on the tick path (counters and gauges are single atomics; histograms, which
-//! take a short lock, are observed only per intent, ack and fill), nor be required: an actor
-//! given no meters (`None`, "metrics off") does no metric work at all.
+//! take a short lock, are observed only per ack and fill, and the tick path's figures are
+//! read at scrape time), nor be required: an actor given no meters (`None`, "metrics off")
+//! does no metric work at all.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use prometheus_client::encoding::prometheus_text;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{prometheus_text, DescriptorEncoder, EncodeMetric, NoLabelSet};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 
 /// The `Content-Type` of [`Meters::encode`]'s output: Prometheus text, version 0.0.4.
@@ -24,33 +32,19 @@ pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 type Label = [(&'static str, &'static str); 1];
 type OwnedLabel = [(&'static str, String); 1];
 
-/// The mailbox links whose lag is exported, as `link` label values.
-pub const LINKS: [&str; 3] = [
-    "session_to_feeds",
-    "feeds_to_processor",
-    "processor_to_orders",
-];
+use crate::tick_backlog::{TickBacklog, TickCounts};
+
+/// The mailbox links whose lag is exported, as `link` label values. Ticks go from the
+/// session to the Processor beside the feeds (README "How a tick travels").
+pub const LINKS: [&str; 2] = ["session_to_processor", "processor_to_orders"];
 
 /// Every handle the actors bump, and the gauges the HTTP server sets from the actors'
 /// stats when it is scraped. See [`Meters::new`] for names and meanings.
 #[derive(Debug)]
 pub struct Meters {
     registry: Registry,
-    // ---- the tick path: one atomic add each ----
-    /// Trades decoded off the websocket into a tick.
-    pub session_ticks_received: Counter,
-    /// Ticks the session handed to a feed (sent into the feeds' mailboxes).
-    pub session_ticks_routed: Counter,
-    /// Ticks a feed's mailbox delivered to it (all feeds together).
-    pub feed_ticks_received: Counter,
-    /// Ticks feeds handed to the Processor.
-    pub feed_ticks_forwarded: Counter,
-    /// Ticks the Processor's mailbox delivered to it.
-    pub processor_ticks_received: Counter,
-    /// Ticks the Processor ran through their strategy.
-    pub processor_ticks_processed: Counter,
-    /// Ticks sent to a feed that stopped before handling them (counted by the session).
-    pub feed_ticks_dropped: Counter,
+    /// The tick path's counts and tick → intent, read when scraped.
+    tick_path: Arc<TickPath>,
     /// Order intents the Processor sent the OrderManager, and those it handled.
     pub intents_sent: Counter,
     pub intents_received: Counter,
@@ -65,11 +59,9 @@ pub struct Meters {
     pub reconnects: Counter,
     pub malformed_frames: Counter,
     pub journal_appends: Counter,
-    pub tick_to_intent: Histogram,
     pub intent_to_ack: Histogram,
     pub ack_to_fill: Histogram,
     // ---- set at scrape time ----
-    mailbox_lag: Family<Label, Gauge>,
     orders: Family<Label, Gauge>,
     pub broker_connected: Gauge,
     pub kill_switch_on: Gauge,
@@ -86,7 +78,7 @@ pub struct Meters {
 
 /// Latency buckets in seconds, 1 µs to 10 s in 1-2.5-5 steps (written out, so the `le`
 /// labels read as typed).
-const LATENCY_BUCKETS: [f64; 22] = [
+pub const LATENCY_BUCKETS: [f64; 22] = [
     1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2,
     5e-2, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
@@ -112,37 +104,18 @@ impl Meters {
     /// Every metric registered under the `condor_` prefix, at zero.
     pub fn new() -> Meters {
         let mut r = Registry::with_prefix("condor");
-        let ticks_received = Family::<Label, Counter>::default();
-        r.register(
-            "ticks_received",
-            "Ticks that reached an actor: session = trades decoded off the websocket, feed and processor = ticks their mailboxes delivered",
-            ticks_received.clone(),
-        );
-        let ticks_processed = Family::<Label, Counter>::default();
-        r.register(
-            "ticks_processed",
-            "Ticks an actor finished with: session = handed to a feed, feed = handed to the Processor, processor = run through the strategy",
-            ticks_processed.clone(),
-        );
-        let dropped = Family::<Label, Counter>::default();
-        r.register(
-            "mailbox_dropped",
-            "Messages sent into a mailbox that closed before they were handled (a feed stopping with ticks on the way)",
-            dropped.clone(),
-        );
         let intents = Family::<Label, Counter>::default();
         r.register(
             "intents",
             "Order intents: sent by the Processor, received by the OrderManager",
             intents.clone(),
         );
-        let mailbox_lag = Family::<Label, Gauge>::default();
-        r.register_with_unit(
-            "mailbox_lag",
-            "Messages sent into a mailbox and not handled yet (sent - handled - dropped), per link",
-            Unit::Other("messages".into()),
-            mailbox_lag.clone(),
-        );
+        let tick_path = Arc::new(TickPath {
+            intents_sent: labelled(&intents, "actor", "processor"),
+            intents_received: labelled(&intents, "actor", "order_manager"),
+            ..TickPath::default()
+        });
+        r.register_collector(Box::new(tick_path.clone()));
         let live_feeds = Gauge::default();
         r.register("live_feeds", "StockFeeds running now", live_feeds.clone());
         let feed_events = Family::<Label, Counter>::default();
@@ -246,13 +219,6 @@ impl Meters {
             Unit::Other("won".into()),
             cash.clone(),
         );
-        let tick_to_intent = Histogram::new(latency_buckets());
-        r.register_with_unit(
-            "tick_to_intent",
-            "Socket read of a trade to the order intent it caused leaving the Processor",
-            Unit::Seconds,
-            tick_to_intent.clone(),
-        );
         let intent_to_ack = Histogram::new(latency_buckets());
         r.register_with_unit(
             "intent_to_ack",
@@ -268,9 +234,6 @@ impl Meters {
             ack_to_fill.clone(),
         );
         // Every series exists from the start, at 0, so a scrape sees the whole family.
-        for link in LINKS {
-            drop(mailbox_lag.get_or_create(&[("link", link)]));
-        }
         for state in ["working", "filled", "cancelled", "rejected"] {
             drop(orders.get_or_create(&[("state", state)]));
         }
@@ -278,13 +241,7 @@ impl Meters {
             drop(pnl.get_or_create(&[("kind", kind)]));
         }
         Meters {
-            session_ticks_received: labelled(&ticks_received, "actor", "session"),
-            session_ticks_routed: labelled(&ticks_processed, "actor", "session"),
-            feed_ticks_received: labelled(&ticks_received, "actor", "feed"),
-            feed_ticks_forwarded: labelled(&ticks_processed, "actor", "feed"),
-            processor_ticks_received: labelled(&ticks_received, "actor", "processor"),
-            processor_ticks_processed: labelled(&ticks_processed, "actor", "processor"),
-            feed_ticks_dropped: labelled(&dropped, "link", "session_to_feeds"),
+            tick_path,
             intents_sent: labelled(&intents, "actor", "processor"),
             intents_received: labelled(&intents, "actor", "order_manager"),
             live_feeds,
@@ -297,10 +254,8 @@ impl Meters {
             reconnects,
             malformed_frames,
             journal_appends,
-            tick_to_intent,
             intent_to_ack,
             ack_to_fill,
-            mailbox_lag,
             orders,
             broker_connected,
             kill_switch_on,
@@ -339,30 +294,31 @@ impl Meters {
         histogram.observe(d.as_secs_f64());
     }
 
+    /// Counts `backlog`'s ticks from now on: the engine's one count of the tick path. A
+    /// new day's engine brings a new backlog; the last one's counts are kept, so the
+    /// counters never go back.
+    pub fn count_ticks_of(&self, backlog: Arc<TickBacklog>) {
+        let mut source = self.tick_path.source();
+        if let Some(old) = source.current.take() {
+            source.before = source.before.plus(old.counts());
+        }
+        source.current = Some(backlog);
+    }
+
+    /// The tick path's counts so far (all days of this process).
+    pub fn ticks(&self) -> TickCounts {
+        self.tick_path.ticks()
+    }
+
+    /// Tick → intent as the Processor recorded it (its histogram, in [`LATENCY_BUCKETS`]),
+    /// for the next scrape.
+    pub fn set_tick_to_intent(&self, buckets: LatencyBuckets) {
+        self.tick_path.source().tick_to_intent = buckets;
+    }
+
     /// Messages in flight on each of [`LINKS`] now: sent − handled − dropped, never below 0.
-    /// The handled side is read first, so a message handled between the two reads cannot
-    /// make the figure negative.
-    pub fn mailbox_lags(&self) -> [(&'static str, i64); 3] {
-        let feeds_handled = self.feed_ticks_received.get();
-        let dropped = self.feed_ticks_dropped.get();
-        let processor_handled = self.processor_ticks_received.get();
-        let orders_handled = self.intents_received.get();
-        let lag =
-            |sent: u64, gone: u64| i64::try_from(sent.saturating_sub(gone)).unwrap_or(i64::MAX);
-        [
-            (
-                LINKS[0],
-                lag(
-                    self.session_ticks_routed.get(),
-                    feeds_handled.saturating_add(dropped),
-                ),
-            ),
-            (
-                LINKS[1],
-                lag(self.feed_ticks_forwarded.get(), processor_handled),
-            ),
-            (LINKS[2], lag(self.intents_sent.get(), orders_handled)),
-        ]
+    pub fn mailbox_lags(&self) -> [(&'static str, i64); 2] {
+        self.tick_path.lags()
     }
 
     /// Sets today's orders by state (from the OrderManager's stats).
@@ -390,16 +346,134 @@ impl Meters {
         }
     }
 
-    /// The registry in Prometheus text format (0.0.4), the lag gauges brought up to date
-    /// first.
+    /// The registry in Prometheus text format (0.0.4).
     pub fn encode(&self) -> String {
-        for (link, lag) in self.mailbox_lags() {
-            self.mailbox_lag.get_or_create(&[("link", link)]).set(lag);
-        }
         let mut out = String::with_capacity(8 * 1024);
         // Writing into a String cannot fail.
         let _ = prometheus_text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// A latency histogram in [`LATENCY_BUCKETS`] (seconds), as Prometheus exposes one: the
+/// count in each bucket (not cumulative; the last is above the largest bound), the count
+/// and the sum.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LatencyBuckets {
+    pub per_bucket: Vec<u64>,
+    pub count: u64,
+    pub sum_ns: u64,
+}
+
+impl LatencyBuckets {
+    /// An HDR histogram of nanoseconds, bucketed. The sum is the histogram's mean times its
+    /// count: exact to its 3 significant digits.
+    pub fn of(h: &hdrhistogram::Histogram<u64>) -> LatencyBuckets {
+        let mut per_bucket = Vec::with_capacity(LATENCY_BUCKETS.len() + 1);
+        let mut below = 0u64;
+        for bound in LATENCY_BUCKETS {
+            let le_ns = (bound * 1e9).round() as u64;
+            let upto = h.count_between(0, le_ns);
+            per_bucket.push(upto.saturating_sub(below));
+            below = upto;
+        }
+        per_bucket.push(h.len().saturating_sub(below));
+        LatencyBuckets {
+            per_bucket,
+            count: h.len(),
+            sum_ns: (h.mean() * h.len() as f64) as u64,
+        }
+    }
+}
+
+/// Where the tick path's figures are read from when scraped.
+#[derive(Debug, Default)]
+struct TickPath {
+    source: Mutex<TickSource>,
+    intents_sent: Counter,
+    intents_received: Counter,
+}
+
+#[derive(Debug, Default)]
+struct TickSource {
+    /// The counts of the engines before the current one.
+    before: TickCounts,
+    current: Option<Arc<TickBacklog>>,
+    tick_to_intent: LatencyBuckets,
+}
+
+impl TickPath {
+    /// Taken only to scrape or to swap engines, never on the tick path.
+    fn source(&self) -> std::sync::MutexGuard<'_, TickSource> {
+        self.source.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn ticks(&self) -> TickCounts {
+        let source = self.source();
+        let now = source
+            .current
+            .as_ref()
+            .map(|b| b.counts())
+            .unwrap_or_default();
+        source.before.plus(now)
+    }
+
+    fn lags(&self) -> [(&'static str, i64); 2] {
+        let lag = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        // Handled first: an intent handled between the two reads cannot make it negative.
+        let orders_handled = self.intents_received.get();
+        [
+            (LINKS[0], lag(self.ticks().in_flight())),
+            (
+                LINKS[1],
+                lag(self.intents_sent.get().saturating_sub(orders_handled)),
+            ),
+        ]
+    }
+}
+
+impl Collector for TickPath {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let t = self.ticks();
+        let mut ticks = encoder.encode_descriptor(
+            "ticks",
+            "Ticks by stage: decoded off the websocket, routed to the Processor (a watched ticker), handled (run through the strategy), lost (given up after the Processor took none for long)",
+            None,
+            MetricType::Counter,
+        )?;
+        for (stage, n) in [
+            ("decoded", t.decoded),
+            ("routed", t.routed),
+            ("handled", t.handled),
+            ("lost", t.lost),
+        ] {
+            ConstCounter::new(n).encode(ticks.encode_family(&[("stage", stage)])?)?;
+        }
+        let messages = Unit::Other("messages".into());
+        let mut lags = encoder.encode_descriptor(
+            "mailbox_lag",
+            "Messages sent into a mailbox and not handled yet (sent - handled - lost), per link",
+            Some(&messages),
+            MetricType::Gauge,
+        )?;
+        for (link, lag) in self.lags() {
+            ConstGauge::new(lag).encode(lags.encode_family(&[("link", link)])?)?;
+        }
+        let b = self.source().tick_to_intent.clone();
+        // The bounded buckets only: the encoder adds `+Inf` from the count.
+        let per_bucket: Vec<(f64, u64)> = LATENCY_BUCKETS
+            .iter()
+            .copied()
+            .zip(b.per_bucket.iter().copied().chain(std::iter::repeat(0)))
+            .collect();
+        encoder
+            .encode_descriptor(
+                "tick_to_intent",
+                "Socket read of a trade to the order intent it caused leaving the Processor (the Processor's record, read when scraped)",
+                Some(&Unit::Seconds),
+                MetricType::Histogram,
+            )?
+            .encode_histogram::<NoLabelSet>(b.sum_ns as f64 / 1e9, b.count, &per_bucket, None)
     }
 }
 
@@ -408,26 +482,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lag_is_sent_minus_handled_minus_dropped_per_link() {
+    fn lag_is_sent_minus_handled_minus_lost_per_link() {
         let m = Meters::new();
-        m.session_ticks_routed.inc_by(10);
-        m.feed_ticks_received.inc_by(6);
-        m.feed_ticks_dropped.inc_by(1);
-        m.feed_ticks_forwarded.inc_by(6);
-        m.processor_ticks_received.inc_by(2);
+        let b = TickBacklog::new(100);
+        m.count_ticks_of(b.clone());
+        for _ in 0..10 {
+            b.routed();
+        }
+        b.handled(6);
+        b.forgive(1);
         m.intents_sent.inc_by(3);
-        m.intents_received.inc_by(3);
+        m.intents_received.inc_by(2);
         assert_eq!(
             m.mailbox_lags(),
-            [
-                ("session_to_feeds", 3),
-                ("feeds_to_processor", 4),
-                ("processor_to_orders", 0)
-            ]
+            [("session_to_processor", 3), ("processor_to_orders", 1)]
         );
-        // Never negative, whatever order the counters were read in.
-        m.feed_ticks_received.inc_by(100);
-        assert_eq!(m.mailbox_lags()[0].1, 0);
+        // A new day's engine: the counts go on from the last one's.
+        let next = TickBacklog::new(100);
+        m.count_ticks_of(next.clone());
+        next.routed();
+        let t = m.ticks();
+        assert_eq!((t.routed, t.handled, t.lost), (11, 6, 1));
+        assert_eq!(m.mailbox_lags()[0].1, 4);
+    }
+
+    #[test]
+    fn tick_to_intent_is_bucketed_from_the_processors_histogram() {
+        let mut h = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap();
+        h.record(800).unwrap(); // 0.8 µs: the first bucket
+        h.record(20_000).unwrap(); // 20 µs: le 25 µs
+        h.record(20_000_000_000).unwrap(); // 20 s: above the last bound
+        let b = LatencyBuckets::of(&h);
+        assert_eq!(b.count, 3);
+        assert_eq!(b.per_bucket.len(), LATENCY_BUCKETS.len() + 1);
+        assert_eq!(
+            (b.per_bucket[0], b.per_bucket[4], b.per_bucket[22]),
+            (1, 1, 1)
+        );
+        assert_eq!(b.per_bucket.iter().sum::<u64>(), 3);
+        let m = Meters::new();
+        m.set_tick_to_intent(b);
+        let text = m.encode();
+        for line in [
+            "condor_tick_to_intent_seconds_bucket{le=\"1e-06\"} 1",
+            "condor_tick_to_intent_seconds_bucket{le=\"2.5e-05\"} 2",
+            "condor_tick_to_intent_seconds_bucket{le=\"10\"} 2",
+            "condor_tick_to_intent_seconds_bucket{le=\"+Inf\"} 3",
+            "condor_tick_to_intent_seconds_count 3",
+        ] {
+            assert!(text.contains(line), "{line} in:\n{text}");
+        }
     }
 
     #[test]
@@ -435,14 +539,13 @@ mod tests {
         let m = Meters::new();
         m.reject("01478");
         m.refusal("max_order_qty");
-        Meters::observe(&m.tick_to_intent, Duration::from_micros(20));
         let text = m.encode();
         for name in [
-            "condor_ticks_received_total{actor=\"feed\"} 0",
-            "condor_mailbox_lag_messages{link=\"feeds_to_processor\"} 0",
+            "condor_ticks_total{stage=\"handled\"} 0",
+            "condor_mailbox_lag_messages{link=\"session_to_processor\"} 0",
             "condor_rejects_total{code=\"01478\"} 1",
             "condor_risk_refusals_total{rule=\"max_order_qty\"} 1",
-            "condor_tick_to_intent_seconds_count 1",
+            "condor_tick_to_intent_seconds_count 0",
             "condor_pnl_won{kind=\"fees\"} 0",
             "condor_journal_appends_total 0",
         ] {

@@ -1,5 +1,9 @@
-//! How far the BrokerSession may read ahead of the Processor: the ticks in flight
-//! between them (routed to a StockFeed, not yet handled by the Processor).
+//! The tick path's one count, and how far the BrokerSession may read ahead of the
+//! Processor: the ticks in flight between them (routed, not yet run through the strategy).
+//!
+//! Each tick is counted here once at each end: the session counts it decoded and routed,
+//! the Processor handled. The session's and the Processor's stats, the Prometheus
+//! counters and the mailbox lag all read these counters; none keeps a copy.
 //!
 //! Ticks are never dropped, so a session that reads faster than the strategy runs would
 //! queue them in actor mailboxes without bound. Measured with one feed under the
@@ -8,7 +12,7 @@
 //! the session stops reading the socket until the Processor is down to half of it; TCP's
 //! own flow control then holds the sender back, and nothing is lost.
 //!
-//! Owns two counters and a wake-up. Must never block a thread: the session awaits
+//! Owns the counters and a wake-up. Must never block a thread: the session awaits
 //! [`TickBacklog::drained`], which lets the feeds and the Processor run meanwhile.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,8 +27,15 @@ pub const DEFAULT_LIMIT: u64 = 2_048;
 #[derive(Debug)]
 pub struct TickBacklog {
     limit: u64,
+    /// Trades decoded off the socket (routed or not: a ticker nobody watches is counted
+    /// here only). Written by the session alone.
+    decoded: AtomicU64,
+    /// Ticks the session sent towards the Processor. Written by the session alone.
     routed: AtomicU64,
+    /// Ticks the Processor ran through the strategy.
     handled: AtomicU64,
+    /// Ticks given up for lost (see [`TickBacklog::forgive`]).
+    forgiven: AtomicU64,
     /// The most ticks ever in flight (for tests and the bench).
     high_water: AtomicU64,
     /// The session waits for the Processor to catch up.
@@ -37,8 +48,10 @@ impl TickBacklog {
     pub fn new(limit: u64) -> Arc<TickBacklog> {
         Arc::new(TickBacklog {
             limit: limit.max(2),
+            decoded: AtomicU64::new(0),
             routed: AtomicU64::new(0),
             handled: AtomicU64::new(0),
+            forgiven: AtomicU64::new(0),
             high_water: AtomicU64::new(0),
             waiting: AtomicBool::new(false),
             drained: Notify::new(),
@@ -51,8 +64,28 @@ impl TickBacklog {
 
     /// Ticks routed and neither handled nor given up for lost.
     pub fn in_flight(&self) -> u64 {
+        // Settled first: a tick settled between the two reads cannot make it negative.
+        let settled = self.handled.load(Ordering::SeqCst) + self.forgiven.load(Ordering::SeqCst);
+        self.routed.load(Ordering::SeqCst).saturating_sub(settled)
+    }
+
+    /// What the tick path counted so far.
+    pub fn counts(&self) -> TickCounts {
         let handled = self.handled.load(Ordering::SeqCst);
-        self.routed.load(Ordering::SeqCst).saturating_sub(handled)
+        let forgiven = self.forgiven.load(Ordering::SeqCst);
+        TickCounts {
+            decoded: self.decoded.load(Ordering::Relaxed),
+            routed: self.routed.load(Ordering::SeqCst),
+            handled,
+            lost: forgiven,
+        }
+    }
+
+    /// The session decoded a trade. One writer: a plain add, no locked instruction.
+    #[inline]
+    pub fn decoded(&self) {
+        let n = self.decoded.load(Ordering::Relaxed);
+        self.decoded.store(n + 1, Ordering::Relaxed);
     }
 
     /// The most ticks that were ever in flight at once.
@@ -61,8 +94,12 @@ impl TickBacklog {
     }
 
     /// The session routed one tick; true when it must now wait ([`Self::drained`]).
+    #[inline]
     pub fn routed(&self) -> bool {
-        self.routed.fetch_add(1, Ordering::SeqCst);
+        // One writer (the session): a plain store. The Processor reading a stale figure
+        // only wakes the session early, and `drained` checks again.
+        let n = self.routed.load(Ordering::Relaxed);
+        self.routed.store(n + 1, Ordering::SeqCst);
         let now = self.in_flight();
         // One session writes it: a plain compare, no locked instruction per tick.
         if now > self.high_water.load(Ordering::Relaxed) {
@@ -71,20 +108,24 @@ impl TickBacklog {
         now >= self.limit
     }
 
-    /// The Processor handled one tick.
-    pub fn handled(&self) {
-        self.settled(1);
+    /// The Processor ran `n` ticks through the strategy.
+    #[inline]
+    pub fn handled(&self, n: u64) {
+        self.settled(&self.handled, n);
     }
 
-    /// `n` routed ticks will never be handled (they reached a feed that had stopped).
+    /// `n` routed ticks will never be handled: the session gave up waiting for them (a
+    /// count gone astray must not stop reading for good).
     pub fn forgive(&self, n: u64) {
         if n > 0 {
-            self.settled(n);
+            self.settled(&self.forgiven, n);
         }
     }
 
-    fn settled(&self, n: u64) {
-        self.handled.fetch_add(n, Ordering::SeqCst);
+    fn settled(&self, counter: &AtomicU64, n: u64) {
+        // SeqCst against the session's `waiting` flag: either it sees this tick settled,
+        // or this sees it waiting and wakes it.
+        counter.fetch_add(n, Ordering::SeqCst);
         if self.waiting.load(Ordering::SeqCst)
             && self.in_flight() <= self.limit / 2
             && self.waiting.swap(false, Ordering::SeqCst)
@@ -109,6 +150,36 @@ impl TickBacklog {
     }
 }
 
+/// The tick path's counts at one moment (see [`TickBacklog::counts`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TickCounts {
+    /// Trades decoded off the socket.
+    pub decoded: u64,
+    /// Ticks sent towards the Processor (decoded for a watched ticker).
+    pub routed: u64,
+    /// Ticks run through the strategy.
+    pub handled: u64,
+    /// Ticks given up for lost after the Processor took none for a long time.
+    pub lost: u64,
+}
+
+impl TickCounts {
+    /// Routed and neither handled nor lost: in the Processor's mailbox or on the way.
+    pub fn in_flight(&self) -> u64 {
+        self.routed.saturating_sub(self.handled + self.lost)
+    }
+
+    /// These counts added to `other`'s (a new day's engine counts on from the last).
+    pub fn plus(self, other: TickCounts) -> TickCounts {
+        TickCounts {
+            decoded: self.decoded + other.decoded,
+            routed: self.routed + other.routed,
+            handled: self.handled + other.handled,
+            lost: self.lost + other.lost,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -123,13 +194,23 @@ mod tests {
         assert!(!b.routed());
         assert!(b.routed(), "4 in flight");
         assert_eq!((b.in_flight(), b.high_water()), (4, 4));
-        b.handled();
+        b.handled(1);
         assert_eq!(b.in_flight(), 3);
         assert!(b.routed(), "back at 4");
-        // Ticks lost to a stopped feed count as settled.
+        // Ticks given up for lost count as settled, not as handled.
         b.forgive(4);
         assert_eq!(b.in_flight(), 0);
         assert_eq!(b.high_water(), 4);
+        b.decoded();
+        assert_eq!(
+            b.counts(),
+            TickCounts {
+                decoded: 1,
+                routed: 5,
+                handled: 1,
+                lost: 4
+            }
+        );
     }
 
     #[actix_rt::test]
@@ -143,10 +224,10 @@ mod tests {
             actix_rt::spawn(async move { b.drained().await })
         };
         actix_rt::task::yield_now().await;
-        b.handled(); // 3 in flight: still over half
+        b.handled(1); // 3 in flight: still over half
         actix_rt::time::sleep(Duration::from_millis(10)).await;
         assert!(!waiter.is_finished(), "resumed with 3 of 4 in flight");
-        b.handled(); // 2: half
+        b.handled(1); // 2: half
         tokio::time::timeout(Duration::from_secs(5), waiter)
             .await
             .expect("woken at half")

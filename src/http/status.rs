@@ -17,16 +17,14 @@ use condor_actors::clock::{kst_time_of_day, Clock, TradingDay};
 use condor_actors::market::{Side, Ticker};
 use condor_actors::messages::{
     Flush, GetConditionBooks, GetOrderStats, GetPortfolio, GetSessionStats, OrderStats, OrderType,
-    SessionStats,
+    SessionStats, TickerSeen,
 };
 use condor_actors::order::Order;
 use condor_actors::order_manager::{GetOrderList, OrderManager};
 use condor_actors::portfolio::{GetRecentFills, Portfolio};
 use condor_actors::processor::Processor;
-use condor_actors::stock_feed::GetFeedStatus;
 use condor_actors::supervisor::{GetLiveFeeds, GetSupervisorStats, Supervisor};
 use condor_actors::telemetry::Meters;
-use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 
 /// How long one actor may take to answer before its part is left out.
@@ -362,8 +360,8 @@ fn between_sessions(src: &Sources) -> Status {
         at_unix_ms: unix_ms(SystemTime::now()),
         started_unix_ms: unix_ms(src.started),
         counters: Counters {
-            ticks_received: m.session_ticks_received.get(),
-            ticks_processed: m.processor_ticks_processed.get(),
+            ticks_received: m.ticks().decoded,
+            ticks_processed: m.ticks().handled,
             intents: m.intents_sent.get(),
             journal_appends: m.journal_appends.get(),
             ..Counters::default()
@@ -468,16 +466,13 @@ async fn gather_day(src: &Sources, e: &DayEngine) -> Status {
         unavailable.push("supervisor".to_owned());
     }
     let live = live.unwrap_or_default();
-    let feed_status = join_all(live.feeds.iter().map(|f| {
-        let feed = f.feed.clone();
-        async move {
-            tokio::time::timeout(ASK_WITHIN, feed.send(GetFeedStatus))
-                .await
-                .ok()
-                .and_then(Result::ok)
-        }
-    }))
-    .await;
+    // Each feed's ticker's trades as the Processor saw them (ticks go beside the feeds).
+    let seen = processor.as_ref().map(|p| &p.per_ticker);
+    let feed_status: Vec<Option<TickerSeen>> = live
+        .feeds
+        .iter()
+        .map(|f| seen.and_then(|s| s.get(&f.ticker)).copied())
+        .collect();
     let mut names: HashMap<Ticker, String> = live.names;
     for f in &live.feeds {
         names.insert(f.ticker, f.name.clone());
@@ -493,8 +488,8 @@ async fn gather_day(src: &Sources, e: &DayEngine) -> Status {
             ticker: f.ticker.to_string(),
             name: f.name.clone(),
             since_unix_ms: unix_ms(f.since),
-            last_price: st.and_then(|s| s.last_price).map(|p| p.0),
-            last_trade_time: st.and_then(|s| s.last_time).map(|t| t.to_string()),
+            last_price: st.map(|s| s.last_price.0),
+            last_trade_time: st.map(|s| s.last_time.to_string()),
             ticks: st.map_or(0, |s| s.ticks),
         })
         .collect();
@@ -591,8 +586,8 @@ async fn gather_day(src: &Sources, e: &DayEngine) -> Status {
         orders,
         fills,
         counters: Counters {
-            ticks_received: m.session_ticks_received.get(),
-            ticks_processed: m.processor_ticks_processed.get(),
+            ticks_received: m.ticks().decoded,
+            ticks_processed: m.ticks().handled,
             intents: m.intents_sent.get(),
             feeds_spawned: sup.spawned,
             feeds_stopped: sup.stopped,
@@ -639,13 +634,17 @@ pub async fn refresh_gauges(src: &Sources) {
         src.meters.broker_connected.set(0);
         return;
     };
-    let (orders, session, book) = futures_util::future::join3(
+    let (orders, session, book, processor) = futures_util::future::join4(
         ask(&e.orders, GetOrderStats),
         ask(&e.session, GetSessionStats),
         ask(&e.portfolio, GetPortfolio),
+        ask(&e.processor, Flush),
     )
     .await;
     let m = &src.meters;
+    if let Some(p) = processor {
+        m.set_tick_to_intent(p.intent_buckets);
+    }
     if let Some(o) = orders {
         m.set_orders(o.working, o.filled, o.cancelled, o.rejected);
         m.kill_switch_on.set(i64::from(o.kill_switch_on));
