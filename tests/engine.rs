@@ -7,17 +7,15 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use common::PATIENCE;
+use common::{until, until_subscribed, until_within, PATIENCE};
 use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
 use condor_actors::broker_session::{BrokerSession, SessionConfig};
 use condor_actors::clock::SystemClock;
-use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Qty, Side, TimeOfDay};
 use condor_actors::messages::{Deliver, Fill, Tick};
 use condor_actors::messages::{Flush, GetSessionStats};
@@ -33,16 +31,6 @@ struct Engine {
     processor: Addr<Processor>,
     /// Kept alive: the feeds are its children.
     _supervisor: Addr<Supervisor>,
-}
-
-async fn rest_client(sim: &SimHandle) -> LsRest {
-    LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token")
 }
 
 async fn engine(sim: &SimHandle, condition: &str, max_feeds: usize) -> Engine {
@@ -67,7 +55,7 @@ async fn engine_with(
     backlog_limit: u64,
     tune: impl FnOnce(&mut SessionConfig),
 ) -> Engine {
-    let rest = rest_client(sim).await;
+    let rest = common::ls_rest(sim).await;
     // As `condor run` wires them: the session reads at most this far ahead.
     let backlog = TickBacklog::new(backlog_limit);
     let mut cfg = SessionConfig::new(sim.ws_url(), rest.token());
@@ -104,24 +92,6 @@ fn sim_with(scenario: &str, tune: impl FnOnce(&mut SimConfig)) -> SimHandle {
     SimHandle::start(cfg).expect("simulator starts")
 }
 
-/// Waits until the simulator's live trade subscriptions are exactly `want`.
-async fn until_subscribed(sim: &SimHandle, want: &[&str]) -> condor::sim::SubscriptionReport {
-    let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let report = sim.subscriptions().await;
-        let got: BTreeSet<String> = report.subscribed_tickers().into_iter().collect();
-        if got == want {
-            return report;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "subscriptions {got:?}, want {want:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[actix_rt::test]
 async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order() {
     const TRADES: u64 = 100_000;
@@ -136,22 +106,19 @@ async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order() {
         cfg.exchange.trades_per_sec = 0.0;
     });
     let e = engine(&sim, "S001", 1000).await;
-    let deadline = tokio::time::Instant::now() + PATIENCE * 3;
-    let stats = loop {
+    let (printed, seen) = until_within(PATIENCE * 3, "the burst reaches the processor", async || {
         let printed = sim.stats().await;
         let seen = e.processor.send(Flush).await.unwrap();
         if printed.trades >= TRADES && seen.ticks == printed.trades {
-            break (printed, seen);
+            Ok((printed, seen))
+        } else {
+            Err(format!(
+                "printed {} trades, processor saw {}",
+                printed.trades, seen.ticks
+            ))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "printed {} trades, processor saw {}",
-            printed.trades,
-            seen.ticks
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let (printed, seen) = stats;
+    })
+    .await;
     assert_eq!(seen.out_of_order, 0, "per-ticker order");
     assert_eq!(
         seen.max_seq - seen.min_seq + 1,
@@ -218,20 +185,16 @@ async fn a_slow_strategy_holds_the_socket_back_and_loses_nothing() {
     });
     let batching = |c: &mut SessionConfig| c.hand_off_below_per_ms = 0;
     let e = engine_with(&sim, "S001", 10, Box::new(Slow), LIMIT, batching).await;
-    let deadline = tokio::time::Instant::now() + PATIENCE * 3;
-    let seen = loop {
+    let seen = until_within(PATIENCE * 3, "the slow strategy sees every trade", async || {
         let printed = sim.stats().await.trades;
         let seen = e.processor.send(Flush).await.unwrap();
         if printed >= TRADES && seen.ticks == printed {
-            break seen;
+            Ok(seen)
+        } else {
+            Err(format!("printed {printed} trades, processor saw {}", seen.ticks))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "printed {printed} trades, processor saw {}",
-            seen.ticks
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    })
+    .await;
     assert_eq!(seen.out_of_order, 0, "per-ticker order");
     assert_eq!(seen.max_seq - seen.min_seq + 1, seen.ticks, "no gap");
     let session = e.session.send(GetSessionStats).await.unwrap();
@@ -253,20 +216,17 @@ async fn malformed_frames_are_counted_and_the_engine_carries_on() {
         },
     );
     let e = engine(&sim, "S001", 100).await;
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
+    until("malformed frames counted, ticks flowing", async || {
         let s = e.session.send(GetSessionStats).await.unwrap();
         let ticks = e.processor.send(Flush).await.unwrap().ticks;
         if s.malformed >= 5 && ticks >= 5 {
             assert!(s.connected);
-            break;
+            Ok(())
+        } else {
+            Err(format!("{s:?}, {ticks} ticks"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{s:?}, {ticks} ticks"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
 }
 
 /// Counts the ticks it is sent.
@@ -307,7 +267,7 @@ async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed() 
     let sim = sim_with("condition B001 late\n", |c| {
         c.exchange.trades_per_sec = 50.0
     });
-    let rest = rest_client(&sim).await;
+    let rest = common::ls_rest(&sim).await;
     let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
     let ticker = Ticker::parse("005930").unwrap();
     let (old, new) = (TickCount::default().start(), TickCount::default().start());
@@ -333,14 +293,10 @@ async fn a_late_unsubscribe_of_a_replaced_feed_leaves_the_new_feed_subscribed() 
     });
     // Still subscribed at the exchange, and the ticks now reach the new feed.
     let before = new.send(Count).await.unwrap();
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while new.send(Count).await.unwrap() < before + 5 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the new feed gets no ticks"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until("the new feed gets no ticks", async || {
+        new.send(Count).await.unwrap() >= before + 5
+    })
+    .await;
     let report = until_subscribed(&sim, &["005930"]).await;
     assert_eq!(report.trade_subscribers("005930"), 1);
     // The new feed's own unsubscribe does end it.

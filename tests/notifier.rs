@@ -18,12 +18,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use common::PATIENCE;
+use common::until;
 use condor_actors::broker_session::{BrokerSession, SessionConfig};
 use condor_actors::clock::{Clock, ManualClock, SystemClock};
 use condor_actors::kill_switch::TripCause;
 use condor_actors::ledger::{LedgerError, LedgerSnapshot};
-use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::{
     Alert, DrainAlerts, FillAlert, GetNotifierStats, GetOrderStats, GetPortfolio, LatencyUs,
@@ -176,7 +175,7 @@ impl Hook {
     }
 
     async fn until_received(&self, n: usize) -> Vec<Received> {
-        eventually(&format!("{n} request(s) at the webhook"), || async {
+        until(&format!("{n} request(s) at the webhook"), || async {
             self.received().len() >= n
         })
         .await;
@@ -363,7 +362,7 @@ impl BotApi {
     }
 
     async fn until_called(&self, n: usize) -> Vec<Call> {
-        eventually(&format!("{n} call(s) at the Bot API"), || async {
+        until(&format!("{n} call(s) at the Bot API"), || async {
             self.calls().len() >= n
         })
         .await;
@@ -486,18 +485,6 @@ fn message_text(c: &Call) -> String {
 
 // ---- helpers ----
 
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// Settings for a test: quick retries, a long pause, three attempts.
 fn config(url: &str) -> NotifierConfig {
     let mut c = config_without_webhook();
@@ -525,7 +512,7 @@ async fn stats(n: &Addr<Notifier>) -> NotifierStats {
 }
 
 async fn until_stats(n: &Addr<Notifier>, what: &str, test: impl Fn(&NotifierStats) -> bool) {
-    eventually(what, || async { test(&stats(n).await) }).await;
+    until(what, || async { test(&stats(n).await) }).await;
 }
 
 fn fill(order_no: i64) -> FillAlert {
@@ -950,13 +937,7 @@ async fn a_broker_session_outage_longer_than_the_threshold_is_told_then_its_reco
     cfg.link_alert_after = Duration::from_millis(100);
     let n = start(cfg);
     let sim = common::start(common::quiet_config());
-    let rest = LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token");
+    let rest = common::ls_rest(&sim).await;
     // Reconnects wait at least a second: the outage outlasts the 100 ms threshold.
     let mut session_cfg = SessionConfig::new(sim.ws_url(), rest.token());
     session_cfg.min_backoff = Duration::from_secs(2);
@@ -964,7 +945,7 @@ async fn a_broker_session_outage_longer_than_the_threshold_is_told_then_its_reco
     let session = BrokerSession::new(session_cfg)
         .with_notifier(Some(n.clone().recipient()))
         .start();
-    eventually("connected", || async {
+    until("connected", || async {
         session
             .send(condor_actors::messages::GetSessionStats)
             .await
@@ -1319,7 +1300,7 @@ async fn condor_run_tells_its_start_fills_summary_and_stop_on_discord_and_telegr
             .collect::<Vec<_>>()
             .join("\n")
     };
-    eventually("a buy and a sell told, on both", || async {
+    until("a buy and a sell told, on both", || async {
         let (d, t) = (all_text(), telegram_text());
         d.contains("SELL") && d.contains("BUY") && t.contains("SELL") && t.contains("BUY")
     })
