@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 
 use condor_actors::journal::event::JournalEvent;
 use condor_actors::journal::store::JournalWriter;
-use common::binary::Proc;
+use common::binary::{summary_ticks, Proc};
 use common::{until_within, PATIENCE};
 use condor_actors::kill_switch::TripCause;
 
@@ -215,6 +215,10 @@ async fn condor_closes_thursday_idles_overnight_and_trades_friday() {
         "{}",
         summaries[0]
     );
+    for summary in &summaries {
+        let (received, _) = summary_ticks(summary);
+        assert!(received > 0, "each day ticked: {summary}");
+    }
     // One daily summary for Thursday (Friday was stopped before its time, and the stop
     // sends Friday's): never a second one for the same day.
     let thursday = stderr.matches("Daily summary 2026-12-03").count();

@@ -14,7 +14,7 @@ use condor_actors::broker_account;
 use condor_actors::calendar::{self, Calendar};
 use condor_actors::clock::{Clock, SystemClock, TradingDay};
 use condor_actors::market::TimeOfDay;
-use common::binary::{self as condor_run, condor, exited, subscribed};
+use common::binary::{self as condor_run, condor, exited, subscribed, until_ticking};
 use common::until;
 use exposition::Kind;
 
@@ -447,11 +447,7 @@ async fn a_forwarded_request_needs_the_token_and_the_token_never_reaches_the_log
     assert!(r.text().await.unwrap().contains("EventSource"));
 
     // Let it trade a moment (debug logging on), then stop it and read the whole log.
-    let url = &run.http;
-    until("a tick processed", || async move {
-        (status(url).await.counters.ticks_processed > 0).then_some(())
-    })
-    .await;
+    until_ticking(&run.http).await;
     assert!(run.stop(), "exit 0:\n{}", run.log_text());
     let log = run.log_text();
     assert!(

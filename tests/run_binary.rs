@@ -2,28 +2,20 @@
 //! the environment, trading until SIGTERM, then a clean exit with the summary and no
 //! subscription left at the simulator.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
 
-struct Proc(Child);
+use common::binary::{summary_ticks, until_subscribed, until_ticking, Proc};
+use common::PATIENCE;
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
+/// `condor` with a clean environment, its HTTP server on any free port: the default (8686)
+/// may be taken by a condor already running here.
 fn condor() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_condor"));
-    // Keep a developer's .env and CONDOR_* settings out of the test.
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info")
-        // Any free port: the default (8686) may be taken by a condor already running here.
-        .env("CONDOR_HTTP_ADDR", "127.0.0.1:0")
-        .current_dir(std::env::temp_dir());
+    let mut c = common::binary::condor(&std::env::temp_dir());
+    c.env("CONDOR_HTTP_ADDR", "127.0.0.1:0");
     c
 }
 
@@ -97,35 +89,14 @@ async fn ls_token(rest: &str, appkey: &str, appsecret: &str) -> String {
         .to_owned()
 }
 
-async fn subscribed(rest: &str) -> Vec<String> {
-    let v: serde_json::Value = reqwest::get(format!("{rest}/sim/subscriptions"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut out: Vec<String> = v["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| {
-            s["market"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|m| m[1].as_str().unwrap().to_owned())
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 /// `cmd` started with its stdout and stderr drained as it writes (at trace a full pipe
-/// would stop it mid-line, not fail); `finish` gives both texts once it has exited.
+/// would stop it mid-line, not fail); `terminate` gives both texts once it has exited.
 struct Drained {
     proc: Proc,
     out: std::thread::JoinHandle<String>,
     err: std::thread::JoinHandle<String>,
+    /// The `dashboard:` address, once printed.
+    http: mpsc::Receiver<String>,
 }
 
 impl Drained {
@@ -143,9 +114,37 @@ impl Drained {
                 text
             })
         };
-        let out = drain(Box::new(proc.0.stdout.take().unwrap()));
+        let (tx, http) = mpsc::channel();
+        let stdout = proc.0.stdout.take().unwrap();
+        let out = std::thread::spawn(move || {
+            let mut text = String::new();
+            for line in BufReader::new(stdout).split(b'\n') {
+                let Ok(line) = line else { break };
+                let line = String::from_utf8_lossy(&line);
+                if let Some(url) = line.strip_prefix("dashboard: ") {
+                    let _ = tx.send(url.trim_end_matches('/').to_owned());
+                }
+                text.push_str(&line);
+                text.push('\n');
+            }
+            text
+        });
         let err = drain(Box::new(proc.0.stderr.take().unwrap()));
-        Drained { proc, out, err }
+        Drained {
+            proc,
+            out,
+            err,
+            http,
+        }
+    }
+
+    /// Waits until its `/status` counts a processed tick.
+    async fn until_ticking(&self) {
+        let http = self
+            .http
+            .recv_timeout(PATIENCE)
+            .expect("condor run prints its dashboard address");
+        until_ticking(&http).await;
     }
 
     /// SIGTERM, as a service manager stops it; its exit and (stdout, stderr).
@@ -157,18 +156,6 @@ impl Drained {
         assert!(kill.success());
         let status = self.proc.0.wait().unwrap();
         (status, self.out.join().unwrap(), self.err.join().unwrap())
-    }
-}
-
-/// Waits until the simulator at `rest` has exactly `want` subscribed.
-async fn until_subscribed(rest: &str, want: &[&str]) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while subscribed(rest).await != want {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the engine never subscribed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -214,15 +201,18 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
             .env("CONDOR_DATA_DIR", &data_dir),
     );
     until_subscribed(&rest, &["005930", "247540"]).await;
-    // Let it trade a moment, then stop it the way a service manager would.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Let it trade until ticks have flowed, then stop it the way a service manager would.
+    run.until_ticking().await;
     let (status, stdout, stderr) = run.terminate();
     assert!(status.success(), "exit 0 on SIGTERM: {status:?}\n{stderr}");
     assert!(
-        stdout.contains("condor summary")
-            && stdout.contains("ticks")
-            && stdout.contains("ticks in flight to the Processor"),
+        stdout.contains("condor summary") && stdout.contains("ticks in flight to the Processor"),
         "{stdout}"
+    );
+    let (received, processed) = summary_ticks(&stdout);
+    assert!(
+        received > 0 && processed > 0,
+        "the summary counts the ticks that flowed: {stdout}"
     );
     assert!(
         stderr.contains("condor::feed") && stderr.contains("feed stopped"),
@@ -284,7 +274,7 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
     }
     assert_eq!(files, 1, "one journal for the day");
     assert!(
-        subscribed(&rest).await.is_empty(),
+        common::binary::subscribed(&rest).await.is_empty(),
         "no live subscription left at the simulator"
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -323,7 +313,7 @@ fn a_bare_condor_run_buys_one_of_the_morning_gap_ups_on_its_first_trades() {
         }
     });
     // A hang guard only: the order normally comes a few seconds in.
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let deadline = std::time::Instant::now() + PATIENCE * 3;
     let mut seen = Vec::new();
     let mut gapped: Vec<String> = Vec::new();
     let mut first_feed = None;
@@ -762,8 +752,12 @@ async fn a_kiwoom_run_at_trace_prints_no_key_and_no_token() {
             .env("CONDOR_DATA_DIR", dir.join("data")),
     );
     until_subscribed(&rest, &["005930", "247540"]).await;
+    // Ticks have flowed: their frames were read (and logged) at trace too.
+    run.until_ticking().await;
     let (status, stdout, stderr) = run.terminate();
     assert!(status.success(), "exit 0 on SIGTERM: {status:?}\n{stderr}");
+    let (received, _) = summary_ticks(&stdout);
+    assert!(received > 0, "{stdout}");
     // Live at every level: condor's detail and the dependencies' debug lines.
     assert!(
         stderr.contains(" DEBUG condor::") && stderr.contains("Client handshake done"),

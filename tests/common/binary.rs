@@ -160,3 +160,38 @@ pub async fn until_subscribed(rest: &str, want: &[&str]) {
     })
     .await
 }
+
+/// Waits until `condor run`'s `/status` at `http` counts a processed tick; returns the
+/// count. Before its HTTP server answers, it has not ticked.
+pub async fn until_ticking(http: &str) -> u64 {
+    until("a tick processed", async || {
+        let s: serde_json::Value = reqwest::get(format!("{http}/status"))
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        s["counters"]["ticks_processed"]
+            .as_u64()
+            .filter(|&n| n > 0)
+    })
+    .await
+}
+
+/// The ticks `condor run`'s shutdown summary counts: (received, processed), from its line
+/// `  ticks              R received, P processed, ...`.
+pub fn summary_ticks(stdout: &str) -> (u64, u64) {
+    let line = stdout
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("ticks "))
+        .unwrap_or_else(|| panic!("no ticks line in the summary:\n{stdout}"));
+    let count = |word: &str| -> u64 {
+        let (before, _) = line
+            .split_once(&format!(" {word}"))
+            .unwrap_or_else(|| panic!("no {word:?} count in {line:?}"));
+        let n = before.rsplit([' ', ',']).next().unwrap_or_default();
+        n.parse()
+            .unwrap_or_else(|_| panic!("{n:?}, the {word:?} count, is not a number in {line:?}"))
+    };
+    (count("received"), count("processed"))
+}
