@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench engine`
 
+#[path = "../tests/common/tick.rs"]
+mod tick;
+
 use std::alloc::{GlobalAlloc, Layout, System as SystemHeap};
 use std::cell::Cell;
 use std::sync::Arc;
@@ -35,6 +38,7 @@ use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
 use condor_actors::tape::Tape;
 use condor_actors::telemetry::Meters;
 use condor_actors::tick_backlog::{self, TickBacklog};
+use tick::tick;
 use condor_actors::tick_hand_off::DEFAULT_LIMIT_PER_MS;
 use condor_actors::wire::realtime::{
     decode_incoming, decode_server_frame, encode_registration, Incoming, ServerFrame, TrType,
@@ -397,16 +401,14 @@ fn flat_ticks(n: usize) -> Vec<Tick> {
         .collect();
     let at = Instant::now();
     (0..n)
-        .map(|i| Tick {
-            ticker: tickers[i % tickers.len()],
-            price: Price(10_000 + 10 * (i as i64 / 100 % 2)),
-            qty: Qty(1),
-            cum_volume: i as u64,
-            prev_close: Price(10_000),
-            aggressor: Side::Buy,
-            exchange_time: TimeOfDay::hms(9, 30, 0),
-            received_at: at,
-            seq: i as u64 + 1,
+        .map(|i| {
+            tick(tickers[i % tickers.len()], 10_000 + 10 * (i as i64 / 100 % 2))
+                .cum_volume(i as u64)
+                .prev_close(10_000)
+                .at(TimeOfDay::hms(9, 30, 0))
+                .received_at(at)
+                .seq(i as u64 + 1)
+                .build()
         })
         .collect()
 }
@@ -734,17 +736,10 @@ fn main() {
             .start();
             let prev = Price(70_000);
             for seq in 1..=QUEUED {
-                processor.do_send(Deliver(Tick {
-                    ticker: Ticker::parse(&format!("99{:04}", seq % 1000)).unwrap(),
-                    price: prev,
-                    qty: Qty(1),
-                    cum_volume: seq,
-                    prev_close: prev,
-                    aggressor: Side::Buy,
-                    exchange_time: TimeOfDay::hms(10, 0, 0),
-                    received_at: Instant::now(),
-                    seq,
-                }));
+                let ticker = Ticker::parse(&format!("99{:04}", seq % 1000)).unwrap();
+                processor.do_send(Deliver(
+                    tick(ticker, prev.0).cum_volume(seq).seq(seq).build(),
+                ));
             }
             let tripped_at = Instant::now();
             orders
