@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 
 use common::binary::{summary_ticks, until_subscribed, until_ticking, Proc};
+use common::lives::{start_sim_args, Sim, Work};
 use common::PATIENCE;
 
 /// `condor` with a clean environment, its HTTP server on any free port: the default (8686)
@@ -19,42 +20,14 @@ fn condor() -> Command {
     c
 }
 
-/// Starts `condor sim` and returns it with its start lines (rest, websocket, appkey, appsecret).
-fn standalone_sim(scenario: &std::path::Path) -> (Proc, std::collections::HashMap<String, String>) {
-    standalone_sim_speaking("ls", scenario)
-}
-
-/// [`standalone_sim`] speaking `protocol`'s wire (`ls` or `kiwoom`).
-fn standalone_sim_speaking(
-    protocol: &str,
-    scenario: &std::path::Path,
-) -> (Proc, std::collections::HashMap<String, String>) {
-    let mut child = condor()
-        .args(["sim", "--protocol", protocol])
-        .args([
-            "--rest-port",
-            "0",
-            "--ws-port",
-            "0",
-            "--no-rate-limit",
-            "--trades-per-sec",
-            "20",
-            "--scenario",
-        ])
-        .arg(scenario)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("condor sim starts");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = std::collections::HashMap::new();
-    for _ in 0..4 {
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        let (k, v) = line.trim().split_once(": ").expect("key: value");
-        lines.insert(k.to_owned(), v.to_owned());
-    }
-    (Proc(child), lines)
+/// A standalone `condor sim` speaking `protocol`'s wire (`ls` or `kiwoom`), trading 20 a
+/// second, playing `scenario`; its log in the returned [`Work`] directory.
+fn standalone_sim(name: &str, protocol: &str, scenario: &std::path::Path) -> (Work, Sim) {
+    let work = Work::new(name, 1);
+    let scenario = scenario.to_str().expect("a UTF-8 temp path");
+    let args = ["--protocol", protocol, "--trades-per-sec", "20", "--scenario", scenario];
+    let sim = start_sim_args(&work, "warn", &args);
+    (work, sim)
 }
 
 /// `RUST_LOG` at its most detailed, with the modules that print websocket frames and
@@ -169,8 +142,8 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
         "condition S001 종료 테스트\nat 0ms S001 enter 005930\nat 0ms S001 enter 247540\n",
     )
     .unwrap();
-    let (_sim, urls) = standalone_sim(&scenario);
-    let rest = urls["rest"].clone();
+    let (_work, sim) = standalone_sim("run-sigterm", "ls", &scenario);
+    let rest = sim.rest.clone();
 
     // A webhook and a Telegram Bot API nobody answers (their token, and the chat id, must
     // reach neither a log nor the journal).
@@ -188,9 +161,9 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
             .args(["run", "--condition", "S001"])
             .env("RUST_LOG", TRACE_EVERYTHING)
             .env("CONDOR_BROKER_REST_URL", &rest)
-            .env("CONDOR_BROKER_WS_URL", &urls["websocket"])
-            .env("CONDOR_APPKEY", &urls["appkey"])
-            .env("CONDOR_APPSECRET", &urls["appsecret"])
+            .env("CONDOR_BROKER_WS_URL", &sim.ws)
+            .env("CONDOR_APPKEY", &sim.appkey)
+            .env("CONDOR_APPSECRET", &sim.appsecret)
             .env(
                 "CONDOR_DISCORD_WEBHOOK",
                 format!("http://127.0.0.1:9/api/webhooks/1/{webhook_token}"),
@@ -222,11 +195,11 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
     // signature, so no two are alike): one asked for with the same keys shows it, so the
     // scan below finds any token this simulator gave condor, not one it might have.
     let jwt_header = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzUxMiJ9";
-    let token = ls_token(&rest, &urls["appkey"], &urls["appsecret"]).await;
+    let token = ls_token(&rest, &sim.appkey, &sim.appsecret).await;
     assert!(token.starts_with(&format!("{jwt_header}.")), "{token}");
     let secrets = [
-        urls["appsecret"].as_str(),
-        urls["appkey"].as_str(),
+        sim.appsecret.as_str(),
+        sim.appkey.as_str(),
         webhook_token,
         telegram_key,
         &telegram_chat[1..],
@@ -738,17 +711,17 @@ async fn a_kiwoom_run_at_trace_prints_no_key_and_no_token() {
         "condition S001 키움 추적\nat 0ms S001 enter 005930\nat 0ms S001 enter 247540\n",
     )
     .unwrap();
-    let (_sim, urls) = standalone_sim_speaking("kiwoom", &scenario);
-    let rest = urls["rest"].clone();
+    let (_work, sim) = standalone_sim("run-kiwoom-trace", "kiwoom", &scenario);
+    let rest = sim.rest.clone();
     let run = Drained::spawn(
         condor()
             .args(["run", "--condition", "S001"])
             .env("RUST_LOG", TRACE_EVERYTHING)
             .env("CONDOR_BROKER", "kiwoom")
             .env("CONDOR_BROKER_REST_URL", &rest)
-            .env("CONDOR_BROKER_WS_URL", &urls["websocket"])
-            .env("CONDOR_APPKEY", &urls["appkey"])
-            .env("CONDOR_APPSECRET", &urls["appsecret"])
+            .env("CONDOR_BROKER_WS_URL", &sim.ws)
+            .env("CONDOR_APPKEY", &sim.appkey)
+            .env("CONDOR_APPSECRET", &sim.appsecret)
             .env("CONDOR_DATA_DIR", dir.join("data")),
     );
     until_subscribed(&rest, &["005930", "247540"]).await;
@@ -763,7 +736,7 @@ async fn a_kiwoom_run_at_trace_prints_no_key_and_no_token() {
         stderr.contains(" DEBUG condor::") && stderr.contains("Client handshake done"),
         "{stderr}"
     );
-    for secret in [urls["appkey"].as_str(), urls["appsecret"].as_str()] {
+    for secret in [sim.appkey.as_str(), sim.appsecret.as_str()] {
         for form in [secret.to_owned(), hex(secret)] {
             assert!(
                 !stderr.contains(&form) && !stdout.contains(&form),
@@ -779,7 +752,7 @@ async fn a_kiwoom_run_at_trace_prints_no_key_and_no_token() {
         .header("api-id", "au10001")
         .body(
             serde_json::json!({"grant_type": "client_credentials",
-                "appkey": urls["appkey"], "secretkey": urls["appsecret"]})
+                "appkey": sim.appkey, "secretkey": sim.appsecret})
             .to_string(),
         )
         .send()

@@ -132,7 +132,7 @@ impl Protocol {
 
 /// A standalone `condor sim`, as a user starts one.
 pub struct Sim {
-    pub _proc: Proc,
+    pub proc: Proc,
     pub protocol: Protocol,
     pub rest: String,
     pub ws: String,
@@ -204,7 +204,7 @@ pub fn start_sim_env(work: &Work, log_level: &str, args: &[&str], env: &[(&str, 
         lines.insert(k.to_owned(), v.to_owned());
     }
     Sim {
-        _proc: proc,
+        proc,
         protocol: Protocol::of(args, env),
         rest: lines["rest"].clone(),
         ws: lines["websocket"].clone(),
