@@ -60,16 +60,6 @@ fn start_sim(cfg: impl FnOnce(&mut SimConfig)) -> SimHandle {
     common::start(c)
 }
 
-async fn connect(sim: &SimHandle) -> LsRest {
-    LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token")
-}
-
 /// The day's lower price limit of 삼성전자 (t1102): a buy there rests and never fills.
 async fn samsung_lower_limit(rest: &LsRest) -> Price {
     rest.call::<condor_actors::wire::market_data::T1102>(
@@ -106,7 +96,7 @@ async fn start_rig(
     recovered: Option<RecoveredOrders>,
     loss_limit: i64,
 ) -> Rig {
-    let rest = connect(sim).await;
+    let rest = common::ls_rest(sim).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (journal, _) = Journal::open(dir, clock.today(), clock.clone()).expect("journal");
     let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
@@ -460,7 +450,7 @@ impl Strategy for EveryThousandthState {
 async fn a_kill_switch_tripped_behind_100k_queued_ticks_stops_orders_at_once() {
     let sim = start_sim(|c| c.rate_limits = false);
     let dir = tempfile::tempdir().unwrap();
-    let rest = connect(&sim).await;
+    let rest = common::ls_rest(&sim).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (journal, _) = Journal::open(dir.path(), clock.today(), clock.clone()).unwrap();
     let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();

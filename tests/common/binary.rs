@@ -1,6 +1,8 @@
-//! `condor run`, the binary, trading a simulator started in the test process, over real
-//! sockets; its HTTP server on a free loopback port, read from the `dashboard:` line it
-//! prints at start.
+//! The `condor` binary as a child process: with a clean environment, killed when the test
+//! ends; `condor run` trading a simulator started in the test process, over real sockets,
+//! its HTTP server on a free loopback port read from the `dashboard:` line it prints at
+//! start; what its `/status` and its shutdown summary count.
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

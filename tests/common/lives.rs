@@ -1,6 +1,7 @@
 //! `condor sim` and `condor run` as separate processes, as a user starts them: a
 //! standalone simulator, the lives of `condor run` against it (each with its own log),
-//! SIGKILL and SIGTERM. Shared by the crash and the replay tests.
+//! SIGKILL and SIGTERM. Shared by the crash, replay, disk, backtest and binary tests.
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -44,13 +45,10 @@ pub const BUSY: &[(&str, &str)] = &[
 ];
 
 pub fn condor_cmd(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_condor"));
-    // Keep a developer's .env and CONDOR_* settings out of the test.
-    // No HTTP server: the two tests' lives run side by side and would share its port.
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("CONDOR_HTTP_ADDR", "off")
-        .current_dir(dir);
+    let mut c = super::binary::condor(dir);
+    // No HTTP server: the two tests' lives run side by side and would share its port. The
+    // log level is each life's own.
+    c.env("CONDOR_HTTP_ADDR", "off").env_remove("RUST_LOG");
     c
 }
 
