@@ -38,12 +38,12 @@ use condor_actors::supervisor::{GetSupervisorStats, StopAllFeeds, Supervisor};
 use condor_actors::tape::Tape;
 use condor_actors::telemetry::Meters;
 use condor_actors::tick_backlog::{self, TickBacklog};
-use tick::tick;
 use condor_actors::tick_hand_off::DEFAULT_LIMIT_PER_MS;
 use condor_actors::wire::realtime::{
     decode_incoming, decode_server_frame, encode_registration, Incoming, ServerFrame, TrType,
 };
 use futures_util::{SinkExt, StreamExt};
+use tick::tick;
 use tokio_tungstenite::tungstenite::Message;
 
 const MEASURE: Duration = Duration::from_secs(3);
@@ -402,13 +402,16 @@ fn flat_ticks(n: usize) -> Vec<Tick> {
     let at = Instant::now();
     (0..n)
         .map(|i| {
-            tick(tickers[i % tickers.len()], 10_000 + 10 * (i as i64 / 100 % 2))
-                .cum_volume(i as u64)
-                .prev_close(10_000)
-                .at(TimeOfDay::hms(9, 30, 0))
-                .received_at(at)
-                .seq(i as u64 + 1)
-                .build()
+            tick(
+                tickers[i % tickers.len()],
+                10_000 + 10 * (i as i64 / 100 % 2),
+            )
+            .cum_volume(i as u64)
+            .prev_close(10_000)
+            .at(TimeOfDay::hms(9, 30, 0))
+            .received_at(at)
+            .seq(i as u64 + 1)
+            .build()
         })
         .collect()
 }

@@ -418,18 +418,22 @@ async fn recorded_fills_reproduce_the_live_days_pnl_to_the_won() {
     let mut c = lives::spawn_condor(&work, &settings, 0);
     // Trade until a dozen fills are journaled.
     let journal = data.join("journal");
-    c.until_with(Poll::default().within(PATIENCE * 3), "a dozen fills journaled", async || {
-        let fills = condor_actors::journal::store::list_days(&journal)
-            .ok()
-            .and_then(|d| d.into_iter().last())
-            .and_then(|(_, p)| std::fs::read_to_string(p).ok())
-            .map_or(0, |t| t.matches("\"event\":\"filled\"").count());
-        if fills >= 12 {
-            Ok(())
-        } else {
-            Err(format!("only {fills} fills"))
-        }
-    })
+    c.until_with(
+        Poll::default().within(PATIENCE * 3),
+        "a dozen fills journaled",
+        async || {
+            let fills = condor_actors::journal::store::list_days(&journal)
+                .ok()
+                .and_then(|d| d.into_iter().last())
+                .and_then(|(_, p)| std::fs::read_to_string(p).ok())
+                .map_or(0, |t| t.matches("\"event\":\"filled\"").count());
+            if fills >= 12 {
+                Ok(())
+            } else {
+                Err(format!("only {fills} fills"))
+            }
+        },
+    )
     .await;
     let (status, stdout, stderr) = c.terminate().await;
     assert!(status.success(), "{stderr}");

@@ -22,17 +22,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::lives::{
+    self, life_log, spawn_condor, start_sim_with, tail, Condor, Protocol, RunSettings, Sim, Work,
+    BUSY,
+};
+use common::{rng, Poll, PATIENCE};
 use condor_actors::journal::event::{FillSource, JournalEvent};
 use condor_actors::journal::recovery::{rebuild, Recovered};
 use condor_actors::journal::store;
 use condor_actors::market::Side;
 use condor_actors::messages::OrderType;
 use condor_actors::order::OrderState;
-use common::lives::{
-    self, life_log, spawn_condor, start_sim_with, tail, Condor, Protocol, RunSettings, Sim, Work,
-    BUSY,
-};
-use common::{rng, Poll, PATIENCE};
 use serde_json::{json, Value};
 use tokio::time::sleep;
 
@@ -1180,14 +1180,18 @@ async fn acked_and_working(c: &mut Condor, data: &Path, from: u64, sells: bool) 
                 let sent: BTreeMap<u64, u64> = events
                     .iter()
                     .filter_map(|(_, e)| match e {
-                        JournalEvent::OrderSent { id, side, qty, .. } if !sells || *side == Side::Sell => {
+                        JournalEvent::OrderSent { id, side, qty, .. }
+                            if !sells || *side == Side::Sell =>
+                        {
                             Some((*id, qty.0))
                         }
                         _ => None,
                     })
                     .collect();
                 let acked = events.iter().find_map(|(_, e)| match e {
-                    JournalEvent::Acked { id, order_no } if sent.contains_key(id) && !done.contains(id) => {
+                    JournalEvent::Acked { id, order_no }
+                        if sent.contains_key(id) && !done.contains(id) =>
+                    {
                         Some((*id, *order_no, sent[id]))
                     }
                     _ => None,
@@ -1257,15 +1261,18 @@ async fn fill_while_down(protocol: Protocol) {
 
     // condor is dead; the simulator fills the market sell on its next prints.
     Poll::every(Duration::from_millis(50))
-        .until(format!("the simulator never filled #{order_no}"), async || {
-            let at_sim = broker.orders().await;
-            let row = at_sim.iter().find(|o| o.ordno == order_no).unwrap();
-            if row.filled == qty {
-                Ok(())
-            } else {
-                Err(format!("{row:?}"))
-            }
-        })
+        .until(
+            format!("the simulator never filled #{order_no}"),
+            async || {
+                let at_sim = broker.orders().await;
+                let row = at_sim.iter().find(|o| o.ordno == order_no).unwrap();
+                if row.filled == qty {
+                    Ok(())
+                } else {
+                    Err(format!("{row:?}"))
+                }
+            },
+        )
         .await;
 
     // Restart on a condition with no members: nothing new is traded, only what the

@@ -87,7 +87,12 @@ async fn the_dashboard_shows_the_live_feeds_and_fills_from_its_stream_in_a_real_
     b.eval("window.__loadedOnce = true").await;
 
     let shown = until(
-        || format!("the page never showed the simulator's subscriptions and a fill\n{}", run.log_text()),
+        || {
+            format!(
+                "the page never showed the simulator's subscriptions and a fill\n{}",
+                run.log_text()
+            )
+        },
         async || {
             let page = snapshot(b.eval(SNAPSHOT).await);
             let subs = subscribed(sim.rest_url()).await;

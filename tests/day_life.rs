@@ -17,12 +17,11 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use condor_actors::journal::event::JournalEvent;
-use condor_actors::journal::store::JournalWriter;
 use common::binary::{summary_ticks, Proc};
 use common::{until_within, PATIENCE};
+use condor_actors::journal::event::JournalEvent;
+use condor_actors::journal::store::JournalWriter;
 use condor_actors::kill_switch::TripCause;
-
 
 /// Journal files by day, and how many `order_sent` each holds.
 fn journal_days(data: &Path) -> Vec<(String, usize)> {
@@ -123,12 +122,16 @@ fn start_condor(dir: &Path, clock: &str, extra: &[(&str, &str)]) -> Running {
 impl Running {
     /// Waits until `/status` says condor idles with the market closed; returns it.
     async fn idle(&self) -> serde_json::Value {
-        until_within(PATIENCE * 4, "never idle with the market closed", async || {
-            // Not the moment before a day's engine is up: the market is open then.
-            status(&self.addr)
-                .await
-                .filter(|s| s["trading"] == false && s["market"]["open"] == false)
-        })
+        until_within(
+            PATIENCE * 4,
+            "never idle with the market closed",
+            async || {
+                // Not the moment before a day's engine is up: the market is open then.
+                status(&self.addr)
+                    .await
+                    .filter(|s| s["trading"] == false && s["market"]["open"] == false)
+            },
+        )
         .await
     }
 
@@ -157,14 +160,18 @@ impl Running {
 
 /// Waits until the journal has `days` days and the last one an order.
 async fn wait_for_orders_on(data: &Path, days: usize) -> Vec<(String, usize)> {
-    until_within(PATIENCE * 4, format!("no order on day {days}"), async || {
-        let found = journal_days(data);
-        if found.len() == days && found[days - 1].1 >= 1 {
-            Ok(found)
-        } else {
-            Err(format!("{found:?}"))
-        }
-    })
+    until_within(
+        PATIENCE * 4,
+        format!("no order on day {days}"),
+        async || {
+            let found = journal_days(data);
+            if found.len() == days && found[days - 1].1 >= 1 {
+                Ok(found)
+            } else {
+                Err(format!("{found:?}"))
+            }
+        },
+    )
     .await
 }
 

@@ -17,11 +17,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use common::lives::{self, start_sim, tail, Proc, RunSettings, Sim, Work, BUSY};
+use common::{until, until_within, PATIENCE};
 use condor_actors::journal::event::JournalEvent;
 use condor_actors::journal::store;
 use condor_actors::market::Side;
-use common::lives::{self, start_sim, tail, Proc, RunSettings, Sim, Work, BUSY};
-use common::{until, until_within, PATIENCE};
 use serde_json::{json, Value};
 
 const TICKERS: &[&str] = &[

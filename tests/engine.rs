@@ -106,18 +106,22 @@ async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order() {
         cfg.exchange.trades_per_sec = 0.0;
     });
     let e = engine(&sim, "S001", 1000).await;
-    let (printed, seen) = until_within(PATIENCE * 3, "the burst reaches the processor", async || {
-        let printed = sim.stats().await;
-        let seen = e.processor.send(Flush).await.unwrap();
-        if printed.trades >= TRADES && seen.ticks == printed.trades {
-            Ok((printed, seen))
-        } else {
-            Err(format!(
-                "printed {} trades, processor saw {}",
-                printed.trades, seen.ticks
-            ))
-        }
-    })
+    let (printed, seen) = until_within(
+        PATIENCE * 3,
+        "the burst reaches the processor",
+        async || {
+            let printed = sim.stats().await;
+            let seen = e.processor.send(Flush).await.unwrap();
+            if printed.trades >= TRADES && seen.ticks == printed.trades {
+                Ok((printed, seen))
+            } else {
+                Err(format!(
+                    "printed {} trades, processor saw {}",
+                    printed.trades, seen.ticks
+                ))
+            }
+        },
+    )
     .await;
     assert_eq!(seen.out_of_order, 0, "per-ticker order");
     assert_eq!(
@@ -185,15 +189,22 @@ async fn a_slow_strategy_holds_the_socket_back_and_loses_nothing() {
     });
     let batching = |c: &mut SessionConfig| c.hand_off_below_per_ms = 0;
     let e = engine_with(&sim, "S001", 10, Box::new(Slow), LIMIT, batching).await;
-    let seen = until_within(PATIENCE * 3, "the slow strategy sees every trade", async || {
-        let printed = sim.stats().await.trades;
-        let seen = e.processor.send(Flush).await.unwrap();
-        if printed >= TRADES && seen.ticks == printed {
-            Ok(seen)
-        } else {
-            Err(format!("printed {printed} trades, processor saw {}", seen.ticks))
-        }
-    })
+    let seen = until_within(
+        PATIENCE * 3,
+        "the slow strategy sees every trade",
+        async || {
+            let printed = sim.stats().await.trades;
+            let seen = e.processor.send(Flush).await.unwrap();
+            if printed >= TRADES && seen.ticks == printed {
+                Ok(seen)
+            } else {
+                Err(format!(
+                    "printed {printed} trades, processor saw {}",
+                    seen.ticks
+                ))
+            }
+        },
+    )
     .await;
     assert_eq!(seen.out_of_order, 0, "per-ticker order");
     assert_eq!(seen.max_seq - seen.min_seq + 1, seen.ticks, "no gap");

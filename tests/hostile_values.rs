@@ -28,15 +28,16 @@ async fn get_json(url: &str) -> Value {
 /// The address of condor's HTTP server, from the `dashboard:` line it prints at start.
 async fn dashboard(condor: &mut Condor) -> String {
     let stdout = condor.stdout.clone();
-    condor.until("condor prints its dashboard address", || {
-        let text = std::fs::read_to_string(&stdout).unwrap_or_default();
-        let url = text
-            .lines()
-            .find_map(|l| l.strip_prefix("dashboard: "))
-            .map(|u| u.trim_end_matches('/').to_owned());
-        async move { url }
-    })
-    .await
+    condor
+        .until("condor prints its dashboard address", || {
+            let text = std::fs::read_to_string(&stdout).unwrap_or_default();
+            let url = text
+                .lines()
+                .find_map(|l| l.strip_prefix("dashboard: "))
+                .map(|u| u.trim_end_matches('/').to_owned());
+            async move { url }
+        })
+        .await
 }
 
 fn metric(text: &str, name: &str) -> Option<u64> {
@@ -59,23 +60,22 @@ async fn absurd_numbers_in_trade_frames_are_counted_and_condor_trades_on() {
     let sim_stats = format!("{}/sim/stats", sim.rest);
 
     // Absurd frames have gone out; every one the simulator had sent by then is counted.
-    let sent = condor.until("the simulator sends absurd frames", || async {
-        let n = get_json(&sim_stats).await["absurd_frames"]
-            .as_u64()
-            .unwrap();
-        (n >= 20).then_some(n)
-    })
-    .await;
-    let (malformed, fills) = condor.until(
-        "condor counts every absurd frame sent",
-        || async {
+    let sent = condor
+        .until("the simulator sends absurd frames", || async {
+            let n = get_json(&sim_stats).await["absurd_frames"]
+                .as_u64()
+                .unwrap();
+            (n >= 20).then_some(n)
+        })
+        .await;
+    let (malformed, fills) = condor
+        .until("condor counts every absurd frame sent", || async {
             let s = get_json(&status).await;
             let malformed = s["connection"]["malformed"].as_u64().unwrap();
             let fills = s["counters"]["fills"].as_u64().unwrap();
             (malformed >= sent).then_some((malformed, fills))
-        },
-    )
-    .await;
+        })
+        .await;
     // Nothing but the absurd frames is malformed: never more than were sent.
     let sent_since = get_json(&sim_stats).await["absurd_frames"]
         .as_u64()
@@ -84,8 +84,8 @@ async fn absurd_numbers_in_trade_frames_are_counted_and_condor_trades_on() {
 
     // It trades on: orders are sent and filled after the absurd frames arrived, and more
     // of them keep arriving meanwhile.
-    let (orders, fills_after) =
-        condor.until("fills after the absurd frames", || async {
+    let (orders, fills_after) = condor
+        .until("fills after the absurd frames", || async {
             let s = get_json(&status).await;
             let now = s["counters"]["fills"].as_u64().unwrap();
             let more = s["connection"]["malformed"].as_u64().unwrap() > malformed;

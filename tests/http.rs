@@ -9,13 +9,13 @@ mod exposition;
 
 use std::collections::BTreeMap;
 
+use common::binary::{self as condor_run, condor, exited, subscribed, until_ticking};
+use common::until;
 use condor::http::status::Status;
 use condor_actors::broker_account;
 use condor_actors::calendar::{self, Calendar};
 use condor_actors::clock::{Clock, SystemClock, TradingDay};
 use condor_actors::market::TimeOfDay;
-use common::binary::{self as condor_run, condor, exited, subscribed, until_ticking};
-use common::until;
 use exposition::Kind;
 
 /// Enter on the first trade and then hold: take-profit and stop-loss too far to reach and
@@ -369,7 +369,10 @@ fn a_bad_calendar_setting_stops_condor_naming_the_variable_and_the_value() {
             .spawn()
             .unwrap();
         // A condor that started anyway would trade until killed: give it a bound.
-        let out = exited(child, &format!("condor run with {var}={value} did not stop"));
+        let out = exited(
+            child,
+            &format!("condor run with {var}={value} did not stop"),
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{var}={value} refused");
         let bad = value.rsplit(',').next().unwrap();

@@ -455,7 +455,10 @@ async fn an_orders_00_events_and_its_04_reach_the_account_watcher() {
         registered(r, &[], true, &[])
     })
     .await;
-    until("the account feed live", async || engine.seen().reconciles >= 1).await;
+    until("the account feed live", async || {
+        engine.seen().reconciles >= 1
+    })
+    .await;
     let broker = Broker::from(engine.rest.clone());
     let reply = broker
         .place(&NewOrder {
@@ -559,13 +562,19 @@ async fn pings_are_echoed_and_the_link_outlives_three_ping_intervals() {
     let engine = Engine::start(&sim, &relay.url).await;
     engine.subscribe("005930", FeedId::next());
     // Twice the misses after which the simulator drops a connection, all on the first.
-    until("eight PINGs", async || relay.frames(Dir::Down, "PING").len() >= 8).await;
+    until("eight PINGs", async || {
+        relay.frames(Dir::Down, "PING").len() >= 8
+    })
+    .await;
     let pings = relay.frames(Dir::Down, "PING");
     assert!(
         pings.iter().all(|(c, _)| *c == 1),
         "one connection: {pings:?}"
     );
-    until("the echoes", async || relay.frames(Dir::Up, "PING").len() >= 8).await;
+    until("the echoes", async || {
+        relay.frames(Dir::Up, "PING").len() >= 8
+    })
+    .await;
     assert!(relay
         .frames(Dir::Up, "PING")
         .iter()
@@ -589,7 +598,10 @@ async fn a_dropped_connection_reconnects_and_registers_everything_again() {
         registered(r, &["005930"], true, &["S001"])
     })
     .await;
-    until("the account feed live", async || engine.seen().reconciles == 1).await;
+    until("the account feed live", async || {
+        engine.seen().reconciles == 1
+    })
+    .await;
     sim.drop_connections();
     until_sim(&sim, "the connection gone", |r| r.sessions.is_empty()).await;
     until_sim(&sim, "everything registered again", |r| {
@@ -602,7 +614,10 @@ async fn a_dropped_connection_reconnects_and_registers_everything_again() {
     })
     .await;
     let before = engine.ticks_of("005930");
-    until("ticks again", async || engine.ticks_of("005930") >= before + 5).await;
+    until("ticks again", async || {
+        engine.ticks_of("005930") >= before + 5
+    })
+    .await;
     let stats = engine.session.send(GetSessionStats).await.unwrap();
     assert!(stats.connected && stats.reconnects == 1, "{stats:?}");
 }
@@ -768,7 +783,10 @@ async fn a_login_refused_for_its_token_logs_in_again_with_a_new_one() {
     assert_eq!(tokens[..2], [old.as_str(), old.as_str()]);
     assert_eq!(tokens[2], engine.rest.token().expose());
     let before = engine.ticks_of("005930");
-    until("ticks again", async || engine.ticks_of("005930") >= before + 3).await;
+    until("ticks again", async || {
+        engine.ticks_of("005930") >= before + 3
+    })
+    .await;
 }
 
 /// Registers two tickers, the account and a condition through a relay, has `stop` end

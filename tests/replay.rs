@@ -18,10 +18,12 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
+use common::lives::{
+    self, spawn_condor, start_sim_with, Condor, Protocol, RunSettings, Work, BUSY,
+};
+use common::{Poll, PATIENCE};
 use condor_actors::journal::event::JournalEvent;
 use condor_actors::journal::store;
-use common::lives::{self, spawn_condor, start_sim_with, Condor, Protocol, RunSettings, Work, BUSY};
-use common::{Poll, PATIENCE};
 use serde_json::Value;
 
 const TICKERS: &[&str] = &[

@@ -25,7 +25,14 @@ fn condor() -> Command {
 fn standalone_sim(name: &str, protocol: &str, scenario: &std::path::Path) -> (Work, Sim) {
     let work = Work::new(name, 1);
     let scenario = scenario.to_str().expect("a UTF-8 temp path");
-    let args = ["--protocol", protocol, "--trades-per-sec", "20", "--scenario", scenario];
+    let args = [
+        "--protocol",
+        protocol,
+        "--trades-per-sec",
+        "20",
+        "--scenario",
+        scenario,
+    ];
     let sim = start_sim_args(&work, "warn", &args);
     (work, sim)
 }

@@ -473,10 +473,7 @@ async fn a_kill_switch_tripped_behind_100k_queued_ticks_stops_orders_at_once() {
     let prev = Price(70_000);
     for seq in 1..=100_000u64 {
         processor.do_send(Deliver(
-            tick(samsung(), prev.0)
-                .cum_volume(seq)
-                .seq(seq)
-                .build(),
+            tick(samsung(), prev.0).cum_volume(seq).seq(seq).build(),
         ));
     }
     orders

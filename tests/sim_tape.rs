@@ -20,14 +20,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{next_json, num, Client, Ws, Poll, PATIENCE};
+use common::lives::{self, spawn_condor, tail, RunSettings, Sim, Work};
+use common::{next_json, num, Client, Poll, Ws, PATIENCE};
 use condor::sim::exchange::TAPE_QUERY_INDEX;
 use condor::sim::{load_day, SimConfig, SimHandle, TapeSpeed};
 use condor_actors::market::{tick_down, tick_up, Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::tape::{self, TapeEvent, TapeStarted, TapeTrade};
 use condor_actors::wire::realtime::{decode_server_frame, ServerFrame};
 use futures_util::StreamExt;
-use common::lives::{self, spawn_condor, tail, RunSettings, Sim, Work};
 use serde_json::{json, Value};
 use tokio::time::sleep;
 use tokio_tungstenite::MaybeTlsStream;

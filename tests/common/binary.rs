@@ -152,14 +152,17 @@ pub async fn subscribed(rest: &str) -> Vec<String> {
 
 /// Waits until the simulator at `rest` has exactly `want` subscribed.
 pub async fn until_subscribed(rest: &str, want: &[&str]) {
-    until(format!("the engine never subscribed {want:?}"), async || {
-        let got = subscribed(rest).await;
-        if got == want {
-            Ok(())
-        } else {
-            Err(format!("subscribed {got:?}"))
-        }
-    })
+    until(
+        format!("the engine never subscribed {want:?}"),
+        async || {
+            let got = subscribed(rest).await;
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!("subscribed {got:?}"))
+            }
+        },
+    )
     .await
 }
 
@@ -173,9 +176,7 @@ pub async fn until_ticking(http: &str) -> u64 {
             .json()
             .await
             .ok()?;
-        s["counters"]["ticks_processed"]
-            .as_u64()
-            .filter(|&n| n > 0)
+        s["counters"]["ticks_processed"].as_u64().filter(|&n| n > 0)
     })
     .await
 }

@@ -282,20 +282,24 @@ impl Condor {
     ) -> O::Ready {
         let (life, log) = (self.life, self.stderr.clone());
         poll.until(
-                || format!("life {life}: {}\n{}", what.describe(), tail(&log, 30)),
-                async || {
-                    let seen = check().await.ready();
-                    if seen.is_err() {
-                        self.assert_alive();
-                    }
-                    seen
-                },
-            )
-            .await
+            || format!("life {life}: {}\n{}", what.describe(), tail(&log, 30)),
+            async || {
+                let seen = check().await.ready();
+                if seen.is_err() {
+                    self.assert_alive();
+                }
+                seen
+            },
+        )
+        .await
     }
 
     /// [`Condor::until_with`] the default [`Poll`].
-    pub async fn until<O: Outcome>(&mut self, what: impl What, check: impl AsyncFnMut() -> O) -> O::Ready {
+    pub async fn until<O: Outcome>(
+        &mut self,
+        what: impl What,
+        check: impl AsyncFnMut() -> O,
+    ) -> O::Ready {
         self.until_with(Poll::default(), what, check).await
     }
 
@@ -329,7 +333,12 @@ impl Condor {
         let life = self.life;
         let stderr = self.stderr.clone();
         let status = until(
-            || format!("condor life {life} did not stop after SIGTERM:\n{}", tail(&stderr, 40)),
+            || {
+                format!(
+                    "condor life {life} did not stop after SIGTERM:\n{}",
+                    tail(&stderr, 40)
+                )
+            },
             async || self.proc.0.try_wait().unwrap(),
         )
         .await;

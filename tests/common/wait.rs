@@ -112,7 +112,11 @@ impl Poll {
 
     /// Runs `check` until it is ready and returns what it gave; panics with `what` (and what
     /// `check` saw last) after the patience.
-    pub async fn until<O: Outcome>(self, what: impl What, mut check: impl AsyncFnMut() -> O) -> O::Ready {
+    pub async fn until<O: Outcome>(
+        self,
+        what: impl What,
+        mut check: impl AsyncFnMut() -> O,
+    ) -> O::Ready {
         let deadline = tokio::time::Instant::now() + self.patience;
         loop {
             let seen = match check().await.ready() {
@@ -127,7 +131,11 @@ impl Poll {
     }
 
     /// [`Poll::until`] for a test without a runtime, blocking its thread.
-    pub fn until_blocking<O: Outcome>(self, what: impl What, mut check: impl FnMut() -> O) -> O::Ready {
+    pub fn until_blocking<O: Outcome>(
+        self,
+        what: impl What,
+        mut check: impl FnMut() -> O,
+    ) -> O::Ready {
         let deadline = std::time::Instant::now() + self.patience;
         loop {
             let seen = match check().ready() {
