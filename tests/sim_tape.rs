@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::lives::{self, spawn_condor, tail, RunSettings, Sim, Work};
-use common::{next_json, num, Client, Poll, Ws, PATIENCE};
+use common::{next_json, num, rng, Client, Poll, Ws, PATIENCE};
 use condor::sim::exchange::TAPE_QUERY_INDEX;
 use condor::sim::{load_day, SimConfig, SimHandle, TapeSpeed};
 use condor_actors::market::{tick_down, tick_up, Price, Qty, Side, Ticker, TimeOfDay};
@@ -60,7 +60,7 @@ enum Seen {
 /// trade at that moment; condition events at fixed times; records the simulator ignores in
 /// between. No ticker trades after it leaves the condition.
 fn source_day() -> Vec<(i64, TapeEvent)> {
-    let mut rng = fastrand::Rng::with_seed(20_240_102);
+    let mut rng = fastrand::Rng::with_seed(rng::seed("the source day", 20_240_102));
     let closes = [(A, 70_000), (B, 104_300), (C, 10_000), (D, 178_000)];
     let mut price: BTreeMap<&str, Price> = closes.iter().map(|&(c, p)| (c, Price(p))).collect();
     let mut cum: BTreeMap<&str, u64> = closes.iter().map(|&(c, _)| (c, 1_000_000)).collect();

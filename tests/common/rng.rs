@@ -1,7 +1,8 @@
-//! Randomness a failure can be replayed from: every random test draws from [`seeded`].
+//! Randomness a failure can be replayed from.
 
-/// The seed: `CONDOR_TEST_SEED` if set, else `default`. Printed, so the output of a failed
-/// test names the seed that replays it.
+/// The seed of `test`'s randomness: `CONDOR_TEST_SEED` if set, else `default`. Printed
+/// (the harness shows a failed test's output), so a failure names the seed that replays
+/// it.
 pub fn seed(test: &str, default: u64) -> u64 {
     let seed = match std::env::var("CONDOR_TEST_SEED") {
         Ok(s) => s.parse().expect("CONDOR_TEST_SEED is a number"),
@@ -9,9 +10,4 @@ pub fn seed(test: &str, default: u64) -> u64 {
     };
     println!("{test}: seed {seed} (CONDOR_TEST_SEED={seed} replays it)");
     seed
-}
-
-/// A generator seeded by [`seed`].
-pub fn seeded(test: &str, default: u64) -> fastrand::Rng {
-    fastrand::Rng::with_seed(seed(test, default))
 }

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 /// How long a test waits for something that should happen promptly. 30 s, the larger of
-/// the two the tests had: a `condor run` child started while the other test binaries build
-/// on a shared 2-core machine needed it. Longer waits are a multiple of it. A test never
-/// asserts on how long anything took.
+/// the two the tests had (the binary tests'), so no wait got shorter than it was: a
+/// `condor run` child starts slowly on a shared 2-core machine building other tests.
+/// Longer waits are a multiple of it. A test never asserts on how long anything took.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
 /// How often a condition is looked at unless a wait says otherwise.
