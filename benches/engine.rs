@@ -6,6 +6,10 @@
 
 #[path = "../tests/common/tick.rs"]
 mod tick;
+// The tests' wait: a bench that never gets its feeds stops with a reason, not a hang.
+#[allow(dead_code)]
+#[path = "../tests/common/wait.rs"]
+mod wait;
 
 use std::alloc::{GlobalAlloc, Layout, System as SystemHeap};
 use std::cell::Cell;
@@ -45,6 +49,7 @@ use condor_actors::wire::realtime::{
 use futures_util::{SinkExt, StreamExt};
 use tick::tick;
 use tokio_tungstenite::tungstenite::Message;
+use wait::until;
 
 const MEASURE: Duration = Duration::from_secs(3);
 
@@ -345,16 +350,16 @@ async fn engine_with(
 }
 
 async fn until_feeds(e: &Engine, n: usize) {
-    while e
-        .supervisor
-        .send(GetSupervisorStats)
-        .await
-        .unwrap()
-        .live_feeds
-        < n
-    {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until(format!("{n} live feeds"), async || {
+        let live = e
+            .supervisor
+            .send(GetSupervisorStats)
+            .await
+            .unwrap()
+            .live_feeds;
+        live >= n
+    })
+    .await
 }
 
 /// Ticks per second through to the Processor with `n` live feeds.
