@@ -4,6 +4,13 @@
 //!
 //! `cargo bench --bench engine`
 
+#[path = "../tests/common/tick.rs"]
+mod tick;
+// The tests' wait: a bench that never gets its feeds stops with a reason, not a hang.
+#[allow(dead_code)]
+#[path = "../tests/common/wait.rs"]
+mod wait;
+
 use std::alloc::{GlobalAlloc, Layout, System as SystemHeap};
 use std::cell::Cell;
 use std::sync::Arc;
@@ -40,7 +47,9 @@ use condor_actors::wire::realtime::{
     decode_incoming, decode_server_frame, encode_registration, Incoming, ServerFrame, TrType,
 };
 use futures_util::{SinkExt, StreamExt};
+use tick::tick;
 use tokio_tungstenite::tungstenite::Message;
+use wait::until;
 
 const MEASURE: Duration = Duration::from_secs(3);
 
@@ -367,16 +376,16 @@ async fn engine_with(
 }
 
 async fn until_feeds(e: &Engine, n: usize) {
-    while e
-        .supervisor
-        .send(GetSupervisorStats)
-        .await
-        .unwrap()
-        .live_feeds
-        < n
-    {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until(format!("{n} live feeds"), async || {
+        let live = e
+            .supervisor
+            .send(GetSupervisorStats)
+            .await
+            .unwrap()
+            .live_feeds;
+        live >= n
+    })
+    .await
 }
 
 /// Ticks per second through to the Processor with `n` live feeds.
@@ -426,16 +435,17 @@ fn flat_ticks(n: usize) -> Vec<Tick> {
         .collect();
     let at = Instant::now();
     (0..n)
-        .map(|i| Tick {
-            ticker: tickers[i % tickers.len()],
-            price: Price(10_000 + 10 * (i as i64 / 100 % 2)),
-            qty: Qty(1),
-            cum_volume: i as u64,
-            prev_close: Price(10_000),
-            aggressor: Side::Buy,
-            exchange_time: TimeOfDay::hms(9, 30, 0),
-            received_at: at,
-            seq: i as u64 + 1,
+        .map(|i| {
+            tick(
+                tickers[i % tickers.len()],
+                10_000 + 10 * (i as i64 / 100 % 2),
+            )
+            .cum_volume(i as u64)
+            .prev_close(10_000)
+            .at(TimeOfDay::hms(9, 30, 0))
+            .received_at(at)
+            .seq(i as u64 + 1)
+            .build()
         })
         .collect()
 }
@@ -784,17 +794,10 @@ fn main() {
             .start();
             let prev = Price(70_000);
             for seq in 1..=QUEUED {
-                processor.do_send(Deliver(Tick {
-                    ticker: Ticker::parse(&format!("99{:04}", seq % 1000)).unwrap(),
-                    price: prev,
-                    qty: Qty(1),
-                    cum_volume: seq,
-                    prev_close: prev,
-                    aggressor: Side::Buy,
-                    exchange_time: TimeOfDay::hms(10, 0, 0),
-                    received_at: Instant::now(),
-                    seq,
-                }));
+                let ticker = Ticker::parse(&format!("99{:04}", seq % 1000)).unwrap();
+                processor.do_send(Deliver(
+                    tick(ticker, prev.0).cum_volume(seq).seq(seq).build(),
+                ));
             }
             let tripped_at = Instant::now();
             orders

@@ -6,14 +6,12 @@
 
 #[path = "support/browser.rs"]
 mod browser;
-#[path = "support/condor_run.rs"]
-mod condor_run;
-#[path = "support/lives.rs"]
-mod lives;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use common::{lives, until, Poll, PATIENCE};
 use condor_actors::market::{self, Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::tape::{self, TapeEvent, TapeTrade};
 use serde_json::Value;
@@ -248,16 +246,17 @@ async fn a_backtest_reports_the_same_every_time_with_its_fills_and_a_page() {
     );
     let mut b = browser::Browser::launch(1200, 900).await;
     b.goto(&format!("file://{}", html.display())).await;
-    let mut shown = Value::Null;
-    for _ in 0..200 {
-        shown = b
+    let shown = until("the report has loaded", async || {
+        let shown = b
             .eval("({ready: document.readyState, images: [...document.images].map(i => i.complete ? i.naturalWidth : 0), fills: document.querySelectorAll('#fills tr').length - 1})")
             .await;
         if shown["ready"] == "complete" {
-            break;
+            Ok(shown)
+        } else {
+            Err(shown.to_string())
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     // Three charts drawn in Rust, each decoded by the browser at its full width.
     assert_eq!(
         shown["images"],
@@ -418,20 +417,24 @@ async fn recorded_fills_reproduce_the_live_days_pnl_to_the_won() {
     settings.set("CONDOR_SELL_TAX_PPM", "2000");
     let mut c = lives::spawn_condor(&work, &settings, 0);
     // Trade until a dozen fills are journaled.
-    let deadline = tokio::time::Instant::now() + lives::PATIENCE * 3;
-    loop {
-        let fills = condor_actors::journal::store::list_days(&data.join("journal"))
-            .ok()
-            .and_then(|d| d.into_iter().last())
-            .and_then(|(_, p)| std::fs::read_to_string(p).ok())
-            .map_or(0, |t| t.matches("\"event\":\"filled\"").count());
-        if fills >= 12 {
-            break;
-        }
-        c.assert_alive();
-        assert!(tokio::time::Instant::now() < deadline, "only {fills} fills");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let journal = data.join("journal");
+    c.until_with(
+        Poll::default().within(PATIENCE * 3),
+        "a dozen fills journaled",
+        async || {
+            let fills = condor_actors::journal::store::list_days(&journal)
+                .ok()
+                .and_then(|d| d.into_iter().last())
+                .and_then(|(_, p)| std::fs::read_to_string(p).ok())
+                .map_or(0, |t| t.matches("\"event\":\"filled\"").count());
+            if fills >= 12 {
+                Ok(())
+            } else {
+                Err(format!("only {fills} fills"))
+            }
+        },
+    )
+    .await;
     let (status, stdout, stderr) = c.terminate().await;
     assert!(status.success(), "{stderr}");
     // "P&L  realized R won, unrealized U won, fees F won; …"
@@ -539,31 +542,29 @@ async fn a_backtest_makes_the_intents_condor_run_made_on_the_same_day() {
     let mut c = lives::spawn_condor(&work, &settings, 0);
     // The tape plays in 24 s at 10x: wait until condor's own tape has stopped growing.
     let (mut last, mut still) = (0, 0);
-    let deadline = tokio::time::Instant::now() + lives::PATIENCE * 4;
-    while still < 30 {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        c.assert_alive();
-        let n = std::fs::read_dir(data.join("tape"))
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|e| e.ok())
-            .and_then(|e| tape::read(&e.path()).ok())
-            .map_or(0, |f| {
-                f.records
-                    .iter()
-                    .filter(|r| matches!(r.event, TapeEvent::Trade(_)))
-                    .count()
-            });
-        (still, last) = if n == last && n > 0 {
-            (still + 1, n)
-        } else {
-            (0, n)
-        };
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "condor's tape never settled"
-        );
-    }
+    Poll::every(std::time::Duration::from_millis(100))
+        .within(PATIENCE * 4)
+        .until("condor's tape never settled", async || {
+            c.assert_alive();
+            let n = std::fs::read_dir(data.join("tape"))
+                .ok()
+                .and_then(|mut d| d.next())
+                .and_then(|e| e.ok())
+                .and_then(|e| tape::read(&e.path()).ok())
+                .map_or(0, |f| {
+                    f.records
+                        .iter()
+                        .filter(|r| matches!(r.event, TapeEvent::Trade(_)))
+                        .count()
+                });
+            (still, last) = if n == last && n > 0 {
+                (still + 1, n)
+            } else {
+                (0, n)
+            };
+            still >= 30
+        })
+        .await;
     let (status, _, stderr) = c.terminate().await;
     assert!(status.success(), "{stderr}");
     let live_tape = std::fs::read_dir(data.join("tape"))

@@ -14,15 +14,13 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::until;
-use condor::engine::{self, BrokerLink, ConditionPlan, Engine, EngineSettings};
+use common::{until, until_subscribed};
+use condor::engine::{self, ConditionPlan, Engine, EngineSettings};
 use condor::sim::exchange::Scenario;
-use condor::sim::{Protocol, SimConfig, SimHandle, SubscriptionReport};
+use condor::sim::{Protocol, SimConfig, SimHandle};
 use condor_actors::broker_session::Shutdown;
 use condor_actors::journal::event::JournalEvent;
 use condor_actors::journal::store;
-use condor_actors::kiwoom_rest::KiwoomRest;
-use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::{
     CancelAllWorking, Deliver, Fill, Flush, GetOrderStats, GetPortfolio, GetSessionStats,
@@ -89,28 +87,6 @@ fn sim(protocol: Protocol, scenario: &str, tune: impl FnOnce(&mut SimConfig)) ->
     SimHandle::start(cfg).expect("simulator starts")
 }
 
-/// Logs in to `sim` as `condor run` does for its protocol.
-async fn link(sim: &SimHandle) -> BrokerLink {
-    match sim.protocol() {
-        Protocol::Ls => BrokerLink::ls(
-            LsRest::connect(
-                sim.rest_url(),
-                sim.appkey().expose(),
-                sim.appsecret().expose(),
-            )
-            .await
-            .expect("LS token"),
-            sim.ws_url(),
-        ),
-        Protocol::Kiwoom => BrokerLink::kiwoom(
-            KiwoomRest::connect(sim.rest_url(), sim.appkey(), sim.appsecret())
-                .await
-                .expect("Kiwoom token"),
-            sim.ws_url(),
-        ),
-    }
-}
-
 /// The engine trading `condition` at `sim` with the [`Watch`] strategy.
 async fn start(
     sim: &SimHandle,
@@ -120,7 +96,7 @@ async fn start(
     risk: RiskLimits,
 ) -> Engine {
     engine::start(
-        link(sim).await,
+        common::broker_link(sim).await,
         EngineSettings {
             conditions: ConditionPlan::one(condition, Box::new(Watch)),
             max_feeds,
@@ -142,21 +118,6 @@ async fn start(
     )
     .await
     .expect("engine starts")
-}
-
-fn tickers(want: &[&str]) -> BTreeSet<String> {
-    want.iter().map(|s| s.to_string()).collect()
-}
-
-/// Waits until the simulator's live trade subscriptions are exactly `want`.
-async fn until_subscribed(sim: &SimHandle, want: &[&str]) -> SubscriptionReport {
-    let want = tickers(want);
-    until(&format!("subscriptions {want:?}"), || async {
-        let report = sim.subscriptions().await;
-        let got: BTreeSet<String> = report.subscribed_tickers().into_iter().collect();
-        (got == want).then_some(report)
-    })
-    .await
 }
 
 async fn until_ticks(e: &Engine, more_than: u64) -> u64 {
@@ -343,7 +304,7 @@ async fn the_order_path_fills_cancels_and_rejects_with_the_brokers_code(protocol
             .then_some(())
     })
     .await;
-    let broker = link(&sim).await.broker;
+    let broker = common::broker_link(&sim).await.broker;
     let band = broker.band(samsung()).await.expect("the band");
 
     // A market buy fills.

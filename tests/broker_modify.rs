@@ -11,8 +11,6 @@ use common::start;
 use condor::sim::{Protocol, SimConfig};
 use condor_actors::broker::Broker;
 use condor_actors::domain::{NewOrder, OrderType};
-use condor_actors::kiwoom_rest::KiwoomRest;
-use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{tick_up, Qty, Side, Ticker};
 use condor_actors::trading::orders::OrderReply;
 
@@ -88,21 +86,13 @@ async fn a_working_order_is_moved_under_a_new_number(broker: &Broker) {
 #[actix_rt::test]
 async fn ls_cspat00701_moves_a_working_order() {
     let sim = start(quiet(Protocol::Ls));
-    let rest = LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token");
+    let rest = common::ls_rest(&sim).await;
     a_working_order_is_moved_under_a_new_number(&Broker::from(rest)).await;
 }
 
 #[actix_rt::test]
 async fn kiwoom_kt10002_moves_a_working_order() {
     let sim = start(quiet(Protocol::Kiwoom));
-    let rest = KiwoomRest::connect(sim.rest_url(), sim.appkey(), sim.appsecret())
-        .await
-        .expect("au10001 grants a token");
+    let rest = common::kiwoom_rest(&sim).await;
     a_working_order_is_moved_under_a_new_number(&Broker::from(rest)).await;
 }

@@ -12,30 +12,29 @@
 //! Each test runs against both brokers: the simulator speaking LS's wire, and Kiwoom's
 //! (`condor sim --protocol kiwoom`, `CONDOR_BROKER=kiwoom`), with the same body.
 //!
-//! The kill schedule is seeded: the seed is printed, and `CONDOR_CRASH_SEED=<seed>` replays
+//! The kill schedule is seeded: the seed is printed, and `CONDOR_TEST_SEED=<seed>` replays
 //! it. `CONDOR_CRASH_KILLS=<n>` sets the number of kills (the soak; see README). Every wait
 //! is for a condition with a generous deadline; nothing is asserted on durations.
 
 mod common;
-#[path = "support/lives.rs"]
-mod lives;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::lives::{
+    self, life_log, spawn_condor, start_sim_with, tail, Condor, Protocol, RunSettings, Sim, Work,
+    BUSY,
+};
+use common::{rng, Poll, PATIENCE};
 use condor_actors::journal::event::{FillSource, JournalEvent};
 use condor_actors::journal::recovery::{rebuild, Recovered};
 use condor_actors::journal::store;
 use condor_actors::market::Side;
 use condor_actors::messages::OrderType;
 use condor_actors::order::OrderState;
-use lives::{
-    life_log, spawn_condor, start_sim_with, tail, Condor, Protocol, RunSettings, Sim, Work, BUSY,
-    PATIENCE,
-};
 use serde_json::{json, Value};
-use tokio::time::{sleep, Instant};
+use tokio::time::sleep;
 
 /// Kills in the default run: enough moments to hit every window, short enough for CI.
 const DEFAULT_KILLS: usize = 24;
@@ -828,14 +827,13 @@ async fn assert_agree(broker: &Broker, data: &Path, summary: &str, check: CashCh
 // ---------------------------------------------------------------------------------------
 // Test 1: crash anywhere
 
-fn seed() -> u64 {
-    match std::env::var("CONDOR_CRASH_SEED") {
-        Ok(s) => s.parse().expect("CONDOR_CRASH_SEED is a number"),
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64,
-    }
+/// A new schedule each run unless `CONDOR_TEST_SEED` replays one: the soak explores.
+fn seed(test: &str) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    rng::seed(test, now)
 }
 
 fn kills(default: usize) -> usize {
@@ -888,39 +886,39 @@ fn pick(rng: &mut fastrand::Rng) -> Moment {
 /// Waits until `f` says yes about the journal, while the life is alive; panics after the
 /// patience.
 async fn wait_journal(c: &mut Condor, watch: &mut Watch, what: &str, f: impl Fn(Counts) -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if f(watch.counts()) {
-            return;
-        }
-        c.assert_alive();
-        assert!(
-            Instant::now() < deadline,
-            "life {}: gave up waiting for {what}; journal {:?}\n{}",
-            c.life,
-            watch.counts(),
-            tail(&c.stderr, 30)
-        );
-        sleep(Duration::from_millis(2)).await;
-    }
+    let (life, log) = (c.life, c.stderr.clone());
+    Poll::every(Duration::from_millis(2))
+        .until(
+            || format!("life {life}: {what}\n{}", tail(&log, 30)),
+            async || {
+                let counts = watch.counts();
+                if f(counts) {
+                    return Ok(());
+                }
+                c.assert_alive();
+                Err(format!("journal {counts:?}"))
+            },
+        )
+        .await
 }
 
 /// Waits until this life's log holds `text`.
 async fn wait_log(c: &mut Condor, text: &str) {
-    let deadline = Instant::now() + PATIENCE;
-    while !std::fs::read_to_string(&c.stderr)
-        .unwrap_or_default()
-        .contains(text)
-    {
-        c.assert_alive();
-        assert!(
-            Instant::now() < deadline,
-            "life {}: no {text:?} in the log:\n{}",
-            c.life,
-            tail(&c.stderr, 30)
-        );
-        sleep(Duration::from_millis(10)).await;
-    }
+    let (life, log) = (c.life, c.stderr.clone());
+    Poll::every(Duration::from_millis(10))
+        .until(
+            || format!("life {life}: no {text:?} in the log:\n{}", tail(&log, 30)),
+            async || {
+                let found = std::fs::read_to_string(&c.stderr)
+                    .unwrap_or_default()
+                    .contains(text);
+                if !found {
+                    c.assert_alive();
+                }
+                found
+            },
+        )
+        .await
 }
 
 #[tokio::test]
@@ -936,12 +934,10 @@ async fn sigkill_at_random_moments_never_sends_an_order_twice_and_ends_agreeing_
 /// Test 1 against a simulator speaking `protocol`, `default_kills` kills unless
 /// `CONDOR_CRASH_KILLS` says otherwise.
 async fn crash_anywhere(protocol: Protocol, default_kills: usize) {
-    let seed = seed();
-    let kills = kills(default_kills);
     let name = protocol.name();
-    println!(
-        "crash test ({name}): seed {seed} (CONDOR_CRASH_SEED={seed} replays it), {kills} kills"
-    );
+    let seed = seed(&format!("crash test ({name})"));
+    let kills = kills(default_kills);
+    println!("crash test ({name}): {kills} kills");
     let mut rng = fastrand::Rng::with_seed(seed);
     let work = Work::new(&format!("anywhere-{name}"), seed);
     let sim = start_sim_with(
@@ -1161,56 +1157,58 @@ const QUICK: &[(&str, &str)] = &[
 /// Waits until this life has an order acknowledged and not yet done (a sell, if `sells`)
 /// among the journal's records after `from`; returns its id, number and shares.
 async fn acked_and_working(c: &mut Condor, data: &Path, from: u64, sells: bool) -> (u64, i64, u64) {
-    let deadline = Instant::now() + PATIENCE * 3;
-    loop {
-        let events: Vec<(u64, JournalEvent)> = journal_events(data)
-            .into_iter()
-            .filter(|(seq, _)| *seq > from)
-            .collect();
-        let done: BTreeSet<u64> = events
-            .iter()
-            .filter_map(|(_, e)| match e {
-                JournalEvent::Filled { id, .. }
-                | JournalEvent::Rejected { id, .. }
-                | JournalEvent::Cancelled { id, .. } => Some(*id),
-                _ => None,
-            })
-            .collect();
-        let sent: BTreeMap<u64, u64> = events
-            .iter()
-            .filter_map(|(_, e)| match e {
-                JournalEvent::OrderSent { id, side, qty, .. } if !sells || *side == Side::Sell => {
-                    Some((*id, qty.0))
+    let (life, log) = (c.life, c.stderr.clone());
+    let what = if sells { "sell" } else { "order" };
+    Poll::every(Duration::from_millis(2))
+        .within(PATIENCE * 3)
+        .until(
+            || format!("no {what} acknowledged in life {life}:\n{}", tail(&log, 30)),
+            async || {
+                let events: Vec<(u64, JournalEvent)> = journal_events(data)
+                    .into_iter()
+                    .filter(|(seq, _)| *seq > from)
+                    .collect();
+                let done: BTreeSet<u64> = events
+                    .iter()
+                    .filter_map(|(_, e)| match e {
+                        JournalEvent::Filled { id, .. }
+                        | JournalEvent::Rejected { id, .. }
+                        | JournalEvent::Cancelled { id, .. } => Some(*id),
+                        _ => None,
+                    })
+                    .collect();
+                let sent: BTreeMap<u64, u64> = events
+                    .iter()
+                    .filter_map(|(_, e)| match e {
+                        JournalEvent::OrderSent { id, side, qty, .. }
+                            if !sells || *side == Side::Sell =>
+                        {
+                            Some((*id, qty.0))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                let acked = events.iter().find_map(|(_, e)| match e {
+                    JournalEvent::Acked { id, order_no }
+                        if sent.contains_key(id) && !done.contains(id) =>
+                    {
+                        Some((*id, *order_no, sent[id]))
+                    }
+                    _ => None,
+                });
+                if acked.is_none() {
+                    c.assert_alive();
                 }
-                _ => None,
-            })
-            .collect();
-        let acked = events.iter().find_map(|(_, e)| match e {
-            JournalEvent::Acked { id, order_no } if sent.contains_key(id) && !done.contains(id) => {
-                Some((*id, *order_no, sent[id]))
-            }
-            _ => None,
-        });
-        if let Some(t) = acked {
-            return t;
-        }
-        c.assert_alive();
-        assert!(
-            Instant::now() < deadline,
-            "no {} acknowledged in life {}:\n{}",
-            if sells { "sell" } else { "order" },
-            c.life,
-            tail(&c.stderr, 30)
-        );
-        sleep(Duration::from_millis(2)).await;
-    }
+                acked
+            },
+        )
+        .await
 }
 
 /// Test 2 against a simulator speaking `protocol`.
 async fn fill_while_down(protocol: Protocol) {
-    let seed = seed();
     let name = protocol.name();
-    println!("fills-while-down test ({name}): seed {seed}");
+    let seed = seed(&format!("fills-while-down test ({name})"));
     let work = Work::new(&format!("down-{name}"), seed);
     let sim = start_sim_with(
         &work,
@@ -1262,44 +1260,44 @@ async fn fill_while_down(protocol: Protocol) {
     };
 
     // condor is dead; the simulator fills the market sell on its next prints.
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let at_sim = broker.orders().await;
-        let row = at_sim.iter().find(|o| o.ordno == order_no).unwrap();
-        if row.filled == qty {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the simulator never filled #{order_no}: {row:?}"
-        );
-        sleep(Duration::from_millis(50)).await;
-    }
+    Poll::every(Duration::from_millis(50))
+        .until(
+            format!("the simulator never filled #{order_no}"),
+            async || {
+                let at_sim = broker.orders().await;
+                let row = at_sim.iter().find(|o| o.ordno == order_no).unwrap();
+                if row.filled == qty {
+                    Ok(())
+                } else {
+                    Err(format!("{row:?}"))
+                }
+            },
+        )
+        .await;
 
     // Restart on a condition with no members: nothing new is traded, only what the
     // journal and the broker say is learned.
     settings.set("CONDOR_CONDITION", "S009");
     let before = watch.counts();
     let mut c = spawn_condor(&work, &settings, life);
-    let deadline = Instant::now() + PATIENCE;
-    let fill = loop {
-        let found = journal_events(&data)
-            .into_iter()
-            .find_map(|(_, e)| match e {
-                JournalEvent::Filled { id: f, .. } if f == id => Some(e),
-                _ => None,
-            });
-        if let Some(e) = found {
-            break e;
-        }
-        c.assert_alive();
-        assert!(
-            Instant::now() < deadline,
-            "the restart never booked C{id}'s fill:\n{}",
-            tail(&c.stderr, 30)
-        );
-        sleep(Duration::from_millis(10)).await;
-    };
+    let log = c.stderr.clone();
+    let fill = Poll::every(Duration::from_millis(10))
+        .until(
+            || format!("the restart never booked C{id}'s fill:\n{}", tail(&log, 30)),
+            async || {
+                let found = journal_events(&data)
+                    .into_iter()
+                    .find_map(|(_, e)| match e {
+                        JournalEvent::Filled { id: f, .. } if f == id => Some(e),
+                        _ => None,
+                    });
+                if found.is_none() {
+                    c.assert_alive();
+                }
+                found
+            },
+        )
+        .await;
     match &fill {
         JournalEvent::Filled {
             order_no: n,
@@ -1353,9 +1351,8 @@ async fn an_order_cancelled_at_the_broker_while_condor_is_dead_is_closed_at_rest
 /// nothing filled, and the restart closing it: not working for good, which would keep
 /// its ticker's exit refused as a duplicate. Against a simulator speaking `protocol`.
 async fn cancel_while_down(protocol: Protocol) {
-    let seed = seed();
     let name = protocol.name();
-    println!("cancelled-while-down test ({name}): seed {seed}");
+    let seed = seed(&format!("cancelled-while-down test ({name})"));
     let work = Work::new(&format!("cancelled-{name}"), seed);
     let sim = start_sim_with(
         &work,

@@ -4,12 +4,11 @@
 
 #[path = "support/browser.rs"]
 mod browser;
-#[path = "support/condor_run.rs"]
-mod condor_run;
+mod common;
 
 use browser::Browser;
-use condor_run::{subscribed, PATIENCE};
-use std::time::Duration;
+use common::binary::{self as condor_run, subscribed};
+use common::until;
 
 use serde_json::Value;
 
@@ -87,25 +86,29 @@ async fn the_dashboard_shows_the_live_feeds_and_fills_from_its_stream_in_a_real_
     // A mark on this page's window: gone if the page were ever reloaded.
     b.eval("window.__loadedOnce = true").await;
 
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    let shown = loop {
-        let page = snapshot(b.eval(SNAPSHOT).await);
-        let subs = subscribed(sim.rest_url()).await;
-        let feeds: Vec<String> = serde_json::from_value(page["feeds"].clone()).unwrap();
-        if page["state"] == "live"
-            && subs.len() == 4
-            && feeds == subs
-            && page["fills"].as_array().is_some_and(|f| !f.is_empty())
-        {
-            break page;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the page never showed the simulator's subscriptions {subs:?} and a fill: {page}\n{}",
-            run.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let shown = until(
+        || {
+            format!(
+                "the page never showed the simulator's subscriptions and a fill\n{}",
+                run.log_text()
+            )
+        },
+        async || {
+            let page = snapshot(b.eval(SNAPSHOT).await);
+            let subs = subscribed(sim.rest_url()).await;
+            let feeds: Vec<String> = serde_json::from_value(page["feeds"].clone()).unwrap();
+            if page["state"] == "live"
+                && subs.len() == 4
+                && feeds == subs
+                && page["fills"].as_array().is_some_and(|f| !f.is_empty())
+            {
+                Ok(page)
+            } else {
+                Err(format!("{subs:?}: {page}"))
+            }
+        },
+    )
+    .await;
     let text = shown["feedText"].as_str().unwrap();
     for name in ["삼성전자", "SK하이닉스", "NAVER", "에코프로비엠"] {
         assert!(text.contains(name), "{name} rendered: {text}");
@@ -136,8 +139,7 @@ async fn the_dashboard_shows_the_live_feeds_and_fills_from_its_stream_in_a_real_
     // It keeps up without a reload: a sell (two seconds after a buy) and a newer update time
     // arrive on the same page.
     let before = shown["updated"].as_str().unwrap().to_owned();
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    let later = loop {
+    let later = until("no sell or no newer update on the page", async || {
         let page = snapshot(b.eval(SNAPSHOT).await);
         let sold = page["fills"]
             .as_array()
@@ -145,14 +147,12 @@ async fn the_dashboard_shows_the_live_feeds_and_fills_from_its_stream_in_a_real_
             .iter()
             .any(|f| f.as_str().is_some_and(|t| t.contains("sell")));
         if sold && page["updated"].as_str() != Some(before.as_str()) {
-            break page;
+            Ok(page)
+        } else {
+            Err(page.to_string())
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no sell or no newer update on the page: {page}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    })
+    .await;
     assert_eq!(later["marker"], true, "the page was never reloaded");
     assert_eq!(later["state"], "live");
 

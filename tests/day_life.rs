@@ -11,23 +11,17 @@
 //! it): no engine that day, Thursday trades. Nothing here times the wall clock: each
 //! phase is waited for by what it shows.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
+use common::binary::{summary_ticks, Proc};
+use common::{until_within, PATIENCE};
 use condor_actors::journal::event::JournalEvent;
 use condor_actors::journal::store::JournalWriter;
 use condor_actors::kill_switch::TripCause;
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Journal files by day, and how many `order_sent` each holds.
 fn journal_days(data: &Path) -> Vec<(String, usize)> {
@@ -128,20 +122,17 @@ fn start_condor(dir: &Path, clock: &str, extra: &[(&str, &str)]) -> Running {
 impl Running {
     /// Waits until `/status` says condor idles with the market closed; returns it.
     async fn idle(&self) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Some(s) = status(&self.addr).await {
+        until_within(
+            PATIENCE * 4,
+            "never idle with the market closed",
+            async || {
                 // Not the moment before a day's engine is up: the market is open then.
-                if s["trading"] == false && s["market"]["open"] == false {
-                    return s;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "never idle with the market closed"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+                status(&self.addr)
+                    .await
+                    .filter(|s| s["trading"] == false && s["market"]["open"] == false)
+            },
+        )
+        .await
     }
 
     /// SIGTERM, then its exit status, stdout and stderr.
@@ -169,18 +160,19 @@ impl Running {
 
 /// Waits until the journal has `days` days and the last one an order.
 async fn wait_for_orders_on(data: &Path, days: usize) -> Vec<(String, usize)> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let found = journal_days(data);
-        if found.len() == days && found[days - 1].1 >= 1 {
-            return found;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no order on day {days}: {found:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_within(
+        PATIENCE * 4,
+        format!("no order on day {days}"),
+        async || {
+            let found = journal_days(data);
+            if found.len() == days && found[days - 1].1 >= 1 {
+                Ok(found)
+            } else {
+                Err(format!("{found:?}"))
+            }
+        },
+    )
+    .await
 }
 
 #[tokio::test]
@@ -230,6 +222,10 @@ async fn condor_closes_thursday_idles_overnight_and_trades_friday() {
         "{}",
         summaries[0]
     );
+    for summary in &summaries {
+        let (received, _) = summary_ticks(summary);
+        assert!(received > 0, "each day ticked: {summary}");
+    }
     // One daily summary for Thursday (Friday was stopped before its time, and the stop
     // sends Friday's): never a second one for the same day.
     let thursday = stderr.matches("Daily summary 2026-12-03").count();

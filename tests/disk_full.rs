@@ -11,21 +11,18 @@
 //! otherwise without root; where they are not allowed the test says so and checks nothing.
 
 mod common;
-#[path = "support/lives.rs"]
-mod lives;
 
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
+use common::lives::{self, start_sim, tail, Proc, RunSettings, Sim, Work, BUSY};
+use common::{until, until_within, PATIENCE};
 use condor_actors::journal::event::JournalEvent;
 use condor_actors::journal::store;
 use condor_actors::market::Side;
-use lives::{start_sim, tail, Proc, RunSettings, Sim, Work, BUSY, PATIENCE};
 use serde_json::{json, Value};
-use tokio::time::{sleep, Instant};
 
 const TICKERS: &[&str] = &[
     "005930", "000660", "005380", "000270", "035420", "035720", "105560", "055550",
@@ -165,18 +162,12 @@ fn journal_file(data: &Path) -> PathBuf {
 }
 
 async fn wait_for(what: &str, log: &Path, f: impl Fn(&str) -> bool) {
-    let deadline = Instant::now() + PATIENCE * 3;
-    loop {
-        if std::fs::read_to_string(log).is_ok_and(|text| f(&text)) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gave up waiting for {what}:\n{}",
-            tail(log, 40)
-        );
-        sleep(Duration::from_millis(50)).await;
-    }
+    until_within(
+        PATIENCE * 3,
+        || format!("{what}:\n{}", tail(log, 40)),
+        async || std::fs::read_to_string(log).is_ok_and(|text| f(&text)),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,34 +248,33 @@ async fn a_full_disk_stops_entries_frees_the_reserve_and_still_exits_with_everyt
     })
     .await;
     // Every position is exited (BUSY holds at most two seconds) and its sell journaled.
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let replay = store::read::<JournalEvent>(&journal_file(&seen)).unwrap();
-        let still = held(&replay.records);
-        let sells_after_full = replay
-            .records
-            .iter()
-            .filter(|r| r.seq > records_when_full)
-            .filter(|r| {
-                matches!(
-                    r.event,
-                    JournalEvent::OrderSent {
-                        side: Side::Sell,
-                        ..
-                    }
-                )
-            })
-            .count();
-        if still.is_empty() && sells_after_full >= open.len() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "positions still held {still:?} of {open:?}, {sells_after_full} sells after the disk filled:\n{}",
-            tail(&log, 40)
-        );
-        sleep(Duration::from_millis(100)).await;
-    }
+    until(
+        || format!("every position exited:\n{}", tail(&log, 40)),
+        async || {
+            let replay = store::read::<JournalEvent>(&journal_file(&seen)).unwrap();
+            let still = held(&replay.records);
+            let sells_after_full = replay
+                .records
+                .iter()
+                .filter(|r| r.seq > records_when_full)
+                .filter(|r| {
+                    matches!(
+                        r.event,
+                        JournalEvent::OrderSent {
+                            side: Side::Sell,
+                            ..
+                        }
+                    )
+                })
+                .count();
+            if still.is_empty() && sells_after_full >= open.len() {
+                Ok(())
+            } else {
+                Err(format!("positions still held {still:?} of {open:?}, {sells_after_full} sells after the disk filled"))
+            }
+        },
+    )
+    .await;
 
     // The shutdown, journaled too.
     let ok = Command::new("kill")

@@ -7,19 +7,16 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use common::{until, PATIENCE};
-use condor::engine::{self, BrokerLink, ConditionPlan, Engine, EngineSettings};
+use common::{broker_link, until, until_subscribed, until_within, PATIENCE};
+use condor::engine::{self, ConditionPlan, Engine, EngineSettings};
 use condor::sim::exchange::Scenario;
 use condor::sim::{Protocol, SimConfig, SimHandle};
 use condor_actors::broker_session::SessionConfig;
 use condor_actors::clock::SystemClock;
-use condor_actors::kiwoom_rest::KiwoomRest;
-use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Qty, Side, TimeOfDay};
 use condor_actors::messages::{Fill, Tick};
 use condor_actors::messages::{Flush, GetSessionStats};
@@ -48,28 +45,6 @@ fn momentum() -> Box<dyn StrategyFactory> {
     strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap()
 }
 
-/// Logs in to `sim` as `condor run` does for its protocol.
-async fn link(sim: &SimHandle) -> BrokerLink {
-    match sim.protocol() {
-        Protocol::Ls => BrokerLink::ls(
-            LsRest::connect(
-                sim.rest_url(),
-                sim.appkey().expose(),
-                sim.appsecret().expose(),
-            )
-            .await
-            .expect("LS token"),
-            sim.ws_url(),
-        ),
-        Protocol::Kiwoom => BrokerLink::kiwoom(
-            KiwoomRest::connect(sim.rest_url(), sim.appkey(), sim.appsecret())
-                .await
-                .expect("Kiwoom token"),
-            sim.ws_url(),
-        ),
-    }
-}
-
 /// The engine as `condor run` starts it, at `sim` over its broker's wire, trading `condition` with
 /// `strategy`; `tune` sets the realtime session up (the link is the caller's to make).
 async fn engine(
@@ -80,7 +55,7 @@ async fn engine(
     strategy: Box<dyn StrategyFactory>,
     tune: impl FnOnce(&mut SessionConfig),
 ) -> Engine {
-    let mut link = link(sim).await;
+    let mut link = broker_link(sim).await;
     tune(&mut link.realtime);
     engine::start(
         link,
@@ -119,17 +94,6 @@ fn sim_with(protocol: Protocol, scenario: &str, tune: impl FnOnce(&mut SimConfig
     SimHandle::start(cfg).expect("simulator starts")
 }
 
-/// Waits until the simulator's live trade subscriptions are exactly `want`.
-async fn until_subscribed(sim: &SimHandle, want: &[&str]) -> condor::sim::SubscriptionReport {
-    let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
-    until(&format!("subscriptions {want:?}"), || async {
-        let report = sim.subscriptions().await;
-        let got: BTreeSet<String> = report.subscribed_tickers().into_iter().collect();
-        (got == want).then_some(report)
-    })
-    .await
-}
-
 async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order(protocol: Protocol) {
     const TRADES: u64 = 100_000;
     let mut scenario = String::from("condition S001 폭주\n");
@@ -144,22 +108,19 @@ async fn nothing_lost_a_counted_burst_reaches_the_processor_in_order(protocol: P
     });
     let data = tempfile::tempdir().unwrap();
     let e = engine(&sim, &data, "S001", 1000, momentum(), |_| {}).await;
-    let deadline = tokio::time::Instant::now() + PATIENCE * 3;
-    let stats = loop {
+    let (printed, seen) = until_within(PATIENCE * 3, "every printed trade processed", async || {
         let printed = sim.stats().await;
         let seen = e.processor.send(Flush).await.unwrap();
         if printed.trades >= TRADES && seen.ticks == printed.trades {
-            break (printed, seen);
+            Ok((printed, seen))
+        } else {
+            Err(format!(
+                "printed {} trades, processor saw {}",
+                printed.trades, seen.ticks
+            ))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "printed {} trades, processor saw {}",
-            printed.trades,
-            seen.ticks
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let (printed, seen) = stats;
+    })
+    .await;
     assert_eq!(seen.out_of_order, 0, "per-ticker order");
     assert_eq!(
         seen.max_seq - seen.min_seq + 1,
@@ -234,20 +195,19 @@ async fn a_slow_strategy_holds_the_socket_back_and_loses_nothing(protocol: Proto
     let batching = |c: &mut SessionConfig| c.hand_off_below_per_ms = 0;
     let data = tempfile::tempdir().unwrap();
     let e = engine(&sim, &data, "S001", 10, Box::new(Slow), batching).await;
-    let deadline = tokio::time::Instant::now() + PATIENCE * 3;
-    let seen = loop {
+    let seen = until_within(PATIENCE * 3, "every printed trade processed", async || {
         let printed = sim.stats().await.trades;
         let seen = e.processor.send(Flush).await.unwrap();
         if printed >= TRADES && seen.ticks == printed {
-            break seen;
+            Ok(seen)
+        } else {
+            Err(format!(
+                "printed {printed} trades, processor saw {}",
+                seen.ticks
+            ))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "printed {printed} trades, processor saw {}",
-            seen.ticks
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    })
+    .await;
     assert_eq!(seen.out_of_order, 0, "per-ticker order");
     assert_eq!(seen.max_seq - seen.min_seq + 1, seen.ticks, "no gap");
     let session = e.session.send(GetSessionStats).await.unwrap();

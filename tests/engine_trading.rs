@@ -5,15 +5,13 @@ mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use common::PATIENCE;
+use common::{until, until_blocking};
 use condor::engine::{self, BrokerLink, ConditionPlan, Engine, EngineSettings};
 use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
 use condor_actors::broker_account;
 use condor_actors::ledger::FeeSchedule;
-use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::{Fill, Flush, GetConditionBooks, GetPortfolio, Tick};
 use condor_actors::order_manager::RateExcess;
@@ -46,16 +44,6 @@ fn sim_charging(scenario: &str, fees: FeeSchedule) -> SimHandle {
     SimHandle::start(cfg).expect("simulator starts")
 }
 
-async fn rest_client(sim: &SimHandle) -> LsRest {
-    LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token")
-}
-
 async fn start_booking(
     sim: &SimHandle,
     params: MomentumParams,
@@ -80,7 +68,7 @@ async fn start_conditions(
     data: &tempfile::TempDir,
     fees: FeeSchedule,
 ) -> Engine {
-    let rest = rest_client(sim).await;
+    let rest = common::ls_rest(sim).await;
     engine::start(
         BrokerLink::ls(rest, sim.ws_url()),
         EngineSettings {
@@ -106,18 +94,6 @@ async fn start_conditions(
     .expect("engine starts")
 }
 
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[actix_rt::test]
 async fn an_exit_while_holding_keeps_the_feed_until_the_position_is_closed() {
     // The exchange charges commission and the sell tax; the engine books the same.
@@ -140,7 +116,7 @@ async fn an_exit_while_holding_keeps_the_feed_until_the_position_is_closed() {
     let e = start_booking(&sim, params, &data, FEES).await;
     let t = Ticker::parse("005930").unwrap();
     // The exit arrives while the position is held: the feed stays.
-    eventually("the exit is seen while holding", || async {
+    until("the exit is seen while holding", || async {
         e.supervisor
             .send(GetSupervisorStats)
             .await
@@ -160,7 +136,7 @@ async fn an_exit_while_holding_keeps_the_feed_until_the_position_is_closed() {
         "the feed stays while holding"
     );
     // The time stop sells; once flat the feed stops and the subscription goes.
-    eventually("flat and unsubscribed", || async {
+    until("flat and unsubscribed", || async {
         sim.subscriptions().await.trade_subscribers("005930") == 0
     })
     .await;
@@ -172,7 +148,7 @@ async fn an_exit_while_holding_keeps_the_feed_until_the_position_is_closed() {
         e.opening_cash + book.realized_pnl - book.fees,
         "cash moved by exactly the realized P&L less the fees"
     );
-    let rest = rest_client(&sim).await;
+    let rest = common::ls_rest(&sim).await;
     assert_eq!(
         book.cash,
         broker_account::cash(&rest)
@@ -223,11 +199,9 @@ impl Strategy for WaitsForTicks {
             let other = self.other.clone();
             let from = other.load(Ordering::SeqCst);
             self.job = Some(ComputeJob::new(move || {
-                let deadline = std::time::Instant::now() + PATIENCE;
-                while other.load(Ordering::SeqCst) < from + OTHER_TICKS {
-                    assert!(std::time::Instant::now() < deadline, "the ticks stalled");
-                    std::hint::spin_loop();
-                }
+                until_blocking("the ticks stalled", || {
+                    other.load(Ordering::SeqCst) >= from + OTHER_TICKS
+                });
                 vec![(other.load(Ordering::SeqCst) - from) as i64]
             }));
         }
@@ -282,7 +256,7 @@ async fn a_strategys_job_runs_in_the_pool_while_other_tickers_ticks_keep_flowing
     };
     let data = tempfile::tempdir().expect("a data directory");
     let e = start_with(&sim, Box::new(factory), &data, FeeSchedule::default()).await;
-    eventually("the job is answered", || async {
+    until("the job is answered", || async {
         e.processor.send(Flush).await.unwrap().jobs_done == 1
     })
     .await;
@@ -413,19 +387,19 @@ async fn two_conditions_sharing_a_ticker_watch_it_once_and_each_strategy_sees_it
         Ticker::parse("005930").unwrap(),
         Ticker::parse("000660").unwrap(),
     );
-    eventually("both tickers are watched", || async {
+    until("both tickers are watched", || async {
         let subs = sim.subscriptions().await;
         subs.trade_subscribers("005930") == 1 && subs.trade_subscribers("000660") == 1
     })
     .await;
     // S002 drops 005930 while S001 still lists it: the feed stays, still one subscription.
-    eventually("S002's exit has reached the strategies' desk", || async {
+    until("S002's exit has reached the strategies' desk", || async {
         e.processor.send(Flush).await.unwrap();
         sim.subscriptions().await.trade_subscribers("005930") == 1 && log.lock().unwrap().len() >= 2
     })
     .await;
     // Out of both, and flat: the feed stops; 000660 keeps its one.
-    eventually("005930's feed stops once no condition lists it", || async {
+    until("005930's feed stops once no condition lists it", || async {
         sim.subscriptions().await.trade_subscribers("005930") == 0
     })
     .await;
@@ -484,7 +458,7 @@ async fn each_conditions_fills_are_its_own_and_the_conditions_add_up_to_the_acco
     ];
     let data = tempfile::tempdir().expect("a data directory");
     let e = start_conditions(&sim, plans, &data, FEES).await;
-    eventually("each condition has a round trip booked", || async {
+    until("each condition has a round trip booked", || async {
         let (books, _) = e.portfolio.send(GetConditionBooks).await.unwrap().unwrap();
         books.len() == 2 && books.iter().all(|b| b.fills >= 2 && b.realized_pnl != 0)
     })

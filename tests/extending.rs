@@ -8,17 +8,15 @@ mod common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use actix::prelude::*;
 use clap::Parser;
-use common::PATIENCE;
+use common::until;
 use condor::cli::{Cli, Command, RunArgs};
 use condor::engine::{self, BrokerLink, ConditionPlan, Engine, EngineSettings};
 use condor::extend::Extensions;
 use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
-use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::{Deliver, Fill, Flush, GetPortfolio, OrderType, Tick};
 use condor_actors::order_manager::RateExcess;
@@ -54,13 +52,7 @@ async fn start(
     ext: &mut Extensions,
     data: &tempfile::TempDir,
 ) -> Engine {
-    let rest = LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token");
+    let rest = common::ls_rest(sim).await;
     engine::start(
         BrokerLink::ls(rest, sim.ws_url()),
         EngineSettings {
@@ -84,18 +76,6 @@ async fn start(
     )
     .await
     .expect("engine starts")
-}
-
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// Each ticker's tick sequence numbers in the order they reached the watcher.
@@ -143,7 +123,7 @@ async fn an_actor_added_in_one_line_sees_every_tick_the_processor_handles() {
     )
     .await;
     assert!(ext.start_tick_watchers().is_empty(), "started once");
-    eventually("ticks of three tickers", || async {
+    until("ticks of three tickers", || async {
         let s = e.processor.send(Flush).await.unwrap();
         s.ticks >= 60 && s.per_ticker.len() == 3
     })
@@ -153,7 +133,7 @@ async fn an_actor_added_in_one_line_sees_every_tick_the_processor_handles() {
     // reached the watcher, each ticker's ticks in order, none twice, none missing.
     let handled = e.processor.send(Flush).await.unwrap();
     assert_eq!(handled.out_of_order, 0);
-    eventually("the watcher has caught up with the Processor", || async {
+    until("the watcher has caught up with the Processor", || async {
         let seen = seen.lock().unwrap();
         handled
             .per_ticker
@@ -339,7 +319,7 @@ async fn a_strategy_added_in_one_line_is_picked_by_name_from_configuration_and_t
             .find(|p| p.ticker == samsung)
             .map_or(Qty(0), |p| p.qty)
     };
-    eventually("the first trade is bought", || async {
+    until("the first trade is bought", || async {
         held().await == Qty(2)
     })
     .await;

@@ -5,15 +5,12 @@
 //! (in /status, /metrics and the shutdown summary), logged once per ticker, never turned
 //! into a tick; and condor must trade on unharmed.
 
-#[path = "support/lives.rs"]
-mod lives;
+mod common;
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use lives::{spawn_condor, start_sim_with, tail, Condor, RunSettings, Work, BUSY, PATIENCE};
+use common::lives::{self, spawn_condor, start_sim_with, Condor, RunSettings, Work, BUSY};
 use serde_json::Value;
-use tokio::time::{sleep, Instant};
 
 const TICKERS: &[&str] = &[
     "005930", "000660", "005380", "000270", "035420", "035720", "105560", "055550",
@@ -28,39 +25,19 @@ async fn get_json(url: &str) -> Value {
         .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
 }
 
-/// Waits (up to `PATIENCE`) until `check` answers, then returns the answer.
-async fn eventually<T, F, Fut>(what: &str, condor: &mut Condor, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        condor.assert_alive();
-        assert!(
-            Instant::now() < deadline,
-            "never: {what}\n{}",
-            tail(&condor.stderr, 30)
-        );
-        sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// The address of condor's HTTP server, from the `dashboard:` line it prints at start.
 async fn dashboard(condor: &mut Condor) -> String {
     let stdout = condor.stdout.clone();
-    eventually("condor prints its dashboard address", condor, || {
-        let text = std::fs::read_to_string(&stdout).unwrap_or_default();
-        let url = text
-            .lines()
-            .find_map(|l| l.strip_prefix("dashboard: "))
-            .map(|u| u.trim_end_matches('/').to_owned());
-        async move { url }
-    })
-    .await
+    condor
+        .until("condor prints its dashboard address", || {
+            let text = std::fs::read_to_string(&stdout).unwrap_or_default();
+            let url = text
+                .lines()
+                .find_map(|l| l.strip_prefix("dashboard: "))
+                .map(|u| u.trim_end_matches('/').to_owned());
+            async move { url }
+        })
+        .await
 }
 
 fn metric(text: &str, name: &str) -> Option<u64> {
@@ -83,24 +60,22 @@ async fn absurd_numbers_in_trade_frames_are_counted_and_condor_trades_on() {
     let sim_stats = format!("{}/sim/stats", sim.rest);
 
     // Absurd frames have gone out; every one the simulator had sent by then is counted.
-    let sent = eventually("the simulator sends absurd frames", &mut condor, || async {
-        let n = get_json(&sim_stats).await["absurd_frames"]
-            .as_u64()
-            .unwrap();
-        (n >= 20).then_some(n)
-    })
-    .await;
-    let (malformed, fills) = eventually(
-        "condor counts every absurd frame sent",
-        &mut condor,
-        || async {
+    let sent = condor
+        .until("the simulator sends absurd frames", || async {
+            let n = get_json(&sim_stats).await["absurd_frames"]
+                .as_u64()
+                .unwrap();
+            (n >= 20).then_some(n)
+        })
+        .await;
+    let (malformed, fills) = condor
+        .until("condor counts every absurd frame sent", || async {
             let s = get_json(&status).await;
             let malformed = s["connection"]["malformed"].as_u64().unwrap();
             let fills = s["counters"]["fills"].as_u64().unwrap();
             (malformed >= sent).then_some((malformed, fills))
-        },
-    )
-    .await;
+        })
+        .await;
     // Nothing but the absurd frames is malformed: never more than were sent.
     let sent_since = get_json(&sim_stats).await["absurd_frames"]
         .as_u64()
@@ -109,8 +84,8 @@ async fn absurd_numbers_in_trade_frames_are_counted_and_condor_trades_on() {
 
     // It trades on: orders are sent and filled after the absurd frames arrived, and more
     // of them keep arriving meanwhile.
-    let (orders, fills_after) =
-        eventually("fills after the absurd frames", &mut condor, || async {
+    let (orders, fills_after) = condor
+        .until("fills after the absurd frames", || async {
             let s = get_json(&status).await;
             let now = s["counters"]["fills"].as_u64().unwrap();
             let more = s["connection"]["malformed"].as_u64().unwrap() > malformed;

@@ -3,21 +3,19 @@
 //! guards requests that do not come from this machine and never reaches the log, bad
 //! settings stop condor before it trades, and `condor status` reads it all.
 
-#[path = "support/condor_run.rs"]
-mod condor_run;
+mod common;
 #[path = "support/exposition.rs"]
 mod exposition;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
+use common::binary::{self as condor_run, condor, exited, subscribed, until_ticking};
+use common::until;
 use condor::http::status::Status;
 use condor_actors::broker_account;
 use condor_actors::calendar::{self, Calendar};
 use condor_actors::clock::{Clock, SystemClock, TradingDay};
-use condor_actors::ls_rest::LsRest;
 use condor_actors::market::TimeOfDay;
-use condor_run::{condor, eventually, subscribed};
 use exposition::Kind;
 
 /// Enter on the first trade and then hold: take-profit and stop-loss too far to reach and
@@ -59,7 +57,7 @@ async fn status_and_metrics_agree_with_the_simulator() {
     let http = &run.http;
 
     // Two bought, one rejected and then refused, nothing working, every feed ticking.
-    let s = eventually(
+    let s = until(
         "two held, one rejected and refused, three feeds ticking",
         || async move {
             let s = status(http).await;
@@ -88,13 +86,7 @@ async fn status_and_metrics_agree_with_the_simulator() {
     .await;
 
     // The simulator's side of it: subscriptions, holdings, today's orders, cash.
-    let rest = LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .unwrap();
+    let rest = common::ls_rest(&sim).await;
     let subs = subscribed(sim.rest_url()).await;
     let feeds: Vec<&str> = s.feeds.iter().map(|f| f.ticker.as_str()).collect();
     assert_eq!(subs, ["000660", "005930", "247540"]);
@@ -359,7 +351,7 @@ fn a_bad_calendar_setting_stops_condor_naming_the_variable_and_the_value() {
             "is not a trading day (weekend)",
         ),
     ] {
-        let mut child = condor(dir.path())
+        let child = condor(dir.path())
             .args([
                 "run",
                 "--rest-port",
@@ -375,15 +367,10 @@ fn a_bad_calendar_setting_stops_condor_naming_the_variable_and_the_value() {
             .spawn()
             .unwrap();
         // A condor that started anyway would trade until killed: give it a bound.
-        let deadline = std::time::Instant::now() + condor_run::PATIENCE;
-        while child.try_wait().unwrap().is_none() {
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("condor run with {var}={value} did not stop");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let out = child.wait_with_output().unwrap();
+        let out = exited(
+            child,
+            &format!("condor run with {var}={value} did not stop"),
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{var}={value} refused");
         let bad = value.rsplit(',').next().unwrap();
@@ -461,11 +448,7 @@ async fn a_forwarded_request_needs_the_token_and_the_token_never_reaches_the_log
     assert!(r.text().await.unwrap().contains("EventSource"));
 
     // Let it trade a moment (debug logging on), then stop it and read the whole log.
-    let url = &run.http;
-    eventually("a tick processed", || async move {
-        (status(url).await.counters.ticks_processed > 0).then_some(())
-    })
-    .await;
+    until_ticking(&run.http).await;
     assert!(run.stop(), "exit 0:\n{}", run.log_text());
     let log = run.log_text();
     assert!(
@@ -559,20 +542,12 @@ fn bad_http_settings_stop_condor_before_it_trades() {
             c.env(k, v);
         }
         // A condor that started anyway would trade until killed: give it a bound.
-        let mut child = c
+        let child = c
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let deadline = std::time::Instant::now() + condor_run::PATIENCE;
-        while child.try_wait().unwrap().is_none() {
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("condor run {args:?} did not stop");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let out = child.wait_with_output().unwrap();
+        let out = exited(child, &format!("condor run {args:?} did not stop"));
         assert!(!out.status.success(), "{args:?} refused");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };

@@ -12,9 +12,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{start, PATIENCE};
+use common::{kiwoom_rest, start, Poll};
 use condor::sim::{Protocol, SimConfig, SimHandle};
 use condor_actors::broker::Broker;
 use condor_actors::clock::Clock as _;
@@ -43,12 +43,6 @@ fn kiwoom(trades_per_sec: f64, rate_limits: bool) -> SimConfig {
     cfg
 }
 
-async fn connect(sim: &SimHandle) -> KiwoomRest {
-    KiwoomRest::connect(sim.rest_url(), sim.appkey(), sim.appsecret())
-        .await
-        .expect("au10001 grants a token")
-}
-
 fn order(side: Side, qty: u64, order_type: OrderType) -> NewOrder {
     NewOrder {
         ticker: samsung(),
@@ -71,21 +65,22 @@ async fn orders_until(
     what: &str,
     done: impl Fn(&[BrokerOrder]) -> bool,
 ) -> Vec<BrokerOrder> {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let orders = broker.orders_of_day().await.expect("today's orders");
-        if done(&orders) {
-            return orders;
-        }
-        assert!(Instant::now() < deadline, "{what}: {orders:?}");
-        actix_rt::time::sleep(Duration::from_millis(100)).await;
-    }
+    Poll::every(Duration::from_millis(100))
+        .until(what, async || {
+            let orders = broker.orders_of_day().await.expect("today's orders");
+            if done(&orders) {
+                Ok(orders)
+            } else {
+                Err(format!("{orders:?}"))
+            }
+        })
+        .await
 }
 
 #[actix_rt::test]
 async fn a_buy_fills_a_working_order_is_cancelled_and_the_account_agrees() {
     let sim = start(kiwoom(50.0, false));
-    let broker = Broker::from(connect(&sim).await);
+    let broker = Broker::from(kiwoom_rest(&sim).await);
 
     let band = broker.band(samsung()).await.expect("ka10001 gives a band");
     assert!(
@@ -167,7 +162,7 @@ async fn a_buy_fills_a_working_order_is_cancelled_and_the_account_agrees() {
 #[actix_rt::test]
 async fn a_refused_order_is_rejected_with_kiwooms_code() {
     let sim = start(kiwoom(0.2, false));
-    let broker = Broker::from(connect(&sim).await);
+    let broker = Broker::from(kiwoom_rest(&sim).await);
     let band = broker.band(samsung()).await.unwrap();
     let above = Price(band.limits.upper.0 + 1_000);
     let r = broker
@@ -202,7 +197,7 @@ async fn a_refused_order_is_rejected_with_kiwooms_code() {
 #[actix_rt::test]
 async fn orders_cancelled_or_refused_before_any_fill_are_in_todays_orders() {
     let sim = start(kiwoom(0.2, false));
-    let broker = Broker::from(connect(&sim).await);
+    let broker = Broker::from(kiwoom_rest(&sim).await);
     let band = broker.band(samsung()).await.unwrap();
     let low = band.limits.lower;
     let cancelled = acked(
@@ -282,7 +277,7 @@ async fn revoke(sim: &SimHandle, token: &str) {
 #[actix_rt::test]
 async fn an_order_refused_for_its_token_gets_a_new_token_and_is_placed_once() {
     let sim = start(kiwoom(0.2, false));
-    let rest = connect(&sim).await;
+    let rest = kiwoom_rest(&sim).await;
     assert_eq!(rest.tokens_issued(), 1);
     revoke(&sim, rest.token().expose()).await;
     let broker = Broker::from(rest.clone());
@@ -317,7 +312,7 @@ async fn todays_orders_are_read_across_pages_within_the_rate_limits() {
     // Rate limits on (5 calls a second per api-id): the client's pacing keeps every call
     // under them, so no order is refused for its rate.
     let sim = start(kiwoom(0.2, true));
-    let broker = Broker::from(connect(&sim).await);
+    let broker = Broker::from(kiwoom_rest(&sim).await);
     let low = broker.band(samsung()).await.unwrap().limits.lower;
     let mut placed = Vec::new();
     for _ in 0..23 {
@@ -344,7 +339,7 @@ async fn a_3000_listing_universe_arrives_whole_across_ka10099_pages() {
     let mut cfg = kiwoom(0.001, false);
     cfg.exchange.synthetic_listings = 3_000;
     let sim = start(cfg);
-    let rest = connect(&sim).await;
+    let rest = kiwoom_rest(&sim).await;
     let mut codes = Vec::new();
     for market in [Market::Kospi, Market::Kosdaq] {
         let pages = rest
@@ -408,17 +403,20 @@ async fn a_short_lived_token_is_renewed_before_its_expires_dt() {
     let mut cfg = kiwoom(0.2, false);
     cfg.token_ttl = Duration::from_secs(3);
     let sim = start(cfg);
-    let rest = connect(&sim).await;
+    let rest = kiwoom_rest(&sim).await;
     let broker = Broker::from(rest.clone());
-    let deadline = Instant::now() + PATIENCE;
-    while rest.tokens_issued() < 3 {
-        assert!(Instant::now() < deadline, "renewed twice");
-        assert!(
-            broker.band(samsung()).await.is_some(),
-            "calls go on meanwhile"
-        );
-        actix_rt::time::sleep(Duration::from_millis(200)).await;
-    }
+    Poll::every(Duration::from_millis(200))
+        .until("renewed twice", async || {
+            if rest.tokens_issued() >= 3 {
+                return true;
+            }
+            assert!(
+                broker.band(samsung()).await.is_some(),
+                "calls go on meanwhile"
+            );
+            false
+        })
+        .await;
     assert!(broker.cash().await.is_ok());
 }
 

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::prelude::*;
-use common::{start, PATIENCE};
+use common::{kiwoom_rest, start, until};
 use condor::sim::exchange::Scenario;
 use condor::sim::{Protocol, SimConfig, SimHandle};
 use condor_actors::broker::Broker;
@@ -58,36 +58,21 @@ fn kiwoom(trades_per_sec: f64, scenario: Option<&str>) -> SimConfig {
     cfg
 }
 
-/// Waits until `done` holds, polling; panics with `what` at the deadline.
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !done() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "waited too long for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Waits until the simulator's view of its connections satisfies `done`.
 async fn until_sim(
     sim: &SimHandle,
     what: &str,
     done: impl Fn(&condor::sim::SubscriptionReport) -> bool,
 ) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
+    until(what, async || {
         let report = sim.subscriptions().await;
         if done(&report) {
-            return;
+            Ok(())
+        } else {
+            Err(format!("{report:?}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "waited too long for {what}: {report:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
 }
 
 /// Some session at the simulator registered for exactly these trades, the account
@@ -175,9 +160,7 @@ impl Engine {
     /// A KiwoomRest for the simulator, and a session logging in with its token at `ws_url`
     /// (the simulator's, or a relay's).
     async fn start(sim: &SimHandle, ws_url: &str) -> Engine {
-        let rest = KiwoomRest::connect(sim.rest_url(), sim.appkey(), sim.appsecret())
-            .await
-            .expect("au10001 grants a token");
+        let rest = kiwoom_rest(sim).await;
         let mut cfg = SessionConfig::kiwoom(ws_url, rest.token_source());
         cfg.min_backoff = Duration::from_millis(50);
         cfg.max_backoff = Duration::from_millis(400);
@@ -407,7 +390,7 @@ async fn login_comes_first_and_ticks_flow_until_unsubscribed_with_one_registrati
     let engine = Engine::start(&sim, &relay.url).await;
     let (first, second) = (FeedId::next(), FeedId::next());
     engine.subscribe("005930", first);
-    until("ticks of 005930", || engine.ticks_of("005930") >= 5).await;
+    until("ticks of 005930", async || engine.ticks_of("005930") >= 5).await;
     // A second feed for the same ticker takes the route over; no second registration.
     engine.subscribe("005930", second);
     engine.session.do_send(UnsubscribeTrades {
@@ -415,7 +398,7 @@ async fn login_comes_first_and_ticks_flow_until_unsubscribed_with_one_registrati
         feed_id: first,
     });
     let before = engine.ticks_of("005930");
-    until("more ticks of 005930", || {
+    until("more ticks of 005930", async || {
         engine.ticks_of("005930") >= before + 5
     })
     .await;
@@ -448,7 +431,7 @@ async fn login_comes_first_and_ticks_flow_until_unsubscribed_with_one_registrati
     assert_eq!(relay.frames(Dir::Up, "REMOVE").len(), 1);
     let after = engine.ticks_of("005930");
     engine.subscribe("000660", FeedId::next());
-    until("ticks of 000660", || engine.ticks_of("000660") >= 5).await;
+    until("ticks of 000660", async || engine.ticks_of("000660") >= 5).await;
     assert_eq!(
         engine.ticks_of("005930"),
         after,
@@ -470,7 +453,10 @@ async fn an_orders_00_events_and_its_04_reach_the_account_watcher() {
         registered(r, &[], true, &[])
     })
     .await;
-    until("the account feed live", || engine.seen().reconciles >= 1).await;
+    until("the account feed live", async || {
+        engine.seen().reconciles >= 1
+    })
+    .await;
     let broker = Broker::from(engine.rest.clone());
     let reply = broker
         .place(&NewOrder {
@@ -483,7 +469,7 @@ async fn an_orders_00_events_and_its_04_reach_the_account_watcher() {
     let OrderReply::Acked { order_no, .. } = reply else {
         panic!("expected an ack: {reply:?}");
     };
-    until("accepted, filled and the holding", || {
+    until("accepted, filled and the holding", async || {
         let seen = engine.seen();
         let filled: u64 = seen
             .account
@@ -539,7 +525,7 @@ async fn conditions_are_listed_then_started_with_a_snapshot_and_pushes() {
     );
     let snapshot = engine.start_condition("S001").await;
     assert!(snapshot.is_empty(), "nothing has entered yet: {snapshot:?}");
-    until("three pushes", || engine.alerts().len() >= 3).await;
+    until("three pushes", async || engine.alerts().len() >= 3).await;
     assert_eq!(
         engine.alerts(),
         [
@@ -574,13 +560,19 @@ async fn pings_are_echoed_and_the_link_outlives_three_ping_intervals() {
     let engine = Engine::start(&sim, &relay.url).await;
     engine.subscribe("005930", FeedId::next());
     // Twice the misses after which the simulator drops a connection, all on the first.
-    until("eight PINGs", || relay.frames(Dir::Down, "PING").len() >= 8).await;
+    until("eight PINGs", async || {
+        relay.frames(Dir::Down, "PING").len() >= 8
+    })
+    .await;
     let pings = relay.frames(Dir::Down, "PING");
     assert!(
         pings.iter().all(|(c, _)| *c == 1),
         "one connection: {pings:?}"
     );
-    until("the echoes", || relay.frames(Dir::Up, "PING").len() >= 8).await;
+    until("the echoes", async || {
+        relay.frames(Dir::Up, "PING").len() >= 8
+    })
+    .await;
     assert!(relay
         .frames(Dir::Up, "PING")
         .iter()
@@ -604,7 +596,10 @@ async fn a_dropped_connection_reconnects_and_registers_everything_again() {
         registered(r, &["005930"], true, &["S001"])
     })
     .await;
-    until("the account feed live", || engine.seen().reconciles == 1).await;
+    until("the account feed live", async || {
+        engine.seen().reconciles == 1
+    })
+    .await;
     sim.drop_connections();
     until_sim(&sim, "the connection gone", |r| r.sessions.is_empty()).await;
     until_sim(&sim, "everything registered again", |r| {
@@ -612,12 +607,15 @@ async fn a_dropped_connection_reconnects_and_registers_everything_again() {
     })
     .await;
     // The account feed is live again: what the gap held is asked of the broker.
-    until("the account feed live again", || {
+    until("the account feed live again", async || {
         engine.seen().reconciles == 2
     })
     .await;
     let before = engine.ticks_of("005930");
-    until("ticks again", || engine.ticks_of("005930") >= before + 5).await;
+    until("ticks again", async || {
+        engine.ticks_of("005930") >= before + 5
+    })
+    .await;
     let stats = engine.session.send(GetSessionStats).await.unwrap();
     assert!(stats.connected && stats.reconnects == 1, "{stats:?}");
 }
@@ -683,12 +681,12 @@ async fn the_enters_and_exits_of_a_cut_link_are_told_from_the_new_snapshot() {
     let relay = Relay::start(sim.ws_url()).await;
     let engine = Engine::start(&sim, &relay.url).await;
     assert!(engine.start_condition("G001").await.is_empty());
-    until("the first enters", || engine.alerts().len() >= 2).await;
+    until("the first enters", async || engine.alerts().len() >= 2).await;
     // Another client joins the running condition: it hears the changes from now on,
     // which tells the test when the gap's exit and enter have happened.
     let seen_by_other = observer(&sim, engine.rest.token().expose().to_owned(), "G001").await;
     relay.cut();
-    until("the gap's exit and enter", || {
+    until("the gap's exit and enter", async || {
         seen_by_other.lock().unwrap().len() >= 2
     })
     .await;
@@ -697,7 +695,7 @@ async fn the_enters_and_exits_of_a_cut_link_are_told_from_the_new_snapshot() {
         ["D 005930".to_owned(), "I 035720".to_owned()]
     );
     relay.restore();
-    until("the gap told", || engine.alerts().len() >= 4).await;
+    until("the gap told", async || engine.alerts().len() >= 4).await;
     let alerts = engine.alerts();
     assert_eq!(
         alerts[..4],
@@ -762,7 +760,7 @@ async fn a_login_refused_for_its_token_logs_in_again_with_a_new_one() {
     revoke(&sim, &old).await;
     relay.cut();
     relay.restore();
-    until("a LOGIN refused", || {
+    until("a LOGIN refused", async || {
         relay
             .frames(Dir::Down, "LOGIN")
             .iter()
@@ -783,7 +781,10 @@ async fn a_login_refused_for_its_token_logs_in_again_with_a_new_one() {
     assert_eq!(tokens[..2], [old.as_str(), old.as_str()]);
     assert_eq!(tokens[2], engine.rest.token().expose());
     let before = engine.ticks_of("005930");
-    until("ticks again", || engine.ticks_of("005930") >= before + 3).await;
+    until("ticks again", async || {
+        engine.ticks_of("005930") >= before + 3
+    })
+    .await;
 }
 
 /// Registers two tickers, the account and a condition through a relay, has `stop` end
@@ -802,17 +803,16 @@ async fn nothing_left_registered_after(stop: impl AsyncFnOnce(&Addr<BrokerSessio
     .await;
     stop(&engine.session).await;
     // The relay keeps the simulator's side open: its answers say the frames were read.
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while relay.frames(Dir::Down, "REMOVE").len() != 2
-        || relay.frames(Dir::Down, "CNSRCLR").len() != 1
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "REMOVEs and CNSRCLR unanswered: {:?}",
-            relay.summary()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until("REMOVEs and CNSRCLR answered", async || {
+        if relay.frames(Dir::Down, "REMOVE").len() == 2
+            && relay.frames(Dir::Down, "CNSRCLR").len() == 1
+        {
+            Ok(())
+        } else {
+            Err(format!("unanswered: {:?}", relay.summary()))
+        }
+    })
+    .await;
     assert!(relay
         .frames(Dir::Down, "REMOVE")
         .iter()
@@ -824,7 +824,7 @@ async fn nothing_left_registered_after(stop: impl AsyncFnOnce(&Addr<BrokerSessio
         registered(&report, &[], false, &[]),
         "nothing registered: {report:?}"
     );
-    until("the session stopped", || !engine.session.connected()).await;
+    until("the session stopped", async || !engine.session.connected()).await;
 }
 
 #[actix_rt::test]

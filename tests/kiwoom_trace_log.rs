@@ -20,7 +20,6 @@ use common::{start, PATIENCE};
 use condor::logging::Capped;
 use condor::sim::{Protocol, SimConfig};
 use condor_actors::broker::Broker;
-use condor_actors::kiwoom_rest::KiwoomRest;
 use condor_actors::market::Ticker;
 use condor_model::kiwoom::realtime::ClientFrame;
 use futures_util::{SinkExt, StreamExt};
@@ -95,9 +94,7 @@ async fn kiwoom_rest_and_a_websocket_login_log_no_credential_at_trace() {
         rate_limits: false,
         ..SimConfig::default()
     });
-    let rest = KiwoomRest::connect(sim.rest_url(), sim.appkey(), sim.appsecret())
-        .await
-        .expect("au10001 grants a token");
+    let rest = common::kiwoom_rest(&sim).await;
     let token = rest.token().expose().to_owned();
     let (appkey, secretkey) = (
         sim.appkey().expose().to_owned(),

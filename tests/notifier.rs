@@ -18,12 +18,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use common::PATIENCE;
+use common::until;
 use condor_actors::broker_session::{BrokerSession, SessionConfig};
 use condor_actors::clock::{Clock, ManualClock, SystemClock};
 use condor_actors::kill_switch::TripCause;
 use condor_actors::ledger::{LedgerError, LedgerSnapshot};
-use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::{
     Alert, DrainAlerts, FillAlert, GetNotifierStats, GetOrderStats, GetPortfolio, LatencyUs,
@@ -176,7 +175,7 @@ impl Hook {
     }
 
     async fn until_received(&self, n: usize) -> Vec<Received> {
-        eventually(&format!("{n} request(s) at the webhook"), || async {
+        until(&format!("{n} request(s) at the webhook"), || async {
             self.received().len() >= n
         })
         .await;
@@ -363,7 +362,7 @@ impl BotApi {
     }
 
     async fn until_called(&self, n: usize) -> Vec<Call> {
-        eventually(&format!("{n} call(s) at the Bot API"), || async {
+        until(&format!("{n} call(s) at the Bot API"), || async {
             self.calls().len() >= n
         })
         .await;
@@ -486,18 +485,6 @@ fn message_text(c: &Call) -> String {
 
 // ---- helpers ----
 
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// Settings for a test: quick retries, a long pause, three attempts.
 fn config(url: &str) -> NotifierConfig {
     let mut c = config_without_webhook();
@@ -520,12 +507,53 @@ fn start(cfg: NotifierConfig) -> Addr<Notifier> {
     Notifier::new(cfg, Arc::new(SystemClock)).start()
 }
 
+/// A Notifier whose long pauses (an hour, [`config`]) run on `wall`, a manual clock the
+/// test moves, looking at it every 10 ms.
+fn start_on(mut cfg: NotifierConfig, wall: &ManualClock) -> Addr<Notifier> {
+    capture_logs();
+    cfg.clock_check_every = Duration::from_millis(10);
+    Notifier::new(cfg, Arc::new(SystemClock))
+        .with_wall_clock(Arc::new(wall.clone()))
+        .start()
+}
+
+/// Waits until the Notifier has looked at its clocks since this call: whatever the clock
+/// now says has been seen.
+async fn until_clock_seen(n: &Addr<Notifier>) {
+    let seen = stats(n).await.clock_checks;
+    until_stats(n, "a look at the clock", |s| s.clock_checks > seen).await;
+}
+
+/// The long pause runs its whole length and no longer: nothing is sent a second before
+/// its end; then the message waiting gets one more round of the configured attempts, and
+/// (failing again) the destination pauses again.
+async fn assert_paused_for_exactly_the_long_pause(n: &Addr<Notifier>, wall: &ManualClock) {
+    let pause = config_without_webhook().long_pause;
+    wall.advance(pause - Duration::from_secs(1));
+    until_clock_seen(n).await;
+    let s = stats(n).await;
+    assert_eq!(s.attempts, 3, "no retry during the pause: {s:?}");
+    wall.advance(Duration::from_secs(1));
+    until_stats(n, "paused again after the pause's attempts", |s| {
+        s.long_pauses == 2
+    })
+    .await;
+    let s = stats(n).await;
+    assert_eq!(
+        (s.attempts, s.failed, s.given_up),
+        (6, 6, 2),
+        "one round of attempts after the pause: {s:?}"
+    );
+    until_clock_seen(n).await;
+    assert_eq!(stats(n).await.attempts, 6, "none during the next pause");
+}
+
 async fn stats(n: &Addr<Notifier>) -> NotifierStats {
     n.send(GetNotifierStats).await.unwrap()
 }
 
 async fn until_stats(n: &Addr<Notifier>, what: &str, test: impl Fn(&NotifierStats) -> bool) {
-    eventually(what, || async { test(&stats(n).await) }).await;
+    until(what, || async { test(&stats(n).await) }).await;
 }
 
 fn fill(order_no: i64) -> FillAlert {
@@ -671,22 +699,23 @@ async fn server_errors_are_retried_until_one_gets_through() {
 #[actix_rt::test]
 async fn a_webhook_that_keeps_failing_is_given_up_after_the_attempts_and_not_hammered() {
     let hook = Hook::start(Vec::new(), Some(Reply::Status(503)));
-    let n = start(config(&hook.url));
+    let wall = ManualClock::new(TimeOfDay::hms(10, 0, 0));
+    let n = start_on(config(&hook.url), &wall);
     n.do_send(Alert::Filled(fill(7_001)));
     until_stats(&n, "given up", |s| s.given_up == 1).await;
     assert_eq!(hook.received().len(), 3, "exactly the configured attempts");
     let s = stats(&n).await;
     assert_eq!((s.attempts, s.failed, s.long_pauses, s.sent), (3, 3, 1, 0));
 
-    // Paused: a new alert waits; no request goes out however long we look.
+    // Paused: a new alert waits until the pause is over.
     n.do_send(Alert::Filled(fill(7_002)));
     until_stats(&n, "queued", |s| s.queued == 1).await;
-    for _ in 0..20 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        assert_eq!(stats(&n).await.attempts, 3, "no retry during the pause");
-    }
-    assert_eq!(hook.received().len(), 3);
+    assert_paused_for_exactly_the_long_pause(&n, &wall).await;
+    assert_eq!(hook.received().len(), 6);
+    assert_eq!(order_numbers(&hook.received()[5].payload), [7_002]);
     // Shutdown does not wait forever for a paused webhook, and logs what is left.
+    n.do_send(Alert::Filled(fill(7_003)));
+    until_stats(&n, "queued", |s| s.queued == 1).await;
     let drained = n
         .send(DrainAlerts {
             within: Duration::from_millis(50),
@@ -697,7 +726,9 @@ async fn a_webhook_that_keeps_failing_is_given_up_after_the_attempts_and_not_ham
     n.send(Stop { reason: "test" }).await.unwrap();
     let lost = logged("not delivered to Discord");
     assert!(
-        lost.iter().any(|l| l.contains("#7001")) && lost.iter().any(|l| l.contains("#7002")),
+        ["#7001", "#7002", "#7003"]
+            .iter()
+            .all(|n| lost.iter().any(|l| l.contains(n))),
         "each notice that did not go is in the log: {lost:?}"
     );
     assert!(logged("condor::notifier Discord webhook failed")
@@ -715,7 +746,8 @@ async fn a_dead_endpoint_is_given_up_after_the_attempts_without_a_tight_loop() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}/api/webhooks/1234567890123456789/{TOKEN}");
-    let n = start(config(&url));
+    let wall = ManualClock::new(TimeOfDay::hms(10, 0, 0));
+    let n = start_on(config(&url), &wall);
     n.do_send(Alert::Filled(fill(8_001)));
     until_stats(&n, "given up", |s| s.given_up == 1).await;
     let s = stats(&n).await;
@@ -725,10 +757,8 @@ async fn a_dead_endpoint_is_given_up_after_the_attempts_without_a_tight_loop() {
         "{s:?}"
     );
     n.do_send(Alert::Filled(fill(8_002)));
-    for _ in 0..20 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        assert_eq!(stats(&n).await.attempts, 3, "no retry during the pause");
-    }
+    until_stats(&n, "queued", |s| s.queued == 1).await;
+    assert_paused_for_exactly_the_long_pause(&n, &wall).await;
     let failures = logged("condor::notifier Discord webhook failed");
     assert!(
         failures.iter().any(|l| l.contains("cannot connect")),
@@ -950,13 +980,7 @@ async fn a_broker_session_outage_longer_than_the_threshold_is_told_then_its_reco
     cfg.link_alert_after = Duration::from_millis(100);
     let n = start(cfg);
     let sim = common::start(common::quiet_config());
-    let rest = LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token");
+    let rest = common::ls_rest(&sim).await;
     // Reconnects wait at least a second: the outage outlasts the 100 ms threshold.
     let mut session_cfg = SessionConfig::new(sim.ws_url(), rest.token());
     session_cfg.min_backoff = Duration::from_secs(2);
@@ -964,7 +988,7 @@ async fn a_broker_session_outage_longer_than_the_threshold_is_told_then_its_reco
     let session = BrokerSession::new(session_cfg)
         .with_notifier(Some(n.clone().recipient()))
         .start();
-    eventually("connected", || async {
+    until("connected", || async {
         session
             .send(condor_actors::messages::GetSessionStats)
             .await
@@ -1319,7 +1343,7 @@ async fn condor_run_tells_its_start_fills_summary_and_stop_on_discord_and_telegr
             .collect::<Vec<_>>()
             .join("\n")
     };
-    eventually("a buy and a sell told, on both", || async {
+    until("a buy and a sell told, on both", || async {
         let (d, t) = (all_text(), telegram_text());
         d.contains("SELL") && d.contains("BUY") && t.contains("SELL") && t.contains("BUY")
     })

@@ -24,16 +24,6 @@ fn sim(rate_limits: bool) -> SimHandle {
     common::start(cfg)
 }
 
-async fn rest(sim: &SimHandle) -> LsRest {
-    LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token")
-}
-
 /// Places `n` market buys of one share each; returns their order numbers.
 async fn buy(rest: &LsRest, n: usize) -> Vec<i64> {
     let mut numbers = Vec::new();
@@ -51,7 +41,7 @@ async fn buy(rest: &LsRest, n: usize) -> Vec<i64> {
 #[actix_rt::test]
 async fn every_page_of_the_days_orders_is_read() {
     let sim = sim(false);
-    let rest = rest(&sim).await;
+    let rest = common::ls_rest(&sim).await;
     // More than two pages of 20.
     let placed = buy(&rest, 45).await;
     let orders = broker_account::orders_of_day(&rest).await.expect("t0425");
@@ -78,7 +68,7 @@ async fn paging_under_the_brokers_rate_limit_waits_instead_of_failing() {
     // t0425 is limited to 2 calls a second: a third read in the same second hits it, and
     // the reader waits and retries rather than failing the reconciliation.
     let sim = sim(true);
-    let rest = rest(&sim).await;
+    let rest = common::ls_rest(&sim).await;
     let placed = buy(&rest, 9).await; // under CSPAT00601's 10 a second
     for _ in 0..4 {
         let orders = broker_account::orders_of_day(&rest).await.expect("t0425");

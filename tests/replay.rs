@@ -13,20 +13,18 @@
 //! Every wait is for a condition with a generous deadline; nothing is asserted on time.
 
 mod common;
-#[path = "support/lives.rs"]
-mod lives;
 
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
+use common::lives::{
+    self, spawn_condor, start_sim_with, Condor, Protocol, RunSettings, Work, BUSY,
+};
+use common::{Poll, PATIENCE};
 use condor_actors::journal::event::JournalEvent;
 use condor_actors::journal::store;
-use lives::{
-    spawn_condor, start_sim_with, tail, Condor, Protocol, RunSettings, Work, BUSY, PATIENCE,
-};
 use serde_json::Value;
-use tokio::time::{sleep, Instant};
 
 const TICKERS: &[&str] = &[
     "005930", "000660", "005380", "000270", "035420", "035720", "105560", "055550", "066570",
@@ -76,21 +74,16 @@ fn journal_day(data: &Path) -> Day {
 
 /// Waits until the journal satisfies `f`, while this life is alive.
 async fn wait_for(c: &mut Condor, data: &Path, what: &str, f: impl Fn(Day) -> bool) -> Day {
-    let deadline = Instant::now() + PATIENCE * 3;
-    loop {
+    let poll = Poll::every(Duration::from_millis(5)).within(PATIENCE * 3);
+    c.until_with(poll, what, async || {
         let day = journal_day(data);
         if f(day) {
-            return day;
+            Ok(day)
+        } else {
+            Err(format!("journal {day:?}"))
         }
-        c.assert_alive();
-        assert!(
-            Instant::now() < deadline,
-            "life {}: gave up waiting for {what}; journal {day:?}\n{}",
-            c.life,
-            tail(&c.stderr, 30)
-        );
-        sleep(Duration::from_millis(5)).await;
-    }
+    })
+    .await
 }
 
 async fn stop(c: Condor) {
@@ -184,19 +177,13 @@ async fn recorded_day_replays(protocol: Protocol) {
         d.sent >= before.sent + 2
     })
     .await;
-    let deadline = Instant::now() + PATIENCE;
-    while !std::fs::read_to_string(&c.stderr)
-        .unwrap_or_default()
-        .contains("reconnected")
-    {
-        c.assert_alive();
-        assert!(
-            Instant::now() < deadline,
-            "no reconnect:\n{}",
-            tail(&c.stderr, 30)
-        );
-        sleep(Duration::from_millis(50)).await;
-    }
+    let log = c.stderr.clone();
+    c.until("no reconnect", async || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("reconnected")
+    })
+    .await;
     wait_for(&mut c, &data, "an order after the reconnect", |d| {
         d.sent >= before.sent + 3
     })

@@ -2,67 +2,39 @@
 //! the environment, trading until SIGTERM, then a clean exit with the summary and no
 //! subscription left at the simulator.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
 
-struct Proc(Child);
+use common::binary::{summary_ticks, until_subscribed, until_ticking, Proc};
+use common::lives::{start_sim_args, Sim, Work};
+use common::PATIENCE;
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
+/// `condor` with a clean environment, its HTTP server on any free port: the default (8686)
+/// may be taken by a condor already running here.
 fn condor() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_condor"));
-    // Keep a developer's .env and CONDOR_* settings out of the test.
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info")
-        // Any free port: the default (8686) may be taken by a condor already running here.
-        .env("CONDOR_HTTP_ADDR", "127.0.0.1:0")
-        .current_dir(std::env::temp_dir());
+    let mut c = common::binary::condor(&std::env::temp_dir());
+    c.env("CONDOR_HTTP_ADDR", "127.0.0.1:0");
     c
 }
 
-/// Starts `condor sim` and returns it with its start lines (rest, websocket, appkey, appsecret).
-fn standalone_sim(scenario: &std::path::Path) -> (Proc, std::collections::HashMap<String, String>) {
-    standalone_sim_speaking("ls", scenario)
-}
-
-/// [`standalone_sim`] speaking `protocol`'s wire (`ls` or `kiwoom`).
-fn standalone_sim_speaking(
-    protocol: &str,
-    scenario: &std::path::Path,
-) -> (Proc, std::collections::HashMap<String, String>) {
-    let mut child = condor()
-        .args(["sim", "--protocol", protocol])
-        .args([
-            "--rest-port",
-            "0",
-            "--ws-port",
-            "0",
-            "--no-rate-limit",
-            "--trades-per-sec",
-            "20",
-            "--scenario",
-        ])
-        .arg(scenario)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("condor sim starts");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = std::collections::HashMap::new();
-    for _ in 0..4 {
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        let (k, v) = line.trim().split_once(": ").expect("key: value");
-        lines.insert(k.to_owned(), v.to_owned());
-    }
-    (Proc(child), lines)
+/// A standalone `condor sim` speaking `protocol`'s wire (`ls` or `kiwoom`), trading 20 a
+/// second, playing `scenario`; its log in the returned [`Work`] directory.
+fn standalone_sim(name: &str, protocol: &str, scenario: &std::path::Path) -> (Work, Sim) {
+    let work = Work::new(name, 1);
+    let scenario = scenario.to_str().expect("a UTF-8 temp path");
+    let args = [
+        "--protocol",
+        protocol,
+        "--trades-per-sec",
+        "20",
+        "--scenario",
+        scenario,
+    ];
+    let sim = start_sim_args(&work, "warn", &args);
+    (work, sim)
 }
 
 /// `RUST_LOG` at its most detailed, with the modules that print websocket frames and
@@ -97,35 +69,14 @@ async fn ls_token(rest: &str, appkey: &str, appsecret: &str) -> String {
         .to_owned()
 }
 
-async fn subscribed(rest: &str) -> Vec<String> {
-    let v: serde_json::Value = reqwest::get(format!("{rest}/sim/subscriptions"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut out: Vec<String> = v["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| {
-            s["market"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|m| m[1].as_str().unwrap().to_owned())
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 /// `cmd` started with its stdout and stderr drained as it writes (at trace a full pipe
-/// would stop it mid-line, not fail); `finish` gives both texts once it has exited.
+/// would stop it mid-line, not fail); `terminate` gives both texts once it has exited.
 struct Drained {
     proc: Proc,
     out: std::thread::JoinHandle<String>,
     err: std::thread::JoinHandle<String>,
+    /// The `dashboard:` address, once printed.
+    http: mpsc::Receiver<String>,
 }
 
 impl Drained {
@@ -143,9 +94,37 @@ impl Drained {
                 text
             })
         };
-        let out = drain(Box::new(proc.0.stdout.take().unwrap()));
+        let (tx, http) = mpsc::channel();
+        let stdout = proc.0.stdout.take().unwrap();
+        let out = std::thread::spawn(move || {
+            let mut text = String::new();
+            for line in BufReader::new(stdout).split(b'\n') {
+                let Ok(line) = line else { break };
+                let line = String::from_utf8_lossy(&line);
+                if let Some(url) = line.strip_prefix("dashboard: ") {
+                    let _ = tx.send(url.trim_end_matches('/').to_owned());
+                }
+                text.push_str(&line);
+                text.push('\n');
+            }
+            text
+        });
         let err = drain(Box::new(proc.0.stderr.take().unwrap()));
-        Drained { proc, out, err }
+        Drained {
+            proc,
+            out,
+            err,
+            http,
+        }
+    }
+
+    /// Waits until its `/status` counts a processed tick.
+    async fn until_ticking(&self) {
+        let http = self
+            .http
+            .recv_timeout(PATIENCE)
+            .expect("condor run prints its dashboard address");
+        until_ticking(&http).await;
     }
 
     /// SIGTERM, as a service manager stops it; its exit and (stdout, stderr).
@@ -160,18 +139,6 @@ impl Drained {
     }
 }
 
-/// Waits until the simulator at `rest` has exactly `want` subscribed.
-async fn until_subscribed(rest: &str, want: &[&str]) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while subscribed(rest).await != want {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the engine never subscribed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
     let dir = std::env::temp_dir().join(format!("condor-run-{}", std::process::id()));
@@ -182,8 +149,8 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
         "condition S001 종료 테스트\nat 0ms S001 enter 005930\nat 0ms S001 enter 247540\n",
     )
     .unwrap();
-    let (_sim, urls) = standalone_sim(&scenario);
-    let rest = urls["rest"].clone();
+    let (_work, sim) = standalone_sim("run-sigterm", "ls", &scenario);
+    let rest = sim.rest.clone();
 
     // A webhook and a Telegram Bot API nobody answers (their token, and the chat id, must
     // reach neither a log nor the journal).
@@ -201,9 +168,9 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
             .args(["run", "--condition", "S001"])
             .env("RUST_LOG", TRACE_EVERYTHING)
             .env("CONDOR_BROKER_REST_URL", &rest)
-            .env("CONDOR_BROKER_WS_URL", &urls["websocket"])
-            .env("CONDOR_APPKEY", &urls["appkey"])
-            .env("CONDOR_APPSECRET", &urls["appsecret"])
+            .env("CONDOR_BROKER_WS_URL", &sim.ws)
+            .env("CONDOR_APPKEY", &sim.appkey)
+            .env("CONDOR_APPSECRET", &sim.appsecret)
             .env(
                 "CONDOR_DISCORD_WEBHOOK",
                 format!("http://127.0.0.1:9/api/webhooks/1/{webhook_token}"),
@@ -214,15 +181,18 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
             .env("CONDOR_DATA_DIR", &data_dir),
     );
     until_subscribed(&rest, &["005930", "247540"]).await;
-    // Let it trade a moment, then stop it the way a service manager would.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Let it trade until ticks have flowed, then stop it the way a service manager would.
+    run.until_ticking().await;
     let (status, stdout, stderr) = run.terminate();
     assert!(status.success(), "exit 0 on SIGTERM: {status:?}\n{stderr}");
     assert!(
-        stdout.contains("condor summary")
-            && stdout.contains("ticks")
-            && stdout.contains("ticks in flight to the Processor"),
+        stdout.contains("condor summary") && stdout.contains("ticks in flight to the Processor"),
         "{stdout}"
+    );
+    let (received, processed) = summary_ticks(&stdout);
+    assert!(
+        received > 0 && processed > 0,
+        "the summary counts the ticks that flowed: {stdout}"
     );
     assert!(
         stderr.contains("condor::feed") && stderr.contains("feed stopped"),
@@ -232,11 +202,11 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
     // signature, so no two are alike): one asked for with the same keys shows it, so the
     // scan below finds any token this simulator gave condor, not one it might have.
     let jwt_header = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzUxMiJ9";
-    let token = ls_token(&rest, &urls["appkey"], &urls["appsecret"]).await;
+    let token = ls_token(&rest, &sim.appkey, &sim.appsecret).await;
     assert!(token.starts_with(&format!("{jwt_header}.")), "{token}");
     let secrets = [
-        urls["appsecret"].as_str(),
-        urls["appkey"].as_str(),
+        sim.appsecret.as_str(),
+        sim.appkey.as_str(),
         webhook_token,
         telegram_key,
         &telegram_chat[1..],
@@ -284,7 +254,7 @@ async fn sigterm_mid_trading_exits_0_with_a_summary_and_no_live_subscription() {
     }
     assert_eq!(files, 1, "one journal for the day");
     assert!(
-        subscribed(&rest).await.is_empty(),
+        common::binary::subscribed(&rest).await.is_empty(),
         "no live subscription left at the simulator"
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -323,7 +293,7 @@ fn a_bare_condor_run_buys_one_of_the_morning_gap_ups_on_its_first_trades() {
         }
     });
     // A hang guard only: the order normally comes a few seconds in.
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let deadline = std::time::Instant::now() + PATIENCE * 3;
     let mut seen = Vec::new();
     let mut gapped: Vec<String> = Vec::new();
     let mut first_feed = None;
@@ -748,28 +718,32 @@ async fn a_kiwoom_run_at_trace_prints_no_key_and_no_token() {
         "condition S001 키움 추적\nat 0ms S001 enter 005930\nat 0ms S001 enter 247540\n",
     )
     .unwrap();
-    let (_sim, urls) = standalone_sim_speaking("kiwoom", &scenario);
-    let rest = urls["rest"].clone();
+    let (_work, sim) = standalone_sim("run-kiwoom-trace", "kiwoom", &scenario);
+    let rest = sim.rest.clone();
     let run = Drained::spawn(
         condor()
             .args(["run", "--condition", "S001"])
             .env("RUST_LOG", TRACE_EVERYTHING)
             .env("CONDOR_BROKER", "kiwoom")
             .env("CONDOR_BROKER_REST_URL", &rest)
-            .env("CONDOR_BROKER_WS_URL", &urls["websocket"])
-            .env("CONDOR_APPKEY", &urls["appkey"])
-            .env("CONDOR_APPSECRET", &urls["appsecret"])
+            .env("CONDOR_BROKER_WS_URL", &sim.ws)
+            .env("CONDOR_APPKEY", &sim.appkey)
+            .env("CONDOR_APPSECRET", &sim.appsecret)
             .env("CONDOR_DATA_DIR", dir.join("data")),
     );
     until_subscribed(&rest, &["005930", "247540"]).await;
+    // Ticks have flowed: their frames were read (and logged) at trace too.
+    run.until_ticking().await;
     let (status, stdout, stderr) = run.terminate();
     assert!(status.success(), "exit 0 on SIGTERM: {status:?}\n{stderr}");
+    let (received, _) = summary_ticks(&stdout);
+    assert!(received > 0, "{stdout}");
     // Live at every level: condor's detail and the dependencies' debug lines.
     assert!(
         stderr.contains(" DEBUG condor::") && stderr.contains("Client handshake done"),
         "{stderr}"
     );
-    for secret in [urls["appkey"].as_str(), urls["appsecret"].as_str()] {
+    for secret in [sim.appkey.as_str(), sim.appsecret.as_str()] {
         for form in [secret.to_owned(), hex(secret)] {
             assert!(
                 !stderr.contains(&form) && !stdout.contains(&form),
@@ -785,7 +759,7 @@ async fn a_kiwoom_run_at_trace_prints_no_key_and_no_token() {
         .header("api-id", "au10001")
         .body(
             serde_json::json!({"grant_type": "client_credentials",
-                "appkey": urls["appkey"], "secretkey": urls["appsecret"]})
+                "appkey": sim.appkey, "secretkey": sim.appsecret})
             .to_string(),
         )
         .send()

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use common::until;
+use common::{tick, until};
 use condor::sim::{SimConfig, SimHandle};
 use condor_actors::broker_account;
 use condor_actors::broker_session::{BrokerSession, SessionConfig};
@@ -60,16 +60,6 @@ fn start_sim(cfg: impl FnOnce(&mut SimConfig)) -> SimHandle {
     common::start(c)
 }
 
-async fn connect(sim: &SimHandle) -> LsRest {
-    LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token")
-}
-
 /// The day's lower price limit of 삼성전자 (t1102): a buy there rests and never fills.
 async fn samsung_lower_limit(rest: &LsRest) -> Price {
     rest.call::<condor_actors::wire::market_data::T1102>(
@@ -106,7 +96,7 @@ async fn start_rig(
     recovered: Option<RecoveredOrders>,
     loss_limit: i64,
 ) -> Rig {
-    let rest = connect(sim).await;
+    let rest = common::ls_rest(sim).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (journal, _) = Journal::open(dir, clock.today(), clock.clone()).expect("journal");
     let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
@@ -267,17 +257,12 @@ async fn the_kill_switch_trips_on_the_loss_limit_cancels_working_orders_and_surv
 
     // A tick 10% under the average marks 10 shares down by far more than the 50,000 won
     // limit: the Portfolio trips the kill switch at the OrderManager.
-    rig.portfolio.do_send(Deliver(Tick {
-        ticker: samsung(),
-        price: Price(avg.0 * 9 / 10),
-        qty: Qty(1),
-        cum_volume: 1,
-        prev_close: avg,
-        aggressor: Side::Sell,
-        exchange_time: TimeOfDay::hms(10, 0, 0),
-        received_at: Instant::now(),
-        seq: 1,
-    }));
+    rig.portfolio.do_send(Deliver(
+        tick(samsung(), avg.0 * 9 / 10)
+            .prev_close(avg.0)
+            .aggressor(Side::Sell)
+            .build(),
+    ));
     until("the kill switch is on", || async {
         rig.stats().await.kill_switch_on.then_some(())
     })
@@ -465,7 +450,7 @@ impl Strategy for EveryThousandthState {
 async fn a_kill_switch_tripped_behind_100k_queued_ticks_stops_orders_at_once() {
     let sim = start_sim(|c| c.rate_limits = false);
     let dir = tempfile::tempdir().unwrap();
-    let rest = connect(&sim).await;
+    let rest = common::ls_rest(&sim).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (journal, _) = Journal::open(dir.path(), clock.today(), clock.clone()).unwrap();
     let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token())).start();
@@ -487,17 +472,9 @@ async fn a_kill_switch_tripped_behind_100k_queued_ticks_stops_orders_at_once() {
     // 100,000 ticks queued behind the Processor (do_send never waits), then the trip.
     let prev = Price(70_000);
     for seq in 1..=100_000u64 {
-        processor.do_send(Deliver(Tick {
-            ticker: samsung(),
-            price: prev,
-            qty: Qty(1),
-            cum_volume: seq,
-            prev_close: prev,
-            aggressor: Side::Buy,
-            exchange_time: TimeOfDay::hms(10, 0, 0),
-            received_at: Instant::now(),
-            seq,
-        }));
+        processor.do_send(Deliver(
+            tick(samsung(), prev.0).cum_volume(seq).seq(seq).build(),
+        ));
     }
     orders
         .send(TripKillSwitch {

@@ -2,63 +2,31 @@
 //! serves LS clients there, refuses bad flags with a message naming them, and stops
 //! cleanly on SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
-struct Running {
-    child: Child,
-    lines: std::collections::HashMap<String, String>,
-}
+use std::process::Command;
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_sim(extra: &[&str]) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_condor"))
-        .args(["sim", "--rest-port", "0", "--ws-port", "0"])
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("condor starts");
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = std::collections::HashMap::new();
-    for _ in 0..4 {
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("a start line");
-        let (k, v) = line
-            .trim()
-            .split_once(": ")
-            .unwrap_or_else(|| panic!("key: value line, got {line:?}"));
-        lines.insert(k.to_owned(), v.to_owned());
-    }
-    Running { child, lines }
-}
+use common::lives::{start_sim_env, Work};
 
 #[tokio::test]
 async fn condor_sim_prints_its_urls_serves_and_stops_on_sigterm() {
-    let mut sim = start_sim(&["--seed", "7"]);
-    let rest = sim.lines["rest"].clone();
-    let ws = sim.lines["websocket"].clone();
+    let work = Work::new("sim-binary", 7);
+    let mut sim = start_sim_env(&work, "warn", &["--seed", "7"], &[]);
+    let (rest, ws) = (sim.rest.clone(), sim.ws.clone());
     assert!(rest.starts_with("http://127.0.0.1:"), "{rest}");
     assert!(
         ws.starts_with("ws://127.0.0.1:") && ws.ends_with("/websocket"),
         "{ws}"
     );
-    assert_eq!(sim.lines["appkey"].len(), 36);
-    assert_eq!(sim.lines["appsecret"].len(), 36);
+    assert_eq!(sim.appkey.len(), 36);
+    assert_eq!(sim.appsecret.len(), 36);
 
     let r = reqwest::Client::new()
         .post(format!("{rest}/oauth2/token"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!(
             "grant_type=client_credentials&appkey={}&appsecretkey={}&scope=oob",
-            sim.lines["appkey"], sim.lines["appsecret"]
+            sim.appkey, sim.appsecret
         ))
         .send()
         .await
@@ -69,11 +37,11 @@ async fn condor_sim_prints_its_urls_serves_and_stops_on_sigterm() {
         .expect("websocket answers");
 
     let status = Command::new("kill")
-        .args(["-TERM", &sim.child.id().to_string()])
+        .args(["-TERM", &sim.proc.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let exit = sim.child.wait().unwrap();
+    let exit = sim.proc.0.wait().unwrap();
     assert!(exit.success(), "exits 0 on SIGTERM: {exit:?}");
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{start, PATIENCE};
+use common::{start, until, PATIENCE};
 use condor::sim::exchange::Scenario;
 use condor::sim::{Protocol, SimConfig, SimHandle};
 use condor_model::kiwoom::market_data::Ka10001;
@@ -396,7 +396,7 @@ async fn ka10099_lists_the_market_and_ka10001_quotes_as_kiwoom_writes_numbers() 
     assert!(kosdaq.iter().all(|r| r["code"] != "005930"));
 
     // Let the market print, then quote.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until("the market prints", async || sim.stats().await.trades > 0).await;
     let r = c
         .call(STKINFO, "ka10001", json!({"stk_cd": "005930"}))
         .await;

@@ -218,25 +218,19 @@ async fn current_price_is_on_the_grid_and_inside_the_limits() {
 }
 
 async fn wait_for_holding(c: &Client, code: &str, qty: i64) -> serde_json::Value {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let (_, _, v) = c
-            .tr("/stock/accno", "t0424", json!({"t0424InBlock": {"prcgb": "1", "chegb": "2", "dangb": "0", "charge": "1", "cts_expcode": ""}}))
-            .await;
-        if let Some(h) = v["t0424OutBlock1"]
-            .as_array()
-            .and_then(|a| a.iter().find(|h| h["expcode"] == code))
-        {
-            if num(&h["janqty"]) == qty {
-                return h.clone();
-            }
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "holding of {qty} {code} never appeared: {v}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    Poll::every(Duration::from_millis(50))
+        .until(format!("holding of {qty} {code} never appeared"), async || {
+            let (_, _, v) = c
+                .tr("/stock/accno", "t0424", json!({"t0424InBlock": {"prcgb": "1", "chegb": "2", "dangb": "0", "charge": "1", "cts_expcode": ""}}))
+                .await;
+            v["t0424OutBlock1"]
+                .as_array()
+                .and_then(|a| a.iter().find(|h| h["expcode"] == code))
+                .filter(|h| num(&h["janqty"]) == qty)
+                .cloned()
+                .ok_or_else(|| v.to_string())
+        })
+        .await
 }
 
 async fn balance(c: &Client) -> serde_json::Value {
@@ -349,21 +343,18 @@ async fn a_marketable_limit_order_fills_at_or_better_than_its_price() {
     let lower = num(&p["dnlmtprice"]);
     let v = c.order("035720", 5, lower, "1", "00").await;
     assert_eq!(v["rsp_cd"], "00039", "{v}");
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let (_, _, v) = c.tr("/stock/accno", "t0424", json!({"t0424InBlock": {"prcgb": "1", "chegb": "2", "dangb": "0", "charge": "1", "cts_expcode": ""}})).await;
-        let held = v["t0424OutBlock1"].as_array().map_or(0, |a| {
-            a.iter()
-                .filter(|h| h["expcode"] == "035720")
-                .map(|h| num(&h["janqty"]))
-                .sum()
-        });
-        if held == 0 {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "sell never filled");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    Poll::every(Duration::from_millis(50))
+        .until("sell never filled", async || {
+            let (_, _, v) = c.tr("/stock/accno", "t0424", json!({"t0424InBlock": {"prcgb": "1", "chegb": "2", "dangb": "0", "charge": "1", "cts_expcode": ""}})).await;
+            let held: i64 = v["t0424OutBlock1"].as_array().map_or(0, |a| {
+                a.iter()
+                    .filter(|h| h["expcode"] == "035720")
+                    .map(|h| num(&h["janqty"]))
+                    .sum()
+            });
+            held == 0
+        })
+        .await;
 }
 
 #[tokio::test]

@@ -14,24 +14,22 @@
 //! Every wait is for a condition with a generous deadline.
 
 mod common;
-#[path = "support/lives.rs"]
-mod lives;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{next_json, num, Client, Ws, PATIENCE};
+use common::lives::{self, spawn_condor, tail, RunSettings, Sim, Work};
+use common::{next_json, num, rng, Client, Poll, Ws, PATIENCE};
 use condor::sim::exchange::TAPE_QUERY_INDEX;
 use condor::sim::{load_day, SimConfig, SimHandle, TapeSpeed};
 use condor_actors::market::{tick_down, tick_up, Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::tape::{self, TapeEvent, TapeStarted, TapeTrade};
 use condor_actors::wire::realtime::{decode_server_frame, ServerFrame};
 use futures_util::StreamExt;
-use lives::{spawn_condor, tail, RunSettings, Sim, Work};
 use serde_json::{json, Value};
-use tokio::time::{sleep, Instant};
+use tokio::time::sleep;
 use tokio_tungstenite::MaybeTlsStream;
 
 /// In the condition from the start, leaves at 3 s; KOSPI, in the universe.
@@ -62,7 +60,7 @@ enum Seen {
 /// trade at that moment; condition events at fixed times; records the simulator ignores in
 /// between. No ticker trades after it leaves the condition.
 fn source_day() -> Vec<(i64, TapeEvent)> {
-    let mut rng = fastrand::Rng::with_seed(20_240_102);
+    let mut rng = fastrand::Rng::with_seed(rng::seed("the source day", 20_240_102));
     let closes = [(A, 70_000), (B, 104_300), (C, 10_000), (D, 178_000)];
     let mut price: BTreeMap<&str, Price> = closes.iter().map(|&(c, p)| (c, Price(p))).collect();
     let mut cum: BTreeMap<&str, u64> = closes.iter().map(|&(c, _)| (c, 1_000_000)).collect();
@@ -611,25 +609,32 @@ async fn condor_run_against_the_tape_records_the_same_day() {
 
     let want = watched_in_source(&day);
     assert_eq!(want.trades.len(), 3, "A, B and C are watched");
-    let deadline = Instant::now() + PATIENCE * 2;
-    loop {
-        let finished = std::fs::read_to_string(work.path("sim.log"))
-            .unwrap_or_default()
-            .contains("tape finished:");
-        if finished && condor_tape(&data).trade_count() >= want.trade_count() {
-            break;
-        }
-        condor.assert_alive();
-        assert!(
-            Instant::now() < deadline,
-            "gave up waiting for the day to be played and recorded (sim finished: {finished}, condor recorded {} of {} trades)\nsim:\n{}\ncondor:\n{}",
-            condor_tape(&data).trade_count(),
-            want.trade_count(),
-            tail(&work.path("sim.log"), 20),
-            tail(&condor.stderr, 30)
-        );
-        sleep(Duration::from_millis(50)).await;
-    }
+    let sim_log = work.path("sim.log");
+    let wanted = want.trade_count();
+    condor
+        .until_with(
+            Poll::every(Duration::from_millis(50)).within(PATIENCE * 2),
+            || {
+                format!(
+                    "the day to be played and recorded\nsim:\n{}",
+                    tail(&sim_log, 20)
+                )
+            },
+            async || {
+                let finished = std::fs::read_to_string(&sim_log)
+                    .unwrap_or_default()
+                    .contains("tape finished:");
+                let recorded = condor_tape(&data).trade_count();
+                if finished && recorded >= wanted {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "sim finished: {finished}, condor recorded {recorded} of {wanted} trades"
+                    ))
+                }
+            },
+        )
+        .await;
     let log = std::fs::read_to_string(work.path("sim.log")).unwrap();
     let played = day
         .iter()

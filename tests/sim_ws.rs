@@ -139,14 +139,10 @@ async fn registering_twice_is_one_subscription() {
     }
     assert_eq!(sim.subscriptions().await.trade_subscribers("005930"), 1);
     drop(ws);
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !sim.subscriptions().await.sessions.is_empty() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "a closed session's subscriptions are removed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until("a closed session's subscriptions are removed", async || {
+        sim.subscriptions().await.sessions.is_empty()
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -11,16 +11,13 @@
 //! Nothing is asserted on durations: every wait is for a condition, with a deadline.
 
 mod common;
-#[path = "support/condor_run.rs"]
-mod condor_run;
-#[path = "support/lives.rs"]
-mod lives;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{lives, until, until_within, PATIENCE};
 use condor::sim::{SimConfig, SimHandle};
 use condor_actors::access_token::TokenPolicy;
 use condor_actors::broker_account;
@@ -41,16 +38,6 @@ use tokio::net::TcpListener;
 
 fn samsung() -> Ticker {
     Ticker::parse("005930").unwrap()
-}
-
-async fn connect(sim: &SimHandle) -> LsRest {
-    LsRest::connect(
-        sim.rest_url(),
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-    )
-    .await
-    .expect("token")
 }
 
 /// Withdraws `token` at the simulator (`/oauth2/revoke`), so the next call with it is
@@ -76,7 +63,7 @@ async fn revoke(sim: &SimHandle, token: &str) {
 #[actix_rt::test]
 async fn an_order_refused_for_its_token_gets_a_new_token_and_is_placed_once() {
     let sim = common::start(common::quiet_config());
-    let rest = connect(&sim).await;
+    let rest = common::ls_rest(&sim).await;
     assert_eq!(sim.stats().await.tokens_issued, 1);
     let first = rest.token();
     revoke(&sim, &first).await;
@@ -113,7 +100,7 @@ async fn calls_refused_together_share_one_new_token() {
         rate_limits: false,
         ..common::quiet_config()
     });
-    let rest = connect(&sim).await;
+    let rest = common::ls_rest(&sim).await;
     revoke(&sim, &rest.token()).await;
     let calls = (0..12).map(|_| {
         let rest = rest.clone();
@@ -146,9 +133,9 @@ impl actix::Handler<Ticks> for Feed {
 async fn a_registration_refused_for_its_token_is_made_again_with_a_new_one() {
     use actix::Actor;
     let sim = common::start(common::quiet_config());
-    let rest = connect(&sim).await;
+    let rest = common::ls_rest(&sim).await;
     let session = BrokerSession::new(SessionConfig::new(sim.ws_url(), rest.token_source())).start();
-    condor_run::eventually("the session is connected", || {
+    until("the session is connected", || {
         let session = session.clone();
         async move {
             let stats = session.send(GetSessionStats).await.ok()?;
@@ -163,7 +150,7 @@ async fn a_registration_refused_for_its_token_is_made_again_with_a_new_one() {
         to: Feed.start().recipient(),
         feed_id: FeedId::next(),
     });
-    condor_run::eventually("005930 registered with a new token", || {
+    until("005930 registered with a new token", || {
         let sim = &sim;
         async move {
             let report = sim.subscriptions().await;
@@ -334,9 +321,9 @@ async fn one_second_tokens_are_renewed_in_the_background_before_they_expire() {
         token_ttl: Duration::from_secs(1),
         ..common::quiet_config()
     });
-    let rest = connect(&sim).await;
+    let rest = common::ls_rest(&sim).await;
     // No call is made: the renewer alone issues each token at 90% of the last one's life.
-    condor_run::eventually("three tokens renewed", || {
+    until("three tokens renewed", || {
         let sim = &sim;
         async move { (sim.stats().await.tokens_issued >= 4).then_some(()) }
     })
@@ -452,28 +439,22 @@ async fn an_hour_of_trading_with_30_second_tokens_loses_and_doubles_no_order() {
     let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
 
     // Until the market's clock shows 11:00, with orders sent on the way.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(150);
-    let started_at = loop {
-        if log().contains("access token #1 issued") {
-            break market.unix_ms();
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no first token:\n{}",
+    let started_at = until_within(
+        PATIENCE * 5,
+        || format!("no first token:\n{}", log()),
+        async || {
             log()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    loop {
-        if market.unix_ms() >= at(11, 0) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the market never reached 11:00"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+                .contains("access token #1 issued")
+                .then(|| market.unix_ms())
+        },
+    )
+    .await;
+    common::Poll::every(Duration::from_millis(200))
+        .within(PATIENCE * 5)
+        .until("the market never reached 11:00", async || {
+            market.unix_ms() >= at(11, 0)
+        })
+        .await;
     let (exit, _, log) = condor.terminate().await;
     let stopped_at = market.unix_ms();
     assert!(

@@ -540,6 +540,9 @@ pub struct NotifierStats {
     pub given_up: u64,
     /// Long pauses taken after a destination kept failing.
     pub long_pauses: u64,
+    /// Looks at the clocks (the summary's time, a long pause's end): a test moving a
+    /// manual clock waits for the next one.
+    pub clock_checks: u64,
     /// Notices only logged, because no destination is configured.
     pub logged_only: u64,
     /// Broker outages shorter than the threshold: not worth a message.

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use tokio::sync::oneshot;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, SystemClock};
 use crate::market::TimeOfDay;
 use crate::messages::{
     Alert, DrainAlerts, EngineStop, GetConditionBooks, GetNotifierStats, GetOrderStats,
@@ -73,11 +73,12 @@ pub struct NotifierConfig {
     /// Backoff between those attempts: `first_retry`, doubling, at most `max_retry`.
     pub first_retry: Duration,
     pub max_retry: Duration,
+    /// Ends at the first look at the clock after it (`clock_check_every`).
     pub long_pause: Duration,
     pub request_timeout: Duration,
     /// How often the Portfolio's equity is sampled for the curve.
     pub equity_every: Duration,
-    /// How often the clock is looked at for the summary time.
+    /// How often the clocks are looked at: the summary time, a long pause's end.
     pub clock_check_every: Duration,
     /// The traded conditions' names, condor.toml's order, for the summary's lines.
     pub condition_names: Vec<String>,
@@ -170,8 +171,11 @@ struct Sink {
     outbox: Outbox,
     /// Kept after every delivered message (Telegram's pace; Discord says it per response).
     gap: Duration,
-    /// A timer will pump the queue (batch window, pace, backoff, rate limit, pause).
+    /// A timer (batch window, pace, backoff, rate limit) or the long pause will pump the
+    /// queue.
     waiting: bool,
+    /// The end of the long pause, on the wall clock.
+    paused_until: Option<Instant>,
     /// Failed requests in a row.
     failures: u32,
     rate_limited_in_a_row: u32,
@@ -181,6 +185,9 @@ struct Sink {
 pub struct Notifier {
     cfg: NotifierConfig,
     clock: Arc<dyn Clock>,
+    /// Real time, for a long pause and a broker outage: live waits, not history, so not
+    /// the engine's (perhaps accelerated) clock. A test's manual clock moves it.
+    wall: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
     /// Discord first, then Telegram; fixed once built (timers name a sink by its index).
     sinks: Vec<Sink>,
@@ -228,6 +235,7 @@ impl Notifier {
                     outbox: Outbox::new(cfg.queue_cap),
                     gap,
                     waiting: false,
+                    paused_until: None,
                     failures: 0,
                     rate_limited_in_a_row: 0,
                 })
@@ -239,6 +247,7 @@ impl Notifier {
             last_clock_check: clock.time_of_day(),
             cfg,
             clock,
+            wall: Arc::new(SystemClock),
             http,
             sinks,
             names: Names::new(),
@@ -248,6 +257,13 @@ impl Notifier {
             drain_waiters: Vec::new(),
             stats: NotifierStats::default(),
         }
+    }
+
+    /// This Notifier timing its long pauses and outages on `wall` instead of the system's
+    /// clock.
+    pub fn with_wall_clock(mut self, wall: Arc<dyn Clock>) -> Notifier {
+        self.wall = wall;
+        self
     }
 
     /// A new KST day starts a new tally.
@@ -436,7 +452,8 @@ impl Notifier {
             sink.failures = 0;
             self.stats.long_pauses += 1;
             log::error!(target: LOG, "{endpoint} keeps failing: pausing it for {} s ({} notice(s) wait)", self.cfg.long_pause.as_secs(), sink.outbox.notices());
-            self.wait(i, self.cfg.long_pause, ctx);
+            sink.waiting = true;
+            sink.paused_until = Some(self.wall.now() + self.cfg.long_pause);
         } else {
             self.wait(i, backoff, ctx);
         }
@@ -455,13 +472,12 @@ impl Notifier {
     }
 
     fn on_link(&mut self, up: bool, ctx: &mut Context<Self>) {
-        // Wall time, not the engine clock: this times a live outage, it is not history.
-        let now = Instant::now();
+        let now = self.wall.now();
         if !up {
             if let Some(outage) = self.link.down(now) {
                 let threshold = self.cfg.link_alert_after;
                 ctx.run_later(threshold, move |act, ctx| {
-                    if let Some(down_for) = act.link.overdue(outage, Instant::now(), threshold) {
+                    if let Some(down_for) = act.link.overdue(outage, act.wall.now(), threshold) {
                         act.enqueue(Notice::LinkDown { down_for }, ctx);
                     }
                 });
@@ -554,6 +570,8 @@ impl Notifier {
 
     /// Sends the summary when the clock passes `summary_at` (once a day, only while running).
     fn check_clock(&mut self, ctx: &mut Context<Self>) {
+        self.stats.clock_checks += 1;
+        self.end_pauses(ctx);
         self.roll_day();
         let now = self.clock.time_of_day();
         let at = self.cfg.summary_at;
@@ -561,6 +579,20 @@ impl Notifier {
         self.last_clock_check = now;
         if crossed && !self.book.summary_sent {
             self.send_summary(None, ctx);
+        }
+    }
+
+    /// Every destination whose long pause is over sends again.
+    fn end_pauses(&mut self, ctx: &mut Context<Self>) {
+        let now = self.wall.now();
+        for i in 0..self.sinks.len() {
+            let sink = &mut self.sinks[i];
+            if sink.paused_until.is_some_and(|end| end <= now) {
+                sink.paused_until = None;
+                sink.waiting = false;
+                log::info!(target: LOG, "{} pause over: sending again ({} notice(s) wait)", sink.dest.endpoint(), sink.outbox.notices());
+                self.pump(i, ctx);
+            }
         }
     }
 

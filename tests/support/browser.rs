@@ -13,7 +13,8 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::condor_run::{Proc, PATIENCE};
+use crate::common::binary::Proc;
+use crate::common::{until, PATIENCE};
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -140,20 +141,17 @@ impl Browser {
     pub async fn goto(&mut self, url: &str) {
         let r = self.call("Page.navigate", json!({"url": url})).await;
         assert!(r.get("errorText").is_none(), "navigate to {url}: {r}");
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
+        until(format!("{url} did not load"), async || {
             let state = self
                 .eval("location.href === 'about:blank' ? 'blank' : document.readyState")
                 .await;
             if state == "complete" {
-                return;
+                Ok(())
+            } else {
+                Err(state.to_string())
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{url} did not load: {state}"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        })
+        .await
     }
 
     /// Evaluates `expression` in the page and returns its value (as JSON).

@@ -1,28 +1,44 @@
-//! `condor run`, the binary, trading a simulator started in the test process, over real
-//! sockets; its HTTP server on a free loopback port, read from the `dashboard:` line it
-//! prints at start.
-#![allow(dead_code)]
+//! The `condor` binary as a child process: with a clean environment, killed when the test
+//! ends; `condor run` trading a simulator started in the test process, over real sockets,
+//! its HTTP server on a free loopback port read from the `dashboard:` line it prints at
+//! start; what its `/status` and its shutdown summary count.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
 
 use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
 
-/// How long a test waits for something that should happen promptly. Generous, because CI
-/// machines are shared; a test never asserts on how long it took.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+use super::wait::{until, until_blocking, PATIENCE};
 
-/// A child process killed (and reaped) when dropped.
+/// A child process killed (SIGKILL) and reaped when dropped.
 pub struct Proc(pub Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// What a child that should stop by itself (a refused setting) printed, once it has; if it
+/// does not within the patience, the test fails with `what` and the child is killed.
+pub fn exited(child: Child, what: &str) -> Output {
+    let mut proc = Proc(child);
+    let status = until_blocking(what, || proc.0.try_wait().unwrap());
+    let read = |pipe: Option<&mut dyn Read>| {
+        let mut bytes = Vec::new();
+        if let Some(p) = pipe {
+            p.read_to_end(&mut bytes).expect("the pipe reads");
+        }
+        bytes
+    };
+    Output {
+        status,
+        stdout: read(proc.0.stdout.as_mut().map(|p| p as &mut dyn Read)),
+        stderr: read(proc.0.stderr.as_mut().map(|p| p as &mut dyn Read)),
     }
 }
 
@@ -134,18 +150,51 @@ pub async fn subscribed(rest: &str) -> Vec<String> {
     out
 }
 
-/// Waits (up to [`PATIENCE`]) until `check` returns `Some`, then returns it.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// Waits until the simulator at `rest` has exactly `want` subscribed.
+pub async fn until_subscribed(rest: &str, want: &[&str]) {
+    until(
+        format!("the engine never subscribed {want:?}"),
+        async || {
+            let got = subscribed(rest).await;
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!("subscribed {got:?}"))
+            }
+        },
+    )
+    .await
+}
+
+/// Waits until `condor run`'s `/status` at `http` counts a processed tick; returns the
+/// count. Before its HTTP server answers, it has not ticked.
+pub async fn until_ticking(http: &str) -> u64 {
+    until("a tick processed", async || {
+        let s: serde_json::Value = reqwest::get(format!("{http}/status"))
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        s["counters"]["ticks_processed"].as_u64().filter(|&n| n > 0)
+    })
+    .await
+}
+
+/// The ticks `condor run`'s shutdown summary counts: (received, processed), from its line
+/// `  ticks              R received, P processed, ...`.
+pub fn summary_ticks(stdout: &str) -> (u64, u64) {
+    let line = stdout
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("ticks "))
+        .unwrap_or_else(|| panic!("no ticks line in the summary:\n{stdout}"));
+    let count = |word: &str| -> u64 {
+        let (before, _) = line
+            .split_once(&format!(" {word}"))
+            .unwrap_or_else(|| panic!("no {word:?} count in {line:?}"));
+        let n = before.rsplit([' ', ',']).next().unwrap_or_default();
+        n.parse()
+            .unwrap_or_else(|_| panic!("{n:?}, the {word:?} count, is not a number in {line:?}"))
+    };
+    (count("received"), count("processed"))
 }

@@ -1,18 +1,14 @@
 //! `condor sim` and `condor run` as separate processes, as a user starts them: a
 //! standalone simulator, the lives of `condor run` against it (each with its own log),
-//! SIGKILL and SIGTERM. Shared by the crash and the replay tests.
-#![allow(dead_code)]
+//! SIGKILL and SIGTERM. Shared by the crash, replay, disk, backtest and binary tests.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::Duration;
+use std::process::{Command, ExitStatus, Stdio};
 
-use tokio::time::{sleep, Instant};
-
-/// How long a test waits for something that should happen promptly.
-pub const PATIENCE: Duration = Duration::from_secs(20);
+pub use super::binary::Proc;
+use super::wait::{until, Outcome, Poll, What};
 
 /// A scenario (after `head`, its conditions and cash) in which every one of `tickers`
 /// enters condition S001 and, four seconds later, leaves it, every five seconds (staggered
@@ -48,24 +44,11 @@ pub const BUSY: &[(&str, &str)] = &[
     ("CONDOR_DAILY_LOSS_LIMIT", "1000000000"),
 ];
 
-/// A child process killed (SIGKILL) and reaped when dropped.
-pub struct Proc(pub Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 pub fn condor_cmd(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_condor"));
-    // Keep a developer's .env and CONDOR_* settings out of the test.
-    // No HTTP server: the two tests' lives run side by side and would share its port.
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("CONDOR_HTTP_ADDR", "off")
-        .current_dir(dir);
+    let mut c = super::binary::condor(dir);
+    // No HTTP server: the two tests' lives run side by side and would share its port. The
+    // log level is each life's own.
+    c.env("CONDOR_HTTP_ADDR", "off").env_remove("RUST_LOG");
     c
 }
 
@@ -147,7 +130,7 @@ impl Protocol {
 
 /// A standalone `condor sim`, as a user starts one.
 pub struct Sim {
-    pub _proc: Proc,
+    pub proc: Proc,
     pub protocol: Protocol,
     pub rest: String,
     pub ws: String,
@@ -219,7 +202,7 @@ pub fn start_sim_env(work: &Work, log_level: &str, args: &[&str], env: &[(&str, 
         lines.insert(k.to_owned(), v.to_owned());
     }
     Sim {
-        _proc: proc,
+        proc,
         protocol: Protocol::of(args, env),
         rest: lines["rest"].clone(),
         ws: lines["websocket"].clone(),
@@ -289,6 +272,37 @@ pub fn tail(path: &Path, n: usize) -> String {
 }
 
 impl Condor {
+    /// Waits as `poll` says until `check` is ready while this life lives; on giving up, or
+    /// if the life ends, the failure shows its log.
+    pub async fn until_with<O: Outcome>(
+        &mut self,
+        poll: Poll,
+        what: impl What,
+        mut check: impl AsyncFnMut() -> O,
+    ) -> O::Ready {
+        let (life, log) = (self.life, self.stderr.clone());
+        poll.until(
+            || format!("life {life}: {}\n{}", what.describe(), tail(&log, 30)),
+            async || {
+                let seen = check().await.ready();
+                if seen.is_err() {
+                    self.assert_alive();
+                }
+                seen
+            },
+        )
+        .await
+    }
+
+    /// [`Condor::until_with`] the default [`Poll`].
+    pub async fn until<O: Outcome>(
+        &mut self,
+        what: impl What,
+        check: impl AsyncFnMut() -> O,
+    ) -> O::Ready {
+        self.until_with(Poll::default(), what, check).await
+    }
+
     /// Panics (with its log) if this life ended by itself.
     pub fn assert_alive(&mut self) {
         if let Some(status) = self.proc.0.try_wait().unwrap() {
@@ -316,19 +330,18 @@ impl Condor {
             .status()
             .unwrap();
         assert!(ok.success());
-        let deadline = Instant::now() + PATIENCE;
-        let status = loop {
-            if let Some(status) = self.proc.0.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "condor life {} did not stop after SIGTERM:\n{}",
-                self.life,
-                tail(&self.stderr, 40)
-            );
-            sleep(Duration::from_millis(20)).await;
-        };
+        let life = self.life;
+        let stderr = self.stderr.clone();
+        let status = until(
+            || {
+                format!(
+                    "condor life {life} did not stop after SIGTERM:\n{}",
+                    tail(&stderr, 40)
+                )
+            },
+            async || self.proc.0.try_wait().unwrap(),
+        )
+        .await;
         (
             status,
             std::fs::read_to_string(&self.stdout).unwrap(),
