@@ -25,7 +25,9 @@ use condor_actors::kiwoom_rest::KiwoomRest;
 use condor_actors::ledger::{FeeSchedule, Ledger};
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::Side;
-use condor_actors::messages::{Alert, Deliver, Fill, NotifyFlat, Tick, TickerOwner, WatchHoldings};
+use condor_actors::messages::{
+    Alert, Deliver, Fill, NotifyFlat, OrderNo, Tick, TickerOwner, WatchHoldings,
+};
 use condor_actors::notifier::Notifier;
 use condor_actors::order_manager::{OrderManager, RateExcess, RecoveredOrders};
 use condor_actors::portfolio::Portfolio;
@@ -341,7 +343,7 @@ pub async fn start(link: BrokerLink, settings: EngineSettings) -> anyhow::Result
             side: Side::Buy,
             price: p.avg_price().unwrap_or_default(),
             qty: p.qty,
-            order_no: 0,
+            order_no: OrderNo::NONE,
             time: clock.time_of_day(),
         }));
     }

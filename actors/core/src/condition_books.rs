@@ -129,6 +129,7 @@ impl ConditionBooks {
 mod tests {
     use super::*;
     use crate::domain::Fill;
+    use crate::domain::OrderNo;
     use crate::ledger::{FeeSchedule, Ledger};
     use crate::market::{Price, Qty, Side, TimeOfDay};
 
@@ -138,7 +139,7 @@ mod tests {
             side,
             price: Price(price),
             qty: Qty(qty),
-            order_no: 1,
+            order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 30, 0),
         }
     }

@@ -534,6 +534,7 @@ fn check_sellable(
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::OrderNo;
     use std::time::Instant;
 
     use super::*;
@@ -574,7 +575,7 @@ mod tests {
             side,
             price: Price(price),
             qty: Qty(qty),
-            order_no: 1,
+            order_no: OrderNo(1),
             time: TimeOfDay::hms(10, 0, 0),
         }
     }

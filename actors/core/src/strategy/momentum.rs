@@ -357,6 +357,7 @@ impl Strategy for MomentumStrategy {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::OrderNo;
     use std::time::{Duration, Instant};
 
     use super::*;
@@ -464,7 +465,7 @@ mod tests {
                 side,
                 price: Price(price),
                 qty: Qty(qty),
-                order_no: 1,
+                order_no: OrderNo(1),
                 time: self.now,
             }));
         }

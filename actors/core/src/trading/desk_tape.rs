@@ -579,6 +579,7 @@ fn static_reason(text: &str) -> &'static str {
 mod tests {
     use super::*;
     use crate::domain::NewOrder;
+    use crate::domain::OrderNo;
     use crate::market::{DailyLimits, Price};
 
     fn t(code: &str) -> Ticker {
@@ -709,7 +710,7 @@ mod tests {
             6,
             DeskInput::Account {
                 event: AccountEvent::Filled {
-                    order_no: 5001,
+                    order_no: OrderNo(5001),
                     exec_no: 1,
                     ticker: t(a),
                     side: Side::Buy,
@@ -731,7 +732,7 @@ mod tests {
             DeskInput::OrderReply {
                 id: first,
                 reply: OrderReply::Acked {
-                    order_no: 5001,
+                    order_no: OrderNo(5001),
                     code: "00040".into(),
                 },
             },
@@ -741,7 +742,7 @@ mod tests {
             10,
             DeskInput::Account {
                 event: AccountEvent::Filled {
-                    order_no: 5001,
+                    order_no: OrderNo(5001),
                     exec_no: 2,
                     ticker: t(a),
                     side: Side::Buy,
@@ -782,7 +783,7 @@ mod tests {
             DeskInput::OrderReply {
                 id: last,
                 reply: OrderReply::Acked {
-                    order_no: 5009,
+                    order_no: OrderNo(5009),
                     code: "00040".into(),
                 },
             },
@@ -933,8 +934,8 @@ mod tests {
             },
             DeskInput::Account {
                 event: AccountEvent::Rejected {
-                    order_no: 0,
-                    org_order_no: 0,
+                    order_no: OrderNo::NONE,
+                    org_order_no: OrderNo::NONE,
                     code: "1234".into(),
                     qty: Qty(3),
                 },
