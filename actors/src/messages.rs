@@ -11,7 +11,7 @@ use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
 
 pub use crate::domain::{
     AccountEvent, CashCorrection, ClientOrderId, ConditionEnter, ConditionExit, ConditionId,
-    FeedId, Fill, OrderDone, OrderIntent, OrderNo, OrderType, Tick,
+    ExecNo, FeedId, Fill, OrderDone, OrderIntent, OrderNo, OrderType, Tick,
 };
 pub use crate::trading::orders::{LatencyUs, OrderStats};
 

@@ -128,8 +128,7 @@ impl ConditionBooks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Fill;
-    use crate::domain::OrderNo;
+    use crate::domain::{Fill, OrderNo};
     use crate::ledger::{FeeSchedule, Ledger};
     use crate::market::{Price, Qty, Side, TimeOfDay};
 

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::domain::{ClientOrderId, OrderIntent, OrderNo, OrderType};
+use crate::domain::{ClientOrderId, ExecNo, OrderIntent, OrderNo, OrderType};
 use crate::market::{notional, Price, Qty, Side, Ticker};
 
 /// Where an order stands.
@@ -205,7 +205,7 @@ pub struct Order {
     reject: Option<Reject>,
     state: OrderState,
     /// Exec numbers (SC1 `execno`) already applied, to drop a fill delivered twice.
-    exec_nos: HashSet<i64>,
+    exec_nos: HashSet<ExecNo>,
     /// Cancel order numbers (SC3 `ordno`) already applied, to drop a cancel delivered twice.
     cancel_nos: HashSet<OrderNo>,
     tick_received_at: Option<Instant>,
@@ -524,7 +524,7 @@ impl Order {
     pub fn filled(
         &mut self,
         order_no: OrderNo,
-        exec_no: i64,
+        exec_no: ExecNo,
         qty: Qty,
         price: Price,
         now: Instant,
@@ -855,7 +855,7 @@ impl OrderBook {
         &mut self,
         id: ClientOrderId,
         order_no: OrderNo,
-        exec_no: i64,
+        exec_no: ExecNo,
         qty: Qty,
         price: Price,
         now: Instant,
@@ -940,11 +940,11 @@ mod tests {
             Ok(Transition::Duplicate)
         );
         assert_eq!(
-            o.filled(OrderNo(100), 1, Qty(4), Price(60_000), ms(t, 20)),
+            o.filled(OrderNo(100), ExecNo(1), Qty(4), Price(60_000), ms(t, 20)),
             applied(OrderState::Accepted, OrderState::PartiallyFilled)
         );
         assert_eq!(
-            o.filled(OrderNo(100), 2, Qty(6), Price(60_100), ms(t, 30)),
+            o.filled(OrderNo(100), ExecNo(2), Qty(6), Price(60_100), ms(t, 30)),
             applied(OrderState::PartiallyFilled, OrderState::Filled)
         );
         assert!(o.state().is_final());
@@ -988,7 +988,7 @@ mod tests {
         let mut o = order(5, t);
         o.sent(ms(t, 1)).unwrap();
         assert_eq!(
-            o.filled(OrderNo(100), 9, Qty(5), Price(60_000), ms(t, 8)),
+            o.filled(OrderNo(100), ExecNo(9), Qty(5), Price(60_000), ms(t, 8)),
             applied(OrderState::Sent, OrderState::Filled)
         );
         assert_eq!(o.order_no(), Some(OrderNo(100)));
@@ -1011,7 +1011,7 @@ mod tests {
         let mut o = order(5, t);
         o.sent(t).unwrap();
         assert_eq!(
-            o.filled(OrderNo(100), 1, Qty(2), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(1), Qty(2), Price(60_000), t),
             applied(OrderState::Sent, OrderState::PartiallyFilled)
         );
         assert_eq!(o.acked(OrderNo(100), t), Ok(Transition::Duplicate));
@@ -1023,16 +1023,18 @@ mod tests {
     fn duplicate_fill_is_detected_by_exec_number() {
         let t = t0();
         let mut o = accepted(10, t);
-        o.filled(OrderNo(100), 1, Qty(4), Price(60_000), t).unwrap();
+        o.filled(OrderNo(100), ExecNo(1), Qty(4), Price(60_000), t)
+            .unwrap();
         assert_eq!(
-            o.filled(OrderNo(100), 1, Qty(4), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(1), Qty(4), Price(60_000), t),
             Ok(Transition::Duplicate)
         );
         assert_eq!(o.filled_qty(), Qty(4));
-        o.filled(OrderNo(100), 2, Qty(6), Price(60_000), t).unwrap();
+        o.filled(OrderNo(100), ExecNo(2), Qty(6), Price(60_000), t)
+            .unwrap();
         // A replay of the final fill after the order is done is still just a duplicate.
         assert_eq!(
-            o.filled(OrderNo(100), 2, Qty(6), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(2), Qty(6), Price(60_000), t),
             Ok(Transition::Duplicate)
         );
         assert_eq!(o.state(), OrderState::Filled);
@@ -1042,10 +1044,11 @@ mod tests {
     fn impossible_fills_are_errors_that_change_nothing() {
         let t = t0();
         let mut o = accepted(10, t);
-        o.filled(OrderNo(100), 1, Qty(4), Price(60_000), t).unwrap();
+        o.filled(OrderNo(100), ExecNo(1), Qty(4), Price(60_000), t)
+            .unwrap();
         let before = format!("{o:?}");
         let e = o
-            .filled(OrderNo(100), 2, Qty(7), Price(60_000), t)
+            .filled(OrderNo(100), ExecNo(2), Qty(7), Price(60_000), t)
             .unwrap_err();
         assert!(matches!(
             e,
@@ -1065,25 +1068,25 @@ mod tests {
             "{msg}"
         );
         assert!(matches!(
-            o.filled(OrderNo(100), 3, Qty(0), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(3), Qty(0), Price(60_000), t),
             Err(OrderError::ZeroQty { .. })
         ));
         assert!(matches!(
-            o.filled(OrderNo(100), 4, Qty(1), Price(0), t),
+            o.filled(OrderNo(100), ExecNo(4), Qty(1), Price(0), t),
             Err(OrderError::NonPositivePrice { .. })
         ));
         assert!(matches!(
-            o.filled(OrderNo(101), 5, Qty(1), Price(60_000), t),
+            o.filled(OrderNo(101), ExecNo(5), Qty(1), Price(60_000), t),
             Err(OrderError::OrderNoMismatch { .. })
         ));
         assert!(matches!(
-            o.filled(OrderNo(100), 6, Qty(1), Price(i64::MAX), t),
+            o.filled(OrderNo(100), ExecNo(6), Qty(1), Price(i64::MAX), t),
             Err(OrderError::Overflow { .. })
         ));
         assert_eq!(format!("{o:?}"), before);
         // A refused fill did not burn its exec number: a correct retry still applies.
         assert!(o
-            .filled(OrderNo(100), 2, Qty(6), Price(60_000), t)
+            .filled(OrderNo(100), ExecNo(2), Qty(6), Price(60_000), t)
             .unwrap()
             .is_applied());
     }
@@ -1093,7 +1096,7 @@ mod tests {
         let t = t0();
         let mut o = order(10, t);
         assert!(matches!(
-            o.filled(OrderNo(100), 1, Qty(1), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(1), Qty(1), Price(60_000), t),
             Err(OrderError::NotAllowed {
                 event: OrderEventKind::Filled,
                 ..
@@ -1102,12 +1105,14 @@ mod tests {
         let mut o = accepted(10, t);
         o.cancelled(OrderNo(900), Qty(10), t).unwrap();
         let e = o
-            .filled(OrderNo(100), 1, Qty(1), Price(60_000), t)
+            .filled(OrderNo(100), ExecNo(1), Qty(1), Price(60_000), t)
             .unwrap_err();
         assert!(e.to_string().contains("cancelled"), "{e}");
         let mut o = accepted(10, t);
         o.rejected("01478", "sellable qty insufficient", t).unwrap();
-        assert!(o.filled(OrderNo(100), 1, Qty(1), Price(60_000), t).is_err());
+        assert!(o
+            .filled(OrderNo(100), ExecNo(1), Qty(1), Price(60_000), t)
+            .is_err());
     }
 
     #[test]
@@ -1132,7 +1137,8 @@ mod tests {
             o.cancelled(OrderNo(901), Qty(0), t),
             Err(OrderError::ZeroQty { .. })
         ));
-        o.filled(OrderNo(100), 1, Qty(2), Price(60_000), t).unwrap();
+        o.filled(OrderNo(100), ExecNo(1), Qty(2), Price(60_000), t)
+            .unwrap();
         assert_eq!(
             o.cancelled(OrderNo(902), Qty(5), t),
             applied(OrderState::PartiallyFilled, OrderState::Cancelled)
@@ -1145,7 +1151,7 @@ mod tests {
         let mut o = accepted(10, t);
         o.cancelled(OrderNo(900), Qty(4), t).unwrap();
         assert_eq!(
-            o.filled(OrderNo(100), 1, Qty(6), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(1), Qty(6), Price(60_000), t),
             applied(OrderState::Accepted, OrderState::Cancelled)
         );
     }
@@ -1174,12 +1180,13 @@ mod tests {
 
         // The remainder of a partially filled order can be rejected; its fills stay.
         let mut o = accepted(10, t);
-        o.filled(OrderNo(100), 1, Qty(3), Price(60_000), t).unwrap();
+        o.filled(OrderNo(100), ExecNo(1), Qty(3), Price(60_000), t)
+            .unwrap();
         assert!(o.rejected("X", "remainder refused", t).is_ok());
         assert_eq!((o.filled_qty(), o.remaining()), (Qty(3), Qty(0)));
 
         let mut o = accepted(10, t);
-        o.filled(OrderNo(100), 1, Qty(10), Price(60_000), t)
+        o.filled(OrderNo(100), ExecNo(1), Qty(10), Price(60_000), t)
             .unwrap();
         assert!(o.rejected("X", "too late", t).is_err());
     }
@@ -1262,7 +1269,7 @@ mod tests {
         assert_eq!(b.id_by_order_no(OrderNo(100)), Some(buy));
         assert_eq!(b.by_order_no(OrderNo(100)).unwrap().id(), buy);
         assert_eq!(
-            b.filled(buy, OrderNo(100), 1, Qty(3), Price(60_000), t)
+            b.filled(buy, OrderNo(100), ExecNo(1), Qty(3), Price(60_000), t)
                 .unwrap(),
             Transition::Applied {
                 from: OrderState::Accepted,
@@ -1283,11 +1290,11 @@ mod tests {
         );
         assert_eq!(b.get(sell).unwrap().state(), OrderState::Sent);
 
-        b.filled(buy, OrderNo(100), 2, Qty(7), Price(60_000), t)
+        b.filled(buy, OrderNo(100), ExecNo(2), Qty(7), Price(60_000), t)
             .unwrap();
         // Duplicate after the order moved out of the working set: found, not counted.
         assert_eq!(
-            b.filled(buy, OrderNo(100), 2, Qty(7), Price(60_000), t),
+            b.filled(buy, OrderNo(100), ExecNo(2), Qty(7), Price(60_000), t),
             Ok(Transition::Duplicate)
         );
         assert_eq!(b.working_qty(samsung, Side::Buy), Qty(0));

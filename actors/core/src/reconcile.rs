@@ -16,7 +16,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
-use crate::domain::{ClientOrderId, OrderNo, OrderType};
+use crate::domain::{ClientOrderId, ExecNo, OrderNo, OrderType};
 use crate::journal::event::{FillSource, JournalEvent};
 use crate::ledger::Ledger;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
@@ -284,7 +284,7 @@ pub fn reconcile_orders_while_sending(
                 order_no: b.order_no,
                 // No execution number in t0425: a negative one, unique per (order, total
                 // filled), so running reconciliation twice books the fill once.
-                exec_no: -i64::try_from(b.filled.0).unwrap_or(i64::MAX),
+                exec_no: ExecNo(-i64::try_from(b.filled.0).unwrap_or(i64::MAX)),
                 ticker: b.ticker,
                 side: b.side,
                 qty: Qty(missing),
@@ -563,7 +563,7 @@ mod tests {
             JournalEvent::Filled {
                 id: a,
                 order_no: OrderNo(5),
-                exec_no: 1,
+                exec_no: ExecNo(1),
                 ticker: tk("005930"),
                 side: Side::Buy,
                 qty: Qty(2),

@@ -534,11 +534,10 @@ fn check_sellable(
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::OrderNo;
     use std::time::Instant;
 
     use super::*;
-    use crate::domain::Fill;
+    use crate::domain::{Fill, OrderNo};
     use crate::market::TimeOfDay;
 
     fn samsung() -> Ticker {

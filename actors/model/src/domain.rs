@@ -107,6 +107,23 @@ impl fmt::Display for OrderNo {
     }
 }
 
+/// A broker's execution number (LS SC1 `execno`, Kiwoom `909`): one fill of one order, so
+/// a fill delivered twice (a replay after a reconnect) is recognised. Its own type, so it
+/// cannot be swapped with the [`OrderNo`] it travels beside. A negative one is the
+/// engine's own, for a fill reconciliation learned from the broker's order list (which
+/// has no execution number). Bare on disk and in logs, like [`OrderNo`].
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct ExecNo(pub i64);
+
+impl fmt::Display for ExecNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
 /// How an order is priced. Journaled as `"market"` or `{"limit": price}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -194,7 +211,7 @@ pub enum AccountEvent {
     /// recognised; `remaining` is the order's unfilled quantity after it.
     Filled {
         order_no: OrderNo,
-        exec_no: i64,
+        exec_no: ExecNo,
         ticker: Ticker,
         side: Side,
         qty: Qty,
@@ -294,11 +311,13 @@ mod tests {
     /// Journals and recorded tapes written before the newtype carry the bare number: they
     /// must still read, and new ones must stay the same.
     #[test]
-    fn order_no_is_the_bare_number_on_disk_and_in_logs() {
+    fn order_and_exec_numbers_are_bare_on_disk_and_in_logs() {
         let n = OrderNo(12_345);
         assert_eq!(serde_json::to_string(&n).unwrap(), "12345");
         assert_eq!(serde_json::from_str::<OrderNo>("12345").unwrap(), n);
         assert_eq!(format!("#{n}"), "#12345");
+        assert_eq!(serde_json::to_string(&ExecNo(-7)).unwrap(), "-7");
+        assert_eq!(format!("exec #{}", ExecNo(7)), "exec #7");
     }
 
     #[test]

@@ -38,7 +38,7 @@ use crate::ledger::FeeSchedule;
 use crate::market::{DailyLimits, Price, Side, Ticker, TimeOfDay};
 use crate::messages::ConditionId;
 use crate::messages::{
-    AccountEvent, ClientOrderId, Fill, OrderDone, OrderIntent, OrderNo, OrderType,
+    AccountEvent, ClientOrderId, ExecNo, Fill, OrderDone, OrderIntent, OrderNo, OrderType,
 };
 use crate::risk::RiskLimits;
 use crate::strategy::StrategyFactory;
@@ -343,7 +343,7 @@ impl DayRun<'_> {
             self.orders.account_event(
                 AccountEvent::Filled {
                     order_no: OrderNo(i64::try_from(f.id).unwrap_or(i64::MAX)),
-                    exec_no: self.exec_no,
+                    exec_no: ExecNo(self.exec_no),
                     ticker: f.ticker,
                     side: f.side,
                     qty: f.qty,

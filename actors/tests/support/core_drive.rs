@@ -27,8 +27,9 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use condor_actors::clock::TradingDay;
-use condor_actors::domain::OrderNo;
-use condor_actors::domain::{AccountEvent, ClientOrderId, ConditionId, OrderIntent, OrderType};
+use condor_actors::domain::{
+    AccountEvent, ClientOrderId, ConditionId, ExecNo, OrderIntent, OrderNo, OrderType,
+};
 use condor_actors::kill_switch::TripCause;
 use condor_actors::ledger::{FeeSchedule, Ledger};
 use condor_actors::market::{DailyLimits, Price, Qty, Side, Ticker, TimeOfDay};
@@ -570,7 +571,7 @@ impl Day {
                 };
                 AccountEvent::Filled {
                     order_no: OrderNo(order_no),
-                    exec_no: self.exec_no,
+                    exec_no: ExecNo(self.exec_no),
                     ticker,
                     side,
                     qty,

@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{OrderNo, OrderType};
+use crate::domain::{ExecNo, OrderNo, OrderType};
 use crate::kill_switch::TripCause;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
 
@@ -108,7 +108,7 @@ pub enum JournalEvent {
     Filled {
         id: u64,
         order_no: OrderNo,
-        exec_no: i64,
+        exec_no: ExecNo,
         ticker: Ticker,
         side: Side,
         qty: Qty,
@@ -306,7 +306,7 @@ mod tests {
             JournalEvent::Filled {
                 id: 20260105000001,
                 order_no: OrderNo(7),
-                exec_no: 3,
+                exec_no: ExecNo(3),
                 ticker: tk(),
                 side: Side::Buy,
                 qty: Qty(10),

@@ -273,8 +273,8 @@ impl Recovered {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::OrderNo;
     use crate::domain::OrderType;
+    use crate::domain::{ExecNo, OrderNo};
     use crate::journal::event::FillSource;
     use crate::market::{Price, Qty, Side, TimeOfDay};
 
@@ -309,7 +309,7 @@ mod tests {
         JournalEvent::Filled {
             id,
             order_no: OrderNo(order_no),
-            exec_no,
+            exec_no: ExecNo(exec_no),
             ticker: tk("005930"),
             side,
             qty: Qty(qty),

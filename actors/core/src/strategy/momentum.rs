@@ -357,11 +357,10 @@ impl Strategy for MomentumStrategy {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::OrderNo;
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::domain::{OrderIntent, OrderType};
+    use crate::domain::{OrderIntent, OrderNo, OrderType};
     use crate::market;
     use crate::strategy::{apply_event, replay, strategy_by_name, StrategyEvent};
 

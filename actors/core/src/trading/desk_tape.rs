@@ -578,8 +578,7 @@ fn static_reason(text: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::NewOrder;
-    use crate::domain::OrderNo;
+    use crate::domain::{ExecNo, NewOrder, OrderNo};
     use crate::market::{DailyLimits, Price};
 
     fn t(code: &str) -> Ticker {
@@ -711,7 +710,7 @@ mod tests {
             DeskInput::Account {
                 event: AccountEvent::Filled {
                     order_no: OrderNo(5001),
-                    exec_no: 1,
+                    exec_no: ExecNo(1),
                     ticker: t(a),
                     side: Side::Buy,
                     qty: Qty(4),
@@ -743,7 +742,7 @@ mod tests {
             DeskInput::Account {
                 event: AccountEvent::Filled {
                     order_no: OrderNo(5001),
-                    exec_no: 2,
+                    exec_no: ExecNo(2),
                     ticker: t(a),
                     side: Side::Buy,
                     qty: Qty(6),

@@ -1705,6 +1705,7 @@ pub fn order_type_text(t: OrderType) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ExecNo;
 
     const A: &str = "005930";
     const B: &str = "000660";
@@ -1818,7 +1819,7 @@ mod tests {
     fn sc1(order_no: i64, exec_no: i64, qty: u64, remaining: u64) -> AccountEvent {
         AccountEvent::Filled {
             order_no: OrderNo(order_no),
-            exec_no,
+            exec_no: ExecNo(exec_no),
             ticker: t(A),
             side: Side::Buy,
             qty: Qty(qty),
@@ -2116,7 +2117,7 @@ mod tests {
             journaled(&out)[..],
             [JournalEvent::Filled {
                 id: 1,
-                exec_no: 1,
+                exec_no: ExecNo(1),
                 ..
             }]
         ));

@@ -321,9 +321,8 @@ fn compare(live: &[(u64, IntentRow)], replayed: &[(u64, IntentRow)]) -> Vec<Diff
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ConditionId;
     use crate::domain::Fill;
-    use crate::domain::OrderNo;
+    use crate::domain::{ConditionId, OrderNo};
     use crate::market::{Price, Qty, Ticker, TimeOfDay};
     use crate::strategy::{
         strategy_by_name, MomentumParams, MomentumStrategy, StrategyRegistry, VwapBandStrategy,

@@ -39,7 +39,9 @@ use super::order::{
 };
 use super::rest::{return_code, Continuation, Refusal};
 use super::{product_code, stock_code, ticker_field};
-use crate::domain::{AccountEvent, ConditionEnter, ConditionExit, ConditionId, OrderNo, Tick};
+use crate::domain::{
+    AccountEvent, ConditionEnter, ConditionExit, ConditionId, ExecNo, OrderNo, Tick,
+};
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
 use crate::secret::Secret;
 use crate::wire::{to_json, Sign, WireError};
@@ -1150,7 +1152,7 @@ impl OrderValues {
             // used in their place: blank 914/915 on a fill is an error naming them.
             OrderStatus::Filled => AccountEvent::Filled {
                 order_no: OrderNo(self.order_number()?),
-                exec_no: order_no_field(w, "909", &self.fill_no)?,
+                exec_no: ExecNo(order_no_field(w, "909", &self.fill_no)?),
                 ticker: self.ticker(item)?,
                 side: self.order_side()?,
                 qty: field_qty(w, "915", &self.unit_fill_qty)?,

@@ -25,7 +25,7 @@ pub use bodies::{
 };
 
 use super::{decode_tracked, to_json, WireError};
-use crate::domain::{AccountEvent, OrderNo};
+use crate::domain::{AccountEvent, ExecNo, OrderNo};
 use crate::market::Market;
 
 /// KOSPI trades.
@@ -440,7 +440,7 @@ impl ServerFrame {
             ServerFrame::OrderFilled(b) => (|| {
                 Ok(AccountEvent::Filled {
                     order_no: OrderNo(b.order_no()?),
-                    exec_no: b.exec_no()?,
+                    exec_no: ExecNo(b.exec_no()?),
                     ticker: b.ticker()?,
                     side: b.side()?,
                     qty: b.exec_qty()?,
@@ -1242,7 +1242,7 @@ mod tests {
             event(SC1_FRAME),
             AccountEvent::Filled {
                 order_no: OrderNo(86382),
-                exec_no: 1,
+                exec_no: ExecNo(1),
                 ticker,
                 side: Side::Buy,
                 qty: Qty(1),

@@ -425,7 +425,7 @@ fn the_order_life_cycle_maps_to_account_events() {
         event_of(values),
         AccountEvent::Filled {
             order_no: OrderNo(18),
-            exec_no: 501,
+            exec_no: ExecNo(501),
             ticker: t("005930"),
             side: Side::Buy,
             qty: Qty(4),
@@ -451,7 +451,7 @@ fn the_order_life_cycle_maps_to_account_events() {
     assert!(matches!(
         event_of(values),
         AccountEvent::Filled {
-            exec_no: 502,
+            exec_no: ExecNo(502),
             qty: Qty(2),
             price: Price(60_000),
             remaining: Qty(4),
