@@ -15,6 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use condor_actors::domain::OrderNo;
 use condor_actors::market::{self, Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::{Fill, OrderType};
 use condor_actors::strategy::{strategy_by_name, MomentumParams};
@@ -194,7 +195,7 @@ fn synthetic_day() -> (Vec<(i64, TapeEvent)>, usize) {
                 side,
                 price,
                 qty,
-                order_no: 10_000 + i as i64,
+                order_no: OrderNo(10_000 + i as i64),
                 time: TimeOfDay::from_secs(kst_secs(filled_ns)),
             }),
         ));

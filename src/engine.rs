@@ -26,7 +26,8 @@ use condor_actors::ledger::{FeeSchedule, Ledger};
 use condor_actors::ls_rest::LsRest;
 use condor_actors::market::{Side, Ticker};
 use condor_actors::messages::{
-    Alert, Deliver, Fill, NotifyFlat, OrderDone, Tick, TickerFlat, TickerOwner, WatchHoldings,
+    Alert, Deliver, Fill, NotifyFlat, OrderDone, OrderNo, Tick, TickerFlat, TickerOwner,
+    WatchHoldings,
 };
 use condor_actors::notifier::Notifier;
 use condor_actors::order_manager::{OrderManager, RateExcess, RecoveredOrders};
@@ -369,7 +370,7 @@ async fn start_wired(
             side: Side::Buy,
             price: p.avg_price().unwrap_or_default(),
             qty: p.qty,
-            order_no: 0,
+            order_no: OrderNo::NONE,
             time: clock.time_of_day(),
         }));
     }

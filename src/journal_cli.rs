@@ -154,7 +154,7 @@ fn order_ids(records: &[Record<JournalEvent>], filter: &str) -> anyhow::Result<V
     })?;
     let mut ids: Vec<u64> = records
         .iter()
-        .filter(|r| r.event.order_no().map(i64::abs) == Some(n))
+        .filter(|r| r.event.order_no().map(|n| n.0.abs()) == Some(n))
         .filter_map(|r| r.event.order_id())
         .collect();
     // A bare number may also be a client id.

@@ -691,6 +691,7 @@ fn import_day(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use condor_actors::domain::OrderNo;
     use std::fs;
 
     const TRADES: &str = "date,time,ticker,price,qty,cum_volume,side
@@ -962,7 +963,7 @@ mod tests {
                 side: Side::Sell,
                 price: Price(100),
                 qty: Qty(2),
-                order_no: 7,
+                order_no: OrderNo(7),
                 time: TimeOfDay::hms(9, 0, 6),
             }),
             TapeEvent::OrderDone {

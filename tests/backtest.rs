@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::{lives, until, Poll, PATIENCE};
+use condor_actors::domain::OrderNo;
 use condor_actors::market::{self, Price, Qty, Side, Ticker, TimeOfDay};
 use condor_actors::tape::{self, TapeEvent, TapeTrade};
 use serde_json::Value;
@@ -624,7 +625,7 @@ async fn a_backtest_makes_the_intents_condor_run_made_on_the_same_day() {
         .records
         .iter()
         .filter_map(|r| match &r.event {
-            TapeEvent::Fill(f) if f.order_no != 0 => Some((
+            TapeEvent::Fill(f) if f.order_no != OrderNo::NONE => Some((
                 f.ticker.as_str().to_owned(),
                 format!("{:?}", f.side).to_lowercase(),
                 f.qty.0,

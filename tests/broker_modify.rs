@@ -10,7 +10,7 @@ mod common;
 use common::start;
 use condor::sim::{Protocol, SimConfig};
 use condor_actors::broker::Broker;
-use condor_actors::domain::{NewOrder, OrderType};
+use condor_actors::domain::{NewOrder, OrderNo, OrderType};
 use condor_actors::market::{tick_up, Qty, Side, Ticker};
 use condor_actors::trading::orders::OrderReply;
 
@@ -75,7 +75,7 @@ async fn a_working_order_is_moved_under_a_new_number(broker: &Broker) {
     assert_eq!((was.remaining, was.filled), (Qty(0), Qty(0)), "{was:?}");
 
     let unknown = broker
-        .modify(modify + 1_000, samsung(), Qty(1), higher)
+        .modify(OrderNo(modify.0 + 1_000), samsung(), Qty(1), higher)
         .await;
     assert!(
         matches!(&unknown, OrderReply::Rejected { code, .. } if !code.is_empty()),

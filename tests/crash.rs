@@ -659,9 +659,9 @@ async fn assert_agree(broker: &Broker, data: &Path, summary: &str, check: CashCh
     for (seq, e) in &events {
         let (id, n) = match e {
             JournalEvent::Acked { id, order_no } | JournalEvent::Resolved { id, order_no } => {
-                (*id, *order_no)
+                (*id, order_no.0)
             }
-            JournalEvent::Filled { id, order_no, .. } if *order_no > 0 => (*id, *order_no),
+            JournalEvent::Filled { id, order_no, .. } if order_no.0 > 0 => (*id, order_no.0),
             _ => continue,
         };
         assert!(
@@ -766,7 +766,7 @@ async fn assert_agree(broker: &Broker, data: &Path, summary: &str, check: CashCh
     let working_journal: BTreeMap<i64, u64> = state
         .book
         .working()
-        .map(|o| (o.order_no().unwrap_or(0), o.remaining().0))
+        .map(|o| (o.order_no().map_or(0, |n| n.0), o.remaining().0))
         .collect();
     let working_sim: BTreeMap<i64, u64> = originals
         .iter()
@@ -1192,7 +1192,7 @@ async fn acked_and_working(c: &mut Condor, data: &Path, from: u64, sells: bool) 
                     JournalEvent::Acked { id, order_no }
                         if sent.contains_key(id) && !done.contains(id) =>
                     {
-                        Some((*id, *order_no, sent[id]))
+                        Some((*id, order_no.0, sent[id]))
                     }
                     _ => None,
                 });
@@ -1306,7 +1306,7 @@ async fn fill_while_down(protocol: Protocol) {
             source: FillSource::Reconcile,
             ..
         } => {
-            assert_eq!((*n, q.0), (order_no, qty), "{fill}");
+            assert_eq!((n.0, q.0), (order_no, qty), "{fill}");
         }
         other => panic!("C{id}'s fill is not a reconciliation fill of the sell: {other}"),
     }

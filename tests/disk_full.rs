@@ -350,7 +350,7 @@ async fn a_full_disk_stops_entries_frees_the_reserve_and_still_exits_with_everyt
         .iter()
         .filter_map(|e| match e {
             JournalEvent::Acked { id, order_no } | JournalEvent::Resolved { id, order_no } => {
-                Some((*order_no, *id))
+                Some((order_no.0, *id))
             }
             _ => None,
         })

@@ -15,6 +15,7 @@ use condor::http::status::Status;
 use condor_actors::broker_account;
 use condor_actors::calendar::{self, Calendar};
 use condor_actors::clock::{Clock, SystemClock, TradingDay};
+use condor_actors::domain::OrderNo;
 use condor_actors::market::TimeOfDay;
 use exposition::Kind;
 
@@ -126,7 +127,7 @@ async fn status_and_metrics_agree_with_the_simulator() {
         "{:?}",
         rejected[0]
     );
-    let ours: BTreeMap<i64, (String, u64, u64)> = s
+    let ours: BTreeMap<OrderNo, (String, u64, u64)> = s
         .orders
         .iter()
         .filter(|o| o.state != "rejected")
@@ -137,7 +138,7 @@ async fn status_and_metrics_agree_with_the_simulator() {
             )
         })
         .collect();
-    let theirs: BTreeMap<i64, (String, u64, u64)> = broker_orders
+    let theirs: BTreeMap<OrderNo, (String, u64, u64)> = broker_orders
         .iter()
         .map(|o| (o.order_no, (o.ticker.to_string(), o.qty.0, o.filled.0)))
         .collect();

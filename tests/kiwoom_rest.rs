@@ -18,7 +18,7 @@ use common::{kiwoom_rest, start, Poll};
 use condor::sim::{Protocol, SimConfig, SimHandle};
 use condor_actors::broker::Broker;
 use condor_actors::clock::Clock as _;
-use condor_actors::domain::{NewOrder, OrderType};
+use condor_actors::domain::{NewOrder, OrderNo, OrderType};
 use condor_actors::kiwoom_rest::{KiwoomRest, KiwoomRestError};
 use condor_actors::market::{Price, Qty, Side, Ticker};
 use condor_actors::reconcile::BrokerOrder;
@@ -52,7 +52,7 @@ fn order(side: Side, qty: u64, order_type: OrderType) -> NewOrder {
     }
 }
 
-fn acked(reply: OrderReply) -> i64 {
+fn acked(reply: OrderReply) -> OrderNo {
     match reply {
         OrderReply::Acked { order_no, .. } => order_no,
         other => panic!("expected an ack: {other:?}"),
@@ -106,7 +106,7 @@ async fn a_buy_fills_a_working_order_is_cancelled_and_the_account_agrees() {
             fill.remaining,
             fill.org_order_no
         ),
-        (samsung(), Side::Buy, Qty(3), Qty(0), 0)
+        (samsung(), Side::Buy, Qty(3), Qty(0), OrderNo::NONE)
     );
     assert!(fill.avg_fill_price.0 > 0, "{fill:?}");
 
@@ -232,7 +232,7 @@ async fn orders_cancelled_or_refused_before_any_fill_are_in_todays_orders() {
     let original = orders.iter().find(|o| o.order_no == cancelled).unwrap();
     assert_eq!(
         shape(original),
-        (0, Side::Buy, Qty(2), low, Qty(0), Qty(0)),
+        (OrderNo::NONE, Side::Buy, Qty(2), low, Qty(0), Qty(0)),
         "cancelled before any fill: ended, nothing filled"
     );
     let cancel_row = orders.iter().find(|o| o.order_no == cancel).unwrap();
@@ -247,7 +247,7 @@ async fn orders_cancelled_or_refused_before_any_fill_are_in_todays_orders() {
     assert!(refused_row.order_no > cancel, "numbered when refused");
     assert_eq!(
         shape(refused_row),
-        (0, Side::Sell, Qty(5), low, Qty(0), Qty(0)),
+        (OrderNo::NONE, Side::Sell, Qty(5), low, Qty(0), Qty(0)),
         "refused: ended, nothing filled"
     );
 }
@@ -323,7 +323,7 @@ async fn todays_orders_are_read_across_pages_within_the_rate_limits() {
         ));
     }
     let orders = broker.orders_of_day().await.unwrap();
-    let listed: Vec<i64> = orders.iter().map(|o| o.order_no).collect();
+    let listed: Vec<OrderNo> = orders.iter().map(|o| o.order_no).collect();
     placed.sort_unstable();
     assert_eq!(listed, placed, "every page (20 rows a page), oldest first");
     assert!(orders.iter().all(|o| o.remaining == Qty(1)));
@@ -512,7 +512,7 @@ async fn an_order_whose_answer_is_lost_is_in_doubt_and_never_resent() {
         !error.contains("TOKEN") && !error.contains("SECRETKEY"),
         "{error}"
     );
-    let r = broker.cancel(7, samsung(), Qty(1)).await;
+    let r = broker.cancel(OrderNo(7), samsung(), Qty(1)).await;
     assert!(matches!(r, CancelReply::Failed { .. }), "{r:?}");
     let calls = calls.lock().unwrap().clone();
     assert_eq!(

@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use common::until;
 use condor_actors::broker_session::{BrokerSession, SessionConfig};
 use condor_actors::clock::{Clock, ManualClock, SystemClock};
+use condor_actors::domain::OrderNo;
 use condor_actors::kill_switch::TripCause;
 use condor_actors::ledger::{LedgerError, LedgerSnapshot};
 use condor_actors::market::{Price, Qty, Side, Ticker, TimeOfDay};
@@ -562,7 +563,7 @@ fn fill(order_no: i64) -> FillAlert {
         side: Side::Buy,
         qty: Qty(10),
         price: Price(55_500),
-        order_no,
+        order_no: OrderNo(order_no),
         time: TimeOfDay::hms(9, 30, 0),
         fee: 0,
         position_after: Qty(10),

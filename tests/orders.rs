@@ -326,7 +326,7 @@ async fn an_intent_becomes_an_order_fills_and_a_sell_closes_it() {
     let rows = r.broker_orders().await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     let row = &rows[0];
-    assert_eq!(row.ordno, order_no);
+    assert_eq!(row.ordno, order_no.0);
     assert_eq!(row.side().unwrap(), Side::Buy);
     assert_eq!((row.qty, row.cheqty, row.ordrem), (10, 10, 0));
 
@@ -526,7 +526,7 @@ async fn a_fill_for_an_unknown_order_is_counted_and_the_engine_carries_on() {
     let done = r.done(1).await[0];
     assert_eq!((done.filled, done.rejected), (Qty(2), false));
     let (fills, _) = r.seen().await;
-    assert!(fills.iter().all(|f| f.order_no != stranger), "{fills:?}");
+    assert!(fills.iter().all(|f| f.order_no.0 != stranger), "{fills:?}");
     let snap = r.snapshot().await;
     let pos = snap
         .positions
@@ -625,7 +625,7 @@ async fn cancel_all_working_cancels_what_the_broker_holds() {
     let rows = r.broker_orders().await;
     let original = rows
         .iter()
-        .find(|row| Some(row.ordno) == order.order_no())
+        .find(|row| Some(row.ordno) == order.order_no().map(|n| n.0))
         .expect("the order at the broker");
     assert_eq!((original.cheqty, original.ordrem), (0, 0), "{rows:?}");
     let s = r.stats().await;
@@ -689,7 +689,7 @@ async fn an_order_working_at_the_close_is_expired_by_the_exchange_and_ends_cance
     assert_eq!((s.orders, s.cancelled, s.working), (1, 1, 0), "{s:?}");
     // At the exchange: the original closed, the exchange's own cancel row for all three.
     let rows = r.broker_orders().await;
-    let no = order.order_no().expect("its number");
+    let no = order.order_no().expect("its number").0;
     let original = rows.iter().find(|row| row.ordno == no).expect("the order");
     assert_eq!((original.cheqty, original.ordrem), (0, 0), "{rows:?}");
     let expiry = rows

@@ -45,7 +45,7 @@ async fn every_page_of_the_days_orders_is_read() {
     // More than two pages of 20.
     let placed = buy(&rest, 45).await;
     let orders = broker_account::orders_of_day(&rest).await.expect("t0425");
-    let read: Vec<i64> = orders.iter().map(|o| o.order_no).collect();
+    let read: Vec<i64> = orders.iter().map(|o| o.order_no.0).collect();
     assert_eq!(read, placed, "all 45, once each, oldest first");
     assert!(orders
         .iter()

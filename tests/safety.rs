@@ -19,6 +19,7 @@ use condor::sim::{SimConfig, SimHandle};
 use condor_actors::broker_account;
 use condor_actors::broker_session::{BrokerSession, SessionConfig};
 use condor_actors::clock::{Clock, SystemClock};
+use condor_actors::domain::OrderNo;
 use condor_actors::journal::event::JournalEvent;
 use condor_actors::journal::recovery::rebuild;
 use condor_actors::journal::{store, Journal};
@@ -349,7 +350,10 @@ async fn the_kill_switch_trips_on_the_loss_limit_cancels_working_orders_and_surv
     // t0425 lists the cancel as a row of its own (원주문번호 = the cancelled order): the
     // three new orders are the resting buy, the entry and the exit; none after the restart.
     let at_sim = broker_account::orders_of_day(&again.rest).await.unwrap();
-    let new_orders = at_sim.iter().filter(|o| o.org_order_no == 0).count();
+    let new_orders = at_sim
+        .iter()
+        .filter(|o| o.org_order_no == OrderNo::NONE)
+        .count();
     assert_eq!(new_orders, 3, "{at_sim:#?}");
     sim.stop();
 }
@@ -654,7 +658,8 @@ async fn a_stopping_order_manager_sends_nothing_new_and_cancels_each_working_ord
     .await;
     assert_eq!((stats.orders, stats.cancelled), (2, 2), "{stats:?}");
     let at_sim = broker_account::orders_of_day(&rig.rest).await.unwrap();
-    let (new, cancels): (Vec<&_>, Vec<&_>) = at_sim.iter().partition(|o| o.org_order_no == 0);
+    let (new, cancels): (Vec<&_>, Vec<&_>) =
+        at_sim.iter().partition(|o| o.org_order_no == OrderNo::NONE);
     assert_eq!((new.len(), cancels.len()), (2, 2), "{at_sim:#?}");
     rig.journal.sync().unwrap();
     assert!(journal_events(dir.path())

@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::{start, until, PATIENCE};
 use condor::sim::exchange::Scenario;
 use condor::sim::{Protocol, SimConfig, SimHandle};
+use condor_actors::domain::OrderNo;
 use condor_model::kiwoom::market_data::Ka10001;
 use condor_model::kiwoom::realtime::{decode_server_frame, ServerFrame};
 use condor_model::kiwoom::rest::{check_reply, ErrorClass, Retry};
@@ -1063,8 +1064,8 @@ async fn a_refused_order_is_told_as_00_rejected() {
     };
     let event = values.account_event(&entries[0].item).unwrap();
     assert!(
-        matches!(&event, AccountEvent::Rejected { order_no, org_order_no: 0, code, .. }
-            if *order_no == int(&v["9203"]) && code == "855056"),
+        matches!(&event, AccountEvent::Rejected { order_no, org_order_no: OrderNo::NONE, code, .. }
+            if *order_no == OrderNo(int(&v["9203"])) && code == "855056"),
         "{event:?}"
     );
 }

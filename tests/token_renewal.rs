@@ -79,7 +79,7 @@ async fn an_order_refused_for_its_token_gets_a_new_token_and_is_placed_once() {
     assert_eq!(rest.tokens_issued(), 2);
     assert_ne!(rest.token(), first);
     let orders = broker_account::orders_of_day(&rest).await.expect("t0425");
-    let numbers: Vec<i64> = orders.iter().map(|o| o.order_no).collect();
+    let numbers: Vec<i64> = orders.iter().map(|o| o.order_no.0).collect();
     assert_eq!(
         numbers,
         [order_no],
@@ -478,7 +478,7 @@ async fn an_hour_of_trading_with_30_second_tokens_loses_and_doubles_no_order() {
     for e in &events {
         match e {
             JournalEvent::Acked { id, order_no } => {
-                assert!(acked.insert(*id, *order_no).is_none(), "C{id} acked twice");
+                assert!(acked.insert(*id, order_no.0).is_none(), "C{id} acked twice");
             }
             JournalEvent::Rejected { id, code, message } => {
                 panic!("C{id} rejected [{code}] {message}: every order must be answered and placed")
@@ -514,8 +514,8 @@ async fn an_hour_of_trading_with_30_second_tokens_loses_and_doubles_no_order() {
         .expect("t0425")
         .iter()
         // Cancels (the shutdown's, of working orders) are orders of their own at LS.
-        .filter(|o| o.org_order_no == 0)
-        .map(|o| o.order_no)
+        .filter(|o| o.org_order_no.0 == 0)
+        .map(|o| o.order_no.0)
         .collect();
     let mut journaled: Vec<i64> = acked.values().copied().collect();
     journaled.sort_unstable();

@@ -15,7 +15,7 @@ use condor_core::reconcile::{unsettled, BrokerHolding, BrokerOrder};
 use condor_core::trading::orders::{Band, CancelReply, OrderReply};
 
 use crate::broker_account::{self, AccountReadError, AccountSnapshot};
-use crate::domain::NewOrder;
+use crate::domain::{NewOrder, OrderNo};
 use crate::kiwoom_rest::KiwoomRest;
 use crate::ls_rest::LsRest;
 use crate::market::{Market, Qty, Ticker};
@@ -69,7 +69,7 @@ impl Broker {
     }
 
     /// Cancels the unfilled `qty` of broker order `order_no` in `ticker`.
-    pub async fn cancel(&self, order_no: i64, ticker: Ticker, qty: Qty) -> CancelReply {
+    pub async fn cancel(&self, order_no: OrderNo, ticker: Ticker, qty: Qty) -> CancelReply {
         match self {
             Broker::Ls(rest) => ls::cancel(rest, order_no, ticker, qty).await,
             Broker::Kiwoom(rest) => kiwoom::cancel(rest, order_no, ticker, qty).await,
@@ -81,7 +81,7 @@ impl Broker {
     /// took it, under the modify's new number, as a new order's does.
     pub async fn modify(
         &self,
-        order_no: i64,
+        order_no: OrderNo,
         ticker: Ticker,
         qty: Qty,
         price: crate::market::Price,

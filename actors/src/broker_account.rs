@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::domain::OrderNo;
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::Ticker;
 use crate::reconcile::{BrokerHolding, BrokerOrder};
@@ -140,8 +141,8 @@ pub async fn orders_of_day(rest: &LsRest) -> Result<Vec<BrokerOrder>, AccountRea
         let (reply, next) = page::<T0425>(rest, &input, key.as_deref()).await?;
         for row in &reply.blocks.out_block1 {
             out.push(BrokerOrder {
-                order_no: row.ordno,
-                org_order_no: row.orgordno,
+                order_no: OrderNo(row.ordno),
+                org_order_no: OrderNo(row.orgordno),
                 ticker: row.ticker()?,
                 side: row.side()?,
                 qty: row.qty()?,

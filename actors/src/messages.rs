@@ -11,7 +11,7 @@ use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
 
 pub use crate::domain::{
     AccountEvent, CashCorrection, ClientOrderId, ConditionEnter, ConditionExit, ConditionId,
-    FeedId, Fill, OrderDone, OrderIntent, OrderType, Tick,
+    ExecNo, FeedId, Fill, OrderDone, OrderIntent, OrderNo, OrderType, Tick,
 };
 pub use crate::trading::orders::{LatencyUs, OrderStats};
 
@@ -414,7 +414,7 @@ pub struct FillAlert {
     pub qty: Qty,
     pub price: Price,
     /// Broker order number.
-    pub order_no: i64,
+    pub order_no: OrderNo,
     pub time: TimeOfDay,
     /// Fees and tax charged for this fill, in won.
     pub fee: i64,

@@ -388,6 +388,7 @@ impl Handler<crate::messages::Retire> for Portfolio {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::OrderNo;
     use crate::market::{Price, Ticker, TimeOfDay};
     use crate::messages::Fill;
 
@@ -402,7 +403,7 @@ mod tests {
                     side: Side::Buy,
                     price: Price(70_000),
                     qty: Qty(3),
-                    order_no: 1,
+                    order_no: OrderNo(1),
                     time: TimeOfDay::hms(9, 0, 1),
                 },
                 0,

@@ -586,6 +586,7 @@ impl Handler<crate::messages::Retire> for Processor {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::OrderNo;
     use std::time::Instant;
 
     use super::*;
@@ -642,7 +643,7 @@ mod tests {
             side: Side::Buy,
             price: Price(70_000),
             qty,
-            order_no: 1,
+            order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 0, 10),
         }));
         processor.do_send(Deliver(OrderDone {
@@ -768,7 +769,7 @@ mod tests {
             side: Side::Buy,
             price: Price(70_000),
             qty: Qty(10),
-            order_no: 1,
+            order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 0, 5),
         }));
         actix_rt::time::sleep(Duration::from_millis(50)).await;

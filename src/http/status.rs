@@ -16,8 +16,8 @@ use condor_actors::calendar::{self, Calendar, Closed, DayOff, MarketNow};
 use condor_actors::clock::{kst_time_of_day, Clock, TradingDay};
 use condor_actors::market::{Side, Ticker};
 use condor_actors::messages::{
-    Flush, GetConditionBooks, GetOrderStats, GetPortfolio, GetSessionStats, OrderStats, OrderType,
-    SessionStats, TickerSeen,
+    Flush, GetConditionBooks, GetOrderStats, GetPortfolio, GetSessionStats, OrderNo, OrderStats,
+    OrderType, SessionStats, TickerSeen,
 };
 use condor_actors::order::Order;
 use condor_actors::order_manager::{GetOrderList, OrderManager};
@@ -237,7 +237,7 @@ pub struct Position {
 pub struct OrderRow {
     /// The client order id, `C17`.
     pub id: String,
-    pub order_no: Option<i64>,
+    pub order_no: Option<OrderNo>,
     pub ticker: String,
     pub name: String,
     /// `buy` or `sell`.
@@ -265,7 +265,7 @@ pub struct FillRow {
     pub side: String,
     pub qty: u64,
     pub price: i64,
-    pub order_no: i64,
+    pub order_no: OrderNo,
     pub position_after: u64,
     /// Realized by this fill (0 for a buy), before fees.
     pub realized_pnl: i64,

@@ -128,7 +128,7 @@ impl ConditionBooks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Fill;
+    use crate::domain::{Fill, OrderNo};
     use crate::ledger::{FeeSchedule, Ledger};
     use crate::market::{Price, Qty, Side, TimeOfDay};
 
@@ -138,7 +138,7 @@ mod tests {
             side,
             price: Price(price),
             qty: Qty(qty),
-            order_no: 1,
+            order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 30, 0),
         }
     }

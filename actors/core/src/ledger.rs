@@ -385,6 +385,7 @@ impl FeeSchedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::OrderNo;
     use crate::market::TimeOfDay;
 
     fn tk(s: &str) -> Ticker {
@@ -397,7 +398,7 @@ mod tests {
             side,
             price: Price(price),
             qty: Qty(qty),
-            order_no: 1,
+            order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 30, 0),
         }
     }
@@ -636,7 +637,7 @@ mod tests {
             side,
             price: Price(price),
             qty: Qty(qty),
-            order_no: 1,
+            order_no: OrderNo(1),
             time: crate::market::TimeOfDay::hms(9, 0, 0),
         };
         // 70,100 × 7 = 490,700: commission 73.605 → 73; no tax on a buy.

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::domain::{ClientOrderId, OrderIntent, OrderType};
+use crate::domain::{ClientOrderId, ExecNo, OrderIntent, OrderNo, OrderType};
 use crate::market::{notional, Price, Qty, Side, Ticker};
 
 /// Where an order stands.
@@ -133,8 +133,8 @@ pub enum OrderError {
     OrderNoMismatch {
         order: OrderRef,
         event: OrderEventKind,
-        ours: i64,
-        got: i64,
+        ours: OrderNo,
+        got: OrderNo,
     },
     #[error("{order}: {event} of {qty} shares exceeds the remaining {remaining}")]
     ExceedsRemaining {
@@ -197,7 +197,7 @@ pub struct Order {
     order_type: OrderType,
     reason: &'static str,
     tick_seq: u64,
-    order_no: Option<i64>,
+    order_no: Option<OrderNo>,
     filled_qty: Qty,
     /// Σ price × qty over fills, in won: the average fill price is this over `filled_qty`.
     filled_value: i64,
@@ -205,9 +205,9 @@ pub struct Order {
     reject: Option<Reject>,
     state: OrderState,
     /// Exec numbers (SC1 `execno`) already applied, to drop a fill delivered twice.
-    exec_nos: HashSet<i64>,
+    exec_nos: HashSet<ExecNo>,
     /// Cancel order numbers (SC3 `ordno`) already applied, to drop a cancel delivered twice.
-    cancel_nos: HashSet<i64>,
+    cancel_nos: HashSet<OrderNo>,
     tick_received_at: Option<Instant>,
     intent_at: Instant,
     sent_at: Option<Instant>,
@@ -270,7 +270,7 @@ impl Order {
         self.tick_seq
     }
     /// The broker's order number, once known.
-    pub fn order_no(&self) -> Option<i64> {
+    pub fn order_no(&self) -> Option<OrderNo> {
         self.order_no
     }
     pub fn state(&self) -> OrderState {
@@ -376,7 +376,7 @@ impl Order {
     }
 
     /// Refuses an event carrying a different order number than the one we hold.
-    fn check_order_no(&self, event: OrderEventKind, got: i64) -> Result<(), OrderError> {
+    fn check_order_no(&self, event: OrderEventKind, got: OrderNo) -> Result<(), OrderError> {
         match self.order_no {
             Some(ours) if ours != got => Err(OrderError::OrderNoMismatch {
                 order: self.order_ref(),
@@ -435,7 +435,7 @@ impl Order {
     /// [`Transition::Duplicate`]. A late ack for an order that already filled or was
     /// cancelled (the websocket beat the REST reply) is a duplicate too, if the number
     /// matches; for a rejected or never-sent order it is an error.
-    pub fn acked(&mut self, order_no: i64, now: Instant) -> Result<Transition, OrderError> {
+    pub fn acked(&mut self, order_no: OrderNo, now: Instant) -> Result<Transition, OrderError> {
         self.ack(OrderEventKind::Acked, order_no, now)
     }
 
@@ -446,7 +446,7 @@ impl Order {
     /// mismatching number is caught rather than silently adopted.
     pub fn accepted_event(
         &mut self,
-        order_no: i64,
+        order_no: OrderNo,
         now: Instant,
     ) -> Result<Transition, OrderError> {
         self.ack(OrderEventKind::Accepted, order_no, now)
@@ -455,7 +455,7 @@ impl Order {
     fn ack(
         &mut self,
         event: OrderEventKind,
-        order_no: i64,
+        order_no: OrderNo,
         now: Instant,
     ) -> Result<Transition, OrderError> {
         match self.state {
@@ -523,8 +523,8 @@ impl Order {
     /// broker can only fill an order it accepted.
     pub fn filled(
         &mut self,
-        order_no: i64,
-        exec_no: i64,
+        order_no: OrderNo,
+        exec_no: ExecNo,
         qty: Qty,
         price: Price,
         now: Instant,
@@ -587,7 +587,7 @@ impl Order {
     /// error); something left ⇒ the state stays (Sent becomes Accepted: the broker holds it).
     pub fn cancelled(
         &mut self,
-        cancel_no: i64,
+        cancel_no: OrderNo,
         qty: Qty,
         now: Instant,
     ) -> Result<Transition, OrderError> {
@@ -630,7 +630,7 @@ pub enum BookError {
     UnknownOrder(ClientOrderId),
     #[error("order number {order_no} belongs to order {held_by}, not {wanted_by}")]
     OrderNoTaken {
-        order_no: i64,
+        order_no: OrderNo,
         held_by: ClientOrderId,
         wanted_by: ClientOrderId,
     },
@@ -668,7 +668,7 @@ pub struct BookSummary {
 pub struct OrderBook {
     working: HashMap<ClientOrderId, Order>,
     finished: HashMap<ClientOrderId, Order>,
-    by_order_no: HashMap<i64, ClientOrderId>,
+    by_order_no: HashMap<OrderNo, ClientOrderId>,
     next_client_id: u64,
     opened: u64,
     fills: u64,
@@ -722,12 +722,12 @@ impl OrderBook {
     }
 
     /// The client id of the order with broker order number `order_no`, working or final.
-    pub fn id_by_order_no(&self, order_no: i64) -> Option<ClientOrderId> {
+    pub fn id_by_order_no(&self, order_no: OrderNo) -> Option<ClientOrderId> {
         self.by_order_no.get(&order_no).copied()
     }
 
     /// The order with broker order number `order_no`, working or final.
-    pub fn by_order_no(&self, order_no: i64) -> Option<&Order> {
+    pub fn by_order_no(&self, order_no: OrderNo) -> Option<&Order> {
         self.get(self.id_by_order_no(order_no)?)
     }
 
@@ -778,7 +778,7 @@ impl OrderBook {
     fn apply(
         &mut self,
         id: ClientOrderId,
-        order_no: Option<i64>,
+        order_no: Option<OrderNo>,
         event: impl FnOnce(&mut Order) -> Result<Transition, OrderError>,
     ) -> Result<Transition, BookError> {
         if let Some(n) = order_no {
@@ -823,7 +823,7 @@ impl OrderBook {
     pub fn acked(
         &mut self,
         id: ClientOrderId,
-        order_no: i64,
+        order_no: OrderNo,
         now: Instant,
     ) -> Result<Transition, BookError> {
         self.apply(id, Some(order_no), |o| o.acked(order_no, now))
@@ -833,7 +833,7 @@ impl OrderBook {
     pub fn accepted_event(
         &mut self,
         id: ClientOrderId,
-        order_no: i64,
+        order_no: OrderNo,
         now: Instant,
     ) -> Result<Transition, BookError> {
         self.apply(id, Some(order_no), |o| o.accepted_event(order_no, now))
@@ -854,8 +854,8 @@ impl OrderBook {
     pub fn filled(
         &mut self,
         id: ClientOrderId,
-        order_no: i64,
-        exec_no: i64,
+        order_no: OrderNo,
+        exec_no: ExecNo,
         qty: Qty,
         price: Price,
         now: Instant,
@@ -873,7 +873,7 @@ impl OrderBook {
     pub fn cancelled(
         &mut self,
         id: ClientOrderId,
-        cancel_no: i64,
+        cancel_no: OrderNo,
         qty: Qty,
         now: Instant,
     ) -> Result<Transition, BookError> {
@@ -917,7 +917,7 @@ mod tests {
     fn accepted(qty: u64, at: Instant) -> Order {
         let mut o = order(qty, at);
         o.sent(at).unwrap();
-        o.acked(100, at).unwrap();
+        o.acked(OrderNo(100), at).unwrap();
         o
     }
 
@@ -932,16 +932,19 @@ mod tests {
         assert_eq!(o.state(), OrderState::New);
         assert_eq!(o.sent(ms(t, 1)), applied(OrderState::New, OrderState::Sent));
         assert_eq!(
-            o.acked(100, ms(t, 5)),
+            o.acked(OrderNo(100), ms(t, 5)),
             applied(OrderState::Sent, OrderState::Accepted)
         );
-        assert_eq!(o.accepted_event(100, ms(t, 6)), Ok(Transition::Duplicate));
         assert_eq!(
-            o.filled(100, 1, Qty(4), Price(60_000), ms(t, 20)),
+            o.accepted_event(OrderNo(100), ms(t, 6)),
+            Ok(Transition::Duplicate)
+        );
+        assert_eq!(
+            o.filled(OrderNo(100), ExecNo(1), Qty(4), Price(60_000), ms(t, 20)),
             applied(OrderState::Accepted, OrderState::PartiallyFilled)
         );
         assert_eq!(
-            o.filled(100, 2, Qty(6), Price(60_100), ms(t, 30)),
+            o.filled(OrderNo(100), ExecNo(2), Qty(6), Price(60_100), ms(t, 30)),
             applied(OrderState::PartiallyFilled, OrderState::Filled)
         );
         assert!(o.state().is_final());
@@ -962,17 +965,17 @@ mod tests {
         let mut o = order(10, t);
         o.sent(t).unwrap();
         assert_eq!(
-            o.accepted_event(100, ms(t, 3)),
+            o.accepted_event(OrderNo(100), ms(t, 3)),
             applied(OrderState::Sent, OrderState::Accepted)
         );
-        assert_eq!(o.acked(100, ms(t, 4)), Ok(Transition::Duplicate));
+        assert_eq!(o.acked(OrderNo(100), ms(t, 4)), Ok(Transition::Duplicate));
         assert_eq!(o.intent_to_ack(), Some(Duration::from_millis(3)));
         let before = format!("{o:?}");
         assert!(matches!(
-            o.acked(101, ms(t, 5)),
+            o.acked(OrderNo(101), ms(t, 5)),
             Err(OrderError::OrderNoMismatch {
-                ours: 100,
-                got: 101,
+                ours: OrderNo(100),
+                got: OrderNo(101),
                 ..
             })
         ));
@@ -985,15 +988,18 @@ mod tests {
         let mut o = order(5, t);
         o.sent(ms(t, 1)).unwrap();
         assert_eq!(
-            o.filled(100, 9, Qty(5), Price(60_000), ms(t, 8)),
+            o.filled(OrderNo(100), ExecNo(9), Qty(5), Price(60_000), ms(t, 8)),
             applied(OrderState::Sent, OrderState::Filled)
         );
-        assert_eq!(o.order_no(), Some(100));
+        assert_eq!(o.order_no(), Some(OrderNo(100)));
         // The late REST reply and SC0 are duplicates, not errors.
-        assert_eq!(o.acked(100, ms(t, 9)), Ok(Transition::Duplicate));
-        assert_eq!(o.accepted_event(100, ms(t, 10)), Ok(Transition::Duplicate));
+        assert_eq!(o.acked(OrderNo(100), ms(t, 9)), Ok(Transition::Duplicate));
+        assert_eq!(
+            o.accepted_event(OrderNo(100), ms(t, 10)),
+            Ok(Transition::Duplicate)
+        );
         // ... but not with someone else's number.
-        assert!(o.acked(200, ms(t, 10)).is_err());
+        assert!(o.acked(OrderNo(200), ms(t, 10)).is_err());
         // The fill counted as the ack.
         assert_eq!(o.intent_to_ack(), Some(Duration::from_millis(8)));
         assert_eq!(o.ack_to_first_fill(), Some(Duration::ZERO));
@@ -1005,10 +1011,10 @@ mod tests {
         let mut o = order(5, t);
         o.sent(t).unwrap();
         assert_eq!(
-            o.filled(100, 1, Qty(2), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(1), Qty(2), Price(60_000), t),
             applied(OrderState::Sent, OrderState::PartiallyFilled)
         );
-        assert_eq!(o.acked(100, t), Ok(Transition::Duplicate));
+        assert_eq!(o.acked(OrderNo(100), t), Ok(Transition::Duplicate));
         assert_eq!(o.state(), OrderState::PartiallyFilled);
         assert_eq!(o.remaining(), Qty(3));
     }
@@ -1017,16 +1023,18 @@ mod tests {
     fn duplicate_fill_is_detected_by_exec_number() {
         let t = t0();
         let mut o = accepted(10, t);
-        o.filled(100, 1, Qty(4), Price(60_000), t).unwrap();
+        o.filled(OrderNo(100), ExecNo(1), Qty(4), Price(60_000), t)
+            .unwrap();
         assert_eq!(
-            o.filled(100, 1, Qty(4), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(1), Qty(4), Price(60_000), t),
             Ok(Transition::Duplicate)
         );
         assert_eq!(o.filled_qty(), Qty(4));
-        o.filled(100, 2, Qty(6), Price(60_000), t).unwrap();
+        o.filled(OrderNo(100), ExecNo(2), Qty(6), Price(60_000), t)
+            .unwrap();
         // A replay of the final fill after the order is done is still just a duplicate.
         assert_eq!(
-            o.filled(100, 2, Qty(6), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(2), Qty(6), Price(60_000), t),
             Ok(Transition::Duplicate)
         );
         assert_eq!(o.state(), OrderState::Filled);
@@ -1036,9 +1044,12 @@ mod tests {
     fn impossible_fills_are_errors_that_change_nothing() {
         let t = t0();
         let mut o = accepted(10, t);
-        o.filled(100, 1, Qty(4), Price(60_000), t).unwrap();
+        o.filled(OrderNo(100), ExecNo(1), Qty(4), Price(60_000), t)
+            .unwrap();
         let before = format!("{o:?}");
-        let e = o.filled(100, 2, Qty(7), Price(60_000), t).unwrap_err();
+        let e = o
+            .filled(OrderNo(100), ExecNo(2), Qty(7), Price(60_000), t)
+            .unwrap_err();
         assert!(matches!(
             e,
             OrderError::ExceedsRemaining {
@@ -1057,25 +1068,25 @@ mod tests {
             "{msg}"
         );
         assert!(matches!(
-            o.filled(100, 3, Qty(0), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(3), Qty(0), Price(60_000), t),
             Err(OrderError::ZeroQty { .. })
         ));
         assert!(matches!(
-            o.filled(100, 4, Qty(1), Price(0), t),
+            o.filled(OrderNo(100), ExecNo(4), Qty(1), Price(0), t),
             Err(OrderError::NonPositivePrice { .. })
         ));
         assert!(matches!(
-            o.filled(101, 5, Qty(1), Price(60_000), t),
+            o.filled(OrderNo(101), ExecNo(5), Qty(1), Price(60_000), t),
             Err(OrderError::OrderNoMismatch { .. })
         ));
         assert!(matches!(
-            o.filled(100, 6, Qty(1), Price(i64::MAX), t),
+            o.filled(OrderNo(100), ExecNo(6), Qty(1), Price(i64::MAX), t),
             Err(OrderError::Overflow { .. })
         ));
         assert_eq!(format!("{o:?}"), before);
         // A refused fill did not burn its exec number: a correct retry still applies.
         assert!(o
-            .filled(100, 2, Qty(6), Price(60_000), t)
+            .filled(OrderNo(100), ExecNo(2), Qty(6), Price(60_000), t)
             .unwrap()
             .is_applied());
     }
@@ -1085,19 +1096,23 @@ mod tests {
         let t = t0();
         let mut o = order(10, t);
         assert!(matches!(
-            o.filled(100, 1, Qty(1), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(1), Qty(1), Price(60_000), t),
             Err(OrderError::NotAllowed {
                 event: OrderEventKind::Filled,
                 ..
             })
         ));
         let mut o = accepted(10, t);
-        o.cancelled(900, Qty(10), t).unwrap();
-        let e = o.filled(100, 1, Qty(1), Price(60_000), t).unwrap_err();
+        o.cancelled(OrderNo(900), Qty(10), t).unwrap();
+        let e = o
+            .filled(OrderNo(100), ExecNo(1), Qty(1), Price(60_000), t)
+            .unwrap_err();
         assert!(e.to_string().contains("cancelled"), "{e}");
         let mut o = accepted(10, t);
         o.rejected("01478", "sellable qty insufficient", t).unwrap();
-        assert!(o.filled(100, 1, Qty(1), Price(60_000), t).is_err());
+        assert!(o
+            .filled(OrderNo(100), ExecNo(1), Qty(1), Price(60_000), t)
+            .is_err());
     }
 
     #[test]
@@ -1105,34 +1120,38 @@ mod tests {
         let t = t0();
         let mut o = accepted(10, t);
         assert_eq!(
-            o.cancelled(900, Qty(3), t),
+            o.cancelled(OrderNo(900), Qty(3), t),
             applied(OrderState::Accepted, OrderState::Accepted)
         );
         assert_eq!(o.remaining(), Qty(7));
-        assert_eq!(o.cancelled(900, Qty(3), t), Ok(Transition::Duplicate));
+        assert_eq!(
+            o.cancelled(OrderNo(900), Qty(3), t),
+            Ok(Transition::Duplicate)
+        );
         assert_eq!(o.remaining(), Qty(7));
         assert!(matches!(
-            o.cancelled(901, Qty(8), t),
+            o.cancelled(OrderNo(901), Qty(8), t),
             Err(OrderError::ExceedsRemaining { .. })
         ));
         assert!(matches!(
-            o.cancelled(901, Qty(0), t),
+            o.cancelled(OrderNo(901), Qty(0), t),
             Err(OrderError::ZeroQty { .. })
         ));
-        o.filled(100, 1, Qty(2), Price(60_000), t).unwrap();
+        o.filled(OrderNo(100), ExecNo(1), Qty(2), Price(60_000), t)
+            .unwrap();
         assert_eq!(
-            o.cancelled(902, Qty(5), t),
+            o.cancelled(OrderNo(902), Qty(5), t),
             applied(OrderState::PartiallyFilled, OrderState::Cancelled)
         );
         assert_eq!(o.filled_qty(), Qty(2));
         assert_eq!(o.cancelled_qty(), Qty(8));
-        assert!(o.cancelled(903, Qty(1), t).is_err());
+        assert!(o.cancelled(OrderNo(903), Qty(1), t).is_err());
 
         // Cancel some, fill the rest: nothing left and not all filled ⇒ Cancelled.
         let mut o = accepted(10, t);
-        o.cancelled(900, Qty(4), t).unwrap();
+        o.cancelled(OrderNo(900), Qty(4), t).unwrap();
         assert_eq!(
-            o.filled(100, 1, Qty(6), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(1), Qty(6), Price(60_000), t),
             applied(OrderState::Accepted, OrderState::Cancelled)
         );
     }
@@ -1152,18 +1171,23 @@ mod tests {
             Ok(Transition::Duplicate)
         );
         assert_eq!(o.reject().unwrap().message, "주문가격이 하한가 미달입니다.");
-        assert!(o.acked(100, t).is_err(), "an ack for a rejected order");
-        assert!(o.cancelled(1, Qty(1), t).is_err());
+        assert!(
+            o.acked(OrderNo(100), t).is_err(),
+            "an ack for a rejected order"
+        );
+        assert!(o.cancelled(OrderNo(1), Qty(1), t).is_err());
         assert_eq!(o.intent_to_ack(), None);
 
         // The remainder of a partially filled order can be rejected; its fills stay.
         let mut o = accepted(10, t);
-        o.filled(100, 1, Qty(3), Price(60_000), t).unwrap();
+        o.filled(OrderNo(100), ExecNo(1), Qty(3), Price(60_000), t)
+            .unwrap();
         assert!(o.rejected("X", "remainder refused", t).is_ok());
         assert_eq!((o.filled_qty(), o.remaining()), (Qty(3), Qty(0)));
 
         let mut o = accepted(10, t);
-        o.filled(100, 1, Qty(10), Price(60_000), t).unwrap();
+        o.filled(OrderNo(100), ExecNo(1), Qty(10), Price(60_000), t)
+            .unwrap();
         assert!(o.rejected("X", "too late", t).is_err());
     }
 
@@ -1172,14 +1196,14 @@ mod tests {
         let t = t0();
         let mut o = order(1, t);
         assert!(matches!(
-            o.acked(1, t),
+            o.acked(OrderNo(1), t),
             Err(OrderError::NotAllowed {
                 event: OrderEventKind::Acked,
                 ..
             })
         ));
-        assert!(o.accepted_event(1, t).is_err());
-        assert!(o.cancelled(1, Qty(1), t).is_err());
+        assert!(o.accepted_event(OrderNo(1), t).is_err());
+        assert!(o.cancelled(OrderNo(1), Qty(1), t).is_err());
         o.sent(t).unwrap();
         let e = o.sent(t).unwrap_err();
         assert_eq!(
@@ -1241,11 +1265,12 @@ mod tests {
         );
 
         b.sent(buy, t).unwrap();
-        b.acked(buy, 100, t).unwrap();
-        assert_eq!(b.id_by_order_no(100), Some(buy));
-        assert_eq!(b.by_order_no(100).unwrap().id(), buy);
+        b.acked(buy, OrderNo(100), t).unwrap();
+        assert_eq!(b.id_by_order_no(OrderNo(100)), Some(buy));
+        assert_eq!(b.by_order_no(OrderNo(100)).unwrap().id(), buy);
         assert_eq!(
-            b.filled(buy, 100, 1, Qty(3), Price(60_000), t).unwrap(),
+            b.filled(buy, OrderNo(100), ExecNo(1), Qty(3), Price(60_000), t)
+                .unwrap(),
             Transition::Applied {
                 from: OrderState::Accepted,
                 to: OrderState::PartiallyFilled
@@ -1256,24 +1281,28 @@ mod tests {
         // Another order may not claim number 100.
         b.sent(sell, t).unwrap();
         assert_eq!(
-            b.acked(sell, 100, t),
+            b.acked(sell, OrderNo(100), t),
             Err(BookError::OrderNoTaken {
-                order_no: 100,
+                order_no: OrderNo(100),
                 held_by: buy,
                 wanted_by: sell
             })
         );
         assert_eq!(b.get(sell).unwrap().state(), OrderState::Sent);
 
-        b.filled(buy, 100, 2, Qty(7), Price(60_000), t).unwrap();
+        b.filled(buy, OrderNo(100), ExecNo(2), Qty(7), Price(60_000), t)
+            .unwrap();
         // Duplicate after the order moved out of the working set: found, not counted.
         assert_eq!(
-            b.filled(buy, 100, 2, Qty(7), Price(60_000), t),
+            b.filled(buy, OrderNo(100), ExecNo(2), Qty(7), Price(60_000), t),
             Ok(Transition::Duplicate)
         );
         assert_eq!(b.working_qty(samsung, Side::Buy), Qty(0));
         assert_eq!(b.finished().count(), 1);
-        assert_eq!(b.by_order_no(100).unwrap().state(), OrderState::Filled);
+        assert_eq!(
+            b.by_order_no(OrderNo(100)).unwrap().state(),
+            OrderState::Filled
+        );
 
         b.rejected(sell, "01478", "매도가능수량 부족", t).unwrap();
         assert!(!b.has_working(samsung));
@@ -1301,15 +1330,15 @@ mod tests {
         let mut b = OrderBook::default();
         let id = b.open(&intent(Side::Sell, 5), t).unwrap();
         b.sent(id, t).unwrap();
-        b.accepted_event(id, 7, t).unwrap();
-        b.cancelled(id, 8, Qty(2), t).unwrap();
+        b.accepted_event(id, OrderNo(7), t).unwrap();
+        b.cancelled(id, OrderNo(8), Qty(2), t).unwrap();
         assert_eq!(b.working_qty(tk("005930"), Side::Sell), Qty(3));
-        let e = b.cancelled(id, 9, Qty(4), t).unwrap_err();
+        let e = b.cancelled(id, OrderNo(9), Qty(4), t).unwrap_err();
         assert!(matches!(
             e,
             BookError::Order(OrderError::ExceedsRemaining { .. })
         ));
-        b.cancelled(id, 9, Qty(3), t).unwrap();
+        b.cancelled(id, OrderNo(9), Qty(3), t).unwrap();
         assert_eq!(b.summary().cancelled, 1);
         assert!(!b.has_working(tk("005930")));
     }

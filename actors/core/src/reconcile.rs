@@ -16,7 +16,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
-use crate::domain::{ClientOrderId, OrderType};
+use crate::domain::{ClientOrderId, ExecNo, OrderNo, OrderType};
 use crate::journal::event::{FillSource, JournalEvent};
 use crate::ledger::Ledger;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
@@ -26,9 +26,9 @@ use crate::order::{Order, OrderBook, OrderState};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BrokerOrder {
-    pub order_no: i64,
-    /// 0 for an original order; the original's number for a modify/cancel request.
-    pub org_order_no: i64,
+    pub order_no: OrderNo,
+    /// [`OrderNo::NONE`] for an original order; the original's number for a modify/cancel request.
+    pub org_order_no: OrderNo,
     pub ticker: Ticker,
     pub side: Side,
     pub qty: Qty,
@@ -53,29 +53,33 @@ pub struct BrokerHolding {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Difference {
     /// An order whose send was in doubt was found at the broker.
-    InDoubtFound { id: u64, order_no: i64 },
+    InDoubtFound { id: u64, order_no: OrderNo },
     /// An order whose send was in doubt is not at the broker: it never arrived.
     InDoubtMissing { id: u64 },
     /// The broker filled more of an order than the journal knew.
     MissedFill {
         id: u64,
-        order_no: i64,
+        order_no: OrderNo,
         journal: Qty,
         broker: Qty,
     },
     /// The broker ended an order (cancelled the rest) that the journal thought working.
-    MissedCancel { id: u64, order_no: i64, qty: Qty },
+    MissedCancel {
+        id: u64,
+        order_no: OrderNo,
+        qty: Qty,
+    },
     /// The journal knows more fills than the broker reports: cannot be undone, only shown.
     BrokerFilledLess {
         id: u64,
-        order_no: i64,
+        order_no: OrderNo,
         journal: Qty,
         broker: Qty,
     },
     /// One of our numbered orders is not in the broker's list.
-    UnknownToBroker { id: u64, order_no: i64 },
+    UnknownToBroker { id: u64, order_no: OrderNo },
     /// An order at the broker that the engine did not place (placed by hand, in HTS).
-    NotOurs { order_no: i64, ticker: Ticker },
+    NotOurs { order_no: OrderNo, ticker: Ticker },
     /// Held quantity differs; the broker's position is adopted.
     Position {
         ticker: Ticker,
@@ -167,7 +171,7 @@ pub struct Outcome {
 
 /// Could broker order `b` be our order `o` whose number we never learned?
 fn same_order(o: &Order, b: &BrokerOrder) -> bool {
-    b.org_order_no == 0
+    b.org_order_no == OrderNo::NONE
         && b.ticker == o.ticker()
         && b.side == o.side()
         && b.qty == o.qty()
@@ -193,8 +197,11 @@ pub fn reconcile_orders_while_sending(
     sending: &HashSet<ClientOrderId>,
 ) -> Outcome {
     let mut out = Outcome::default();
-    let originals: Vec<&BrokerOrder> = broker.iter().filter(|b| b.org_order_no == 0).collect();
-    let mut claimed: HashSet<i64> = originals
+    let originals: Vec<&BrokerOrder> = broker
+        .iter()
+        .filter(|b| b.org_order_no == OrderNo::NONE)
+        .collect();
+    let mut claimed: HashSet<OrderNo> = originals
         .iter()
         .filter(|b| book.id_by_order_no(b.order_no).is_some())
         .map(|b| b.order_no)
@@ -277,7 +284,7 @@ pub fn reconcile_orders_while_sending(
                 order_no: b.order_no,
                 // No execution number in t0425: a negative one, unique per (order, total
                 // filled), so running reconciliation twice books the fill once.
-                exec_no: -i64::try_from(b.filled.0).unwrap_or(i64::MAX),
+                exec_no: ExecNo(-i64::try_from(b.filled.0).unwrap_or(i64::MAX)),
                 ticker: b.ticker,
                 side: b.side,
                 qty: Qty(missing),
@@ -306,7 +313,7 @@ pub fn reconcile_orders_while_sending(
                 // The cancel's own number is unknown; the original's, negated, marks it
                 // (held at i64::MIN, still negative: t0425 may number an order i64::MIN,
                 // whose negation overflows; found by the fuzz harness's core target).
-                order_no: b.order_no.checked_neg().unwrap_or(i64::MIN),
+                order_no: OrderNo(b.order_no.0.checked_neg().unwrap_or(i64::MIN)),
                 qty: Qty(ours_left),
             });
         }
@@ -430,8 +437,8 @@ mod tests {
         remaining: u64,
     ) -> BrokerOrder {
         BrokerOrder {
-            order_no,
-            org_order_no: 0,
+            order_no: OrderNo(order_no),
+            org_order_no: OrderNo::NONE,
             ticker: tk("005930"),
             side: Side::Buy,
             qty: Qty(qty),
@@ -474,7 +481,7 @@ mod tests {
             out.events[0],
             JournalEvent::Resolved {
                 id: a,
-                order_no: 77
+                order_no: OrderNo(77)
             }
         );
         assert!(matches!(
@@ -523,7 +530,7 @@ mod tests {
             sent(a, 10, OrderType::Limit(Price(1_000))),
             JournalEvent::Acked {
                 id: a,
-                order_no: i64::MIN,
+                order_no: OrderNo(i64::MIN),
             },
         ];
         let r = state(&journal);
@@ -533,7 +540,7 @@ mod tests {
             matches!(
                 out.events[..],
                 [JournalEvent::Cancelled {
-                    order_no: i64::MIN,
+                    order_no: OrderNo(i64::MIN),
                     qty: Qty(10),
                     ..
                 }]
@@ -549,11 +556,14 @@ mod tests {
         let journal = vec![
             JournalEvent::OpeningCash { cash: 1_000_000 },
             sent(a, 10, OrderType::Limit(Price(1_000))),
-            JournalEvent::Acked { id: a, order_no: 5 },
+            JournalEvent::Acked {
+                id: a,
+                order_no: OrderNo(5),
+            },
             JournalEvent::Filled {
                 id: a,
-                order_no: 5,
-                exec_no: 1,
+                order_no: OrderNo(5),
+                exec_no: ExecNo(1),
                 ticker: tk("005930"),
                 side: Side::Buy,
                 qty: Qty(2),
@@ -660,7 +670,10 @@ mod tests {
         let journal = vec![
             JournalEvent::OpeningCash { cash: 1_000_000 },
             sent(a, 10, OrderType::Limit(Price(50_000))),
-            JournalEvent::Acked { id: a, order_no: 7 },
+            JournalEvent::Acked {
+                id: a,
+                order_no: OrderNo(7),
+            },
         ];
         let mut r = state(&journal);
         let before = [row(7, 10, 50_000, 0, 0, 10)];

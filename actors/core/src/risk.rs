@@ -537,7 +537,7 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::domain::Fill;
+    use crate::domain::{Fill, OrderNo};
     use crate::market::TimeOfDay;
 
     fn samsung() -> Ticker {
@@ -574,7 +574,7 @@ mod tests {
             side,
             price: Price(price),
             qty: Qty(qty),
-            order_no: 1,
+            order_no: OrderNo(1),
             time: TimeOfDay::hms(10, 0, 0),
         }
     }

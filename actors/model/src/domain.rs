@@ -56,6 +56,74 @@ impl fmt::Display for ClientOrderId {
     }
 }
 
+/// A broker's order number: what LS (`OrdNo`) and Kiwoom (`ord_no`) call an order once
+/// they have it. A newtype, so a number of ours ([`ClientOrderId`]), a quantity or an
+/// execution number cannot be passed for it by mistake. The field is public, as
+/// [`Price`]'s and [`Qty`]'s are: any number the wire carries is kept as it is, and tests
+/// match on it in patterns.
+///
+/// Brokers number from 1, so [`OrderNo::NONE`] (0) is the number of an order that never
+/// got one: an SC4 refusal before the broker numbered it, or the `org_order_no` of a new
+/// order (not a modify or cancel). Kept as 0 rather than `Option` because the wire, the
+/// journal and the tape all carry it as a plain integer, and `serde(transparent)` keeps
+/// those formats byte-identical. A negative number is the engine's own mark for one the
+/// broker never told (reconciliation's cancel of a remainder, `-original`).
+///
+/// Displays as the bare number: logs and alerts put their own `#` before it.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct OrderNo(pub i64);
+
+impl OrderNo {
+    /// No number: the broker never gave one (see the type's doc).
+    pub const NONE: OrderNo = OrderNo(0);
+
+    /// Not a number the broker gave: [`OrderNo::NONE`], or a negative one (a garbled
+    /// field, or the engine's own mark).
+    pub const fn is_none(self) -> bool {
+        self.0 <= 0
+    }
+
+    pub const fn is_some(self) -> bool {
+        !self.is_none()
+    }
+}
+
+impl fmt::Display for OrderNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// A broker's execution number (LS SC1 `execno`, Kiwoom `909`): one fill of one order, so
+/// a fill delivered twice (a replay after a reconnect) is recognised. Its own type, so it
+/// cannot be swapped with the [`OrderNo`] it travels beside. A negative one is the
+/// engine's own, for a fill reconciliation learned from the broker's order list (which
+/// has no execution number). Bare on disk and in logs, like [`OrderNo`].
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct ExecNo(pub i64);
+
+impl fmt::Display for ExecNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
 /// How an order is priced. Journaled as `"market"` or `{"limit": price}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -99,7 +167,7 @@ pub struct Fill {
     pub price: Price,
     pub qty: Qty,
     /// Broker order number.
-    pub order_no: i64,
+    pub order_no: OrderNo,
     pub time: TimeOfDay,
 }
 
@@ -130,10 +198,10 @@ pub struct ConditionExit {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum AccountEvent {
-    /// SC0: the broker accepted a new order (or a modify/cancel request, `org_order_no` > 0).
+    /// SC0: the broker accepted a new order (or a modify/cancel request, `org_order_no` set).
     Accepted {
-        order_no: i64,
-        org_order_no: i64,
+        order_no: OrderNo,
+        org_order_no: OrderNo,
         ticker: Ticker,
         side: Side,
         qty: Qty,
@@ -142,8 +210,8 @@ pub enum AccountEvent {
     /// SC1: one execution. `exec_no` identifies it, so a replay after a reconnect is
     /// recognised; `remaining` is the order's unfilled quantity after it.
     Filled {
-        order_no: i64,
-        exec_no: i64,
+        order_no: OrderNo,
+        exec_no: ExecNo,
         ticker: Ticker,
         side: Side,
         qty: Qty,
@@ -153,21 +221,21 @@ pub enum AccountEvent {
     },
     /// SC2: `org_order_no`'s remainder (or part) now works as `order_no` at `price`.
     Modified {
-        order_no: i64,
-        org_order_no: i64,
+        order_no: OrderNo,
+        org_order_no: OrderNo,
         qty: Qty,
         price: Price,
     },
     /// SC3: `qty` of `org_order_no` was cancelled; `order_no` is the cancel's own number.
     Cancelled {
-        order_no: i64,
-        org_order_no: i64,
+        order_no: OrderNo,
+        org_order_no: OrderNo,
         qty: Qty,
     },
-    /// SC4: the broker refused an order (`order_no` may be 0 when it never got one).
+    /// SC4: the broker refused an order (`order_no` is [`OrderNo::NONE`] when it never got one).
     Rejected {
-        order_no: i64,
-        org_order_no: i64,
+        order_no: OrderNo,
+        org_order_no: OrderNo,
         code: String,
         qty: Qty,
     },
@@ -238,5 +306,25 @@ mod tests {
         assert_eq!(tick(i64::MAX, i64::MAX / 2).change_bp(), 10_000);
         assert_eq!(tick(1, i64::MAX).change_bp(), -9_999);
         assert_eq!(tick(1, 0).change_bp(), 0);
+    }
+
+    /// Journals and recorded tapes written before the newtype carry the bare number: they
+    /// must still read, and new ones must stay the same.
+    #[test]
+    fn order_and_exec_numbers_are_bare_on_disk_and_in_logs() {
+        let n = OrderNo(12_345);
+        assert_eq!(serde_json::to_string(&n).unwrap(), "12345");
+        assert_eq!(serde_json::from_str::<OrderNo>("12345").unwrap(), n);
+        assert_eq!(format!("#{n}"), "#12345");
+        assert_eq!(serde_json::to_string(&ExecNo(-7)).unwrap(), "-7");
+        assert_eq!(format!("exec #{}", ExecNo(7)), "exec #7");
+    }
+
+    #[test]
+    fn order_no_none_is_any_number_a_broker_never_gives() {
+        assert!(OrderNo::NONE.is_none());
+        assert_eq!(OrderNo::default(), OrderNo::NONE);
+        assert!(OrderNo(-3).is_none());
+        assert!(OrderNo(1).is_some());
     }
 }

@@ -37,7 +37,9 @@ use crate::kill_switch::TripCause;
 use crate::ledger::FeeSchedule;
 use crate::market::{DailyLimits, Price, Side, Ticker, TimeOfDay};
 use crate::messages::ConditionId;
-use crate::messages::{AccountEvent, ClientOrderId, Fill, OrderDone, OrderIntent, OrderType};
+use crate::messages::{
+    AccountEvent, ClientOrderId, ExecNo, Fill, OrderDone, OrderIntent, OrderNo, OrderType,
+};
 use crate::risk::RiskLimits;
 use crate::strategy::StrategyFactory;
 use crate::tape::{TapeEvent, TapeRecord};
@@ -198,7 +200,7 @@ impl DayRun<'_> {
                                 self.reserved -= w.reserved;
                             }
                             self.cancel_no += 1;
-                            let cancel_no = 1_000_000_000 + self.cancel_no;
+                            let cancel_no = OrderNo(1_000_000_000 + self.cancel_no);
                             self.orders.cancel_reply(
                                 id,
                                 CancelReply::Accepted {
@@ -281,7 +283,7 @@ impl DayRun<'_> {
                 side: Side::Buy,
                 price,
                 qty,
-                order_no: 0,
+                order_no: OrderNo::NONE,
                 time: now.time,
             }))
         } else {
@@ -311,7 +313,7 @@ impl DayRun<'_> {
             self.working.insert(id.0, Working { reserved });
             self.model.submit(id.0, ticker, side, qty, order_type, ns);
             OrderReply::Acked {
-                order_no: i64::try_from(id.0).unwrap_or(i64::MAX),
+                order_no: OrderNo(i64::try_from(id.0).unwrap_or(i64::MAX)),
                 code: "MODEL".to_owned(),
             }
         };
@@ -340,8 +342,8 @@ impl DayRun<'_> {
             let now = self.stamp(ns);
             self.orders.account_event(
                 AccountEvent::Filled {
-                    order_no: i64::try_from(f.id).unwrap_or(i64::MAX),
-                    exec_no: self.exec_no,
+                    order_no: OrderNo(i64::try_from(f.id).unwrap_or(i64::MAX)),
+                    exec_no: ExecNo(self.exec_no),
                     ticker: f.ticker,
                     side: f.side,
                     qty: f.qty,
@@ -423,7 +425,7 @@ pub fn run<'a, E>(
                     side: Side::Buy,
                     price: p.avg_price().unwrap_or_default(),
                     qty: p.qty,
-                    order_no: 0,
+                    order_no: OrderNo::NONE,
                     time: TimeOfDay::hms(9, 0, 0),
                 });
                 run.watched.insert(ticker);
@@ -503,7 +505,7 @@ pub fn run<'a, E>(
                 TapeEvent::Fill(f) if settings.fills == FillSource::Recorded => {
                     // A fill with no order number is a restart telling the strategies
                     // what is held, not an execution.
-                    if f.order_no != 0 {
+                    if f.order_no != OrderNo::NONE {
                         books.fill(f, ns);
                     }
                     run.desk.on_fill(f);
@@ -569,7 +571,7 @@ pub fn recorded_latencies<R: std::borrow::Borrow<TapeRecord>>(
                 .entry((i.ticker, i.side == Side::Buy))
                 .or_default()
                 .push(r.recv_ns),
-            TapeEvent::Fill(f) if f.order_no != 0 => {
+            TapeEvent::Fill(f) if f.order_no != OrderNo::NONE => {
                 if let Some(list) = waiting.get_mut(&(f.ticker, f.side == Side::Buy)) {
                     if !list.is_empty() {
                         let at = list.remove(0);

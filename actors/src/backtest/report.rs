@@ -465,6 +465,7 @@ pub enum Counted {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::OrderNo;
     use crate::market::{Qty, TimeOfDay};
 
     fn t(code: &str) -> Ticker {
@@ -477,7 +478,7 @@ mod tests {
             side,
             price: Price(price),
             qty: Qty(qty),
-            order_no: 1,
+            order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 0, 0),
         }
     }

@@ -25,7 +25,7 @@ use condor_model::kiwoom::rest::{ErrorClass, Refusal};
 
 use super::Listing;
 use crate::broker_account::AccountReadError;
-use crate::domain::NewOrder;
+use crate::domain::{NewOrder, OrderNo};
 use crate::kiwoom_rest::{KiwoomRest, KiwoomRestError};
 use crate::market::{Market, Price, Qty, Side, Ticker};
 
@@ -42,17 +42,17 @@ pub async fn place(rest: &KiwoomRest, order: &NewOrder) -> OrderReply {
 
 pub async fn modify(
     rest: &KiwoomRest,
-    order_no: i64,
+    order_no: OrderNo,
     ticker: Ticker,
     qty: Qty,
     price: Price,
 ) -> OrderReply {
-    let req = ModifyRequest::new(order_no, ticker, qty, price);
+    let req = ModifyRequest::new(order_no.0, ticker, qty, price);
     modify_reply(rest.call::<Kt10002>(&req).await)
 }
 
-pub async fn cancel(rest: &KiwoomRest, order_no: i64, ticker: Ticker, qty: Qty) -> CancelReply {
-    let req = CancelRequest::new(order_no, ticker, qty);
+pub async fn cancel(rest: &KiwoomRest, order_no: OrderNo, ticker: Ticker, qty: Qty) -> CancelReply {
+    let req = CancelRequest::new(order_no.0, ticker, qty);
     cancel_reply(rest.call::<Kt10003>(&req).await)
 }
 
@@ -92,7 +92,7 @@ pub fn modify_reply(reply: Result<kw::ModifyReply, KiwoomRestError>) -> OrderRep
 fn accepted(order_no: Result<i64, condor_model::wire::WireError>) -> OrderReply {
     match order_no {
         Ok(order_no) => OrderReply::Acked {
-            order_no,
+            order_no: OrderNo(order_no),
             code: "0".to_owned(),
         },
         // Accepted, but the number is missing or unreadable: it may be working.
@@ -139,7 +139,7 @@ fn refusal_reply(e: KiwoomRestError) -> OrderReply {
 pub fn cancel_reply(reply: Result<kw::CancelReply, KiwoomRestError>) -> CancelReply {
     match reply {
         Ok(r) => CancelReply::Accepted {
-            order_no: r.order_no().unwrap_or(0),
+            order_no: r.order_no().map_or(OrderNo::NONE, OrderNo),
         },
         Err(e) => match e.refusal() {
             Some(refusal) if !leaves_order_in_doubt(refusal) => CancelReply::Refused {
@@ -186,8 +186,8 @@ pub fn band_of(ticker: Ticker, reply: Result<Ka10001Reply, KiwoomRestError>) -> 
 /// One of today's orders as reconciliation compares it.
 pub fn broker_order(o: &TodayOrder) -> BrokerOrder {
     BrokerOrder {
-        order_no: o.order_no,
-        org_order_no: o.orig_order_no,
+        order_no: OrderNo(o.order_no),
+        org_order_no: OrderNo(o.orig_order_no),
         ticker: o.ticker,
         side: o.side,
         qty: o.qty,
@@ -317,7 +317,7 @@ mod tests {
         assert_eq!(
             order_reply(Ok(r.body)),
             OrderReply::Acked {
-                order_no: 138,
+                order_no: OrderNo(138),
                 code: "0".into()
             }
         );
@@ -326,7 +326,10 @@ mod tests {
             .unwrap();
         assert!(matches!(
             order_reply(Ok(r.body)),
-            OrderReply::Acked { order_no: 24, .. }
+            OrderReply::Acked {
+                order_no: OrderNo(24),
+                ..
+            }
         ));
         // Accepted without a number: in doubt.
         let r = decode_reply::<Kt10000>(
@@ -442,7 +445,7 @@ mod tests {
         assert_eq!(
             modify_reply(Ok(r.body)),
             OrderReply::Acked {
-                order_no: 140,
+                order_no: OrderNo(140),
                 code: "0".into()
             }
         );
@@ -483,7 +486,9 @@ mod tests {
         .unwrap();
         assert_eq!(
             cancel_reply(Ok(r.body)),
-            CancelReply::Accepted { order_no: 141 }
+            CancelReply::Accepted {
+                order_no: OrderNo(141)
+            }
         );
         let refused = cancel_reply(Err(refused(
             "kt10003",
@@ -570,7 +575,7 @@ mod tests {
         .unwrap()
         .body;
         let orders = orders_of(&reply).unwrap();
-        let row = |n: i64| orders.iter().find(|o| o.order_no == n).unwrap();
+        let row = |n: i64| orders.iter().find(|o| o.order_no == OrderNo(n)).unwrap();
         let state = |o: &BrokerOrder| {
             (
                 o.side,
@@ -594,7 +599,7 @@ mod tests {
         );
         assert_eq!(
             (row(52).org_order_no, row(52).ticker, row(52).remaining),
-            (51, samsung(), Qty(0)),
+            (OrderNo(51), samsung(), Qty(0)),
             "the cancel, an order of its own"
         );
         assert_eq!(
@@ -616,7 +621,7 @@ mod tests {
         );
         assert!(orders
             .iter()
-            .all(|o| o.org_order_no == 0 || o.order_no == 52));
+            .all(|o| o.org_order_no == OrderNo::NONE || o.order_no == OrderNo(52)));
     }
 
     /// ka10099's rows: each market's stocks, a row's own market first; a bad code left out.

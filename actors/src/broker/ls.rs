@@ -9,7 +9,7 @@ use condor_core::trading::orders::{Band, CancelReply, OrderReply};
 
 use super::Listing;
 use crate::broker_account::AccountReadError;
-use crate::domain::NewOrder;
+use crate::domain::{NewOrder, OrderNo};
 use crate::ls_rest::{LsError, LsRest};
 use crate::market::{Price, Qty, Ticker};
 use crate::wire::market_data::{T1102InBlock, T1102Out, T8436InBlock, T8436Out, T1102, T8436};
@@ -28,17 +28,17 @@ pub async fn place(rest: &LsRest, order: &NewOrder) -> OrderReply {
 
 pub async fn modify(
     rest: &LsRest,
-    order_no: i64,
+    order_no: OrderNo,
     ticker: Ticker,
     qty: Qty,
     price: Price,
 ) -> OrderReply {
-    let block = Cspat00701InBlock1::limit(order_no, ticker, qty, price);
+    let block = Cspat00701InBlock1::limit(order_no.0, ticker, qty, price);
     modify_reply(rest.call::<Cspat00701>(&block).await)
 }
 
-pub async fn cancel(rest: &LsRest, order_no: i64, ticker: Ticker, qty: Qty) -> CancelReply {
-    let block = Cspat00801InBlock1::new(order_no, ticker, qty);
+pub async fn cancel(rest: &LsRest, order_no: OrderNo, ticker: Ticker, qty: Qty) -> CancelReply {
+    let block = Cspat00801InBlock1::new(order_no.0, ticker, qty);
     cancel_reply(rest.call::<Cspat00801>(&block).await)
 }
 
@@ -82,7 +82,7 @@ pub fn order_reply(reply: Result<Reply<Cspat00601Out>, LsError>) -> OrderReply {
     match reply {
         Ok(r) if Cspat00601::succeeded(&r) => match r.blocks.ord_no() {
             Some(order_no) => OrderReply::Acked {
-                order_no,
+                order_no: OrderNo(order_no),
                 code: r.rsp_cd,
             },
             None => OrderReply::AckedWithoutNumber {
@@ -122,7 +122,7 @@ pub fn modify_reply(reply: Result<Reply<Cspat00701Out>, LsError>) -> OrderReply 
     match reply {
         Ok(r) => match r.blocks.ord_no() {
             Some(order_no) if Cspat00701::succeeded(&r) => OrderReply::Acked {
-                order_no,
+                order_no: OrderNo(order_no),
                 code: r.rsp_cd,
             },
             None if r.rsp_cd.starts_with("00") => OrderReply::AckedWithoutNumber {
@@ -142,7 +142,7 @@ pub fn modify_reply(reply: Result<Reply<Cspat00701Out>, LsError>) -> OrderReply 
 pub fn cancel_reply(reply: Result<Reply<Cspat00801Out>, LsError>) -> CancelReply {
     match reply {
         Ok(r) if Cspat00801::succeeded(&r) => CancelReply::Accepted {
-            order_no: r.blocks.ord_no().unwrap_or(0),
+            order_no: r.blocks.ord_no().map_or(OrderNo::NONE, OrderNo),
         },
         Ok(r) => CancelReply::Refused {
             code: r.rsp_cd,
@@ -250,7 +250,7 @@ mod tests {
         assert_eq!(
             modify_reply(Ok(accepted)),
             OrderReply::Acked {
-                order_no: 32005,
+                order_no: OrderNo(32005),
                 code: "00000".into()
             }
         );

@@ -462,6 +462,7 @@ impl Outbox {
 mod tests {
     use super::*;
     use crate::clock::TradingDay;
+    use crate::domain::OrderNo;
     use crate::market::{Price, Qty, Ticker, TimeOfDay};
     use crate::messages::{EngineStop, FillAlert, OrderType, RejectAlert, RejectCause};
     use crate::notify::summary::{summarize, DayBook};
@@ -477,7 +478,7 @@ mod tests {
                 side: if n % 2 == 0 { Side::Buy } else { Side::Sell },
                 qty: Qty(10),
                 price: Price(55_000),
-                order_no: 1_000 + n,
+                order_no: OrderNo(1_000 + n),
                 time: TimeOfDay::hms(9, 30, 0),
                 fee: 0,
                 position_after: Qty(10),

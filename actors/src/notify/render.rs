@@ -524,6 +524,7 @@ mod tests {
     use super::*;
     use crate::clock::TradingDay;
     use crate::condition_books::ConditionSummary;
+    use crate::domain::OrderNo;
     use crate::kill_switch::TripCause;
     use crate::market::{Price, Qty, TimeOfDay};
     use crate::messages::{ClientOrderId, RejectAlert};
@@ -542,7 +543,7 @@ mod tests {
             side: Side::Sell,
             qty: Qty(10),
             price: Price(55_500),
-            order_no: 12_345,
+            order_no: OrderNo(12_345),
             time: TimeOfDay::hms(9, 31, 2),
             fee: 0,
             position_after: Qty(5),

@@ -271,6 +271,7 @@ pub fn summarize(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::OrderNo;
     use crate::market::{Price, Qty, TimeOfDay};
 
     fn day() -> TradingDay {
@@ -283,7 +284,7 @@ mod tests {
             side,
             qty: Qty(qty),
             price: Price(10_000),
-            order_no: 1,
+            order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 30, 0),
             fee: 0,
             position_after: Qty(after),

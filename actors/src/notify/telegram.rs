@@ -545,6 +545,7 @@ pub fn answer(status: u16, retry_after_header: Option<&str>, body: &[u8]) -> Ans
 mod tests {
     use super::*;
     use crate::clock::TradingDay;
+    use crate::domain::OrderNo;
     use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
     use crate::messages::{FillAlert, OrderType, RejectAlert, RejectCause};
     use crate::notify::outbox::Outbox;
@@ -569,7 +570,7 @@ mod tests {
                 side: if n % 2 == 0 { Side::Buy } else { Side::Sell },
                 qty: Qty(10),
                 price: Price(55_000),
-                order_no: 1_000 + n,
+                order_no: OrderNo(1_000 + n),
                 time: TimeOfDay::hms(9, 30, 0),
                 fee: 0,
                 position_after: Qty(10),

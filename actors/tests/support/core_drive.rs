@@ -27,7 +27,9 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use condor_actors::clock::TradingDay;
-use condor_actors::domain::{AccountEvent, ClientOrderId, ConditionId, OrderIntent, OrderType};
+use condor_actors::domain::{
+    AccountEvent, ClientOrderId, ConditionId, ExecNo, OrderIntent, OrderNo, OrderType,
+};
 use condor_actors::kill_switch::TripCause;
 use condor_actors::ledger::{FeeSchedule, Ledger};
 use condor_actors::market::{DailyLimits, Price, Qty, Side, Ticker, TimeOfDay};
@@ -553,8 +555,8 @@ impl Day {
         };
         match self.rng.u8(0..10) {
             0 => AccountEvent::Accepted {
-                order_no,
-                org_order_no,
+                order_no: OrderNo(order_no),
+                org_order_no: OrderNo(org_order_no),
                 ticker,
                 side,
                 qty,
@@ -568,8 +570,8 @@ impl Day {
                     _ => self.exec_no.saturating_add(1),
                 };
                 AccountEvent::Filled {
-                    order_no,
-                    exec_no: self.exec_no,
+                    order_no: OrderNo(order_no),
+                    exec_no: ExecNo(self.exec_no),
                     ticker,
                     side,
                     qty,
@@ -582,19 +584,19 @@ impl Day {
                 }
             }
             6 => AccountEvent::Modified {
-                order_no: self.order_no(),
-                org_order_no: order_no,
+                order_no: OrderNo(self.order_no()),
+                org_order_no: OrderNo(order_no),
                 qty,
                 price: Price(price),
             },
             7 | 8 => AccountEvent::Cancelled {
-                order_no: self.order_no(),
-                org_order_no: order_no,
+                order_no: OrderNo(self.order_no()),
+                org_order_no: OrderNo(order_no),
                 qty,
             },
             _ => AccountEvent::Rejected {
-                order_no,
-                org_order_no,
+                order_no: OrderNo(order_no),
+                org_order_no: OrderNo(org_order_no),
                 code: "01234".into(),
                 qty,
             },
@@ -627,7 +629,10 @@ impl Day {
                     }
                 };
                 self.numbered.push((order_no, ticker, side, qty));
-                OrderReply::Acked { order_no, code }
+                OrderReply::Acked {
+                    order_no: OrderNo(order_no),
+                    code,
+                }
             }
             6 => OrderReply::AckedWithoutNumber {
                 code,
@@ -666,7 +671,7 @@ impl Day {
             _ => {
                 self.next_order_no = self.next_order_no.saturating_add(1);
                 CancelReply::Accepted {
-                    order_no: self.next_order_no,
+                    order_no: OrderNo(self.next_order_no),
                 }
             }
         };
@@ -675,8 +680,8 @@ impl Day {
         if self.rng.bool() {
             let qty = self.arbitrary_qty();
             let event = AccountEvent::Cancelled {
-                order_no: self.next_order_no,
-                org_order_no: order_no,
+                order_no: OrderNo(self.next_order_no),
+                org_order_no: OrderNo(order_no),
                 qty,
             };
             self.orders.account_event(event, now, &mut self.commands);
@@ -718,8 +723,8 @@ impl Day {
             let filled = Qty(self.rng.u64(0..=qty.0.min(1_000)));
             let price = self.arbitrary_price();
             list.push(BrokerOrder {
-                order_no,
-                org_order_no: 0,
+                order_no: OrderNo(order_no),
+                org_order_no: OrderNo::NONE,
                 ticker,
                 side,
                 qty,
@@ -781,7 +786,7 @@ impl Day {
                         tally.sends += 1;
                         self.sends.push((id, order.ticker, order.side, order.qty));
                     }
-                    Command::Cancel { id, order_no, .. } => self.cancels.push((id, order_no)),
+                    Command::Cancel { id, order_no, .. } => self.cancels.push((id, order_no.0)),
                     Command::FetchBand(ticker) => self.bands.push(ticker),
                     Command::FetchOrders | Command::CheckCash => {}
                     Command::Wake { timer, .. } => self.wakes.push(timer),

@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::OrderType;
+use crate::domain::{ExecNo, OrderNo, OrderType};
 use crate::kill_switch::TripCause;
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
 
@@ -85,7 +85,7 @@ pub enum JournalEvent {
     /// The broker accepted the order and named it.
     Acked {
         id: u64,
-        order_no: i64,
+        order_no: OrderNo,
     },
     /// The broker (or the engine, before sending) refused the order.
     Rejected {
@@ -102,13 +102,13 @@ pub enum JournalEvent {
     /// The broker's order list names the order a `SendUnknown` (or a crash) left in doubt.
     Resolved {
         id: u64,
-        order_no: i64,
+        order_no: OrderNo,
     },
     /// One execution of one of our orders.
     Filled {
         id: u64,
-        order_no: i64,
-        exec_no: i64,
+        order_no: OrderNo,
+        exec_no: ExecNo,
         ticker: Ticker,
         side: Side,
         qty: Qty,
@@ -119,7 +119,7 @@ pub enum JournalEvent {
     /// `qty` of the order was cancelled (by us, or by the broker at the close).
     Cancelled {
         id: u64,
-        order_no: i64,
+        order_no: OrderNo,
         qty: Qty,
     },
     /// The day's loss limit (or an operator) stopped new entries.
@@ -148,7 +148,7 @@ impl JournalEvent {
     }
 
     /// The broker order number this event names, if any.
-    pub fn order_no(&self) -> Option<i64> {
+    pub fn order_no(&self) -> Option<OrderNo> {
         match self {
             JournalEvent::Acked { order_no, .. }
             | JournalEvent::Resolved { order_no, .. }
@@ -305,8 +305,8 @@ mod tests {
             },
             JournalEvent::Filled {
                 id: 20260105000001,
-                order_no: 7,
-                exec_no: 3,
+                order_no: OrderNo(7),
+                exec_no: ExecNo(3),
                 ticker: tk(),
                 side: Side::Buy,
                 qty: Qty(10),
@@ -335,5 +335,22 @@ mod tests {
         assert_eq!(e.to_string(), "C5 005930 buy 3 at market sent (x, tick #0)");
         assert_eq!(e.order_id(), Some(5));
         assert_eq!(e.ticker(), Some(tk()));
+    }
+
+    /// A journal written while order numbers were plain integers reads the same, and is
+    /// written back byte for byte: the number is bare on disk.
+    #[test]
+    fn an_order_number_is_a_bare_integer_on_disk() {
+        let line = r#"{"event":"acked","id":5,"order_no":86382}"#;
+        let e: JournalEvent = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            e,
+            JournalEvent::Acked {
+                id: 5,
+                order_no: OrderNo(86_382)
+            }
+        );
+        assert_eq!(serde_json::to_string(&e).unwrap(), line);
+        assert_eq!(e.to_string(), "C5 accepted as #86382");
     }
 }

@@ -274,6 +274,7 @@ impl Recovered {
 mod tests {
     use super::*;
     use crate::domain::OrderType;
+    use crate::domain::{ExecNo, OrderNo};
     use crate::journal::event::FillSource;
     use crate::market::{Price, Qty, Side, TimeOfDay};
 
@@ -307,8 +308,8 @@ mod tests {
     ) -> JournalEvent {
         JournalEvent::Filled {
             id,
-            order_no,
-            exec_no,
+            order_no: OrderNo(order_no),
+            exec_no: ExecNo(exec_no),
             ticker: tk("005930"),
             side,
             qty: Qty(qty),
@@ -339,13 +340,13 @@ mod tests {
             sent(a, "005930", Side::Buy, 10),
             JournalEvent::Acked {
                 id: a,
-                order_no: 100,
+                order_no: OrderNo(100),
             },
             fill(a, 100, 1, Side::Buy, 10, 70_000),
             sent(a + 1, "005930", Side::Sell, 10),
             JournalEvent::Acked {
                 id: a + 1,
-                order_no: 101,
+                order_no: OrderNo(101),
             },
             fill(a + 1, 101, 2, Side::Sell, 10, 71_000),
         ];
@@ -376,7 +377,7 @@ mod tests {
             sent(a, "005930", Side::Buy, 10),
             JournalEvent::Acked {
                 id: a,
-                order_no: 100,
+                order_no: OrderNo(100),
             },
             fill(a, 100, 1, Side::Buy, 4, 70_000),
             fill(a, 100, 2, Side::Buy, 6, 70_100),
@@ -384,7 +385,7 @@ mod tests {
             sent(a + 1, "005930", Side::Sell, 10),
             JournalEvent::Acked {
                 id: a + 1,
-                order_no: 101,
+                order_no: OrderNo(101),
             },
             fill(a + 1, 101, 3, Side::Sell, 3, 71_000),
             JournalEvent::ConditionExit {
@@ -418,7 +419,10 @@ mod tests {
         assert_eq!(buy.state(), OrderState::Filled);
         let sell = r.book.get(ClientOrderId(a + 1)).unwrap();
         assert_eq!(sell.state(), OrderState::PartiallyFilled);
-        assert_eq!(r.book.id_by_order_no(101), Some(ClientOrderId(a + 1)));
+        assert_eq!(
+            r.book.id_by_order_no(OrderNo(101)),
+            Some(ClientOrderId(a + 1))
+        );
         assert_eq!(
             r.book.get(ClientOrderId(a + 2)).unwrap().state(),
             OrderState::Rejected
@@ -514,7 +518,7 @@ mod tests {
             sent(a, "005930", Side::Buy, 1), // an id going backwards
             JournalEvent::Acked {
                 id: a + 99,
-                order_no: 1,
+                order_no: OrderNo(1),
             }, // an order never sent
             fill(a + 5, 7, 1, Side::Buy, 1, 100),
         ];

@@ -326,6 +326,7 @@ pub fn entry_order(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::OrderNo;
 
     fn fill(side: Side, price: i64, qty: u64) -> Fill {
         Fill {
@@ -333,7 +334,7 @@ mod tests {
             side,
             price: Price(price),
             qty: Qty(qty),
-            order_no: 1,
+            order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 0, 0),
         }
     }

@@ -360,7 +360,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::domain::{OrderIntent, OrderType};
+    use crate::domain::{OrderIntent, OrderNo, OrderType};
     use crate::market;
     use crate::strategy::{apply_event, replay, strategy_by_name, StrategyEvent};
 
@@ -464,7 +464,7 @@ mod tests {
                 side,
                 price: Price(price),
                 qty: Qty(qty),
-                order_no: 1,
+                order_no: OrderNo(1),
                 time: self.now,
             }));
         }

@@ -12,7 +12,7 @@ use super::{
     TapeTrade, TAPE_VERSION,
 };
 use crate::clock::TradingDay;
-use crate::domain::{ConditionId, Fill, OrderType};
+use crate::domain::{ConditionId, Fill, OrderNo, OrderType};
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
 
 /// The first eight bytes of every tape.
@@ -666,7 +666,7 @@ fn encode_record(ctx: &mut EncodeContext, recv_ns: i64, event: &TapeEvent, out: 
             out.push(side_flag(f.side, 1));
             put_zz(out, f.price.0);
             put_varint(out, f.qty.0);
-            put_zz(out, f.order_no);
+            put_zz(out, f.order_no.0);
             put_time(out, recv_ns, f.time);
         }
         TapeEvent::OrderDone {
@@ -958,7 +958,7 @@ fn decode_record(ctx: &mut Context<'_>, cur: &mut Cursor<'_>) -> Result<(i64, Ta
             let sell = rec.flags(1)? == 1;
             let price = rec.zz()?;
             let qty = rec.varint()?;
-            let order_no = rec.zz()?;
+            let order_no = OrderNo(rec.zz()?);
             let time = rec.time(recv_ns)?;
             TapeEvent::Fill(Fill {
                 ticker,
@@ -1203,7 +1203,7 @@ pub(crate) mod tests {
                     side: Side::Sell,
                     price: Price(71_300),
                     qty: Qty(10),
-                    order_no: -12,
+                    order_no: OrderNo(-12),
                     time: t(32_403),
                 }),
             ),

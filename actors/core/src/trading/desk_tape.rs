@@ -578,7 +578,7 @@ fn static_reason(text: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::NewOrder;
+    use crate::domain::{ExecNo, NewOrder, OrderNo};
     use crate::market::{DailyLimits, Price};
 
     fn t(code: &str) -> Ticker {
@@ -709,8 +709,8 @@ mod tests {
             6,
             DeskInput::Account {
                 event: AccountEvent::Filled {
-                    order_no: 5001,
-                    exec_no: 1,
+                    order_no: OrderNo(5001),
+                    exec_no: ExecNo(1),
                     ticker: t(a),
                     side: Side::Buy,
                     qty: Qty(4),
@@ -731,7 +731,7 @@ mod tests {
             DeskInput::OrderReply {
                 id: first,
                 reply: OrderReply::Acked {
-                    order_no: 5001,
+                    order_no: OrderNo(5001),
                     code: "00040".into(),
                 },
             },
@@ -741,8 +741,8 @@ mod tests {
             10,
             DeskInput::Account {
                 event: AccountEvent::Filled {
-                    order_no: 5001,
-                    exec_no: 2,
+                    order_no: OrderNo(5001),
+                    exec_no: ExecNo(2),
                     ticker: t(a),
                     side: Side::Buy,
                     qty: Qty(6),
@@ -782,7 +782,7 @@ mod tests {
             DeskInput::OrderReply {
                 id: last,
                 reply: OrderReply::Acked {
-                    order_no: 5009,
+                    order_no: OrderNo(5009),
                     code: "00040".into(),
                 },
             },
@@ -933,8 +933,8 @@ mod tests {
             },
             DeskInput::Account {
                 event: AccountEvent::Rejected {
-                    order_no: 0,
-                    org_order_no: 0,
+                    order_no: OrderNo::NONE,
+                    org_order_no: OrderNo::NONE,
                     code: "1234".into(),
                     qty: Qty(3),
                 },

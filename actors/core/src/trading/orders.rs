@@ -47,7 +47,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::TradingDay;
 use crate::domain::{
-    AccountEvent, CashCorrection, ClientOrderId, Fill, NewOrder, OrderDone, OrderIntent, OrderType,
+    AccountEvent, CashCorrection, ClientOrderId, Fill, NewOrder, OrderDone, OrderIntent, OrderNo,
+    OrderType,
 };
 use crate::journal::event::{FillSource, JournalEvent};
 use crate::journal::recovery::{apply_to_book, BookChange};
@@ -196,7 +197,7 @@ pub enum Timer {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum OrderReply {
     /// Accepted, under `order_no`.
-    Acked { order_no: i64, code: String },
+    Acked { order_no: OrderNo, code: String },
     /// Accepted, but the reply names no order number: the order may be working.
     AckedWithoutNumber { code: String, message: String },
     /// Refused by the broker's order system.
@@ -212,7 +213,7 @@ pub enum OrderReply {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum CancelReply {
     /// Accepted as the cancel's own order number (0 when the reply gave none).
-    Accepted { order_no: i64 },
+    Accepted { order_no: OrderNo },
     /// Refused (often: the order filled first).
     Refused { code: String, message: String },
     /// Lost in transit or unreadable.
@@ -258,7 +259,7 @@ pub enum Command {
     /// [`OrderDesk::cancel_reply`].
     Cancel {
         id: ClientOrderId,
-        order_no: i64,
+        order_no: OrderNo,
         ticker: Ticker,
         qty: Qty,
     },
@@ -357,7 +358,7 @@ pub struct OrderDesk {
     paced: VecDeque<(ClientOrderId, NewOrder)>,
     pacer_armed: bool,
     cancel_throttle: Throttle,
-    cancels: VecDeque<(ClientOrderId, i64, Ticker, Qty)>,
+    cancels: VecDeque<(ClientOrderId, OrderNo, Ticker, Qty)>,
     cancels_armed: bool,
     /// Orders with a cancel queued or on its way: never asked twice at once.
     cancelling: HashSet<ClientOrderId>,
@@ -382,7 +383,7 @@ pub struct OrderDesk {
     awaiting_band: HashMap<Ticker, Vec<(OrderIntent, Instant)>>,
     /// Early events keyed by the order number they are for (ordered, so releasing them
     /// does not depend on hashing).
-    parked: BTreeMap<i64, Parked>,
+    parked: BTreeMap<OrderNo, Parked>,
     tally: Tally,
 }
 
@@ -1299,7 +1300,7 @@ impl OrderDesk {
                     fills_learned |= matches!(event, JournalEvent::Filled { .. });
                     self.journal(event, out);
                     self.changed(change, now, out);
-                    if let Some(n) = order_no.filter(|n| *n > 0) {
+                    if let Some(n) = order_no.filter(|n| n.is_some()) {
                         self.unpark(n, now, out);
                     }
                 }
@@ -1356,7 +1357,7 @@ impl OrderDesk {
                 order_no,
                 ..
             } => {
-                if *org_order_no > 0 {
+                if org_order_no.is_some() {
                     // SC0 of a modify or cancel request: its SC2/SC3 carries the change.
                     log::debug!(target: LOG, "SC0 for request #{order_no} on #{org_order_no}");
                     return;
@@ -1372,12 +1373,12 @@ impl OrderDesk {
                 code,
                 ..
             } => {
-                if *org_order_no > 0 {
+                if org_order_no.is_some() {
                     // A refused modify/cancel: the original order is unchanged.
                     log::warn!(target: LOG, "SC4: request #{order_no} on #{org_order_no} refused [{code}]");
                     return;
                 }
-                if *order_no <= 0 {
+                if order_no.is_none() {
                     // A new order refused before it got a number: its REST reply says so.
                     log::debug!(target: LOG, "SC4 without an order number [{code}]");
                     return;
@@ -1504,7 +1505,7 @@ impl OrderDesk {
     }
 
     /// An event for an order number that is not ours (or whose REST reply never named it).
-    fn stranger(&mut self, key: i64, event: &AccountEvent) {
+    fn stranger(&mut self, key: OrderNo, event: &AccountEvent) {
         if let AccountEvent::Filled {
             exec_no,
             ticker,
@@ -1528,7 +1529,7 @@ impl OrderDesk {
     }
 
     /// Re-applies the events that waited for `order_no`, in arrival order.
-    fn unpark(&mut self, order_no: i64, now: Stamp, out: &mut Vec<Command>) {
+    fn unpark(&mut self, order_no: OrderNo, now: Stamp, out: &mut Vec<Command>) {
         if let Some(p) = self.parked.remove(&order_no) {
             self.tally.early_events += p.events.len() as u64;
             for event in p.events {
@@ -1552,7 +1553,7 @@ impl OrderDesk {
     /// Releases events parked longer than [`PARK_TTL`] (a busy engine always has something
     /// in flight, so the idle rule alone would keep them forever).
     fn sweep_parked(&mut self, now: Stamp) {
-        let old: Vec<i64> = self
+        let old: Vec<OrderNo> = self
             .parked
             .iter()
             .filter(|(_, p)| now.at.saturating_duration_since(p.since) >= PARK_TTL)
@@ -1704,6 +1705,7 @@ pub fn order_type_text(t: OrderType) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ExecNo;
 
     const A: &str = "005930";
     const B: &str = "000660";
@@ -1816,8 +1818,8 @@ mod tests {
 
     fn sc1(order_no: i64, exec_no: i64, qty: u64, remaining: u64) -> AccountEvent {
         AccountEvent::Filled {
-            order_no,
-            exec_no,
+            order_no: OrderNo(order_no),
+            exec_no: ExecNo(exec_no),
             ticker: t(A),
             side: Side::Buy,
             qty: Qty(qty),
@@ -1829,7 +1831,7 @@ mod tests {
 
     fn acked(order_no: i64) -> OrderReply {
         OrderReply::Acked {
-            order_no,
+            order_no: OrderNo(order_no),
             code: "00040".to_owned(),
         }
     }
@@ -2102,7 +2104,7 @@ mod tests {
                     ticket: 2,
                     event: JournalEvent::Acked {
                         id: 1,
-                        order_no: 501
+                        order_no: OrderNo(501)
                     }
                 }]
             ),
@@ -2115,7 +2117,7 @@ mod tests {
             journaled(&out)[..],
             [JournalEvent::Filled {
                 id: 1,
-                exec_no: 1,
+                exec_no: ExecNo(1),
                 ..
             }]
         ));
@@ -2128,7 +2130,7 @@ mod tests {
         let done = position(&out, |c| matches!(c, Command::Done(_)));
         assert!(fill < done, "fills before done: {out:?}");
         assert_eq!(fills(&out)[0].qty, Qty(10));
-        assert_eq!(fills(&out)[0].order_no, 501);
+        assert_eq!(fills(&out)[0].order_no, OrderNo(501));
         assert_eq!(
             dones(&out),
             [OrderDone {
@@ -2161,11 +2163,11 @@ mod tests {
                 [
                     JournalEvent::Acked {
                         id: 1,
-                        order_no: 777
+                        order_no: OrderNo(777)
                     },
                     JournalEvent::Filled {
                         id: 1,
-                        order_no: 777,
+                        order_no: OrderNo(777),
                         ..
                     }
                 ]
@@ -2235,7 +2237,11 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(cancels, [(ClientOrderId(1), 10, Qty(10))], "{out:?}");
+        assert_eq!(
+            cancels,
+            [(ClientOrderId(1), OrderNo(10), Qty(10))],
+            "{out:?}"
+        );
         // A second trip the same day changes nothing.
         assert!(run(|o| desk.trip(cause.clone(), times.at(6), o)).is_empty());
 
@@ -2260,8 +2266,8 @@ mod tests {
         );
         // A's cancel, confirmed by SC3, ends it.
         let sc3 = AccountEvent::Cancelled {
-            order_no: 11,
-            org_order_no: 10,
+            order_no: OrderNo(11),
+            org_order_no: OrderNo(10),
             qty: Qty(10),
         };
         let out = run(|o| desk.account_event(sc3, times.at(9), o));
@@ -2301,8 +2307,8 @@ mod tests {
         let out = run(|o| desk.account_feed_up(o));
         assert!(matches!(out[..], [Command::FetchOrders]), "{out:?}");
         let row = BrokerOrder {
-            order_no: 501,
-            org_order_no: 0,
+            order_no: OrderNo(501),
+            org_order_no: OrderNo::NONE,
             ticker: t(A),
             side: Side::Buy,
             qty: Qty(10),
@@ -2365,8 +2371,8 @@ mod tests {
         let out = run(|o| desk.timer(Timer::Reconcile, times.at(6_020), o));
         assert!(matches!(out[..], [Command::FetchOrders]), "{out:?}");
         let row = BrokerOrder {
-            order_no: 900,
-            org_order_no: 0,
+            order_no: OrderNo(900),
+            org_order_no: OrderNo::NONE,
             ticker: t(A),
             side: Side::Buy,
             qty: Qty(10),
@@ -2383,7 +2389,7 @@ mod tests {
                 [
                     JournalEvent::Resolved {
                         id: 1,
-                        order_no: 900
+                        order_no: OrderNo(900)
                     },
                     JournalEvent::Filled { id: 1, .. }
                 ]
@@ -2432,7 +2438,7 @@ mod tests {
                 c,
                 Command::Cancel {
                     id: ClientOrderId(1),
-                    order_no: 55,
+                    order_no: OrderNo(55),
                     qty: Qty(10),
                     ..
                 }

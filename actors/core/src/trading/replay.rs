@@ -321,8 +321,8 @@ fn compare(live: &[(u64, IntentRow)], replayed: &[(u64, IntentRow)]) -> Vec<Diff
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ConditionId;
     use crate::domain::Fill;
+    use crate::domain::{ConditionId, OrderNo};
     use crate::market::{Price, Qty, Ticker, TimeOfDay};
     use crate::strategy::{
         strategy_by_name, MomentumParams, MomentumStrategy, StrategyRegistry, VwapBandStrategy,
@@ -436,7 +436,7 @@ mod tests {
                 side: Side::Buy,
                 price: Price(10_100),
                 qty: Qty(99),
-                order_no: 1,
+                order_no: OrderNo(1),
                 time: TimeOfDay::hms(9, 0, 1),
             }),
             trade(2, 10_100, TimeOfDay::hms(9, 0, 2)),
@@ -541,7 +541,7 @@ mod tests {
                     side: Side::Buy,
                     price: Price(10_100),
                     qty: Qty(5),
-                    order_no: 0,
+                    order_no: OrderNo::NONE,
                     time: TimeOfDay::hms(9, 0, 40),
                 }),
                 trade(3, 10_100, TimeOfDay::hms(9, 0, 41)),

@@ -424,6 +424,7 @@ impl StrategyDesk {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::OrderNo;
     use std::time::Instant;
 
     use super::*;
@@ -496,7 +497,7 @@ mod tests {
             side,
             price: Price(10_000),
             qty: Qty(qty),
-            order_no: 1,
+            order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 1, 0),
         }
     }
@@ -698,7 +699,7 @@ mod tests {
             side: Side::Buy,
             price: Price(10_100),
             qty: Qty(5),
-            order_no: 1,
+            order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 0, 2),
         });
         desk.on_fill(&Fill {
@@ -706,7 +707,7 @@ mod tests {
             side: Side::Sell,
             price: Price(10_200),
             qty: Qty(5),
-            order_no: 2,
+            order_no: OrderNo(2),
             time: TimeOfDay::hms(9, 0, 3),
         });
         let sold = OrderDone {
@@ -731,7 +732,7 @@ mod tests {
                 side: Side::Buy,
                 price: Price(10_000),
                 qty: Qty(1),
-                order_no: i as i64 + 1,
+                order_no: OrderNo(i as i64 + 1),
                 time: TimeOfDay::hms(9, 0, 0),
             });
             let mut out = Vec::new();

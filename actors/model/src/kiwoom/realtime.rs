@@ -39,7 +39,9 @@ use super::order::{
 };
 use super::rest::{return_code, Continuation, Refusal};
 use super::{product_code, stock_code, ticker_field};
-use crate::domain::{AccountEvent, ConditionEnter, ConditionExit, ConditionId, Tick};
+use crate::domain::{
+    AccountEvent, ConditionEnter, ConditionExit, ConditionId, ExecNo, OrderNo, Tick,
+};
 use crate::market::{Price, Qty, Side, Ticker, TimeOfDay};
 use crate::secret::Secret;
 use crate::wire::{to_json, Sign, WireError};
@@ -1138,8 +1140,8 @@ impl OrderValues {
         let w = Self::WHAT;
         Ok(match self.order_status()? {
             OrderStatus::Accepted => AccountEvent::Accepted {
-                order_no: self.order_number()?,
-                org_order_no: self.orig_order_number()?,
+                order_no: OrderNo(self.order_number()?),
+                org_order_no: OrderNo(self.orig_order_number()?),
                 ticker: self.ticker(item)?,
                 side: self.order_side()?,
                 qty: field_qty(w, "900", &self.order_qty)?,
@@ -1149,8 +1151,8 @@ impl OrderValues {
             // quantity. 910/911 may be cumulative (3P; UNCONFIRMED), so they are not
             // used in their place: blank 914/915 on a fill is an error naming them.
             OrderStatus::Filled => AccountEvent::Filled {
-                order_no: self.order_number()?,
-                exec_no: order_no_field(w, "909", &self.fill_no)?,
+                order_no: OrderNo(self.order_number()?),
+                exec_no: ExecNo(order_no_field(w, "909", &self.fill_no)?),
                 ticker: self.ticker(item)?,
                 side: self.order_side()?,
                 qty: field_qty(w, "915", &self.unit_fill_qty)?,
@@ -1163,13 +1165,13 @@ impl OrderValues {
             // reference gives no confirm sample beyond 902 "0").
             OrderStatus::Confirmed => match self.order_kind()? {
                 OrderKind::Cancel => AccountEvent::Cancelled {
-                    order_no: self.order_number()?,
-                    org_order_no: self.orig_order_number()?,
+                    order_no: OrderNo(self.order_number()?),
+                    org_order_no: OrderNo(self.orig_order_number()?),
                     qty: field_qty(w, "900", &self.order_qty)?,
                 },
                 OrderKind::Modify => AccountEvent::Modified {
-                    order_no: self.order_number()?,
-                    org_order_no: self.orig_order_number()?,
+                    order_no: OrderNo(self.order_number()?),
+                    org_order_no: OrderNo(self.orig_order_number()?),
                     qty: field_qty(w, "900", &self.order_qty)?,
                     price: field_price_or_zero(w, "901", &self.order_price)?,
                 },
@@ -1187,12 +1189,12 @@ impl OrderValues {
             // order cancelled by its own number, 902 the quantity cancelled.
             OrderStatus::Cancelled => match self.order_kind()? {
                 OrderKind::Cancel => AccountEvent::Cancelled {
-                    order_no: self.order_number()?,
-                    org_order_no: self.orig_order_number()?,
+                    order_no: OrderNo(self.order_number()?),
+                    org_order_no: OrderNo(self.orig_order_number()?),
                     qty: field_qty(w, "900", &self.order_qty)?,
                 },
                 OrderKind::New | OrderKind::Modify => {
-                    let order_no = self.order_number()?;
+                    let order_no = OrderNo(self.order_number()?);
                     AccountEvent::Cancelled {
                         order_no,
                         org_order_no: order_no,
@@ -1201,8 +1203,8 @@ impl OrderValues {
                 }
             },
             OrderStatus::Rejected => AccountEvent::Rejected {
-                order_no: self.order_number().unwrap_or(0),
-                org_order_no: self.orig_order_number().unwrap_or(0),
+                order_no: self.order_number().map_or(OrderNo::NONE, OrderNo),
+                org_order_no: self.orig_order_number().map_or(OrderNo::NONE, OrderNo),
                 code: match self.reject_reason.trim() {
                     "" | "0" => OrderStatus::Rejected.label().to_owned(),
                     reason => reason.to_owned(),

@@ -25,7 +25,7 @@ pub use bodies::{
 };
 
 use super::{decode_tracked, to_json, WireError};
-use crate::domain::AccountEvent;
+use crate::domain::{AccountEvent, ExecNo, OrderNo};
 use crate::market::Market;
 
 /// KOSPI trades.
@@ -429,8 +429,8 @@ impl ServerFrame {
         let event = match self {
             ServerFrame::OrderAccepted(b) => (|| {
                 Ok(AccountEvent::Accepted {
-                    order_no: b.order_no()?,
-                    org_order_no: b.org_order_no()?,
+                    order_no: OrderNo(b.order_no()?),
+                    org_order_no: OrderNo(b.org_order_no()?),
                     ticker: b.ticker()?,
                     side: b.side()?,
                     qty: b.qty()?,
@@ -439,8 +439,8 @@ impl ServerFrame {
             })(),
             ServerFrame::OrderFilled(b) => (|| {
                 Ok(AccountEvent::Filled {
-                    order_no: b.order_no()?,
-                    exec_no: b.exec_no()?,
+                    order_no: OrderNo(b.order_no()?),
+                    exec_no: ExecNo(b.exec_no()?),
                     ticker: b.ticker()?,
                     side: b.side()?,
                     qty: b.exec_qty()?,
@@ -451,22 +451,22 @@ impl ServerFrame {
             })(),
             ServerFrame::OrderModified(b) => (|| {
                 Ok(AccountEvent::Modified {
-                    order_no: b.order_no()?,
-                    org_order_no: b.org_order_no()?,
+                    order_no: OrderNo(b.order_no()?),
+                    org_order_no: OrderNo(b.org_order_no()?),
                     qty: b.modified_qty()?,
                     price: b.modified_price()?,
                 })
             })(),
             ServerFrame::OrderCancelled(b) => (|| {
                 Ok(AccountEvent::Cancelled {
-                    order_no: b.order_no()?,
-                    org_order_no: b.org_order_no()?,
+                    order_no: OrderNo(b.order_no()?),
+                    org_order_no: OrderNo(b.org_order_no()?),
                     qty: b.cancelled_qty()?,
                 })
             })(),
             ServerFrame::OrderRejected(b) => Ok(AccountEvent::Rejected {
-                order_no: b.order_no().unwrap_or(0),
-                org_order_no: b.org_order_no().unwrap_or(0),
+                order_no: b.order_no().map_or(OrderNo::NONE, OrderNo),
+                org_order_no: b.org_order_no().map_or(OrderNo::NONE, OrderNo),
                 code: b.msgcode.clone(),
                 qty: b.rejected_qty().unwrap_or_default(),
             }),
@@ -1230,8 +1230,8 @@ mod tests {
         assert_eq!(
             event(SC0_FRAME),
             AccountEvent::Accepted {
-                order_no: 86382,
-                org_order_no: 0,
+                order_no: OrderNo(86382),
+                org_order_no: OrderNo::NONE,
                 ticker,
                 side: Side::Buy,
                 qty: Qty(2),
@@ -1241,8 +1241,8 @@ mod tests {
         assert_eq!(
             event(SC1_FRAME),
             AccountEvent::Filled {
-                order_no: 86382,
-                exec_no: 1,
+                order_no: OrderNo(86382),
+                exec_no: ExecNo(1),
                 ticker,
                 side: Side::Buy,
                 qty: Qty(1),
@@ -1254,8 +1254,8 @@ mod tests {
         assert_eq!(
             event(SC2_FRAME),
             AccountEvent::Modified {
-                order_no: 86383,
-                org_order_no: 86382,
+                order_no: OrderNo(86383),
+                org_order_no: OrderNo(86382),
                 qty: Qty(1),
                 price: Price(70_000),
             }
@@ -1263,8 +1263,8 @@ mod tests {
         assert_eq!(
             event(SC3_FRAME),
             AccountEvent::Cancelled {
-                order_no: 88343,
-                org_order_no: 88342,
+                order_no: OrderNo(88343),
+                org_order_no: OrderNo(88342),
                 qty: Qty(1),
             }
         );
@@ -1275,8 +1275,8 @@ mod tests {
         assert_eq!(
             event(&sc4),
             AccountEvent::Rejected {
-                order_no: 86382,
-                org_order_no: 0,
+                order_no: OrderNo(86382),
+                org_order_no: OrderNo::NONE,
                 code: "9999".into(),
                 qty: Qty(2),
             }

@@ -323,7 +323,7 @@ mod tests {
     #[test]
     fn a_refused_order_is_told_as_a_00_rejection_under_its_own_number() {
         use crate::exchange::{ExchangeConfig, NewOrder, OrderStatus as ExStatus};
-        use condor_model::domain::AccountEvent;
+        use condor_model::domain::{AccountEvent, OrderNo};
         let buy = |isu_no: String, qty: i64, price: i64| NewOrder {
             isu_no,
             qty,
@@ -369,8 +369,8 @@ mod tests {
         assert_eq!(
             v.account_event(&entries[0].item).unwrap(),
             AccountEvent::Rejected {
-                order_no: row.ord_no,
-                org_order_no: 0,
+                order_no: OrderNo(row.ord_no),
+                org_order_no: OrderNo::NONE,
                 code: code.to_owned(),
                 qty: Qty(99_999_999),
             }

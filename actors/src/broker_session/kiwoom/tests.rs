@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
 use super::*;
+use crate::domain::OrderNo;
 use crate::market::{Price, Qty, Side};
 
 type Steps = Vec<Step<&'static str>>;
@@ -204,7 +205,10 @@ fn real_frames_become_ticks_account_events_and_holdings() {
     let order = r#"{"trnm":"REAL","data":[{"type":"00","name":"주문체결","item":"005930","values":{"9201":"1111111111","9203":"0000018","9001":"005930","913":"접수","900":"1","901":"0","902":"1","904":"0000000","905":"+매수","906":"시장가","907":"2","908":"094022"}}]}"#;
     assert!(matches!(
         link.on_text(order, at).as_slice(),
-        [Step::Account(AccountEvent::Accepted { order_no: 18, .. })]
+        [Step::Account(AccountEvent::Accepted {
+            order_no: OrderNo(18),
+            ..
+        })]
     ));
     let balance = r#"{"trnm":"REAL","data":[{"type":"04","name":"현물잔고","item":"005930","values":{"9201":"1111111111","9001":"005930","930":"102","931":"154116","933":"102"}}]}"#;
     match link.on_text(balance, at).as_slice() {

@@ -364,8 +364,8 @@ fn the_spec_order_event_is_an_acceptance() {
     assert_eq!(
         event,
         AccountEvent::Accepted {
-            order_no: 18,
-            org_order_no: 0,
+            order_no: OrderNo(18),
+            org_order_no: OrderNo::NONE,
             ticker: t("005930"),
             side: Side::Buy,
             qty: Qty(1),
@@ -400,8 +400,8 @@ fn the_order_life_cycle_maps_to_account_events() {
     assert_eq!(
         event_of(OrderValues::accepted(&new)),
         AccountEvent::Accepted {
-            order_no: 18,
-            org_order_no: 0,
+            order_no: OrderNo(18),
+            org_order_no: OrderNo::NONE,
             ticker: t("005930"),
             side: Side::Buy,
             qty: Qty(10),
@@ -424,8 +424,8 @@ fn the_order_life_cycle_maps_to_account_events() {
     assert_eq!(
         event_of(values),
         AccountEvent::Filled {
-            order_no: 18,
-            exec_no: 501,
+            order_no: OrderNo(18),
+            exec_no: ExecNo(501),
             ticker: t("005930"),
             side: Side::Buy,
             qty: Qty(4),
@@ -451,7 +451,7 @@ fn the_order_life_cycle_maps_to_account_events() {
     assert!(matches!(
         event_of(values),
         AccountEvent::Filled {
-            exec_no: 502,
+            exec_no: ExecNo(502),
             qty: Qty(2),
             price: Price(60_000),
             remaining: Qty(4),
@@ -466,16 +466,16 @@ fn the_order_life_cycle_maps_to_account_events() {
     assert!(matches!(
         event_of(OrderValues::accepted(&cancel)),
         AccountEvent::Accepted {
-            order_no: 19,
-            org_order_no: 18,
+            order_no,
+            org_order_no,
             ..
-        }
+        } if order_no == OrderNo(19) && org_order_no == OrderNo(18)
     ));
     assert_eq!(
         event_of(OrderValues::confirmed(&cancel)),
         AccountEvent::Cancelled {
-            order_no: 19,
-            org_order_no: 18,
+            order_no: OrderNo(19),
+            org_order_no: OrderNo(18),
             qty: Qty(4),
         }
     );
@@ -483,8 +483,8 @@ fn the_order_life_cycle_maps_to_account_events() {
     assert_eq!(
         event_of(OrderValues::cancelled(&cancel, Qty(0))),
         AccountEvent::Cancelled {
-            order_no: 19,
-            org_order_no: 18,
+            order_no: OrderNo(19),
+            org_order_no: OrderNo(18),
             qty: Qty(4),
         }
     );
@@ -492,8 +492,8 @@ fn the_order_life_cycle_maps_to_account_events() {
     assert_eq!(
         event_of(OrderValues::cancelled(&new, Qty(6))),
         AccountEvent::Cancelled {
-            order_no: 18,
-            org_order_no: 18,
+            order_no: OrderNo(18),
+            org_order_no: OrderNo(18),
             qty: Qty(6),
         }
     );
@@ -505,8 +505,8 @@ fn the_order_life_cycle_maps_to_account_events() {
     assert_eq!(
         event_of(OrderValues::confirmed(&modify)),
         AccountEvent::Modified {
-            order_no: 20,
-            org_order_no: 18,
+            order_no: OrderNo(20),
+            org_order_no: OrderNo(18),
             qty: Qty(6),
             price: Price(59_000),
         }
@@ -514,8 +514,8 @@ fn the_order_life_cycle_maps_to_account_events() {
     assert_eq!(
         event_of(OrderValues::rejected(&new, "855056")),
         AccountEvent::Rejected {
-            order_no: 18,
-            org_order_no: 0,
+            order_no: OrderNo(18),
+            org_order_no: OrderNo::NONE,
             code: "855056".into(),
             qty: Qty(10),
         }
@@ -529,8 +529,8 @@ fn the_order_life_cycle_maps_to_account_events() {
     assert_eq!(
         bare.account_event("").unwrap(),
         AccountEvent::Rejected {
-            order_no: 0,
-            org_order_no: 0,
+            order_no: OrderNo::NONE,
+            org_order_no: OrderNo::NONE,
             code: "거부".into(),
             qty: Qty(0),
         }
