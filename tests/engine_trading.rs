@@ -357,12 +357,14 @@ impl StrategyFactory for ListensFactory {
 
 #[actix_rt::test]
 async fn two_conditions_sharing_a_ticker_watch_it_once_and_each_strategy_sees_its_own_events() {
+    // S002 lists 005930 half a second after S001: two conditions' alerts of one instant
+    // reach the desk in either order, and the first to list a ticker owns it.
     let sim = sim_with(
         "condition S001 갭상승\n\
          condition S002 거래량 급증\n\
          at 0ms S001 enter 005930\n\
-         at 0ms S002 enter 005930\n\
          at 0ms S002 enter 000660\n\
+         at 500ms S002 enter 005930\n\
          at 1500ms S002 exit 005930\n\
          at 3000ms S001 exit 005930\n",
     );
