@@ -190,7 +190,8 @@ pub struct ProcessorStats {
     /// Ticks the Processor handled while its jobs ran (summed over jobs): the proof that
     /// CPU-heavy work does not stall the loop.
     pub ticks_during_jobs: u64,
-    /// Tick → Processor latency (socket read to strategy).
+    /// Tick → Processor latency (socket read to strategy): each tick while they come one
+    /// at a time, the first (oldest) of each firehose read.
     pub tick_latency: Percentiles,
     /// Tick → OrderIntent latency (socket read to the intent leaving the Processor).
     pub intent_latency: Percentiles,
@@ -240,8 +241,9 @@ pub struct SessionStats {
     /// (see `tick_backlog`), and the most ticks that were ever in flight.
     pub read_pauses: u64,
     pub max_in_flight: u64,
-    /// Socket read → the tick handed to its feed (decode and routing): the session's
-    /// share of tick-to-strategy latency; the rest is the actor hops after it.
+    /// Socket read → the tick routed (decode and routing): the session's share of
+    /// tick-to-strategy latency; the rest is the hop to the Processor. Each tick while
+    /// they come one at a time, the first of each firehose read.
     pub decode_latency: Percentiles,
 }
 
