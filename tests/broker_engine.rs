@@ -26,7 +26,6 @@ use condor_actors::messages::{
     CancelAllWorking, Deliver, Fill, Flush, GetOrderStats, GetPortfolio, GetSessionStats,
     OrderIntent, OrderType, Tick,
 };
-use condor_actors::order_manager::RateExcess;
 use condor_actors::portfolio::GetPortfolioStats;
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{Signal, Strategy, StrategyFactory};
@@ -98,22 +97,9 @@ async fn start(
     engine::start(
         common::broker_link(sim).await,
         EngineSettings {
-            conditions: ConditionPlan::one(condition, Box::new(Watch)),
             max_feeds,
             risk,
-            fees: Default::default(),
-            compute_threads: 1,
-            data_dir: data.path().to_owned(),
-            orders_per_sec: 10,
-            rate_excess: RateExcess::Queue,
-            kill_switch_flatten: false,
-            journaled_settings: Default::default(),
-            notifier: None,
-            tick_watchers: Vec::new(),
-            meters: None,
-            tape: false,
-            clock: std::sync::Arc::new(condor_actors::clock::SystemClock),
-            disk: None,
+            ..common::engine_settings(data.path(), ConditionPlan::one(condition, Box::new(Watch)))
         },
     )
     .await

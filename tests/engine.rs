@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -16,12 +15,9 @@ use condor::engine::{self, ConditionPlan, Engine, EngineSettings};
 use condor::sim::exchange::Scenario;
 use condor::sim::{Protocol, SimConfig, SimHandle};
 use condor_actors::broker_session::SessionConfig;
-use condor_actors::clock::SystemClock;
 use condor_actors::market::{Qty, Side, TimeOfDay};
 use condor_actors::messages::{Fill, Tick};
 use condor_actors::messages::{Flush, GetSessionStats};
-use condor_actors::order_manager::RateExcess;
-use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{
     strategy_by_name, MomentumParams, Signal, Strategy, StrategyFactory,
 };
@@ -60,22 +56,8 @@ async fn engine(
     engine::start(
         link,
         EngineSettings {
-            conditions: ConditionPlan::one(condition, strategy),
             max_feeds,
-            risk: RiskLimits::default(),
-            fees: Default::default(),
-            compute_threads: 1,
-            data_dir: data.path().to_owned(),
-            orders_per_sec: 10,
-            rate_excess: RateExcess::Queue,
-            kill_switch_flatten: false,
-            journaled_settings: Default::default(),
-            notifier: None,
-            tick_watchers: Vec::new(),
-            meters: None,
-            tape: false,
-            clock: Arc::new(SystemClock),
-            disk: None,
+            ..common::engine_settings(data.path(), ConditionPlan::one(condition, strategy))
         },
     )
     .await

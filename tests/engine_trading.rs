@@ -14,8 +14,6 @@ use condor_actors::broker_account;
 use condor_actors::ledger::FeeSchedule;
 use condor_actors::market::{Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::{Fill, Flush, GetConditionBooks, GetPortfolio, Tick};
-use condor_actors::order_manager::RateExcess;
-use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{
     ComputeJob, JobAnswer, JobOutput, MomentumFactory, MomentumParams, Signal, Strategy,
     StrategyFactory,
@@ -72,22 +70,10 @@ async fn start_conditions(
     engine::start(
         BrokerLink::ls(rest, sim.ws_url()),
         EngineSettings {
-            conditions,
-            max_feeds: 100,
-            risk: RiskLimits::default(),
             fees,
             compute_threads: 2,
-            data_dir: data.path().to_owned(),
-            orders_per_sec: 10,
-            rate_excess: RateExcess::Queue,
-            kill_switch_flatten: false,
-            journaled_settings: Default::default(),
-            notifier: None,
-            tick_watchers: Vec::new(),
-            meters: None,
             tape: true,
-            clock: std::sync::Arc::new(condor_actors::clock::SystemClock),
-            disk: None,
+            ..common::engine_settings(data.path(), conditions)
         },
     )
     .await

@@ -19,8 +19,6 @@ use condor::sim::exchange::Scenario;
 use condor::sim::{SimConfig, SimHandle};
 use condor_actors::market::{Qty, Side, Ticker, TimeOfDay};
 use condor_actors::messages::{Deliver, Fill, Flush, GetPortfolio, OrderType, Tick};
-use condor_actors::order_manager::RateExcess;
-use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{
     MomentumFactory, MomentumParams, ParamSpec, Signal, Strategy, StrategyFactory,
 };
@@ -56,22 +54,9 @@ async fn start(
     engine::start(
         BrokerLink::ls(rest, sim.ws_url()),
         EngineSettings {
-            conditions: ConditionPlan::one("S001", strategy),
-            max_feeds: 100,
-            risk: RiskLimits::default(),
-            fees: Default::default(),
-            compute_threads: 1,
-            data_dir: data.path().to_owned(),
-            orders_per_sec: 10,
-            rate_excess: RateExcess::Queue,
-            kill_switch_flatten: false,
-            journaled_settings: Default::default(),
-            notifier: None,
             tick_watchers: ext.start_tick_watchers(),
-            meters: None,
             tape: true,
-            clock: std::sync::Arc::new(condor_actors::clock::SystemClock),
-            disk: None,
+            ..common::engine_settings(data.path(), ConditionPlan::one("S001", strategy))
         },
     )
     .await

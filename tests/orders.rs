@@ -9,8 +9,6 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use actix::prelude::*;
 use common::until;
 use condor::engine::{self, BrokerLink, ConditionPlan, EngineSettings, EngineTap, Tapped};
@@ -26,7 +24,7 @@ use condor_actors::messages::{
     OrderDone, OrderIntent, OrderStats, OrderType,
 };
 use condor_actors::order::OrderState;
-use condor_actors::order_manager::{OrderManager, RateExcess};
+use condor_actors::order_manager::OrderManager;
 use condor_actors::portfolio::Portfolio;
 use condor_actors::processor::Processor;
 use condor_actors::risk::RiskLimits;
@@ -137,22 +135,8 @@ async fn rig(sim: &SimHandle, risk: RiskLimits) -> Rig {
     let (e, tap) = engine::start_tapped(
         BrokerLink::ls(rest.clone(), sim.ws_url()),
         EngineSettings {
-            conditions: ConditionPlan::one("S001", factory),
-            max_feeds: 100,
             risk,
-            fees: Default::default(),
-            compute_threads: 1,
-            data_dir: data.path().to_owned(),
-            orders_per_sec: 10,
-            rate_excess: RateExcess::Queue,
-            kill_switch_flatten: false,
-            journaled_settings: Default::default(),
-            notifier: None,
-            tick_watchers: Vec::new(),
-            meters: None,
-            tape: false,
-            clock: Arc::new(SystemClock),
-            disk: None,
+            ..common::engine_settings(data.path(), ConditionPlan::one("S001", factory))
         },
         recorder.clone().recipient(),
     )

@@ -238,3 +238,31 @@ pub fn num(v: &Value) -> i64 {
         other => panic!("not a number: {other}"),
     }
 }
+
+/// The engine's settings as the tests run it: `conditions` with their strategies, the data
+/// under `data`, everything else as `condor run`'s defaults would have it (no tape, no
+/// meters, no notifier, 10 orders/s queued). A test changes what it needs with
+/// `EngineSettings { tape: true, ..engine_settings(..) }`.
+pub fn engine_settings(
+    data: &std::path::Path,
+    conditions: Vec<condor::engine::ConditionPlan>,
+) -> condor::engine::EngineSettings {
+    condor::engine::EngineSettings {
+        conditions,
+        max_feeds: 100,
+        risk: condor_actors::risk::RiskLimits::default(),
+        fees: Default::default(),
+        compute_threads: 1,
+        data_dir: data.to_owned(),
+        orders_per_sec: 10,
+        rate_excess: condor_actors::order_manager::RateExcess::Queue,
+        kill_switch_flatten: false,
+        journaled_settings: Default::default(),
+        notifier: None,
+        tick_watchers: Vec::new(),
+        meters: None,
+        tape: false,
+        clock: std::sync::Arc::new(condor_actors::clock::SystemClock),
+        disk: None,
+    }
+}
