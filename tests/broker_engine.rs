@@ -10,6 +10,7 @@
 //! a cancel, a reject keeping the broker's code) agrees with the broker; and a shutdown
 //! leaves nothing registered.
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeSet;
@@ -30,20 +31,6 @@ use condor_actors::portfolio::GetPortfolioStats;
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{Signal, Strategy, StrategyFactory};
 use condor_actors::supervisor::GetSupervisorStats;
-
-/// Runs `$body(protocol)` as one test per broker.
-macro_rules! per_broker {
-    ($body:ident: $ls:ident, $kiwoom:ident) => {
-        #[actix_rt::test]
-        async fn $ls() {
-            $body(Protocol::Ls).await
-        }
-        #[actix_rt::test]
-        async fn $kiwoom() {
-            $body(Protocol::Kiwoom).await
-        }
-    };
-}
 
 /// Watches and never trades: the feeds' lives are the condition's alone.
 struct Watch;

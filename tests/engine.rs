@@ -5,6 +5,7 @@
 //! for the engine (feeds following the condition, reconnects, the order path, shutdown) is
 //! in `broker_engine.rs`, run against each broker's wire.
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
@@ -22,20 +23,6 @@ use condor_actors::strategy::{
     strategy_by_name, MomentumParams, Signal, Strategy, StrategyFactory,
 };
 use condor_actors::tick_backlog;
-
-/// Runs `$body(protocol)` as one test per broker.
-macro_rules! per_broker {
-    ($body:ident: $ls:ident, $kiwoom:ident) => {
-        #[actix_rt::test]
-        async fn $ls() {
-            $body(Protocol::Ls).await
-        }
-        #[actix_rt::test]
-        async fn $kiwoom() {
-            $body(Protocol::Kiwoom).await
-        }
-    };
-}
 
 fn momentum() -> Box<dyn StrategyFactory> {
     strategy_by_name("momentum", &MomentumParams::default().to_params().unwrap()).unwrap()

@@ -5,6 +5,22 @@
 //! standalone `condor sim` and the lives of `condor run` against it ([`lives`]).
 #![allow(dead_code, unused_imports)]
 
+/// Runs `$body(protocol)` as one test per broker, `$ls` and `$kiwoom` (a file that uses it
+/// declares the kit with `#[macro_use] mod common;`).
+#[allow(unused_macros)]
+macro_rules! per_broker {
+    ($body:ident: $ls:ident, $kiwoom:ident) => {
+        #[actix_rt::test]
+        async fn $ls() {
+            $body(condor::sim::Protocol::Ls).await
+        }
+        #[actix_rt::test]
+        async fn $kiwoom() {
+            $body(condor::sim::Protocol::Kiwoom).await
+        }
+    };
+}
+
 pub mod binary;
 pub mod clients;
 pub mod lives;
