@@ -576,14 +576,20 @@ impl BrokerSession {
     fn on_trade(&mut self, body: &TradeFields<'_>, text: &str, received_at: Instant) {
         match body.to_tick(received_at) {
             Ok(tick) => self.route_tick(tick, received_at),
-            Err(e) => match body.ticker() {
-                Ok(ticker) if !self.malformed_tickers.insert(ticker) => self.count_malformed(),
-                Ok(ticker) => {
-                    let why = format!("{e}; further ones for {ticker} are counted, not logged");
-                    self.malformed(&why, text);
-                }
-                Err(_) => self.malformed(&e.to_string(), text),
-            },
+            Err(e) => self.malformed_trade(body.ticker().ok(), &e.to_string(), text),
+        }
+    }
+
+    /// A trade that could not be read, on either wire: logged the first time for its
+    /// ticker, then only counted, so a feed gone bad cannot flood the log.
+    fn malformed_trade(&mut self, ticker: Option<Ticker>, error: &str, text: &str) {
+        match ticker {
+            Some(ticker) if !self.malformed_tickers.insert(ticker) => self.count_malformed(),
+            Some(ticker) => {
+                let why = format!("{error}; further ones for {ticker} are counted, not logged");
+                self.malformed(&why, text);
+            }
+            None => self.malformed(error, text),
         }
     }
 
@@ -663,6 +669,9 @@ impl BrokerSession {
                     log::warn!(target: LOG, "{what} refused: {refusal}")
                 }
                 kiwoom::Step::Malformed(e) => self.malformed(&e.to_string(), text),
+                kiwoom::Step::MalformedTrade(ticker, e) => {
+                    self.malformed_trade(ticker, &e.to_string(), text)
+                }
                 kiwoom::Step::Unrouted => self.stats.unrouted += 1,
                 kiwoom::Step::Notice(n) => log::warn!(target: LOG, "the server says {n}"),
                 kiwoom::Step::Closed => self.answered_closing(),

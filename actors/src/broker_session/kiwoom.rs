@@ -67,6 +67,9 @@ pub(crate) enum Step<To> {
     Refused { what: String, refusal: Refusal },
     /// A frame, or one entry of it, that could not be read.
     Malformed(WireError),
+    /// A 0B trade that could not be read, and its ticker when the item names one (a bad
+    /// feed is logged once per ticker, then counted, as on LS's wire).
+    MalformedTrade(Option<Ticker>, WireError),
     /// A push for a condition this session has not started.
     Unrouted,
     /// A SYSTEM frame (the server closes after it).
@@ -571,7 +574,7 @@ impl<To: Clone> Link<To> {
         Some(match &e.values {
             RealValues::Trade(v) => match v.to_tick(&e.item, received_at) {
                 Ok(t) => Step::Tick(t),
-                Err(err) => Step::Malformed(err),
+                Err(err) => Step::MalformedTrade(condor_model::kiwoom::parse_code(&e.item), err),
             },
             RealValues::Order(v) => match v.account_event(&e.item) {
                 Ok(ev) => Step::Account(ev),

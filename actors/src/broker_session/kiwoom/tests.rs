@@ -225,7 +225,7 @@ fn real_frames_become_ticks_account_events_and_holdings() {
     let bad = trade.replace(r#""15":"+82""#, r#""15":"82""#);
     assert!(matches!(
         link.on_text(&bad, at).as_slice(),
-        [Step::Malformed(_), ..]
+        [Step::MalformedTrade(Some(_), _), ..]
     ));
     assert!(matches!(
         link.on_text("{not json", at).as_slice(),
@@ -455,4 +455,21 @@ fn a_snapshot_code_that_is_not_a_stocks_is_malformed_and_left_out() {
         alerts(&steps),
         [("w", "4".into(), "000660".into(), JobFlag::Enter)]
     );
+}
+
+#[test]
+fn a_trade_that_cannot_be_read_names_its_ticker_so_it_is_logged_once() {
+    let mut link = logged_in();
+    // A price past KRX's highest: well-formed, refused at the wire.
+    let bad = r#"{"trnm":"REAL","data":[{"type":"0B","name":"주식체결","item":"A005930","values":{"20":"165208","10":"+9223372036854775807","11":"0","15":"+82","13":"30379732"}}]}"#;
+    match link.on_text(bad, Instant::now()).as_slice() {
+        [Step::MalformedTrade(Some(ticker), _)] => assert_eq!(*ticker, t("005930")),
+        other => panic!("a malformed trade of 005930, not {} steps", other.len()),
+    }
+    // An item that names no ticker still counts, without one.
+    let nameless = r#"{"trnm":"REAL","data":[{"type":"0B","name":"주식체결","item":"?","values":{"20":"165208","10":"+70000","15":"+1","13":"1"}}]}"#;
+    assert!(matches!(
+        link.on_text(nameless, Instant::now()).as_slice(),
+        [Step::MalformedTrade(None, _)]
+    ));
 }
