@@ -15,7 +15,7 @@ mod common;
 use std::time::Duration;
 
 use common::{kiwoom_rest, start, Poll};
-use condor::sim::{Protocol, SimConfig, SimHandle};
+use condor::sim::{Protocol, SimConfig};
 use condor_actors::broker::Broker;
 use condor_actors::clock::Clock as _;
 use condor_actors::domain::{NewOrder, OrderNo, OrderType};
@@ -23,8 +23,6 @@ use condor_actors::kiwoom_rest::{KiwoomRest, KiwoomRestError};
 use condor_actors::market::{Price, Qty, Side, Ticker};
 use condor_actors::reconcile::BrokerOrder;
 use condor_actors::trading::orders::{CancelReply, OrderReply};
-use condor_model::kiwoom::rest::{decode_reply, encode_request};
-use condor_model::kiwoom::token::{Au10002, RevokeRequest};
 
 /// The simulator's starting cash (won).
 const START_CASH: i64 = 100_000_000;
@@ -252,34 +250,12 @@ async fn orders_cancelled_or_refused_before_any_fill_are_in_todays_orders() {
     );
 }
 
-/// Withdraws `token` at the simulator (au10002), so the next call with it is refused 8005.
-async fn revoke(sim: &SimHandle, token: &str) {
-    let body = encode_request::<Au10002>(&RevokeRequest::new(
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-        token,
-    ));
-    let text = reqwest::Client::new()
-        .post(format!("{}/oauth2/revoke", sim.rest_url()))
-        .header("content-type", "application/json;charset=UTF-8")
-        .header("api-id", "au10002")
-        .body(body)
-        .send()
-        .await
-        .expect("revoke")
-        .text()
-        .await
-        .unwrap();
-    let reply = decode_reply::<Au10002>(&text).unwrap();
-    assert!(reply.is_ok(), "{text}");
-}
-
 #[actix_rt::test]
 async fn an_order_refused_for_its_token_gets_a_new_token_and_is_placed_once() {
     let sim = start(kiwoom(0.2, false));
     let rest = kiwoom_rest(&sim).await;
     assert_eq!(rest.tokens_issued(), 1);
-    revoke(&sim, rest.token().expose()).await;
+    common::kiwoom_revoke(&sim, rest.token().expose()).await;
     let broker = Broker::from(rest.clone());
     let low = broker
         .band(samsung())
@@ -292,7 +268,7 @@ async fn an_order_refused_for_its_token_gets_a_new_token_and_is_placed_once() {
         2,
         "one new token for the refused call"
     );
-    revoke(&sim, rest.token().expose()).await;
+    common::kiwoom_revoke(&sim, rest.token().expose()).await;
     let placed = acked(
         broker
             .place(&order(Side::Buy, 1, OrderType::Limit(low)))

@@ -36,8 +36,6 @@ use condor_actors::messages::{
 use condor_actors::reconcile::BrokerHolding;
 use condor_actors::trading::orders::OrderReply;
 use condor_actors::wire::realtime::JobFlag;
-use condor_model::kiwoom::rest::{decode_reply, encode_request};
-use condor_model::kiwoom::token::{Au10002, RevokeRequest};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -726,26 +724,6 @@ async fn the_enters_and_exits_of_a_cut_link_are_told_from_the_new_snapshot() {
     assert_eq!(trnms[..3], ["LOGIN", "CNSRLST", "CNSRREQ"], "{up:?}");
 }
 
-async fn revoke(sim: &SimHandle, token: &str) {
-    let body = encode_request::<Au10002>(&RevokeRequest::new(
-        sim.appkey().expose(),
-        sim.appsecret().expose(),
-        token,
-    ));
-    let text = reqwest::Client::new()
-        .post(format!("{}/oauth2/revoke", sim.rest_url()))
-        .header("content-type", "application/json;charset=UTF-8")
-        .header("api-id", "au10002")
-        .body(body)
-        .send()
-        .await
-        .expect("revoke")
-        .text()
-        .await
-        .unwrap();
-    assert!(decode_reply::<Au10002>(&text).unwrap().is_ok(), "{text}");
-}
-
 #[actix_rt::test]
 async fn a_login_refused_for_its_token_logs_in_again_with_a_new_one() {
     let sim = start(kiwoom(40.0, None));
@@ -757,7 +735,7 @@ async fn a_login_refused_for_its_token_logs_in_again_with_a_new_one() {
     })
     .await;
     let old = engine.rest.token().expose().to_owned();
-    revoke(&sim, &old).await;
+    common::kiwoom_revoke(&sim, &old).await;
     relay.cut();
     relay.restore();
     until("a LOGIN refused", async || {

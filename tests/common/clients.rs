@@ -266,3 +266,28 @@ pub fn engine_settings(
         disk: None,
     }
 }
+
+/// Withdraws `token` at the Kiwoom-mode simulator (au10002, as a Kiwoom client would), so
+/// the next call or LOGIN with it is refused 8005.
+pub async fn kiwoom_revoke(sim: &SimHandle, token: &str) {
+    use condor_model::kiwoom::rest::{decode_reply, encode_request};
+    use condor_model::kiwoom::token::{Au10002, RevokeRequest};
+    let body = encode_request::<Au10002>(&RevokeRequest::new(
+        sim.appkey().expose(),
+        sim.appsecret().expose(),
+        token,
+    ));
+    let text = reqwest::Client::new()
+        .post(format!("{}/oauth2/revoke", sim.rest_url()))
+        .header("content-type", "application/json;charset=UTF-8")
+        .header("api-id", "au10002")
+        .body(body)
+        .send()
+        .await
+        .expect("revoke")
+        .text()
+        .await
+        .unwrap();
+    let reply = decode_reply::<Au10002>(&text).unwrap();
+    assert!(reply.is_ok(), "{text}");
+}
