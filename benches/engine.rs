@@ -177,6 +177,9 @@ struct Throughput {
     /// but the compute pool, runs) per tick, ns: unlike the rate, it does not move when
     /// another process takes a core away, so the ratio of two stays fair on a busy machine.
     thread_cpu_ns: f64,
+    /// Ticks per message into the Processor (the engine's only): 1 while the session
+    /// hands each tick on, up to 64 (a socket read) under a firehose.
+    ticks_per_message: f64,
 }
 
 /// CPU time this thread has run so far, ns (`/proc/thread-self/schedstat`).
@@ -236,6 +239,7 @@ async fn bare_reader(sim: &SimHandle, n: usize, parse: Parse) -> Throughput {
                     return Throughput {
                         per_sec: parsed as f64 / s.elapsed().as_secs_f64(),
                         thread_cpu_ns: (thread_cpu_ns() - cpu) as f64 / parsed as f64,
+                        ticks_per_message: 0.0,
                     };
                 }
             }
@@ -244,6 +248,7 @@ async fn bare_reader(sim: &SimHandle, n: usize, parse: Parse) -> Throughput {
     Throughput {
         per_sec: 0.0,
         thread_cpu_ns: 0.0,
+        ticks_per_message: 0.0,
     }
 }
 
@@ -415,13 +420,17 @@ async fn engine_throughput_taped(sim: &SimHandle, n: usize, tape: Option<&Tape>)
     let e = engine_with(sim, n.max(1), momentum, DEFAULT_LIMIT_PER_MS, tape).await;
     until_feeds(&e, n).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let t0 = e.processor.send(Flush).await.unwrap().ticks;
+    let before = e.processor.send(Flush).await.unwrap();
     let (s, cpu) = (Instant::now(), thread_cpu_ns());
     tokio::time::sleep(MEASURE).await;
-    let t1 = e.processor.send(Flush).await.unwrap().ticks;
+    let after = e.processor.send(Flush).await.unwrap();
+    let (t0, t1) = (before.ticks, after.ticks);
+    // One tick of each message is timed (the Processor's tick latency).
+    let messages = after.tick_latency.samples - before.tick_latency.samples;
     let rate = Throughput {
         per_sec: (t1 - t0) as f64 / s.elapsed().as_secs_f64(),
         thread_cpu_ns: (thread_cpu_ns() - cpu) as f64 / (t1 - t0).max(1) as f64,
+        ticks_per_message: (t1 - t0) as f64 / messages.max(1) as f64,
     };
     e.supervisor.send(StopAllFeeds).await.unwrap();
     let _ = e.session.send(Shutdown).await;
@@ -617,6 +626,7 @@ fn main() {
             let s = sim(n, true, &enter_all(n));
             let rate = engine_throughput(&s, n).await;
             figure(&format!("engine_{n}_feeds"), rate.per_sec, "ticks/s", None);
+            println!("engine_{n}_feeds_ticks_per_message {:.1}", rate.ticks_per_message);
         }
         for &n in feed_counts.iter().filter(|_| only_if_named("bare_throughput")) {
             let s = sim(n, true, "condition B001 bench\n");
@@ -653,6 +663,7 @@ fn main() {
         {
             let (mut bare, mut eng, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
             let (mut bare_cpu, mut eng_cpu, mut cpu_ratios) = (Vec::new(), Vec::new(), Vec::new());
+            let mut per_message = Vec::new();
             for _ in 0..ROUNDS {
                 let same = {
                     let s = sim(n, true, "condition B001 bench\n");
@@ -667,6 +678,7 @@ fn main() {
                 ratios.push(rate.per_sec / same.per_sec);
                 bare_cpu.push(same.thread_cpu_ns);
                 eng_cpu.push(rate.thread_cpu_ns);
+                per_message.push(rate.ticks_per_message);
                 cpu_ratios.push(same.thread_cpu_ns / rate.thread_cpu_ns);
             }
             let serde = {
@@ -699,6 +711,10 @@ fn main() {
                 median(&mut eng_cpu),
                 "ns/tick",
                 Some(median(&mut cpu_ratios)),
+            );
+            println!(
+                "engine_{n}_feeds_ticks_per_message {:.1}",
+                median(&mut per_message)
             );
         }
 

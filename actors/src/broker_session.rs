@@ -22,6 +22,9 @@
 //! down or stops.
 
 mod kiwoom;
+mod tick_routes;
+
+use tick_routes::{SinkId, Subscribed, TickRoutes};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -29,14 +32,12 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use futures_util::{SinkExt, StreamExt};
-use rustc_hash::FxHashMap;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 use crate::access_token::TokenSource;
 use crate::market::{Market, Ticker};
-use crate::messages::FeedId;
 use crate::messages::{
     AccountEvent, ConditionAlert, Deliver, GetSessionStats, ListConditions, Percentiles,
     ReconcileOrders, SavedCondition, SessionRefusal, SessionStats, StartCondition, SubscribeTrades,
@@ -53,12 +54,54 @@ use crate::wire::realtime::{
 };
 use crate::wire::rest::is_token_refusal;
 
-/// Bytes the websocket reader asks the socket for at a time. tungstenite zero-fills that
+/// Bytes the websocket reader asks its stream for at a time. tungstenite zero-fills that
 /// much buffer before every read, including the read that finds the socket empty: at its
 /// 128 KiB default, 8% of the engine thread's samples in a perf profile at 200 ticks/s,
-/// CPU spent for nothing (the latency figures did not move measurably). 8 KiB still
-/// takes a dozen LS trade frames per read syscall in a burst.
+/// CPU spent for nothing. 8 KiB holds a dozen LS trade frames.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
+
+/// Bytes asked of the kernel per read, beneath the websocket reader (a buffer filled
+/// without zeroing, which tungstenite's 8 KiB reads are served from). One `recv` per
+/// 8 KiB was 18% of the engine thread's samples under a firehose at 1,000 feeds (perf:
+/// the syscalls, and each read's window update pushing the simulator's next segments
+/// in this thread), against 9% for the bare reader reading 128 KiB at a time.
+const SOCKET_READ_BYTES: usize = 64 * 1024;
+
+/// The socket under the websocket: TCP with reads buffered ([`SOCKET_READ_BYTES`]).
+type Socket = tokio::io::BufReader<tokio::net::TcpStream>;
+type Websocket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<Socket>>;
+
+/// Opens the websocket at `url` (TLS for `wss://`) over a [`Socket`], Nagle off: what
+/// `tokio_tungstenite::connect_async_with_config` does, with the read buffer beneath.
+async fn connect_websocket(url: &str) -> Result<Websocket, WsError> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::error::UrlError;
+    let request = url.into_client_request()?;
+    let uri = request.uri();
+    // An IPv6 host comes bracketed; the socket address wants it bare.
+    let host = uri
+        .host()
+        .ok_or(WsError::Url(UrlError::NoHostName))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let port = uri
+        .port_u16()
+        .or_else(|| match uri.scheme_str() {
+            Some("wss") => Some(443),
+            Some("ws") => Some(80),
+            _ => None,
+        })
+        .ok_or(WsError::Url(UrlError::UnsupportedUrlScheme))?;
+    let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+    tcp.set_nodelay(true)?;
+    let socket = tokio::io::BufReader::with_capacity(SOCKET_READ_BYTES, tcp);
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
+    let (ws, _) =
+        tokio_tungstenite::client_async_tls_with_config(request, socket, Some(config), None)
+            .await?;
+    Ok(ws)
+}
 
 /// How long the session waits for the Processor before it reads on regardless.
 const BACKLOG_STALL: Duration = Duration::from_secs(1);
@@ -133,12 +176,6 @@ enum Wire {
 type KiwoomStep = kiwoom::Step<Recipient<ConditionAlert>>;
 
 /// Where one ticker's trades go, and which feed asked.
-struct Route {
-    market: Market,
-    to: Recipient<Ticks>,
-    feed_id: FeedId,
-}
-
 /// Ticks read under a firehose wait here, at most this many, until the socket has no
 /// more to give: then they go to the Processor as one message instead of one each.
 const BATCH_TICKS: usize = 64;
@@ -148,11 +185,17 @@ pub struct BrokerSession {
     out: Option<mpsc::UnboundedSender<WsMessage>>,
     /// Bumped per connection, so a stale stream's end does not tear down a new one.
     generation: u64,
-    trades: FxHashMap<Ticker, Route>,
+    trades: TickRoutes<Recipient<Ticks>>,
     /// Ticks routed and not yet sent (a firehose's read; see [`BATCH_TICKS`]), and where
     /// they go.
     pending: Vec<Tick>,
-    pending_to: Option<Recipient<Ticks>>,
+    pending_to: Option<SinkId>,
+    /// Trades decoded since the backlog was last told (it is told a message at a time).
+    decoded_untold: u64,
+    /// Ticks that may be routed before the backlog is full, as of the last look: a bound
+    /// from below (the Processor only drains it), so `pending` is checked against it
+    /// and the shared counters are read again only when it is reached.
+    room: u64,
     alerts: HashMap<String, Recipient<ConditionAlert>>,
     account: Option<Recipient<Deliver<AccountEvent>>>,
     /// Told after a reconnect: account events of the gap are lost.
@@ -212,9 +255,11 @@ impl BrokerSession {
             cfg,
             out: None,
             generation: 0,
-            trades: FxHashMap::default(),
+            trades: TickRoutes::default(),
             pending: Vec::new(),
             pending_to: None,
+            decoded_untold: 0,
+            room: 0,
             alerts: HashMap::new(),
             account: None,
             account_reconnect: None,
@@ -320,12 +365,11 @@ impl BrokerSession {
                     // need a valid token.
                     None => token.refresh_if_expired().await,
                 }
-                let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
-                tokio_tungstenite::connect_async_with_config(url, Some(config), true).await
+                connect_websocket(&url).await
             }
             .into_actor(self)
             .map(|res, act, ctx| match res {
-                Ok((ws, _)) => act.on_connected(ws, ctx),
+                Ok(ws) => act.on_connected(ws, ctx),
                 Err(e) => {
                     log::warn!(target: LOG, "websocket connect to {} failed: {e}", act.cfg.ws_url);
                     act.reconnect_later(ctx);
@@ -334,13 +378,7 @@ impl BrokerSession {
         );
     }
 
-    fn on_connected(
-        &mut self,
-        ws: tokio_tungstenite::WebSocketStream<
-            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-        >,
-        ctx: &mut Context<Self>,
-    ) {
+    fn on_connected(&mut self, ws: Websocket, ctx: &mut Context<Self>) {
         self.generation += 1;
         let generation = self.generation;
         let (mut sink, stream) = ws.split();
@@ -400,9 +438,7 @@ impl BrokerSession {
             return self.send_all(login);
         }
         self.token_retried.clear();
-        let trades: Vec<(Ticker, Market)> =
-            self.trades.iter().map(|(t, r)| (*t, r.market)).collect();
-        for (t, market) in trades {
+        for (t, market) in self.trades.markets() {
             self.register_trades(t, market, TrType::RegisterMarket);
         }
         let alerts: Vec<String> = self.alerts.keys().cloned().collect();
@@ -466,7 +502,7 @@ impl BrokerSession {
                 self.register_alert(tr_key, TrType::RegisterMarket);
             }
         } else if let Ok(ticker) = Ticker::parse(tr_key) {
-            if let Some(market) = self.trades.get(&ticker).map(|r| r.market) {
+            if let Some(market) = self.trades.market_of(&ticker) {
                 self.register_trades(ticker, market, TrType::RegisterMarket);
             }
         }
@@ -597,15 +633,14 @@ impl BrokerSession {
     /// against the backlog, timed and queued for the Processor ([`Self::send_ticks`]).
     #[inline]
     fn route_tick(&mut self, mut tick: Tick, received_at: Instant) {
-        self.backlog.decoded();
-        let Some(route) = self.trades.get(&tick.ticker) else {
+        self.decoded_untold += 1;
+        let Some(sink) = self.trades.sink_of(&tick.ticker) else {
             self.stats.unrouted += 1;
             return;
         };
-        if self.pending_to.as_ref() != Some(&route.to) {
-            let to = route.to.clone();
+        if self.pending_to != Some(sink) {
             self.send_ticks();
-            self.pending_to = Some(to);
+            self.pending_to = Some(sink);
         }
         self.seq += 1;
         tick.seq = self.seq;
@@ -618,16 +653,29 @@ impl BrokerSession {
             let _ = self.decode_latency.record(nanos_since(received_at));
         }
         self.pending.push(tick);
-        self.backlog_full |= self.backlog.routed();
+        if self.pending.len() as u64 >= self.room {
+            self.room = self.backlog.room();
+            self.backlog_full |= self.pending.len() as u64 >= self.room;
+        }
     }
 
-    /// Sends the ticks routed so far, in one message.
+    /// Sends the ticks routed so far, in one message, and counts them (and the trades
+    /// decoded) in the backlog: one add a message, not one a tick.
     fn send_ticks(&mut self) {
+        if self.decoded_untold > 0 {
+            self.backlog
+                .decoded(std::mem::take(&mut self.decoded_untold));
+        }
         if self.pending.is_empty() {
             return;
         }
         let ticks = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH_TICKS));
-        if let Some(to) = &self.pending_to {
+        let to = self.pending_to.and_then(|sink| self.trades.sink(sink));
+        // A route is only let go after its ticks were sent (see `SubscribeTrades`), so
+        // pending ticks always have their sink.
+        if let Some(to) = to {
+            self.backlog_full |= self.backlog.routed(ticks.len() as u64);
+            self.room = self.backlog.room();
             to.do_send(Ticks(ticks));
         }
     }
@@ -857,18 +905,23 @@ impl StreamHandler<Frame> for BrokerSession {
                 self.stats.frames += 1;
                 let routed = self.seq;
                 self.on_text(text.as_str(), received_at, ctx);
-                let hand_off = self.hand_off.after_frame(received_at);
-                if std::mem::take(&mut self.backlog_full) {
-                    self.wait_for_processor(ctx);
-                } else if hand_off && self.seq != routed {
-                    // The Processor takes this tick before the next frame is read.
-                    self.send_ticks();
-                    ctx.wait(tokio::task::yield_now().into_actor(self));
-                } else if self.pending.len() >= BATCH_TICKS {
+                let hand_on = self.hand_off.after_frame(received_at) && self.seq != routed;
+                if hand_on || self.pending.len() >= BATCH_TICKS {
                     self.send_ticks();
                 }
+                if std::mem::take(&mut self.backlog_full) {
+                    self.wait_for_processor(ctx);
+                } else if hand_on {
+                    // The Processor takes this tick before the next frame is read.
+                    ctx.wait(tokio::task::yield_now().into_actor(self));
+                }
             }
-            Read::Idle => self.send_ticks(),
+            Read::Idle => {
+                self.send_ticks();
+                if std::mem::take(&mut self.backlog_full) {
+                    self.wait_for_processor(ctx);
+                }
+            }
             Read::Message(Ok(WsMessage::Close(_))) | Read::Message(Err(_)) | Read::End => {
                 self.send_ticks();
                 log::warn!(
@@ -890,19 +943,20 @@ impl StreamHandler<Frame> for BrokerSession {
 impl Handler<SubscribeTrades> for BrokerSession {
     type Result = ();
     fn handle(&mut self, msg: SubscribeTrades, _: &mut Context<Self>) {
-        let route = Route {
-            market: msg.market,
-            to: msg.to,
-            feed_id: msg.feed_id,
-        };
-        match self.trades.insert(msg.ticker, route) {
-            None => self.register_trades(msg.ticker, msg.market, TrType::RegisterMarket),
+        // Routed ticks reach their sink before any route changes, so a sink let go
+        // (and its place reused) never receives another's ticks.
+        self.send_ticks();
+        match self
+            .trades
+            .subscribe(msg.ticker, msg.market, msg.to, msg.feed_id)
+        {
+            Subscribed::New => self.register_trades(msg.ticker, msg.market, TrType::RegisterMarket),
             // Already registered: the new feed takes the route over; the old one's
             // unsubscribe, still on its way, must not remove it.
-            Some(old) if old.feed_id != msg.feed_id => {
-                log::debug!(target: LOG, "{} feed {:?} takes over from {:?}", msg.ticker, msg.feed_id, old.feed_id);
+            Subscribed::TakenOver { from } => {
+                log::debug!(target: LOG, "{} feed {:?} takes over from {:?}", msg.ticker, msg.feed_id, from);
             }
-            Some(_) => {}
+            Subscribed::Again => {}
         }
     }
 }
@@ -912,13 +966,9 @@ impl Handler<UnsubscribeTrades> for BrokerSession {
     fn handle(&mut self, msg: UnsubscribeTrades, _: &mut Context<Self>) {
         // A newer feed that took the route over keeps it. Ticks already routed still
         // reach the Processor: they never went through the feed.
-        if self
-            .trades
-            .get(&msg.ticker)
-            .is_some_and(|route| route.feed_id == msg.feed_id)
-        {
-            let route = self.trades.remove(&msg.ticker).expect("just seen");
-            self.register_trades(msg.ticker, route.market, TrType::UnregisterMarket);
+        self.send_ticks();
+        if let Some(market) = self.trades.unsubscribe(&msg.ticker, msg.feed_id) {
+            self.register_trades(msg.ticker, market, TrType::UnregisterMarket);
         }
     }
 }
@@ -961,7 +1011,7 @@ impl BrokerSession {
         self.send_ticks();
         self.holdings = None;
         if let Wire::Kiwoom(link) = &mut self.wire {
-            self.trades.clear();
+            self.trades.take_all();
             self.account = None;
             let frames = link.shutdown();
             if frames.is_empty() {
@@ -972,8 +1022,8 @@ impl BrokerSession {
             self.closing = Some(answered);
             return Some(on_answered);
         }
-        for (t, route) in std::mem::take(&mut self.trades) {
-            self.register_trades(t, route.market, TrType::UnregisterMarket);
+        for (t, market) in self.trades.take_all() {
+            self.register_trades(t, market, TrType::UnregisterMarket);
         }
         for a in std::mem::take(&mut self.alerts).into_keys() {
             self.register_alert(&a, TrType::UnregisterMarket);

@@ -376,8 +376,8 @@ impl Actor for Processor {
 }
 
 impl Processor {
-    /// One tick, in the order the session read it: counted, timed (when `timed`),
-    /// recorded, run through its ticker's strategy, and the intents out.
+    /// One tick, in the order the session read it: timed (when `timed`), recorded, run
+    /// through its ticker's strategy, and the intents out. Its handler counts it.
     fn on_tick(&mut self, tick: Tick, timed: bool, ctx: &mut Context<Self>) {
         self.since_yield += 1;
         if self.since_yield >= TICKS_PER_TURN {
@@ -425,7 +425,6 @@ impl Processor {
         for watcher in &self.tick_watchers {
             watcher.do_send(Deliver(tick));
         }
-        self.backlog.handled(1);
     }
 }
 
@@ -435,9 +434,12 @@ impl Handler<Ticks> for Processor {
         // Tick → strategy is timed once a message, by its first tick: each tick while they
         // come one at a time; under a firehose the read's first, its oldest
         // (a clock read per tick was 5% of the engine thread).
+        let n = ticks.len() as u64;
         for (i, tick) in ticks.into_iter().enumerate() {
             self.on_tick(tick, i == 0, ctx);
         }
+        // Counted a message at a time, as the session counts them.
+        self.backlog.handled(n);
     }
 }
 
@@ -446,6 +448,7 @@ impl Handler<Deliver<Tick>> for Processor {
     type Result = ();
     fn handle(&mut self, Deliver(tick): Deliver<Tick>, ctx: &mut Context<Self>) {
         self.on_tick(tick, true, ctx);
+        self.backlog.handled(1);
     }
 }
 

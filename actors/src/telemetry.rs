@@ -487,7 +487,7 @@ mod tests {
         let b = TickBacklog::new(100);
         m.count_ticks_of(b.clone());
         for _ in 0..10 {
-            b.routed();
+            b.routed(1);
         }
         b.handled(6);
         b.forgive(1);
@@ -500,7 +500,7 @@ mod tests {
         // A new day's engine: the counts go on from the last one's.
         let next = TickBacklog::new(100);
         m.count_ticks_of(next.clone());
-        next.routed();
+        next.routed(1);
         let t = m.ticks();
         assert_eq!((t.routed, t.handled, t.lost), (11, 6, 1));
         assert_eq!(m.mailbox_lags()[0].1, 4);

@@ -2,8 +2,9 @@
 //! Processor: the ticks in flight between them (routed, not yet run through the strategy).
 //!
 //! Each tick is counted here once at each end: the session counts it decoded and routed,
-//! the Processor handled. The session's and the Processor's stats, the Prometheus
-//! counters and the mailbox lag all read these counters; none keeps a copy.
+//! the Processor handled, each a message at a time (a firehose read's ticks are one add,
+//! not 64). The session's and the Processor's stats, the Prometheus counters and the
+//! mailbox lag all read these counters; none keeps a copy.
 //!
 //! Ticks are never dropped, so a session that reads faster than the strategy runs would
 //! queue them in actor mailboxes without bound. Measured with one feed under the
@@ -81,11 +82,16 @@ impl TickBacklog {
         }
     }
 
-    /// The session decoded a trade. One writer: a plain add, no locked instruction.
+    /// The session decoded `n` trades. One writer: a plain add, no locked instruction.
     #[inline]
-    pub fn decoded(&self) {
-        let n = self.decoded.load(Ordering::Relaxed);
-        self.decoded.store(n + 1, Ordering::Relaxed);
+    pub fn decoded(&self, n: u64) {
+        let before = self.decoded.load(Ordering::Relaxed);
+        self.decoded.store(before + n, Ordering::Relaxed);
+    }
+
+    /// Ticks the session may still route before it must wait.
+    pub fn room(&self) -> u64 {
+        self.limit.saturating_sub(self.in_flight())
     }
 
     /// The most ticks that were ever in flight at once.
@@ -93,13 +99,13 @@ impl TickBacklog {
         self.high_water.load(Ordering::Relaxed)
     }
 
-    /// The session routed one tick; true when it must now wait ([`Self::drained`]).
+    /// The session sent `n` ticks on; true when it must now wait ([`Self::drained`]).
     #[inline]
-    pub fn routed(&self) -> bool {
+    pub fn routed(&self, n: u64) -> bool {
         // One writer (the session): a plain store. The Processor reading a stale figure
         // only wakes the session early, and `drained` checks again.
-        let n = self.routed.load(Ordering::Relaxed);
-        self.routed.store(n + 1, Ordering::SeqCst);
+        let before = self.routed.load(Ordering::Relaxed);
+        self.routed.store(before + n, Ordering::SeqCst);
         let now = self.in_flight();
         // One session writes it: a plain compare, no locked instruction per tick.
         if now > self.high_water.load(Ordering::Relaxed) {
@@ -189,19 +195,20 @@ mod tests {
     #[test]
     fn the_session_is_told_to_wait_at_the_limit() {
         let b = TickBacklog::new(4);
-        assert!(!b.routed());
-        assert!(!b.routed());
-        assert!(!b.routed());
-        assert!(b.routed(), "4 in flight");
+        assert!(!b.routed(1));
+        assert!(!b.routed(1));
+        assert!(!b.routed(1));
+        assert!(b.routed(1), "4 in flight");
         assert_eq!((b.in_flight(), b.high_water()), (4, 4));
+        assert_eq!(b.room(), 0);
         b.handled(1);
-        assert_eq!(b.in_flight(), 3);
-        assert!(b.routed(), "back at 4");
+        assert_eq!((b.in_flight(), b.room()), (3, 1));
+        assert!(b.routed(1), "back at 4");
         // Ticks given up for lost count as settled, not as handled.
         b.forgive(4);
         assert_eq!(b.in_flight(), 0);
         assert_eq!(b.high_water(), 4);
-        b.decoded();
+        b.decoded(1);
         assert_eq!(
             b.counts(),
             TickCounts {
@@ -217,7 +224,7 @@ mod tests {
     async fn drained_waits_until_the_processor_is_down_to_half() {
         let b = TickBacklog::new(4);
         for _ in 0..4 {
-            b.routed();
+            b.routed(1);
         }
         let waiter = {
             let b = b.clone();
@@ -237,7 +244,7 @@ mod tests {
     #[actix_rt::test]
     async fn drained_returns_at_once_when_already_below_half() {
         let b = TickBacklog::new(8);
-        b.routed();
+        b.routed(1);
         tokio::time::timeout(Duration::from_secs(5), b.drained())
             .await
             .expect("nothing to wait for");
