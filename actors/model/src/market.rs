@@ -252,6 +252,12 @@ impl Qty {
         Qty::new(self.0 + other.0).ok() // both ≤ MAX_QTY: the u64 sum cannot wrap
     }
 
+    /// `self + other`, held at [`MAX_QTY`]: for a total that only bounds a check (shares
+    /// working), where more than an order can carry already fails it.
+    pub fn saturating_add(self, other: Qty) -> Qty {
+        Qty((self.0 + other.0).min(MAX_QTY.0))
+    }
+
     /// `self - other`, or `None` below zero.
     pub fn checked_sub(self, other: Qty) -> Option<Qty> {
         self.0.checked_sub(other.0).map(Qty)
@@ -964,6 +970,8 @@ mod tests {
         assert_eq!(Qty(4).checked_sub(Qty(3)), Some(Qty(1)));
         assert_eq!(Qty(3).checked_sub(Qty(4)), None);
         assert_eq!(Qty(3).saturating_sub(Qty(4)), Qty::ZERO);
+        assert_eq!(MAX_QTY.saturating_add(Qty(1)), MAX_QTY);
+        assert_eq!(Qty(3).saturating_add(Qty(4)), Qty(7));
         assert!(Qty::ZERO.is_zero() && !Qty(1).is_zero());
     }
 

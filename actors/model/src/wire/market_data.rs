@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::num;
 use super::rest::{Tr, PATH_ETC, PATH_MARKET_DATA};
 use super::{Sign, WireError};
-use crate::market::{DailyLimits, Market, Price, Qty, Ticker};
+use crate::market::{DailyLimits, Market, Price, Ticker};
 
 fn ticker_of(what: &str, field: &'static str, value: &str) -> Result<Ticker, WireError> {
     Ticker::parse_isu_no(value.trim_ascii()).map_err(|_| {

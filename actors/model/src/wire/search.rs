@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::num;
 use super::rest::{Tr, PATH_ITEM_SEARCH};
 use super::{Sign, WireError};
-use crate::market::{Price, Qty, Ticker};
+use crate::market::{Price, Ticker};
 
 /// t1866InBlock: list saved conditions.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
