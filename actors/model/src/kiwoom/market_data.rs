@@ -77,8 +77,8 @@ pub struct Quote {
     pub open: Price,
     pub high: Price,
     pub low: Price,
-    /// The day's volume.
-    pub volume: Qty,
+    /// The day's volume (not a `Qty`: it can pass `MAX_QTY`).
+    pub volume: u64,
 }
 
 impl Ka10001Reply {
@@ -104,7 +104,7 @@ impl Ka10001Reply {
             pre_sig: sign.code().to_owned(),
             pred_pre: format_signed(change),
             flu_rt: format_rate(rate_bp(change, base)),
-            trde_qty: q.volume.shares().to_string(),
+            trde_qty: q.volume.to_string(),
             ..Ka10001Reply::default()
         }
     }
@@ -405,7 +405,7 @@ mod tests {
             open: Price::lit(70_100),
             high: Price::lit(70_800),
             low: Price::lit(69_800),
-            volume: Qty::lit(9_263_135),
+            volume: 9_263_135,
         };
         let b = Ka10001Reply::from_quote("삼성전자", &q);
         let text = crate::kiwoom::rest::Reply::ok(b.clone()).to_json();

@@ -578,7 +578,7 @@ impl SearchRow {
         name: &str,
         price: Price,
         prev_close: Price,
-        volume: Qty,
+        volume: u64,
     ) -> SearchRow {
         let w = SEARCH_NUMBER_WIDTH;
         let change = price.won() - prev_close.won();
@@ -597,7 +597,7 @@ impl SearchRow {
             sign: sign.code().to_owned(),
             change: format_padded(change, w),
             change_rate: format_padded(rate, w),
-            volume: format_padded(i64::try_from(volume.shares()).unwrap_or(i64::MAX), w),
+            volume: format_padded(i64::try_from(volume).unwrap_or(i64::MAX), w),
             ..SearchRow::default()
         }
     }

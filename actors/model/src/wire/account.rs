@@ -554,6 +554,16 @@ impl T0425OutBlock1 {
     pub fn remaining_qty(&self) -> Result<Qty, WireError> {
         num::qty_of(Self::WHAT, "ordrem", self.ordrem)
     }
+
+    /// `price`: the order's price (0 for a market order).
+    pub fn price(&self) -> Result<Price, WireError> {
+        num::price_of(Self::WHAT, "price", self.price)
+    }
+
+    /// `cheprice`: the average fill price (0 before a fill).
+    pub fn avg_fill_price(&self) -> Result<Price, WireError> {
+        num::price_of(Self::WHAT, "cheprice", self.cheprice)
+    }
 }
 
 /// t0425 reply blocks.

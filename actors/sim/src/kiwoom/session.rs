@@ -282,13 +282,13 @@ fn search(state: &mut SimState, id: u64, req: &ConditionRequest) -> ConditionSea
             .filter_map(|t| {
                 let l = state.exchange.listing(*t)?;
                 let q = state.exchange.quote(*t)?;
-                let price = if q.price.0 > 0 { q.price } else { l.prev_close };
+                let price = if q.price.won() > 0 { q.price } else { l.prev_close };
                 Some(SearchRow::result(
                     *t,
                     l.name,
                     price,
                     l.prev_close,
-                    Qty(q.volume),
+                    q.volume,
                 ))
             })
             .collect();

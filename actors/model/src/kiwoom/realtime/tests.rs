@@ -815,16 +815,16 @@ fn condition_list_and_snapshot_become_tickers() {
         "삼성전자",
         Price::lit(21_850),
         Price::lit(21_850),
-        Qty::lit(0),
+        0,
     );
     let want: SearchRow = serde_json::from_str(
         r#"{"9001":"A005930","302":"삼성전자","10":"000021850","25":"3","11":"000000000","12":"000000000","13":"000000000"}"#,
     )
     .unwrap();
     assert_eq!(built, want);
-    let up = SearchRow::result(t("005930"), "x", Price::lit(21_850), Price::lit(21_528), Qty::lit(5));
+    let up = SearchRow::result(t("005930"), "x", Price::lit(21_850), Price::lit(21_528), 5);
     assert_eq!(up.change_rate, "000001495");
-    let down = SearchRow::result(t("005930"), "x", Price::lit(21_528), Price::lit(21_850), Qty::lit(5));
+    let down = SearchRow::result(t("005930"), "x", Price::lit(21_528), Price::lit(21_850), 5);
     assert_eq!(down.change_rate_millipct().unwrap(), -1473);
 
     assert!(matches!(
