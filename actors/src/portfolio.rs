@@ -267,7 +267,9 @@ impl Handler<Deliver<Fill>> for Portfolio {
 /// What the broker says is held after one of its fills, against the ledger's position:
 /// `None` when they agree, else the line to log.
 pub fn position_difference(ledger: &Ledger, broker: &BrokerHolding) -> Option<String> {
-    let ours = ledger.position(broker.ticker).map_or(Qty::lit(0), |p| p.qty);
+    let ours = ledger
+        .position(broker.ticker)
+        .map_or(Qty::lit(0), |p| p.qty);
     (ours != broker.qty).then(|| {
         format!(
             "{} the broker holds {} shares after its fill, the ledger {}: the next reconciliation settles it",

@@ -242,7 +242,8 @@ impl Ledger {
                 // cost × sold / held in i128: the product can pass i64, the quotient cannot
                 // (it is at most `cost`). Truncation leaves the odd won with the shares still
                 // held; selling the last share removes exactly what is left.
-                let removed = i128::from(old.cost) * i128::from(fill.qty.shares()) / i128::from(old.qty.shares());
+                let removed = i128::from(old.cost) * i128::from(fill.qty.shares())
+                    / i128::from(old.qty.shares());
                 let removed = i64::try_from(removed).map_err(|_| overflow("cost"))?;
                 let pnl = value.checked_sub(removed).ok_or(overflow("realized P&L"))?;
                 let cash = self
@@ -252,7 +253,7 @@ impl Ledger {
                     .ok_or(overflow("cash"))?;
                 let pos = Position {
                     qty: old.qty.saturating_sub(fill.qty), // fill.qty ≤ old.qty: checked above
-                    cost: old.cost - removed,         // 0 ≤ removed ≤ cost
+                    cost: old.cost - removed,              // 0 ≤ removed ≤ cost
                     realized_pnl: old
                         .realized_pnl
                         .checked_add(pnl)
@@ -651,7 +652,10 @@ mod tests {
             commission_ppm: FeeSchedule::MAX_PPM,
             sell_tax_ppm: FeeSchedule::MAX_PPM,
         };
-        let (top, most) = (crate::market::MAX_PRICE.won(), crate::market::MAX_QTY.shares());
+        let (top, most) = (
+            crate::market::MAX_PRICE.won(),
+            crate::market::MAX_QTY.shares(),
+        );
         let buy_fee = all.fee(&fill(Side::Buy, top, most));
         assert!(buy_fee > 0 && all.fee(&fill(Side::Sell, top, most)) > buy_fee);
         assert_eq!(all.fee(&fill(Side::Sell, 0, most)), 0);

@@ -946,11 +946,23 @@ mod tests {
             Ok(Transition::Duplicate)
         );
         assert_eq!(
-            o.filled(OrderNo(100), ExecNo(1), Qty::lit(4), Price::lit(60_000), ms(t, 20)),
+            o.filled(
+                OrderNo(100),
+                ExecNo(1),
+                Qty::lit(4),
+                Price::lit(60_000),
+                ms(t, 20)
+            ),
             applied(OrderState::Accepted, OrderState::PartiallyFilled)
         );
         assert_eq!(
-            o.filled(OrderNo(100), ExecNo(2), Qty::lit(6), Price::lit(60_100), ms(t, 30)),
+            o.filled(
+                OrderNo(100),
+                ExecNo(2),
+                Qty::lit(6),
+                Price::lit(60_100),
+                ms(t, 30)
+            ),
             applied(OrderState::PartiallyFilled, OrderState::Filled)
         );
         assert!(o.state().is_final());
@@ -994,7 +1006,13 @@ mod tests {
         let mut o = order(5, t);
         o.sent(ms(t, 1)).unwrap();
         assert_eq!(
-            o.filled(OrderNo(100), ExecNo(9), Qty::lit(5), Price::lit(60_000), ms(t, 8)),
+            o.filled(
+                OrderNo(100),
+                ExecNo(9),
+                Qty::lit(5),
+                Price::lit(60_000),
+                ms(t, 8)
+            ),
             applied(OrderState::Sent, OrderState::Filled)
         );
         assert_eq!(o.order_no(), Some(OrderNo(100)));
@@ -1271,8 +1289,15 @@ mod tests {
         assert_eq!(b.id_by_order_no(OrderNo(100)), Some(buy));
         assert_eq!(b.by_order_no(OrderNo(100)).unwrap().id(), buy);
         assert_eq!(
-            b.filled(buy, OrderNo(100), ExecNo(1), Qty::lit(3), Price::lit(60_000), t)
-                .unwrap(),
+            b.filled(
+                buy,
+                OrderNo(100),
+                ExecNo(1),
+                Qty::lit(3),
+                Price::lit(60_000),
+                t
+            )
+            .unwrap(),
             Transition::Applied {
                 from: OrderState::Accepted,
                 to: OrderState::PartiallyFilled
@@ -1292,11 +1317,25 @@ mod tests {
         );
         assert_eq!(b.get(sell).unwrap().state(), OrderState::Sent);
 
-        b.filled(buy, OrderNo(100), ExecNo(2), Qty::lit(7), Price::lit(60_000), t)
-            .unwrap();
+        b.filled(
+            buy,
+            OrderNo(100),
+            ExecNo(2),
+            Qty::lit(7),
+            Price::lit(60_000),
+            t,
+        )
+        .unwrap();
         // Duplicate after the order moved out of the working set: found, not counted.
         assert_eq!(
-            b.filled(buy, OrderNo(100), ExecNo(2), Qty::lit(7), Price::lit(60_000), t),
+            b.filled(
+                buy,
+                OrderNo(100),
+                ExecNo(2),
+                Qty::lit(7),
+                Price::lit(60_000),
+                t
+            ),
             Ok(Transition::Duplicate)
         );
         assert_eq!(b.working_qty(samsung, Side::Buy), Qty::lit(0));

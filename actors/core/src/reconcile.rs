@@ -306,7 +306,9 @@ pub fn reconcile_orders_while_sending(
             });
         }
         let done_at_broker = b.remaining.shares() == 0;
-        let ours_left = qty.saturating_sub(filled.max(b.filled)).saturating_sub(cancelled);
+        let ours_left = qty
+            .saturating_sub(filled.max(b.filled))
+            .saturating_sub(cancelled);
         if done_at_broker && !ours_left.is_zero() {
             out.differences.push(Difference::MissedCancel {
                 id,
@@ -606,7 +608,9 @@ mod tests {
     #[test]
     fn positions_and_cash_follow_the_broker() {
         let mut ledger = Ledger::new(1_000);
-        ledger.adopt(tk("005930"), Qty::lit(3), Price::lit(100)).unwrap();
+        ledger
+            .adopt(tk("005930"), Qty::lit(3), Price::lit(100))
+            .unwrap();
         let holdings = [BrokerHolding {
             ticker: tk("000660"),
             qty: Qty::lit(2),

@@ -781,7 +781,9 @@ mod tests {
                 distance_bp: 10_000,
                 max_bp: 1,
             },
-            RiskRefusal::NoCollarReference { price: Price::lit(1) },
+            RiskRefusal::NoCollarReference {
+                price: Price::lit(1),
+            },
             RiskRefusal::OrdersPerDayAtMax {
                 orders_today: 1,
                 max: 1,
@@ -874,7 +876,10 @@ mod tests {
             Ok(())
         );
         assert_eq!(
-            desk.check(&intent(Side::Sell, 10, OrderType::Limit(Price::lit(9_990))), &r),
+            desk.check(
+                &intent(Side::Sell, 10, OrderType::Limit(Price::lit(9_990))),
+                &r
+            ),
             Ok(())
         );
         assert!(matches!(
@@ -1296,7 +1301,9 @@ mod tests {
         assert_eq!(banded.check(&other, &r), Ok(()));
         // The largest counts at the highest price still add up inside i64: no overflow.
         let most = MAX_QTY.shares();
-        let big = Desk::new().last(99_999_000).holding(samsung(), most, 99_999_000);
+        let big = Desk::new()
+            .last(99_999_000)
+            .holding(samsung(), most, 99_999_000);
         let bigger = big.working(&limit_buy(most, 99_999_000));
         assert_eq!(
             bigger.check(&limit_buy(most - 1, 99_999_000), &loose()),

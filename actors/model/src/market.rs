@@ -796,7 +796,10 @@ mod tests {
     #[test]
     fn the_grid_and_the_band_hold_the_highest_price() {
         assert_eq!(round_to_grid(MAX_PRICE, Rounding::Up), MAX_PRICE);
-        assert_eq!(round_to_grid(Price(MAX_PRICE.0 - 1), Rounding::Up), MAX_PRICE);
+        assert_eq!(
+            round_to_grid(Price(MAX_PRICE.0 - 1), Rounding::Up),
+            MAX_PRICE
+        );
         assert_eq!(tick_up(MAX_PRICE), None, "no price above the highest");
         assert_eq!(tick_up(Price(MAX_PRICE.0 - 1_000)), Some(MAX_PRICE));
         let l = DailyLimits::from_base(MAX_PRICE);
@@ -936,14 +939,20 @@ mod tests {
         assert_eq!(tick_down(MAX_PRICE), Price(MAX_PRICE.0 - 1_000));
         assert_eq!(tick_down(Price::ZERO), Price(1));
         assert_eq!(round_to_grid(Price::ZERO, Rounding::Down), Price(1));
-        assert_eq!(round_to_grid(Price(MAX_PRICE.0 - 1), Rounding::Nearest), MAX_PRICE);
+        assert_eq!(
+            round_to_grid(Price(MAX_PRICE.0 - 1), Rounding::Nearest),
+            MAX_PRICE
+        );
         for base in [1, 76_922_000, 76_923_000, MAX_PRICE.0] {
             let l = DailyLimits::from_base(Price(base));
             assert!(
                 l.lower.0 > 0 && l.lower <= l.base && l.base <= l.upper && l.upper <= MAX_PRICE,
                 "base {base}: {l:?}"
             );
-            assert!(is_on_grid(l.upper) && is_on_grid(l.lower), "base {base}: {l:?}");
+            assert!(
+                is_on_grid(l.upper) && is_on_grid(l.lower),
+                "base {base}: {l:?}"
+            );
         }
         let l = DailyLimits::from_base(MAX_PRICE);
         assert_eq!((l.upper, l.lower), (MAX_PRICE, Price(70_000_000)));

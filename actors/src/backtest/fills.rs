@@ -192,8 +192,22 @@ mod tests {
     #[test]
     fn limits_fill_at_or_through_their_price_and_share_a_trade_in_time_priority() {
         let mut m = FillModel::new(Latency::Fixed(0));
-        m.submit(1, t(), Side::Buy, Qty::lit(8), OrderType::Limit(Price::lit(9_990)), 0);
-        m.submit(2, t(), Side::Buy, Qty::lit(8), OrderType::Limit(Price::lit(9_990)), 0);
+        m.submit(
+            1,
+            t(),
+            Side::Buy,
+            Qty::lit(8),
+            OrderType::Limit(Price::lit(9_990)),
+            0,
+        );
+        m.submit(
+            2,
+            t(),
+            Side::Buy,
+            Qty::lit(8),
+            OrderType::Limit(Price::lit(9_990)),
+            0,
+        );
         m.submit(
             3,
             t(),

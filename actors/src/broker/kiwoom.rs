@@ -589,12 +589,26 @@ mod tests {
         assert_eq!(orders.len(), 5);
         assert_eq!(
             state(row(50)),
-            (Side::Buy, Qty::lit(1), Price::lit(0), Qty::lit(1), Price::lit(35_120), Qty::lit(0)),
+            (
+                Side::Buy,
+                Qty::lit(1),
+                Price::lit(0),
+                Qty::lit(1),
+                Price::lit(35_120),
+                Qty::lit(0)
+            ),
             "filled"
         );
         assert_eq!(
             state(row(51)),
-            (Side::Buy, Qty::lit(10), Price::lit(70_000), Qty::lit(0), Price::lit(0), Qty::lit(0)),
+            (
+                Side::Buy,
+                Qty::lit(10),
+                Price::lit(70_000),
+                Qty::lit(0),
+                Price::lit(0),
+                Qty::lit(0)
+            ),
             "cancelled before any fill: ended, nothing filled"
         );
         assert_eq!(
@@ -604,7 +618,14 @@ mod tests {
         );
         assert_eq!(
             state(row(53)),
-            (Side::Sell, Qty::lit(5), Price::lit(120_000), Qty::lit(0), Price::lit(0), Qty::lit(0)),
+            (
+                Side::Sell,
+                Qty::lit(5),
+                Price::lit(120_000),
+                Qty::lit(0),
+                Price::lit(0),
+                Qty::lit(0)
+            ),
             "refused: ended, nothing filled"
         );
         assert_eq!(

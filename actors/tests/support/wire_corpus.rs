@@ -123,7 +123,11 @@ pub fn targets() -> Vec<Target> {
         &[CSPAT00701_REPLY],
     ));
     all.extend(rest_targets::<Cspat00801>(
-        vec![Cspat00801InBlock1::new(32004, ticker("005930"), Qty::lit(1))],
+        vec![Cspat00801InBlock1::new(
+            32004,
+            ticker("005930"),
+            Qty::lit(1),
+        )],
         &[CSPAT00801_LENIENT_REQUEST],
         &["OrgOrdNo", "IsuNo", "OrdQty"],
         &[CSPAT00801_REPLY],

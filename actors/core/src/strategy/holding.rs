@@ -151,7 +151,8 @@ impl Holding {
         }
         if let (Some(price), Some(avg)) = (last, self.avg_price()) {
             if avg.won() > 0 {
-                let bp = (i128::from(price.won()) - i128::from(avg.won())) * 10_000 / i128::from(avg.won());
+                let bp = (i128::from(price.won()) - i128::from(avg.won())) * 10_000
+                    / i128::from(avg.won());
                 if bp <= -i128::from(rules.stop_loss_bp) {
                     return Some(REASON_STOP_LOSS);
                 }
@@ -397,8 +398,12 @@ mod tests {
         assert_eq!(order_type, OrderType::Limit(market::MAX_PRICE));
         // At the highest printable price a big budget buys a sane order: its limit capped
         // at what KRX can print, no more shares than one order can carry.
-        let (qty, order_type) =
-            entry_order(&tick(market::MAX_PRICE.won(), 90_000_000), i64::MAX, Some(3)).unwrap();
+        let (qty, order_type) = entry_order(
+            &tick(market::MAX_PRICE.won(), 90_000_000),
+            i64::MAX,
+            Some(3),
+        )
+        .unwrap();
         assert!(qty.shares() > 0 && qty <= market::MAX_QTY);
         assert_eq!(order_type, OrderType::Limit(market::MAX_PRICE));
     }

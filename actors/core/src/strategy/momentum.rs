@@ -1032,7 +1032,10 @@ mod tests {
     /// which the types no longer allow): no panic in a debug build, no wrapped signal.
     #[test]
     fn prices_and_quantities_at_the_bounds_neither_panic_nor_wrap() {
-        let (top, most) = (crate::market::MAX_PRICE.won(), crate::market::MAX_QTY.shares());
+        let (top, most) = (
+            crate::market::MAX_PRICE.won(),
+            crate::market::MAX_QTY.shares(),
+        );
         let p = MomentumParams {
             confirm_ticks: 1,
             min_change_bp: -3_000,

@@ -378,8 +378,7 @@ fn read_trades(path: &Path) -> Result<(TradingDay, Vec<TradeRow>), TapeError> {
             let recv_ns = row_time(&row, csv.columns, c(0), c(1), &mut day)?;
             let ticker = Ticker::parse(&row[c(2)]).map_err(|e| e.to_string())?;
             // Held to what KRX can print, as the wire is: a CSV is input like any other.
-            let price =
-                Price::new(parse_int(&row[c(3)], "price")?).map_err(|e| e.to_string())?;
+            let price = Price::new(parse_int(&row[c(3)], "price")?).map_err(|e| e.to_string())?;
             let qty: u64 = parse_int(&row[c(4)], "qty")?;
             if qty == 0 {
                 return Err("qty is 0; a trade is at least one share".to_owned());

@@ -406,7 +406,8 @@ impl StrategyDesk {
     pub fn on_order_done(&mut self, done: &OrderDone) -> bool {
         let s = &mut self.strategy(done.ticker).strategy;
         s.on_order_done(done.side, done.filled, done.rejected);
-        let flat = done.filled.shares() == 0 && s.position().shares() == 0 && !s.has_working_order();
+        let flat =
+            done.filled.shares() == 0 && s.position().shares() == 0 && !s.has_working_order();
         self.hand_over(done.ticker);
         flat
     }

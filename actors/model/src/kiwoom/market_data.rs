@@ -15,7 +15,7 @@ use super::num::{
 };
 use super::rest::{Tr, PATH_STKINFO};
 use super::{stock_code, ticker_field};
-use crate::market::{DailyLimits, Market, Price, Qty, Ticker};
+use crate::market::{DailyLimits, Market, Price, Ticker};
 use crate::wire::{Sign, WireError};
 
 // ---------------------------------------------------------------------------------------

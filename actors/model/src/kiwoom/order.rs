@@ -552,7 +552,10 @@ impl ModifyReply {
         ModifyReply {
             ord_no: format_order_no(order_no),
             base_orig_ord_no: format_order_no(base_orig_order_no),
-            mdfy_qty: format_padded(i64::try_from(qty.shares()).unwrap_or(i64::MAX), REPLY_QTY_WIDTH),
+            mdfy_qty: format_padded(
+                i64::try_from(qty.shares()).unwrap_or(i64::MAX),
+                REPLY_QTY_WIDTH,
+            ),
             dmst_stex_tp: Exchange::Krx.code().to_owned(),
         }
     }
@@ -658,7 +661,10 @@ impl CancelReply {
         CancelReply {
             ord_no: format_order_no(order_no),
             base_orig_ord_no: format_order_no(base_orig_order_no),
-            cncl_qty: format_padded(i64::try_from(qty.shares()).unwrap_or(i64::MAX), REPLY_QTY_WIDTH),
+            cncl_qty: format_padded(
+                i64::try_from(qty.shares()).unwrap_or(i64::MAX),
+                REPLY_QTY_WIDTH,
+            ),
             dmst_stex_tp: String::new(),
         }
     }
@@ -744,7 +750,10 @@ mod tests {
     #[test]
     fn new_orders_round_trip() {
         let req = round_trip_request::<Kt10000>(NEW_REQUEST);
-        assert_eq!(req, OrderRequest::new(samsung(), Qty::lit(1), OrderType::Market));
+        assert_eq!(
+            req,
+            OrderRequest::new(samsung(), Qty::lit(1), OrderType::Market)
+        );
         assert_eq!(encode_request::<Kt10000>(&req), NEW_REQUEST);
         assert_eq!(req.ticker().unwrap(), samsung());
         assert_eq!(req.qty().unwrap(), Qty::lit(1));
@@ -768,14 +777,20 @@ mod tests {
             encode_request::<Kt10000>(&req),
             r#"{"dmst_stex_tp":"KRX","stk_cd":"005930","ord_qty":"3","ord_uv":"70100","trde_tp":"0","cond_uv":""}"#
         );
-        assert_eq!(req.order_type().unwrap(), OrderType::Limit(Price::lit(70100)));
+        assert_eq!(
+            req.order_type().unwrap(),
+            OrderType::Limit(Price::lit(70100))
+        );
         assert_eq!(req.price().unwrap(), Some(Price::lit(70100)));
         // A client that sends numbers as JSON numbers is read leniently.
         let req = decode_request::<Kt10000>(
             r#"{"stk_cd":"005930","ord_qty":3,"ord_uv":70100,"trde_tp":0,"extra":"x"}"#,
         )
         .unwrap();
-        assert_eq!(req.order_type().unwrap(), OrderType::Limit(Price::lit(70100)));
+        assert_eq!(
+            req.order_type().unwrap(),
+            OrderType::Limit(Price::lit(70100))
+        );
         assert_eq!(req.exchange().unwrap(), Exchange::Krx);
     }
 

@@ -37,7 +37,6 @@ fn ticker_of(what: &str, field: &'static str, value: &str) -> Result<Ticker, Wir
     })
 }
 
-
 // ---------------------------------------------------------------------------------------
 // CSPAQ12200
 
@@ -810,7 +809,10 @@ mod tests {
         assert!(T0424::succeeded(&r));
         let h = &r.blocks.out_block1[0];
         assert_eq!(h.ticker().unwrap(), Ticker::parse("005930").unwrap());
-        assert_eq!((h.qty().unwrap(), h.avg_price().unwrap()), (Qty::lit(2), Price::lit(60_000)));
+        assert_eq!(
+            (h.qty().unwrap(), h.avg_price().unwrap()),
+            (Qty::lit(2), Price::lit(60_000))
+        );
         assert_eq!(h.janrt, "100.00");
         assert_eq!(r.to_json(), text);
         let bad = T0424OutBlock1 {

@@ -752,7 +752,10 @@ mod tests {
             Market::Kosdaq,
             "a numeric gubun is read"
         );
-        assert_eq!(kospi.limits().unwrap(), DailyLimits::from_base(Price::lit(55_500)));
+        assert_eq!(
+            kospi.limits().unwrap(),
+            DailyLimits::from_base(Price::lit(55_500))
+        );
         assert_eq!(kosdaq.ticker().unwrap(), Ticker::parse("078150").unwrap());
         let out = r.to_json();
         assert!(

@@ -765,8 +765,13 @@ mod tests {
         assert_eq!(keys::<Cspat00801OutBlock1>(), sorted("RecCnt, OrgOrdNo, AcntNo, InptPwd, IsuNo, OrdQty, CommdaCode, GrpId, StrtgCode, OrdSeqNo, PtflNo, BskNo, TrchNo, ItemNo"));
         assert_eq!(keys::<Cspat00801OutBlock2>(), sorted("RecCnt, OrdNo, PrntOrdNo, OrdTime, OrdMktCode, OrdPtnCode, ShtnIsuNo, PrgmOrdprcPtnCode, StslOrdprcTpCode, StslAbleYn, MgntrnCode, LoanDt, CvrgOrdTp, LpYn, MgempNo, BnsTpCode, SpareOrdNo, CvrgSeqno, RsvOrdNo, AcntNm, IsuNm"));
         let t = Ticker::parse("005930").unwrap();
-        let v = serde_json::to_value(Cspat00601InBlock1::limit(t, Side::Buy, Qty::lit(1), Price::lit(1)))
-            .unwrap();
+        let v = serde_json::to_value(Cspat00601InBlock1::limit(
+            t,
+            Side::Buy,
+            Qty::lit(1),
+            Price::lit(1),
+        ))
+        .unwrap();
         let mut k: Vec<&String> = v.as_object().unwrap().keys().collect();
         k.sort();
         assert_eq!(
@@ -822,7 +827,10 @@ mod tests {
         assert_eq!(r.blocks.ord_no(), None);
         assert!(r.gateway_error().is_none());
         let echo = r.blocks.out_block1.as_ref().unwrap();
-        assert_eq!((echo.org_ord_no, echo.price()), (32004, Ok(Price::lit(100))));
+        assert_eq!(
+            (echo.org_ord_no, echo.price()),
+            (32004, Ok(Price::lit(100)))
+        );
         let text = r.to_json();
         assert_eq!(decode_reply::<Cspat00701>(&text).unwrap(), r);
         // A modify that worked: a positive OrdNo under a 00… code.

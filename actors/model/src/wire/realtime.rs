@@ -1056,7 +1056,11 @@ mod tests {
         assert_eq!(body.drate_bp().unwrap(), 193);
         assert_eq!(
             (body.open(), body.high(), body.low()),
-            (Ok(Price::lit(55_600)), Ok(Price::lit(55_800)), Ok(Price::lit(55_500)))
+            (
+                Ok(Price::lit(55_600)),
+                Ok(Price::lit(55_800)),
+                Ok(Price::lit(55_500))
+            )
         );
         assert_eq!(
             (body.ask(), body.bid()),

@@ -389,7 +389,11 @@ mod tests {
         let row = &r.blocks.out_block1[0];
         assert_eq!(row.ticker().unwrap(), Ticker::parse("078150").unwrap());
         assert_eq!(
-            (row.price().unwrap(), row.sign().unwrap(), row.diff_bp().unwrap()),
+            (
+                row.price().unwrap(),
+                row.sign().unwrap(),
+                row.diff_bp().unwrap()
+            ),
             (Price::lit(2435), Sign::Up, 179)
         );
         assert_eq!(row.volume().unwrap(), 3_432_360);

@@ -264,7 +264,10 @@ mod tests {
         a.buy_fill(0, 2, Price::lit(10_000));
         a.buy_fill(0, 1, Price::lit(10_010));
         let p = a.positions[0];
-        assert_eq!((p.qty, p.cost, p.avg_price()), (3, 30_010, Price::lit(10_003)));
+        assert_eq!(
+            (p.qty, p.cost, p.avg_price()),
+            (3, 30_010, Price::lit(10_003))
+        );
         a.positions[0].working_sell = 3;
         a.sell_fill(0, 1, Price::lit(10_100));
         // 30,010 × 1 / 3 = 10,003 removed; 20,007 left for 2 shares.

@@ -542,7 +542,10 @@ mod tests {
             "flat volume"
         );
         // A big print makes the last 60 s outweigh the 60 before.
-        assert_eq!(m.on_trade(0, Price::lit(10_200), prev, 1_000, 120), Some(true));
+        assert_eq!(
+            m.on_trade(0, Price::lit(10_200), prev, 1_000, 120),
+            Some(true)
+        );
         // 1.5% is between exit (1%) and enter (2%): stays in.
         assert_eq!(m.on_trade(0, Price::lit(10_150), prev, 1, 121), None);
         assert_eq!(

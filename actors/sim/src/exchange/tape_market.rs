@@ -382,7 +382,14 @@ impl TapePlay {
 /// aggressor, exchange time); the rest (open/high/low, buy/sell volumes, value, VWAP,
 /// quotes) is the quote's running state over the trades played.
 fn record_trade(q: &mut Quote, seq: u64, t: &TapeTrade) -> super::events::TradeEvent {
-    let mut ev = q.record(seq, t.price, t.qty.shares(), t.aggressor, t.exchange_time, 0);
+    let mut ev = q.record(
+        seq,
+        t.price,
+        t.qty.shares(),
+        t.aggressor,
+        t.exchange_time,
+        0,
+    );
     let played = q.buy_volume.saturating_add(q.sell_volume);
     if played > 0 {
         q.vwap = super::price_of(q.value / i64::try_from(played).unwrap_or(i64::MAX));
@@ -801,13 +808,11 @@ mod tests {
             TapeDay::from_records(only_markers, "x").unwrap_err(),
             TapeDayError::Empty
         );
-        let bad = vec![
-            rec(
-                1,
-                0,
-                TapeEvent::Trade(trade(SAMSUNG, 0, 1, 1, 70_000, Side::Buy, at(10, 0, 0))),
-            ),
-        ];
+        let bad = vec![rec(
+            1,
+            0,
+            TapeEvent::Trade(trade(SAMSUNG, 0, 1, 1, 70_000, Side::Buy, at(10, 0, 0))),
+        )];
         assert_eq!(
             TapeDay::from_records(bad.clone(), "x").unwrap_err(),
             TapeDayError::Empty
@@ -840,7 +845,11 @@ mod tests {
             ("삼성전자", Market::Kospi),
             "kept from the universe"
         );
-        assert_eq!(s.prev_close, Price::lit(70_000), "the tape's previous close");
+        assert_eq!(
+            s.prev_close,
+            Price::lit(70_000),
+            "the tape's previous close"
+        );
         assert_eq!(
             s.limits,
             DailyLimits::from_base(Price::lit(70_000)),
@@ -1070,7 +1079,9 @@ mod tests {
         events
             .iter()
             .filter_map(|e| match e {
-                Event::OrderFilled(f) => Some((f.ord_no, f.fill_price.won(), f.fill_qty, f.remaining)),
+                Event::OrderFilled(f) => {
+                    Some((f.ord_no, f.fill_price.won(), f.fill_qty, f.remaining))
+                }
                 _ => None,
             })
             .collect()

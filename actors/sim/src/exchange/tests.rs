@@ -221,13 +221,18 @@ fn the_morning_gaps_a_few_tickers_up_and_momentum_lists_them_within_seconds() {
             // The opening auction: one large buy at the gap price.
             let f = first[&tk];
             assert_eq!((f.price, f.aggressor, f.open), (open, Side::Buy, open));
-            assert!(f.qty.shares() >= 500, "seed {seed}: {tk} opened on {}", f.qty.shares());
+            assert!(
+                f.qty.shares() >= 500,
+                "seed {seed}: {tk} opened on {}",
+                f.qty.shares()
+            );
         }
         // Everyone else opens where it closed, give or take two ticks.
         for (tk, f) in &first {
             if gaps.iter().all(|g| g.0 != *tk) {
                 let close = ex.listing(*tk).unwrap().prev_close;
-                let ticks = (f.price.won() - close.won()).abs() / condor_model::market::tick_size(close);
+                let ticks =
+                    (f.price.won() - close.won()).abs() / condor_model::market::tick_size(close);
                 assert!(ticks <= 2, "seed {seed}: {tk} opened {ticks} ticks away");
             }
         }
@@ -558,7 +563,10 @@ fn sell_limit_from_a_scenario_holding() {
     let h = ex.account();
     assert_eq!(h.cash, CASH);
     let h = h.holding(t(SAMSUNG)).unwrap().clone();
-    assert_eq!((h.qty, h.cost, h.avg_price), (10, 550_000, Price::lit(55_000)));
+    assert_eq!(
+        (h.qty, h.cost, h.avg_price),
+        (10, 550_000, Price::lit(55_000))
+    );
     let o = ex
         .submit(sell(SAMSUNG, 4, 56_000), 0, &mut out)
         .unwrap()

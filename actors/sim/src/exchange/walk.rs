@@ -542,7 +542,10 @@ mod tests {
     fn quote_tracks_ohlc_volume_value_and_vwap() {
         let l = listing(10_000);
         let mut q = Quote::new(&l);
-        assert_eq!((q.price, q.open, q.volume), (Price::lit(10_000), Price::lit(0), 0));
+        assert_eq!(
+            (q.price, q.open, q.volume),
+            (Price::lit(10_000), Price::lit(0), 0)
+        );
         let t = |s| TimeOfDay::hms(9, 0, s);
         q.record(1, Price::lit(10_050), 10, Side::Buy, t(1), 0);
         q.record(2, Price::lit(9_990), 30, Side::Sell, t(2), 0);
@@ -559,7 +562,10 @@ mod tests {
             (e.buy_volume, e.buy_count, e.sell_volume, e.sell_count),
             (30, 2, 30, 1)
         );
-        assert_eq!((e.best_ask, e.best_bid), (Price::lit(10_020), Price::lit(10_000)));
+        assert_eq!(
+            (e.best_ask, e.best_bid),
+            (Price::lit(10_020), Price::lit(10_000))
+        );
         assert_eq!((e.change(), e.sign(), e.chg_rate_bp()), (10, "2", 10));
         assert_eq!(e.cpower_x100(), 10_000);
     }

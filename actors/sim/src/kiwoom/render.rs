@@ -21,7 +21,7 @@ use condor_model::kiwoom::realtime::{
     side_code, BalanceValues, ConditionChange, ConditionValues, Execution, OrderInfo, OrderValues,
     RealEntry, ServerFrame, TradePrint, TradeValues,
 };
-use condor_model::market::{Price, Qty};
+use condor_model::market::Price;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::engine::SimState;
@@ -257,7 +257,7 @@ pub(crate) fn dispatch(state: &mut SimState) {
 mod tests {
     use super::*;
     use condor_model::kiwoom::realtime::{decode_server_frame, RealValues};
-    use condor_model::market::{Market, Side, Ticker, TimeOfDay};
+    use condor_model::market::{Market, Qty, Side, Ticker, TimeOfDay};
 
     #[test]
     fn a_trade_renders_as_a_0b_the_wire_crate_reads_back() {

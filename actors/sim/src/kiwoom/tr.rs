@@ -12,7 +12,7 @@
 //! Owns no state. Must never invent a success, and never answer without a
 //! `return_code`.
 
-use crate::exchange::{qty_of};
+use crate::exchange::qty_of;
 use condor_model::kiwoom::account::{
     EmptyRequest, Holding, Ka00001, Ka00001Reply, Ka10075, Ka10075Reply, Ka10075Row, Ka10076,
     Ka10076Reply, Ka10076Row, Kt00001, Kt00001Reply, Kt00007, Kt00007Reply, Kt00007Row, Kt00018,
@@ -32,7 +32,7 @@ use condor_model::kiwoom::rest::{
     TEXT_TOKEN_INVALID, TEXT_TOKEN_WRONG_SERVER,
 };
 use condor_model::kiwoom::{parse_code, Tr, PAPER_MARKER};
-use condor_model::market::{Price, Qty, Side, Ticker};
+use condor_model::market::{Price, Side, Ticker};
 use serde::Serialize;
 
 use super::auth::rate_limited;

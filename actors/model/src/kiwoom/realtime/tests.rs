@@ -686,7 +686,13 @@ fn a_balance_event_is_a_holding() {
             avg_price: Price::lit(154_116),
         }
     );
-    let built = BalanceValues::new("1111111111", "삼성전자", &h, Price::lit(60_150), Price::lit(60_300));
+    let built = BalanceValues::new(
+        "1111111111",
+        "삼성전자",
+        &h,
+        Price::lit(60_150),
+        Price::lit(60_300),
+    );
     assert_eq!(built.last, "-60150");
     assert_eq!(built.holding("").unwrap(), h);
     let e = BalanceValues {
