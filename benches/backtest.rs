@@ -56,7 +56,7 @@ fn write_day(path: &Path, trades: usize) -> u64 {
         .map(|i| Ticker::parse(&format!("{:06}", 100_000 + i * 10)).unwrap())
         .collect();
     let closes: Vec<Price> = (0..TICKERS)
-        .map(|_| market::round_to_grid(Price(rng.i64(2_000..300_000)), market::Rounding::Down))
+        .map(|_| market::round_to_grid(Price::lit(rng.i64(2_000..300_000)), market::Rounding::Down))
         .collect();
     let mut prices = closes.clone();
     let mut volume = vec![0u64; TICKERS];
@@ -108,7 +108,7 @@ fn write_day(path: &Path, trades: usize) -> u64 {
         let up = rng.u32(0..100) < 52;
         let limits = market::DailyLimits::from_base(closes[i]);
         prices[i] = limits.clamp(if up {
-            market::tick_up(prices[i])
+            market::tick_up(prices[i]).unwrap_or(limits.upper)
         } else {
             market::tick_down(prices[i])
         });
@@ -119,7 +119,7 @@ fn write_day(path: &Path, trades: usize) -> u64 {
             TapeEvent::Trade(TapeTrade {
                 ticker: tickers[i],
                 price: prices[i],
-                qty: Qty(qty),
+                qty: Qty::lit(qty),
                 cum_volume: volume[i],
                 prev_close: closes[i],
                 aggressor: if up { Side::Buy } else { Side::Sell },

@@ -288,7 +288,7 @@ impl Strategy for Sampled {
         self.ticks += 1;
         if self.ticks % self.every == 0 {
             out.push(Signal::Buy {
-                qty: Qty(1),
+                qty: Qty::lit(1),
                 order_type: OrderType::Market,
                 reason: "bench sample",
             });
@@ -813,11 +813,11 @@ fn main() {
                 clock,
             )
             .start();
-            let prev = Price(70_000);
+            let prev = Price::lit(70_000);
             for seq in 1..=QUEUED {
                 let ticker = Ticker::parse(&format!("99{:04}", seq % 1000)).unwrap();
                 processor.do_send(Deliver(
-                    tick(ticker, prev.0).cum_volume(seq).seq(seq).build(),
+                    tick(ticker, prev.won()).cum_volume(seq).seq(seq).build(),
                 ));
             }
             let tripped_at = Instant::now();

@@ -392,7 +392,7 @@ mod order_path {
         .expect("token");
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let limits = RiskLimits {
-            max_order_qty: Qty(1_000_000),
+            max_order_qty: Qty::lit(1_000_000),
             max_order_notional: i64::MAX / 4,
             max_position_notional: i64::MAX / 4,
             max_open_positions: 1_000,
@@ -419,13 +419,14 @@ mod order_path {
             .out_block
             .expect("quote")
             .limits()
+            .unwrap()
             .lower;
         for i in 0..ORDERS {
             orders.do_send(Deliver(OrderIntent {
                 ticker,
                 side: Side::Buy,
                 // Distinct sizes: identical working orders are refused as duplicates.
-                qty: Qty(1 + i),
+                qty: Qty::lit(1 + i),
                 order_type: OrderType::Limit(lower),
                 reason: "bench",
                 tick_seq: 0,

@@ -68,7 +68,7 @@ fn synthetic_day() -> (Vec<(i64, TapeEvent)>, usize) {
         .map(|code| {
             // Log-uniform from 1,000 to 500,000 won, on the grid.
             let base = (1_000f64 * 500f64.powf(rng.f64())) as i64;
-            let prev_close = market::round_to_grid(Price(base), market::Rounding::Nearest);
+            let prev_close = market::round_to_grid(Price::lit(base), market::Rounding::Nearest);
             Stock {
                 ticker: Ticker::parse(&format!("{code:06}")).expect("six digits"),
                 prev_close,
@@ -105,7 +105,7 @@ fn synthetic_day() -> (Vec<(i64, TapeEvent)>, usize) {
         let limits = market::DailyLimits::from_base(s.prev_close);
         let r = rng.u32(0..10);
         let aggressor = if r < 2 {
-            s.price = limits.clamp(market::tick_up(s.price));
+            s.price = limits.clamp(market::tick_up(s.price).unwrap_or(limits.upper));
             Side::Buy
         } else if r < 4 {
             s.price = limits.clamp(market::tick_down(s.price));
@@ -129,7 +129,7 @@ fn synthetic_day() -> (Vec<(i64, TapeEvent)>, usize) {
             TapeEvent::Trade(TapeTrade {
                 ticker: s.ticker,
                 price: s.price,
-                qty: Qty(qty),
+                qty: Qty::lit(qty),
                 cum_volume: s.cum_volume,
                 prev_close: s.prev_close,
                 aggressor,
@@ -174,8 +174,8 @@ fn synthetic_day() -> (Vec<(i64, TapeEvent)>, usize) {
         let recv_ns = OPEN_NS + rng.i64(0..SESSION_NS - 10_000_000_000);
         let ticker = ticker_at(&mut rng);
         let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
-        let price = Price(50_000 + 100 * rng.i64(0..100));
-        let qty = Qty(rng.u64(1..100));
+        let price = Price::lit(50_000 + 100 * rng.i64(0..100));
+        let qty = Qty::lit(rng.u64(1..100));
         events.push((
             recv_ns,
             TapeEvent::Intent(Box::new(TapeIntent {

@@ -61,11 +61,11 @@ impl Strategy for FirstTrade {
     }
     fn on_tick(&mut self, tick: &Tick, out: &mut Vec<Signal>) {
         let up_enough = tick.change_bp() >= self.rule.min_rise_bp;
-        let qty = self.rule.budget_won / tick.price.0.max(1);
+        let qty = self.rule.budget_won / tick.price.won().max(1);
         if self.armed && up_enough && tick.exchange_time < self.rule.entry_cutoff && qty > 0 {
             (self.armed, self.working) = (false, true);
             out.push(Signal::Buy {
-                qty: Qty(qty.unsigned_abs()),
+                qty: Qty::lit(qty.unsigned_abs()),
                 order_type: OrderType::Market,
                 reason: "entry: first trade",
             });
@@ -75,7 +75,7 @@ impl Strategy for FirstTrade {
         if now >= self.rule.flatten_at && self.held > 0 && !self.working {
             self.working = true;
             out.push(Signal::Sell {
-                qty: Qty(self.held),
+                qty: Qty::lit(self.held),
                 order_type: OrderType::Market,
                 reason: "flatten before close",
             });
@@ -83,15 +83,15 @@ impl Strategy for FirstTrade {
     }
     fn on_fill(&mut self, fill: &Fill) {
         match fill.side {
-            Side::Buy => self.held += fill.qty.0,
-            Side::Sell => self.held = self.held.saturating_sub(fill.qty.0),
+            Side::Buy => self.held += fill.qty.shares(),
+            Side::Sell => self.held = self.held.saturating_sub(fill.qty.shares()),
         }
     }
     fn on_order_done(&mut self, _: Side, _: Qty, _: bool) {
         self.working = false;
     }
     fn position(&self) -> Qty {
-        Qty(self.held)
+        Qty::lit(self.held)
     }
     fn has_working_order(&self) -> bool {
         self.working
@@ -156,10 +156,10 @@ mod tests {
     fn tick(price: i64, at: TimeOfDay) -> Tick {
         Tick {
             ticker: Ticker::parse("005930").unwrap(),
-            price: Price(price),
-            qty: Qty(1),
+            price: Price::lit(price),
+            qty: Qty::lit(1),
             cum_volume: 1,
-            prev_close: Price(10_000),
+            prev_close: Price::lit(10_000),
             aggressor: Side::Buy,
             exchange_time: at,
             received_at: Instant::now(),
@@ -185,7 +185,7 @@ mod tests {
         assert_eq!(
             out,
             [Signal::Buy {
-                qty: Qty(9),
+                qty: Qty::lit(9),
                 order_type: OrderType::Market,
                 reason: "entry: first trade"
             }]

@@ -64,7 +64,8 @@ pub struct Spike {
 impl Spike {
     /// The trade's size over the average, in tenths (83 = 8.3×), rounded down.
     pub fn times_tenths(&self) -> u64 {
-        let t = u128::from(self.qty.0) * 10 * self.trades as u128 / u128::from(self.shares.max(1));
+        let t = u128::from(self.qty.shares()) * 10 * self.trades as u128
+            / u128::from(self.shares.max(1));
         u64::try_from(t).unwrap_or(u64::MAX)
     }
 
@@ -127,7 +128,7 @@ impl SpikeDetector {
         // has no average to be a multiple of.
         let spike = trades >= rule.min_trades.max(1)
             && r.shares > 0
-            && u128::from(tick.qty.0) * trades as u128
+            && u128::from(tick.qty.shares()) * trades as u128
                 >= u128::from(rule.times) * u128::from(r.shares);
         let found = spike.then_some(Spike {
             ticker: tick.ticker,
@@ -137,8 +138,8 @@ impl SpikeDetector {
             trades,
             shares: r.shares,
         });
-        r.sizes.push_back(tick.qty.0);
-        r.shares = r.shares.saturating_add(tick.qty.0);
+        r.sizes.push_back(tick.qty.shares());
+        r.shares = r.shares.saturating_add(tick.qty.shares());
         while r.sizes.len() > rule.window.max(1) {
             let old = r.sizes.pop_front().unwrap_or(0);
             r.shares -= old;
@@ -195,10 +196,10 @@ mod tests {
     fn trade(ticker: Ticker, qty: u64) -> Tick {
         Tick {
             ticker,
-            price: Price(71_200),
-            qty: Qty(qty),
+            price: Price::lit(71_200),
+            qty: Qty::lit(qty),
             cum_volume: 0,
-            prev_close: Price(70_000),
+            prev_close: Price::lit(70_000),
             aggressor: Side::Buy,
             exchange_time: TimeOfDay::hms(9, 31, 5),
             received_at: Instant::now(),
@@ -219,7 +220,7 @@ mod tests {
         sizes
             .iter()
             .filter_map(|&q| d.on_trade(&trade(ticker, q)))
-            .map(|s| s.qty.0)
+            .map(|s| s.qty.shares())
             .collect()
     }
 
@@ -231,7 +232,7 @@ mod tests {
         let mut d = rule(10, 4, 5);
         feed(&mut d, samsung(), &[10, 10, 10, 10]);
         let s = d.on_trade(&trade(samsung(), 50)).expect("a spike");
-        assert_eq!((s.trades, s.shares, s.qty), (4, 40, Qty(50)));
+        assert_eq!((s.trades, s.shares, s.qty), (4, 40, Qty::lit(50)));
         assert_eq!((s.times_tenths(), s.average_tenths()), (50, 100));
     }
 

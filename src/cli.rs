@@ -1320,11 +1320,11 @@ mod tests {
 
     #[test]
     fn an_order_quantity_cap_past_what_an_order_can_carry_is_refused() {
-        let max = condor_actors::market::MAX_QTY.0;
+        let max = condor_actors::market::MAX_QTY.shares();
         let ok = run_args(&["--max-order-qty", &max.to_string()])
             .risk()
             .unwrap();
-        assert_eq!(ok.max_order_qty.0, max);
+        assert_eq!(ok.max_order_qty.shares(), max);
         let e = run_args(&["--max-order-qty", &u64::MAX.to_string()])
             .risk()
             .unwrap_err()
@@ -1766,10 +1766,10 @@ mod tests {
         let path = dir.path().join("2024-01-02.tape");
         let trade = condor_actors::tape::TapeTrade {
             ticker: condor_actors::market::Ticker::parse("005930").unwrap(),
-            price: condor_actors::market::Price(70_100),
-            qty: condor_actors::market::Qty(3),
+            price: condor_actors::market::Price::lit(70_100),
+            qty: condor_actors::market::Qty::lit(3),
             cum_volume: 3,
-            prev_close: condor_actors::market::Price(70_000),
+            prev_close: condor_actors::market::Price::lit(70_000),
             aggressor: condor_actors::market::Side::Buy,
             exchange_time: condor_actors::market::TimeOfDay::hms(9, 30, 0),
             seq: 1,

@@ -324,7 +324,7 @@ fn journal_check(
     let key = |ticker: &str, side: Side, qty: u64, ot: OrderType, reason: &str| {
         let (kind, price) = match ot {
             OrderType::Market => ("market", None),
-            OrderType::Limit(p) => ("limit", Some(p.0)),
+            OrderType::Limit(p) => ("limit", Some(p.won())),
         };
         let side = match side {
             Side::Buy => "buy",
@@ -335,7 +335,7 @@ fn journal_check(
     let mut on_tape: HashMap<String, usize> = HashMap::new();
     for (_, i) in &outcome.live {
         let ot = match i.price {
-            Some(p) => OrderType::Limit(Price(p)),
+            Some(p) => OrderType::Limit(Price::new_or_zero(p)?),
             None => OrderType::Market,
         };
         let side = if i.side == "buy" {
@@ -363,7 +363,7 @@ fn journal_check(
                 ..
             } if reason != REASON_KILL_SWITCH_FLATTEN => {
                 check.orders_sent += 1;
-                key(ticker.as_str(), *side, qty.0, *order_type, reason)
+                key(ticker.as_str(), *side, qty.shares(), *order_type, reason)
             }
             JournalEvent::Refused {
                 ticker,
@@ -374,7 +374,7 @@ fn journal_check(
                 ..
             } if reason != REASON_KILL_SWITCH_FLATTEN => {
                 check.refused += 1;
-                key(ticker.as_str(), *side, qty.0, *order_type, reason)
+                key(ticker.as_str(), *side, qty.shares(), *order_type, reason)
             }
             _ => continue,
         };
@@ -460,10 +460,10 @@ mod tests {
                 seq as i64,
                 TapeEvent::Trade(TapeTrade {
                     ticker: Ticker::parse("005930").unwrap(),
-                    price: Price(10_000 + (seq % 5) as i64 * 10),
-                    qty: Qty(1),
+                    price: Price::lit(10_000 + (seq % 5) as i64 * 10),
+                    qty: Qty::lit(1),
                     cum_volume: seq,
-                    prev_close: Price(10_000),
+                    prev_close: Price::lit(10_000),
                     aggressor: Side::Buy,
                     exchange_time: TimeOfDay::hms(9, 0, 1),
                     seq,

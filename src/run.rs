@@ -551,7 +551,7 @@ async fn close_day(
         order_stats.ack_to_fill.p99
     );
     if let Some(b) = &book {
-        let held = b.positions.iter().filter(|p| p.qty.0 > 0).count();
+        let held = b.positions.iter().filter(|p| p.qty.shares() > 0).count();
         println!(
             "  P&L                realized {} won, unrealized {} won, fees {} won; cash {} won, equity {} won, {} position(s) open",
             b.realized_pnl, b.unrealized_pnl, b.fees, b.cash, b.equity, held
@@ -563,7 +563,7 @@ async fn close_day(
         fills: order_stats.fills,
         working: order_stats.working,
         open_positions: book.as_ref().map_or(0, |b| {
-            b.positions.iter().filter(|p| p.qty.0 > 0).count() as u64
+            b.positions.iter().filter(|p| p.qty.shares() > 0).count() as u64
         }),
         realized_pnl: book.as_ref().map_or(0, |b| b.realized_pnl),
         unrealized_pnl: book.as_ref().map_or(0, |b| b.unrealized_pnl),

@@ -427,10 +427,10 @@ fn text_line(r: &TapeRecord) -> String {
             Err(why) => format!("job      {} of #{} failed: {why}", j.ticker, j.asked_on),
         },
         TapeEvent::Trade(t) => {
-            let change = if t.prev_close.0 > 0 {
+            let change = if t.prev_close.won() > 0 {
                 format!(
                     " ({:+.2}%)",
-                    (t.price.0 - t.prev_close.0) as f64 * 100.0 / t.prev_close.0 as f64
+                    (t.price.won() - t.prev_close.won()) as f64 * 100.0 / t.prev_close.won() as f64
                 )
             } else {
                 String::new()
@@ -961,8 +961,8 @@ mod tests {
             TapeEvent::Fill(condor_actors::messages::Fill {
                 ticker: t,
                 side: Side::Sell,
-                price: Price(100),
-                qty: Qty(2),
+                price: Price::lit(100),
+                qty: Qty::lit(2),
                 order_no: OrderNo(7),
                 time: TimeOfDay::hms(9, 0, 6),
             }),
@@ -970,14 +970,14 @@ mod tests {
                 id: None,
                 ticker: t,
                 side: Side::Buy,
-                filled: Qty(0),
+                filled: Qty::lit(0),
                 rejected: true,
             },
             TapeEvent::Intent(Box::new(tape::TapeIntent {
                 ticker: t,
                 side: Side::Buy,
-                qty: Qty(3),
-                order_type: OrderType::Limit(Price(101)),
+                qty: Qty::lit(3),
+                order_type: OrderType::Limit(Price::lit(101)),
                 reason: "entry".into(),
                 tick_seq: 9,
             })),

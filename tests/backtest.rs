@@ -37,7 +37,7 @@ fn day_of(seed: u64, secs: i64) -> Vec<(i64, TapeEvent)> {
     let mut events = Vec::new();
     let mut prices: Vec<Price> = TICKERS
         .iter()
-        .map(|_| market::round_to_grid(Price(rng.i64(5_000..200_000)), market::Rounding::Down))
+        .map(|_| market::round_to_grid(Price::lit(rng.i64(5_000..200_000)), market::Rounding::Down))
         .collect();
     let closes = prices.clone();
     let mut volume = vec![0u64; TICKERS.len()];
@@ -75,7 +75,7 @@ fn day_of(seed: u64, secs: i64) -> Vec<(i64, TapeEvent)> {
             let up = rng.u32(0..10) < drift;
             let limits = market::DailyLimits::from_base(closes[i]);
             prices[i] = limits.clamp(if up {
-                market::tick_up(prices[i])
+                market::tick_up(prices[i]).unwrap_or(limits.upper)
             } else {
                 market::tick_down(prices[i])
             });
@@ -87,7 +87,7 @@ fn day_of(seed: u64, secs: i64) -> Vec<(i64, TapeEvent)> {
                 TapeEvent::Trade(TapeTrade {
                     ticker,
                     price: prices[i],
-                    qty: Qty(qty),
+                    qty: Qty::lit(qty),
                     cum_volume: volume[i],
                     prev_close: closes[i],
                     aggressor: if up { Side::Buy } else { Side::Sell },
@@ -628,8 +628,8 @@ async fn a_backtest_makes_the_intents_condor_run_made_on_the_same_day() {
             TapeEvent::Fill(f) if f.order_no != OrderNo::NONE => Some((
                 f.ticker.as_str().to_owned(),
                 format!("{:?}", f.side).to_lowercase(),
-                f.qty.0,
-                f.price.0,
+                f.qty.shares(),
+                f.price.won(),
             )),
             _ => None,
         })
@@ -674,7 +674,7 @@ async fn a_backtest_makes_the_intents_condor_run_made_on_the_same_day() {
             "{key:?}: live {live_fills:?}\nmodel {model_fills:?}"
         );
         let (l_avg, m_avg) = (l.1 / l.0 as i64, m.1 / m.0 as i64);
-        let tick = market::tick_size(Price(l_avg.min(m_avg)));
+        let tick = market::tick_size(Price::lit(l_avg.min(m_avg)));
         assert!(
             (l_avg - m_avg).abs() <= tick,
             "{key:?}: live average {l_avg}, model {m_avg}: more than a tick apart"

@@ -45,7 +45,7 @@ impl Strategy for Watch {
     fn on_fill(&mut self, _: &Fill) {}
     fn on_order_done(&mut self, _: Side, _: Qty, _: bool) {}
     fn position(&self) -> Qty {
-        Qty(0)
+        Qty::lit(0)
     }
     fn has_working_order(&self) -> bool {
         false
@@ -235,7 +235,7 @@ fn intent(side: Side, qty: u64, order_type: OrderType) -> OrderIntent {
     OrderIntent {
         ticker: samsung(),
         side,
-        qty: Qty(qty),
+        qty: Qty::lit(qty),
         order_type,
         reason: "test",
         tick_seq: 0,
@@ -262,7 +262,7 @@ async fn the_order_path_fills_cancels_and_rejects_with_the_brokers_code(protocol
     // caps are wide so that the broker, not the gate, refuses the oversized buy.
     let risk = RiskLimits {
         price_collar_bp: 5_000,
-        max_order_qty: Qty(10_000_000),
+        max_order_qty: Qty::lit(10_000_000),
         max_order_notional: i64::MAX / 4,
         max_position_notional: i64::MAX / 4,
         ..RiskLimits::default()
@@ -306,7 +306,7 @@ async fn the_order_path_fills_cancels_and_rejects_with_the_brokers_code(protocol
     // A buy beyond the cash is the broker's to refuse, with its own code.
     let last = band.last.expect("a last price");
     let cash = broker.cash().await.expect("cash");
-    let qty = (cash / last.0) as u64 + 1_000;
+    let qty = (cash / last.won()) as u64 + 1_000;
     e.orders
         .do_send(Deliver(intent(Side::Buy, qty, OrderType::Limit(last))));
     until("the oversized buy rejected", || async {
@@ -342,7 +342,11 @@ async fn the_order_path_fills_cancels_and_rejects_with_the_brokers_code(protocol
     })
     .await;
     let held = broker.snapshot().await.expect("the account");
-    let theirs: Vec<(Ticker, u64)> = held.holdings.iter().map(|h| (h.ticker, h.qty.0)).collect();
+    let theirs: Vec<(Ticker, u64)> = held
+        .holdings
+        .iter()
+        .map(|h| (h.ticker, h.qty.shares()))
+        .collect();
     assert_eq!(theirs, vec![(samsung(), 3)], "{held:?}");
     assert_eq!(snapshot.positions.len(), 1, "{snapshot:?}");
     // Kiwoom tells its position after each fill (REAL 04): each was checked and agreed.

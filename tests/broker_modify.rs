@@ -43,7 +43,7 @@ async fn a_working_order_is_moved_under_a_new_number(broker: &Broker) {
         .place(&NewOrder {
             ticker: samsung(),
             side: Side::Buy,
-            qty: Qty(3),
+            qty: Qty::lit(3),
             order_type: OrderType::Limit(low),
         })
         .await;
@@ -53,8 +53,10 @@ async fn a_working_order_is_moved_under_a_new_number(broker: &Broker) {
     else {
         panic!("placed: {placed:?}")
     };
-    let higher = tick_up(low);
-    let moved = broker.modify(original, samsung(), Qty(3), higher).await;
+    let higher = tick_up(low).unwrap();
+    let moved = broker
+        .modify(original, samsung(), Qty::lit(3), higher)
+        .await;
     let OrderReply::Acked {
         order_no: modify, ..
     } = moved
@@ -69,13 +71,17 @@ async fn a_working_order_is_moved_under_a_new_number(broker: &Broker) {
         .unwrap_or_else(|| panic!("the modify is listed: {orders:?}"));
     assert_eq!(
         (row.org_order_no, row.price, row.remaining, row.filled),
-        (original, higher, Qty(3), Qty(0))
+        (original, higher, Qty::lit(3), Qty::lit(0))
     );
     let was = orders.iter().find(|o| o.order_no == original).unwrap();
-    assert_eq!((was.remaining, was.filled), (Qty(0), Qty(0)), "{was:?}");
+    assert_eq!(
+        (was.remaining, was.filled),
+        (Qty::lit(0), Qty::lit(0)),
+        "{was:?}"
+    );
 
     let unknown = broker
-        .modify(OrderNo(modify.0 + 1_000), samsung(), Qty(1), higher)
+        .modify(OrderNo(modify.0 + 1_000), samsung(), Qty::lit(1), higher)
         .await;
     assert!(
         matches!(&unknown, OrderReply::Rejected { code, .. } if !code.is_empty()),

@@ -597,7 +597,7 @@ fn rounding_bound(events: &[(u64, JournalEvent)]) -> i64 {
     let qty_of: HashMap<u64, u64> = events
         .iter()
         .filter_map(|(_, e)| match e {
-            JournalEvent::OrderSent { id, qty, .. } => Some((*id, qty.0)),
+            JournalEvent::OrderSent { id, qty, .. } => Some((*id, qty.shares())),
             _ => None,
         })
         .collect();
@@ -711,20 +711,20 @@ async fn assert_agree(broker: &Broker, data: &Path, summary: &str, check: CashCh
             unreachable!()
         };
         assert_eq!(
-            (ticker.as_str(), *side, qty.0),
+            (ticker.as_str(), *side, qty.shares()),
             (o.ticker.as_str(), o.side, o.qty),
             "C{id} is not #{}",
             o.ordno
         );
         if let OrderType::Limit(p) = order_type {
-            assert_eq!(p.0, o.price, "C{id} #{} price", o.ordno);
+            assert_eq!(p.won(), o.price, "C{id} #{} price", o.ordno);
         }
         let mine = state
             .book
             .get(condor_actors::messages::ClientOrderId(id))
             .expect("in the book");
         assert_eq!(
-            (mine.filled_qty().0, mine.remaining().0),
+            (mine.filled_qty().shares(), mine.remaining().shares()),
             (o.filled, o.remaining),
             "C{id} #{} (filled, working) by the journal vs the simulator; journal state {}",
             o.ordno,
@@ -766,7 +766,7 @@ async fn assert_agree(broker: &Broker, data: &Path, summary: &str, check: CashCh
     let working_journal: BTreeMap<i64, u64> = state
         .book
         .working()
-        .map(|o| (o.order_no().map_or(0, |n| n.0), o.remaining().0))
+        .map(|o| (o.order_no().map_or(0, |n| n.0), o.remaining().shares()))
         .collect();
     let working_sim: BTreeMap<i64, u64> = originals
         .iter()
@@ -795,7 +795,7 @@ async fn assert_agree(broker: &Broker, data: &Path, summary: &str, check: CashCh
         .ledger
         .positions()
         .filter(|(_, p)| !p.is_flat())
-        .map(|(t, p)| (t.as_str().to_owned(), p.qty.0))
+        .map(|(t, p)| (t.as_str().to_owned(), p.qty.shares()))
         .collect();
     let held_sim = broker.holdings().await;
     assert_eq!(held_journal, held_sim, "positions: journal vs simulator");
@@ -1183,7 +1183,7 @@ async fn acked_and_working(c: &mut Condor, data: &Path, from: u64, sells: bool) 
                         JournalEvent::OrderSent { id, side, qty, .. }
                             if !sells || *side == Side::Sell =>
                         {
-                            Some((*id, qty.0))
+                            Some((*id, qty.shares()))
                         }
                         _ => None,
                     })
@@ -1306,7 +1306,7 @@ async fn fill_while_down(protocol: Protocol) {
             source: FillSource::Reconcile,
             ..
         } => {
-            assert_eq!((n.0, q.0), (order_no, qty), "{fill}");
+            assert_eq!((n.0, q.shares()), (order_no, qty), "{fill}");
         }
         other => panic!("C{id}'s fill is not a reconciliation fill of the sell: {other}"),
     }
@@ -1329,7 +1329,7 @@ async fn fill_while_down(protocol: Protocol) {
         .get(condor_actors::messages::ClientOrderId(id))
         .unwrap();
     assert_eq!(order.state(), OrderState::Filled, "C{id}");
-    assert_eq!(order.filled_qty().0, qty);
+    assert_eq!(order.filled_qty().shares(), qty);
     let agreed = assert_agree(&broker, &data, &stdout, CashCheck::Exact).await;
     println!("fills-while-down test ({name}): C{id} #{order_no} sold {qty} while condor was dead, booked at restart: {agreed:?}");
 }
@@ -1418,7 +1418,11 @@ async fn cancel_while_down(protocol: Protocol) {
         .get(condor_actors::messages::ClientOrderId(id))
         .unwrap();
     assert_eq!(
-        (order.state(), order.filled_qty().0, order.remaining().0),
+        (
+            order.state(),
+            order.filled_qty().shares(),
+            order.remaining().shares()
+        ),
         (OrderState::Cancelled, 0, 0),
         "C{id} #{order_no} after the restart:\n{}",
         tail(&life_log(&work, life), 30)

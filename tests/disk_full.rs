@@ -144,9 +144,9 @@ fn held(records: &[store::Record<JournalEvent>]) -> std::collections::BTreeMap<S
         {
             let q = held.entry(ticker.to_string()).or_default();
             *q += if *side == Side::Buy {
-                qty.0 as i64
+                qty.shares() as i64
             } else {
-                -(qty.0 as i64)
+                -(qty.shares() as i64)
             };
         }
     }
@@ -342,7 +342,7 @@ async fn a_full_disk_stops_entries_frees_the_reserve_and_still_exits_with_everyt
                 side,
                 qty,
                 ..
-            } => Some((*id, ticker.to_string(), *side, qty.0)),
+            } => Some((*id, ticker.to_string(), *side, qty.shares())),
             _ => None,
         })
         .collect();

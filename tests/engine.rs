@@ -128,7 +128,7 @@ impl Strategy for Slow {
     fn on_fill(&mut self, _: &Fill) {}
     fn on_order_done(&mut self, _: Side, _: Qty, _: bool) {}
     fn position(&self) -> Qty {
-        Qty(0)
+        Qty::lit(0)
     }
     fn has_working_order(&self) -> bool {
         false

@@ -113,7 +113,9 @@ async fn an_exit_while_holding_keeps_the_feed_until_the_position_is_closed() {
     .await;
     let held = e.portfolio.send(GetPortfolio).await.unwrap().unwrap();
     assert!(
-        held.positions.iter().any(|p| p.ticker == t && p.qty.0 > 0),
+        held.positions
+            .iter()
+            .any(|p| p.ticker == t && p.qty.shares() > 0),
         "a position is open: {held:?}"
     );
     assert_eq!(
@@ -127,7 +129,10 @@ async fn an_exit_while_holding_keeps_the_feed_until_the_position_is_closed() {
     })
     .await;
     let book = e.portfolio.send(GetPortfolio).await.unwrap().unwrap();
-    assert!(book.positions.iter().all(|p| p.qty.0 == 0), "{book:?}");
+    assert!(
+        book.positions.iter().all(|p| p.qty.shares() == 0),
+        "{book:?}"
+    );
     assert!(book.fees > 0, "a buy and a sell pay commission and tax");
     assert_eq!(
         book.cash,
@@ -205,7 +210,7 @@ impl Strategy for WaitsForTicks {
     fn on_fill(&mut self, _: &Fill) {}
     fn on_order_done(&mut self, _: Side, _: Qty, _: bool) {}
     fn position(&self) -> Qty {
-        Qty(0)
+        Qty::lit(0)
     }
     fn has_working_order(&self) -> bool {
         false
@@ -316,7 +321,7 @@ impl Strategy for Listens {
     fn on_fill(&mut self, _: &Fill) {}
     fn on_order_done(&mut self, _: Side, _: Qty, _: bool) {}
     fn position(&self) -> Qty {
-        Qty(0)
+        Qty::lit(0)
     }
     fn has_working_order(&self) -> bool {
         false

@@ -177,7 +177,7 @@ impl Strategy for FirstTrade {
             self.armed = false;
             self.working = true;
             out.push(Signal::Buy {
-                qty: Qty(self.shares),
+                qty: Qty::lit(self.shares),
                 order_type: OrderType::Market,
                 reason: Self::REASON,
             });
@@ -185,15 +185,15 @@ impl Strategy for FirstTrade {
     }
     fn on_fill(&mut self, fill: &Fill) {
         match fill.side {
-            Side::Buy => self.position += fill.qty.0,
-            Side::Sell => self.position = self.position.saturating_sub(fill.qty.0),
+            Side::Buy => self.position += fill.qty.shares(),
+            Side::Sell => self.position = self.position.saturating_sub(fill.qty.shares()),
         }
     }
     fn on_order_done(&mut self, _: Side, _: Qty, _: bool) {
         self.working = false;
     }
     fn position(&self) -> Qty {
-        Qty(self.position)
+        Qty::lit(self.position)
     }
     fn has_working_order(&self) -> bool {
         self.working
@@ -302,14 +302,14 @@ async fn a_strategy_added_in_one_line_is_picked_by_name_from_configuration_and_t
         book.positions
             .iter()
             .find(|p| p.ticker == samsung)
-            .map_or(Qty(0), |p| p.qty)
+            .map_or(Qty::lit(0), |p| p.qty)
     };
     until("the first trade is bought", || async {
-        held().await == Qty(2)
+        held().await == Qty::lit(2)
     })
     .await;
     // It is the added strategy that traded: its two shares, one intent, on the first trade.
     let s = e.processor.send(Flush).await.unwrap();
     assert_eq!(s.intents, 1, "{s:?}");
-    assert_eq!(held().await, Qty(2));
+    assert_eq!(held().await, Qty::lit(2));
 }

@@ -104,7 +104,7 @@ async fn status_and_metrics_agree_with_the_simulator() {
         .collect();
     let theirs: BTreeMap<String, (u64, i64)> = holdings
         .iter()
-        .map(|h| (h.ticker.to_string(), (h.qty.0, h.avg_price.0)))
+        .map(|h| (h.ticker.to_string(), (h.qty.shares(), h.avg_price.won())))
         .collect();
     assert_eq!(
         ours.keys().collect::<Vec<_>>(),
@@ -140,7 +140,12 @@ async fn status_and_metrics_agree_with_the_simulator() {
         .collect();
     let theirs: BTreeMap<OrderNo, (String, u64, u64)> = broker_orders
         .iter()
-        .map(|o| (o.order_no, (o.ticker.to_string(), o.qty.0, o.filled.0)))
+        .map(|o| {
+            (
+                o.order_no,
+                (o.ticker.to_string(), o.qty.shares(), o.filled.shares()),
+            )
+        })
         .collect();
     assert_eq!(ours, theirs, "orders = the broker's orders of the day");
     let account = s.account.as_ref().expect("the account");
@@ -151,7 +156,7 @@ async fn status_and_metrics_agree_with_the_simulator() {
         .filter(|f| f.side == "buy")
         .map(|f| f.qty)
         .sum();
-    assert_eq!(bought, holdings.iter().map(|h| h.qty.0).sum::<u64>());
+    assert_eq!(bought, holdings.iter().map(|h| h.qty.shares()).sum::<u64>());
     assert!(s.connection.connected && !s.kill_switch_on);
     assert_eq!(s.counters.orders, 3);
     assert!(s.latency.intent_to_ack.count >= 2);

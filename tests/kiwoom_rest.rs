@@ -45,7 +45,7 @@ fn order(side: Side, qty: u64, order_type: OrderType) -> NewOrder {
     NewOrder {
         ticker: samsung(),
         side,
-        qty: Qty(qty),
+        qty: Qty::lit(qty),
         order_type,
     }
 }
@@ -82,17 +82,18 @@ async fn a_buy_fills_a_working_order_is_cancelled_and_the_account_agrees() {
 
     let band = broker.band(samsung()).await.expect("ka10001 gives a band");
     assert!(
-        band.limits.lower.0 > 0
+        band.limits.lower.won() > 0
             && band.limits.lower < band.limits.base
             && band.limits.base < band.limits.upper,
         "{band:?}"
     );
-    assert!(band.last.is_some_and(|p| p.0 > 0), "{band:?}");
+    assert!(band.last.is_some_and(|p| p.won() > 0), "{band:?}");
 
     // A market buy of 3 fills.
     let bought = acked(broker.place(&order(Side::Buy, 3, OrderType::Market)).await);
     let orders = orders_until(&broker, "the market buy fills", |o| {
-        o.iter().any(|o| o.order_no == bought && o.filled == Qty(3))
+        o.iter()
+            .any(|o| o.order_no == bought && o.filled == Qty::lit(3))
     })
     .await;
     let fill = orders.iter().find(|o| o.order_no == bought).unwrap();
@@ -104,9 +105,15 @@ async fn a_buy_fills_a_working_order_is_cancelled_and_the_account_agrees() {
             fill.remaining,
             fill.org_order_no
         ),
-        (samsung(), Side::Buy, Qty(3), Qty(0), OrderNo::NONE)
+        (
+            samsung(),
+            Side::Buy,
+            Qty::lit(3),
+            Qty::lit(0),
+            OrderNo::NONE
+        )
     );
-    assert!(fill.avg_fill_price.0 > 0, "{fill:?}");
+    assert!(fill.avg_fill_price.won() > 0, "{fill:?}");
 
     // A limit buy at the lower limit works until cancelled.
     let low = band.limits.lower;
@@ -123,9 +130,9 @@ async fn a_buy_fills_a_working_order_is_cancelled_and_the_account_agrees() {
     let w = orders.iter().find(|o| o.order_no == working).unwrap();
     assert_eq!(
         (w.qty, w.price, w.filled, w.remaining),
-        (Qty(2), low, Qty(0), Qty(2))
+        (Qty::lit(2), low, Qty::lit(0), Qty::lit(2))
     );
-    let cancel = broker.cancel(working, samsung(), Qty(2)).await;
+    let cancel = broker.cancel(working, samsung(), Qty::lit(2)).await;
     let CancelReply::Accepted { order_no } = cancel else {
         panic!("cancel accepted: {cancel:?}")
     };
@@ -135,7 +142,8 @@ async fn a_buy_fills_a_working_order_is_cancelled_and_the_account_agrees() {
     );
     // Cancelled unfilled, today's orders (kt00007) hold it ended.
     orders_until(&broker, "the cancelled order stops working", |o| {
-        !o.iter().any(|o| o.order_no == working && o.remaining.0 > 0)
+        !o.iter()
+            .any(|o| o.order_no == working && o.remaining.shares() > 0)
     })
     .await;
 
@@ -144,15 +152,15 @@ async fn a_buy_fills_a_working_order_is_cancelled_and_the_account_agrees() {
     assert!(snap.unsettled.is_empty(), "{snap:?}");
     assert_eq!(snap.holdings.len(), 1, "{snap:?}");
     let h = snap.holdings[0];
-    assert_eq!((h.ticker, h.qty), (samsung(), Qty(3)));
+    assert_eq!((h.ticker, h.qty), (samsung(), Qty::lit(3)));
     let spent = START_CASH - snap.cash;
     assert!(spent > 0, "{snap:?}");
-    assert_eq!(h.avg_price, Price(spent / 3), "{snap:?}");
+    assert_eq!(h.avg_price, Price::lit(spent / 3), "{snap:?}");
     assert_eq!(broker.cash().await.unwrap(), snap.cash);
     assert!(
         snap.orders
             .iter()
-            .any(|o| o.order_no == bought && o.filled == Qty(3)),
+            .any(|o| o.order_no == bought && o.filled == Qty::lit(3)),
         "{snap:?}"
     );
 }
@@ -162,7 +170,7 @@ async fn a_refused_order_is_rejected_with_kiwooms_code() {
     let sim = start(kiwoom(0.2, false));
     let broker = Broker::from(kiwoom_rest(&sim).await);
     let band = broker.band(samsung()).await.unwrap();
-    let above = Price(band.limits.upper.0 + 1_000);
+    let above = Price::lit(band.limits.upper.won() + 1_000);
     let r = broker
         .place(&order(Side::Buy, 1, OrderType::Limit(above)))
         .await;
@@ -184,7 +192,10 @@ async fn a_refused_order_is_rejected_with_kiwooms_code() {
             .iter()
             .map(|o| (o.qty, o.filled, o.remaining))
             .collect::<Vec<_>>(),
-        [(Qty(1), Qty(0), Qty(0)), (Qty(10_000), Qty(0), Qty(0))],
+        [
+            (Qty::lit(1), Qty::lit(0), Qty::lit(0)),
+            (Qty::lit(10_000), Qty::lit(0), Qty::lit(0))
+        ],
         "{orders:?}"
     );
 }
@@ -204,7 +215,7 @@ async fn orders_cancelled_or_refused_before_any_fill_are_in_todays_orders() {
             .await,
     );
     let CancelReply::Accepted { order_no: cancel } =
-        broker.cancel(cancelled, samsung(), Qty(2)).await
+        broker.cancel(cancelled, samsung(), Qty::lit(2)).await
     else {
         panic!("cancel accepted")
     };
@@ -230,13 +241,20 @@ async fn orders_cancelled_or_refused_before_any_fill_are_in_todays_orders() {
     let original = orders.iter().find(|o| o.order_no == cancelled).unwrap();
     assert_eq!(
         shape(original),
-        (OrderNo::NONE, Side::Buy, Qty(2), low, Qty(0), Qty(0)),
+        (
+            OrderNo::NONE,
+            Side::Buy,
+            Qty::lit(2),
+            low,
+            Qty::lit(0),
+            Qty::lit(0)
+        ),
         "cancelled before any fill: ended, nothing filled"
     );
     let cancel_row = orders.iter().find(|o| o.order_no == cancel).unwrap();
     assert_eq!(
         (cancel_row.org_order_no, cancel_row.remaining),
-        (cancelled, Qty(0))
+        (cancelled, Qty::lit(0))
     );
     let refused_row = orders
         .iter()
@@ -245,7 +263,14 @@ async fn orders_cancelled_or_refused_before_any_fill_are_in_todays_orders() {
     assert!(refused_row.order_no > cancel, "numbered when refused");
     assert_eq!(
         shape(refused_row),
-        (OrderNo::NONE, Side::Sell, Qty(5), low, Qty(0), Qty(0)),
+        (
+            OrderNo::NONE,
+            Side::Sell,
+            Qty::lit(5),
+            low,
+            Qty::lit(0),
+            Qty::lit(0)
+        ),
         "refused: ended, nothing filled"
     );
 }
@@ -302,7 +327,7 @@ async fn todays_orders_are_read_across_pages_within_the_rate_limits() {
     let listed: Vec<OrderNo> = orders.iter().map(|o| o.order_no).collect();
     placed.sort_unstable();
     assert_eq!(listed, placed, "every page (20 rows a page), oldest first");
-    assert!(orders.iter().all(|o| o.remaining == Qty(1)));
+    assert!(orders.iter().all(|o| o.remaining == Qty::lit(1)));
 }
 
 /// A universe of 3,000 made-up listings (and the real ones) arrives whole through
@@ -488,7 +513,7 @@ async fn an_order_whose_answer_is_lost_is_in_doubt_and_never_resent() {
         !error.contains("TOKEN") && !error.contains("SECRETKEY"),
         "{error}"
     );
-    let r = broker.cancel(OrderNo(7), samsung(), Qty(1)).await;
+    let r = broker.cancel(OrderNo(7), samsung(), Qty::lit(1)).await;
     assert!(matches!(r, CancelReply::Failed { .. }), "{r:?}");
     let calls = calls.lock().unwrap().clone();
     assert_eq!(

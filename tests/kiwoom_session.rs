@@ -418,7 +418,10 @@ async fn login_comes_first_and_ticks_flow_until_unsubscribed_with_one_registrati
             seqs.windows(2).all(|w| w[0] < w[1]) && seqs[0] > 0,
             "stamped in order: {seqs:?}"
         );
-        assert!(seen.ticks.iter().all(|x| x.price.0 > 0 && x.qty.0 > 0));
+        assert!(seen
+            .ticks
+            .iter()
+            .all(|x| x.price.won() > 0 && x.qty.shares() > 0));
     }
     // The route's owner unsubscribes: REMOVE, and the simulator sends no more.
     engine.session.do_send(UnsubscribeTrades {
@@ -460,7 +463,7 @@ async fn an_orders_00_events_and_its_04_reach_the_account_watcher() {
         .place(&NewOrder {
             ticker: t("005930"),
             side: Side::Buy,
-            qty: Qty(3),
+            qty: Qty::lit(3),
             order_type: OrderType::Market,
         })
         .await;
@@ -475,7 +478,7 @@ async fn an_orders_00_events_and_its_04_reach_the_account_watcher() {
             .filter_map(|e| match e {
                 AccountEvent::Filled {
                     order_no: n, qty, ..
-                } if *n == order_no => Some(qty.0),
+                } if *n == order_no => Some(qty.shares()),
                 _ => None,
             })
             .sum();
@@ -486,15 +489,15 @@ async fn an_orders_00_events_and_its_04_reach_the_account_watcher() {
     assert!(
         matches!(
             seen.account.first(),
-            Some(AccountEvent::Accepted { order_no: n, ticker, side: Side::Buy, qty: Qty(3), .. })
-                if *n == order_no && *ticker == t("005930")
+            Some(AccountEvent::Accepted { order_no: n, ticker, side: Side::Buy, qty, .. })
+                if *n == order_no && *ticker == t("005930") && *qty == Qty::lit(3)
         ),
         "{:?}",
         seen.account
     );
     let h = seen.holdings.last().unwrap();
-    assert_eq!((h.ticker, h.qty), (t("005930"), Qty(3)), "{h:?}");
-    assert!(h.avg_price.0 > 0);
+    assert_eq!((h.ticker, h.qty), (t("005930"), Qty::lit(3)), "{h:?}");
+    assert!(h.avg_price.won() > 0);
 }
 
 const SCRIPT: &str = "\

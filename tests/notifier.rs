@@ -561,13 +561,13 @@ fn fill(order_no: i64) -> FillAlert {
     FillAlert {
         ticker: Ticker::parse("005930").unwrap(),
         side: Side::Buy,
-        qty: Qty(10),
-        price: Price(55_500),
+        qty: Qty::lit(10),
+        price: Price::lit(55_500),
         order_no: OrderNo(order_no),
         time: TimeOfDay::hms(9, 30, 0),
         fee: 0,
-        position_after: Qty(10),
-        avg_price: Some(Price(55_500)),
+        position_after: Qty::lit(10),
+        avg_price: Some(Price::lit(55_500)),
         realized_pnl: 0,
         ticker_realized_pnl: 0,
         equity: Some(100_000_000),
@@ -835,7 +835,7 @@ fn a_day_of_two_round_trips(n: &Addr<Notifier>) {
     let f = |ticker, side, after, realized, equity| FillAlert {
         ticker,
         side,
-        position_after: Qty(after),
+        position_after: Qty::lit(after),
         realized_pnl: realized,
         equity: Some(equity),
         ..fill(1)

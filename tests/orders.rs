@@ -254,7 +254,7 @@ impl Rig {
             .call::<T1102>(&T1102InBlock::new(ticker))
             .await
             .expect("t1102");
-        r.blocks.out_block.expect("t1102OutBlock").price()
+        r.blocks.out_block.expect("t1102OutBlock").price().unwrap()
     }
 }
 
@@ -262,7 +262,7 @@ fn intent(side: Side, qty: u64, order_type: OrderType) -> OrderIntent {
     OrderIntent {
         ticker: samsung(),
         side,
-        qty: Qty(qty),
+        qty: Qty::lit(qty),
         order_type,
         reason: "test",
         tick_seq: 0,
@@ -276,7 +276,10 @@ fn sums(fills: &[Fill], side: Side) -> (i64, u64) {
         .iter()
         .filter(|f| f.side == side)
         .fold((0, 0), |(v, q), f| {
-            (v + f.price.0 * f.qty.0 as i64, q + f.qty.0)
+            (
+                v + f.price.won() * f.qty.shares() as i64,
+                q + f.qty.shares(),
+            )
         })
 }
 
@@ -292,7 +295,7 @@ async fn an_intent_becomes_an_order_fills_and_a_sell_closes_it() {
     let buy = r.done(1).await[0];
     assert_eq!(
         (buy.side, buy.filled, buy.rejected),
-        (Side::Buy, Qty(10), false)
+        (Side::Buy, Qty::lit(10), false)
     );
     let order = r
         .orders
@@ -324,11 +327,11 @@ async fn an_intent_becomes_an_order_fills_and_a_sell_closes_it() {
         .iter()
         .find(|p| p.ticker == samsung())
         .unwrap();
-    assert_eq!((pos.qty, pos.cost), (Qty(10), bought));
+    assert_eq!((pos.qty, pos.cost), (Qty::lit(10), bought));
     assert_eq!(snap.cash, r.opening_cash - bought);
     let held = r.broker_holding(samsung()).await.expect("t0424 row");
     assert_eq!(held.janqty, 10);
-    assert_eq!(pos.avg_price, Some(Price(held.pamt)));
+    assert_eq!(pos.avg_price, Some(Price::lit(held.pamt)));
     assert_eq!(pos.cost, held.mamt);
     assert_eq!(snap.cash, r.broker_cash().await);
     // The strategy saw the fills: it holds the shares.
@@ -342,7 +345,7 @@ async fn an_intent_becomes_an_order_fills_and_a_sell_closes_it() {
     let sell = r.done(2).await[1];
     assert_eq!(
         (sell.side, sell.filled, sell.rejected),
-        (Side::Sell, Qty(10), false)
+        (Side::Sell, Qty::lit(10), false)
     );
     let (fills, _) = r.seen().await;
     let (sold, sold_qty) = sums(&fills, Side::Sell);
@@ -358,7 +361,7 @@ async fn an_intent_becomes_an_order_fills_and_a_sell_closes_it() {
         .unwrap();
     assert_eq!(
         (pos.qty, pos.cost, pos.realized_pnl),
-        (Qty(0), 0, sold - bought)
+        (Qty::lit(0), 0, sold - bought)
     );
     assert!(r.broker_holding(samsung()).await.is_none());
     assert!(r.portfolio_flat().await);
@@ -390,7 +393,7 @@ async fn a_broker_rejection_ends_rejected_with_its_code_and_changes_nothing() {
     let sim = sim(5.0);
     // The gate lets it through (huge caps); the broker refuses it for want of cash.
     let risk = RiskLimits {
-        max_order_qty: Qty(10_000_000),
+        max_order_qty: Qty::lit(10_000_000),
         max_order_notional: i64::MAX / 4,
         max_position_notional: i64::MAX / 4,
         ..RiskLimits::default()
@@ -398,11 +401,11 @@ async fn a_broker_rejection_ends_rejected_with_its_code_and_changes_nothing() {
     let r = rig(&sim, risk).await;
     let before = r.snapshot().await;
     let price = r.last_price(samsung()).await;
-    let qty = (r.opening_cash / price.0) as u64 + 1_000;
+    let qty = (r.opening_cash / price.won()) as u64 + 1_000;
     r.orders
         .do_send(Deliver(intent(Side::Buy, qty, OrderType::Limit(price))));
     let done = r.done(1).await[0];
-    assert_eq!((done.filled, done.rejected), (Qty(0), true));
+    assert_eq!((done.filled, done.rejected), (Qty::lit(0), true));
     let order = r
         .orders
         .send(GetOrder {
@@ -460,7 +463,10 @@ async fn many_concurrent_fills_for_one_ticker_lose_no_update() {
     let (fills, _) = r.seen().await;
     let (bought, qty) = sums(&fills, Side::Buy);
     assert_eq!(qty, want_qty);
-    assert_eq!(done.iter().map(|d| d.filled.0).sum::<u64>(), want_qty);
+    assert_eq!(
+        done.iter().map(|d| d.filled.shares()).sum::<u64>(),
+        want_qty
+    );
 
     let snap = r.snapshot().await;
     let pos = snap
@@ -468,7 +474,7 @@ async fn many_concurrent_fills_for_one_ticker_lose_no_update() {
         .iter()
         .find(|p| p.ticker == samsung())
         .unwrap();
-    assert_eq!((pos.qty, pos.cost), (Qty(want_qty), bought));
+    assert_eq!((pos.qty, pos.cost), (Qty::lit(want_qty), bought));
     assert_eq!(snap.cash, r.opening_cash - bought);
     // ... and equal to the broker's account.
     assert_eq!(snap.cash, r.broker_cash().await);
@@ -492,7 +498,11 @@ async fn a_fill_for_an_unknown_order_is_counted_and_the_engine_carries_on() {
     // Someone else (here: the test, straight over REST) buys in the same account.
     let reply = r
         .rest
-        .call::<Cspat00601>(&Cspat00601InBlock1::market(samsung(), Side::Buy, Qty(3)))
+        .call::<Cspat00601>(&Cspat00601InBlock1::market(
+            samsung(),
+            Side::Buy,
+            Qty::lit(3),
+        ))
         .await
         .expect("direct order");
     let stranger = reply.blocks.ord_no().expect("accepted");
@@ -508,7 +518,7 @@ async fn a_fill_for_an_unknown_order_is_counted_and_the_engine_carries_on() {
     r.orders
         .do_send(Deliver(intent(Side::Buy, 2, OrderType::Market)));
     let done = r.done(1).await[0];
-    assert_eq!((done.filled, done.rejected), (Qty(2), false));
+    assert_eq!((done.filled, done.rejected), (Qty::lit(2), false));
     let (fills, _) = r.seen().await;
     assert!(fills.iter().all(|f| f.order_no.0 != stranger), "{fills:?}");
     let snap = r.snapshot().await;
@@ -517,7 +527,7 @@ async fn a_fill_for_an_unknown_order_is_counted_and_the_engine_carries_on() {
         .iter()
         .find(|p| p.ticker == samsung())
         .unwrap();
-    assert_eq!(pos.qty, Qty(2));
+    assert_eq!(pos.qty, Qty::lit(2));
     // The broker holds both; reconciling the difference is a later issue.
     let held = until("the stranger filled at the broker", || async {
         r.broker_holding(samsung()).await.filter(|h| h.janqty == 5)
@@ -532,7 +542,7 @@ async fn a_fill_for_an_unknown_order_is_counted_and_the_engine_carries_on() {
 async fn a_risk_refusal_never_reaches_the_broker_and_is_counted() {
     let sim = sim(20.0);
     let risk = RiskLimits {
-        max_order_qty: Qty(100),
+        max_order_qty: Qty::lit(100),
         ..RiskLimits::default()
     };
     let r = rig(&sim, risk).await;
@@ -543,7 +553,11 @@ async fn a_risk_refusal_never_reaches_the_broker_and_is_counted() {
         .do_send(Deliver(intent(Side::Sell, 1, OrderType::Market)));
     let done = r.done(2).await;
     for d in &done {
-        assert_eq!((d.id, d.filled, d.rejected), (None, Qty(0), true), "{d:?}");
+        assert_eq!(
+            (d.id, d.filled, d.rejected),
+            (None, Qty::lit(0), true),
+            "{d:?}"
+        );
     }
     let s = r.stats().await;
     assert_eq!((s.refused_by_risk, s.orders), (2, 0), "{s:?}");
@@ -559,7 +573,7 @@ async fn a_risk_refusal_never_reaches_the_broker_and_is_counted() {
     r.orders
         .do_send(Deliver(intent(Side::Buy, 100, OrderType::Market)));
     let done = r.done(3).await[2];
-    assert_eq!((done.filled, done.rejected), (Qty(100), false));
+    assert_eq!((done.filled, done.rejected), (Qty::lit(100), false));
     let rows = r.broker_orders().await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0].qty, 100);
@@ -586,6 +600,7 @@ async fn cancel_all_working_cancels_what_the_broker_holds() {
         .out_block
         .expect("t1102OutBlock")
         .limits()
+        .unwrap()
         .lower;
     r.orders
         .do_send(Deliver(intent(Side::Buy, 3, OrderType::Limit(lower))));
@@ -595,7 +610,7 @@ async fn cancel_all_working_cancels_what_the_broker_holds() {
     })
     .await;
     let done = r.done(1).await[0];
-    assert_eq!((done.filled, done.rejected), (Qty(0), false));
+    assert_eq!((done.filled, done.rejected), (Qty::lit(0), false));
     let order = r
         .orders
         .send(GetOrder {
@@ -605,7 +620,7 @@ async fn cancel_all_working_cancels_what_the_broker_holds() {
         .unwrap()
         .unwrap();
     assert_eq!(order.state(), OrderState::Cancelled);
-    assert_eq!(order.cancelled_qty(), Qty(3));
+    assert_eq!(order.cancelled_qty(), Qty::lit(3));
     let rows = r.broker_orders().await;
     let original = rows
         .iter()
@@ -650,13 +665,14 @@ async fn an_order_working_at_the_close_is_expired_by_the_exchange_and_ends_cance
         .out_block
         .expect("t1102OutBlock")
         .limits()
+        .unwrap()
         .lower;
     r.orders
         .do_send(Deliver(intent(Side::Buy, 3, OrderType::Limit(lower))));
     let done = r.done(1).await[0];
     assert_eq!(
         (done.filled, done.rejected),
-        (Qty(0), false),
+        (Qty::lit(0), false),
         "placed before the close (a slow start would be refused: 장운영시간)"
     );
     let order = r
@@ -668,7 +684,7 @@ async fn an_order_working_at_the_close_is_expired_by_the_exchange_and_ends_cance
         .unwrap()
         .unwrap();
     assert_eq!(order.state(), OrderState::Cancelled);
-    assert_eq!(order.cancelled_qty(), Qty(3));
+    assert_eq!(order.cancelled_qty(), Qty::lit(3));
     let s = r.stats().await;
     assert_eq!((s.orders, s.cancelled, s.working), (1, 1, 0), "{s:?}");
     // At the exchange: the original closed, the exchange's own cancel row for all three.

@@ -29,7 +29,11 @@ async fn buy(rest: &LsRest, n: usize) -> Vec<i64> {
     let mut numbers = Vec::new();
     for _ in 0..n {
         let reply = rest
-            .call::<Cspat00601>(&Cspat00601InBlock1::market(samsung(), Side::Buy, Qty(1)))
+            .call::<Cspat00601>(&Cspat00601InBlock1::market(
+                samsung(),
+                Side::Buy,
+                Qty::lit(1),
+            ))
             .await
             .expect("order");
         assert!(Cspat00601::succeeded(&reply), "{reply:?}");
@@ -50,14 +54,14 @@ async fn every_page_of_the_days_orders_is_read() {
     assert!(orders
         .iter()
         .all(|o| o.ticker == samsung() && o.side == Side::Buy));
-    let filled: u64 = orders.iter().map(|o| o.filled.0).sum();
+    let filled: u64 = orders.iter().map(|o| o.filled.shares()).sum();
     let holdings = broker_account::holdings(&rest).await.expect("t0424");
     assert_eq!(
         holdings
             .iter()
             .find(|h| h.ticker == samsung())
             .map(|h| h.qty),
-        (filled > 0).then_some(Qty(filled))
+        (filled > 0).then_some(Qty::lit(filled))
     );
     assert!(broker_account::cash(&rest).await.expect("CSPAQ12200") > 0);
     sim.stop();

@@ -51,10 +51,10 @@ fn write_tape(data: &Path, day: TradingDay, trades: u64) -> PathBuf {
         .map(|i| {
             let trade = TapeTrade {
                 ticker: Ticker::parse("005930").unwrap(),
-                price: Price(71_000 + (i % 7) as i64 * 100),
-                qty: Qty(i % 13 + 1),
+                price: Price::lit(71_000 + (i % 7) as i64 * 100),
+                qty: Qty::lit(i % 13 + 1),
                 cum_volume: i * 7,
-                prev_close: Price(70_000),
+                prev_close: Price::lit(70_000),
                 aggressor: if i % 2 == 0 { Side::Buy } else { Side::Sell },
                 exchange_time: TimeOfDay::hms(9, 0, (i % 60) as u32),
                 seq: i,

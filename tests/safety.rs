@@ -44,7 +44,7 @@ fn samsung() -> Ticker {
 /// Limits loose enough that only the rule a test is about can refuse.
 fn loose() -> RiskLimits {
     RiskLimits {
-        max_order_qty: Qty(1_000),
+        max_order_qty: Qty::lit(1_000),
         max_order_notional: 1_000_000_000,
         max_position_notional: 10_000_000_000,
         max_open_positions: 100,
@@ -72,6 +72,7 @@ async fn samsung_lower_limit(rest: &LsRest) -> Price {
     .out_block
     .expect("t1102 out block")
     .limits()
+    .unwrap()
     .lower
 }
 
@@ -146,7 +147,7 @@ fn buy(qty: u64, order_type: OrderType) -> OrderIntent {
     OrderIntent {
         ticker: samsung(),
         side: Side::Buy,
-        qty: Qty(qty),
+        qty: Qty::lit(qty),
         order_type,
         reason: "test",
         tick_seq: 0,
@@ -247,7 +248,7 @@ async fn the_kill_switch_trips_on_the_loss_limit_cancels_working_orders_and_surv
     let held = until("10 shares held", || async {
         let p = rig.portfolio.send(GetPortfolio).await.unwrap().unwrap();
         let q = p.positions.iter().find(|p| p.ticker == samsung())?.qty;
-        (q == Qty(10)).then_some(p)
+        (q == Qty::lit(10)).then_some(p)
     })
     .await;
     let avg = held.positions[0].avg_price.unwrap();
@@ -259,8 +260,8 @@ async fn the_kill_switch_trips_on_the_loss_limit_cancels_working_orders_and_surv
     // A tick 10% under the average marks 10 shares down by far more than the 50,000 won
     // limit: the Portfolio trips the kill switch at the OrderManager.
     rig.portfolio.do_send(Deliver(
-        tick(samsung(), avg.0 * 9 / 10)
-            .prev_close(avg.0)
+        tick(samsung(), avg.won() * 9 / 10)
+            .prev_close(avg.won())
             .aggressor(Side::Sell)
             .build(),
     ));
@@ -270,7 +271,10 @@ async fn the_kill_switch_trips_on_the_loss_limit_cancels_working_orders_and_surv
     .await;
     until("the resting buy is cancelled at the simulator", || async {
         let orders = broker_account::orders_of_day(&rig.rest).await.ok()?;
-        orders.iter().all(|o| o.remaining.0 == 0).then_some(())
+        orders
+            .iter()
+            .all(|o| o.remaining.shares() == 0)
+            .then_some(())
     })
     .await;
     // New entries are refused (and journaled); an exit still goes.
@@ -380,7 +384,7 @@ async fn an_order_filled_while_the_websocket_was_down_is_learned_after_the_recon
     let broker_cash = broker_account::cash(&rig.rest).await.unwrap();
     let holdings = broker_account::holdings(&rig.rest).await.unwrap();
     assert_eq!(holdings.len(), 1);
-    assert_eq!(holdings[0].qty, Qty(7));
+    assert_eq!(holdings[0].qty, Qty::lit(7));
     // t0425 gives the fills' average price rounded to the won, so cash booked from it can
     // be a few won off until it is compared with the broker's (CSPAQ12200) and corrected.
     let p = until(
@@ -390,7 +394,7 @@ async fn an_order_filled_while_the_websocket_was_down_is_learned_after_the_recon
             let held = p
                 .positions
                 .iter()
-                .any(|p| p.ticker == samsung() && p.qty == Qty(7));
+                .any(|p| p.ticker == samsung() && p.qty == Qty::lit(7));
             (held && p.cash == broker_cash).then_some(p)
         },
     )
@@ -434,7 +438,7 @@ impl Strategy for EveryThousandthState {
         self.ticks += 1;
         if self.ticks % 1_000 == 0 {
             out.push(Signal::Buy {
-                qty: Qty(1 + self.ticks / 1_000),
+                qty: Qty::lit(1 + self.ticks / 1_000),
                 order_type: OrderType::Market,
                 reason: "every 1000th tick",
             });
@@ -443,7 +447,7 @@ impl Strategy for EveryThousandthState {
     fn on_fill(&mut self, _: &Fill) {}
     fn on_order_done(&mut self, _: Side, _: Qty, _: bool) {}
     fn position(&self) -> Qty {
-        Qty(0)
+        Qty::lit(0)
     }
     fn has_working_order(&self) -> bool {
         false
@@ -474,10 +478,10 @@ async fn a_kill_switch_tripped_behind_100k_queued_ticks_stops_orders_at_once() {
             .with_account_feed(session.clone().recipient()),
     );
     // 100,000 ticks queued behind the Processor (do_send never waits), then the trip.
-    let prev = Price(70_000);
+    let prev = Price::lit(70_000);
     for seq in 1..=100_000u64 {
         processor.do_send(Deliver(
-            tick(samsung(), prev.0).cum_volume(seq).seq(seq).build(),
+            tick(samsung(), prev.won()).cum_volume(seq).seq(seq).build(),
         ));
     }
     orders
@@ -621,7 +625,10 @@ async fn a_trip_while_an_order_awaits_its_number_cancels_it_once_the_broker_name
     .await;
     assert_eq!(stats.cancelled, 1, "{stats:?}");
     let at_sim = broker_account::orders_of_day(&rig.rest).await.unwrap();
-    assert!(at_sim.iter().all(|o| o.remaining.0 == 0), "{at_sim:#?}");
+    assert!(
+        at_sim.iter().all(|o| o.remaining.shares() == 0),
+        "{at_sim:#?}"
+    );
     sim.stop();
 }
 

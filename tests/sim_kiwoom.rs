@@ -404,7 +404,7 @@ async fn ka10099_lists_the_market_and_ka10001_quotes_as_kiwoom_writes_numbers() 
     let q = check_reply::<Ka10001>(r.status, &r.text).expect("a quote");
     assert_eq!(q.stk_cd, "005930");
     assert_eq!(q.base_pric, "55500");
-    let price = q.price().unwrap().0;
+    let price = q.price().unwrap().won();
     let sign = match price.cmp(&55_500) {
         std::cmp::Ordering::Greater => "+",
         std::cmp::Ordering::Less => "-",

@@ -181,7 +181,7 @@ async fn stock_list_has_both_markets_with_string_gubun() {
     for s in list {
         assert_eq!(s["shcode"].as_str().unwrap().len(), 6);
         assert!(!s["hname"].as_str().unwrap().is_empty());
-        assert!(is_on_grid(Price(num(&s["jnilclose"]))));
+        assert!(is_on_grid(Price::lit(num(&s["jnilclose"]))));
     }
     let (_, _, v) = c
         .tr(
@@ -205,7 +205,7 @@ async fn current_price_is_on_the_grid_and_inside_the_limits() {
         for code in ["005930", "000660", "247540", "035720"] {
             let p = c.current_price(code).await;
             let price = num(&p["price"]);
-            assert!(is_on_grid(Price(price)), "{code} {price}");
+            assert!(is_on_grid(Price::lit(price)), "{code} {price}");
             assert!(
                 num(&p["dnlmtprice"]) <= price && price <= num(&p["uplmtprice"]),
                 "{p}"
@@ -389,7 +389,9 @@ async fn each_reject_answers_with_a_code_and_a_reason() {
             c.order(
                 "005930",
                 1,
-                condor_actors::market::tick_up(Price(upper)).0,
+                condor_actors::market::tick_up(Price::lit(upper))
+                    .unwrap()
+                    .won(),
                 "2",
                 "00",
             )
@@ -400,7 +402,7 @@ async fn each_reject_answers_with_a_code_and_a_reason() {
             c.order(
                 "005930",
                 1,
-                condor_actors::market::tick_down(Price(lower)).0,
+                condor_actors::market::tick_down(Price::lit(lower)).won(),
                 "2",
                 "00",
             )

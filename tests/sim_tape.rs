@@ -62,7 +62,8 @@ enum Seen {
 fn source_day() -> Vec<(i64, TapeEvent)> {
     let mut rng = fastrand::Rng::with_seed(rng::seed("the source day", 20_240_102));
     let closes = [(A, 70_000), (B, 104_300), (C, 10_000), (D, 178_000)];
-    let mut price: BTreeMap<&str, Price> = closes.iter().map(|&(c, p)| (c, Price(p))).collect();
+    let mut price: BTreeMap<&str, Price> =
+        closes.iter().map(|&(c, p)| (c, Price::lit(p))).collect();
     let mut cum: BTreeMap<&str, u64> = closes.iter().map(|&(c, _)| (c, 1_000_000)).collect();
     let mut v = vec![(
         T0 - 3_000_000_000,
@@ -122,7 +123,7 @@ fn source_day() -> Vec<(i64, TapeEvent)> {
         let prev_close = closes.iter().find(|(c, _)| *c == code).unwrap().1;
         let p = price[code];
         let next = match rng.u8(0..3) {
-            0 => tick_up(p),
+            0 => tick_up(p).unwrap(),
             1 => tick_down(p),
             _ => p,
         };
@@ -134,9 +135,9 @@ fn source_day() -> Vec<(i64, TapeEvent)> {
             TapeEvent::Trade(TapeTrade {
                 ticker: tk(code),
                 price: next,
-                qty: Qty(qty),
+                qty: Qty::lit(qty),
                 cum_volume: cum[code],
-                prev_close: Price(prev_close),
+                prev_close: Price::lit(prev_close),
                 aggressor: if rng.bool() { Side::Buy } else { Side::Sell },
                 exchange_time: TimeOfDay::from_secs(10 * 3600 + (ms / 1000) as u32),
                 seq: (ms / 2 + 1) as u64,
@@ -405,10 +406,10 @@ async fn at_max_speed_a_slow_client_is_waited_for_not_dropped() {
                 ns + 1_000_000 + k,
                 TapeEvent::Trade(TapeTrade {
                     ticker: tk(A),
-                    price: Price(70_000 + 100 * ((i + k) % 7)),
-                    qty: Qty(1 + (i + k) as u64 % 13),
+                    price: Price::lit(70_000 + 100 * ((i + k) % 7)),
+                    qty: Qty::lit(1 + (i + k) as u64 % 13),
                     cum_volume: 1_000 + (2 * i + k) as u64,
-                    prev_close: Price(70_000),
+                    prev_close: Price::lit(70_000),
                     aggressor: if k == 0 { Side::Buy } else { Side::Sell },
                     exchange_time: at,
                     seq: (2 * i + k) as u64 + 1,
@@ -477,10 +478,10 @@ async fn at_speed_n_the_recorded_gaps_shrink_n_times() {
             T0 + i * 400_000_000,
             TapeEvent::Trade(TapeTrade {
                 ticker: tk(A),
-                price: Price(70_000 + 100 * i),
-                qty: Qty(10),
+                price: Price::lit(70_000 + 100 * i),
+                qty: Qty::lit(10),
                 cum_volume: 100 + 10 * i as u64,
-                prev_close: Price(70_000),
+                prev_close: Price::lit(70_000),
                 aggressor: Side::Buy,
                 exchange_time: TimeOfDay::from_secs(10 * 3600 + (i * 400 / 1000) as u32),
                 seq: i as u64 + 1,
@@ -503,7 +504,7 @@ async fn at_speed_n_the_recorded_gaps_shrink_n_times() {
     let prices: Vec<i64> = got
         .iter()
         .map(|(s, _)| match s {
-            Seen::Trade(t) => t.price.0,
+            Seen::Trade(t) => t.price.won(),
             other => panic!("a trade: {other:?}"),
         })
         .collect();

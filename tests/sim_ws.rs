@@ -72,7 +72,7 @@ async fn trades_arrive_as_strings_on_the_grid_inside_the_limits() {
         );
         assert!(body.len() >= 27, "full S3_ field set: {}", body.len());
         let price = num(&f["body"]["price"]);
-        assert!(is_on_grid(Price(price)), "{price}");
+        assert!(is_on_grid(Price::lit(price)), "{price}");
         assert!(num(&limits["dnlmtprice"]) <= price && price <= num(&limits["uplmtprice"]));
         assert_eq!(f["body"]["shcode"], key);
     }
@@ -379,7 +379,9 @@ async fn a_modify_moves_the_order_and_reports_sc0_then_sc2() {
     let lower = num(&p["dnlmtprice"]);
     let v = c.order("A000660", 4, lower, "2", "00").await;
     let org = num(&v["CSPAT00601OutBlock2"]["OrdNo"]);
-    let new_price = condor_actors::market::tick_up(Price(lower)).0;
+    let new_price = condor_actors::market::tick_up(Price::lit(lower))
+        .unwrap()
+        .won();
     let (_, _, m) = c
         .tr(
             "/stock/order",

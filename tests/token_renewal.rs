@@ -69,7 +69,11 @@ async fn an_order_refused_for_its_token_gets_a_new_token_and_is_placed_once() {
     revoke(&sim, &first).await;
 
     let reply = rest
-        .call::<Cspat00601>(&Cspat00601InBlock1::market(samsung(), Side::Buy, Qty(1)))
+        .call::<Cspat00601>(&Cspat00601InBlock1::market(
+            samsung(),
+            Side::Buy,
+            Qty::lit(1),
+        ))
         .await
         .expect("the order is answered after one new token");
     assert!(Cspat00601::succeeded(&reply), "{reply:?}");
@@ -303,7 +307,11 @@ async fn an_order_whose_connection_drops_is_not_resent() {
     .await;
     let rest = LsRest::connect(&url, "KEY", "SECRET").await.expect("token");
     let e = rest
-        .call::<Cspat00601>(&Cspat00601InBlock1::market(samsung(), Side::Buy, Qty(1)))
+        .call::<Cspat00601>(&Cspat00601InBlock1::market(
+            samsung(),
+            Side::Buy,
+            Qty::lit(1),
+        ))
         .await
         .unwrap_err();
     assert!(matches!(e, LsError::Transport { .. }), "{e:?}");

@@ -107,11 +107,11 @@ pub async fn holdings(rest: &LsRest) -> Result<Vec<BrokerHolding>, AccountReadEr
         let (reply, next) = page::<T0424>(rest, &input, key.as_deref()).await?;
         for row in &reply.blocks.out_block1 {
             let qty = row.qty()?;
-            if qty.0 > 0 {
+            if qty.shares() > 0 {
                 out.push(BrokerHolding {
                     ticker: row.ticker()?,
                     qty,
-                    avg_price: row.avg_price(),
+                    avg_price: row.avg_price()?,
                 });
             }
         }
@@ -146,9 +146,9 @@ pub async fn orders_of_day(rest: &LsRest) -> Result<Vec<BrokerOrder>, AccountRea
                 ticker: row.ticker()?,
                 side: row.side()?,
                 qty: row.qty()?,
-                price: crate::market::Price(row.price),
+                price: row.price()?,
                 filled: row.filled_qty()?,
-                avg_fill_price: crate::market::Price(row.cheprice),
+                avg_fill_price: row.avg_fill_price()?,
                 remaining: row.remaining_qty()?,
             });
         }

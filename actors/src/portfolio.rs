@@ -247,7 +247,7 @@ impl Handler<Deliver<Fill>> for Portfolio {
                 if let Some(n) = &self.notifier {
                     n.do_send(Alert::Filled(booked));
                 }
-                if was_held && e.position_qty.0 == 0 {
+                if was_held && e.position_qty.shares() == 0 {
                     self.stats.flat_reports += 1;
                     log::info!(target: LOG, "{ticker} flat (realized today {:+} won)", self.ledger.position(ticker).map_or(0, |p| p.realized_pnl));
                     if let Some(to) = &self.flat_to {
@@ -267,7 +267,9 @@ impl Handler<Deliver<Fill>> for Portfolio {
 /// What the broker says is held after one of its fills, against the ledger's position:
 /// `None` when they agree, else the line to log.
 pub fn position_difference(ledger: &Ledger, broker: &BrokerHolding) -> Option<String> {
-    let ours = ledger.position(broker.ticker).map_or(Qty(0), |p| p.qty);
+    let ours = ledger
+        .position(broker.ticker)
+        .map_or(Qty::lit(0), |p| p.qty);
     (ours != broker.qty).then(|| {
         format!(
             "{} the broker holds {} shares after its fill, the ledger {}: the next reconciliation settles it",
@@ -401,8 +403,8 @@ mod tests {
                 &Fill {
                     ticker: samsung,
                     side: Side::Buy,
-                    price: Price(70_000),
-                    qty: Qty(3),
+                    price: Price::lit(70_000),
+                    qty: Qty::lit(3),
                     order_no: OrderNo(1),
                     time: TimeOfDay::hms(9, 0, 1),
                 },
@@ -411,8 +413,8 @@ mod tests {
             .unwrap();
         let broker = |qty| BrokerHolding {
             ticker: samsung,
-            qty: Qty(qty),
-            avg_price: Price(70_000),
+            qty: Qty::lit(qty),
+            avg_price: Price::lit(70_000),
         };
         assert_eq!(position_difference(&ledger, &broker(3)), None);
         let line = position_difference(&ledger, &broker(5)).expect("a difference");

@@ -633,10 +633,10 @@ mod tests {
     fn tick(seq: u64, at: TimeOfDay) -> Tick {
         Tick {
             ticker: ticker(),
-            price: Price(70_000),
-            qty: Qty(10),
+            price: Price::lit(70_000),
+            qty: Qty::lit(10),
             cum_volume: seq * 10,
-            prev_close: Price(69_000),
+            prev_close: Price::lit(69_000),
             aggressor: Side::Buy,
             exchange_time: at,
             received_at: Instant::now(),
@@ -649,7 +649,7 @@ mod tests {
         processor.do_send(Deliver(Fill {
             ticker: ticker(),
             side: Side::Buy,
-            price: Price(70_000),
+            price: Price::lit(70_000),
             qty,
             order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 0, 10),
@@ -775,8 +775,8 @@ mod tests {
         processor.do_send(Deliver(Fill {
             ticker: ticker(),
             side: Side::Buy,
-            price: Price(70_000),
-            qty: Qty(10),
+            price: Price::lit(70_000),
+            qty: Qty::lit(10),
             order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 0, 5),
         }));

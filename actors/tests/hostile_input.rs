@@ -436,7 +436,10 @@ fn a_lone_surrogate_in_an_unread_field_is_the_same_trade_on_both_paths() {
         panic!("no trade from {text}");
     };
     assert_eq!(
-        (fields.price().unwrap().0, fields.cvolume().unwrap().0),
+        (
+            fields.price().unwrap().won(),
+            fields.cvolume().unwrap().shares()
+        ),
         (55_550, 1)
     );
     let Ok(ServerFrame::Trade { body, .. }) = decode_server_frame(text) else {

@@ -488,7 +488,7 @@ async fn gather_day(src: &Sources, e: &DayEngine) -> Status {
             ticker: f.ticker.to_string(),
             name: f.name.clone(),
             since_unix_ms: unix_ms(f.since),
-            last_price: st.map(|s| s.last_price.0),
+            last_price: st.map(|s| s.last_price.won()),
             last_trade_time: st.map(|s| s.last_time.to_string()),
             ticks: st.map_or(0, |s| s.ticks),
         })
@@ -499,9 +499,9 @@ async fn gather_day(src: &Sources, e: &DayEngine) -> Status {
         .map(|p| Position {
             ticker: p.ticker.to_string(),
             name: name(p.ticker),
-            qty: p.qty.0,
-            avg_price: p.avg_price.map(|p| p.0),
-            last_price: p.last_price.map(|p| p.0),
+            qty: p.qty.shares(),
+            avg_price: p.avg_price.map(|p| p.won()),
+            last_price: p.last_price.map(|p| p.won()),
             market_value: p.market_value,
             unrealized_pnl: p.unrealized_pnl,
             realized_pnl: p.realized_pnl,
@@ -515,13 +515,13 @@ async fn gather_day(src: &Sources, e: &DayEngine) -> Status {
             ticker: o.ticker().to_string(),
             name: name(o.ticker()),
             side: side_word(o.side()),
-            qty: o.qty().0,
-            filled: o.filled_qty().0,
+            qty: o.qty().shares(),
+            filled: o.filled_qty().shares(),
             limit_price: match o.order_type() {
                 OrderType::Market => None,
-                OrderType::Limit(p) => Some(p.0),
+                OrderType::Limit(p) => Some(p.won()),
             },
-            avg_fill_price: o.avg_fill_price().map(|p| p.0),
+            avg_fill_price: o.avg_fill_price().map(|p| p.won()),
             state: o.state().name().to_owned(),
             working: !o.state().is_final(),
             reason: o.reason().to_owned(),
@@ -536,10 +536,10 @@ async fn gather_day(src: &Sources, e: &DayEngine) -> Status {
             ticker: f.ticker.to_string(),
             name: name(f.ticker),
             side: side_word(f.side),
-            qty: f.qty.0,
-            price: f.price.0,
+            qty: f.qty.shares(),
+            price: f.price.won(),
             order_no: f.order_no,
-            position_after: f.position_after.0,
+            position_after: f.position_after.shares(),
             realized_pnl: f.realized_pnl,
         })
         .collect();
@@ -657,7 +657,7 @@ pub async fn refresh_gauges(src: &Sources) {
         m.equity.set(b.equity);
         m.cash.set(b.cash);
         m.open_positions
-            .set(b.positions.iter().filter(|p| p.qty.0 > 0).count() as i64);
+            .set(b.positions.iter().filter(|p| p.qty.shares() > 0).count() as i64);
     }
 }
 

@@ -13,10 +13,10 @@ use condor_actors::messages::Tick;
 pub fn tick(ticker: Ticker, price: i64) -> TickBuilder {
     TickBuilder(Tick {
         ticker,
-        price: Price(price),
-        qty: Qty(1),
+        price: Price::lit(price),
+        qty: Qty::lit(1),
         cum_volume: 1,
-        prev_close: Price(price),
+        prev_close: Price::lit(price),
         aggressor: Side::Buy,
         exchange_time: TimeOfDay::hms(10, 0, 0),
         received_at: Instant::now(),
@@ -29,7 +29,7 @@ pub struct TickBuilder(Tick);
 
 impl TickBuilder {
     pub fn qty(mut self, shares: u64) -> Self {
-        self.0.qty = Qty(shares);
+        self.0.qty = Qty::lit(shares);
         self
     }
 
@@ -39,7 +39,7 @@ impl TickBuilder {
     }
 
     pub fn prev_close(mut self, won: i64) -> Self {
-        self.0.prev_close = Price(won);
+        self.0.prev_close = Price::lit(won);
         self
     }
 

@@ -104,7 +104,7 @@ impl ConditionBooks {
                 )
             })
             .collect();
-        for p in ledger.positions.iter().filter(|p| p.qty.0 > 0) {
+        for p in ledger.positions.iter().filter(|p| p.qty.shares() > 0) {
             let c = self.owner(p.ticker);
             let s = out.entry(c).or_insert_with(|| ConditionSummary {
                 condition: u16::from(c.0) + 1,
@@ -136,8 +136,8 @@ mod tests {
         Fill {
             ticker,
             side,
-            price: Price(price),
-            qty: Qty(qty),
+            price: Price::lit(price),
+            qty: Qty::lit(qty),
             order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 30, 0),
         }
@@ -171,7 +171,7 @@ mod tests {
         apply(&mut ledger, &mut books, fill(a, Side::Buy, 10_000, 10));
         // c was never claimed (held at start): the first condition's.
         apply(&mut ledger, &mut books, fill(c, Side::Buy, 7_000, 3));
-        ledger.mark(b, Price(51_000)).unwrap();
+        ledger.mark(b, Price::lit(51_000)).unwrap();
         let snap = ledger.snapshot().unwrap();
         let s = books.summarize(&snap);
         assert_eq!(s.len(), 2);

@@ -55,15 +55,15 @@ pub struct Position {
 impl Position {
     /// Average price paid, truncated; `None` when flat.
     pub fn avg_price(&self) -> Option<Price> {
-        let qty = i64::try_from(self.qty.0).ok()?;
+        let qty = i64::try_from(self.qty.shares()).ok()?;
         if qty == 0 {
             return None;
         }
-        Some(Price(self.cost / qty))
+        Price::new_or_zero(self.cost / qty).ok()
     }
 
     pub fn is_flat(&self) -> bool {
-        self.qty.0 == 0
+        self.qty.shares() == 0
     }
 
     /// Held shares at the last price; at cost when no price is known yet. `None` on overflow.
@@ -164,10 +164,10 @@ impl Ledger {
     }
     /// Shares held of `ticker` (0 when none).
     pub fn held_qty(&self, ticker: Ticker) -> Qty {
-        self.positions.get(&ticker).map_or(Qty(0), |p| p.qty)
+        self.positions.get(&ticker).map_or(Qty::lit(0), |p| p.qty)
     }
     pub fn is_flat(&self, ticker: Ticker) -> bool {
-        self.held_qty(ticker).0 == 0
+        self.held_qty(ticker).shares() == 0
     }
 
     /// Takes on a position the engine did not build (held before the day's journal began, or
@@ -195,10 +195,10 @@ impl Ledger {
     pub fn apply_fill(&mut self, fill: &Fill, fee_won: i64) -> Result<FillEffect, LedgerError> {
         let ticker = fill.ticker;
         let overflow = |what| LedgerError::Overflow { ticker, what };
-        if fill.qty.0 == 0 {
+        if fill.qty.shares() == 0 {
             return Err(LedgerError::ZeroQty { ticker });
         }
-        if fill.price.0 <= 0 {
+        if fill.price.won() <= 0 {
             return Err(LedgerError::NonPositivePrice {
                 ticker,
                 price: fill.price,
@@ -223,7 +223,8 @@ impl Ledger {
                     .and_then(|c| c.checked_sub(fee_won))
                     .ok_or(overflow("cash"))?;
                 let pos = Position {
-                    qty: Qty(old.qty.0.checked_add(fill.qty.0).ok_or(overflow("qty"))?),
+                    // Past MAX_QTY: refused like any overflow, the fill not booked.
+                    qty: old.qty.checked_add(fill.qty).ok_or(overflow("qty"))?,
                     cost: old.cost.checked_add(value).ok_or(overflow("cost"))?,
                     realized_pnl: old.realized_pnl,
                     last_price: Some(fill.price),
@@ -241,7 +242,8 @@ impl Ledger {
                 // cost × sold / held in i128: the product can pass i64, the quotient cannot
                 // (it is at most `cost`). Truncation leaves the odd won with the shares still
                 // held; selling the last share removes exactly what is left.
-                let removed = i128::from(old.cost) * i128::from(fill.qty.0) / i128::from(old.qty.0);
+                let removed = i128::from(old.cost) * i128::from(fill.qty.shares())
+                    / i128::from(old.qty.shares());
                 let removed = i64::try_from(removed).map_err(|_| overflow("cost"))?;
                 let pnl = value.checked_sub(removed).ok_or(overflow("realized P&L"))?;
                 let cash = self
@@ -250,8 +252,8 @@ impl Ledger {
                     .and_then(|c| c.checked_sub(fee_won))
                     .ok_or(overflow("cash"))?;
                 let pos = Position {
-                    qty: Qty(old.qty.0 - fill.qty.0), // fill.qty ≤ old.qty: checked above
-                    cost: old.cost - removed,         // 0 ≤ removed ≤ cost
+                    qty: old.qty.saturating_sub(fill.qty), // fill.qty ≤ old.qty: checked above
+                    cost: old.cost - removed,              // 0 ≤ removed ≤ cost
                     realized_pnl: old
                         .realized_pnl
                         .checked_add(pnl)
@@ -286,7 +288,7 @@ impl Ledger {
     /// Records the last traded price of a held ticker, for unrealized P&L. A ticker with no
     /// entry is ignored: there is nothing to value.
     pub fn mark(&mut self, ticker: Ticker, price: Price) -> Result<(), LedgerError> {
-        if price.0 <= 0 {
+        if price.won() <= 0 {
             return Err(LedgerError::NonPositivePrice { ticker, price });
         }
         if let Some(p) = self.positions.get_mut(&ticker) {
@@ -364,7 +366,7 @@ impl FeeSchedule {
 
     /// The fee, in won, of `fill`.
     pub fn fee(&self, fill: &Fill) -> i64 {
-        let value = i128::from(fill.price.0) * i128::from(fill.qty.0);
+        let value = i128::from(fill.price.won()) * i128::from(fill.qty.shares());
         let part = |ppm: i64| -> i128 {
             if value <= 0 || ppm <= 0 {
                 0
@@ -396,8 +398,8 @@ mod tests {
         Fill {
             ticker,
             side,
-            price: Price(price),
-            qty: Qty(qty),
+            price: Price::lit(price),
+            qty: Qty::lit(qty),
             order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 30, 0),
         }
@@ -423,7 +425,7 @@ mod tests {
         assert_eq!(realized, l.realized_pnl());
         for (t, p) in l.positions() {
             // Every share cost at least 1 won, and the truncation keeps that true.
-            assert!(p.cost >= p.qty.0 as i64, "{t}: {p:?}");
+            assert!(p.cost >= p.qty.shares() as i64, "{t}: {p:?}");
             if p.is_flat() {
                 assert_eq!(p.cost, 0, "{t}: a sold-out position has no cost left");
             }
@@ -438,19 +440,19 @@ mod tests {
         assert_eq!(e.cash, 10_000_000 - 600_000 - 90);
         assert_eq!(
             (e.position_qty, e.avg_price),
-            (Qty(10), Some(Price(60_000)))
+            (Qty::lit(10), Some(Price::lit(60_000)))
         );
         l.apply_fill(&buy(s, 5, 60_100), 45).unwrap();
         let p = *l.position(s).unwrap();
-        assert_eq!((p.qty, p.cost), (Qty(15), 900_500));
-        assert_eq!(p.avg_price(), Some(Price(60_033))); // 900,500 / 15 = 60,033.3
+        assert_eq!((p.qty, p.cost), (Qty::lit(15), 900_500));
+        assert_eq!(p.avg_price(), Some(Price::lit(60_033))); // 900,500 / 15 = 60,033.3
         let e = l.apply_fill(&sell(s, 5, 61_000), 500).unwrap();
         // Removes 900,500 × 5 / 15 = 300,166 (truncated); the odd won stays with the rest.
         assert_eq!(e.realized_pnl, 305_000 - 300_166);
         assert_eq!(l.position(s).unwrap().cost, 600_334);
         let e = l.apply_fill(&sell(s, 10, 59_000), 900).unwrap();
         assert_eq!(e.realized_pnl, 590_000 - 600_334);
-        assert_eq!(e.position_qty, Qty(0));
+        assert_eq!(e.position_qty, Qty::lit(0));
         assert_eq!(e.avg_price, None);
         assert!(l.is_flat(s));
         assert_eq!(l.position(s).unwrap().cost, 0);
@@ -470,8 +472,8 @@ mod tests {
             l.apply_fill(&sell(s, 4, 10_000), 0),
             Err(LedgerError::SellMoreThanHeld {
                 ticker: s,
-                qty: Qty(4),
-                held: Qty(3)
+                qty: Qty::lit(4),
+                held: Qty::lit(3)
             })
         );
         assert!(matches!(
@@ -490,15 +492,15 @@ mod tests {
             l.apply_fill(&buy(s, 1, 10_000), -1),
             Err(LedgerError::NegativeFee { .. })
         ));
+        // A position past MAX_QTY is refused, the fill not booked.
         assert!(matches!(
-            l.apply_fill(&buy(s, 2, i64::MAX), 0),
-            Err(LedgerError::Overflow { .. })
+            l.apply_fill(&buy(s, crate::market::MAX_QTY.shares(), 1), 0),
+            Err(LedgerError::Overflow { what: "qty", .. })
         ));
         assert!(matches!(
             l.apply_fill(&buy(s, 1, 10_000), i64::MAX),
             Err(LedgerError::Overflow { .. })
         ));
-        assert!(l.mark(s, Price(-1)).is_err());
         assert_eq!(l, before);
         let msg = l
             .apply_fill(&sell(s, 4, 10_000), 0)
@@ -522,7 +524,7 @@ mod tests {
             l.apply_fill(&sell(s, 1, 20), 0),
             Err(LedgerError::Overflow { what: "cash", .. })
         ));
-        assert_eq!(l.held_qty(s), Qty(1));
+        assert_eq!(l.held_qty(s), Qty::lit(1));
     }
 
     #[test]
@@ -533,9 +535,9 @@ mod tests {
         l.apply_fill(&buy(s, 10, 60_000), 0).unwrap();
         l.apply_fill(&buy(h, 2, 200_000), 0).unwrap();
         assert_eq!(l.unrealized_pnl(), Ok(0), "last price = fill price");
-        l.mark(s, Price(61_000)).unwrap();
-        l.mark(h, Price(199_500)).unwrap();
-        l.mark(tk("035720"), Price(50_000)).unwrap(); // not held: ignored
+        l.mark(s, Price::lit(61_000)).unwrap();
+        l.mark(h, Price::lit(199_500)).unwrap();
+        l.mark(tk("035720"), Price::lit(50_000)).unwrap(); // not held: ignored
         assert!(l.position(tk("035720")).is_none());
         assert_eq!(l.unrealized_pnl(), Ok(10_000 - 1_000));
         let snap = l.snapshot().unwrap();
@@ -543,13 +545,13 @@ mod tests {
         assert_eq!(snap.equity, snap.cash + 610_000 + 399_000);
         assert_eq!(snap.positions.len(), 2);
         assert_eq!(snap.positions[0].ticker, h, "ordered by code");
-        assert_eq!(snap.positions[1].avg_price, Some(Price(60_000)));
+        assert_eq!(snap.positions[1].avg_price, Some(Price::lit(60_000)));
         assert_eq!(snap.positions[1].unrealized_pnl, 10_000);
         // Sold out: stays in the snapshot with its realized P&L and no market value.
         l.apply_fill(&sell(h, 2, 201_000), 0).unwrap();
         let snap = l.snapshot().unwrap();
         let hp = snap.positions[0];
-        assert_eq!((hp.qty, hp.cost, hp.market_value), (Qty(0), 0, 0));
+        assert_eq!((hp.qty, hp.cost, hp.market_value), (Qty::lit(0), 0, 0));
         assert_eq!(hp.realized_pnl, 2_000);
         assert_eq!(snap.unrealized_pnl, 10_000);
         assert!(serde_json::to_string(&snap).unwrap().contains("\"000660\""));
@@ -580,7 +582,7 @@ mod tests {
                 let t = tickers[rng.below(tickers.len() as u64) as usize];
                 let price = 1 + rng.below(300_000) as i64;
                 let fee = rng.below(1_000) as i64;
-                let held = l.held_qty(t).0;
+                let held = l.held_qty(t).shares();
                 match rng.below(5) {
                     // Buys a little more often than sells, so positions build up.
                     0..=1 => {
@@ -607,7 +609,7 @@ mod tests {
             }
             // Flatten everything, in random prices.
             for t in tickers {
-                let held = l.held_qty(t).0;
+                let held = l.held_qty(t).shares();
                 if held > 0 {
                     let price = 1 + rng.below(300_000) as i64;
                     l.apply_fill(&sell(t, held, price), rng.below(1_000) as i64)
@@ -635,8 +637,8 @@ mod tests {
         let fill = |side, price, qty| Fill {
             ticker: Ticker::parse("005930").unwrap(),
             side,
-            price: Price(price),
-            qty: Qty(qty),
+            price: Price::lit(price),
+            qty: Qty::lit(qty),
             order_no: OrderNo(1),
             time: crate::market::TimeOfDay::hms(9, 0, 0),
         };
@@ -645,15 +647,18 @@ mod tests {
         // A sell adds the tax: 981.4 → 981, plus 73.
         assert_eq!(fees.fee(&fill(Side::Sell, 70_100, 7)), 73 + 981);
         assert_eq!(FeeSchedule::default().fee(&fill(Side::Sell, 70_100, 7)), 0);
-        // Past any printable value the fee saturates (and the ledger refuses the fill as
-        // an overflow): no panic, no wrapped (negative) fee.
+        // At the largest fill the fee neither panics nor wraps (negative).
         let all = FeeSchedule {
             commission_ppm: FeeSchedule::MAX_PPM,
             sell_tax_ppm: FeeSchedule::MAX_PPM,
         };
-        assert_eq!(all.fee(&fill(Side::Sell, i64::MAX, u64::MAX)), i64::MAX);
-        assert_eq!(all.fee(&fill(Side::Buy, i64::MAX, u64::MAX)), i64::MAX);
-        assert_eq!(all.fee(&fill(Side::Sell, i64::MIN, u64::MAX)), 0);
+        let (top, most) = (
+            crate::market::MAX_PRICE.won(),
+            crate::market::MAX_QTY.shares(),
+        );
+        let buy_fee = all.fee(&fill(Side::Buy, top, most));
+        assert!(buy_fee > 0 && all.fee(&fill(Side::Sell, top, most)) > buy_fee);
+        assert_eq!(all.fee(&fill(Side::Sell, 0, most)), 0);
         // Booked, the fee leaves cash and not the cost basis.
         let mut l = Ledger::new(1_000_000);
         let buy = fill(Side::Buy, 70_100, 7);

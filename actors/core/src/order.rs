@@ -229,9 +229,9 @@ impl Order {
             reason: intent.reason,
             tick_seq: intent.tick_seq,
             order_no: None,
-            filled_qty: Qty(0),
+            filled_qty: Qty::lit(0),
             filled_value: 0,
-            cancelled_qty: Qty(0),
+            cancelled_qty: Qty::lit(0),
             reject: None,
             state: OrderState::New,
             exec_nos: HashSet::new(),
@@ -315,22 +315,20 @@ impl Order {
     /// Shares still working: ordered − filled − cancelled (0 once final).
     pub fn remaining(&self) -> Qty {
         if self.state.is_final() {
-            return Qty(0);
+            return Qty::lit(0);
         }
-        Qty(self
-            .qty
-            .0
-            .saturating_sub(self.filled_qty.0)
-            .saturating_sub(self.cancelled_qty.0))
+        self.qty
+            .saturating_sub(self.filled_qty)
+            .saturating_sub(self.cancelled_qty)
     }
 
     /// Average fill price in won, truncated; `None` before the first fill.
     pub fn avg_fill_price(&self) -> Option<Price> {
-        let filled = i64::try_from(self.filled_qty.0).ok()?;
+        let filled = i64::try_from(self.filled_qty.shares()).ok()?;
         if filled == 0 {
             return None;
         }
-        Some(Price(self.filled_value / filled))
+        Price::new_or_zero(self.filled_value / filled).ok()
     }
 
     /// Names this order in errors and log lines.
@@ -403,16 +401,16 @@ impl Order {
     fn settled_state(&self) -> OrderState {
         let left = self
             .qty
-            .0
-            .saturating_sub(self.filled_qty.0)
-            .saturating_sub(self.cancelled_qty.0);
+            .shares()
+            .saturating_sub(self.filled_qty.shares())
+            .saturating_sub(self.cancelled_qty.shares());
         if left == 0 {
             if self.filled_qty >= self.qty {
                 OrderState::Filled
             } else {
                 OrderState::Cancelled
             }
-        } else if self.filled_qty.0 > 0 {
+        } else if self.filled_qty.shares() > 0 {
             OrderState::PartiallyFilled
         } else {
             OrderState::Accepted
@@ -538,13 +536,13 @@ impl Order {
             OrderState::Sent | OrderState::Accepted | OrderState::PartiallyFilled => {}
             _ => return Err(self.not_allowed(event)),
         }
-        if qty.0 == 0 {
+        if qty.shares() == 0 {
             return Err(OrderError::ZeroQty {
                 order: self.order_ref(),
                 event,
             });
         }
-        if price.0 <= 0 {
+        if price.won() <= 0 {
             return Err(OrderError::NonPositivePrice {
                 order: self.order_ref(),
                 event,
@@ -567,9 +565,10 @@ impl Order {
         let value = notional(price, qty)
             .and_then(|v| self.filled_value.checked_add(v))
             .ok_or_else(overflow)?;
+        let filled_qty = self.filled_qty.checked_add(qty).ok_or_else(overflow)?;
         // Every check passed: apply all of it.
         self.filled_value = value;
-        self.filled_qty = Qty(self.filled_qty.0 + qty.0); // ≤ self.qty: checked above
+        self.filled_qty = filled_qty;
         self.exec_nos.insert(exec_no);
         self.order_no = Some(order_no);
         self.ack_at.get_or_insert(now);
@@ -599,7 +598,7 @@ impl Order {
             OrderState::Sent | OrderState::Accepted | OrderState::PartiallyFilled => {}
             _ => return Err(self.not_allowed(event)),
         }
-        if qty.0 == 0 {
+        if qty.shares() == 0 {
             return Err(OrderError::ZeroQty {
                 order: self.order_ref(),
                 event,
@@ -614,7 +613,14 @@ impl Order {
                 remaining,
             });
         }
-        self.cancelled_qty = Qty(self.cancelled_qty.0 + qty.0); // ≤ self.qty: checked above
+        // ≤ self.qty (checked above), so never None; refused like any overflow if it were.
+        self.cancelled_qty = self
+            .cancelled_qty
+            .checked_add(qty)
+            .ok_or(OrderError::Overflow {
+                order: self.order_ref(),
+                event,
+            })?;
         self.cancel_nos.insert(cancel_no);
         // The broker cancels only what it holds: a cancel is news of acceptance too.
         self.ack_at.get_or_insert(now);
@@ -748,11 +754,11 @@ impl OrderBook {
 
     /// Shares still working for `ticker` on `side`, New orders included: they are committed.
     pub fn working_qty(&self, ticker: Ticker, side: Side) -> Qty {
-        Qty(self
-            .working
+        // Held at MAX_QTY: more than an order can carry is already more than any check allows.
+        self.working
             .values()
             .filter(|o| o.ticker == ticker && o.side == side)
-            .fold(0u64, |sum, o| sum.saturating_add(o.remaining().0)))
+            .fold(Qty::ZERO, |sum, o| sum.saturating_add(o.remaining()))
     }
 
     pub fn summary(&self) -> BookSummary {
@@ -901,8 +907,8 @@ mod tests {
         OrderIntent {
             ticker: tk("005930"),
             side,
-            qty: Qty(qty),
-            order_type: OrderType::Limit(Price(60_000)),
+            qty: Qty::lit(qty),
+            order_type: OrderType::Limit(Price::lit(60_000)),
             reason: "entry: test",
             tick_seq: 7,
             tick_received_at: None,
@@ -940,18 +946,30 @@ mod tests {
             Ok(Transition::Duplicate)
         );
         assert_eq!(
-            o.filled(OrderNo(100), ExecNo(1), Qty(4), Price(60_000), ms(t, 20)),
+            o.filled(
+                OrderNo(100),
+                ExecNo(1),
+                Qty::lit(4),
+                Price::lit(60_000),
+                ms(t, 20)
+            ),
             applied(OrderState::Accepted, OrderState::PartiallyFilled)
         );
         assert_eq!(
-            o.filled(OrderNo(100), ExecNo(2), Qty(6), Price(60_100), ms(t, 30)),
+            o.filled(
+                OrderNo(100),
+                ExecNo(2),
+                Qty::lit(6),
+                Price::lit(60_100),
+                ms(t, 30)
+            ),
             applied(OrderState::PartiallyFilled, OrderState::Filled)
         );
         assert!(o.state().is_final());
-        assert_eq!(o.filled_qty(), Qty(10));
+        assert_eq!(o.filled_qty(), Qty::lit(10));
         assert_eq!(o.filled_value(), 4 * 60_000 + 6 * 60_100);
-        assert_eq!(o.avg_fill_price(), Some(Price(60_060)));
-        assert_eq!(o.remaining(), Qty(0));
+        assert_eq!(o.avg_fill_price(), Some(Price::lit(60_060)));
+        assert_eq!(o.remaining(), Qty::lit(0));
         assert_eq!(o.intent_to_ack(), Some(Duration::from_millis(5)));
         assert_eq!(o.ack_to_first_fill(), Some(Duration::from_millis(15)));
         assert_eq!(o.intent_to_fill(), Some(Duration::from_millis(20)));
@@ -988,7 +1006,13 @@ mod tests {
         let mut o = order(5, t);
         o.sent(ms(t, 1)).unwrap();
         assert_eq!(
-            o.filled(OrderNo(100), ExecNo(9), Qty(5), Price(60_000), ms(t, 8)),
+            o.filled(
+                OrderNo(100),
+                ExecNo(9),
+                Qty::lit(5),
+                Price::lit(60_000),
+                ms(t, 8)
+            ),
             applied(OrderState::Sent, OrderState::Filled)
         );
         assert_eq!(o.order_no(), Some(OrderNo(100)));
@@ -1011,30 +1035,30 @@ mod tests {
         let mut o = order(5, t);
         o.sent(t).unwrap();
         assert_eq!(
-            o.filled(OrderNo(100), ExecNo(1), Qty(2), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(1), Qty::lit(2), Price::lit(60_000), t),
             applied(OrderState::Sent, OrderState::PartiallyFilled)
         );
         assert_eq!(o.acked(OrderNo(100), t), Ok(Transition::Duplicate));
         assert_eq!(o.state(), OrderState::PartiallyFilled);
-        assert_eq!(o.remaining(), Qty(3));
+        assert_eq!(o.remaining(), Qty::lit(3));
     }
 
     #[test]
     fn duplicate_fill_is_detected_by_exec_number() {
         let t = t0();
         let mut o = accepted(10, t);
-        o.filled(OrderNo(100), ExecNo(1), Qty(4), Price(60_000), t)
+        o.filled(OrderNo(100), ExecNo(1), Qty::lit(4), Price::lit(60_000), t)
             .unwrap();
         assert_eq!(
-            o.filled(OrderNo(100), ExecNo(1), Qty(4), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(1), Qty::lit(4), Price::lit(60_000), t),
             Ok(Transition::Duplicate)
         );
-        assert_eq!(o.filled_qty(), Qty(4));
-        o.filled(OrderNo(100), ExecNo(2), Qty(6), Price(60_000), t)
+        assert_eq!(o.filled_qty(), Qty::lit(4));
+        o.filled(OrderNo(100), ExecNo(2), Qty::lit(6), Price::lit(60_000), t)
             .unwrap();
         // A replay of the final fill after the order is done is still just a duplicate.
         assert_eq!(
-            o.filled(OrderNo(100), ExecNo(2), Qty(6), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(2), Qty::lit(6), Price::lit(60_000), t),
             Ok(Transition::Duplicate)
         );
         assert_eq!(o.state(), OrderState::Filled);
@@ -1044,19 +1068,19 @@ mod tests {
     fn impossible_fills_are_errors_that_change_nothing() {
         let t = t0();
         let mut o = accepted(10, t);
-        o.filled(OrderNo(100), ExecNo(1), Qty(4), Price(60_000), t)
+        o.filled(OrderNo(100), ExecNo(1), Qty::lit(4), Price::lit(60_000), t)
             .unwrap();
         let before = format!("{o:?}");
         let e = o
-            .filled(OrderNo(100), ExecNo(2), Qty(7), Price(60_000), t)
+            .filled(OrderNo(100), ExecNo(2), Qty::lit(7), Price::lit(60_000), t)
             .unwrap_err();
         assert!(matches!(
             e,
             OrderError::ExceedsRemaining {
-                qty: Qty(7),
-                remaining: Qty(6),
+                qty,
+                remaining,
                 ..
-            }
+            } if (qty, remaining) == (Qty::lit(7), Qty::lit(6))
         ));
         let msg = e.to_string();
         assert!(
@@ -1068,25 +1092,21 @@ mod tests {
             "{msg}"
         );
         assert!(matches!(
-            o.filled(OrderNo(100), ExecNo(3), Qty(0), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(3), Qty::lit(0), Price::lit(60_000), t),
             Err(OrderError::ZeroQty { .. })
         ));
         assert!(matches!(
-            o.filled(OrderNo(100), ExecNo(4), Qty(1), Price(0), t),
+            o.filled(OrderNo(100), ExecNo(4), Qty::lit(1), Price::lit(0), t),
             Err(OrderError::NonPositivePrice { .. })
         ));
         assert!(matches!(
-            o.filled(OrderNo(101), ExecNo(5), Qty(1), Price(60_000), t),
+            o.filled(OrderNo(101), ExecNo(5), Qty::lit(1), Price::lit(60_000), t),
             Err(OrderError::OrderNoMismatch { .. })
-        ));
-        assert!(matches!(
-            o.filled(OrderNo(100), ExecNo(6), Qty(1), Price(i64::MAX), t),
-            Err(OrderError::Overflow { .. })
         ));
         assert_eq!(format!("{o:?}"), before);
         // A refused fill did not burn its exec number: a correct retry still applies.
         assert!(o
-            .filled(OrderNo(100), ExecNo(2), Qty(6), Price(60_000), t)
+            .filled(OrderNo(100), ExecNo(2), Qty::lit(6), Price::lit(60_000), t)
             .unwrap()
             .is_applied());
     }
@@ -1096,22 +1116,22 @@ mod tests {
         let t = t0();
         let mut o = order(10, t);
         assert!(matches!(
-            o.filled(OrderNo(100), ExecNo(1), Qty(1), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(1), Qty::lit(1), Price::lit(60_000), t),
             Err(OrderError::NotAllowed {
                 event: OrderEventKind::Filled,
                 ..
             })
         ));
         let mut o = accepted(10, t);
-        o.cancelled(OrderNo(900), Qty(10), t).unwrap();
+        o.cancelled(OrderNo(900), Qty::lit(10), t).unwrap();
         let e = o
-            .filled(OrderNo(100), ExecNo(1), Qty(1), Price(60_000), t)
+            .filled(OrderNo(100), ExecNo(1), Qty::lit(1), Price::lit(60_000), t)
             .unwrap_err();
         assert!(e.to_string().contains("cancelled"), "{e}");
         let mut o = accepted(10, t);
         o.rejected("01478", "sellable qty insufficient", t).unwrap();
         assert!(o
-            .filled(OrderNo(100), ExecNo(1), Qty(1), Price(60_000), t)
+            .filled(OrderNo(100), ExecNo(1), Qty::lit(1), Price::lit(60_000), t)
             .is_err());
     }
 
@@ -1120,38 +1140,38 @@ mod tests {
         let t = t0();
         let mut o = accepted(10, t);
         assert_eq!(
-            o.cancelled(OrderNo(900), Qty(3), t),
+            o.cancelled(OrderNo(900), Qty::lit(3), t),
             applied(OrderState::Accepted, OrderState::Accepted)
         );
-        assert_eq!(o.remaining(), Qty(7));
+        assert_eq!(o.remaining(), Qty::lit(7));
         assert_eq!(
-            o.cancelled(OrderNo(900), Qty(3), t),
+            o.cancelled(OrderNo(900), Qty::lit(3), t),
             Ok(Transition::Duplicate)
         );
-        assert_eq!(o.remaining(), Qty(7));
+        assert_eq!(o.remaining(), Qty::lit(7));
         assert!(matches!(
-            o.cancelled(OrderNo(901), Qty(8), t),
+            o.cancelled(OrderNo(901), Qty::lit(8), t),
             Err(OrderError::ExceedsRemaining { .. })
         ));
         assert!(matches!(
-            o.cancelled(OrderNo(901), Qty(0), t),
+            o.cancelled(OrderNo(901), Qty::lit(0), t),
             Err(OrderError::ZeroQty { .. })
         ));
-        o.filled(OrderNo(100), ExecNo(1), Qty(2), Price(60_000), t)
+        o.filled(OrderNo(100), ExecNo(1), Qty::lit(2), Price::lit(60_000), t)
             .unwrap();
         assert_eq!(
-            o.cancelled(OrderNo(902), Qty(5), t),
+            o.cancelled(OrderNo(902), Qty::lit(5), t),
             applied(OrderState::PartiallyFilled, OrderState::Cancelled)
         );
-        assert_eq!(o.filled_qty(), Qty(2));
-        assert_eq!(o.cancelled_qty(), Qty(8));
-        assert!(o.cancelled(OrderNo(903), Qty(1), t).is_err());
+        assert_eq!(o.filled_qty(), Qty::lit(2));
+        assert_eq!(o.cancelled_qty(), Qty::lit(8));
+        assert!(o.cancelled(OrderNo(903), Qty::lit(1), t).is_err());
 
         // Cancel some, fill the rest: nothing left and not all filled ⇒ Cancelled.
         let mut o = accepted(10, t);
-        o.cancelled(OrderNo(900), Qty(4), t).unwrap();
+        o.cancelled(OrderNo(900), Qty::lit(4), t).unwrap();
         assert_eq!(
-            o.filled(OrderNo(100), ExecNo(1), Qty(6), Price(60_000), t),
+            o.filled(OrderNo(100), ExecNo(1), Qty::lit(6), Price::lit(60_000), t),
             applied(OrderState::Accepted, OrderState::Cancelled)
         );
     }
@@ -1175,18 +1195,18 @@ mod tests {
             o.acked(OrderNo(100), t).is_err(),
             "an ack for a rejected order"
         );
-        assert!(o.cancelled(OrderNo(1), Qty(1), t).is_err());
+        assert!(o.cancelled(OrderNo(1), Qty::lit(1), t).is_err());
         assert_eq!(o.intent_to_ack(), None);
 
         // The remainder of a partially filled order can be rejected; its fills stay.
         let mut o = accepted(10, t);
-        o.filled(OrderNo(100), ExecNo(1), Qty(3), Price(60_000), t)
+        o.filled(OrderNo(100), ExecNo(1), Qty::lit(3), Price::lit(60_000), t)
             .unwrap();
         assert!(o.rejected("X", "remainder refused", t).is_ok());
-        assert_eq!((o.filled_qty(), o.remaining()), (Qty(3), Qty(0)));
+        assert_eq!((o.filled_qty(), o.remaining()), (Qty::lit(3), Qty::lit(0)));
 
         let mut o = accepted(10, t);
-        o.filled(OrderNo(100), ExecNo(1), Qty(10), Price(60_000), t)
+        o.filled(OrderNo(100), ExecNo(1), Qty::lit(10), Price::lit(60_000), t)
             .unwrap();
         assert!(o.rejected("X", "too late", t).is_err());
     }
@@ -1203,7 +1223,7 @@ mod tests {
             })
         ));
         assert!(o.accepted_event(OrderNo(1), t).is_err());
-        assert!(o.cancelled(OrderNo(1), Qty(1), t).is_err());
+        assert!(o.cancelled(OrderNo(1), Qty::lit(1), t).is_err());
         o.sent(t).unwrap();
         let e = o.sent(t).unwrap_err();
         assert_eq!(
@@ -1257,10 +1277,10 @@ mod tests {
         let buy = b.open(&intent(Side::Buy, 10), t).unwrap();
         let sell = b.open(&intent(Side::Sell, 4), t).unwrap();
         assert!(b.has_working(samsung) && !b.has_working(hynix));
-        assert_eq!(b.working_qty(samsung, Side::Buy), Qty(10));
+        assert_eq!(b.working_qty(samsung, Side::Buy), Qty::lit(10));
         assert_eq!(
             b.working_qty(samsung, Side::Sell),
-            Qty(4),
+            Qty::lit(4),
             "New orders count"
         );
 
@@ -1269,14 +1289,21 @@ mod tests {
         assert_eq!(b.id_by_order_no(OrderNo(100)), Some(buy));
         assert_eq!(b.by_order_no(OrderNo(100)).unwrap().id(), buy);
         assert_eq!(
-            b.filled(buy, OrderNo(100), ExecNo(1), Qty(3), Price(60_000), t)
-                .unwrap(),
+            b.filled(
+                buy,
+                OrderNo(100),
+                ExecNo(1),
+                Qty::lit(3),
+                Price::lit(60_000),
+                t
+            )
+            .unwrap(),
             Transition::Applied {
                 from: OrderState::Accepted,
                 to: OrderState::PartiallyFilled
             }
         );
-        assert_eq!(b.working_qty(samsung, Side::Buy), Qty(7));
+        assert_eq!(b.working_qty(samsung, Side::Buy), Qty::lit(7));
 
         // Another order may not claim number 100.
         b.sent(sell, t).unwrap();
@@ -1290,14 +1317,28 @@ mod tests {
         );
         assert_eq!(b.get(sell).unwrap().state(), OrderState::Sent);
 
-        b.filled(buy, OrderNo(100), ExecNo(2), Qty(7), Price(60_000), t)
-            .unwrap();
+        b.filled(
+            buy,
+            OrderNo(100),
+            ExecNo(2),
+            Qty::lit(7),
+            Price::lit(60_000),
+            t,
+        )
+        .unwrap();
         // Duplicate after the order moved out of the working set: found, not counted.
         assert_eq!(
-            b.filled(buy, OrderNo(100), ExecNo(2), Qty(7), Price(60_000), t),
+            b.filled(
+                buy,
+                OrderNo(100),
+                ExecNo(2),
+                Qty::lit(7),
+                Price::lit(60_000),
+                t
+            ),
             Ok(Transition::Duplicate)
         );
-        assert_eq!(b.working_qty(samsung, Side::Buy), Qty(0));
+        assert_eq!(b.working_qty(samsung, Side::Buy), Qty::lit(0));
         assert_eq!(b.finished().count(), 1);
         assert_eq!(
             b.by_order_no(OrderNo(100)).unwrap().state(),
@@ -1331,14 +1372,14 @@ mod tests {
         let id = b.open(&intent(Side::Sell, 5), t).unwrap();
         b.sent(id, t).unwrap();
         b.accepted_event(id, OrderNo(7), t).unwrap();
-        b.cancelled(id, OrderNo(8), Qty(2), t).unwrap();
-        assert_eq!(b.working_qty(tk("005930"), Side::Sell), Qty(3));
-        let e = b.cancelled(id, OrderNo(9), Qty(4), t).unwrap_err();
+        b.cancelled(id, OrderNo(8), Qty::lit(2), t).unwrap();
+        assert_eq!(b.working_qty(tk("005930"), Side::Sell), Qty::lit(3));
+        let e = b.cancelled(id, OrderNo(9), Qty::lit(4), t).unwrap_err();
         assert!(matches!(
             e,
             BookError::Order(OrderError::ExceedsRemaining { .. })
         ));
-        b.cancelled(id, OrderNo(9), Qty(3), t).unwrap();
+        b.cancelled(id, OrderNo(9), Qty::lit(3), t).unwrap();
         assert_eq!(b.summary().cancelled, 1);
         assert!(!b.has_working(tk("005930")));
     }

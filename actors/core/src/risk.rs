@@ -60,7 +60,7 @@ impl Default for RiskLimits {
     /// each is a guard against a runaway, not a strategy setting.
     fn default() -> Self {
         RiskLimits {
-            max_order_qty: Qty(10_000),
+            max_order_qty: Qty::lit(10_000),
             max_order_notional: 10_000_000,
             // Two full-size orders: averaging into a position is possible, doubling down
             // without end is not.
@@ -104,7 +104,7 @@ impl RiskLimits {
     /// Refuses limits under which no buy could ever pass, or the kill switch would trip
     /// before the first trade.
     pub fn validate(&self) -> Result<(), RiskConfigError> {
-        if self.max_order_qty.0 == 0 {
+        if self.max_order_qty.shares() == 0 {
             return Err(RiskConfigError::ZeroMaxOrderQty);
         }
         if self.max_order_notional <= 0 {
@@ -336,7 +336,7 @@ pub fn check(
         return Err(RiskRefusal::KillSwitchOn);
     }
     let qty = intent.qty;
-    if qty.0 == 0 {
+    if qty.shares() == 0 {
         return Err(RiskRefusal::ZeroQty);
     }
     // However loose the configured cap, never more than one KRX order can carry.
@@ -385,11 +385,11 @@ fn check_not_duplicate(intent: &OrderIntent, book: &OrderBook) -> Result<(), Ris
 /// so no price or collar can overflow: `|price − last| × 10,000 > max_bp × last`.
 fn check_collar(price: Price, last: Option<Price>, max_bp: u32) -> Result<(), RiskRefusal> {
     let last = match last {
-        Some(l) if l.0 > 0 => l,
+        Some(l) if l.won() > 0 => l,
         _ => return Err(RiskRefusal::NoCollarReference { price }),
     };
-    let distance = (i128::from(price.0) - i128::from(last.0)).abs() * 10_000;
-    let reference = i128::from(last.0);
+    let distance = (i128::from(price.won()) - i128::from(last.won())).abs() * 10_000;
+    let reference = i128::from(last.won());
     if distance > i128::from(max_bp) * reference {
         // Rounded up: 100.5 bp shows as 101, never as the collar itself.
         let bp = (distance + reference - 1) / reference;
@@ -458,7 +458,7 @@ fn buy_basis(intent: &OrderIntent, view: &GateView<'_>) -> Result<PriceBasis, Ri
         // the band, else by the last trade (a weaker bound, said so in the refusal).
         OrderType::Market => match (view.band, view.last_price) {
             (Some(b), _) => Ok(PriceBasis::UpperLimit(b.upper)),
-            (None, Some(p)) if p.0 > 0 => Ok(PriceBasis::LastPrice(p)),
+            (None, Some(p)) if p.won() > 0 => Ok(PriceBasis::LastPrice(p)),
             _ => Err(RiskRefusal::NoReferencePrice { qty: intent.qty }),
         },
     }
@@ -489,10 +489,12 @@ fn check_position_notional(
     let held = view.ledger.held_qty(intent.ticker);
     let working = view.book.working_qty(intent.ticker, Side::Buy);
     let total = held
-        .0
-        .checked_add(working.0)
-        .and_then(|q| q.checked_add(qty.0))
-        .and_then(|q| notional(basis.price(), Qty(q)));
+        .shares()
+        .checked_add(working.shares())
+        .and_then(|q| q.checked_add(qty.shares()))
+        // Not a `Qty`: three of them can pass MAX_QTY; the product still fits an i64.
+        .and_then(|q| i64::try_from(q).ok())
+        .and_then(|q| q.checked_mul(basis.price().won()));
     match total {
         None => Err(RiskRefusal::PositionNotionalOverflow {
             held,
@@ -520,7 +522,7 @@ fn check_sellable(
 ) -> Result<(), RiskRefusal> {
     let held = ledger.held_qty(intent.ticker);
     let working = book.working_qty(intent.ticker, Side::Sell);
-    let sellable = Qty(held.0.saturating_sub(working.0));
+    let sellable = held.saturating_sub(working);
     if intent.qty > sellable {
         return Err(RiskRefusal::NakedSell {
             qty: intent.qty,
@@ -552,7 +554,7 @@ mod tests {
         OrderIntent {
             ticker,
             side,
-            qty: Qty(qty),
+            qty: Qty::lit(qty),
             order_type,
             reason: "test",
             tick_seq: 0,
@@ -565,15 +567,15 @@ mod tests {
     }
 
     fn limit_buy(qty: u64, price: i64) -> OrderIntent {
-        intent(Side::Buy, qty, OrderType::Limit(Price(price)))
+        intent(Side::Buy, qty, OrderType::Limit(Price::lit(price)))
     }
 
     fn fill_of(ticker: Ticker, side: Side, qty: u64, price: i64) -> Fill {
         Fill {
             ticker,
             side,
-            price: Price(price),
-            qty: Qty(qty),
+            price: Price::lit(price),
+            qty: Qty::lit(qty),
             order_no: OrderNo(1),
             time: TimeOfDay::hms(10, 0, 0),
         }
@@ -586,7 +588,7 @@ mod tests {
     /// Every limit as wide as it goes, so a test can tighten just the rule it is about.
     fn loose() -> RiskLimits {
         RiskLimits {
-            max_order_qty: Qty(u64::MAX),
+            max_order_qty: MAX_QTY,
             max_order_notional: i64::MAX,
             max_position_notional: i64::MAX,
             max_open_positions: u32::MAX,
@@ -619,12 +621,12 @@ mod tests {
         }
 
         fn last(mut self, p: i64) -> Desk {
-            self.last = Some(Price(p));
+            self.last = Some(Price::lit(p));
             self
         }
 
         fn band(mut self, base: i64) -> Desk {
-            self.band = Some(DailyLimits::from_base(Price(base)));
+            self.band = Some(DailyLimits::from_base(Price::lit(base)));
             self
         }
 
@@ -673,7 +675,7 @@ mod tests {
         let cases = [
             (
                 RiskLimits {
-                    max_order_qty: Qty(0),
+                    max_order_qty: Qty::lit(0),
                     ..d
                 },
                 "max_order_qty",
@@ -734,7 +736,7 @@ mod tests {
         }
         // One won or one of each is enough.
         let least = RiskLimits {
-            max_order_qty: Qty(1),
+            max_order_qty: Qty::lit(1),
             max_order_notional: 1,
             max_position_notional: 1,
             max_open_positions: 1,
@@ -757,29 +759,31 @@ mod tests {
 
     #[test]
     fn every_refusal_has_a_listed_snake_case_rule() {
-        let b = PriceBasis::Limit(Price(1));
+        let b = PriceBasis::Limit(Price::lit(1));
         let every = [
             RiskRefusal::KillSwitchOn,
             RiskRefusal::ZeroQty,
             RiskRefusal::QtyAboveMax {
-                qty: Qty(2),
-                max: Qty(1),
+                qty: Qty::lit(2),
+                max: Qty::lit(1),
             },
             RiskRefusal::DuplicateOrder {
                 id: ClientOrderId(1),
-                qty: Qty(1),
+                qty: Qty::lit(1),
                 order_type: OrderType::Market,
             },
             RiskRefusal::BadPrice(MarketError::OffGrid { price: 1, tick: 1 }),
             RiskRefusal::BadPrice(MarketError::AboveUpperLimit { price: 2, upper: 1 }),
             RiskRefusal::BadPrice(MarketError::ZeroQty),
             RiskRefusal::PriceCollar {
-                price: Price(2),
-                last: Price(1),
+                price: Price::lit(2),
+                last: Price::lit(1),
                 distance_bp: 10_000,
                 max_bp: 1,
             },
-            RiskRefusal::NoCollarReference { price: Price(1) },
+            RiskRefusal::NoCollarReference {
+                price: Price::lit(1),
+            },
             RiskRefusal::OrdersPerDayAtMax {
                 orders_today: 1,
                 max: 1,
@@ -789,38 +793,38 @@ mod tests {
                 open: 1,
                 max: 1,
             },
-            RiskRefusal::NoReferencePrice { qty: Qty(1) },
+            RiskRefusal::NoReferencePrice { qty: Qty::lit(1) },
             RiskRefusal::NotionalAboveMax {
                 notional: 2,
-                qty: Qty(2),
+                qty: Qty::lit(2),
                 basis: b,
                 max: 1,
             },
             RiskRefusal::NotionalOverflow {
-                qty: Qty(2),
+                qty: Qty::lit(2),
                 basis: b,
                 max: 1,
             },
             RiskRefusal::PositionNotionalAboveMax {
                 notional: 2,
-                held: Qty(1),
-                working: Qty(0),
-                qty: Qty(1),
+                held: Qty::lit(1),
+                working: Qty::lit(0),
+                qty: Qty::lit(1),
                 basis: b,
                 max: 1,
             },
             RiskRefusal::PositionNotionalOverflow {
-                held: Qty(1),
-                working: Qty(0),
-                qty: Qty(1),
+                held: Qty::lit(1),
+                working: Qty::lit(0),
+                qty: Qty::lit(1),
                 basis: b,
                 max: 1,
             },
             RiskRefusal::NakedSell {
-                qty: Qty(1),
-                held: Qty(0),
-                working: Qty(0),
-                sellable: Qty(0),
+                qty: Qty::lit(1),
+                held: Qty::lit(0),
+                working: Qty::lit(0),
+                sellable: Qty::lit(0),
             },
         ];
         let mut seen = BTreeSet::new();
@@ -872,7 +876,10 @@ mod tests {
             Ok(())
         );
         assert_eq!(
-            desk.check(&intent(Side::Sell, 10, OrderType::Limit(Price(9_990))), &r),
+            desk.check(
+                &intent(Side::Sell, 10, OrderType::Limit(Price::lit(9_990))),
+                &r
+            ),
             Ok(())
         );
         assert!(matches!(
@@ -894,7 +901,7 @@ mod tests {
     #[test]
     fn max_order_qty_boundary() {
         let r = RiskLimits {
-            max_order_qty: Qty(10_000),
+            max_order_qty: Qty::lit(10_000),
             ..loose()
         };
         assert_eq!(gate(&limit_buy(10_000, 1_000), &r), Ok(()));
@@ -924,8 +931,8 @@ mod tests {
             e,
             RiskRefusal::DuplicateOrder {
                 id: ClientOrderId(1),
-                qty: Qty(10),
-                order_type: OrderType::Limit(Price(10_000)),
+                qty: Qty::lit(10),
+                order_type: OrderType::Limit(Price::lit(10_000)),
             }
         );
         assert_eq!(e.rule(), "duplicate_order");
@@ -944,9 +951,9 @@ mod tests {
             ticker("000660"),
             Side::Buy,
             10,
-            OrderType::Limit(Price(10_000)),
+            OrderType::Limit(Price::lit(10_000)),
         );
-        desk.last = Some(Price(10_000));
+        desk.last = Some(Price::lit(10_000));
         assert_eq!(desk.check(&other, &r), Ok(()));
         // Sells too; the older twin is named when there are two.
         let sell = intent(Side::Sell, 2, OrderType::Market);
@@ -1001,8 +1008,8 @@ mod tests {
             e,
             RiskRefusal::NotionalAboveMax {
                 notional: 143_000,
-                qty: Qty(11),
-                basis: PriceBasis::UpperLimit(Price(13_000)),
+                qty: Qty::lit(11),
+                basis: PriceBasis::UpperLimit(Price::lit(13_000)),
                 max: 130_000
             }
         );
@@ -1014,22 +1021,19 @@ mod tests {
         assert!(e.to_string().contains("last price 10000"), "{e}");
         // Neither (or a nonsense last price): refuse, there is nothing to bound it with.
         let e = Desk::new().check(&mkt(1), &r).unwrap_err();
-        assert_eq!(e, RiskRefusal::NoReferencePrice { qty: Qty(1) });
+        assert_eq!(e, RiskRefusal::NoReferencePrice { qty: Qty::lit(1) });
         assert_eq!(e.rule(), "no_reference_price");
         assert_eq!(
             Desk::new().last(0).check(&mkt(1), &r),
-            Err(RiskRefusal::NoReferencePrice { qty: Qty(1) })
+            Err(RiskRefusal::NoReferencePrice { qty: Qty::lit(1) })
         );
-        // Overflow is a refusal, not a panic (and a quantity past what an order carries is
-        // refused before it is multiplied at all).
-        assert!(matches!(
-            Desk::new().last(i64::MAX / 2).check(&mkt(3), &loose()),
-            Err(RiskRefusal::NotionalOverflow { .. })
-        ));
-        assert!(matches!(
-            unbanded.check(&mkt(u64::MAX), &loose()),
-            Err(RiskRefusal::QtyAboveMax { max, .. }) if max == MAX_QTY
-        ));
+        // The most an order carries at the highest price: no overflow, it passes.
+        assert_eq!(
+            Desk::new()
+                .last(99_999_000)
+                .check(&mkt(MAX_QTY.shares()), &loose()),
+            Ok(())
+        );
     }
 
     #[test]
@@ -1074,7 +1078,7 @@ mod tests {
             .last(10_000)
             .band(10_000)
             .holding(samsung(), 5, 10_000);
-        let sell = intent(Side::Sell, 1, OrderType::Limit(Price(13_010)));
+        let sell = intent(Side::Sell, 1, OrderType::Limit(Price::lit(13_010)));
         assert!(matches!(
             holder.check(&sell, &r),
             Err(RiskRefusal::BadPrice(_))
@@ -1096,8 +1100,8 @@ mod tests {
         assert_eq!(
             e,
             RiskRefusal::PriceCollar {
-                price: Price(10_110),
-                last: Price(10_000),
+                price: Price::lit(10_110),
+                last: Price::lit(10_000),
                 distance_bp: 110,
                 max_bp: 100,
             }
@@ -1109,7 +1113,7 @@ mod tests {
         );
         assert!(matches!(buy(9_890), Err(RiskRefusal::PriceCollar { .. })));
         // Sells are collared too.
-        let sell = |p| desk.check(&intent(Side::Sell, 1, OrderType::Limit(Price(p))), &r);
+        let sell = |p| desk.check(&intent(Side::Sell, 1, OrderType::Limit(Price::lit(p))), &r);
         assert_eq!(sell(9_900), Ok(()));
         assert!(matches!(sell(9_890), Err(RiskRefusal::PriceCollar { .. })));
         // A collar that is not a whole number of won: 100 bp of 10,050 is 100.5 won. 10,150
@@ -1137,7 +1141,7 @@ mod tests {
         assert_eq!(
             e,
             RiskRefusal::NoCollarReference {
-                price: Price(10_000)
+                price: Price::lit(10_000)
             }
         );
         assert_eq!(e.rule(), "price_collar_no_reference");
@@ -1148,11 +1152,11 @@ mod tests {
             Err(RiskRefusal::NoCollarReference { .. })
         ));
         // The widest collar at the largest prices: no overflow, it passes.
-        let huge = Desk::new().last(i64::MAX - 999);
+        let huge = Desk::new().last(99_999_000);
         assert_eq!(
             huge.check(&limit_buy(1, 1_000), &loose()),
             Ok(()),
-            "distance × 10,000 is far beyond i64 but within i128"
+            "the widest distance"
         );
         let tight = RiskLimits {
             price_collar_bp: 1,
@@ -1162,27 +1166,6 @@ mod tests {
             huge.check(&limit_buy(1, 1_000), &tight),
             Err(RiskRefusal::PriceCollar { max_bp: 1, .. })
         ));
-    }
-
-    /// A limit past the highest price KRX prints is refused by name before any arithmetic
-    /// on it (notional, collar), however loose the limits; so is a quantity past the most
-    /// an order carries.
-    #[test]
-    fn a_price_or_quantity_krx_cannot_print_is_refused() {
-        let desk = Desk::new().last(i64::MAX - 999);
-        for price in [
-            crate::market::MAX_PRICE.0 + 1_000,
-            i64::MAX - i64::MAX % 1_000,
-        ] {
-            let e = desk.check(&limit_buy(1, price), &loose()).unwrap_err();
-            assert_eq!(e.rule(), "bad_price", "{e}");
-            assert!(e.to_string().contains("highest price KRX can print"), "{e}");
-        }
-        let e = Desk::new()
-            .last(10_000)
-            .check(&limit_buy(u64::MAX, 10_000), &loose())
-            .unwrap_err();
-        assert!(e.to_string().contains("99999999"), "{e}");
     }
 
     #[test]
@@ -1223,7 +1206,7 @@ mod tests {
             ..loose()
         };
         let (a, b, c) = (samsung(), ticker("000660"), ticker("035720"));
-        let buy = |t, q| intent_for(t, Side::Buy, q, OrderType::Limit(Price(10_000)));
+        let buy = |t, q| intent_for(t, Side::Buy, q, OrderType::Limit(Price::lit(10_000)));
         // One held, one being bought: two open.
         let desk = Desk::new()
             .last(10_000)
@@ -1287,10 +1270,10 @@ mod tests {
             e,
             RiskRefusal::PositionNotionalAboveMax {
                 notional: 210_000,
-                held: Qty(10),
-                working: Qty(4),
-                qty: Qty(7),
-                basis: PriceBasis::Limit(Price(10_000)),
+                held: Qty::lit(10),
+                working: Qty::lit(4),
+                qty: Qty::lit(7),
+                basis: PriceBasis::Limit(Price::lit(10_000)),
                 max: 200_000,
             }
         );
@@ -1301,7 +1284,7 @@ mod tests {
         );
         // A market buy counts at the upper limit: (10 + 4 + q) × 13,000 ≤ 200,000 ⇔ q ≤ 1.
         let mut banded = desk;
-        banded.band = Some(DailyLimits::from_base(Price(10_000)));
+        banded.band = Some(DailyLimits::from_base(Price::lit(10_000)));
         let mkt = |q| intent(Side::Buy, q, OrderType::Market);
         assert_eq!(banded.check(&mkt(1), &r), Ok(()));
         assert!(matches!(
@@ -1313,21 +1296,19 @@ mod tests {
             ticker("000660"),
             Side::Buy,
             20,
-            OrderType::Limit(Price(10_000)),
+            OrderType::Limit(Price::lit(10_000)),
         );
         assert_eq!(banded.check(&other, &r), Ok(()));
-        // Overflow is a refusal, not a panic: of the won total, and of the share count.
-        let held = i64::MAX as u64 / 2;
-        let big = Desk::new().last(1_000).holding(samsung(), held, 1);
-        assert!(matches!(
-            big.check(&limit_buy(1, 1_000), &loose()),
-            Err(RiskRefusal::PositionNotionalOverflow { .. })
-        ));
-        let bigger = big.working(&limit_buy(u64::MAX - held, 1));
-        assert!(matches!(
-            bigger.check(&limit_buy(1, 1_000), &loose()),
-            Err(RiskRefusal::PositionNotionalOverflow { .. })
-        ));
+        // The largest counts at the highest price still add up inside i64: no overflow.
+        let most = MAX_QTY.shares();
+        let big = Desk::new()
+            .last(99_999_000)
+            .holding(samsung(), most, 99_999_000);
+        let bigger = big.working(&limit_buy(most, 99_999_000));
+        assert_eq!(
+            bigger.check(&limit_buy(most - 1, 99_999_000), &loose()),
+            Ok(())
+        );
         // Sells are not capped by position notional.
         let tight = RiskLimits {
             max_position_notional: 1,
@@ -1377,7 +1358,7 @@ mod tests {
             max_order_notional: 1,
             ..RiskLimits::default()
         };
-        desk.last = Some(Price(60_000));
+        desk.last = Some(Price::lit(60_000));
         assert_eq!(desk.check(&sell(10), &tight), Ok(()));
     }
 }

@@ -130,12 +130,16 @@ pub const MAX_QTY: Qty = Qty(99_999_999);
 /// `volume`, t1102 `volume`) in twelve digits (§4.8, §5.5).
 pub const MAX_CUM_VOLUME: u64 = 999_999_999_999;
 
-/// A price in integer won.
+/// A price in integer won: 0 ("no price") ..= [`MAX_PRICE`]. The field is private, so a
+/// `Price` cannot hold a value KRX cannot print; every product of a price and a quantity
+/// fits an `i64`.
 #[derive(
     Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default, Serialize, Deserialize,
 )]
-#[serde(transparent)]
-pub struct Price(pub i64);
+// The same JSON number as ever, but read through `new_or_zero`: a journal or tape
+// holding a price out of range is refused, not loaded.
+#[serde(try_from = "i64", into = "i64")]
+pub struct Price(i64);
 
 impl Price {
     /// "No price": a market order's limit, a blank best bid.
@@ -167,8 +171,32 @@ impl Price {
         }
     }
 
-    pub fn won(self) -> i64 {
+    /// A price written in the source: a constant, a test's, the simulator's fixed books.
+    /// Panics outside 0 ..= [`MAX_PRICE`] (a compile error in a `const`). Never for a
+    /// number that came from outside: that goes through [`Price::new`].
+    pub const fn lit(won: i64) -> Price {
+        assert!(
+            0 <= won && won <= MAX_PRICE.0,
+            "a price literal is 0 ..= 99,999,000 won"
+        );
+        Price(won)
+    }
+
+    pub const fn won(self) -> i64 {
         self.0
+    }
+}
+
+impl TryFrom<i64> for Price {
+    type Error = MarketError;
+    fn try_from(won: i64) -> Result<Price, MarketError> {
+        Price::new_or_zero(won)
+    }
+}
+
+impl From<Price> for i64 {
+    fn from(p: Price) -> i64 {
+        p.0
     }
 }
 
@@ -178,14 +206,19 @@ impl fmt::Display for Price {
     }
 }
 
-/// A quantity in whole shares.
+/// A quantity in whole shares: 0 ..= [`MAX_QTY`]. The field is private, so a sum of fills
+/// or holdings that would pass the bound is an explicit `None` at the sum
+/// ([`Qty::checked_add`]), never a silent wrap.
 #[derive(
     Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default, Serialize, Deserialize,
 )]
-#[serde(transparent)]
-pub struct Qty(pub u64);
+#[serde(try_from = "u64", into = "u64")]
+pub struct Qty(u64);
 
 impl Qty {
+    /// Nothing: no fill, nothing left, no holding.
+    pub const ZERO: Qty = Qty(0);
+
     /// A quantity of an order, a trade or a holding: 0 ..= [`MAX_QTY`] shares (zero is a
     /// quantity: nothing left, nothing filled; [`check_qty`] refuses it for an order).
     pub fn new(shares: u64) -> Result<Qty, MarketError> {
@@ -199,8 +232,57 @@ impl Qty {
         }
     }
 
-    pub fn shares(self) -> u64 {
+    /// A quantity written in the source: a constant, a test's, the simulator's fixed
+    /// books. Panics above [`MAX_QTY`] (a compile error in a `const`). Never for a number
+    /// that came from outside: that goes through [`Qty::new`].
+    pub const fn lit(shares: u64) -> Qty {
+        assert!(
+            shares <= MAX_QTY.0,
+            "a quantity literal is 0 ..= 99,999,999 shares"
+        );
+        Qty(shares)
+    }
+
+    pub const fn shares(self) -> u64 {
         self.0
+    }
+
+    /// `self + other`, or `None` above [`MAX_QTY`].
+    pub fn checked_add(self, other: Qty) -> Option<Qty> {
+        Qty::new(self.0 + other.0).ok() // both ≤ MAX_QTY: the u64 sum cannot wrap
+    }
+
+    /// `self + other`, held at [`MAX_QTY`]: for a total that only bounds a check (shares
+    /// working), where more than an order can carry already fails it.
+    pub fn saturating_add(self, other: Qty) -> Qty {
+        Qty((self.0 + other.0).min(MAX_QTY.0))
+    }
+
+    /// `self - other`, or `None` below zero.
+    pub fn checked_sub(self, other: Qty) -> Option<Qty> {
+        self.0.checked_sub(other.0).map(Qty)
+    }
+
+    /// `self - other`, or zero below zero.
+    pub fn saturating_sub(self, other: Qty) -> Qty {
+        Qty(self.0.saturating_sub(other.0))
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl TryFrom<u64> for Qty {
+    type Error = MarketError;
+    fn try_from(shares: u64) -> Result<Qty, MarketError> {
+        Qty::new(shares)
+    }
+}
+
+impl From<Qty> for u64 {
+    fn from(q: Qty) -> u64 {
+        q.0
     }
 }
 
@@ -227,15 +309,13 @@ pub fn notional(price: Price, qty: Qty) -> Option<i64> {
     i64::try_from(qty.0).ok()?.checked_mul(price.0)
 }
 
-/// `price` against `base` in basis points, truncated toward zero; 0 when `base` is not
-/// positive. Computed in `i128` and saturated at the ends of `i64`, so no pair of prices
-/// panics or wraps into a change of the wrong sign.
+/// `price` against `base` in basis points, truncated toward zero; 0 when `base` is 0.
+/// Both ≤ [`MAX_PRICE`], so the product fits an `i64`.
 pub fn change_bp(price: Price, base: Price) -> i64 {
-    if base.0 <= 0 {
+    if base.0 == 0 {
         return 0;
     }
-    let bp = (i128::from(price.0) - i128::from(base.0)) * 10_000 / i128::from(base.0);
-    i64::try_from(bp).unwrap_or(if bp < 0 { i64::MIN } else { i64::MAX })
+    (price.0 - base.0) * 10_000 / base.0
 }
 
 /// Buy or sell.
@@ -339,21 +419,17 @@ pub enum Rounding {
     Nearest,
 }
 
-/// Moves a positive `price` onto the tick grid. Every band edge is a multiple of the tick
-/// of the band below it, so rounding never skips a band.
-///
-/// Saturates: a price within a tick of `i64::MAX` rounds down rather than wrap, so a
-/// value that slipped past [`Price::new`] stays huge and is refused by the next check.
+/// Moves a `price` onto the tick grid (0 goes to 1). Every band edge is a multiple of the
+/// tick of the band below it, so rounding never skips a band; [`MAX_PRICE`] is on the
+/// grid, so rounding up never leaves the range.
 pub fn round_to_grid(price: Price, rounding: Rounding) -> Price {
     let p = price.0.max(1);
     let tick = tick_size(Price(p));
-    let down = p - p.rem_euclid(tick);
+    let down = p - p % tick;
     if down == p {
         return Price(p);
     }
-    let Some(up) = down.checked_add(tick) else {
-        return Price(down);
-    };
+    let up = down + tick;
     match rounding {
         Rounding::Down => Price(down.max(1)),
         Rounding::Up => Price(up),
@@ -367,20 +443,20 @@ pub fn round_to_grid(price: Price, rounding: Rounding) -> Price {
     }
 }
 
-/// The next grid price above an on-grid `price`; saturates at `i64::MAX` (far above
-/// [`MAX_PRICE`], so the order check refuses it) rather than wrap to a negative price.
-pub fn tick_up(price: Price) -> Price {
-    Price(price.0.saturating_add(tick_size(price)))
+/// The next grid price above an on-grid `price`, or `None` above [`MAX_PRICE`]: there is
+/// no higher price to ask for.
+pub fn tick_up(price: Price) -> Option<Price> {
+    Price::new(price.0 + tick_size(price)).ok()
 }
 
 /// The next grid price below an on-grid `price` (the tick of the band just below applies
 /// at a band edge: 2,000 → 1,999, 5,000 → 4,995), never below 1.
 pub fn tick_down(price: Price) -> Price {
-    let tick = tick_size(Price(price.0.saturating_sub(1)));
-    Price(price.0.saturating_sub(tick).max(1))
+    let tick = tick_size(Price(price.0 - 1));
+    Price((price.0 - tick).max(1))
 }
 
-/// Rejects a non-positive, off-grid or unprintable (above [`MAX_PRICE`]) price.
+/// Rejects a zero or off-grid price.
 pub fn check_grid(price: Price) -> Result<(), MarketError> {
     Price::new(price.0)?;
     let tick = tick_size(price);
@@ -403,15 +479,11 @@ pub struct DailyLimits {
 }
 
 impl DailyLimits {
-    /// The band around `base`. Computed in `i128`, so even a base no wire would pass
-    /// (`i64::MAX`) gives a band that contains it rather than a wrapped one; a base that
-    /// came through [`Price::new`] never needs it.
+    /// The band around `base`. An upper limit above [`MAX_PRICE`] is held there: no
+    /// price above it can print (only a base above 76,922,000 won gets there).
     pub fn from_base(base: Price) -> DailyLimits {
         let b = base.0.max(1);
-        let scaled = |num: i128, add: i128| {
-            let v = (i128::from(b) * num + add) / 10;
-            Price(i64::try_from(v).unwrap_or(i64::MAX))
-        };
+        let scaled = |num: i64, add: i64| Price(((b * num + add) / 10).min(MAX_PRICE.0));
         let upper = round_to_grid(scaled(13, 0), Rounding::Down);
         // ceil(b * 0.7) in integers, then up onto the grid.
         let lower = round_to_grid(scaled(7, 9), Rounding::Up);
@@ -454,12 +526,13 @@ pub fn check_order_price(price: Price, limits: &DailyLimits) -> Result<(), Marke
     limits.check(price)
 }
 
-/// Rejects a zero quantity, or one above [`MAX_QTY`].
+/// Rejects a zero quantity.
 pub fn check_qty(qty: Qty) -> Result<(), MarketError> {
+    // Above MAX_QTY cannot be held by a `Qty`.
     if qty.0 == 0 {
         Err(MarketError::ZeroQty)
     } else {
-        Qty::new(qty.0).map(|_| ())
+        Ok(())
     }
 }
 
@@ -649,7 +722,7 @@ mod tests {
             assert!(!is_on_grid(Price(p)), "{p} off grid");
         }
         assert!(is_on_grid(Price(50_000)) && is_on_grid(Price(500_000)));
-        assert!(!is_on_grid(Price(0)) && !is_on_grid(Price(-5)));
+        assert!(!is_on_grid(Price(0)));
     }
 
     #[test]
@@ -689,15 +762,15 @@ mod tests {
 
     #[test]
     fn tick_steps_cross_band_edges() {
-        assert_eq!(tick_up(Price(1_999)), Price(2_000));
-        assert_eq!(tick_up(Price(2_000)), Price(2_005));
+        assert_eq!(tick_up(Price(1_999)), Some(Price(2_000)));
+        assert_eq!(tick_up(Price(2_000)), Some(Price(2_005)));
         assert_eq!(tick_down(Price(2_000)), Price(1_999));
         assert_eq!(tick_down(Price(5_000)), Price(4_995));
         assert_eq!(tick_down(Price(20_000)), Price(19_990));
         assert_eq!(tick_down(Price(50_000)), Price(49_950));
         assert_eq!(tick_down(Price(200_000)), Price(199_900));
         assert_eq!(tick_down(Price(500_000)), Price(499_500));
-        assert_eq!(tick_up(Price(499_500)), Price(500_000));
+        assert_eq!(tick_up(Price(499_500)), Some(Price(500_000)));
         assert_eq!(tick_down(Price(1)), Price(1));
     }
 
@@ -718,18 +791,20 @@ mod tests {
     }
 
     /// Found by the fuzz harness's core target: a strategy's entry at a decoded price near
-    /// i64's end overflowed the grid and the band. Held at the last grid price now (a
-    /// step up that would pass i64's end stays put), never wrapped.
+    /// i64's end overflowed the grid and the band. A `Price` cannot hold such a price now;
+    /// at the top of the range the grid holds and the band stays inside it.
     #[test]
-    fn the_grid_and_the_band_hold_any_decoded_price() {
+    fn the_grid_and_the_band_hold_the_highest_price() {
+        assert_eq!(round_to_grid(MAX_PRICE, Rounding::Up), MAX_PRICE);
         assert_eq!(
-            round_to_grid(Price(i64::MAX - 1), Rounding::Up),
-            round_to_grid(Price(i64::MAX - 1), Rounding::Down)
+            round_to_grid(Price(MAX_PRICE.0 - 1), Rounding::Up),
+            MAX_PRICE
         );
-        assert_eq!(tick_up(Price(i64::MAX)), Price(i64::MAX));
-        let l = DailyLimits::from_base(Price(i64::MAX));
+        assert_eq!(tick_up(MAX_PRICE), None, "no price above the highest");
+        assert_eq!(tick_up(Price(MAX_PRICE.0 - 1_000)), Some(MAX_PRICE));
+        let l = DailyLimits::from_base(MAX_PRICE);
         assert!(l.lower < l.upper, "{l:?}");
-        assert_eq!(l.upper, round_to_grid(Price(i64::MAX), Rounding::Down));
+        assert_eq!(l.upper, MAX_PRICE, "held at the highest printable price");
     }
 
     #[test]
@@ -758,7 +833,7 @@ mod tests {
             assert!(l.upper.0 * 10 <= base * 13, "upper within 30% of {base}");
             assert!(l.lower.0 * 10 >= base * 7, "lower within 30% of {base}");
             assert!(
-                tick_up(l.upper).0 * 10 > base * 13,
+                tick_up(l.upper).unwrap().0 * 10 > base * 13,
                 "upper is the highest for {base}"
             );
             assert!(
@@ -799,8 +874,11 @@ mod tests {
         assert_eq!(check_qty(Qty(0)), Err(MarketError::ZeroQty));
         assert!(check_qty(Qty(1)).is_ok());
         assert_eq!(notional(Price(55_500), Qty(10)), Some(555_000));
-        assert_eq!(notional(Price(i64::MAX), Qty(2)), None);
-        assert_eq!(notional(Price(1), Qty(u64::MAX)), None);
+        assert_eq!(
+            notional(MAX_PRICE, MAX_QTY),
+            Some(99_999_000 * 99_999_999),
+            "the largest product fits"
+        );
     }
 
     #[test]
@@ -845,40 +923,97 @@ mod tests {
     }
 
     #[test]
-    fn change_bp_at_the_ends_of_i64() {
+    fn change_bp_at_the_ends_of_the_range() {
         assert_eq!(change_bp(Price(10_100), Price(10_000)), 100);
         assert_eq!(change_bp(Price(9_950), Price(10_000)), -50);
         assert_eq!(change_bp(Price(1), Price(0)), 0);
-        assert_eq!(change_bp(Price(i64::MAX), Price(1)), i64::MAX);
-        assert_eq!(change_bp(Price(i64::MIN), Price(1)), i64::MIN);
-        assert_eq!(change_bp(Price(i64::MAX), Price(i64::MAX)), 0);
-        assert_eq!(change_bp(Price(1), Price(i64::MAX)), -9_999);
+        assert_eq!(change_bp(MAX_PRICE, MAX_PRICE), 0);
+        assert_eq!(change_bp(Price(0), MAX_PRICE), -10_000);
+        assert_eq!(change_bp(Price(1), MAX_PRICE), -9_999);
         assert_eq!(change_bp(MAX_PRICE, Price(1)), (MAX_PRICE.0 - 1) * 10_000);
     }
 
     #[test]
-    fn grid_arithmetic_at_and_beyond_the_bounds_neither_panics_nor_wraps() {
-        assert_eq!(tick_up(MAX_PRICE), Price(MAX_PRICE.0 + 1_000));
-        assert_eq!(tick_up(Price(i64::MAX)), Price(i64::MAX));
-        assert_eq!(tick_down(Price(i64::MIN)), Price(1));
-        assert_eq!(tick_down(Price(i64::MAX)), Price(i64::MAX - 1_000));
-        let top = round_to_grid(Price(i64::MAX), Rounding::Up);
-        assert!(top.0 > MAX_PRICE.0, "{top}");
-        assert!(round_to_grid(Price(i64::MAX), Rounding::Nearest).0 > 0);
-        assert_eq!(round_to_grid(Price(i64::MIN), Rounding::Down), Price(1));
-        for base in [MAX_PRICE.0, i64::MAX / 13, i64::MAX - 1, i64::MAX] {
+    fn grid_arithmetic_at_the_bounds_stays_in_range() {
+        assert_eq!(tick_up(MAX_PRICE), None);
+        assert_eq!(tick_down(MAX_PRICE), Price(MAX_PRICE.0 - 1_000));
+        assert_eq!(tick_down(Price::ZERO), Price(1));
+        assert_eq!(round_to_grid(Price::ZERO, Rounding::Down), Price(1));
+        assert_eq!(
+            round_to_grid(Price(MAX_PRICE.0 - 1), Rounding::Nearest),
+            MAX_PRICE
+        );
+        for base in [1, 76_922_000, 76_923_000, MAX_PRICE.0] {
             let l = DailyLimits::from_base(Price(base));
-            // Saturated near i64::MAX (the upper limit cannot exceed it), never wrapped.
             assert!(
-                l.lower.0 > 0 && l.lower <= l.base && l.lower <= l.upper,
+                l.lower.0 > 0 && l.lower <= l.base && l.base <= l.upper && l.upper <= MAX_PRICE,
+                "base {base}: {l:?}"
+            );
+            assert!(
+                is_on_grid(l.upper) && is_on_grid(l.lower),
                 "base {base}: {l:?}"
             );
         }
         let l = DailyLimits::from_base(MAX_PRICE);
-        assert_eq!((l.upper, l.lower), (Price(129_998_000), Price(70_000_000)));
-        assert!(check_grid(Price(i64::MAX - i64::MAX % 1_000)).is_err());
-        assert!(check_grid(Price(MAX_PRICE.0 + 1_000)).is_err());
-        assert!(check_qty(Qty(u64::MAX)).is_err() && check_qty(MAX_QTY).is_ok());
+        assert_eq!((l.upper, l.lower), (MAX_PRICE, Price(70_000_000)));
+        assert!(check_qty(MAX_QTY).is_ok());
+    }
+
+    #[test]
+    fn literals_hold_the_range() {
+        const TOP: Price = Price::lit(99_999_000);
+        assert_eq!(TOP, MAX_PRICE);
+        assert_eq!(Price::lit(0), Price::ZERO);
+        assert_eq!(Qty::lit(99_999_999), MAX_QTY);
+        assert!(std::panic::catch_unwind(|| Price::lit(99_999_001)).is_err());
+        assert!(std::panic::catch_unwind(|| Price::lit(-1)).is_err());
+        assert!(std::panic::catch_unwind(|| Qty::lit(100_000_000)).is_err());
+    }
+
+    #[test]
+    fn qty_sums_stop_at_the_bound() {
+        assert_eq!(Qty(3).checked_add(Qty(4)), Some(Qty(7)));
+        assert_eq!(MAX_QTY.checked_add(Qty(0)), Some(MAX_QTY));
+        assert_eq!(MAX_QTY.checked_add(Qty(1)), None);
+        assert_eq!(MAX_QTY.checked_add(MAX_QTY), None);
+        assert_eq!(Qty(4).checked_sub(Qty(3)), Some(Qty(1)));
+        assert_eq!(Qty(3).checked_sub(Qty(4)), None);
+        assert_eq!(Qty(3).saturating_sub(Qty(4)), Qty::ZERO);
+        assert_eq!(MAX_QTY.saturating_add(Qty(1)), MAX_QTY);
+        assert_eq!(Qty(3).saturating_add(Qty(4)), Qty(7));
+        assert!(Qty::ZERO.is_zero() && !Qty(1).is_zero());
+    }
+
+    /// The JSON is the bare number it always was, and reading goes through the
+    /// constructors: a journal or tape line out of range is an error naming the bound.
+    #[test]
+    fn serde_is_the_bare_number_and_checks_the_range() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct Line {
+            price: Price,
+            qty: Qty,
+        }
+        let line = Line {
+            price: Price(55_500),
+            qty: Qty(10),
+        };
+        let json = serde_json::to_string(&line).unwrap();
+        assert_eq!(json, r#"{"price":55500,"qty":10}"#);
+        assert_eq!(serde_json::from_str::<Line>(&json).unwrap(), line);
+        let market: Line = serde_json::from_str(r#"{"price":0,"qty":1}"#).unwrap();
+        assert_eq!(market.price, Price::ZERO, "a market order's price reads");
+        let e = serde_json::from_str::<Line>(r#"{"price":99999001,"qty":1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("price 99999001 is above 99999000"), "{e}");
+        let e = serde_json::from_str::<Line>(r#"{"price":-1,"qty":1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("price -1 is not positive"), "{e}");
+        let e = serde_json::from_str::<Line>(r#"{"price":1,"qty":100000000}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("quantity 100000000 is above 99999999"), "{e}");
     }
 
     #[test]

@@ -215,10 +215,10 @@ mod tests {
         let trade = |i: u64| {
             TapeEvent::Trade(TapeTrade {
                 ticker: condor_model::market::Ticker::parse("005930").unwrap(),
-                price: condor_model::market::Price(70_000 + 100 * i as i64),
-                qty: condor_model::market::Qty(1),
+                price: condor_model::market::Price::lit(70_000 + 100 * i as i64),
+                qty: condor_model::market::Qty::lit(1),
                 cum_volume: i,
-                prev_close: condor_model::market::Price(70_000),
+                prev_close: condor_model::market::Price::lit(70_000),
                 aggressor: condor_model::market::Side::Buy,
                 exchange_time: condor_model::market::TimeOfDay::hms(9, 30, 0),
                 seq: i,

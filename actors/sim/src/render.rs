@@ -58,30 +58,30 @@ pub(crate) fn trade_frame_into(o: &mut String, t: &TradeEvent) {
     o.push_str(r#"","sign":""#);
     o.push_str(t.sign());
     o.push_str(r#"","change":""#);
-    push_int(o, (t.price.0 - t.prev_close.0).abs());
+    push_int(o, (t.price.won() - t.prev_close.won()).abs());
     o.push_str(r#"","drate":""#);
     push_fixed2(o, t.chg_rate_bp());
     o.push_str(r#"","price":""#);
-    push_int(o, t.price.0);
+    push_int(o, t.price.won());
     o.push_str(r#"","opentime":""#);
     push_hhmmss(o, t.open_time);
     o.push_str(r#"","open":""#);
-    push_int(o, t.open.0);
+    push_int(o, t.open.won());
     o.push_str(r#"","hightime":""#);
     push_hhmmss(o, t.high_time);
     o.push_str(r#"","high":""#);
-    push_int(o, t.high.0);
+    push_int(o, t.high.won());
     o.push_str(r#"","lowtime":""#);
     push_hhmmss(o, t.low_time);
     o.push_str(r#"","low":""#);
-    push_int(o, t.low.0);
+    push_int(o, t.low.won());
     o.push_str(r#"","cgubun":""#);
     o.push_str(match t.aggressor {
         condor_model::market::Side::Buy => "+",
         condor_model::market::Side::Sell => "-",
     });
     o.push_str(r#"","cvolume":""#);
-    push_int(o, t.qty.0);
+    push_int(o, t.qty.shares());
     o.push_str(r#"","volume":""#);
     push_int(o, t.volume);
     // UNCONFIRMED unit: LS's samples look like millions of won.
@@ -99,11 +99,11 @@ pub(crate) fn trade_frame_into(o: &mut String, t: &TradeEvent) {
     o.push_str(r#"","cpower":""#);
     push_fixed2(o, t.cpower_x100() as i64);
     o.push_str(r#"","w_avrg":""#);
-    push_int(o, t.vwap.0);
+    push_int(o, t.vwap.won());
     o.push_str(r#"","offerho":""#);
-    push_int(o, t.best_ask.0);
+    push_int(o, t.best_ask.won());
     o.push_str(r#"","bidho":""#);
-    push_int(o, t.best_bid.0);
+    push_int(o, t.best_bid.won());
     o.push_str(r#"","status":"00","jnilvolume":""#);
     push_int(o, t.prev_day_volume);
     o.push_str(r#"","shcode":""#);
@@ -134,15 +134,15 @@ mod tests {
             market: Market::Kospi,
             time: TimeOfDay::hms(9, 8, 51),
             ms: 5,
-            price: Price(55_500),
-            qty: Qty(12),
+            price: Price::lit(55_500),
+            qty: Qty::lit(12),
             aggressor: Side::Sell,
-            prev_close: Price(56_000),
-            upper_limit: Price(72_800),
-            lower_limit: Price(39_200),
-            open: Price(55_600),
-            high: Price(55_800),
-            low: Price(55_500),
+            prev_close: Price::lit(56_000),
+            upper_limit: Price::lit(72_800),
+            lower_limit: Price::lit(39_200),
+            open: Price::lit(55_600),
+            high: Price::lit(55_800),
+            low: Price::lit(55_500),
             open_time: TimeOfDay::hms(9, 0, 30),
             high_time: TimeOfDay::hms(9, 5, 4),
             low_time: TimeOfDay::hms(9, 8, 51),
@@ -152,9 +152,9 @@ mod tests {
             sell_count: 23,
             buy_volume: 3_146,
             buy_count: 96,
-            vwap: Price(55_448),
-            best_ask: Price(55_600),
-            best_bid: Price(55_500),
+            vwap: Price::lit(55_448),
+            best_ask: Price::lit(55_600),
+            best_bid: Price::lit(55_500),
             prev_day_volume: 2_508_350,
         }
     }
@@ -167,9 +167,9 @@ mod tests {
         };
         assert_eq!(market, Market::Kospi);
         assert_eq!(body.ticker().unwrap().as_str(), "005930");
-        assert_eq!(body.price().unwrap(), Price(55_500));
-        assert_eq!(body.cvolume().unwrap(), Qty(12));
-        assert_eq!(body.volume().unwrap(), Qty(10_887));
+        assert_eq!(body.price().unwrap(), Price::lit(55_500));
+        assert_eq!(body.cvolume().unwrap(), Qty::lit(12));
+        assert_eq!(body.volume().unwrap(), 10_887);
         assert_eq!(body.time().unwrap(), TimeOfDay::hms(9, 8, 51));
         assert_eq!(body.aggressor().unwrap(), Side::Sell);
         assert_eq!(body.signed_change().unwrap(), -500);

@@ -48,7 +48,7 @@ struct Working {
     ticker: Ticker,
     side: Side,
     order_type: OrderType,
-    remaining: u64,
+    remaining: Qty,
     active_from_ns: i64,
 }
 
@@ -96,7 +96,7 @@ impl FillModel {
             ticker,
             side,
             order_type,
-            remaining: qty.0,
+            remaining: qty,
             active_from_ns: now_ns.saturating_add(delay),
         });
     }
@@ -104,7 +104,7 @@ impl FillModel {
     /// Stops working order `id`; returns the shares it still had.
     pub fn cancel(&mut self, id: u64) -> Option<Qty> {
         let at = self.working.iter().position(|w| w.id == id)?;
-        Some(Qty(self.working.remove(at).remaining))
+        Some(self.working.remove(at).remaining)
     }
 
     /// Orders still working.
@@ -114,10 +114,10 @@ impl FillModel {
 
     /// Fills what `trade`, received at `recv_ns`, reaches; pushes each fill to `out`.
     pub fn on_trade(&mut self, trade: &TapeTrade, recv_ns: i64, out: &mut Vec<ModelFill>) {
-        let mut left = trade.qty.0;
+        let mut left = trade.qty;
         let mut any_done = false;
         for w in &mut self.working {
-            if left == 0 {
+            if left.is_zero() {
                 break;
             }
             if w.ticker != trade.ticker || w.active_from_ns > recv_ns {
@@ -132,20 +132,20 @@ impl FillModel {
                 continue;
             }
             let f = w.remaining.min(left);
-            left -= f;
-            w.remaining -= f;
-            any_done |= w.remaining == 0;
+            left = left.saturating_sub(f);
+            w.remaining = w.remaining.saturating_sub(f);
+            any_done |= w.remaining.is_zero();
             out.push(ModelFill {
                 id: w.id,
                 ticker: w.ticker,
                 side: w.side,
                 price: trade.price,
-                qty: Qty(f),
-                remaining: Qty(w.remaining),
+                qty: f,
+                remaining: w.remaining,
             });
         }
         if any_done {
-            self.working.retain(|w| w.remaining > 0);
+            self.working.retain(|w| !w.remaining.is_zero());
         }
     }
 }
@@ -162,10 +162,10 @@ mod tests {
     fn trade(price: i64, qty: u64) -> TapeTrade {
         TapeTrade {
             ticker: t(),
-            price: Price(price),
-            qty: Qty(qty),
+            price: Price::lit(price),
+            qty: Qty::lit(qty),
             cum_volume: 0,
-            prev_close: Price(10_000),
+            prev_close: Price::lit(10_000),
             aggressor: Side::Buy,
             exchange_time: TimeOfDay::hms(9, 0, 0),
             seq: 1,
@@ -175,7 +175,7 @@ mod tests {
     #[test]
     fn a_market_order_waits_for_its_latency_then_fills_partially_by_each_trade() {
         let mut m = FillModel::new(Latency::Fixed(1_000));
-        m.submit(1, t(), Side::Buy, Qty(15), OrderType::Market, 0);
+        m.submit(1, t(), Side::Buy, Qty::lit(15), OrderType::Market, 0);
         let mut out = Vec::new();
         m.on_trade(&trade(10_000, 10), 999, &mut out);
         assert!(out.is_empty(), "before its latency: {out:?}");
@@ -183,7 +183,7 @@ mod tests {
         m.on_trade(&trade(10_100, 10), 2_000, &mut out);
         let got: Vec<(i64, u64, u64)> = out
             .iter()
-            .map(|f| (f.price.0, f.qty.0, f.remaining.0))
+            .map(|f| (f.price.won(), f.qty.shares(), f.remaining.shares()))
             .collect();
         assert_eq!(got, [(10_050, 10, 5), (10_100, 5, 0)]);
         assert_eq!(m.working(), 0);
@@ -192,14 +192,28 @@ mod tests {
     #[test]
     fn limits_fill_at_or_through_their_price_and_share_a_trade_in_time_priority() {
         let mut m = FillModel::new(Latency::Fixed(0));
-        m.submit(1, t(), Side::Buy, Qty(8), OrderType::Limit(Price(9_990)), 0);
-        m.submit(2, t(), Side::Buy, Qty(8), OrderType::Limit(Price(9_990)), 0);
+        m.submit(
+            1,
+            t(),
+            Side::Buy,
+            Qty::lit(8),
+            OrderType::Limit(Price::lit(9_990)),
+            0,
+        );
+        m.submit(
+            2,
+            t(),
+            Side::Buy,
+            Qty::lit(8),
+            OrderType::Limit(Price::lit(9_990)),
+            0,
+        );
         m.submit(
             3,
             t(),
             Side::Sell,
-            Qty(5),
-            OrderType::Limit(Price(10_050)),
+            Qty::lit(5),
+            OrderType::Limit(Price::lit(10_050)),
             0,
         );
         let mut out = Vec::new();
@@ -207,23 +221,23 @@ mod tests {
         assert!(out.is_empty(), "above the buys, below the sell: {out:?}");
         m.on_trade(&trade(9_990, 10), 2, &mut out);
         // Never more than printed: 10 shares shared, first come first.
-        let got: Vec<(u64, u64)> = out.iter().map(|f| (f.id, f.qty.0)).collect();
+        let got: Vec<(u64, u64)> = out.iter().map(|f| (f.id, f.qty.shares())).collect();
         assert_eq!(got, [(1, 8), (2, 2)]);
         out.clear();
         m.on_trade(&trade(10_060, 3), 3, &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(
             (out[0].id, out[0].price, out[0].qty),
-            (3, Price(10_060), Qty(3))
+            (3, Price::lit(10_060), Qty::lit(3))
         );
-        assert_eq!(m.cancel(2), Some(Qty(6)));
+        assert_eq!(m.cancel(2), Some(Qty::lit(6)));
         assert_eq!(m.cancel(2), None);
     }
 
     #[test]
     fn another_tickers_trade_fills_nothing() {
         let mut m = FillModel::new(Latency::Fixed(0));
-        m.submit(1, t(), Side::Buy, Qty(1), OrderType::Market, 0);
+        m.submit(1, t(), Side::Buy, Qty::lit(1), OrderType::Market, 0);
         let mut other = trade(10_000, 10);
         other.ticker = Ticker::parse("000660").unwrap();
         let mut out = Vec::new();

@@ -275,7 +275,7 @@ impl DayRun<'_> {
         let reserved = if side == Side::Buy {
             let price = match order_type {
                 OrderType::Limit(p) => p,
-                OrderType::Market => reference.map_or(Price(0), |r| r.1.upper),
+                OrderType::Market => reference.map_or(Price::lit(0), |r| r.1.upper),
             };
             let value = crate::market::notional(price, qty).unwrap_or(i64::MAX);
             value.saturating_add(self.settings.fees.fee(&Fill {
@@ -289,15 +289,15 @@ impl DayRun<'_> {
         } else {
             0
         };
-        let held = books.ledger().held_qty(ticker).0;
+        let held = books.ledger().held_qty(ticker).shares();
         let selling: u64 = self
             .orders
             .book()
             .working()
             .filter(|o| o.ticker() == ticker && o.side() == Side::Sell && o.id() != id)
-            .map(|o| o.remaining().0)
+            .map(|o| o.remaining().shares())
             .sum();
-        let short = side == Side::Sell && qty.0 > held.saturating_sub(selling);
+        let short = side == Side::Sell && qty.shares() > held.saturating_sub(selling);
         let reply = if reserved > books.cash().saturating_sub(self.reserved) || short {
             books.count(Counted::Rejected);
             OrderReply::Rejected {
@@ -334,7 +334,7 @@ impl DayRun<'_> {
                     w.reserved -= used;
                     self.reserved -= used;
                 }
-                if f.remaining.0 == 0 {
+                if f.remaining.shares() == 0 {
                     self.reserved -= w.reserved;
                     self.working.remove(&f.id);
                 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::{FeeSchedule, Ledger};
-use crate::market::{notional, Price, Side, Ticker};
+use crate::market::{notional, Price, Qty, Side, Ticker};
 use crate::messages::Fill;
 
 /// One execution, as `--trades FILE.csv` lists it.
@@ -192,7 +192,7 @@ pub struct Books {
     ledger: Ledger,
     fees: FeeSchedule,
     /// Held tickers: shares and last price, for the equity.
-    held: BTreeMap<Ticker, (u64, i64)>,
+    held: BTreeMap<Ticker, (Qty, Price)>,
     /// Σ shares × last over `held`.
     value: i64,
     peak: i64,
@@ -296,9 +296,9 @@ impl Books {
         let Some((qty, last)) = self.held.get_mut(&ticker) else {
             return;
         };
-        let now = notional(price, crate::market::Qty(*qty)).unwrap_or(i64::MAX);
-        let before = notional(Price(*last), crate::market::Qty(*qty)).unwrap_or(i64::MAX);
-        *last = price.0;
+        let now = notional(price, *qty).unwrap_or(i64::MAX);
+        let before = notional(*last, *qty).unwrap_or(i64::MAX);
+        *last = price;
         self.value = self.value.saturating_add(now.saturating_sub(before));
         let _ = self.ledger.mark(ticker, price);
         self.track(ns);
@@ -368,11 +368,11 @@ impl Books {
         // The held value follows the position, at the fill's price.
         let old = self.held.remove(&fill.ticker);
         if let Some((q, last)) = old {
-            self.value -= notional(Price(last), crate::market::Qty(q)).unwrap_or(0);
+            self.value -= notional(last, q).unwrap_or(0);
         }
-        let qty = effect.position_qty.0;
-        if qty > 0 {
-            self.held.insert(fill.ticker, (qty, fill.price.0));
+        let qty = effect.position_qty;
+        if !qty.is_zero() {
+            self.held.insert(fill.ticker, (qty, fill.price));
             self.value += notional(fill.price, effect.position_qty).unwrap_or(0);
         } else if let Some(done) = self.rounds.remove(&fill.ticker) {
             self.closed.push(done.net);
@@ -404,12 +404,12 @@ impl Books {
                 Side::Sell => "sell",
             }
             .to_owned(),
-            qty: fill.qty.0,
-            price: fill.price.0,
+            qty: fill.qty.shares(),
+            price: fill.price.won(),
             commission,
             tax,
             realized_pnl: effect.realized_pnl,
-            position_after: qty,
+            position_after: qty.shares(),
             cash_after: effect.cash,
         });
         self.track(ns);
@@ -476,8 +476,8 @@ mod tests {
         Fill {
             ticker: t(code),
             side,
-            price: Price(price),
-            qty: Qty(qty),
+            price: Price::lit(price),
+            qty: Qty::lit(qty),
             order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 0, 0),
         }
@@ -496,7 +496,7 @@ mod tests {
         b.at(0);
         // Win: 10 × 10,000 → 10 × 10,500.
         b.fill(&fill("005930", Side::Buy, 10, 10_000), S);
-        b.mark(t("005930"), Price(9_800), 2 * S);
+        b.mark(t("005930"), Price::lit(9_800), 2 * S);
         b.fill(&fill("005930", Side::Sell, 10, 10_500), 3 * S);
         // Loss: 5 × 20,000 → 5 × 19,000.
         b.fill(&fill("000660", Side::Buy, 5, 20_000), 4 * S);
@@ -533,7 +533,7 @@ mod tests {
         let mut b = Books::new(1_000_000, FeeSchedule::default());
         b.start_day("2026-12-04");
         b.fill(&fill("005930", Side::Buy, 10, 10_000), S);
-        b.mark(t("005930"), Price(10_300), 2 * S);
+        b.mark(t("005930"), Price::lit(10_300), 2 * S);
         let (r, _, _) = b.finish();
         assert_eq!(r.unrealized_pnl, 3_000);
         assert_eq!(r.net_pnl, 3_000);

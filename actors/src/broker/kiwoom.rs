@@ -162,9 +162,9 @@ pub fn cancel_reply(reply: Result<kw::CancelReply, KiwoomRestError>) -> CancelRe
 pub fn band_of(ticker: Ticker, reply: Result<Ka10001Reply, KiwoomRestError>) -> Option<Band> {
     match reply {
         Ok(r) => match r.limits() {
-            Ok(limits) if limits.upper.0 > 0 && limits.lower.0 > 0 => {
-                let last = r.price().ok().filter(|p| p.0 > 0);
-                log::debug!(target: LOG, "{ticker} band {}–{}, last {last:?}", limits.lower.0, limits.upper.0);
+            Ok(limits) if limits.upper.won() > 0 && limits.lower.won() > 0 => {
+                let last = r.price().ok().filter(|p| p.won() > 0);
+                log::debug!(target: LOG, "{ticker} band {}–{}, last {last:?}", limits.lower.won(), limits.upper.won());
                 Some(Band { limits, last })
             }
             Ok(_) => {
@@ -525,10 +525,10 @@ mod tests {
                 band.last
             ),
             (
-                Price(70_000),
-                Price(91_000),
-                Price(49_000),
-                Some(Price(70_500))
+                Price::lit(70_000),
+                Price::lit(91_000),
+                Price::lit(49_000),
+                Some(Price::lit(70_500))
             )
         );
         assert_eq!(
@@ -589,33 +589,54 @@ mod tests {
         assert_eq!(orders.len(), 5);
         assert_eq!(
             state(row(50)),
-            (Side::Buy, Qty(1), Price(0), Qty(1), Price(35_120), Qty(0)),
+            (
+                Side::Buy,
+                Qty::lit(1),
+                Price::lit(0),
+                Qty::lit(1),
+                Price::lit(35_120),
+                Qty::lit(0)
+            ),
             "filled"
         );
         assert_eq!(
             state(row(51)),
-            (Side::Buy, Qty(10), Price(70_000), Qty(0), Price(0), Qty(0)),
+            (
+                Side::Buy,
+                Qty::lit(10),
+                Price::lit(70_000),
+                Qty::lit(0),
+                Price::lit(0),
+                Qty::lit(0)
+            ),
             "cancelled before any fill: ended, nothing filled"
         );
         assert_eq!(
             (row(52).org_order_no, row(52).ticker, row(52).remaining),
-            (OrderNo(51), samsung(), Qty(0)),
+            (OrderNo(51), samsung(), Qty::lit(0)),
             "the cancel, an order of its own"
         );
         assert_eq!(
             state(row(53)),
-            (Side::Sell, Qty(5), Price(120_000), Qty(0), Price(0), Qty(0)),
+            (
+                Side::Sell,
+                Qty::lit(5),
+                Price::lit(120_000),
+                Qty::lit(0),
+                Price::lit(0),
+                Qty::lit(0)
+            ),
             "refused: ended, nothing filled"
         );
         assert_eq!(
             state(row(54)),
             (
                 Side::Buy,
-                Qty(10),
-                Price(120_000),
-                Qty(6),
-                Price(119_900),
-                Qty(4)
+                Qty::lit(10),
+                Price::lit(120_000),
+                Qty::lit(6),
+                Price::lit(119_900),
+                Qty::lit(4)
             ),
             "partly filled, still working"
         );
@@ -632,14 +653,14 @@ mod tests {
             samsung(),
             "삼성전자",
             Market::Kospi,
-            Price(70_000),
+            Price::lit(70_000),
             5_969_782_550,
         );
         let mut kosdaq_row = StockInfo::new(
             Ticker::parse("035720").unwrap(),
             "카카오",
             Market::Kosdaq,
-            Price(40_000),
+            Price::lit(40_000),
             1,
         );
         kosdaq_row.market_code = String::new(); // no marketCode: the market asked for
@@ -683,8 +704,8 @@ mod tests {
             holdings_of(&held).unwrap(),
             [BrokerHolding {
                 ticker: samsung(),
-                qty: Qty(1),
-                avg_price: Price(250_250)
+                qty: Qty::lit(1),
+                avg_price: Price::lit(250_250)
             }]
         );
         // An empty paper account.

@@ -161,10 +161,16 @@ pub fn band_of(ticker: Ticker, reply: Result<Reply<T1102Out>, LsError>) -> Optio
         Ok(r) if T1102::succeeded(&r) => match r.blocks.out_block {
             Some(b) if b.uplmtprice > 0 && b.dnlmtprice > 0 => {
                 log::debug!(target: LOG, "{ticker} band {}–{}, last {}", b.dnlmtprice, b.uplmtprice, b.price);
-                Some(Band {
-                    limits: b.limits(),
-                    last: (b.price > 0).then(|| b.price()),
-                })
+                match (b.limits(), b.price()) {
+                    (Ok(limits), Ok(last)) => Some(Band {
+                        limits,
+                        last: (last.won() > 0).then_some(last),
+                    }),
+                    (Err(e), _) | (_, Err(e)) => {
+                        log::warn!(target: LOG, "{ticker} t1102 band unreadable: {e}; the risk gate decides without it");
+                        None
+                    }
+                }
             }
             _ => {
                 log::warn!(target: LOG, "{ticker} t1102 carried no price band; the risk gate decides without it");

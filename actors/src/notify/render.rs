@@ -102,7 +102,7 @@ pub fn stock(ticker: Ticker, names: &Names) -> String {
 fn order_type(t: OrderType) -> String {
     match t {
         OrderType::Market => "at market".to_owned(),
-        OrderType::Limit(p) => format!("limit {}", won(p.0)),
+        OrderType::Limit(p) => format!("limit {}", won(p.won())),
     }
 }
 
@@ -127,8 +127,8 @@ fn latency(l: &LatencyUs) -> String {
 
 fn position_text(f: &FillAlert) -> String {
     match f.avg_price {
-        Some(avg) if f.position_after.0 > 0 => {
-            format!("{} sh, avg {}", f.position_after, won(avg.0))
+        Some(avg) if f.position_after.shares() > 0 => {
+            format!("{} sh, avg {}", f.position_after, won(avg.won()))
         }
         _ => "flat".to_owned(),
     }
@@ -162,7 +162,7 @@ pub fn line(q: &Queued, names: &Names) -> String {
             side_word(f.side),
             f.qty,
             stock(f.ticker, names),
-            won(f.price.0),
+            won(f.price.won()),
             position_text(f),
             signed_won(f.realized_pnl),
             f.order_no
@@ -278,7 +278,7 @@ pub fn embed(q: &Queued, names: &Names) -> Embed {
                 side_word(f.side),
                 f.qty,
                 stock(f.ticker, names),
-                won(f.price.0)
+                won(f.price.won())
             );
             e.color = match f.side {
                 Side::Buy => COLOR_BUY,
@@ -286,7 +286,7 @@ pub fn embed(q: &Queued, names: &Names) -> Embed {
             };
             e.fields = vec![
                 Field::new("Qty", &format!("{} sh", f.qty), true),
-                Field::new("Price", &format!("{} won", won(f.price.0)), true),
+                Field::new("Price", &format!("{} won", won(f.price.won())), true),
                 Field::new("Position after", &position_text(f), true),
                 Field::new(
                     "Realized",
@@ -541,13 +541,13 @@ mod tests {
         FillAlert {
             ticker: Ticker::parse("005930").unwrap(),
             side: Side::Sell,
-            qty: Qty(10),
-            price: Price(55_500),
+            qty: Qty::lit(10),
+            price: Price::lit(55_500),
             order_no: OrderNo(12_345),
             time: TimeOfDay::hms(9, 31, 2),
             fee: 0,
-            position_after: Qty(5),
-            avg_price: Some(Price(55_000)),
+            position_after: Qty::lit(5),
+            avg_price: Some(Price::lit(55_000)),
             realized_pnl: 5_000,
             ticker_realized_pnl: 7_500,
             equity: Some(100_005_000),
@@ -604,8 +604,8 @@ mod tests {
             id: Some(ClientOrderId(7)),
             ticker: Ticker::parse("005930").unwrap(),
             side: Side::Buy,
-            qty: Qty(3),
-            order_type: OrderType::Limit(Price(40_000)),
+            qty: Qty::lit(3),
+            order_type: OrderType::Limit(Price::lit(40_000)),
             reason: "entry: momentum".into(),
             cause: RejectCause::Broker {
                 code: "03181".into(),

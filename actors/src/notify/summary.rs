@@ -163,7 +163,7 @@ impl DayBook {
         self.fees = self.fees.saturating_add(f.fee);
         let trip = self.open_trips.entry(f.ticker).or_default();
         *trip = trip.saturating_add(f.realized_pnl).saturating_sub(f.fee);
-        if f.side == Side::Sell && f.position_after.0 == 0 {
+        if f.side == Side::Sell && f.position_after.shares() == 0 {
             let pnl = self.open_trips.remove(&f.ticker).unwrap_or_default();
             self.round_trips += 1;
             if pnl > 0 {
@@ -282,12 +282,12 @@ mod tests {
         FillAlert {
             ticker: Ticker::parse(t).unwrap(),
             side,
-            qty: Qty(qty),
-            price: Price(10_000),
+            qty: Qty::lit(qty),
+            price: Price::lit(10_000),
             order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 30, 0),
             fee: 0,
-            position_after: Qty(after),
+            position_after: Qty::lit(after),
             avg_price: None,
             realized_pnl: realized,
             ticker_realized_pnl: 0,

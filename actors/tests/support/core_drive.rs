@@ -32,7 +32,7 @@ use condor_actors::domain::{
 };
 use condor_actors::kill_switch::TripCause;
 use condor_actors::ledger::{FeeSchedule, Ledger};
-use condor_actors::market::{DailyLimits, Price, Qty, Side, Ticker, TimeOfDay};
+use condor_actors::market::{DailyLimits, Price, Qty, Side, Ticker, TimeOfDay, MAX_PRICE, MAX_QTY};
 use condor_actors::reconcile::BrokerOrder;
 use condor_actors::risk::RiskLimits;
 use condor_actors::strategy::{
@@ -155,7 +155,7 @@ impl Day {
             },
         ]);
         let risk = RiskLimits {
-            max_order_qty: Qty(pick(&mut rng, &[10_000, 1, u64::MAX])),
+            max_order_qty: Qty::lit(pick(&mut rng, &[10_000, 1, MAX_QTY.shares()])),
             max_order_notional: pick(&mut rng, &[10_000_000, 1, i64::MAX]),
             max_position_notional: pick(&mut rng, &[20_000_000, 0, i64::MAX]),
             max_open_positions: pick(&mut rng, &[10, 1, u32::MAX]),
@@ -337,7 +337,7 @@ impl Day {
             _ => {
                 let held = self.ledger.positions().next().map(|(t, _)| t);
                 if let Some(t) = held {
-                    let price = Price(self.arbitrary_price());
+                    let price = self.arbitrary_price();
                     let _ = self.ledger.mark(t, price);
                     self.after_money_moved();
                 }
@@ -369,34 +369,23 @@ impl Day {
         p.saturating_add(self.rng.i64(-step..=step)).max(1)
     }
 
-    /// Any price a decoder reads: the edges of i64, zero and below included.
-    fn arbitrary_price(&mut self) -> i64 {
-        match self.rng.u8(0..8) {
-            0 => pick(
-                &mut self.rng,
-                &[
-                    0,
-                    -1,
-                    1,
-                    i64::MAX,
-                    i64::MIN,
-                    i64::MAX / 2,
-                    i64::MAX / 10_000,
-                ],
-            ),
-            1 => self.rng.i64(..),
+    /// Any price a decoder lets through: the ends of the range, anywhere in it, mostly
+    /// near the books'. (Past the range is the decoders' to refuse: a `Price` cannot hold it.)
+    fn arbitrary_price(&mut self) -> Price {
+        let top = MAX_PRICE.won();
+        Price::lit(match self.rng.u8(0..8) {
+            0 => pick(&mut self.rng, &[0, 1, top, top / 2, top / 10_000]),
+            1 => self.rng.i64(0..=top),
             _ => self.rng.i64(1..1_000_000),
-        }
+        })
     }
 
-    /// Any quantity a decoder reads.
+    /// Any quantity a decoder lets through.
     fn arbitrary_qty(&mut self) -> Qty {
-        Qty(match self.rng.u8(0..8) {
-            0 => pick(
-                &mut self.rng,
-                &[0, 1, u64::MAX, i64::MAX as u64, u64::MAX / 2],
-            ),
-            1 => self.rng.u64(..),
+        let most = MAX_QTY.shares();
+        Qty::lit(match self.rng.u8(0..8) {
+            0 => pick(&mut self.rng, &[0, 1, most, most / 2]),
+            1 => self.rng.u64(0..=most),
             _ => self.rng.u64(1..1_000),
         })
     }
@@ -422,7 +411,7 @@ impl Day {
             _ => self.price_near(self.last[i]),
         };
         let qty = match self.rng.u8(0..20) {
-            0 => self.arbitrary_qty().0,
+            0 => self.arbitrary_qty().shares(),
             _ => self.rng.u64(1..500),
         };
         self.volume[i] = match self.rng.u8(0..50) {
@@ -511,7 +500,7 @@ impl Day {
             qty: self.arbitrary_qty(),
             order_type: match self.rng.bool() {
                 true => OrderType::Market,
-                false => OrderType::Limit(Price(self.arbitrary_price())),
+                false => OrderType::Limit(self.arbitrary_price()),
             },
             reason: "fuzz",
             tick_seq: self.seq,
@@ -537,7 +526,7 @@ impl Day {
         let known = (!self.numbered.is_empty() && self.rng.bool())
             .then(|| self.numbered[self.rng.usize(..self.numbered.len())]);
         let (order_no, ticker, side, qty) = match known {
-            Some((no, t, s, q)) => (no, t, s, Qty(self.rng.u64(0..=q.0.min(1_000)))),
+            Some((no, t, s, q)) => (no, t, s, Qty::lit(self.rng.u64(0..=q.shares().min(1_000)))),
             None => {
                 let t = self.ticker();
                 let s = pick(&mut self.rng, &[Side::Buy, Side::Sell]);
@@ -547,7 +536,7 @@ impl Day {
         let i = self.tickers.iter().position(|t| *t == ticker).unwrap_or(0);
         let price = match self.rng.u8(0..4) {
             0 => self.arbitrary_price(),
-            _ => self.last[i],
+            _ => Price::lit(self.last[i]),
         };
         let org_order_no = match self.rng.u8(0..3) {
             0 => 0,
@@ -560,7 +549,7 @@ impl Day {
                 ticker,
                 side,
                 qty,
-                price: Price(price),
+                price,
             },
             1..=5 => {
                 self.exec_no = match self.rng.u8(0..10) {
@@ -575,10 +564,10 @@ impl Day {
                     ticker,
                     side,
                     qty,
-                    price: Price(price),
+                    price,
                     remaining: match self.rng.u8(0..4) {
                         0 => self.arbitrary_qty(),
-                        _ => Qty(self.rng.u64(0..3)),
+                        _ => Qty::lit(self.rng.u64(0..3)),
                     },
                     time: self.market_time(),
                 }
@@ -587,7 +576,7 @@ impl Day {
                 order_no: OrderNo(self.order_no()),
                 org_order_no: OrderNo(order_no),
                 qty,
-                price: Price(price),
+                price,
             },
             7 | 8 => AccountEvent::Cancelled {
                 order_no: OrderNo(self.order_no()),
@@ -608,7 +597,7 @@ impl Day {
         let (id, ticker, side, qty) = match self.sends.is_empty() || self.rng.u8(0..10) == 0 {
             true => {
                 let id = ClientOrderId(self.rng.u64(0..64));
-                (id, self.ticker(), Side::Buy, Qty(1))
+                (id, self.ticker(), Side::Buy, Qty::lit(1))
             }
             false => {
                 let at = match self.rng.u8(0..4) {
@@ -698,14 +687,13 @@ impl Day {
         }
         let limits = match self.rng.u8(0..3) {
             0 => DailyLimits {
-                base: Price(self.arbitrary_price()),
-                upper: Price(self.arbitrary_price()),
-                lower: Price(self.arbitrary_price()),
+                base: self.arbitrary_price(),
+                upper: self.arbitrary_price(),
+                lower: self.arbitrary_price(),
             },
-            // from_base's own range: it multiplies the base by 13.
-            _ => DailyLimits::from_base(Price(self.close[i].min(i64::MAX / 13))),
+            _ => DailyLimits::from_base(Price::lit(self.close[i])),
         };
-        let last = (self.rng.u8(0..4) != 0).then_some(Price(self.last[i]));
+        let last = (self.rng.u8(0..4) != 0).then_some(Price::lit(self.last[i]));
         Some(Band { limits, last })
     }
 
@@ -720,7 +708,7 @@ impl Day {
                 continue;
             }
             let (order_no, ticker, side, qty) = self.numbered[k];
-            let filled = Qty(self.rng.u64(0..=qty.0.min(1_000)));
+            let filled = Qty::lit(self.rng.u64(0..=qty.shares().min(1_000)));
             let price = self.arbitrary_price();
             list.push(BrokerOrder {
                 order_no: OrderNo(order_no),
@@ -728,10 +716,10 @@ impl Day {
                 ticker,
                 side,
                 qty,
-                price: Price(price),
+                price,
                 filled,
-                avg_fill_price: Price(price),
-                remaining: Qty(qty.0.saturating_sub(filled.0)),
+                avg_fill_price: price,
+                remaining: qty.saturating_sub(filled),
             });
         }
         Ok(list)

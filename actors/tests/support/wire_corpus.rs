@@ -93,18 +93,18 @@ pub fn targets() -> Vec<Target> {
     ];
     all.extend(rest_targets::<Cspat00601>(
         vec![
-            Cspat00601InBlock1::limit(ticker("005930"), Side::Buy, Qty(2), Price(60_000)),
+            Cspat00601InBlock1::limit(ticker("005930"), Side::Buy, Qty::lit(2), Price::lit(60_000)),
             Cspat00601InBlock1::new(
                 ticker("000660"),
                 Side::Sell,
-                Qty(10),
+                Qty::lit(10),
                 PriceType::Best,
-                Price(0),
+                Price::lit(0),
                 OrderCondition::Ioc,
             ),
             Cspat00601InBlock1 {
                 mbr_no: "NXT".into(),
-                ..Cspat00601InBlock1::market(ticker("035720"), Side::Sell, Qty(3))
+                ..Cspat00601InBlock1::market(ticker("035720"), Side::Sell, Qty::lit(3))
             },
         ],
         &[CSPAT00601_LENIENT_REQUEST],
@@ -115,15 +115,19 @@ pub fn targets() -> Vec<Target> {
         vec![Cspat00701InBlock1::limit(
             32004,
             ticker("005930"),
-            Qty(1),
-            Price(61_000),
+            Qty::lit(1),
+            Price::lit(61_000),
         )],
         &[CSPAT00701_LENIENT_REQUEST],
         &["OrgOrdNo", "IsuNo", "OrdQty", "OrdprcPtnCode", "OrdPrc"],
         &[CSPAT00701_REPLY],
     ));
     all.extend(rest_targets::<Cspat00801>(
-        vec![Cspat00801InBlock1::new(32004, ticker("005930"), Qty(1))],
+        vec![Cspat00801InBlock1::new(
+            32004,
+            ticker("005930"),
+            Qty::lit(1),
+        )],
         &[CSPAT00801_LENIENT_REQUEST],
         &["OrgOrdNo", "IsuNo", "OrdQty"],
         &[CSPAT00801_REPLY],

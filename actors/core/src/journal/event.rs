@@ -298,8 +298,8 @@ mod tests {
                 id: 20260105000001,
                 ticker: tk(),
                 side: Side::Buy,
-                qty: Qty(10),
-                order_type: OrderType::Limit(Price(70_000)),
+                qty: Qty::lit(10),
+                order_type: OrderType::Limit(Price::lit(70_000)),
                 reason: "entry: momentum".into(),
                 tick_seq: 42,
             },
@@ -309,15 +309,15 @@ mod tests {
                 exec_no: ExecNo(3),
                 ticker: tk(),
                 side: Side::Buy,
-                qty: Qty(10),
-                price: Price(70_000),
+                qty: Qty::lit(10),
+                price: Price::lit(70_000),
                 time: TimeOfDay::hms(9, 30, 1),
                 source: FillSource::Sc1,
             },
             JournalEvent::Refused {
                 ticker: tk(),
                 side: Side::Buy,
-                qty: Qty(1),
+                qty: Qty::lit(1),
                 order_type: OrderType::Market,
                 rule: "kill_switch".into(),
                 detail: "kill switch on".into(),
@@ -352,5 +352,51 @@ mod tests {
         );
         assert_eq!(serde_json::to_string(&e).unwrap(), line);
         assert_eq!(e.to_string(), "C5 accepted as #86382");
+    }
+
+    /// Prices and quantities read through their constructors: a line written before the
+    /// fields went private reads and writes back byte for byte, a market order's 0 reads,
+    /// and a number KRX cannot print is an error naming the bound, not a loaded value.
+    #[test]
+    fn a_price_or_quantity_out_of_range_in_a_journal_is_a_clear_error() {
+        let line = serde_json::to_string(&JournalEvent::Filled {
+            id: 5,
+            order_no: OrderNo(7),
+            exec_no: ExecNo(3),
+            ticker: tk(),
+            side: Side::Buy,
+            qty: Qty::lit(10),
+            price: Price::lit(70_000),
+            time: TimeOfDay::hms(9, 30, 1),
+            source: FillSource::Sc1,
+        })
+        .unwrap();
+        let with = |from: &str, to: &str| {
+            assert!(line.contains(from), "{line}");
+            line.replace(from, to)
+        };
+        let top = with("\"price\":70000", "\"price\":99999000");
+        let e: JournalEvent = serde_json::from_str(&top).unwrap();
+        assert_eq!(serde_json::to_string(&e).unwrap(), top);
+        let zero = with("\"price\":70000", "\"price\":0");
+        assert!(matches!(
+            serde_json::from_str(&zero).unwrap(),
+            JournalEvent::Filled {
+                price: Price::ZERO,
+                ..
+            }
+        ));
+        let err =
+            serde_json::from_str::<JournalEvent>(&with("\"price\":70000", "\"price\":99999001"))
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("price 99999001 is above 99999000"), "{err}");
+        let err = serde_json::from_str::<JournalEvent>(&with("\"qty\":10", "\"qty\":100000000"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("quantity 100000000 is above 99999999"),
+            "{err}"
+        );
     }
 }

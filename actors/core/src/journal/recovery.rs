@@ -291,7 +291,7 @@ mod tests {
             id,
             ticker: tk(ticker),
             side,
-            qty: Qty(qty),
+            qty: Qty::lit(qty),
             order_type: OrderType::Market,
             reason: "entry".into(),
             tick_seq: 1,
@@ -312,8 +312,8 @@ mod tests {
             exec_no: ExecNo(exec_no),
             ticker: tk("005930"),
             side,
-            qty: Qty(qty),
-            price: Price(price),
+            qty: Qty::lit(qty),
+            price: Price::lit(price),
             time: TimeOfDay::hms(9, 1, 0),
             source: FillSource::Sc1,
         }
@@ -409,7 +409,7 @@ mod tests {
         let r = replay(&events);
         assert!(r.anomalies.is_empty(), "{:?}", r.anomalies);
         assert_eq!(r.opening_cash, Some(10_000_000));
-        assert_eq!(r.ledger.held_qty(tk("005930")), Qty(7));
+        assert_eq!(r.ledger.held_qty(tk("005930")), Qty::lit(7));
         let spent = 4 * 70_000 + 6 * 70_100;
         assert_eq!(r.ledger.cash(), 10_000_000 - spent + 3 * 71_000);
         assert_eq!(r.fills.len(), 3);
@@ -474,8 +474,8 @@ mod tests {
             JournalEvent::OpeningCash { cash: 1_000 },
             JournalEvent::PositionAdopted {
                 ticker: tk("005930"),
-                qty: Qty(5),
-                avg_price: Price(60_000),
+                qty: Qty::lit(5),
+                avg_price: Price::lit(60_000),
             },
             JournalEvent::CashCorrected {
                 journal: 1_000,
@@ -500,7 +500,7 @@ mod tests {
                 limit: 500
             })
         );
-        assert_eq!(r.ledger.held_qty(tk("005930")), Qty(5));
+        assert_eq!(r.ledger.held_qty(tk("005930")), Qty::lit(5));
         assert_eq!(r.ledger.cash(), 900);
         assert_eq!(r.starts, 1);
         let mut reset = events.clone();
@@ -535,6 +535,6 @@ mod tests {
             r.anomalies[1]
         );
         // The fill still applied: the order got its number from the fill.
-        assert_eq!(r.ledger.held_qty(tk("005930")), Qty(1));
+        assert_eq!(r.ledger.held_qty(tk("005930")), Qty::lit(1));
     }
 }

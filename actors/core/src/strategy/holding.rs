@@ -89,7 +89,7 @@ impl ExitRules {
 pub struct Holding {
     pub ticker: Option<Ticker>,
     /// Shares held according to the fills seen.
-    pub position: u64,
+    pub position: Qty,
     /// Cost of the shares held, in won, at their average price.
     cost_won: i128,
     /// Exchange time of the position's first fill, for the time stop.
@@ -117,12 +117,12 @@ impl Holding {
 
     /// Average price of the shares held (truncated to the won), or `None` when flat.
     pub fn avg_price(&self) -> Option<Price> {
-        if self.position == 0 {
+        if self.position.is_zero() {
             return None;
         }
-        i64::try_from(self.cost_won / i128::from(self.position))
+        i64::try_from(self.cost_won / i128::from(self.position.shares()))
             .ok()
-            .map(Price)
+            .and_then(|won| Price::new_or_zero(won).ok())
     }
 
     pub fn has_working_order(&self) -> bool {
@@ -131,7 +131,7 @@ impl Holding {
 
     /// May a new entry go now: flat, nothing working, before the cutoff and the flatten.
     pub fn may_enter(&self, now: TimeOfDay, entry_cutoff: TimeOfDay, rules: &ExitRules) -> bool {
-        self.position == 0
+        self.position.is_zero()
             && !self.entry_working
             && !self.exit_working
             && now < entry_cutoff
@@ -146,12 +146,13 @@ impl Holding {
         last: Option<Price>,
         rules: &ExitRules,
     ) -> Option<&'static str> {
-        if self.position == 0 || self.exit_working {
+        if self.position.is_zero() || self.exit_working {
             return None;
         }
         if let (Some(price), Some(avg)) = (last, self.avg_price()) {
-            if avg.0 > 0 {
-                let bp = (i128::from(price.0) - i128::from(avg.0)) * 10_000 / i128::from(avg.0);
+            if avg.won() > 0 {
+                let bp = (i128::from(price.won()) - i128::from(avg.won())) * 10_000
+                    / i128::from(avg.won());
                 if bp <= -i128::from(rules.stop_loss_bp) {
                     return Some(REASON_STOP_LOSS);
                 }
@@ -183,7 +184,7 @@ impl Holding {
         );
         self.exit_working = true;
         out.push(Signal::Sell {
-            qty: Qty(self.position),
+            qty: self.position,
             order_type: OrderType::Market,
             reason,
         });
@@ -200,30 +201,44 @@ impl Holding {
 
     /// One of our fills. Returns true when it made the position flat.
     pub fn on_fill(&mut self, fill: &Fill) -> bool {
-        let qty = fill.qty.0;
+        let qty = fill.qty.shares();
         match fill.side {
             Side::Buy => {
-                if self.position == 0 {
+                if self.position.is_zero() {
                     self.first_fill = Some(fill.time);
                 }
-                self.position = self.position.saturating_add(qty);
+                self.position = match self.position.checked_add(fill.qty) {
+                    Some(after) => after,
+                    None => {
+                        // No account holds this much of one stock: a broken feed. Held at
+                        // the bound so the exit still sells what an order can carry.
+                        log::error!(
+                            target: LOG,
+                            "{} buy fill of {qty} on {} passes {} shares; position held there",
+                            self.label(),
+                            self.position,
+                            market::MAX_QTY
+                        );
+                        market::MAX_QTY
+                    }
+                };
                 // One i64 × u64 always fits an i128; their sum is saturated, so fills no
                 // wire would pass cannot panic the strategy or wrap its average price.
                 self.cost_won = self
                     .cost_won
-                    .saturating_add(i128::from(fill.price.0) * i128::from(qty));
+                    .saturating_add(i128::from(fill.price.won()) * i128::from(qty));
                 false
             }
             Side::Sell => {
                 let before = self.position;
-                if before == 0 {
+                if before.is_zero() {
                     log::warn!(target: LOG, "{} sell fill of {qty} while flat", self.label());
                     return false;
                 }
-                self.position = before.saturating_sub(qty);
+                self.position = before.saturating_sub(fill.qty);
                 // The shares left keep their average price.
-                self.cost_won = kept_cost(self.cost_won, self.position, before);
-                if self.position == 0 {
+                self.cost_won = kept_cost(self.cost_won, self.position.shares(), before.shares());
+                if self.position.is_zero() {
                     log::info!(target: LOG, "{} flat", self.label());
                     self.cost_won = 0;
                     self.first_fill = None;
@@ -240,14 +255,14 @@ impl Holding {
         match side {
             Side::Buy => {
                 self.entry_working = false;
-                if filled.0 == 0 && self.position == 0 {
+                if filled.is_zero() && self.position.is_zero() {
                     log::info!(target: LOG, "{} entry {how} with nothing filled", self.label());
                     return OrderEnd::EntryCameToNothing;
                 }
             }
             Side::Sell => {
                 self.exit_working = false;
-                if self.position > 0 {
+                if !self.position.is_zero() {
                     log::warn!(
                         target: LOG,
                         "{} exit {} with {} still held; exits re-check on the next tick",
@@ -281,20 +296,18 @@ pub fn entry_order(
     budget_won: i64,
     slippage_ticks: Option<u32>,
 ) -> Option<(Qty, OrderType)> {
-    // A trade past the highest price KRX prints (a tick no wire passes) makes no order.
-    if tick.price > market::MAX_PRICE {
-        return None;
-    }
     let order_type = match slippage_ticks {
         None => OrderType::Market,
         Some(n) => {
             let mut price = market::round_to_grid(tick.price, Rounding::Up);
             for _ in 0..n {
-                price = market::tick_up(price);
+                // Never a limit KRX cannot print: the steps stop at the highest price.
+                let Some(up) = market::tick_up(price) else {
+                    break;
+                };
+                price = up;
             }
-            // Never a limit KRX cannot print.
-            price = price.min(market::MAX_PRICE);
-            if tick.prev_close.0 > 0 {
+            if tick.prev_close.won() > 0 {
                 // Never above the day's upper limit (상한가): the exchange would refuse it.
                 price = price.min(DailyLimits::from_base(tick.prev_close).upper);
             }
@@ -305,11 +318,11 @@ pub fn entry_order(
         OrderType::Limit(p) => p,
         OrderType::Market => tick.price,
     };
-    // Only a price KRX can print: past it (a tick no wire passes) there is no order to send.
-    if order_price.0 <= 0 || order_price > market::MAX_PRICE {
+    // A market order on a trade at 0 (no wire passes one) has no price to size by.
+    if order_price.won() <= 0 {
         return None;
     }
-    let qty = budget_won.max(0) / order_price.0;
+    let qty = budget_won.max(0) / order_price.won();
     if qty == 0 {
         log::debug!(
             target: LOG,
@@ -319,8 +332,8 @@ pub fn entry_order(
         return None;
     }
     // Never more than one order can carry: the budget bounds the spend, not the count.
-    let qty = qty.unsigned_abs().min(market::MAX_QTY.0);
-    Some((Qty(qty), order_type))
+    let qty = Qty::new(qty.unsigned_abs()).unwrap_or(market::MAX_QTY);
+    Some((qty, order_type))
 }
 
 #[cfg(test)]
@@ -332,26 +345,27 @@ mod tests {
         Fill {
             ticker: Ticker::parse("005930").unwrap(),
             side,
-            price: Price(price),
-            qty: Qty(qty),
+            price: Price::lit(price),
+            qty: Qty::lit(qty),
             order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 0, 0),
         }
     }
 
     #[test]
-    fn fills_beyond_any_printable_price_neither_panic_nor_wrap() {
+    fn fills_past_the_largest_position_hold_it_there() {
+        let (top, most) = (market::MAX_PRICE.won(), market::MAX_QTY.shares());
         let mut h = Holding::new(Ticker::parse("005930").unwrap());
-        h.on_fill(&fill(Side::Buy, i64::MAX, u64::MAX));
-        h.on_fill(&fill(Side::Buy, i64::MAX, u64::MAX));
-        assert_eq!(h.position, u64::MAX);
-        // Saturated: the average is huge and positive, never wrapped negative.
+        h.on_fill(&fill(Side::Buy, top, most));
+        h.on_fill(&fill(Side::Buy, top, most));
+        assert_eq!(h.position, market::MAX_QTY);
+        // The average stays a positive price, never wrapped negative.
         let avg = h.avg_price();
-        assert!(avg.is_none_or(|p| p.0 > 0), "{avg:?}");
-        assert!(!h.on_fill(&fill(Side::Sell, i64::MAX, u64::MAX / 2)));
+        assert!(avg.is_none_or(|p| p.won() > 0), "{avg:?}");
+        assert!(!h.on_fill(&fill(Side::Sell, top, most / 2)));
         assert!(h.cost_won > 0);
-        assert!(h.on_fill(&fill(Side::Sell, 1, u64::MAX)));
-        assert_eq!((h.position, h.cost_won), (0, 0));
+        assert!(h.on_fill(&fill(Side::Sell, 1, most)));
+        assert_eq!((h.position, h.cost_won), (Qty::ZERO, 0));
     }
 
     #[test]
@@ -364,34 +378,33 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_at_an_absurd_price_buys_nothing_rather_than_wrap() {
+    fn an_entry_at_the_highest_price_stays_printable() {
         let tick = |price: i64, prev: i64| Tick {
             ticker: Ticker::parse("005930").unwrap(),
-            price: Price(price),
-            qty: Qty(u64::MAX),
+            price: Price::lit(price),
+            qty: market::MAX_QTY,
             cum_volume: u64::MAX,
-            prev_close: Price(prev),
+            prev_close: Price::lit(prev),
             aggressor: Side::Buy,
             exchange_time: TimeOfDay::hms(9, 0, 0),
             received_at: std::time::Instant::now(),
             seq: 1,
         };
-        let absurd = [
-            (i64::MAX, 1),
-            (market::MAX_PRICE.0 + 1_000, 90_000_000),
-            (i64::MAX, i64::MAX),
-            (i64::MAX - 1, i64::MAX / 2),
-        ];
-        for (price, prev) in absurd {
-            let t = tick(price, prev);
-            assert_eq!(entry_order(&t, i64::MAX, Some(u32::MAX >> 16)), None);
-            assert_eq!(entry_order(&t, 1_000_000, None), None);
-        }
+        // A market order on a trade at 0 has no price to size by.
+        assert_eq!(entry_order(&tick(0, 1), 1_000_000, None), None);
+        // Steps past the highest price stop there.
+        let t = tick(market::MAX_PRICE.won() - 5_000, 90_000_000);
+        let (_, order_type) = entry_order(&t, i64::MAX, Some(u32::MAX >> 16)).unwrap();
+        assert_eq!(order_type, OrderType::Limit(market::MAX_PRICE));
         // At the highest printable price a big budget buys a sane order: its limit capped
         // at what KRX can print, no more shares than one order can carry.
-        let (qty, order_type) =
-            entry_order(&tick(market::MAX_PRICE.0, 90_000_000), i64::MAX, Some(3)).unwrap();
-        assert!(qty.0 > 0 && qty <= market::MAX_QTY);
+        let (qty, order_type) = entry_order(
+            &tick(market::MAX_PRICE.won(), 90_000_000),
+            i64::MAX,
+            Some(3),
+        )
+        .unwrap();
+        assert!(qty.shares() > 0 && qty <= market::MAX_QTY);
         assert_eq!(order_type, OrderType::Limit(market::MAX_PRICE));
     }
 }

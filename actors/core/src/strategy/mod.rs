@@ -461,14 +461,14 @@ mod tests {
         let s = map.get_mut(&samsung()).unwrap();
         assert_eq!(s.name(), "momentum");
         s.on_condition_enter(TimeOfDay::hms(9, 30, 0));
-        assert_eq!(s.position(), Qty(0));
+        assert_eq!(s.position(), Qty::lit(0));
         // A tick for another ticker is ignored, not traded.
         let tick = Tick {
             ticker: other,
-            price: Price(10_500),
-            qty: Qty(10),
+            price: Price::lit(10_500),
+            qty: Qty::lit(10),
             cum_volume: 10,
-            prev_close: Price(10_000),
+            prev_close: Price::lit(10_000),
             aggressor: Side::Buy,
             exchange_time: TimeOfDay::hms(9, 30, 1),
             received_at: std::time::Instant::now(),

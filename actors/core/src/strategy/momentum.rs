@@ -232,8 +232,8 @@ impl MomentumStrategy {
         let (mut bought, mut sold) = (0u64, 0u64);
         for r in &self.window {
             match r.aggressor {
-                Side::Buy => bought = bought.saturating_add(r.qty.0),
-                Side::Sell => sold = sold.saturating_add(r.qty.0),
+                Side::Buy => bought = bought.saturating_add(r.qty.shares()),
+                Side::Sell => sold = sold.saturating_add(r.qty.shares()),
             }
         }
         rising && bought >= sold
@@ -269,7 +269,7 @@ impl Strategy for MomentumStrategy {
             log::warn!(target: LOG, "{} strategy got a tick for {}", self.ticker, tick.ticker);
             return;
         }
-        if tick.price.0 <= 0 {
+        if tick.price.won() <= 0 {
             return;
         }
         let now = tick.exchange_time;
@@ -347,7 +347,7 @@ impl Strategy for MomentumStrategy {
     }
 
     fn position(&self) -> Qty {
-        Qty(self.holding.position)
+        self.holding.position
     }
 
     fn has_working_order(&self) -> bool {
@@ -389,7 +389,7 @@ mod tests {
             params.validate().unwrap();
             Harness {
                 s: MomentumStrategy::new(samsung(), params),
-                prev_close: Price(prev_close),
+                prev_close: Price::lit(prev_close),
                 now: t(10, 0, 0),
                 seq: 0,
                 base: Instant::now(),
@@ -425,8 +425,8 @@ mod tests {
             self.seq += 1;
             Tick {
                 ticker: samsung(),
-                price: Price(price),
-                qty: Qty(qty),
+                price: Price::lit(price),
+                qty: Qty::lit(qty),
                 cum_volume: self.seq * 100,
                 prev_close: self.prev_close,
                 aggressor,
@@ -462,8 +462,8 @@ mod tests {
             self.feed(StrategyEvent::Fill(Fill {
                 ticker: samsung(),
                 side,
-                price: Price(price),
-                qty: Qty(qty),
+                price: Price::lit(price),
+                qty: Qty::lit(qty),
                 order_no: OrderNo(1),
                 time: self.now,
             }));
@@ -472,7 +472,7 @@ mod tests {
         fn done(&mut self, side: Side, filled: u64, rejected: bool) {
             self.feed(StrategyEvent::OrderDone {
                 side,
-                filled: Qty(filled),
+                filled: Qty::lit(filled),
                 rejected,
             });
         }
@@ -483,18 +483,18 @@ mod tests {
             self.enter();
             let s = self.trades(&[9_980, 9_990, 10_000]);
             assert_eq!(s.len(), 1, "{s:?}");
-            let qty = s[0].qty().0;
+            let qty = s[0].qty().shares();
             self.fill(Side::Buy, 10_000, qty);
             self.done(Side::Buy, qty, false);
-            assert_eq!(self.s.position(), Qty(qty));
-            assert_eq!(self.s.avg_price(), Some(Price(10_000)));
+            assert_eq!(self.s.position(), Qty::lit(qty));
+            assert_eq!(self.s.avg_price(), Some(Price::lit(10_000)));
             qty
         }
     }
 
     fn sell_all(qty: u64, reason: &'static str) -> Signal {
         Signal::Sell {
-            qty: Qty(qty),
+            qty: Qty::lit(qty),
             order_type: OrderType::Market,
             reason,
         }
@@ -511,8 +511,8 @@ mod tests {
         assert_eq!(
             s,
             vec![Signal::Buy {
-                qty: Qty(98),
-                order_type: OrderType::Limit(Price(10_110)),
+                qty: Qty::lit(98),
+                order_type: OrderType::Limit(Price::lit(10_110)),
                 reason: M
             }]
         );
@@ -607,7 +607,7 @@ mod tests {
         };
         let mut h = Harness::new(params, 10_000);
         h.enter();
-        assert_eq!(h.trades(&[10_100, 10_100, 10_100])[0].qty(), Qty(1));
+        assert_eq!(h.trades(&[10_100, 10_100, 10_100])[0].qty(), Qty::lit(1));
     }
 
     #[test]
@@ -624,7 +624,7 @@ mod tests {
         assert_eq!(
             s,
             vec![Signal::Buy {
-                qty: Qty(97),
+                qty: Qty::lit(97),
                 order_type: OrderType::Market,
                 reason: M
             }]
@@ -640,8 +640,8 @@ mod tests {
         assert_eq!(
             s,
             vec![Signal::Buy {
-                qty: Qty(20),
-                order_type: OrderType::Limit(Price(50_000)),
+                qty: Qty::lit(20),
+                order_type: OrderType::Limit(Price::lit(50_000)),
                 reason: M
             }]
         );
@@ -652,7 +652,7 @@ mod tests {
         let mut h = Harness::new(two, 49_000);
         h.enter();
         let s = h.trades(&[49_850, 49_900, 49_950]);
-        assert_eq!(s[0].order_type(), OrderType::Limit(Price(50_100)));
+        assert_eq!(s[0].order_type(), OrderType::Limit(Price::lit(50_100)));
     }
 
     #[test]
@@ -661,8 +661,8 @@ mod tests {
         let mut h = Harness::default(10_000);
         h.enter();
         let s = h.trades(&[12_980, 12_990, 13_000]);
-        assert_eq!(s[0].order_type(), OrderType::Limit(Price(13_000)));
-        assert!(market::is_on_grid(Price(13_000)));
+        assert_eq!(s[0].order_type(), OrderType::Limit(Price::lit(13_000)));
+        assert!(market::is_on_grid(Price::lit(13_000)));
     }
 
     #[test]
@@ -670,7 +670,7 @@ mod tests {
         let mut h = Harness::default(10_000);
         h.enter();
         let s = h.trades(&[10_100, 10_110, 10_120]);
-        let qty = s[0].qty().0;
+        let qty = s[0].qty().shares();
         assert!(
             h.trades(&[10_130, 10_140, 10_150]).is_empty(),
             "order working"
@@ -683,7 +683,7 @@ mod tests {
         // A condition re-enter while holding does not add to the position either.
         h.enter();
         assert!(h.trades(&[10_200, 10_210, 10_220]).is_empty());
-        assert_eq!(h.s.position(), Qty(qty));
+        assert_eq!(h.s.position(), Qty::lit(qty));
     }
 
     #[test]
@@ -732,7 +732,7 @@ mod tests {
             vec![OrderIntent {
                 ticker: samsung(),
                 side: Side::Sell,
-                qty: Qty(qty),
+                qty: Qty::lit(qty),
                 order_type: OrderType::Market,
                 reason: MomentumStrategy::REASON_TIME_STOP,
                 tick_seq: 0,
@@ -774,10 +774,10 @@ mod tests {
         // Partly filled, then the rest cancelled: the remainder goes on the next tick.
         h.fill(Side::Sell, 9_700, 40);
         h.done(Side::Sell, 40, false);
-        assert_eq!(h.s.position(), Qty(qty - 40));
+        assert_eq!(h.s.position(), Qty::lit(qty - 40));
         assert_eq!(
             h.s.avg_price(),
-            Some(Price(10_000)),
+            Some(Price::lit(10_000)),
             "avg unchanged by a sell"
         );
         assert_eq!(
@@ -793,7 +793,7 @@ mod tests {
         assert_eq!(h.trades(&[10_100, 10_110, 10_120]).len(), 1);
         h.done(Side::Buy, 0, true);
         assert!(!h.s.has_working_order());
-        assert_eq!(h.s.position(), Qty(0));
+        assert_eq!(h.s.position(), Qty::lit(0));
         assert!(h.trades(&[10_130, 10_140]).is_empty());
         assert_eq!(h.trade(10_150).len(), 1);
     }
@@ -813,12 +813,12 @@ mod tests {
         let mut h = Harness::default(9_800);
         h.enter();
         let s = h.trades(&[9_980, 9_990, 10_000]);
-        assert_eq!(s[0].qty(), Qty(99));
+        assert_eq!(s[0].qty(), Qty::lit(99));
         h.fill(Side::Buy, 10_000, 30);
         h.fill(Side::Buy, 10_100, 10);
         h.done(Side::Buy, 40, false);
         // (30 × 10,000 + 10 × 10,100) / 40 = 10,025.
-        assert_eq!(h.s.avg_price(), Some(Price(10_025)));
+        assert_eq!(h.s.avg_price(), Some(Price::lit(10_025)));
         assert!(h.trades(&[10_100, 10_110, 10_120]).is_empty(), "no top-up");
         // 10,025 × 1.015 = 10,175.4: 10,170 is 144 bp, 10,180 is 154 bp.
         assert!(h.trade(10_170).is_empty());
@@ -847,7 +847,7 @@ mod tests {
         assert_eq!(h.trade(10_150).len(), 1);
         h.fill(Side::Sell, 10_150, qty);
         h.done(Side::Sell, qty, false);
-        assert_eq!(h.s.position(), Qty(0));
+        assert_eq!(h.s.position(), Qty::lit(0));
         assert_eq!(h.s.avg_price(), None);
         assert!(!h.s.has_working_order());
         // Still in the condition, momentum again: no re-entry.
@@ -877,7 +877,7 @@ mod tests {
             (intents, s.position())
         };
         let (first, pos) = run();
-        assert_eq!(pos, Qty(0));
+        assert_eq!(pos, Qty::lit(0));
         let sides: Vec<_> = first.iter().map(|i| (i.side, i.reason)).collect();
         assert_eq!(
             sides,
@@ -896,8 +896,8 @@ mod tests {
         let mut h = Harness::default(10_000);
         let tick = h.tick(10_100, 5, Side::Buy);
         let sig = Signal::Buy {
-            qty: Qty(7),
-            order_type: OrderType::Limit(Price(10_110)),
+            qty: Qty::lit(7),
+            order_type: OrderType::Limit(Price::lit(10_110)),
             reason: M,
         };
         assert_eq!(
@@ -905,8 +905,8 @@ mod tests {
             OrderIntent {
                 ticker: samsung(),
                 side: Side::Buy,
-                qty: Qty(7),
-                order_type: OrderType::Limit(Price(10_110)),
+                qty: Qty::lit(7),
+                order_type: OrderType::Limit(Price::lit(10_110)),
                 reason: M,
                 tick_seq: tick.seq,
                 tick_received_at: Some(tick.received_at),
@@ -1028,45 +1028,49 @@ mod tests {
         assert_eq!(market.validate(), Ok(()));
     }
 
-    /// Ticks and fills at and past the ends of i64/u64 (no wire passes them, but a
-    /// `Tick` can be built anywhere): no panic in a debug build, and no wrapped signal.
+    /// Ticks and fills at the ends of what a `Price` and a `Qty` hold (once i64/u64's,
+    /// which the types no longer allow): no panic in a debug build, no wrapped signal.
     #[test]
-    fn prices_and_quantities_past_the_bounds_neither_panic_nor_wrap() {
+    fn prices_and_quantities_at_the_bounds_neither_panic_nor_wrap() {
+        let (top, most) = (
+            crate::market::MAX_PRICE.won(),
+            crate::market::MAX_QTY.shares(),
+        );
         let p = MomentumParams {
             confirm_ticks: 1,
             min_change_bp: -3_000,
             budget_won: 1_000_000_000_000,
             ..MomentumParams::default()
         };
-        for prev in [1, i64::MAX, i64::MAX / 2] {
+        for prev in [1, top, top / 2] {
             let mut h = Harness::new(p, prev);
             h.enter();
-            let mut signals = h.trade_with(i64::MAX, u64::MAX, Side::Buy);
-            signals.extend(h.trade_with(i64::MAX - 1, u64::MAX, Side::Sell));
-            signals.extend(h.trade_with(1, u64::MAX, Side::Buy));
+            let mut signals = h.trade_with(top, most, Side::Buy);
+            signals.extend(h.trade_with(top - 1, most, Side::Sell));
+            signals.extend(h.trade_with(1, most, Side::Buy));
             for s in &signals {
                 if let Signal::Buy {
                     qty, order_type, ..
                 } = s
                 {
-                    assert!(qty.0 > 0 && *qty <= crate::market::MAX_QTY, "{s:?}");
+                    assert!(qty.shares() > 0 && *qty <= crate::market::MAX_QTY, "{s:?}");
                     if let OrderType::Limit(p) = order_type {
-                        assert!(p.0 > 0, "{s:?}");
+                        assert!(p.won() > 0, "{s:?}");
                     }
                 }
             }
-            h.fill(Side::Buy, i64::MAX, u64::MAX);
-            h.fill(Side::Buy, i64::MAX, u64::MAX);
-            assert!(h.s.avg_price().is_none_or(|a| a.0 > 0));
+            h.fill(Side::Buy, top, most);
+            h.fill(Side::Buy, top, most);
+            assert!(h.s.avg_price().is_none_or(|a| a.won() > 0));
             let exits = h.trade_with(1, 1, Side::Sell);
             assert!(
                 exits
                     .iter()
-                    .all(|s| matches!(s, Signal::Sell { qty, .. } if qty.0 == u64::MAX)),
+                    .all(|s| matches!(s, Signal::Sell { qty, .. } if qty.shares() == most)),
                 "{exits:?}"
             );
-            h.fill(Side::Sell, i64::MAX, u64::MAX / 3);
-            h.fill(Side::Sell, 1, u64::MAX);
+            h.fill(Side::Sell, top, most / 3);
+            h.fill(Side::Sell, 1, most);
             assert_eq!(h.s.avg_price(), None);
         }
     }

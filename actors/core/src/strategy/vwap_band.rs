@@ -273,8 +273,8 @@ impl VwapBandStrategy {
 
     fn record(&mut self, tick: &Tick) {
         self.tail.push(SessionTrade {
-            price: tick.price.0,
-            qty: tick.qty.0,
+            price: tick.price.won(),
+            qty: tick.qty.shares(),
         });
         if self.tail.len() == CHUNK {
             let full = std::mem::replace(&mut self.tail, Vec::with_capacity(CHUNK));
@@ -302,7 +302,7 @@ impl Strategy for VwapBandStrategy {
     }
 
     fn on_tick(&mut self, tick: &Tick, out: &mut Vec<Signal>) {
-        if tick.ticker != self.ticker || tick.price.0 <= 0 {
+        if tick.ticker != self.ticker || tick.price.won() <= 0 {
             return;
         }
         self.record(tick);
@@ -350,7 +350,7 @@ impl Strategy for VwapBandStrategy {
             return;
         }
         // Decided on the latest trade seen, which may be later than the one that asked.
-        let price = i128::from(last.price.0);
+        let price = i128::from(last.price.won());
         let vwap = i128::from(score.vwap);
         let top =
             vwap.saturating_add(vwap.saturating_mul(i128::from(self.params.band_bp)) / 10_000);
@@ -414,7 +414,7 @@ impl Strategy for VwapBandStrategy {
     }
 
     fn position(&self) -> Qty {
-        Qty(self.holding.position)
+        self.holding.position
     }
 
     fn has_working_order(&self) -> bool {
@@ -469,10 +469,10 @@ mod tests {
     fn tick(seq: u64, price: i64, qty: u64) -> Tick {
         Tick {
             ticker: t(),
-            price: Price(price),
-            qty: Qty(qty),
+            price: Price::lit(price),
+            qty: Qty::lit(qty),
             cum_volume: seq * qty,
-            prev_close: Price(10_000),
+            prev_close: Price::lit(10_000),
             aggressor: Side::Buy,
             exchange_time: TimeOfDay::hms(9, 30, 0),
             received_at: Instant::now(),
@@ -546,8 +546,8 @@ mod tests {
         };
         assert_eq!(reason, VwapBandStrategy::REASON_ENTRY);
         // Decided on the latest trade (10,110), a limit one grid tick above it.
-        assert_eq!(order_type, OrderType::Limit(Price(10_120)));
-        assert_eq!(qty, Qty(1_000_000 / 10_120));
+        assert_eq!(order_type, OrderType::Limit(Price::lit(10_120)));
+        assert_eq!(qty, Qty::lit(1_000_000 / 10_120));
         assert!(s.has_working_order());
     }
 

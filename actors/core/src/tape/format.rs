@@ -461,9 +461,9 @@ impl EncodeContext {
         n = varint_at(b, n, zigzag(recv_ns.wrapping_sub(self.prev_ns)));
         self.prev_ns = recv_ns;
         n = varint_at(b, n, pack_ticker(t.ticker));
-        n = varint_at(b, n, zigzag(t.prev_close.0));
-        n = varint_at(b, n, zigzag(t.price.0.wrapping_sub(t.prev_close.0)));
-        n = varint_at(b, n, t.qty.0);
+        n = varint_at(b, n, zigzag(t.prev_close.won()));
+        n = varint_at(b, n, zigzag(t.price.won().wrapping_sub(t.prev_close.won())));
+        n = varint_at(b, n, t.qty.shares());
         n = varint_at(b, n, t.cum_volume);
         let kst = self.kst_second_of_day(recv_ns);
         n = varint_at(b, n, zigzag(i64::from(t.exchange_time.secs()) - kst));
@@ -653,9 +653,9 @@ fn encode_record(ctx: &mut EncodeContext, recv_ns: i64, event: &TapeEvent, out: 
         }
         TapeEvent::Trade(t) => {
             put_varint(out, pack_ticker(t.ticker));
-            put_zz(out, t.prev_close.0);
-            put_zz(out, t.price.0.wrapping_sub(t.prev_close.0));
-            put_varint(out, t.qty.0);
+            put_zz(out, t.prev_close.won());
+            put_zz(out, t.price.won().wrapping_sub(t.prev_close.won()));
+            put_varint(out, t.qty.shares());
             put_varint(out, t.cum_volume);
             put_time(out, recv_ns, t.exchange_time);
             put_zz(out, t.seq.wrapping_sub(ctx.prev_trade_seq) as i64);
@@ -664,8 +664,8 @@ fn encode_record(ctx: &mut EncodeContext, recv_ns: i64, event: &TapeEvent, out: 
         TapeEvent::Fill(f) => {
             put_varint(out, pack_ticker(f.ticker));
             out.push(side_flag(f.side, 1));
-            put_zz(out, f.price.0);
-            put_varint(out, f.qty.0);
+            put_zz(out, f.price.won());
+            put_varint(out, f.qty.shares());
             put_zz(out, f.order_no.0);
             put_time(out, recv_ns, f.time);
         }
@@ -684,7 +684,7 @@ fn encode_record(ctx: &mut EncodeContext, recv_ns: i64, event: &TapeEvent, out: 
                 put_varint(out, *id);
             }
             put_varint(out, pack_ticker(*ticker));
-            put_varint(out, filled.0);
+            put_varint(out, filled.shares());
         }
         TapeEvent::Timer { market_time } => put_time(out, recv_ns, *market_time),
         TapeEvent::Intent(i) => {
@@ -696,9 +696,9 @@ fn encode_record(ctx: &mut EncodeContext, recv_ns: i64, event: &TapeEvent, out: 
             out.push(
                 side_flag(i.side, INTENT_SELL) | if limit.is_some() { INTENT_LIMIT } else { 0 },
             );
-            put_varint(out, i.qty.0);
+            put_varint(out, i.qty.shares());
             if let Some(p) = limit {
-                put_zz(out, p.0);
+                put_zz(out, p.won());
             }
             put_str(out, &i.reason);
             put_varint(out, i.tick_seq);
@@ -728,6 +728,11 @@ const OVERFLOW: &str = "a number overflows 64 bits";
 /// The hot path's error: a fixed text (two words, returned in registers); the record's
 /// context is added once, by the caller.
 type Res<T> = Result<T, &'static str>;
+
+#[inline(always)]
+fn price_of(won: i64) -> Res<Price> {
+    Price::new_or_zero(won).map_err(|_| "a price is outside 0 ..= 99,999,000 won")
+}
 
 impl Cursor<'_> {
     #[inline(always)]
@@ -794,6 +799,17 @@ impl Cursor<'_> {
     #[inline(always)]
     fn zz(&mut self) -> Res<i64> {
         self.varint().map(unzigzag)
+    }
+
+    /// A price: a tape is input like any other, held to what KRX can print.
+    #[inline(always)]
+    fn price(&mut self) -> Res<Price> {
+        price_of(self.zz()?)
+    }
+
+    #[inline(always)]
+    fn qty(&mut self) -> Res<Qty> {
+        Qty::new(self.varint()?).map_err(|_| "a quantity is above 99,999,999 shares")
     }
 
     fn str(&mut self) -> Res<String> {
@@ -935,19 +951,19 @@ fn decode_record(ctx: &mut Context<'_>, cur: &mut Cursor<'_>) -> Result<(i64, Ta
         }
         KIND_TRADE_BUY | KIND_TRADE_SELL => {
             let ticker = rec.ticker(ctx.tickers)?;
-            let prev_close = rec.zz()?;
-            let price = prev_close.wrapping_add(rec.zz()?);
-            let qty = rec.varint()?;
+            let prev_close = rec.price()?;
+            let price = price_of(prev_close.won().wrapping_add(rec.zz()?))?;
+            let qty = rec.qty()?;
             let cum_volume = rec.varint()?;
             let exchange_time = rec.time(recv_ns)?;
             let seq = ctx.prev_trade_seq.wrapping_add(rec.zz()? as u64);
             ctx.prev_trade_seq = seq;
             TapeEvent::Trade(TapeTrade {
                 ticker,
-                price: Price(price),
-                qty: Qty(qty),
+                price,
+                qty,
                 cum_volume,
-                prev_close: Price(prev_close),
+                prev_close,
                 aggressor: side(kind == KIND_TRADE_SELL),
                 exchange_time,
                 seq,
@@ -956,15 +972,15 @@ fn decode_record(ctx: &mut Context<'_>, cur: &mut Cursor<'_>) -> Result<(i64, Ta
         KIND_FILL => {
             let ticker = rec.ticker(ctx.tickers)?;
             let sell = rec.flags(1)? == 1;
-            let price = rec.zz()?;
-            let qty = rec.varint()?;
+            let price = rec.price()?;
+            let qty = rec.qty()?;
             let order_no = OrderNo(rec.zz()?);
             let time = rec.time(recv_ns)?;
             TapeEvent::Fill(Fill {
                 ticker,
                 side: side(sell),
-                price: Price(price),
-                qty: Qty(qty),
+                price,
+                qty,
                 order_no,
                 time,
             })
@@ -977,12 +993,12 @@ fn decode_record(ctx: &mut Context<'_>, cur: &mut Cursor<'_>) -> Result<(i64, Ta
                 None
             };
             let ticker = rec.ticker(ctx.tickers)?;
-            let filled = rec.varint()?;
+            let filled = rec.qty()?;
             TapeEvent::OrderDone {
                 id,
                 ticker,
                 side: side(flags & DONE_SELL != 0),
-                filled: Qty(filled),
+                filled,
                 rejected: flags & DONE_REJECTED != 0,
             }
         }
@@ -992,9 +1008,9 @@ fn decode_record(ctx: &mut Context<'_>, cur: &mut Cursor<'_>) -> Result<(i64, Ta
         KIND_INTENT => {
             let ticker = rec.ticker(ctx.tickers)?;
             let flags = rec.flags(INTENT_SELL | INTENT_LIMIT)?;
-            let qty = rec.varint()?;
+            let qty = rec.qty()?;
             let order_type = if flags & INTENT_LIMIT != 0 {
-                OrderType::Limit(Price(rec.zz()?))
+                OrderType::Limit(rec.price()?)
             } else {
                 OrderType::Market
             };
@@ -1003,7 +1019,7 @@ fn decode_record(ctx: &mut Context<'_>, cur: &mut Cursor<'_>) -> Result<(i64, Ta
             TapeEvent::Intent(Box::new(TapeIntent {
                 ticker,
                 side: side(flags & INTENT_SELL != 0),
-                qty: Qty(qty),
+                qty,
                 order_type,
                 reason,
                 tick_seq,
@@ -1114,10 +1130,10 @@ pub(crate) mod tests {
                 NINE_AM + 1_500,
                 TapeEvent::Trade(TapeTrade {
                     ticker: ticker("005930"),
-                    price: Price(71_200),
-                    qty: Qty(17),
+                    price: Price::lit(71_200),
+                    qty: Qty::lit(17),
                     cum_volume: 1_234_567,
-                    prev_close: Price(70_000),
+                    prev_close: Price::lit(70_000),
                     aggressor: Side::Buy,
                     exchange_time: t(32_399),
                     seq: 1_000_000,
@@ -1128,10 +1144,10 @@ pub(crate) mod tests {
                 NINE_AM - 7,
                 TapeEvent::Trade(TapeTrade {
                     ticker: ticker("000000"),
-                    price: Price(i64::MIN),
-                    qty: Qty(u64::MAX),
+                    price: Price::ZERO,
+                    qty: crate::market::MAX_QTY,
                     cum_volume: u64::MAX,
-                    prev_close: Price(i64::MAX),
+                    prev_close: crate::market::MAX_PRICE,
                     aggressor: Side::Sell,
                     exchange_time: t(86_399),
                     seq: 3,
@@ -1141,10 +1157,10 @@ pub(crate) mod tests {
                 NINE_AM + 2_000_000_000,
                 TapeEvent::Trade(TapeTrade {
                     ticker: ticker("999999"),
-                    price: Price(-5),
-                    qty: Qty(0),
+                    price: Price::lit(5),
+                    qty: Qty::lit(0),
                     cum_volume: 0,
-                    prev_close: Price(0),
+                    prev_close: Price::lit(0),
                     aggressor: Side::Buy,
                     exchange_time: t(0),
                     seq: u64::MAX,
@@ -1179,8 +1195,8 @@ pub(crate) mod tests {
                 TapeEvent::Intent(Box::new(TapeIntent {
                     ticker: ticker("005930"),
                     side: Side::Buy,
-                    qty: Qty(10),
-                    order_type: OrderType::Limit(Price(71_300)),
+                    qty: Qty::lit(10),
+                    order_type: OrderType::Limit(Price::lit(71_300)),
                     reason: "entry: momentum".to_owned(),
                     tick_seq: 1_000_000,
                 })),
@@ -1190,7 +1206,7 @@ pub(crate) mod tests {
                 TapeEvent::Intent(Box::new(TapeIntent {
                     ticker: ticker("035720"),
                     side: Side::Sell,
-                    qty: Qty(3),
+                    qty: Qty::lit(3),
                     order_type: OrderType::Market,
                     reason: "x".repeat(300),
                     tick_seq: 0,
@@ -1201,8 +1217,8 @@ pub(crate) mod tests {
                 TapeEvent::Fill(Fill {
                     ticker: ticker("005930"),
                     side: Side::Sell,
-                    price: Price(71_300),
-                    qty: Qty(10),
+                    price: Price::lit(71_300),
+                    qty: Qty::lit(10),
                     order_no: OrderNo(-12),
                     time: t(32_403),
                 }),
@@ -1213,7 +1229,7 @@ pub(crate) mod tests {
                     id: Some(20_240_102_000_001),
                     ticker: ticker("005930"),
                     side: Side::Buy,
-                    filled: Qty(10),
+                    filled: Qty::lit(10),
                     rejected: false,
                 },
             ),
@@ -1223,7 +1239,7 @@ pub(crate) mod tests {
                     id: None,
                     ticker: ticker("035720"),
                     side: Side::Sell,
-                    filled: Qty(0),
+                    filled: Qty::lit(0),
                     rejected: true,
                 },
             ),
@@ -1281,10 +1297,10 @@ pub(crate) mod tests {
                 NINE_AM + n as i64 * 3_700_000,
                 TapeEvent::Trade(TapeTrade {
                     ticker: ticker("005930"),
-                    price: Price(71_200 + 100 * (n as i64 % 3)),
-                    qty: Qty(1 + n % 300),
+                    price: Price::lit(71_200 + 100 * (n as i64 % 3)),
+                    qty: Qty::lit(1 + n % 300),
                     cum_volume: 8_000_000 + n * 150,
-                    prev_close: Price(70_000),
+                    prev_close: Price::lit(70_000),
                     aggressor: Side::Buy,
                     exchange_time: TimeOfDay::from_secs(32_400 + (n * 37 / 10_000) as u32),
                     seq: 500 + n,
@@ -1311,6 +1327,7 @@ pub(crate) mod tests {
                 rng.i64(..)
             }
         };
+        use crate::market::{MAX_PRICE, MAX_QTY};
         let edges = [0, 1, -1, 63, 64, 127, 128, i64::MIN, i64::MAX, NINE_AM];
         let mut events = Vec::new();
         let mut at = NINE_AM;
@@ -1323,10 +1340,10 @@ pub(crate) mod tests {
             };
             let trade = TapeTrade {
                 ticker: ticker(&format!("{:06}", rng.u32(0..1_000_000))),
-                price: Price(pick(&mut rng, &edges)),
-                qty: Qty(pick(&mut rng, &edges) as u64),
+                price: Price::new_or_zero(pick(&mut rng, &edges)).unwrap_or(MAX_PRICE),
+                qty: Qty::new(pick(&mut rng, &edges) as u64).unwrap_or(MAX_QTY),
                 cum_volume: pick(&mut rng, &edges) as u64,
-                prev_close: Price(pick(&mut rng, &edges)),
+                prev_close: Price::new_or_zero(pick(&mut rng, &edges)).unwrap_or(MAX_PRICE),
                 aggressor: if n % 3 == 0 { Side::Sell } else { Side::Buy },
                 exchange_time: TimeOfDay::from_secs(rng.u32(..)),
                 seq: pick(&mut rng, &edges) as u64,
@@ -1389,7 +1406,7 @@ pub(crate) mod tests {
             TapeEvent::Intent(Box::new(TapeIntent {
                 ticker: ticker("005930"),
                 side: Side::Buy,
-                qty: Qty(1),
+                qty: Qty::lit(1),
                 order_type: OrderType::Market,
                 reason: "r".repeat(100_000),
                 tick_seq: 7,

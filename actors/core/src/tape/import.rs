@@ -168,11 +168,11 @@ struct TradeRow {
     line: u64,
     recv_ns: i64,
     ticker: Ticker,
-    price: i64,
-    qty: u64,
+    price: Price,
+    qty: Qty,
     cum_volume: u64,
     side: Option<Side>,
-    prev_close: Option<i64>,
+    prev_close: Option<Price>,
     exchange_time: Option<TimeOfDay>,
 }
 
@@ -378,17 +378,15 @@ fn read_trades(path: &Path) -> Result<(TradingDay, Vec<TradeRow>), TapeError> {
             let recv_ns = row_time(&row, csv.columns, c(0), c(1), &mut day)?;
             let ticker = Ticker::parse(&row[c(2)]).map_err(|e| e.to_string())?;
             // Held to what KRX can print, as the wire is: a CSV is input like any other.
-            let price = Price::new(parse_int(&row[c(3)], "price")?)
-                .map_err(|e| e.to_string())?
-                .0;
+            let price = Price::new(parse_int(&row[c(3)], "price")?).map_err(|e| e.to_string())?;
             let qty: u64 = parse_int(&row[c(4)], "qty")?;
             if qty == 0 {
                 return Err("qty is 0; a trade is at least one share".to_owned());
             }
-            let qty = Qty::new(qty).map_err(|e| e.to_string())?.0;
+            let qty = Qty::new(qty).map_err(|e| e.to_string())?;
             let cum_volume = check_cum_volume(parse_int(&row[c(5)], "cum_volume")?)
                 .map_err(|e| e.to_string())?;
-            if cum_volume < qty {
+            if cum_volume < qty.shares() {
                 return Err(format!(
                     "cum_volume {cum_volume} is below this trade's qty {qty}"
                 ));
@@ -404,7 +402,7 @@ fn read_trades(path: &Path) -> Result<(TradingDay, Vec<TradeRow>), TapeError> {
                 Some(f) => {
                     let p = Price::new(parse_int(f, "prev_close")?)
                         .map_err(|e| format!("prev_close: {e}"))?;
-                    Some(p.0)
+                    Some(p)
                 }
             };
             let exchange_time = match cols[8].map(|i| row[i].as_str()) {
@@ -449,14 +447,14 @@ fn read_trades(path: &Path) -> Result<(TradingDay, Vec<TradeRow>), TapeError> {
 /// checks each ticker's cum_volume never falls.
 fn resolve_trades(path: &Path, rows: Vec<TradeRow>) -> Result<Vec<(i64, TapeEvent)>, TapeError> {
     struct Last {
-        price: i64,
+        price: Price,
         side: Side,
         cum_volume: u64,
         line: u64,
-        base: i64,
+        base: Price,
     }
     // Each ticker's first given prev_close, else its first price.
-    let mut base: HashMap<Ticker, i64> = HashMap::new();
+    let mut base: HashMap<Ticker, Price> = HashMap::new();
     for r in &rows {
         if let Some(p) = r.prev_close {
             base.entry(r.ticker).or_insert(p);
@@ -506,10 +504,10 @@ fn resolve_trades(path: &Path, rows: Vec<TradeRow>) -> Result<Vec<(i64, TapeEven
             r.recv_ns,
             TapeEvent::Trade(TapeTrade {
                 ticker: r.ticker,
-                price: Price(r.price),
-                qty: Qty(r.qty),
+                price: r.price,
+                qty: r.qty,
                 cum_volume: r.cum_volume,
-                prev_close: Price(r.prev_close.unwrap_or(base)),
+                prev_close: r.prev_close.unwrap_or(base),
                 aggressor: side,
                 exchange_time,
                 seq: 0,
@@ -715,14 +713,14 @@ mod tests {
             ]
         );
         // prev_close: each ticker's first price.
-        assert_eq!(got[2].1.prev_close, Price(129_500));
-        assert_eq!(got[5].1.prev_close, Price(71_200));
+        assert_eq!(got[2].1.prev_close, Price::lit(129_500));
+        assert_eq!(got[5].1.prev_close, Price::lit(71_200));
         assert_eq!(got[5].0, DAY_NS + H9 + 4 * NANOS_PER_SEC + 100_000_000);
         assert_eq!(got[5].1.exchange_time, TimeOfDay::hms(9, 0, 4));
         let seqs: Vec<u64> = got.iter().map(|(_, t)| t.seq).collect();
         assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
         assert_eq!(got[3].1.cum_volume, 15);
-        assert_eq!(got[3].1.qty, Qty(5));
+        assert_eq!(got[3].1.qty, Qty::lit(5));
     }
 
     #[test]
@@ -987,8 +985,8 @@ mod tests {
         assert_eq!(trades_of(&again), trades_of(&events));
         // The explicit and the derived prev_close both survive.
         let t = trades_of(&again);
-        assert_eq!(t[0].1.prev_close, Price(70_000));
-        assert_eq!(t[1].1.prev_close, Price(128_000));
+        assert_eq!(t[0].1.prev_close, Price::lit(70_000));
+        assert_eq!(t[1].1.prev_close, Price::lit(128_000));
         assert_eq!(t[0].1.exchange_time, TimeOfDay::hms(9, 0, 1));
     }
 

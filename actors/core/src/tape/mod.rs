@@ -455,10 +455,10 @@ mod tests {
         let now = Instant::now();
         let tick = Tick {
             ticker: Ticker::parse("005930").unwrap(),
-            price: Price(71_200),
-            qty: Qty(17),
+            price: Price::lit(71_200),
+            qty: Qty::lit(17),
             cum_volume: 1_234_567,
-            prev_close: Price(70_000),
+            prev_close: Price::lit(70_000),
             aggressor: Side::Sell,
             exchange_time: TimeOfDay::hms(9, 31, 7),
             received_at: now,

@@ -432,10 +432,10 @@ mod tests {
     fn trade(n: u64) -> TapeEvent {
         TapeEvent::Trade(TapeTrade {
             ticker: ticker(&format!("{:06}", 5930 + n % 7)),
-            price: Price(50_000 + (n % 40) as i64 * 100),
-            qty: Qty(1 + n % 90),
+            price: Price::lit(50_000 + (n % 40) as i64 * 100),
+            qty: Qty::lit(1 + n % 90),
             cum_volume: 10 * n,
-            prev_close: Price(49_000),
+            prev_close: Price::lit(49_000),
             aggressor: if n % 2 == 0 { Side::Sell } else { Side::Buy },
             exchange_time: TimeOfDay::hms(10, 0, (n % 60) as u32),
             seq: n,

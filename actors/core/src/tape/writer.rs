@@ -613,10 +613,10 @@ mod tests {
     fn trade(n: u64) -> TapeEvent {
         TapeEvent::Trade(TapeTrade {
             ticker: ticker("005930"),
-            price: Price(71_000 + (n % 10) as i64 * 100),
-            qty: Qty(1 + n % 50),
+            price: Price::lit(71_000 + (n % 10) as i64 * 100),
+            qty: Qty::lit(1 + n % 50),
             cum_volume: 1_000 + n,
-            prev_close: Price(70_000),
+            prev_close: Price::lit(70_000),
             aggressor: if n % 3 == 0 { Side::Sell } else { Side::Buy },
             exchange_time: TimeOfDay::hms(9, 0, 0),
             seq: n,

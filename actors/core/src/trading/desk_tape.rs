@@ -265,7 +265,7 @@ pub fn command_line(c: &Command) -> String {
             order_no,
             ticker,
             qty,
-        } => format!("cancel {id} order {order_no} {ticker} {}", qty.0),
+        } => format!("cancel {id} order {order_no} {ticker} {}", qty.shares()),
         Command::FetchBand(t) => format!("fetch band {t}"),
         Command::FetchOrders => "fetch orders".to_owned(),
         Command::CheckCash => "check cash".to_owned(),
@@ -274,8 +274,8 @@ pub fn command_line(c: &Command) -> String {
             "fill {} {} {}@{} order {} at {}",
             f.ticker,
             side(f.side),
-            f.qty.0,
-            f.price.0,
+            f.qty.shares(),
+            f.price.won(),
             f.order_no,
             f.time
         ),
@@ -284,7 +284,7 @@ pub fn command_line(c: &Command) -> String {
             d.id.map_or_else(|| "-".to_owned(), |id| id.to_string()),
             d.ticker,
             side(d.side),
-            d.filled.0,
+            d.filled.shares(),
             if d.rejected { " rejected" } else { "" }
         ),
         Command::CorrectCash(c) => {
@@ -297,7 +297,7 @@ pub fn command_line(c: &Command) -> String {
             "refused {} {} {} {} by {}: {} (#{})",
             r.intent.ticker,
             side(r.intent.side),
-            r.intent.qty.0,
+            r.intent.qty.shares(),
             order_type_word(r.intent.order_type),
             r.rule,
             r.detail,
@@ -307,9 +307,9 @@ pub fn command_line(c: &Command) -> String {
             "finished {} {:?} filled {} of {} cancelled {}",
             o.id(),
             o.state(),
-            o.filled_qty().0,
-            o.qty().0,
-            o.cancelled_qty().0
+            o.filled_qty().shares(),
+            o.qty().shares(),
+            o.cancelled_qty().shares()
         ),
         Command::Tripped(cause) => format!("tripped: {cause}"),
     }
@@ -318,7 +318,7 @@ pub fn command_line(c: &Command) -> String {
 fn order_type_word(t: OrderType) -> String {
     match t {
         OrderType::Market => "market".to_owned(),
-        OrderType::Limit(p) => format!("limit {}", p.0),
+        OrderType::Limit(p) => format!("limit {}", p.won()),
     }
 }
 
@@ -589,8 +589,8 @@ mod tests {
         OrderIntent {
             ticker: t(code),
             side: Side::Buy,
-            qty: Qty(qty),
-            order_type: OrderType::Limit(Price(price)),
+            qty: Qty::lit(qty),
+            order_type: OrderType::Limit(Price::lit(price)),
             reason: "entry: test",
             tick_seq: 41,
             tick_received_at: None,
@@ -671,7 +671,7 @@ mod tests {
     /// a park sweep, the broker's order list, and the stop.
     fn a_morning() -> (DeskConfig, Vec<Recorded>) {
         let desk = OrderDesk::new(RiskLimits {
-            max_order_qty: Qty(1_000),
+            max_order_qty: Qty::lit(1_000),
             ..RiskLimits::default()
         })
         .with_journal()
@@ -692,8 +692,8 @@ mod tests {
             },
         );
         let band = Band {
-            limits: DailyLimits::from_base(Price(70_000)),
-            last: Some(Price(70_000)),
+            limits: DailyLimits::from_base(Price::lit(70_000)),
+            last: Some(Price::lit(70_000)),
         };
         live.feed(
             3,
@@ -713,9 +713,9 @@ mod tests {
                     exec_no: ExecNo(1),
                     ticker: t(a),
                     side: Side::Buy,
-                    qty: Qty(4),
-                    price: Price(70_000),
-                    remaining: Qty(6),
+                    qty: Qty::lit(4),
+                    price: Price::lit(70_000),
+                    remaining: Qty::lit(6),
                     time: TimeOfDay::hms(9, 30, 0),
                 },
             },
@@ -745,9 +745,9 @@ mod tests {
                     exec_no: ExecNo(2),
                     ticker: t(a),
                     side: Side::Buy,
-                    qty: Qty(6),
-                    price: Price(70_100),
-                    remaining: Qty(0),
+                    qty: Qty::lit(6),
+                    price: Price::lit(70_100),
+                    remaining: Qty::lit(0),
                     time: TimeOfDay::hms(9, 30, 0),
                 },
             },
@@ -936,7 +936,7 @@ mod tests {
                     order_no: OrderNo::NONE,
                     org_order_no: OrderNo::NONE,
                     code: "1234".into(),
-                    qty: Qty(3),
+                    qty: Qty::lit(3),
                 },
             },
             DeskInput::Timer {
@@ -975,8 +975,8 @@ mod tests {
         let order = NewOrder {
             ticker: t("005930"),
             side: Side::Buy,
-            qty: Qty(10),
-            order_type: OrderType::Limit(Price(70_100)),
+            qty: Qty::lit(10),
+            order_type: OrderType::Limit(Price::lit(70_100)),
         };
         let block = serde_json::to_string(&Cspat00601InBlock1::for_order(&order)).unwrap();
         let now = command_line(&Command::Send {

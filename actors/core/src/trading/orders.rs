@@ -846,8 +846,8 @@ impl OrderDesk {
             held.sort_unstable_by_key(|(t, _)| *t);
             for (ticker, qty) in held {
                 let selling = self.book.working_qty(ticker, Side::Sell);
-                let qty = Qty(qty.0.saturating_sub(selling.0));
-                if qty.0 == 0 {
+                let qty = qty.saturating_sub(selling);
+                if qty.is_zero() {
                     continue;
                 }
                 let intent = OrderIntent {
@@ -889,7 +889,7 @@ impl OrderDesk {
                 continue; // its cancel is queued or on its way
             }
             match o.order_no() {
-                Some(n) if o.remaining().0 > 0 => {
+                Some(n) if o.remaining().shares() > 0 => {
                     targets.push((o.id(), n, o.ticker(), o.remaining()))
                 }
                 Some(_) => {}
@@ -1009,7 +1009,7 @@ impl OrderDesk {
                 id: None,
                 ticker: intent.ticker,
                 side: intent.side,
-                filled: Qty(0),
+                filled: Qty::lit(0),
                 rejected: true,
             }),
             now,
@@ -1579,7 +1579,7 @@ impl OrderDesk {
             return;
         };
         self.cancel_when_named.remove(&id);
-        if remaining.0 == 0 || !self.cancelling.insert(id) {
+        if remaining.shares() == 0 || !self.cancelling.insert(id) {
             return;
         }
         log::info!(target: LOG, "{id} {ticker} named #{order_no}: sending the cancel it waited for");
@@ -1675,8 +1675,8 @@ impl OrderDesk {
 /// broker says. A fill learned from t0425 (which has no execution numbers) and then
 /// reported by its SC1 is counted once.
 fn already_counted(qty: Qty, filled: Qty, fill: Qty, left: Qty) -> bool {
-    let unfilled = qty.0.saturating_sub(filled.0);
-    unfilled < fill.0.saturating_add(left.0)
+    let unfilled = qty.shares().saturating_sub(filled.shares());
+    unfilled < fill.shares().saturating_add(left.shares())
 }
 
 /// A throttle for a broker limit of `per_sec` (at least 1) with the default margin.
@@ -1736,8 +1736,8 @@ mod tests {
         OrderIntent {
             ticker: t(ticker),
             side: Side::Buy,
-            qty: Qty(qty),
-            order_type: OrderType::Limit(Price(10_000)),
+            qty: Qty::lit(qty),
+            order_type: OrderType::Limit(Price::lit(10_000)),
             reason: "entry: test",
             tick_seq: 7,
             tick_received_at: None,
@@ -1750,8 +1750,8 @@ mod tests {
         let mut out = Vec::new();
         for code in [A, B] {
             let band = Band {
-                limits: DailyLimits::from_base(Price(10_000)),
-                last: Some(Price(10_000)),
+                limits: DailyLimits::from_base(Price::lit(10_000)),
+                last: Some(Price::lit(10_000)),
             };
             desk.band(t(code), Some(band), times.at(0), &mut out);
         }
@@ -1822,9 +1822,9 @@ mod tests {
             exec_no: ExecNo(exec_no),
             ticker: t(A),
             side: Side::Buy,
-            qty: Qty(qty),
-            price: Price(10_000),
-            remaining: Qty(remaining),
+            qty: Qty::lit(qty),
+            price: Price::lit(10_000),
+            remaining: Qty::lit(remaining),
             time: TimeOfDay::hms(9, 30, 1),
         }
     }
@@ -1846,7 +1846,7 @@ mod tests {
         );
         let done = dones(out);
         assert_eq!(done.len(), 1, "{out:?}");
-        assert!(done[0].rejected && done[0].id.is_none() && done[0].filled == Qty(0));
+        assert!(done[0].rejected && done[0].id.is_none() && done[0].filled == Qty::lit(0));
         assert!(sends(out).is_empty(), "{out:?}");
     }
 
@@ -2054,12 +2054,14 @@ mod tests {
                         id: 1,
                         ticker,
                         side: Side::Buy,
-                        qty: Qty(10),
-                        order_type: OrderType::Limit(Price(10_000)),
+                        qty,
+                        order_type,
                         tick_seq: 7,
                         ..
                     },
-            }] => assert_eq!(*ticker, t(A)),
+            }] if (*qty, *order_type) == (Qty::lit(10), OrderType::Limit(Price::lit(10_000))) => {
+                assert_eq!(*ticker, t(A))
+            }
             _ => panic!("OrderSent journaled, nothing sent yet: {out:?}"),
         }
         assert_eq!(
@@ -2077,8 +2079,8 @@ mod tests {
                     &NewOrder {
                         ticker: t(A),
                         side: Side::Buy,
-                        qty: Qty(10),
-                        order_type: OrderType::Limit(Price(10_000)),
+                        qty: Qty::lit(10),
+                        order_type: OrderType::Limit(Price::lit(10_000)),
                     }
                 );
                 assert_eq!(*waited, Some(Duration::from_millis(2)));
@@ -2129,7 +2131,7 @@ mod tests {
         let fill = position(&out, |c| matches!(c, Command::Fill(_)));
         let done = position(&out, |c| matches!(c, Command::Done(_)));
         assert!(fill < done, "fills before done: {out:?}");
-        assert_eq!(fills(&out)[0].qty, Qty(10));
+        assert_eq!(fills(&out)[0].qty, Qty::lit(10));
         assert_eq!(fills(&out)[0].order_no, OrderNo(501));
         assert_eq!(
             dones(&out),
@@ -2137,7 +2139,7 @@ mod tests {
                 id: Some(ClientOrderId(1)),
                 ticker: t(A),
                 side: Side::Buy,
-                filled: Qty(10),
+                filled: Qty::lit(10),
                 rejected: false,
             }]
         );
@@ -2239,7 +2241,7 @@ mod tests {
             .collect();
         assert_eq!(
             cancels,
-            [(ClientOrderId(1), OrderNo(10), Qty(10))],
+            [(ClientOrderId(1), OrderNo(10), Qty::lit(10))],
             "{out:?}"
         );
         // A second trip the same day changes nothing.
@@ -2260,7 +2262,7 @@ mod tests {
                 id: Some(ClientOrderId(2)),
                 ticker: t(B),
                 side: Side::Buy,
-                filled: Qty(0),
+                filled: Qty::lit(0),
                 rejected: true,
             }]
         );
@@ -2268,7 +2270,7 @@ mod tests {
         let sc3 = AccountEvent::Cancelled {
             order_no: OrderNo(11),
             org_order_no: OrderNo(10),
-            qty: Qty(10),
+            qty: Qty::lit(10),
         };
         let out = run(|o| desk.account_event(sc3, times.at(9), o));
         assert!(out
@@ -2292,7 +2294,7 @@ mod tests {
         let o = desk.book().get(ClientOrderId(1)).unwrap();
         assert_eq!(
             (o.filled_qty(), o.state()),
-            (Qty(4), OrderState::PartiallyFilled)
+            (Qty::lit(4), OrderState::PartiallyFilled)
         );
         assert_eq!(desk.stats(times.at(0).day).fills, 1);
     }
@@ -2311,11 +2313,11 @@ mod tests {
             org_order_no: OrderNo::NONE,
             ticker: t(A),
             side: Side::Buy,
-            qty: Qty(10),
-            price: Price(10_000),
-            filled: Qty(4),
-            avg_fill_price: Price(10_000),
-            remaining: Qty(6),
+            qty: Qty::lit(10),
+            price: Price::lit(10_000),
+            filled: Qty::lit(4),
+            avg_fill_price: Price::lit(10_000),
+            remaining: Qty::lit(6),
         };
         let out = run(|o| desk.broker_orders(Ok(vec![row]), times.at(2), o));
         assert!(
@@ -2337,7 +2339,7 @@ mod tests {
         // The next execution is new.
         let out = run(|o| desk.account_event(sc1(501, 2, 6, 0), times.at(4), o));
         assert_eq!(fills(&out).len(), 1, "{out:?}");
-        assert_eq!(dones(&out)[0].filled, Qty(10));
+        assert_eq!(dones(&out)[0].filled, Qty::lit(10));
     }
 
     #[test]
@@ -2375,11 +2377,11 @@ mod tests {
             org_order_no: OrderNo::NONE,
             ticker: t(A),
             side: Side::Buy,
-            qty: Qty(10),
-            price: Price(10_000),
-            filled: Qty(10),
-            avg_fill_price: Price(10_000),
-            remaining: Qty(0),
+            qty: Qty::lit(10),
+            price: Price::lit(10_000),
+            filled: Qty::lit(10),
+            avg_fill_price: Price::lit(10_000),
+            remaining: Qty::lit(0),
         };
         let out = run(|o| desk.broker_orders(Ok(vec![row]), times.at(6_030), o));
         assert!(sends(&out).is_empty(), "never resent: {out:?}");
@@ -2413,8 +2415,8 @@ mod tests {
         let out = run(|o| desk.intent(buy(A, 20), times.at(1), o));
         assert!(out.is_empty(), "one fetch per ticker: {out:?}");
         let band = Band {
-            limits: DailyLimits::from_base(Price(10_000)),
-            last: Some(Price(10_000)),
+            limits: DailyLimits::from_base(Price::lit(10_000)),
+            last: Some(Price::lit(10_000)),
         };
         let out = run(|o| desk.band(t(A), Some(band), times.at(2), o));
         assert_eq!(sends(&out), [ClientOrderId(1), ClientOrderId(2)], "{out:?}");
@@ -2439,9 +2441,9 @@ mod tests {
                 Command::Cancel {
                     id: ClientOrderId(1),
                     order_no: OrderNo(55),
-                    qty: Qty(10),
+                    qty,
                     ..
-                }
+                } if *qty == Qty::lit(10)
             )),
             "{out:?}"
         );
@@ -2514,7 +2516,7 @@ mod tests {
     #[test]
     fn an_sc1_already_learned_from_the_order_list_is_counted_once() {
         // An order of 10: SC1s of 2 (8 left) and then 3 (5 left).
-        let q = Qty;
+        let q = Qty::lit;
         // Nothing learned before: both are new.
         assert!(!already_counted(q(10), q(0), q(2), q(8)));
         assert!(!already_counted(q(10), q(2), q(3), q(5)));

@@ -44,7 +44,7 @@ impl IntentRow {
     pub fn new(i: &TapeIntent) -> IntentRow {
         let (order_type, price) = match i.order_type {
             OrderType::Market => ("market", None),
-            OrderType::Limit(p) => ("limit", Some(p.0)),
+            OrderType::Limit(p) => ("limit", Some(p.won())),
         };
         IntentRow {
             ticker: i.ticker.as_str().to_owned(),
@@ -52,7 +52,7 @@ impl IntentRow {
                 Side::Buy => "buy",
                 Side::Sell => "sell",
             },
-            qty: i.qty.0,
+            qty: i.qty.shares(),
             order_type,
             price,
             reason: i.reason.clone(),
@@ -364,10 +364,10 @@ mod tests {
     fn trade(seq: u64, price: i64, at: TimeOfDay) -> TapeEvent {
         TapeEvent::Trade(TapeTrade {
             ticker: t(),
-            price: Price(price),
-            qty: Qty(10),
+            price: Price::lit(price),
+            qty: Qty::lit(10),
             cum_volume: seq * 10,
-            prev_close: Price(10_000),
+            prev_close: Price::lit(10_000),
             aggressor: Side::Buy,
             exchange_time: at,
             seq,
@@ -434,8 +434,8 @@ mod tests {
             TapeEvent::Fill(Fill {
                 ticker: t(),
                 side: Side::Buy,
-                price: Price(10_100),
-                qty: Qty(99),
+                price: Price::lit(10_100),
+                qty: Qty::lit(99),
                 order_no: OrderNo(1),
                 time: TimeOfDay::hms(9, 0, 1),
             }),
@@ -539,8 +539,8 @@ mod tests {
                 TapeEvent::Fill(Fill {
                     ticker: t(),
                     side: Side::Buy,
-                    price: Price(10_100),
-                    qty: Qty(5),
+                    price: Price::lit(10_100),
+                    qty: Qty::lit(5),
                     order_no: OrderNo::NONE,
                     time: TimeOfDay::hms(9, 0, 40),
                 }),
@@ -623,7 +623,7 @@ mod tests {
             tr.ticker = if seq % 2 == 0 { a } else { b };
             if tr.ticker == b {
                 // b's own rising session: ten trades before it is scored.
-                tr.price = Price(10_000 + seq as i64);
+                tr.price = Price::lit(10_000 + seq as i64);
             }
             inputs.push(TapeEvent::Trade(tr));
         }

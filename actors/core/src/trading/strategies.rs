@@ -182,7 +182,7 @@ impl StrategyDesk {
     }
 
     fn is_free(o: &Owned) -> bool {
-        o.strategy.position().0 == 0 && !o.strategy.has_working_order()
+        o.strategy.position().shares() == 0 && !o.strategy.has_working_order()
     }
 
     /// When `ticker` is flat and out of its owner's condition, the earliest-entered
@@ -241,7 +241,7 @@ impl StrategyDesk {
                     continue;
                 };
                 let c = owned.condition;
-                let entry = owned.strategy.position().0 == 0;
+                let entry = owned.strategy.position().shares() == 0;
                 let max = self
                     .conditions
                     .get(usize::from(c.0))
@@ -251,7 +251,7 @@ impl StrategyDesk {
                         self.stats.refused_max_positions += 1;
                         log::info!(target: LOG, "{ticker} entry refused: condition #{} has {max} open positions (its most)", c.0);
                         if let Some(o) = self.strategies.get_mut(&ticker) {
-                            o.strategy.on_order_done(Side::Buy, Qty(0), true);
+                            o.strategy.on_order_done(Side::Buy, Qty::lit(0), true);
                         }
                         continue;
                     }
@@ -270,7 +270,7 @@ impl StrategyDesk {
         owned.strategy.on_tick(tick, &mut signals);
         // Read now, while the strategy is at hand (one map lookup a tick fewer): only a
         // fill moves a position, and none comes between here and the return.
-        let held = owned.strategy.position().0 > 0;
+        let held = owned.strategy.position().shares() > 0;
         let job = owned.strategy.take_job();
         if let Some(job) = job {
             let ticket = JobTicket {
@@ -407,7 +407,8 @@ impl StrategyDesk {
     pub fn on_order_done(&mut self, done: &OrderDone) -> bool {
         let s = &mut self.strategy(done.ticker).strategy;
         s.on_order_done(done.side, done.filled, done.rejected);
-        let flat = done.filled.0 == 0 && s.position().0 == 0 && !s.has_working_order();
+        let flat =
+            done.filled.shares() == 0 && s.position().shares() == 0 && !s.has_working_order();
         self.hand_over(done.ticker);
         flat
     }
@@ -444,10 +445,10 @@ mod tests {
     fn tick(ticker: Ticker, seq: u64, price: i64, at: TimeOfDay) -> Tick {
         Tick {
             ticker,
-            price: Price(price),
-            qty: Qty(10),
+            price: Price::lit(price),
+            qty: Qty::lit(10),
             cum_volume: seq * 10,
-            prev_close: Price(10_000),
+            prev_close: Price::lit(10_000),
             aggressor: Side::Buy,
             exchange_time: at,
             received_at: Instant::now(),
@@ -496,8 +497,8 @@ mod tests {
         Fill {
             ticker,
             side,
-            price: Price(10_000),
-            qty: Qty(qty),
+            price: Price::lit(10_000),
+            qty: Qty::lit(qty),
             order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 1, 0),
         }
@@ -508,7 +509,7 @@ mod tests {
             id: None,
             ticker,
             side,
-            filled: Qty(filled),
+            filled: Qty::lit(filled),
             rejected: false,
         }
     }
@@ -526,7 +527,7 @@ mod tests {
         // Each buys with its own condition's budget.
         desk.on_tick(&tick(a, 1, 10_000, at), &mut out);
         desk.on_tick(&tick(b, 2, 10_000, at), &mut out);
-        let qty: Vec<(Ticker, u64)> = out.iter().map(|i| (i.ticker, i.qty.0)).collect();
+        let qty: Vec<(Ticker, u64)> = out.iter().map(|i| (i.ticker, i.qty.shares())).collect();
         assert_eq!(qty, [(a, 1_000_000 / 10_010), (b, 100_000 / 10_010)]);
         out.clear();
         // a is held; the first condition drops it: still its own until flat.
@@ -547,7 +548,7 @@ mod tests {
         desk.on_condition_exit(C2, a, at);
         desk.on_tick(&tick(a, 3, 10_000, at), &mut out);
         assert_eq!(out.len(), 1, "the first condition still trades it: {out:?}");
-        assert_eq!(out[0].qty.0, 1_000_000 / 10_010);
+        assert_eq!(out[0].qty.shares(), 1_000_000 / 10_010);
     }
 
     #[test]
@@ -689,7 +690,7 @@ mod tests {
             id: None,
             ticker: a,
             side: Side::Buy,
-            filled: Qty(0),
+            filled: Qty::lit(0),
             rejected: true,
         };
         assert!(desk.on_order_done(&done), "refused entry: flat, report it");
@@ -698,16 +699,16 @@ mod tests {
         desk.on_fill(&Fill {
             ticker: a,
             side: Side::Buy,
-            price: Price(10_100),
-            qty: Qty(5),
+            price: Price::lit(10_100),
+            qty: Qty::lit(5),
             order_no: OrderNo(1),
             time: TimeOfDay::hms(9, 0, 2),
         });
         desk.on_fill(&Fill {
             ticker: a,
             side: Side::Sell,
-            price: Price(10_200),
-            qty: Qty(5),
+            price: Price::lit(10_200),
+            qty: Qty::lit(5),
             order_no: OrderNo(2),
             time: TimeOfDay::hms(9, 0, 3),
         });
@@ -715,7 +716,7 @@ mod tests {
             id: None,
             ticker: a,
             side: Side::Sell,
-            filled: Qty(5),
+            filled: Qty::lit(5),
             rejected: false,
         };
         assert!(!desk.on_order_done(&sold));
@@ -731,8 +732,8 @@ mod tests {
             desk.on_fill(&Fill {
                 ticker: t(code),
                 side: Side::Buy,
-                price: Price(10_000),
-                qty: Qty(1),
+                price: Price::lit(10_000),
+                qty: Qty::lit(1),
                 order_no: OrderNo(i as i64 + 1),
                 time: TimeOfDay::hms(9, 0, 0),
             });

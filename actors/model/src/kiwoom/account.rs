@@ -36,7 +36,7 @@ pub const PAPER_RATE_WIDTH: usize = 12;
 pub const MSG_PAPER_NO_DATA: &str = "모의투자 해당조회내역이 없습니다.";
 
 fn qty_text(q: Qty, width: usize) -> String {
-    format_padded(i64::try_from(q.0).unwrap_or(i64::MAX), width)
+    format_padded(i64::try_from(q.shares()).unwrap_or(i64::MAX), width)
 }
 
 /// One position: what the broker holds and what of it can be sold, and its average
@@ -234,9 +234,9 @@ impl Kt00018Row {
 
     /// A row as the paper server writes it (rates padded), from a holding and prices.
     pub fn new(name: &str, h: &Holding, cur_price: Price, prev_close: Price) -> Kt00018Row {
-        let qty = i64::try_from(h.qty.0).unwrap_or(i64::MAX);
-        let pur_amt = h.avg_price.0.saturating_mul(qty);
-        let evlt_amt = cur_price.0.saturating_mul(qty);
+        let qty = i64::try_from(h.qty.shares()).unwrap_or(i64::MAX);
+        let pur_amt = h.avg_price.won().saturating_mul(qty);
+        let evlt_amt = cur_price.won().saturating_mul(qty);
         let pl = evlt_amt - pur_amt;
         let rate_bp = if pur_amt > 0 {
             pl.saturating_mul(10_000) / pur_amt
@@ -249,11 +249,11 @@ impl Kt00018Row {
             stk_nm: name.to_owned(),
             evltv_prft: amt(pl),
             prft_rt: format_padded_rate(rate_bp, PAPER_RATE_WIDTH),
-            pur_pric: amt(h.avg_price.0),
-            pred_close_pric: format_padded(prev_close.0, PRICE_WIDTH),
+            pur_pric: amt(h.avg_price.won()),
+            pred_close_pric: format_padded(prev_close.won(), PRICE_WIDTH),
             rmnd_qty: qty_text(h.qty, AMOUNT_WIDTH),
             trde_able_qty: qty_text(h.sellable, AMOUNT_WIDTH),
-            cur_prc: format_padded(cur_price.0, PRICE_WIDTH),
+            cur_prc: format_padded(cur_price.won(), PRICE_WIDTH),
             pur_amt: amt(pur_amt),
             evlt_amt: amt(evlt_amt),
             crd_tp: "00".to_owned(),
@@ -354,7 +354,7 @@ impl Kt00018Reply {
             .iter()
             .filter(|r| r.is_cash())
             .map(Kt00018Row::holding)
-            .filter(|h| !matches!(h, Ok(h) if h.qty.0 == 0))
+            .filter(|h| !matches!(h, Ok(h) if h.qty.shares() == 0))
             .collect()
     }
 
@@ -435,20 +435,20 @@ impl Ka10075Row {
             stk_cd: stock_code(o.ticker),
             ord_stt: o.status.unwrap_or(OrderStatus::Accepted).label().to_owned(),
             stk_nm: name.to_owned(),
-            ord_qty: o.qty.0.to_string(),
-            ord_pric: o.price.0.to_string(),
-            oso_qty: o.remaining.0.to_string(),
+            ord_qty: o.qty.shares().to_string(),
+            ord_pric: o.price.won().to_string(),
+            oso_qty: o.remaining.shares().to_string(),
             cntr_tot_amt: o
                 .fill_price
-                .0
-                .saturating_mul(i64::try_from(o.filled.0).unwrap_or(0))
+                .won()
+                .saturating_mul(i64::try_from(o.filled.shares()).unwrap_or(0))
                 .to_string(),
             orig_ord_no: format_order_no(o.orig_order_no),
             io_tp_nm: kind_label(o.side, o.kind).to_owned(),
             trde_tp: trade_type.label().to_owned(),
             tm: o.time.map(TimeOfDay::hhmmss).unwrap_or_default(),
-            cntr_pric: o.fill_price.0.to_string(),
-            cntr_qty: o.filled.0.to_string(),
+            cntr_pric: o.fill_price.won().to_string(),
+            cntr_qty: o.filled.shares().to_string(),
             stex_tp: "1".to_owned(),
             stex_tp_txt: "KRX".to_owned(),
             sor_yn: "N".to_owned(),
@@ -574,11 +574,11 @@ impl Ka10076Row {
             ord_no: format_order_no(o.order_no),
             stk_nm: name.to_owned(),
             io_tp_nm: kind_label(o.side, o.kind).to_owned(),
-            ord_pric: o.price.0.to_string(),
-            ord_qty: o.qty.0.to_string(),
-            cntr_pric: o.fill_price.0.to_string(),
-            cntr_qty: o.filled.0.to_string(),
-            oso_qty: o.remaining.0.to_string(),
+            ord_pric: o.price.won().to_string(),
+            ord_qty: o.qty.shares().to_string(),
+            cntr_pric: o.fill_price.won().to_string(),
+            cntr_qty: o.filled.shares().to_string(),
+            oso_qty: o.remaining.shares().to_string(),
             ord_stt: o.status.unwrap_or(OrderStatus::Filled).label().to_owned(),
             trde_tp: trade_type.label().to_owned(),
             orig_ord_no: format_order_no(o.orig_order_no),
@@ -717,14 +717,14 @@ impl Kt00007Row {
             stk_cd: product_code(o.ticker),
             trde_tp: trade_type.label().to_owned(),
             ord_qty: qty_text(o.qty, KT00007_QTY_WIDTH),
-            ord_uv: format_padded(o.price.0, KT00007_QTY_WIDTH),
+            ord_uv: format_padded(o.price.won(), KT00007_QTY_WIDTH),
             cnfm_qty: qty_text(o.qty, KT00007_QTY_WIDTH),
             acpt_tp: o.status.unwrap_or(OrderStatus::Accepted).label().to_owned(),
             ord_tm: o.time.map(|t| t.to_string()).unwrap_or_default(),
             ori_ord: format_order_no(o.orig_order_no),
             io_tp_nm: io,
             cntr_qty: qty_text(o.filled, KT00007_QTY_WIDTH),
-            cntr_uv: format_padded(o.fill_price.0, KT00007_QTY_WIDTH),
+            cntr_uv: format_padded(o.fill_price.won(), KT00007_QTY_WIDTH),
             ord_remnq: qty_text(o.remaining, KT00007_QTY_WIDTH),
             dmst_stex_tp: "KRX".to_owned(),
             ..Kt00007Row::default()
@@ -898,14 +898,14 @@ mod tests {
             holdings,
             vec![Holding {
                 ticker: samsung(),
-                qty: Qty(1),
-                sellable: Qty(1),
-                avg_price: Price(250_250)
+                qty: Qty::lit(1),
+                sellable: Qty::lit(1),
+                avg_price: Price::lit(250_250)
             }]
         );
         let row = &r.body.acnt_evlt_remn_indv_tot[0];
         assert_eq!(row.profit_rate_bp().unwrap(), 298);
-        assert_eq!(row.price().unwrap(), Price(260_000));
+        assert_eq!(row.price().unwrap(), Price::lit(260_000));
         assert_eq!(r.body.total_value().unwrap(), 260_000);
         // Unknown fields, in the reply and in a row, are passed over.
         let extra = KT00018_REPLY
@@ -933,7 +933,7 @@ mod tests {
         );
         // Built rows read back as the holding they were built from.
         let h = holdings[0];
-        let built = Kt00018Row::new("삼성전자", &h, Price(260_000), Price(257_000));
+        let built = Kt00018Row::new("삼성전자", &h, Price::lit(260_000), Price::lit(257_000));
         assert_eq!(built.holding().unwrap(), h);
         for (got, want) in [
             (&built.stk_cd, "A005930"),
@@ -1033,11 +1033,11 @@ mod tests {
             ticker: samsung(),
             side: Side::Buy,
             kind: OrderKind::New,
-            qty: Qty(1),
-            price: Price(0),
-            filled: Qty(0),
-            fill_price: Price(0),
-            remaining: Qty(1),
+            qty: Qty::lit(1),
+            price: Price::lit(0),
+            filled: Qty::lit(0),
+            fill_price: Price::lit(0),
+            remaining: Qty::lit(1),
             status: Some(OrderStatus::Accepted),
             time: Some(TimeOfDay::hms(15, 41, 13)),
         };
@@ -1073,9 +1073,9 @@ mod tests {
             (
                 70,
                 Side::Sell,
-                Qty(2),
-                Price(74_100),
-                Qty(0),
+                Qty::lit(2),
+                Price::lit(74_100),
+                Qty::lit(0),
                 Some(OrderStatus::Filled)
             )
         );
@@ -1099,7 +1099,7 @@ mod tests {
         assert_eq!(o.ticker, Ticker::parse("069500").unwrap());
         assert_eq!(
             (o.side, o.kind, o.qty, o.filled),
-            (Side::Buy, OrderKind::New, Qty(1), Qty(1))
+            (Side::Buy, OrderKind::New, Qty::lit(1), Qty::lit(1))
         );
         assert_eq!(o.time, Some(TimeOfDay::hms(13, 5, 43)));
         let built = Kt00007Row::from_order(&o, TradeType::Market);

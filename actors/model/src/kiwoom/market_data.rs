@@ -15,7 +15,7 @@ use super::num::{
 };
 use super::rest::{Tr, PATH_STKINFO};
 use super::{stock_code, ticker_field};
-use crate::market::{DailyLimits, Market, Price, Qty, Ticker};
+use crate::market::{DailyLimits, Market, Price, Ticker};
 use crate::wire::{Sign, WireError};
 
 // ---------------------------------------------------------------------------------------
@@ -77,8 +77,8 @@ pub struct Quote {
     pub open: Price,
     pub high: Price,
     pub low: Price,
-    /// The day's volume.
-    pub volume: Qty,
+    /// The day's volume (not a `Qty`: it can pass `MAX_QTY`).
+    pub volume: u64,
 }
 
 impl Ka10001Reply {
@@ -87,24 +87,24 @@ impl Ka10001Reply {
     /// A reply for `quote`, numbers as Kiwoom writes them: prices marked against the
     /// base, the limits from KRX's ±30 % band, the change and its rate signed.
     pub fn from_quote(name: &str, q: &Quote) -> Ka10001Reply {
-        let base = q.base.0;
+        let base = q.base.won();
         let limits = DailyLimits::from_base(q.base);
-        let change = q.price.0 - base;
+        let change = q.price.won() - base;
         let sign = Sign::of_change(change, q.price == limits.upper || q.price == limits.lower);
         Ka10001Reply {
             stk_cd: stock_code(q.ticker),
             stk_nm: name.to_owned(),
             base_pric: base.to_string(),
-            upl_pric: format_price_vs(limits.upper.0, base),
-            lst_pric: format_price_vs(limits.lower.0, base),
-            open_pric: format_price_vs(q.open.0, base),
-            high_pric: format_price_vs(q.high.0, base),
-            low_pric: format_price_vs(q.low.0, base),
-            cur_prc: format_price_vs(q.price.0, base),
+            upl_pric: format_price_vs(limits.upper.won(), base),
+            lst_pric: format_price_vs(limits.lower.won(), base),
+            open_pric: format_price_vs(q.open.won(), base),
+            high_pric: format_price_vs(q.high.won(), base),
+            low_pric: format_price_vs(q.low.won(), base),
+            cur_prc: format_price_vs(q.price.won(), base),
             pre_sig: sign.code().to_owned(),
             pred_pre: format_signed(change),
             flu_rt: format_rate(rate_bp(change, base)),
-            trde_qty: q.volume.0.to_string(),
+            trde_qty: q.volume.to_string(),
             ..Ka10001Reply::default()
         }
     }
@@ -139,8 +139,8 @@ impl Ka10001Reply {
     }
 
     /// `trde_qty`: the day's volume.
-    pub fn volume(&self) -> Result<Qty, WireError> {
-        field_cum_volume(Self::WHAT, "trde_qty", &self.trde_qty).map(Qty)
+    pub fn volume(&self) -> Result<u64, WireError> {
+        field_cum_volume(Self::WHAT, "trde_qty", &self.trde_qty)
     }
 
     pub fn open(&self) -> Result<Price, WireError> {
@@ -260,7 +260,7 @@ impl StockInfo {
             name: name.to_owned(),
             list_count: format_padded(i64::try_from(listed).unwrap_or(i64::MAX), LIST_COUNT_WIDTH),
             audit_info: "정상".to_owned(),
-            last_price: format_padded(last_price.0, LAST_PRICE_WIDTH),
+            last_price: format_padded(last_price.won(), LAST_PRICE_WIDTH),
             market_code: market_type(market).to_owned(),
             market_name: match market {
                 Market::Kospi => "거래소",
@@ -372,22 +372,22 @@ mod tests {
         assert_eq!(decode_reply::<Ka10001>(&text).unwrap(), r);
         let b = &r.body;
         assert_eq!(b.ticker().unwrap(), samsung());
-        assert_eq!(b.price().unwrap(), Price(70_500));
-        assert_eq!(b.base_price().unwrap(), Price(70_000));
+        assert_eq!(b.price().unwrap(), Price::lit(70_500));
+        assert_eq!(b.base_price().unwrap(), Price::lit(70_000));
         assert_eq!(b.sign().unwrap(), Sign::Up);
         assert_eq!(b.change().unwrap(), 500);
         assert_eq!(b.change_rate_bp().unwrap(), 71);
-        assert_eq!(b.volume().unwrap(), Qty(9_263_135));
+        assert_eq!(b.volume().unwrap(), 9_263_135);
         assert_eq!(
             (b.open().unwrap(), b.high().unwrap(), b.low().unwrap()),
-            (Price(70_100), Price(70_800), Price(69_800))
+            (Price::lit(70_100), Price::lit(70_800), Price::lit(69_800))
         );
         assert_eq!(
             b.limits().unwrap(),
             DailyLimits {
-                base: Price(70_000),
-                upper: Price(91_000),
-                lower: Price(49_000)
+                base: Price::lit(70_000),
+                upper: Price::lit(91_000),
+                lower: Price::lit(49_000)
             }
         );
         assert_eq!(b.hgst_250, "+88800");
@@ -400,12 +400,12 @@ mod tests {
     fn ka10001_is_written_as_kiwoom_writes_it() {
         let q = Quote {
             ticker: samsung(),
-            price: Price(70_500),
-            base: Price(70_000),
-            open: Price(70_100),
-            high: Price(70_800),
-            low: Price(69_800),
-            volume: Qty(9_263_135),
+            price: Price::lit(70_500),
+            base: Price::lit(70_000),
+            open: Price::lit(70_100),
+            high: Price::lit(70_800),
+            low: Price::lit(69_800),
+            volume: 9_263_135,
         };
         let b = Ka10001Reply::from_quote("삼성전자", &q);
         let text = crate::kiwoom::rest::Reply::ok(b.clone()).to_json();
@@ -426,7 +426,7 @@ mod tests {
         let down = Ka10001Reply::from_quote(
             "x",
             &Quote {
-                price: Price(49_000),
+                price: Price::lit(49_000),
                 ..q
             },
         );
@@ -437,7 +437,7 @@ mod tests {
         let flat = Ka10001Reply::from_quote(
             "x",
             &Quote {
-                price: Price(70_000),
+                price: Price::lit(70_000),
                 ..q
             },
         );
@@ -535,7 +535,7 @@ mod tests {
         assert_eq!(decode_reply::<Ka10099>(&text).unwrap(), r);
         let row = &r.body.list[0];
         assert_eq!(row.ticker().unwrap(), samsung());
-        assert_eq!(row.last_price().unwrap(), Price(70_000));
+        assert_eq!(row.last_price().unwrap(), Price::lit(70_000));
         assert_eq!(row.listed_shares().unwrap(), 5_969_782_550);
         assert_eq!(row.market(), Some(Market::Kospi));
         assert_eq!(row.order_warning().unwrap(), 0);
@@ -544,7 +544,7 @@ mod tests {
             samsung(),
             "삼성전자",
             Market::Kospi,
-            Price(70_000),
+            Price::lit(70_000),
             5_969_782_550,
         );
         assert_eq!(
@@ -567,7 +567,7 @@ mod tests {
         let one = r#"{"code":"000660","name":"SK하이닉스","lastPrice":"00180000","marketCode":"0","return_code":0,"return_msg":""}"#;
         let r = decode_reply::<Ka10100>(one).unwrap();
         assert_eq!(r.body.ticker().unwrap(), Ticker::parse("000660").unwrap());
-        assert_eq!(r.body.last_price().unwrap(), Price(180_000));
+        assert_eq!(r.body.last_price().unwrap(), Price::lit(180_000));
         assert_covers(&r.to_json(), one);
         for (id, path) in [
             (Ka10001::API_ID, Ka10001::PATH),

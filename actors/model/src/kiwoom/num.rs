@@ -268,7 +268,7 @@ pub fn field_price_or_zero(
     value: &str,
 ) -> Result<Price, WireError> {
     if is_blank(value) {
-        return Ok(Price(0));
+        return Ok(Price::lit(0));
     }
     let m = field_marked(what, field, value)?;
     i64::try_from(m.magnitude)
@@ -410,7 +410,7 @@ mod tests {
         );
         assert_eq!(
             field_price("REAL 0B values", "10", "-20800"),
-            Ok(Price(20800))
+            Ok(Price::lit(20800))
         );
         assert_eq!(field_signed("REAL 0B values", "11", "-50"), Ok(-50));
         let big = Marked {
@@ -447,8 +447,8 @@ mod tests {
         assert_eq!(field_opt_int("x", "per", ""), Ok(None));
         assert_eq!(field_uint_or_zero("x", "904", ""), Ok(0));
         assert_eq!(field_uint_or_zero("x", "904", "0000000"), Ok(0));
-        assert_eq!(field_price_or_zero("x", "28", ""), Ok(Price(0)));
-        assert_eq!(field_price_or_zero("x", "901", "0"), Ok(Price(0)));
+        assert_eq!(field_price_or_zero("x", "28", ""), Ok(Price::lit(0)));
+        assert_eq!(field_price_or_zero("x", "901", "0"), Ok(Price::lit(0)));
         assert!(field_price_or_zero("x", "901", "-99999999999999999999").is_err());
         assert!(field_signed("x", "a", "-99999999999999999999").is_err());
     }

@@ -341,12 +341,12 @@ impl OrderRequest {
     pub fn new(ticker: Ticker, qty: Qty, order_type: OrderType) -> OrderRequest {
         let ord_uv = match order_type {
             OrderType::Market => String::new(),
-            OrderType::Limit(p) => p.0.to_string(),
+            OrderType::Limit(p) => p.won().to_string(),
         };
         OrderRequest {
             dmst_stex_tp: Exchange::Krx.code().to_owned(),
             stk_cd: stock_code(ticker),
-            ord_qty: qty.0.to_string(),
+            ord_qty: qty.shares().to_string(),
             ord_uv,
             trde_tp: TradeType::of(order_type).code().to_owned(),
             cond_uv: String::new(),
@@ -506,8 +506,8 @@ impl ModifyRequest {
             dmst_stex_tp: Exchange::Krx.code().to_owned(),
             orig_ord_no: format_order_no(orig_order_no),
             stk_cd: stock_code(ticker),
-            mdfy_qty: qty.0.to_string(),
-            mdfy_uv: price.0.to_string(),
+            mdfy_qty: qty.shares().to_string(),
+            mdfy_uv: price.won().to_string(),
             mdfy_cond_uv: String::new(),
         }
     }
@@ -552,7 +552,10 @@ impl ModifyReply {
         ModifyReply {
             ord_no: format_order_no(order_no),
             base_orig_ord_no: format_order_no(base_orig_order_no),
-            mdfy_qty: format_padded(i64::try_from(qty.0).unwrap_or(i64::MAX), REPLY_QTY_WIDTH),
+            mdfy_qty: format_padded(
+                i64::try_from(qty.shares()).unwrap_or(i64::MAX),
+                REPLY_QTY_WIDTH,
+            ),
             dmst_stex_tp: Exchange::Krx.code().to_owned(),
         }
     }
@@ -603,19 +606,19 @@ pub struct CancelRequest {
 impl CancelRequest {
     const WHAT: &'static str = "kt10003 request";
 
-    /// Cancels `qty` of `orig_order_no` (`Qty(0)`: all that remains).
+    /// Cancels `qty` of `orig_order_no` (`Qty::lit(0)`: all that remains).
     pub fn new(orig_order_no: i64, ticker: Ticker, qty: Qty) -> CancelRequest {
         CancelRequest {
             dmst_stex_tp: Exchange::Krx.code().to_owned(),
             orig_ord_no: format_order_no(orig_order_no),
             stk_cd: stock_code(ticker),
-            cncl_qty: qty.0.to_string(),
+            cncl_qty: qty.shares().to_string(),
         }
     }
 
     /// Cancels all that remains of `orig_order_no`.
     pub fn all(orig_order_no: i64, ticker: Ticker) -> CancelRequest {
-        CancelRequest::new(orig_order_no, ticker, Qty(0))
+        CancelRequest::new(orig_order_no, ticker, Qty::lit(0))
     }
 
     pub fn orig_order_no(&self) -> Result<i64, WireError> {
@@ -658,7 +661,10 @@ impl CancelReply {
         CancelReply {
             ord_no: format_order_no(order_no),
             base_orig_ord_no: format_order_no(base_orig_order_no),
-            cncl_qty: format_padded(i64::try_from(qty.0).unwrap_or(i64::MAX), REPLY_QTY_WIDTH),
+            cncl_qty: format_padded(
+                i64::try_from(qty.shares()).unwrap_or(i64::MAX),
+                REPLY_QTY_WIDTH,
+            ),
             dmst_stex_tp: String::new(),
         }
     }
@@ -744,10 +750,13 @@ mod tests {
     #[test]
     fn new_orders_round_trip() {
         let req = round_trip_request::<Kt10000>(NEW_REQUEST);
-        assert_eq!(req, OrderRequest::new(samsung(), Qty(1), OrderType::Market));
+        assert_eq!(
+            req,
+            OrderRequest::new(samsung(), Qty::lit(1), OrderType::Market)
+        );
         assert_eq!(encode_request::<Kt10000>(&req), NEW_REQUEST);
         assert_eq!(req.ticker().unwrap(), samsung());
-        assert_eq!(req.qty().unwrap(), Qty(1));
+        assert_eq!(req.qty().unwrap(), Qty::lit(1));
         assert_eq!(req.trade_type().unwrap(), TradeType::Market);
         assert_eq!(req.order_type().unwrap(), OrderType::Market);
         assert_eq!(req.price().unwrap(), None);
@@ -763,25 +772,31 @@ mod tests {
 
     #[test]
     fn limit_orders_carry_their_price() {
-        let req = OrderRequest::new(samsung(), Qty(3), OrderType::Limit(Price(70100)));
+        let req = OrderRequest::new(samsung(), Qty::lit(3), OrderType::Limit(Price::lit(70100)));
         assert_eq!(
             encode_request::<Kt10000>(&req),
             r#"{"dmst_stex_tp":"KRX","stk_cd":"005930","ord_qty":"3","ord_uv":"70100","trde_tp":"0","cond_uv":""}"#
         );
-        assert_eq!(req.order_type().unwrap(), OrderType::Limit(Price(70100)));
-        assert_eq!(req.price().unwrap(), Some(Price(70100)));
+        assert_eq!(
+            req.order_type().unwrap(),
+            OrderType::Limit(Price::lit(70100))
+        );
+        assert_eq!(req.price().unwrap(), Some(Price::lit(70100)));
         // A client that sends numbers as JSON numbers is read leniently.
         let req = decode_request::<Kt10000>(
             r#"{"stk_cd":"005930","ord_qty":3,"ord_uv":70100,"trde_tp":0,"extra":"x"}"#,
         )
         .unwrap();
-        assert_eq!(req.order_type().unwrap(), OrderType::Limit(Price(70100)));
+        assert_eq!(
+            req.order_type().unwrap(),
+            OrderType::Limit(Price::lit(70100))
+        );
         assert_eq!(req.exchange().unwrap(), Exchange::Krx);
     }
 
     #[test]
     fn bad_order_fields_are_named() {
-        let base = OrderRequest::new(samsung(), Qty(1), OrderType::Limit(Price(70000)));
+        let base = OrderRequest::new(samsung(), Qty::lit(1), OrderType::Limit(Price::lit(70000)));
         let cases: Vec<(OrderRequest, &str)> = vec![
             (
                 OrderRequest {
@@ -907,7 +922,7 @@ mod tests {
             "LS's code is not Kiwoom's"
         );
         assert_eq!(TradeType::of(OrderType::Market).code(), "3");
-        assert_eq!(TradeType::of(OrderType::Limit(Price(1))).code(), "0");
+        assert_eq!(TradeType::of(OrderType::Limit(Price::lit(1))).code(), "0");
         assert!(TradeType::Limit.takes_price() && !TradeType::MarketIoc.takes_price());
         for e in [Exchange::Krx, Exchange::Nxt, Exchange::Sor] {
             assert_eq!(Exchange::from_code(e.code()), Some(e));
@@ -919,7 +934,7 @@ mod tests {
         let req = round_trip_request::<Kt10002>(MODIFY_REQUEST);
         assert_eq!(
             req,
-            ModifyRequest::new(139, samsung(), Qty(1), Price(199_700))
+            ModifyRequest::new(139, samsung(), Qty::lit(1), Price::lit(199_700))
         );
         assert_eq!(encode_request::<Kt10002>(&req), MODIFY_REQUEST);
         assert_eq!(
@@ -928,28 +943,28 @@ mod tests {
                 req.qty().unwrap(),
                 req.price().unwrap()
             ),
-            (139, Qty(1), Price(199_700))
+            (139, Qty::lit(1), Price::lit(199_700))
         );
         let r = round_trip_reply::<Kt10002>(MODIFY_REPLY);
-        assert_eq!(r.body, ModifyReply::new(140, 139, Qty(1)));
+        assert_eq!(r.body, ModifyReply::new(140, 139, Qty::lit(1)));
         assert_eq!(
             (
                 r.body.order_no().unwrap(),
                 r.body.base_orig_order_no().unwrap(),
                 r.body.qty().unwrap()
             ),
-            (140, 139, Qty(1))
+            (140, 139, Qty::lit(1))
         );
     }
 
     #[test]
     fn cancel_round_trips_with_its_own_number() {
         let req = round_trip_request::<Kt10003>(CANCEL_REQUEST);
-        assert_eq!(req, CancelRequest::new(140, samsung(), Qty(1)));
+        assert_eq!(req, CancelRequest::new(140, samsung(), Qty::lit(1)));
         assert_eq!(encode_request::<Kt10003>(&req), CANCEL_REQUEST);
         assert_eq!(CancelRequest::all(140, samsung()).cncl_qty, "0");
         let r = round_trip_reply::<Kt10003>(CANCEL_REPLY);
-        assert_eq!(r.body, CancelReply::new(141, 139, Qty(1)));
+        assert_eq!(r.body, CancelReply::new(141, 139, Qty::lit(1)));
         assert_eq!(
             (
                 r.body.order_no().unwrap(),

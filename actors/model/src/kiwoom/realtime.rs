@@ -578,14 +578,14 @@ impl SearchRow {
         name: &str,
         price: Price,
         prev_close: Price,
-        volume: Qty,
+        volume: u64,
     ) -> SearchRow {
         let w = SEARCH_NUMBER_WIDTH;
-        let change = price.0 - prev_close.0;
+        let change = price.won() - prev_close.won();
         // `12` is a rate with three implied decimals: "000001500" = 1.50 % (UNCONFIRMED:
         // the reference calls it "×100" and gives that example; the example is followed).
-        let rate = if prev_close.0 > 0 {
-            change.saturating_mul(100_000) / prev_close.0
+        let rate = if prev_close.won() > 0 {
+            change.saturating_mul(100_000) / prev_close.won()
         } else {
             0
         };
@@ -593,11 +593,11 @@ impl SearchRow {
         SearchRow {
             code: product_code(ticker),
             name: name.to_owned(),
-            price: format_padded(price.0, w),
+            price: format_padded(price.won(), w),
             sign: sign.code().to_owned(),
             change: format_padded(change, w),
             change_rate: format_padded(rate, w),
-            volume: format_padded(i64::try_from(volume.0).unwrap_or(i64::MAX), w),
+            volume: format_padded(i64::try_from(volume).unwrap_or(i64::MAX), w),
             ..SearchRow::default()
         }
     }
@@ -617,8 +617,8 @@ impl SearchRow {
     }
 
     /// `13`: volume.
-    pub fn current_volume(&self) -> Result<Qty, WireError> {
-        field_cum_volume(Self::WHAT, "13", &self.volume).map(Qty)
+    pub fn current_volume(&self) -> Result<u64, WireError> {
+        field_cum_volume(Self::WHAT, "13", &self.volume)
     }
 
     /// `12` in thousandths of a percent (`"000001500"` → 1500 = 1.50 %; see
@@ -751,8 +751,8 @@ impl TradeValues {
 
     /// The values of one trade, written as Kiwoom writes them.
     pub fn from_print(p: &TradePrint) -> TradeValues {
-        let base = p.prev_close.0;
-        let change = p.price.0 - base;
+        let base = p.prev_close.won();
+        let change = p.price.won() - base;
         let mark = match p.aggressor {
             Side::Buy => Mark::Plus,
             Side::Sell => Mark::Minus,
@@ -761,17 +761,17 @@ impl TradeValues {
         let at_limit = p.price == limits.upper || p.price == limits.lower;
         TradeValues {
             time: p.time.hhmmss(),
-            price: format_price_vs(p.price.0, base),
+            price: format_price_vs(p.price.won(), base),
             change: format_signed(change),
             change_rate: format_rate(rate_bp(change, base)),
-            ask: format_price_vs(p.ask.0, base),
-            bid: format_price_vs(p.bid.0, base),
-            qty: format_marked(p.qty.0, mark),
+            ask: format_price_vs(p.ask.won(), base),
+            bid: format_price_vs(p.bid.won(), base),
+            qty: format_marked(p.qty.shares(), mark),
             cum_volume: p.cum_volume.to_string(),
             cum_value: p.cum_value_millions.to_string(),
-            open: format_price_vs(p.open.0, base),
-            high: format_price_vs(p.high.0, base),
-            low: format_price_vs(p.low.0, base),
+            open: format_price_vs(p.open.won(), base),
+            high: format_price_vs(p.high.won(), base),
+            low: format_price_vs(p.low.won(), base),
             sign: Sign::of_change(change, at_limit).code().to_owned(),
             session: "2".to_owned(),
             exchange: "1".to_owned(),
@@ -833,7 +833,7 @@ impl TradeValues {
 
     fn prev_close_from(&self, price: Price) -> Result<Price, WireError> {
         let change = self.signed_change()?;
-        match price.0.checked_sub(change).map(Price::new) {
+        match price.won().checked_sub(change).map(Price::new) {
             Some(Ok(p)) => Ok(p),
             _ => Err(WireError::bad_value(
                 Self::WHAT,
@@ -1000,9 +1000,9 @@ impl OrderValues {
             business: "JJ".to_owned(),
             status: status.label().to_owned(),
             name: o.name.clone(),
-            order_qty: o.qty.0.to_string(),
-            order_price: o.price.0.to_string(),
-            unfilled_qty: o.qty.0.to_string(),
+            order_qty: o.qty.shares().to_string(),
+            order_price: o.price.won().to_string(),
+            unfilled_qty: o.qty.shares().to_string(),
             filled_amount: "0".to_owned(),
             orig_order_no: format_order_no(o.orig_order_no),
             kind: kind_label(o.side, o.kind).to_owned(),
@@ -1028,20 +1028,20 @@ impl OrderValues {
 
     /// `체결`: one execution; `910`/`911` are written cumulative, `914`/`915` this one.
     pub fn filled(o: &OrderInfo, e: &Execution) -> OrderValues {
-        let cum_qty = i64::try_from(e.cum_qty.0).unwrap_or(i64::MAX);
+        let cum_qty = i64::try_from(e.cum_qty.shares()).unwrap_or(i64::MAX);
         let avg = if cum_qty > 0 {
             e.cum_amount / cum_qty
         } else {
             0
         };
         OrderValues {
-            unfilled_qty: e.remaining.0.to_string(),
+            unfilled_qty: e.remaining.shares().to_string(),
             filled_amount: e.cum_amount.to_string(),
             fill_no: e.exec_no.to_string(),
             fill_price: avg.to_string(),
-            fill_qty: e.cum_qty.0.to_string(),
-            unit_fill_price: e.price.0.to_string(),
-            unit_fill_qty: e.qty.0.to_string(),
+            fill_qty: e.cum_qty.shares().to_string(),
+            unit_fill_price: e.price.won().to_string(),
+            unit_fill_qty: e.qty.shares().to_string(),
             ..OrderValues::base(o, OrderStatus::Filled)
         }
     }
@@ -1058,7 +1058,7 @@ impl OrderValues {
     /// carries the cancelled quantity (condor's reading, UNCONFIRMED).
     pub fn cancelled(o: &OrderInfo, cancelled: Qty) -> OrderValues {
         OrderValues {
-            unfilled_qty: cancelled.0.to_string(),
+            unfilled_qty: cancelled.shares().to_string(),
             ..OrderValues::base(o, OrderStatus::Cancelled)
         }
     }
@@ -1286,19 +1286,19 @@ impl BalanceValues {
 
     /// The values for a holding after a fill (the simulator's side).
     pub fn new(account: &str, name: &str, h: &Holding, last: Price, base: Price) -> BalanceValues {
-        let qty = i64::try_from(h.qty.0).unwrap_or(i64::MAX);
+        let qty = i64::try_from(h.qty.shares()).unwrap_or(i64::MAX);
         BalanceValues {
             account: account.to_owned(),
             code: stock_code(h.ticker),
             credit_type: "00".to_owned(),
             loan_date: "00000000".to_owned(),
             name: name.to_owned(),
-            last: format_price_vs(last.0, base.0),
-            qty: h.qty.0.to_string(),
-            avg_price: h.avg_price.0.to_string(),
-            total_cost: h.avg_price.0.saturating_mul(qty).to_string(),
-            sellable: h.sellable.0.to_string(),
-            base_price: base.0.to_string(),
+            last: format_price_vs(last.won(), base.won()),
+            qty: h.qty.shares().to_string(),
+            avg_price: h.avg_price.won().to_string(),
+            total_cost: h.avg_price.won().saturating_mul(qty).to_string(),
+            sellable: h.sellable.shares().to_string(),
+            base_price: base.won().to_string(),
             pl_rate: "0.00".to_owned(),
             ..BalanceValues::default()
         }

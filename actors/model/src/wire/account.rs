@@ -37,12 +37,6 @@ fn ticker_of(what: &str, field: &'static str, value: &str) -> Result<Ticker, Wir
     })
 }
 
-fn qty_of(what: &str, field: &'static str, value: i64) -> Result<Qty, WireError> {
-    u64::try_from(value).map(Qty).map_err(|_| {
-        WireError::bad_value(what, field, &value.to_string(), "a non-negative quantity")
-    })
-}
-
 // ---------------------------------------------------------------------------------------
 // CSPAQ12200
 
@@ -356,12 +350,12 @@ impl T0424OutBlock1 {
 
     /// `janqty`.
     pub fn qty(&self) -> Result<Qty, WireError> {
-        qty_of("t0424OutBlock1", "janqty", self.janqty)
+        num::qty_of("t0424OutBlock1", "janqty", self.janqty)
     }
 
     /// `pamt`: average price.
-    pub fn avg_price(&self) -> Price {
-        Price(self.pamt)
+    pub fn avg_price(&self) -> Result<Price, WireError> {
+        num::price_of("t0424OutBlock1", "pamt", self.pamt)
     }
 }
 
@@ -547,17 +541,27 @@ impl T0425OutBlock1 {
     }
 
     pub fn qty(&self) -> Result<Qty, WireError> {
-        qty_of(Self::WHAT, "qty", self.qty)
+        num::qty_of(Self::WHAT, "qty", self.qty)
     }
 
     /// `cheqty`: shares filled.
     pub fn filled_qty(&self) -> Result<Qty, WireError> {
-        qty_of(Self::WHAT, "cheqty", self.cheqty)
+        num::qty_of(Self::WHAT, "cheqty", self.cheqty)
     }
 
     /// `ordrem`: shares still working.
     pub fn remaining_qty(&self) -> Result<Qty, WireError> {
-        qty_of(Self::WHAT, "ordrem", self.ordrem)
+        num::qty_of(Self::WHAT, "ordrem", self.ordrem)
+    }
+
+    /// `price`: the order's price (0 for a market order).
+    pub fn price(&self) -> Result<Price, WireError> {
+        num::price_of(Self::WHAT, "price", self.price)
+    }
+
+    /// `cheprice`: the average fill price (0 before a fill).
+    pub fn avg_fill_price(&self) -> Result<Price, WireError> {
+        num::price_of(Self::WHAT, "cheprice", self.cheprice)
     }
 }
 
@@ -805,7 +809,10 @@ mod tests {
         assert!(T0424::succeeded(&r));
         let h = &r.blocks.out_block1[0];
         assert_eq!(h.ticker().unwrap(), Ticker::parse("005930").unwrap());
-        assert_eq!((h.qty().unwrap(), h.avg_price()), (Qty(2), Price(60_000)));
+        assert_eq!(
+            (h.qty().unwrap(), h.avg_price().unwrap()),
+            (Qty::lit(2), Price::lit(60_000))
+        );
         assert_eq!(h.janrt, "100.00");
         assert_eq!(r.to_json(), text);
         let bad = T0424OutBlock1 {
@@ -837,7 +844,7 @@ mod tests {
                 o.filled_qty().unwrap(),
                 o.remaining_qty().unwrap()
             ),
-            (Qty(2), Qty(1), Qty(1))
+            (Qty::lit(2), Qty::lit(1), Qty::lit(1))
         );
         let out = r.to_json();
         assert_eq!(out, text);

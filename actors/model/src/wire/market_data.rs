@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::num;
 use super::rest::{Tr, PATH_ETC, PATH_MARKET_DATA};
 use super::{Sign, WireError};
-use crate::market::{DailyLimits, Market, Price, Qty, Ticker};
+use crate::market::{DailyLimits, Market, Price, Ticker};
 
 fn ticker_of(what: &str, field: &'static str, value: &str) -> Result<Ticker, WireError> {
     Ticker::parse_isu_no(value.trim_ascii()).map_err(|_| {
@@ -444,8 +444,8 @@ impl T1102OutBlock {
         ticker_of(Self::WHAT, "shcode", &self.shcode)
     }
 
-    pub fn price(&self) -> Price {
-        Price(self.price)
+    pub fn price(&self) -> Result<Price, WireError> {
+        num::price_of(Self::WHAT, "price", self.price)
     }
 
     pub fn sign(&self) -> Result<Sign, WireError> {
@@ -462,8 +462,9 @@ impl T1102OutBlock {
         num::field_fixed(Self::WHAT, "diff", &self.diff, 2)
     }
 
-    pub fn volume(&self) -> Result<Qty, WireError> {
-        u64::try_from(self.volume).map(Qty).map_err(|_| {
+    /// The day's cumulative volume (not a `Qty`: it can pass `MAX_QTY`).
+    pub fn volume(&self) -> Result<u64, WireError> {
+        u64::try_from(self.volume).map_err(|_| {
             WireError::bad_value(
                 Self::WHAT,
                 "volume",
@@ -474,12 +475,12 @@ impl T1102OutBlock {
     }
 
     /// The day's band as LS states it: `recprice`, `uplmtprice`, `dnlmtprice`.
-    pub fn limits(&self) -> DailyLimits {
-        DailyLimits {
-            base: Price(self.recprice),
-            upper: Price(self.uplmtprice),
-            lower: Price(self.dnlmtprice),
-        }
+    pub fn limits(&self) -> Result<DailyLimits, WireError> {
+        Ok(DailyLimits {
+            base: num::price_of(Self::WHAT, "recprice", self.recprice)?,
+            upper: num::price_of(Self::WHAT, "uplmtprice", self.uplmtprice)?,
+            lower: num::price_of(Self::WHAT, "dnlmtprice", self.dnlmtprice)?,
+        })
     }
 
     /// `janginfo`: `KOSPI` / `KOSDAQ`; `None` for anything else (KONEX, …).
@@ -583,12 +584,12 @@ impl T8436OutBlock {
     }
 
     /// The day's band: `recprice`, `uplmtprice`, `dnlmtprice`.
-    pub fn limits(&self) -> DailyLimits {
-        DailyLimits {
-            base: Price(self.recprice),
-            upper: Price(self.uplmtprice),
-            lower: Price(self.dnlmtprice),
-        }
+    pub fn limits(&self) -> Result<DailyLimits, WireError> {
+        Ok(DailyLimits {
+            base: num::price_of("t8436OutBlock", "recprice", self.recprice)?,
+            upper: num::price_of("t8436OutBlock", "uplmtprice", self.uplmtprice)?,
+            lower: num::price_of("t8436OutBlock", "dnlmtprice", self.dnlmtprice)?,
+        })
     }
 }
 
@@ -635,13 +636,13 @@ mod tests {
         assert!(T1102::succeeded(&r));
         let q = r.blocks.out_block.as_ref().unwrap();
         assert_eq!(q.ticker().unwrap(), Ticker::parse("078150").unwrap());
-        assert_eq!(q.price(), Price(4535));
+        assert_eq!(q.price().unwrap(), Price::lit(4535));
         assert_eq!(q.signed_change().unwrap(), 10);
         assert_eq!(q.diff_bp().unwrap(), 22);
-        assert_eq!(q.volume().unwrap(), Qty(120_345));
+        assert_eq!(q.volume().unwrap(), 120_345);
         assert_eq!(
-            q.limits(),
-            DailyLimits::from_base(Price(4525)),
+            q.limits().unwrap(),
+            DailyLimits::from_base(Price::lit(4525)),
             "LS's band is KRX's"
         );
         assert_eq!(q.market(), Some(Market::Kosdaq));
@@ -751,7 +752,10 @@ mod tests {
             Market::Kosdaq,
             "a numeric gubun is read"
         );
-        assert_eq!(kospi.limits(), DailyLimits::from_base(Price(55_500)));
+        assert_eq!(
+            kospi.limits().unwrap(),
+            DailyLimits::from_base(Price::lit(55_500))
+        );
         assert_eq!(kosdaq.ticker().unwrap(), Ticker::parse("078150").unwrap());
         let out = r.to_json();
         assert!(

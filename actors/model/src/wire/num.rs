@@ -241,6 +241,21 @@ pub fn field_cum_volume(what: &str, field: &'static str, value: &str) -> Result<
         .ok_or_else(|| WireError::bad_value(what, field, value, EXPECT_CUM_VOLUME))
 }
 
+/// A decoded REST price as a [`Price`]: 0 ..= `MAX_PRICE`, else the field's error. A
+/// reply decoded through [`price`] always holds one; a block built in code may not.
+pub fn price_of(what: &str, field: &'static str, value: i64) -> Result<Price, WireError> {
+    Price::new_or_zero(value)
+        .map_err(|_| WireError::bad_value(what, field, &value.to_string(), EXPECT_PRICE_OR_ZERO))
+}
+
+/// A decoded quantity as a [`Qty`]: 0 ..= `MAX_QTY`, else the field's error.
+pub fn qty_of(what: &str, field: &'static str, value: i64) -> Result<Qty, WireError> {
+    u64::try_from(value)
+        .ok()
+        .and_then(|v| Qty::new(v).ok())
+        .ok_or_else(|| WireError::bad_value(what, field, &value.to_string(), EXPECT_QTY))
+}
+
 /// Reads a JSON number or numeric text as a whole `i64`.
 struct IntVisitor {
     /// `""`, spaces and `null` read as 0 (zero-filled REST out-blocks, optional fields).
@@ -496,7 +511,7 @@ pub mod price {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-        bounded(d, 0, crate::market::MAX_PRICE.0, EXPECT_PRICE_OR_ZERO)
+        bounded(d, 0, crate::market::MAX_PRICE.won(), EXPECT_PRICE_OR_ZERO)
     }
 }
 
@@ -510,7 +525,7 @@ pub mod qty {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         // MAX_QTY is eight digits: it fits an i64.
-        bounded(d, 0, crate::market::MAX_QTY.0 as i64, EXPECT_QTY)
+        bounded(d, 0, crate::market::MAX_QTY.shares() as i64, EXPECT_QTY)
     }
 }
 
@@ -671,7 +686,7 @@ mod tests {
         use crate::market::{MAX_CUM_VOLUME, MAX_PRICE, MAX_QTY};
         let w = "S3_/K3_ body";
         assert_eq!(field_price(w, "price", "99999000"), Ok(MAX_PRICE));
-        assert_eq!(field_price(w, "price", " 55550 "), Ok(Price(55_550)));
+        assert_eq!(field_price(w, "price", " 55550 "), Ok(Price::lit(55_550)));
         for bad in [
             "99999001",
             "9223372036854775807",
@@ -711,9 +726,9 @@ mod tests {
             }
             out
         };
-        assert!(EXPECT_PRICE.contains(&words(MAX_PRICE.0 as u64)));
-        assert!(EXPECT_PRICE_OR_ZERO.contains(&words(MAX_PRICE.0 as u64)));
-        assert!(EXPECT_QTY.contains(&words(MAX_QTY.0)));
+        assert!(EXPECT_PRICE.contains(&words(MAX_PRICE.won() as u64)));
+        assert!(EXPECT_PRICE_OR_ZERO.contains(&words(MAX_PRICE.won() as u64)));
+        assert!(EXPECT_QTY.contains(&words(MAX_QTY.shares())));
         assert!(EXPECT_CUM_VOLUME.contains(&words(MAX_CUM_VOLUME)));
     }
 

@@ -137,7 +137,18 @@ fn condition_of(what: &str, value: &str) -> Result<OrderCondition, WireError> {
 }
 
 fn price_text(what: &str, field: &'static str, value: &str) -> Result<Price, WireError> {
-    num::field_i64(what, field, value).map(Price)
+    num::field_price_or_zero(what, field, value)
+}
+
+/// An in-block's `OrdQty` as a [`Qty`] (the block is the client's: any number can come).
+fn ord_qty(what: &str, value: u64) -> Result<Qty, WireError> {
+    Qty::new(value)
+        .map_err(|_| WireError::bad_value(what, "OrdQty", &value.to_string(), num::EXPECT_QTY))
+}
+
+/// An in-block's `OrdPrc` as a [`Price`] (0 for a market order).
+fn ord_prc(what: &str, value: i64) -> Result<Price, WireError> {
+    num::price_of(what, "OrdPrc", value)
 }
 
 /// CSPAT00601InBlock1: a new cash order.
@@ -179,8 +190,8 @@ impl Cspat00601InBlock1 {
     ) -> Cspat00601InBlock1 {
         Cspat00601InBlock1 {
             isu_no: isu_no(ticker),
-            ord_qty: qty.0,
-            ord_prc: price.0,
+            ord_qty: qty.shares(),
+            ord_prc: price.won(),
             bns_tp_code: side.ls_code().to_owned(),
             ordprc_ptn_code: price_type.code().to_owned(),
             mgntrn_code: CASH_MGNTRN_CODE.to_owned(),
@@ -209,7 +220,7 @@ impl Cspat00601InBlock1 {
             side,
             qty,
             PriceType::Market,
-            Price(0),
+            Price::lit(0),
             OrderCondition::None,
         )
     }
@@ -227,7 +238,7 @@ impl Cspat00601InBlock1 {
     pub fn new_order(&self) -> Result<NewOrder, WireError> {
         let order_type = match self.price_type()? {
             PriceType::Market => OrderType::Market,
-            PriceType::Limit => OrderType::Limit(self.price()),
+            PriceType::Limit => OrderType::Limit(self.price()?),
             _ => {
                 return Err(WireError::bad_value(
                     Self::WHAT,
@@ -240,7 +251,7 @@ impl Cspat00601InBlock1 {
         Ok(NewOrder {
             ticker: self.ticker()?,
             side: self.side()?,
-            qty: self.qty(),
+            qty: self.qty()?,
             order_type,
         })
     }
@@ -255,12 +266,12 @@ impl Cspat00601InBlock1 {
         })
     }
 
-    pub fn qty(&self) -> Qty {
-        Qty(self.ord_qty)
+    pub fn qty(&self) -> Result<Qty, WireError> {
+        ord_qty(Self::WHAT, self.ord_qty)
     }
 
-    pub fn price(&self) -> Price {
-        Price(self.ord_prc)
+    pub fn price(&self) -> Result<Price, WireError> {
+        ord_prc(Self::WHAT, self.ord_prc)
     }
 
     pub fn price_type(&self) -> Result<PriceType, WireError> {
@@ -424,10 +435,10 @@ impl Cspat00701InBlock1 {
         Cspat00701InBlock1 {
             org_ord_no,
             isu_no: isu_no(ticker),
-            ord_qty: qty.0,
+            ord_qty: qty.shares(),
             ordprc_ptn_code: PriceType::Limit.code().to_owned(),
             ord_cndi_tp_code: OrderCondition::None.code().to_owned(),
-            ord_prc: price.0,
+            ord_prc: price.won(),
         }
     }
 
@@ -435,12 +446,12 @@ impl Cspat00701InBlock1 {
         ticker_of(Self::WHAT, "IsuNo", &self.isu_no)
     }
 
-    pub fn qty(&self) -> Qty {
-        Qty(self.ord_qty)
+    pub fn qty(&self) -> Result<Qty, WireError> {
+        ord_qty(Self::WHAT, self.ord_qty)
     }
 
-    pub fn price(&self) -> Price {
-        Price(self.ord_prc)
+    pub fn price(&self) -> Result<Price, WireError> {
+        ord_prc(Self::WHAT, self.ord_prc)
     }
 
     pub fn price_type(&self) -> Result<PriceType, WireError> {
@@ -599,7 +610,7 @@ impl Cspat00801InBlock1 {
         Cspat00801InBlock1 {
             org_ord_no,
             isu_no: isu_no(ticker),
-            ord_qty: qty.0,
+            ord_qty: qty.shares(),
         }
     }
 
@@ -607,8 +618,8 @@ impl Cspat00801InBlock1 {
         ticker_of(Self::WHAT, "IsuNo", &self.isu_no)
     }
 
-    pub fn qty(&self) -> Qty {
-        Qty(self.ord_qty)
+    pub fn qty(&self) -> Result<Qty, WireError> {
+        ord_qty(Self::WHAT, self.ord_qty)
     }
 }
 
@@ -754,8 +765,13 @@ mod tests {
         assert_eq!(keys::<Cspat00801OutBlock1>(), sorted("RecCnt, OrgOrdNo, AcntNo, InptPwd, IsuNo, OrdQty, CommdaCode, GrpId, StrtgCode, OrdSeqNo, PtflNo, BskNo, TrchNo, ItemNo"));
         assert_eq!(keys::<Cspat00801OutBlock2>(), sorted("RecCnt, OrdNo, PrntOrdNo, OrdTime, OrdMktCode, OrdPtnCode, ShtnIsuNo, PrgmOrdprcPtnCode, StslOrdprcTpCode, StslAbleYn, MgntrnCode, LoanDt, CvrgOrdTp, LpYn, MgempNo, BnsTpCode, SpareOrdNo, CvrgSeqno, RsvOrdNo, AcntNm, IsuNm"));
         let t = Ticker::parse("005930").unwrap();
-        let v = serde_json::to_value(Cspat00601InBlock1::limit(t, Side::Buy, Qty(1), Price(1)))
-            .unwrap();
+        let v = serde_json::to_value(Cspat00601InBlock1::limit(
+            t,
+            Side::Buy,
+            Qty::lit(1),
+            Price::lit(1),
+        ))
+        .unwrap();
         let mut k: Vec<&String> = v.as_object().unwrap().keys().collect();
         k.sort();
         assert_eq!(
@@ -790,7 +806,7 @@ mod tests {
         assert!(Cspat00601::succeeded(&r));
         assert_eq!(r.blocks.ord_no(), Some(32004));
         let b1 = r.blocks.out_block1.as_ref().unwrap();
-        assert_eq!(b1.price().unwrap(), Price(35_000));
+        assert_eq!(b1.price().unwrap(), Price::lit(35_000));
         assert_eq!(b1.ord_prc, "35000.00");
         let b2 = r.blocks.out_block2.as_ref().unwrap();
         assert_eq!(
@@ -811,7 +827,10 @@ mod tests {
         assert_eq!(r.blocks.ord_no(), None);
         assert!(r.gateway_error().is_none());
         let echo = r.blocks.out_block1.as_ref().unwrap();
-        assert_eq!((echo.org_ord_no, echo.price()), (32004, Ok(Price(100))));
+        assert_eq!(
+            (echo.org_ord_no, echo.price()),
+            (32004, Ok(Price::lit(100)))
+        );
         let text = r.to_json();
         assert_eq!(decode_reply::<Cspat00701>(&text).unwrap(), r);
         // A modify that worked: a positive OrdNo under a 00… code.
@@ -847,11 +866,11 @@ mod tests {
         };
         for qty in ["5", "\"5\"", "5.0", "\"005\"", "\"5.00\""] {
             let b = decode_request::<Cspat00601>(&block(qty, "60000")).unwrap();
-            assert_eq!(b.qty(), Qty(5), "OrdQty {qty}");
+            assert_eq!(b.qty().unwrap(), Qty::lit(5), "OrdQty {qty}");
         }
         for prc in ["60000", "\"60000\"", "60000.0", "\"60000.00\""] {
             let b = decode_request::<Cspat00601>(&block("5", prc)).unwrap();
-            assert_eq!(b.price(), Price(60_000), "OrdPrc {prc}");
+            assert_eq!(b.price().unwrap(), Price::lit(60_000), "OrdPrc {prc}");
         }
         for (qty, prc, field) in [
             ("5.5", "60000", "OrdQty"),
@@ -883,8 +902,8 @@ mod tests {
         let text = r#"{"CSPAT00701InBlock1":{"OrdPrc":"61000","OrdCndiTpCode":"0","OrdprcPtnCode":"00","OrdQty":"1","IsuNo":"A005930","OrgOrdNo":"32004"}}"#;
         let b = decode_request::<Cspat00701>(text).unwrap();
         assert_eq!(
-            (b.org_ord_no, b.qty(), b.price()),
-            (32004, Qty(1), Price(61_000))
+            (b.org_ord_no, b.qty().unwrap(), b.price().unwrap()),
+            (32004, Qty::lit(1), Price::lit(61_000))
         );
         let e = decode_request::<Cspat00701>(r#"{"CSPAT00701InBlock1":{"IsuNo":"A005930","OrdQty":1,"OrdprcPtnCode":"00","OrdPrc":1}}"#).unwrap_err();
         assert!(e.to_string().contains("OrgOrdNo"), "{e}");
@@ -897,13 +916,13 @@ mod tests {
             NewOrder {
                 ticker: t,
                 side: Side::Buy,
-                qty: Qty(2),
-                order_type: OrderType::Limit(Price(60_000)),
+                qty: Qty::lit(2),
+                order_type: OrderType::Limit(Price::lit(60_000)),
             },
             NewOrder {
                 ticker: t,
                 side: Side::Sell,
-                qty: Qty(3),
+                qty: Qty::lit(3),
                 order_type: OrderType::Market,
             },
         ] {
@@ -914,18 +933,18 @@ mod tests {
             Cspat00601InBlock1::for_order(&NewOrder {
                 ticker: t,
                 side: Side::Buy,
-                qty: Qty(2),
-                order_type: OrderType::Limit(Price(60_000)),
+                qty: Qty::lit(2),
+                order_type: OrderType::Limit(Price::lit(60_000)),
             }),
-            Cspat00601InBlock1::limit(t, Side::Buy, Qty(2), Price(60_000))
+            Cspat00601InBlock1::limit(t, Side::Buy, Qty::lit(2), Price::lit(60_000))
         );
         // A price type the engine never sends is not a domain order.
         let best = Cspat00601InBlock1::new(
             t,
             Side::Buy,
-            Qty(1),
+            Qty::lit(1),
             PriceType::Best,
-            Price(0),
+            Price::lit(0),
             OrderCondition::None,
         );
         let e = best.new_order().unwrap_err().to_string();
@@ -935,7 +954,7 @@ mod tests {
     #[test]
     fn requests_encode_as_clients_send_them_and_read_back() {
         let t = Ticker::parse("005930").unwrap();
-        let new = Cspat00601InBlock1::limit(t, Side::Buy, Qty(2), Price(60_000));
+        let new = Cspat00601InBlock1::limit(t, Side::Buy, Qty::lit(2), Price::lit(60_000));
         let body = encode_request::<Cspat00601>(&new);
         assert_eq!(
             body,
@@ -963,10 +982,10 @@ mod tests {
         assert!(bad.side().unwrap_err().to_string().contains("BnsTpCode"));
         assert!(bad.price_type().unwrap_err().to_string().contains("\"99\""));
 
-        let mkt = Cspat00601InBlock1::market(t, Side::Sell, Qty(3));
+        let mkt = Cspat00601InBlock1::market(t, Side::Sell, Qty::lit(3));
         assert_eq!(
-            (mkt.price(), mkt.price_type().unwrap()),
-            (Price(0), PriceType::Market)
+            (mkt.price().unwrap(), mkt.price_type().unwrap()),
+            (Price::lit(0), PriceType::Market)
         );
         let with_mbr = Cspat00601InBlock1 {
             mbr_no: "NXT".into(),
@@ -974,12 +993,12 @@ mod tests {
         };
         assert!(encode_request::<Cspat00601>(&with_mbr).contains(r#""MbrNo":"NXT""#));
 
-        let modify = Cspat00701InBlock1::limit(32004, t, Qty(1), Price(61_000));
+        let modify = Cspat00701InBlock1::limit(32004, t, Qty::lit(1), Price::lit(61_000));
         assert_eq!(
             decode_request::<Cspat00701>(&encode_request::<Cspat00701>(&modify)).unwrap(),
             modify
         );
-        let cancel = Cspat00801InBlock1::new(32004, t, Qty(1));
+        let cancel = Cspat00801InBlock1::new(32004, t, Qty::lit(1));
         assert_eq!(
             encode_request::<Cspat00801>(&cancel),
             r#"{"CSPAT00801InBlock1":{"OrgOrdNo":32004,"IsuNo":"A005930","OrdQty":1}}"#

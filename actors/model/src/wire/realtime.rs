@@ -1047,20 +1047,24 @@ mod tests {
         };
         assert_eq!(market, Market::Kospi);
         assert_eq!(body.ticker().unwrap(), Ticker::parse("005930").unwrap());
-        assert_eq!(body.price().unwrap(), Price(55_550));
-        assert_eq!(body.cvolume().unwrap(), Qty(1));
-        assert_eq!(body.volume().unwrap(), Qty(10_887));
+        assert_eq!(body.price().unwrap(), Price::lit(55_550));
+        assert_eq!(body.cvolume().unwrap(), Qty::lit(1));
+        assert_eq!(body.volume().unwrap(), 10_887);
         assert_eq!(body.time().unwrap(), TimeOfDay::hms(9, 8, 51));
         assert_eq!(body.sign().unwrap(), Sign::Up);
         assert_eq!(body.signed_change().unwrap(), 1050);
         assert_eq!(body.drate_bp().unwrap(), 193);
         assert_eq!(
             (body.open(), body.high(), body.low()),
-            (Ok(Price(55_600)), Ok(Price(55_800)), Ok(Price(55_500)))
+            (
+                Ok(Price::lit(55_600)),
+                Ok(Price::lit(55_800)),
+                Ok(Price::lit(55_500))
+            )
         );
         assert_eq!(
             (body.ask(), body.bid()),
-            (Ok(Price(55_600)), Ok(Price(55_500)))
+            (Ok(Price::lit(55_600)), Ok(Price::lit(55_500)))
         );
         assert_eq!(body.aggressor().unwrap(), Side::Buy);
         assert_eq!(body.value().unwrap(), 604);
@@ -1096,10 +1100,10 @@ mod tests {
         assert_eq!(body.ticker().unwrap(), Ticker::parse("078150").unwrap());
         assert_eq!(body.job().unwrap(), JobFlag::Exit);
         assert_eq!(body.name(), "HB테크놀러지");
-        assert_eq!(body.price().unwrap(), Price(2435));
+        assert_eq!(body.price().unwrap(), Price::lit(2435));
         assert_eq!(body.signed_change().unwrap(), 45);
         assert_eq!(body.chg_rate_bp().unwrap(), 188);
-        assert_eq!(body.volume().unwrap(), Qty(3_432_360));
+        assert_eq!(body.volume().unwrap(), 3_432_360);
         for (code, flag) in [
             ("N", JobFlag::Enter),
             ("R", JobFlag::Reenter),
@@ -1126,8 +1130,8 @@ mod tests {
         assert_eq!(body.org_order_no().unwrap(), 0);
         assert_eq!(body.ticker().unwrap(), Ticker::parse("005930").unwrap());
         assert_eq!(body.side().unwrap(), Side::Buy);
-        assert_eq!(body.qty().unwrap(), Qty(2));
-        assert_eq!(body.price().unwrap(), Price(60_000));
+        assert_eq!(body.qty().unwrap(), Qty::lit(2));
+        assert_eq!(body.price().unwrap(), Price::lit(60_000));
         assert_eq!(body.time().unwrap(), TimeOfDay::hms(9, 56, 36));
         assert_eq!(body.comid, "063");
         assert_eq!(body.reqcnt, " ");
@@ -1152,11 +1156,11 @@ mod tests {
         assert_eq!(body.order_no().unwrap(), 86_382);
         assert_eq!(body.ticker().unwrap(), Ticker::parse("005930").unwrap());
         assert_eq!(body.side().unwrap(), Side::Buy);
-        assert_eq!(body.exec_qty().unwrap(), Qty(1));
-        assert_eq!(body.exec_price().unwrap(), Price(60_000));
-        assert_eq!(body.unfilled_qty().unwrap(), Qty(1));
-        assert_eq!(body.order_qty().unwrap(), Qty(2));
-        assert_eq!(body.avg_exec_price().unwrap(), Price(60_000));
+        assert_eq!(body.exec_qty().unwrap(), Qty::lit(1));
+        assert_eq!(body.exec_price().unwrap(), Price::lit(60_000));
+        assert_eq!(body.unfilled_qty().unwrap(), Qty::lit(1));
+        assert_eq!(body.order_qty().unwrap(), Qty::lit(2));
+        assert_eq!(body.avg_exec_price().unwrap(), Price::lit(60_000));
         assert_eq!(body.exec_no().unwrap(), 1);
         assert_eq!(body.exec_time().unwrap(), TimeOfDay::hms(9, 56, 36));
         assert_eq!(
@@ -1184,10 +1188,10 @@ mod tests {
             (m.order_no().unwrap(), m.org_order_no().unwrap()),
             (86_383, 86_382)
         );
-        assert_eq!(m.modified_qty().unwrap(), Qty(1));
-        assert_eq!(m.modified_price().unwrap(), Price(70_000));
-        assert_eq!(m.exec_qty().unwrap(), Qty(0));
-        assert_eq!(m.cancelled_qty().unwrap(), Qty(0), "absent reads as 0");
+        assert_eq!(m.modified_qty().unwrap(), Qty::lit(1));
+        assert_eq!(m.modified_price().unwrap(), Price::lit(70_000));
+        assert_eq!(m.exec_qty().unwrap(), Qty::lit(0));
+        assert_eq!(m.cancelled_qty().unwrap(), Qty::lit(0), "absent reads as 0");
 
         let ServerFrame::OrderCancelled(c) = round_trip(SC3_FRAME) else {
             panic!("SC3")
@@ -1197,10 +1201,10 @@ mod tests {
             (c.order_no().unwrap(), c.org_order_no().unwrap()),
             (88_343, 88_342)
         );
-        assert_eq!(c.cancelled_qty().unwrap(), Qty(1));
-        assert_eq!(c.unfilled_qty().unwrap(), Qty(0));
+        assert_eq!(c.cancelled_qty().unwrap(), Qty::lit(1));
+        assert_eq!(c.unfilled_qty().unwrap(), Qty::lit(0));
         assert_eq!(c.orgordunercqty, "5");
-        assert_eq!(c.order_price().unwrap(), Price(0));
+        assert_eq!(c.order_price().unwrap(), Price::lit(0));
     }
 
     #[test]
@@ -1213,7 +1217,7 @@ mod tests {
             panic!("SC4")
         };
         assert_eq!(r.kind().unwrap(), OrderEventKind::Rejected);
-        assert_eq!(r.rejected_qty().unwrap(), Qty(2));
+        assert_eq!(r.rejected_qty().unwrap(), Qty::lit(2));
     }
 
     #[test]
@@ -1234,8 +1238,8 @@ mod tests {
                 org_order_no: OrderNo::NONE,
                 ticker,
                 side: Side::Buy,
-                qty: Qty(2),
-                price: Price(60_000),
+                qty: Qty::lit(2),
+                price: Price::lit(60_000),
             }
         );
         assert_eq!(
@@ -1245,9 +1249,9 @@ mod tests {
                 exec_no: ExecNo(1),
                 ticker,
                 side: Side::Buy,
-                qty: Qty(1),
-                price: Price(60_000),
-                remaining: Qty(1),
+                qty: Qty::lit(1),
+                price: Price::lit(60_000),
+                remaining: Qty::lit(1),
                 time: TimeOfDay::hms(9, 56, 36),
             }
         );
@@ -1256,8 +1260,8 @@ mod tests {
             AccountEvent::Modified {
                 order_no: OrderNo(86383),
                 org_order_no: OrderNo(86382),
-                qty: Qty(1),
-                price: Price(70_000),
+                qty: Qty::lit(1),
+                price: Price::lit(70_000),
             }
         );
         assert_eq!(
@@ -1265,7 +1269,7 @@ mod tests {
             AccountEvent::Cancelled {
                 order_no: OrderNo(88343),
                 org_order_no: OrderNo(88342),
-                qty: Qty(1),
+                qty: Qty::lit(1),
             }
         );
         let sc4 = SC1_FRAME.replace("\"SC1\"", "\"SC4\"").replace(
@@ -1278,7 +1282,7 @@ mod tests {
                 order_no: OrderNo(86382),
                 org_order_no: OrderNo::NONE,
                 code: "9999".into(),
-                qty: Qty(2),
+                qty: Qty::lit(2),
             }
         );
         // A fill whose quantity is not a number is an error naming the field, not an event.
@@ -1728,7 +1732,7 @@ mod tests {
             msg.contains("`price`") && msg.contains("99,999,000"),
             "{msg}"
         );
-        assert_eq!(fields_of(S3_FRAME).0.unwrap(), Price(55_550 - 1_050));
+        assert_eq!(fields_of(S3_FRAME).0.unwrap(), Price::lit(55_550 - 1_050));
     }
 
     /// Every number a tick is made of is held to what KRX can print; a frame that

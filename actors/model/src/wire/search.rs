@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::num;
 use super::rest::{Tr, PATH_ITEM_SEARCH};
 use super::{Sign, WireError};
-use crate::market::{Price, Qty, Ticker};
+use crate::market::{Price, Ticker};
 
 /// t1866InBlock: list saved conditions.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,8 +268,8 @@ impl T1859OutBlock1 {
         })
     }
 
-    pub fn price(&self) -> Price {
-        Price(self.price)
+    pub fn price(&self) -> Result<Price, WireError> {
+        num::price_of(Self::WHAT, "price", self.price)
     }
 
     pub fn sign(&self) -> Result<Sign, WireError> {
@@ -281,8 +281,9 @@ impl T1859OutBlock1 {
         num::field_fixed(Self::WHAT, "diff", &self.diff, 2)
     }
 
-    pub fn volume(&self) -> Result<Qty, WireError> {
-        u64::try_from(self.volume).map(Qty).map_err(|_| {
+    /// The day's cumulative volume (not a `Qty`: it can pass `MAX_QTY`).
+    pub fn volume(&self) -> Result<u64, WireError> {
+        u64::try_from(self.volume).map_err(|_| {
             WireError::bad_value(
                 Self::WHAT,
                 "volume",
@@ -388,10 +389,14 @@ mod tests {
         let row = &r.blocks.out_block1[0];
         assert_eq!(row.ticker().unwrap(), Ticker::parse("078150").unwrap());
         assert_eq!(
-            (row.price(), row.sign().unwrap(), row.diff_bp().unwrap()),
-            (Price(2435), Sign::Up, 179)
+            (
+                row.price().unwrap(),
+                row.sign().unwrap(),
+                row.diff_bp().unwrap()
+            ),
+            (Price::lit(2435), Sign::Up, 179)
         );
-        assert_eq!(row.volume().unwrap(), Qty(3_432_360));
+        assert_eq!(row.volume().unwrap(), 3_432_360);
         assert_eq!(r.to_json(), text);
         let padded = T1859OutBlock1 {
             shcode: "A078150".into(),

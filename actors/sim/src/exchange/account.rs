@@ -37,9 +37,9 @@ impl Position {
 
     pub fn avg_price(&self) -> Price {
         if self.qty == 0 {
-            Price(0)
+            Price::lit(0)
         } else {
-            Price(self.cost / self.qty as i64)
+            super::price_of(self.cost / self.qty as i64)
         }
     }
 }
@@ -86,13 +86,13 @@ impl Account {
     /// Cash a buy of `qty` at `price` must reserve: notional + its commission. `None` if
     /// it overflows (treated as "not enough cash").
     pub fn buy_reserve(&self, qty: u64, price: Price) -> Option<i64> {
-        let notional = i64::try_from(qty).ok()?.checked_mul(price.0)?;
+        let notional = i64::try_from(qty).ok()?.checked_mul(price.won())?;
         notional.checked_add(ppm_of(notional, self.commission_ppm))
     }
 
     /// Books a buy fill; returns the commission charged.
     pub fn buy_fill(&mut self, idx: usize, qty: u64, price: Price) -> i64 {
-        let value = price.0.saturating_mul(qty as i64);
+        let value = price.won().saturating_mul(qty as i64);
         let fee = ppm_of(value, self.commission_ppm);
         self.cash -= value + fee;
         self.commission += fee;
@@ -106,7 +106,7 @@ impl Account {
     /// Books a sell fill of shares already counted in `working_sell`; returns
     /// (commission, tax).
     pub fn sell_fill(&mut self, idx: usize, qty: u64, price: Price) -> (i64, i64) {
-        let value = price.0.saturating_mul(qty as i64);
+        let value = price.won().saturating_mul(qty as i64);
         let fee = ppm_of(value, self.commission_ppm);
         let tax = ppm_of(value, self.sell_tax_ppm);
         self.cash += value - fee - tax;
@@ -205,7 +205,7 @@ impl super::Exchange {
                 continue;
             };
             let last = q.price;
-            let eval = last.0.saturating_mul(p.qty as i64);
+            let eval = last.won().saturating_mul(p.qty as i64);
             let unrealized = eval - p.cost;
             holdings.push(HoldingView {
                 ticker: l.ticker,
@@ -261,16 +261,19 @@ mod tests {
     #[test]
     fn average_keeps_total_cost_exact() {
         let mut a = Account::new(10_000_000, 1, 0, 0);
-        a.buy_fill(0, 2, Price(10_000));
-        a.buy_fill(0, 1, Price(10_010));
+        a.buy_fill(0, 2, Price::lit(10_000));
+        a.buy_fill(0, 1, Price::lit(10_010));
         let p = a.positions[0];
-        assert_eq!((p.qty, p.cost, p.avg_price()), (3, 30_010, Price(10_003)));
+        assert_eq!(
+            (p.qty, p.cost, p.avg_price()),
+            (3, 30_010, Price::lit(10_003))
+        );
         a.positions[0].working_sell = 3;
-        a.sell_fill(0, 1, Price(10_100));
+        a.sell_fill(0, 1, Price::lit(10_100));
         // 30,010 × 1 / 3 = 10,003 removed; 20,007 left for 2 shares.
         assert_eq!((a.positions[0].qty, a.positions[0].cost), (2, 20_007));
         assert_eq!(a.realized_pnl, 10_100 - 10_003);
-        a.sell_fill(0, 2, Price(10_000));
+        a.sell_fill(0, 2, Price::lit(10_000));
         assert_eq!((a.positions[0].qty, a.positions[0].cost), (0, 0));
         assert_eq!(a.realized_pnl, 97 + 20_000 - 20_007);
         assert_eq!(a.positions[0].working_sell, 0);

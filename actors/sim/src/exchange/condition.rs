@@ -129,8 +129,8 @@ impl Momentum {
         }
         self.vol[b] += qty;
         // Compare scaled integers instead of dividing on every trade.
-        let moved = i128::from(price.0 - prev_close.0) * 10_000;
-        let base = i128::from(prev_close.0);
+        let moved = i128::from(price.won() - prev_close.won()) * 10_000;
+        let base = i128::from(prev_close.won());
         if !self.member[idx] {
             if moved >= i128::from(self.enter_bp) * base && self.volume_rising(idx, sec) {
                 self.member[idx] = true;
@@ -398,7 +398,7 @@ impl Exchange {
                 q.chg_rate_bp(),
                 q.volume,
             ),
-            None => ("", Price(0), 0, "3", 0, 0),
+            None => ("", Price::lit(0), 0, "3", 0, 0),
         };
         AlertEvent {
             alert_num: a.num.clone(),
@@ -529,7 +529,7 @@ mod tests {
     #[test]
     fn momentum_needs_rising_volume_and_has_hysteresis() {
         let mut m = Momentum::new(MomentumParams::default(), 1);
-        let prev = Price(10_000);
+        let prev = Price::lit(10_000);
         // 10 shares every second, price flat, for seconds 0..=118.
         for s in 0..119 {
             assert_eq!(m.on_trade(0, prev, prev, 10, s), None);
@@ -537,21 +537,24 @@ mod tests {
         // Up 2% at second 119: the last 60 s (60..=119) hold 600 shares, the 60 before
         // (0..=59) also 600, so volume is not rising and it does not enter.
         assert_eq!(
-            m.on_trade(0, Price(10_200), prev, 10, 119),
+            m.on_trade(0, Price::lit(10_200), prev, 10, 119),
             None,
             "flat volume"
         );
         // A big print makes the last 60 s outweigh the 60 before.
-        assert_eq!(m.on_trade(0, Price(10_200), prev, 1_000, 120), Some(true));
-        // 1.5% is between exit (1%) and enter (2%): stays in.
-        assert_eq!(m.on_trade(0, Price(10_150), prev, 1, 121), None);
         assert_eq!(
-            m.on_trade(0, Price(10_100), prev, 1, 122),
+            m.on_trade(0, Price::lit(10_200), prev, 1_000, 120),
+            Some(true)
+        );
+        // 1.5% is between exit (1%) and enter (2%): stays in.
+        assert_eq!(m.on_trade(0, Price::lit(10_150), prev, 1, 121), None);
+        assert_eq!(
+            m.on_trade(0, Price::lit(10_100), prev, 1, 122),
             None,
             "exactly 1% stays"
         );
-        assert_eq!(m.on_trade(0, Price(10_090), prev, 1, 123), Some(false));
+        assert_eq!(m.on_trade(0, Price::lit(10_090), prev, 1, 123), Some(false));
         // Back to 1.5%: not enough to re-enter.
-        assert_eq!(m.on_trade(0, Price(10_150), prev, 5_000, 124), None);
+        assert_eq!(m.on_trade(0, Price::lit(10_150), prev, 5_000, 124), None);
     }
 }

@@ -133,7 +133,7 @@ pub struct TradeEvent {
 impl TradeEvent {
     /// Signed change from the previous close (`change` on the wire is its absolute value).
     pub fn change(&self) -> i64 {
-        self.price.0 - self.prev_close.0
+        self.price.won() - self.prev_close.won()
     }
 
     /// LS `sign`: 1 upper limit, 2 up, 3 flat, 4 lower limit, 5 down.
@@ -164,9 +164,9 @@ impl TradeEvent {
 
 /// LS `sign` for `price` against the previous close and the day's band.
 pub fn sign_code(price: Price, prev_close: Price, upper: Price, lower: Price) -> &'static str {
-    if price.0 > 0 && price >= upper {
+    if price.won() > 0 && price >= upper {
         "1"
-    } else if price.0 > 0 && price <= lower {
+    } else if price.won() > 0 && price <= lower {
         "4"
     } else if price > prev_close {
         "2"
@@ -179,10 +179,10 @@ pub fn sign_code(price: Price, prev_close: Price, upper: Price, lower: Price) ->
 
 /// (price − prev) / prev in basis points, truncated toward zero; 0 for a zero base.
 pub fn chg_rate_bp(price: Price, prev_close: Price) -> i64 {
-    if prev_close.0 == 0 {
+    if prev_close.won() == 0 {
         0
     } else {
-        (i128::from(price.0 - prev_close.0) * 10_000 / i128::from(prev_close.0)) as i64
+        (i128::from(price.won() - prev_close.won()) * 10_000 / i128::from(prev_close.won())) as i64
     }
 }
 

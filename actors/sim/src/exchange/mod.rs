@@ -51,8 +51,22 @@ use std::sync::Arc;
 use condor_model::calendar::Calendar;
 use condor_model::clock::TradingDay;
 use condor_model::market::{
-    is_regular_session, Price, Side, Ticker, TimeOfDay, REGULAR_CLOSE, REGULAR_OPEN,
+    is_regular_session, Price, Qty, Side, Ticker, TimeOfDay, MAX_PRICE, MAX_QTY, REGULAR_CLOSE,
+    REGULAR_OPEN,
 };
+
+/// One of the exchange's own won amounts (an average, a VWAP, a row's price) as a
+/// [`Price`]. Its books hold only what its order checks let in (grid prices inside the
+/// band, quantities ≤ `MAX_QTY`), so in a run this never clamps; a scenario or tape that
+/// pushes past is held at the bound rather than panic the exchange.
+pub(crate) fn price_of(won: i64) -> Price {
+    Price::new_or_zero(won.max(0)).unwrap_or(MAX_PRICE)
+}
+
+/// One of the exchange's own share counts as a [`Qty`]; see [`price_of`].
+pub(crate) fn qty_of(shares: u64) -> Qty {
+    Qty::new(shares).unwrap_or(MAX_QTY)
+}
 
 pub use account::{AccountView, HoldingView};
 pub use condition::{
@@ -73,8 +87,8 @@ pub use scenario::{
     Scenario, ScenarioError, ScenarioHolding, ScriptAction, ScriptedCondition, ScriptedEvent,
 };
 pub use tape_market::{
-    TapeDay, TapeDayBuilder, TapeDayError, TapeItem, TapeProgress, TapeStep, MAX_TAPE_PRICE,
-    MAX_TAPE_QTY, TAPE_GROUP, TAPE_QUERY_INDEX, UNPRICED_PREV_CLOSE,
+    TapeDay, TapeDayBuilder, TapeDayError, TapeItem, TapeProgress, TapeStep, TAPE_GROUP,
+    TAPE_QUERY_INDEX, UNPRICED_PREV_CLOSE,
 };
 pub use universe::{isin_check_digit, stock_isin, Listing};
 pub use walk::Quote;
@@ -258,7 +272,7 @@ impl Exchange {
                     p.qty = p.qty.saturating_add(h.qty);
                     p.cost = p
                         .cost
-                        .saturating_add(h.avg_price.0.saturating_mul(h.qty as i64));
+                        .saturating_add(h.avg_price.won().saturating_mul(h.qty as i64));
                 }
                 None => {
                     log::warn!(target: "condor::sim", "scenario holding {} is not listed; ignored", h.ticker)
@@ -628,7 +642,7 @@ impl Exchange {
         out: &mut Vec<Event>,
     ) {
         let idx = self.index_of(t).expect("listed ticker");
-        let p = Price(price);
+        let p = Price::lit(price);
         assert!(condor_model::market::is_on_grid(p) && self.listings[idx].limits.contains(p));
         self.process_print(idx, p, qty, Side::Buy, at_ms, out);
     }

@@ -210,10 +210,10 @@ fn parse_price_type(code: &str) -> Result<PriceType, Reject> {
 /// price is ignored (0).
 fn check_price(pt: PriceType, price: i64, limits: &DailyLimits) -> Result<Price, Reject> {
     if pt == PriceType::Market {
-        return Ok(Price(0));
+        return Ok(Price::lit(0));
     }
-    let p = Price(price);
     let detail = |e: MarketError| e.to_string();
+    let p = Price::new(price).map_err(|e| Reject::new(RejectReason::BadPrice, detail(e)))?;
     match check_grid(p) {
         Err(e @ MarketError::NonPositivePrice { .. }) => {
             return Err(Reject::new(RejectReason::BadPrice, detail(e)))
@@ -441,12 +441,12 @@ impl Exchange {
             price_type,
             qty: u64::try_from(req.qty).unwrap_or(0),
             price: match price_type {
-                PriceType::Limit => Price(req.price.max(0)),
-                PriceType::Market => Price(0),
+                PriceType::Limit => super::price_of(req.price),
+                PriceType::Market => Price::lit(0),
             },
             filled_qty: 0,
             filled_value: 0,
-            avg_fill_price: Price(0),
+            avg_fill_price: Price::lit(0),
             remaining: 0,
             confirmed_qty: 0,
             status: OrderStatus::Rejected,
@@ -541,7 +541,7 @@ impl Exchange {
             price: v.price,
             filled_qty: 0,
             filled_value: 0,
-            avg_fill_price: Price(0),
+            avg_fill_price: Price::lit(0),
             remaining: v.qty,
             confirmed_qty: 0,
             status: OrderStatus::Accepted,
@@ -570,7 +570,7 @@ impl Exchange {
             qty: o.qty,
             price: o.price,
             price_type: o.price_type,
-            ord_amt: o.price.0.saturating_mul(o.qty as i64),
+            ord_amt: o.price.won().saturating_mul(o.qty as i64),
             time: o.time,
             ms: o.ms,
         }
@@ -591,7 +591,7 @@ impl Exchange {
             price: o.price,
             org_remaining_before: org_before,
             org_remaining_after: org_after,
-            ord_amt: o.price.0.saturating_mul(o.qty as i64),
+            ord_amt: o.price.won().saturating_mul(o.qty as i64),
             time: o.time,
             ms: o.ms,
             cash_after: self.account.cash,
@@ -726,7 +726,7 @@ impl Exchange {
             price: v.price,
             filled_qty: 0,
             filled_value: 0,
-            avg_fill_price: Price(0),
+            avg_fill_price: Price::lit(0),
             remaining: v.moved,
             confirmed_qty: v.moved,
             status: OrderStatus::ModifyConfirmed,
@@ -820,10 +820,10 @@ impl Exchange {
             side: o.side,
             price_type: o.price_type,
             qty: c,
-            price: Price(0),
+            price: Price::lit(0),
             filled_qty: 0,
             filled_value: 0,
-            avg_fill_price: Price(0),
+            avg_fill_price: Price::lit(0),
             remaining: 0,
             confirmed_qty: c,
             status: OrderStatus::CancelConfirmed,
@@ -844,7 +844,7 @@ impl Exchange {
     /// `OrderFilled` per fill. Called only when the ticker has working orders.
     pub(super) fn match_trade(&mut self, idx: usize, t: &TradeEvent, out: &mut Vec<Event>) {
         let mut book = std::mem::take(&mut self.books[idx]);
-        let mut left = t.qty.0;
+        let mut left = t.qty.shares();
         let limits = self.listings[idx].limits;
         let name = self.listings[idx].name;
         let mut any_done = false;
@@ -867,8 +867,8 @@ impl Exchange {
             left -= f;
             o.remaining -= f;
             o.filled_qty += f;
-            o.filled_value += t.price.0 * f as i64;
-            o.avg_fill_price = Price(o.filled_value / o.filled_qty as i64);
+            o.filled_value += t.price.won() * f as i64;
+            o.avg_fill_price = super::price_of(o.filled_value / o.filled_qty as i64);
             let (commission, tax) = match o.side {
                 Side::Buy => {
                     let fee = self.account.buy_fill(idx, f, t.price);

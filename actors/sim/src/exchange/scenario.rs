@@ -217,7 +217,7 @@ impl Scenario {
                     sc.holdings.push(ScenarioHolding {
                         ticker,
                         qty: qty as u64,
-                        avg_price: Price(avg),
+                        avg_price: Price::new(avg).map_err(|e| err(e.to_string()))?,
                     });
                     holding_lines.push(line);
                 }
@@ -331,7 +331,7 @@ at 1.5s S001 R 000660
             vec![ScenarioHolding {
                 ticker: Ticker::parse("005930").unwrap(),
                 qty: 10,
-                avg_price: Price(55_000)
+                avg_price: Price::lit(55_000)
             }]
         );
         let c = &sc.conditions[0];

@@ -41,12 +41,7 @@ pub const TAPE_QUERY_INDEX: &str = "T001";
 pub const TAPE_GROUP: &str = "tape";
 /// Previous close of a ticker the tape names in a condition event but never trades and the
 /// universe does not list.
-pub const UNPRICED_PREV_CLOSE: Price = Price(1_000);
-/// Trades above this price (or with a previous close above it) are not played: no KRX
-/// stock comes near it, and it keeps every notional of the matching engine inside `i64`.
-pub const MAX_TAPE_PRICE: i64 = 1_000_000_000;
-/// Trades of more shares than this are not played either (the same reason).
-pub const MAX_TAPE_QTY: u64 = 1_000_000_000_000;
+pub const UNPRICED_PREV_CLOSE: Price = Price::lit(1_000);
 
 /// One thing the tape market plays, at its offset from the first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,9 +132,8 @@ impl TapeDay {
         self.condition_events
     }
 
-    /// Trade records not played because a value was out of range: a price ≤ 0 or above
-    /// [`MAX_TAPE_PRICE`], a previous close below 0 or above it, a quantity above
-    /// [`MAX_TAPE_QTY`].
+    /// Trade records not played: a price of 0. (A tape's prices and quantities are held
+    /// to what KRX prints when it is read, which keeps every notional inside `i64`.)
     pub fn skipped(&self) -> u64 {
         self.skipped
     }
@@ -200,14 +194,11 @@ impl TapeDayBuilder {
                 return;
             }
             TapeEvent::Trade(t) => {
-                let playable = (1..=MAX_TAPE_PRICE).contains(&t.price.0)
-                    && (0..=MAX_TAPE_PRICE).contains(&t.prev_close.0)
-                    && t.qty.0 <= MAX_TAPE_QTY;
-                if !playable {
+                if t.price == Price::ZERO {
                     self.skipped += 1;
                     return;
                 }
-                let base = if t.prev_close.0 > 0 {
+                let base = if t.prev_close.won() > 0 {
                     t.prev_close
                 } else {
                     t.price
@@ -391,10 +382,17 @@ impl TapePlay {
 /// aggressor, exchange time); the rest (open/high/low, buy/sell volumes, value, VWAP,
 /// quotes) is the quote's running state over the trades played.
 fn record_trade(q: &mut Quote, seq: u64, t: &TapeTrade) -> super::events::TradeEvent {
-    let mut ev = q.record(seq, t.price, t.qty.0, t.aggressor, t.exchange_time, 0);
+    let mut ev = q.record(
+        seq,
+        t.price,
+        t.qty.shares(),
+        t.aggressor,
+        t.exchange_time,
+        0,
+    );
     let played = q.buy_volume.saturating_add(q.sell_volume);
     if played > 0 {
-        q.vwap = Price(q.value / i64::try_from(played).unwrap_or(i64::MAX));
+        q.vwap = super::price_of(q.value / i64::try_from(played).unwrap_or(i64::MAX));
     }
     q.volume = t.cum_volume;
     ev.volume = t.cum_volume;
@@ -568,10 +566,10 @@ mod tests {
     ) -> TapeTrade {
         TapeTrade {
             ticker: tk(code),
-            price: Price(price),
-            qty: Qty(qty),
+            price: Price::lit(price),
+            qty: Qty::lit(qty),
             cum_volume: cum,
-            prev_close: Price(prev),
+            prev_close: Price::lit(prev),
             aggressor: side,
             exchange_time: time,
             seq: 0,
@@ -787,8 +785,8 @@ mod tests {
         assert_eq!(
             d.tickers(),
             [
-                (tk(SAMSUNG), Some(Price(70_000))),
-                (tk(UNKNOWN), Some(Price(10_000)))
+                (tk(SAMSUNG), Some(Price::lit(70_000))),
+                (tk(UNKNOWN), Some(Price::lit(10_000)))
             ]
         );
 
@@ -810,44 +808,11 @@ mod tests {
             TapeDay::from_records(only_markers, "x").unwrap_err(),
             TapeDayError::Empty
         );
-        let bad = vec![
-            rec(
-                1,
-                0,
-                TapeEvent::Trade(trade(SAMSUNG, 0, 1, 1, 70_000, Side::Buy, at(10, 0, 0))),
-            ),
-            rec(
-                2,
-                1,
-                TapeEvent::Trade(trade(SAMSUNG, 70_000, 1, 2, -5, Side::Buy, at(10, 0, 0))),
-            ),
-            rec(
-                3,
-                2,
-                TapeEvent::Trade(trade(
-                    SAMSUNG,
-                    MAX_TAPE_PRICE + 1,
-                    1,
-                    3,
-                    70_000,
-                    Side::Buy,
-                    at(10, 0, 0),
-                )),
-            ),
-            rec(
-                4,
-                2,
-                TapeEvent::Trade(trade(
-                    SAMSUNG,
-                    70_000,
-                    u64::MAX,
-                    u64::MAX,
-                    70_000,
-                    Side::Buy,
-                    at(10, 0, 0),
-                )),
-            ),
-        ];
+        let bad = vec![rec(
+            1,
+            0,
+            TapeEvent::Trade(trade(SAMSUNG, 0, 1, 1, 70_000, Side::Buy, at(10, 0, 0))),
+        )];
         assert_eq!(
             TapeDay::from_records(bad.clone(), "x").unwrap_err(),
             TapeDayError::Empty
@@ -866,7 +831,7 @@ mod tests {
             },
         ));
         let d = b.finish().unwrap();
-        assert_eq!((d.skipped(), d.trades(), d.condition_events()), (4, 0, 1));
+        assert_eq!((d.skipped(), d.trades(), d.condition_events()), (1, 0, 1));
         // No trade: the clock starts at the first condition event's market time.
         assert_eq!(d.start_time(), at(9, 30, 0));
     }
@@ -880,19 +845,23 @@ mod tests {
             ("삼성전자", Market::Kospi),
             "kept from the universe"
         );
-        assert_eq!(s.prev_close, Price(70_000), "the tape's previous close");
+        assert_eq!(
+            s.prev_close,
+            Price::lit(70_000),
+            "the tape's previous close"
+        );
         assert_eq!(
             s.limits,
-            DailyLimits::from_base(Price(70_000)),
+            DailyLimits::from_base(Price::lit(70_000)),
             "±30% from it"
         );
         let u = ex.listing(tk(UNKNOWN)).unwrap();
         assert_eq!(
             (u.name, u.market, u.prev_close),
-            (UNKNOWN, Market::Kospi, Price(10_000))
+            (UNKNOWN, Market::Kospi, Price::lit(10_000))
         );
-        assert_eq!(u.limits, DailyLimits::from_base(Price(10_000)));
-        assert_eq!(ex.quote(tk(UNKNOWN)).unwrap().price, Price(10_000));
+        assert_eq!(u.limits, DailyLimits::from_base(Price::lit(10_000)));
+        assert_eq!(ex.quote(tk(UNKNOWN)).unwrap().price, Price::lit(10_000));
         assert_eq!(
             ex.listings().len(),
             51,
@@ -1001,7 +970,7 @@ mod tests {
             1_000_074,
             "t1102 volume"
         );
-        assert_eq!(ex.quote(tk(SAMSUNG)).unwrap().price, Price(70_500));
+        assert_eq!(ex.quote(tk(SAMSUNG)).unwrap().price, Price::lit(70_500));
         assert_eq!(
             ex.condition_members(TAPE_QUERY_INDEX),
             Some(vec![tk(SAMSUNG)])
@@ -1110,7 +1079,9 @@ mod tests {
         events
             .iter()
             .filter_map(|e| match e {
-                Event::OrderFilled(f) => Some((f.ord_no, f.fill_price.0, f.fill_qty, f.remaining)),
+                Event::OrderFilled(f) => {
+                    Some((f.ord_no, f.fill_price.won(), f.fill_qty, f.remaining))
+                }
                 _ => None,
             })
             .collect()

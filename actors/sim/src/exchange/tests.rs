@@ -57,7 +57,7 @@ fn fills(events: &[Event]) -> Vec<(i64, i64, u64, u64)> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::OrderFilled(f) => Some((f.ord_no, f.fill_price.0, f.fill_qty, f.remaining)),
+            Event::OrderFilled(f) => Some((f.ord_no, f.fill_price.won(), f.fill_qty, f.remaining)),
             _ => None,
         })
         .collect()
@@ -133,10 +133,10 @@ fn tape_stays_on_grid_inside_limits_over_100k_trades() {
         let l = ex.listing(tr.ticker).unwrap();
         assert!(is_on_grid(tr.price), "{tr:?}");
         assert!(l.limits.contains(tr.price), "{tr:?}");
-        assert!(tr.low <= tr.price && tr.price <= tr.high && tr.qty.0 >= 1);
+        assert!(tr.low <= tr.price && tr.price <= tr.high && tr.qty.shares() >= 1);
         assert!(l.limits.contains(tr.low) && l.limits.contains(tr.high));
-        assert!(tr.best_ask.0 == 0 || (is_on_grid(tr.best_ask) && tr.best_ask > tr.price));
-        assert!(tr.best_bid.0 == 0 || (is_on_grid(tr.best_bid) && tr.best_bid < tr.price));
+        assert!(tr.best_ask.won() == 0 || (is_on_grid(tr.best_ask) && tr.best_ask > tr.price));
+        assert!(tr.best_bid.won() == 0 || (is_on_grid(tr.best_bid) && tr.best_bid < tr.price));
         assert_eq!(tr.buy_volume + tr.sell_volume, tr.volume);
         let prev = last_volume.insert(tr.ticker, tr.volume).unwrap_or(0);
         assert!(tr.volume > prev);
@@ -221,13 +221,18 @@ fn the_morning_gaps_a_few_tickers_up_and_momentum_lists_them_within_seconds() {
             // The opening auction: one large buy at the gap price.
             let f = first[&tk];
             assert_eq!((f.price, f.aggressor, f.open), (open, Side::Buy, open));
-            assert!(f.qty.0 >= 500, "seed {seed}: {tk} opened on {}", f.qty.0);
+            assert!(
+                f.qty.shares() >= 500,
+                "seed {seed}: {tk} opened on {}",
+                f.qty.shares()
+            );
         }
         // Everyone else opens where it closed, give or take two ticks.
         for (tk, f) in &first {
             if gaps.iter().all(|g| g.0 != *tk) {
                 let close = ex.listing(*tk).unwrap().prev_close;
-                let ticks = (f.price.0 - close.0).abs() / condor_model::market::tick_size(close);
+                let ticks =
+                    (f.price.won() - close.won()).abs() / condor_model::market::tick_size(close);
                 assert!(ticks <= 2, "seed {seed}: {tk} opened {ticks} ticks away");
             }
         }
@@ -413,16 +418,16 @@ fn market_buy_fills_across_prints_and_books_cash_holding_average_exactly() {
     let h = a.holding(t(SAMSUNG)).unwrap();
     assert_eq!(
         (h.qty, h.sellable, h.cost, h.avg_price),
-        (10, 10, 560_700, Price(56_070))
+        (10, 10, 560_700, Price::lit(56_070))
     );
     assert_eq!(
         (h.last_price, h.eval, h.unrealized_pnl),
-        (Price(56_100), 561_000, 300)
+        (Price::lit(56_100), 561_000, 300)
     );
     let o = &ex.orders()[0];
     assert_eq!(
         (o.filled_qty, o.avg_fill_price, o.remaining),
-        (10, Price(56_070), 0)
+        (10, Price::lit(56_070), 0)
     );
     assert_eq!(o.status.label(), "완료");
     assert_eq!(o.ordtime(), "09000100");
@@ -431,11 +436,11 @@ fn market_buy_fills_across_prints_and_books_cash_holding_average_exactly() {
     };
     assert_eq!(
         (f.exec_no, f.filled_qty, f.avg_fill_price),
-        (2, 10, Price(56_070))
+        (2, 10, Price::lit(56_070))
     );
     assert_eq!(
         (f.cash_after, f.holding_qty_after, f.holding_avg_price_after),
-        (a.cash, 10, Price(56_070))
+        (a.cash, 10, Price::lit(56_070))
     );
 }
 
@@ -495,7 +500,7 @@ fn limit_orders_on_the_generated_tape_fill_only_at_eligible_prints() {
     let px = ex.quote(t(SAMSUNG)).unwrap().price;
     let below = condor_model::market::tick_down(condor_model::market::tick_down(px));
     let ack = ex
-        .submit(buy(SAMSUNG, 300, below.0), 1_000, &mut out)
+        .submit(buy(SAMSUNG, 300, below.won()), 1_000, &mut out)
         .unwrap();
     out.clear();
     let mut filled = 0;
@@ -509,7 +514,7 @@ fn limit_orders_on_the_generated_tape_fill_only_at_eligible_prints() {
             Event::OrderFilled(f) => {
                 let tr = last_print.expect("a fill follows its print");
                 assert_eq!((f.ord_no, f.fill_price), (ack.ord_no, tr.price));
-                assert!(tr.price <= below && f.fill_qty <= tr.qty.0);
+                assert!(tr.price <= below && f.fill_qty <= tr.qty.shares());
                 filled += f.fill_qty;
             }
             _ => {}
@@ -558,7 +563,10 @@ fn sell_limit_from_a_scenario_holding() {
     let h = ex.account();
     assert_eq!(h.cash, CASH);
     let h = h.holding(t(SAMSUNG)).unwrap().clone();
-    assert_eq!((h.qty, h.cost, h.avg_price), (10, 550_000, Price(55_000)));
+    assert_eq!(
+        (h.qty, h.cost, h.avg_price),
+        (10, 550_000, Price::lit(55_000))
+    );
     let o = ex
         .submit(sell(SAMSUNG, 4, 56_000), 0, &mut out)
         .unwrap()
@@ -575,7 +583,7 @@ fn sell_limit_from_a_scenario_holding() {
     let h = a.holding(t(SAMSUNG)).unwrap();
     assert_eq!(
         (h.qty, h.sellable, h.cost, h.avg_price),
-        (6, 6, 330_000, Price(55_000))
+        (6, 6, 330_000, Price::lit(55_000))
     );
 }
 
@@ -600,13 +608,13 @@ fn modify_moves_the_remainder_to_a_new_order_number() {
         (ack.ord_no, ack.org_ord_no, ack.kind),
         (o1 + 1, o1, OrderKind::Modify)
     );
-    assert_eq!((ack.qty, ack.price), (100, Price(51_000)));
+    assert_eq!((ack.qty, ack.price), (100, Price::lit(51_000)));
     match &out[..] {
         [Event::OrderAccepted(a), Event::OrderModified(m)] => {
             assert_eq!(a.kind, OrderKind::Modify);
             assert_eq!(
                 (m.ord_no, m.org_ord_no, m.qty, m.price),
-                (o1 + 1, o1, 100, Price(51_000))
+                (o1 + 1, o1, 100, Price::lit(51_000))
             );
             assert_eq!((m.org_remaining_before, m.org_remaining_after), (100, 0));
         }
@@ -1090,7 +1098,7 @@ fn scripted_alerts_fire_in_order_with_n_then_o_then_r() {
             first.sign,
             first.query_index.as_str()
         ),
-        ("삼성전자", Price(55_500), "3", "S001")
+        ("삼성전자", Price::lit(55_500), "3", "S001")
     );
     assert_eq!(first.time, TimeOfDay::hms(9, 0, 10));
     let Event::ConditionAlert(bad) = &out[3] else {
@@ -1098,7 +1106,7 @@ fn scripted_alerts_fire_in_order_with_n_then_o_then_r() {
     };
     assert_eq!(
         (bad.name, bad.price, bad.time, bad.ms),
-        ("", Price(0), TimeOfDay::hms(9, 0, 11), 500)
+        ("", Price::lit(0), TimeOfDay::hms(9, 0, 11), 500)
     );
     assert_eq!(
         ex.condition_members("S001"),
@@ -1182,7 +1190,7 @@ fn momentum_enters_on_rising_volume_and_exits_with_hysteresis() {
     };
     assert_eq!(
         (ev.price, ev.change, ev.sign, ev.chg_rate_bp),
-        (Price(56_700), 1_200, "2", 216)
+        (Price::lit(56_700), 1_200, "2", 216)
     );
     // +1.26%: between exit and enter, stays.
     p(&mut ex, 56_200, 1, 122, &mut out);
@@ -1284,7 +1292,7 @@ fn config_and_views() {
     let h = a.holding(t(HYNIX)).unwrap();
     assert_eq!(
         (h.cost, h.avg_price, h.last_price),
-        (510_003, Price(170_001), Price(178_000))
+        (510_003, Price::lit(170_001), Price::lit(178_000))
     );
     assert_eq!((h.eval, h.unrealized_pnl), (534_000, 23_997));
     assert_eq!(
@@ -1300,7 +1308,7 @@ fn config_and_views() {
     let q = ex.quote(t(SAMSUNG)).unwrap();
     assert_eq!(
         (q.price, q.open, q.volume, q.sign()),
-        (Price(55_500), Price(0), 0, "3")
+        (Price::lit(55_500), Price::lit(0), 0, "3")
     );
     assert_eq!(ex.clock(61_234), TimeOfDay::hms(9, 1, 1));
     assert_eq!(fmt_hhmmssmmm(TimeOfDay::hms(9, 1, 1), 234), "090101234");
@@ -1334,12 +1342,12 @@ fn account_and_orders_stay_consistent_under_random_traffic() {
         let mut px = q.price;
         for _ in 0..ticks.abs() {
             px = if ticks > 0 {
-                condor_model::market::tick_up(px)
+                condor_model::market::tick_up(px).unwrap()
             } else {
                 condor_model::market::tick_down(px)
             };
         }
-        let px = q.limits.clamp(px).0;
+        let px = q.limits.clamp(px).won();
         let working: Vec<i64> = ex
             .orders()
             .iter()
@@ -1362,7 +1370,7 @@ fn account_and_orders_stay_consistent_under_random_traffic() {
                         isu_no: o.ticker.to_string(),
                         qty: rng.i64(0..=o.remaining as i64 + 5),
                         price_type: "00".into(),
-                        price: q.price.0,
+                        price: q.price.won(),
                     },
                     now,
                     &mut out,

@@ -92,7 +92,7 @@ pub fn build(synthetic: usize) -> Vec<Listing> {
         .iter()
         .filter_map(|&(code, name, market, close, vol)| {
             let ticker = Ticker::parse(code).ok()?;
-            Some(listing(ticker, name, market, Price(close), vol))
+            Some(listing(ticker, name, market, Price::lit(close), vol))
         })
         .collect();
     v.extend((0..synthetic.min(MAX_SYNTHETIC)).filter_map(synthetic_listing));
@@ -114,7 +114,7 @@ fn synthetic_listing(i: usize) -> Option<Listing> {
     // A spread of price bands, so synthetic tickers exercise every tick size.
     let raw = 1_000 + (i as i64 * 7_919) % 199_000;
     let prev_close =
-        condor_model::market::round_to_grid(Price(raw), condor_model::market::Rounding::Down);
+        condor_model::market::round_to_grid(Price::lit(raw), condor_model::market::Rounding::Down);
     Some(listing(
         ticker,
         "시뮬레이션종목",

@@ -76,9 +76,9 @@ impl Quote {
             limits: l.limits,
             prev_day_volume: l.prev_day_volume,
             price: p,
-            open: Price(0),
-            high: Price(0),
-            low: Price(0),
+            open: Price::lit(0),
+            high: Price::lit(0),
+            low: Price::lit(0),
             open_time: TimeOfDay::default(),
             high_time: TimeOfDay::default(),
             low_time: TimeOfDay::default(),
@@ -91,7 +91,7 @@ impl Quote {
             vwap: p,
             best_ask: ask_of(p, &l.limits),
             best_bid: bid_of(p, &l.limits),
-            last_qty: Qty(0),
+            last_qty: Qty::lit(0),
             last_aggressor: Side::Buy,
             last_time: TimeOfDay::default(),
             last_ms: 0,
@@ -109,9 +109,9 @@ impl Quote {
             limits,
             prev_day_volume: self.volume,
             price: close,
-            open: Price(0),
-            high: Price(0),
-            low: Price(0),
+            open: Price::lit(0),
+            high: Price::lit(0),
+            low: Price::lit(0),
             open_time: TimeOfDay::default(),
             high_time: TimeOfDay::default(),
             low_time: TimeOfDay::default(),
@@ -124,7 +124,7 @@ impl Quote {
             vwap: close,
             best_ask: ask_of(close, &limits),
             best_bid: bid_of(close, &limits),
-            last_qty: Qty(0),
+            last_qty: Qty::lit(0),
             last_aggressor: Side::Buy,
             last_time: TimeOfDay::default(),
             last_ms: 0,
@@ -135,7 +135,7 @@ impl Quote {
 
     /// Signed change from the previous close.
     pub fn change(&self) -> i64 {
-        self.price.0 - self.prev_close.0
+        self.price.won() - self.prev_close.won()
     }
 
     /// LS `sign` (1 upper limit, 2 up, 3 flat, 4 lower limit, 5 down).
@@ -183,7 +183,7 @@ impl Quote {
         self.volume = self.volume.saturating_add(qty);
         self.value = self
             .value
-            .saturating_add(price.0.saturating_mul(qty as i64));
+            .saturating_add(price.won().saturating_mul(qty as i64));
         match aggressor {
             Side::Buy => {
                 self.buy_volume = self.buy_volume.saturating_add(qty);
@@ -195,11 +195,11 @@ impl Quote {
             }
         }
         if self.volume > 0 {
-            self.vwap = Price(self.value / self.volume as i64);
+            self.vwap = super::price_of(self.value / self.volume as i64);
         }
         self.best_ask = ask_of(price, &self.limits);
         self.best_bid = bid_of(price, &self.limits);
-        self.last_qty = Qty(qty);
+        self.last_qty = super::qty_of(qty);
         self.last_aggressor = aggressor;
         self.last_time = time;
         self.last_ms = ms;
@@ -210,7 +210,7 @@ impl Quote {
             time,
             ms,
             price,
-            qty: Qty(qty),
+            qty: self.last_qty,
             aggressor,
             prev_close: self.prev_close,
             upper_limit: self.limits.upper,
@@ -237,11 +237,9 @@ impl Quote {
 
 /// A tick above, or 0 when that is beyond the upper limit (no offers above the band).
 fn ask_of(p: Price, l: &DailyLimits) -> Price {
-    let a = tick_up(p);
-    if a > l.upper {
-        Price(0)
-    } else {
-        a
+    match tick_up(p) {
+        Some(a) if a <= l.upper => a,
+        _ => Price::ZERO,
     }
 }
 
@@ -249,7 +247,7 @@ fn ask_of(p: Price, l: &DailyLimits) -> Price {
 fn bid_of(p: Price, l: &DailyLimits) -> Price {
     let b = tick_down(p);
     if b < l.lower || b == p {
-        Price(0)
+        Price::lit(0)
     } else {
         b
     }
@@ -308,16 +306,16 @@ impl Walk {
             rng.i64(-120..=120)
         };
         let mut w = Walk {
-            prev_close: prev_close.0.max(1),
-            anchor_from: prev_close.0,
-            anchor_to: prev_close.0,
+            prev_close: prev_close.won().max(1),
+            anchor_from: prev_close.won(),
+            anchor_to: prev_close.won(),
             seg_len: 1,
             seg_pos: 0,
             inv_len_q32: 1 << 32,
             trending: false,
             opening: 0,
         };
-        w.start_segment(rng, prev_close.0, drift_bp);
+        w.start_segment(rng, prev_close.won(), drift_bp);
         w
     }
 
@@ -332,13 +330,13 @@ impl Walk {
         limits: &DailyLimits,
     ) -> Price {
         let raw = i128::from(self.prev_close) * i128::from(10_000 + gap_bp) / 10_000;
-        let open = limits.clamp(round_to_grid(Price(raw as i64), Rounding::Down));
+        let open = limits.clamp(round_to_grid(super::price_of(raw as i64), Rounding::Down));
         let half = gap_bp / 2;
         let drift_bp = rng.i64(-half..=half);
-        self.start_segment(rng, open.0, drift_bp);
+        self.start_segment(rng, open.won(), drift_bp);
         // Opening-minute volume builds whatever the direction.
         self.trending = true;
-        self.opening = open.0;
+        self.opening = open.won();
         open
     }
 
@@ -396,12 +394,12 @@ impl Walk {
         if self.opening != 0 {
             // The opening auction: one large print at the gap price, bought (the gap is
             // overnight demand). `r` is still the only draw, as for any print.
-            let p = Price(self.opening);
+            let p = super::price_of(self.opening);
             self.opening = 0;
             return (p, 500 + ((((r >> 48) & 0x7FFF) * 2_001) >> 15), Side::Buy);
         }
         // Gap to the anchor in ticks (≈, via the reciprocal), then the up-probability tilt.
-        let gap_ticks = ((self.anchor() - price.0) * inv_tick_q32(price)) >> 32;
+        let gap_ticks = ((self.anchor() - price.won()) * inv_tick_q32(price)) >> 32;
         let tilt = (gap_ticks * PULL_PER_TICK).clamp(-MAX_TILT, MAX_TILT);
         let mag = match r & 0xFFFF {
             x if x < STEP0 => 0,
@@ -411,7 +409,12 @@ impl Walk {
         let up = (((r >> 16) & 0xFFFF) as i64) < 32_768 + tilt;
         let mut p = price;
         for _ in 0..mag {
-            let next = if up { tick_up(p) } else { tick_down(p) };
+            // No step above the highest price: the band's upper limit holds it.
+            let next = if up {
+                tick_up(p).unwrap_or(limits.upper)
+            } else {
+                tick_down(p)
+            };
             // The band edges are on the grid, so clamping keeps p on the grid.
             p = limits.clamp(next);
         }
@@ -492,7 +495,7 @@ mod tests {
     use condor_model::market::{is_on_grid, Ticker};
 
     fn listing(close: i64) -> Listing {
-        let p = Price(close);
+        let p = Price::lit(close);
         Listing {
             ticker: Ticker::parse("005930").unwrap(),
             name: "test",
@@ -539,24 +542,30 @@ mod tests {
     fn quote_tracks_ohlc_volume_value_and_vwap() {
         let l = listing(10_000);
         let mut q = Quote::new(&l);
-        assert_eq!((q.price, q.open, q.volume), (Price(10_000), Price(0), 0));
+        assert_eq!(
+            (q.price, q.open, q.volume),
+            (Price::lit(10_000), Price::lit(0), 0)
+        );
         let t = |s| TimeOfDay::hms(9, 0, s);
-        q.record(1, Price(10_050), 10, Side::Buy, t(1), 0);
-        q.record(2, Price(9_990), 30, Side::Sell, t(2), 0);
-        let e = q.record(3, Price(10_010), 20, Side::Buy, t(3), 500);
+        q.record(1, Price::lit(10_050), 10, Side::Buy, t(1), 0);
+        q.record(2, Price::lit(9_990), 30, Side::Sell, t(2), 0);
+        let e = q.record(3, Price::lit(10_010), 20, Side::Buy, t(3), 500);
         assert_eq!(
             (e.open, e.high, e.low),
-            (Price(10_050), Price(10_050), Price(9_990))
+            (Price::lit(10_050), Price::lit(10_050), Price::lit(9_990))
         );
         assert_eq!((e.open_time, e.high_time, e.low_time), (t(1), t(1), t(2)));
         assert_eq!(e.volume, 60);
         assert_eq!(e.value, 10_050 * 10 + 9_990 * 30 + 10_010 * 20);
-        assert_eq!(e.vwap, Price(e.value / 60));
+        assert_eq!(e.vwap, Price::lit(e.value / 60));
         assert_eq!(
             (e.buy_volume, e.buy_count, e.sell_volume, e.sell_count),
             (30, 2, 30, 1)
         );
-        assert_eq!((e.best_ask, e.best_bid), (Price(10_020), Price(10_000)));
+        assert_eq!(
+            (e.best_ask, e.best_bid),
+            (Price::lit(10_020), Price::lit(10_000))
+        );
         assert_eq!((e.change(), e.sign(), e.chg_rate_bp()), (10, "2", 10));
         assert_eq!(e.cpower_x100(), 10_000);
     }
@@ -585,8 +594,8 @@ mod tests {
     #[test]
     fn reciprocal_ticks_match_the_tick_table() {
         for p in [1, 2_000, 5_000, 20_000, 50_000, 200_000, 500_000] {
-            let t = tick_size(Price(p));
-            let approx = (t * 1_000 * inv_tick_q32(Price(p))) >> 32;
+            let t = tick_size(Price::lit(p));
+            let approx = (t * 1_000 * inv_tick_q32(Price::lit(p))) >> 32;
             assert!((999..=1_000).contains(&approx), "{p}: {approx}");
         }
     }

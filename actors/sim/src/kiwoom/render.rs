@@ -13,6 +13,7 @@
 //! order refused at entry, and that `919` holds a code rather than a sentence; chosen so a
 //! client reads it as LS's SC4 (`msgcode`).
 
+use crate::exchange::{price_of, qty_of};
 use condor_model::kiwoom::account::Holding;
 use condor_model::kiwoom::order::{OrderKind, TradeType};
 use condor_model::kiwoom::parse_code;
@@ -20,7 +21,7 @@ use condor_model::kiwoom::realtime::{
     side_code, BalanceValues, ConditionChange, ConditionValues, Execution, OrderInfo, OrderValues,
     RealEntry, ServerFrame, TradePrint, TradeValues,
 };
-use condor_model::market::{Price, Qty};
+use condor_model::market::Price;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::engine::SimState;
@@ -73,7 +74,7 @@ fn snapshot_info(exchange: &Exchange, s: &OrderSnapshot) -> OrderInfo {
         side: s.side,
         kind: kind(s.kind),
         trade_type: trade_type(s.price_type),
-        qty: Qty(s.qty),
+        qty: qty_of(s.qty),
         price: s.price,
         time: s.time,
     }
@@ -103,8 +104,8 @@ fn rejected_info(exchange: &Exchange, r: &RejectEvent) -> Option<OrderInfo> {
                 .or(original.map(|o| o.price_type))
                 .unwrap_or(PriceType::Limit),
         ),
-        qty: Qty(u64::try_from(f.qty).unwrap_or(0)),
-        price: Price(f.price.max(0)),
+        qty: qty_of(u64::try_from(f.qty).unwrap_or(0)),
+        price: price_of(f.price),
         time: r.time,
     })
 }
@@ -189,19 +190,19 @@ pub(crate) fn dispatch(state: &mut SimState) {
                     side: f.side,
                     kind: kind(order_kind),
                     trade_type: trade_type(price_type),
-                    qty: Qty(f.order_qty),
+                    qty: qty_of(f.order_qty),
                     price: f.order_price,
                     time: f.time,
                 };
                 let amount = state.filled_amount.entry(f.ord_no).or_insert(0);
-                *amount += f.fill_price.0 * f.fill_qty as i64;
+                *amount += f.fill_price.won() * f.fill_qty as i64;
                 let exec = Execution {
                     exec_no: f.exec_no,
                     price: f.fill_price,
-                    qty: Qty(f.fill_qty),
-                    cum_qty: Qty(f.filled_qty),
+                    qty: qty_of(f.fill_qty),
+                    cum_qty: qty_of(f.filled_qty),
                     cum_amount: *amount,
-                    remaining: Qty(f.remaining),
+                    remaining: qty_of(f.remaining),
                 };
                 let order = OrderValues {
                     time: f.time.hhmmss(),
@@ -210,11 +211,11 @@ pub(crate) fn dispatch(state: &mut SimState) {
                 let prev = state
                     .exchange
                     .listing(f.ticker)
-                    .map_or(Price(0), |l| l.prev_close);
+                    .map_or(Price::lit(0), |l| l.prev_close);
                 let holding = Holding {
                     ticker: f.ticker,
-                    qty: Qty(f.holding_qty_after),
-                    sellable: Qty(f.sellable_after),
+                    qty: qty_of(f.holding_qty_after),
+                    sellable: qty_of(f.sellable_after),
                     avg_price: f.holding_avg_price_after,
                 };
                 let bal = BalanceValues {
@@ -256,7 +257,7 @@ pub(crate) fn dispatch(state: &mut SimState) {
 mod tests {
     use super::*;
     use condor_model::kiwoom::realtime::{decode_server_frame, RealValues};
-    use condor_model::market::{Market, Side, Ticker, TimeOfDay};
+    use condor_model::market::{Market, Qty, Side, Ticker, TimeOfDay};
 
     #[test]
     fn a_trade_renders_as_a_0b_the_wire_crate_reads_back() {
@@ -266,15 +267,15 @@ mod tests {
             market: Market::Kospi,
             time: TimeOfDay::hms(9, 8, 51),
             ms: 5,
-            price: Price(55_500),
-            qty: Qty(12),
+            price: Price::lit(55_500),
+            qty: Qty::lit(12),
             aggressor: Side::Sell,
-            prev_close: Price(56_000),
-            upper_limit: Price(72_800),
-            lower_limit: Price(39_200),
-            open: Price(55_600),
-            high: Price(56_100),
-            low: Price(55_500),
+            prev_close: Price::lit(56_000),
+            upper_limit: Price::lit(72_800),
+            lower_limit: Price::lit(39_200),
+            open: Price::lit(55_600),
+            high: Price::lit(56_100),
+            low: Price::lit(55_500),
             open_time: TimeOfDay::hms(9, 0, 30),
             high_time: TimeOfDay::hms(9, 5, 4),
             low_time: TimeOfDay::hms(9, 8, 51),
@@ -284,9 +285,9 @@ mod tests {
             sell_count: 23,
             buy_volume: 3_146,
             buy_count: 96,
-            vwap: Price(55_448),
-            best_ask: Price(55_600),
-            best_bid: Price(55_500),
+            vwap: Price::lit(55_448),
+            best_ask: Price::lit(55_600),
+            best_bid: Price::lit(55_500),
             prev_day_volume: 2_508_350,
         };
         let text = trade_frame(&t);
@@ -311,8 +312,8 @@ mod tests {
         let tick = v
             .to_tick(&entries[0].item, std::time::Instant::now())
             .unwrap();
-        assert_eq!(tick.price, Price(55_500));
-        assert_eq!(tick.prev_close, Price(56_000));
+        assert_eq!(tick.price, Price::lit(55_500));
+        assert_eq!(tick.prev_close, Price::lit(56_000));
         assert_eq!(tick.aggressor, Side::Sell);
         assert_eq!(tick.cum_volume, 10_887);
     }
@@ -337,7 +338,7 @@ mod tests {
         let mut out = Vec::new();
         let refused = ex
             .submit_numbering_refusals(
-                buy(l.ticker.to_string(), 99_999_999, l.prev_close.0),
+                buy(l.ticker.to_string(), 99_999_999, l.prev_close.won()),
                 1_000,
                 &mut out,
             )
@@ -372,7 +373,7 @@ mod tests {
                 order_no: OrderNo(row.ord_no),
                 org_order_no: OrderNo::NONE,
                 code: code.to_owned(),
-                qty: Qty(99_999_999),
+                qty: Qty::lit(99_999_999),
             }
         );
         // An unlisted code gets no number and no row.

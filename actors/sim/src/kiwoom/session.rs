@@ -20,7 +20,7 @@ use condor_model::kiwoom::realtime::{
 use condor_model::kiwoom::rest::{
     RC_WS_ERROR, RC_WS_LOGIN, TEXT_TOKEN_INVALID, TEXT_TOKEN_WRONG_SERVER,
 };
-use condor_model::market::{Qty, Ticker};
+use condor_model::market::Ticker;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::engine::{Outgoing, SimState};
@@ -282,14 +282,12 @@ fn search(state: &mut SimState, id: u64, req: &ConditionRequest) -> ConditionSea
             .filter_map(|t| {
                 let l = state.exchange.listing(*t)?;
                 let q = state.exchange.quote(*t)?;
-                let price = if q.price.0 > 0 { q.price } else { l.prev_close };
-                Some(SearchRow::result(
-                    *t,
-                    l.name,
-                    price,
-                    l.prev_close,
-                    Qty(q.volume),
-                ))
+                let price = if q.price.won() > 0 {
+                    q.price
+                } else {
+                    l.prev_close
+                };
+                Some(SearchRow::result(*t, l.name, price, l.prev_close, q.volume))
             })
             .collect();
         return ConditionSearch {

@@ -12,6 +12,7 @@
 //! Owns no state. Must never invent a success, and never answer without a
 //! `return_code`.
 
+use crate::exchange::qty_of;
 use condor_model::kiwoom::account::{
     EmptyRequest, Holding, Ka00001, Ka00001Reply, Ka10075, Ka10075Reply, Ka10075Row, Ka10076,
     Ka10076Reply, Ka10076Row, Kt00001, Kt00001Reply, Kt00007, Kt00007Reply, Kt00007Row, Kt00018,
@@ -31,7 +32,7 @@ use condor_model::kiwoom::rest::{
     TEXT_TOKEN_INVALID, TEXT_TOKEN_WRONG_SERVER,
 };
 use condor_model::kiwoom::{parse_code, Tr, PAPER_MARKER};
-use condor_model::market::{Price, Qty, Side, Ticker};
+use condor_model::market::{Price, Side, Ticker};
 use serde::Serialize;
 
 use super::auth::rate_limited;
@@ -187,7 +188,7 @@ fn quote(state: &mut SimState, body: &str) -> Answer {
         return Err(unknown_code(Ka10001::API_ID, &req.stk_cd));
     };
     // Before the first print the day's open/high/low are the base (as Kiwoom shows them).
-    let or_base = |p: Price| if p.0 > 0 { p } else { l.prev_close };
+    let or_base = |p: Price| if p.won() > 0 { p } else { l.prev_close };
     let out = Ka10001Reply::from_quote(
         l.name,
         &Quote {
@@ -197,7 +198,7 @@ fn quote(state: &mut SimState, body: &str) -> Answer {
             open: or_base(q.open),
             high: or_base(q.high),
             low: or_base(q.low),
-            volume: Qty(q.volume),
+            volume: q.volume,
         },
     );
     Ok(ok::<Ka10001>(out, MSG_OK))
@@ -386,7 +387,7 @@ fn modify(state: &mut SimState, body: &str, now: u64) -> Answer {
                 Side::Buy => MSG_BUY_MODIFY_DONE,
                 Side::Sell => MSG_SELL_MODIFY_DONE,
             };
-            let out = ModifyReply::new(ack.ord_no, root, Qty(ack.qty));
+            let out = ModifyReply::new(ack.ord_no, root, qty_of(ack.qty));
             Ok(ok::<Kt10002>(out, &paper(state, msg)))
         }
         Err(r) => Err(business(Kt10002::API_ID, &r)),
@@ -408,7 +409,7 @@ fn cancel(state: &mut SimState, body: &str, now: u64) -> Answer {
                 Side::Buy => MSG_BUY_CANCEL_DONE,
                 Side::Sell => MSG_SELL_CANCEL_DONE,
             };
-            let out = CancelReply::new(ack.ord_no, root, Qty(ack.qty));
+            let out = CancelReply::new(ack.ord_no, root, qty_of(ack.qty));
             Ok(ok::<Kt10003>(out, &paper(state, msg)))
         }
         Err(r) => Err(business(Kt10003::API_ID, &r)),
@@ -439,8 +440,8 @@ fn holdings(state: &mut SimState, body: &str) -> Answer {
                 h.name,
                 &Holding {
                     ticker: h.ticker,
-                    qty: Qty(h.qty),
-                    sellable: Qty(h.sellable),
+                    qty: qty_of(h.qty),
+                    sellable: qty_of(h.sellable),
                     avg_price: h.avg_price,
                 },
                 h.last_price,
@@ -478,11 +479,11 @@ fn today_order(o: &OrderRecord) -> TodayOrder {
         ticker: o.ticker,
         side: o.side,
         kind,
-        qty: Qty(o.qty),
+        qty: qty_of(o.qty),
         price: o.price,
-        filled: Qty(o.filled_qty),
+        filled: qty_of(o.filled_qty),
         fill_price: o.avg_fill_price,
-        remaining: Qty(o.remaining),
+        remaining: qty_of(o.remaining),
         status: Some(status),
         time: Some(o.time),
     }

@@ -193,7 +193,12 @@ fn real_frames_become_ticks_account_events_and_holdings() {
         [Step::Tick(tick)] => {
             assert_eq!(
                 (tick.ticker, tick.price, tick.qty, tick.prev_close),
-                (t("005930"), Price(20_800), Qty(82), Price(20_850))
+                (
+                    t("005930"),
+                    Price::lit(20_800),
+                    Qty::lit(82),
+                    Price::lit(20_850)
+                )
             );
             assert_eq!(
                 (tick.aggressor, tick.seq, tick.received_at),
@@ -216,8 +221,8 @@ fn real_frames_become_ticks_account_events_and_holdings() {
             *h,
             BrokerHolding {
                 ticker: t("005930"),
-                qty: Qty(102),
-                avg_price: Price(154_116)
+                qty: Qty::lit(102),
+                avg_price: Price::lit(154_116)
             }
         ),
         _ => panic!("one holding"),

@@ -232,10 +232,10 @@ fn a_trade_becomes_a_tick() {
     let at = Instant::now();
     let tick = entry.to_tick(at).unwrap().unwrap();
     assert_eq!(tick.ticker, t("005930"));
-    assert_eq!(tick.price, Price(20_800));
-    assert_eq!(tick.qty, Qty(82));
+    assert_eq!(tick.price, Price::lit(20_800));
+    assert_eq!(tick.qty, Qty::lit(82));
     assert_eq!(tick.cum_volume, 30_379_732);
-    assert_eq!(tick.prev_close, Price(20_850));
+    assert_eq!(tick.prev_close, Price::lit(20_850));
     assert_eq!(tick.aggressor, Side::Buy);
     assert_eq!(tick.exchange_time, TimeOfDay::hms(16, 52, 8));
     assert_eq!((tick.received_at, tick.seq), (at, 0));
@@ -246,7 +246,7 @@ fn a_trade_becomes_a_tick() {
     assert_eq!(v.sign_code().unwrap(), Sign::Down);
     assert_eq!(
         (v.best_ask().unwrap(), v.best_bid().unwrap()),
-        (Price(20_800), Price(20_700))
+        (Price::lit(20_800), Price::lit(20_700))
     );
     // A seller-initiated trade on an _AL item.
     let sold = REAL_0B
@@ -255,24 +255,24 @@ fn a_trade_becomes_a_tick() {
     let tick = only_entry(&sold).to_tick(at).unwrap().unwrap();
     assert_eq!(
         (tick.aggressor, tick.qty, tick.ticker),
-        (Side::Sell, Qty(7), t("005930"))
+        (Side::Sell, Qty::lit(7), t("005930"))
     );
 }
 
 #[test]
 fn trades_are_written_as_kiwoom_writes_them() {
     let print = TradePrint {
-        price: Price(20_800),
-        prev_close: Price(20_850),
-        qty: Qty(82),
+        price: Price::lit(20_800),
+        prev_close: Price::lit(20_850),
+        qty: Qty::lit(82),
         aggressor: Side::Buy,
         cum_volume: 30_379_732,
         cum_value_millions: 632_640,
-        open: Price(20_850),
-        high: Price(21_150),
-        low: Price(20_450),
-        ask: Price(20_800),
-        bid: Price(20_700),
+        open: Price::lit(20_850),
+        high: Price::lit(21_150),
+        low: Price::lit(20_450),
+        ask: Price::lit(20_800),
+        bid: Price::lit(20_700),
         time: TimeOfDay::hms(16, 52, 8),
     };
     let values = TradeValues {
@@ -344,8 +344,8 @@ fn order_info(order_no: i64, orig: i64, kind: OrderKind) -> OrderInfo {
         side: Side::Buy,
         kind,
         trade_type: TradeType::Limit,
-        qty: Qty(10),
-        price: Price(60_000),
+        qty: Qty::lit(10),
+        price: Price::lit(60_000),
         time: TimeOfDay::hms(9, 40, 22),
     }
 }
@@ -368,14 +368,14 @@ fn the_spec_order_event_is_an_acceptance() {
             org_order_no: OrderNo::NONE,
             ticker: t("005930"),
             side: Side::Buy,
-            qty: Qty(1),
-            price: Price(0),
+            qty: Qty::lit(1),
+            price: Price::lit(0),
         }
     );
     // The simulator's acceptance writes the spec's fields the same way.
     let info = OrderInfo {
-        qty: Qty(1),
-        price: Price(0),
+        qty: Qty::lit(1),
+        price: Price::lit(0),
         trade_type: TradeType::Market,
         order_no: 18,
         ..order_info(18, 0, OrderKind::New)
@@ -404,17 +404,17 @@ fn the_order_life_cycle_maps_to_account_events() {
             org_order_no: OrderNo::NONE,
             ticker: t("005930"),
             side: Side::Buy,
-            qty: Qty(10),
-            price: Price(60_000),
+            qty: Qty::lit(10),
+            price: Price::lit(60_000),
         }
     );
     let fill = Execution {
         exec_no: 501,
-        price: Price(59_900),
-        qty: Qty(4),
-        cum_qty: Qty(4),
+        price: Price::lit(59_900),
+        qty: Qty::lit(4),
+        cum_qty: Qty::lit(4),
         cum_amount: 239_600,
-        remaining: Qty(6),
+        remaining: Qty::lit(6),
     };
     let values = OrderValues::filled(&new, &fill);
     assert_eq!(
@@ -428,20 +428,20 @@ fn the_order_life_cycle_maps_to_account_events() {
             exec_no: ExecNo(501),
             ticker: t("005930"),
             side: Side::Buy,
-            qty: Qty(4),
-            price: Price(59_900),
-            remaining: Qty(6),
+            qty: Qty::lit(4),
+            price: Price::lit(59_900),
+            remaining: Qty::lit(6),
             time: TimeOfDay::hms(9, 40, 22),
         }
     );
     // A second execution: 911 cumulative, 915 this one — the event takes 915.
     let second = Execution {
         exec_no: 502,
-        price: Price(60_000),
-        qty: Qty(2),
-        cum_qty: Qty(6),
+        price: Price::lit(60_000),
+        qty: Qty::lit(2),
+        cum_qty: Qty::lit(6),
         cum_amount: 359_600,
-        remaining: Qty(4),
+        remaining: Qty::lit(4),
     };
     let values = OrderValues::filled(&new, &second);
     assert_eq!(
@@ -452,15 +452,15 @@ fn the_order_life_cycle_maps_to_account_events() {
         event_of(values),
         AccountEvent::Filled {
             exec_no: ExecNo(502),
-            qty: Qty(2),
-            price: Price(60_000),
-            remaining: Qty(4),
+            qty,
+            price,
+            remaining,
             ..
-        }
+        } if (qty, price, remaining) == (Qty::lit(2), Price::lit(60_000), Qty::lit(4))
     ));
     // A cancel of the remaining 4: its own number, accepted then confirmed.
     let cancel = OrderInfo {
-        qty: Qty(4),
+        qty: Qty::lit(4),
         ..order_info(19, 18, OrderKind::Cancel)
     };
     assert!(matches!(
@@ -476,30 +476,30 @@ fn the_order_life_cycle_maps_to_account_events() {
         AccountEvent::Cancelled {
             order_no: OrderNo(19),
             org_order_no: OrderNo(18),
-            qty: Qty(4),
+            qty: Qty::lit(4),
         }
     );
     // 취소 on a cancel order reads as its 확인.
     assert_eq!(
-        event_of(OrderValues::cancelled(&cancel, Qty(0))),
+        event_of(OrderValues::cancelled(&cancel, Qty::lit(0))),
         AccountEvent::Cancelled {
             order_no: OrderNo(19),
             org_order_no: OrderNo(18),
-            qty: Qty(4),
+            qty: Qty::lit(4),
         }
     );
     // 취소 on the order itself: an IOC remainder, cancelled by its own number.
     assert_eq!(
-        event_of(OrderValues::cancelled(&new, Qty(6))),
+        event_of(OrderValues::cancelled(&new, Qty::lit(6))),
         AccountEvent::Cancelled {
             order_no: OrderNo(18),
             org_order_no: OrderNo(18),
-            qty: Qty(6),
+            qty: Qty::lit(6),
         }
     );
     let modify = OrderInfo {
-        price: Price(59_000),
-        qty: Qty(6),
+        price: Price::lit(59_000),
+        qty: Qty::lit(6),
         ..order_info(20, 18, OrderKind::Modify)
     };
     assert_eq!(
@@ -507,8 +507,8 @@ fn the_order_life_cycle_maps_to_account_events() {
         AccountEvent::Modified {
             order_no: OrderNo(20),
             org_order_no: OrderNo(18),
-            qty: Qty(6),
-            price: Price(59_000),
+            qty: Qty::lit(6),
+            price: Price::lit(59_000),
         }
     );
     assert_eq!(
@@ -517,7 +517,7 @@ fn the_order_life_cycle_maps_to_account_events() {
             order_no: OrderNo(18),
             org_order_no: OrderNo::NONE,
             code: "855056".into(),
-            qty: Qty(10),
+            qty: Qty::lit(10),
         }
     );
     // A rejection keeps what it can.
@@ -532,7 +532,7 @@ fn the_order_life_cycle_maps_to_account_events() {
             order_no: OrderNo::NONE,
             org_order_no: OrderNo::NONE,
             code: "거부".into(),
-            qty: Qty(0),
+            qty: Qty::lit(0),
         }
     );
 }
@@ -568,11 +568,11 @@ fn bad_order_events_are_named() {
     let new = order_info(18, 0, OrderKind::New);
     let fill = Execution {
         exec_no: 1,
-        price: Price(60_000),
-        qty: Qty(1),
-        cum_qty: Qty(1),
+        price: Price::lit(60_000),
+        qty: Qty::lit(1),
+        cum_qty: Qty::lit(1),
         cum_amount: 60_000,
-        remaining: Qty(9),
+        remaining: Qty::lit(9),
     };
     let filled = OrderValues::filled(&new, &fill);
     let cases: Vec<(OrderValues, &str)> = vec![
@@ -681,12 +681,18 @@ fn a_balance_event_is_a_holding() {
         h,
         Holding {
             ticker: t("005930"),
-            qty: Qty(102),
-            sellable: Qty(102),
-            avg_price: Price(154_116),
+            qty: Qty::lit(102),
+            sellable: Qty::lit(102),
+            avg_price: Price::lit(154_116),
         }
     );
-    let built = BalanceValues::new("1111111111", "삼성전자", &h, Price(60_150), Price(60_300));
+    let built = BalanceValues::new(
+        "1111111111",
+        "삼성전자",
+        &h,
+        Price::lit(60_150),
+        Price::lit(60_300),
+    );
     assert_eq!(built.last, "-60150");
     assert_eq!(built.holding("").unwrap(), h);
     let e = BalanceValues {
@@ -808,23 +814,23 @@ fn condition_list_and_snapshot_become_tickers() {
     assert!(!once.continuation().more);
     let row = &once.rows[0];
     assert_eq!(row.ticker().unwrap(), t("005930"));
-    assert_eq!(row.current_price().unwrap(), Price(21_850));
-    assert_eq!(row.current_volume().unwrap(), Qty(0));
+    assert_eq!(row.current_price().unwrap(), Price::lit(21_850));
+    assert_eq!(row.current_volume().unwrap(), 0);
     let built = SearchRow::result(
         t("005930"),
         "삼성전자",
-        Price(21_850),
-        Price(21_850),
-        Qty(0),
+        Price::lit(21_850),
+        Price::lit(21_850),
+        0,
     );
     let want: SearchRow = serde_json::from_str(
         r#"{"9001":"A005930","302":"삼성전자","10":"000021850","25":"3","11":"000000000","12":"000000000","13":"000000000"}"#,
     )
     .unwrap();
     assert_eq!(built, want);
-    let up = SearchRow::result(t("005930"), "x", Price(21_850), Price(21_528), Qty(5));
+    let up = SearchRow::result(t("005930"), "x", Price::lit(21_850), Price::lit(21_528), 5);
     assert_eq!(up.change_rate, "000001495");
-    let down = SearchRow::result(t("005930"), "x", Price(21_528), Price(21_850), Qty(5));
+    let down = SearchRow::result(t("005930"), "x", Price::lit(21_528), Price::lit(21_850), 5);
     assert_eq!(down.change_rate_millipct().unwrap(), -1473);
 
     assert!(matches!(
@@ -866,7 +872,7 @@ fn unknown_fields_and_types_are_tolerated() {
     let tick = entries[1].to_tick(Instant::now()).unwrap().unwrap();
     assert_eq!(
         (tick.ticker, tick.prev_close, tick.aggressor),
-        (t("000660"), Price(179_000), Side::Sell)
+        (t("000660"), Price::lit(179_000), Side::Sell)
     );
     assert_covers(&frame.encode(), book);
     assert_eq!(server(&frame.encode()), frame);

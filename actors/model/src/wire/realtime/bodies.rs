@@ -134,7 +134,7 @@ impl TradeBody {
     }
 
     /// `volume`: the day's cumulative volume.
-    pub fn volume(&self) -> Result<Qty, WireError> {
+    pub fn volume(&self) -> Result<u64, WireError> {
         self.fields().volume()
     }
 
@@ -234,8 +234,8 @@ impl TradeFields<'_> {
     }
 
     /// `volume`: the day's cumulative volume.
-    pub fn volume(&self) -> Result<Qty, WireError> {
-        field_cum_volume(Self::WHAT, "volume", &self.volume).map(Qty)
+    pub fn volume(&self) -> Result<u64, WireError> {
+        field_cum_volume(Self::WHAT, "volume", &self.volume)
     }
 
     /// `chetime` (HHMMSS).
@@ -264,7 +264,7 @@ impl TradeFields<'_> {
     fn prev_close_from(&self, price: Price) -> Result<Price, WireError> {
         let change = self.signed_change()?;
         price
-            .0
+            .won()
             .checked_sub(change)
             .and_then(|p| Price::new_or_zero(p).ok())
             .ok_or_else(|| {
@@ -300,7 +300,7 @@ impl TradeFields<'_> {
             ticker,
             price,
             qty: self.cvolume()?,
-            cum_volume: self.volume()?.0,
+            cum_volume: self.volume()?,
             prev_close: self.prev_close_from(price)?,
             aggressor: self.aggressor()?,
             exchange_time: self.time()?,
@@ -411,8 +411,8 @@ impl ConditionAlertBody {
         field_fixed(Self::WHAT, "gsChgRate", &self.gs_chg_rate, 2)
     }
 
-    pub fn volume(&self) -> Result<Qty, WireError> {
-        field_cum_volume(Self::WHAT, "gsVolume", &self.gs_volume).map(Qty)
+    pub fn volume(&self) -> Result<u64, WireError> {
+        field_cum_volume(Self::WHAT, "gsVolume", &self.gs_volume)
     }
 }
 
@@ -1438,7 +1438,7 @@ fn price_or_zero(what: &str, field: &'static str, value: &str) -> Result<Price, 
 /// A quantity that is not required: blank text reads as 0.
 fn qty_or_zero(what: &str, field: &'static str, value: &str) -> Result<Qty, WireError> {
     if value.trim_ascii().is_empty() {
-        Ok(Qty(0))
+        Ok(Qty::lit(0))
     } else {
         field_qty(what, field, value)
     }
@@ -1825,8 +1825,8 @@ mod tests {
     #[test]
     fn blank_optional_numbers_read_as_zero_but_required_ones_do_not() {
         let b = OrderEventBody::default();
-        assert_eq!(b.cancelled_qty(), Ok(Qty(0)));
-        assert_eq!(b.order_price(), Ok(Price(0)));
+        assert_eq!(b.cancelled_qty(), Ok(Qty::lit(0)));
+        assert_eq!(b.order_price(), Ok(Price::lit(0)));
         let msg = b.exec_qty().unwrap_err().to_string();
         assert!(msg.contains("execqty") && msg.contains("SC1..SC4"), "{msg}");
         assert!(b.kind().unwrap_err().to_string().contains("ordxctptncode"));
