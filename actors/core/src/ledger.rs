@@ -66,11 +66,11 @@ impl Position {
         self.qty.shares() == 0
     }
 
-    /// Held shares at the last price; at cost when no price is known yet. `None` on overflow.
-    fn market_value(&self) -> Option<i64> {
+    /// Held shares at the last price; at cost when no price is known yet.
+    fn market_value(&self) -> i64 {
         match self.last_price {
             Some(p) if !self.is_flat() => notional(p, self.qty),
-            _ => Some(self.cost),
+            _ => self.cost,
         }
     }
 }
@@ -174,10 +174,7 @@ impl Ledger {
     /// found at the broker by reconciliation): `qty` at `avg_price`, replacing what the ledger
     /// had for `ticker`. Cash does not move: the broker's cash already paid for it.
     pub fn adopt(&mut self, ticker: Ticker, qty: Qty, avg_price: Price) -> Result<(), LedgerError> {
-        let cost = notional(avg_price, qty).ok_or(LedgerError::Overflow {
-            ticker,
-            what: "adopted cost",
-        })?;
+        let cost = notional(avg_price, qty);
         let pos = self.positions.entry(ticker).or_default();
         pos.qty = qty;
         pos.cost = cost;
@@ -210,7 +207,7 @@ impl Ledger {
                 fee: fee_won,
             });
         }
-        let value = notional(fill.price, fill.qty).ok_or(overflow("fill value"))?;
+        let value = notional(fill.price, fill.qty);
         let old = self.positions.get(&ticker).copied().unwrap_or_default();
         let fees = self.fees.checked_add(fee_won).ok_or(overflow("fees"))?;
 
@@ -308,7 +305,7 @@ impl Ledger {
         let (mut unrealized, mut value) = (0i64, 0i64);
         for (&ticker, p) in &self.positions {
             let overflow = |what| LedgerError::Overflow { ticker, what };
-            let market_value = p.market_value().ok_or(overflow("market value"))?;
+            let market_value = p.market_value();
             let pnl = market_value
                 .checked_sub(p.cost)
                 .ok_or(overflow("unrealized P&L"))?;

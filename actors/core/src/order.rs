@@ -562,8 +562,9 @@ impl Order {
             order: self.order_ref(),
             event,
         };
-        let value = notional(price, qty)
-            .and_then(|v| self.filled_value.checked_add(v))
+        let value = self
+            .filled_value
+            .checked_add(notional(price, qty))
             .ok_or_else(overflow)?;
         let filled_qty = self.filled_qty.checked_add(qty).ok_or_else(overflow)?;
         // Every check passed: apply all of it.

@@ -229,23 +229,9 @@ pub enum RiskRefusal {
         basis: PriceBasis,
         max: i64,
     },
-    #[error("notional of {qty} × {basis} overflows, above max_order_notional {max}")]
-    NotionalOverflow {
-        qty: Qty,
-        basis: PriceBasis,
-        max: i64,
-    },
     #[error("position notional {notional} won ((held {held} + working buys {working} + {qty}) × {basis}) above max_position_notional {max}")]
     PositionNotionalAboveMax {
         notional: i64,
-        held: Qty,
-        working: Qty,
-        qty: Qty,
-        basis: PriceBasis,
-        max: i64,
-    },
-    #[error("position of held {held} + working buys {working} + {qty} at {basis} overflows, above max_position_notional {max}")]
-    PositionNotionalOverflow {
         held: Qty,
         working: Qty,
         qty: Qty,
@@ -308,11 +294,8 @@ impl RiskRefusal {
             RiskRefusal::OrdersPerDayAtMax { .. } => "max_orders_per_day",
             RiskRefusal::OpenPositionsAtMax { .. } => "max_open_positions",
             RiskRefusal::NoReferencePrice { .. } => "no_reference_price",
-            RiskRefusal::NotionalAboveMax { .. } | RiskRefusal::NotionalOverflow { .. } => {
-                "max_order_notional"
-            }
-            RiskRefusal::PositionNotionalAboveMax { .. }
-            | RiskRefusal::PositionNotionalOverflow { .. } => "max_position_notional",
+            RiskRefusal::NotionalAboveMax { .. } => "max_order_notional",
+            RiskRefusal::PositionNotionalAboveMax { .. } => "max_position_notional",
             RiskRefusal::NakedSell { .. } => "naked_sell",
         }
     }
@@ -465,16 +448,16 @@ fn buy_basis(intent: &OrderIntent, view: &GateView<'_>) -> Result<PriceBasis, Ri
 }
 
 fn check_order_notional(qty: Qty, basis: PriceBasis, max: i64) -> Result<(), RiskRefusal> {
-    match notional(basis.price(), qty) {
-        None => Err(RiskRefusal::NotionalOverflow { qty, basis, max }),
-        Some(n) if n > max => Err(RiskRefusal::NotionalAboveMax {
+    let n = notional(basis.price(), qty);
+    if n > max {
+        return Err(RiskRefusal::NotionalAboveMax {
             notional: n,
             qty,
             basis,
             max,
-        }),
-        Some(_) => Ok(()),
+        });
     }
+    Ok(())
 }
 
 /// Held + still-working buys (their unfilled remainder: the filled part is already held) +
@@ -488,31 +471,22 @@ fn check_position_notional(
     let qty = intent.qty;
     let held = view.ledger.held_qty(intent.ticker);
     let working = view.book.working_qty(intent.ticker, Side::Buy);
-    let total = held
-        .shares()
-        .checked_add(working.shares())
-        .and_then(|q| q.checked_add(qty.shares()))
-        // Not a `Qty`: three of them can pass MAX_QTY; the product still fits an i64.
-        .and_then(|q| i64::try_from(q).ok())
-        .and_then(|q| q.checked_mul(basis.price().won()));
-    match total {
-        None => Err(RiskRefusal::PositionNotionalOverflow {
-            held,
-            working,
-            qty,
-            basis,
-            max,
-        }),
-        Some(n) if n > max => Err(RiskRefusal::PositionNotionalAboveMax {
+    // Three notionals of at most ~10^16 each: the sum fits an i64 (not a `Qty`: three
+    // quantities can pass MAX_QTY together).
+    let n = notional(basis.price(), held)
+        + notional(basis.price(), working)
+        + notional(basis.price(), qty);
+    if n > max {
+        return Err(RiskRefusal::PositionNotionalAboveMax {
             notional: n,
             held,
             working,
             qty,
             basis,
             max,
-        }),
-        Some(_) => Ok(()),
+        });
     }
+    Ok(())
 }
 
 fn check_sellable(
@@ -800,20 +774,8 @@ mod tests {
                 basis: b,
                 max: 1,
             },
-            RiskRefusal::NotionalOverflow {
-                qty: Qty::lit(2),
-                basis: b,
-                max: 1,
-            },
             RiskRefusal::PositionNotionalAboveMax {
                 notional: 2,
-                held: Qty::lit(1),
-                working: Qty::lit(0),
-                qty: Qty::lit(1),
-                basis: b,
-                max: 1,
-            },
-            RiskRefusal::PositionNotionalOverflow {
                 held: Qty::lit(1),
                 working: Qty::lit(0),
                 qty: Qty::lit(1),

@@ -304,9 +304,11 @@ impl fmt::Display for Qty {
     }
 }
 
-/// Price × quantity in won, or `None` if it does not fit an `i64`.
-pub fn notional(price: Price, qty: Qty) -> Option<i64> {
-    i64::try_from(qty.0).ok()?.checked_mul(price.0)
+/// Price × quantity in won. Both are bounded, so the largest product (about 10^16) fits an
+/// `i64` with room for hundreds of them summed.
+pub fn notional(price: Price, qty: Qty) -> i64 {
+    // qty ≤ MAX_QTY < 2^27, so the cast is exact.
+    price.0 * qty.0 as i64
 }
 
 /// `price` against `base` in basis points, truncated toward zero; 0 when `base` is 0.
@@ -873,10 +875,10 @@ mod tests {
     fn qty_and_notional() {
         assert_eq!(check_qty(Qty(0)), Err(MarketError::ZeroQty));
         assert!(check_qty(Qty(1)).is_ok());
-        assert_eq!(notional(Price(55_500), Qty(10)), Some(555_000));
+        assert_eq!(notional(Price(55_500), Qty(10)), 555_000);
         assert_eq!(
             notional(MAX_PRICE, MAX_QTY),
-            Some(99_999_000 * 99_999_999),
+            99_999_000 * 99_999_999,
             "the largest product fits"
         );
     }
@@ -918,8 +920,6 @@ mod tests {
             e.contains("9223372036854775807") && e.contains("99999000"),
             "{e}"
         );
-        // The bounds keep the engine's products inside i64: price × quantity of one order.
-        assert!(notional(MAX_PRICE, MAX_QTY).is_some());
     }
 
     #[test]

@@ -277,7 +277,7 @@ impl DayRun<'_> {
                 OrderType::Limit(p) => p,
                 OrderType::Market => reference.map_or(Price::lit(0), |r| r.1.upper),
             };
-            let value = crate::market::notional(price, qty).unwrap_or(i64::MAX);
+            let value = crate::market::notional(price, qty);
             value.saturating_add(self.settings.fees.fee(&Fill {
                 ticker,
                 side: Side::Buy,
@@ -328,9 +328,7 @@ impl DayRun<'_> {
             if let Some(w) = self.working.get_mut(&f.id) {
                 if f.side == Side::Buy {
                     // The reserve shrinks with what the fill used (never below zero).
-                    let used = crate::market::notional(f.price, f.qty)
-                        .unwrap_or(0)
-                        .min(w.reserved);
+                    let used = crate::market::notional(f.price, f.qty).min(w.reserved);
                     w.reserved -= used;
                     self.reserved -= used;
                 }

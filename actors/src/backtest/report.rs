@@ -296,8 +296,8 @@ impl Books {
         let Some((qty, last)) = self.held.get_mut(&ticker) else {
             return;
         };
-        let now = notional(price, *qty).unwrap_or(i64::MAX);
-        let before = notional(*last, *qty).unwrap_or(i64::MAX);
+        let now = notional(price, *qty);
+        let before = notional(*last, *qty);
         *last = price;
         self.value = self.value.saturating_add(now.saturating_sub(before));
         let _ = self.ledger.mark(ticker, price);
@@ -368,12 +368,12 @@ impl Books {
         // The held value follows the position, at the fill's price.
         let old = self.held.remove(&fill.ticker);
         if let Some((q, last)) = old {
-            self.value -= notional(last, q).unwrap_or(0);
+            self.value -= notional(last, q);
         }
         let qty = effect.position_qty;
         if !qty.is_zero() {
             self.held.insert(fill.ticker, (qty, fill.price));
-            self.value += notional(fill.price, effect.position_qty).unwrap_or(0);
+            self.value += notional(fill.price, effect.position_qty);
         } else if let Some(done) = self.rounds.remove(&fill.ticker) {
             self.closed.push(done.net);
             let win = done.net > 0;
