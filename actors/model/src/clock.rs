@@ -200,6 +200,9 @@ impl Clock for SystemClock {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MarketClock {
     anchor: Option<(TimeOfDay, Instant)>,
+    /// The latest printed time [`Self::observe_with`] has looked at: anything no later
+    /// cannot move the clock, as it did not then and the projection only grows.
+    looked_at: Option<TimeOfDay>,
 }
 
 impl MarketClock {
@@ -213,16 +216,15 @@ impl MarketClock {
         }
     }
 
-    /// As [`Self::observe`], reading the time (`now`) only when the trade could move the
-    /// clock: one printed no later than the anchor's cannot, so most ticks (many share a
-    /// printed second) cost no clock read.
+    /// As [`Self::observe`] at `now`, reading the time only for a printed second not
+    /// looked at before: a trade printed no later than one already looked at cannot move
+    /// the clock (the projection it lost to has only grown since), so most ticks, which
+    /// share a printed second, cost no clock read. `now` must not go back.
     pub fn observe_with(&mut self, exchange_time: TimeOfDay, now: impl FnOnce() -> Instant) {
-        if self
-            .anchor
-            .is_some_and(|(anchored, _)| exchange_time <= anchored)
-        {
+        if self.looked_at.is_some_and(|seen| exchange_time <= seen) {
             return;
         }
+        self.looked_at = Some(exchange_time);
         self.observe(exchange_time, now());
     }
 
@@ -393,6 +395,36 @@ mod tests {
         });
         assert_eq!(reads, 2);
         assert_eq!(c.time_at(t0), Some(TimeOfDay::hms(9, 0, 6)));
+    }
+
+    /// A trade behind the projection (the clock ran on from an earlier one) leaves the
+    /// clock, and one printed in the same second again needs no clock read.
+    #[test]
+    fn observe_with_reads_the_time_once_for_a_second_behind_the_projection() {
+        let t0 = Instant::now();
+        let mut c = MarketClock::default();
+        let mut reads = 0;
+        c.observe_with(TimeOfDay::hms(9, 0, 0), || {
+            reads += 1;
+            t0
+        });
+        let later = t0 + Duration::from_secs(5);
+        for _ in 0..3 {
+            c.observe_with(TimeOfDay::hms(9, 0, 3), || {
+                reads += 1;
+                later
+            });
+        }
+        assert_eq!(reads, 2, "9:00:03 looked at once");
+        assert_eq!(c.time_at(later), Some(TimeOfDay::hms(9, 0, 5)), "not moved");
+        c.observe_with(TimeOfDay::hms(9, 0, 7), || {
+            reads += 1;
+            later
+        });
+        assert_eq!(
+            (reads, c.time_at(later)),
+            (3, Some(TimeOfDay::hms(9, 0, 7)))
+        );
     }
 
     #[test]
