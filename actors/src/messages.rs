@@ -14,6 +14,7 @@ pub use crate::domain::{
     ExecNo, FeedId, Fill, OrderDone, OrderIntent, OrderNo, OrderType, Tick,
 };
 pub use crate::trading::orders::{LatencyUs, OrderStats};
+pub use crate::trading::strategies::TickerSeen;
 
 /// Carries a domain event ([`Tick`], [`Fill`], [`OrderIntent`], [`AccountEvent`], a
 /// condition's enter or exit) to an actor. The domain model knows nothing of actix, so the
@@ -197,15 +198,6 @@ pub struct ProcessorStats {
     pub intent_latency: Percentiles,
     /// The same, in the Prometheus histogram's buckets.
     pub intent_buckets: crate::telemetry::LatencyBuckets,
-}
-
-/// One ticker's trades as the Processor saw them (for `/status` and the order checks).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TickerSeen {
-    pub ticks: u64,
-    pub last_seq: u64,
-    pub last_price: crate::market::Price,
-    pub last_time: TimeOfDay,
 }
 
 /// A latency distribution in nanoseconds (µs targets need sub-µs resolution).

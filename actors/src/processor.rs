@@ -395,15 +395,6 @@ impl Processor {
             s.min_seq = tick.seq;
         }
         s.max_seq = s.max_seq.max(tick.seq);
-        let seen = s.per_ticker.entry(tick.ticker).or_default();
-        if seen.ticks > 0 && tick.seq <= seen.last_seq {
-            s.out_of_order += 1;
-            log::warn!(target: LOG, "{} tick #{} after #{}: out of order", tick.ticker, tick.seq, seen.last_seq);
-        }
-        seen.ticks += 1;
-        seen.last_seq = tick.seq;
-        seen.last_price = tick.price;
-        seen.last_time = tick.exchange_time;
 
         if let Some(t) = &mut self.tape {
             t.record_tick(&tick);
@@ -501,6 +492,9 @@ impl Handler<Flush> for Processor {
         }
         let mut stats = self.stats.clone();
         stats.ticks = self.ticks();
+        // The desk keeps each ticker's trades beside its strategy (one lookup a tick).
+        stats.per_ticker = self.desk.seen().collect();
+        stats.out_of_order = self.desk.stats().out_of_order;
         stats.tick_latency = Percentiles::of(&self.latency);
         stats.intent_latency = Percentiles::of(&self.intent_latency);
         stats.intent_buckets = LatencyBuckets::of(&self.intent_latency);
