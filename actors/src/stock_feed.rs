@@ -47,7 +47,7 @@ impl Actor for StockFeed {
     type Context = Context<Self>;
 
     fn started(&mut self, _: &mut Context<Self>) {
-        log::info!(target: LOG, "{} feed started ({})", self.ticker, self.market.trade_tr());
+        log::info!(target: LOG, "{} feed started ({})", self.ticker, self.market.name());
         self.session.do_send(SubscribeTrades {
             ticker: self.ticker,
             market: self.market,

@@ -1290,6 +1290,45 @@ pub(crate) mod tests {
         }
     }
 
+    /// A tape is input like any other: a fill whose price is one won past what KRX can
+    /// print (the bytes changed after writing, the block's checksum set right) is an error
+    /// naming the bound, never a `Price` the core would meet.
+    #[test]
+    fn a_price_past_the_bound_in_a_tape_is_an_error_not_a_price() {
+        let fill = |won| {
+            vec![(
+                NINE_AM,
+                TapeEvent::Fill(Fill {
+                    ticker: ticker("005930"),
+                    side: Side::Buy,
+                    price: Price::lit(won),
+                    qty: Qty::lit(10),
+                    order_no: OrderNo(7),
+                    time: TimeOfDay::from_secs(32_400),
+                }),
+            )]
+        };
+        let mut bytes = Vec::new();
+        let top = crate::market::MAX_PRICE.won();
+        encode_block(1, &fill(top), &mut bytes);
+        assert!(decode_all(&bytes).is_ok(), "the highest price reads");
+        // The same varint length either way, so only the number changes.
+        let (mut max, mut past) = (Vec::new(), Vec::new());
+        put_zz(&mut max, top);
+        put_zz(&mut past, top + 1);
+        assert_eq!(max.len(), past.len());
+        let at = (BLOCK_HEADER_LEN..bytes.len())
+            .find(|&i| bytes[i..].starts_with(&max))
+            .expect("the price's bytes");
+        bytes[at..at + past.len()].copy_from_slice(&past);
+        let mut hdr = [0u8; BLOCK_HEADER_LEN];
+        hdr.copy_from_slice(&bytes[..BLOCK_HEADER_LEN]);
+        let header = BlockHeader::parse(&hdr);
+        let err = decode_payload(&header, &bytes[BLOCK_HEADER_LEN..], |_| {})
+            .expect_err("a price KRX cannot print");
+        assert!(err.contains("99,999,000"), "{err}");
+    }
+
     #[test]
     fn a_typical_trade_is_small() {
         let trade = |n: u64| {
