@@ -175,7 +175,6 @@ enum Wire {
 
 type KiwoomStep = kiwoom::Step<Recipient<ConditionAlert>>;
 
-/// Where one ticker's trades go, and which feed asked.
 /// Ticks read under a firehose wait here, at most this many, until the socket has no
 /// more to give: then they go to the Processor as one message instead of one each.
 const BATCH_TICKS: usize = 64;
