@@ -1034,6 +1034,11 @@ pub struct SimArgs {
     /// Do not enforce LS's per-TR rate limits.
     #[arg(long)]
     pub no_rate_limit: bool,
+    /// Kiwoom mode: pose as the other server than the key pair's (a paper key at the
+    /// real host, or the reverse): its au10001 is refused `[8030]`, a token it did not
+    /// issue `[8031]`, so a client's handling of a wrong host can be tried.
+    #[arg(long)]
+    pub kiwoom_other_host: bool,
     /// Push trades of the watched tickers as fast as clients take them (benchmarks).
     #[arg(long)]
     pub firehose: bool,
@@ -1132,6 +1137,11 @@ impl SimArgs {
             }
             None => None,
         };
+        if self.kiwoom_other_host && self.protocol != crate::sim::Protocol::Kiwoom {
+            anyhow::bail!(
+                "--kiwoom-other-host poses as Kiwoom's other server: it needs --protocol kiwoom"
+            );
+        }
         if self.cash < 0 {
             anyhow::bail!(
                 "--cash (CONDOR_SIM_CASH) must not be negative, got {}",
@@ -1213,6 +1223,7 @@ impl SimArgs {
             tape_speed: self.tape.speed,
             token_ttl: Duration::from_secs(self.token_ttl_secs),
             clock: self.clock,
+            kiwoom_other_host: self.kiwoom_other_host,
             ..SimConfig::default()
         })
     }
@@ -1296,6 +1307,28 @@ mod tests {
         };
         let e = args.to_config().unwrap_err().to_string();
         assert!(e.contains("CONDOR_CLOCK") && e.contains("tape"), "{e}");
+    }
+
+    #[test]
+    fn posing_as_kiwoom_s_other_server_is_a_flag_of_kiwoom_mode() {
+        let args = |argv: &[&str]| match Cli::try_parse_from(argv).unwrap().command {
+            Some(Command::Sim(args)) => args,
+            _ => panic!("sim expected"),
+        };
+        let kiwoom = [
+            "condor",
+            "sim",
+            "--protocol",
+            "kiwoom",
+            "--kiwoom-other-host",
+        ];
+        assert!(args(&kiwoom).to_config().unwrap().kiwoom_other_host);
+        assert!(!args(&kiwoom[..4]).to_config().unwrap().kiwoom_other_host);
+        let e = args(&["condor", "sim", "--kiwoom-other-host"])
+            .to_config()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--protocol kiwoom"), "{e}");
     }
 
     #[test]
